@@ -1,0 +1,124 @@
+/* net.h - the network layer: one listening socket that serves HTTP/1.1 and,
+ * after an upgrade, WebSocket (RFC 6455) on the same port.
+ *
+ * The application sees three things:
+ *  - an HTTP request (net_request), which it answers exactly once, possibly
+ *    later from an async callback, with net_respond() or net_ws_accept();
+ *  - a WebSocket text message, via net_app.on_ws_text;
+ *  - the end of a WebSocket, via net_app.on_ws_close.
+ *
+ * Connection lifetime: a net_conn is reference counted. The network layer
+ * holds one reference while the socket is open. The application takes one
+ * (net_conn_ref) for as long as an async operation may still use the conn,
+ * and drops it with net_conn_unref. Every net_* call on a conn that is
+ * already closed is a harmless no-op, so async callbacks need only check
+ * nothing, though they may skip work with net_conn_is_open().
+ */
+#ifndef DUET_NET_H
+#define DUET_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../base/duet.h"
+#include "../base/pool.h"
+
+typedef struct net_server net_server;
+typedef struct net_conn net_conn;
+
+struct net_header {
+    duet_slice name;
+    duet_slice value;
+};
+
+/* A parsed request. Everything points into memory owned by the conn and is
+ * valid until the response is sent (net_respond) or the upgrade is done. */
+typedef struct net_request {
+    const char *method; /* "GET", "POST", ... (static string) */
+    duet_slice path;    /* percent-decoded path, no query */
+    duet_slice query;   /* raw query string, without '?' */
+    struct net_header *headers;
+    size_t n_headers;
+    duet_slice body;
+    const char *client_addr; /* the peer's IP address, as text */
+    int is_upgrade;          /* a WebSocket upgrade request (GET with Upgrade: websocket) */
+    pool_t *pool;            /* per-request pool, cleared after the response */
+} net_request;
+
+/* Callbacks into the application. `app` is net_server_opts.app. */
+struct net_app {
+    /* Every complete request, including upgrade requests. Must lead to
+     * exactly one net_respond() or net_ws_accept() on c (now or later). The
+     * next request on a keep-alive connection is read only after that. */
+    void (*on_request)(void *app, net_conn *c, net_request *req);
+    /* A complete, UTF-8 valid WebSocket text message. */
+    void (*on_ws_text)(void *app, net_conn *c, const char *data, size_t len);
+    /* The WebSocket is closed (whatever the cause); the conn is no longer
+     * open. Called once, only for conns that net_ws_accept() upgraded. */
+    void (*on_ws_close)(void *app, net_conn *c);
+    /* After net_server_close(): every connection and handle of the server
+     * is closed and the server is freed. Optional. */
+    void (*on_closed)(void *app);
+};
+
+struct net_server_opts {
+    const char *host; /* "127.0.0.1" */
+    int port;         /* 0 = any free port */
+    size_t max_header_bytes;  /* request line + headers, default 16 KiB */
+    size_t max_body_bytes;    /* default 64 KiB */
+    size_t max_ws_msg_bytes;  /* default 64 KiB */
+    uint64_t header_timeout_ms; /* full headers must arrive within this, default 10 s */
+    uint64_t idle_timeout_ms;   /* keep-alive idle, default 60 s */
+    uint64_t ws_ping_ms;        /* ping interval; a missing pong closes, default 30 s */
+    struct net_app app_cb;
+    void *app;
+};
+
+/* Binds and listens. *out is owned by the caller, who must call
+ * net_server_close() and wait for the loop to finish closing it. */
+int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_server **out);
+/* The bound port (useful with port 0). */
+int net_server_port(net_server *s);
+/* Stops accepting. Open connections stay open. */
+void net_server_stop_accepting(net_server *s);
+/* Closes every WebSocket with `code` (1001 on shutdown) and every HTTP
+ * connection, then frees the server once all are closed. */
+void net_server_close(net_server *s, uint16_t ws_code);
+/* Number of open connections, and of those, WebSockets. */
+size_t net_server_conn_count(net_server *s);
+size_t net_server_ws_count(net_server *s);
+
+void net_conn_ref(net_conn *c);
+void net_conn_unref(net_conn *c);
+int net_conn_is_open(net_conn *c);
+/* Application data attached to the conn (not freed by the net layer). */
+void net_conn_set_data(net_conn *c, void *data);
+void *net_conn_data(net_conn *c);
+const char *net_conn_addr(net_conn *c);
+
+/* Looks up a request header (case-insensitive); NULL if absent. */
+const duet_slice *net_header(const net_request *req, const char *name);
+/* Finds cookie `name` in the Cookie header(s); 0 and *out, or -ENOENT. */
+int net_cookie(const net_request *req, const char *name, duet_slice *out);
+/* Finds a query parameter (not decoded beyond '+' and %XX); 0 or -ENOENT. */
+int net_query(const net_request *req, const char *name, duet_slice *out);
+
+/* Sends a response. extra_headers is NULL or a block of complete header
+ * lines, each ending in "\r\n" (e.g. "Set-Cookie: ...\r\n"). The body is
+ * copied. Adds Content-Length, Date-less minimal headers, and
+ * "Connection: close" when the connection will close. */
+void net_respond(net_conn *c, int status, const char *content_type, const char *extra_headers,
+                 const void *body, size_t len);
+
+/* Completes the WebSocket handshake for the pending upgrade request: the conn
+ * becomes a WebSocket. Responds 400 itself (and returns -EINVAL) when the
+ * request is not a valid RFC 6455 handshake. */
+int net_ws_accept(net_conn *c);
+/* Queues one text message. Returns -ENOBUFS when the conn's output queue is
+ * over its cap (the conn is then closed with 1008), -EPIPE when closed. */
+int net_ws_send(net_conn *c, const char *data, size_t len);
+/* Starts the closing handshake. */
+void net_ws_close(net_conn *c, uint16_t code, const char *reason);
+
+#endif

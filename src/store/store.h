@@ -1,0 +1,280 @@
+/* store.h - the storage interface. No SQL (or CQL) lives outside a backend.
+ *
+ * Every operation is a request object submitted to the store; its callback
+ * runs later on the loop thread, never from inside store_submit(). The
+ * contract every backend keeps:
+ *
+ *  1. Completion order is submission order (FIFO), on the loop thread.
+ *  2. A request's effects are durable before its callback runs: a write is
+ *     committed (SQLite: fsync'd per the sync setting) first. Backends may group
+ *     the requests of one loop turn into one commit (group commit).
+ *  3. Each request is atomic: all of its writes happen or none do. A failed
+ *     request (status < 0) changed nothing.
+ *  4. Each request observes the effects of every request submitted before it.
+ *     Together with (1) this lets a caller register a connection for live
+ *     delivery in the completion of the read that loaded its backlog, with no
+ *     gap and no duplicate (see chat.c).
+ *
+ * Access rules that must hold atomically with a write (friendship, blocks,
+ * chat membership) are checked by the backend inside the request; the codes it
+ * returns are the DUET_E* codes of duet.h.
+ *
+ * Times are milliseconds since the epoch; 0 means "not set".
+ * Strings in results are NUL-terminated and live in req->pool.
+ *
+ * Ownership: the caller owns the store_req (usually embedded in a larger
+ * struct) and must keep it alive until the callback ran; it then calls
+ * store_req_reset() to free the results (the callback may do it).
+ */
+#ifndef DUET_STORE_H
+#define DUET_STORE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "../base/duet.h"
+#include "../base/pool.h"
+
+typedef struct store store_t;
+typedef struct store_req store_req;
+typedef void (*store_cb)(store_req *req);
+
+/* The seed's service_type column of the pending table. */
+enum pending_kind {
+    PENDING_MESSAGE = 0,   /* a new message for the recipient */
+    PENDING_DELIVERED = 1, /* "delivered up to seq", for the sender */
+    PENDING_SEEN = 2,      /* "seen up to seq", for the sender */
+    PENDING_DELETED = 3,   /* a message at seq was deleted for everyone */
+};
+
+enum lastseen_vis { LASTSEEN_FRIENDS = 0, LASTSEEN_NOBODY = 1 };
+
+struct duet_user {
+    duet_id id;
+    const char *username;     /* lowercase */
+    const char *display_name; /* UTF-8, 1..64 chars */
+    const char *pwhash;       /* Argon2id string; only filled by USER_GET_BY_NAME */
+    int64_t created_at;
+    int64_t last_seen; /* when the last connection closed; 0 = never */
+    int lastseen_vis;  /* enum lastseen_vis */
+    int read_receipts; /* 1 = on */
+};
+
+/* A row of the seed's private-chat table. */
+struct duet_msg {
+    duet_id chat_id;
+    duet_id sender;
+    duet_id receiver;
+    const char *message_id; /* client-generated, unique per chat */
+    const char *message;    /* "" once deleted */
+    int type;               /* 0 = text (seed: 1 image, 2 video, 3 audio) */
+    const char *preview;    /* "" for text */
+    int64_t sequence;       /* per chat, from 1, no gaps */
+    int64_t sent_at;
+    int64_t received_at;
+    int64_t seen_at;
+    int64_t deleted_at;
+};
+
+/* A row of the seed's pending/notification table, for one user.
+ *  MESSAGE:   msg is the whole message.
+ *  DELIVERED: msg.chat_id, msg.sequence (up to), msg.received_at.
+ *  SEEN:      msg.chat_id, msg.sequence (up to), msg.seen_at.
+ *  DELETED:   msg.chat_id, msg.sequence, msg.message_id, msg.deleted_at,
+ *             msg.sender.
+ */
+struct duet_pending {
+    int kind; /* enum pending_kind */
+    struct duet_msg msg;
+};
+
+/* One entry of the conversation list. */
+struct duet_chat {
+    duet_id chat_id;
+    struct duet_user peer; /* no pwhash */
+    int has_last;
+    struct duet_msg last;  /* the newest message, when has_last */
+    int64_t unread;        /* peer's messages after my read position */
+    int64_t last_activity; /* newest message's sent_at, else friendship time */
+    int64_t my_read_seq;   /* how far I have seen */
+    int64_t peer_read_seq; /* how far the peer has seen; 0 unless receipts on both sides */
+    int blocked_by_me;
+    int blocked_me;
+};
+
+/* A friend request, seen from one side. */
+struct duet_friend_req {
+    struct duet_user user; /* the other side */
+    int64_t created_at;
+};
+
+enum store_op {
+    /* accounts */
+    STORE_USER_CREATE,      /* in: username, display_name, pwhash, now -> user | EEXISTS */
+    STORE_USER_GET_BY_NAME, /* in: username -> user with pwhash | ENOTFOUND */
+    STORE_USER_GET,         /* in: user -> user | ENOTFOUND */
+    STORE_USER_UPDATE,      /* in: user, display_name (NULL = keep), lastseen_vis (-1 = keep),
+                               read_receipts (-1 = keep) -> user */
+    STORE_USER_SET_PASSWORD, /* in: user, pwhash, token_hash (the session to keep)
+                                -> deletes every other session of user */
+    STORE_USER_SET_LAST_SEEN, /* in: user, now */
+    /* sessions: token_hash is SHA-256 of the token; the token is never stored */
+    STORE_SESSION_CREATE, /* in: user, token_hash, now */
+    STORE_SESSION_GET,    /* in: token_hash, now, idle_ms -> user | ENOTFOUND (also when idle
+                             longer than idle_ms; then the session is deleted). Refreshes
+                             last_used at most once a minute. */
+    STORE_SESSION_DELETE, /* in: token_hash */
+    /* friends; the other side is named by username (in: name) */
+    STORE_FRIEND_REQUEST, /* in: user, name, now -> peer, result FRIEND_REQUESTED or
+                             FRIEND_ACCEPTED (it crossed the peer's request), chat_id |
+                             ENOTFOUND ESELF EALREADY EBLOCKED */
+    STORE_FRIEND_ACCEPT,  /* in: user, name, now -> peer, chat_id | ENOTFOUND (no request) */
+    STORE_FRIEND_DECLINE, /* in: user, name -> peer | ENOTFOUND */
+    STORE_FRIEND_CANCEL,  /* in: user, name -> peer | ENOTFOUND */
+    STORE_FRIEND_REMOVE,  /* in: user, name -> peer, chat_id | ENOTFOUND ENOTFRIENDS */
+    STORE_BLOCK,          /* in: user, name, now -> peer | ENOTFOUND ESELF; also
+                             withdraws pending friend requests between the two */
+    STORE_UNBLOCK,        /* in: user, name -> peer | ENOTFOUND */
+    STORE_REQUESTS_LIST,  /* in: user -> reqs_in[], reqs_out[] */
+    STORE_BLOCKS_LIST,    /* in: user -> users[] */
+    STORE_CHATS_LIST,     /* in: user -> chats[] (every friend), newest activity first */
+    STORE_PRESENCE_PEERS, /* in: user -> users[]: friends with no block either way */
+    STORE_CHAT_PEER,      /* in: user, chat_id -> peer, chat | EFORBIDDEN (not a
+                             member or no such chat) ENOTFRIENDS EBLOCKED */
+    /* messages */
+    STORE_MSG_SEND, /* in: user, chat_id, message_id, text, now -> msg, duplicate |
+                       EFORBIDDEN ENOTFRIENDS EBLOCKED ECONFLICT. Adds a PENDING_MESSAGE
+                       row for the receiver. A retry with the same message_id by the same
+                       sender returns the stored message with duplicate = 1. */
+    STORE_MSG_ACK,  /* in: user, chat_id, kind, seq, now. kind MESSAGE: the user's device
+                       got the peer's messages up to seq: sets received_at where unset,
+                       deletes those PENDING_MESSAGE rows and, when anything newly
+                       became delivered, replaces the peer's PENDING_DELIVERED row;
+                       out: receipt (changed, peer, seq, at). kind DELIVERED / SEEN:
+                       deletes those rows with sequence <= seq. kind DELETED: deletes the
+                       row at seq. | EFORBIDDEN */
+    STORE_MSG_SEEN, /* in: user, chat_id, seq, now: the user viewed the chat up to seq
+                       (clamped to the chat's last sequence). Raises the user's read
+                       position; if both sides have read receipts on, sets seen_at (and
+                       received_at) on the peer's messages up to seq, replaces the
+                       peer's PENDING_SEEN row; out: receipt (changed = 1 when the peer
+                       is to be told), read_seq (the new read position) | EFORBIDDEN */
+    STORE_MSG_DELETE, /* in: user, chat_id, seq, now, window_ms -> msg (erased) | ENOTFOUND
+                         EFORBIDDEN (not the sender or not a member) EEXPIRED EDELETED.
+                         Erases message and preview, sets deleted_at, and adds a
+                         PENDING_DELETED row for the peer. */
+    STORE_HISTORY, /* in: user, chat_id, before (0 = newest), after (0 = none), limit
+                      (1..100) -> msgs[] in ascending sequence | EFORBIDDEN. With after,
+                      the oldest `limit` messages after it; else the newest `limit`
+                      messages before `before`. seen_at is 0 for the user's own
+                      messages unless both sides have read receipts on. */
+    STORE_PENDING_LIST, /* in: user -> pending[]: the user's pending rows, grouped by chat,
+                           in sequence order within a chat (kinds interleaved by seq). */
+    STORE_OP_COUNT
+};
+
+enum friend_result { FRIEND_REQUESTED = 1, FRIEND_ACCEPTED = 2 };
+
+struct store_req {
+    enum store_op op;
+    store_cb cb;
+    void *data; /* for the caller */
+    int status; /* 0 or a negative error code, set before cb runs */
+
+    struct {
+        duet_id user;
+        duet_id chat_id;
+        const char *username;     /* STORE_USER_CREATE, USER_GET_BY_NAME */
+        const char *name;         /* the other side, friend and block ops */
+        const char *display_name; /* USER_CREATE, USER_UPDATE */
+        const char *pwhash;
+        const char *message_id;
+        const char *text;
+        int lastseen_vis;
+        int read_receipts;
+        int kind; /* enum pending_kind, MSG_ACK */
+        int64_t seq;
+        int64_t before;
+        int64_t after;
+        int limit;
+        int64_t now;
+        int64_t idle_ms;
+        int64_t window_ms;
+        uint8_t token_hash[32];
+    } in; /* borrowed by the store until the callback runs */
+
+    struct {
+        struct duet_user user; /* USER_*, SESSION_GET */
+        struct duet_user peer; /* friend ops, CHAT_PEER */
+        struct duet_msg msg;   /* MSG_SEND, MSG_DELETE */
+        duet_id chat_id;
+        int friend_result; /* enum friend_result */
+        int duplicate;
+        struct {
+            int changed;
+            duet_id peer;
+            int64_t seq;
+            int64_t at;
+        } receipt;
+        int64_t read_seq;
+        struct duet_msg *msgs;
+        size_t n_msgs;
+        struct duet_pending *pending;
+        size_t n_pending;
+        struct duet_chat *chats;
+        size_t n_chats;
+        struct duet_user *users;
+        size_t n_users;
+        struct duet_friend_req *reqs_in;
+        size_t n_reqs_in;
+        struct duet_friend_req *reqs_out;
+        size_t n_reqs_out;
+    } out;
+
+    pool_t pool;     /* owns out's strings and arrays */
+    store_req *next; /* the backend's queue link */
+};
+
+/* The backend vtable. A Cassandra backend implements the same three. */
+struct store_backend {
+    const char *name;
+    /* Queue the request; its callback runs later. 0, or an error and the
+     * callback will not run. */
+    int (*submit)(store_t *s, store_req *req);
+    /* Complete every queued request, then release everything. The callbacks
+     * of queued requests still run (from inside close). */
+    void (*close)(store_t *s);
+};
+
+struct store {
+    const struct store_backend *backend;
+};
+
+/* Initialises req for op (zeroes in/out, sets up the pool). */
+void store_req_init(store_req *req, enum store_op op, store_cb cb, void *data);
+/* Frees results; the req can be initialised again. */
+void store_req_reset(store_req *req);
+
+static inline int store_submit(store_t *s, store_req *req)
+{
+    return s->backend->submit(s, req);
+}
+
+static inline void store_close(store_t *s)
+{
+    s->backend->close(s);
+}
+
+struct store_sqlite_opts {
+    const char *path;   /* database file */
+    int sync_full;      /* 1: PRAGMA synchronous=FULL (fsync each commit) */
+    int64_t cache_kib;  /* page cache size */
+};
+
+/* Opens (creating and migrating the schema) the SQLite store. On success
+ * *out is a store whose submit/close use the loop. */
+int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, store_t **out);
+
+const char *store_op_name(enum store_op op);
+
+#endif
