@@ -1,0 +1,304 @@
+/* api_social.c - friends, blocks, the conversation list and history. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/log.h"
+#include "../base/text.h"
+#include "api_int.h"
+#include "proto.h"
+
+/* Tells both users' connections that their friendship state changed, so
+ * clients refresh their lists. */
+static void friends_changed(struct api_call *call, const char *reason, const struct duet_user *peer)
+{
+    struct app *app = call->app;
+    app_publish(app, &call->me.id,
+                json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
+                          proto_user(peer)),
+                NULL);
+    app_publish(app, &peer->id,
+                json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
+                          proto_user(&call->me)),
+                NULL);
+}
+
+/* Submits a friend/block op on the route's {username}. */
+static void peer_op(struct api_call *call, enum store_op op, void (*then)(struct api_call *))
+{
+    if (api_arg_username(call) < 0)
+        return;
+    store_req *r = api_prepare(call, op, then);
+    r->in.user = call->me.id;
+    r->in.name = call->name;
+    api_submit(call);
+}
+
+static json_t *requests_json(const struct duet_friend_req *reqs, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < n; i++)
+        if (json_array_append_new(a, json_pack("{s:o, s:I}", "user", proto_user(&reqs[i].user),
+                                               "created_at", (json_int_t)reqs[i].created_at)) < 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    return a;
+}
+
+static void requests_listed(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    api_json(call, 200,
+             json_pack("{s:o, s:o}", "incoming", requests_json(r->out.reqs_in, r->out.n_reqs_in),
+                       "outgoing", requests_json(r->out.reqs_out, r->out.n_reqs_out)),
+             NULL);
+}
+
+void api_requests_list(struct api_call *call)
+{
+    store_req *r = api_prepare(call, STORE_REQUESTS_LIST, requests_listed);
+    r->in.user = call->me.id;
+    api_submit(call);
+}
+
+static void now_friends(struct api_call *call, int status)
+{
+    const store_req *r = &call->sreq;
+    friends_changed(call, "accepted", &r->out.peer);
+    api_json(call, status,
+             json_pack("{s:s, s:o, s:o}", "status", "friends", "user", proto_user(&r->out.peer),
+                       "chat_id", proto_id(&r->out.chat_id)),
+             NULL);
+}
+
+static void request_sent(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    if (r->out.friend_result == FRIEND_ACCEPTED) {
+        now_friends(call, 200);
+        return;
+    }
+    friends_changed(call, "request", &r->out.peer);
+    api_json(call, 201,
+             json_pack("{s:s, s:o}", "status", "requested", "user", proto_user(&r->out.peer)),
+             NULL);
+}
+
+void api_request_send(struct api_call *call)
+{
+    const char *name;
+    size_t len;
+    if (call->body == NULL) {
+        api_error(call, "bad_json", "send a JSON object");
+        return;
+    }
+    if (api_body_str(call, "username", &name, &len) < 0)
+        return;
+    call->arg = (duet_slice){name, len};
+    peer_op(call, STORE_FRIEND_REQUEST, request_sent);
+}
+
+static void request_accepted(struct api_call *call)
+{
+    now_friends(call, 200);
+}
+
+void api_request_accept(struct api_call *call)
+{
+    peer_op(call, STORE_FRIEND_ACCEPT, request_accepted);
+}
+
+static void request_declined(struct api_call *call)
+{
+    friends_changed(call, "declined", &call->sreq.out.peer);
+    api_no_content(call, NULL);
+}
+
+void api_request_decline(struct api_call *call)
+{
+    peer_op(call, STORE_FRIEND_DECLINE, request_declined);
+}
+
+static void request_cancelled(struct api_call *call)
+{
+    friends_changed(call, "cancelled", &call->sreq.out.peer);
+    api_no_content(call, NULL);
+}
+
+void api_request_cancel(struct api_call *call)
+{
+    peer_op(call, STORE_FRIEND_CANCEL, request_cancelled);
+}
+
+static void friend_removed(struct api_call *call)
+{
+    friends_changed(call, "removed", &call->sreq.out.peer);
+    api_no_content(call, NULL);
+}
+
+void api_friend_remove(struct api_call *call)
+{
+    peer_op(call, STORE_FRIEND_REMOVE, friend_removed);
+}
+
+static void blocks_listed(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < r->out.n_users; i++)
+        if (json_array_append_new(a, proto_user(&r->out.users[i])) < 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    api_json(call, 200, json_pack("{s:o}", "blocked", a), NULL);
+}
+
+void api_blocks_list(struct api_call *call)
+{
+    store_req *r = api_prepare(call, STORE_BLOCKS_LIST, blocks_listed);
+    r->in.user = call->me.id;
+    api_submit(call);
+}
+
+static void blocked(struct api_call *call)
+{
+    friends_changed(call, "blocked", &call->sreq.out.peer);
+    api_no_content(call, NULL);
+}
+
+void api_block(struct api_call *call)
+{
+    peer_op(call, STORE_BLOCK, blocked);
+}
+
+static void unblocked(struct api_call *call)
+{
+    friends_changed(call, "unblocked", &call->sreq.out.peer);
+    api_no_content(call, NULL);
+}
+
+void api_unblock(struct api_call *call)
+{
+    peer_op(call, STORE_UNBLOCK, unblocked);
+}
+
+/* ---- conversations ---- */
+
+static json_t *chat_json(struct api_call *call, const struct duet_chat *c)
+{
+    json_t *peer = proto_user(&c->peer);
+    if (peer == NULL)
+        return NULL;
+    presence_view(call->app, &call->me, &c->peer, c->blocked_by_me || c->blocked_me, peer);
+    return json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id",
+                     proto_id(&c->chat_id), "peer", peer, "last_message",
+                     c->has_last ? proto_message(&c->last) : json_null(), "unread",
+                     (json_int_t)c->unread, "last_activity", (json_int_t)c->last_activity,
+                     "read_seq", (json_int_t)c->my_read_seq, "peer_read_seq",
+                     (json_int_t)c->peer_read_seq, "blocked_by_me", c->blocked_by_me != 0,
+                     "blocked_me", c->blocked_me != 0);
+}
+
+static void chats_listed(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < r->out.n_chats; i++)
+        if (json_array_append_new(a, chat_json(call, &r->out.chats[i])) < 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    api_json(call, 200, json_pack("{s:o}", "chats", a), NULL);
+}
+
+void api_chats_list(struct api_call *call)
+{
+    store_req *r = api_prepare(call, STORE_CHATS_LIST, chats_listed);
+    r->in.user = call->me.id;
+    api_submit(call);
+}
+
+/* Reads an integer parameter from a JSON object (WebSocket) or the query
+ * string (HTTP). 0 = absent, 1 = present, -1 = malformed. */
+static int param(json_t *obj, const net_request *req, const char *key, int64_t *v)
+{
+    if (obj != NULL) {
+        int r = proto_get_int(obj, key, v);
+        return r == 0 ? 1 : r == -ENOENT ? 0 : -1;
+    }
+    duet_slice s;
+    if (net_query(req, key, &s) < 0)
+        return 0;
+    if (s.len == 0 || s.len > 18)
+        return -1;
+    int64_t x = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.base[i] < '0' || s.base[i] > '9')
+            return -1;
+        x = x * 10 + (s.base[i] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+int api_history_params(json_t *obj, const net_request *req, int64_t *before, int64_t *after,
+                       int *limit, const char **bad)
+{
+    int64_t lim = 50;
+    *before = *after = 0;
+    if (param(obj, req, "before", before) < 0 || *before < 0) {
+        *bad = "before must be a positive integer";
+        return -1;
+    }
+    if (param(obj, req, "after", after) < 0 || *after < 0) {
+        *bad = "after must be a non-negative integer";
+        return -1;
+    }
+    int r = param(obj, req, "limit", &lim);
+    if (r < 0 || lim < 1 || lim > 100) {
+        *bad = "limit must be 1 to 100";
+        return -1;
+    }
+    *limit = (int)lim;
+    return 0;
+}
+
+json_t *api_messages_json(const store_req *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < r->out.n_msgs; i++)
+        if (json_array_append_new(a, proto_message(&r->out.msgs[i])) < 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    return a;
+}
+
+static void history_read(struct api_call *call)
+{
+    api_json(call, 200, json_pack("{s:o}", "messages", api_messages_json(&call->sreq)), NULL);
+}
+
+void api_history(struct api_call *call)
+{
+    duet_id chat;
+    int64_t before, after;
+    int limit;
+    const char *bad;
+    if (duet_id_parse(call->arg.base, call->arg.len, &chat) < 0) {
+        api_error(call, "bad_request", "chat ids are UUIDs");
+        return;
+    }
+    if (api_history_params(NULL, call->req, &before, &after, &limit, &bad) < 0) {
+        api_error(call, "bad_request", bad);
+        return;
+    }
+    store_req *r = api_prepare(call, STORE_HISTORY, history_read);
+    r->in.user = call->me.id;
+    r->in.chat_id = chat;
+    r->in.before = before;
+    r->in.after = after;
+    r->in.limit = limit;
+    api_submit(call);
+}

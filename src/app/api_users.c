@@ -1,0 +1,384 @@
+/* api_users.c - accounts: sign-up, login, logout, settings, password. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/log.h"
+#include "../base/text.h"
+#include "api_int.h"
+#include "proto.h"
+
+#define PASSWORD_MIN_CHARS 8
+#define PASSWORD_MAX_BYTES 1024
+
+static int check_password(struct api_call *call, const char *pw, size_t len)
+{
+    if (len > PASSWORD_MAX_BYTES || text_utf8_chars(pw, len) < PASSWORD_MIN_CHARS) {
+        api_error(call, "weak_password", "the password needs at least 8 characters");
+        return -1;
+    }
+    return 0;
+}
+
+/* Copies a (and b after it) into one buffer that api_done wipes. */
+static int keep_secret(struct api_call *call, const char *a, size_t alen, const char *b,
+                       size_t blen)
+{
+    call->secret = malloc(alen + blen + 1);
+    if (call->secret == NULL)
+        return -ENOMEM;
+    memcpy(call->secret, a, alen);
+    if (blen > 0)
+        memcpy(call->secret + alen, b, blen);
+    call->secret[alen + blen] = '\0';
+    call->secret_len = alen + blen;
+    return 0;
+}
+
+/* ---- a new session, the last step of sign-up and login ---- */
+
+static void session_made(struct api_call *call)
+{
+    const char *headers = api_cookie_headers(call, call->token);
+    json_t *j = json_pack("{s:o}", "user", proto_me(&call->me));
+    api_json(call, call->i2 == 1 ? 201 : 200, j, headers);
+}
+
+static void session_start(struct api_call *call, int created)
+{
+    char *token = pool_alloc(&call->pool, AUTH_TOKEN_LEN + 1);
+    if (token == NULL) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
+    store_req *r = api_prepare(call, STORE_SESSION_CREATE, session_made);
+    auth_token_new(token, r->in.token_hash);
+    r->in.user = call->me.id;
+    call->token = token;
+    call->i2 = created;
+    api_submit(call);
+}
+
+/* ---- sign-up ---- */
+
+static void signup_created(struct api_call *call)
+{
+    api_keep_user(call, &call->sreq.out.user, &call->me);
+    log_info("signup user=%s", call->me.username);
+    session_start(call, 1);
+}
+
+static void signup_hashed(void *data, int status, const char *hash)
+{
+    struct api_call *call = data;
+    if (status < 0) {
+        api_fail(call, status);
+        return;
+    }
+    char *h = pool_strdup(&call->pool, hash);
+    if (h == NULL) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
+    const char *display = NULL;
+    size_t dlen;
+    proto_get_str(call->body, "display_name", &display, &dlen);
+    store_req *r = api_prepare(call, STORE_USER_CREATE, signup_created);
+    r->in.username = call->name;
+    r->in.display_name = display;
+    r->in.pwhash = h;
+    api_submit(call);
+}
+
+static void signup_checked(store_req *r)
+{
+    struct api_call *call = r->data;
+    if (r->status == 0) {
+        api_fail(call, DUET_EEXISTS);
+        return;
+    }
+    if (r->status != DUET_ENOTFOUND) {
+        api_fail(call, r->status);
+        return;
+    }
+    int e = auth_hash(&call->app->auth, call->secret, call->secret_len, signup_hashed, call);
+    if (e < 0)
+        api_fail(call, e);
+}
+
+void api_signup(struct api_call *call)
+{
+    const char *user, *pw, *display;
+    size_t ulen, plen, dlen;
+    if (call->body == NULL) {
+        api_error(call, "bad_json", "send a JSON object");
+        return;
+    }
+    if (api_body_str(call, "username", &user, &ulen) < 0 ||
+        api_body_str(call, "password", &pw, &plen) < 0)
+        return;
+    if (text_username(user, ulen, call->name) < 0) {
+        api_error(call, "bad_username", "usernames are 3 to 32 of a-z, 0-9, _ and .");
+        return;
+    }
+    if (check_password(call, pw, plen) < 0)
+        return;
+    int r = proto_get_str(call->body, "display_name", &display, &dlen);
+    if (r == -EINVAL || (r == 0 && !text_display_name_ok(display, dlen))) {
+        api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
+        return;
+    }
+    if (keep_secret(call, pw, plen, NULL, 0) < 0) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
+    /* Check the name before paying for a hash; USER_CREATE still decides. */
+    store_req *q = api_prepare(call, STORE_USER_GET_BY_NAME, NULL);
+    q->cb = signup_checked;
+    q->in.username = call->name;
+    api_submit(call);
+}
+
+/* ---- login ---- */
+
+static void login_verified(void *data, int status, const char *hash)
+{
+    struct api_call *call = data;
+    struct app *app = call->app;
+    if (status == DUET_ENOTFOUND) {
+        app->metrics.logins_failed++;
+        auth_login_failed(&app->auth, call->name, call->addr, duet_now_ms());
+        log_info("login failed user=%s addr=%s", call->name, call->addr);
+        api_error(call, "bad_credentials", "wrong username or password");
+        return;
+    }
+    if (status < 0) {
+        api_fail(call, status);
+        return;
+    }
+    auth_login_ok(&app->auth, call->name);
+    log_info("login user=%s addr=%s", call->name, call->addr);
+    session_start(call, 0);
+}
+
+static void login_found(store_req *r)
+{
+    struct api_call *call = r->data;
+    const char *hash = NULL;
+    if (r->status == 0) {
+        api_keep_user(call, &r->out.user, &call->me);
+        hash = r->out.user.pwhash;
+    } else if (r->status != DUET_ENOTFOUND) {
+        api_fail(call, r->status);
+        return;
+    }
+    /* Unknown users are verified against nothing, at the cost of a real
+     * hash, so the answer's timing does not reveal which names exist. */
+    int e = auth_verify(&call->app->auth, hash, call->secret, call->secret_len, login_verified,
+                        call);
+    if (e < 0)
+        api_fail(call, e);
+}
+
+static int throttled(struct api_call *call)
+{
+    struct app *app = call->app;
+    int64_t wait = auth_throttled(&app->auth, call->name, call->addr, duet_now_ms());
+    if (wait <= 0)
+        return 0;
+    app->metrics.logins_throttled++;
+    char hdr[64];
+    snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", (long long)wait);
+    const char *h = pool_strdup(&call->pool, hdr);
+    json_t *j = json_pack("{s:s, s:s, s:I}", "error", "rate_limited", "message",
+                          "too many failed attempts; wait before trying again", "retry_after",
+                          (json_int_t)wait);
+    api_json(call, 429, j, h);
+    return 1;
+}
+
+void api_login(struct api_call *call)
+{
+    const char *user, *pw;
+    size_t ulen, plen;
+    if (call->body == NULL) {
+        api_error(call, "bad_json", "send a JSON object");
+        return;
+    }
+    if (api_body_str(call, "username", &user, &ulen) < 0 ||
+        api_body_str(call, "password", &pw, &plen) < 0)
+        return;
+    if (text_username(user, ulen, call->name) < 0 || plen > PASSWORD_MAX_BYTES) {
+        /* No account can have this name; the throttle key is still the
+         * name (truncated) so repeated tries count against the address. */
+        snprintf(call->name, sizeof(call->name), "%.*s", (int)(ulen > 32 ? 32 : ulen), user);
+        if (throttled(call))
+            return;
+        auth_login_failed(&call->app->auth, call->name, call->addr, duet_now_ms());
+        call->app->metrics.logins_failed++;
+        api_error(call, "bad_credentials", "wrong username or password");
+        return;
+    }
+    if (throttled(call))
+        return;
+    if (keep_secret(call, pw, plen, NULL, 0) < 0) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
+    store_req *r = api_prepare(call, STORE_USER_GET_BY_NAME, NULL);
+    r->cb = login_found;
+    r->in.username = call->name;
+    api_submit(call);
+}
+
+/* ---- logout ---- */
+
+static void logout_done(struct api_call *call)
+{
+    struct hub *hub = call->app->hub;
+    hub->backend->end_sessions(hub, &call->me.id, call->token_hash, 0);
+    log_info("logout user=%s", call->me.username);
+    api_no_content(call, api_cookie_headers(call, NULL));
+}
+
+void api_logout(struct api_call *call)
+{
+    store_req *r = api_prepare(call, STORE_SESSION_DELETE, logout_done);
+    memcpy(r->in.token_hash, call->token_hash, 32);
+    api_submit(call);
+}
+
+/* ---- settings ---- */
+
+void api_me_get(struct api_call *call)
+{
+    api_json(call, 200, json_pack("{s:o}", "user", proto_me(&call->me)), NULL);
+}
+
+static void me_updated(struct api_call *call)
+{
+    api_json(call, 200, json_pack("{s:o}", "user", proto_me(&call->sreq.out.user)), NULL);
+}
+
+void api_me_patch(struct api_call *call)
+{
+    const char *display = NULL, *vis;
+    size_t dlen, vlen;
+    int receipts = -1, lastseen = -1;
+    if (call->body == NULL) {
+        api_error(call, "bad_json", "send a JSON object");
+        return;
+    }
+    int r = proto_get_str(call->body, "display_name", &display, &dlen);
+    if (r == -EINVAL || (r == 0 && !text_display_name_ok(display, dlen))) {
+        api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
+        return;
+    }
+    r = proto_get_str(call->body, "last_seen", &vis, &vlen);
+    if (r == 0 && strcmp(vis, "friends") == 0)
+        lastseen = LASTSEEN_FRIENDS;
+    else if (r == 0 && strcmp(vis, "nobody") == 0)
+        lastseen = LASTSEEN_NOBODY;
+    else if (r != -ENOENT) {
+        api_error(call, "bad_request", "last_seen is \"friends\" or \"nobody\"");
+        return;
+    }
+    r = proto_get_bool(call->body, "read_receipts", &receipts);
+    if (r == -EINVAL) {
+        api_error(call, "bad_request", "read_receipts is true or false");
+        return;
+    }
+    store_req *q = api_prepare(call, STORE_USER_UPDATE, me_updated);
+    q->in.user = call->me.id;
+    q->in.display_name = display;
+    q->in.lastseen_vis = lastseen;
+    q->in.read_receipts = receipts;
+    api_submit(call);
+}
+
+/* ---- password change ---- */
+
+static void password_set(struct api_call *call)
+{
+    struct hub *hub = call->app->hub;
+    hub->backend->end_sessions(hub, &call->me.id, call->token_hash, 1);
+    log_info("password changed user=%s", call->me.username);
+    api_no_content(call, NULL);
+}
+
+static void password_hashed(void *data, int status, const char *hash)
+{
+    struct api_call *call = data;
+    char *h = status == 0 ? pool_strdup(&call->pool, hash) : NULL;
+    if (status < 0 || h == NULL) {
+        api_fail(call, status < 0 ? status : -ENOMEM);
+        return;
+    }
+    store_req *r = api_prepare(call, STORE_USER_SET_PASSWORD, password_set);
+    r->in.user = call->me.id;
+    r->in.pwhash = h;
+    memcpy(r->in.token_hash, call->token_hash, 32);
+    api_submit(call);
+}
+
+static void password_verified(void *data, int status, const char *hash)
+{
+    struct api_call *call = data;
+    struct app *app = call->app;
+    if (status == DUET_ENOTFOUND) {
+        auth_login_failed(&app->auth, call->me.username, call->addr, duet_now_ms());
+        api_error(call, "bad_credentials", "the old password is wrong");
+        return;
+    }
+    if (status < 0) {
+        api_fail(call, status);
+        return;
+    }
+    /* The new password was kept after the old one in secret. */
+    const char *newpw = call->secret + call->i1;
+    size_t newlen = call->secret_len - (size_t)call->i1;
+    int e = auth_hash(&app->auth, newpw, newlen, password_hashed, call);
+    if (e < 0)
+        api_fail(call, e);
+}
+
+static void password_user(struct api_call *call)
+{
+    const char *hash = call->sreq.out.user.pwhash;
+    int e = auth_verify(&call->app->auth, hash, call->secret, (size_t)call->i1,
+                        password_verified, call);
+    if (e < 0)
+        api_fail(call, e);
+}
+
+void api_password(struct api_call *call)
+{
+    const char *oldpw, *newpw;
+    size_t olen, nlen;
+    if (call->body == NULL) {
+        api_error(call, "bad_json", "send a JSON object");
+        return;
+    }
+    if (api_body_str(call, "old_password", &oldpw, &olen) < 0 ||
+        api_body_str(call, "new_password", &newpw, &nlen) < 0)
+        return;
+    if (check_password(call, newpw, nlen) < 0)
+        return;
+    snprintf(call->name, sizeof(call->name), "%s", call->me.username);
+    if (throttled(call))
+        return;
+    if (olen > PASSWORD_MAX_BYTES) {
+        api_error(call, "bad_credentials", "the old password is wrong");
+        return;
+    }
+    /* One wiped buffer holds both: old, then new from offset i1. */
+    if (keep_secret(call, oldpw, olen, newpw, nlen) < 0) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
+    call->i1 = (int64_t)olen;
+    store_req *r = api_prepare(call, STORE_USER_GET_BY_NAME, password_user);
+    r->in.username = call->name;
+    api_submit(call);
+}

@@ -1,0 +1,426 @@
+/* chat.c - the WebSocket requests: send, ack, seen, typing, delete, history,
+ * ping. Each request is validated here, then becomes one store request; its
+ * completion answers the sender and fans events out through the hub. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/log.h"
+#include "../base/text.h"
+#include "api_int.h"
+#include "proto.h"
+
+#define TYPING_INTERVAL_MS 1000
+
+/* One WebSocket request in flight.
+ * Ownership: holds a reference on its client and on the parsed frame (the
+ * store borrows strings from it); freed by op_free. */
+struct chat_op {
+    struct client *cl;
+    json_t *frame;
+    json_t *ref;         /* borrowed from frame */
+    const char *request; /* static type name */
+    store_req sreq;
+    uint64_t t0; /* uv_hrtime at receipt */
+    void (*done)(struct chat_op *op);
+};
+
+struct handler {
+    const char *type;
+    int (*start)(struct chat_op *op); /* 0, or -1 after answering an error */
+};
+
+static void op_free(struct chat_op *op)
+{
+    store_req_reset(&op->sreq);
+    json_decref(op->frame);
+    client_unref(op->cl);
+    free(op);
+}
+
+static void op_error(struct chat_op *op, int err, const char *code, const char *message)
+{
+    client_send_error(op->cl, op->request, op->ref, err, code, message);
+}
+
+static const char *err_message(int err)
+{
+    switch (err) {
+    case DUET_EFORBIDDEN:
+        return "not a chat of yours";
+    case DUET_ENOTFRIENDS:
+        return "you are not friends with this user";
+    case DUET_EBLOCKED:
+        return "one of you blocks the other";
+    case DUET_ENOTFOUND:
+        return "no such message";
+    case DUET_EEXPIRED:
+        return "the delete window is over";
+    case DUET_EDELETED:
+        return "the message is already deleted";
+    case DUET_ECONFLICT:
+        return "this message id is used by the other participant";
+    case DUET_ESTORE:
+        return "the change could not be stored; nothing was changed";
+    default:
+        return "internal error";
+    }
+}
+
+static void op_store_done(store_req *r)
+{
+    struct chat_op *op = r->data;
+    if (r->status < 0) {
+        if (r->status == DUET_ESTORE)
+            op->cl->app->metrics.store_errors++;
+        op_error(op, r->status, NULL, err_message(r->status));
+    } else {
+        /* Fan-out runs even if the requester has gone: others still need
+         * the event. Answers to the requester are no-ops then. */
+        op->done(op);
+    }
+    op_free(op);
+}
+
+static store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done)(struct chat_op *))
+{
+    store_req_init(&op->sreq, type, op_store_done, op);
+    op->sreq.in.user = op->cl->user;
+    op->sreq.in.now = duet_now_ms();
+    op->done = done;
+    return &op->sreq;
+}
+
+static int op_submit(struct chat_op *op)
+{
+    int r = app_store(op->cl->app, &op->sreq);
+    if (r < 0) {
+        op_error(op, r, NULL, err_message(r));
+        return -1;
+    }
+    return 0;
+}
+
+/* Field readers that answer the error themselves. */
+static int need_id(struct chat_op *op, const char *key, duet_id *id)
+{
+    int r = proto_get_id(op->frame, key, id);
+    if (r == 0)
+        return 0;
+    char msg[80];
+    snprintf(msg, sizeof(msg), r == -ENOENT ? "missing field '%s'" : "'%s' must be a UUID", key);
+    op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request", msg);
+    return -1;
+}
+
+static int need_seq(struct chat_op *op, const char *key, int64_t *v, int64_t min)
+{
+    int r = proto_get_int(op->frame, key, v);
+    if (r == 0 && *v >= min)
+        return 0;
+    char msg[80];
+    snprintf(msg, sizeof(msg), r == -ENOENT ? "missing field '%s'" : "'%s' must be an integer >= %lld",
+             key, (long long)min);
+    op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request", msg);
+    return -1;
+}
+
+/* ---- send ---- */
+
+static void send_done(struct chat_op *op)
+{
+    struct app *app = op->cl->app;
+    const store_req *r = &op->sreq;
+    const struct duet_msg *m = &r->out.msg;
+    client_send(op->cl, json_pack("{s:s, s:O?, s:o, s:s, s:I, s:I, s:b}", "type", "sent", "ref",
+                                  op->ref, "chat_id", proto_id(&m->chat_id), "id", m->message_id,
+                                  "seq", (json_int_t)m->sequence, "sent_at",
+                                  (json_int_t)m->sent_at, "duplicate", r->out.duplicate != 0));
+    metrics_observe(&app->metrics.send_latency, (double)(uv_hrtime() - op->t0) / 1e9);
+    if (r->out.duplicate) {
+        app->metrics.messages_duplicate++;
+        return;
+    }
+    app->metrics.messages_sent++;
+    app_publish(app, &m->receiver, proto_message_event(m), NULL);
+    app_publish(app, &m->sender, proto_message_event(m), op->cl);
+}
+
+static int start_send(struct chat_op *op)
+{
+    duet_id chat;
+    const char *id, *text;
+    size_t idlen, tlen;
+    if (need_id(op, "chat_id", &chat) < 0)
+        return -1;
+    int r = proto_get_str(op->frame, "id", &id, &idlen);
+    if (r < 0 || !text_client_id_ok(id, idlen)) {
+        op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request",
+                 r == -ENOENT ? "missing field 'id'" : "'id' is 1 to 64 of A-Z a-z 0-9 _ -");
+        return -1;
+    }
+    r = proto_get_str(op->frame, "text", &text, &tlen);
+    if (r < 0) {
+        op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request",
+                 r == -ENOENT ? "missing field 'text'" : "'text' must be a string");
+        return -1;
+    }
+    int64_t max = op->cl->app->cfg->max_message_chars;
+    if (tlen == 0) {
+        op_error(op, -EINVAL, "empty", "the text is empty");
+        return -1;
+    }
+    if ((int64_t)tlen > max && (int64_t)text_utf8_chars(text, tlen) > max) {
+        char msg[80];
+        snprintf(msg, sizeof(msg), "text is longer than %lld characters", (long long)max);
+        op_error(op, -EINVAL, "too_long", msg);
+        return -1;
+    }
+    store_req *q = op_prepare(op, STORE_MSG_SEND, send_done);
+    q->in.chat_id = chat;
+    q->in.message_id = id;
+    q->in.text = text;
+    return op_submit(op);
+}
+
+/* ---- ack ---- */
+
+static void ack_done(struct chat_op *op)
+{
+    struct app *app = op->cl->app;
+    const store_req *r = &op->sreq;
+    if (r->in.kind != PENDING_MESSAGE || !r->out.receipt.changed)
+        return;
+    app->metrics.messages_delivered++;
+    app_publish(app, &r->out.receipt.peer,
+                proto_receipt_event(&r->in.chat_id, 0, r->out.receipt.seq, r->out.receipt.at),
+                NULL);
+}
+
+static int start_ack(struct chat_op *op)
+{
+    static const char *kinds[] = {"message", "delivered", "seen", "deleted"};
+    duet_id chat;
+    int64_t seq;
+    const char *kind;
+    size_t klen;
+    if (need_id(op, "chat_id", &chat) < 0 || need_seq(op, "seq", &seq, 0) < 0)
+        return -1;
+    int r = proto_get_str(op->frame, "kind", &kind, &klen);
+    int k = -1;
+    for (int i = 0; r == 0 && i < 4; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            k = i;
+    if (k < 0) {
+        op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request",
+                 r == -ENOENT ? "missing field 'kind'"
+                              : "'kind' is message, delivered, seen or deleted");
+        return -1;
+    }
+    store_req *q = op_prepare(op, STORE_MSG_ACK, ack_done);
+    q->in.chat_id = chat;
+    q->in.kind = k;
+    q->in.seq = seq;
+    return op_submit(op);
+}
+
+/* ---- seen ---- */
+
+static void seen_done(struct chat_op *op)
+{
+    struct app *app = op->cl->app;
+    const store_req *r = &op->sreq;
+    app_publish(app, &op->cl->user,
+                json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
+                          "seq", (json_int_t)r->out.read_seq),
+                op->cl);
+    if (r->out.receipt.changed)
+        app_publish(app, &r->out.receipt.peer,
+                    proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
+                    NULL);
+}
+
+static int start_seen(struct chat_op *op)
+{
+    duet_id chat;
+    int64_t seq;
+    if (need_id(op, "chat_id", &chat) < 0 || need_seq(op, "seq", &seq, 0) < 0)
+        return -1;
+    store_req *q = op_prepare(op, STORE_MSG_SEEN, seen_done);
+    q->in.chat_id = chat;
+    q->in.seq = seq;
+    return op_submit(op);
+}
+
+/* ---- typing ---- */
+
+static void typing_done(struct chat_op *op)
+{
+    const store_req *r = &op->sreq;
+    app_publish(op->cl->app, &r->out.peer.id,
+                json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(&r->in.chat_id),
+                          "from", proto_id(&op->cl->user)),
+                NULL);
+}
+
+/* 1 if a typing event for chat was forwarded less than a second ago. */
+static int typing_throttled(struct client *cl, const duet_id *chat)
+{
+    uint64_t now = uv_now(cl->app->loop);
+    size_t oldest = 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (duet_id_eq(&cl->typing[i].chat_id, chat)) {
+            if (now - cl->typing[i].at < TYPING_INTERVAL_MS)
+                return 1;
+            cl->typing[i].at = now;
+            return 0;
+        }
+        if (cl->typing[i].at < cl->typing[oldest].at)
+            oldest = i;
+    }
+    cl->typing[oldest].chat_id = *chat;
+    cl->typing[oldest].at = now;
+    return 0;
+}
+
+static int start_typing(struct chat_op *op)
+{
+    duet_id chat;
+    if (need_id(op, "chat_id", &chat) < 0)
+        return -1;
+    if (typing_throttled(op->cl, &chat))
+        return -1; /* dropped on purpose: typing is best effort */
+    store_req *q = op_prepare(op, STORE_CHAT_PEER, typing_done);
+    q->in.chat_id = chat;
+    return op_submit(op);
+}
+
+/* ---- delete ---- */
+
+static void delete_done(struct chat_op *op)
+{
+    struct app *app = op->cl->app;
+    const struct duet_msg *m = &op->sreq.out.msg;
+    json_t *mine = proto_deleted_event(m);
+    if (mine != NULL && op->ref != NULL)
+        json_object_set(mine, "ref", op->ref);
+    client_send(op->cl, mine);
+    app_publish(app, &m->sender, proto_deleted_event(m), op->cl);
+    app_publish(app, &m->receiver, proto_deleted_event(m), NULL);
+}
+
+static int start_delete(struct chat_op *op)
+{
+    duet_id chat;
+    int64_t seq;
+    if (need_id(op, "chat_id", &chat) < 0 || need_seq(op, "seq", &seq, 1) < 0)
+        return -1;
+    store_req *q = op_prepare(op, STORE_MSG_DELETE, delete_done);
+    q->in.chat_id = chat;
+    q->in.seq = seq;
+    q->in.window_ms = op->cl->app->cfg->delete_window_s * 1000;
+    return op_submit(op);
+}
+
+/* ---- history ---- */
+
+static void history_done(struct chat_op *op)
+{
+    const store_req *r = &op->sreq;
+    client_send(op->cl, json_pack("{s:s, s:O?, s:o, s:o}", "type", "history", "ref", op->ref,
+                                  "chat_id", proto_id(&r->in.chat_id), "messages",
+                                  api_messages_json(r)));
+}
+
+static int start_history(struct chat_op *op)
+{
+    duet_id chat;
+    int64_t before, after;
+    int limit;
+    const char *bad;
+    if (need_id(op, "chat_id", &chat) < 0)
+        return -1;
+    if (api_history_params(op->frame, NULL, &before, &after, &limit, &bad) < 0) {
+        op_error(op, -EINVAL, "bad_request", bad);
+        return -1;
+    }
+    store_req *q = op_prepare(op, STORE_HISTORY, history_done);
+    q->in.chat_id = chat;
+    q->in.before = before;
+    q->in.after = after;
+    q->in.limit = limit;
+    return op_submit(op);
+}
+
+/* ---- ping ---- */
+
+static int start_ping(struct chat_op *op)
+{
+    client_send(op->cl, json_pack("{s:s, s:O?, s:I}", "type", "pong", "ref", op->ref, "time",
+                                  (json_int_t)duet_now_ms()));
+    return -1; /* answered; nothing in flight */
+}
+
+static const struct handler handlers[] = {
+    {"send", start_send},   {"ack", start_ack},         {"seen", start_seen},
+    {"typing", start_typing}, {"delete", start_delete}, {"history", start_history},
+    {"ping", start_ping},
+};
+
+static int ref_ok(json_t *ref)
+{
+    if (ref == NULL || json_is_integer(ref))
+        return 1;
+    return json_is_string(ref) && json_string_length(ref) <= 64;
+}
+
+void chat_on_text(struct client *cl, const char *data, size_t len)
+{
+    json_error_t jerr;
+    json_t *frame = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (frame == NULL || !json_is_object(frame)) {
+        json_decref(frame);
+        client_send_error(cl, NULL, NULL, -EINVAL, "bad_json", "each frame is one JSON object");
+        return;
+    }
+    json_t *type = json_object_get(frame, "type");
+    json_t *ref = json_object_get(frame, "ref");
+    if (!ref_ok(ref)) {
+        client_send_error(cl, json_string_value(type), NULL, -EINVAL, "bad_request",
+                          "'ref' is a string of up to 64 characters or an integer");
+        json_decref(frame);
+        return;
+    }
+    if (!json_is_string(type)) {
+        client_send_error(cl, NULL, ref, -EINVAL, type ? "bad_request" : "missing_field",
+                          "'type' must be a string");
+        json_decref(frame);
+        return;
+    }
+    const struct handler *h = NULL;
+    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+        if (strcmp(handlers[i].type, json_string_value(type)) == 0)
+            h = &handlers[i];
+    if (h == NULL) {
+        client_send_error(cl, json_string_value(type), ref, -EINVAL, "unknown_type",
+                          "unknown request type");
+        json_decref(frame);
+        return;
+    }
+    struct chat_op *op = calloc(1, sizeof(*op));
+    if (op == NULL) {
+        client_send_error(cl, h->type, ref, -ENOMEM, NULL, "out of memory");
+        json_decref(frame);
+        return;
+    }
+    op->cl = cl;
+    op->frame = frame;
+    op->ref = ref;
+    op->request = h->type;
+    op->t0 = uv_hrtime();
+    store_req_init(&op->sreq, STORE_USER_GET, NULL, op);
+    client_ref(cl);
+    if (h->start(op) < 0)
+        op_free(op);
+}

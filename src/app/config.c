@@ -1,0 +1,238 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/log.h"
+
+enum opt_type { OPT_STR, OPT_INT, OPT_FLAG };
+
+struct opt {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    const char *def; /* default, as text */
+    int64_t min, max;
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct opt opts[] = {
+    {"listen", OPT_STR, OFF(listen), "127.0.0.1:8080", 0, 0, "address and port (port 0: any free)"},
+    {"data", OPT_STR, OFF(data_dir), "./data", 0, 0, "data folder (SQLite file duet.db)"},
+    {"web", OPT_STR, OFF(web_dir), "./web", 0, 0, "web client folder served over HTTP"},
+    {"instance", OPT_STR, OFF(instance), "duet-1", 0, 0, "this instance's id, for logs and clients"},
+    {"allowed-origin", OPT_STR, OFF(allowed_origin), NULL, 0, 0,
+     "an extra WebSocket Origin to accept (default: same host only)"},
+    {"session-idle", OPT_INT, OFF(session_idle_s), "2592000", 60, 10LL * 365 * 86400,
+     "seconds of inactivity before a session expires"},
+    {"max-message-chars", OPT_INT, OFF(max_message_chars), "4000", 1, 16000,
+     "longest text message, in characters"},
+    {"delete-window", OPT_INT, OFF(delete_window_s), "3600", 0, 10LL * 365 * 86400,
+     "seconds during which a sender may delete for everyone"},
+    {"secure-cookies", OPT_FLAG, OFF(secure_cookies), "0", 0, 1,
+     "mark cookies Secure (when served behind TLS)"},
+    {"trust-proxy", OPT_FLAG, OFF(trust_proxy), "0", 0, 1,
+     "take the client address from X-Forwarded-For (behind nginx)"},
+    {"login-max-failures", OPT_INT, OFF(login_max_failures), "5", 1, 1000000,
+     "failed logins per username per window before throttling"},
+    {"login-max-failures-addr", OPT_INT, OFF(login_max_failures_addr), "20", 1, 1000000,
+     "failed logins per client address per window before throttling"},
+    {"login-window", OPT_INT, OFF(login_window_s), "900", 1, 86400,
+     "seconds of the login throttling window"},
+    {"argon2-ops", OPT_INT, OFF(argon2_ops), "2", 1, 32, "Argon2id passes"},
+    {"argon2-mem", OPT_INT, OFF(argon2_mem_kib), "65536", 8, 4194304, "Argon2id memory in KiB"},
+    {"hash-concurrency", OPT_INT, OFF(hash_concurrency), "2", 1, 64,
+     "password hashes computed at once (thread pool)"},
+    {"hash-queue", OPT_INT, OFF(hash_queue), "256", 1, 100000,
+     "password hashes waiting at most; more are refused as busy"},
+    {"sync", OPT_STR, OFF(sync), "full", 0, 0, "SQLite durability: full (fsync each commit) or normal"},
+    {"cache", OPT_INT, OFF(cache_mib), "64", 1, 65536, "SQLite page cache in MiB"},
+    {"max-body", OPT_INT, OFF(max_body_kib), "64", 1, 65536, "largest HTTP body in KiB"},
+    {"max-ws-message", OPT_INT, OFF(max_ws_msg_kib), "64", 1, 65536,
+     "largest WebSocket message in KiB"},
+    {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: duetd [options]\n\n"
+               "Every option can also be set in the environment as DUET_<NAME>\n"
+               "(upper case, dashes as underscores), e.g. DUET_LISTEN=0.0.0.0:8080.\n\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s", opts[i].name,
+                 opts[i].type == OPT_FLAG ? "" : opts[i].type == OPT_INT ? " N" : " VALUE");
+        fprintf(f, "  %-28s %s", left, opts[i].help);
+        if (opts[i].def != NULL && opts[i].type != OPT_FLAG)
+            fprintf(f, " [%s]", opts[i].def);
+        fputc('\n', f);
+    }
+    fprintf(f, "  %-28s %s\n", "--help", "print this and exit");
+}
+
+static int set_opt(struct config *cfg, const struct opt *o, const char *val, const char *from)
+{
+    char *field = (char *)cfg + o->offset;
+    if (o->type == OPT_STR) {
+        char *copy = strdup(val);
+        if (copy == NULL)
+            return -ENOMEM;
+        free(*(char **)field);
+        *(char **)field = copy;
+        return 0;
+    }
+    if (o->type == OPT_FLAG) {
+        int on = strcmp(val, "1") == 0 || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0;
+        int off = strcmp(val, "0") == 0 || strcmp(val, "false") == 0 || strcmp(val, "no") == 0;
+        if (!on && !off) {
+            fprintf(stderr, "duetd: %s: %s wants 1 or 0, not '%s'\n", from, o->name, val);
+            return -EINVAL;
+        }
+        *(int *)field = on;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(val, &end, 10);
+    if (errno != 0 || end == val || *end != '\0' || v < o->min || v > o->max) {
+        fprintf(stderr, "duetd: %s: %s wants a whole number from %lld to %lld, not '%s'\n", from,
+                o->name, (long long)o->min, (long long)o->max, val);
+        return -EINVAL;
+    }
+    *(int64_t *)field = v;
+    return 0;
+}
+
+static int env_name(const char *opt, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "DUET_%s", opt);
+    if (n < 0 || (size_t)n >= cap)
+        return -EINVAL;
+    for (char *p = out; *p; p++)
+        *p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    return 0;
+}
+
+static int load_defaults_and_env(struct config *cfg)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (opts[i].def != NULL) {
+            int r = set_opt(cfg, &opts[i], opts[i].def, "default");
+            if (r < 0)
+                return r;
+        }
+        char name[64];
+        if (env_name(opts[i].name, name, sizeof(name)) < 0)
+            continue;
+        const char *v = getenv(name);
+        if (v != NULL) {
+            int r = set_opt(cfg, &opts[i], v, name);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static const struct opt *find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static int load_argv(struct config *cfg, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "duetd: unexpected argument '%s' (see --help)\n", a);
+            return -EINVAL;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const struct opt *o = find_opt(name, len);
+        if (o == NULL) {
+            fprintf(stderr, "duetd: unknown option '%s' (see --help)\n", a);
+            return -EINVAL;
+        }
+        const char *val = eq ? eq + 1 : NULL;
+        if (val == NULL && o->type == OPT_FLAG)
+            val = "1";
+        if (val == NULL) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "duetd: option '%s' needs a value\n", a);
+                return -EINVAL;
+            }
+            val = argv[++i];
+        }
+        int r = set_opt(cfg, o, val, "command line");
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int check_config(struct config *cfg)
+{
+    const char *colon = strrchr(cfg->listen, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    size_t hlen = colon ? (size_t)(colon - cfg->listen) : 0;
+    if (colon == NULL || *end != '\0' || end == colon + 1 || port < 0 || port > 65535 ||
+        hlen == 0 || hlen >= sizeof(cfg->host)) {
+        fprintf(stderr, "duetd: --listen wants HOST:PORT, not '%s'\n", cfg->listen);
+        return -EINVAL;
+    }
+    memcpy(cfg->host, cfg->listen, hlen);
+    cfg->host[hlen] = '\0';
+    cfg->port = (int)port;
+    if (strcmp(cfg->sync, "full") != 0 && strcmp(cfg->sync, "normal") != 0) {
+        fprintf(stderr, "duetd: --sync wants full or normal, not '%s'\n", cfg->sync);
+        return -EINVAL;
+    }
+    enum log_level lv;
+    if (log_parse_level(cfg->log_level, &lv) < 0) {
+        fprintf(stderr, "duetd: --log-level wants debug, info, warn or error\n");
+        return -EINVAL;
+    }
+    if (cfg->instance[0] == '\0' || strlen(cfg->instance) > 64) {
+        fprintf(stderr, "duetd: --instance wants 1 to 64 characters\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int config_load(struct config *cfg, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    int r = load_defaults_and_env(cfg);
+    if (r == 0)
+        r = load_argv(cfg, argc, argv);
+    if (r == 0)
+        r = check_config(cfg);
+    return r;
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].type == OPT_STR) {
+            char **p = (char **)((char *)cfg + opts[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+}

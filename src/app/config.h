@@ -1,0 +1,44 @@
+/* config.h - duetd's options, from the command line and DUET_* variables.
+ *
+ * Every option --foo-bar can also be set as DUET_FOO_BAR; the command line
+ * wins. The table in config.c is the single list that --help prints.
+ */
+#ifndef DUET_CONFIG_H
+#define DUET_CONFIG_H
+
+#include <stdint.h>
+
+struct config {
+    char *listen;   /* HOST:PORT */
+    char host[64];  /* parsed from listen */
+    int port;
+    char *data_dir;
+    char *web_dir;
+    char *instance;
+    char *allowed_origin; /* NULL = same host only */
+    int64_t session_idle_s;
+    int64_t max_message_chars;
+    int64_t delete_window_s;
+    int secure_cookies;
+    int trust_proxy;
+    int64_t login_max_failures;
+    int64_t login_max_failures_addr;
+    int64_t login_window_s;
+    int64_t argon2_ops;
+    int64_t argon2_mem_kib;
+    int64_t hash_concurrency;
+    int64_t hash_queue;
+    char *sync;      /* "full" | "normal" */
+    char *log_level; /* debug | info | warn | error */
+    int64_t cache_mib;
+    int64_t max_body_kib;
+    int64_t max_ws_msg_kib;
+};
+
+/* Fills cfg from defaults, then the environment, then argv.
+ * Returns 0 to run, 1 when --help was printed (exit 0), or -EINVAL after
+ * printing an error (exit 2). */
+int config_load(struct config *cfg, int argc, char **argv);
+void config_free(struct config *cfg);
+
+#endif

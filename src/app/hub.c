@@ -1,0 +1,138 @@
+/* hub.c - the in-process hub: a map from user id to that user's clients. */
+#include "hub.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../net/net.h"
+#include "app.h"
+
+/* Ownership: the hub owns the map and its per-user entries; the clients in
+ * each list are borrowed. */
+struct hub_local {
+    struct hub base;
+    map_t users; /* duet_id -> struct hub_user */
+};
+
+struct hub_user {
+    struct client *head;
+    size_t n;
+};
+
+static int local_attach(struct hub *h, struct client *cl)
+{
+    struct hub_local *hl = (struct hub_local *)h;
+    struct hub_user *u = map_get(&hl->users, cl->user.b, 16);
+    int first = 0;
+    if (u == NULL) {
+        u = calloc(1, sizeof(*u));
+        if (u == NULL)
+            return -ENOMEM;
+        if (map_put(&hl->users, cl->user.b, 16, u) < 0) {
+            free(u);
+            return -ENOMEM;
+        }
+        first = 1;
+    }
+    cl->hub_prev = NULL;
+    cl->hub_next = u->head;
+    if (u->head != NULL)
+        u->head->hub_prev = cl;
+    u->head = cl;
+    u->n++;
+    return first;
+}
+
+static int local_detach(struct hub *h, struct client *cl)
+{
+    struct hub_local *hl = (struct hub_local *)h;
+    struct hub_user *u = map_get(&hl->users, cl->user.b, 16);
+    if (u == NULL)
+        return 0;
+    if (cl->hub_prev != NULL)
+        cl->hub_prev->hub_next = cl->hub_next;
+    else
+        u->head = cl->hub_next;
+    if (cl->hub_next != NULL)
+        cl->hub_next->hub_prev = cl->hub_prev;
+    cl->hub_next = cl->hub_prev = NULL;
+    if (--u->n > 0)
+        return 0;
+    map_del(&hl->users, cl->user.b, 16);
+    free(u);
+    return 1;
+}
+
+static void local_publish(struct hub *h, const duet_id *user, const char *json, size_t len,
+                          const struct client *except)
+{
+    struct hub_local *hl = (struct hub_local *)h;
+    struct hub_user *u = map_get(&hl->users, user->b, 16);
+    if (u == NULL)
+        return;
+    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next)
+        if (cl != except)
+            net_ws_send(cl->conn, json, len);
+}
+
+static void local_end_sessions(struct hub *h, const duet_id *user, const uint8_t token_hash[32],
+                               int keep)
+{
+    struct hub_local *hl = (struct hub_local *)h;
+    struct hub_user *u = map_get(&hl->users, user->b, 16);
+    if (u == NULL)
+        return;
+    /* net_ws_close only starts the closing handshake; the clients leave the
+     * list later, from on_ws_close, so iterating here is safe. */
+    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
+        int same = memcmp(cl->token_hash, token_hash, 32) == 0;
+        if (same != keep)
+            net_ws_close(cl->conn, 1008, "session ended");
+    }
+}
+
+static int local_is_online(struct hub *h, const duet_id *user)
+{
+    struct hub_local *hl = (struct hub_local *)h;
+    return map_get(&hl->users, user->b, 16) != NULL;
+}
+
+static size_t local_online_count(struct hub *h)
+{
+    return ((struct hub_local *)h)->users.count;
+}
+
+static void local_free(struct hub *h)
+{
+    struct hub_local *hl = (struct hub_local *)h;
+    for (struct map_entry *e = map_first(&hl->users); e != NULL; e = map_next(&hl->users, e))
+        free(e->value);
+    map_free(&hl->users);
+    free(hl);
+}
+
+static const struct hub_backend local_backend = {
+    .name = "local",
+    .attach = local_attach,
+    .detach = local_detach,
+    .publish = local_publish,
+    .end_sessions = local_end_sessions,
+    .is_online = local_is_online,
+    .online_count = local_online_count,
+    .free = local_free,
+};
+
+int hub_local_new(struct hub **out)
+{
+    struct hub_local *hl = calloc(1, sizeof(*hl));
+    if (hl == NULL)
+        return -ENOMEM;
+    if (map_init(&hl->users) < 0) {
+        free(hl);
+        return -ENOMEM;
+    }
+    hl->base.backend = &local_backend;
+    *out = &hl->base;
+    return 0;
+}

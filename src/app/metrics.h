@@ -1,0 +1,37 @@
+/* metrics.h - counters and histograms for GET /metrics (Prometheus text). */
+#ifndef DUET_METRICS_H
+#define DUET_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS_BUCKETS 12
+
+struct histogram {
+    uint64_t buckets[METRICS_BUCKETS]; /* cumulative at render time only */
+    uint64_t count;
+    double sum; /* seconds */
+};
+
+/* Ownership: embedded in struct app; touched only on the loop thread. */
+struct metrics {
+    uint64_t http_requests;
+    uint64_t http_errors; /* 4xx and 5xx answered by the API */
+    uint64_t ws_connects;
+    uint64_t messages_sent;      /* newly stored messages */
+    uint64_t messages_duplicate; /* retries answered from the store */
+    uint64_t messages_delivered; /* delivered receipts */
+    uint64_t pending_replayed;   /* pending items sent on connect */
+    uint64_t ws_errors;          /* error events sent */
+    uint64_t store_errors;
+    uint64_t logins_failed;
+    uint64_t logins_throttled;
+    struct histogram send_latency;  /* send received -> "sent" ack */
+};
+
+void metrics_observe(struct histogram *h, double seconds);
+/* Renders the text exposition; the caller frees *out. gauges are passed in. */
+int metrics_render(const struct metrics *m, size_t conns, size_t websockets, size_t online_users,
+                   const char *instance, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,219 @@
+/* main.c - duetd: start-up, signals and graceful shutdown.
+ *
+ * Shutdown order matters for "nothing acknowledged is lost": stop accepting,
+ * close every WebSocket with 1001 (their close handlers still submit last-seen
+ * writes), and only when the network layer is gone close the store, which
+ * commits and completes everything still queued.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app/app.h"
+#include "base/log.h"
+
+/* Ownership: lives on main's stack for the life of the loop. */
+struct daemon {
+    struct app app;
+    struct config cfg;
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint;
+    int nsignals; /* how many of the two are initialised */
+};
+
+int app_store(struct app *app, store_req *req)
+{
+    int r = store_submit(app->store, req);
+    if (r < 0)
+        app->metrics.store_errors++;
+    return r;
+}
+
+void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
+{
+    if (ev == NULL) {
+        log_error("publish: out of memory encoding an event");
+        return;
+    }
+    char *s = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    if (s == NULL) {
+        log_error("publish: out of memory encoding an event");
+        return;
+    }
+    app->hub->backend->publish(app->hub, user, s, strlen(s), except);
+    free(s);
+}
+
+static void on_net_closed(void *appp)
+{
+    struct app *app = appp;
+    struct daemon *d = (struct daemon *)app; /* app is the first member */
+    app->net = NULL;
+    store_close(app->store);
+    app->store = NULL;
+    auth_close(&app->auth);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    log_info("shutdown complete");
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+    if (d->app.stopping) {
+        log_warn("second signal: exiting now");
+        exit(1);
+    }
+    d->app.stopping = 1;
+    log_info("%s: shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    net_server_stop_accepting(d->app.net);
+    net_server_close(d->app.net, 1001);
+}
+
+static int make_dirs(const char *dir)
+{
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        log_error("cannot create data folder %s: %s", dir, strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
+static int open_store(struct daemon *d)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/duet.db", d->cfg.data_dir);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return -ENAMETOOLONG;
+    struct store_sqlite_opts so = {
+        .path = path,
+        .sync_full = strcmp(d->cfg.sync, "full") == 0,
+        .cache_kib = d->cfg.cache_mib * 1024,
+    };
+    int r = store_sqlite_open(&d->loop, &so, &d->app.store);
+    if (r < 0)
+        log_error("cannot open the database %s: %s", path, duet_strerror_code(r));
+    else
+        log_info("store: sqlite %s (sync=%s)", path, d->cfg.sync);
+    return r;
+}
+
+static int start_net(struct daemon *d)
+{
+    struct net_server_opts no = {
+        .host = d->cfg.host,
+        .port = d->cfg.port,
+        .max_header_bytes = 16 * 1024,
+        .max_body_bytes = (size_t)d->cfg.max_body_kib * 1024,
+        .max_ws_msg_bytes = (size_t)d->cfg.max_ws_msg_kib * 1024,
+        .header_timeout_ms = 10000,
+        .idle_timeout_ms = 60000,
+        .ws_ping_ms = 30000,
+        .app_cb = {.on_request = api_on_request,
+                   .on_ws_text = app_on_ws_text,
+                   .on_ws_close = app_on_ws_close,
+                   .on_closed = on_net_closed},
+        .app = &d->app,
+    };
+    int r = net_server_start(&d->loop, &no, &d->app.net);
+    if (r < 0) {
+        log_error("cannot listen on %s: %s", d->cfg.listen, uv_strerror(r));
+        return r;
+    }
+    log_info("listening on http://%s:%d (instance %s)", d->cfg.host, net_server_port(d->app.net),
+             d->cfg.instance);
+    return 0;
+}
+
+static int start_signals(struct daemon *d)
+{
+    int r = uv_signal_init(&d->loop, &d->sigterm);
+    if (r < 0)
+        return r;
+    d->nsignals = 1;
+    r = uv_signal_init(&d->loop, &d->sigint);
+    if (r < 0)
+        return r;
+    d->nsignals = 2;
+    d->sigterm.data = d->sigint.data = d;
+    if (r == 0)
+        r = uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    if (r == 0)
+        r = uv_signal_start(&d->sigint, on_signal, SIGINT);
+    return r;
+}
+
+static int run(struct daemon *d)
+{
+    struct app *app = &d->app;
+    int r = uv_loop_init(&d->loop);
+    if (r < 0)
+        return r;
+    app->loop = &d->loop;
+    app->cfg = &d->cfg;
+    app->started_at = duet_now_ms();
+    if ((r = make_dirs(d->cfg.data_dir)) < 0 || (r = open_store(d)) < 0)
+        goto err_loop;
+    if ((r = hub_local_new(&app->hub)) < 0)
+        goto err_store;
+    r = auth_init(&app->auth, &d->loop, (unsigned long long)d->cfg.argon2_ops,
+                  (size_t)d->cfg.argon2_mem_kib, (int)d->cfg.hash_concurrency,
+                  (size_t)d->cfg.hash_queue, d->cfg.login_window_s, d->cfg.login_max_failures,
+                  d->cfg.login_max_failures_addr);
+    if (r < 0)
+        goto err_hub;
+    if ((r = start_signals(d)) < 0 || (r = start_net(d)) < 0)
+        goto err_auth;
+
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    /* The network layer, the store and our handles are closed by now. */
+    auth_free(&app->auth);
+    app->hub->backend->free(app->hub);
+    if (uv_loop_close(&d->loop) != 0)
+        log_warn("loop closed with handles still open");
+    return 0;
+
+err_auth:
+    auth_close(&app->auth);
+    auth_free(&app->auth);
+    if (d->nsignals > 0)
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+    if (d->nsignals > 1)
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+err_hub:
+    app->hub->backend->free(app->hub);
+err_store:
+    store_close(app->store);
+err_loop:
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&d->loop);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon d;
+    memset(&d, 0, sizeof(d));
+    int r = config_load(&d.cfg, argc, argv);
+    if (r != 0) {
+        config_free(&d.cfg);
+        return r > 0 ? 0 : 2;
+    }
+    enum log_level lv = LOG_INFO;
+    log_parse_level(d.cfg.log_level, &lv);
+    log_set_level(lv);
+    if (sodium_init() < 0) {
+        log_error("libsodium failed to initialise");
+        config_free(&d.cfg);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    r = run(&d);
+    config_free(&d.cfg);
+    return r < 0 ? 1 : 0;
+}
