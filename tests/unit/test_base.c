@@ -1,0 +1,231 @@
+/* Unit tests of the pure parts of src/base and src/app. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/app/auth.h"
+#include "../../src/app/config.h"
+#include "../../src/base/duet.h"
+#include "../../src/base/map.h"
+#include "../../src/base/pool.h"
+#include "../../src/base/text.h"
+
+static void init_sodium(void)
+{
+    cr_assert(sodium_init() >= 0);
+}
+
+TestSuite(text);
+
+Test(text, utf8_valid_accepts_well_formed)
+{
+    cr_assert(text_utf8_valid("", 0));
+    cr_assert(text_utf8_valid("hello", 5));
+    cr_assert(text_utf8_valid("h\xc3\xa9llo", 6));
+    cr_assert(text_utf8_valid("\xe2\x82\xac", 3));
+    cr_assert(text_utf8_valid("\xf0\x9f\x98\x80", 4));
+}
+
+Test(text, utf8_valid_rejects_malformed)
+{
+    cr_assert_not(text_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    cr_assert_not(text_utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+    cr_assert_not(text_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    cr_assert_not(text_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    cr_assert_not(text_utf8_valid("\xc3", 1));             /* truncated */
+    cr_assert_not(text_utf8_valid("\x80", 1));             /* lone continuation */
+    cr_assert_not(text_utf8_valid("\xff", 1));
+}
+
+Test(text, utf8_chars_counts_code_points)
+{
+    cr_assert_eq(text_utf8_chars("abc", 3), 3);
+    cr_assert_eq(text_utf8_chars("h\xc3\xa9", 3), 2);
+    cr_assert_eq(text_utf8_chars("\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 8), 2);
+}
+
+Test(text, username_folds_and_validates)
+{
+    char out[33];
+    cr_assert_eq(text_username("Alice_1.x", 9, out), 0);
+    cr_assert_str_eq(out, "alice_1.x");
+    cr_assert_eq(text_username("ab", 2, out), -EINVAL);
+    cr_assert_eq(text_username("abc", 3, out), 0);
+    cr_assert_eq(text_username("a b", 3, out), -EINVAL);
+    cr_assert_eq(text_username("abc-d", 5, out), -EINVAL);
+    cr_assert_eq(text_username("\xc3\xa9\xc3\xa9\xc3\xa9", 6, out), -EINVAL);
+    char long33[34];
+    memset(long33, 'a', 33);
+    cr_assert_eq(text_username(long33, 32, out), 0);
+    cr_assert_eq(text_username(long33, 33, out), -EINVAL);
+}
+
+Test(text, display_name_rules)
+{
+    cr_assert(text_display_name_ok("Alice A.", 8));
+    cr_assert(text_display_name_ok("\xc3\x89lodie", 7));
+    cr_assert_not(text_display_name_ok("", 0));
+    cr_assert_not(text_display_name_ok("   ", 3));
+    cr_assert_not(text_display_name_ok("a\nb", 3));
+    cr_assert_not(text_display_name_ok("a\x7f", 2));
+    char s65[65];
+    memset(s65, 'x', 65);
+    cr_assert(text_display_name_ok(s65, 64));
+    cr_assert_not(text_display_name_ok(s65, 65));
+}
+
+Test(text, client_ids)
+{
+    cr_assert(text_client_id_ok("c-1_A", 5));
+    cr_assert_not(text_client_id_ok("", 0));
+    cr_assert_not(text_client_id_ok("a b", 3));
+    cr_assert_not(text_client_id_ok("a/b", 3));
+    char s65[65];
+    memset(s65, 'x', 65);
+    cr_assert(text_client_id_ok(s65, 64));
+    cr_assert_not(text_client_id_ok(s65, 65));
+}
+
+TestSuite(ids, .init = init_sodium);
+
+Test(ids, format_parse_round_trip)
+{
+    duet_id a, b;
+    char s[DUET_ID_STRLEN + 1];
+    duet_id_random(&a);
+    duet_id_format(&a, s);
+    cr_assert_eq(strlen(s), 36);
+    cr_assert_eq(s[14], '4'); /* version 4 */
+    cr_assert_eq(duet_id_parse(s, 36, &b), 0);
+    cr_assert(duet_id_eq(&a, &b));
+}
+
+Test(ids, parse_rejects_bad_text)
+{
+    duet_id x;
+    cr_assert_eq(duet_id_parse("not-a-uuid", 10, &x), -EINVAL);
+    cr_assert_eq(duet_id_parse("0123456789abcdef0123456789abcdef0123", 36, &x), -EINVAL);
+    cr_assert_eq(duet_id_parse("0123456g-89ab-cdef-0123-456789abcdef", 36, &x), -EINVAL);
+    cr_assert_eq(duet_id_parse("01234567-89AB-cdef-0123-456789abcdef", 36, &x), 0);
+}
+
+Test(ids, chat_id_is_symmetric_and_distinct)
+{
+    duet_id a, b, c, ab, ba, ac;
+    duet_id_random(&a);
+    duet_id_random(&b);
+    duet_id_random(&c);
+    duet_chat_id(&a, &b, &ab);
+    duet_chat_id(&b, &a, &ba);
+    duet_chat_id(&a, &c, &ac);
+    cr_assert(duet_id_eq(&ab, &ba));
+    cr_assert_not(duet_id_eq(&ab, &ac));
+}
+
+Test(ids, error_codes_are_stable)
+{
+    cr_assert_str_eq(duet_strerror_code(DUET_ENOTFRIENDS), "not_friends");
+    cr_assert_str_eq(duet_strerror_code(DUET_EBLOCKED), "blocked");
+    cr_assert_str_eq(duet_strerror_code(-EINVAL), "bad_request");
+    cr_assert_str_eq(duet_strerror_code(-12345), "internal");
+}
+
+TestSuite(map, .init = init_sodium);
+
+static int drop_odd(void *v, void *ctx)
+{
+    (void)ctx;
+    return ((intptr_t)v & 1) != 0;
+}
+
+Test(map, put_get_del_and_grow)
+{
+    map_t m;
+    cr_assert_eq(map_init(&m), 0);
+    for (intptr_t i = 1; i <= 1000; i++) {
+        char k[16];
+        int n = snprintf(k, sizeof(k), "k%ld", (long)i);
+        cr_assert_eq(map_put(&m, k, (size_t)n, (void *)i), 0);
+    }
+    cr_assert_eq(m.count, 1000);
+    cr_assert_eq((intptr_t)map_get(&m, "k500", 4), 500);
+    cr_assert_null(map_get(&m, "k1001", 5));
+    cr_assert_eq((intptr_t)map_del(&m, "k500", 4), 500);
+    cr_assert_null(map_get(&m, "k500", 4));
+    map_put(&m, "k1", 2, (void *)7);
+    cr_assert_eq((intptr_t)map_get(&m, "k1", 2), 7);
+    size_t seen = 0;
+    for (struct map_entry *e = map_first(&m); e != NULL; e = map_next(&m, e))
+        seen++;
+    cr_assert_eq(seen, 999);
+    map_filter(&m, drop_odd, NULL);
+    for (struct map_entry *e = map_first(&m); e != NULL; e = map_next(&m, e))
+        cr_assert_eq((intptr_t)e->value & 1, 0);
+    cr_assert_eq(m.count, 499);
+    map_free(&m);
+}
+
+TestSuite(pool);
+
+Test(pool, alignment_and_large_blocks)
+{
+    pool_t p;
+    pool_init(&p);
+    for (int i = 0; i < 1000; i++) {
+        void *a = pool_alloc(&p, (size_t)(i % 37) + 1);
+        cr_assert_not_null(a);
+        cr_assert_eq((uintptr_t)a % 16, 0);
+        memset(a, 0xAB, (size_t)(i % 37) + 1);
+    }
+    char *big = pool_alloc(&p, 100000);
+    cr_assert_not_null(big);
+    memset(big, 1, 100000);
+    char *s = pool_strndup(&p, "hello world", 5);
+    cr_assert_str_eq(s, "hello");
+    pool_clear(&p);
+    cr_assert_null(p.chunks);
+}
+
+TestSuite(auth, .init = init_sodium);
+
+Test(auth, tokens_hash_and_validate)
+{
+    char tok[AUTH_TOKEN_LEN + 1];
+    uint8_t h1[32], h2[32];
+    auth_token_new(tok, h1);
+    cr_assert_eq(strlen(tok), AUTH_TOKEN_LEN);
+    cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN, h2), 0);
+    cr_assert_eq(memcmp(h1, h2, 32), 0);
+    cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN - 1, h2), -EINVAL);
+    tok[3] = '=';
+    cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN, h2), -EINVAL);
+}
+
+TestSuite(config);
+
+Test(config, defaults_argv_and_errors)
+{
+    struct config c;
+    char *argv1[] = {"duetd", "--listen", "127.0.0.1:0", "--instance=x7", "--secure-cookies", NULL};
+    cr_assert_eq(config_load(&c, 5, argv1), 0);
+    cr_assert_str_eq(c.host, "127.0.0.1");
+    cr_assert_eq(c.port, 0);
+    cr_assert_str_eq(c.instance, "x7");
+    cr_assert_eq(c.secure_cookies, 1);
+    cr_assert_eq(c.max_message_chars, 4000);
+    cr_assert_eq(c.session_idle_s, 2592000);
+    config_free(&c);
+
+    char *argv2[] = {"duetd", "--max-message-chars", "zero", NULL};
+    cr_assert_eq(config_load(&c, 3, argv2), -EINVAL);
+    config_free(&c);
+    char *argv3[] = {"duetd", "--nope", NULL};
+    cr_assert_eq(config_load(&c, 2, argv3), -EINVAL);
+    config_free(&c);
+    char *argv4[] = {"duetd", "--listen", "nohost", NULL};
+    cr_assert_eq(config_load(&c, 3, argv4), -EINVAL);
+    config_free(&c);
+}
