@@ -1,0 +1,606 @@
+/* http.c - HTTP/1.1 requests on top of hparse: assembly, limits, keep-alive,
+ * pipelining, and the helpers the application uses to read a request and
+ * answer it.
+ *
+ * One request at a time: hparse pauses after each message, reading stops,
+ * and the next request is parsed only after net_respond(). Responses thus
+ * leave in request order without any queue of requests.
+ */
+#include "net_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- pure helpers ----------------------------------------------------- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int net__pct_decode(const char *in, size_t len, char *out, size_t *out_len, int plus_is_space)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = in[i];
+        if (ch == '%') {
+            if (len - i < 3)
+                return -EINVAL;
+            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            if (hi < 0 || lo < 0 || (hi | lo) == 0)
+                return -EINVAL; /* a bad escape, or an encoded NUL */
+            ch = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (ch == '+' && plus_is_space) {
+            ch = ' ';
+        }
+        out[o++] = ch;
+    }
+    *out_len = o;
+    return 0;
+}
+
+int net__parse_target(pool_t *pool, const char *url, size_t len, duet_slice *path,
+                      duet_slice *query)
+{
+    const char *p = url, *end = url + len;
+    if (len == 0)
+        return -EINVAL;
+    if (len == 1 && *p == '*') { /* OPTIONS * */
+        *path = DUET_SLICE_LIT("*");
+        *query = DUET_SLICE_LIT("");
+        return 0;
+    }
+    if (*p != '/') {
+        /* absolute-form: keep only what follows the authority */
+        size_t skip = len >= 7 && strncasecmp(p, "http://", 7) == 0    ? 7
+                      : len >= 8 && strncasecmp(p, "https://", 8) == 0 ? 8
+                                                                       : 0;
+        if (skip == 0)
+            return -EINVAL;
+        p += skip;
+        while (p < end && *p != '/' && *p != '?')
+            p++;
+    }
+    const char *hash = memchr(p, '#', (size_t)(end - p));
+    if (hash != NULL)
+        end = hash;
+    const char *q = memchr(p, '?', (size_t)(end - p));
+    const char *pend = q ? q : end;
+    size_t plen = (size_t)(pend - p);
+    char *dp = pool_alloc(pool, plen + 2);
+    if (dp == NULL)
+        return -ENOMEM;
+    size_t dlen = 0;
+    if (plen == 0) {
+        dp[dlen++] = '/';
+    } else {
+        int r = net__pct_decode(p, plen, dp, &dlen, 0);
+        if (r < 0)
+            return r;
+    }
+    dp[dlen] = '\0';
+    *path = (duet_slice){dp, dlen};
+    if (q == NULL) {
+        *query = DUET_SLICE_LIT("");
+        return 0;
+    }
+    char *dq = pool_strndup(pool, q + 1, (size_t)(end - q - 1));
+    if (dq == NULL)
+        return -ENOMEM;
+    *query = (duet_slice){dq, (size_t)(end - q - 1)};
+    return 0;
+}
+
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static duet_slice trim(const char *p, const char *end)
+{
+    while (p < end && is_ows(*p))
+        p++;
+    while (end > p && is_ows(end[-1]))
+        end--;
+    return (duet_slice){p, (size_t)(end - p)};
+}
+
+int net__has_token(const duet_slice *value, const char *token)
+{
+    size_t tlen = strlen(token);
+    const char *p = value->base, *end = value->base + value->len;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        duet_slice t = trim(p, stop);
+        if (t.len == tlen && strncasecmp(t.base, token, tlen) == 0)
+            return 1;
+        p = comma ? comma + 1 : end;
+    }
+    return 0;
+}
+
+int net__json_error(char *out, size_t size, const char *code, const char *message)
+{
+    int n = snprintf(out, size, "{\"error\":\"%s\",\"message\":\"%s\"}", code, message);
+    if (n < 0 || (size_t)n >= size)
+        return -ENOSPC;
+    return n;
+}
+
+/* ---- request lookup helpers ------------------------------------------------ */
+
+const duet_slice *net_header(const net_request *req, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const duet_slice *n = &req->headers[i].name;
+        if (n->len == len && strncasecmp(n->base, name, len) == 0)
+            return &req->headers[i].value;
+    }
+    return NULL;
+}
+
+/* Looks for name=value in one Cookie header value ("a=1; b=\"2\""). */
+static int cookie_in(const duet_slice *v, const char *name, size_t nlen, duet_slice *out)
+{
+    const char *p = v->base, *end = v->base + v->len;
+    while (p < end) {
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *stop = semi ? semi : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (eq != NULL) {
+            duet_slice k = trim(p, eq);
+            duet_slice val = trim(eq + 1, stop);
+            if (val.len >= 2 && val.base[0] == '"' && val.base[val.len - 1] == '"') {
+                val.base++;
+                val.len -= 2;
+            }
+            if (k.len == nlen && memcmp(k.base, name, nlen) == 0) {
+                *out = val;
+                return 0;
+            }
+        }
+        p = semi ? semi + 1 : end;
+    }
+    return -ENOENT;
+}
+
+int net_cookie(const net_request *req, const char *name, duet_slice *out)
+{
+    size_t nlen = strlen(name);
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct net_header *h = &req->headers[i];
+        if (h->name.len == 6 && strncasecmp(h->name.base, "cookie", 6) == 0 &&
+            cookie_in(&h->value, name, nlen, out) == 0)
+            return 0;
+    }
+    return -ENOENT;
+}
+
+/* Decodes s into the request pool when it has escapes; 0, -EINVAL, -ENOMEM. */
+static int query_decode(const net_request *req, duet_slice s, duet_slice *out)
+{
+    if (memchr(s.base, '%', s.len) == NULL && memchr(s.base, '+', s.len) == NULL) {
+        *out = s;
+        return 0;
+    }
+    char *d = pool_alloc(req->pool, s.len + 1);
+    if (d == NULL)
+        return -ENOMEM;
+    size_t dlen;
+    int r = net__pct_decode(s.base, s.len, d, &dlen, 1);
+    if (r < 0)
+        return r;
+    d[dlen] = '\0';
+    *out = (duet_slice){d, dlen};
+    return 0;
+}
+
+int net_query(const net_request *req, const char *name, duet_slice *out)
+{
+    size_t nlen = strlen(name);
+    const char *p = req->query.base, *end = p + req->query.len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        duet_slice k = {p, (size_t)((eq ? eq : stop) - p)}, dk;
+        if (query_decode(req, k, &dk) == 0 && dk.len == nlen && memcmp(dk.base, name, nlen) == 0) {
+            if (eq == NULL) {
+                *out = DUET_SLICE_LIT("");
+                return 0;
+            }
+            return query_decode(req, (duet_slice){eq + 1, (size_t)(stop - eq - 1)}, out);
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return -ENOENT;
+}
+
+/* ---- request assembly (hparse callbacks) ----------------------------------- */
+
+/* Growing arrays live in the request pool: the old copy is simply left there
+ * (at most doubling the footprint) and everything goes at pool_clear. */
+static int grow(pool_t *pool, void **buf, size_t used, size_t *cap, size_t need, size_t min)
+{
+    if (*cap - used >= need)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : min;
+    while (ncap - used < need)
+        ncap *= 2;
+    void *p = pool_alloc(pool, ncap);
+    if (p == NULL)
+        return -ENOMEM;
+    if (used > 0)
+        memcpy(p, *buf, used);
+    *buf = p;
+    *cap = ncap;
+    return 0;
+}
+
+static int hbuf_add(struct net__http *h, const char *at, size_t len)
+{
+    if (grow(&h->pool, (void **)&h->hbuf, h->hlen, &h->hcap, len, 512) < 0) {
+        h->err_status = 500;
+        return -1;
+    }
+    memcpy(h->hbuf + h->hlen, at, len);
+    h->hlen += len;
+    return 0;
+}
+
+static int on_url(void *ud, const char *at, size_t len)
+{
+    struct net__http *h = &((net_conn *)ud)->u.http;
+    h->url_len += len;
+    return hbuf_add(h, at, len);
+}
+
+static int on_header_field(void *ud, const char *at, size_t len)
+{
+    struct net__http *h = &((net_conn *)ud)->u.http;
+    if (h->n_hoff == 0 || h->in_value) { /* a new header, not a continued name */
+        size_t used = h->n_hoff * sizeof(*h->hoff), cap = h->cap_hoff * sizeof(*h->hoff);
+        if (grow(&h->pool, (void **)&h->hoff, used, &cap, sizeof(*h->hoff), 16 * sizeof(*h->hoff)) <
+            0) {
+            h->err_status = 500;
+            return -1;
+        }
+        h->cap_hoff = cap / sizeof(*h->hoff);
+        h->hoff[h->n_hoff++] = (struct net__hoff){h->hlen, 0, h->hlen, 0};
+        h->in_value = 0;
+    }
+    h->hoff[h->n_hoff - 1].name_len += len;
+    return hbuf_add(h, at, len);
+}
+
+static int on_header_value(void *ud, const char *at, size_t len)
+{
+    struct net__http *h = &((net_conn *)ud)->u.http;
+    struct net__hoff *o = &h->hoff[h->n_hoff - 1];
+    if (!h->in_value) {
+        h->in_value = 1;
+        o->value = h->hlen;
+    }
+    o->value_len += len;
+    return hbuf_add(h, at, len);
+}
+
+/* The headers are complete, so hbuf no longer moves: slices can point in. */
+static int build_headers(struct net__http *h)
+{
+    h->req.headers = pool_alloc(&h->pool, (h->n_hoff ? h->n_hoff : 1) * sizeof(*h->req.headers));
+    if (h->req.headers == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < h->n_hoff; i++) {
+        const struct net__hoff *o = &h->hoff[i];
+        h->req.headers[i].name = (duet_slice){h->hbuf + o->name, o->name_len};
+        h->req.headers[i].value = trim(h->hbuf + o->value, h->hbuf + o->value + o->value_len);
+    }
+    h->req.n_headers = h->n_hoff;
+    return 0;
+}
+
+static int on_headers_complete(void *ud)
+{
+    net_conn *c = ud;
+    struct net__http *h = &c->u.http;
+    const struct net_server_opts *o = &c->srv->opts;
+    int v = hparse_version(h->parser);
+    if (v != 10 && v != 11) {
+        h->err_status = 400;
+        return -1;
+    }
+    h->version = (uint8_t)v;
+    uint64_t cl = hparse_content_length(h->parser);
+    if (cl != UINT64_MAX && cl > o->max_body_bytes) {
+        h->err_status = 413; /* refused before a byte of it is read */
+        return -1;
+    }
+    if (build_headers(h) < 0) {
+        h->err_status = 500;
+        return -1;
+    }
+    h->keep_alive = (unsigned)hparse_keep_alive(h->parser);
+    h->upgrade = (unsigned)hparse_upgrade(h->parser);
+    h->head = strcmp(hparse_method(h->parser), "HEAD") == 0;
+    if (cl != UINT64_MAX && cl > 0 &&
+        grow(&h->pool, (void **)&h->body, 0, &h->body_cap, (size_t)cl, (size_t)cl) < 0) {
+        h->err_status = 500;
+        return -1;
+    }
+    const duet_slice *expect = net_header(&h->req, "expect");
+    if (v == 11 && expect != NULL && expect->len == 12 &&
+        strncasecmp(expect->base, "100-continue", 12) == 0 &&
+        net__out_append(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) {
+        h->err_status = 500;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_body(void *ud, const char *at, size_t len)
+{
+    net_conn *c = ud;
+    struct net__http *h = &c->u.http;
+    if (len > c->srv->opts.max_body_bytes - h->body_len) {
+        h->err_status = 413; /* chunked, so only known while reading */
+        return -1;
+    }
+    if (grow(&h->pool, (void **)&h->body, h->body_len, &h->body_cap, len, 1024) < 0) {
+        h->err_status = 500;
+        return -1;
+    }
+    memcpy(h->body + h->body_len, at, len);
+    h->body_len += len;
+    return 0;
+}
+
+static int on_message_complete(void *ud)
+{
+    (void)ud;
+    return 0; /* dispatched once hparse_feed returns HPARSE_DONE */
+}
+
+static const struct hparse_cb parse_cb = {
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- responses --------------------------------------------------------------- */
+
+static const struct {
+    int status;
+    const char *text;
+} reasons[] = {
+    {100, "Continue"},
+    {101, "Switching Protocols"},
+    {200, "OK"},
+    {201, "Created"},
+    {204, "No Content"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {304, "Not Modified"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {413, "Content Too Large"},
+    {415, "Unsupported Media Type"},
+    {422, "Unprocessable Content"},
+    {426, "Upgrade Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {503, "Service Unavailable"},
+};
+
+static const char *reason(int status)
+{
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (reasons[i].status == status)
+            return reasons[i].text;
+    return "Unknown";
+}
+
+static int write_response(net_conn *c, int status, const char *ctype, const char *extra,
+                          const void *body, size_t len, int keep, int head)
+{
+    struct net__http *h = &c->u.http;
+    const char *conn_hdr = !keep              ? "Connection: close\r\n"
+                           : h->version == 10 ? "Connection: keep-alive\r\n"
+                                              : "";
+    int r = net__out_printf(c, "HTTP/1.1 %d %s\r\n%s%s%s%sContent-Length: %zu\r\n%s\r\n", status,
+                            reason(status), ctype ? "Content-Type: " : "", ctype ? ctype : "",
+                            ctype ? "\r\n" : "", extra ? extra : "", len, conn_hdr);
+    if (r == 0 && !head)
+        r = net__out_append(c, body, len);
+    return r;
+}
+
+/* Forgets the answered request: its memory, and whether one is in flight. */
+static void request_reset(struct net__http *h)
+{
+    pool_clear(&h->pool);
+    memset(&h->req, 0, sizeof(h->req));
+    h->hbuf = NULL;
+    h->hlen = h->hcap = h->url_len = 0;
+    h->hoff = NULL;
+    h->n_hoff = h->cap_hoff = 0;
+    h->body = NULL;
+    h->body_len = h->body_cap = 0;
+    h->in_value = h->keep_alive = h->upgrade = h->head = h->in_flight = 0;
+    h->err_status = 0;
+}
+
+void net__http_error(net_conn *c, int status, const char *code, const char *message,
+                     const char *extra)
+{
+    if (c->closed || c->is_ws || (c->finishing && !c->u.http.in_flight))
+        return;
+    char body[512];
+    int n = net__json_error(body, sizeof(body), code, message);
+    if (n < 0)
+        n = net__json_error(body, sizeof(body), code, "error");
+    request_reset(&c->u.http);
+    if (write_response(c, status, "application/json", extra, body, (size_t)n, 0, 0) < 0) {
+        net__conn_drop(c);
+        return;
+    }
+    net__timer_set(c, NET__T_NONE, 0);
+    net__conn_finish(c);
+}
+
+void net_respond(net_conn *c, int status, const char *content_type, const char *extra_headers,
+                 const void *body, size_t len)
+{
+    if (c->closed || c->is_ws || !c->u.http.in_flight)
+        return;
+    struct net__http *h = &c->u.http;
+    /* A refused upgrade closes: what follows may already be WebSocket frames. */
+    int keep = h->keep_alive && !h->upgrade && !h->req.is_upgrade && !c->srv->closing && !c->eof;
+    if (write_response(c, status, content_type, extra_headers, body, len, keep, h->head) < 0) {
+        net__conn_drop(c);
+        return;
+    }
+    request_reset(h);
+    if (!keep) {
+        net__conn_finish(c);
+        return;
+    }
+    hparse_resume(h->parser);
+    const struct net_server_opts *o = &c->srv->opts;
+    if (c->roff < c->rlen)
+        net__timer_set(c, NET__T_HEADER, o->header_timeout_ms);
+    else
+        net__timer_set(c, NET__T_IDLE, o->idle_timeout_ms);
+    net__conn_mark(c); /* parse what is buffered, flush, read again */
+}
+
+/* ---- the parse loop ---------------------------------------------------------- */
+
+static void parse_failed(net_conn *c, int r)
+{
+    struct net__http *h = &c->u.http;
+    if (r == -EMSGSIZE) {
+        net__http_error(c, 431, "headers_too_large", "request headers too large", NULL);
+    } else if (r == -ECANCELED && h->err_status == 413) {
+        net__http_error(c, 413, "body_too_large", "request body too large", NULL);
+    } else if (r == -ECANCELED && h->err_status == 500) {
+        net__http_error(c, 500, "internal", "out of memory", NULL);
+    } else if (r == -ECANCELED) {
+        net__http_error(c, 400, "bad_request", "unsupported HTTP version", NULL);
+    } else {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "malformed request: %s", hparse_errstr(h->parser));
+        net__http_error(c, 400, "bad_request", msg, NULL);
+    }
+}
+
+static void dispatch(net_conn *c)
+{
+    struct net__http *h = &c->u.http;
+    net_request *req = &h->req;
+    int r = net__parse_target(&h->pool, h->hbuf, h->url_len, &req->path, &req->query);
+    if (r < 0) {
+        if (r == -ENOMEM)
+            net__http_error(c, 500, "internal", "out of memory", NULL);
+        else
+            net__http_error(c, 400, "bad_request", "invalid request target", NULL);
+        return;
+    }
+    req->method = hparse_method(h->parser);
+    req->body = (duet_slice){h->body ? h->body : "", h->body_len};
+    req->client_addr = c->addr;
+    req->pool = &h->pool;
+    const duet_slice *up = net_header(req, "upgrade");
+    req->is_upgrade = strcmp(req->method, "GET") == 0 && up && net__has_token(up, "websocket");
+    h->in_flight = 1;
+    net__timer_set(c, NET__T_NONE, 0);
+    net_server *s = c->srv;
+    s->opts.app_cb.on_request(s->opts.app, c, req);
+}
+
+void net__http_input(net_conn *c)
+{
+    const struct net_server_opts *o = &c->srv->opts;
+    if (c->timer_mode == NET__T_IDLE && c->roff < c->rlen)
+        net__timer_set(c, NET__T_HEADER, o->header_timeout_ms);
+    /* The app may answer (or upgrade) synchronously inside on_request. */
+    while (!c->closed && !c->is_ws && !c->finishing && !c->u.http.in_flight && c->roff < c->rlen &&
+           net__out_pending(c) < NET__HTTP_OUT_HIGH) {
+        size_t used;
+        int r = hparse_feed(c->u.http.parser, c->rbuf + c->roff, c->rlen - c->roff, &used);
+        c->roff += used;
+        if (r == HPARSE_MORE)
+            break;
+        if (r < 0) {
+            parse_failed(c, r);
+            break;
+        }
+        dispatch(c);
+    }
+}
+
+int net__http_wants_read(const net_conn *c)
+{
+    return !c->u.http.in_flight && net__out_pending(c) < NET__HTTP_OUT_HIGH;
+}
+
+void net__http_timeout(net_conn *c)
+{
+    if (c->u.http.in_flight)
+        return;
+    net__http_error(c, 408, "timeout", "request not received in time", NULL);
+}
+
+void net__http_server_closing(net_conn *c)
+{
+    if (c->u.http.in_flight)
+        return; /* net_respond sees srv->closing and closes after the answer */
+    if (net__out_pending(c) > 0) {
+        net__conn_finish(c);
+        net__timer_set(c, NET__T_CLOSE, NET__CLOSE_MS); /* shutting down: be brief */
+    } else {
+        net__conn_drop(c);
+    }
+}
+
+int net__http_init(net_conn *c)
+{
+    struct net__http *h = &c->u.http;
+    pool_init(&h->pool);
+    int r = hparse_new(&parse_cb, c, c->srv->opts.max_header_bytes, &h->parser);
+    if (r < 0)
+        return r;
+    net__timer_set(c, NET__T_HEADER, c->srv->opts.header_timeout_ms);
+    return 0;
+}
+
+void net__http_free(net_conn *c)
+{
+    struct net__http *h = &c->u.http;
+    hparse_free(h->parser);
+    h->parser = NULL;
+    pool_destroy(&h->pool);
+}

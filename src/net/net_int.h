@@ -1,0 +1,175 @@
+/* net_int.h - internals shared by server.c, http.c, ws.c and static.c, and
+ * the pure helpers the unit tests call. Not for use outside src/net. */
+#ifndef DUET_NET_INT_H
+#define DUET_NET_INT_H
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <wslay/wslay.h>
+
+#include "hparse.h"
+#include "net.h"
+
+#define NET__READ_CHUNK    16384u       /* bytes offered to each read */
+#define NET__WS_OUT_CAP    (4u << 20)   /* queued WebSocket output before 1008 */
+#define NET__HTTP_OUT_HIGH (256u << 10) /* stop parsing pipelined requests above this */
+#define NET__CLOSE_MS      2000u        /* close handshake and lingering close timeout */
+#define NET__ADDR_LEN      INET6_ADDRSTRLEN
+
+/* An intrusive circular doubly linked list (libuv's QUEUE is private). */
+struct net__link {
+    struct net__link *prev, *next;
+};
+
+#define NET__CONTAINER(ptr, type, field) ((type *)((char *)(ptr)-offsetof(type, field)))
+
+void net__list_init(struct net__link *head);
+void net__list_push(struct net__link *head, struct net__link *l);
+void net__list_remove(struct net__link *l);
+int net__list_empty(const struct net__link *head);
+
+/* What the conn's single timer is measuring. */
+enum net__timer_mode {
+    NET__T_NONE,
+    NET__T_HEADER, /* a request must arrive whole: 408 */
+    NET__T_IDLE,   /* keep-alive idle: silent close */
+    NET__T_PING,   /* WebSocket ping interval */
+    NET__T_CLOSE,  /* WebSocket close handshake: drop */
+    NET__T_LINGER, /* lingering close after the last write: drop */
+};
+
+/* Offsets of one header inside net__http.hbuf while the request is read
+ * (hbuf may move as it grows). */
+struct net__hoff {
+    size_t name, name_len, value, value_len;
+};
+
+/* HTTP side of a conn. Ownership: the conn; parser and pool are freed with
+ * the conn's memory, so a request stays readable while the app holds a ref. */
+struct net__http {
+    hparse *parser;
+    pool_t pool; /* everything below that points somewhere points here */
+    net_request req;
+    char *hbuf; /* url, then header names and values, back to back */
+    size_t hlen, hcap, url_len;
+    struct net__hoff *hoff;
+    size_t n_hoff, cap_hoff;
+    char *body;
+    size_t body_len, body_cap;
+    int err_status;  /* the status a callback aborted the parser with */
+    uint8_t version; /* 10 or 11 */
+    unsigned in_value : 1, keep_alive : 1, upgrade : 1, head : 1, in_flight : 1;
+};
+
+/* WebSocket side of a conn. Ownership: the conn owns ctx. */
+struct net__ws {
+    wslay_event_context_ptr ctx;
+    uint32_t utf8;              /* validator state of the current text message */
+    unsigned in_text : 1;       /* the message being received is text */
+    unsigned frame_text : 1;    /* the frame being received carries text */
+    unsigned frame_fin : 1;     /* ... and ends its message */
+    unsigned failed : 1;        /* we failed the connection; ignore further input */
+    unsigned awaiting_pong : 1; /* a ping is out and unanswered */
+    unsigned closing : 1;       /* our close frame is queued or sent */
+};
+
+/* A connection. Ownership: reference counted (see net.h). The socket holds
+ * one ref until uv_close; the memory is freed when refs is 0 and both handles
+ * have closed. rbuf/obuf/wbuf are malloc'd on demand and freed when empty. */
+struct net_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_write_t wreq;
+    uv_shutdown_t sreq;
+    net_server *srv;        /* NULL once both handles have closed */
+    struct net__link all;   /* srv->conns, while handles are open */
+    struct net__link dirty; /* srv->dirty, while work is pending */
+    unsigned refs;
+    int handles; /* open uv handles: 2, then 0 */
+    char *rbuf;  /* received, not yet consumed: [roff, rlen) */
+    size_t roff, rlen, rcap;
+    char *obuf; /* queued output, not yet handed to uv_write */
+    size_t olen, ocap;
+    char *wbuf; /* output in the in-flight uv_write */
+    size_t wlen;
+    void *data;
+    uint8_t timer_mode;
+    unsigned is_ws : 1, closed : 1, eof : 1, finishing : 1, lingering : 1, reading : 1, writing : 1,
+        is_dirty : 1;
+    char addr[NET__ADDR_LEN];
+    union {
+        struct net__http http;
+        struct net__ws ws;
+    } u;
+};
+
+/* The server. Ownership: the caller of net_server_start; it frees itself
+ * after net_server_close once every handle (its own and its conns') closed. */
+struct net_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_prepare_t prepare; /* flushes dirty conns before the loop blocks */
+    uv_check_t check;     /* flushes dirty conns right after I/O callbacks */
+    struct net_server_opts opts;
+    struct net__link conns; /* conns whose handles are not closed yet */
+    struct net__link dirty; /* conns with output or input to process */
+    size_t n_open, n_ws, n_alive;
+    int handles; /* listener, prepare, check not yet closed */
+    int port;
+    uint16_t close_code;
+    unsigned listening : 1, closing : 1, flush_armed : 1, has_prepare : 1, has_check : 1;
+};
+
+/* server.c */
+void net__conn_mark(net_conn *c);
+int net__out_append(net_conn *c, const void *data, size_t len);
+int net__out_printf(net_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t net__out_pending(const net_conn *c);
+void net__conn_drop(net_conn *c);
+void net__conn_finish(net_conn *c);
+void net__timer_set(net_conn *c, enum net__timer_mode mode, uint64_t ms);
+void net__update_reading(net_conn *c);
+void net__rbuf_release(net_conn *c);
+
+/* http.c */
+int net__http_init(net_conn *c);
+void net__http_free(net_conn *c);
+void net__http_input(net_conn *c);
+void net__http_timeout(net_conn *c);
+void net__http_server_closing(net_conn *c);
+int net__http_wants_read(const net_conn *c);
+/* Answers with the JSON error shape (extra: NULL or header lines) and
+ * closes after the write. */
+void net__http_error(net_conn *c, int status, const char *code, const char *message,
+                     const char *extra);
+/* Writes {"error":code,"message":message} (both plain ASCII, no quotes)
+ * into out; returns the length or -ENOSPC. */
+int net__json_error(char *out, size_t size, const char *code, const char *message);
+/* Decodes %XX escapes (and '+' as space when plus_is_space) from in into out
+ * (which may alias in; it never grows). -EINVAL on a bad escape or %00. */
+int net__pct_decode(const char *in, size_t len, char *out, size_t *out_len, int plus_is_space);
+/* Splits a request target into a decoded path and a raw query, copying both
+ * into pool. -EINVAL for a bad target, -ENOMEM. */
+int net__parse_target(pool_t *pool, const char *url, size_t len, duet_slice *path,
+                      duet_slice *query);
+/* Whether the comma-separated header value contains token (any case). */
+int net__has_token(const duet_slice *value, const char *token);
+
+/* ws.c */
+void net__ws_input(net_conn *c);
+void net__ws_timeout(net_conn *c);
+void net__ws_free(net_conn *c);
+void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason);
+int net__ws_wants_read(const net_conn *c);
+/* Sec-WebSocket-Accept for a client key: 28 characters and a NUL. */
+int net__ws_accept_key(const char *key, size_t len, char out[29]);
+
+/* An incremental UTF-8 validator (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF). Start from NET__UTF8_ACCEPT; feed returns
+ * NET__UTF8_REJECT once the input is invalid; a complete message must end in
+ * NET__UTF8_ACCEPT. */
+#define NET__UTF8_ACCEPT 0u
+#define NET__UTF8_REJECT 1u
+uint32_t net__utf8_feed(uint32_t state, const uint8_t *p, size_t len);
+
+#endif

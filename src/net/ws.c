@@ -1,0 +1,397 @@
+/* ws.c - WebSocket (RFC 6455) on a conn: the handshake, wslay's event API
+ * for framing, UTF-8 checks, pings, the output cap and the close handshake.
+ *
+ * wslay never touches the socket. Its recv callback drains conn->rbuf and its
+ * send callback appends to conn->obuf, which server.c writes out coalesced.
+ * net_ws_send only queues in wslay; wslay_event_send runs from the conn's
+ * pump, never from inside wslay_event_recv.
+ */
+#include "net_int.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- pure helpers ------------------------------------------------------- */
+
+static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+static int is_b64(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+}
+
+int net__ws_accept_key(const char *key, size_t len, char out[29])
+{
+    /* 16 bytes in base64: 22 symbols and "==". */
+    if (len != 24 || key[22] != '=' || key[23] != '=')
+        return -EINVAL;
+    for (size_t i = 0; i < 22; i++)
+        if (!is_b64(key[i]))
+            return -EINVAL;
+    unsigned char in[24 + sizeof(ws_guid) - 1];
+    memcpy(in, key, 24);
+    memcpy(in + 24, ws_guid, sizeof(ws_guid) - 1);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(in, sizeof(in), md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20)
+        return -EIO;
+    if (EVP_EncodeBlock((unsigned char *)out, md, 20) != 28)
+        return -EIO;
+    return 0;
+}
+
+/* The state packs the bytes still expected (bits 8-15) and the range the
+ * next one must fall in (bits 16-23 and 24-31); the first byte of a sequence
+ * picks that range, which is how overlongs, surrogates and code points above
+ * U+10FFFF are refused (RFC 3629, section 4). */
+static uint32_t utf8_expect(unsigned need, unsigned lo, unsigned hi)
+{
+    return 2u | need << 8 | lo << 16 | hi << 24;
+}
+
+uint32_t net__utf8_feed(uint32_t state, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len && state != NET__UTF8_REJECT; i++) {
+        unsigned b = p[i];
+        if (state == NET__UTF8_ACCEPT) {
+            if (b < 0x80)
+                continue;
+            if (b >= 0xC2 && b <= 0xDF)
+                state = utf8_expect(1, 0x80, 0xBF);
+            else if (b == 0xE0)
+                state = utf8_expect(2, 0xA0, 0xBF); /* no overlongs */
+            else if (b == 0xED)
+                state = utf8_expect(2, 0x80, 0x9F); /* no surrogates */
+            else if (b >= 0xE1 && b <= 0xEF)
+                state = utf8_expect(2, 0x80, 0xBF);
+            else if (b == 0xF0)
+                state = utf8_expect(3, 0x90, 0xBF); /* no overlongs */
+            else if (b >= 0xF1 && b <= 0xF3)
+                state = utf8_expect(3, 0x80, 0xBF);
+            else if (b == 0xF4)
+                state = utf8_expect(3, 0x80, 0x8F); /* nothing above U+10FFFF */
+            else
+                state = NET__UTF8_REJECT;
+            continue;
+        }
+        unsigned need = state >> 8 & 0xFF, lo = state >> 16 & 0xFF, hi = state >> 24;
+        if (b < lo || b > hi)
+            state = NET__UTF8_REJECT;
+        else
+            state = need == 1 ? NET__UTF8_ACCEPT : utf8_expect(need - 1, 0x80, 0xBF);
+    }
+    return state;
+}
+
+/* ---- wslay callbacks -------------------------------------------------------- */
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
+{
+    net_conn *c = ud;
+    (void)flags;
+    size_t avail = c->rlen - c->roff;
+    if (avail == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > avail)
+        len = avail;
+    memcpy(buf, c->rbuf + c->roff, len);
+    c->roff += len;
+    return (ssize_t)len;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                       void *ud)
+{
+    (void)flags;
+    if (net__out_append(ud, data, len) < 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+/* Fails the connection: a close frame with code, and no more input. */
+static void ws_fail(net_conn *c, uint16_t code, const char *why)
+{
+    struct net__ws *ws = &c->u.ws;
+    ws->failed = 1;
+    /* WSLAY_ERR_NO_MORE_MSG just means a close is already queued. */
+    (void)wslay_event_queue_close(ws->ctx, code, (const uint8_t *)why, strlen(why));
+    wslay_event_shutdown_read(ws->ctx);
+    net__conn_mark(c);
+}
+
+static void on_frame_start(wslay_event_context_ptr ctx,
+                           const struct wslay_event_on_frame_recv_start_arg *arg, void *ud)
+{
+    net_conn *c = ud;
+    struct net__ws *ws = &c->u.ws;
+    (void)ctx;
+    if (ws->failed)
+        return;
+    if (arg->opcode == WSLAY_TEXT_FRAME) {
+        ws->in_text = 1;
+        ws->utf8 = NET__UTF8_ACCEPT;
+    } else if (arg->opcode == WSLAY_BINARY_FRAME) {
+        ws->in_text = 0;
+        ws_fail(c, WSLAY_CODE_UNSUPPORTED_DATA, "binary messages are not supported");
+    }
+    ws->frame_text =
+        arg->opcode == WSLAY_TEXT_FRAME || (arg->opcode == WSLAY_CONTINUATION_FRAME && ws->in_text);
+    ws->frame_fin = arg->fin;
+}
+
+/* wslay 1.1 checks UTF-8 too; checking here keeps on_ws_text's promise
+ * whatever wslay version is linked. */
+static void on_frame_chunk(wslay_event_context_ptr ctx,
+                           const struct wslay_event_on_frame_recv_chunk_arg *arg, void *ud)
+{
+    net_conn *c = ud;
+    struct net__ws *ws = &c->u.ws;
+    (void)ctx;
+    if (ws->failed || !ws->frame_text)
+        return;
+    ws->utf8 = net__utf8_feed(ws->utf8, arg->data, arg->data_length);
+    if (ws->utf8 == NET__UTF8_REJECT)
+        ws_fail(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8");
+}
+
+static void on_frame_end(wslay_event_context_ptr ctx, void *ud)
+{
+    net_conn *c = ud;
+    struct net__ws *ws = &c->u.ws;
+    (void)ctx;
+    if (!ws->failed && ws->frame_text && ws->frame_fin && ws->utf8 != NET__UTF8_ACCEPT)
+        ws_fail(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8");
+}
+
+static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+                   void *ud)
+{
+    net_conn *c = ud;
+    struct net__ws *ws = &c->u.ws;
+    (void)ctx;
+    if (arg->opcode == WSLAY_PONG) {
+        ws->awaiting_pong = 0;
+        return;
+    }
+    /* Once closing, the app hears nothing more; wslay answers pings itself. */
+    if (arg->opcode != WSLAY_TEXT_FRAME || ws->failed || ws->closing || c->closed)
+        return;
+    ws->in_text = 0;
+    net_server *s = c->srv;
+    if (s->opts.app_cb.on_ws_text != NULL)
+        s->opts.app_cb.on_ws_text(s->opts.app, c, arg->msg ? (const char *)arg->msg : "",
+                                  arg->msg_length);
+}
+
+static const struct wslay_event_callbacks ws_callbacks = {
+    .recv_callback = ws_recv,
+    .send_callback = ws_send,
+    .on_frame_recv_start_callback = on_frame_start,
+    .on_frame_recv_chunk_callback = on_frame_chunk,
+    .on_frame_recv_end_callback = on_frame_end,
+    .on_msg_recv_callback = on_msg,
+};
+
+/* ---- driving wslay ------------------------------------------------------------ */
+
+/* Moves wslay's queue into obuf and follows the close handshake. */
+static void ws_output(net_conn *c)
+{
+    struct net__ws *ws = &c->u.ws;
+    if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) < 0) {
+        net__conn_drop(c);
+        return;
+    }
+    if (!wslay_event_get_close_sent(ws->ctx))
+        return;
+    if (!ws->closing) { /* answering the peer's close, or failing */
+        ws->closing = 1;
+        net__timer_set(c, NET__T_CLOSE, NET__CLOSE_MS);
+    }
+    /* Read is off once the peer's close arrived (or we failed): done. */
+    if (!wslay_event_get_read_enabled(ws->ctx))
+        net__conn_finish(c);
+}
+
+void net__ws_input(net_conn *c)
+{
+    struct net__ws *ws = &c->u.ws;
+    if (c->roff < c->rlen && wslay_event_get_read_enabled(ws->ctx)) {
+        int r = wslay_event_recv(ws->ctx);
+        if (c->closed)
+            return;
+        if (r < 0) {
+            net__conn_drop(c);
+            return;
+        }
+    }
+    /* After a close or an error wslay reads nothing more: drop the rest. */
+    if (!wslay_event_get_read_enabled(ws->ctx))
+        c->roff = c->rlen;
+    ws_output(c);
+}
+
+int net__ws_wants_read(const net_conn *c)
+{
+    return wslay_event_get_read_enabled(c->u.ws.ctx);
+}
+
+void net__ws_timeout(net_conn *c)
+{
+    struct net__ws *ws = &c->u.ws;
+    if (ws->awaiting_pong) { /* no pong since the last ping: the peer is gone */
+        net__conn_drop(c);
+        return;
+    }
+    struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
+    if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
+        ws->awaiting_pong = 1;
+        net__conn_mark(c);
+    }
+    net__timer_set(c, NET__T_PING, c->srv->opts.ws_ping_ms);
+}
+
+void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason)
+{
+    if (c->closed || !c->is_ws)
+        return;
+    struct net__ws *ws = &c->u.ws;
+    if (ws->closing || ws->failed)
+        return;
+    /* A close reason is at most 123 bytes; cut on a UTF-8 boundary. */
+    size_t len = reason ? strlen(reason) : 0;
+    if (len > 123) {
+        len = 123;
+        while (len > 0 && ((uint8_t)reason[len] & 0xC0) == 0x80)
+            len--;
+    }
+    if (wslay_event_queue_close(ws->ctx, code, (const uint8_t *)reason, len) != 0)
+        return;
+    ws->closing = 1;
+    net__timer_set(c, NET__T_CLOSE, NET__CLOSE_MS);
+    net__conn_mark(c);
+}
+
+void net__ws_free(net_conn *c)
+{
+    if (c->u.ws.ctx != NULL)
+        wslay_event_context_free(c->u.ws.ctx);
+    c->u.ws.ctx = NULL;
+}
+
+/* ---- public API ------------------------------------------------------------------ */
+
+static int header_is(const net_request *req, const char *name, const char *value)
+{
+    const duet_slice *v = net_header(req, name);
+    return v != NULL && v->len == strlen(value) && memcmp(v->base, value, v->len) == 0;
+}
+
+static int connection_has_upgrade(const net_request *req)
+{
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct net_header *h = &req->headers[i];
+        if (h->name.len == 10 && strncasecmp(h->name.base, "connection", 10) == 0 &&
+            net__has_token(&h->value, "upgrade"))
+            return 1;
+    }
+    return 0;
+}
+
+/* Checks the handshake: NULL and the accept value, or why it is refused. */
+static const char *check_handshake(net_conn *c, char accept[29], const char **extra)
+{
+    const net_request *req = &c->u.http.req;
+    const duet_slice *up = net_header(req, "upgrade");
+    const duet_slice *key = net_header(req, "sec-websocket-key");
+    *extra = NULL;
+    if (strcmp(req->method, "GET") != 0 || c->u.http.version != 11)
+        return "WebSocket needs GET and HTTP/1.1";
+    if (up == NULL || !net__has_token(up, "websocket"))
+        return "missing Upgrade: websocket";
+    if (!connection_has_upgrade(req))
+        return "missing Connection: Upgrade";
+    if (!header_is(req, "sec-websocket-version", "13")) {
+        *extra = "Sec-WebSocket-Version: 13\r\n";
+        return "unsupported Sec-WebSocket-Version";
+    }
+    if (key == NULL || net__ws_accept_key(key->base, key->len, accept) < 0)
+        return "invalid Sec-WebSocket-Key";
+    return NULL;
+}
+
+int net_ws_accept(net_conn *c)
+{
+    if (c->closed)
+        return -EPIPE;
+    if (c->is_ws || !c->u.http.in_flight)
+        return -EINVAL;
+    char accept[29];
+    const char *extra;
+    const char *why = check_handshake(c, accept, &extra);
+    if (why != NULL) {
+        net__http_error(c, 400, "bad_request", why, extra);
+        return -EINVAL;
+    }
+    wslay_event_context_ptr ctx;
+    if (wslay_event_context_server_init(&ctx, &ws_callbacks, c) != 0) {
+        net__http_error(c, 500, "internal", "out of memory", NULL);
+        return -ENOMEM;
+    }
+    net_server *s = c->srv;
+    wslay_event_config_set_max_recv_msg_length(ctx, s->opts.max_ws_msg_bytes);
+    int r = net__out_printf(c,
+                            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                            accept);
+    if (r < 0) {
+        wslay_event_context_free(ctx);
+        net__conn_drop(c);
+        return r;
+    }
+    /* The request's memory goes now; bytes after it stay in rbuf for wslay. */
+    net__http_free(c);
+    memset(&c->u.ws, 0, sizeof(c->u.ws));
+    c->u.ws.ctx = ctx;
+    c->is_ws = 1;
+    s->n_ws++;
+    net__timer_set(c, NET__T_PING, s->opts.ws_ping_ms);
+    if (s->closing)
+        net__ws_begin_close(c, s->close_code, NULL);
+    net__conn_mark(c);
+    return 0;
+}
+
+int net_ws_send(net_conn *c, const char *data, size_t len)
+{
+    if (c->closed || !c->is_ws)
+        return -EPIPE;
+    struct net__ws *ws = &c->u.ws;
+    if (ws->closing || ws->failed)
+        return -EPIPE;
+    size_t queued = net__out_pending(c) + wslay_event_get_queued_msg_length(ws->ctx);
+    if (len > NET__WS_OUT_CAP || queued > NET__WS_OUT_CAP - len) {
+        ws_fail(c, WSLAY_CODE_POLICY_VIOLATION, "output queue full");
+        return -ENOBUFS;
+    }
+    struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)data, len};
+    int r = wslay_event_queue_msg(ws->ctx, &msg);
+    if (r == WSLAY_ERR_NOMEM)
+        return -ENOMEM;
+    if (r != 0)
+        return -EPIPE;
+    net__conn_mark(c);
+    return 0;
+}
+
+void net_ws_close(net_conn *c, uint16_t code, const char *reason)
+{
+    net__ws_begin_close(c, code, reason);
+}

@@ -1,0 +1,687 @@
+/* sqlite.c - the SQLite store: connection, schema, statement cache, queue.
+ *
+ * Batching and durability. Per notes/performance.md the cost of a message is
+ * the pages written per commit, so the requests of one loop turn share one
+ * commit (group commit):
+ *
+ *  - store_submit() runs the request's SQL at once on the loop thread, inside
+ *    a BEGIN IMMEDIATE transaction that the first request of a batch opens.
+ *    Each request is wrapped in SAVEPOINT r ... RELEASE r; a failing request
+ *    rolls back to r, so it changed nothing and its batch-mates are unharmed.
+ *    The request then waits in a FIFO queue.
+ *  - A uv_check_t handle (after poll) commits once a loop turn and then runs
+ *    the queued callbacks in submission order: every effect is durable (per
+ *    PRAGMA synchronous) before its callback runs. Requests submitted by those
+ *    callbacks form the next batch.
+ *  - While a batch waits, a uv_idle_t keeps poll from blocking: a request may
+ *    be submitted outside poll (a timer, a callback, before uv_run) and must
+ *    not wait for the next I/O event.
+ *  - If COMMIT fails, every request of the batch fails with DUET_ESTORE.
+ *
+ * Running the SQL in submit() gives the store.h guarantee that a request sees
+ * the effects of every earlier one. Several duetd processes may share the
+ * file, so no database state is cached between requests: each op reads what
+ * it needs inside the transaction (BEGIN IMMEDIATE takes the write lock).
+ */
+#include "sqlite_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Each migration moves the schema from version i to i + 1 (PRAGMA
+ * user_version). Ids are 16-byte BLOBs, times INTEGER ms with 0 = unset. */
+static const char *const sq_migrations[] = {
+    /* 1: the initial schema. */
+    "CREATE TABLE users ("
+    " user_id BLOB PRIMARY KEY NOT NULL,"
+    " username TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    " display_name TEXT NOT NULL,"
+    " pwhash TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL DEFAULT 0,"
+    " lastseen_vis INTEGER NOT NULL DEFAULT 0,"
+    " read_receipts INTEGER NOT NULL DEFAULT 1"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE sessions ("
+    " token_hash BLOB PRIMARY KEY NOT NULL,"
+    " user_id BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " last_used INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions (user_id);"
+    /* One row per pair, created by the first friendship and kept for good so
+     * that history survives unfriending; user_a < user_b bytewise. */
+    "CREATE TABLE chats ("
+    " chat_id BLOB PRIMARY KEY NOT NULL,"
+    " user_a BLOB NOT NULL,"
+    " user_b BLOB NOT NULL,"
+    " friends INTEGER NOT NULL,"
+    " since INTEGER NOT NULL,"
+    " last_seq INTEGER NOT NULL DEFAULT 0,"
+    " last_activity INTEGER NOT NULL,"
+    " a_read_seq INTEGER NOT NULL DEFAULT 0,"
+    " b_read_seq INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX chats_a ON chats (user_a);"
+    "CREATE INDEX chats_b ON chats (user_b);"
+    "CREATE TABLE friend_requests ("
+    " from_id BLOB NOT NULL,"
+    " to_id BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (from_id, to_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX friend_requests_to ON friend_requests (to_id);"
+    "CREATE TABLE blocks ("
+    " blocker BLOB NOT NULL,"
+    " blocked BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (blocker, blocked)"
+    ") WITHOUT ROWID;"
+    /* The seed's private-chat table. The seed keys it (chat_id, message_id,
+     * sequence), Cassandra's partition + clustering key. Here the key is
+     * (chat_id, sequence) without rowid, so a conversation is stored in send
+     * order: a new message lands on the chat's last leaf page and history is
+     * one range scan, which keeps the pages written per message low. The
+     * UNIQUE constraint keeps the dedupe of client message ids. */
+    "CREATE TABLE messages ("
+    " chat_id BLOB NOT NULL,"
+    " sender BLOB NOT NULL,"
+    " receiver BLOB NOT NULL,"
+    " message_id TEXT NOT NULL,"
+    " message TEXT NOT NULL,"
+    " type INTEGER NOT NULL DEFAULT 0,"
+    " preview TEXT NOT NULL DEFAULT '',"
+    " sent_at INTEGER NOT NULL,"
+    " received_at INTEGER NOT NULL DEFAULT 0,"
+    " seen_at INTEGER NOT NULL DEFAULT 0,"
+    " sequence INTEGER NOT NULL,"
+    " deleted_at INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (chat_id, sequence),"
+    " UNIQUE (chat_id, message_id)"
+    ") WITHOUT ROWID;"
+    /* The seed's pending/notification table (service_type = enum
+     * pending_kind). MESSAGE rows copy the message so that a reconnect reads
+     * one key range. deleted_at is ours, for PENDING_DELETED rows. */
+    "CREATE TABLE pending ("
+    " user_id BLOB NOT NULL,"
+    " chat_id BLOB NOT NULL,"
+    " sender BLOB NOT NULL,"
+    " receiver BLOB NOT NULL,"
+    " service_type INTEGER NOT NULL,"
+    " message_id TEXT NOT NULL,"
+    " message TEXT NOT NULL DEFAULT '',"
+    " type INTEGER NOT NULL DEFAULT 0,"
+    " preview TEXT NOT NULL DEFAULT '',"
+    " sent_at INTEGER NOT NULL DEFAULT 0,"
+    " received_at INTEGER NOT NULL DEFAULT 0,"
+    " seen_at INTEGER NOT NULL DEFAULT 0,"
+    " sequence INTEGER NOT NULL,"
+    " deleted_at INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (user_id, chat_id, service_type, message_id, sequence)"
+    ") WITHOUT ROWID;",
+};
+
+#define SQ_SCHEMA_VERSION ((int64_t)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
+
+static const char *const sq_core_sql[SQ_STMT_COUNT] = {
+    [SQ_BEGIN] = "BEGIN IMMEDIATE", [SQ_COMMIT] = "COMMIT",     [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_SAVEPOINT] = "SAVEPOINT r", [SQ_RELEASE] = "RELEASE r", [SQ_ROLLBACK_TO] = "ROLLBACK TO r",
+};
+
+typedef int (*sq_op_fn)(sq_store *s, store_req *req);
+
+static const sq_op_fn sq_ops[STORE_OP_COUNT] = {
+    [STORE_USER_CREATE] = sq_user_create,
+    [STORE_USER_GET_BY_NAME] = sq_user_get_by_name,
+    [STORE_USER_GET] = sq_user_get,
+    [STORE_USER_UPDATE] = sq_user_update,
+    [STORE_USER_SET_PASSWORD] = sq_user_set_password,
+    [STORE_USER_SET_LAST_SEEN] = sq_user_set_last_seen,
+    [STORE_SESSION_CREATE] = sq_session_create,
+    [STORE_SESSION_GET] = sq_session_get,
+    [STORE_SESSION_DELETE] = sq_session_delete,
+    [STORE_FRIEND_REQUEST] = sq_friend_request,
+    [STORE_FRIEND_ACCEPT] = sq_friend_accept,
+    [STORE_FRIEND_DECLINE] = sq_friend_decline,
+    [STORE_FRIEND_CANCEL] = sq_friend_cancel,
+    [STORE_FRIEND_REMOVE] = sq_friend_remove,
+    [STORE_BLOCK] = sq_block,
+    [STORE_UNBLOCK] = sq_unblock,
+    [STORE_REQUESTS_LIST] = sq_requests_list,
+    [STORE_BLOCKS_LIST] = sq_blocks_list,
+    [STORE_CHATS_LIST] = sq_chats_list,
+    [STORE_PRESENCE_PEERS] = sq_presence_peers,
+    [STORE_CHAT_PEER] = sq_chat_peer,
+    [STORE_MSG_SEND] = sq_msg_send,
+    [STORE_MSG_ACK] = sq_msg_ack,
+    [STORE_MSG_SEEN] = sq_msg_seen,
+    [STORE_MSG_DELETE] = sq_msg_delete,
+    [STORE_HISTORY] = sq_history,
+    [STORE_PENDING_LIST] = sq_pending_list,
+};
+
+/* ---- logging and statement helpers ---- */
+
+static void sq_log(sq_store *s, const char *what, int rc)
+{
+    fprintf(stderr, "store: sqlite: %s: %.80s: %s (%s)\n",
+            s->cur != NULL ? store_op_name(s->cur->op) : "-", what != NULL ? what : "",
+            sqlite3_errmsg(s->db), sqlite3_errstr(rc));
+}
+
+void sq_reset(sqlite3_stmt *st)
+{
+    /* reset repeats the last step's error, which the caller already saw. */
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+}
+
+static int sq_vbind(sq_store *s, sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+    int rc = SQLITE_OK;
+    for (int i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
+        const char *str;
+        switch (*fmt) {
+        case 'i':
+            rc = sqlite3_bind_blob(st, i, va_arg(ap, const duet_id *)->b, 16, SQLITE_STATIC);
+            break;
+        case 'h':
+            rc = sqlite3_bind_blob(st, i, va_arg(ap, const uint8_t *), 32, SQLITE_STATIC);
+            break;
+        case 's':
+            str = va_arg(ap, const char *);
+            rc = str != NULL ? sqlite3_bind_text(st, i, str, -1, SQLITE_STATIC)
+                             : sqlite3_bind_null(st, i);
+            break;
+        case 'l':
+            rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+            break;
+        case 'd':
+            rc = sqlite3_bind_int(st, i, va_arg(ap, int));
+            break;
+        default:
+            rc = SQLITE_MISUSE;
+        }
+    }
+    if (rc == SQLITE_OK)
+        return 0;
+    sq_log(s, sqlite3_sql(st), rc);
+    sq_reset(st);
+    return DUET_ESTORE;
+}
+
+sqlite3_stmt *sq_bind(sq_store *s, enum sq_stmt_id id, const char *fmt, ...)
+{
+    sqlite3_stmt *st = s->stmts[id];
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = sq_vbind(s, st, fmt, ap);
+    va_end(ap);
+    return rc < 0 ? NULL : st;
+}
+
+int sq_step(sq_store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc != SQLITE_DONE)
+        sq_log(s, sqlite3_sql(st), rc);
+    sq_reset(st);
+    return rc == SQLITE_DONE ? 0 : DUET_ESTORE;
+}
+
+int sq_exec(sq_store *s, enum sq_stmt_id id, const char *fmt, ...)
+{
+    sqlite3_stmt *st = s->stmts[id];
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = sq_vbind(s, st, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return rc;
+    while ((rc = sq_step(s, st)) == 1) {
+    }
+    return rc < 0 ? rc : sqlite3_changes(s->db);
+}
+
+int sq_get_int(sq_store *s, int64_t *v, enum sq_stmt_id id, const char *fmt, ...)
+{
+    sqlite3_stmt *st = s->stmts[id];
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = sq_vbind(s, st, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return rc;
+    rc = sq_step(s, st);
+    if (rc == 1) {
+        *v = sqlite3_column_int64(st, 0);
+        sq_reset(st);
+    }
+    return rc;
+}
+
+/* ---- column readers ---- */
+
+void sq_col_id(sqlite3_stmt *st, int col, duet_id *out)
+{
+    const void *b = sqlite3_column_blob(st, col);
+    /* Every id column holds 16 bytes; anything else reads as the zero id. */
+    if (b != NULL && sqlite3_column_bytes(st, col) == 16)
+        memcpy(out->b, b, 16);
+    else
+        memset(out->b, 0, 16);
+}
+
+int sq_col_str(pool_t *p, sqlite3_stmt *st, int col, const char **out)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    if (t == NULL && sqlite3_column_type(st, col) != SQLITE_NULL)
+        return -ENOMEM;
+    size_t n = t != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    char *r = pool_strndup(p, t != NULL ? (const char *)t : "", n);
+    if (r == NULL)
+        return -ENOMEM;
+    *out = r;
+    return 0;
+}
+
+int sq_read_user(pool_t *p, sqlite3_stmt *st, int col, struct duet_user *u)
+{
+    memset(u, 0, sizeof(*u));
+    sq_col_id(st, col, &u->id);
+    if (sq_col_str(p, st, col + 1, &u->username) < 0 ||
+        sq_col_str(p, st, col + 2, &u->display_name) < 0)
+        return -ENOMEM;
+    u->created_at = sqlite3_column_int64(st, col + 3);
+    u->last_seen = sqlite3_column_int64(st, col + 4);
+    u->lastseen_vis = sqlite3_column_int(st, col + 5);
+    u->read_receipts = sqlite3_column_int(st, col + 6);
+    return 0;
+}
+
+int sq_read_msg(pool_t *p, sqlite3_stmt *st, int col, struct duet_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+    sq_col_id(st, col, &m->chat_id);
+    sq_col_id(st, col + 1, &m->sender);
+    sq_col_id(st, col + 2, &m->receiver);
+    if (sq_col_str(p, st, col + 3, &m->message_id) < 0 ||
+        sq_col_str(p, st, col + 4, &m->message) < 0 || sq_col_str(p, st, col + 6, &m->preview) < 0)
+        return -ENOMEM;
+    m->type = sqlite3_column_int(st, col + 5);
+    m->sequence = sqlite3_column_int64(st, col + 7);
+    m->sent_at = sqlite3_column_int64(st, col + 8);
+    m->received_at = sqlite3_column_int64(st, col + 9);
+    m->seen_at = sqlite3_column_int64(st, col + 10);
+    m->deleted_at = sqlite3_column_int64(st, col + 11);
+    return 0;
+}
+
+void *sq_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    /* Doubling in a pool wastes at most the final size; no realloc needed. */
+    size_t ncap = *cap != 0 ? *cap * 2 : 8;
+    void *r = pool_alloc(p, ncap * size);
+    if (r == NULL)
+        return NULL;
+    if (n > 0)
+        memcpy(r, arr, n * size);
+    *cap = ncap;
+    return r;
+}
+
+/* ---- transactions and the request queue ---- */
+
+static int sq_ctl(sq_store *s, enum sq_stmt_id id)
+{
+    return sq_exec(s, id, "") < 0 ? DUET_ESTORE : 0;
+}
+
+static void sq_req_fail(store_req *req, int status)
+{
+    store_req_reset(req);
+    req->status = status;
+}
+
+/* The open transaction is gone (COMMIT failed, or SQLite rolled it back
+ * after an I/O error): every request that ran in it fails. */
+static void sq_txn_fail(sq_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db) && sq_ctl(s, SQ_ROLLBACK) < 0)
+        sq_log(s, "ROLLBACK", sqlite3_errcode(s->db));
+    for (store_req *r = s->txn_first; r != NULL; r = r->next)
+        sq_req_fail(r, DUET_ESTORE);
+    s->in_txn = 0;
+    s->txn_first = NULL;
+}
+
+static int sq_run_op(sq_store *s, store_req *req)
+{
+    int rc = sq_ctl(s, SQ_SAVEPOINT);
+    if (rc < 0)
+        goto lost;
+    s->keep_writes = 0;
+    rc = sq_ops[req->op](s, req);
+    if (sqlite3_get_autocommit(s->db))
+        goto lost;
+    if (rc < 0 && !s->keep_writes && sq_ctl(s, SQ_ROLLBACK_TO) < 0)
+        goto lost;
+    if (sq_ctl(s, SQ_RELEASE) < 0)
+        goto lost;
+    return rc;
+
+lost:
+    /* If the transaction survived, undo just this request; else (SQLite
+     * rolls back on some I/O errors) the whole batch fails. */
+    if (!sqlite3_get_autocommit(s->db) && sq_ctl(s, SQ_ROLLBACK_TO) == 0 &&
+        sq_ctl(s, SQ_RELEASE) == 0)
+        return DUET_ESTORE;
+    sq_txn_fail(s);
+    return DUET_ESTORE;
+}
+
+static void sq_on_check(uv_check_t *h);
+static void sq_on_idle(uv_idle_t *h);
+
+static void sq_append(store_req **head, store_req **tail, store_req *req)
+{
+    req->next = NULL;
+    if (*tail != NULL)
+        (*tail)->next = req;
+    else
+        *head = req;
+    *tail = req;
+}
+
+static int sq_submit(store_t *base, store_req *req)
+{
+    sq_store *s = (sq_store *)base;
+    int rc;
+
+    if (s->closed || (unsigned)req->op >= STORE_OP_COUNT || req->cb == NULL)
+        return -EINVAL;
+    /* The handles run while anything is queued, and keep the loop alive. */
+    if (s->wait_head == NULL && s->done_head == NULL) {
+        if ((rc = uv_check_start(&s->check, sq_on_check)) < 0 ||
+            (rc = uv_idle_start(&s->idle, sq_on_idle)) < 0)
+            return rc;
+    }
+    s->cur = req;
+    rc = 0;
+    if (!s->in_txn) {
+        rc = sq_ctl(s, SQ_BEGIN);
+        s->in_txn = rc == 0;
+    }
+    if (rc == 0)
+        rc = sq_run_op(s, req);
+    if (rc < 0)
+        sq_req_fail(req, rc);
+    req->status = rc;
+    s->cur = NULL;
+    sq_append(&s->wait_head, &s->wait_tail, req);
+    if (s->in_txn && s->txn_first == NULL)
+        s->txn_first = req;
+    return 0;
+}
+
+/* Commits the batch and runs the callbacks of every committed request. */
+static void sq_flush(sq_store *s)
+{
+    if (s->in_txn) {
+        if (sq_ctl(s, SQ_COMMIT) < 0)
+            sq_txn_fail(s);
+        s->in_txn = 0;
+        s->txn_first = NULL;
+    }
+    if (s->wait_head != NULL) {
+        if (s->done_tail != NULL)
+            s->done_tail->next = s->wait_head;
+        else
+            s->done_head = s->wait_head;
+        s->done_tail = s->wait_tail;
+        s->wait_head = s->wait_tail = NULL;
+    }
+    /* The done list lives in the store, not on this stack, so a callback
+     * that closes the store still completes the rest in order. */
+    store_req *req;
+    while ((req = s->done_head) != NULL) {
+        s->done_head = req->next;
+        if (s->done_head == NULL)
+            s->done_tail = NULL;
+        req->next = NULL;
+        req->cb(req);
+    }
+}
+
+static void sq_on_check(uv_check_t *h)
+{
+    sq_store *s = h->data;
+    sq_flush(s);
+    if (s->closed)
+        return;
+    if (s->wait_head == NULL) {
+        /* Both always return 0. */
+        (void)uv_check_stop(&s->check);
+        (void)uv_idle_stop(&s->idle);
+    }
+}
+
+static void sq_on_idle(uv_idle_t *h)
+{
+    /* Nothing to do: being active makes poll return at once. */
+}
+
+static void sq_on_close(uv_handle_t *h)
+{
+    sq_store *s = h->data;
+    if (--s->n_handles == 0)
+        free(s);
+}
+
+static void sq_release_db(sq_store *s)
+{
+    for (int i = 0; i < SQ_STMT_COUNT; i++) {
+        /* finalize repeats the last step's error; the statement is freed. */
+        (void)sqlite3_finalize(s->stmts[i]);
+        s->stmts[i] = NULL;
+    }
+    int rc = sqlite3_close(s->db);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "store: sqlite: close: %s\n", sqlite3_errstr(rc));
+    s->db = NULL;
+}
+
+static void sq_close(store_t *base)
+{
+    sq_store *s = (sq_store *)base;
+    if (s->closing)
+        return;
+    s->closing = 1;
+    /* Callbacks may submit more; those complete too. */
+    while (s->in_txn || s->wait_head != NULL || s->done_head != NULL)
+        sq_flush(s);
+    s->closed = 1;
+    sq_release_db(s);
+    uv_close((uv_handle_t *)&s->check, sq_on_close);
+    uv_close((uv_handle_t *)&s->idle, sq_on_close);
+}
+
+static const struct store_backend sq_backend = {
+    .name = "sqlite",
+    .submit = sq_submit,
+    .close = sq_close,
+};
+
+/* ---- opening ---- */
+
+static int sq_script(sq_store *s, const char *sql)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
+    if (rc == SQLITE_OK)
+        return 0;
+    fprintf(stderr, "store: sqlite: %.60s: %s\n", sql, err != NULL ? err : sqlite3_errstr(rc));
+    sqlite3_free(err);
+    return DUET_ESTORE;
+}
+
+/* Runs a one-row PRAGMA and copies its text result into buf. */
+static int sq_pragma(sq_store *s, const char *sql, char *buf, size_t len)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sq_log(s, sql, rc);
+        return DUET_ESTORE;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(buf, len, "%s", t != NULL ? (const char *)t : "");
+    } else {
+        sq_log(s, sql, rc);
+    }
+    (void)sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : DUET_ESTORE;
+}
+
+static int sq_configure(sq_store *s, const struct store_sqlite_opts *o)
+{
+    char buf[160];
+    int rc = sqlite3_busy_timeout(s->db, 5000);
+    if (rc != SQLITE_OK) {
+        sq_log(s, "busy_timeout", rc);
+        return DUET_ESTORE;
+    }
+    if ((rc = sq_pragma(s, "PRAGMA journal_mode=WAL", buf, sizeof(buf))) < 0)
+        return rc;
+    if (strcasecmp(buf, "wal") != 0) {
+        fprintf(stderr, "store: sqlite: %s: journal_mode is %s, not wal\n", o->path, buf);
+        return DUET_ESTORE;
+    }
+    snprintf(buf, sizeof(buf), "PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=10000;",
+             o->sync_full ? "FULL" : "NORMAL");
+    if ((rc = sq_script(s, buf)) < 0)
+        return rc;
+    if (o->cache_kib > 0) {
+        /* The negative form is in KiB rather than pages. */
+        snprintf(buf, sizeof(buf), "PRAGMA cache_size=-%lld", (long long)o->cache_kib);
+        if ((rc = sq_script(s, buf)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int sq_migrate(sq_store *s)
+{
+    char buf[64];
+    int rc;
+    if ((rc = sq_script(s, "BEGIN IMMEDIATE")) < 0)
+        return rc;
+    /* Read inside the write lock: another process may be migrating too. */
+    if ((rc = sq_pragma(s, "PRAGMA user_version", buf, sizeof(buf))) < 0)
+        goto err;
+    int64_t v = strtoll(buf, NULL, 10);
+    if (v > SQ_SCHEMA_VERSION) {
+        fprintf(stderr, "store: sqlite: schema version %lld is newer than %lld\n", (long long)v,
+                (long long)SQ_SCHEMA_VERSION);
+        rc = DUET_ESTORE;
+        goto err;
+    }
+    if (v == SQ_SCHEMA_VERSION)
+        return sq_script(s, "COMMIT");
+    for (; v < SQ_SCHEMA_VERSION; v++) {
+        if ((rc = sq_script(s, sq_migrations[v])) < 0)
+            goto err;
+    }
+    snprintf(buf, sizeof(buf), "PRAGMA user_version=%lld", (long long)v);
+    if ((rc = sq_script(s, buf)) < 0)
+        goto err;
+    return sq_script(s, "COMMIT");
+
+err:
+    if (!sqlite3_get_autocommit(s->db))
+        (void)sq_script(s, "ROLLBACK");
+    return rc;
+}
+
+static int sq_prepare_all(sq_store *s)
+{
+    const char *const *tables[] = {sq_core_sql, sq_users_sql, sq_friends_sql, sq_msgs_sql};
+    for (int i = 0; i < SQ_STMT_COUNT; i++) {
+        const char *sql = NULL;
+        for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && sql == NULL; t++)
+            sql = tables[t][i];
+        if (sql == NULL) {
+            fprintf(stderr, "store: sqlite: statement %d has no SQL\n", i);
+            return DUET_ESTORE;
+        }
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[i], NULL);
+        if (rc != SQLITE_OK) {
+            sq_log(s, sql, rc);
+            return DUET_ESTORE;
+        }
+    }
+    for (int op = 0; op < STORE_OP_COUNT; op++) {
+        if (sq_ops[op] == NULL) {
+            fprintf(stderr, "store: sqlite: op %s has no handler\n", store_op_name(op));
+            return DUET_ESTORE;
+        }
+    }
+    return 0;
+}
+
+int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, store_t **out)
+{
+    if (loop == NULL || opts == NULL || opts->path == NULL || out == NULL)
+        return -EINVAL;
+    sq_store *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return -ENOMEM;
+    s->base.backend = &sq_backend;
+
+    int rc = sqlite3_open_v2(
+        opts->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "store: sqlite: open %s: %s\n", opts->path,
+                s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        rc = DUET_ESTORE;
+        goto err;
+    }
+    if ((rc = sqlite3_extended_result_codes(s->db, 1)) != SQLITE_OK) {
+        rc = DUET_ESTORE;
+        goto err;
+    }
+    if ((rc = sq_configure(s, opts)) < 0 || (rc = sq_migrate(s)) < 0 ||
+        (rc = sq_prepare_all(s)) < 0)
+        goto err;
+
+    if ((rc = uv_check_init(loop, &s->check)) < 0)
+        goto err;
+    s->check.data = s;
+    s->n_handles = 1;
+    if ((rc = uv_idle_init(loop, &s->idle)) < 0)
+        goto err_check;
+    s->idle.data = s;
+    s->n_handles = 2;
+    *out = &s->base;
+    return 0;
+
+err_check:
+    /* The check handle frees the store once it is closed. */
+    sq_release_db(s);
+    uv_close((uv_handle_t *)&s->check, sq_on_close);
+    return rc;
+err:
+    sq_release_db(s);
+    free(s);
+    return rc;
+}

@@ -1,0 +1,347 @@
+/* sqlite_msgs.c - messages: send, ack, seen, delete, history, pending. */
+#include "sqlite_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define SQ_HISTORY_MAX 100
+
+const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
+    [SQ_MSG_BY_ID] = "SELECT " SQ_MSG_COLS("") " FROM messages"
+                                               " WHERE chat_id = ?1 AND message_id = ?2",
+    [SQ_MSG_BY_SEQ] = "SELECT " SQ_MSG_COLS("") " FROM messages"
+                                                " WHERE chat_id = ?1 AND sequence = ?2",
+    [SQ_MSG_INSERT] = "INSERT INTO messages (chat_id, sender, receiver, message_id, message,"
+                      " type, preview, sent_at, received_at, seen_at, sequence, deleted_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, 0, '', ?6, 0, 0, ?7, 0)",
+    /* The sender has read their own message. */
+    [SQ_CHAT_SENT] = "UPDATE chats SET last_seq = ?2, last_activity = ?3,"
+                     " a_read_seq = iif(user_a = ?4, ?2, a_read_seq),"
+                     " b_read_seq = iif(user_b = ?4, ?2, b_read_seq) WHERE chat_id = ?1",
+    [SQ_CHAT_SET_READ] = "UPDATE chats SET"
+                         " a_read_seq = iif(user_a = ?2, max(a_read_seq, ?3), a_read_seq),"
+                         " b_read_seq = iif(user_b = ?2, max(b_read_seq, ?3), b_read_seq)"
+                         " WHERE chat_id = ?1",
+    /* A pending row of any kind for user ?1, copied from the message it is
+     * about; only MESSAGE rows carry the text (the seed's denormalisation). */
+    [SQ_PENDING_FROM_MSG] = "INSERT OR REPLACE INTO pending (user_id, chat_id, sender, receiver,"
+                            " service_type, message_id, message, type, preview, sent_at,"
+                            " received_at, seen_at, sequence, deleted_at)"
+                            " SELECT ?1, chat_id, sender, receiver, ?2, message_id,"
+                            " iif(?2 = 0, message, ''), type, iif(?2 = 0, preview, ''), sent_at,"
+                            " ?3, ?4, sequence, deleted_at FROM messages"
+                            " WHERE chat_id = ?5 AND sequence = ?6",
+    [SQ_PENDING_DELETE_UPTO] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
+                               " AND service_type = ?3 AND sequence <= ?4",
+    [SQ_PENDING_DELETE_AT] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
+                             " AND service_type = ?3 AND sequence = ?4",
+    /* Receipts are cumulative, so a receiver's marked messages form a prefix:
+     * the FLOOR query walks back from seq only to the newest marked one, and
+     * MARK touches the rows above it, not the whole history. */
+    [SQ_MSG_RECV_FLOOR] = "SELECT sequence FROM messages WHERE chat_id = ?1 AND sequence <= ?2"
+                          " AND receiver = ?3 AND received_at <> 0"
+                          " ORDER BY sequence DESC LIMIT 1",
+    [SQ_MSG_MARK_RECV] = "UPDATE messages SET received_at = ?5 WHERE chat_id = ?1"
+                         " AND sequence > ?4 AND sequence <= ?2 AND receiver = ?3"
+                         " AND received_at = 0 RETURNING sequence",
+    [SQ_MSG_SEEN_FLOOR] = "SELECT sequence FROM messages WHERE chat_id = ?1 AND sequence <= ?2"
+                          " AND receiver = ?3 AND seen_at <> 0"
+                          " ORDER BY sequence DESC LIMIT 1",
+    [SQ_MSG_MARK_SEEN] = "UPDATE messages SET seen_at = ?5,"
+                         " received_at = iif(received_at = 0, ?5, received_at)"
+                         " WHERE chat_id = ?1 AND sequence > ?4 AND sequence <= ?2"
+                         " AND receiver = ?3 AND seen_at = 0 RETURNING sequence",
+    [SQ_MSG_ERASE] = "UPDATE messages SET message = '', preview = '', deleted_at = ?3"
+                     " WHERE chat_id = ?1 AND sequence = ?2",
+    [SQ_HISTORY_AFTER] = "SELECT " SQ_MSG_COLS(
+        "") " FROM messages"
+            " WHERE chat_id = ?1 AND sequence > ?2 ORDER BY sequence LIMIT ?3",
+    [SQ_HISTORY_BEFORE] = "SELECT " SQ_MSG_COLS("") " FROM messages"
+                                                    " WHERE chat_id = ?1 AND sequence < ?2"
+                                                    " ORDER BY sequence DESC LIMIT ?3",
+    [SQ_PENDING_LIST] = "SELECT service_type, " SQ_MSG_COLS(
+        "") " FROM pending"
+            " WHERE user_id = ?1 ORDER BY chat_id, sequence, service_type",
+};
+
+/* Reads the message at (chat, seq) or with message_id into m. */
+static int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg *m)
+{
+    if (st == NULL)
+        return DUET_ESTORE;
+    int rc = sq_step(s, st);
+    if (rc <= 0)
+        return rc == 0 ? DUET_ENOTFOUND : rc;
+    rc = sq_read_msg(p, st, 0, m);
+    sq_reset(st);
+    return rc;
+}
+
+/* The privacy rule: the seen_at of the user's own message shows only while
+ * both users have read receipts on. */
+static int sq_hide_seen(sq_store *s, const duet_id *user, struct duet_msg *m)
+{
+    if (m->seen_at == 0 || !duet_id_eq(&m->sender, user))
+        return 0;
+    int rc = sq_receipts_both(s, &m->sender, &m->receiver);
+    if (rc == 0)
+        m->seen_at = 0;
+    return rc < 0 ? rc : 0;
+}
+
+/* Replaces the peer's pending receipt of kind for the chat by one at seq. */
+static int sq_receipt_replace(sq_store *s, const struct sq_chat *c, int kind, int64_t seq,
+                              int64_t now)
+{
+    int rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", &c->peer, &c->id, kind, INT64_MAX);
+    if (rc < 0)
+        return rc;
+    rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c->peer, kind, now,
+                 kind == PENDING_SEEN ? now : (int64_t)0, &c->id, seq);
+    return rc < 0 ? rc : 0;
+}
+
+int sq_msg_send(sq_store *s, store_req *req)
+{
+    const duet_id *me = &req->in.user;
+    const char *mid = req->in.message_id, *text = req->in.text;
+    struct duet_msg *m = &req->out.msg;
+    struct sq_chat c;
+    int64_t now = req->in.now;
+
+    if (mid == NULL || text == NULL)
+        return -EINVAL;
+    /* Dedupe first: a retry must succeed even if access changed since. */
+    int rc = sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_ID, "is", &req->in.chat_id, mid), m);
+    if (rc == 0) {
+        if (duet_id_eq(&m->sender, me)) {
+            req->out.duplicate = 1;
+            return sq_hide_seen(s, me, m);
+        }
+        /* Only a member learns that the id is taken. */
+        rc = sq_chat_load(s, &req->in.chat_id, me, &c);
+        return rc < 0 ? rc : DUET_ECONFLICT;
+    }
+    if (rc != DUET_ENOTFOUND)
+        return rc;
+
+    if ((rc = sq_chat_load(s, &req->in.chat_id, me, &c)) < 0)
+        return rc;
+    if (!c.friends)
+        return DUET_ENOTFRIENDS;
+    if ((rc = sq_blocked(s, me, &c.peer)) != 0)
+        return rc > 0 ? DUET_EBLOCKED : rc;
+
+    /* Read last_seq inside the transaction: other processes may write too. */
+    int64_t seq = c.last_seq + 1;
+    if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiissll", &c.id, me, &c.peer, mid, text, now, seq)) < 0 ||
+        (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_MESSAGE, (int64_t)0,
+                      (int64_t)0, &c.id, seq)) < 0 ||
+        (rc = sq_exec(s, SQ_CHAT_SENT, "illi", &c.id, seq, now, me)) < 0)
+        return rc;
+
+    memset(m, 0, sizeof(*m));
+    m->chat_id = c.id;
+    m->sender = *me;
+    m->receiver = c.peer;
+    m->message_id = pool_strdup(&req->pool, mid);
+    m->message = pool_strdup(&req->pool, text);
+    m->preview = pool_strdup(&req->pool, "");
+    if (m->message_id == NULL || m->message == NULL || m->preview == NULL)
+        return -ENOMEM;
+    m->sequence = seq;
+    m->sent_at = now;
+    return 0;
+}
+
+/* Marks the peer's messages to user up to seq (received or seen, per the
+ * floor/mark pair); *top is the highest newly marked sequence, or 0. */
+static int sq_mark(sq_store *s, enum sq_stmt_id floor_id, enum sq_stmt_id mark_id,
+                   const struct sq_chat *c, const duet_id *user, int64_t seq, int64_t now,
+                   int64_t *top)
+{
+    int64_t floor = 0;
+    int rc = sq_get_int(s, &floor, floor_id, "ili", &c->id, seq, user);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *st = sq_bind(s, mark_id, "ilill", &c->id, seq, user, floor, now);
+    if (st == NULL)
+        return DUET_ESTORE;
+    *top = 0;
+    while ((rc = sq_step(s, st)) == 1) {
+        int64_t v = sqlite3_column_int64(st, 0);
+        if (v > *top)
+            *top = v;
+    }
+    return rc;
+}
+
+static int sq_ack_messages(sq_store *s, store_req *req, const struct sq_chat *c)
+{
+    const duet_id *me = &req->in.user;
+    int64_t top, now = req->in.now;
+    int rc = sq_mark(s, SQ_MSG_RECV_FLOOR, SQ_MSG_MARK_RECV, c, me, req->in.seq, now, &top);
+    if (rc < 0)
+        return rc;
+    rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", me, &c->id, PENDING_MESSAGE, req->in.seq);
+    if (rc < 0)
+        return rc;
+    if (top == 0)
+        return 0;
+    if ((rc = sq_receipt_replace(s, c, PENDING_DELIVERED, top, now)) < 0)
+        return rc;
+    req->out.receipt.changed = 1;
+    req->out.receipt.peer = c->peer;
+    req->out.receipt.seq = top;
+    req->out.receipt.at = now;
+    return 0;
+}
+
+int sq_msg_ack(sq_store *s, store_req *req)
+{
+    const duet_id *me = &req->in.user;
+    struct sq_chat c;
+    int rc = sq_chat_load(s, &req->in.chat_id, me, &c);
+    if (rc < 0)
+        return rc;
+    switch (req->in.kind) {
+    case PENDING_MESSAGE:
+        return sq_ack_messages(s, req, &c);
+    case PENDING_DELIVERED:
+    case PENDING_SEEN:
+        rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", me, &c.id, req->in.kind, req->in.seq);
+        break;
+    case PENDING_DELETED:
+        rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, req->in.seq);
+        break;
+    default:
+        return -EINVAL;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+int sq_msg_seen(sq_store *s, store_req *req)
+{
+    const duet_id *me = &req->in.user;
+    struct sq_chat c;
+    int64_t top, now = req->in.now;
+    int rc = sq_chat_load(s, &req->in.chat_id, me, &c);
+    if (rc < 0)
+        return rc;
+
+    int64_t seq = req->in.seq < c.last_seq ? req->in.seq : c.last_seq;
+    if (seq < 0)
+        seq = 0;
+    req->out.read_seq = seq > c.my_read_seq ? seq : c.my_read_seq;
+    if (seq > c.my_read_seq && (rc = sq_exec(s, SQ_CHAT_SET_READ, "iil", &c.id, me, seq)) < 0)
+        return rc;
+
+    if ((rc = sq_receipts_both(s, me, &c.peer)) <= 0)
+        return rc;
+    rc = sq_mark(s, SQ_MSG_SEEN_FLOOR, SQ_MSG_MARK_SEEN, &c, me, seq, now, &top);
+    if (rc < 0 || top == 0)
+        return rc;
+    if ((rc = sq_receipt_replace(s, &c, PENDING_SEEN, top, now)) < 0)
+        return rc;
+    req->out.receipt.changed = 1;
+    req->out.receipt.peer = c.peer;
+    req->out.receipt.seq = top;
+    req->out.receipt.at = now;
+    return 0;
+}
+
+int sq_msg_delete(sq_store *s, store_req *req)
+{
+    const duet_id *me = &req->in.user;
+    struct duet_msg *m = &req->out.msg;
+    struct sq_chat c;
+    int64_t now = req->in.now, seq = req->in.seq;
+    int rc = sq_chat_load(s, &req->in.chat_id, me, &c);
+    if (rc < 0)
+        return rc;
+    rc = sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_SEQ, "il", &c.id, seq), m);
+    if (rc < 0)
+        return rc;
+    if (!duet_id_eq(&m->sender, me))
+        return DUET_EFORBIDDEN;
+    if (m->deleted_at != 0)
+        return DUET_EDELETED;
+    if (now - m->sent_at > req->in.window_ms)
+        return DUET_EEXPIRED;
+
+    /* An undelivered copy goes away; the DELETED row still tells a device
+     * that may have seen the message through history. */
+    if ((rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0 ||
+        (rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", &c.peer, &c.id, PENDING_MESSAGE, seq)) < 0 ||
+        (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_DELETED, (int64_t)0,
+                      (int64_t)0, &c.id, seq)) < 0)
+        return rc;
+    m->message = m->preview = "";
+    m->deleted_at = now;
+    return sq_hide_seen(s, me, m);
+}
+
+int sq_history(sq_store *s, store_req *req)
+{
+    const duet_id *me = &req->in.user;
+    struct sq_chat c;
+    int limit = req->in.limit, rc;
+    size_t n = 0;
+
+    if ((rc = sq_chat_load(s, &req->in.chat_id, me, &c)) < 0)
+        return rc;
+    if (limit < 1)
+        limit = 1;
+    if (limit > SQ_HISTORY_MAX)
+        limit = SQ_HISTORY_MAX;
+    int receipts = sq_receipts_both(s, me, &c.peer);
+    if (receipts < 0)
+        return receipts;
+    struct duet_msg *msgs = pool_alloc(&req->pool, (size_t)limit * sizeof(*msgs));
+    if (msgs == NULL)
+        return -ENOMEM;
+
+    int asc = req->in.after > 0;
+    int64_t before = req->in.before > 0 ? req->in.before : INT64_MAX;
+    sqlite3_stmt *st = asc ? sq_bind(s, SQ_HISTORY_AFTER, "ild", &c.id, req->in.after, limit)
+                           : sq_bind(s, SQ_HISTORY_BEFORE, "ild", &c.id, before, limit);
+    if (st == NULL)
+        return DUET_ESTORE;
+    while ((rc = sq_step(s, st)) == 1) {
+        struct duet_msg *m = &msgs[asc ? n : (size_t)limit - 1 - n];
+        if (sq_read_msg(&req->pool, st, 0, m) < 0) {
+            sq_reset(st);
+            return -ENOMEM;
+        }
+        if (!receipts && duet_id_eq(&m->sender, me))
+            m->seen_at = 0;
+        n++;
+    }
+    if (rc < 0)
+        return rc;
+    /* Newest-first rows were stored from the end; the result is ascending. */
+    req->out.msgs = asc ? msgs : msgs + (limit - (int)n);
+    req->out.n_msgs = n;
+    return 0;
+}
+
+int sq_pending_list(sq_store *s, store_req *req)
+{
+    size_t cap = 0;
+    int rc;
+    sqlite3_stmt *st = sq_bind(s, SQ_PENDING_LIST, "i", &req->in.user);
+    if (st == NULL)
+        return DUET_ESTORE;
+    while ((rc = sq_step(s, st)) == 1) {
+        struct duet_pending *a =
+            sq_grow(&req->pool, req->out.pending, req->out.n_pending, &cap, sizeof(*a));
+        if (a == NULL || sq_read_msg(&req->pool, st, 1, &a[req->out.n_pending].msg) < 0) {
+            sq_reset(st);
+            return -ENOMEM;
+        }
+        a[req->out.n_pending].kind = sqlite3_column_int(st, 0);
+        req->out.pending = a;
+        req->out.n_pending++;
+    }
+    return rc;
+}

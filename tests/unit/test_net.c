@@ -1,0 +1,459 @@
+/* test_net.c - the pure parts of the network layer: the HTTP parser
+ * wrapper, request helpers, percent-decoding, the WebSocket accept key and
+ * the UTF-8 validator. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "../../src/net/net_int.h"
+
+/* ---- hparse ------------------------------------------------------------ */
+
+/* What the callbacks saw, flattened: "U:<url>|F:<name>|V:<value>|H|B:<body>|M". */
+struct seen {
+    char log[4096];
+    size_t len;
+    int abort_on_body;
+};
+
+static void note(struct seen *s, const char *tag, const char *at, size_t len)
+{
+    int n = snprintf(s->log + s->len, sizeof(s->log) - s->len, "%s%.*s", tag, (int)len, at);
+    cr_assert(n >= 0 && (size_t)n < sizeof(s->log) - s->len);
+    s->len += (size_t)n;
+}
+
+static int t_url(void *ud, const char *at, size_t len)
+{
+    note(ud, "U:", at, len);
+    return 0;
+}
+
+static int t_field(void *ud, const char *at, size_t len)
+{
+    note(ud, "F:", at, len);
+    return 0;
+}
+
+static int t_value(void *ud, const char *at, size_t len)
+{
+    note(ud, "V:", at, len);
+    return 0;
+}
+
+static int t_headers(void *ud)
+{
+    note(ud, "H", "", 0);
+    return 0;
+}
+
+static int t_body(void *ud, const char *at, size_t len)
+{
+    struct seen *s = ud;
+    note(s, "B:", at, len);
+    return s->abort_on_body;
+}
+
+static int t_done(void *ud)
+{
+    note(ud, "M", "", 0);
+    return 0;
+}
+
+static const struct hparse_cb tcb = {t_url, t_field, t_value, t_headers, t_body, t_done};
+
+static hparse *new_parser(struct seen *s, size_t max_header)
+{
+    memset(s, 0, sizeof(*s));
+    hparse *p;
+    cr_assert_eq(hparse_new(&tcb, s, max_header, &p), 0);
+    return p;
+}
+
+Test(hparse, simple_get)
+{
+    struct seen s;
+    hparse *p = new_parser(&s, 16384);
+    const char *req = "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nCookie: k=v\r\n\r\n";
+    size_t used;
+    cr_assert_eq(hparse_feed(p, req, strlen(req), &used), HPARSE_DONE);
+    cr_assert_eq(used, strlen(req));
+    cr_assert_str_eq(s.log, "U:/a?b=1F:HostV:xF:CookieV:k=vHM");
+    cr_assert_str_eq(hparse_method(p), "GET");
+    cr_assert_eq(hparse_version(p), 11);
+    cr_assert(hparse_keep_alive(p));
+    cr_assert(!hparse_upgrade(p));
+    hparse_free(p);
+}
+
+Test(hparse, split_byte_by_byte)
+{
+    struct seen s;
+    hparse *p = new_parser(&s, 16384);
+    const char *req = "POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+    size_t n = strlen(req), used;
+    for (size_t i = 0; i < n; i++) {
+        int r = hparse_feed(p, req + i, 1, &used);
+        cr_assert_eq(used, 1);
+        cr_assert_eq(r, i + 1 == n ? HPARSE_DONE : HPARSE_MORE, "at byte %zu", i);
+    }
+    /* Split pieces arrive as several callbacks of the same element. */
+    cr_assert(strstr(s.log, "U:/U:x") != NULL);
+    cr_assert(strstr(s.log, "B:hB:eB:lB:lB:o") != NULL);
+    cr_assert(strstr(s.log, "HB:") != NULL && s.log[s.len - 1] == 'M');
+    hparse_free(p);
+}
+
+Test(hparse, pipelined_pauses_after_each)
+{
+    struct seen s;
+    hparse *p = new_parser(&s, 16384);
+    const char *one = "GET /1 HTTP/1.1\r\n\r\n", *two = "GET /2 HTTP/1.1\r\n\r\n";
+    char both[128];
+    snprintf(both, sizeof(both), "%s%s", one, two);
+    size_t used;
+    cr_assert_eq(hparse_feed(p, both, strlen(both), &used), HPARSE_DONE);
+    cr_assert_eq(used, strlen(one));
+    cr_assert_str_eq(s.log, "U:/1HM");
+    hparse_resume(p);
+    size_t used2;
+    cr_assert_eq(hparse_feed(p, both + used, strlen(both) - used, &used2), HPARSE_DONE);
+    cr_assert_eq(used + used2, strlen(both));
+    cr_assert_str_eq(s.log, "U:/1HMU:/2HM");
+    hparse_free(p);
+}
+
+Test(hparse, chunked_body)
+{
+    struct seen s;
+    hparse *p = new_parser(&s, 16384);
+    const char *req = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    size_t used;
+    cr_assert_eq(hparse_feed(p, req, strlen(req), &used), HPARSE_DONE);
+    cr_assert_eq(used, strlen(req));
+    cr_assert(strstr(s.log, "HB:abcB:deM") != NULL, "%s", s.log);
+    hparse_free(p);
+}
+
+Test(hparse, invalid_input)
+{
+    const char *bad[] = {
+        "GARBAGE\r\n\r\n",
+        "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET / XTTP/1.1\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct seen s;
+        hparse *p = new_parser(&s, 16384);
+        size_t used;
+        cr_assert_eq(hparse_feed(p, bad[i], strlen(bad[i]), &used), -EBADMSG, "case %zu", i);
+        cr_assert(strlen(hparse_errstr(p)) > 0);
+        hparse_free(p);
+    }
+}
+
+Test(hparse, header_limit_is_exact)
+{
+    const char *req = "GET / HTTP/1.1\r\nX: 0123456789\r\n\r\n"; /* 34 bytes */
+    struct seen s;
+    size_t used;
+    hparse *p = new_parser(&s, strlen(req));
+    cr_assert_eq(hparse_feed(p, req, strlen(req), &used), HPARSE_DONE);
+    hparse_free(p);
+    p = new_parser(&s, strlen(req) - 1);
+    cr_assert_eq(hparse_feed(p, req, strlen(req), &used), -EMSGSIZE);
+    cr_assert_str_eq(hparse_errstr(p), "request headers too large");
+    hparse_free(p);
+    /* The limit counts across feeds too. */
+    p = new_parser(&s, 20);
+    cr_assert_eq(hparse_feed(p, req, 10, &used), HPARSE_MORE);
+    cr_assert_eq(hparse_feed(p, req + 10, strlen(req) - 10, &used), -EMSGSIZE);
+    hparse_free(p);
+}
+
+Test(hparse, body_does_not_count_as_headers)
+{
+    const char *req = "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n";
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s%0100d", req, 0);
+    struct seen s;
+    size_t used;
+    hparse *p = new_parser(&s, strlen(req));
+    cr_assert_eq(hparse_feed(p, buf, strlen(buf), &used), HPARSE_DONE);
+    cr_assert_eq(used, strlen(buf));
+    hparse_free(p);
+}
+
+Test(hparse, callback_abort)
+{
+    struct seen s;
+    hparse *p = new_parser(&s, 16384);
+    s.abort_on_body = 1;
+    const char *req = "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi";
+    size_t used;
+    cr_assert_eq(hparse_feed(p, req, strlen(req), &used), -ECANCELED);
+    hparse_free(p);
+}
+
+Test(hparse, upgrade_leaves_the_rest)
+{
+    struct seen s;
+    hparse *p = new_parser(&s, 16384);
+    const char *head = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s\x81\x85rest", head);
+    size_t used;
+    cr_assert_eq(hparse_feed(p, buf, strlen(buf), &used), HPARSE_DONE);
+    cr_assert_eq(used, strlen(head));
+    cr_assert(hparse_upgrade(p));
+    hparse_free(p);
+}
+
+Test(hparse, http10_keep_alive)
+{
+    struct seen s;
+    size_t used;
+    hparse *p = new_parser(&s, 16384);
+    const char *a = "GET / HTTP/1.0\r\n\r\n";
+    cr_assert_eq(hparse_feed(p, a, strlen(a), &used), HPARSE_DONE);
+    cr_assert_eq(hparse_version(p), 10);
+    cr_assert(!hparse_keep_alive(p));
+    hparse_free(p);
+    p = new_parser(&s, 16384);
+    const char *b = "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    cr_assert_eq(hparse_feed(p, b, strlen(b), &used), HPARSE_DONE);
+    cr_assert(hparse_keep_alive(p));
+    hparse_free(p);
+    p = new_parser(&s, 16384);
+    const char *c = "GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+    cr_assert_eq(hparse_feed(p, c, strlen(c), &used), HPARSE_DONE);
+    cr_assert(!hparse_keep_alive(p));
+    hparse_free(p);
+}
+
+/* ---- request helpers ----------------------------------------------------- */
+
+#define HDR(n, v)                                                                                  \
+    {                                                                                              \
+        DUET_SLICE_LIT(n), DUET_SLICE_LIT(v)                                                       \
+    }
+
+static int slice_is(duet_slice s, const char *want)
+{
+    return s.len == strlen(want) && memcmp(s.base, want, s.len) == 0;
+}
+
+Test(request, cookies)
+{
+    struct net_header h[] = {
+        HDR("Host", "x"),
+        HDR("Cookie", "a=1; sid2=nope;  sid = \"q v\" ;last=z"),
+        HDR("cookie", "other=2;sid=late"),
+        HDR("COOKIE", "flag; empty="),
+    };
+    net_request req = {.headers = h, .n_headers = 4};
+    duet_slice v;
+    cr_assert_eq(net_cookie(&req, "a", &v), 0);
+    cr_assert(slice_is(v, "1"));
+    cr_assert_eq(net_cookie(&req, "sid", &v), 0);
+    cr_assert(slice_is(v, "q v"), "quoted, first header wins");
+    cr_assert_eq(net_cookie(&req, "last", &v), 0);
+    cr_assert(slice_is(v, "z"));
+    cr_assert_eq(net_cookie(&req, "other", &v), 0);
+    cr_assert(slice_is(v, "2"), "second Cookie header");
+    cr_assert_eq(net_cookie(&req, "empty", &v), 0);
+    cr_assert_eq(v.len, 0);
+    cr_assert_eq(net_cookie(&req, "flag", &v), -ENOENT);
+    cr_assert_eq(net_cookie(&req, "si", &v), -ENOENT);
+    cr_assert_eq(net_cookie(&req, "missing", &v), -ENOENT);
+    net_request none = {0};
+    cr_assert_eq(net_cookie(&none, "a", &v), -ENOENT);
+}
+
+Test(request, headers_case_insensitive)
+{
+    struct net_header h[] = {HDR("Content-Type", "text/plain"), HDR("X-A", "1"), HDR("x-a", "2")};
+    net_request req = {.headers = h, .n_headers = 3};
+    cr_assert(slice_is(*net_header(&req, "content-type"), "text/plain"));
+    cr_assert(slice_is(*net_header(&req, "X-a"), "1"));
+    cr_assert_null(net_header(&req, "x-b"));
+}
+
+Test(request, query)
+{
+    pool_t pool;
+    pool_init(&pool);
+    net_request req = {.query = DUET_SLICE_LIT("a=1&b=x+y%21&flag&c%20d=e&empty=&bad=%zz"),
+                       .pool = &pool};
+    duet_slice v;
+    cr_assert_eq(net_query(&req, "a", &v), 0);
+    cr_assert(slice_is(v, "1"));
+    cr_assert_eq(net_query(&req, "b", &v), 0);
+    cr_assert(slice_is(v, "x y!"));
+    cr_assert_eq(net_query(&req, "flag", &v), 0);
+    cr_assert_eq(v.len, 0);
+    cr_assert_eq(net_query(&req, "c d", &v), 0);
+    cr_assert(slice_is(v, "e"));
+    cr_assert_eq(net_query(&req, "empty", &v), 0);
+    cr_assert_eq(v.len, 0);
+    cr_assert_eq(net_query(&req, "bad", &v), -EINVAL);
+    cr_assert_eq(net_query(&req, "zzz", &v), -ENOENT);
+    cr_assert_eq(net_query(&req, "fla", &v), -ENOENT);
+    net_request empty = {.query = DUET_SLICE_LIT(""), .pool = &pool};
+    cr_assert_eq(net_query(&empty, "a", &v), -ENOENT);
+    pool_destroy(&pool);
+}
+
+Test(request, percent_decoding)
+{
+    char out[64];
+    size_t n;
+    cr_assert_eq(net__pct_decode("a%20b%2Fc%e2%82%ac", 18, out, &n, 0), 0);
+    cr_assert_eq(n, 8);
+    cr_assert_eq(memcmp(out, "a b/c\xe2\x82\xac", 8), 0);
+    cr_assert_eq(net__pct_decode("a+b", 3, out, &n, 0), 0);
+    cr_assert_eq(memcmp(out, "a+b", 3), 0);
+    cr_assert_eq(net__pct_decode("a+b", 3, out, &n, 1), 0);
+    cr_assert_eq(memcmp(out, "a b", 3), 0);
+    cr_assert_eq(net__pct_decode("%00", 3, out, &n, 0), -EINVAL);
+    cr_assert_eq(net__pct_decode("%G1", 3, out, &n, 0), -EINVAL);
+    cr_assert_eq(net__pct_decode("%1", 2, out, &n, 0), -EINVAL);
+    cr_assert_eq(net__pct_decode("abc%", 4, out, &n, 0), -EINVAL);
+    /* Decoding in place is allowed. */
+    char buf[] = "x%41y";
+    cr_assert_eq(net__pct_decode(buf, 5, buf, &n, 0), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(memcmp(buf, "xAy", 3), 0);
+}
+
+Test(request, target)
+{
+    pool_t pool;
+    pool_init(&pool);
+    duet_slice path, query;
+    const char *t = "/a%20b/c?x=%20&y#frag";
+    cr_assert_eq(net__parse_target(&pool, t, strlen(t), &path, &query), 0);
+    cr_assert(slice_is(path, "/a b/c"));
+    cr_assert(slice_is(query, "x=%20&y"), "the query stays raw");
+    t = "http://host:8080/p?q";
+    cr_assert_eq(net__parse_target(&pool, t, strlen(t), &path, &query), 0);
+    cr_assert(slice_is(path, "/p"));
+    cr_assert(slice_is(query, "q"));
+    t = "https://host";
+    cr_assert_eq(net__parse_target(&pool, t, strlen(t), &path, &query), 0);
+    cr_assert(slice_is(path, "/"));
+    t = "/x%00y";
+    cr_assert_eq(net__parse_target(&pool, t, strlen(t), &path, &query), -EINVAL);
+    t = "/x%zz";
+    cr_assert_eq(net__parse_target(&pool, t, strlen(t), &path, &query), -EINVAL);
+    t = "relative";
+    cr_assert_eq(net__parse_target(&pool, t, strlen(t), &path, &query), -EINVAL);
+    pool_destroy(&pool);
+}
+
+Test(request, tokens)
+{
+    duet_slice v = DUET_SLICE_LIT("keep-alive, Upgrade");
+    cr_assert(net__has_token(&v, "upgrade"));
+    cr_assert(net__has_token(&v, "keep-alive"));
+    cr_assert(!net__has_token(&v, "upgrad"));
+    duet_slice w = DUET_SLICE_LIT("upgrades,\tfoo ");
+    cr_assert(!net__has_token(&w, "upgrade"));
+    cr_assert(net__has_token(&w, "foo"));
+}
+
+Test(request, json_error)
+{
+    char buf[128];
+    int n = net__json_error(buf, sizeof(buf), "bad_request", "no");
+    cr_assert_str_eq(buf, "{\"error\":\"bad_request\",\"message\":\"no\"}");
+    cr_assert_eq(n, (int)strlen(buf));
+    cr_assert_eq(net__json_error(buf, 8, "bad_request", "no"), -ENOSPC);
+}
+
+/* ---- WebSocket ---------------------------------------------------------------- */
+
+/* RFC 6455, section 1.3 (checked against Python's hashlib as well). */
+Test(ws, accept_key_rfc6455_example)
+{
+    char out[29];
+    const char *key = "dGhlIHNhbXBsZSBub25jZQ==";
+    cr_assert_eq(net__ws_accept_key(key, strlen(key), out), 0);
+    cr_assert_str_eq(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+Test(ws, accept_key_rejects_bad_keys)
+{
+    char out[29];
+    const char *bad[] = {"", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ===",
+                         "dGhlIHNhbXBsZSBub25jZ!==", "dGhlIHNhbXBsZSBub25jZQAA"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(net__ws_accept_key(bad[i], strlen(bad[i]), out), -EINVAL, "%s", bad[i]);
+}
+
+static uint32_t utf8(const char *s, size_t len)
+{
+    return net__utf8_feed(NET__UTF8_ACCEPT, (const uint8_t *)s, len);
+}
+
+#define U8(lit) utf8(lit, sizeof(lit) - 1)
+
+Test(utf8, valid)
+{
+    cr_assert_eq(U8(""), NET__UTF8_ACCEPT);
+    cr_assert_eq(U8("hello"), NET__UTF8_ACCEPT);
+    cr_assert_eq(U8("\xc2\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), NET__UTF8_ACCEPT);
+    cr_assert_eq(U8("\xed\x9f\xbf"), NET__UTF8_ACCEPT);     /* U+D7FF */
+    cr_assert_eq(U8("\xee\x80\x80"), NET__UTF8_ACCEPT);     /* U+E000 */
+    cr_assert_eq(U8("\xf4\x8f\xbf\xbf"), NET__UTF8_ACCEPT); /* U+10FFFF */
+    cr_assert_eq(U8("\xef\xbf\xbf"), NET__UTF8_ACCEPT);     /* U+FFFF */
+}
+
+Test(utf8, overlongs)
+{
+    cr_assert_eq(U8("\xc0\x80"), NET__UTF8_REJECT);
+    cr_assert_eq(U8("\xc1\xbf"), NET__UTF8_REJECT);
+    cr_assert_eq(U8("\xe0\x80\x80"), NET__UTF8_REJECT);
+    cr_assert_eq(U8("\xe0\x9f\xbf"), NET__UTF8_REJECT);
+    cr_assert_eq(U8("\xf0\x80\x80\x80"), NET__UTF8_REJECT);
+    cr_assert_eq(U8("\xf0\x8f\xbf\xbf"), NET__UTF8_REJECT);
+}
+
+Test(utf8, surrogates_and_range)
+{
+    cr_assert_eq(U8("\xed\xa0\x80"), NET__UTF8_REJECT);     /* U+D800 */
+    cr_assert_eq(U8("\xed\xbf\xbf"), NET__UTF8_REJECT);     /* U+DFFF */
+    cr_assert_eq(U8("\xf4\x90\x80\x80"), NET__UTF8_REJECT); /* U+110000 */
+    cr_assert_eq(U8("\xf5\x80\x80\x80"), NET__UTF8_REJECT);
+    cr_assert_eq(U8("\xff"), NET__UTF8_REJECT);
+    cr_assert_eq(U8("\x80"), NET__UTF8_REJECT); /* lone continuation */
+    cr_assert_eq(U8("\xe2\x82"
+                    "a"),
+                 NET__UTF8_REJECT); /* cut short */
+}
+
+Test(utf8, incomplete_is_not_accept)
+{
+    uint32_t st = U8("ok\xe2\x82");
+    cr_assert_neq(st, NET__UTF8_ACCEPT);
+    cr_assert_neq(st, NET__UTF8_REJECT);
+}
+
+Test(utf8, split_across_fragments)
+{
+    const char *msg = "a\xf0\x9f\x98\x80\xe2\x82\xac";
+    size_t n = strlen(msg);
+    /* Every split point, as if the message came in two frames. */
+    for (size_t cut = 0; cut <= n; cut++) {
+        uint32_t st = utf8(msg, cut);
+        cr_assert_neq(st, NET__UTF8_REJECT);
+        st = net__utf8_feed(st, (const uint8_t *)msg + cut, n - cut);
+        cr_assert_eq(st, NET__UTF8_ACCEPT, "cut at %zu", cut);
+    }
+    /* A surrogate split over two fragments is still caught. */
+    uint32_t st = U8("\xed");
+    cr_assert_neq(st, NET__UTF8_REJECT);
+    cr_assert_eq(net__utf8_feed(st, (const uint8_t *)"\xa0\x80", 2), NET__UTF8_REJECT);
+}
