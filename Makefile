@@ -37,6 +37,30 @@ $(UNIT_BIN): $(OBJS) $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
+# --- integration tests (tests/integration, node --test) ---------------------
+# `make check`: the unit tests, then the integration suite against build/duetd
+# and again against the ASan+UBSan build (build-asan/duetd). Needs node 18+ and
+# npm; scripts/install-test-deps.sh installs everything on Debian 12.
+INTEG_DIR   := tests/integration
+INTEG_TESTS  = $(sort $(wildcard $(INTEG_DIR)/*.test.mjs))
+NODE_TEST   ?= node --test --test-concurrency=2
+SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: test-integration
+$(INTEG_DIR)/node_modules:
+	cd $(INTEG_DIR) && npm ci --no-audit --no-fund
+
+# `make test-integration` (or `make SAN=1 test-integration`) runs the suite
+# against $(BUILD)/duetd.
+test-integration: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
+	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(INTEG_TESTS)
+
+check:
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) test-integration
+	$(MAKE) SAN=1 test-integration
+
 format:
 	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h)
 
