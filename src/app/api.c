@@ -112,12 +112,15 @@ static int status_for(const char *code)
         const char *code;
         int status;
     } map[] = {
-        {"unauthorized", 401},  {"bad_credentials", 401},        {"forbidden", 403},
-        {"bad_origin", 403},    {"not_friends", 403},            {"blocked", 403},
-        {"delete_window_over", 403}, {"not_found", 404},         {"method_not_allowed", 405},
-        {"username_taken", 409}, {"already_friends", 409},       {"id_conflict", 409},
-        {"already_deleted", 409}, {"unsupported_media_type", 415}, {"rate_limited", 429},
-        {"busy", 503},          {"store_failed", 503},           {"internal", 500},
+        {"unauthorized", 401},       {"bad_credentials", 401},
+        {"forbidden", 403},          {"bad_origin", 403},
+        {"not_friends", 403},        {"blocked", 403},
+        {"delete_window_over", 403}, {"not_found", 404},
+        {"method_not_allowed", 405}, {"username_taken", 409},
+        {"already_friends", 409},    {"id_conflict", 409},
+        {"already_deleted", 409},    {"unsupported_media_type", 415},
+        {"rate_limited", 429},       {"busy", 503},
+        {"store_failed", 503},       {"internal", 500},
         {"upgrade_required", 426},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -241,7 +244,8 @@ const char *api_cookie_headers(struct api_call *call, const char *token)
     char *h = pool_alloc(&call->pool, n);
     if (h == NULL)
         return NULL;
-    snprintf(h, n, "Set-Cookie: " COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s\r\n",
+    snprintf(h, n,
+             "Set-Cookie: " COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s\r\n",
              token ? token : "", token ? (long long)cfg->session_idle_s : 0LL,
              cfg->secure_cookies ? "; Secure" : "");
     return h;

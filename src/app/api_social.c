@@ -191,13 +191,12 @@ static json_t *chat_json(struct api_call *call, const struct duet_chat *c)
     if (peer == NULL)
         return NULL;
     presence_view(call->app, &call->me, &c->peer, c->blocked_by_me || c->blocked_me, peer);
-    return json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id",
-                     proto_id(&c->chat_id), "peer", peer, "last_message",
-                     c->has_last ? proto_message(&c->last) : json_null(), "unread",
-                     (json_int_t)c->unread, "last_activity", (json_int_t)c->last_activity,
-                     "read_seq", (json_int_t)c->my_read_seq, "peer_read_seq",
-                     (json_int_t)c->peer_read_seq, "blocked_by_me", c->blocked_by_me != 0,
-                     "blocked_me", c->blocked_me != 0);
+    return json_pack(
+        "{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id", proto_id(&c->chat_id), "peer",
+        peer, "last_message", c->has_last ? proto_message(&c->last) : json_null(), "unread",
+        (json_int_t)c->unread, "last_activity", (json_int_t)c->last_activity, "read_seq",
+        (json_int_t)c->my_read_seq, "peer_read_seq", (json_int_t)c->peer_read_seq, "blocked_by_me",
+        c->blocked_by_me != 0, "blocked_me", c->blocked_me != 0);
 }
 
 static void chats_listed(struct api_call *call)

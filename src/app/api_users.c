@@ -175,8 +175,8 @@ static void login_found(store_req *r)
     }
     /* Unknown users are verified against nothing, at the cost of a real
      * hash, so the answer's timing does not reveal which names exist. */
-    int e = auth_verify(&call->app->auth, hash, call->secret, call->secret_len, login_verified,
-                        call);
+    int e =
+        auth_verify(&call->app->auth, hash, call->secret, call->secret_len, login_verified, call);
     if (e < 0)
         api_fail(call, e);
 }
@@ -346,8 +346,8 @@ static void password_verified(void *data, int status, const char *hash)
 static void password_user(struct api_call *call)
 {
     const char *hash = call->sreq.out.user.pwhash;
-    int e = auth_verify(&call->app->auth, hash, call->secret, (size_t)call->i1,
-                        password_verified, call);
+    int e = auth_verify(&call->app->auth, hash, call->secret, (size_t)call->i1, password_verified,
+                        call);
     if (e < 0)
         api_fail(call, e);
 }

@@ -110,15 +110,15 @@ static void job_work(uv_work_t *w)
         /* Unknown user: spend the cost of a real hash, so that response
          * times do not tell which usernames exist. */
         char scratch[crypto_pwhash_STRBYTES];
-        int r = crypto_pwhash_str(scratch, j->password, j->plen, j->auth->opslimit,
-                                  j->auth->memlimit);
+        int r =
+            crypto_pwhash_str(scratch, j->password, j->plen, j->auth->opslimit, j->auth->memlimit);
         j->status = r == 0 ? DUET_ENOTFOUND : -ENOMEM;
     } else if (j->verify) {
         int ok = crypto_pwhash_str_verify(j->hash, j->password, j->plen) == 0;
         j->status = ok ? 0 : DUET_ENOTFOUND;
     } else {
-        int r = crypto_pwhash_str(j->hash, j->password, j->plen, j->auth->opslimit,
-                                  j->auth->memlimit);
+        int r =
+            crypto_pwhash_str(j->hash, j->password, j->plen, j->auth->opslimit, j->auth->memlimit);
         j->status = r == 0 ? 0 : -ENOMEM;
     }
 }

@@ -120,8 +120,9 @@ static int need_seq(struct chat_op *op, const char *key, int64_t *v, int64_t min
     if (r == 0 && *v >= min)
         return 0;
     char msg[80];
-    snprintf(msg, sizeof(msg), r == -ENOENT ? "missing field '%s'" : "'%s' must be an integer >= %lld",
-             key, (long long)min);
+    snprintf(msg, sizeof(msg),
+             r == -ENOENT ? "missing field '%s'" : "'%s' must be an integer >= %lld", key,
+             (long long)min);
     op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request", msg);
     return -1;
 }
@@ -135,8 +136,8 @@ static void send_done(struct chat_op *op)
     const struct duet_msg *m = &r->out.msg;
     client_send(op->cl, json_pack("{s:s, s:O?, s:o, s:s, s:I, s:I, s:b}", "type", "sent", "ref",
                                   op->ref, "chat_id", proto_id(&m->chat_id), "id", m->message_id,
-                                  "seq", (json_int_t)m->sequence, "sent_at",
-                                  (json_int_t)m->sent_at, "duplicate", r->out.duplicate != 0));
+                                  "seq", (json_int_t)m->sequence, "sent_at", (json_int_t)m->sent_at,
+                                  "duplicate", r->out.duplicate != 0));
     metrics_observe(&app->metrics.send_latency, (double)(uv_hrtime() - op->t0) / 1e9);
     if (r->out.duplicate) {
         app->metrics.messages_duplicate++;
@@ -328,9 +329,9 @@ static int start_delete(struct chat_op *op)
 static void history_done(struct chat_op *op)
 {
     const store_req *r = &op->sreq;
-    client_send(op->cl, json_pack("{s:s, s:O?, s:o, s:o}", "type", "history", "ref", op->ref,
-                                  "chat_id", proto_id(&r->in.chat_id), "messages",
-                                  api_messages_json(r)));
+    client_send(op->cl,
+                json_pack("{s:s, s:O?, s:o, s:o}", "type", "history", "ref", op->ref, "chat_id",
+                          proto_id(&r->in.chat_id), "messages", api_messages_json(r)));
 }
 
 static int start_history(struct chat_op *op)
@@ -363,7 +364,7 @@ static int start_ping(struct chat_op *op)
 }
 
 static const struct handler handlers[] = {
-    {"send", start_send},   {"ack", start_ack},         {"seen", start_seen},
+    {"send", start_send},     {"ack", start_ack},       {"seen", start_seen},
     {"typing", start_typing}, {"delete", start_delete}, {"history", start_history},
     {"ping", start_ping},
 };

@@ -106,8 +106,8 @@ static void pending_loaded(store_req *r)
     for (size_t i = 0; i < r->out.n_pending; i++)
         client_send(cl, pending_event(&r->out.pending[i]));
     app->metrics.pending_replayed += r->out.n_pending;
-    client_send(cl, json_pack("{s:s, s:I}", "type", "synced", "pending",
-                              (json_int_t)r->out.n_pending));
+    client_send(cl,
+                json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));
     int first = app->hub->backend->attach(app->hub, cl);
     if (first < 0) {
         net_ws_close(cl->conn, 1011, "try again");

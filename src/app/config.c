@@ -26,7 +26,8 @@ static const struct opt opts[] = {
     {"listen", OPT_STR, OFF(listen), "127.0.0.1:8080", 0, 0, "address and port (port 0: any free)"},
     {"data", OPT_STR, OFF(data_dir), "./data", 0, 0, "data folder (SQLite file duet.db)"},
     {"web", OPT_STR, OFF(web_dir), "./web", 0, 0, "web client folder served over HTTP"},
-    {"instance", OPT_STR, OFF(instance), "duet-1", 0, 0, "this instance's id, for logs and clients"},
+    {"instance", OPT_STR, OFF(instance), "duet-1", 0, 0,
+     "this instance's id, for logs and clients"},
     {"allowed-origin", OPT_STR, OFF(allowed_origin), NULL, 0, 0,
      "an extra WebSocket Origin to accept (default: same host only)"},
     {"session-idle", OPT_INT, OFF(session_idle_s), "2592000", 60, 10LL * 365 * 86400,
@@ -51,7 +52,8 @@ static const struct opt opts[] = {
      "password hashes computed at once (thread pool)"},
     {"hash-queue", OPT_INT, OFF(hash_queue), "256", 1, 100000,
      "password hashes waiting at most; more are refused as busy"},
-    {"sync", OPT_STR, OFF(sync), "full", 0, 0, "SQLite durability: full (fsync each commit) or normal"},
+    {"sync", OPT_STR, OFF(sync), "full", 0, 0,
+     "SQLite durability: full (fsync each commit) or normal"},
     {"cache", OPT_INT, OFF(cache_mib), "64", 1, 65536, "SQLite page cache in MiB"},
     {"max-body", OPT_INT, OFF(max_body_kib), "64", 1, 65536, "largest HTTP body in KiB"},
     {"max-ws-message", OPT_INT, OFF(max_ws_msg_kib), "64", 1, 65536,
@@ -69,7 +71,9 @@ static void usage(FILE *f)
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
         snprintf(left, sizeof(left), "--%s%s", opts[i].name,
-                 opts[i].type == OPT_FLAG ? "" : opts[i].type == OPT_INT ? " N" : " VALUE");
+                 opts[i].type == OPT_FLAG  ? ""
+                 : opts[i].type == OPT_INT ? " N"
+                                           : " VALUE");
         fprintf(f, "  %-28s %s", left, opts[i].help);
         if (opts[i].def != NULL && opts[i].type != OPT_FLAG)
             fprintf(f, " [%s]", opts[i].def);

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 struct config {
-    char *listen;   /* HOST:PORT */
-    char host[64];  /* parsed from listen */
+    char *listen;  /* HOST:PORT */
+    char host[64]; /* parsed from listen */
     int port;
     char *data_dir;
     char *web_dir;

@@ -19,7 +19,6 @@ void metrics_observe(struct histogram *h, double seconds)
     h->sum += seconds;
 }
 
-
 static void counter(FILE *f, const char *name, const char *help, uint64_t v)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
@@ -52,8 +51,9 @@ int metrics_render(const struct metrics *m, size_t conns, size_t websockets, siz
     FILE *f = open_memstream(&buf, &n);
     if (f == NULL)
         return -ENOMEM;
-    fprintf(f, "# HELP duet_info Static facts about this instance.\n# TYPE duet_info gauge\n"
-               "duet_info{instance=\"%s\"} 1\n",
+    fprintf(f,
+            "# HELP duet_info Static facts about this instance.\n# TYPE duet_info gauge\n"
+            "duet_info{instance=\"%s\"} 1\n",
             instance);
     gauge(f, "duet_connections", "Open TCP connections (HTTP and WebSocket).", conns);
     gauge(f, "duet_websockets", "Open WebSocket connections.", websockets);
@@ -71,8 +71,7 @@ int metrics_render(const struct metrics *m, size_t conns, size_t websockets, siz
     counter(f, "duet_ws_errors_total", "Error events sent over WebSockets.", m->ws_errors);
     counter(f, "duet_store_errors_total", "Store requests that failed.", m->store_errors);
     counter(f, "duet_logins_failed_total", "Failed logins.", m->logins_failed);
-    counter(f, "duet_logins_throttled_total", "Logins refused by throttling.",
-            m->logins_throttled);
+    counter(f, "duet_logins_throttled_total", "Logins refused by throttling.", m->logins_throttled);
     histo(f, "duet_send_latency_seconds", "From a send request to its durable acknowledgement.",
           &m->send_latency);
     if (fclose(f) != 0) {

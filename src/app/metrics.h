@@ -26,7 +26,7 @@ struct metrics {
     uint64_t store_errors;
     uint64_t logins_failed;
     uint64_t logins_throttled;
-    struct histogram send_latency;  /* send received -> "sent" ack */
+    struct histogram send_latency; /* send received -> "sent" ack */
 };
 
 void metrics_observe(struct histogram *h, double seconds);

@@ -42,9 +42,9 @@ static json_t *message_fields(const struct duet_msg *m, const char *type_key)
                      proto_id(&m->chat_id), "seq", (json_int_t)m->sequence, "id",
                      m->message_id ? m->message_id : "", "from", proto_id(&m->sender), "to",
                      proto_id(&m->receiver), type_key, m->type, "text",
-                     m->message ? m->message : "", "sent_at", proto_time(m->sent_at),
-                     "received_at", proto_time(m->received_at), "seen_at",
-                     proto_time(m->seen_at), "deleted_at", proto_time(m->deleted_at));
+                     m->message ? m->message : "", "sent_at", proto_time(m->sent_at), "received_at",
+                     proto_time(m->received_at), "seen_at", proto_time(m->seen_at), "deleted_at",
+                     proto_time(m->deleted_at));
 }
 
 json_t *proto_message(const struct duet_msg *m)
@@ -82,8 +82,8 @@ json_t *proto_deleted_event(const struct duet_msg *m)
 {
     return json_pack("{s:s, s:o, s:I, s:s, s:o, s:o}", "type", "deleted", "chat_id",
                      proto_id(&m->chat_id), "seq", (json_int_t)m->sequence, "id",
-                     m->message_id ? m->message_id : "", "from", proto_id(&m->sender),
-                     "deleted_at", proto_time(m->deleted_at));
+                     m->message_id ? m->message_id : "", "from", proto_id(&m->sender), "deleted_at",
+                     proto_time(m->deleted_at));
 }
 
 int proto_get_str(json_t *obj, const char *key, const char **s, size_t *len)

@@ -63,11 +63,11 @@ struct net_app {
 };
 
 struct net_server_opts {
-    const char *host; /* "127.0.0.1" */
-    int port;         /* 0 = any free port */
-    size_t max_header_bytes;  /* request line + headers, default 16 KiB */
-    size_t max_body_bytes;    /* default 64 KiB */
-    size_t max_ws_msg_bytes;  /* default 64 KiB */
+    const char *host;           /* "127.0.0.1" */
+    int port;                   /* 0 = any free port */
+    size_t max_header_bytes;    /* request line + headers, default 16 KiB */
+    size_t max_body_bytes;      /* default 64 KiB */
+    size_t max_ws_msg_bytes;    /* default 64 KiB */
     uint64_t header_timeout_ms; /* full headers must arrive within this, default 10 s */
     uint64_t idle_timeout_ms;   /* keep-alive idle, default 60 s */
     uint64_t ws_ping_ms;        /* ping interval; a missing pong closes, default 30 s */

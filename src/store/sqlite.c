@@ -23,6 +23,7 @@
  * file, so no database state is cached between requests: each op reads what
  * it needs inside the transaction (BEGIN IMMEDIATE takes the write lock).
  */
+#include "../base/log.h"
 #include "sqlite_int.h"
 
 #include <errno.h>
@@ -168,9 +169,8 @@ static const sq_op_fn sq_ops[STORE_OP_COUNT] = {
 
 static void sq_log(sq_store *s, const char *what, int rc)
 {
-    fprintf(stderr, "store: sqlite: %s: %.80s: %s (%s)\n",
-            s->cur != NULL ? store_op_name(s->cur->op) : "-", what != NULL ? what : "",
-            sqlite3_errmsg(s->db), sqlite3_errstr(rc));
+    log_error("store: sqlite: %s: %.80s: %s (%s)", s->cur != NULL ? store_op_name(s->cur->op) : "-",
+              what != NULL ? what : "", sqlite3_errmsg(s->db), sqlite3_errstr(rc));
 }
 
 void sq_reset(sqlite3_stmt *st)
@@ -495,7 +495,7 @@ static void sq_release_db(sq_store *s)
     }
     int rc = sqlite3_close(s->db);
     if (rc != SQLITE_OK)
-        fprintf(stderr, "store: sqlite: close: %s\n", sqlite3_errstr(rc));
+        log_error("store: sqlite: close: %s", sqlite3_errstr(rc));
     s->db = NULL;
 }
 
@@ -528,7 +528,7 @@ static int sq_script(sq_store *s, const char *sql)
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
     if (rc == SQLITE_OK)
         return 0;
-    fprintf(stderr, "store: sqlite: %.60s: %s\n", sql, err != NULL ? err : sqlite3_errstr(rc));
+    log_error("store: sqlite: %.60s: %s", sql, err != NULL ? err : sqlite3_errstr(rc));
     sqlite3_free(err);
     return DUET_ESTORE;
 }
@@ -564,7 +564,7 @@ static int sq_configure(sq_store *s, const struct store_sqlite_opts *o)
     if ((rc = sq_pragma(s, "PRAGMA journal_mode=WAL", buf, sizeof(buf))) < 0)
         return rc;
     if (strcasecmp(buf, "wal") != 0) {
-        fprintf(stderr, "store: sqlite: %s: journal_mode is %s, not wal\n", o->path, buf);
+        log_error("store: sqlite: %s: journal_mode is %s, not wal", o->path, buf);
         return DUET_ESTORE;
     }
     snprintf(buf, sizeof(buf), "PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=10000;",
@@ -591,8 +591,8 @@ static int sq_migrate(sq_store *s)
         goto err;
     int64_t v = strtoll(buf, NULL, 10);
     if (v > SQ_SCHEMA_VERSION) {
-        fprintf(stderr, "store: sqlite: schema version %lld is newer than %lld\n", (long long)v,
-                (long long)SQ_SCHEMA_VERSION);
+        log_error("store: sqlite: schema version %lld is newer than %lld", (long long)v,
+                  (long long)SQ_SCHEMA_VERSION);
         rc = DUET_ESTORE;
         goto err;
     }
@@ -621,7 +621,7 @@ static int sq_prepare_all(sq_store *s)
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && sql == NULL; t++)
             sql = tables[t][i];
         if (sql == NULL) {
-            fprintf(stderr, "store: sqlite: statement %d has no SQL\n", i);
+            log_error("store: sqlite: statement %d has no SQL", i);
             return DUET_ESTORE;
         }
         int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[i], NULL);
@@ -632,7 +632,7 @@ static int sq_prepare_all(sq_store *s)
     }
     for (int op = 0; op < STORE_OP_COUNT; op++) {
         if (sq_ops[op] == NULL) {
-            fprintf(stderr, "store: sqlite: op %s has no handler\n", store_op_name(op));
+            log_error("store: sqlite: op %s has no handler", store_op_name(op));
             return DUET_ESTORE;
         }
     }
@@ -651,8 +651,8 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
     int rc = sqlite3_open_v2(
         opts->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        fprintf(stderr, "store: sqlite: open %s: %s\n", opts->path,
-                s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        log_error("store: sqlite: open %s: %s", opts->path,
+                  s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         rc = DUET_ESTORE;
         goto err;
     }

@@ -110,13 +110,13 @@ struct duet_friend_req {
 
 enum store_op {
     /* accounts */
-    STORE_USER_CREATE,      /* in: username, display_name, pwhash, now -> user | EEXISTS */
-    STORE_USER_GET_BY_NAME, /* in: username -> user with pwhash | ENOTFOUND */
-    STORE_USER_GET,         /* in: user -> user | ENOTFOUND */
-    STORE_USER_UPDATE,      /* in: user, display_name (NULL = keep), lastseen_vis (-1 = keep),
-                               read_receipts (-1 = keep) -> user */
-    STORE_USER_SET_PASSWORD, /* in: user, pwhash, token_hash (the session to keep)
-                                -> deletes every other session of user */
+    STORE_USER_CREATE,        /* in: username, display_name, pwhash, now -> user | EEXISTS */
+    STORE_USER_GET_BY_NAME,   /* in: username -> user with pwhash | ENOTFOUND */
+    STORE_USER_GET,           /* in: user -> user | ENOTFOUND */
+    STORE_USER_UPDATE,        /* in: user, display_name (NULL = keep), lastseen_vis (-1 = keep),
+                                 read_receipts (-1 = keep) -> user */
+    STORE_USER_SET_PASSWORD,  /* in: user, pwhash, token_hash (the session to keep)
+                                 -> deletes every other session of user */
     STORE_USER_SET_LAST_SEEN, /* in: user, now */
     /* sessions: token_hash is SHA-256 of the token; the token is never stored */
     STORE_SESSION_CREATE, /* in: user, token_hash, now */
@@ -142,32 +142,32 @@ enum store_op {
     STORE_CHAT_PEER,      /* in: user, chat_id -> peer, chat | EFORBIDDEN (not a
                              member or no such chat) ENOTFRIENDS EBLOCKED */
     /* messages */
-    STORE_MSG_SEND, /* in: user, chat_id, message_id, text, now -> msg, duplicate |
-                       EFORBIDDEN ENOTFRIENDS EBLOCKED ECONFLICT. Adds a PENDING_MESSAGE
-                       row for the receiver. A retry with the same message_id by the same
-                       sender returns the stored message with duplicate = 1. */
-    STORE_MSG_ACK,  /* in: user, chat_id, kind, seq, now. kind MESSAGE: the user's device
-                       got the peer's messages up to seq: sets received_at where unset,
-                       deletes those PENDING_MESSAGE rows and, when anything newly
-                       became delivered, replaces the peer's PENDING_DELIVERED row;
-                       out: receipt (changed, peer, seq, at). kind DELIVERED / SEEN:
-                       deletes those rows with sequence <= seq. kind DELETED: deletes the
-                       row at seq. | EFORBIDDEN */
-    STORE_MSG_SEEN, /* in: user, chat_id, seq, now: the user viewed the chat up to seq
-                       (clamped to the chat's last sequence). Raises the user's read
-                       position; if both sides have read receipts on, sets seen_at (and
-                       received_at) on the peer's messages up to seq, replaces the
-                       peer's PENDING_SEEN row; out: receipt (changed = 1 when the peer
-                       is to be told), read_seq (the new read position) | EFORBIDDEN */
-    STORE_MSG_DELETE, /* in: user, chat_id, seq, now, window_ms -> msg (erased) | ENOTFOUND
-                         EFORBIDDEN (not the sender or not a member) EEXPIRED EDELETED.
-                         Erases message and preview, sets deleted_at, and adds a
-                         PENDING_DELETED row for the peer. */
-    STORE_HISTORY, /* in: user, chat_id, before (0 = newest), after (0 = none), limit
-                      (1..100) -> msgs[] in ascending sequence | EFORBIDDEN. With after,
-                      the oldest `limit` messages after it; else the newest `limit`
-                      messages before `before`. seen_at is 0 for the user's own
-                      messages unless both sides have read receipts on. */
+    STORE_MSG_SEND,     /* in: user, chat_id, message_id, text, now -> msg, duplicate |
+                           EFORBIDDEN ENOTFRIENDS EBLOCKED ECONFLICT. Adds a PENDING_MESSAGE
+                           row for the receiver. A retry with the same message_id by the same
+                           sender returns the stored message with duplicate = 1. */
+    STORE_MSG_ACK,      /* in: user, chat_id, kind, seq, now. kind MESSAGE: the user's device
+                           got the peer's messages up to seq: sets received_at where unset,
+                           deletes those PENDING_MESSAGE rows and, when anything newly
+                           became delivered, replaces the peer's PENDING_DELIVERED row;
+                           out: receipt (changed, peer, seq, at). kind DELIVERED / SEEN:
+                           deletes those rows with sequence <= seq. kind DELETED: deletes the
+                           row at seq. | EFORBIDDEN */
+    STORE_MSG_SEEN,     /* in: user, chat_id, seq, now: the user viewed the chat up to seq
+                           (clamped to the chat's last sequence). Raises the user's read
+                           position; if both sides have read receipts on, sets seen_at (and
+                           received_at) on the peer's messages up to seq, replaces the
+                           peer's PENDING_SEEN row; out: receipt (changed = 1 when the peer
+                           is to be told), read_seq (the new read position) | EFORBIDDEN */
+    STORE_MSG_DELETE,   /* in: user, chat_id, seq, now, window_ms -> msg (erased) | ENOTFOUND
+                           EFORBIDDEN (not the sender or not a member) EEXPIRED EDELETED.
+                           Erases message and preview, sets deleted_at, and adds a
+                           PENDING_DELETED row for the peer. */
+    STORE_HISTORY,      /* in: user, chat_id, before (0 = newest), after (0 = none), limit
+                           (1..100) -> msgs[] in ascending sequence | EFORBIDDEN. With after,
+                           the oldest `limit` messages after it; else the newest `limit`
+                           messages before `before`. seen_at is 0 for the user's own
+                           messages unless both sides have read receipts on. */
     STORE_PENDING_LIST, /* in: user -> pending[]: the user's pending rows, grouped by chat,
                            in sequence order within a chat (kinds interleaved by seq). */
     STORE_OP_COUNT
@@ -266,9 +266,9 @@ static inline void store_close(store_t *s)
 }
 
 struct store_sqlite_opts {
-    const char *path;   /* database file */
-    int sync_full;      /* 1: PRAGMA synchronous=FULL (fsync each commit) */
-    int64_t cache_kib;  /* page cache size */
+    const char *path;  /* database file */
+    int sync_full;     /* 1: PRAGMA synchronous=FULL (fsync each commit) */
+    int64_t cache_kib; /* page cache size */
 };
 
 /* Opens (creating and migrating the schema) the SQLite store. On success
