@@ -22,7 +22,8 @@ struct daemon {
     struct config cfg;
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
-    int nsignals; /* how many of the two are initialised */
+    int nsignals;      /* how many of the two are initialised */
+    char headers[128]; /* added to every HTTP response */
 };
 
 static void on_net_closed(void *appp)
@@ -81,7 +82,11 @@ static int open_store(struct daemon *d)
 
 static int start_net(struct daemon *d)
 {
+    int n = snprintf(d->headers, sizeof(d->headers), "X-Duet-Instance: %s\r\n", d->cfg.instance);
+    if (n < 0 || (size_t)n >= sizeof(d->headers))
+        return -EINVAL;
     struct net_server_opts no = {
+        .headers = d->headers,
         .host = d->cfg.host,
         .port = d->cfg.port,
         .max_header_bytes = 16 * 1024,
@@ -137,18 +142,21 @@ static int run(struct daemon *d)
         goto err_loop;
     if ((r = hub_local_new(&app->hub)) < 0)
         goto err_store;
+    if ((r = map_init(&app->typing)) < 0)
+        goto err_hub;
     r = auth_init(&app->auth, &d->loop, (unsigned long long)d->cfg.argon2_ops,
                   (size_t)d->cfg.argon2_mem_kib, (int)d->cfg.hash_concurrency,
                   (size_t)d->cfg.hash_queue, d->cfg.login_window_s, d->cfg.login_max_failures,
                   d->cfg.login_max_failures_addr);
     if (r < 0)
-        goto err_hub;
+        goto err_typing;
     if ((r = start_signals(d)) < 0 || (r = start_net(d)) < 0)
         goto err_auth;
 
     uv_run(&d->loop, UV_RUN_DEFAULT);
     /* The network layer, the store and our handles are closed by now. */
     auth_free(&app->auth);
+    app_free_typing(app);
     app->hub->backend->free(app->hub);
     if (uv_loop_close(&d->loop) != 0)
         log_warn("loop closed with handles still open");
@@ -161,6 +169,8 @@ err_auth:
         uv_close((uv_handle_t *)&d->sigterm, NULL);
     if (d->nsignals > 1)
         uv_close((uv_handle_t *)&d->sigint, NULL);
+err_typing:
+    app_free_typing(app);
 err_hub:
     app->hub->backend->free(app->hub);
 err_store:

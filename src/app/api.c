@@ -65,15 +65,15 @@ static void api_done(struct api_call *call)
     free(call);
 }
 
+/* The API's answers are never cached; the instance header is added to
+ * every response by the network layer (main.c). */
 static const char *std_headers(struct api_call *call, const char *extra)
 {
-    const char *instance = call->app->cfg->instance;
-    size_t n = strlen(instance) + (extra ? strlen(extra) : 0) + 64;
+    size_t n = (extra ? strlen(extra) : 0) + 32;
     char *h = pool_alloc(&call->pool, n);
     if (h == NULL)
         return extra;
-    snprintf(h, n, "X-Duet-Instance: %s\r\nCache-Control: no-store\r\n%s", instance,
-             extra ? extra : "");
+    snprintf(h, n, "Cache-Control: no-store\r\n%s", extra ? extra : "");
     return h;
 }
 

@@ -73,8 +73,7 @@ void api_unblock(struct api_call *call);
 void api_chats_list(struct api_call *call);
 void api_history(struct api_call *call);
 /* Shared with the WebSocket history request: parses before/after/limit. */
-int api_history_params(json_t *obj, const net_request *req, int64_t *before, int64_t *after,
-                       int *limit, const char **bad);
+int api_history_params(json_t *obj, const net_request *req, store_req *q, const char **bad);
 json_t *api_messages_json(const store_req *r);
 
 #endif

@@ -241,17 +241,23 @@ static int param(json_t *obj, const net_request *req, const char *key, int64_t *
     return 1;
 }
 
-int api_history_params(json_t *obj, const net_request *req, int64_t *before, int64_t *after,
-                       int *limit, const char **bad)
+/* Fills q's before/after/limit; before=0 is "before the first message"
+ * (an empty page), which the store spells before=1. */
+int api_history_params(json_t *obj, const net_request *req, store_req *q, const char **bad)
 {
-    int64_t lim = 50;
-    *before = *after = 0;
-    if (param(obj, req, "before", before) < 0 || *before < 0) {
-        *bad = "before must be a positive integer";
+    int64_t lim = 50, before = 0, after = 0;
+    int has_before = param(obj, req, "before", &before);
+    if (has_before < 0 || before < 0) {
+        *bad = "before must be a non-negative integer";
         return -1;
     }
-    if (param(obj, req, "after", after) < 0 || *after < 0) {
+    int has_after = param(obj, req, "after", &after);
+    if (has_after < 0 || after < 0) {
         *bad = "after must be a non-negative integer";
+        return -1;
+    }
+    if (has_before && has_after) {
+        *bad = "give before or after, not both";
         return -1;
     }
     int r = param(obj, req, "limit", &lim);
@@ -259,7 +265,10 @@ int api_history_params(json_t *obj, const net_request *req, int64_t *before, int
         *bad = "limit must be 1 to 100";
         return -1;
     }
-    *limit = (int)lim;
+    q->in.before = has_before ? (before == 0 ? 1 : before) : 0;
+    q->in.after = after;
+    q->in.has_after = has_after;
+    q->in.limit = (int)lim;
     return 0;
 }
 
@@ -282,22 +291,17 @@ static void history_read(struct api_call *call)
 void api_history(struct api_call *call)
 {
     duet_id chat;
-    int64_t before, after;
-    int limit;
     const char *bad;
     if (duet_id_parse(call->arg.base, call->arg.len, &chat) < 0) {
         api_error(call, "bad_request", "chat ids are UUIDs");
         return;
     }
-    if (api_history_params(NULL, call->req, &before, &after, &limit, &bad) < 0) {
+    store_req *r = api_prepare(call, STORE_HISTORY, history_read);
+    if (api_history_params(NULL, call->req, r, &bad) < 0) {
         api_error(call, "bad_request", bad);
         return;
     }
-    store_req *r = api_prepare(call, STORE_HISTORY, history_read);
     r->in.user = call->me.id;
     r->in.chat_id = chat;
-    r->in.before = before;
-    r->in.after = after;
-    r->in.limit = limit;
     api_submit(call);
 }

@@ -125,7 +125,11 @@ void api_signup(struct api_call *call)
     if (check_password(call, pw, plen) < 0)
         return;
     int r = proto_get_str(call->body, "display_name", &display, &dlen);
-    if (r == -EINVAL || (r == 0 && !text_display_name_ok(display, dlen))) {
+    if (r == -EINVAL) {
+        api_error(call, "bad_request", "display_name must be a string");
+        return;
+    }
+    if (r == 0 && !text_display_name_ok(display, dlen)) {
         api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
         return;
     }
@@ -271,7 +275,11 @@ void api_me_patch(struct api_call *call)
         return;
     }
     int r = proto_get_str(call->body, "display_name", &display, &dlen);
-    if (r == -EINVAL || (r == 0 && !text_display_name_ok(display, dlen))) {
+    if (r == -EINVAL) {
+        api_error(call, "bad_request", "display_name must be a string");
+        return;
+    }
+    if (r == 0 && !text_display_name_ok(display, dlen)) {
         api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
         return;
     }

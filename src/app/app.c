@@ -28,3 +28,10 @@ void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct 
     app->hub->backend->publish(app->hub, user, s, strlen(s), except);
     free(s);
 }
+
+void app_free_typing(struct app *app)
+{
+    for (struct map_entry *e = map_first(&app->typing); e != NULL; e = map_next(&app->typing, e))
+        free(e->value);
+    map_free(&app->typing);
+}

@@ -38,6 +38,7 @@ struct app {
     struct hub *hub;
     struct auth auth;
     struct metrics metrics;
+    map_t typing; /* user id + chat id -> uint64_t* loop ms of the last forwarded typing */
     int64_t started_at;
     int stopping;
 };
@@ -55,10 +56,6 @@ struct client {
     duet_id user;
     uint8_t token_hash[32];
     struct client *hub_next, *hub_prev; /* the hub's list of this user's clients */
-    struct {
-        duet_id chat_id;
-        uint64_t at; /* loop time (ms) of the last forwarded typing event */
-    } typing[4];     /* tiny cache for the per-chat typing throttle */
 };
 
 void client_ref(struct client *cl);
@@ -89,6 +86,9 @@ void presence_view(struct app *app, const struct duet_user *viewer_settings,
 /* Submits req to the store, counting latency and errors; 0 or error (then
  * the callback will not run). */
 int app_store(struct app *app, store_req *req);
+
+/* Frees the typing throttle's entries and map. */
+void app_free_typing(struct app *app);
 
 /* Publishes an event to every connection of user (steals ev). */
 void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except);

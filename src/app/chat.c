@@ -265,23 +265,39 @@ static void typing_done(struct chat_op *op)
                 NULL);
 }
 
-/* 1 if a typing event for chat was forwarded less than a second ago. */
+static int typing_stale(void *value, void *ctx)
+{
+    uint64_t *at = value;
+    if (*(const uint64_t *)ctx - *at < TYPING_INTERVAL_MS)
+        return 0;
+    free(at);
+    return 1;
+}
+
+/* 1 if this user's typing in chat was forwarded less than a second ago
+ * (from any of their connections). */
 static int typing_throttled(struct client *cl, const duet_id *chat)
 {
+    map_t *m = &cl->app->typing;
     uint64_t now = uv_now(cl->app->loop);
-    size_t oldest = 0;
-    for (size_t i = 0; i < 4; i++) {
-        if (duet_id_eq(&cl->typing[i].chat_id, chat)) {
-            if (now - cl->typing[i].at < TYPING_INTERVAL_MS)
-                return 1;
-            cl->typing[i].at = now;
-            return 0;
-        }
-        if (cl->typing[i].at < cl->typing[oldest].at)
-            oldest = i;
+    uint8_t key[32];
+    memcpy(key, cl->user.b, 16);
+    memcpy(key + 16, chat->b, 16);
+    uint64_t *at = map_get(m, key, sizeof(key));
+    if (at != NULL) {
+        if (now - *at < TYPING_INTERVAL_MS)
+            return 1;
+        *at = now;
+        return 0;
     }
-    cl->typing[oldest].chat_id = *chat;
-    cl->typing[oldest].at = now;
+    if (m->count >= 4096) /* only recent entries matter */
+        map_filter(m, typing_stale, &now);
+    at = malloc(sizeof(*at));
+    if (at == NULL)
+        return 0; /* forward unthrottled rather than drop */
+    *at = now;
+    if (map_put(m, key, sizeof(key), at) < 0)
+        free(at);
     return 0;
 }
 
@@ -337,20 +353,15 @@ static void history_done(struct chat_op *op)
 static int start_history(struct chat_op *op)
 {
     duet_id chat;
-    int64_t before, after;
-    int limit;
     const char *bad;
     if (need_id(op, "chat_id", &chat) < 0)
         return -1;
-    if (api_history_params(op->frame, NULL, &before, &after, &limit, &bad) < 0) {
+    store_req *q = op_prepare(op, STORE_HISTORY, history_done);
+    if (api_history_params(op->frame, NULL, q, &bad) < 0) {
         op_error(op, -EINVAL, "bad_request", bad);
         return -1;
     }
-    store_req *q = op_prepare(op, STORE_HISTORY, history_done);
     q->in.chat_id = chat;
-    q->in.before = before;
-    q->in.after = after;
-    q->in.limit = limit;
     return op_submit(op);
 }
 

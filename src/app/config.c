@@ -30,7 +30,7 @@ static const struct opt opts[] = {
      "this instance's id, for logs and clients"},
     {"allowed-origin", OPT_STR, OFF(allowed_origin), NULL, 0, 0,
      "an extra WebSocket Origin to accept (default: same host only)"},
-    {"session-idle", OPT_INT, OFF(session_idle_s), "2592000", 60, 10LL * 365 * 86400,
+    {"session-idle", OPT_INT, OFF(session_idle_s), "2592000", 1, 10LL * 365 * 86400,
      "seconds of inactivity before a session expires"},
     {"max-message-chars", OPT_INT, OFF(max_message_chars), "4000", 1, 16000,
      "longest text message, in characters"},
@@ -213,8 +213,12 @@ static int check_config(struct config *cfg)
         fprintf(stderr, "duetd: --log-level wants debug, info, warn or error\n");
         return -EINVAL;
     }
-    if (cfg->instance[0] == '\0' || strlen(cfg->instance) > 64) {
-        fprintf(stderr, "duetd: --instance wants 1 to 64 characters\n");
+    size_t ilen = strlen(cfg->instance);
+    /* It goes into a response header: no room for anything but a name. */
+    if (ilen == 0 || ilen > 64 || strspn(cfg->instance, "abcdefghijklmnopqrstuvwxyz"
+                                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                        "0123456789._-") != ilen) {
+        fprintf(stderr, "duetd: --instance wants 1 to 64 of A-Z a-z 0-9 . _ -\n");
         return -EINVAL;
     }
     return 0;

@@ -266,9 +266,25 @@ static int on_url(void *ud, const char *at, size_t len)
     return hbuf_add(h, at, len);
 }
 
+/* RFC 9110 field names are tokens; http-parser (non-strict) lets spaces
+ * and other separators through. */
+static int is_token(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch) != NULL)
+            return 0;
+    }
+    return 1;
+}
+
 static int on_header_field(void *ud, const char *at, size_t len)
 {
     struct net__http *h = &((net_conn *)ud)->u.http;
+    if (!is_token(at, len)) {
+        h->err_status = 400;
+        return -1;
+    }
     if (h->n_hoff == 0 || h->in_value) { /* a new header, not a continued name */
         size_t used = h->n_hoff * sizeof(*h->hoff), cap = h->cap_hoff * sizeof(*h->hoff);
         if (grow(&h->pool, (void **)&h->hoff, used, &cap, sizeof(*h->hoff), 16 * sizeof(*h->hoff)) <
@@ -430,9 +446,11 @@ static int write_response(net_conn *c, int status, const char *ctype, const char
     const char *conn_hdr = !keep              ? "Connection: close\r\n"
                            : h->version == 10 ? "Connection: keep-alive\r\n"
                                               : "";
-    int r = net__out_printf(c, "HTTP/1.1 %d %s\r\n%s%s%s%sContent-Length: %zu\r\n%s\r\n", status,
-                            reason(status), ctype ? "Content-Type: " : "", ctype ? ctype : "",
-                            ctype ? "\r\n" : "", extra ? extra : "", len, conn_hdr);
+    const char *common = c->srv->opts.headers ? c->srv->opts.headers : "";
+    int r = net__out_printf(c, "HTTP/1.1 %d %s\r\n%s%s%s%s%sContent-Length: %zu\r\n%s\r\n",
+                            status, reason(status), ctype ? "Content-Type: " : "",
+                            ctype ? ctype : "", ctype ? "\r\n" : "", common, extra ? extra : "",
+                            len, conn_hdr);
     if (r == 0 && !head)
         r = net__out_append(c, body, len);
     return r;

@@ -71,6 +71,8 @@ struct net_server_opts {
     uint64_t header_timeout_ms; /* full headers must arrive within this, default 10 s */
     uint64_t idle_timeout_ms;   /* keep-alive idle, default 60 s */
     uint64_t ws_ping_ms;        /* ping interval; a missing pong closes, default 30 s */
+    const char *headers;        /* header lines added to every response, each ending
+                                   in "\r\n" (e.g. the instance id); NULL for none */
     struct net_app app_cb;
     void *app;
 };

@@ -220,6 +220,21 @@ static void ws_output(net_conn *c)
         net__conn_finish(c);
 }
 
+/* wslay gave up on the input (e.g. an oversized or fragmented control
+ * frame). Tell the peer why with a close frame (RFC 6455 7.1.7) written
+ * directly, since wslay will send nothing more, then close. */
+static void ws_abort(net_conn *c, int err)
+{
+    static const unsigned char close_1002[] = {0x88, 0x02, 0x03, 0xEA};
+    /* wslay reports its own protocol errors as callback failures too. */
+    if (err == WSLAY_ERR_NOMEM || net__out_append(c, close_1002, sizeof(close_1002)) < 0) {
+        net__conn_drop(c);
+        return;
+    }
+    c->roff = c->rlen;
+    net__conn_finish(c);
+}
+
 void net__ws_input(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
@@ -228,7 +243,7 @@ void net__ws_input(net_conn *c)
         if (c->closed)
             return;
         if (r < 0) {
-            net__conn_drop(c);
+            ws_abort(c, r);
             return;
         }
     }
@@ -349,8 +364,8 @@ int net_ws_accept(net_conn *c)
     wslay_event_config_set_max_recv_msg_length(ctx, s->opts.max_ws_msg_bytes);
     int r = net__out_printf(c,
                             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                            "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-                            accept);
+                            "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
+                            accept, s->opts.headers ? s->opts.headers : "");
     if (r < 0) {
         wslay_event_context_free(ctx);
         net__conn_drop(c);

@@ -320,7 +320,7 @@ static int sq_chat_fill(sq_store *s, store_req *req, struct duet_chat *c, int64_
                 return rc;
             c->has_last = 1;
             /* The privacy rule of seen_at, as in HISTORY. */
-            if (!receipts && duet_id_eq(&c->last.sender, &req->in.user))
+            if (!receipts)
                 c->last.seen_at = 0;
         }
     }

@@ -14,10 +14,9 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
     [SQ_MSG_INSERT] = "INSERT INTO messages (chat_id, sender, receiver, message_id, message,"
                       " type, preview, sent_at, received_at, seen_at, sequence, deleted_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, 0, '', ?6, 0, 0, ?7, 0)",
-    /* The sender has read their own message. */
-    [SQ_CHAT_SENT] = "UPDATE chats SET last_seq = ?2, last_activity = ?3,"
-                     " a_read_seq = iif(user_a = ?4, ?2, a_read_seq),"
-                     " b_read_seq = iif(user_b = ?4, ?2, b_read_seq) WHERE chat_id = ?1",
+    /* Only "seen" moves read positions: sending says nothing about what
+     * the sender has read of the peer's messages. */
+    [SQ_CHAT_SENT] = "UPDATE chats SET last_seq = ?2, last_activity = ?3 WHERE chat_id = ?1",
     [SQ_CHAT_SET_READ] = "UPDATE chats SET"
                          " a_read_seq = iif(user_a = ?2, max(a_read_seq, ?3), a_read_seq),"
                          " b_read_seq = iif(user_b = ?2, max(b_read_seq, ?3), b_read_seq)"
@@ -77,11 +76,11 @@ static int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg 
     return rc;
 }
 
-/* The privacy rule: the seen_at of the user's own message shows only while
- * both users have read receipts on. */
+/* The privacy rule: seen_at shows only while both users have read
+ * receipts on. */
 static int sq_hide_seen(sq_store *s, const duet_id *user, struct duet_msg *m)
 {
-    if (m->seen_at == 0 || !duet_id_eq(&m->sender, user))
+    if (m->seen_at == 0)
         return 0;
     int rc = sq_receipts_both(s, &m->sender, &m->receiver);
     if (rc == 0)
@@ -137,7 +136,7 @@ int sq_msg_send(sq_store *s, store_req *req)
     if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiissll", &c.id, me, &c.peer, mid, text, now, seq)) < 0 ||
         (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_MESSAGE, (int64_t)0,
                       (int64_t)0, &c.id, seq)) < 0 ||
-        (rc = sq_exec(s, SQ_CHAT_SENT, "illi", &c.id, seq, now, me)) < 0)
+        (rc = sq_exec(s, SQ_CHAT_SENT, "ill", &c.id, seq, now)) < 0)
         return rc;
 
     memset(m, 0, sizeof(*m));
@@ -301,7 +300,7 @@ int sq_history(sq_store *s, store_req *req)
     if (msgs == NULL)
         return -ENOMEM;
 
-    int asc = req->in.after > 0;
+    int asc = req->in.has_after;
     int64_t before = req->in.before > 0 ? req->in.before : INT64_MAX;
     sqlite3_stmt *st = asc ? sq_bind(s, SQ_HISTORY_AFTER, "ild", &c.id, req->in.after, limit)
                            : sq_bind(s, SQ_HISTORY_BEFORE, "ild", &c.id, before, limit);
@@ -313,7 +312,7 @@ int sq_history(sq_store *s, store_req *req)
             sq_reset(st);
             return -ENOMEM;
         }
-        if (!receipts && duet_id_eq(&m->sender, me))
+        if (!receipts)
             m->seen_at = 0;
         n++;
     }

@@ -157,7 +157,12 @@ int sq_session_get(sq_store *s, store_req *req)
         s->keep_writes = 1;
         return DUET_ENOTFOUND;
     }
-    if (now - last_used > SQ_SESSION_TOUCH_MS) {
+    /* Refresh rarely (a write per request would be waste), but often
+     * enough relative to the idle limit that use keeps a session alive. */
+    int64_t touch = SQ_SESSION_TOUCH_MS;
+    if (req->in.idle_ms > 0 && req->in.idle_ms / 4 < touch)
+        touch = req->in.idle_ms / 4;
+    if (now - last_used > touch) {
         rc = sq_exec(s, SQ_SESSION_TOUCH, "hl", req->in.token_hash, now);
         if (rc < 0)
             return rc;

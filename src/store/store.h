@@ -196,6 +196,7 @@ struct store_req {
         int64_t seq;
         int64_t before;
         int64_t after;
+        int has_after; /* HISTORY: `after` is given (after = 0 pages from seq 1) */
         int limit;
         int64_t now;
         int64_t idle_ms;

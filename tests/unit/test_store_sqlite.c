@@ -239,7 +239,7 @@ Test(store, remove_keeps_history)
     r = chats(E.alice);
     cr_assert_eq(r->out.n_chats, 0);
     done(r);
-    r = history(E.bob, E.ab, 0, 0, 50);
+    r = history(E.bob, E.ab, 0, -1, 50);
     cr_assert_eq(r->out.n_msgs, 1, "former friends keep their history");
     done(r);
 
@@ -476,7 +476,7 @@ Test(store, failed_request_changed_nothing)
     for (int i = 0; i < 3; i++)
         done(r[i]);
 
-    store_req *h = history(E.bob, E.ab, 0, 0, 10);
+    store_req *h = history(E.bob, E.ab, 0, -1, 10);
     cr_assert_eq(h->out.n_msgs, 2);
     cr_assert_str_eq(h->out.msgs[1].message_id, "m3");
     done(h);

@@ -113,6 +113,7 @@ static inline store_req *mark(enum store_op o, duet_id user, duet_id chat, int k
     return r;
 }
 
+/* after < 0: no `after` (newest page before `before`, 0 = newest). */
 static inline store_req *history(duet_id user, duet_id chat, int64_t before, int64_t after,
                                  int limit)
 {
@@ -120,7 +121,8 @@ static inline store_req *history(duet_id user, duet_id chat, int64_t before, int
     r->in.user = user;
     r->in.chat_id = chat;
     r->in.before = before;
-    r->in.after = after;
+    r->in.after = after < 0 ? 0 : after;
+    r->in.has_after = after >= 0;
     r->in.limit = limit;
     cr_assert_eq(run(r), 0);
     return r;

@@ -68,7 +68,7 @@ Test(store_msgs, send_sequences_without_gaps)
         cr_assert_eq(send_msg(i % 2 ? E.alice : E.bob, E.ab, mid, "x", T0 + 100 + i, &seq), 0);
         cr_assert_eq(seq, i);
     }
-    r = history(E.alice, E.ab, 0, 0, 100);
+    r = history(E.alice, E.ab, 0, -1, 100);
     cr_assert_eq(r->out.n_msgs, 6);
     for (size_t i = 0; i < 6; i++)
         cr_assert_eq(r->out.msgs[i].sequence, (int64_t)i + 1);
@@ -163,7 +163,7 @@ Test(store_msgs, ack_is_cumulative)
     cr_assert_eq(n, 1);
     done(r);
 
-    r = history(E.alice, E.ab, 0, 0, 10);
+    r = history(E.alice, E.ab, 0, -1, 10);
     cr_assert_eq(r->out.msgs[0].received_at, T0 + 10);
     cr_assert_eq(r->out.msgs[1].received_at, T0 + 10);
     cr_assert_eq(r->out.msgs[2].received_at, 0, "bob's own message");
@@ -200,7 +200,7 @@ Test(store_msgs, seen_and_receipts_privacy)
     cr_assert_eq(r->out.receipt.seq, 3);
     done(r);
 
-    r = history(E.alice, E.ab, 0, 0, 10);
+    r = history(E.alice, E.ab, 0, -1, 10);
     cr_assert_eq(r->out.msgs[0].seen_at, T0 + 10);
     cr_assert_eq(r->out.msgs[0].received_at, T0 + 10, "seen implies received");
     cr_assert_eq(r->out.msgs[2].seen_at, T0 + 12);
@@ -217,7 +217,7 @@ Test(store_msgs, seen_and_receipts_privacy)
     cr_assert_eq(r->out.read_seq, 4);
     cr_assert_eq(r->out.receipt.changed, 0);
     done(r);
-    r = history(E.alice, E.ab, 0, 0, 10);
+    r = history(E.alice, E.ab, 0, -1, 10);
     for (size_t i = 0; i < r->out.n_msgs; i++)
         cr_assert_eq(r->out.msgs[i].seen_at, 0);
     done(r);
@@ -231,11 +231,11 @@ Test(store_msgs, seen_and_receipts_privacy)
 
     set_receipts(E.bob, 1);
     set_receipts(E.alice, 0);
-    r = history(E.alice, E.ab, 0, 0, 10);
+    r = history(E.alice, E.ab, 0, -1, 10);
     cr_assert_eq(r->out.msgs[0].seen_at, 0, "off on either side hides it");
     done(r);
     set_receipts(E.alice, 1);
-    r = history(E.alice, E.ab, 0, 0, 10);
+    r = history(E.alice, E.ab, 0, -1, 10);
     cr_assert_eq(r->out.msgs[0].seen_at, T0 + 10);
     cr_assert_eq(r->out.msgs[3].seen_at, 0, "viewed while receipts were off");
     done(r);
@@ -266,7 +266,7 @@ Test(store_msgs, delete_rules)
     cr_assert_eq(r->out.pending[1].kind, PENDING_MESSAGE);
     done(r);
 
-    r = history(E.bob, E.ab, 0, 0, 10);
+    r = history(E.bob, E.ab, 0, -1, 10);
     cr_assert_str_eq(r->out.msgs[0].message, "");
     cr_assert_eq(r->out.msgs[0].deleted_at, T0 + WINDOW);
     cr_assert_str_eq(r->out.msgs[1].message, "old");
@@ -296,13 +296,14 @@ Test(store_msgs, history_paging)
         snprintf(mid, sizeof(mid), "m%d", i);
         cr_assert_eq(send_msg(E.alice, E.ab, mid, "x", T0 + i, NULL), 0);
     }
-    expect_seqs(history(E.bob, E.ab, 0, 0, 3), 8, 3);
-    expect_seqs(history(E.bob, E.ab, 8, 0, 3), 5, 3);
-    expect_seqs(history(E.bob, E.ab, 3, 0, 5), 1, 2);
-    expect_seqs(history(E.bob, E.ab, 1, 0, 5), 1, 0);
+    expect_seqs(history(E.bob, E.ab, 0, -1, 3), 8, 3);
+    expect_seqs(history(E.bob, E.ab, 8, -1, 3), 5, 3);
+    expect_seqs(history(E.bob, E.ab, 3, -1, 5), 1, 2);
+    expect_seqs(history(E.bob, E.ab, 1, -1, 5), 1, 0);
+    expect_seqs(history(E.bob, E.ab, 0, 0, 3), 1, 3); /* after = 0 starts at seq 1 */
     expect_seqs(history(E.bob, E.ab, 0, 2, 3), 3, 3);
     expect_seqs(history(E.bob, E.ab, 0, 8, 5), 9, 2);
-    expect_seqs(history(E.bob, E.ab, 0, 0, 1000), 1, 10);
+    expect_seqs(history(E.bob, E.ab, 0, -1, 1000), 1, 10);
     store_req *r = op(STORE_HISTORY);
     r->in.user = E.carol;
     r->in.chat_id = E.ab;
@@ -328,8 +329,8 @@ Test(store_msgs, chats_list)
     cr_assert_eq(c->has_last, 1);
     cr_assert_str_eq(c->last.message, "four");
     cr_assert_eq(c->last_activity, T0 + 103);
-    cr_assert_eq(c->my_read_seq, 3, "sending reads up to one's own message");
-    cr_assert_eq(c->unread, 1);
+    cr_assert_eq(c->my_read_seq, 0, "only seen moves the read position, not sending");
+    cr_assert_eq(c->unread, 3);
     cr_assert_str_eq(r->out.chats[1].peer.username, "carol");
     cr_assert_eq(r->out.chats[1].last_activity, T0 + 60);
     cr_assert_eq(r->out.chats[1].unread, 0);
@@ -337,9 +338,15 @@ Test(store_msgs, chats_list)
 
     r = chats(E.bob);
     cr_assert_eq(r->out.n_chats, 1);
-    cr_assert_eq(r->out.chats[0].unread, 0, "bob's b4 reads everything before it");
+    cr_assert_eq(r->out.chats[0].unread, 1, "alice's a3 is unread by bob");
+    cr_assert_eq(r->out.chats[0].my_read_seq, 0);
+    cr_assert_eq(r->out.chats[0].peer_read_seq, 0);
+    done(r);
+
+    done(run_mark(STORE_MSG_SEEN, E.bob, 0, 4, T0 + 104, 0));
+    r = chats(E.bob);
+    cr_assert_eq(r->out.chats[0].unread, 0);
     cr_assert_eq(r->out.chats[0].my_read_seq, 4);
-    cr_assert_eq(r->out.chats[0].peer_read_seq, 3);
     done(r);
 }
 
