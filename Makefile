@@ -43,7 +43,7 @@ unit: $(UNIT_BIN)
 # npm; scripts/install-test-deps.sh installs everything on Debian 12.
 INTEG_DIR   := tests/integration
 INTEG_TESTS  = $(sort $(wildcard $(INTEG_DIR)/*.test.mjs))
-NODE_TEST   ?= node --test --test-concurrency=2
+NODE_TEST   ?= node --test --test-concurrency=2 --test-reporter=spec
 SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 .PHONY: test-integration

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# install-test-deps.sh - installs what `make check` needs on Debian 12: the
+# build dependencies (scripts/install-deps.sh), Criterion, clang, the sqlite3
+# CLI, and Node.js 18+ with npm. Run as root (or with sudo). Skips apt when
+# everything is already installed.
+#   scripts/install-test-deps.sh && make check
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+extra=(libcriterion-dev clang sqlite3)
+
+# Node.js 18+ with npm. An existing install is kept: NodeSource's nodejs
+# package ships npm itself and conflicts with Debian's npm package.
+node_ok() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+    node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'
+}
+node_ok || extra+=(nodejs npm)
+
+"$here/install-deps.sh" "${extra[@]}"
+
+node_ok || { echo "install-test-deps: node 18+ with npm is still missing" >&2; exit 1; }

@@ -1,0 +1,324 @@
+// server.mjs - start and stop a real duetd for a test file.
+//
+// Every server gets a fresh temporary data dir (unless one is given, to
+// restart on the same data), listens on 127.0.0.1 with port 0, and collects
+// its stderr. stop() fails when duetd exited on its own, did not exit 0 on
+// SIGTERM, or printed a sanitizer report.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..', '..');
+export const duetdPath = path.resolve(repoRoot, process.env.DUETD || 'build/duetd');
+export const isSanitized = /asan|san/i.test(path.basename(path.dirname(duetdPath))) ||
+  !!process.env.ASAN_OPTIONS;
+
+// Timeouts scale up for sanitizer builds, which are several times slower.
+export const SLOW = isSanitized ? 3 : 1;
+export const START_TIMEOUT_MS = 20000 * SLOW;
+export const STOP_TIMEOUT_MS = 15000 * SLOW;
+
+// Arguments that keep sign-ups fast (Argon2id with 8 MiB, 1 pass).
+export const FAST_HASH = ['--argon2-mem', '8192', '--argon2-ops', '1'];
+
+const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|ThreadSanitizer|MemorySanitizer/;
+
+export function mkTempDir(prefix = 'duet-test-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function rmDir(dir) {
+  if (!dir || process.env.DUET_KEEP_TMP) return;
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+}
+
+function tail(s, n = 4000) {
+  return s.length > n ? '…' + s.slice(-n) : s;
+}
+
+export class DuetServer {
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.ownsData = !opts.dataDir;
+    this.dataDir = opts.dataDir || mkTempDir('duet-data-');
+    this.webDir = opts.webDir || null;
+    this.stderr = '';
+    this.stdout = '';
+    this.proc = null;
+    this.exit = null; // {code, signal} once exited
+    this.expectExit = false;
+    this.host = '127.0.0.1';
+    this.port = 0;
+  }
+
+  get url() {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  get wsUrl() {
+    return `ws://${this.host}:${this.port}/ws`;
+  }
+
+  get dbPath() {
+    return path.join(this.dataDir, 'duet.db');
+  }
+
+  args() {
+    const a = [];
+    if (!this.opts.noListen) a.push('--listen', `127.0.0.1:${this.opts.port || 0}`);
+    if (!this.opts.noData) a.push('--data', this.dataDir);
+    if (!this.opts.noWeb) {
+      if (!this.webDir) {
+        this.webDir = mkTempDir('duet-web-');
+        this.ownsWeb = true;
+        fs.writeFileSync(path.join(this.webDir, 'index.html'), '<!doctype html><title>duet test</title>\n');
+      }
+      a.push('--web', this.webDir);
+    }
+    if (this.opts.fastHash !== false) a.push(...FAST_HASH);
+    a.push(...(this.opts.args || []));
+    return a;
+  }
+
+  async start() {
+    if (!fs.existsSync(duetdPath)) {
+      throw new Error(`duetd not found at ${duetdPath} (build it with make, or set DUETD)`);
+    }
+    const env = { ...process.env, ...(this.opts.env || {}) };
+    for (const k of Object.keys(env)) {
+      // Never let the caller's environment configure duetd behind a test's back.
+      if (k.startsWith('DUET_') && !(this.opts.env && k in this.opts.env)) delete env[k];
+    }
+    // stderr accumulates over restarts; this run's part starts at base.
+    if (this.stderr) this.stderr += `--- restart ---\n`;
+    const base = this.stderr.length;
+    this.exit = null;
+    this.expectExit = false;
+    const proc = spawn(duetdPath, this.args(), {
+      cwd: this.opts.cwd || this.dataDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    this.pid = proc.pid;
+    proc.stdout.setEncoding('utf8');
+    proc.stderr.setEncoding('utf8');
+    proc.stdout.on('data', (d) => {
+      this.stdout += d;
+    });
+    const verbose = !!process.env.DUET_TEST_VERBOSE;
+    this.exited = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+    proc.on('error', () => {});
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        try {
+          proc.kill('SIGKILL');
+        } catch {}
+        reject(new Error(`duetd did not log "listening on" within ${START_TIMEOUT_MS} ms; stderr:\n${tail(this.stderr.slice(base))}`));
+      }, START_TIMEOUT_MS);
+      const onData = (d) => {
+        this.stderr += d;
+        if (verbose) process.stderr.write(`[duetd ${proc.pid}] ${d}`);
+        const m = /listening on http:\/\/([0-9.]+|\[[0-9a-f:]+\]):(\d+)/.exec(this.stderr.slice(base));
+        if (m) {
+          this.host = m[1];
+          this.port = Number(m[2]);
+          cleanup();
+          resolve();
+        }
+      };
+      const onExit = (code, signal) => {
+        cleanup();
+        reject(new Error(`duetd exited during start-up (code ${code}, signal ${signal}); args ${this.args().join(' ')}; stderr:\n${tail(this.stderr.slice(base))}`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        proc.removeListener('exit', onExit);
+        proc.stderr.removeListener('data', onData);
+        proc.stderr.on('data', (d) => {
+          this.stderr += d;
+          if (verbose) process.stderr.write(`[duetd ${proc.pid}] ${d}`);
+        });
+      };
+      proc.stderr.on('data', onData);
+      proc.on('exit', onExit);
+    });
+    return this;
+  }
+
+  isRunning() {
+    return this.proc && !this.exit;
+  }
+
+  // Problems that make a test fail whatever else happened.
+  sanitizerReport() {
+    const m = SANITIZER_RE.exec(this.stderr);
+    if (!m) return null;
+    return this.stderr.slice(Math.max(0, m.index - 200), m.index + 6000);
+  }
+
+  assertHealthy() {
+    const rep = this.sanitizerReport();
+    if (rep) throw new Error(`duetd printed a sanitizer report:\n${rep}`);
+    if (this.exit && !this.expectExit) {
+      throw new Error(`duetd exited unexpectedly (code ${this.exit.code}, signal ${this.exit.signal}); stderr:\n${tail(this.stderr)}`);
+    }
+  }
+
+  // Sends a signal and waits for the exit. Returns {code, signal}.
+  async signal(sig, timeoutMs = STOP_TIMEOUT_MS) {
+    this.assertHealthy();
+    this.expectExit = true;
+    this.proc.kill(sig);
+    const res = await within(this.exited, timeoutMs);
+    if (!res) {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+      throw new Error(`duetd did not exit within ${timeoutMs} ms of ${sig}; stderr:\n${tail(this.stderr)}`);
+    }
+    return res;
+  }
+
+  // kill -9: no cleanup at all. Used by the crash tests.
+  async crash() {
+    this.assertHealthy();
+    this.expectExit = true;
+    this.proc.kill('SIGKILL');
+    return this.exited;
+  }
+
+  // Graceful stop with checks: exit status 0 and a clean stderr. Safe to call
+  // twice and after crash(). Keeps the data dir if keepData.
+  async stop({ keepData = false } = {}) {
+    const problems = [];
+    if (this.proc && !this.exit) {
+      try {
+        const res = await this.signal('SIGTERM');
+        if (res.code !== 0) problems.push(`duetd exited with code ${res.code}, signal ${res.signal} after SIGTERM`);
+      } catch (e) {
+        problems.push(e.message);
+      }
+    } else if (this.proc && this.exit && !this.expectExit) {
+      problems.push(`duetd exited unexpectedly (code ${this.exit.code}, signal ${this.exit.signal})`);
+    }
+    const rep = this.sanitizerReport();
+    if (rep) problems.push(`sanitizer report:\n${rep}`);
+    this.expectExit = true;
+    if (!keepData) this.cleanup();
+    if (problems.length) {
+      throw new Error(`${problems.join('\n')}\n--- duetd stderr (tail) ---\n${tail(this.stderr)}`);
+    }
+  }
+
+  cleanup() {
+    if (this.proc && !this.exit) {
+      try {
+        this.proc.kill('SIGKILL');
+      } catch {}
+    }
+    if (this.ownsData) rmDir(this.dataDir);
+    if (this.ownsWeb) rmDir(this.webDir);
+  }
+
+  // Starts a new process on the same data dir, after stop({keepData: true}),
+  // signal() or crash(). The object (and so every client bound to it) stays;
+  // only the port changes. Returns this.
+  async restart(extra = {}) {
+    if (this.proc && !this.exit) throw new Error('restart: duetd is still running');
+    const rep = this.sanitizerReport();
+    if (rep) throw new Error(`duetd printed a sanitizer report before the restart:\n${rep}`);
+    this.opts = { ...this.opts, ...extra };
+    this.stopped = false;
+    await this.start();
+    return this;
+  }
+}
+
+export async function startServer(opts = {}) {
+  const s = new DuetServer(opts);
+  try {
+    await s.start();
+  } catch (e) {
+    s.expectExit = true;
+    s.cleanup();
+    throw e;
+  }
+  return s;
+}
+
+// Runs duetd to completion (for --help and bad options).
+export function runDuetd(args, { env = {}, timeoutMs = 10000 * SLOW } = {}) {
+  return new Promise((resolve, reject) => {
+    const cleanEnv = { ...process.env };
+    for (const k of Object.keys(cleanEnv)) if (k.startsWith('DUET_')) delete cleanEnv[k];
+    const p = spawn(duetdPath, args, { env: { ...cleanEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`duetd ${args.join(' ')} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    p.on('error', reject);
+    p.on('exit', (code, signal) => {
+      clearTimeout(t);
+      resolve({ code, signal, stdout: out, stderr: err });
+    });
+  });
+}
+
+// Every byte of every file in the data dir (the db, its WAL, ...).
+export function readDataDirBytes(dir) {
+  const bufs = [];
+  for (const f of fs.readdirSync(dir)) {
+    const p = path.join(dir, f);
+    if (fs.statSync(p).isFile()) bufs.push(fs.readFileSync(p));
+  }
+  return Buffer.concat(bufs);
+}
+
+// Resolves to p's value, or to null after ms; the timer never outlives the race.
+export async function within(p, ms) {
+  let t;
+  try {
+    return await Promise.race([p, new Promise((r) => (t = setTimeout(() => r(null), ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// Polls cond() until it returns a truthy value; fails with msg after timeoutMs.
+export async function waitFor(cond, msg, timeoutMs = 5000 * SLOW, intervalMs = 25) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await cond();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${msg}${last instanceof Error ? ': ' + last.message : ''}`);
+    }
+    await sleep(intervalMs);
+  }
+}
