@@ -92,6 +92,7 @@ static int start_net(struct daemon *d)
         .max_header_bytes = 16 * 1024,
         .max_body_bytes = (size_t)d->cfg.max_body_kib * 1024,
         .max_ws_msg_bytes = (size_t)d->cfg.max_ws_msg_kib * 1024,
+        .max_ws_queue_bytes = (size_t)d->cfg.max_ws_queue_kib * 1024,
         .header_timeout_ms = 10000,
         .idle_timeout_ms = 60000,
         .ws_ping_ms = 30000,

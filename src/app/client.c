@@ -147,6 +147,7 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
     net_conn_ref(c);
     net_conn_set_data(c, cl);
     app->metrics.ws_connects++;
+    log_info("ws open user=%s addr=%s", me->username, net_conn_addr(c));
 
     client_send(cl, json_pack("{s:s, s:o, s:s, s:I}", "type", "hello", "user", proto_me(me),
                               "instance", app->cfg->instance, "time", (json_int_t)duet_now_ms()));
@@ -178,6 +179,9 @@ void app_on_ws_close(void *appp, net_conn *c)
     if (cl == NULL)
         return;
     cl->open = 0;
+    char id[DUET_ID_STRLEN + 1];
+    duet_id_format(&cl->user, id);
+    log_info("ws close user_id=%s", id);
     if (cl->attached) {
         cl->attached = 0;
         if (app->hub->backend->detach(app->hub, cl) == 1)

@@ -58,6 +58,9 @@ static const struct opt opts[] = {
     {"max-body", OPT_INT, OFF(max_body_kib), "64", 1, 65536, "largest HTTP body in KiB"},
     {"max-ws-message", OPT_INT, OFF(max_ws_msg_kib), "64", 1, 65536,
      "largest WebSocket message in KiB"},
+    {"max-ws-queue", OPT_INT, OFF(max_ws_queue_kib), "32768", 64, 4194304,
+     "KiB of output queued per WebSocket before it is cut off (a reconnect replays the\n"
+     "                               whole backlog through it)"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
 };
 
@@ -215,9 +218,10 @@ static int check_config(struct config *cfg)
     }
     size_t ilen = strlen(cfg->instance);
     /* It goes into a response header: no room for anything but a name. */
-    if (ilen == 0 || ilen > 64 || strspn(cfg->instance, "abcdefghijklmnopqrstuvwxyz"
-                                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                        "0123456789._-") != ilen) {
+    if (ilen == 0 || ilen > 64 ||
+        strspn(cfg->instance, "abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "0123456789._-") != ilen) {
         fprintf(stderr, "duetd: --instance wants 1 to 64 of A-Z a-z 0-9 . _ -\n");
         return -EINVAL;
     }

@@ -33,6 +33,7 @@ struct config {
     int64_t cache_mib;
     int64_t max_body_kib;
     int64_t max_ws_msg_kib;
+    int64_t max_ws_queue_kib;
 };
 
 /* Fills cfg from defaults, then the environment, then argv.

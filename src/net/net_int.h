@@ -11,7 +11,6 @@
 #include "net.h"
 
 #define NET__READ_CHUNK    16384u       /* bytes offered to each read */
-#define NET__WS_OUT_CAP    (4u << 20)   /* queued WebSocket output before 1008 */
 #define NET__HTTP_OUT_HIGH (256u << 10) /* stop parsing pipelined requests above this */
 #define NET__CLOSE_MS      2000u        /* close handshake and lingering close timeout */
 #define NET__ADDR_LEN      INET6_ADDRSTRLEN

@@ -501,6 +501,8 @@ static void set_defaults(struct net_server_opts *o)
         o->header_timeout_ms = 10000;
     if (o->idle_timeout_ms == 0)
         o->idle_timeout_ms = 60000;
+    if (o->max_ws_queue_bytes == 0)
+        o->max_ws_queue_bytes = 4u << 20;
     if (o->ws_ping_ms == 0)
         o->ws_ping_ms = 30000;
 }

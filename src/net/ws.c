@@ -392,7 +392,8 @@ int net_ws_send(net_conn *c, const char *data, size_t len)
     if (ws->closing || ws->failed)
         return -EPIPE;
     size_t queued = net__out_pending(c) + wslay_event_get_queued_msg_length(ws->ctx);
-    if (len > NET__WS_OUT_CAP || queued > NET__WS_OUT_CAP - len) {
+    size_t cap = c->srv->opts.max_ws_queue_bytes;
+    if (len > cap || queued > cap - len) {
         ws_fail(c, WSLAY_CODE_POLICY_VIOLATION, "output queue full");
         return -ENOBUFS;
     }

@@ -567,7 +567,10 @@ static int sq_configure(sq_store *s, const struct store_sqlite_opts *o)
         log_error("store: sqlite: %s: journal_mode is %s, not wal", o->path, buf);
         return DUET_ESTORE;
     }
-    snprintf(buf, sizeof(buf), "PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=10000;",
+    /* secure_delete zeroes the bytes of erased rows, so "delete for
+     * everyone" leaves no text behind in free space of the file. */
+    snprintf(buf, sizeof(buf),
+             "PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=10000; PRAGMA secure_delete=ON;",
              o->sync_full ? "FULL" : "NORMAL");
     if ((rc = sq_script(s, buf)) < 0)
         return rc;
