@@ -19,8 +19,9 @@ struct api_call {
     duet_slice arg; /* the {param} of the route */
     char name[33];  /* arg as a folded username */
     duet_id chat_id;
-    const char *token; /* a new session token (in pool) */
-    char *secret;      /* a password copy to wipe, when a step needs one */
+    const char *token;  /* a new session token (in pool) */
+    const char *reason; /* friends_changed reason of the op in flight */
+    char *secret;       /* a password copy to wipe, when a step needs one */
     size_t secret_len;
     int64_t i1, i2; /* handler scratch */
     char addr[64];  /* client address (proxy-aware) */

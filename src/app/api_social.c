@@ -109,37 +109,42 @@ void api_request_accept(struct api_call *call)
     peer_op(call, STORE_FRIEND_ACCEPT, request_accepted);
 }
 
-static void request_declined(struct api_call *call)
+/* Completion of the ops whose answer is "204, and tell both sides". */
+static void peer_changed(struct api_call *call)
 {
-    friends_changed(call, "declined", &call->sreq.out.peer);
+    friends_changed(call, call->reason, &call->sreq.out.peer);
     api_no_content(call, NULL);
+}
+
+static void peer_change(struct api_call *call, enum store_op op, const char *reason)
+{
+    call->reason = reason;
+    peer_op(call, op, peer_changed);
 }
 
 void api_request_decline(struct api_call *call)
 {
-    peer_op(call, STORE_FRIEND_DECLINE, request_declined);
-}
-
-static void request_cancelled(struct api_call *call)
-{
-    friends_changed(call, "cancelled", &call->sreq.out.peer);
-    api_no_content(call, NULL);
+    peer_change(call, STORE_FRIEND_DECLINE, "declined");
 }
 
 void api_request_cancel(struct api_call *call)
 {
-    peer_op(call, STORE_FRIEND_CANCEL, request_cancelled);
-}
-
-static void friend_removed(struct api_call *call)
-{
-    friends_changed(call, "removed", &call->sreq.out.peer);
-    api_no_content(call, NULL);
+    peer_change(call, STORE_FRIEND_CANCEL, "cancelled");
 }
 
 void api_friend_remove(struct api_call *call)
 {
-    peer_op(call, STORE_FRIEND_REMOVE, friend_removed);
+    peer_change(call, STORE_FRIEND_REMOVE, "removed");
+}
+
+void api_block(struct api_call *call)
+{
+    peer_change(call, STORE_BLOCK, "blocked");
+}
+
+void api_unblock(struct api_call *call)
+{
+    peer_change(call, STORE_UNBLOCK, "unblocked");
 }
 
 static void blocks_listed(struct api_call *call)
@@ -159,28 +164,6 @@ void api_blocks_list(struct api_call *call)
     store_req *r = api_prepare(call, STORE_BLOCKS_LIST, blocks_listed);
     r->in.user = call->me.id;
     api_submit(call);
-}
-
-static void blocked(struct api_call *call)
-{
-    friends_changed(call, "blocked", &call->sreq.out.peer);
-    api_no_content(call, NULL);
-}
-
-void api_block(struct api_call *call)
-{
-    peer_op(call, STORE_BLOCK, blocked);
-}
-
-static void unblocked(struct api_call *call)
-{
-    friends_changed(call, "unblocked", &call->sreq.out.peer);
-    api_no_content(call, NULL);
-}
-
-void api_unblock(struct api_call *call)
-{
-    peer_op(call, STORE_UNBLOCK, unblocked);
 }
 
 /* ---- conversations ---- */

@@ -26,7 +26,7 @@ void duet_id_format(const duet_id *id, char out[DUET_ID_STRLEN + 1])
     out[o] = '\0';
 }
 
-static int hexval(char c)
+int duet_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -50,7 +50,7 @@ int duet_id_parse(const char *s, size_t len, duet_id *out)
             i++;
             continue;
         }
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = duet_hexval(s[i]), lo = duet_hexval(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
         id.b[j++] = (uint8_t)(hi << 4 | lo);

@@ -42,6 +42,9 @@ typedef struct {
 
 #define DUET_SLICE_LIT(s) ((duet_slice){(s), sizeof(s) - 1})
 
+/* The value of a hex digit, or -1. */
+int duet_hexval(char c);
+
 /* Milliseconds since the Unix epoch, from the wall clock. */
 int64_t duet_now_ms(void);
 

@@ -15,17 +15,6 @@
 
 /* ---- pure helpers ----------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int net__pct_decode(const char *in, size_t len, char *out, size_t *out_len, int plus_is_space)
 {
     size_t o = 0;
@@ -34,7 +23,7 @@ int net__pct_decode(const char *in, size_t len, char *out, size_t *out_len, int 
         if (ch == '%') {
             if (len - i < 3)
                 return -EINVAL;
-            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            int hi = duet_hexval(in[i + 1]), lo = duet_hexval(in[i + 2]);
             if (hi < 0 || lo < 0 || (hi | lo) == 0)
                 return -EINVAL; /* a bad escape, or an encoded NUL */
             ch = (char)(hi << 4 | lo);
