@@ -436,9 +436,13 @@ static int write_response(net_conn *c, int status, const char *ctype, const char
                            : h->version == 10 ? "Connection: keep-alive\r\n"
                                               : "";
     const char *common = c->srv->opts.headers ? c->srv->opts.headers : "";
-    int r = net__out_printf(c, "HTTP/1.1 %d %s\r\n%s%s%s%s%sContent-Length: %zu\r\n%s\r\n", status,
-                            reason(status), ctype ? "Content-Type: " : "", ctype ? ctype : "",
-                            ctype ? "\r\n" : "", common, extra ? extra : "", len, conn_hdr);
+    /* A 304 has no body; a Content-Length there would have to be the 200's. */
+    char clen[40] = "";
+    if (status != 304)
+        snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", len);
+    int r = net__out_printf(c, "HTTP/1.1 %d %s\r\n%s%s%s%s%s%s%s\r\n", status, reason(status),
+                            ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+                            common, extra ? extra : "", clen, conn_hdr);
     if (r == 0 && !head)
         r = net__out_append(c, body, len);
     return r;

@@ -163,6 +163,21 @@ int net__ws_wants_read(const net_conn *c);
 /* Sec-WebSocket-Accept for a client key: 28 characters and a NUL. */
 int net__ws_accept_key(const char *key, size_t len, char out[29]);
 
+/* static.c */
+#define NET__ETAG_LEN 18 /* '"', 16 hex digits, '"' */
+/* The Content-Type for a file name (by extension). */
+const char *net__content_type(const char *path);
+/* Whether gzip can shrink a body of this type (text, JSON, SVG). */
+int net__compressible(const char *type);
+/* A strong ETag for a body: a quoted hash of its bytes. */
+void net__etag(const void *data, size_t len, char out[NET__ETAG_LEN + 1]);
+/* Whether an If-None-Match value matches etag (weak comparison, or "*"). */
+int net__etag_match(const duet_slice *inm, const char *etag);
+/* Whether an Accept-Encoding value accepts gzip (by name or "*", q > 0). */
+int net__accepts_gzip(const duet_slice *ae);
+/* Compresses in into a malloc'd gzip stream; 0, -ENOMEM or -EIO. */
+int net__gzip(const void *in, size_t len, char **out, size_t *out_len);
+
 /* An incremental UTF-8 validator (RFC 3629: no overlongs, no surrogates,
  * nothing above U+10FFFF). Start from NET__UTF8_ACCEPT; feed returns
  * NET__UTF8_REJECT once the input is invalid; a complete message must end in

@@ -1,0 +1,85 @@
+// main.js - start-up: ask who we are, then show the login screen or the
+// app; and go back to the login screen when the session ends.
+import { api } from './api.js';
+import { h } from './dom.js';
+import { initNotify } from './notify.js';
+import { emit, resetState, state } from './store.js';
+import { endSession, startSession } from './sync.js';
+import { renderAuth } from './views/auth.js';
+import { mountShell } from './views/shell.js';
+
+const root = document.getElementById('app');
+const session = 'BroadcastChannel' in window ? new BroadcastChannel('duet-session') : null;
+let shell = null;
+
+function showAuth() {
+  root.removeAttribute('aria-busy');
+  renderAuth(root, {
+    onLoggedIn(me) {
+      session?.postMessage('login');
+      enter(me);
+    },
+  });
+}
+
+function enter(me) {
+  shell?.destroy();
+  resetState();
+  state.me = me;
+  shell = mountShell(root, { onLogout: logout });
+  root.removeAttribute('aria-busy');
+  startSession(me, { loggedOut: leave });
+  emit('session');
+}
+
+function leave() {
+  if (!state.me && !shell) return;
+  endSession();
+  shell?.destroy();
+  shell = null;
+  document.querySelectorAll('dialog').forEach((d) => d.remove());
+  resetState();
+  emit('session');
+  emit('chats');
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  showAuth();
+}
+
+async function logout() {
+  try {
+    await api.logout();
+  } catch { /* the cookie is gone or the server is; either way we leave */ }
+  session?.postMessage('logout');
+  leave();
+}
+
+// Another tab logged in or out: follow it.
+if (session) {
+  session.onmessage = (e) => {
+    if (e.data === 'logout' && shell) leave();
+    else if (e.data === 'login' && !shell) boot();
+  };
+}
+
+let bootDelay = 1000;
+async function boot() {
+  try {
+    const r = await api.me();
+    enter(r.user);
+  } catch (e) {
+    if (e.status === 401) {
+      showAuth();
+      return;
+    }
+    root.replaceChildren(h('div', { class: 'boot-error', role: 'alert' },
+      h('p', null, 'The duet server cannot be reached. Retrying…'),
+      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => boot() }, 'Retry now')));
+    setTimeout(boot, bootDelay);
+    bootDelay = Math.min(bootDelay * 2, 30000);
+  }
+}
+
+initNotify((id) => {
+  location.hash = `#/c/${id}`;
+});
+boot();

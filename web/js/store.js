@@ -1,0 +1,248 @@
+// store.js - the client's state and a tiny publish/subscribe.
+//
+// Messages of a chat are kept as one contiguous run of sequence numbers
+// (chat.msgs[i].seq === chat.msgs[0].seq + i): sequence numbers have no
+// gaps, so a run is cheap to index, merge and trim. Anything that would
+// break the run replaces it instead.
+//
+// Topics: 'me', 'conn', 'chats' (list-level data), 'msgs' (detail: chat
+// id), 'typing' (chat id), 'outbox' (chat id or null), 'requests',
+// 'open' (the open chat changed), 'session' (logged in or out).
+
+export const DEFAULT_LIMITS = { max_message_chars: 4000, delete_window_ms: 3600000 };
+
+export const state = {
+  me: null,
+  limits: { ...DEFAULT_LIMITS },
+  conn: { state: 'idle', retryAt: 0, attempt: 0 },
+  synced: false,
+  chats: new Map(),
+  chatsLoaded: false,
+  requests: { incoming: [], outgoing: [] },
+  blocked: [],
+  outbox: new Map(),
+  openChatId: null,
+};
+
+const subs = new Map();
+
+export function on(topic, fn) {
+  if (!subs.has(topic)) subs.set(topic, new Set());
+  subs.get(topic).add(fn);
+  return () => subs.get(topic)?.delete(fn);
+}
+
+export function emit(topic, detail) {
+  for (const fn of [...(subs.get(topic) || [])]) {
+    try {
+      fn(detail);
+    } catch (e) {
+      console.error(`duet: a '${topic}' listener failed`, e);
+    }
+  }
+}
+
+export function resetState() {
+  state.me = null;
+  state.synced = false;
+  state.chats = new Map();
+  state.chatsLoaded = false;
+  state.requests = { incoming: [], outgoing: [] };
+  state.blocked = [];
+  state.outbox = new Map();
+  state.openChatId = null;
+}
+
+// ---- chats ----------------------------------------------------------------
+
+export function makeChat(c) {
+  return {
+    id: c.chat_id,
+    peer: c.peer,
+    last_message: c.last_message ? normalize(c.last_message) : null,
+    unread: c.unread || 0,
+    last_activity: c.last_activity || 0,
+    read_seq: c.read_seq || 0,
+    peer_read_seq: c.peer_read_seq || 0,
+    blocked_by_me: !!c.blocked_by_me,
+    blocked_me: !!c.blocked_me,
+    latestSeq: c.last_message ? c.last_message.seq : 0,
+    msgs: [],
+    liveUnread: new Set(), // peer seqs that arrived live after the list was read
+    typingUntil: 0,
+    loadingOlder: false,
+    loadingNewer: false,
+    loaded: false, // the newest page was fetched at least once
+  };
+}
+
+// Chats newest activity first, as the list shows them.
+export function sortedChats() {
+  return [...state.chats.values()].sort((a, b) => activity(b) - activity(a) || nameOf(a.peer).localeCompare(nameOf(b.peer)));
+}
+
+export function activity(chat) {
+  return Math.max(chat.last_activity || 0, chat.last_message?.sent_at || 0);
+}
+
+export function nameOf(user) {
+  return user?.display_name || user?.username || '';
+}
+
+export function totalUnread() {
+  let n = 0;
+  for (const c of state.chats.values()) n += c.unread;
+  return n;
+}
+
+export function chatByPeer(userId) {
+  for (const c of state.chats.values()) if (c.peer.id === userId) return c;
+  return null;
+}
+
+export function outboxFor(chatId) {
+  return [...state.outbox.values()].filter((x) => x.chat_id === chatId).sort((a, b) => a.created - b.created);
+}
+
+// ---- messages ---------------------------------------------------------------
+
+let version = 0;
+
+// A message from the API or an event, as the store keeps it.
+export function normalize(m) {
+  return {
+    chat_id: m.chat_id,
+    seq: m.seq,
+    id: m.id,
+    from: m.from,
+    to: m.to,
+    type: m.msg_type ?? m.type ?? 0,
+    text: m.deleted_at ? '' : m.text ?? '',
+    sent_at: m.sent_at || 0,
+    received_at: m.received_at || 0,
+    seen_at: m.seen_at || 0,
+    deleted_at: m.deleted_at || 0,
+    _v: ++version,
+  };
+}
+
+// Folds what we learnt about a message into the copy we keep; true when it
+// changed. Times only ever get set (a receipt never un-delivers).
+export function updateMsg(m, n) {
+  let changed = false;
+  for (const k of ['received_at', 'seen_at', 'deleted_at']) {
+    const v = n[k] || 0;
+    if (v && !m[k]) {
+      m[k] = v;
+      changed = true;
+    }
+  }
+  if (m.deleted_at && m.text !== '') {
+    m.text = '';
+    changed = true;
+  }
+  if (changed) m._v = ++version;
+  return changed;
+}
+
+export function touch(m) {
+  m._v = ++version;
+}
+
+export function firstSeq(chat) {
+  return chat.msgs.length ? chat.msgs[0].seq : 0;
+}
+
+export function lastSeq(chat) {
+  return chat.msgs.length ? chat.msgs[chat.msgs.length - 1].seq : 0;
+}
+
+export function msgAt(chat, seq) {
+  const i = seq - firstSeq(chat);
+  return chat.msgs.length && i >= 0 && i < chat.msgs.length ? chat.msgs[i] : null;
+}
+
+// The loaded run reaches the newest message of the chat.
+export function atLatest(chat) {
+  return chat.loaded && lastSeq(chat) >= chat.latestSeq;
+}
+
+// Merges a contiguous, ascending page into the run. Returns 'none',
+// 'update', 'older', 'newer', 'both' or 'reset' (the run was replaced).
+export function mergePage(chat, page) {
+  if (!page.length) return 'none';
+  for (let i = 1; i < page.length; i++) {
+    if (page[i].seq !== page[i - 1].seq + 1) {
+      // Never expected (sequence numbers have no gaps); keep the run whole.
+      console.warn('duet: a history page with a gap', page[i - 1].seq, page[i].seq);
+      page = page.slice(0, i);
+      break;
+    }
+  }
+  const b0 = page[0].seq;
+  const b1 = page[page.length - 1].seq;
+  if (b1 > chat.latestSeq) chat.latestSeq = b1;
+  const msgs = chat.msgs;
+  if (!msgs.length || b1 < firstSeq(chat) - 1 || b0 > lastSeq(chat) + 1) {
+    chat.msgs = page.map(normalize);
+    return 'reset';
+  }
+  const a0 = firstSeq(chat);
+  const a1 = lastSeq(chat);
+  let result = 'none';
+  for (const m of page) if (m.seq >= a0 && m.seq <= a1 && updateMsg(msgs[m.seq - a0], m)) result = 'update';
+  const older = page.filter((m) => m.seq < a0).map(normalize);
+  const newer = page.filter((m) => m.seq > a1).map(normalize);
+  if (older.length) chat.msgs = older.concat(chat.msgs);
+  if (newer.length) chat.msgs.push(...newer);
+  if (older.length && newer.length) return 'both';
+  if (older.length) return 'older';
+  if (newer.length) return 'newer';
+  return result;
+}
+
+// Adds one live message; true if it joined the run or changed a copy.
+// Call it before moving chat.latestSeq past m.
+export function insertLive(chat, m) {
+  if (!chat.msgs.length) {
+    // An empty chat we have loaded: the first message starts the run.
+    if (chat.loaded && m.seq === chat.latestSeq + 1) {
+      chat.msgs.push(normalize(m));
+      return true;
+    }
+    return false;
+  }
+  const a0 = firstSeq(chat);
+  const a1 = lastSeq(chat);
+  if (m.seq >= a0 && m.seq <= a1) return updateMsg(chat.msgs[m.seq - a0], m);
+  if (m.seq === a1 + 1) {
+    chat.msgs.push(normalize(m));
+    return true;
+  }
+  return false; // older than the run, or after a gap: history fills it in
+}
+
+// Keeps only seqs [lo, hi] in memory (the view calls this for long chats).
+export function trimRun(chat, lo, hi) {
+  const a0 = firstSeq(chat);
+  const from = Math.max(0, lo - a0);
+  const to = Math.min(chat.msgs.length, hi - a0 + 1);
+  if (from === 0 && to === chat.msgs.length) return;
+  chat.msgs = chat.msgs.slice(from, to);
+}
+
+// Unread = the peer's messages after read_seq, counted from what we hold
+// when we hold all of them; otherwise the server's count stands.
+export function recountUnread(chat) {
+  if (chat.read_seq >= chat.latestSeq) {
+    chat.unread = 0;
+  } else if (chat.msgs.length && firstSeq(chat) <= chat.read_seq + 1 && atLatest(chat)) {
+    let n = 0;
+    for (let s = chat.read_seq + 1; s <= chat.latestSeq; s++) {
+      const m = msgAt(chat, s);
+      if (m && m.from === chat.peer.id) n++;
+    }
+    chat.unread = n;
+  }
+  for (const s of chat.liveUnread) if (s <= chat.read_seq) chat.liveUnread.delete(s);
+}

@@ -1,0 +1,209 @@
+// chat.js - the open conversation: header (presence, typing, actions),
+// the message list, and the composer (Enter sends, Shift+Enter is a new
+// line, the length limit shows as it nears).
+import { api, errorText } from '../api.js';
+import { avatar, h } from '../dom.js';
+import { presence } from '../format.js';
+import { icon } from '../icons.js';
+import { nameOf, on, state } from '../store.js';
+import { refreshAll, sendTyping, sendText } from '../sync.js';
+import { confirmDialog, openMenu, toast } from './dialogs.js';
+import { showMessageInfo } from './info.js';
+import { MessagesView } from './messages.js';
+
+const drafts = new Map();
+const TYPING_EVERY_MS = 2000;
+const SERVER_TYPING_GAP_MS = 1100; // the server forwards one typing a second
+
+function charCount(s) {
+  let n = 0;
+  for (const _ of s) n++; // code points, as the server counts
+  return n;
+}
+
+export function mountChat(el, chat, { onBack }) {
+  const name = h('h2', { class: 'ch-name' });
+  const sub = h('p', { class: 'ch-sub', 'aria-live': 'polite' });
+  const av = h('span', { class: 'ch-avatar' });
+  const menuBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Conversation options', 'aria-haspopup': 'menu', 'aria-expanded': 'false' }, icon('more'));
+  const header = h('header', { class: 'chat-head' },
+    h('button', { type: 'button', class: 'icon-btn back', 'aria-label': 'Back to conversations', onclick: onBack }, icon('back')),
+    av, h('div', { class: 'ch-title' }, name, sub), menuBtn);
+
+  const body = h('div', { class: 'chat-body' });
+  const input = h('textarea', {
+    id: 'composer-input', class: 'composer-input', rows: 1, placeholder: 'Message', 'aria-label': `Message`,
+    'aria-describedby': 'composer-count', enterKeyHint: 'send', spellcheck: true,
+  });
+  const count = h('span', { id: 'composer-count', class: 'composer-count', hidden: true });
+  const sendBtn = h('button', { type: 'submit', class: 'send-btn', 'aria-label': 'Send' }, icon('send', { size: 20 }));
+  const composer = h('form', { class: 'composer', 'aria-label': 'Write a message' }, h('div', { class: 'composer-box' }, input, count), sendBtn);
+  const blockedBar = h('div', { class: 'blocked-bar', hidden: true, role: 'status' });
+  el.replaceChildren(h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, composer));
+
+  const view = new MessagesView(body, chat, {
+    onInfo: (seq) => showMessageInfo(chat, seq),
+    onEscape: () => input.focus(),
+  });
+
+  function renderHeader() {
+    const blocked = chat.blocked_by_me || chat.blocked_me;
+    name.textContent = nameOf(chat.peer);
+    av.replaceChildren(avatar(chat.peer, { online: chat.peer.online && !blocked }));
+    const typing = chat.typingUntil > Date.now() && !blocked;
+    sub.classList.toggle('typing', typing);
+    sub.classList.toggle('online', !typing && !!chat.peer.online && !blocked);
+    sub.textContent = typing ? 'typing…' : blocked ? `@${chat.peer.username}` : presence(chat.peer) || `@${chat.peer.username}`;
+    composer.hidden = blocked;
+    blockedBar.hidden = !blocked;
+    if (chat.blocked_by_me) {
+      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, `You blocked ${nameOf(chat.peer)}. Unblock them to send messages.`),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => setBlocked(false) }, 'Unblock'));
+    } else if (chat.blocked_me) {
+      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, `You can’t send messages to ${nameOf(chat.peer)}.`));
+    }
+  }
+
+  async function setBlocked(block) {
+    const who = nameOf(chat.peer);
+    if (block && !(await confirmDialog({
+      title: `Block ${who}?`, confirm: 'Block', danger: true,
+      text: `${who} won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.`,
+    }))) return;
+    try {
+      if (block) await api.block(chat.peer.username);
+      else await api.unblock(chat.peer.username);
+      toast(block ? `${who} is blocked.` : `${who} is unblocked.`);
+      await refreshAll();
+    } catch (e) {
+      toast(errorText(e), { error: true });
+    }
+  }
+
+  async function removeFriend() {
+    const who = nameOf(chat.peer);
+    if (!(await confirmDialog({
+      title: `Remove ${who}?`, confirm: 'Remove', danger: true,
+      text: `${who} will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.`,
+    }))) return;
+    try {
+      await api.removeFriend(chat.peer.username);
+      toast(`${who} was removed from your friends.`);
+      await refreshAll();
+    } catch (e) {
+      toast(errorText(e), { error: true });
+    }
+  }
+
+  menuBtn.addEventListener('click', () => {
+    openMenu(menuBtn, [
+      chat.blocked_by_me
+        ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
+        : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
+      { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend },
+    ], { label: 'Conversation options' });
+  });
+
+  // ---- composer ----
+  input.value = drafts.get(chat.id) || '';
+  let lastTypingSent = 0;
+  let nextTypingAt = 0;
+  let typingTimer = 0;
+
+  // While the user types: one typing event every TYPING_EVERY_MS, and a
+  // trailing one when a keystroke falls inside the gap.
+  function noteTyping() {
+    if (!input.value.trim()) return;
+    const wait = nextTypingAt - Date.now();
+    if (wait <= 0) {
+      clearTimeout(typingTimer);
+      typingTimer = 0;
+      lastTypingSent = Date.now();
+      nextTypingAt = lastTypingSent + TYPING_EVERY_MS;
+      sendTyping(chat);
+    } else if (!typingTimer) {
+      typingTimer = setTimeout(() => {
+        typingTimer = 0;
+        if (document.activeElement === input) noteTyping();
+      }, wait);
+    }
+  }
+
+  function autosize() {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight, 180)}px`;
+  }
+
+  function updateCount() {
+    const max = state.limits.max_message_chars;
+    const n = charCount(input.value);
+    const left = max - n;
+    const near = left <= Math.max(10, Math.min(300, Math.round(max * 0.15)));
+    count.hidden = !near;
+    count.textContent = left >= 0 ? `${left} left` : `${-left} too many`;
+    count.classList.toggle('over', left < 0);
+    sendBtn.disabled = left < 0;
+    composer.classList.toggle('has-text', input.value.trim().length > 0);
+  }
+
+  function submit() {
+    const text = input.value;
+    if (!text.trim()) return;
+    if (charCount(text) > state.limits.max_message_chars) {
+      toast(`Messages can be at most ${state.limits.max_message_chars} characters.`, { error: true });
+      return;
+    }
+    input.value = '';
+    // The peer stops showing "typing" when the message arrives; typing on
+    // shows it again as soon as the server lets it through.
+    clearTimeout(typingTimer);
+    typingTimer = 0;
+    nextTypingAt = lastTypingSent + SERVER_TYPING_GAP_MS;
+    drafts.delete(chat.id);
+    autosize();
+    updateCount();
+    view.toLatest();
+    sendText(chat, text);
+  }
+
+  composer.addEventListener('submit', (e) => {
+    e.preventDefault();
+    submit();
+    input.focus();
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      submit();
+    } else if (e.key === 'Escape' && state.openChatId && window.matchMedia('(max-width: 720px)').matches) {
+      onBack();
+    }
+  });
+  input.addEventListener('input', () => {
+    drafts.set(chat.id, input.value);
+    autosize();
+    updateCount();
+    noteTyping();
+  });
+
+  renderHeader();
+  autosize();
+  updateCount();
+  const tick = setInterval(renderHeader, 30000);
+  const offs = [
+    on('typing', (id) => id === chat.id && renderHeader()),
+    on('peer', (id) => id === chat.id && renderHeader()),
+    on('chats', renderHeader),
+    on('me', updateCount),
+  ];
+  return {
+    chat,
+    focusInput: () => (composer.hidden ? view.scroller.focus() : input.focus()),
+    destroy() {
+      clearInterval(tick);
+      clearTimeout(typingTimer);
+      offs.forEach((f) => f());
+      view.destroy();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// list.js - the conversation list: newest activity first, presence, last
+// message preview with ticks, unread badges, a typing hint, and a search
+// box that filters it.
+import { avatar, h } from '../dom.js';
+import { listTime, plural, presenceShort } from '../format.js';
+import { icon } from '../icons.js';
+import { activity, nameOf, on, outboxFor, sortedChats, state } from '../store.js';
+
+function fold(s) {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+export function tickFor(chat, m) {
+  if (m.from !== state.me?.id || m.deleted_at) return null;
+  if (m.seen_at || (chat.peer_read_seq && m.seq <= chat.peer_read_seq)) return 'seen';
+  if (m.received_at) return 'delivered';
+  return 'sent';
+}
+
+export function tickIcon(status) {
+  const labels = { pending: 'Sending', sent: 'Sent', delivered: 'Delivered', seen: 'Seen', failed: 'Not sent' };
+  const name = { pending: 'clock', sent: 'check', delivered: 'checks', seen: 'checks', failed: 'alert' }[status];
+  return h('span', { class: ['tick', `tick-${status}`], role: 'img', 'aria-label': labels[status], title: labels[status] },
+    icon(name, { size: status === 'pending' || status === 'failed' ? 14 : 16 }));
+}
+
+function preview(chat) {
+  const out = [];
+  const me = state.me?.id;
+  if (chat.typingUntil > Date.now() && !chat.blocked_by_me && !chat.blocked_me) {
+    return [h('span', { class: 'typing-hint' }, 'typing…')];
+  }
+  const queued = outboxFor(chat.id);
+  if (queued.length) {
+    const last = queued[queued.length - 1];
+    const failed = queued.some((x) => x.failed);
+    out.push(tickIcon(failed ? 'failed' : 'pending'), h('span', { class: 'pv-text' }, last.text));
+    return out;
+  }
+  const m = chat.last_message;
+  if (!m) return [h('span', { class: 'pv-text muted' }, chat.blocked_by_me ? 'Blocked' : 'No messages yet. Say hi!')];
+  if (m.from === me) {
+    const t = tickFor(chat, m);
+    if (t) out.push(tickIcon(t));
+  }
+  if (m.deleted_at) {
+    out.push(h('span', { class: 'pv-text deleted' }, m.from === me ? 'You deleted this message' : 'This message was deleted'));
+  } else {
+    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, m.text.replace(/\s+/g, ' ')));
+  }
+  return out;
+}
+
+export function mountList(el, { onOpen, onAddFriend }) {
+  const search = h('input', {
+    type: 'search', class: 'search-input', placeholder: 'Search', 'aria-label': 'Search conversations',
+    autocomplete: 'off', spellcheck: false,
+  });
+  const list = h('ul', { class: 'chat-list', 'aria-label': 'Conversations' });
+  const empty = h('div', { class: 'list-empty', hidden: true });
+  el.append(h('div', { class: 'search' }, h('span', { class: 'search-icon', 'aria-hidden': 'true' }, icon('search', { size: 18 })), search), list, empty);
+
+  let frame = 0;
+  const schedule = () => {
+    if (!frame) frame = requestAnimationFrame(render);
+  };
+
+  function render() {
+    frame = 0;
+    const q = fold(search.value.trim());
+    const focusedId = document.activeElement?.closest?.('.chat-item')?.dataset.chatId;
+    const chats = sortedChats().filter((c) => !q || fold(nameOf(c.peer)).includes(q) || fold(c.peer.username).includes(q));
+    const items = chats.map((chat) => {
+      const active = chat.id === state.openChatId;
+      const name = nameOf(chat.peer);
+      const blocked = chat.blocked_by_me || chat.blocked_me;
+      const seen = blocked ? '' : presenceShort(chat.peer);
+      const label = [name, seen, chat.unread ? plural(chat.unread, 'unread message', 'unread messages') : '']
+        .filter(Boolean).join(', ');
+      const btn = h('button', {
+        type: 'button', class: ['chat-item', active && 'active', chat.unread && 'has-unread'],
+        dataset: { chatId: chat.id, username: chat.peer.username }, 'aria-current': active ? 'true' : undefined,
+        'aria-label': label,
+        onclick: () => onOpen(chat.id),
+      },
+      avatar(chat.peer, { online: chat.peer.online && !blocked }),
+      h('span', { class: 'ci-body' },
+        h('span', { class: 'ci-top' },
+          h('span', { class: 'ci-name' }, name),
+          blocked ? h('span', { class: 'ci-flag' }, 'Blocked') : null,
+          h('time', { class: 'ci-time' }, listTime(activity(chat)))),
+        h('span', { class: 'ci-bottom' },
+          h('span', { class: 'ci-preview' }, preview(chat)),
+          chat.unread ? h('span', { class: 'badge', 'aria-hidden': 'true' }, chat.unread > 999 ? '999+' : String(chat.unread)) : null),
+        seen ? h('span', { class: ['ci-presence', chat.peer.online && 'online'] }, seen) : null));
+      return h('li', null, btn);
+    });
+    list.replaceChildren(...items);
+    if (focusedId) list.querySelector(`[data-chat-id="${CSS.escape(focusedId)}"]`)?.focus();
+    empty.hidden = chats.length > 0 || !state.chatsLoaded;
+    list.hidden = !empty.hidden;
+    if (!empty.hidden) {
+      empty.replaceChildren(...(q
+        ? [h('p', null, `No conversations match “${search.value.trim()}”.`)]
+        : [
+          h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
+          h('p', { class: 'empty-title' }, 'No conversations yet'),
+          h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
+          h('button', { type: 'button', class: 'btn btn-primary', onclick: onAddFriend }, icon('userPlus', { size: 18 }), 'Add a friend'),
+        ]));
+    }
+  }
+
+  list.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Home' && e.key !== 'End') return;
+    const buttons = [...list.querySelectorAll('.chat-item')];
+    const i = buttons.indexOf(document.activeElement);
+    if (i < 0) return;
+    e.preventDefault();
+    const j = e.key === 'Home' ? 0 : e.key === 'End' ? buttons.length - 1 : e.key === 'ArrowDown' ? Math.min(buttons.length - 1, i + 1) : Math.max(0, i - 1);
+    buttons[j].focus();
+  });
+  search.addEventListener('input', schedule);
+  search.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && search.value) {
+      search.value = '';
+      schedule();
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      list.querySelector('.chat-item')?.focus();
+    } else if (e.key === 'Enter') {
+      const first = list.querySelector('.chat-item');
+      if (first) onOpen(first.dataset.chatId);
+    }
+  });
+  const offs = [on('chats', schedule), on('typing', schedule), on('outbox', schedule), on('open', schedule), on('me', schedule)];
+  const timer = setInterval(schedule, 30000);
+  render();
+  return {
+    focusSearch: () => search.focus(),
+    destroy() {
+      offs.forEach((f) => f());
+      clearInterval(timer);
+      cancelAnimationFrame(frame);
+    },
+  };
+}

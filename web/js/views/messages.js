@@ -1,0 +1,487 @@
+// messages.js - the message list of the open chat, windowed: at most
+// MAX_ROWS rows are in the DOM, whatever the length of the conversation.
+// Scrolling near an edge renders the next rows from memory, or pages in
+// history (before / after) when memory ends there; rows far from the
+// viewport are dropped, and memory beyond MAX_MEM messages is trimmed. The
+// scroll position is kept by hand around every change (an anchor row keeps
+// its place on screen).
+import { announce, h, linkify } from '../dom.js';
+import { dayLabel, startOfDay, time } from '../format.js';
+import { icon } from '../icons.js';
+import { atLatest, firstSeq, lastSeq, msgAt, nameOf, on, outboxFor, state, trimRun } from '../store.js';
+import { discardItem, loadInitial, loadNewer, loadOlder, markSeen, retryItem } from '../sync.js';
+import { tickFor, tickIcon } from './list.js';
+
+const INIT_ROWS = 80;
+const STEP = 60;
+const MAX_ROWS = 240;
+const MAX_MEM = 1500;
+const EDGE_PX = 900;
+const GROUP_MS = 5 * 60 * 1000;
+
+const FAIL_TEXT = {
+  blocked: 'Not sent: one of you blocks the other.',
+  not_friends: 'Not sent: you are no longer friends.',
+  too_long: 'Not sent: the message is too long.',
+  empty: 'Not sent: the message is empty.',
+  forbidden: 'Not sent: this is not your chat.',
+  id_conflict: 'Not sent: try again.',
+};
+
+// A bubble: the text, then the time and ticks in the bottom corner. An
+// invisible copy of the time ends the text so that the last line leaves
+// room for it (or wraps, when the line is full).
+export function bubbleEl(content, { deleted = false, at, tick = null }) {
+  const when = time(at);
+  return h('div', { class: 'bubble' },
+    h('div', { class: 'content' },
+      h('span', { class: ['text', deleted && 'tombstone'], dir: deleted ? undefined : 'auto' }, content),
+      h('span', { class: 'meta-space', 'aria-hidden': 'true' }, when, tick ? h('span', { class: 'tick-space' }) : null)),
+    h('span', { class: 'meta' }, h('time', { dateTime: new Date(at).toISOString() }, when), tick));
+}
+
+export class MessagesView {
+  constructor(host, chat, { onInfo, onEscape }) {
+    this.chat = chat;
+    this.onInfo = onInfo;
+    this.onEscape = onEscape;
+    this.rows = new Map(); // seq -> {el, key}
+    this.wLo = 0;
+    this.wHi = 0;
+    this.pinned = true;
+    this.trimSide = 'top';
+    this.newBelow = 0;
+    this.lastKnown = lastSeq(chat);
+    // The "new messages" divider: before the first unread message of the peer.
+    this.unreadAtOpen = chat.unread;
+    this.readAtOpen = chat.read_seq;
+    this.dividerSeq = 0;
+
+    this.startEl = h('div', { class: 'chat-start', hidden: true });
+    this.topLoader = h('div', { class: 'loader', hidden: true, role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading earlier messages…');
+    this.list = h('div', { class: 'msg-list', role: 'list' });
+    this.pending = h('div', { class: 'msg-list pending-list', role: 'list', 'aria-label': 'Messages waiting to be sent' });
+    this.bottomLoader = h('div', { class: 'loader', hidden: true, role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…');
+    this.emptyEl = h('div', { class: 'chat-empty', hidden: true });
+    this.scroller = h('div', { class: 'messages', role: 'region', tabIndex: 0, 'aria-label': 'Messages. Use the arrow keys to move between messages and Enter for details.' },
+      this.startEl, this.topLoader, this.list, this.pending, this.bottomLoader, this.emptyEl);
+    this.jumpBadge = h('span', { class: 'badge jump-badge', hidden: true });
+    this.jump = h('button', { type: 'button', class: 'jump', hidden: true, 'aria-label': 'Jump to the latest message', onclick: () => this.toLatest(true) },
+      icon('down', { size: 22 }), this.jumpBadge);
+    host.append(this.scroller, this.jump);
+
+    this.frame = 0;
+    this.scroller.addEventListener('scroll', () => {
+      if (!this.frame) this.frame = requestAnimationFrame(() => this.onScroll());
+    }, { passive: true });
+    this.scroller.addEventListener('keydown', (e) => this.onKey(e));
+    // Touch screens have no hover button: a tap on a bubble opens its info.
+    this.scroller.addEventListener('click', (e) => {
+      if (!window.matchMedia('(hover: none)').matches || e.target.closest('a, button')) return;
+      const row = e.target.closest('.row[data-seq]');
+      if (row && e.target.closest('.bubble')) this.onInfo(Number(row.dataset.seq));
+    });
+    this.resizeObs = new ResizeObserver(() => {
+      if (this.pinned) this.scrollToBottom();
+    });
+    this.resizeObs.observe(this.scroller);
+    this.offs = [
+      on('msgs', (id) => id === chat.id && this.schedule()),
+      on('outbox', (id) => (!id || id === chat.id) && this.schedule()),
+      on('chats', () => this.schedule()),
+      on('conn', () => this.checkSeen()),
+      on('incoming', ({ chat: c, msg }) => {
+        if (c.id !== chat.id) return;
+        announce(`${nameOf(c.peer)}: ${msg.text}`);
+        if (!this.pinned) this.newBelow++;
+      }),
+    ];
+    this.onVisible = () => this.checkSeen();
+    document.addEventListener('visibilitychange', this.onVisible);
+    this.syncFrame = 0;
+    if (!chat.loaded && !chat.loadingNewer) loadInitial(chat);
+    this.sync();
+  }
+
+  destroy() {
+    this.offs.forEach((f) => f());
+    document.removeEventListener('visibilitychange', this.onVisible);
+    this.resizeObs.disconnect();
+    cancelAnimationFrame(this.frame);
+    cancelAnimationFrame(this.syncFrame);
+  }
+
+  schedule() {
+    if (!this.syncFrame) this.syncFrame = requestAnimationFrame(() => {
+      this.syncFrame = 0;
+      this.sync();
+    });
+  }
+
+  // ---- rows ------------------------------------------------------------------
+
+  info(seq) {
+    const chat = this.chat;
+    const m = msgAt(chat, seq);
+    const prev = msgAt(chat, seq - 1);
+    const day = !prev || startOfDay(prev.sent_at) !== startOfDay(m.sent_at);
+    const grouped = !day && prev && prev.from === m.from && m.sent_at - prev.sent_at < GROUP_MS && !prev.deleted_at && !m.deleted_at;
+    const divider = seq === this.dividerSeq;
+    const status = tickFor(chat, m);
+    return { m, day, grouped, divider, status, key: `${m._v}|${day}|${grouped}|${divider}|${status}` };
+  }
+
+  buildRow(info) {
+    const { m, day, grouped, divider, status } = info;
+    const mine = m.from === state.me.id;
+    const who = mine ? 'You' : nameOf(this.chat.peer);
+    const deleted = !!m.deleted_at;
+    const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : m.text;
+    const statusText = { sent: 'Sent', delivered: 'Delivered', seen: 'Seen' }[status] || '';
+    const bubble = bubbleEl(
+      deleted ? [icon('block', { size: 15 }), h('span', null, text)] : linkify(m.text),
+      { deleted, at: m.sent_at, tick: status ? tickIcon(status) : null });
+    const row = h('div', {
+      class: ['row', mine ? 'mine' : 'theirs', grouped && 'grouped', deleted && 'deleted'],
+      role: 'listitem', tabIndex: -1,
+      dataset: { seq: String(m.seq), id: m.id, status: deleted ? 'deleted' : status || 'received' },
+      'aria-label': `${who}, ${time(m.sent_at)}: ${text}${statusText ? `. ${statusText}` : ''}`,
+    },
+    day ? h('div', { class: 'day-sep', role: 'separator' }, h('span', null, dayLabel(m.sent_at))) : null,
+    divider ? h('div', { class: 'unread-sep', role: 'separator' }, h('span', null, 'New messages')) : null,
+    h('div', { class: 'bubble-line' }, bubble,
+      h('button', {
+        type: 'button', class: 'msg-more', tabIndex: -1, 'aria-label': 'Message info',
+        onclick: (e) => {
+          e.stopPropagation();
+          this.onInfo(m.seq);
+        },
+      }, icon('info', { size: 16 }))));
+    return row;
+  }
+
+  renderPending() {
+    const chat = this.chat;
+    const show = !this.wHi || (this.wHi === lastSeq(chat) && atLatest(chat));
+    const items = show ? outboxFor(chat.id) : [];
+    const rows = items.map((it) => {
+      const failed = !!it.failed;
+      return h('div', {
+        class: ['row', 'mine', 'pending', failed && 'failed'], role: 'listitem', tabIndex: -1,
+        dataset: { id: it.id, status: failed ? 'failed' : 'pending' },
+        'aria-label': `You: ${it.text}. ${failed ? 'Not sent' : 'Sending'}`,
+      },
+      h('div', { class: 'bubble-line' },
+        bubbleEl(linkify(it.text), { at: it.created, tick: tickIcon(failed ? 'failed' : 'pending') })),
+      failed ? h('div', { class: 'fail-line' },
+        h('span', null, FAIL_TEXT[it.failed] || 'Not sent.'),
+        h('button', { type: 'button', class: 'link-btn', onclick: () => retryItem(it.id) }, 'Retry'),
+        h('button', { type: 'button', class: 'link-btn', onclick: () => discardItem(it.id) }, 'Delete')) : null);
+    });
+    this.pending.replaceChildren(...rows);
+    return items.length;
+  }
+
+  // ---- the window ------------------------------------------------------------
+
+  sync() {
+    const chat = this.chat;
+    const first = firstSeq(chat);
+    const last = lastSeq(chat);
+    this.topLoader.hidden = !chat.loadingOlder;
+    this.bottomLoader.hidden = !(chat.loadingNewer && chat.msgs.length > 0 && this.wHi >= last);
+    if (!chat.msgs.length) {
+      this.clearRows();
+      const n = this.renderPending();
+      const loading = !chat.loaded || chat.loadingNewer;
+      this.emptyEl.hidden = loading || n > 0;
+      const blocked = chat.blocked_by_me || chat.blocked_me;
+      this.emptyEl.replaceChildren(
+        h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon(blocked ? 'block' : 'chat', { size: 36 })),
+        h('p', { class: 'empty-title' }, blocked ? 'No messages' : `Say hi to ${nameOf(chat.peer)}`),
+        blocked ? null : h('p', { class: 'muted' }, 'Messages are delivered even when they are offline.'));
+      this.bottomLoader.hidden = !loading;
+      this.startEl.hidden = true;
+      // The chat was empty when loaded and has messages now that did not
+      // reach us live (the list saw them first): fetch them.
+      if (chat.loaded && !chat.loadingNewer && !atLatest(chat)) loadNewer(chat);
+      this.updateJump();
+      if (this.pinned) this.scrollToBottom();
+      return;
+    }
+    this.emptyEl.hidden = true;
+    if (!this.dividerSeq && this.unreadAtOpen > 0 && first <= this.readAtOpen + 1) {
+      for (let s = Math.max(first, this.readAtOpen + 1); s <= last; s++) {
+        if (msgAt(chat, s).from !== state.me.id) {
+          this.dividerSeq = s;
+          break;
+        }
+      }
+    }
+
+    let initial = false;
+    if (!this.wHi || this.wLo > last || this.wHi < first) {
+      // First render: the end, or the divider when it is further up.
+      this.clearRows();
+      let hi = last;
+      let lo = Math.max(first, hi - INIT_ROWS + 1);
+      if (this.dividerSeq && this.dividerSeq - 5 < lo) {
+        lo = Math.max(first, this.dividerSeq - 5);
+        hi = Math.min(last, lo + INIT_ROWS - 1);
+      }
+      this.wLo = lo;
+      this.wHi = hi;
+      initial = true;
+    } else {
+      if (this.wLo < first) this.wLo = first;
+      if (this.wHi > last) this.wHi = last;
+      if (this.wHi === this.lastKnown && last > this.wHi) {
+        this.wHi = last; // the window followed the end: new messages join it
+        if (this.trimSide !== 'bottom' || this.pinned) this.trimSide = 'top';
+      }
+    }
+    this.lastKnown = last;
+
+    const anchor = initial ? null : this.captureAnchor();
+    // Drop rows outside the window.
+    for (const [seq, r] of this.rows) {
+      if (seq < this.wLo || seq > this.wHi) {
+        r.el.remove();
+        this.rows.delete(seq);
+      }
+    }
+    // Update changed rows, then add the missing ones at either end.
+    for (const [seq, r] of this.rows) {
+      const inf = this.info(seq);
+      if (inf.key !== r.key) {
+        const el = this.buildRow(inf);
+        const hadFocus = r.el.contains(document.activeElement);
+        r.el.replaceWith(el);
+        this.rows.set(seq, { el, key: inf.key });
+        if (hadFocus) el.focus({ preventScroll: true });
+      }
+    }
+    const seqs = [...this.rows.keys()];
+    const lo = seqs.length ? Math.min(...seqs) : this.wHi + 1;
+    const hi = seqs.length ? Math.max(...seqs) : this.wHi;
+    if (lo > this.wLo) {
+      const frag = document.createDocumentFragment();
+      for (let s = this.wLo; s < lo; s++) frag.append(this.addRow(s));
+      this.list.prepend(frag);
+    }
+    if (hi < this.wHi) {
+      const frag = document.createDocumentFragment();
+      for (let s = Math.max(hi + 1, this.wLo); s <= this.wHi; s++) frag.append(this.addRow(s));
+      this.list.append(frag);
+    }
+    this.trimRows();
+    this.renderPending();
+    this.startEl.hidden = !(this.wLo === 1);
+    if (!this.startEl.hidden && !this.startEl.firstChild) {
+      this.startEl.append(h('div', { class: 'empty-art small', 'aria-hidden': 'true' }, icon('chat', { size: 22 })),
+        h('p', null, `This is the beginning of your conversation with ${nameOf(chat.peer)}.`));
+    }
+
+    if (initial && this.dividerSeq && this.rows.has(this.dividerSeq) && this.dividerSeq > this.wLo) {
+      const el = this.rows.get(this.dividerSeq).el;
+      this.scroller.scrollTop = el.offsetTop - 24;
+      this.pinned = this.distanceFromBottom() < 40;
+    } else if (initial || this.pinned) {
+      this.scrollToBottom();
+    } else if (anchor) {
+      this.restoreAnchor(anchor);
+    }
+    // Memory: keep a margin around the window, drop the rest.
+    if (chat.msgs.length > MAX_MEM) trimRun(chat, this.wLo - 400, this.wHi + 400);
+    this.updateJump();
+    this.checkSeen();
+    // Fill the screen: a short window on a tall screen must grow.
+    if (this.scroller.scrollHeight <= this.scroller.clientHeight + EDGE_PX / 2) this.onScroll();
+    // Following the end but the run has a gap after it: fetch it.
+    if (this.pinned && !atLatest(chat) && chat.loaded && !chat.loadingNewer && this.wHi === lastSeq(chat)) loadNewer(chat);
+  }
+
+  addRow(seq) {
+    const inf = this.info(seq);
+    const el = this.buildRow(inf);
+    this.rows.set(seq, { el, key: inf.key });
+    return el;
+  }
+
+  clearRows() {
+    this.rows.clear();
+    this.list.replaceChildren();
+    this.wLo = this.wHi = 0;
+  }
+
+  trimRows() {
+    const extra = this.rows.size - MAX_ROWS;
+    if (extra <= 0) return;
+    const seqs = [...this.rows.keys()].sort((a, b) => a - b);
+    const drop = this.trimSide === 'bottom' ? seqs.slice(seqs.length - extra) : seqs.slice(0, extra);
+    for (const s of drop) {
+      const r = this.rows.get(s);
+      if (r.el.contains(document.activeElement)) this.scroller.focus({ preventScroll: true });
+      r.el.remove();
+      this.rows.delete(s);
+    }
+    if (this.trimSide === 'bottom') this.wHi = seqs[seqs.length - extra - 1];
+    else this.wLo = seqs[extra];
+  }
+
+  // The first row whose bottom is below the top of the viewport, and where.
+  captureAnchor() {
+    const top = this.scroller.scrollTop;
+    for (const s of [...this.rows.keys()].sort((a, b) => a - b)) {
+      const el = this.rows.get(s).el;
+      if (el.offsetTop + el.offsetHeight > top) return { seq: s, delta: el.offsetTop - top };
+    }
+    return null;
+  }
+
+  restoreAnchor(a) {
+    const r = this.rows.get(a.seq);
+    if (r) this.scroller.scrollTop = r.el.offsetTop - a.delta;
+  }
+
+  distanceFromBottom() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight;
+  }
+
+  scrollToBottom() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  onScroll() {
+    this.frame = 0;
+    const chat = this.chat;
+    if (!chat.msgs.length) return;
+    const last = lastSeq(chat);
+    const dist = this.distanceFromBottom();
+    this.pinned = dist < 40 && this.wHi === last && atLatest(chat);
+    if (this.pinned) this.newBelow = 0;
+    if (this.scroller.scrollTop < EDGE_PX) {
+      if (this.wLo > firstSeq(chat)) {
+        this.wLo = Math.max(firstSeq(chat), this.wLo - STEP);
+        this.trimSide = 'bottom';
+        this.sync();
+        return;
+      }
+      if (firstSeq(chat) > 1 && !chat.loadingOlder) {
+        this.trimSide = 'bottom';
+        // Once the page is in memory, the same check renders it.
+        loadOlder(chat).then((got) => got && this.scroller.isConnected && this.onScroll());
+        this.topLoader.hidden = false;
+      }
+    }
+    if (dist < EDGE_PX) {
+      if (this.wHi < last) {
+        this.wHi = Math.min(last, this.wHi + STEP);
+        this.trimSide = 'top';
+        this.sync();
+        return;
+      }
+      if (!atLatest(chat) && !chat.loadingNewer) {
+        this.trimSide = 'top';
+        loadNewer(chat).then((got) => got && this.scroller.isConnected && this.onScroll());
+      }
+    }
+    this.updateJump();
+    this.checkSeen();
+  }
+
+  updateJump() {
+    const away = !this.pinned && (this.distanceFromBottom() > 300 || this.wHi < lastSeq(this.chat) || !atLatest(this.chat));
+    this.jump.hidden = !away;
+    this.jumpBadge.hidden = !this.newBelow;
+    this.jumpBadge.textContent = String(this.newBelow);
+  }
+
+  // Jumps to the newest message (reloading the end if memory does not reach it).
+  toLatest(focus = false) {
+    const chat = this.chat;
+    this.pinned = true;
+    this.newBelow = 0;
+    this.trimSide = 'top';
+    if (atLatest(chat)) {
+      if (this.wHi !== lastSeq(chat)) this.clearRows();
+      this.sync();
+    } else {
+      chat.msgs = [];
+      chat.loaded = false;
+      this.clearRows();
+      loadInitial(chat);
+      this.sync();
+    }
+    this.scrollToBottom();
+    if (focus) this.scroller.focus({ preventScroll: true });
+  }
+
+  // Tells the server how far the user has seen: the newest row on screen,
+  // while the tab is visible.
+  checkSeen() {
+    const chat = this.chat;
+    if (document.visibilityState !== 'visible' || !chat.msgs.length || !this.scroller.isConnected) return;
+    if (!this.scroller.offsetParent) return; // hidden (the list view on a phone)
+    let seq = 0;
+    if (this.pinned && atLatest(chat)) {
+      seq = chat.latestSeq;
+    } else {
+      const box = this.scroller.getBoundingClientRect();
+      const seqs = [...this.rows.keys()].sort((a, b) => b - a);
+      for (const s of seqs) {
+        const r = this.rows.get(s).el.getBoundingClientRect();
+        if (r.top < box.bottom && r.bottom > box.top) {
+          seq = s;
+          break;
+        }
+      }
+    }
+    if (seq > chat.read_seq) markSeen(chat, seq);
+  }
+
+  // ---- keyboard ---------------------------------------------------------------
+
+  onKey(e) {
+    const rows = [...this.list.children, ...this.pending.children];
+    const cur = document.activeElement?.closest?.('.row');
+    const i = cur ? rows.indexOf(cur) : -1;
+    const focusRow = (el) => {
+      if (!el) return;
+      el.focus({ preventScroll: true });
+      el.scrollIntoView({ block: 'nearest' });
+    };
+    if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (i < 0) focusRow(this.lastVisibleRow(rows));
+      else if (i > 0) focusRow(rows[i - 1]);
+      else this.onScroll();
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      if (i < 0) focusRow(this.lastVisibleRow(rows));
+      else if (i < rows.length - 1) focusRow(rows[i + 1]);
+    } else if ((e.key === 'Enter' || e.key === ' ') && cur && cur.dataset.seq) {
+      e.preventDefault();
+      this.onInfo(Number(cur.dataset.seq));
+    } else if (e.key === 'End' && e.ctrlKey) {
+      e.preventDefault();
+      this.toLatest(true);
+    } else if (e.key === 'Escape') {
+      this.onEscape?.();
+    }
+  }
+
+  lastVisibleRow(rows) {
+    const box = this.scroller.getBoundingClientRect();
+    for (let j = rows.length - 1; j >= 0; j--) {
+      const r = rows[j].getBoundingClientRect();
+      if (r.top < box.bottom && r.bottom > box.top) return rows[j];
+    }
+    return rows[rows.length - 1];
+  }
+
+  focusRow(seq) {
+    this.rows.get(seq)?.el.focus({ preventScroll: true });
+  }
+}

@@ -1,0 +1,120 @@
+// people.js - friends: send a request by username, answer incoming ones,
+// cancel outgoing ones, and the people you blocked.
+import { api, errorText } from '../api.js';
+import { avatar, h } from '../dom.js';
+import { listTime } from '../format.js';
+import { icon } from '../icons.js';
+import { nameOf, on, state } from '../store.js';
+import { refreshAll, refreshRequests } from '../sync.js';
+import { openDialog, toast } from './dialogs.js';
+
+function person(user, sub, ...actions) {
+  return h('li', { class: 'person', dataset: { username: user.username } },
+    avatar(user),
+    h('span', { class: 'person-body' },
+      h('span', { class: 'person-name' }, nameOf(user)),
+      h('span', { class: 'person-sub' }, sub)),
+    h('span', { class: 'person-actions' }, actions));
+}
+
+export function openPeople({ onOpenChat } = {}) {
+  refreshRequests();
+  openDialog({
+    title: 'Friends',
+    className: 'dialog-people',
+    build(body, close, onCleanup) {
+      const input = h('input', {
+        id: 'add-friend-input', type: 'text', autocomplete: 'off', spellcheck: false, autocapitalize: 'none',
+        placeholder: 'username', 'aria-describedby': 'add-friend-msg', autofocus: true,
+      });
+      const msg = h('p', { id: 'add-friend-msg', class: 'field-msg', role: 'status' });
+      const addBtn = h('button', { type: 'submit', class: 'btn btn-primary' }, icon('userPlus', { size: 18 }), 'Send request');
+      const form = h('form', { class: 'add-friend', novalidate: true },
+        h('label', { htmlFor: 'add-friend-input', class: 'field-label' }, 'Add a friend by username'),
+        h('div', { class: 'add-row' }, h('span', { class: 'at', 'aria-hidden': 'true' }, '@'), input, addBtn), msg);
+      const lists = h('div', { class: 'people-lists' });
+      body.append(form, lists);
+
+      const say = (text, error = false) => {
+        msg.textContent = text;
+        msg.classList.toggle('error', error);
+        msg.classList.toggle('ok', !error && !!text);
+      };
+
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        const username = input.value.trim().replace(/^@/, '').toLowerCase();
+        if (!username) {
+          say('Enter a username.', true);
+          input.focus();
+          return;
+        }
+        addBtn.disabled = true;
+        try {
+          const r = await api.sendRequest(username);
+          input.value = '';
+          if (r.status === 'friends') say(`You and ${nameOf(r.user)} are now friends.`);
+          else say(`Request sent to ${nameOf(r.user)}.`);
+          await refreshAll();
+        } catch (err) {
+          say(errorText(err), true);
+          input.focus();
+        } finally {
+          addBtn.disabled = false;
+        }
+      });
+
+      const act = async (fn, okText) => {
+        try {
+          await fn();
+          if (okText) toast(okText);
+          await refreshAll();
+        } catch (err) {
+          toast(errorText(err), { error: true });
+        }
+      };
+
+      const render = () => {
+        const { incoming, outgoing } = state.requests;
+        const sections = [];
+        sections.push(h('section', { class: 'people-section', 'aria-labelledby': 'ppl-in' },
+          h('h3', { id: 'ppl-in' }, 'Requests', incoming.length ? h('span', { class: 'count' }, String(incoming.length)) : null),
+          incoming.length
+            ? h('ul', { class: 'people', 'aria-labelledby': 'ppl-in' }, incoming.map((r) => person(r.user, `@${r.user.username} · ${listTime(r.created_at)}`,
+              h('button', { type: 'button', class: 'btn btn-primary btn-small', 'aria-label': `Accept ${nameOf(r.user)}`, onclick: () => act(async () => {
+                const res = await api.accept(r.user.username);
+                // Straight into the new conversation.
+                if (res.chat_id && onOpenChat) {
+                  await refreshAll();
+                  close();
+                  onOpenChat(res.chat_id);
+                }
+              }, `You and ${nameOf(r.user)} are now friends.`) }, 'Accept'),
+              h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Decline ${nameOf(r.user)}`, onclick: () => act(() => api.decline(r.user.username), 'Request declined.') }, 'Decline'),
+              h('button', { type: 'button', class: 'icon-btn small', 'aria-label': `Block ${nameOf(r.user)}`, title: 'Block', onclick: () => act(() => api.block(r.user.username), `${nameOf(r.user)} is blocked.`) }, icon('block', { size: 18 })))))
+            : h('p', { class: 'muted people-empty' }, 'No requests right now.')));
+        if (outgoing.length) {
+          sections.push(h('section', { class: 'people-section', 'aria-labelledby': 'ppl-out' },
+            h('h3', { id: 'ppl-out' }, 'Sent'),
+            h('ul', { class: 'people', 'aria-labelledby': 'ppl-out' }, outgoing.map((r) => person(r.user, `@${r.user.username} · waiting`,
+              h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Cancel request to ${nameOf(r.user)}`, onclick: () => act(() => api.cancel(r.user.username), 'Request cancelled.') }, 'Cancel'))))));
+        }
+        if (state.blocked.length) {
+          sections.push(h('section', { class: 'people-section', 'aria-labelledby': 'ppl-blocked' },
+            h('h3', { id: 'ppl-blocked' }, 'Blocked'),
+            h('ul', { class: 'people', 'aria-labelledby': 'ppl-blocked' }, state.blocked.map((u) => person(u, `@${u.username}`,
+              h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Unblock ${nameOf(u)}`, onclick: () => act(() => api.unblock(u.username), `${nameOf(u)} is unblocked.`) }, 'Unblock'))))));
+        }
+        const focusedLabel = document.activeElement?.getAttribute?.('aria-label');
+        lists.replaceChildren(...sections);
+        if (focusedLabel && lists.contains(document.activeElement) === false) {
+          const again = [...lists.querySelectorAll('button')].find((b) => b.getAttribute('aria-label') === focusedLabel);
+          if (again) again.focus();
+          else if (!body.contains(document.activeElement)) input.focus();
+        }
+      };
+      render();
+      onCleanup(on('requests', render));
+    },
+  });
+}

@@ -1,0 +1,121 @@
+// settings.js - profile, privacy (last seen, read receipts),
+// notifications, password, and logging out.
+import { api, errorText } from '../api.js';
+import { h } from '../dom.js';
+import { askPermission, permission } from '../notify.js';
+import { emit, state } from '../store.js';
+import { refreshChats } from '../sync.js';
+import { openDialog, toast } from './dialogs.js';
+
+export function openSettings({ onLogout }) {
+  openDialog({
+    title: 'Settings',
+    className: 'dialog-settings',
+    build(body) {
+      const me = state.me;
+      // Profile
+      const nameInput = h('input', { id: 'set-name', type: 'text', value: me.display_name, autocomplete: 'nickname', maxLength: 64, 'aria-describedby': 'set-name-msg' });
+      const nameMsg = h('p', { id: 'set-name-msg', class: 'field-msg', role: 'status' });
+      const nameForm = h('form', { class: 'settings-row' },
+        h('label', { htmlFor: 'set-name', class: 'field-label' }, 'Display name'),
+        h('div', { class: 'add-row' }, nameInput, h('button', { type: 'submit', class: 'btn btn-ghost' }, 'Save')), nameMsg,
+        h('p', { class: 'muted small' }, `Your username is @${me.username}. Friends find you by it.`));
+      nameForm.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        try {
+          const r = await api.updateMe({ display_name: nameInput.value.trim() });
+          state.me = r.user;
+          emit('me');
+          nameMsg.textContent = 'Saved.';
+          nameMsg.className = 'field-msg ok';
+        } catch (err) {
+          nameMsg.textContent = errorText(err);
+          nameMsg.className = 'field-msg error';
+          nameInput.focus();
+        }
+      });
+
+      // Privacy
+      const lastSeen = h('select', { id: 'set-lastseen' },
+        h('option', { value: 'friends', selected: me.settings?.last_seen !== 'nobody' }, 'My friends'),
+        h('option', { value: 'nobody', selected: me.settings?.last_seen === 'nobody' }, 'Nobody'));
+      const receipts = h('input', { id: 'set-receipts', type: 'checkbox', class: 'switch', checked: me.settings?.read_receipts !== false, role: 'switch' });
+      const save = async (fields, what) => {
+        try {
+          const r = await api.updateMe(fields);
+          state.me = r.user;
+          emit('me');
+          toast(`${what} updated.`);
+          refreshChats();
+        } catch (err) {
+          toast(errorText(err), { error: true });
+        }
+      };
+      lastSeen.addEventListener('change', () => save({ last_seen: lastSeen.value }, 'Last seen'));
+      receipts.addEventListener('change', () => save({ read_receipts: receipts.checked }, 'Read receipts'));
+
+      // Notifications
+      const notifState = h('span', { class: 'muted small', id: 'set-notif-state' });
+      const notifBtn = h('button', { type: 'button', class: 'btn btn-ghost', 'aria-describedby': 'set-notif-state' }, 'Turn on');
+      const renderNotif = () => {
+        const p = permission();
+        notifState.textContent = {
+          granted: 'On: you are notified of new messages while duet is in the background.',
+          denied: 'Blocked in your browser settings.',
+          default: 'Off.',
+          unsupported: 'Not supported by this browser.',
+        }[p];
+        notifBtn.hidden = p !== 'default';
+      };
+      notifBtn.addEventListener('click', async () => {
+        await askPermission();
+        renderNotif();
+      });
+      renderNotif();
+
+      // Password
+      const oldPw = h('input', { id: 'set-oldpw', type: 'password', autocomplete: 'current-password' });
+      const newPw = h('input', { id: 'set-newpw', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'set-pw-msg' });
+      const pwMsg = h('p', { id: 'set-pw-msg', class: 'field-msg', role: 'status' }, 'At least 8 characters. Your other devices will be logged out.');
+      const pwForm = h('form', { class: 'settings-pw' },
+        h('div', { class: 'field' }, h('label', { htmlFor: 'set-oldpw', class: 'field-label' }, 'Current password'), oldPw),
+        h('div', { class: 'field' }, h('label', { htmlFor: 'set-newpw', class: 'field-label' }, 'New password'), newPw),
+        pwMsg,
+        h('button', { type: 'submit', class: 'btn btn-ghost' }, 'Change password'));
+      pwForm.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        if ([...newPw.value].length < 8) {
+          pwMsg.textContent = errorText({ code: 'weak_password' });
+          pwMsg.className = 'field-msg error';
+          newPw.focus();
+          return;
+        }
+        try {
+          await api.changePassword(oldPw.value, newPw.value);
+          oldPw.value = newPw.value = '';
+          pwMsg.textContent = 'Password changed. Your other sessions were logged out.';
+          pwMsg.className = 'field-msg ok';
+        } catch (err) {
+          pwMsg.textContent = err.code === 'bad_credentials' ? 'The current password is wrong.' : errorText(err);
+          pwMsg.className = 'field-msg error';
+        }
+      });
+
+      body.append(
+        h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-profile' }, h('h3', { id: 'set-h-profile' }, 'Profile'), nameForm),
+        h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-privacy' }, h('h3', { id: 'set-h-privacy' }, 'Privacy'),
+          h('div', { class: 'settings-line' },
+            h('label', { htmlFor: 'set-lastseen' }, 'Who sees my last seen', h('span', { class: 'muted small block' }, 'If you hide yours, you won’t see anyone else’s.')),
+            lastSeen),
+          h('div', { class: 'settings-line' },
+            h('label', { htmlFor: 'set-receipts' }, 'Read receipts', h('span', { class: 'muted small block' }, 'Off: you neither send nor see “seen”.')),
+            receipts)),
+        h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-notif' }, h('h3', { id: 'set-h-notif' }, 'Notifications'),
+          h('div', { class: 'settings-line' }, notifState, notifBtn)),
+        h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-pw' }, h('h3', { id: 'set-h-pw' }, 'Password'), pwForm),
+        h('div', { class: 'dialog-actions spread' },
+          h('span', { class: 'muted small' }, `Logged in as @${me.username}`),
+          h('button', { type: 'button', class: 'btn btn-danger', onclick: onLogout }, 'Log out')));
+    },
+  });
+}
