@@ -1,6 +1,6 @@
 # duet - build with `make`; `make check` runs every test suite.
 CC      ?= cc
-PKGS    := libuv jansson libsodium libcrypto sqlite3 hiredis
+PKGS    := libuv jansson libsodium libcrypto sqlite3 hiredis zlib
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
            $(shell pkg-config --cflags $(PKGS))
@@ -43,7 +43,9 @@ unit: $(UNIT_BIN)
 # npm; scripts/install-test-deps.sh installs everything on Debian 12.
 INTEG_DIR   := tests/integration
 INTEG_TESTS  = $(sort $(wildcard $(INTEG_DIR)/*.test.mjs))
-NODE_TEST   ?= node --test --test-concurrency=2 --test-reporter=spec
+# --test-concurrency exists from Node 20; Debian 12's Node 18 picks its own.
+NODE_CONC   := $(shell node -e 'process.stdout.write(+process.versions.node.split(".")[0] >= 20 ? "--test-concurrency=$$N" : "")' 2>/dev/null)
+NODE_TEST   ?= node --test $(subst $$N,2,$(NODE_CONC)) --test-reporter=spec
 SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 .PHONY: test-integration
@@ -55,10 +57,35 @@ $(INTEG_DIR)/node_modules:
 test-integration: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
 	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(INTEG_TESTS)
 
+# --- cluster tests (tests/cluster): redis-server, 4 duetd and nginx on
+# loopback (scripts/install-cluster-deps.sh installs the first and last).
+# They reuse the integration suite's helpers and node_modules.
+CLUSTER_DIR   := tests/cluster
+CLUSTER_TESTS  = $(sort $(wildcard $(CLUSTER_DIR)/*.test.mjs))
+
+.PHONY: test-cluster
+test-cluster: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
+	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(CLUSTER_TESTS)
+
+# --- browser tests (tests/browser): the web client in Debian's Chromium,
+# driven by playwright-core (scripts/install-browser-deps.sh installs it).
+# They reuse the integration suite's helpers (and its node_modules for ws).
+BROWSER_DIR   := tests/browser
+BROWSER_TESTS  = $(sort $(wildcard $(BROWSER_DIR)/*.test.mjs))
+
+.PHONY: test-browser
+$(BROWSER_DIR)/node_modules:
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund
+
+test-browser: $(BUILD)/duetd | $(INTEG_DIR)/node_modules $(BROWSER_DIR)/node_modules
+	DUETD=$(abspath $(BUILD)/duetd) node --test $(subst $$N,1,$(NODE_CONC)) --test-reporter=spec $(BROWSER_TESTS)
+
 check:
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) test-integration
+	$(MAKE) test-browser
+	$(MAKE) test-cluster
 	$(MAKE) SAN=1 test-integration
 
 format:
@@ -67,4 +94,4 @@ format:
 clean:
 	rm -rf build build-asan
 
--include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential pkg-config libuv1-dev libhttp-parser-dev libwslay-dev libjansson-dev
-      libsodium-dev libssl-dev libsqlite3-dev libhiredis-dev)
+      libsodium-dev libssl-dev libsqlite3-dev libhiredis-dev zlib1g-dev)
 PKGS+=("$@")
 
 missing=()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # install-test-deps.sh - installs what `make check` needs on Debian 12: the
 # build dependencies (scripts/install-deps.sh), Criterion, clang, the sqlite3
-# CLI, and Node.js 18+ with npm. Run as root (or with sudo). Skips apt when
+# CLI, Node.js 18+ with npm, and what the cluster suite runs (redis-server,
+# nginx: scripts/install-cluster-deps.sh) and the browser suite (Chromium:
+# scripts/install-browser-deps.sh). Run as root (or with sudo). Skips apt when
 # everything is already installed.
 #   scripts/install-test-deps.sh && make check
 set -euo pipefail
@@ -20,3 +22,9 @@ node_ok || extra+=(nodejs npm)
 "$here/install-deps.sh" "${extra[@]}"
 
 node_ok || { echo "install-test-deps: node 18+ with npm is still missing" >&2; exit 1; }
+
+# redis-server, nginx and curl for the cluster suite (make test-cluster).
+"$here/install-cluster-deps.sh"
+
+# Chromium for the browser suite (make test-browser).
+"$here/install-browser-deps.sh"

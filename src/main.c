@@ -2,8 +2,8 @@
  *
  * Shutdown order matters for "nothing acknowledged is lost": stop accepting,
  * close every WebSocket with 1001 (their close handlers still submit last-seen
- * writes), and only when the network layer is gone close the store, which
- * commits and completes everything still queued.
+ * writes), let the hub tell the other instances (Redis), and only then close
+ * the store, which commits and completes everything still queued.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,6 +15,7 @@
 
 #include "app/app.h"
 #include "base/log.h"
+#include "net/static.h"
 
 /* Ownership: lives on main's stack for the life of the loop. */
 struct daemon {
@@ -26,17 +27,45 @@ struct daemon {
     char headers[128]; /* added to every HTTP response */
 };
 
-static void on_net_closed(void *appp)
+/* The hub has sent what other instances must hear of our users leaving. */
+static void on_hub_done(struct app *app)
 {
-    struct app *app = appp;
     struct daemon *d = (struct daemon *)app; /* app is the first member */
-    app->net = NULL;
     store_close(app->store);
     app->store = NULL;
     auth_close(&app->auth);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     log_info("shutdown complete");
+}
+
+static void on_net_closed(void *appp)
+{
+    struct app *app = appp;
+    app->net = NULL;
+    app->hub->backend->shutdown(app->hub, on_hub_done);
+}
+
+static void on_hub_abandoned(struct app *app)
+{
+    /* Start-up failed; run() closes the rest. */
+}
+
+static int start_hub(struct daemon *d)
+{
+    struct config *c = &d->cfg;
+    if (c->redis == NULL) {
+        log_info("hub: in-process (this instance alone)");
+        return hub_local_new(&d->app, &d->app.hub);
+    }
+    struct hub_redis_opts o = {
+        .host = c->redis_host,
+        .port = c->redis_port,
+        .ttl_ms = c->presence_ttl_s * 1000,
+        .timeout_ms = c->redis_timeout_ms,
+    };
+    log_info("hub: redis %s:%d (presence ttl %llds)", o.host, o.port, (long long)c->presence_ttl_s);
+    return hub_redis_new(&d->app, &o, &d->app.hub);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -141,7 +170,7 @@ static int run(struct daemon *d)
     app->started_at = duet_now_ms();
     if ((r = make_dirs(d->cfg.data_dir)) < 0 || (r = open_store(d)) < 0)
         goto err_loop;
-    if ((r = hub_local_new(&app->hub)) < 0)
+    if ((r = start_hub(d)) < 0)
         goto err_store;
     if ((r = map_init(&app->typing)) < 0)
         goto err_hub;
@@ -173,6 +202,8 @@ err_auth:
 err_typing:
     app_free_typing(app);
 err_hub:
+    app->hub->backend->shutdown(app->hub, on_hub_abandoned);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
     app->hub->backend->free(app->hub);
 err_store:
     store_close(app->store);
@@ -201,6 +232,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     r = run(&d);
+    static_cache_free();
     config_free(&d.cfg);
     return r < 0 ? 1 : 0;
 }

@@ -13,8 +13,9 @@ struct api_call {
     net_request *req; /* valid until the response is sent */
     json_t *body;     /* parsed JSON body, or NULL */
     store_req sreq;
-    void (*then)(struct api_call *); /* the step to run when sreq completes */
-    struct duet_user me;             /* the session's user; strings in pool */
+    void (*then)(struct api_call *);  /* the step to run when sreq completes */
+    void (*after)(struct api_call *); /* a step to run after an async side step */
+    struct duet_user me;              /* the session's user; strings in pool */
     uint8_t token_hash[32];
     duet_slice arg; /* the {param} of the route */
     char name[33];  /* arg as a folded username */

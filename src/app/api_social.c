@@ -23,12 +23,26 @@ static void friends_changed(struct api_call *call, const char *reason, const str
                 NULL);
 }
 
+static void peer_forgotten(void *data)
+{
+    struct api_call *call = data;
+    call->after(call);
+}
+
+/* A friend or block change first makes the shared cache forget what it
+ * affects (cache.c), then answers and tells: nobody sees a stale check. */
+static void peer_done(struct api_call *call)
+{
+    cache_forget_pair(call->app, &call->me.id, &call->sreq.out.peer.id, peer_forgotten, call);
+}
+
 /* Submits a friend/block op on the route's {username}. */
 static void peer_op(struct api_call *call, enum store_op op, void (*then)(struct api_call *))
 {
     if (api_arg_username(call) < 0)
         return;
-    store_req *r = api_prepare(call, op, then);
+    call->after = then;
+    store_req *r = api_prepare(call, op, peer_done);
     r->in.user = call->me.id;
     r->in.name = call->name;
     api_submit(call);
@@ -168,12 +182,12 @@ void api_blocks_list(struct api_call *call)
 
 /* ---- conversations ---- */
 
-static json_t *chat_json(struct api_call *call, const struct duet_chat *c)
+static json_t *chat_json(struct api_call *call, const struct duet_chat *c, int online)
 {
     json_t *peer = proto_user(&c->peer);
     if (peer == NULL)
         return NULL;
-    presence_view(call->app, &call->me, &c->peer, c->blocked_by_me || c->blocked_me, peer);
+    presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me, online, peer);
     return json_pack(
         "{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id", proto_id(&c->chat_id), "peer",
         peer, "last_message", c->has_last ? proto_message(&c->last) : json_null(), "unread",
@@ -182,16 +196,37 @@ static json_t *chat_json(struct api_call *call, const struct duet_chat *c)
         c->blocked_by_me != 0, "blocked_me", c->blocked_me != 0);
 }
 
-static void chats_listed(struct api_call *call)
+/* The hub answered which peers are online (cluster-wide); online is NULL
+ * when it ran out of memory. */
+static void chats_online(void *data, const uint8_t *online)
 {
+    struct api_call *call = data;
     const store_req *r = &call->sreq;
+    if (online == NULL && r->out.n_chats > 0) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
     json_t *a = json_array();
     for (size_t i = 0; a != NULL && i < r->out.n_chats; i++)
-        if (json_array_append_new(a, chat_json(call, &r->out.chats[i])) < 0) {
+        if (json_array_append_new(a, chat_json(call, &r->out.chats[i], online[i])) < 0) {
             json_decref(a);
             a = NULL;
         }
     api_json(call, 200, json_pack("{s:o}", "chats", a), NULL);
+}
+
+static void chats_listed(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    struct hub *hub = call->app->hub;
+    duet_id *ids = pool_alloc(&call->pool, (r->out.n_chats + 1) * sizeof(*ids));
+    if (ids == NULL) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
+    for (size_t i = 0; i < r->out.n_chats; i++)
+        ids[i] = r->out.chats[i].peer.id;
+    hub->backend->online(hub, ids, r->out.n_chats, chats_online, call);
 }
 
 void api_chats_list(struct api_call *call)

@@ -260,9 +260,40 @@ void api_me_get(struct api_call *call)
     api_json(call, 200, json_pack("{s:o}", "user", proto_me(&call->me)), NULL);
 }
 
+static void me_answer(void *data)
+{
+    struct api_call *call = data;
+    api_json(call, 200, json_pack("{s:o}", "user", proto_me(&call->me)), NULL);
+}
+
+/* The last-seen setting is in the cached presence lists of the user and of
+ * every friend (cache.c): forget them before answering. */
+static void me_peers(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    duet_id *ids = pool_alloc(&call->pool, (r->out.n_users + 1) * sizeof(*ids));
+    if (ids == NULL) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
+    ids[0] = call->me.id;
+    for (size_t i = 0; i < r->out.n_users; i++)
+        ids[i + 1] = r->out.users[i].id;
+    cache_forget_peers(call->app, ids, r->out.n_users + 1, me_answer, call);
+}
+
 static void me_updated(struct api_call *call)
 {
-    api_json(call, 200, json_pack("{s:o}", "user", proto_me(&call->sreq.out.user)), NULL);
+    struct hub *hub = call->app->hub;
+    int vis_set = call->sreq.in.lastseen_vis >= 0;
+    api_keep_user(call, &call->sreq.out.user, &call->me);
+    if (!vis_set || hub->backend->cache_drop == NULL) {
+        me_answer(call);
+        return;
+    }
+    store_req *q = api_prepare(call, STORE_PRESENCE_PEERS, me_peers);
+    q->in.user = call->me.id;
+    api_submit(call);
 }
 
 void api_me_patch(struct api_call *call)

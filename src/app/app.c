@@ -4,6 +4,7 @@
 
 #include "../base/log.h"
 #include "app.h"
+#include "proto.h"
 
 int app_store(struct app *app, store_req *req)
 {
@@ -13,20 +14,55 @@ int app_store(struct app *app, store_req *req)
     return r;
 }
 
-void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
+void app_event_meta(json_t *ev, struct hub_event *out)
+{
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    out->kind = HUB_EV_OTHER;
+    if (type == NULL)
+        return;
+    if (strcmp(type, "message") == 0) {
+        out->kind = HUB_EV_MESSAGE;
+    } else if (strcmp(type, "deleted") == 0) {
+        out->kind = HUB_EV_DELETED;
+    } else if (strcmp(type, "receipt") == 0) {
+        const char *st = json_string_value(json_object_get(ev, "status"));
+        out->kind = st != NULL && strcmp(st, "seen") == 0 ? HUB_EV_SEEN : HUB_EV_DELIVERED;
+    } else {
+        return;
+    }
+    if (proto_get_id(ev, "chat_id", &out->chat) < 0 || proto_get_int(ev, "seq", &out->seq) < 0)
+        out->kind = HUB_EV_OTHER; /* cannot happen for our own events */
+}
+
+static void publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except,
+                    int replay)
 {
     if (ev == NULL) {
         log_error("publish: out of memory encoding an event");
         return;
     }
+    struct hub_event he = {.replay = replay};
+    app_event_meta(ev, &he);
     char *s = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
     if (s == NULL) {
         log_error("publish: out of memory encoding an event");
         return;
     }
-    app->hub->backend->publish(app->hub, user, s, strlen(s), except);
+    he.json = s;
+    he.len = strlen(s);
+    app->hub->backend->publish(app->hub, user, &he, except);
     free(s);
+}
+
+void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
+{
+    publish(app, user, ev, except, 0);
+}
+
+void app_republish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
+{
+    publish(app, user, ev, except, 1);
 }
 
 void app_free_typing(struct app *app)

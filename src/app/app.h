@@ -10,6 +10,10 @@
  *   chat.c       the WebSocket events: send, ack, seen, typing, delete, history
  *   presence.c   online/last seen fan-out and privacy rules
  *   hub.c        delivery to a user's connections (in-process backend)
+ *   hub_redis*.c the Redis backend: cross-instance delivery, presence
+ *                registry, caches (hub_redis.c says which file does what)
+ *   hub_order.c  per-connection ordering and dedup of cross-instance events
+ *   cache.c      what is cached in the hub's shared cache, and its invalidation
  *   proto.c      JSON encoding of users, messages and errors
  */
 #ifndef DUET_APP_H
@@ -51,11 +55,14 @@ struct client {
     struct app *app;
     net_conn *conn;
     int refs;
-    int open;     /* the WebSocket is open */
-    int attached; /* registered in the hub (after the pending replay) */
+    int open;   /* the WebSocket is open */
+    int joined; /* hub join succeeded: leave is owed */
     duet_id user;
     uint8_t token_hash[32];
-    struct client *hub_next, *hub_prev; /* the hub's list of this user's clients */
+    /* The hub's: its list of this user's clients, and backend state. */
+    struct client *hub_next, *hub_prev;
+    int hub_listed;
+    void *hub_priv;
 };
 
 void client_ref(struct client *cl);
@@ -75,13 +82,15 @@ void api_on_request(void *app, net_conn *c, net_request *req);
 void app_on_ws_text(void *app, net_conn *c, const char *data, size_t len);
 void app_on_ws_close(void *app, net_conn *c);
 
-/* Presence: a user came online on this instance (first connection) or went
- * offline (last connection closed). */
-void presence_online(struct app *app, const duet_id *user);
-void presence_offline(struct app *app, const duet_id *user);
-/* What `viewer` may see of `subject`'s presence; fills online/last_seen. */
-void presence_view(struct app *app, const struct duet_user *viewer_settings,
-                   const struct duet_user *subject, int blocked, json_t *into);
+/* Presence, called by the hub: a user came online (first connection
+ * anywhere) or went offline (last one closed, at `at`). version orders the
+ * changes of one user (0 for the local hub; see hub_event). */
+void presence_online(struct app *app, const duet_id *user, int64_t version);
+void presence_offline(struct app *app, const duet_id *user, int64_t at, int64_t version);
+/* What `viewer` may see of `subject`'s presence, given whether subject is
+ * online (hub online query); fills online/last_seen. */
+void presence_view(const struct duet_user *viewer_settings, const struct duet_user *subject,
+                   int blocked, int online, json_t *into);
 
 /* Submits req to the store, counting latency and errors; 0 or error (then
  * the callback will not run). */
@@ -92,5 +101,22 @@ void app_free_typing(struct app *app);
 
 /* Publishes an event to every connection of user (steals ev). */
 void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except);
+/* The same for a repeat of an event published before (a duplicate send). */
+void app_republish(struct app *app, const duet_id *user, json_t *ev, const struct client *except);
+/* Fills a hub_event's kind, chat and seq from an encoded event's fields. */
+void app_event_meta(json_t *ev, struct hub_event *out);
+
+/* The shared cache (cache.c). get: 0 or an error (then use the store). */
+#define CACHE_KEY_MAX 80
+void cache_key_peer(char out[CACHE_KEY_MAX], const duet_id *user, const duet_id *chat);
+void cache_key_peers(char out[CACHE_KEY_MAX], const duet_id *user);
+int cache_get(struct app *app, const char *key, hub_cache_cb cb, void *data);
+void cache_set(struct app *app, const char *key, const char *value, size_t len, const char *gen);
+/* Forgets what a friend or block change between a and b affects. */
+void cache_forget_pair(struct app *app, const duet_id *a, const duet_id *b, hub_dropped_cb done,
+                       void *data);
+/* Forgets the presence fan-out lists of users (a last-seen setting moved). */
+void cache_forget_peers(struct app *app, const duet_id *users, size_t n, hub_dropped_cb done,
+                        void *data);
 
 #endif

@@ -24,6 +24,8 @@ struct chat_op {
     store_req sreq;
     uint64_t t0; /* uv_hrtime at receipt */
     void (*done)(struct chat_op *op);
+    char cache_key[CACHE_KEY_MAX]; /* typing: the check's cache entry */
+    char *cache_gen;               /* set on a miss: fill it after the read */
 };
 
 struct handler {
@@ -33,6 +35,7 @@ struct handler {
 
 static void op_free(struct chat_op *op)
 {
+    free(op->cache_gen);
     store_req_reset(&op->sreq);
     json_decref(op->frame);
     client_unref(op->cl);
@@ -141,6 +144,10 @@ static void send_done(struct chat_op *op)
     metrics_observe(&app->metrics.send_latency, (double)(uv_hrtime() - op->t0) / 1e9);
     if (r->out.duplicate) {
         app->metrics.messages_duplicate++;
+        /* The first publish may have died with its instance (a client
+         * retries after a crash): repeat it; hubs drop what was delivered. */
+        app_republish(app, &m->receiver, proto_message_event(m), NULL);
+        app_republish(app, &m->sender, proto_message_event(m), op->cl);
         return;
     }
     app->metrics.messages_sent++;
@@ -256,13 +263,39 @@ static int start_seen(struct chat_op *op)
 
 /* ---- typing ---- */
 
+static void typing_publish(struct chat_op *op, const duet_id *peer, const duet_id *chat)
+{
+    app_publish(op->cl->app, peer,
+                json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
+                          proto_id(&op->cl->user)),
+                NULL);
+}
+
 static void typing_done(struct chat_op *op)
 {
     const store_req *r = &op->sreq;
-    app_publish(op->cl->app, &r->out.peer.id,
-                json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(&r->in.chat_id),
-                          "from", proto_id(&op->cl->user)),
-                NULL);
+    if (op->cache_gen != NULL) {
+        char v[DUET_ID_STRLEN + 1];
+        duet_id_format(&r->out.peer.id, v);
+        cache_set(op->cl->app, op->cache_key, v, strlen(v), op->cache_gen);
+    }
+    typing_publish(op, &r->out.peer.id, &r->in.chat_id);
+}
+
+/* The cached check: a hit is the peer's id; a miss reads the store. */
+static void typing_cached(void *data, const char *value, size_t len, const char *gen)
+{
+    struct chat_op *op = data;
+    duet_id peer;
+    if (value != NULL && duet_id_parse(value, len, &peer) == 0) {
+        typing_publish(op, &peer, &op->sreq.in.chat_id);
+        op_free(op);
+        return;
+    }
+    if (gen != NULL && (op->cache_gen = strdup(gen)) == NULL)
+        log_warn("chat: out of memory; not caching a typing check");
+    if (op_submit(op) < 0)
+        op_free(op);
 }
 
 static int typing_stale(void *value, void *ctx)
@@ -310,6 +343,9 @@ static int start_typing(struct chat_op *op)
         return -1; /* dropped on purpose: typing is best effort */
     store_req *q = op_prepare(op, STORE_CHAT_PEER, typing_done);
     q->in.chat_id = chat;
+    cache_key_peer(op->cache_key, &op->cl->user, &chat);
+    if (cache_get(op->cl->app, op->cache_key, typing_cached, op) == 0)
+        return 0; /* typing_cached goes on */
     return op_submit(op);
 }
 

@@ -1,12 +1,13 @@
 /* client.c - one WebSocket session: the hello, the pending replay, then live
  * delivery; and its teardown.
  *
- * No gap, no duplicate: the client joins the hub (live delivery) inside the
- * completion of the store request that read its pending rows. Store
- * completions run in submission order and each request sees every earlier
- * one (store.h), so a message stored before that read is in the backlog and
- * its live delivery ran before we joined; one stored after it completes after
- * we joined and is delivered live.
+ * No gap, no duplicate: the client joins the hub first; once the hub says
+ * that every event published from now on will reach it (ready), the pending
+ * rows are read; after they are sent the hub goes live, dropping the events
+ * it held back that the backlog covers. A message stored before that read is
+ * in the backlog; one stored after it was published after the join (hub.h).
+ * In one process this is simply store order (store.h); across instances the
+ * Redis hub uses the chat cursors read with the backlog (hub_order.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -108,34 +109,50 @@ static void pending_loaded(store_req *r)
     app->metrics.pending_replayed += r->out.n_pending;
     client_send(cl,
                 json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));
-    int first = app->hub->backend->attach(app->hub, cl);
-    if (first < 0) {
+    if (app->hub->backend->live(app->hub, cl, r) < 0)
         net_ws_close(cl->conn, 1011, "try again");
-        goto out;
-    }
-    cl->attached = 1;
-    if (first)
-        presence_online(app, &cl->user);
 out:
     store_req_reset(r);
     free(pl);
     client_unref(cl);
 }
 
+/* The hub routes this client's events now: read the backlog. */
+static void client_ready(struct client *cl)
+{
+    struct app *app = cl->app;
+    struct pending_load *pl = NULL;
+    if (!cl->open)
+        goto out;
+    pl = calloc(1, sizeof(*pl));
+    if (pl == NULL) {
+        net_ws_close(cl->conn, 1011, "try again");
+        goto out;
+    }
+    pl->cl = cl;
+    client_ref(cl); /* the pending load's */
+    store_req_init(&pl->sreq, STORE_PENDING_LIST, pending_loaded, pl);
+    pl->sreq.in.user = cl->user;
+    pl->sreq.in.cursors = 1;
+    if (app_store(app, &pl->sreq) < 0) {
+        store_req_reset(&pl->sreq);
+        free(pl);
+        client_unref(cl);
+        net_ws_close(cl->conn, 1011, "try again");
+    }
+out:
+    client_unref(cl); /* the join's */
+}
+
 int client_start(struct app *app, net_conn *c, const struct duet_user *me,
                  const uint8_t token_hash[32])
 {
     struct client *cl = calloc(1, sizeof(*cl));
-    struct pending_load *pl = calloc(1, sizeof(*pl));
-    if (cl == NULL || pl == NULL) {
-        free(cl);
-        free(pl);
+    if (cl == NULL)
         return -ENOMEM;
-    }
     int r = net_ws_accept(c);
     if (r < 0) {
         free(cl);
-        free(pl);
         return r;
     }
     cl->app = app;
@@ -149,19 +166,22 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
     app->metrics.ws_connects++;
     log_info("ws open user=%s addr=%s", me->username, net_conn_addr(c));
 
-    client_send(cl, json_pack("{s:s, s:o, s:s, s:I}", "type", "hello", "user", proto_me(me),
-                              "instance", app->cfg->instance, "time", (json_int_t)duet_now_ms()));
+    /* The limits let a client show the length limit and offer delete for
+     * everyone only while it can work; both are configurable. */
+    client_send(cl, json_pack("{s:s, s:o, s:s, s:I, s:{s:I, s:I}}", "type", "hello", "user",
+                              proto_me(me), "instance", app->cfg->instance, "time",
+                              (json_int_t)duet_now_ms(), "limits", "max_message_chars",
+                              (json_int_t)app->cfg->max_message_chars, "delete_window_ms",
+                              (json_int_t)app->cfg->delete_window_s * 1000));
 
-    pl->cl = cl;
-    client_ref(cl);
-    store_req_init(&pl->sreq, STORE_PENDING_LIST, pending_loaded, pl);
-    pl->sreq.in.user = cl->user;
-    r = app_store(app, &pl->sreq);
+    client_ref(cl); /* the join's, until ready */
+    r = app->hub->backend->join(app->hub, cl, client_ready);
     if (r < 0) {
-        free(pl);
         client_unref(cl);
         net_ws_close(c, 1011, "try again");
+        return 0;
     }
+    cl->joined = 1;
     return 0;
 }
 
@@ -182,10 +202,9 @@ void app_on_ws_close(void *appp, net_conn *c)
     char id[DUET_ID_STRLEN + 1];
     duet_id_format(&cl->user, id);
     log_info("ws close user_id=%s", id);
-    if (cl->attached) {
-        cl->attached = 0;
-        if (app->hub->backend->detach(app->hub, cl) == 1)
-            presence_offline(app, &cl->user);
+    if (cl->joined) {
+        cl->joined = 0;
+        app->hub->backend->leave(app->hub, cl);
     }
     client_unref(cl);
 }

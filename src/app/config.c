@@ -62,6 +62,12 @@ static const struct opt opts[] = {
      "KiB of output queued per WebSocket before it is cut off (a reconnect replays the\n"
      "                               whole backlog through it)"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
+    {"redis", OPT_STR, OFF(redis), NULL, 0, 0,
+     "HOST:PORT of Redis, to run as one of several instances (default: alone)"},
+    {"presence-ttl", OPT_INT, OFF(presence_ttl_s), "10", 2, 3600,
+     "seconds after which the users of a silent instance show offline (with --redis)"},
+    {"redis-timeout", OPT_INT, OFF(redis_timeout_ms), "3000", 100, 600000,
+     "ms after which an unanswered Redis command counts as Redis down"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -210,6 +216,23 @@ static int check_config(struct config *cfg)
     if (strcmp(cfg->sync, "full") != 0 && strcmp(cfg->sync, "normal") != 0) {
         fprintf(stderr, "duetd: --sync wants full or normal, not '%s'\n", cfg->sync);
         return -EINVAL;
+    }
+    if (cfg->redis != NULL && cfg->redis[0] == '\0') {
+        free(cfg->redis); /* DUET_REDIS= means "no Redis" */
+        cfg->redis = NULL;
+    }
+    if (cfg->redis != NULL) {
+        const char *rc = strrchr(cfg->redis, ':');
+        long rport = rc ? strtol(rc + 1, &end, 10) : -1;
+        size_t rlen = rc ? (size_t)(rc - cfg->redis) : 0;
+        if (rc == NULL || *end != '\0' || end == rc + 1 || rport < 1 || rport > 65535 ||
+            rlen == 0 || rlen >= sizeof(cfg->redis_host)) {
+            fprintf(stderr, "duetd: --redis wants HOST:PORT, not '%s'\n", cfg->redis);
+            return -EINVAL;
+        }
+        memcpy(cfg->redis_host, cfg->redis, rlen);
+        cfg->redis_host[rlen] = '\0';
+        cfg->redis_port = (int)rport;
     }
     enum log_level lv;
     if (log_parse_level(cfg->log_level, &lv) < 0) {

@@ -34,6 +34,11 @@ struct config {
     int64_t max_body_kib;
     int64_t max_ws_msg_kib;
     int64_t max_ws_queue_kib;
+    char *redis; /* HOST:PORT of the Redis hub; NULL = in-process hub */
+    char redis_host[256];
+    int redis_port;
+    int64_t presence_ttl_s;   /* a silent instance's users go offline after this */
+    int64_t redis_timeout_ms; /* a later reply counts as Redis down */
 };
 
 /* Fills cfg from defaults, then the environment, then argv.

@@ -1,4 +1,8 @@
-/* hub.c - the in-process hub: a map from user id to that user's clients. */
+/* hub.c - the in-process hub: a map from user id to that user's clients.
+ *
+ * One process sees every store completion in order (store.h), so joining in
+ * the completion of the backlog read is enough for "no gap, no duplicate":
+ * join is ready at once and live() lists the client. */
 #include "hub.h"
 
 #include <errno.h>
@@ -12,6 +16,7 @@
  * each list are borrowed. */
 struct hub_local {
     struct hub base;
+    struct app *app;
     map_t users; /* duet_id -> struct hub_user */
 };
 
@@ -20,7 +25,13 @@ struct hub_user {
     size_t n;
 };
 
-static int local_attach(struct hub *h, struct client *cl)
+static int local_join(struct hub *h, struct client *cl, hub_ready_cb ready)
+{
+    ready(cl);
+    return 0;
+}
+
+static int local_live(struct hub *h, struct client *cl, const struct store_req *backlog)
 {
     struct hub_local *hl = (struct hub_local *)h;
     struct hub_user *u = map_get(&hl->users, cl->user.b, 16);
@@ -41,15 +52,19 @@ static int local_attach(struct hub *h, struct client *cl)
         u->head->hub_prev = cl;
     u->head = cl;
     u->n++;
-    return first;
+    cl->hub_listed = 1;
+    if (first)
+        presence_online(hl->app, &cl->user, 0);
+    return 0;
 }
 
-static int local_detach(struct hub *h, struct client *cl)
+static void local_leave(struct hub *h, struct client *cl)
 {
     struct hub_local *hl = (struct hub_local *)h;
     struct hub_user *u = map_get(&hl->users, cl->user.b, 16);
-    if (u == NULL)
-        return 0;
+    if (u == NULL || !cl->hub_listed)
+        return;
+    cl->hub_listed = 0;
     if (cl->hub_prev != NULL)
         cl->hub_prev->hub_next = cl->hub_next;
     else
@@ -58,22 +73,29 @@ static int local_detach(struct hub *h, struct client *cl)
         cl->hub_next->hub_prev = cl->hub_prev;
     cl->hub_next = cl->hub_prev = NULL;
     if (--u->n > 0)
-        return 0;
+        return;
     map_del(&hl->users, cl->user.b, 16);
     free(u);
-    return 1;
+    presence_offline(hl->app, &cl->user, duet_now_ms(), 0);
 }
 
-static void local_publish(struct hub *h, const duet_id *user, const char *json, size_t len,
+static void local_publish(struct hub *h, const duet_id *user, const struct hub_event *ev,
                           const struct client *except)
 {
     struct hub_local *hl = (struct hub_local *)h;
+    /* The first publish reached every connection already. */
+    if (ev->replay)
+        return;
+    /* A reconnect may have overtaken a presence fan-out: the newer wins. */
+    if (ev->presence_of != NULL &&
+        (map_get(&hl->users, ev->presence_of->b, 16) != NULL) != (ev->online != 0))
+        return;
     struct hub_user *u = map_get(&hl->users, user->b, 16);
     if (u == NULL)
         return;
     for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next)
         if (cl != except)
-            net_ws_send(cl->conn, json, len);
+            net_ws_send(cl->conn, ev->json, ev->len);
 }
 
 static void local_end_sessions(struct hub *h, const duet_id *user, const uint8_t token_hash[32],
@@ -92,10 +114,24 @@ static void local_end_sessions(struct hub *h, const duet_id *user, const uint8_t
     }
 }
 
-static int local_is_online(struct hub *h, const duet_id *user)
+static void local_online(struct hub *h, const duet_id *users, size_t n, hub_online_cb cb,
+                         void *data)
 {
     struct hub_local *hl = (struct hub_local *)h;
-    return map_get(&hl->users, user->b, 16) != NULL;
+    uint8_t *on = calloc(n > 0 ? n : 1, 1);
+    if (on == NULL) {
+        cb(data, NULL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        on[i] = map_get(&hl->users, users[i].b, 16) != NULL;
+    cb(data, on);
+    free(on);
+}
+
+static void local_shutdown(struct hub *h, hub_done_cb done)
+{
+    done(((struct hub_local *)h)->app);
 }
 
 static size_t local_online_count(struct hub *h)
@@ -114,16 +150,18 @@ static void local_free(struct hub *h)
 
 static const struct hub_backend local_backend = {
     .name = "local",
-    .attach = local_attach,
-    .detach = local_detach,
+    .join = local_join,
+    .live = local_live,
+    .leave = local_leave,
     .publish = local_publish,
     .end_sessions = local_end_sessions,
-    .is_online = local_is_online,
+    .online = local_online,
     .online_count = local_online_count,
+    .shutdown = local_shutdown,
     .free = local_free,
 };
 
-int hub_local_new(struct hub **out)
+int hub_local_new(struct app *app, struct hub **out)
 {
     struct hub_local *hl = calloc(1, sizeof(*hl));
     if (hl == NULL)
@@ -132,6 +170,7 @@ int hub_local_new(struct hub **out)
         free(hl);
         return -ENOMEM;
     }
+    hl->app = app;
     hl->base.backend = &local_backend;
     *out = &hl->base;
     return 0;

@@ -2,39 +2,112 @@
  * and getting an event to all of them.
  *
  * This is the seam for scale-out. The in-process backend (hub.c) knows only
- * this instance's connections; a Redis backend will publish to the other
- * instances too and keep the cluster-wide online registry. The application
- * talks only to these functions.
+ * this instance's connections. The Redis backend (hub_redis*.c) also
+ * publishes to the other instances and keeps the cluster-wide online registry
+ * (docs/deploy.md). The application talks only to these functions.
  *
- * Ownership: the app owns the hub (hub_new/hub_free). The hub borrows the
- * clients registered in it; a client must be detached before it is freed.
+ * A connection's life in the hub:
+ *   join  -> the hub calls ready(cl) once every event published from then on,
+ *            on any instance, will reach cl (events are held back until live);
+ *   the client reads its backlog (STORE_PENDING_LIST) and sends it;
+ *   live  -> held-back events covered by the backlog are dropped, the rest
+ *            sent, and cl gets events as they come;
+ *   leave -> when the socket closes.
+ *
+ * Presence: the hub decides when a user comes online (first connection
+ * anywhere) or goes offline (last one closed, or their instance died) and
+ * calls presence_online()/presence_offline() (app.h) itself.
+ *
+ * Ownership: the app owns the hub (hub_*_new, then shutdown, then free). The
+ * hub borrows the clients registered in it; a client must leave before it is
+ * freed.
  */
 #ifndef DUET_HUB_H
 #define DUET_HUB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../base/duet.h"
 
+struct app;
 struct client;
 struct hub;
+struct store_req;
+
+/* What an event is, for backends that must order or deduplicate it. */
+enum hub_ev_kind {
+    HUB_EV_OTHER = 0, /* typing, presence, read, friends_changed: as they come */
+    HUB_EV_MESSAGE,   /* a `message` event: chat, seq */
+    HUB_EV_DELIVERED, /* a delivered `receipt`: chat, seq (cumulative) */
+    HUB_EV_SEEN,      /* a seen `receipt`: chat, seq (cumulative) */
+    HUB_EV_DELETED,   /* a `deleted` event: chat, seq */
+};
+
+/* An encoded event and what the hub needs to know about it. */
+struct hub_event {
+    const char *json;
+    size_t len;
+    enum hub_ev_kind kind;
+    duet_id chat;
+    int64_t seq;
+    /* A repeat of an event published before (a duplicate send): backends
+     * that cannot tell it apart from a first delivery skip it. */
+    int replay;
+    /* When set, deliver only while presence_of's presence is still
+     * `online` at `version` (a presence fan-out overtaken by a newer change
+     * is dropped). */
+    const duet_id *presence_of;
+    int online;
+    int64_t version;
+};
+
+typedef void (*hub_ready_cb)(struct client *cl);
+/* online[i] is 1 when users[i] has a connection on any instance. */
+typedef void (*hub_online_cb)(void *data, const uint8_t *online);
+typedef void (*hub_done_cb)(struct app *app);
+/* A cache lookup: value is NULL on a miss; gen names the version that a
+ * cache_set after a store read must still match (else the read may predate
+ * an invalidation, and nothing is stored). */
+typedef void (*hub_cache_cb)(void *data, const char *value, size_t len, const char *gen);
+typedef void (*hub_dropped_cb)(void *data);
 
 struct hub_backend {
     const char *name;
-    /* Registers cl for live delivery. Returns 1 if its user just came online
-     * (their first connection anywhere), 0 if not, or a negative error. */
-    int (*attach)(struct hub *h, struct client *cl);
-    /* Unregisters cl. Returns 1 if its user just went offline. */
-    int (*detach)(struct hub *h, struct client *cl);
-    /* Delivers an encoded event to every connection of user but `except`. */
-    void (*publish)(struct hub *h, const duet_id *user, const char *json, size_t len,
+    /* Registers cl (see above). 0, or a negative error (ready is not
+     * called then). ready may run before join returns. */
+    int (*join)(struct hub *h, struct client *cl, hub_ready_cb ready);
+    /* cl's backlog (the completed STORE_PENDING_LIST request, read with
+     * in.cursors) was sent: go live. 0 or a negative error. */
+    int (*live)(struct hub *h, struct client *cl, const struct store_req *backlog);
+    /* Unregisters cl (joined, whether live or not). */
+    void (*leave)(struct hub *h, struct client *cl);
+    /* Delivers ev to every connection of user but `except`. */
+    void (*publish)(struct hub *h, const duet_id *user, const struct hub_event *ev,
                     const struct client *except);
     /* Closes the user's connections of one session (token_hash), or of every
-     * session but keep_hash (when keep is set). */
+     * session but keep_hash (when keep is set), on every instance. */
     void (*end_sessions)(struct hub *h, const duet_id *user, const uint8_t token_hash[32],
                          int keep);
-    int (*is_online)(struct hub *h, const duet_id *user);
+    /* Which of users are online; cb may run before this returns. users is
+     * borrowed until cb runs. */
+    void (*online)(struct hub *h, const duet_id *users, size_t n, hub_online_cb cb, void *data);
+    /* A cache shared by the instances, for state that spares the store
+     * work (friendship and block checks). NULL in backends without one.
+     * cache_get: 0, or an error (cb not called: use the store). */
+    int (*cache_get)(struct hub *h, const char *key, hub_cache_cb cb, void *data);
+    void (*cache_set)(struct hub *h, const char *key, const char *value, size_t len,
+                      const char *gen, int ttl_s);
+    /* Invalidates keys; done runs once the cache has forgotten them (or
+     * could not be reached: then a cache epoch moves on at reconnect). */
+    void (*cache_drop)(struct hub *h, const char *const *keys, size_t n, hub_dropped_cb done,
+                       void *data);
+    /* Users with a connection on this instance. */
     size_t (*online_count)(struct hub *h);
+    /* Called once every WebSocket is closed, before the store closes: finish
+     * what must reach other instances, then call done (maybe at once). */
+    void (*shutdown)(struct hub *h, hub_done_cb done);
+    /* After the loop ended. */
     void (*free)(struct hub *h);
 };
 
@@ -42,6 +115,16 @@ struct hub {
     const struct hub_backend *backend;
 };
 
-int hub_local_new(struct hub **out);
+int hub_local_new(struct app *app, struct hub **out);
+
+/* The Redis backend; the connection is made in the background (with
+ * retries), so this fails only for bad options or no memory. */
+struct hub_redis_opts {
+    const char *host; /* name or address */
+    int port;
+    int64_t ttl_ms;     /* presence TTL of a silent instance */
+    int64_t timeout_ms; /* a reply later than this counts as Redis down */
+};
+int hub_redis_new(struct app *app, const struct hub_redis_opts *o, struct hub **out);
 
 #endif

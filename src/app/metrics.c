@@ -72,6 +72,15 @@ int metrics_render(const struct metrics *m, size_t conns, size_t websockets, siz
     counter(f, "duet_store_errors_total", "Store requests that failed.", m->store_errors);
     counter(f, "duet_logins_failed_total", "Failed logins.", m->logins_failed);
     counter(f, "duet_logins_throttled_total", "Logins refused by throttling.", m->logins_throttled);
+    counter(f, "duet_hub_gap_fills_total",
+            "Messages a connection missed live (another path lost or late), read from the store.",
+            m->hub_gap_fills);
+    counter(f, "duet_hub_resumes_total", "WebSockets asked to resume after Redis came back.",
+            m->hub_resumes);
+    counter(f, "duet_hub_redis_lost_total", "Times the connection to Redis was lost.",
+            m->hub_redis_lost);
+    counter(f, "duet_hub_presence_reaped_total",
+            "Users of dead instances marked offline by this instance.", m->hub_presence_reaped);
     histo(f, "duet_send_latency_seconds", "From a send request to its durable acknowledgement.",
           &m->send_latency);
     if (fclose(f) != 0) {

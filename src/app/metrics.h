@@ -26,6 +26,10 @@ struct metrics {
     uint64_t store_errors;
     uint64_t logins_failed;
     uint64_t logins_throttled;
+    uint64_t hub_gap_fills;        /* messages a connection missed, read from the store */
+    uint64_t hub_resumes;          /* WebSockets asked to resume (Redis came back) */
+    uint64_t hub_redis_lost;       /* times the Redis connection was lost */
+    uint64_t hub_presence_reaped;  /* users of dead instances marked offline here */
     struct histogram send_latency; /* send received -> "sent" ack */
 };
 

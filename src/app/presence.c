@@ -2,6 +2,7 @@
  * privacy rules of docs/protocol.md. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../base/log.h"
 #include "app.h"
@@ -15,14 +16,23 @@ struct presence_op {
     duet_id user;
     int online;
     int64_t at;
+    int64_t version;  /* the hub's order of this user's changes */
     int lastseen_vis; /* the user's own setting */
     store_req sreq;
+    char key[CACHE_KEY_MAX]; /* the cached fan-out list */
+    char *gen;               /* set on a cache miss: fill it after the reads */
 };
 
-void presence_view(struct app *app, const struct duet_user *viewer, const struct duet_user *subject,
-                   int blocked, json_t *into)
+/* One friend to tell, with their own last-seen setting. */
+struct presence_peer {
+    duet_id id;
+    int lastseen_vis;
+};
+
+void presence_view(const struct duet_user *viewer, const struct duet_user *subject, int blocked,
+                   int online, json_t *into)
 {
-    int online = !blocked && app->hub->backend->is_online(app->hub, &subject->id);
+    online = !blocked && online;
     int show_seen = !blocked && !online && viewer->lastseen_vis == LASTSEEN_FRIENDS &&
                     subject->lastseen_vis == LASTSEEN_FRIENDS;
     json_object_set_new(into, "online", json_boolean(online));
@@ -31,6 +41,7 @@ void presence_view(struct app *app, const struct duet_user *viewer, const struct
 
 static void op_end(struct presence_op *op)
 {
+    free(op->gen);
     store_req_reset(&op->sreq);
     free(op);
 }
@@ -49,28 +60,107 @@ static int op_step(struct presence_op *op, enum store_op type, store_cb cb)
     return r;
 }
 
+/* Publishes one presence event, dropped by the hub if a newer change of the
+ * user overtook this fan-out. */
+static void publish_to(struct presence_op *op, const duet_id *peer, json_t *ev)
+{
+    if (ev == NULL) {
+        log_error("presence: out of memory");
+        return;
+    }
+    char *s = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    if (s == NULL) {
+        log_error("presence: out of memory");
+        return;
+    }
+    struct hub_event he = {.json = s,
+                           .len = strlen(s),
+                           .kind = HUB_EV_OTHER,
+                           .presence_of = &op->user,
+                           .online = op->online,
+                           .version = op->version};
+    op->app->hub->backend->publish(op->app->hub, peer, &he, NULL);
+    free(s);
+}
+
+static void fan_out(struct presence_op *op, const struct presence_peer *peers, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int show = !op->online && op->lastseen_vis == LASTSEEN_FRIENDS &&
+                   peers[i].lastseen_vis == LASTSEEN_FRIENDS;
+        publish_to(op, &peers[i].id,
+                   json_pack("{s:s, s:o, s:b, s:o}", "type", "presence", "user",
+                             proto_id(&op->user), "online", op->online, "last_seen",
+                             proto_time(show ? op->at : 0)));
+    }
+}
+
+/* The cached form: "<own setting>\n" then "<friend id> <setting>\n" each. */
+static char *peers_format(int own, const struct presence_peer *p, size_t n, size_t *len)
+{
+    size_t cap = 4 + n * (DUET_ID_STRLEN + 4);
+    char *s = malloc(cap);
+    if (s == NULL)
+        return NULL;
+    size_t o = (size_t)snprintf(s, cap, "%d\n", own);
+    for (size_t i = 0; i < n; i++) {
+        duet_id_format(&p[i].id, s + o);
+        o += DUET_ID_STRLEN;
+        o += (size_t)snprintf(s + o, cap - o, " %d\n", p[i].lastseen_vis);
+    }
+    *len = o;
+    return s;
+}
+
+/* Parses peers_format's output; NULL when malformed or out of memory. */
+static struct presence_peer *peers_parse(const char *s, size_t len, int *own, size_t *n)
+{
+    const size_t line = DUET_ID_STRLEN + 3;
+    if (len < 2 || (s[0] != '0' && s[0] != '1') || s[1] != '\n' || (len - 2) % line != 0)
+        return NULL;
+    *own = s[0] - '0';
+    *n = (len - 2) / line;
+    struct presence_peer *p = calloc(*n > 0 ? *n : 1, sizeof(*p));
+    for (size_t i = 0; p != NULL && i < *n; i++) {
+        const char *l = s + 2 + i * line;
+        if (duet_id_parse(l, DUET_ID_STRLEN, &p[i].id) < 0 || l[DUET_ID_STRLEN] != ' ' ||
+            (l[DUET_ID_STRLEN + 1] != '0' && l[DUET_ID_STRLEN + 1] != '1') ||
+            l[DUET_ID_STRLEN + 2] != '\n') {
+            free(p);
+            return NULL;
+        }
+        p[i].lastseen_vis = l[DUET_ID_STRLEN + 1] - '0';
+    }
+    return p;
+}
+
 static void peers_loaded(store_req *r)
 {
     struct presence_op *op = r->data;
-    struct app *app = op->app;
-    /* A reconnect may have overtaken this fan-out; the newer state wins. */
-    int online_now = app->hub->backend->is_online(app->hub, &op->user);
-    if (r->status < 0 || online_now != op->online) {
+    if (r->status < 0) {
+        op_end(op);
+        return;
+    }
+    struct presence_peer *p = calloc(r->out.n_users > 0 ? r->out.n_users : 1, sizeof(*p));
+    if (p == NULL) {
+        log_error("presence: out of memory");
         op_end(op);
         return;
     }
     for (size_t i = 0; i < r->out.n_users; i++) {
-        const struct duet_user *peer = &r->out.users[i];
-        if (!app->hub->backend->is_online(app->hub, &peer->id))
-            continue;
-        int show = !op->online && op->lastseen_vis == LASTSEEN_FRIENDS &&
-                   peer->lastseen_vis == LASTSEEN_FRIENDS;
-        app_publish(app, &peer->id,
-                    json_pack("{s:s, s:o, s:b, s:o}", "type", "presence", "user",
-                              proto_id(&op->user), "online", op->online, "last_seen",
-                              proto_time(show ? op->at : 0)),
-                    NULL);
+        p[i].id = r->out.users[i].id;
+        p[i].lastseen_vis = r->out.users[i].lastseen_vis;
     }
+    if (op->gen != NULL) {
+        size_t len;
+        char *v = peers_format(op->lastseen_vis, p, r->out.n_users, &len);
+        if (v != NULL)
+            cache_set(op->app, op->key, v, len, op->gen);
+        free(v);
+    }
+    fan_out(op, p, r->out.n_users);
+    free(p);
     op_end(op);
 }
 
@@ -85,15 +175,40 @@ static void user_loaded(store_req *r)
     op_step(op, STORE_PRESENCE_PEERS, peers_loaded);
 }
 
+static void peers_cached(void *data, const char *value, size_t len, const char *gen)
+{
+    struct presence_op *op = data;
+    size_t n;
+    struct presence_peer *p = value != NULL ? peers_parse(value, len, &op->lastseen_vis, &n) : NULL;
+    if (p != NULL) {
+        fan_out(op, p, n);
+        free(p);
+        op_end(op);
+        return;
+    }
+    if (gen != NULL && (op->gen = strdup(gen)) == NULL)
+        log_warn("presence: out of memory; not caching");
+    op_step(op, STORE_USER_GET, user_loaded);
+}
+
+/* Who to tell: the cache, else the store. */
+static void peers_lookup(struct presence_op *op)
+{
+    cache_key_peers(op->key, &op->user);
+    if (cache_get(op->app, op->key, peers_cached, op) < 0)
+        op_step(op, STORE_USER_GET, user_loaded);
+}
+
 static void last_seen_set(store_req *r)
 {
     struct presence_op *op = r->data;
     if (r->status < 0)
         log_warn("presence: last seen not stored: %s", duet_strerror_code(r->status));
-    op_step(op, STORE_USER_GET, user_loaded);
+    peers_lookup(op);
 }
 
-static void presence_change(struct app *app, const duet_id *user, int online)
+static void presence_change(struct app *app, const duet_id *user, int online, int64_t at,
+                            int64_t version)
 {
     struct presence_op *op = calloc(1, sizeof(*op));
     if (op == NULL) {
@@ -103,20 +218,21 @@ static void presence_change(struct app *app, const duet_id *user, int online)
     op->app = app;
     op->user = *user;
     op->online = online;
-    op->at = duet_now_ms();
+    op->at = at;
+    op->version = version;
     store_req_init(&op->sreq, STORE_USER_GET, NULL, op);
     if (online)
-        op_step(op, STORE_USER_GET, user_loaded);
+        peers_lookup(op);
     else
         op_step(op, STORE_USER_SET_LAST_SEEN, last_seen_set);
 }
 
-void presence_online(struct app *app, const duet_id *user)
+void presence_online(struct app *app, const duet_id *user, int64_t version)
 {
-    presence_change(app, user, 1);
+    presence_change(app, user, 1, duet_now_ms(), version);
 }
 
-void presence_offline(struct app *app, const duet_id *user)
+void presence_offline(struct app *app, const duet_id *user, int64_t at, int64_t version)
 {
-    presence_change(app, user, 0);
+    presence_change(app, user, 0, at, version);
 }

@@ -553,6 +553,34 @@ static int sq_pragma(sq_store *s, const char *sql, char *buf, size_t len)
     return rc == SQLITE_ROW ? 0 : DUET_ESTORE;
 }
 
+/* Switches a new file to WAL. That needs the file to itself, and SQLite
+ * does not wait for it with the busy handler: when several instances start
+ * on one new file at once, retry for up to 10 s (start-up only, before the
+ * loop runs). */
+static int sq_wal(sq_store *s, char *buf, size_t len)
+{
+    for (int attempt = 0;; attempt++) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW) {
+                const unsigned char *t = sqlite3_column_text(st, 0);
+                snprintf(buf, len, "%s", t != NULL ? (const char *)t : "");
+            }
+            (void)sqlite3_finalize(st); /* repeats step's error, seen below */
+        }
+        if (rc == SQLITE_ROW)
+            return 0;
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        if (!busy || attempt >= 100) {
+            sq_log(s, "PRAGMA journal_mode=WAL", rc);
+            return DUET_ESTORE;
+        }
+        sqlite3_sleep(100);
+    }
+}
+
 static int sq_configure(sq_store *s, const struct store_sqlite_opts *o)
 {
     char buf[160];
@@ -561,7 +589,7 @@ static int sq_configure(sq_store *s, const struct store_sqlite_opts *o)
         sq_log(s, "busy_timeout", rc);
         return DUET_ESTORE;
     }
-    if ((rc = sq_pragma(s, "PRAGMA journal_mode=WAL", buf, sizeof(buf))) < 0)
+    if ((rc = sq_wal(s, buf, sizeof(buf))) < 0)
         return rc;
     if (strcasecmp(buf, "wal") != 0) {
         log_error("store: sqlite: %s: journal_mode is %s, not wal", o->path, buf);

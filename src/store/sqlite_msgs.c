@@ -61,6 +61,9 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
     [SQ_PENDING_LIST] = "SELECT service_type, " SQ_MSG_COLS(
         "") " FROM pending"
             " WHERE user_id = ?1 ORDER BY chat_id, sequence, service_type",
+    /* Two index lookups (chats_a, chats_b) rather than an OR scan. */
+    [SQ_CHAT_CURSORS] = "SELECT chat_id, last_seq FROM chats WHERE user_a = ?1"
+                        " UNION ALL SELECT chat_id, last_seq FROM chats WHERE user_b = ?1",
 };
 
 /* Reads the message at (chat, seq) or with message_id into m. */
@@ -341,6 +344,25 @@ int sq_pending_list(sq_store *s, store_req *req)
         a[req->out.n_pending].kind = sqlite3_column_int(st, 0);
         req->out.pending = a;
         req->out.n_pending++;
+    }
+    if (rc < 0 || !req->in.cursors)
+        return rc;
+    /* Read in the same transaction as the rows above: one snapshot. */
+    cap = 0;
+    st = sq_bind(s, SQ_CHAT_CURSORS, "i", &req->in.user);
+    if (st == NULL)
+        return DUET_ESTORE;
+    while ((rc = sq_step(s, st)) == 1) {
+        struct duet_cursor *a =
+            sq_grow(&req->pool, req->out.cursors, req->out.n_cursors, &cap, sizeof(*a));
+        if (a == NULL) {
+            sq_reset(st);
+            return -ENOMEM;
+        }
+        sq_col_id(st, 0, &a[req->out.n_cursors].chat_id);
+        a[req->out.n_cursors].last_seq = sqlite3_column_int64(st, 1);
+        req->out.cursors = a;
+        req->out.n_cursors++;
     }
     return rc;
 }

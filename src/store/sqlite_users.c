@@ -14,7 +14,7 @@ const char *const sq_users_sql[SQ_STMT_COUNT] = {
                        " read_receipts = iif(?4 < 0, read_receipts, ?4)"
                        " WHERE user_id = ?1",
     [SQ_USER_SET_PASSWORD] = "UPDATE users SET pwhash = ?2 WHERE user_id = ?1",
-    [SQ_USER_SET_LAST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE user_id = ?1",
+    [SQ_USER_SET_LAST_SEEN] = "UPDATE users SET last_seen = max(last_seen, ?2) WHERE user_id = ?1",
     /* The SELECT makes a session for an unknown user insert nothing. */
     [SQ_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, created_at, last_used)"
                           " SELECT ?1, user_id, ?3, ?3 FROM users WHERE user_id = ?2",

@@ -102,6 +102,12 @@ struct duet_chat {
     int blocked_me;
 };
 
+/* How far a chat had got when a request read it (STORE_PENDING_LIST). */
+struct duet_cursor {
+    duet_id chat_id;
+    int64_t last_seq;
+};
+
 /* A friend request, seen from one side. */
 struct duet_friend_req {
     struct duet_user user; /* the other side */
@@ -117,7 +123,7 @@ enum store_op {
                                  read_receipts (-1 = keep) -> user */
     STORE_USER_SET_PASSWORD,  /* in: user, pwhash, token_hash (the session to keep)
                                  -> deletes every other session of user */
-    STORE_USER_SET_LAST_SEEN, /* in: user, now */
+    STORE_USER_SET_LAST_SEEN, /* in: user, now (last_seen never moves back) */
     /* sessions: token_hash is SHA-256 of the token; the token is never stored */
     STORE_SESSION_CREATE, /* in: user, token_hash, now */
     STORE_SESSION_GET,    /* in: token_hash, now, idle_ms -> user | ENOTFOUND (also when idle
@@ -168,8 +174,11 @@ enum store_op {
                            the oldest `limit` messages after it; else the newest `limit`
                            messages before `before`. seen_at is 0 for the user's own
                            messages unless both sides have read receipts on. */
-    STORE_PENDING_LIST, /* in: user -> pending[]: the user's pending rows, grouped by chat,
-                           in sequence order within a chat (kinds interleaved by seq). */
+    STORE_PENDING_LIST, /* in: user, cursors -> pending[]: the user's pending rows, grouped by
+                           chat, in sequence order within a chat (kinds interleaved by seq).
+                           With cursors set, also cursors[]: every chat of the user with its
+                           last_seq as of this read (live delivery across instances starts
+                           after it). */
     STORE_OP_COUNT
 };
 
@@ -197,6 +206,7 @@ struct store_req {
         int64_t before;
         int64_t after;
         int has_after; /* HISTORY: `after` is given (after = 0 pages from seq 1) */
+        int cursors;   /* PENDING_LIST: also return cursors[] */
         int limit;
         int64_t now;
         int64_t idle_ms;
@@ -222,6 +232,8 @@ struct store_req {
         size_t n_msgs;
         struct duet_pending *pending;
         size_t n_pending;
+        struct duet_cursor *cursors;
+        size_t n_cursors;
         struct duet_chat *chats;
         size_t n_chats;
         struct duet_user *users;

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# cluster.sh - the whole local cluster in one command: Redis, N duetd
+# instances sharing one SQLite data folder, and nginx in front.
+#
+#   deploy/cluster.sh start|stop|status|restart
+#
+# Everything lives under one run directory: pids/, logs/, data/ (duet.db),
+# redis/, nginx.conf. Settings (environment):
+#   DUET_RUN_DIR     the run directory                 [./run/cluster]
+#   DUET_INSTANCES   how many duetd instances          [4]
+#   DUET_BASE_PORT   instance i listens on BASE + i - 1 [8081]
+#   DUET_HTTP        where nginx listens               [127.0.0.1:8080]
+#   DUET_REDIS_PORT  Redis port (on 127.0.0.1)         [6390]
+#   DUETD            the duetd binary                  [build/duetd]
+#   DUET_WEB         the web client folder             [web]
+#   DUET_ARGS        extra duetd options (e.g. "--sync normal")
+#   DUET_TLS_LISTEN, DUET_TLS_CERT, DUET_TLS_KEY: an extra TLS server block
+#
+# stop is clean: nginx first (no new connections), then each duetd on
+# SIGTERM (it closes its WebSockets with 1001 and commits everything), then
+# Redis. Nothing acknowledged is lost.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+run=${DUET_RUN_DIR:-./run/cluster}
+n=${DUET_INSTANCES:-4}
+base=${DUET_BASE_PORT:-8081}
+http=${DUET_HTTP:-127.0.0.1:8080}
+rport=${DUET_REDIS_PORT:-6390}
+duetd=${DUETD:-$root/build/duetd}
+web=${DUET_WEB:-$root/web}
+read -r -a extra <<<"${DUET_ARGS:-}"
+
+mkdir -p "$run"
+run=$(cd "$run" && pwd)
+pids=$run/pids logs=$run/logs
+
+say() { echo "cluster: $*"; }
+die() { echo "cluster: $*" >&2; exit 1; }
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Waits up to $2 seconds for command $1 to succeed.
+wait_for() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    eval "$1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Sends SIGTERM (or $2) to the pid in $1 and waits up to 30 s for it to go.
+stop_pid() {
+  local f=$1 sig=${2:-TERM} pid i
+  alive "$f" || { rm -f "$f"; return 0; }
+  pid=$(cat "$f")
+  kill -"$sig" "$pid"
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$f"; return 0; }
+    sleep 0.1
+  done
+  echo "cluster: pid $pid ($f) did not stop in 30 s; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$f"
+  return 1
+}
+
+healthz() { curl -fsS --max-time 2 "http://$1/healthz"; }
+
+start() {
+  [ -x "$duetd" ] || die "no duetd at $duetd (run make)"
+  for b in redis-server redis-cli nginx curl; do
+    command -v "$b" >/dev/null || die "$b is missing (scripts/install-cluster-deps.sh)"
+  done
+  mkdir -p "$pids" "$logs" "$run/data" "$run/redis" "$run/nginx-tmp"
+
+  if alive "$pids/redis.pid"; then
+    say "redis already running"
+  else
+    redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+      --dir "$run/redis" --daemonize yes --pidfile "$pids/redis.pid" \
+      --logfile "$logs/redis.log"
+    wait_for "redis-cli -p $rport ping | grep -q PONG" 10 || die "redis did not start ($logs/redis.log)"
+    say "redis on 127.0.0.1:$rport"
+  fi
+
+  for ((i = 1; i <= n; i++)); do
+    local port=$((base + i - 1)) pf=$pids/duetd-$i.pid
+    if alive "$pf"; then
+      say "duet-$i already running"
+      continue
+    fi
+    setsid "$duetd" --listen "127.0.0.1:$port" --data "$run/data" --web "$web" \
+      --instance "duet-$i" --redis "127.0.0.1:$rport" --trust-proxy "${extra[@]}" \
+      </dev/null >>"$logs/duetd-$i.log" 2>&1 &
+    echo $! >"$pf"
+  done
+  for ((i = 1; i <= n; i++)); do
+    local port=$((base + i - 1))
+    wait_for "healthz 127.0.0.1:$port" 20 || die "duet-$i did not start ($logs/duetd-$i.log)"
+  done
+  say "$n duetd instances on 127.0.0.1:$base..$((base + n - 1))"
+
+  local tls=()
+  [ -n "${DUET_TLS_LISTEN:-}" ] &&
+    tls=(--tls-listen "$DUET_TLS_LISTEN" --tls-cert "${DUET_TLS_CERT:?}" --tls-key "${DUET_TLS_KEY:?}")
+  "$here/render-nginx.sh" --mode full --instances "$n" --base-port "$base" --listen "$http" \
+    --run-dir "$run" --workers 1 "${tls[@]}" >"$run/nginx.conf"
+  if alive "$run/nginx.pid"; then
+    nginx -p "$run" -c "$run/nginx.conf" -s reload
+    say "nginx reloaded"
+  else
+    nginx -p "$run" -c "$run/nginx.conf" -e "$logs/nginx-error.log"
+  fi
+  wait_for "healthz $http" 10 || die "nginx does not answer on $http ($logs/nginx-error.log)"
+  say "nginx on http://$http"
+}
+
+stop() {
+  local failed=0
+  if alive "$run/nginx.pid"; then
+    stop_pid "$run/nginx.pid" QUIT || failed=1
+  fi
+  for f in "$pids"/duetd-*.pid; do
+    [ -e "$f" ] || continue
+    stop_pid "$f" TERM || failed=1
+  done
+  if alive "$pids/redis.pid"; then
+    redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
+    stop_pid "$pids/redis.pid" TERM || failed=1
+  fi
+  rm -f "$pids/redis.pid"
+  say "stopped"
+  return $failed
+}
+
+status() {
+  local bad=0
+  if alive "$pids/redis.pid"; then say "redis: up (pid $(cat "$pids/redis.pid"))"; else say "redis: down"; bad=1; fi
+  for ((i = 1; i <= n; i++)); do
+    local pf=$pids/duetd-$i.pid port=$((base + i - 1))
+    if alive "$pf" && healthz "127.0.0.1:$port" >/dev/null 2>&1; then
+      say "duet-$i: up (pid $(cat "$pf"), 127.0.0.1:$port)"
+    else
+      say "duet-$i: down"
+      bad=1
+    fi
+  done
+  if alive "$run/nginx.pid" && healthz "$http" >/dev/null 2>&1; then
+    say "nginx: up (http://$http)"
+  else
+    say "nginx: down"
+    bad=1
+  fi
+  return $bad
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  restart) stop || true; start ;;
+  *) echo "usage: $0 start|stop|status|restart (settings: see the top of this file)" >&2; exit 2 ;;
+esac
