@@ -36,6 +36,20 @@ static int keep_secret(struct api_call *call, const char *a, size_t alen, const 
     return 0;
 }
 
+/* Keeps the password for the hashing step, then looks call->name up; cb
+ * sees DUET_ENOTFOUND as a status, not as a failed request. */
+static void find_user(struct api_call *call, const char *pw, size_t plen, store_cb cb)
+{
+    if (keep_secret(call, pw, plen, NULL, 0) < 0) {
+        api_fail(call, -ENOMEM);
+        return;
+    }
+    store_req *q = api_prepare(call, STORE_USER_GET_BY_NAME, NULL);
+    q->cb = cb;
+    q->in.username = call->name;
+    api_submit(call);
+}
+
 /* ---- a new session, the last step of sign-up and login ---- */
 
 static void session_made(struct api_call *call)
@@ -133,15 +147,8 @@ void api_signup(struct api_call *call)
         api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
         return;
     }
-    if (keep_secret(call, pw, plen, NULL, 0) < 0) {
-        api_fail(call, -ENOMEM);
-        return;
-    }
     /* Check the name before paying for a hash; USER_CREATE still decides. */
-    store_req *q = api_prepare(call, STORE_USER_GET_BY_NAME, NULL);
-    q->cb = signup_checked;
-    q->in.username = call->name;
-    api_submit(call);
+    find_user(call, pw, plen, signup_checked);
 }
 
 /* ---- login ---- */
@@ -226,14 +233,7 @@ void api_login(struct api_call *call)
     }
     if (throttled(call))
         return;
-    if (keep_secret(call, pw, plen, NULL, 0) < 0) {
-        api_fail(call, -ENOMEM);
-        return;
-    }
-    store_req *r = api_prepare(call, STORE_USER_GET_BY_NAME, NULL);
-    r->cb = login_found;
-    r->in.username = call->name;
-    api_submit(call);
+    find_user(call, pw, plen, login_found);
 }
 
 /* ---- logout ---- */
