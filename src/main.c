@@ -122,6 +122,7 @@ static int start_net(struct daemon *d)
         .max_body_bytes = (size_t)d->cfg.max_body_kib * 1024,
         .max_ws_msg_bytes = (size_t)d->cfg.max_ws_msg_kib * 1024,
         .max_ws_queue_bytes = (size_t)d->cfg.max_ws_queue_kib * 1024,
+        .max_conns = (size_t)d->cfg.max_conns,
         .header_timeout_ms = 10000,
         .idle_timeout_ms = 60000,
         .ws_ping_ms = 30000,
@@ -174,18 +175,23 @@ static int run(struct daemon *d)
         goto err_store;
     if ((r = map_init(&app->typing)) < 0)
         goto err_hub;
+    r = limits_init(&app->limits, (double)d->cfg.msg_rate, (double)d->cfg.msg_burst,
+                    d->cfg.max_ws_per_addr);
+    if (r < 0)
+        goto err_typing;
     r = auth_init(&app->auth, &d->loop, (unsigned long long)d->cfg.argon2_ops,
                   (size_t)d->cfg.argon2_mem_kib, (int)d->cfg.hash_concurrency,
                   (size_t)d->cfg.hash_queue, d->cfg.login_window_s, d->cfg.login_max_failures,
                   d->cfg.login_max_failures_addr);
     if (r < 0)
-        goto err_typing;
+        goto err_limits;
     if ((r = start_signals(d)) < 0 || (r = start_net(d)) < 0)
         goto err_auth;
 
     uv_run(&d->loop, UV_RUN_DEFAULT);
     /* The network layer, the store and our handles are closed by now. */
     auth_free(&app->auth);
+    limits_free(&app->limits);
     app_free_typing(app);
     app->hub->backend->free(app->hub);
     if (uv_loop_close(&d->loop) != 0)
@@ -199,6 +205,8 @@ err_auth:
         uv_close((uv_handle_t *)&d->sigterm, NULL);
     if (d->nsignals > 1)
         uv_close((uv_handle_t *)&d->sigint, NULL);
+err_limits:
+    limits_free(&app->limits);
 err_typing:
     app_free_typing(app);
 err_hub:

@@ -121,7 +121,7 @@ static int status_for(const char *code)
         {"already_deleted", 409},    {"unsupported_media_type", 415},
         {"rate_limited", 429},       {"busy", 503},
         {"store_failed", 503},       {"internal", 500},
-        {"upgrade_required", 426},
+        {"upgrade_required", 426},   {"too_many_connections", 429},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].code, code) == 0)
@@ -486,7 +486,11 @@ static void api_ws(struct api_call *call)
         return;
     }
     /* client_start answers the upgrade (or the 400 of a bad handshake). */
-    int r = client_start(call->app, call->conn, &call->me, call->token_hash);
+    int r = client_start(call->app, call->conn, &call->me, call->token_hash, call->addr);
+    if (r == -EBUSY) {
+        api_error(call, "too_many_connections", "too many WebSockets from this address");
+        return;
+    }
     if (r < 0 && r != -EINVAL) {
         api_fail(call, r);
         return;

@@ -30,6 +30,7 @@
 #include "auth.h"
 #include "config.h"
 #include "hub.h"
+#include "limits.h"
 #include "metrics.h"
 
 /* The loop's context: everything mutable lives here (no globals).
@@ -43,6 +44,7 @@ struct app {
     struct auth auth;
     struct metrics metrics;
     map_t typing; /* user id + chat id -> uint64_t* loop ms of the last forwarded typing */
+    struct limits limits;
     int64_t started_at;
     int stopping;
 };
@@ -59,6 +61,7 @@ struct client {
     int joined; /* hub join succeeded: leave is owed */
     duet_id user;
     uint8_t token_hash[32];
+    char addr[64]; /* client address (proxy-aware), counted in app->limits */
     /* The hub's: its list of this user's clients, and backend state. */
     struct client *hub_next, *hub_prev;
     int hub_listed;
@@ -73,7 +76,7 @@ void client_send_error(struct client *cl, const char *request, json_t *ref, int 
                        const char *code, const char *message);
 /* Starts a session on an accepted WebSocket: hello, pending replay, live. */
 int client_start(struct app *app, net_conn *c, const struct duet_user *me,
-                 const uint8_t token_hash[32]);
+                 const uint8_t token_hash[32], const char *addr);
 /* Called for each text frame of a client's WebSocket. */
 void chat_on_text(struct client *cl, const char *data, size_t len);
 

@@ -132,6 +132,17 @@ static int need_seq(struct chat_op *op, const char *key, int64_t *v, int64_t min
 
 /* ---- send ---- */
 
+/* The connection stays open: the client waits retry_after_ms and resends
+ * with the same id. */
+static void rate_limited(struct chat_op *op, int64_t wait_ms)
+{
+    op->cl->app->metrics.ws_errors++;
+    client_send(op->cl,
+                json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
+                          op->request, "ref", op->ref, "code", "rate_limited", "message",
+                          "too many messages; slow down", "retry_after_ms", (json_int_t)wait_ms));
+}
+
 static void send_done(struct chat_op *op)
 {
     struct app *app = op->cl->app;
@@ -183,6 +194,12 @@ static int start_send(struct chat_op *op)
         char msg[80];
         snprintf(msg, sizeof(msg), "text is longer than %lld characters", (long long)max);
         op_error(op, -EINVAL, "too_long", msg);
+        return -1;
+    }
+    int64_t wait =
+        limits_take_message(&op->cl->app->limits, &op->cl->user, uv_now(op->cl->app->loop));
+    if (wait > 0) {
+        rate_limited(op, wait);
         return -1;
     }
     store_req *q = op_prepare(op, STORE_MSG_SEND, send_done);

@@ -145,13 +145,19 @@ out:
 }
 
 int client_start(struct app *app, net_conn *c, const struct duet_user *me,
-                 const uint8_t token_hash[32])
+                 const uint8_t token_hash[32], const char *addr)
 {
     struct client *cl = calloc(1, sizeof(*cl));
     if (cl == NULL)
         return -ENOMEM;
+    snprintf(cl->addr, sizeof(cl->addr), "%s", addr);
+    if (limits_ws_open(&app->limits, cl->addr) < 0) {
+        free(cl);
+        return -EBUSY;
+    }
     int r = net_ws_accept(c);
     if (r < 0) {
+        limits_ws_close(&app->limits, cl->addr);
         free(cl);
         return r;
     }
@@ -199,6 +205,7 @@ void app_on_ws_close(void *appp, net_conn *c)
     if (cl == NULL)
         return;
     cl->open = 0;
+    limits_ws_close(&app->limits, cl->addr);
     char id[DUET_ID_STRLEN + 1];
     duet_id_format(&cl->user, id);
     log_info("ws close user_id=%s", id);

@@ -34,6 +34,10 @@ struct config {
     int64_t max_body_kib;
     int64_t max_ws_msg_kib;
     int64_t max_ws_queue_kib;
+    int64_t max_conns;
+    int64_t max_ws_per_addr;
+    int64_t msg_rate;
+    int64_t msg_burst;
     char *redis; /* HOST:PORT of the Redis hub; NULL = in-process hub */
     char redis_host[256];
     int redis_port;

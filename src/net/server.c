@@ -477,6 +477,13 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     peer_addr(c);
+    if (s->opts.max_conns > 0 && s->n_open > s->opts.max_conns) {
+        /* Answer rather than leave it in the backlog: the client learns
+         * why and can back off. */
+        net__http_error(c, 503, "too_many_connections", "the server is full; try again later",
+                        NULL);
+        return;
+    }
     net__update_reading(c);
 }
 

@@ -24,6 +24,10 @@ export const STOP_TIMEOUT_MS = 15000 * SLOW;
 // Arguments that keep sign-ups fast (Argon2id with 8 MiB, 1 pass).
 export const FAST_HASH = ['--argon2-mem', '8192', '--argon2-ops', '1'];
 
+// Test traffic runs far above a person's message rate; the limiter itself is
+// tested in 15-limits, which passes its own (later, so winning) values.
+export const NO_RATE_LIMIT = ['--msg-rate', '1000000', '--msg-burst', '1000000'];
+
 const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|ThreadSanitizer|MemorySanitizer/;
 
 export function mkTempDir(prefix = 'duet-test-') {
@@ -83,6 +87,7 @@ export class DuetServer {
       a.push('--web', this.webDir);
     }
     if (this.opts.fastHash !== false) a.push(...FAST_HASH);
+    a.push(...NO_RATE_LIMIT);
     a.push(...(this.opts.args || []));
     return a;
   }

@@ -1,0 +1,105 @@
+// 15 - abuse limits: the per-user message rate (token bucket), the cap on
+// WebSockets per client address, and the cap on open connections.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { sleep, startServer, waitFor } from './lib/server.mjs';
+import { User, befriend, fullHistory, nextAddr, rawRequest } from './lib/client.mjs';
+
+describe('15 limits: message rate', { timeout: 120000 }, () => {
+  let srv, alice, bob, chat, A, B;
+  before(async () => {
+    srv = await startServer({ args: ['--msg-rate', '2', '--msg-burst', '3'] });
+    [alice, bob] = await User.all(srv, ['alice', 'bob']);
+    chat = await befriend(alice, bob);
+    A = await alice.connect();
+    B = await bob.connect();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('a burst over the bucket is refused with rate_limited and retry_after_ms, the socket stays open, and a retry later succeeds', async () => {
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(A.request({ type: 'send', chat_id: chat, id: `r-${i}`, text: `m${i}` }));
+    const got = await Promise.all(answers);
+    const sent = got.filter((e) => e.type === 'sent');
+    const limited = got.filter((e) => e.type === 'error');
+    assert.equal(sent.length, 3, `the burst of 3 passes: ${JSON.stringify(got)}`);
+    assert.equal(limited.length, 3);
+    for (const e of limited) {
+      assert.equal(e.code, 'rate_limited');
+      assert.equal(e.request, 'send');
+      assert.ok(Number.isInteger(e.retry_after_ms) && e.retry_after_ms > 0 && e.retry_after_ms <= 1000, JSON.stringify(e));
+    }
+    assert.equal(A.closeInfo, null, 'the connection is not dropped');
+    // Refused sends changed nothing; the client retries them with the same ids.
+    assert.deepEqual((await fullHistory(alice, chat)).map((m) => m.id), ['r-0', 'r-1', 'r-2']);
+    await sleep(limited[0].retry_after_ms + 50);
+    const retry = await A.request({ type: 'send', chat_id: chat, id: 'r-3', text: 'm3' });
+    assert.equal(retry.type, 'sent', JSON.stringify(retry));
+    assert.equal(retry.seq, 4);
+    await B.next('message', (e) => e.id === 'r-3');
+  });
+
+  it('the bucket is per user, not per connection', async () => {
+    await sleep(1600); // refill to the full burst of 3
+    const A2 = await alice.connect();
+    const first = await Promise.all([0, 1, 2].map((i) => A.request({ type: 'send', chat_id: chat, id: `p-${i}`, text: 'x' })));
+    assert.ok(first.every((e) => e.type === 'sent'), JSON.stringify(first));
+    const other = await A2.request({ type: 'send', chat_id: chat, id: 'p-3', text: 'x' });
+    assert.equal(other.type, 'error');
+    assert.equal(other.code, 'rate_limited');
+    // Bob's bucket is his own.
+    const b = await B.request({ type: 'send', chat_id: chat, id: 'b-0', text: 'hi' });
+    assert.equal(b.type, 'sent');
+  });
+});
+
+describe('15 limits: connections', { timeout: 120000 }, () => {
+  let srv, carol;
+  before(async () => {
+    srv = await startServer({ args: ['--max-ws-per-addr', '2', '--max-conns', '6'] });
+    [carol] = await User.all(srv, ['carol']);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('a third WebSocket from one address is refused with 429 too_many_connections; closing one frees a place', async () => {
+    const addr = nextAddr();
+    const w1 = await carol.connect({ localAddress: addr });
+    await carol.connect({ localAddress: addr });
+    await assert.rejects(carol.connect({ localAddress: addr }), /429/);
+    // Another address is not affected.
+    const w3 = await carol.connect({ localAddress: nextAddr() });
+    assert.ok(w3.hello);
+    w1.ws.close();
+    await w1.closed;
+    await waitFor(async () => {
+      try {
+        await carol.connect({ localAddress: addr });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a place frees up after a close');
+    await carol.closeAll();
+  });
+
+  it('connections over --max-conns get 503 too_many_connections and are closed; the server keeps serving', async () => {
+    await waitFor(async () => (await carol.http.get('/healthz')).status === 200, 'sockets from the previous test are gone');
+    const held = [];
+    for (let i = 0; i < 6; i++) {
+      const s = net.connect({ host: srv.host, port: srv.port, localAddress: nextAddr() });
+      await new Promise((res, rej) => s.once('connect', res).once('error', rej));
+      held.push(s);
+    }
+    await sleep(100);
+    const r = await rawRequest(srv, `GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(r.status, 503, r.text);
+    assert.equal(JSON.parse(r.body).error, 'too_many_connections');
+    for (const s of held) s.destroy();
+    await waitFor(async () => (await rawRequest(srv, `GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`)).status === 200, 'served again once connections close');
+  });
+});
