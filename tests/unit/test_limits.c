@@ -1,0 +1,49 @@
+/* Unit tests of the token bucket and the per-address WebSocket count. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <sodium.h>
+
+#include "../../src/app/limits.h"
+
+static void init(void)
+{
+    cr_assert(sodium_init() >= 0);
+}
+
+TestSuite(limits, .init = init);
+
+Test(limits, bucket_allows_a_burst_then_refills_at_the_rate)
+{
+    struct limits l;
+    duet_id a = {{1}}, b = {{2}};
+    cr_assert_eq(limits_init(&l, 2.0, 3.0, 0), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(limits_take_message(&l, &a, 1000), 0);
+    int64_t wait = limits_take_message(&l, &a, 1000);
+    cr_assert(wait > 0 && wait <= 501, "wait %lld", (long long)wait);
+    cr_assert_eq(limits_take_message(&l, &b, 1000), 0, "buckets are per user");
+    cr_assert_eq(limits_take_message(&l, &a, 1000 + 500), 0, "one token after 1/rate");
+    cr_assert(limits_take_message(&l, &a, 1000 + 500) > 0);
+    /* A long pause refills to the burst, never beyond. */
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(limits_take_message(&l, &a, 100000), 0);
+    cr_assert(limits_take_message(&l, &a, 100000) > 0);
+    limits_free(&l);
+}
+
+Test(limits, websockets_per_address)
+{
+    struct limits l;
+    cr_assert_eq(limits_init(&l, 1.0, 1.0, 2), 0);
+    cr_assert_eq(limits_ws_open(&l, "127.0.0.1"), 0);
+    cr_assert_eq(limits_ws_open(&l, "127.0.0.1"), 0);
+    cr_assert_eq(limits_ws_open(&l, "127.0.0.1"), -EBUSY);
+    cr_assert_eq(limits_ws_open(&l, "127.0.0.2"), 0);
+    limits_ws_close(&l, "127.0.0.1");
+    cr_assert_eq(limits_ws_open(&l, "127.0.0.1"), 0);
+    limits_ws_close(&l, "127.0.0.1");
+    limits_ws_close(&l, "127.0.0.1");
+    limits_ws_close(&l, "127.0.0.2");
+    cr_assert_eq(l.ws_addr.count, 0, "closed addresses leave no entry");
+    limits_free(&l);
+}
