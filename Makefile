@@ -80,18 +80,62 @@ $(BROWSER_DIR)/node_modules:
 test-browser: $(BUILD)/duetd | $(INTEG_DIR)/node_modules $(BROWSER_DIR)/node_modules
 	DUETD=$(abspath $(BUILD)/duetd) node --test $(subst $$N,1,$(NODE_CONC)) --test-reporter=spec $(BROWSER_TESTS)
 
+# --- fuzzing (fuzz/): libFuzzer targets built with clang, ASan and UBSan
+# against the project's own sources, compiled again into build-fuzz/ with
+# the same warnings. docs/fuzzing.md says how to run them for longer.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
+                -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS))
+FUZZ_NAMES   := http ws json cookie
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_TIME    ?= 20
+
+.PHONY: fuzz fuzz-smoke
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz/%.o: fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/fuzz/fuzz_conn.o $(FUZZ_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+# Runs each target for FUZZ_TIME seconds on a copy of its seed corpus (the
+# repository's corpus stays as it is); any crash, leak or oracle failure
+# fails the run and leaves the input in build-fuzz/crash-*.
+fuzz-smoke: fuzz
+	@set -e; for t in $(FUZZ_NAMES); do \
+	    tmp=$$(mktemp -d); cp fuzz/corpus/fuzz_$$t/* $$tmp/; \
+	    echo "fuzz_$$t: $(FUZZ_TIME) s"; \
+	    if ! $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	        -dict=fuzz/fuzz_$$t.dict -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
+	        $$tmp >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1; then \
+	        tail -n 60 $(FUZZ_BUILD)/fuzz_$$t.log; rm -rf $$tmp; exit 1; fi; \
+	    grep -E '^stat::number_of_executed_units' $(FUZZ_BUILD)/fuzz_$$t.log || true; \
+	    rm -rf $$tmp; \
+	done
+
 check:
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) test-integration
 	$(MAKE) test-browser
 	$(MAKE) test-cluster
 	$(MAKE) SAN=1 test-integration
 
 format:
-	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h)
+	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h fuzz/*.c fuzz/*.h)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d)
+-include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/fuzz/*.d)

@@ -1,0 +1,140 @@
+/* fuzz_json.c - protocol events from JSON, read the way the server reads
+ * them: the WebSocket requests of chat.c (chat_on_text) and the HTTP API
+ * bodies of api.c (parse_body, api_body_str), with the same jansson flags,
+ * the proto_get_* field readers, api_history_params and the text validators
+ * (text.h) that decide what is stored.
+ *
+ * chat_on_text itself needs a client, an app and a store, so this target
+ * repeats its decoding steps (ref_ok, the type lookup, each handler's field
+ * checks) against the real helpers; keep it in step with chat.c.
+ *
+ * Oracles besides the sanitizers:
+ *  - every string jansson hands out is valid UTF-8 (text_utf8_valid), so
+ *    the text that gets stored is;
+ *  - text_utf8_valid and the WebSocket's streaming validator
+ *    (net__utf8_feed, fed in two pieces) agree on the raw input;
+ *  - a client id that passes text_client_id_ok is 1..64 plain ASCII. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/app/api_int.h"
+#include "../src/app/proto.h"
+#include "../src/base/text.h"
+#include "../src/net/net_int.h"
+
+static void check(int ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "fuzz_json: oracle failed: %s\n", what);
+        abort();
+    }
+}
+
+/* chat.c's ref_ok. */
+static int ref_ok(json_t *ref)
+{
+    if (ref == NULL || json_is_integer(ref))
+        return 1;
+    return json_is_string(ref) && json_string_length(ref) <= 64;
+}
+
+static void str_field(json_t *obj, const char *key)
+{
+    const char *s;
+    size_t len;
+    if (proto_get_str(obj, key, &s, &len) == 0)
+        check(text_utf8_valid(s, len), "jansson returned a string that is not UTF-8");
+}
+
+/* The field checks of chat.c's handlers (start_send, start_ack, ...). */
+static void chat_fields(json_t *frame, const char *type)
+{
+    duet_id chat;
+    int64_t seq;
+    const char *s;
+    size_t len;
+    int r = proto_get_id(frame, "chat_id", &chat);
+    check(r == 0 || r == -ENOENT || r == -EINVAL, "proto_get_id result");
+    (void)proto_get_int(frame, "seq", &seq);
+    if (strcmp(type, "send") == 0) {
+        if (proto_get_str(frame, "id", &s, &len) == 0 && text_client_id_ok(s, len)) {
+            check(len >= 1 && len <= 64, "client id length");
+            for (size_t i = 0; i < len; i++)
+                check(s[i] > 32 && s[i] < 127, "client id characters");
+        }
+        if (proto_get_str(frame, "text", &s, &len) == 0) {
+            check(text_utf8_valid(s, len), "text is not UTF-8");
+            check(text_utf8_chars(s, len) <= len, "more characters than bytes");
+        }
+    } else if (strcmp(type, "ack") == 0) {
+        str_field(frame, "kind");
+    } else if (strcmp(type, "history") == 0) {
+        store_req q;
+        const char *bad = NULL;
+        store_req_init(&q, STORE_HISTORY, NULL, NULL);
+        if (api_history_params(frame, NULL, &q, &bad) == 0)
+            check(q.in.limit >= 1 && q.in.limit <= 100 && q.in.after >= 0 && q.in.before >= 0,
+                  "history parameters out of range");
+        else
+            check(bad != NULL, "history refusal without a reason");
+        store_req_reset(&q);
+    }
+}
+
+/* The HTTP API's bodies (api_users.c, api_social.c): usernames, display
+ * names, passwords and settings. */
+static void api_fields(json_t *body)
+{
+    const char *s;
+    size_t len;
+    char name[33];
+    int b;
+    if (proto_get_str(body, "username", &s, &len) == 0 && text_username(s, len, name) == 0)
+        check(strlen(name) == len && len >= 3 && len <= 32, "folded username");
+    if (proto_get_str(body, "display_name", &s, &len) == 0 && text_display_name_ok(s, len))
+        check(text_utf8_valid(s, len) && text_utf8_chars(s, len) <= 64, "display name");
+    str_field(body, "password");
+    str_field(body, "last_seen");
+    (void)proto_get_bool(body, "read_receipts", &b);
+}
+
+static void utf8_agree(const uint8_t *data, size_t size)
+{
+    size_t cut = size ? data[0] % (size + 1) : 0;
+    uint32_t st = net__utf8_feed(NET__UTF8_ACCEPT, data, cut);
+    st = net__utf8_feed(st, data + cut, size - cut);
+    check((st == NET__UTF8_ACCEPT) == (text_utf8_valid((const char *)data, size) != 0),
+          "the two UTF-8 validators disagree");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    utf8_agree(data, size);
+    json_error_t jerr;
+    /* chat_on_text and api.c's parse_body both load this way. */
+    json_t *frame = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (frame == NULL || !json_is_object(frame)) {
+        json_decref(frame);
+        return 0;
+    }
+    api_fields(frame);
+    json_t *type = json_object_get(frame, "type");
+    json_t *ref = json_object_get(frame, "ref");
+    if (ref_ok(ref) && json_is_string(type)) {
+        check(text_utf8_valid(json_string_value(type), json_string_length(type)), "type");
+        chat_fields(frame, json_string_value(type));
+    }
+    /* The server echoes ref back inside its answers: it must serialise. */
+    if (ref != NULL && ref_ok(ref)) {
+        json_t *ans = json_pack("{s:s, s:O}", "type", "error", "ref", ref);
+        check(ans != NULL, "packing ref");
+        char *out = json_dumps(ans, JSON_COMPACT);
+        check(out != NULL, "serialising ref");
+        free(out);
+        json_decref(ans);
+    }
+    json_decref(frame);
+    return 0;
+}
