@@ -19,6 +19,7 @@ struct route {
     const char *pattern; /* segments; "*" matches one segment into call->arg */
     void (*handler)(struct api_call *);
     int auth;
+    int body; /* needs a JSON object body (checked before the handler) */
 };
 
 static void api_healthz(struct api_call *call);
@@ -26,26 +27,26 @@ static void api_metrics(struct api_call *call);
 static void api_ws(struct api_call *call);
 
 static const struct route routes[] = {
-    {"POST", "/api/signup", api_signup, 0},
-    {"POST", "/api/login", api_login, 0},
-    {"POST", "/api/logout", api_logout, 1},
-    {"GET", "/api/me", api_me_get, 1},
-    {"PATCH", "/api/me", api_me_patch, 1},
-    {"POST", "/api/me/password", api_password, 1},
-    {"GET", "/api/friends/requests", api_requests_list, 1},
-    {"POST", "/api/friends/requests", api_request_send, 1},
-    {"POST", "/api/friends/requests/*/accept", api_request_accept, 1},
-    {"POST", "/api/friends/requests/*/decline", api_request_decline, 1},
-    {"DELETE", "/api/friends/requests/*", api_request_cancel, 1},
-    {"DELETE", "/api/friends/*", api_friend_remove, 1},
-    {"GET", "/api/blocks", api_blocks_list, 1},
-    {"PUT", "/api/blocks/*", api_block, 1},
-    {"DELETE", "/api/blocks/*", api_unblock, 1},
-    {"GET", "/api/chats", api_chats_list, 1},
-    {"GET", "/api/chats/*/messages", api_history, 1},
-    {"GET", "/healthz", api_healthz, 0},
-    {"GET", "/metrics", api_metrics, 0},
-    {"GET", "/ws", api_ws, 1},
+    {"POST", "/api/signup", api_signup, 0, 1},
+    {"POST", "/api/login", api_login, 0, 1},
+    {"POST", "/api/logout", api_logout, 1, 0},
+    {"GET", "/api/me", api_me_get, 1, 0},
+    {"PATCH", "/api/me", api_me_patch, 1, 1},
+    {"POST", "/api/me/password", api_password, 1, 1},
+    {"GET", "/api/friends/requests", api_requests_list, 1, 0},
+    {"POST", "/api/friends/requests", api_request_send, 1, 1},
+    {"POST", "/api/friends/requests/*/accept", api_request_accept, 1, 0},
+    {"POST", "/api/friends/requests/*/decline", api_request_decline, 1, 0},
+    {"DELETE", "/api/friends/requests/*", api_request_cancel, 1, 0},
+    {"DELETE", "/api/friends/*", api_friend_remove, 1, 0},
+    {"GET", "/api/blocks", api_blocks_list, 1, 0},
+    {"PUT", "/api/blocks/*", api_block, 1, 0},
+    {"DELETE", "/api/blocks/*", api_unblock, 1, 0},
+    {"GET", "/api/chats", api_chats_list, 1, 0},
+    {"GET", "/api/chats/*/messages", api_history, 1, 0},
+    {"GET", "/healthz", api_healthz, 0, 0},
+    {"GET", "/metrics", api_metrics, 0, 0},
+    {"GET", "/ws", api_ws, 1, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -353,12 +354,20 @@ static int parse_body(struct api_call *call)
     return 0;
 }
 
+/* After authentication, so that a missing session is 401 whatever the body. */
+static void run_route(struct api_call *call, const struct route *rt)
+{
+    if (rt->body && call->body == NULL) {
+        api_error(call, "bad_json", "send a JSON object");
+        return;
+    }
+    rt->handler(call);
+}
+
 static void api_session_done(struct api_call *call)
 {
     api_keep_user(call, &call->sreq.out.user, &call->me);
-    const struct route *rt = call->i2 >= 0 ? &routes[call->i2] : NULL;
-    if (rt != NULL)
-        rt->handler(call);
+    run_route(call, &routes[call->i2]);
 }
 
 static void api_session_cb(store_req *r)
@@ -409,7 +418,7 @@ static void dispatch(struct api_call *call)
         if (routes[i].auth)
             api_with_session(call, i);
         else
-            routes[i].handler(call);
+            run_route(call, &routes[i]);
         return;
     }
     if (path_known) {

@@ -103,10 +103,6 @@ void api_request_send(struct api_call *call)
 {
     const char *name;
     size_t len;
-    if (call->body == NULL) {
-        api_error(call, "bad_json", "send a JSON object");
-        return;
-    }
     if (api_body_str(call, "username", &name, &len) < 0)
         return;
     call->arg = (duet_slice){name, len};

@@ -125,10 +125,6 @@ void api_signup(struct api_call *call)
 {
     const char *user, *pw, *display;
     size_t ulen, plen, dlen;
-    if (call->body == NULL) {
-        api_error(call, "bad_json", "send a JSON object");
-        return;
-    }
     if (api_body_str(call, "username", &user, &ulen) < 0 ||
         api_body_str(call, "password", &pw, &plen) < 0)
         return;
@@ -213,10 +209,6 @@ void api_login(struct api_call *call)
 {
     const char *user, *pw;
     size_t ulen, plen;
-    if (call->body == NULL) {
-        api_error(call, "bad_json", "send a JSON object");
-        return;
-    }
     if (api_body_str(call, "username", &user, &ulen) < 0 ||
         api_body_str(call, "password", &pw, &plen) < 0)
         return;
@@ -301,10 +293,6 @@ void api_me_patch(struct api_call *call)
     const char *display = NULL, *vis;
     size_t dlen, vlen;
     int receipts = -1, lastseen = -1;
-    if (call->body == NULL) {
-        api_error(call, "bad_json", "send a JSON object");
-        return;
-    }
     int r = proto_get_str(call->body, "display_name", &display, &dlen);
     if (r == -EINVAL) {
         api_error(call, "bad_request", "display_name must be a string");
@@ -395,10 +383,6 @@ void api_password(struct api_call *call)
 {
     const char *oldpw, *newpw;
     size_t olen, nlen;
-    if (call->body == NULL) {
-        api_error(call, "bad_json", "send a JSON object");
-        return;
-    }
     if (api_body_str(call, "old_password", &oldpw, &olen) < 0 ||
         api_body_str(call, "new_password", &newpw, &nlen) < 0)
         return;
