@@ -125,6 +125,10 @@ const char *duet_strerror_code(int err)
         return "busy";
     case DUET_EDELETED:
         return "already_deleted";
+    case DUET_EFULL:
+        return "recipient_backlog_full";
+    case DUET_ELIMIT:
+        return "daily_limit";
     case -ENOMEM:
         return "internal";
     case -EINVAL:

@@ -25,6 +25,8 @@ enum {
     DUET_EALREADY = -1010,    /* already friends / request already sent */
     DUET_EBUSY = -1011,       /* a bounded queue is full; retry later */
     DUET_EDELETED = -1012,    /* message already deleted */
+    DUET_EFULL = -1013,       /* the recipient's backlog of pending rows is at its ceiling */
+    DUET_ELIMIT = -1014,      /* a per-day ceiling (friend requests) is reached */
 };
 
 /* A 128-bit identifier (users and chats), printed as a canonical UUID. */

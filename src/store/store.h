@@ -133,7 +133,7 @@ enum store_op {
     /* friends; the other side is named by username (in: name) */
     STORE_FRIEND_REQUEST, /* in: user, name, now -> peer, result FRIEND_REQUESTED or
                              FRIEND_ACCEPTED (it crossed the peer's request), chat_id |
-                             ENOTFOUND ESELF EALREADY EBLOCKED */
+                             ENOTFOUND ESELF EALREADY EBLOCKED ELIMIT */
     STORE_FRIEND_ACCEPT,  /* in: user, name, now -> peer, chat_id | ENOTFOUND (no request) */
     STORE_FRIEND_DECLINE, /* in: user, name -> peer | ENOTFOUND */
     STORE_FRIEND_CANCEL,  /* in: user, name -> peer | ENOTFOUND */
@@ -149,7 +149,7 @@ enum store_op {
                              member or no such chat) ENOTFRIENDS EBLOCKED */
     /* messages */
     STORE_MSG_SEND,     /* in: user, chat_id, message_id, text, now -> msg, duplicate |
-                           EFORBIDDEN ENOTFRIENDS EBLOCKED ECONFLICT. Adds a PENDING_MESSAGE
+                           EFORBIDDEN ENOTFRIENDS EBLOCKED ECONFLICT EFULL. Adds a PENDING_MESSAGE
                            row for the receiver. A retry with the same message_id by the same
                            sender returns the stored message with duplicate = 1. */
     STORE_MSG_ACK,      /* in: user, chat_id, kind, seq, now. kind MESSAGE: the user's device
@@ -211,6 +211,8 @@ struct store_req {
         int64_t now;
         int64_t idle_ms;
         int64_t window_ms;
+        int64_t max_pending; /* MSG_SEND: EFULL when the receiver has this many pending rows (0 = no ceiling) */
+        int64_t max_per_day; /* FRIEND_REQUEST: ELIMIT when user sent this many in the last 24 h (0 = none) */
         uint8_t token_hash[32];
     } in; /* borrowed by the store until the callback runs */
 
