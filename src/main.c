@@ -118,7 +118,7 @@ static int start_net(struct daemon *d)
         .headers = d->headers,
         .host = d->cfg.host,
         .port = d->cfg.port,
-        .max_header_bytes = 16 * 1024,
+        .max_header_bytes = (size_t)d->cfg.max_header_bytes,
         .max_body_bytes = (size_t)d->cfg.max_body_kib * 1024,
         .max_ws_msg_bytes = (size_t)d->cfg.max_ws_msg_kib * 1024,
         .max_ws_queue_bytes = (size_t)d->cfg.max_ws_queue_kib * 1024,
@@ -179,6 +179,7 @@ static int run(struct daemon *d)
                     d->cfg.max_ws_per_addr);
     if (r < 0)
         goto err_typing;
+    limits_set_signup(&app->limits, (double)d->cfg.signup_rate, (double)d->cfg.signup_burst);
     r = auth_init(&app->auth, &d->loop, (unsigned long long)d->cfg.argon2_ops,
                   (size_t)d->cfg.argon2_mem_kib, (int)d->cfg.hash_concurrency,
                   (size_t)d->cfg.hash_queue, d->cfg.login_window_s, d->cfg.login_max_failures,

@@ -123,6 +123,7 @@ static int status_for(const char *code)
         {"rate_limited", 429},       {"busy", 503},
         {"store_failed", 503},       {"internal", 500},
         {"upgrade_required", 426},   {"too_many_connections", 429},
+        {"daily_limit", 429},        {"recipient_backlog_full", 409},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].code, code) == 0)
@@ -163,6 +164,10 @@ static const char *message_for(int err)
         return "the server is busy; try again shortly";
     case DUET_EDELETED:
         return "the message is already deleted";
+    case DUET_ELIMIT:
+        return "too many friend requests in the last 24 hours; try again later";
+    case DUET_EFULL:
+        return "the recipient has too many undelivered messages";
     case -EINVAL:
         return "bad request";
     default:

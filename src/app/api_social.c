@@ -36,16 +36,24 @@ static void peer_done(struct api_call *call)
     cache_forget_pair(call->app, &call->me.id, &call->sreq.out.peer.id, peer_forgotten, call);
 }
 
-/* Submits a friend/block op on the route's {username}. */
-static void peer_op(struct api_call *call, enum store_op op, void (*then)(struct api_call *))
+/* Prepares a friend/block op on the route's {username}; NULL after
+ * answering a bad name. */
+static store_req *peer_prepare(struct api_call *call, enum store_op op,
+                               void (*then)(struct api_call *))
 {
     if (api_arg_username(call) < 0)
-        return;
+        return NULL;
     call->after = then;
     store_req *r = api_prepare(call, op, peer_done);
     r->in.user = call->me.id;
     r->in.name = call->name;
-    api_submit(call);
+    return r;
+}
+
+static void peer_op(struct api_call *call, enum store_op op, void (*then)(struct api_call *))
+{
+    if (peer_prepare(call, op, then) != NULL)
+        api_submit(call);
 }
 
 static json_t *requests_json(const struct duet_friend_req *reqs, size_t n)
@@ -106,7 +114,11 @@ void api_request_send(struct api_call *call)
     if (api_body_str(call, "username", &name, &len) < 0)
         return;
     call->arg = (duet_slice){name, len};
-    peer_op(call, STORE_FRIEND_REQUEST, request_sent);
+    store_req *r = peer_prepare(call, STORE_FRIEND_REQUEST, request_sent);
+    if (r == NULL)
+        return;
+    r->in.max_per_day = call->app->cfg->max_friend_req_day;
+    api_submit(call);
 }
 
 static void request_accepted(struct api_call *call)

@@ -74,6 +74,28 @@ static void session_start(struct api_call *call, int created)
     api_submit(call);
 }
 
+/* 429 rate_limited with Retry-After and retry_after, in whole seconds. */
+static void rate_limited(struct api_call *call, int64_t wait_s, const char *message)
+{
+    char hdr[64];
+    snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", (long long)wait_s);
+    const char *h = pool_strdup(&call->pool, hdr);
+    json_t *j = json_pack("{s:s, s:s, s:I}", "error", "rate_limited", "message", message,
+                          "retry_after", (json_int_t)wait_s);
+    api_json(call, 429, j, h);
+}
+
+static int throttled(struct api_call *call)
+{
+    struct app *app = call->app;
+    int64_t wait = auth_throttled(&app->auth, call->name, call->addr, duet_now_ms());
+    if (wait <= 0)
+        return 0;
+    app->metrics.logins_throttled++;
+    rate_limited(call, wait, "too many failed attempts; wait before trying again");
+    return 1;
+}
+
 /* ---- sign-up ---- */
 
 static void signup_created(struct api_call *call)
@@ -143,6 +165,13 @@ void api_signup(struct api_call *call)
         api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
         return;
     }
+    /* Every well-formed attempt takes a token, taken or not: the bucket
+     * bounds both account creation and probing for names from an address. */
+    int64_t wait = limits_take_signup(&call->app->limits, call->addr, uv_now(call->app->loop));
+    if (wait > 0) {
+        rate_limited(call, (wait + 999) / 1000, "too many sign-ups from this address; try later");
+        return;
+    }
     /* Check the name before paying for a hash; USER_CREATE still decides. */
     find_user(call, pw, plen, signup_checked);
 }
@@ -186,23 +215,6 @@ static void login_found(store_req *r)
         auth_verify(&call->app->auth, hash, call->secret, call->secret_len, login_verified, call);
     if (e < 0)
         api_fail(call, e);
-}
-
-static int throttled(struct api_call *call)
-{
-    struct app *app = call->app;
-    int64_t wait = auth_throttled(&app->auth, call->name, call->addr, duet_now_ms());
-    if (wait <= 0)
-        return 0;
-    app->metrics.logins_throttled++;
-    char hdr[64];
-    snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", (long long)wait);
-    const char *h = pool_strdup(&call->pool, hdr);
-    json_t *j = json_pack("{s:s, s:s, s:I}", "error", "rate_limited", "message",
-                          "too many failed attempts; wait before trying again", "retry_after",
-                          (json_int_t)wait);
-    api_json(call, 429, j, h);
-    return 1;
 }
 
 void api_login(struct api_call *call)

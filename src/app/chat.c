@@ -66,6 +66,8 @@ static const char *err_message(int err)
         return "this message id is used by the other participant";
     case DUET_ESTORE:
         return "the change could not be stored; nothing was changed";
+    case DUET_EFULL:
+        return "the recipient has too many undelivered messages; the message was not stored";
     default:
         return "internal error";
     }
@@ -206,6 +208,7 @@ static int start_send(struct chat_op *op)
     q->in.chat_id = chat;
     q->in.message_id = id;
     q->in.text = text;
+    q->in.max_pending = op->cl->app->cfg->max_pending;
     return op_submit(op);
 }
 

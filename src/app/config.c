@@ -69,6 +69,21 @@ static const struct opt opts[] = {
      "messages per second one user may send, sustained"},
     {"msg-burst", OPT_INT, OFF(msg_burst), "60", 1, 1000000,
      "messages one user may send in a burst above the rate"},
+    /* 10000: a reconnect replays the whole backlog through the WebSocket's
+     * output queue, and 10000 message events of ordinary length (~400 bytes
+     * each) are about 4 MB, well inside --max-ws-queue's 32 MiB; 100000
+     * would not fit, and the recipient could never finish a reconnect. One
+     * sender at --msg-rate 20 needs over 8 minutes to fill it. */
+    {"max-pending", OPT_INT, OFF(max_pending), "10000", 0, 100000000,
+     "undelivered rows one user may have waiting; a send past it is refused (0: none)"},
+    {"max-friend-requests-per-day", OPT_INT, OFF(max_friend_req_day), "100", 0, 1000000,
+     "friend requests one user may send in 24 hours (0: no limit)"},
+    {"max-header-bytes", OPT_INT, OFF(max_header_bytes), "16384", 1024, 65536,
+     "largest HTTP request line plus headers, in bytes (431 beyond)"},
+    {"signup-rate", OPT_INT, OFF(signup_rate), "10", 0, 1000000,
+     "sign-ups per hour from one client address, sustained (0: no limit)"},
+    {"signup-burst", OPT_INT, OFF(signup_burst), "5", 1, 1000000,
+     "sign-ups from one client address at once, above the rate"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"redis", OPT_STR, OFF(redis), NULL, 0, 0,
      "HOST:PORT of Redis, to run as one of several instances (default: alone)"},

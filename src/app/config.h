@@ -38,7 +38,12 @@ struct config {
     int64_t max_ws_per_addr;
     int64_t msg_rate;
     int64_t msg_burst;
-    char *redis; /* HOST:PORT of the Redis hub; NULL = in-process hub */
+    int64_t max_pending;        /* a recipient's pending rows at most (0 = no ceiling) */
+    int64_t max_friend_req_day; /* friend requests per user per 24 h (0 = no ceiling) */
+    int64_t max_header_bytes;   /* HTTP request line + headers */
+    int64_t signup_rate;        /* sign-ups per hour per client address (0 = no limit) */
+    int64_t signup_burst;       /* sign-ups at once per client address */
+    char *redis;                /* HOST:PORT of the Redis hub; NULL = in-process hub */
     char redis_host[256];
     int redis_port;
     int64_t presence_ttl_s;   /* a silent instance's users go offline after this */

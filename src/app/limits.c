@@ -13,80 +13,115 @@ struct bucket {
  * same as no bucket. */
 #define LIMITS_SWEEP_AT 4096
 
+static int set_init(struct bucket_set *s, double rate_per_ms, double burst)
+{
+    s->rate = rate_per_ms;
+    s->burst = burst < 1 ? 1 : burst;
+    return map_init(&s->map) < 0 ? -ENOMEM : 0;
+}
+
+static void set_free(struct bucket_set *s)
+{
+    for (struct map_entry *e = map_first(&s->map); e != NULL; e = map_next(&s->map, e))
+        free(e->value);
+    map_free(&s->map);
+}
+
 int limits_init(struct limits *l, double rate, double burst, int64_t per_addr)
 {
     memset(l, 0, sizeof(*l));
-    l->rate = rate;
-    l->burst = burst < 1 ? 1 : burst;
     l->per_addr = per_addr;
-    if (map_init(&l->buckets) < 0)
+    if (set_init(&l->msgs, rate / 1000.0, burst) < 0)
         return -ENOMEM;
-    if (map_init(&l->ws_addr) < 0) {
-        map_free(&l->buckets);
-        return -ENOMEM;
-    }
+    if (set_init(&l->signup, 0, 1) < 0)
+        goto err_msgs;
+    if (map_init(&l->ws_addr) < 0)
+        goto err_signup;
     return 0;
+
+err_signup:
+    set_free(&l->signup);
+err_msgs:
+    set_free(&l->msgs);
+    return -ENOMEM;
 }
 
 void limits_free(struct limits *l)
 {
-    for (struct map_entry *e = map_first(&l->buckets); e != NULL; e = map_next(&l->buckets, e))
-        free(e->value);
-    map_free(&l->buckets);
+    set_free(&l->msgs);
+    set_free(&l->signup);
     map_free(&l->ws_addr);
 }
 
-static void refill(const struct limits *l, struct bucket *b, uint64_t now)
+void limits_set_signup(struct limits *l, double per_hour, double burst)
+{
+    l->signup.rate = per_hour / 3600000.0;
+    l->signup.burst = burst < 1 ? 1 : burst;
+}
+
+static void refill(const struct bucket_set *s, struct bucket *b, uint64_t now)
 {
     if (now > b->at) {
-        b->tokens += (double)(now - b->at) * l->rate / 1000.0;
-        if (b->tokens > l->burst)
-            b->tokens = l->burst;
+        b->tokens += (double)(now - b->at) * s->rate;
+        if (b->tokens > s->burst)
+            b->tokens = s->burst;
     }
     b->at = now;
 }
 
 struct sweep {
-    const struct limits *l;
+    const struct bucket_set *s;
     uint64_t now;
 };
 
 static int bucket_full(void *value, void *ctx)
 {
-    const struct sweep *s = ctx;
+    const struct sweep *sw = ctx;
     struct bucket *b = value;
-    refill(s->l, b, s->now);
-    if (b->tokens < s->l->burst)
+    refill(sw->s, b, sw->now);
+    if (b->tokens < sw->s->burst)
         return 0;
     free(b);
     return 1;
 }
 
-int64_t limits_take_message(struct limits *l, const duet_id *user, uint64_t now)
+static int64_t take(struct bucket_set *s, const void *key, size_t klen, uint64_t now)
 {
-    struct bucket *b = map_get(&l->buckets, user->b, 16);
+    if (s->rate <= 0)
+        return 0;
+    struct bucket *b = map_get(&s->map, key, klen);
     if (b == NULL) {
-        if (l->buckets.count >= LIMITS_SWEEP_AT) {
-            struct sweep s = {l, now};
-            map_filter(&l->buckets, bucket_full, &s);
+        if (s->map.count >= LIMITS_SWEEP_AT) {
+            struct sweep sw = {s, now};
+            map_filter(&s->map, bucket_full, &sw);
         }
         b = malloc(sizeof(*b));
         if (b == NULL)
             return 0; /* allow rather than refuse on memory pressure */
-        b->tokens = l->burst;
+        b->tokens = s->burst;
         b->at = now;
-        if (map_put(&l->buckets, user->b, 16, b) < 0) {
+        if (map_put(&s->map, key, klen, b) < 0) {
             free(b);
             return 0;
         }
     }
-    refill(l, b, now);
+    refill(s, b, now);
     if (b->tokens >= 1) {
         b->tokens -= 1;
         return 0;
     }
-    int64_t wait = (int64_t)((1 - b->tokens) * 1000.0 / l->rate) + 1;
+    int64_t wait = (int64_t)((1 - b->tokens) / s->rate) + 1;
     return wait < 1 ? 1 : wait;
+}
+
+int64_t limits_take_message(struct limits *l, const duet_id *user, uint64_t now)
+{
+    return take(&l->msgs, user->b, 16, now);
+}
+
+int64_t limits_take_signup(struct limits *l, const char *addr, uint64_t now)
+{
+    return take(&l->signup, addr, strlen(addr), now);
 }
 
 int limits_ws_open(struct limits *l, const char *addr)

@@ -124,6 +124,35 @@ static const char *const sq_migrations[] = {
     " deleted_at INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (user_id, chat_id, service_type, message_id, sequence)"
     ") WITHOUT ROWID;",
+    /* 2: ceilings (store.h: max_pending, max_per_day).
+     * pending_counts holds each user's number of pending rows, so that a send
+     * checks the recipient's backlog with one key lookup instead of counting
+     * rows. Triggers keep it exact in the same transaction as every insert
+     * and delete of a pending row, wherever the statement is; the backend's
+     * writes to pending never use INSERT OR REPLACE (its implicit delete
+     * would bypass the delete trigger unless recursive_triggers is on), they
+     * upsert instead. A small table of its own rather than a users column: a
+     * send dirties one narrow row, not the wide users row with its pwhash.
+     * friend_requests_sent logs every request a user made, for the daily
+     * ceiling; rows older than a day are pruned as the user sends more. */
+    "CREATE TABLE pending_counts ("
+    " user_id BLOB PRIMARY KEY NOT NULL,"
+    " n INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "INSERT INTO pending_counts (user_id, n) SELECT user_id, count(*) FROM pending"
+    " GROUP BY user_id;"
+    "CREATE TRIGGER pending_counts_ins AFTER INSERT ON pending BEGIN"
+    " INSERT INTO pending_counts (user_id, n) VALUES (NEW.user_id, 1)"
+    " ON CONFLICT (user_id) DO UPDATE SET n = n + 1;"
+    " END;"
+    "CREATE TRIGGER pending_counts_del AFTER DELETE ON pending BEGIN"
+    " UPDATE pending_counts SET n = n - 1 WHERE user_id = OLD.user_id;"
+    " END;"
+    "CREATE TABLE friend_requests_sent ("
+    " from_id BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX friend_requests_sent_from ON friend_requests_sent (from_id, created_at);",
 };
 
 #define SQ_SCHEMA_VERSION ((int64_t)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))

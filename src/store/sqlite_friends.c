@@ -25,6 +25,12 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
     [SQ_REQ_INSERT] = "INSERT OR IGNORE INTO friend_requests (from_id, to_id, created_at)"
                       " VALUES (?1, ?2, ?3)",
     [SQ_REQ_DELETE] = "DELETE FROM friend_requests WHERE from_id = ?1 AND to_id = ?2",
+    [SQ_REQ_SENT_LOG] = "INSERT INTO friend_requests_sent (from_id, created_at) VALUES (?1, ?2)",
+    [SQ_REQ_SENT_PRUNE] =
+        "DELETE FROM friend_requests_sent WHERE from_id = ?1 AND created_at <= ?2",
+    /* Stops at the ceiling: the cost is bounded by it, not by history. */
+    [SQ_REQ_SENT_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM friend_requests_sent"
+                          " WHERE from_id = ?1 AND created_at > ?2 LIMIT ?3)",
     [SQ_BLOCK_INSERT] = "INSERT OR IGNORE INTO blocks (blocker, blocked, created_at)"
                         " VALUES (?1, ?2, ?3)",
     [SQ_BLOCK_DELETE] = "DELETE FROM blocks WHERE blocker = ?1 AND blocked = ?2",
@@ -137,6 +143,28 @@ static int sq_peer(sq_store *s, store_req *req)
     return rc;
 }
 
+#define SQ_DAY_MS 86400000LL
+
+/* The daily ceiling on new friend requests: ELIMIT when the user made max of
+ * them in the last 24 h, else logs this one. Rows older than a day go first,
+ * so a user's log holds at most about two days' worth of ceilings. max 0 =
+ * no ceiling and no log. */
+static int sq_request_quota(sq_store *s, const duet_id *me, int64_t now, int64_t max)
+{
+    if (max <= 0)
+        return 0;
+    int64_t n = 0;
+    int rc = sq_exec(s, SQ_REQ_SENT_PRUNE, "il", me, now - SQ_DAY_MS);
+    if (rc >= 0)
+        rc = sq_get_int(s, &n, SQ_REQ_SENT_COUNT, "ill", me, now - SQ_DAY_MS, max);
+    if (rc < 0)
+        return rc;
+    if (n >= max)
+        return DUET_ELIMIT;
+    rc = sq_exec(s, SQ_REQ_SENT_LOG, "il", me, now);
+    return rc < 0 ? rc : 0;
+}
+
 int sq_friend_request(sq_store *s, store_req *req)
 {
     const duet_id *me = &req->in.user, *peer = &req->out.peer.id;
@@ -165,6 +193,9 @@ int sq_friend_request(sq_store *s, store_req *req)
         return 0;
     }
     if ((rc = sq_exec(s, SQ_REQ_INSERT, "iil", me, peer, req->in.now)) < 0)
+        return rc;
+    /* A repeat of a standing request changes nothing and is not counted. */
+    if (rc > 0 && (rc = sq_request_quota(s, me, req->in.now, req->in.max_per_day)) < 0)
         return rc;
     req->out.friend_result = FRIEND_REQUESTED;
     return 0;

@@ -23,17 +23,28 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                          " WHERE chat_id = ?1",
     /* A pending row of any kind for user ?1, copied from the message it is
      * about; only MESSAGE rows carry the text (the seed's denormalisation). */
-    [SQ_PENDING_FROM_MSG] = "INSERT OR REPLACE INTO pending (user_id, chat_id, sender, receiver,"
+    /* An upsert, not INSERT OR REPLACE: replacing deletes the old row
+     * without firing the pending_counts delete trigger (sqlite.c, migration
+     * 2), so the count would drift. */
+    [SQ_PENDING_FROM_MSG] = "INSERT INTO pending (user_id, chat_id, sender, receiver,"
                             " service_type, message_id, message, type, preview, sent_at,"
                             " received_at, seen_at, sequence, deleted_at)"
                             " SELECT ?1, chat_id, sender, receiver, ?2, message_id,"
                             " iif(?2 = 0, message, ''), type, iif(?2 = 0, preview, ''), sent_at,"
                             " ?3, ?4, sequence, deleted_at FROM messages"
-                            " WHERE chat_id = ?5 AND sequence = ?6",
+                            " WHERE chat_id = ?5 AND sequence = ?6"
+                            " ON CONFLICT (user_id, chat_id, service_type, message_id, sequence)"
+                            " DO UPDATE SET sender = excluded.sender, receiver = excluded.receiver,"
+                            " message = excluded.message, type = excluded.type,"
+                            " preview = excluded.preview, sent_at = excluded.sent_at,"
+                            " received_at = excluded.received_at, seen_at = excluded.seen_at,"
+                            " deleted_at = excluded.deleted_at",
     [SQ_PENDING_DELETE_UPTO] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                                " AND service_type = ?3 AND sequence <= ?4",
     [SQ_PENDING_DELETE_AT] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                              " AND service_type = ?3 AND sequence = ?4",
+    /* Kept by triggers on pending (sqlite.c, migration 2): O(1) per send. */
+    [SQ_PENDING_COUNT] = "SELECT n FROM pending_counts WHERE user_id = ?1",
     /* Receipts are cumulative, so a receiver's marked messages form a prefix:
      * the FLOOR query walks back from seq only to the newest marked one, and
      * MARK touches the rows above it, not the whole history. */
@@ -133,6 +144,16 @@ int sq_msg_send(sq_store *s, store_req *req)
         return DUET_ENOTFRIENDS;
     if ((rc = sq_blocked(s, me, &c.peer)) != 0)
         return rc > 0 ? DUET_EBLOCKED : rc;
+    /* The recipient's backlog has a ceiling: past it the message is not
+     * stored (the sender is told), so one sender cannot grow another user's
+     * reconnect replay and storage without bound. */
+    if (req->in.max_pending > 0) {
+        int64_t n = 0;
+        if ((rc = sq_get_int(s, &n, SQ_PENDING_COUNT, "i", &c.peer)) < 0)
+            return rc;
+        if (n >= req->in.max_pending)
+            return DUET_EFULL;
+    }
 
     /* Read last_seq inside the transaction: other processes may write too. */
     int64_t seq = c.last_seq + 1;

@@ -47,3 +47,19 @@ Test(limits, websockets_per_address)
     cr_assert_eq(l.ws_addr.count, 0, "closed addresses leave no entry");
     limits_free(&l);
 }
+
+Test(limits, signups_per_address_per_hour)
+{
+    struct limits l;
+    cr_assert_eq(limits_init(&l, 1.0, 1.0, 0), 0);
+    cr_assert_eq(limits_take_signup(&l, "10.0.0.1", 0), 0, "no limit until set");
+    limits_set_signup(&l, 60.0, 2.0); /* one a minute, two at once */
+    cr_assert_eq(limits_take_signup(&l, "10.0.0.2", 1000), 0);
+    cr_assert_eq(limits_take_signup(&l, "10.0.0.2", 1000), 0);
+    int64_t wait = limits_take_signup(&l, "10.0.0.2", 1000);
+    cr_assert(wait > 59000 && wait <= 60001, "wait %lld", (long long)wait);
+    cr_assert_eq(limits_take_signup(&l, "10.0.0.3", 1000), 0, "buckets are per address");
+    cr_assert_eq(limits_take_signup(&l, "10.0.0.2", 61000), 0, "one token a minute later");
+    cr_assert(limits_take_signup(&l, "10.0.0.2", 61000) > 0);
+    limits_free(&l);
+}

@@ -550,7 +550,7 @@ Test(store, close_completes_queued_requests)
     cr_assert_eq(sqlite3_open(E.path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-    cr_assert_eq(sqlite3_column_int(st, 0), 1);
+    cr_assert_eq(sqlite3_column_int(st, 0), 2, "migrations 1 and 2 ran");
     sqlite3_finalize(st);
     sqlite3_close(db);
 }

@@ -24,9 +24,10 @@ export const STOP_TIMEOUT_MS = 15000 * SLOW;
 // Arguments that keep sign-ups fast (Argon2id with 8 MiB, 1 pass).
 export const FAST_HASH = ['--argon2-mem', '8192', '--argon2-ops', '1'];
 
-// Test traffic runs far above a person's message rate; the limiter itself is
-// tested in 15-limits, which passes its own (later, so winning) values.
-export const NO_RATE_LIMIT = ['--msg-rate', '1000000', '--msg-burst', '1000000'];
+// Test traffic runs far above a person's message and sign-up rates; the
+// limiters themselves are tested in 15-limits, which passes its own (later,
+// so winning) values.
+export const NO_RATE_LIMIT = ['--msg-rate', '1000000', '--msg-burst', '1000000', '--signup-rate', '0'];
 
 const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|ThreadSanitizer|MemorySanitizer/;
 
