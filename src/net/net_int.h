@@ -70,6 +70,8 @@ struct net__ws {
     unsigned failed : 1;        /* we failed the connection; ignore further input */
     unsigned awaiting_pong : 1; /* a ping is out and unanswered */
     unsigned closing : 1;       /* our close frame is queued or sent */
+    unsigned close_held : 1;    /* a peer's close waits until our queued replies are out */
+    uint64_t in_left;           /* bytes of the current frame not yet handed to wslay */
 };
 
 /* A connection. Ownership: reference counted (see net.h). The socket holds

@@ -88,19 +88,86 @@ uint32_t net__utf8_feed(uint32_t state, const uint8_t *p, size_t len)
 
 /* ---- wslay callbacks -------------------------------------------------------- */
 
+static void ws_fail(net_conn *c, uint16_t code, const char *why);
+
+enum { FRAME_PASS, FRAME_WAIT, FRAME_FAILED };
+
+/* Looks at the header of the frame that starts at rbuf[roff] before wslay
+ * sees a byte of it, and sets in_left to the frame's size. wslay 1.1.1 gets
+ * three things wrong that this settles (RFC 6455 conformance, tested by
+ * tests/integration/19-ws-conformance):
+ *  - it checks a close reason's UTF-8 per read, skipping two bytes of every
+ *    chunk, so a valid reason split across TCP reads was failed with 1007: a
+ *    control frame (at most 139 bytes) is handed over only when complete, so
+ *    wslay always sees its payload as one chunk;
+ *  - it treats a close payload of 1 byte as "no status code", where the RFC
+ *    makes it a protocol error: 1002 here;
+ *  - it queues the close answer ahead of replies to messages that arrived
+ *    before the close (control frames go first): the close is held back
+ *    until those replies are out (net__ws_input).
+ * It also fails a data frame longer than the message limit at its header,
+ * not at its first payload byte. */
+static int ws_frame_begin(net_conn *c)
+{
+    struct net__ws *ws = &c->u.ws;
+    const uint8_t *p = (const uint8_t *)c->rbuf + c->roff;
+    size_t avail = c->rlen - c->roff;
+    if (avail < 2)
+        return FRAME_WAIT;
+    unsigned opcode = p[0] & 0x0f, len7 = p[1] & 0x7f;
+    size_t hlen = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((p[1] & 0x80) ? 4 : 0);
+    if (avail < hlen)
+        return FRAME_WAIT;
+    uint64_t plen = len7;
+    if (len7 == 126)
+        plen = (uint64_t)p[2] << 8 | p[3];
+    else if (len7 == 127)
+        for (int i = 0; i < 8; i++)
+            plen = plen << 8 | p[2 + i];
+    if (plen >> 63 != 0) { /* wslay refuses it at the header (1002) */
+        ws->in_left = hlen;
+        return FRAME_PASS;
+    }
+    int control = (opcode & 0x8) != 0;
+    if (control && plen <= 125) {
+        if (avail < hlen + plen)
+            return FRAME_WAIT;
+        if (opcode == WSLAY_CONNECTION_CLOSE && plen == 1) {
+            ws_fail(c, WSLAY_CODE_PROTOCOL_ERROR, "close payload of 1 byte");
+            return FRAME_FAILED;
+        }
+        if (opcode == WSLAY_CONNECTION_CLOSE && wslay_event_get_queued_msg_count(ws->ctx) > 0) {
+            ws->close_held = 1;
+            return FRAME_WAIT;
+        }
+    } else if (!control && plen > c->srv->opts.max_ws_msg_bytes) {
+        ws_fail(c, WSLAY_CODE_MESSAGE_TOO_BIG, "message too big");
+        return FRAME_FAILED;
+    }
+    ws->in_left = hlen + plen;
+    return FRAME_PASS;
+}
+
+/* Hands wslay the bytes of at most one frame per call (see ws_frame_begin). */
 static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
 {
     net_conn *c = ud;
+    struct net__ws *ws = &c->u.ws;
     (void)flags;
     size_t avail = c->rlen - c->roff;
+    if (avail > 0 && ws->in_left == 0 && ws_frame_begin(c) != FRAME_PASS)
+        avail = 0;
     if (avail == 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
     if (len > avail)
         len = avail;
+    if (len > ws->in_left)
+        len = (size_t)ws->in_left;
     memcpy(buf, c->rbuf + c->roff, len);
     c->roff += len;
+    ws->in_left -= len;
     return (ssize_t)len;
 }
 
@@ -238,19 +305,26 @@ static void ws_abort(net_conn *c, int err)
 void net__ws_input(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
-    if (c->roff < c->rlen && wslay_event_get_read_enabled(ws->ctx)) {
-        int r = wslay_event_recv(ws->ctx);
-        if (c->closed)
-            return;
-        if (r < 0) {
-            ws_abort(c, r);
-            return;
+    /* A second pass reads a peer's close that waited for our replies to
+     * what came before it; they are in obuf after the first pass. */
+    for (int pass = 0; pass < 2; pass++) {
+        ws->close_held = 0;
+        if (c->roff < c->rlen && wslay_event_get_read_enabled(ws->ctx)) {
+            int r = wslay_event_recv(ws->ctx);
+            if (c->closed)
+                return;
+            if (r < 0) {
+                ws_abort(c, r);
+                return;
+            }
         }
+        /* After a close or an error wslay reads nothing more: drop the rest. */
+        if (!wslay_event_get_read_enabled(ws->ctx))
+            c->roff = c->rlen;
+        ws_output(c);
+        if (c->closed || !ws->close_held)
+            return;
     }
-    /* After a close or an error wslay reads nothing more: drop the rest. */
-    if (!wslay_event_get_read_enabled(ws->ctx))
-        c->roff = c->rlen;
-    ws_output(c);
 }
 
 int net__ws_wants_read(const net_conn *c)
