@@ -66,21 +66,31 @@ static void api_done(struct api_call *call)
     free(call);
 }
 
-/* The API's answers are never cached; the instance header is added to
- * every response by the network layer (main.c). */
+/* Every API answer carries NET_JSON_HEADERS (never cached, nosniff, a
+ * deny-all CSP, ...); the instance header is added to every response by the
+ * network layer (main.c). */
 static const char *std_headers(struct api_call *call, const char *extra)
 {
-    size_t n = (extra ? strlen(extra) : 0) + 32;
+    if (extra == NULL)
+        return NET_JSON_HEADERS;
+    size_t n = strlen(extra) + sizeof(NET_JSON_HEADERS);
     char *h = pool_alloc(&call->pool, n);
     if (h == NULL)
-        return extra;
-    snprintf(h, n, "Cache-Control: no-store\r\n%s", extra ? extra : "");
+        return NULL; /* the caller answers 500 without extra headers */
+    snprintf(h, n, "%s%s", NET_JSON_HEADERS, extra);
     return h;
 }
 
 void api_json(struct api_call *call, int status, json_t *json, const char *headers)
 {
     struct app *app = call->app;
+    const char *hdrs = std_headers(call, headers);
+    if (hdrs == NULL) { /* without them (a cookie, say) the answer would lie */
+        json_decref(json);
+        json = NULL;
+        status = 500;
+        hdrs = NET_JSON_HEADERS;
+    }
     app->metrics.http_requests++;
     if (status >= 400)
         app->metrics.http_errors++;
@@ -96,8 +106,8 @@ void api_json(struct api_call *call, int status, json_t *json, const char *heade
             body = strdup("{\"error\":\"internal\",\"message\":\"out of memory\"}");
         }
     }
-    net_respond(call->conn, status, body ? "application/json" : NULL, std_headers(call, headers),
-                body, body ? strlen(body) : 0);
+    net_respond(call->conn, status, body ? "application/json" : NULL, hdrs, body,
+                body ? strlen(body) : 0);
     free(body);
     api_done(call);
 }
@@ -449,7 +459,7 @@ void api_on_request(void *appp, net_conn *c, net_request *req)
     struct api_call *call = calloc(1, sizeof(*call));
     if (call == NULL) {
         static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
-        net_respond(c, 500, "application/json", NULL, oom, sizeof(oom) - 1);
+        net_respond(c, 500, "application/json", NET_JSON_HEADERS, oom, sizeof(oom) - 1);
         return;
     }
     call->app = app;
@@ -484,7 +494,7 @@ static void api_metrics(struct api_call *call)
         api_fail(call, -ENOMEM);
         return;
     }
-    net_respond(call->conn, 200, "text/plain; version=0.0.4", std_headers(call, NULL), text, len);
+    net_respond(call->conn, 200, "text/plain; version=0.0.4", NET_JSON_HEADERS, text, len);
     free(text);
     api_done(call);
 }

@@ -468,12 +468,14 @@ void net__http_error(net_conn *c, int status, const char *code, const char *mess
 {
     if (c->closed || c->is_ws || (c->finishing && !c->u.http.in_flight))
         return;
-    char body[512];
+    char body[512], hdr[512];
     int n = net__json_error(body, sizeof(body), code, message);
     if (n < 0)
         n = net__json_error(body, sizeof(body), code, "error");
+    int hn = snprintf(hdr, sizeof(hdr), "%s%s", NET_JSON_HEADERS, extra ? extra : "");
     request_reset(&c->u.http);
-    if (write_response(c, status, "application/json", extra, body, (size_t)n, 0, 0) < 0) {
+    if (hn < 0 || (size_t)hn >= sizeof(hdr) ||
+        write_response(c, status, "application/json", hdr, body, (size_t)n, 0, 0) < 0) {
         net__conn_drop(c);
         return;
     }

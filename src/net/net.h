@@ -108,6 +108,19 @@ int net_cookie(const net_request *req, const char *name, duet_slice *out);
 /* Finds a query parameter (not decoded beyond '+' and %XX); 0 or -ENOENT. */
 int net_query(const net_request *req, const char *name, duet_slice *out);
 
+/* The header lines of every JSON (API) answer, errors included, whether the
+ * application or this layer (400, 408, 413, 431, 503) gives it: never
+ * cached, never sniffed as another type, never framed, no referrer, and a
+ * CSP that lets the document do nothing should a browser render it. Static
+ * files carry their own, page-friendly set (static.c). */
+#define NET_JSON_HEADERS                                                                           \
+    "Cache-Control: no-store\r\n"                                                                  \
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"                      \
+    "X-Content-Type-Options: nosniff\r\n"                                                          \
+    "X-Frame-Options: DENY\r\n"                                                                    \
+    "Referrer-Policy: no-referrer\r\n"                                                             \
+    "Cross-Origin-Resource-Policy: same-origin\r\n"
+
 /* Sends a response. extra_headers is NULL or a block of complete header
  * lines, each ending in "\r\n" (e.g. "Set-Cookie: ...\r\n"). The body is
  * copied. Adds Content-Length, Date-less minimal headers, and

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SLOW, startServer } from './lib/server.mjs';
-import { HttpClient, expectStatus, nextAddr, parseRawResponse } from './lib/client.mjs';
+import { HttpClient, expectApiHeaders, expectStatus, nextAddr, parseRawResponse } from './lib/client.mjs';
 
 describe('13 timeouts', { timeout: 120000 }, () => {
   let srv;
@@ -51,6 +51,7 @@ describe('13 timeouts', { timeout: 120000 }, () => {
       const p = parseRawResponse(st.buf);
       assert.equal(p.status, 408, `expected 408, got: ${st.buf.toString('latin1').slice(0, 200)}`);
       assert.equal(p.json?.error, 'timeout');
+      expectApiHeaders(p.headers, '408:');
       s.destroy();
     }
     expectStatus(await h.get('/healthz'), 200);

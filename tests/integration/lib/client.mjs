@@ -161,6 +161,24 @@ export function expectError(res, status, code, what = '') {
   return res.json;
 }
 
+// The headers every API (JSON) answer carries, errors included
+// (NET_JSON_HEADERS in src/net/net.h). headers: lower-case names, as node's
+// http module and parseRawResponse give them.
+export const API_SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+export function expectApiHeaders(headers, what = '') {
+  for (const [k, v] of Object.entries(API_SECURITY_HEADERS)) {
+    assert.equal(headers[k], v, `${what} header ${k}: ${JSON.stringify(headers[k])}`);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // WebSocket client with an event queue
 
