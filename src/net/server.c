@@ -579,7 +579,10 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     *out = s;
     return 0;
 err:
-    /* Handles already initialised must close first; the last close frees s. */
+    /* Handles already initialised must close first; the last close frees s.
+     * on_closed is for servers that started: the caller has an error to
+     * handle instead (it ran the app's shutdown, which then ran twice). */
+    s->opts.app_cb.on_closed = NULL;
     s->closing = 1;
     net_server_stop_accepting(s);
     server_maybe_free(s);

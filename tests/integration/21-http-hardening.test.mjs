@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SLOW, runDuetd, startServer } from './lib/server.mjs';
+import { SLOW, mkTempDir, rmDir, runDuetd, startServer } from './lib/server.mjs';
 import { HttpClient, User, expectApiHeaders, expectError, expectStatus, nextAddr, rawRequest } from './lib/client.mjs';
 
 describe('21 http hardening: security headers on every API answer', { timeout: 120000 }, () => {
@@ -142,6 +142,25 @@ describe('21 http hardening: --max-header-bytes', { timeout: 60000 }, () => {
       const r = await runDuetd(['--max-header-bytes', v]);
       assert.equal(r.code, 2, `--max-header-bytes ${v}: exit ${r.code}`);
       assert.match(r.stderr, /max-header-bytes/);
+    }
+  });
+});
+
+describe('21 http hardening: start-up failure', { timeout: 60000 }, () => {
+  it('a port already in use: duetd says so and exits 1, without crashing in its clean-up', async () => {
+    const busy = net.createServer();
+    await new Promise((r) => busy.listen(0, '127.0.0.1', r));
+    const { port } = busy.address();
+    const data = mkTempDir('duet-data-');
+    try {
+      const r = await runDuetd(['--listen', `127.0.0.1:${port}`, '--data', data, '--web', data]);
+      assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: address already in use/);
+      assert.equal(r.signal, null, `duetd died of ${r.signal}: ${r.stderr.slice(-500)}`);
+      assert.equal(r.code, 1, r.stderr.slice(-500));
+      assert.doesNotMatch(r.stderr, /Assertion|AddressSanitizer|runtime error/);
+    } finally {
+      busy.close();
+      rmDir(data);
     }
   });
 });
