@@ -1,10 +1,11 @@
 // 15 - abuse limits: the per-user message rate (token bucket), the cap on
-// WebSockets per client address, and the cap on open connections.
+// WebSockets per client address, the cap on open connections, and the
+// sign-up rate per client address (token bucket).
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sleep, startServer, waitFor } from './lib/server.mjs';
-import { User, befriend, fullHistory, nextAddr, rawRequest } from './lib/client.mjs';
+import { HttpClient, User, befriend, expectError, expectStatus, fullHistory, nextAddr, rawRequest } from './lib/client.mjs';
 
 describe('15 limits: message rate', { timeout: 120000 }, () => {
   let srv, alice, bob, chat, A, B;
@@ -101,5 +102,56 @@ describe('15 limits: connections', { timeout: 120000 }, () => {
     assert.equal(JSON.parse(r.body).error, 'too_many_connections');
     for (const s of held) s.destroy();
     await waitFor(async () => (await rawRequest(srv, `GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`)).status === 200, 'served again once connections close');
+  });
+});
+
+describe('15 limits: sign-ups per client address (--signup-rate 360 --signup-burst 2)', { timeout: 120000 }, () => {
+  let srv;
+  before(async () => {
+    // 360 an hour is one every 10 s: the refill can be seen within a test,
+    // and slow (sanitizer, valgrind) builds still hit the limit.
+    srv = await startServer({ args: ['--signup-rate', '360', '--signup-burst', '2', '--login-max-failures', '1000'] });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const signup = (addr, username) => new HttpClient(srv, { localAddress: addr }).post('/api/signup', { username, password: 'signup rate pw' });
+
+  it('a burst of 2 passes; the 3rd is 429 rate_limited with Retry-After, creates nothing, and works once the bucket refills', async () => {
+    const addr = nextAddr();
+    expectStatus(await signup(addr, 'rate_a1'), 201);
+    expectStatus(await signup(addr, 'rate_a2'), 201);
+    const res = await signup(addr, 'rate_a3');
+    const body = expectError(res, 429, 'rate_limited');
+    assert.ok(Number.isInteger(body.retry_after) && body.retry_after >= 1 && body.retry_after <= 10, JSON.stringify(body));
+    assert.equal(res.headers['retry-after'], String(body.retry_after));
+    assert.equal(res.headers['set-cookie'], undefined, 'no session');
+    // Not created: the name is free, and no login works for it.
+    expectError(await new HttpClient(srv).post('/api/login', { username: 'rate_a3', password: 'signup rate pw' }), 401, 'bad_credentials');
+    // Another address has its own bucket.
+    expectStatus(await signup(nextAddr(), 'rate_b1'), 201);
+    await sleep(body.retry_after * 1000 + 100);
+    expectStatus(await signup(addr, 'rate_a3'), 201, 'after Retry-After:');
+  });
+
+  it('invalid requests cost nothing; a taken name costs a token (probing names is limited too)', async () => {
+    const addr = nextAddr();
+    for (let i = 0; i < 5; i++) expectError(await signup(addr, 'Bad Name!'), 400, 'bad_username');
+    expectError(await new HttpClient(srv, { localAddress: addr }).post('/api/signup', { username: 'rate_c0', password: 'short' }), 400, 'weak_password');
+    expectError(await signup(addr, 'rate_a1'), 409, 'username_taken');
+    expectStatus(await signup(addr, 'rate_c1'), 201);
+    expectError(await signup(addr, 'rate_c2'), 429, 'rate_limited');
+    expectError(await signup(addr, 'rate_a2'), 429, 'rate_limited', 'a limited address cannot probe names either:');
+  });
+
+  it('login is not limited by the sign-up bucket', async () => {
+    const addr = nextAddr();
+    expectStatus(await signup(addr, 'rate_d1'), 201);
+    expectStatus(await signup(addr, 'rate_d2'), 201);
+    expectError(await signup(addr, 'rate_d3'), 429, 'rate_limited');
+    for (let i = 0; i < 5; i++) {
+      expectStatus(await new HttpClient(srv, { localAddress: addr }).post('/api/login', { username: 'rate_d1', password: 'signup rate pw' }), 200);
+    }
   });
 });
