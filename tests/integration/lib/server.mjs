@@ -16,8 +16,20 @@ export const duetdPath = path.resolve(repoRoot, process.env.DUETD || 'build/duet
 export const isSanitized = /asan|san/i.test(path.basename(path.dirname(duetdPath))) ||
   !!process.env.ASAN_OPTIONS;
 
-// Timeouts scale up for sanitizer builds, which are several times slower.
-export const SLOW = isSanitized ? 3 : 1;
+// DUET_TEST_WRAPPER runs every duetd under a command, e.g.
+//   DUET_TEST_WRAPPER="valgrind --error-exitcode=99 --leak-check=full"
+// (make test-valgrind). Split on spaces; duetd and its arguments follow.
+export const wrapper = (process.env.DUET_TEST_WRAPPER || '').split(' ').filter(Boolean);
+export const isValgrind = wrapper.some((w) => /valgrind/.test(w));
+
+// Timeouts scale up for sanitizer builds, which are several times slower,
+// and more under valgrind, which is slower still.
+export const SLOW = isValgrind ? 8 : isSanitized ? 3 : 1;
+
+// The command line that runs duetd with args (under the wrapper, if any).
+function command(args) {
+  return wrapper.length ? [wrapper[0], [...wrapper.slice(1), duetdPath, ...args]] : [duetdPath, args];
+}
 export const START_TIMEOUT_MS = 20000 * SLOW;
 export const STOP_TIMEOUT_MS = 15000 * SLOW;
 
@@ -29,7 +41,10 @@ export const FAST_HASH = ['--argon2-mem', '8192', '--argon2-ops', '1'];
 // so winning) values.
 export const NO_RATE_LIMIT = ['--msg-rate', '1000000', '--msg-burst', '1000000', '--signup-rate', '0'];
 
-const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|ThreadSanitizer|MemorySanitizer/;
+// Sanitizer reports, and valgrind memcheck's (its lines start with ==pid==;
+// leaks are errors only for the kinds --errors-for-leak-kinds names, which
+// the exit code 99 of --error-exitcode reports at exit).
+const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|ThreadSanitizer|MemorySanitizer|==\d+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap|Process terminating)|==\d+== ERROR SUMMARY: [1-9]/;
 
 export function mkTempDir(prefix = 'duet-test-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -107,7 +122,8 @@ export class DuetServer {
     const base = this.stderr.length;
     this.exit = null;
     this.expectExit = false;
-    const proc = spawn(duetdPath, this.args(), {
+    const [cmd, argv] = command(this.args());
+    const proc = spawn(cmd, argv, {
       cwd: this.opts.cwd || this.dataDir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -213,7 +229,8 @@ export class DuetServer {
     if (this.proc && !this.exit) {
       try {
         const res = await this.signal('SIGTERM');
-        if (res.code !== 0) problems.push(`duetd exited with code ${res.code}, signal ${res.signal} after SIGTERM`);
+        if (res.code === 99 && isValgrind) problems.push('valgrind found errors (exit code 99; see its report in stderr)');
+        else if (res.code !== 0) problems.push(`duetd exited with code ${res.code}, signal ${res.signal} after SIGTERM`);
       } catch (e) {
         problems.push(e.message);
       }
@@ -270,7 +287,8 @@ export function runDuetd(args, { env = {}, timeoutMs = 10000 * SLOW } = {}) {
   return new Promise((resolve, reject) => {
     const cleanEnv = { ...process.env };
     for (const k of Object.keys(cleanEnv)) if (k.startsWith('DUET_')) delete cleanEnv[k];
-    const p = spawn(duetdPath, args, { env: { ...cleanEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, argv] = command(args);
+    const p = spawn(cmd, argv, { env: { ...cleanEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
