@@ -59,7 +59,7 @@ function acksOf(ws) {
   return m;
 }
 
-describe('09 crash: kill -9 under traffic', { timeout: 300000 }, () => {
+describe('09 crash: kill -9 under traffic', { timeout: 300000 * SLOW }, () => {
   let srv;
   let alice, bob, carol;
   let chatAB, chatAC;
