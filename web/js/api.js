@@ -80,6 +80,7 @@ export function errorText(e) {
       return `Too many attempts. Try again in ${wait}.`;
     }
     case 'busy': return 'The server is busy. Try again in a moment.';
+    case 'daily_limit': return 'You have sent too many friend requests today. Try again tomorrow.';
     case 'not_found': return 'There is no user with that name.';
     case 'self': return 'That is you.';
     case 'already_friends': return 'You are already friends.';
