@@ -26,7 +26,7 @@ const FAIL_TEXT = {
   empty: 'Not sent: the message is empty.',
   forbidden: 'Not sent: this is not your chat.',
   id_conflict: 'Not sent: try again.',
-  recipient_backlog_full: 'Not sent: too many of your messages are waiting for them. Try again later.',
+  recipient_backlog_full: 'Not sent: they have too many messages waiting. Try again later.',
 };
 
 // A bubble: the text, then the time and ticks in the bottom corner. An
