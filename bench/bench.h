@@ -227,6 +227,9 @@ struct scen_report {
     long rss_base_kib, rss_kib;
     int pass; /* exactly-once and no errors */
     double load1;
+    /* the server's main thread from go to the end (/proc/PID/schedstat):
+     * time on a CPU, and time runnable but waiting for one (other load) */
+    double wall_s, cpu_s, wait_s;
 };
 
 const char *scenario_name(enum scenario sc);

@@ -97,6 +97,24 @@ static long read_rss_kib(int pid)
     return kib;
 }
 
+/* On-CPU and run-queue wait time of the server's main thread, seconds. */
+static int read_sched(int pid, double *cpu, double *wait)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -errno;
+    unsigned long long c = 0, w = 0;
+    int n = fscanf(f, "%llu %llu", &c, &w);
+    fclose(f);
+    if (n != 2)
+        return -EINVAL;
+    *cpu = (double)c / 1e9;
+    *wait = (double)w / 1e9;
+    return 0;
+}
+
 static double load1(void)
 {
     double l = -1;
@@ -296,6 +314,8 @@ static int run_once(const struct bench_opts *o, enum scenario sc, const struct u
         sleep(2); /* let the server settle */
         rep->rss_kib = read_rss_kib(o->server_pid);
     }
+    double cpu0 = 0, wait0 = 0, t0 = now_s();
+    int have_sched = o->server_pid > 0 && read_sched(o->server_pid, &cpu0, &wait0) == 0;
     for (int i = 0; r == 0 && i < started; i++)
         if (write(ch[i].ctl, "G", 1) != 1)
             r = -errno;
@@ -311,6 +331,12 @@ static int run_once(const struct bench_opts *o, enum scenario sc, const struct u
         }
         close(ch[i].ctl); /* a worker still waiting sees EOF and stops */
         close(ch[i].res);
+    }
+    double cpu1, wait1;
+    if (have_sched && read_sched(o->server_pid, &cpu1, &wait1) == 0) {
+        rep->wall_s = now_s() - t0;
+        rep->cpu_s = cpu1 - cpu0;
+        rep->wait_s = wait1 - wait0;
     }
     for (int i = 0; i < started; i++) {
         int st;

@@ -83,6 +83,13 @@ void report_print(const struct bench_opts *o, const struct scen_report *rep)
     double key = report_key(o, rep, &kn);
     printf("== %s (load %.2f): %s = %.3f  [%s]\n", scenario_name(rep->sc), rep->load1, kn, key,
            rep->pass ? "PASS" : "FAIL");
+    if (rep->wall_s > 0)
+        printf("    server main thread: %.2f s on CPU, %.2f s waiting for a CPU, in %.2f s\n",
+               rep->cpu_s, rep->wait_s, rep->wall_s);
+    if (rep->wall_s > 0 && r->received > 0)
+        printf("    server CPU per message %.1f us (%.0f msg/s per fully used core)\n",
+               rep->cpu_s * 1e6 / (double)r->received,
+               (double)r->received / (rep->cpu_s > 0 ? rep->cpu_s : 1));
     printf("    connections %llu (failed %llu), connect+sync %.2f s\n",
            (unsigned long long)r->conns, (unsigned long long)r->conn_fail,
            (double)r->connect_us / 1e6);
@@ -163,6 +170,14 @@ json_t *report_json(const struct bench_opts *o, const struct scen_report *rep)
                           "send_to_delivered", hist_json(&s->rcpt)));
         }
         json_object_set_new(j, "steps", steps);
+    }
+    if (rep->wall_s > 0) {
+        json_object_set_new(j, "server_wall_s", json_real(rep->wall_s));
+        json_object_set_new(j, "server_cpu_s", json_real(rep->cpu_s));
+        json_object_set_new(j, "server_runqueue_wait_s", json_real(rep->wait_s));
+        if (r->received > 0)
+            json_object_set_new(j, "server_cpu_us_per_message",
+                                json_real(rep->cpu_s * 1e6 / (double)r->received));
     }
     if (rep->sc == SC_IDLE) {
         json_object_set_new(j, "rss_base_kib", json_integer(rep->rss_base_kib));

@@ -21,6 +21,7 @@ enum {
 };
 
 #define STORM_TIMEOUT_S 120.0
+#define DRAIN_MAX_S     300.0
 
 static double local_rate(const struct worker *w, int i)
 {
@@ -161,10 +162,23 @@ static void send_due(struct worker *w, double t)
         w->phase_t0 = now_s();
         return;
     }
+    /* An open loop against a server that cannot keep up only builds queues
+     * (its output caps, our memory): stop once over 2 s of messages are
+     * outstanding, and say so. */
+    double behind = (double)(r->sends - r->received);
+    if (behind > 2.0 * local_rate(w, i) + 1000) {
+        snprintf(r->note, sizeof(r->note),
+                 "overloaded: %.0f messages outstanding at %.1f s; sending stopped", behind, t);
+        if (w->spec->sc == SC_THROUGHPUT)
+            r->note[0] = '\0'; /* expected at the top of a ramp */
+        r->nsteps = i + 1;
+        w->phase = PH_DRAIN;
+        w->phase_t0 = now_s();
+        return;
+    }
     /* stop a ramp once a step was clearly not sustained */
     if (w->spec->sc == SC_THROUGHPUT && i > 0 && w->issued >= (uint64_t)w->cum[i]) {
         const struct step_result *prev = &r->steps[i - 1];
-        double behind = (double)(r->sends - r->received);
         if (behind > local_rate(w, i - 1) * 1.0 ||
             (double)hist_pct(&prev->recv, 99) > 4e3 * w->o->p99_bound_ms) {
             r->nsteps = i;
@@ -213,10 +227,19 @@ void scen_on_tick(struct worker *w)
     case PH_SEND:
         send_due(w, now - w->go);
         break;
-    case PH_DRAIN:
-        if (worker_drained(w) || now - w->phase_t0 > w->o->drain_s)
+    case PH_DRAIN: {
+        /* wait while answers keep coming: --drain s without progress, at
+         * most DRAIN_MAX_S in all */
+        uint64_t progress = w->res.received + w->res.sent_ok + w->res.receipts;
+        if (progress != w->drain_seen || w->drain_t == 0) {
+            w->drain_seen = progress;
+            w->drain_t = now;
+        }
+        if (worker_drained(w) || now - w->drain_t > w->o->drain_s ||
+            now - w->phase_t0 > DRAIN_MAX_S)
             finish(w);
         break;
+    }
     case PH_DROP:
     case PH_RESUME:
         if (now - w->phase_t0 > STORM_TIMEOUT_S) {

@@ -347,6 +347,8 @@ void worker_tally(struct worker *w)
 {
     for (int i = 0; i < w->n; i++) {
         const struct bconn *c = &w->c[i], *p = &w->c[i ^ 1];
+        if (c->failed || p->failed)
+            continue; /* counted as connection failures; their rest is pending */
         if (p->recv_count < c->sent_ok)
             w->res.lost += c->sent_ok - p->recv_count;
         w->res.unanswered += c->issued - c->sent_ok;

@@ -62,6 +62,8 @@ struct worker {
     uint64_t goal; /* messages to send (fill) or pages to read */
     uint64_t issued, rr;
     double cum[BENCH_MAX_STEPS + 1]; /* sends expected before each step */
+    uint64_t drain_seen;             /* answers counted when the drain last saw progress */
+    double drain_t;
     int pages_done;
     int64_t page_before;
 };

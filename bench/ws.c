@@ -192,6 +192,7 @@ static int ws_handshake(struct wsc *w)
     if (strncmp(w->in, "HTTP/1.1 101", 12) != 0) {
         int st = 0;
         sscanf(w->in, "HTTP/1.1 %d", &st);
+        fprintf(stderr, "duet-bench: WebSocket upgrade refused: %.60s\n", w->in);
         return st == 503 || st == 429 ? -EBUSY : st == 401 ? -EACCES : -EPROTO;
     }
     if (strstr(w->in, w->accept) == NULL)
