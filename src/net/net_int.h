@@ -60,9 +60,16 @@ struct net__http {
     unsigned in_value : 1, keep_alive : 1, upgrade : 1, head : 1, in_flight : 1;
 };
 
-/* WebSocket side of a conn. Ownership: the conn owns ctx. */
+/* WebSocket side of a conn. Ownership: the conn owns ctx. ctx is NULL while
+ * the connection is parked: wslay's context is about 8.6 KiB, most of an
+ * idle connection's memory, and holds nothing between whole frames when no
+ * output is queued, so it is freed then and made again on the next frame,
+ * send, ping or close (ws.c). */
 struct net__ws {
     wslay_event_context_ptr ctx;
+    uint64_t fed;               /* input bytes handed to wslay */
+    uint64_t framed;            /* ... of which whole frames, header included */
+    uint64_t frame_len;         /* size of the frame being received */
     uint32_t utf8;              /* validator state of the current text message */
     unsigned in_text : 1;       /* the message being received is text */
     unsigned frame_text : 1;    /* the frame being received carries text */
@@ -70,6 +77,7 @@ struct net__ws {
     unsigned failed : 1;        /* we failed the connection; ignore further input */
     unsigned awaiting_pong : 1; /* a ping is out and unanswered */
     unsigned closing : 1;       /* our close frame is queued or sent */
+    unsigned fragmented : 1;    /* inside a message of several frames */
 };
 
 /* A connection. Ownership: reference counted (see net.h). The socket holds
