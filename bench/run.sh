@@ -33,7 +33,7 @@ start)
     [ -f "$BENCH_DIR/web/index.html" ] || echo '<!doctype html><title>bench</title>' >"$BENCH_DIR/web/index.html"
     # Fast hashing (sign-up of thousands of users), no per-user message rate,
     # room for 15,000+ connections; BENCHMARKS.md explains each.
-    taskset -c "$DUETD_CPU" "$BUILD/duetd" --listen "127.0.0.1:$PORT" \
+    taskset -c "$DUETD_CPU" "${DUETD:-$BUILD/duetd}" --listen "127.0.0.1:$PORT" \
         --data "$BENCH_DIR/data" --web "$BENCH_DIR/web" \
         --argon2-mem 8192 --argon2-ops 1 --msg-rate 1000000 --msg-burst 1000000 \
         --max-conns 40000 --log-level warn "$@" 2>>"$BENCH_DIR/duetd.log" &
