@@ -311,7 +311,7 @@ static int run_once(const struct bench_opts *o, enum scenario sc, const struct u
         }
     }
     if (r == 0 && sc == SC_IDLE && o->server_pid > 0) {
-        sleep(2); /* let the server settle */
+        sleep(3); /* let the server settle (quiet WebSockets park within 2 s) */
         rep->rss_kib = read_rss_kib(o->server_pid);
     }
     double cpu0 = 0, wait0 = 0, t0 = now_s();

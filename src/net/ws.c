@@ -229,16 +229,17 @@ static int ws_unpark(net_conn *c)
  * of a whole frame (so its input buffer is empty and it waits for a frame
  * header), no message is half received, nothing is queued to send, and no
  * close is under way. */
-static void ws_park(net_conn *c)
+static int ws_park(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
     if (ws->ctx == NULL || c->closed || ws->closing || ws->failed || ws->fragmented ||
         ws->fed != ws->framed || c->roff != c->rlen || wslay_event_want_write(ws->ctx) ||
         !wslay_event_get_read_enabled(ws->ctx) || wslay_event_get_close_received(ws->ctx) ||
         wslay_event_get_close_sent(ws->ctx))
-        return;
+        return 0;
     wslay_event_context_free(ws->ctx);
     ws->ctx = NULL;
+    return 1;
 }
 
 /* ---- driving wslay ------------------------------------------------------------ */
@@ -280,6 +281,7 @@ static void ws_abort(net_conn *c, int err)
 void net__ws_input(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
+    ws->busy = 1;
     if (ws->ctx == NULL) {
         if (c->roff == c->rlen)
             return; /* parked, and nothing came */
@@ -301,8 +303,15 @@ void net__ws_input(net_conn *c)
     if (!wslay_event_get_read_enabled(ws->ctx))
         c->roff = c->rlen;
     ws_output(c);
-    if (!c->closed)
-        ws_park(c);
+}
+
+int net__ws_sweep(net_conn *c)
+{
+    if (c->u.ws.busy) {
+        c->u.ws.busy = 0;
+        return 0;
+    }
+    return ws_park(c);
 }
 
 int net__ws_wants_read(const net_conn *c)
