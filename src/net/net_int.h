@@ -14,8 +14,12 @@
 #define NET__HTTP_OUT_HIGH (256u << 10) /* stop parsing pipelined requests above this */
 #define NET__CLOSE_MS      2000u        /* close handshake and lingering close timeout */
 #define NET__SWEEP_MS      1000u        /* interval of the idle WebSocket sweep */
-#define NET__TRIM_PARKED   256u         /* parked in one sweep: give memory back */
-#define NET__ADDR_LEN      INET6_ADDRSTRLEN
+/* Connections the kernel queues for accept (it caps this at somaxconn): a
+ * reconnect storm of thousands must not overflow it, or the clients whose
+ * handshake was dropped wait for a SYN/ACK retransmission (1 s, 3 s, ...). */
+#define NET__LISTEN_BACKLOG 4096
+#define NET__TRIM_PARKED    256u /* parked in one sweep: give memory back */
+#define NET__ADDR_LEN       INET6_ADDRSTRLEN
 
 /* An intrusive circular doubly linked list (libuv's QUEUE is private). */
 struct net__link {

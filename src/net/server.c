@@ -559,7 +559,7 @@ static int server_listen(net_server *s)
         return -errno;
     if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) < 0)
         return r;
-    if ((r = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection)) < 0)
+    if ((r = uv_listen((uv_stream_t *)&s->listener, NET__LISTEN_BACKLOG, on_connection)) < 0)
         return r;
     int len = sizeof(ss);
     if ((r = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len)) < 0)
