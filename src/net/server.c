@@ -680,6 +680,17 @@ size_t net_server_ws_count(net_server *s)
     return s->n_ws;
 }
 
+size_t net_server_ws_parked_count(net_server *s)
+{
+    /* a walk, not a counter: only /metrics asks */
+    size_t n = 0;
+    for (struct net__link *l = s->conns.next; l != &s->conns; l = l->next) {
+        const net_conn *c = NET__CONTAINER(l, net_conn, all);
+        n += c->is_ws && !c->closed && c->u.ws.ctx == NULL;
+    }
+    return n;
+}
+
 /* ---- conn API ------------------------------------------------------------ */
 
 void net_conn_ref(net_conn *c)
