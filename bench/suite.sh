@@ -1,29 +1,38 @@
 #!/bin/sh
-# bench/suite.sh OUTDIR [RUNS] - every scenario RUNS times (default 3) with
-# bench/run.sh: the server pinned to core 0, the bench to core 1. The idle
-# scenario gets a freshly started server each run (its memory baseline must
-# not include heap left over from earlier connections). JSON and logs go to
-# OUTDIR. Set SCENARIOS to run fewer.
+# bench/suite.sh OUTDIR [RUNS] - the measurements of BENCHMARKS.md: every
+# scenario RUNS times (default 3) through bench/run.sh (duetd pinned to core
+# 0, duet-bench to core 1). The idle scenario gets a freshly started server
+# each run (its memory baseline must not include heap left by earlier
+# connections). JSON and logs go to OUTDIR; bench/summarize.py OUTDIR makes
+# the table. Set SCENARIOS to run fewer, DUETD for another binary.
 set -u
 out=${1:?usage: bench/suite.sh OUTDIR [RUNS]}
 runs=${2:-3}
-SCENARIOS=${SCENARIOS:-"idle storm backlog latency throughput history"}
+SCENARIOS=${SCENARIOS:-"idle storm backlog latency latency-1k throughput history"}
 mkdir -p "$out"
 here=$(dirname "$0")
 status=0
+bench() { # name, duet-bench args...
+    name=$1
+    shift
+    "$here/run.sh" bench --runs "$runs" --out "$out/$name.json" "$@" >"$out/$name.log" 2>&1 ||
+        status=1
+    grep '^\*\*' "$out/$name.log"
+}
 for s in $SCENARIOS; do
-    if [ "$s" = idle ]; then
+    case $s in
+    idle)
         for i in $(seq 1 "$runs"); do
-            "$here/run.sh" start
+            "$here/run.sh" start >/dev/null
             "$here/run.sh" bench --scenario idle --out "$out/idle-$i.json" \
                 >"$out/idle-$i.log" 2>&1 || status=1
-            tail -n 3 "$out/idle-$i.log"
+            grep '^\*\*' "$out/idle-$i.log"
         done
-        "$here/run.sh" start
-        continue
-    fi
-    "$here/run.sh" bench --scenario "$s" --runs "$runs" --out "$out/$s.json" \
-        ${BENCH_ARGS:-} >"$out/$s.log" 2>&1 || status=1
-    grep '^\*\*' "$out/$s.log"
+        "$here/run.sh" start >/dev/null
+        ;;
+    latency-1k) bench latency-1k --scenario latency --rate 1000 ;;
+    throughput) bench throughput --scenario throughput --ramp 1000:1000:20000 --duration 5 ;;
+    *) bench "$s" --scenario "$s" ;;
+    esac
 done
 exit $status
