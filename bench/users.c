@@ -129,7 +129,8 @@ static void job_done(struct hreq *h, int err)
     int want = j->step <= 2 ? 201 : 200;
     if (err == 0 && (h->status == 503 || h->status == 429) && j->tries++ < 50) {
         hreq_free(h);
-        uv_timer_start(&j->retry, job_retry, 200, 0); /* busy hashing: wait */
+        /* busy hashing: wait; starting an initialised timer cannot fail */
+        (void)uv_timer_start(&j->retry, job_retry, 200, 0);
         return;
     }
     if (err < 0 || h->status != want) {
@@ -246,7 +247,8 @@ static int users_create(const struct bench_opts *o, struct users *us, int from, 
     for (int i = 0; i < SETUP_PARALLEL; i++) {
         st.slots[i].st = &st;
         st.slots[i].pair = -1;
-        uv_timer_init(&loop, &st.slots[i].retry);
+        /* uv_timer_init only initialises memory; it cannot fail */
+        (void)uv_timer_init(&loop, &st.slots[i].retry);
         st.slots[i].retry.data = &st.slots[i];
     }
     for (int i = 0; i < SETUP_PARALLEL; i++)

@@ -289,14 +289,16 @@ int wsc_connect(struct wsc *w, uv_loop_t *loop, const struct sockaddr_in *src,
         memcpy(key + i, &r, 8);
     }
     char k64[25];
-    EVP_EncodeBlock((unsigned char *)k64, key, 16);
+    if (EVP_EncodeBlock((unsigned char *)k64, key, 16) != 24)
+        return -EIO;
     unsigned char in[24 + sizeof(ws_guid) - 1], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     memcpy(in, k64, 24);
     memcpy(in + 24, ws_guid, sizeof(ws_guid) - 1);
     if (EVP_Digest(in, sizeof(in), md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20)
         return -EIO;
-    EVP_EncodeBlock((unsigned char *)w->accept, md, 20);
+    if (EVP_EncodeBlock((unsigned char *)w->accept, md, 20) != 28)
+        return -EIO;
     char req[512];
     int n = snprintf(req, sizeof(req),
                      "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
