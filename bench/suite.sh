@@ -3,7 +3,7 @@
 # scenario RUNS times (default 3) through bench/run.sh (duetd pinned to core
 # 0, duet-bench to core 1). The idle scenario gets a freshly started server
 # each run (its memory baseline must not include heap left by earlier
-# connections). JSON and logs go to OUTDIR; bench/summarize.py OUTDIR makes
+# connections). JSON and logs go to OUTDIR; bench/summarize.mjs OUTDIR makes
 # the table. Set SCENARIOS to run fewer, DUETD for another binary.
 set -u
 out=${1:?usage: bench/suite.sh OUTDIR [RUNS]}
