@@ -37,6 +37,22 @@ $(UNIT_BIN): $(OBJS) $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
+# --- duet-bench (bench/): load generator speaking duet's protocol ---------
+# BENCHMARKS.md says how to run it; `make bench-smoke` is a tiny run of every
+# scenario against a fresh duetd that checks exactly-once delivery (no
+# timings asserted).
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
+
+.PHONY: bench bench-smoke
+bench: $(BUILD)/duet-bench
+
+$(BUILD)/duet-bench: $(BENCH_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-smoke: $(BUILD)/duetd $(BUILD)/duet-bench
+	DUETD=$(abspath $(BUILD)/duetd) BENCH=$(abspath $(BUILD)/duet-bench) bench/smoke.sh
+
 # --- integration tests (tests/integration, node --test) ---------------------
 # `make check`: the unit tests, then the integration suite against build/duetd
 # and again against the ASan+UBSan build (build-asan/duetd). Needs node 18+ and
@@ -141,15 +157,17 @@ check:
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-integration
+	$(MAKE) bench-smoke
 	$(MAKE) test-browser
 	$(MAKE) test-cluster
 	$(MAKE) SAN=1 test-integration
 
 format:
-	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h fuzz/*.c fuzz/*.h)
+	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h fuzz/*.c fuzz/*.h) \
+	    $(BENCH_SRCS) $(wildcard bench/*.h)
 
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d)
+-include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d)
 -include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/fuzz/*.d)

@@ -100,6 +100,7 @@ static int open_store(struct daemon *d)
         .path = path,
         .sync_full = strcmp(d->cfg.sync, "full") == 0,
         .cache_kib = d->cfg.cache_mib * 1024,
+        .commit_window_ms = d->cfg.commit_window_ms,
     };
     int r = store_sqlite_open(&d->loop, &so, &d->app.store);
     if (r < 0)

@@ -489,8 +489,9 @@ static void api_metrics(struct api_call *call)
     size_t len;
     app->metrics.http_requests++;
     if (metrics_render(&app->metrics, net_server_conn_count(app->net),
-                       net_server_ws_count(app->net), app->hub->backend->online_count(app->hub),
-                       app->cfg->instance, &text, &len) < 0) {
+                       net_server_ws_count(app->net), net_server_ws_parked_count(app->net),
+                       app->hub->backend->online_count(app->hub), app->cfg->instance, &text,
+                       &len) < 0) {
         api_fail(call, -ENOMEM);
         return;
     }

@@ -34,8 +34,10 @@ void app_event_meta(json_t *ev, struct hub_event *out)
         out->kind = HUB_EV_OTHER; /* cannot happen for our own events */
 }
 
-static void publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except,
-                    int replay)
+/* Encodes ev once and publishes it to each of n users (all but except[i]
+ * of users[i]'s connections). Takes ev. */
+static void publish(struct app *app, const duet_id *const *users,
+                    const struct client *const *except, size_t n, json_t *ev, int replay)
 {
     if (ev == NULL) {
         log_error("publish: out of memory encoding an event");
@@ -51,18 +53,27 @@ static void publish(struct app *app, const duet_id *user, json_t *ev, const stru
     }
     he.json = s;
     he.len = strlen(s);
-    app->hub->backend->publish(app->hub, user, &he, except);
+    for (size_t i = 0; i < n; i++)
+        app->hub->backend->publish(app->hub, users[i], &he, except[i]);
     free(s);
 }
 
 void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
 {
-    publish(app, user, ev, except, 0);
+    publish(app, &user, &except, 1, ev, 0);
 }
 
 void app_republish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
 {
-    publish(app, user, ev, except, 1);
+    publish(app, &user, &except, 1, ev, 1);
+}
+
+void app_publish_pair(struct app *app, const duet_id *a, const struct client *a_except,
+                      const duet_id *b, const struct client *b_except, json_t *ev, int replay)
+{
+    const duet_id *users[2] = {a, b};
+    const struct client *except[2] = {a_except, b_except};
+    publish(app, users, except, 2, ev, replay);
 }
 
 void app_free_typing(struct app *app)

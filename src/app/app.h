@@ -106,6 +106,10 @@ void app_free_typing(struct app *app);
 void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except);
 /* The same for a repeat of an event published before (a duplicate send). */
 void app_republish(struct app *app, const duet_id *user, json_t *ev, const struct client *except);
+/* The same event to two users (a chat's participants), encoded once: the
+ * hot path of a message. replay as app_republish. Takes ev. */
+void app_publish_pair(struct app *app, const duet_id *a, const struct client *a_except,
+                      const duet_id *b, const struct client *b_except, json_t *ev, int replay);
 /* Fills a hub_event's kind, chat and seq from an encoded event's fields. */
 void app_event_meta(json_t *ev, struct hub_event *out);
 

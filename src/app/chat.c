@@ -159,13 +159,12 @@ static void send_done(struct chat_op *op)
         app->metrics.messages_duplicate++;
         /* The first publish may have died with its instance (a client
          * retries after a crash): repeat it; hubs drop what was delivered. */
-        app_republish(app, &m->receiver, proto_message_event(m), NULL);
-        app_republish(app, &m->sender, proto_message_event(m), op->cl);
+        app_publish_pair(app, &m->receiver, NULL, &m->sender, op->cl, proto_message_event(m), 1);
         return;
     }
     app->metrics.messages_sent++;
-    app_publish(app, &m->receiver, proto_message_event(m), NULL);
-    app_publish(app, &m->sender, proto_message_event(m), op->cl);
+    /* the recipient, and the sender's other connections (tabs) */
+    app_publish_pair(app, &m->receiver, NULL, &m->sender, op->cl, proto_message_event(m), 0);
 }
 
 static int start_send(struct chat_op *op)

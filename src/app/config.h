@@ -31,6 +31,7 @@ struct config {
     char *sync;      /* "full" | "normal" */
     char *log_level; /* debug | info | warn | error */
     int64_t cache_mib;
+    int64_t commit_window_ms;
     int64_t max_body_kib;
     int64_t max_ws_msg_kib;
     int64_t max_ws_queue_kib;

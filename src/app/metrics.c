@@ -43,8 +43,8 @@ static void histo(FILE *f, const char *name, const char *help, const struct hist
     fprintf(f, "%s_sum %.6f\n%s_count %llu\n", name, h->sum, name, (unsigned long long)h->count);
 }
 
-int metrics_render(const struct metrics *m, size_t conns, size_t websockets, size_t online_users,
-                   const char *instance, char **out, size_t *len)
+int metrics_render(const struct metrics *m, size_t conns, size_t websockets, size_t parked,
+                   size_t online_users, const char *instance, char **out, size_t *len)
 {
     char *buf = NULL;
     size_t n = 0;
@@ -57,6 +57,8 @@ int metrics_render(const struct metrics *m, size_t conns, size_t websockets, siz
             instance);
     gauge(f, "duet_connections", "Open TCP connections (HTTP and WebSocket).", conns);
     gauge(f, "duet_websockets", "Open WebSocket connections.", websockets);
+    gauge(f, "duet_websockets_parked",
+          "Open WebSockets quiet enough to have freed their framing state.", parked);
     gauge(f, "duet_online_users", "Users with at least one WebSocket here.", online_users);
     counter(f, "duet_http_requests_total", "HTTP requests answered by the API.", m->http_requests);
     counter(f, "duet_http_errors_total", "API answers with a 4xx or 5xx status.", m->http_errors);

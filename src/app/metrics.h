@@ -35,7 +35,7 @@ struct metrics {
 
 void metrics_observe(struct histogram *h, double seconds);
 /* Renders the text exposition; the caller frees *out. gauges are passed in. */
-int metrics_render(const struct metrics *m, size_t conns, size_t websockets, size_t online_users,
-                   const char *instance, char **out, size_t *len);
+int metrics_render(const struct metrics *m, size_t conns, size_t websockets, size_t parked,
+                   size_t online_users, const char *instance, char **out, size_t *len);
 
 #endif

@@ -92,6 +92,8 @@ void net_server_close(net_server *s, uint16_t ws_code);
 /* Number of open connections, and of those, WebSockets. */
 size_t net_server_conn_count(net_server *s);
 size_t net_server_ws_count(net_server *s);
+/* Open WebSockets that are parked (quiet; their framing state freed). */
+size_t net_server_ws_parked_count(net_server *s);
 
 void net_conn_ref(net_conn *c);
 void net_conn_unref(net_conn *c);

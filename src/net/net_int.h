@@ -13,7 +13,13 @@
 #define NET__READ_CHUNK    16384u       /* bytes offered to each read */
 #define NET__HTTP_OUT_HIGH (256u << 10) /* stop parsing pipelined requests above this */
 #define NET__CLOSE_MS      2000u        /* close handshake and lingering close timeout */
-#define NET__ADDR_LEN      INET6_ADDRSTRLEN
+#define NET__SWEEP_MS      1000u        /* interval of the idle WebSocket sweep */
+/* Connections the kernel queues for accept (it caps this at somaxconn): a
+ * reconnect storm of thousands must not overflow it, or the clients whose
+ * handshake was dropped wait for a SYN/ACK retransmission (1 s, 3 s, ...). */
+#define NET__LISTEN_BACKLOG 4096
+#define NET__TRIM_PARKED    256u /* parked in one sweep: give memory back */
+#define NET__ADDR_LEN       INET6_ADDRSTRLEN
 
 /* An intrusive circular doubly linked list (libuv's QUEUE is private). */
 struct net__link {
@@ -60,9 +66,17 @@ struct net__http {
     unsigned in_value : 1, keep_alive : 1, upgrade : 1, head : 1, in_flight : 1;
 };
 
-/* WebSocket side of a conn. Ownership: the conn owns ctx. */
+/* WebSocket side of a conn. Ownership: the conn owns ctx. ctx is NULL while
+ * the connection is parked: wslay's context is about 8.6 KiB, most of an
+ * idle connection's memory, and holds nothing between whole frames when no
+ * output is queued, so a connection quiet for a sweep interval (about a
+ * second) frees it; the next frame, send, ping or close makes it again
+ * (ws.c). Busy connections are not parked, so messages pay nothing. */
 struct net__ws {
     wslay_event_context_ptr ctx;
+    uint64_t fed;               /* input bytes handed to wslay */
+    uint64_t framed;            /* ... of which whole frames, header included */
+    uint64_t frame_len;         /* size of the frame being received */
     uint32_t utf8;              /* validator state of the current text message */
     unsigned in_text : 1;       /* the message being received is text */
     unsigned frame_text : 1;    /* the frame being received carries text */
@@ -71,6 +85,8 @@ struct net__ws {
     unsigned awaiting_pong : 1; /* a ping is out and unanswered */
     unsigned closing : 1;       /* our close frame is queued or sent */
     unsigned close_held : 1;    /* a peer's close waits until our queued replies are out */
+    unsigned fragmented : 1;    /* inside a message of several frames */
+    unsigned busy : 1;          /* traffic since the last sweep */
     uint64_t in_left;           /* bytes of the current frame not yet handed to wslay */
 };
 
@@ -111,6 +127,7 @@ struct net_server {
     uv_tcp_t listener;
     uv_prepare_t prepare; /* flushes dirty conns before the loop blocks */
     uv_check_t check;     /* flushes dirty conns right after I/O callbacks */
+    uv_timer_t sweep;     /* parks quiet WebSockets (net__ws_sweep) */
     struct net_server_opts opts;
     struct net__link conns; /* conns whose handles are not closed yet */
     struct net__link dirty; /* conns with output or input to process */
@@ -118,7 +135,8 @@ struct net_server {
     int handles; /* listener, prepare, check not yet closed */
     int port;
     uint16_t close_code;
-    unsigned listening : 1, closing : 1, flush_armed : 1, has_prepare : 1, has_check : 1;
+    unsigned listening : 1, closing : 1, flush_armed : 1, has_prepare : 1, has_check : 1,
+        has_sweep : 1;
 };
 
 /* server.c */
@@ -160,6 +178,8 @@ int net__has_token(const duet_slice *value, const char *token);
 void net__ws_input(net_conn *c);
 void net__ws_timeout(net_conn *c);
 void net__ws_free(net_conn *c);
+/* Parks the connection if it was quiet since the last sweep: 1 if it did. */
+int net__ws_sweep(net_conn *c);
 void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason);
 int net__ws_wants_read(const net_conn *c);
 /* Sec-WebSocket-Accept for a client key: 28 characters and a NUL. */

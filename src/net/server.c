@@ -9,6 +9,8 @@
  */
 #include "net_int.h"
 
+#include <malloc.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,6 +516,23 @@ static void set_defaults(struct net_server_opts *o)
         o->ws_ping_ms = 30000;
 }
 
+/* Once a sweep interval, quiet WebSockets give back their wslay context.
+ * After many connections arrived at once (a reconnect storm) their freed
+ * contexts lie between live allocations, where malloc keeps the pages:
+ * malloc_trim hands the whole free pages back to the kernel. */
+static void on_sweep(uv_timer_t *t)
+{
+    net_server *s = t->data;
+    size_t parked = 0;
+    for (struct net__link *l = s->conns.next; l != &s->conns; l = l->next) {
+        net_conn *c = NET__CONTAINER(l, net_conn, all);
+        if (c->is_ws && !c->closed)
+            parked += (size_t)net__ws_sweep(c);
+    }
+    if (parked >= NET__TRIM_PARKED)
+        (void)malloc_trim(0); /* 1 if memory was released, else 0 */
+}
+
 static void on_server_handle_close(uv_handle_t *h)
 {
     net_server *s = h->data;
@@ -540,7 +559,7 @@ static int server_listen(net_server *s)
         return -errno;
     if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) < 0)
         return r;
-    if ((r = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection)) < 0)
+    if ((r = uv_listen((uv_stream_t *)&s->listener, NET__LISTEN_BACKLOG, on_connection)) < 0)
         return r;
     int len = sizeof(ss);
     if ((r = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len)) < 0)
@@ -563,6 +582,7 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     s->listener.data = s;
     s->prepare.data = s;
     s->check.data = s;
+    s->sweep.data = s;
     int r;
     if ((r = uv_prepare_init(loop, &s->prepare)) < 0)
         goto err;
@@ -572,6 +592,14 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
         goto err;
     s->handles++;
     s->has_check = 1;
+    if ((r = uv_timer_init(loop, &s->sweep)) < 0)
+        goto err;
+    s->handles++;
+    s->has_sweep = 1;
+    /* Unreferenced: it must not keep the loop alive on its own. */
+    if ((r = uv_timer_start(&s->sweep, on_sweep, NET__SWEEP_MS, NET__SWEEP_MS)) < 0)
+        goto err;
+    uv_unref((uv_handle_t *)&s->sweep);
     r = server_listen(s);
     s->opts.host = NULL; /* borrowed from the caller; not needed any more */
     if (r < 0)
@@ -614,6 +642,10 @@ static void server_maybe_free(net_server *s)
         s->has_check = 0;
         uv_close((uv_handle_t *)&s->check, on_server_handle_close);
     }
+    if (s->has_sweep) {
+        s->has_sweep = 0;
+        uv_close((uv_handle_t *)&s->sweep, on_server_handle_close);
+    }
     if (s->handles == 0)
         server_free(s);
 }
@@ -649,6 +681,17 @@ size_t net_server_conn_count(net_server *s)
 size_t net_server_ws_count(net_server *s)
 {
     return s->n_ws;
+}
+
+size_t net_server_ws_parked_count(net_server *s)
+{
+    /* a walk, not a counter: only /metrics asks */
+    size_t n = 0;
+    for (struct net__link *l = s->conns.next; l != &s->conns; l = l->next) {
+        const net_conn *c = NET__CONTAINER(l, net_conn, all);
+        n += c->is_ws && !c->closed && c->u.ws.ctx == NULL;
+    }
+    return n;
 }
 
 /* ---- conn API ------------------------------------------------------------ */

@@ -168,6 +168,7 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     memcpy(buf, c->rbuf + c->roff, len);
     c->roff += len;
     ws->in_left -= len;
+    ws->fed += len;
     return (ssize_t)len;
 }
 
@@ -199,6 +200,14 @@ static void on_frame_start(wslay_event_context_ptr ctx,
     net_conn *c = ud;
     struct net__ws *ws = &c->u.ws;
     (void)ctx;
+    /* The frame's size on the wire: clients mask every frame (wslay refuses
+     * others), and lengths use the shortest form. Were a client to use a
+     * longer one, the count would be off and the connection never parks. */
+    uint64_t n = arg->payload_length;
+    ws->frame_len = 2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + 4 + n;
+    if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME ||
+        arg->opcode == WSLAY_CONTINUATION_FRAME)
+        ws->fragmented = !arg->fin;
     if (ws->failed)
         return;
     if (arg->opcode == WSLAY_TEXT_FRAME) {
@@ -233,6 +242,7 @@ static void on_frame_end(wslay_event_context_ptr ctx, void *ud)
     net_conn *c = ud;
     struct net__ws *ws = &c->u.ws;
     (void)ctx;
+    ws->framed += ws->frame_len;
     if (!ws->failed && ws->frame_text && ws->frame_fin && ws->utf8 != NET__UTF8_ACCEPT)
         ws_fail(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8");
 }
@@ -265,6 +275,39 @@ static const struct wslay_event_callbacks ws_callbacks = {
     .on_frame_recv_end_callback = on_frame_end,
     .on_msg_recv_callback = on_msg,
 };
+
+/* ---- parking ------------------------------------------------------------------ */
+
+/* Makes the wslay context of a parked connection again. */
+static int ws_unpark(net_conn *c)
+{
+    struct net__ws *ws = &c->u.ws;
+    if (ws->ctx != NULL)
+        return 0;
+    if (wslay_event_context_server_init(&ws->ctx, &ws_callbacks, c) != 0) {
+        ws->ctx = NULL;
+        return -ENOMEM;
+    }
+    wslay_event_config_set_max_recv_msg_length(ws->ctx, c->srv->opts.max_ws_msg_bytes);
+    return 0;
+}
+
+/* Frees the context when it holds nothing: every byte wslay took was part
+ * of a whole frame (so its input buffer is empty and it waits for a frame
+ * header), no message is half received, nothing is queued to send, and no
+ * close is under way. */
+static int ws_park(net_conn *c)
+{
+    struct net__ws *ws = &c->u.ws;
+    if (ws->ctx == NULL || c->closed || ws->closing || ws->failed || ws->fragmented ||
+        ws->close_held || ws->in_left != 0 || ws->fed != ws->framed || c->roff != c->rlen ||
+        wslay_event_want_write(ws->ctx) || !wslay_event_get_read_enabled(ws->ctx) ||
+        wslay_event_get_close_received(ws->ctx) || wslay_event_get_close_sent(ws->ctx))
+        return 0;
+    wslay_event_context_free(ws->ctx);
+    ws->ctx = NULL;
+    return 1;
+}
 
 /* ---- driving wslay ------------------------------------------------------------ */
 
@@ -305,6 +348,15 @@ static void ws_abort(net_conn *c, int err)
 void net__ws_input(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
+    ws->busy = 1;
+    if (ws->ctx == NULL) {
+        if (c->roff == c->rlen)
+            return; /* parked, and nothing came */
+        if (ws_unpark(c) < 0) {
+            net__conn_drop(c);
+            return;
+        }
+    }
     /* A second pass reads a peer's close that waited for our replies to
      * what came before it; they are in obuf after the first pass. */
     for (int pass = 0; pass < 2; pass++) {
@@ -327,9 +379,19 @@ void net__ws_input(net_conn *c)
     }
 }
 
+int net__ws_sweep(net_conn *c)
+{
+    if (c->u.ws.busy) {
+        c->u.ws.busy = 0;
+        return 0;
+    }
+    return ws_park(c);
+}
+
 int net__ws_wants_read(const net_conn *c)
 {
-    return wslay_event_get_read_enabled(c->u.ws.ctx);
+    /* a parked connection waits for its next frame */
+    return c->u.ws.ctx == NULL || wslay_event_get_read_enabled(c->u.ws.ctx);
 }
 
 void net__ws_timeout(net_conn *c)
@@ -340,6 +402,10 @@ void net__ws_timeout(net_conn *c)
         return;
     }
     struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
+    if (ws_unpark(c) < 0) {
+        net__conn_drop(c);
+        return;
+    }
     if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
         ws->awaiting_pong = 1;
         net__conn_mark(c);
@@ -360,6 +426,10 @@ void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason)
         len = 123;
         while (len > 0 && ((uint8_t)reason[len] & 0xC0) == 0x80)
             len--;
+    }
+    if (ws_unpark(c) < 0) {
+        net__conn_drop(c);
+        return;
     }
     if (wslay_event_queue_close(ws->ctx, code, (const uint8_t *)reason, len) != 0)
         return;
@@ -465,6 +535,8 @@ int net_ws_send(net_conn *c, const char *data, size_t len)
     struct net__ws *ws = &c->u.ws;
     if (ws->closing || ws->failed)
         return -EPIPE;
+    if (ws_unpark(c) < 0)
+        return -ENOMEM;
     size_t queued = net__out_pending(c) + wslay_event_get_queued_msg_length(ws->ctx);
     size_t cap = c->srv->opts.max_ws_queue_bytes;
     if (len > cap || queued > cap - len) {

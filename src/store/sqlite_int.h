@@ -97,14 +97,18 @@ typedef struct sq_store {
     store_t base; /* first: a store_t * is a sq_store * */
     sqlite3 *db;
     sqlite3_stmt *stmts[SQ_STMT_COUNT];
-    uv_check_t check; /* commits the batch and completes it, once a loop turn */
-    uv_idle_t idle;   /* keeps poll from blocking while a batch waits */
-    int n_handles;    /* open uv handles; the last close callback frees us */
-    int in_txn;       /* a BEGIN IMMEDIATE is open */
-    int closing;      /* store_close() is running */
-    int closed;       /* db closed; submit refuses */
-    int keep_writes;  /* the running op's writes stand although it fails */
-    store_req *cur;   /* the running request, for log lines */
+    uv_check_t check;     /* commits the batch and completes it, once a loop turn */
+    uv_idle_t idle;       /* keeps poll from blocking while a batch waits */
+    uv_timer_t timer;     /* ends the group commit window */
+    int n_handles;        /* open uv handles; the last close callback frees us */
+    uint64_t window_ms;   /* group commit window (0: every loop turn) */
+    uint64_t last_commit; /* uv_now at the last commit */
+    size_t batch_len;     /* requests in the waiting batch */
+    int in_txn;           /* a BEGIN IMMEDIATE is open */
+    int closing;          /* store_close() is running */
+    int closed;           /* db closed; submit refuses */
+    int keep_writes;      /* the running op's writes stand although it fails */
+    store_req *cur;       /* the running request, for log lines */
     /* Executed, waiting for the commit; txn_first is the first of them inside
      * the open transaction (earlier ones already failed). */
     store_req *wait_head, *wait_tail, *txn_first;

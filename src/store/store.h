@@ -211,8 +211,10 @@ struct store_req {
         int64_t now;
         int64_t idle_ms;
         int64_t window_ms;
-        int64_t max_pending; /* MSG_SEND: EFULL when the receiver has this many pending rows (0 = no ceiling) */
-        int64_t max_per_day; /* FRIEND_REQUEST: ELIMIT when user sent this many in the last 24 h (0 = none) */
+        int64_t max_pending; /* MSG_SEND: EFULL when the receiver has this many pending rows (0 = no
+                                ceiling) */
+        int64_t max_per_day; /* FRIEND_REQUEST: ELIMIT when user sent this many in the last 24 h (0
+                                = none) */
         uint8_t token_hash[32];
     } in; /* borrowed by the store until the callback runs */
 
@@ -284,6 +286,11 @@ struct store_sqlite_opts {
     const char *path;  /* database file */
     int sync_full;     /* 1: PRAGMA synchronous=FULL (fsync each commit) */
     int64_t cache_kib; /* page cache size */
+    /* Group commit window: at most one commit per this many ms (a batch
+     * that comes sooner waits, unless it is very large); 0 commits once a
+     * loop turn. Fewer, larger commits write fewer WAL pages per message,
+     * for up to this much added latency under load and none when idle. */
+    int64_t commit_window_ms;
 };
 
 /* Opens (creating and migrating the schema) the SQLite store. On success

@@ -573,3 +573,95 @@ Test(store, no_state_cached_between_processes)
     cr_assert_eq(seq, 3);
     close_store(other);
 }
+
+/* ---- group commit window ---- */
+
+struct window_ctx {
+    store_req *b, *c;
+    uv_idle_t idle; /* counts loop turns after a's callback */
+    int turns;
+};
+
+static int count_commit(void *p)
+{
+    (*(int *)p)++;
+    return 0; /* let it commit */
+}
+
+/* Idle callbacks run once a loop turn, before that turn's commit check: the
+ * second one comes after b has had a whole turn to commit, and submits c. */
+static void window_turn(uv_idle_t *h)
+{
+    struct window_ctx *w = h->data;
+    if (++w->turns < 2)
+        return;
+    cr_assert_eq(*(int *)w->b->data, 0, "b completed before its window ended");
+    cr_assert_eq(store_submit(E.st, w->c), 0);
+    cr_assert_eq(uv_idle_stop(h), 0);
+}
+
+/* a's callback: the store just committed, so b (submitted now) and c (a
+ * loop turn later) fall in the window and share one commit. */
+static void window_a_done(store_req *r)
+{
+    struct window_ctx *w = r->data;
+    cr_assert_eq(store_submit(E.st, w->b), 0);
+    cr_assert_eq(uv_idle_init(&E.loop, &w->idle), 0);
+    w->idle.data = w;
+    cr_assert_eq(uv_idle_start(&w->idle, window_turn), 0);
+}
+
+Test(store, commit_window_batches_loop_turns)
+{
+    close_store(E.st);
+    /* A long window, so that the test does not depend on the machine's
+     * speed: c is submitted one loop turn after b. */
+    struct store_sqlite_opts o = {
+        .path = E.path, .sync_full = 0, .cache_kib = 8192, .commit_window_ms = 1000};
+    E.st = NULL;
+    cr_assert_eq(store_sqlite_open(&E.loop, &o, &E.st), 0);
+    int commits = 0;
+    sqlite3_commit_hook(store_db(E.st), count_commit, &commits);
+
+    struct window_ctx w = {0};
+    store_req a;
+    store_req_init(&a, STORE_MSG_SEND, window_a_done, &w);
+    a.in.user = E.alice;
+    a.in.chat_id = E.ab;
+    a.in.message_id = "wa";
+    a.in.text = "a";
+    a.in.now = T0;
+    w.b = op(STORE_MSG_SEND);
+    w.b->in.user = E.bob;
+    w.b->in.chat_id = E.ab;
+    w.b->in.message_id = "wb";
+    w.b->in.text = "b";
+    w.b->in.now = T0;
+    w.c = op(STORE_MSG_SEND);
+    w.c->in.user = E.alice;
+    w.c->in.chat_id = E.ab;
+    w.c->in.message_id = "wc";
+    w.c->in.text = "c";
+    w.c->in.now = T0;
+
+    /* An idle store commits at once: one loop turn completes a. */
+    cr_assert_eq(store_submit(E.st, &a), 0);
+    uv_run(&E.loop, UV_RUN_NOWAIT);
+    cr_assert_eq(commits, 1, "the first request after idle waited for a window");
+    cr_assert_eq(a.status, 0);
+    uv_run(&E.loop, UV_RUN_DEFAULT);
+    cr_assert_eq(*(int *)w.b->data, 1);
+    cr_assert_eq(*(int *)w.c->data, 1);
+    cr_assert_eq(commits, 2, "b and c were not committed together");
+    cr_assert_eq(w.b->status, 0);
+    cr_assert_eq(w.c->status, 0);
+    /* order and visibility as without a window */
+    cr_assert_eq(a.out.msg.sequence, 1);
+    cr_assert_eq(w.b->out.msg.sequence, 2);
+    cr_assert_eq(w.c->out.msg.sequence, 3);
+    store_req_reset(&a);
+    done(w.b);
+    done(w.c);
+    uv_close((uv_handle_t *)&w.idle, NULL);
+    uv_run(&E.loop, UV_RUN_DEFAULT);
+}
