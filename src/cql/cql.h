@@ -105,6 +105,14 @@ struct cql_error {
     int consistency;
     int32_t required, received;
     const char *write_type; /* WRITE_TIMEOUT: "SIMPLE", "BATCH", "CAS", ... */
+    /* Added by the driver: the remaining extra fields of spec section 9. */
+    int32_t num_failures;   /* READ_FAILURE / WRITE_FAILURE */
+    int data_present;       /* READ_TIMEOUT / READ_FAILURE */
+    const char *keyspace;   /* ALREADY_EXISTS, FUNCTION_FAILURE */
+    const char *table;      /* ALREADY_EXISTS ("" for a keyspace); FUNCTION_FAILURE: function */
+    const char *arg_types;  /* FUNCTION_FAILURE: the argument types, comma-separated */
+    const uint8_t *unprepared_id; /* UNPREPARED: the unknown id (in the pool) */
+    size_t unprepared_id_len;
 };
 
 /* "UNAVAILABLE: Cannot achieve consistency level QUORUM" style text for
