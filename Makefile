@@ -67,6 +67,31 @@ CLUSTER_TESTS  = $(sort $(wildcard $(CLUSTER_DIR)/*.test.mjs))
 test-cluster: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
 	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(CLUSTER_TESTS)
 
+# --- Cassandra (scripts/cassandra.sh; docs/cassandra-ops.md) ----------------
+# `make test-cassandra`: the integration suite once more, every duetd on the
+# Cassandra store of a running node (scripts/cassandra.sh start; another with
+# CASSANDRA_HOSTS=a,b,c), a keyspace per test server. `make
+# test-cassandra-cluster`: tests/cassandra, which starts its own 3-node
+# cluster on 127.0.1.1-3 (run/cassandra-cluster), kills and stops nodes under
+# traffic, and removes it at the end; the node on 127.0.0.1 is not touched.
+CASSANDRA_HOSTS ?= 127.0.0.1
+CASS_DIR        := tests/cassandra
+CASS_TESTS       = $(sort $(wildcard $(CASS_DIR)/*.test.mjs))
+
+.PHONY: test-cassandra test-cassandra-cluster
+test-cassandra: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
+	scripts/cassandra.sh probe $(subst $(comma), ,$(CASSANDRA_HOSTS))
+	scripts/cassandra.sh drop-test-keyspaces $(firstword $(subst $(comma), ,$(CASSANDRA_HOSTS)))
+	DUET_TEST_BACKEND=cassandra DUET_TEST_CASSANDRA=$(CASSANDRA_HOSTS) DUETD=$(abspath $(BUILD)/duetd) \
+	    $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(INTEG_TESTS)
+
+test-cassandra-cluster: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
+	scripts/cassandra.sh fetch
+	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) \
+	    node --test $(subst $$N,1,$(NODE_CONC)) --test-reporter=spec $(CASS_TESTS)
+
+comma := ,
+
 # --- browser tests (tests/browser): the web client in Debian's Chromium,
 # driven by playwright-core (scripts/install-browser-deps.sh installs it).
 # They reuse the integration suite's helpers (and its node_modules for ws).
@@ -130,6 +155,8 @@ check:
 	$(MAKE) test-browser
 	$(MAKE) test-cluster
 	$(MAKE) SAN=1 test-integration
+	$(MAKE) test-cassandra
+	$(MAKE) test-cassandra-cluster
 
 format:
 	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h fuzz/*.c fuzz/*.h)

@@ -18,8 +18,14 @@
 #   wait [--nodes N]  wait until nodes 1..N answer CQL and see each other Up
 #   nodetool NODE ARGS...  run Cassandra's nodetool against a node (over JMX
 #                     on 127.0.0.1:7199+NODE)
-#   cql NODE STATEMENT...  run CQL statements on a node (tools/Cql.java on
+#   cql NODE|ADDR STATEMENT...  run CQL statements on a node (tools/Cql.java on
 #                     the driver that ships with cassandra-all)
+#   drop-test-keyspaces [--all] [NODE]
+#                     drop the keyspaces the integration tests make
+#                     (t_<time>_<random>) that are older than an hour, or all
+#                     of them with --all; the tests drop their own, this
+#                     sweeps what a crashed or interrupted run left
+#   probe NODE|ADDR...  fail with a clear message unless each answers CQL
 #   logs NODE         print the path of the node's system.log
 #   wipe              stop every node and delete DIR
 #
@@ -40,7 +46,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 conf_src=$root/deploy/cassandra
 
-dir=${CASSANDRA_DIR:-./run/cassandra}
+dir=${CASSANDRA_DIR:-$root/run/cassandra}
 net=${CASSANDRA_NET:-127.0.0}
 heap=${CASSANDRA_HEAP:-768M}
 wait_s=${CASSANDRA_WAIT:-300}
@@ -76,11 +82,23 @@ dir=$(cd "$dir" && pwd)
 cp_file=$dir/classpath.txt
 
 node_dir() { echo "$dir/node$1"; }
-node_addr() { echo "$net.$1"; }
+# A node number, or an address as is (cql, probe and drop-test-keyspaces
+# also talk to nodes this script did not start).
+node_addr() {
+  case $1 in
+  *.*) echo "$1" ;;
+  *) echo "$net.$1" ;;
+  esac
+}
 jmx_port() { echo $((7199 + $1)); }
 
 check_node_arg() {
   [[ ${1:-} =~ ^[1-9][0-9]?$ ]] || die "a node number (1..99) is needed, got '${1:-}'"
+}
+
+check_node_or_addr() {
+  [[ ${1:-} =~ ^([1-9][0-9]?|[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)$ ]] ||
+    die "a node number (1..99) or an IPv4 address is needed, got '${1:-}'"
 }
 
 node_pid() {
@@ -324,6 +342,36 @@ do_status() {
   done
 }
 
+cql() {
+  local n=$1 opts=()
+  shift
+  do_fetch
+  mapfile -t opts < <(client_opts)
+  "$java" "${opts[@]}" -Xmx256M -cp "$(cat "$cp_file")" \
+    -Dlogback.configurationFile="$conf_src/logback-tools.xml" \
+    "$conf_src/tools/Cql.java" "$(node_addr "$n")" "$@"
+}
+
+do_drop_test_keyspaces() {
+  local all=0 n=1 ks now t stmts=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+    --all) all=1; shift ;;
+    *) check_node_or_addr "$1"; n=$1; shift ;;
+    esac
+  done
+  now=$(date +%s)
+  for ks in $(cql "$n" "SELECT keyspace_name FROM system_schema.keyspaces"); do
+    [[ $ks =~ ^t_([0-9a-z]+)_[0-9a-f]+$ ]] || continue
+    t=$((36#${BASH_REMATCH[1]}))
+    if [ $all = 1 ] || [ $((now - t)) -gt 3600 ]; then
+      stmts+=("DROP KEYSPACE IF EXISTS $ks")
+    fi
+  done
+  [ ${#stmts[@]} -gt 0 ] && cql "$n" "${stmts[@]}"
+  say "dropped ${#stmts[@]} test keyspaces"
+}
+
 case $cmd in
 fetch) do_fetch ;;
 start) do_start "$@" ;;
@@ -351,14 +399,18 @@ nodetool)
   nodetool "$@"
   ;;
 cql)
-  check_node_arg "${1:-}"
-  n=$1
-  shift
-  do_fetch
-  mapfile -t opts < <(client_opts)
-  "$java" "${opts[@]}" -Xmx256M -cp "$(cat "$cp_file")" \
-    -Dlogback.configurationFile="$conf_src/logback-tools.xml" \
-    "$conf_src/tools/Cql.java" "$(node_addr "$n")" "$@"
+  check_node_or_addr "${1:-}"
+  cql "$@"
+  ;;
+probe)
+  [ $# -gt 0 ] || die "probe: which nodes (numbers or addresses)?"
+  for a in "$@"; do
+    check_node_or_addr "$a"
+    cql_ok "$a" || die "no Cassandra node answers CQL on $(node_addr "$a"):9042; start one with scripts/cassandra.sh start"
+  done
+  ;;
+drop-test-keyspaces)
+  do_drop_test_keyspaces "$@"
   ;;
 logs)
   check_node_arg "${1:-}"
