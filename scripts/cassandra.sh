@@ -17,7 +17,7 @@
 #   status            one line per node: pid, CQL answering or not
 #   wait [--nodes N]  wait until nodes 1..N answer CQL and see each other Up
 #   nodetool NODE ARGS...  run Cassandra's nodetool against a node (over JMX
-#                     on 127.0.0.1:7199+NODE)
+#                     on 127.0.0.1, port 7199 + 100 * third octet + NODE)
 #   cql NODE|ADDR STATEMENT...  run CQL statements on a node (tools/Cql.java on
 #                     the driver that ships with cassandra-all)
 #   drop-test-keyspaces [--all] [NODE]
@@ -90,7 +90,9 @@ node_addr() {
   *) echo "$net.$1" ;;
   esac
 }
-jmx_port() { echo $((7199 + $1)); }
+# JMX (nodetool) listens on 127.0.0.1 only, so nodes of different --net
+# prefixes need different ports: 7199 + 100 * third octet + N.
+jmx_port() { echo $((${CASSANDRA_JMX_BASE:-7199} + 100 * ${net##*.} + $1)); }
 
 check_node_arg() {
   [[ ${1:-} =~ ^[1-9][0-9]?$ ]] || die "a node number (1..99) is needed, got '${1:-}'"
@@ -189,9 +191,9 @@ tail_logs() {
   local d
   d=$(node_dir "$1")
   echo "---- $d/console.log (last 30 lines) ----" >&2
-  tail -n 30 "$d/console.log" 2>/dev/null >&2 || true
+  tail -n 30 "$d/console.log" >&2 2>/dev/null || true
   echo "---- $d/logs/system.log (last 40 lines) ----" >&2
-  tail -n 40 "$d/logs/system.log" 2>/dev/null >&2 || true
+  tail -n 40 "$d/logs/system.log" >&2 2>/dev/null || true
 }
 
 # --- start / stop ----------------------------------------------------------
