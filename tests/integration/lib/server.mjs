@@ -186,6 +186,7 @@ export class DuetServer {
       this.stdout += d;
     });
     const verbose = !!process.env.DUET_TEST_VERBOSE;
+    const startTimeout = this.opts.startTimeoutMs || START_TIMEOUT_MS;
     this.exited = new Promise((resolve) => {
       proc.on('exit', (code, signal) => {
         this.exit = { code, signal };
@@ -199,8 +200,8 @@ export class DuetServer {
         try {
           proc.kill('SIGKILL');
         } catch {}
-        reject(new Error(`duetd did not log "listening on" within ${START_TIMEOUT_MS} ms; stderr:\n${tail(this.stderr.slice(base))}`));
-      }, START_TIMEOUT_MS);
+        reject(new Error(`duetd did not log "listening on" within ${startTimeout} ms; stderr:\n${tail(this.stderr.slice(base))}`));
+      }, startTimeout);
       const onData = (d) => {
         this.stderr += d;
         if (verbose) process.stderr.write(`[duetd ${proc.pid}] ${d}`);
