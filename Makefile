@@ -15,7 +15,7 @@ else
 BUILD   ?= build
 endif
 
-SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/app/*.c)
+SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/app/*.c src/cql/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -36,6 +36,27 @@ $(UNIT_BIN): $(OBJS) $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
+
+# --- the CQL driver (src/cql) on its own: its unit tests linked against
+# src/cql and src/base only, and a smoke test against a running Cassandra
+# node (`make cql-live CQL_HOSTS=127.0.0.1`; tests/cql/cql_smoke.c).
+CQL_OBJS     := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/cql/*.c src/base/*.c))
+CQL_UNIT_BIN := $(BUILD)/cql-unit-tests
+CQL_SMOKE    := $(BUILD)/cql-smoke
+CQL_HOSTS    ?= 127.0.0.1
+
+.PHONY: cql-unit cql-live
+$(CQL_UNIT_BIN): $(CQL_OBJS) $(BUILD)/tests/unit/test_cql_codec.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+cql-unit: $(CQL_UNIT_BIN)
+	$(CQL_UNIT_BIN)
+
+$(CQL_SMOKE): $(CQL_OBJS) $(BUILD)/tests/cql/cql_smoke.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+cql-live: $(CQL_SMOKE)
+	$(if $(filter 1,$(SAN)),$(SAN_ENV)) $(CQL_SMOKE) $(CQL_HOSTS)
 
 # --- integration tests (tests/integration, node --test) ---------------------
 # `make check`: the unit tests, then the integration suite against build/duetd
@@ -109,11 +130,11 @@ test-browser: $(BUILD)/duetd | $(INTEG_DIR)/node_modules $(BROWSER_DIR)/node_mod
 # against the project's own sources, compiled again into build-fuzz/ with
 # the same warnings. docs/fuzzing.md says how to run them for longer.
 FUZZ_CC      ?= clang
-FUZZ_BUILD   := build-fuzz
+FUZZ_BUILD   ?= build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
                 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS))
-FUZZ_NAMES   := http ws json cookie
+FUZZ_NAMES   := http ws json cookie cql
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_TIME    ?= 20
@@ -130,6 +151,11 @@ $(FUZZ_BUILD)/fuzz/%.o: fuzz/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/fuzz/fuzz_conn.o $(FUZZ_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+# The CQL decoders need neither the fake conn nor the rest of the server.
+$(FUZZ_BUILD)/fuzz_cql: $(FUZZ_BUILD)/fuzz/fuzz_cql.o \
+        $(filter $(FUZZ_BUILD)/src/cql/% $(FUZZ_BUILD)/src/base/%,$(FUZZ_OBJS))
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
 
 # Runs each target for FUZZ_TIME seconds on a copy of its seed corpus (the
@@ -164,5 +190,5 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d)
+-include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BUILD)/tests/cql/cql_smoke.d
 -include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/fuzz/*.d)
