@@ -49,6 +49,7 @@ struct cql_conn {
     enum hs_step hs_step;
     struct cql_call use_call;
     struct cql_buf scratch;
+    char *keyspace; /* the conn's copy of o.keyspace, until the handshake ends */
 };
 
 static struct cql_call orphan_marker;
@@ -151,6 +152,7 @@ static void on_handle_closed(uv_handle_t *h)
     cql_buf_free(&c->held);
     cql_buf_free(&c->scratch);
     free(c->in);
+    free(c->keyspace);
     free(c->slots);
     free(c->free_ids);
     free(c);
@@ -404,18 +406,19 @@ static void hs_ready(struct cql_conn *c)
 {
     c->state = ST_UP;
     arm_timer(c);
-    c->o.keyspace = NULL;
+    free(c->keyspace);
+    c->keyspace = NULL;
     c->o.on_ready(c, 0, c->o.data);
 }
 
 static void hs_use_or_ready(struct cql_conn *c)
 {
-    if (c->o.keyspace == NULL) {
+    if (c->keyspace == NULL) {
         hs_ready(c);
         return;
     }
     c->hs_step = HS_USE;
-    hs_send(c, enc_use(&c->scratch, c->o.keyspace));
+    hs_send(c, enc_use(&c->scratch, c->keyspace));
 }
 
 static void hs_server_error(struct cql_conn *c, const uint8_t *body, size_t len, int status)
@@ -516,8 +519,14 @@ int cql_conn_open(uv_loop_t *loop, const struct cql_conn_opts *o, struct cql_con
     c->state = ST_CONNECTING;
     c->hs.cb = on_hs;
     c->hs.data = c;
+    c->o.keyspace = NULL;
+    if (o->keyspace != NULL && (c->keyspace = strdup(o->keyspace)) == NULL) {
+        free(c);
+        return -ENOMEM;
+    }
     int r = uv_tcp_init(loop, &c->tcp);
     if (r < 0) {
+        free(c->keyspace);
         free(c);
         return r;
     }

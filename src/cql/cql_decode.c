@@ -407,9 +407,10 @@ static int dec_rows(struct rd *r, pool_t *pool, struct cql_rows *rows)
     rows->n_cols = n_cols;
     if (rd_i32(r, &n_rows) < 0 || n_rows < 0)
         return -1;
-    /* Every cell takes at least its 4-byte length. */
+    /* Every cell takes at least its 4-byte length; rows without columns
+     * take none, so a count of them is refused rather than believed. */
     uint64_t cells = (uint64_t)n_rows * (uint64_t)n_cols;
-    if (cells > left(r) / 4)
+    if (cells > left(r) / 4 || (n_cols == 0 && n_rows > 0))
         return -1;
     rows->n_rows = n_rows;
     if (cells == 0)

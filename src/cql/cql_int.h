@@ -38,7 +38,7 @@ struct cql_call {
 struct cql_conn_opts {
     struct sockaddr_storage addr;
     const char *username, *password; /* borrowed for the conn's life; NULL = none */
-    const char *keyspace;            /* borrowed until on_ready; NULL = none */
+    const char *keyspace;            /* copied; NULL = none */
     int64_t connect_timeout_ms;      /* connect + handshake */
     int64_t request_timeout_ms;
     /* Once: 0 when the handshake is done, else why it failed (and the conn
@@ -90,6 +90,7 @@ struct cql_node {
     uv_timer_t retry; /* reconnection with backoff */
     int64_t backoff_ms;
     int first_round; /* its first connection attempt has not settled yet */
+    unsigned ks_gen; /* the cluster's ks_gen when its conn was opened */
 };
 
 struct cql_ring_entry {
@@ -138,6 +139,7 @@ struct cql_cluster {
     uv_loop_t *loop;
     struct cql_cluster_opts o; /* strings below are the cluster's copies */
     char *contact_points, *keyspace, *username, *password, *local_dc;
+    unsigned ks_gen; /* bumped by cql_cluster_use */
     cql_ready_cb ready;
     void *ready_data;
     int ready_called;

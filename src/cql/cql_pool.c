@@ -217,6 +217,16 @@ static void on_node_ready(struct cql_conn *c, int status, void *data)
     }
     n->up = 1;
     n->backoff_ms = BACKOFF_MIN_MS;
+    /* cql_cluster_use ran while this conn was in its handshake. */
+    if (n->ks_gen != cl->ks_gen && cl->keyspace != NULL) {
+        int r = cql_conn_use(c, cl->keyspace);
+        if (r < 0) {
+            cql_conn_close(c, r); /* on_node_down: retried later */
+            if (first)
+                maybe_ready(cl);
+            return;
+        }
+    }
     log_info("cql: connected to %s", n->name);
     if (!cl->discovered && n == cl->control) {
         discover(cl, n);
@@ -241,6 +251,7 @@ static void node_connect(struct cql_node *n)
         .on_free = on_conn_free,
         .data = n,
     };
+    n->ks_gen = cl->ks_gen;
     int r = cql_conn_open(cl->loop, &o, &n->conn);
     if (r < 0) {
         n->conn = NULL;
@@ -629,6 +640,7 @@ int cql_cluster_use(cql_cluster *cl, const char *keyspace)
         return -ENOMEM;
     free(cl->keyspace);
     cl->keyspace = ks;
+    cl->ks_gen++;
     for (int i = 0; i < cl->n_nodes; i++) {
         struct cql_node *n = cl->nodes[i];
         if (n->up && n->conn != NULL) {

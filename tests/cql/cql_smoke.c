@@ -1,6 +1,8 @@
 /* cql_smoke.c - the CQL driver against a real Cassandra node or cluster.
  *
  *   make cql-live CQL_HOSTS=127.0.0.1      (or: build-cql/cql-smoke HOSTS)
+ *   build-cql/cql-smoke HOSTS --failover SECONDS   (load while nodes are
+ *                                                    killed and restarted by hand)
  *
  * Uses (and creates) the keyspace cql_smoke; never touches another one. Each
  * check prints "ok - ..." or "FAIL - ..."; the exit status is nonzero when
@@ -219,6 +221,46 @@ static void check_tokens(cql_cluster *cl)
           agree, n);
     CHECK(tok->pk_known && tok->n_pk == 1 && tok->pk[0] == 0,
           "partition-key indexes from the PREPARE result");
+}
+
+/* With several nodes: discovery found them all, and each key goes to the
+ * node owning its token (printed for comparison with `nodetool
+ * getendpoints cql_smoke types KEY`). */
+static void check_routing(cql_cluster *cl)
+{
+    if (cl->n_nodes < 2) {
+        printf("# one node: token-aware routing has nothing to choose from\n");
+        return;
+    }
+    cql_stmt *tok;
+    cql_stmt_new(cl, "SELECT token(k) FROM types WHERE k = ?", &tok);
+    int owners[64] = {0}, right = 0;
+    for (int i = 0; i < 30; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "route-%d", i);
+        struct cql_att att = {.has_token = 1, .token = cql_murmur3_token(key, strlen(key))};
+        struct cql_node *n = cql__pick_node(cl, &att, NULL);
+        if (n == NULL)
+            continue;
+        /* The owner is the first ring token >= the key's token. */
+        const struct cql_ring_entry *own = &cl->ring[0];
+        for (size_t k = 0; k < cl->n_ring; k++)
+            if (cl->ring[k].token >= att.token) {
+                own = &cl->ring[k];
+                break;
+            }
+        right += own->node == n;
+        if (n->idx < 64)
+            owners[n->idx]++;
+        if (i < 5)
+            printf("# %s -> %s (token %lld)\n", key, n->name, (long long)att.token);
+    }
+    int used = 0;
+    for (int i = 0; i < 64; i++)
+        used += owners[i] > 0;
+    CHECK(right == 30 && used >= 2, "token-aware: 30/30 keys to their owner, spread over %d nodes",
+          used);
+    (void)tok;
 }
 
 static void check_paging(cql_cluster *cl)
@@ -463,11 +505,104 @@ static void check_close_with_requests(cql_cluster *cl)
           eclosed, N);
 }
 
+/* ---- --failover SECONDS: load while nodes are killed by hand -------------
+ * Keeps 16 idempotent writes at CL ONE in flight for SECONDS, printing once a
+ * second how many succeeded or failed and how many nodes are up; the run
+ * fails if a second passes with no success while a node is up. */
+struct load {
+    cql_cluster *cl;
+    cql_stmt *ins;
+    cql_req reqs[16];
+    int64_t ok, failed, n;
+    int stop, in_flight;
+};
+
+static void load_send(struct load *l, cql_req *req);
+
+static void on_load_done(cql_req *req)
+{
+    struct load *l = req->data;
+    l->in_flight--;
+    if (req->status == 0)
+        l->ok++;
+    else
+        l->failed++;
+    cql_req_reset(req);
+    if (!l->stop)
+        load_send(l, req);
+}
+
+static void load_send(struct load *l, cql_req *req)
+{
+    cql_req_init(req, CQL_REQ_EXECUTE, on_load_done, l);
+    req->stmt = l->ins;
+    req->idempotent = 1;
+    req->consistency = CQL_ONE;
+    char key[32];
+    snprintf(key, sizeof(key), "f-%lld", (long long)(l->n++ % 1000));
+    cql_bind_cstr(&req->values, key);
+    cql_bind_int(&req->values, 1);
+    cql_bind_int(&req->values, (int32_t)l->n);
+    if (cql_submit(l->cl, req) == 0)
+        l->in_flight++;
+    else
+        l->failed++;
+}
+
+static int failover(const char *hosts, int seconds)
+{
+    int status;
+    struct cql_cluster_opts o = {.contact_points = hosts,
+                                 .consistency = CQL_ONE,
+                                 .request_timeout_ms = 2000,
+                                 .connect_timeout_ms = 2000,
+                                 .max_retries = -1};
+    struct ready rd = {0, 0};
+    static struct load l;
+    if (cql_cluster_open(&loop, &o, on_ready, &rd, &l.cl) < 0)
+        return 1;
+    while (!rd.done)
+        uv_run(&loop, UV_RUN_ONCE);
+    status = rd.status;
+    CHECK(status == 0, "failover: cluster ready, %d node(s) up", cql_cluster_up(l.cl));
+    query(l.cl, "CREATE KEYSPACE IF NOT EXISTS cql_fail WITH replication = "
+                "{'class': 'SimpleStrategy', 'replication_factor': 3}");
+    query(l.cl, "CREATE TABLE IF NOT EXISTS cql_fail.t (k text, c int, n int, PRIMARY KEY (k, c))");
+    cql_stmt_new(l.cl, "INSERT INTO cql_fail.t (k, c, n) VALUES (?, ?, ?)", &l.ins);
+    for (int i = 0; i < 16; i++)
+        load_send(&l, &l.reqs[i]);
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    int stalls = 0;
+    for (int sec = 0; sec < seconds; sec++) {
+        int64_t ok0 = l.ok, failed0 = l.failed;
+        uv_timer_start(&t, noop_timer, 1000, 0);
+        while (uv_is_active((uv_handle_t *)&t))
+            uv_run(&loop, UV_RUN_ONCE);
+        int up = cql_cluster_up(l.cl);
+        printf("# t=%3ds up=%d ok=%lld failed=%lld\n", sec + 1, up, (long long)(l.ok - ok0),
+               (long long)(l.failed - failed0));
+        fflush(stdout);
+        stalls += up > 0 && l.ok == ok0;
+    }
+    l.stop = 1;
+    while (l.in_flight > 0)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    close_cluster(l.cl);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(stalls == 0, "failover: no second without progress while a node was up (%d)", stalls);
+    CHECK(uv_loop_close(&loop) == 0, "every handle closed");
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *hosts = argc > 1 ? argv[1] : "127.0.0.1";
     if (uv_loop_init(&loop) != 0)
         return 2;
+    if (argc > 3 && strcmp(argv[2], "--failover") == 0)
+        return failover(hosts, atoi(argv[3]));
     int status;
     cql_cluster *cl = open_cluster(hosts, NULL, 0, &status);
     CHECK(cl != NULL && status == 0, "cluster ready (%s)", cql_strerror(status));
@@ -493,6 +628,7 @@ int main(int argc, char **argv)
 
     check_types(cl);
     check_tokens(cl);
+    check_routing(cl);
     check_paging(cl);
     check_batch_and_lwt(cl);
     check_unprepared(cl);

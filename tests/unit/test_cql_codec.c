@@ -756,6 +756,13 @@ Test(cql_result, rows_counts_that_do_not_fit_are_refused)
     b_i32(&b, 1);
     b_i32(&b, -5);
     cr_assert_eq(cql_dec_result(b.b, b.n, &pool, &r), CQL_EPROTO);
+    /* Rows without columns: nothing bounds their count. */
+    b.n = 0;
+    b_i32(&b, CQL_RESULT_ROWS);
+    b_i32(&b, CQL_RF_NO_METADATA);
+    b_i32(&b, 0);
+    b_i32(&b, INT32_MAX);
+    cr_assert_eq(cql_dec_result(b.b, b.n, &pool, &r), CQL_EPROTO);
     /* A cell longer than the body. */
     b.n = 0;
     b_i32(&b, CQL_RESULT_ROWS);
