@@ -93,7 +93,7 @@ test-cluster: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
 # Cassandra store of a running node (scripts/cassandra.sh start; another with
 # CASSANDRA_HOSTS=a,b,c), a keyspace per test server. `make
 # test-cassandra-cluster`: tests/cassandra, which starts its own 3-node
-# cluster on 127.0.1.1-3 (run/cassandra-cluster), kills and stops nodes under
+# cluster on 127.0.1.1-3 (run/cassandra-test-127.0.1), kills and stops nodes under
 # traffic, and removes it at the end; the node on 127.0.0.1 is not touched.
 CASSANDRA_HOSTS ?= 127.0.0.1
 CASS_DIR        := tests/cassandra
