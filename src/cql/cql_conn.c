@@ -41,6 +41,7 @@ struct cql_conn {
     int use_pending; /* a USE is in flight: new frames go to held */
 
     /* Input: bytes read but not yet a whole frame. */
+    uint64_t last_read; /* loop time of the last bytes received */
     uint8_t *in;
     size_t in_len, in_cap;
 
@@ -254,6 +255,17 @@ int cql_conn_send(struct cql_conn *c, struct cql_call *call, const uint8_t *fram
 }
 
 /* ---- timers ---------------------------------------------------------------------- */
+enum { SILENCE_MIN_MS = 2000 };
+
+/* How long a connection with requests waiting may stay silent before the
+ * node counts as hung: a request timeout, but never under 2 s, so that
+ * short timeouts on a slow node do not tear connections down. */
+static uint64_t silence_limit(const struct cql_conn *c)
+{
+    int64_t t = c->o.request_timeout_ms;
+    return (uint64_t)(t > SILENCE_MIN_MS ? t : SILENCE_MIN_MS);
+}
+
 static void on_timer(uv_timer_t *t)
 {
     struct cql_conn *c = t->data;
@@ -269,6 +281,18 @@ static void on_timer(uv_timer_t *t)
         if (call == &c->hs || call == &c->use_call) {
             /* The handshake, or a USE, did not finish in time. */
             stream_free(c, call->stream_);
+            cql_conn_close(c, CQL_ETIMEOUT);
+            return;
+        }
+        if (now - c->last_read >= silence_limit(c)) {
+            /* Not a byte for a whole timeout while a request waited: the
+             * node is hung (frozen, partitioned), not slow. Give the
+             * connection up so the node is marked down and requests go
+             * elsewhere; this call fails with the others. */
+            list_insert(c, call);
+            c->in_flight++;
+            log_warn("cql: nothing received for %lld ms: closing the connection",
+                     (long long)(now - c->last_read));
             cql_conn_close(c, CQL_ETIMEOUT);
             return;
         }
@@ -338,6 +362,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     c->in_len += (size_t)n;
+    c->last_read = uv_now(c->loop);
     size_t off = 0;
     while (c->state != ST_CLOSED) {
         struct cql_header h;
@@ -566,7 +591,7 @@ static void on_use(struct cql_call *call, int status, const struct cql_header *h
     if (status == 0 && cql_dec_prefix(h->flags, body, len, &off) < 0)
         status = CQL_EPROTO;
     if (status == 0 && h->opcode == CQL_OP_ERROR) {
-        hs_server_error(c, body + off, len - off, CQL_ESERVER);
+        hs_server_error(c, body + off, len - off, -ECONNABORTED);
         free(body);
         return;
     }

@@ -132,7 +132,10 @@ struct cql_att {
     int in_submit;
     int has_token;
     int64_t token;
-    struct cql_att *next; /* a waiter list, or the deferred list */
+    int agree_step;          /* schema agreement: 0 local, 1 peers */
+    uint64_t agree_deadline; /* loop time to give up waiting for agreement */
+    char *agree_version;     /* the coordinator's schema_version (malloc'd) */
+    struct cql_att *next;    /* a waiter list, the deferred or the agreement list */
 };
 
 struct cql_cluster {
@@ -166,6 +169,8 @@ struct cql_cluster {
     struct cql_stmt *stmts;
     struct cql_att *deferred, *deferred_tail;
     uv_timer_t defer;
+    struct cql_att *agreeing; /* waiting to check schema agreement again */
+    uv_timer_t agree_timer;
     struct cql_buf scratch; /* request encoding */
 
     int closing;
@@ -180,5 +185,11 @@ struct cql_node *cql__pick_node(cql_cluster *cl, const struct cql_att *att,
 /* cql_req.c */
 void cql__att_start(struct cql_att *att);
 void cql__fail_deferred(cql_cluster *cl);
+void cql__finish(struct cql_att *att, int status);
+/* cql_schema.c: after a schema change, completes the request once every
+ * node that is up reports the coordinator's schema version (or after 10 s),
+ * so that the next statement finds the new schema on whichever node. */
+void cql__schema_wait(struct cql_att *att);
+void cql__schema_close(cql_cluster *cl);
 
 #endif

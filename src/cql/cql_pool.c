@@ -616,6 +616,14 @@ int cql_cluster_open(uv_loop_t *loop, const struct cql_cluster_opts *opts, cql_r
     }
     cl->contact_retry.data = cl;
     cl->open_handles++;
+    if ((r = uv_timer_init(loop, &cl->agree_timer)) < 0) {
+        cl->closing = 1;
+        uv_close((uv_handle_t *)&cl->contact_retry, on_timer_closed);
+        uv_close((uv_handle_t *)&cl->defer, on_timer_closed);
+        return r; /* freed by the close callbacks */
+    }
+    cl->agree_timer.data = cl;
+    cl->open_handles++;
     *out = cl;
     contact_try(cl);
     return 0;
@@ -660,6 +668,7 @@ void cql_cluster_close(cql_cluster *cl, void (*done)(void *data), void *data)
     cl->done = done;
     cl->done_data = data;
     cql__fail_deferred(cl);
+    cql__schema_close(cl);
     for (int i = 0; i < cl->n_nodes; i++) {
         struct cql_node *n = cl->nodes[i];
         if (n->conn != NULL)
@@ -668,6 +677,7 @@ void cql_cluster_close(cql_cluster *cl, void (*done)(void *data), void *data)
     }
     uv_close((uv_handle_t *)&cl->contact_retry, on_timer_closed);
     uv_close((uv_handle_t *)&cl->defer, on_timer_closed);
+    uv_close((uv_handle_t *)&cl->agree_timer, on_timer_closed);
 }
 
 int cql_cluster_up(const cql_cluster *cl)

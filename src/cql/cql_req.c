@@ -44,6 +44,7 @@ static void finish_now(struct cql_att *att, int status)
     cql_req *req = att->req;
     req->status = status;
     req->priv = NULL;
+    free(att->agree_version);
     free(att);
     req->cb(req);
 }
@@ -77,6 +78,11 @@ static void finish(struct cql_att *att, int status)
         cl->deferred = att;
     cl->deferred_tail = att;
     (void)uv_timer_start(&cl->defer, on_defer, 0, 0);
+}
+
+void cql__finish(struct cql_att *att, int status)
+{
+    finish(att, status);
 }
 
 void cql__fail_deferred(cql_cluster *cl)
@@ -404,6 +410,10 @@ static void on_response(struct cql_call *call, int status, const struct cql_head
         if (res.kind == CQL_RESULT_ROWS) {
             req->rows = res.rows;
             req->applied = cql_rows_applied(&res.rows);
+        }
+        if (res.kind == CQL_RESULT_SCHEMA_CHANGE) {
+            cql__schema_wait(att);
+            return;
         }
         finish(att, 0);
         return;
