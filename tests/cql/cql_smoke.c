@@ -512,7 +512,8 @@ static void check_close_with_requests(cql_cluster *cl)
 /* ---- --failover SECONDS: load while nodes are killed by hand -------------
  * Keeps 16 idempotent writes at CL ONE in flight for SECONDS, printing once a
  * second how many succeeded or failed and how many nodes are up; the run
- * fails if a second passes with no success while a node is up. */
+ * fails if more than 3 s in a row pass without a success while a node is up
+ * (a frozen node is given up after 2 s of silence). */
 struct load {
     cql_cluster *cl;
     cql_stmt *ins;
@@ -577,7 +578,7 @@ static int failover(const char *hosts, int seconds)
         load_send(&l, &l.reqs[i]);
     uv_timer_t t;
     uv_timer_init(&loop, &t);
-    int stalls = 0;
+    int stall = 0, longest = 0;
     for (int sec = 0; sec < seconds; sec++) {
         int64_t ok0 = l.ok, failed0 = l.failed;
         uv_timer_start(&t, noop_timer, 1000, 0);
@@ -587,7 +588,8 @@ static int failover(const char *hosts, int seconds)
         printf("# t=%3ds up=%d ok=%lld failed=%lld\n", sec + 1, up, (long long)(l.ok - ok0),
                (long long)(l.failed - failed0));
         fflush(stdout);
-        stalls += up > 0 && l.ok == ok0;
+        stall = up > 0 && l.ok == ok0 ? stall + 1 : 0;
+        longest = stall > longest ? stall : longest;
     }
     l.stop = 1;
     while (l.in_flight > 0)
@@ -595,7 +597,9 @@ static int failover(const char *hosts, int seconds)
     uv_close((uv_handle_t *)&t, NULL);
     close_cluster(l.cl);
     uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK(stalls == 0, "failover: no second without progress while a node was up (%d)", stalls);
+    /* A hung node is given up after 2 s of silence (cql_conn.c). */
+    CHECK(longest <= 3, "failover: at most 3 s in a row without progress while a node was up (%d)",
+          longest);
     CHECK(uv_loop_close(&loop) == 0, "every handle closed");
     return failures ? 1 : 0;
 }
