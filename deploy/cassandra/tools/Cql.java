@@ -10,6 +10,7 @@
 // statement that fails, with the error on stderr.
 import com.datastax.driver.core.Cluster;
 import com.datastax.driver.core.ColumnDefinitions;
+import com.datastax.driver.core.QueryOptions;
 import com.datastax.driver.core.ResultSet;
 import com.datastax.driver.core.Row;
 import com.datastax.driver.core.Session;
@@ -27,7 +28,11 @@ public class Cql {
     // busy test machine.
     SocketOptions so = new SocketOptions().setReadTimeoutMillis(60000).setConnectTimeoutMillis(10000);
     try (Cluster cluster = Cluster.builder().addContactPoint(args[0]).withoutJMXReporting()
-             .withoutMetrics().withSocketOptions(so).withPort(9042).build();
+             .withoutMetrics().withSocketOptions(so).withPort(9042)
+             // No schema metadata: it is not needed, and its background
+             // refresh logs errors when it races with close().
+             .withQueryOptions(new QueryOptions().setMetadataEnabled(false))
+             .build();
          Session session = cluster.connect()) {
       for (int i = 1; i < args.length; i++) {
         ResultSet rs = session.execute(args[i]);
