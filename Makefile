@@ -46,7 +46,8 @@ CQL_SMOKE    := $(BUILD)/cql-smoke
 CQL_HOSTS    ?= 127.0.0.1
 
 .PHONY: cql-unit cql-live
-$(CQL_UNIT_BIN): $(CQL_OBJS) $(BUILD)/tests/unit/test_cql_codec.o
+$(CQL_UNIT_BIN): $(CQL_OBJS) $(BUILD)/tests/unit/test_cql_codec.o \
+                 $(BUILD)/tests/unit/test_cql_decode.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 cql-unit: $(CQL_UNIT_BIN)
