@@ -6,8 +6,9 @@
  * text and time; TTL 30 days). A send is:
  *
  *  1. read the claim of (chat, message_id): if it exists and is ours, this
- *     is a retry: make sure the message's rows exist (write them again, with
- *     the original write timestamp) and answer duplicate = 1;
+ *     is a retry: answer the stored message with duplicate = 1, or, if its
+ *     rows were never written, write them now at the claimed sequence (then
+ *     it is new to everyone: duplicate = 0);
  *  2. check membership, friendship, blocks and the receiver's backlog;
  *  3. one conditional batch on the chats partition: last_seq = N + 1 IF
  *     last_seq = N, and the claim row IF NOT EXISTS. Paxos makes it atomic
@@ -272,14 +273,16 @@ void cs_msg_send(cs_op *op)
     case SEND_DUP_ROW:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        req->out.duplicate = 1;
         if (op->q.rows.n_rows < 1) {
             /* The first attempt claimed the sequence but its rows were
-             * never written: write them now, at the claimed sequence. */
+             * never written: write them now, at the claimed sequence. Nobody
+             * could see the message before, so it is not a duplicate: the
+             * caller announces it as new. */
             *m = op->msg;
             cs_send_rows(op, SEND_DUP_WRITTEN, m);
             return;
         }
+        req->out.duplicate = 1;
         if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &req->in.chat_id, m) < 0) {
             rc = -ENOMEM;
             break;
