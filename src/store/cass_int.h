@@ -182,6 +182,7 @@ struct cs_op {
     duet_id id; /* a resolved id */
     int tries, flag, receipts;
     int64_t seq, top, count;
+    uint64_t mask; /* a bit per sequence of a window */
     struct cs_rel *rels;
     size_t n_rels;
     duet_id *ids; /* an IN list being read in chunks */

@@ -427,7 +427,7 @@ static void cs_cursor_window(cs_op *op)
     struct duet_cursor *c = &op->req->out.cursors[op->i_items];
     int64_t lo = op->scan.lo; /* the window is (lo, last_seq] */
     for (int64_t s = lo + 1; s <= c->last_seq; s++) {
-        if (!(op->top & ((int64_t)1 << (s - lo - 1)))) {
+        if (!(op->mask & ((uint64_t)1 << (s - lo - 1)))) {
             c->last_seq = s - 1;
             return;
         }
@@ -483,7 +483,7 @@ void cs_pending_list(cs_op *op)
         for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
             int64_t s = cs_get_i64(cql_cell(&op->q.rows, i, CS_MSG_SEQ_COL)) - op->scan.lo - 1;
             if (s >= 0 && s < CS_CURSOR_WINDOW)
-                op->top |= (int64_t)1 << s;
+                op->mask |= (uint64_t)1 << s;
         }
         cs_scan_advance(op);
         if ((rc = cs_scan_next(op, 3, CS_CURSOR_WINDOW)) != 0)
@@ -496,7 +496,7 @@ void cs_pending_list(cs_op *op)
             if (c->last_seq > 0) {
                 int64_t lo = c->last_seq > CS_CURSOR_WINDOW ? c->last_seq - CS_CURSOR_WINDOW : 0;
                 cs_scan_init(&op->scan, &c->chat_id, lo, c->last_seq, 0);
-                op->top = 0;
+                op->mask = 0;
                 if ((rc = cs_scan_next(op, 3, CS_CURSOR_WINDOW)) != 0)
                     return;
             }
