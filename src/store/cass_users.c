@@ -11,8 +11,10 @@ const char *const cs_users_cql[CS_STMT_COUNT] = {
     [CS_NAME_GET] = "SELECT user_id FROM @.usernames WHERE username = ?",
     /* The one place a name becomes taken: a lightweight transaction. */
     [CS_NAME_CLAIM] = "INSERT INTO @.usernames (username, user_id) VALUES (?, ?) IF NOT EXISTS",
+    /* No last_seen: only CS_USER_SET_LAST_SEEN writes it, with its value
+     * as the write timestamp, which a 0 written now could outrank. */
     [CS_USER_INSERT] = "INSERT INTO @.users (user_id, username, display_name, pwhash, created_at,"
-                       " last_seen, lastseen_vis, read_receipts) VALUES (?, ?, ?, ?, ?, 0, 0, 1)",
+                       " lastseen_vis, read_receipts) VALUES (?, ?, ?, ?, ?, 0, 1)",
     [CS_USER_DELETE] = "DELETE FROM @.users WHERE user_id = ?",
     [CS_USER_UPDATE] = "UPDATE @.users SET display_name = ?, lastseen_vis = ?, read_receipts = ?"
                        " WHERE user_id = ?",
