@@ -29,6 +29,13 @@
 #define CS_UNREAD_MAX  1000 /* unread counts stop here (docs/cassandra.md) */
 #define CS_SCAN_CHUNK  500  /* rows per scan query */
 #define CS_IN_MAX      100  /* ids per IN query */
+/* Holes (docs/cassandra.md): a private_chat row with this type marks a
+ * claimed sequence whose rows were never written as void. It is written
+ * with the timestamp CS_VOID_TS, below that of any real write, so the
+ * message's real rows win whenever they land. */
+#define CS_TYPE_VOID  (-1)
+#define CS_VOID_TS    1
+#define CS_VOID_BATCH 16 /* holes voided by one HISTORY request at most */
 
 /* The bucket of a sequence number (sequences start at 1). */
 static inline int64_t cs_bucket(int64_t seq)
@@ -84,6 +91,8 @@ enum cs_stmt_id {
     CS_CLAIM_ERASE,
     CS_MSG_INSERT,
     CS_MSG_GET,
+    CS_MSG_VOID,
+    CS_CLAIM_BY_SEQ,
     CS_MSG_ERASE,
     CS_MSG_MARK_RECV,
     CS_MSG_MARK_SEEN,
@@ -271,6 +280,8 @@ cql_stmt *cs_stmt(cs_store *s, enum cs_stmt_id id);
 int cs_read(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...);
 /* A non-conditional write: idempotent, client timestamp. */
 int cs_write(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...);
+/* cs_write with an explicit client timestamp (µs). */
+int cs_write_at(cs_op *op, int next, enum cs_stmt_id id, int64_t ts, const char *fmt, ...);
 /* A lightweight transaction: never retried by the driver. */
 int cs_lwt(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...);
 /* Batches: begin, add up to CQL_BATCH_MAX statements, submit. A LOGGED
@@ -302,6 +313,12 @@ int cs_get_str(pool_t *p, const struct cql_cell *c, const char **out);
 int cs_read_user(pool_t *p, const struct cql_rows *r, int64_t row, int col, struct duet_user *u);
 int cs_read_msg(pool_t *p, const struct cql_rows *r, int64_t row, int col, const duet_id *chat,
                 struct duet_msg *m);
+/* Whether row (CS_MSG_COLS from col) is a void marker, not a message. */
+int cs_row_void(const struct cql_rows *r, int64_t row, int col);
+/* How old (µs) a hole's claim must be before a reader voids it: longer
+ * than the sender's own attempt can still write (its row batch and the
+ * driver's retries of it) with a wide margin. */
+int64_t cs_void_age_us(const cs_store *s);
 /* Reads a CS_CHAT_GET / CS_CHATS_IN row for member user: 0, or
  * DUET_EFORBIDDEN when user is not a member. Caches the members. */
 int cs_read_chat(cs_store *s, const struct cql_rows *r, int64_t row, const duet_id *user,

@@ -9,6 +9,7 @@
  * peer's receipt row. Each step is idempotent; a failure part way fails the
  * request and leaves some messages marked (the client acks again).
  */
+#include "../base/log.h"
 #include "cass_int.h"
 
 #include <errno.h>
@@ -279,6 +280,15 @@ void cs_history(cs_op *op)
             break;
         for (int64_t i = 0; i < op->q.rows.n_rows && op->n_items < (size_t)limit; i++) {
             struct duet_msg *m = &msgs[op->n_items];
+            if (cs_row_void(&op->q.rows, i, 0)) {
+                /* Voided earlier: reported when it directly follows
+                 * `after` (it is then the lowest row of the scan). */
+                int64_t seq = cs_get_i64(cql_cell(&op->q.rows, i, CS_MSG_SEQ_COL));
+                if (req->in.has_after && op->n_items == 0 &&
+                    seq == (req->out.void_to ? req->out.void_to : req->in.after) + 1)
+                    req->out.void_to = seq;
+                continue;
+            }
             if (cs_read_msg(&req->pool, &op->q.rows, i, 0, &c->id, m) < 0) {
                 rc = -ENOMEM;
                 goto out;
@@ -302,6 +312,39 @@ void cs_history(cs_op *op)
         }
         req->out.msgs = msgs;
         req->out.n_msgs = op->n_items;
+        op->count = 0;
+        goto holes;
+    case 4:
+        /* The claim of the hole op->seq (writetime of its cells, µs). */
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if (op->q.rows.n_rows > 0) {
+            const struct cql_cell *w = cql_cell(&op->q.rows, 0, 0);
+            /* A claim applied recently: its sender may still write it. */
+            if (!cs_is_null(w) && cs_ts(op->s) - cs_get_i64(w) < cs_void_age_us(op->s)) {
+                rc = 0;
+                break;
+            }
+        }
+        /* An old claim, or none (its TTL ran out): void the sequence. */
+        log_info("store: cassandra: chat sequence %lld was claimed but never written; voided",
+                 (long long)op->seq);
+        cs_write_at(op, 5, CS_MSG_VOID, CS_VOID_TS, "ill", &c->id, cs_bucket(op->seq), op->seq);
+        return;
+    case 5:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        req->out.void_to = op->seq;
+    holes:
+        /* A hole right after `after` (only gap fills and forward paging
+         * ask with after): a sequence up to last_seq that has no row,
+         * while rows above it may exist. */
+        op->seq = (req->out.void_to ? req->out.void_to : req->in.after) + 1;
+        if (req->in.has_after && op->count++ < CS_VOID_BATCH && op->seq <= c->last_seq &&
+            (op->n_items == 0 || msgs[0].sequence > op->seq)) {
+            cs_read(op, 4, CS_CLAIM_BY_SEQ, "il", &c->id, op->seq);
+            return;
+        }
         rc = 0;
         break;
     default:

@@ -44,6 +44,14 @@ const char *const cs_msgs_cql[CS_STMT_COUNT] = {
                       " deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, 0, 0)",
     [CS_MSG_GET] = "SELECT " CS_MSG_COLS " FROM @.private_chat"
                    " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
+    /* A void marker (CS_TYPE_VOID) at a hole; only the type cell, so a
+     * real write later sets every cell it needs. */
+    [CS_MSG_VOID] = "INSERT INTO @.private_chat (chat_id, bucket, sequence, type)"
+                    " VALUES (?, ?, ?, -1)",
+    /* The claim of a sequence: a filtered read of one chats partition,
+     * only for a hole (rare). writetime = when the claim was applied. */
+    [CS_CLAIM_BY_SEQ] = "SELECT writetime(sender) FROM @.chats WHERE chat_id = ? AND sequence = ?"
+                        " ALLOW FILTERING",
     [CS_MSG_ERASE] = "UPDATE @.private_chat SET message = '', preview = '', deleted_at = ?"
                      " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
     [CS_MSG_MARK_RECV] = "UPDATE @.private_chat SET received_at = ?"
@@ -273,11 +281,12 @@ void cs_msg_send(cs_op *op)
     case SEND_DUP_ROW:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        if (op->q.rows.n_rows < 1) {
+        if (op->q.rows.n_rows < 1 || cs_row_void(&op->q.rows, 0, 0)) {
             /* The first attempt claimed the sequence but its rows were
-             * never written: write them now, at the claimed sequence. Nobody
-             * could see the message before, so it is not a duplicate: the
-             * caller announces it as new. */
+             * never written (or a reader has voided it since): write them
+             * now, at the claimed sequence. Nobody could see the message
+             * before, so it is not a duplicate: the caller announces it as
+             * new. */
             *m = op->msg;
             cs_send_rows(op, SEND_DUP_WRITTEN, m);
             return;

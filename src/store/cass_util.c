@@ -97,7 +97,8 @@ static int cs_go(cs_op *op)
     return 0;
 }
 
-static int cs_vexec(cs_op *op, int next, enum cs_stmt_id id, int kind, const char *fmt, va_list ap)
+static int cs_vexec(cs_op *op, int next, enum cs_stmt_id id, int kind, int64_t ts, const char *fmt,
+                    va_list ap)
 {
     cs_prep(op, CQL_REQ_EXECUTE, next);
     op->q.stmt = cs_stmt(op->s, id);
@@ -119,7 +120,7 @@ static int cs_vexec(cs_op *op, int next, enum cs_stmt_id id, int kind, const cha
         op->q.paging_state_len = op->paging_len;
     }
     if (kind == 1)
-        op->q.timestamp_us = cs_ts(op->s);
+        op->q.timestamp_us = ts > 0 ? ts : cs_ts(op->s);
     return cs_go(op);
 }
 
@@ -127,7 +128,7 @@ int cs_read(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = cs_vexec(op, next, id, 0, fmt, ap);
+    int rc = cs_vexec(op, next, id, 0, 0, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -136,7 +137,16 @@ int cs_write(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = cs_vexec(op, next, id, 1, fmt, ap);
+    int rc = cs_vexec(op, next, id, 1, 0, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int cs_write_at(cs_op *op, int next, enum cs_stmt_id id, int64_t ts, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = cs_vexec(op, next, id, 1, ts, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -145,7 +155,7 @@ int cs_lwt(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = cs_vexec(op, next, id, 2, fmt, ap);
+    int rc = cs_vexec(op, next, id, 2, 0, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -292,6 +302,20 @@ int cs_read_msg(pool_t *p, const struct cql_rows *r, int64_t row, int col, const
     m->seen_at = cs_get_i64(cql_cell(r, row, col + 9));
     m->deleted_at = cs_get_i64(cql_cell(r, row, col + 10));
     return 0;
+}
+
+int cs_row_void(const struct cql_rows *r, int64_t row, int col)
+{
+    const struct cql_cell *t = cql_cell(r, row, col + 4);
+    return !cs_is_null(t) && cs_get_i32(t) == CS_TYPE_VOID;
+}
+
+int64_t cs_void_age_us(const cs_store *s)
+{
+    /* The row batch is tried at most 3 times (the driver's retries), each
+     * bounded by the request timeout: 5 timeouts. */
+    int64_t t = s->timeout_ms > 0 ? s->timeout_ms : 12000;
+    return 5 * t * 1000;
 }
 
 int cs_read_chat(cs_store *s, const struct cql_rows *r, int64_t row, const duet_id *user,

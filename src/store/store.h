@@ -234,6 +234,10 @@ struct store_req {
         int64_t read_seq;
         struct duet_msg *msgs;
         size_t n_msgs;
+        /* HISTORY with has_after: the sequences after+1..void_to are void
+         * (claimed, never written, given up on: docs/cassandra.md "Holes");
+         * msgs has none of them. 0 when none (always, on SQLite). */
+        int64_t void_to;
         struct duet_pending *pending;
         size_t n_pending;
         struct duet_cursor *cursors;
