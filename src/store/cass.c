@@ -172,7 +172,7 @@ static void cs_schedule(cs_store *s)
     int scanned = 0;
     if (!s->ready && !s->closing)
         return;
-    for (cs_op *op = s->head; op != NULL && scanned < 4096; op = op->next, scanned++) {
+    for (cs_op *op = s->head; op != NULL && scanned < CS_SCHED_WINDOW; op = op->next, scanned++) {
         if (op->state != CS_QUEUED)
             continue;
         int blocked = 0, earlier = 0;
@@ -219,6 +219,7 @@ static void cs_pump(cs_store *s)
             s->head = op->next;
             if (s->head == NULL)
                 s->tail = NULL;
+            s->n_ops--;
             store_req *req = op->req;
             cs_op_free(op);
             req->next = NULL;
@@ -247,6 +248,15 @@ static int cs_submit(store_t *base, store_req *req)
     cs_store *s = (cs_store *)base;
     if ((unsigned)req->op >= STORE_OP_COUNT || req->cb == NULL)
         return -EINVAL;
+    if (s->n_ops >= CS_QUEUE_MAX) {
+        if (!s->full_logged)
+            log_warn("store: cassandra: %d requests queued; refusing more (busy) until it drains",
+                     s->n_ops);
+        s->full_logged = 1;
+        return DUET_EBUSY;
+    }
+    if (s->n_ops < CS_QUEUE_MAX / 2)
+        s->full_logged = 0;
     cs_op *op = calloc(1, sizeof(*op));
     if (op == NULL)
         return -ENOMEM;
@@ -261,6 +271,7 @@ static int cs_submit(store_t *base, store_req *req)
     else
         s->head = op;
     s->tail = op;
+    s->n_ops++;
     /* Callbacks never run inside submit: the idle handle pumps soon. */
     int rc = uv_idle_start(&s->idle, cs_on_idle);
     if (rc < 0)

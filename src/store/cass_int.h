@@ -24,11 +24,17 @@
 #define CS_CLAIM_TTL_S (30 * 86400)
 /* The window of the friend-requests-per-day ceiling. */
 #define CS_DAY_S       86400
-#define CS_CLAIM_TRIES 16   /* lost sequence races before giving up */
-#define CS_HISTORY_MAX 100  /* as the SQLite backend */
-#define CS_UNREAD_MAX  1000 /* unread counts stop here (docs/cassandra.md) */
-#define CS_SCAN_CHUNK  500  /* rows per scan query */
-#define CS_IN_MAX      100  /* ids per IN query */
+#define CS_CLAIM_TRIES 16 /* lost sequence races before giving up */
+/* The queue: at most CS_QUEUE_MAX requests (beyond: DUET_EBUSY, so that
+ * waiting stays bounded when Cassandra is slower than the offered load),
+ * and only the oldest CS_SCHED_WINDOW are considered for starting (the
+ * conflict check is quadratic in it; cass_sched.c). */
+#define CS_QUEUE_MAX    2048
+#define CS_SCHED_WINDOW 512
+#define CS_HISTORY_MAX  100  /* as the SQLite backend */
+#define CS_UNREAD_MAX   1000 /* unread counts stop here (docs/cassandra.md) */
+#define CS_SCAN_CHUNK   500  /* rows per scan query */
+#define CS_IN_MAX       100  /* ids per IN query */
 /* Holes (docs/cassandra.md): a private_chat row with this type marks a
  * claimed sequence whose rows were never written as void. It is written
  * with the timestamp CS_VOID_TS, below that of any real write, so the
@@ -236,6 +242,8 @@ typedef struct cs_store {
     /* The queue, in submission order. */
     cs_op *head, *tail;
     int running;
+    int n_ops;       /* in the queue, CS_QUEUE_MAX at most */
+    int full_logged; /* "queue full" logged; again once it half drained */
     int pumping, repump;
     map_t members; /* chat id -> struct cs_members, for conflict keys */
     int64_t last_ts;

@@ -20,6 +20,14 @@ const RF3 = "{'class':'SimpleStrategy','replication_factor':3}";
 // Errors a send may get while the store cannot reach enough replicas; a
 // client retries them with the same id (as the web client does).
 const RETRYABLE = new Set(['store_failed', 'busy', 'unavailable', 'timeout']);
+// Each client keeps at most this many sends unanswered, as a person does:
+// an open-loop stream would outrun a 3-node cluster on a loaded 2-core
+// machine and only measure the queue's growth.
+const MAX_OUTSTANDING = 2;
+// Liveness, not speed: every send must be answered (sent or an error)
+// within this, whatever the nodes do. duetd's own bound is a few request
+// timeouts (12 s each, docs/cassandra.md); this leaves a wide margin.
+const ANSWER_BOUND_MS = 120000 * SLOW;
 
 // A Chatter that resends a send refused with a retryable store error after a
 // short pause, with the same id, and counts such refusals; anything else is
@@ -28,9 +36,28 @@ class RetryingChatter extends Chatter {
   constructor(...a) {
     super(...a);
     this.refusals = [];
+    this.asked = new Map(); // id -> when its oldest unanswered frame went out
+  }
+
+  sendFrame(obj) {
+    if (obj.type === 'send' && !this.asked.has(obj.id)) this.asked.set(obj.id, Date.now());
+    super.sendFrame(obj);
+  }
+
+  // Records a violation for every send unanswered for longer than the bound.
+  checkLiveness() {
+    const now = Date.now();
+    for (const [id, t] of this.asked) {
+      if (now - t > ANSWER_BOUND_MS) {
+        this.violation(`send ${id} unanswered for ${now - t} ms`);
+        this.asked.delete(id);
+      }
+    }
   }
 
   onEvent(conn, ev) {
+    if (ev.type === 'sent') this.asked.delete(ev.id);
+    if (ev.type === 'error' && ev.request === 'send') this.asked.delete(ev.ref);
     if (ev.type === 'error' && ev.request === 'send' && RETRYABLE.has(ev.code)) {
       this.refusals.push(ev);
       const s = this.sends.get(ev.ref);
@@ -112,8 +139,10 @@ describe('cassandra 01: a 3-node cluster under failures', { timeout: 1800000 }, 
     const timer = setInterval(() => {
       k++;
       for (const p of pairs) {
-        p.a.send(p.chat, `a says ${k}`);
-        p.b.send(p.chat, `b says ${k}`);
+        for (const [c, who] of [[p.a, 'a'], [p.b, 'b']]) {
+          c.checkLiveness();
+          if (c.unacked() < MAX_OUTSTANDING) c.send(p.chat, `${who} says ${k}`);
+        }
       }
     }, 50);
     try {
