@@ -319,7 +319,9 @@ void cs_chats_list(cs_op *op)
         if ((rc = cs_q_status(op)) < 0)
             break;
         it = &items[op->i_items];
-        if (op->q.rows.n_rows > 0) {
+        /* A void marker (docs/cassandra.md "Holes") is no message: look
+         * further down. */
+        if (op->q.rows.n_rows > 0 && !cs_row_void(&op->q.rows, 0, 0)) {
             if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &it->c.chat_id, &it->c.last) < 0) {
                 rc = -ENOMEM;
                 break;
