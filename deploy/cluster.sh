@@ -8,9 +8,11 @@
 # --store cassandra (or DUET_STORE=cassandra): the instances share a keyspace
 # on Cassandra instead of the SQLite file. Unless DUET_CASSANDRA_HOSTS names
 # running nodes, scripts/cassandra.sh starts DUET_CASSANDRA_NODES local nodes
-# [1] on 127.0.0.1.. in <run>/cassandra (stop stops them; their data stays).
+# [1] on PREFIX.1.. in <run>/cassandra (stop stops them; their data stays).
 #   DUET_CASSANDRA_HOSTS     nodes to use, comma-separated (start none)
 #   DUET_CASSANDRA_NODES     local nodes to start             [1]
+#   DUET_CASSANDRA_NET       their address prefix [127.0.0]; another one
+#                            (e.g. 127.0.3) next to a development node
 #   DUET_CASSANDRA_KEYSPACE  keyspace                         [duet]
 #   DUET_CASSANDRA_RF        replication factor   [min(3, nodes)]
 #
@@ -61,11 +63,12 @@ die() { echo "cluster: $*" >&2; exit 1; }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-cass() { "$root/scripts/cassandra.sh" --dir "$run/cassandra" "$@"; }
+cnet=${DUET_CASSANDRA_NET:-127.0.0}
+cass() { "$root/scripts/cassandra.sh" --dir "$run/cassandra" --net "$cnet" "$@"; }
 cnodes=${DUET_CASSANDRA_NODES:-1}
 chosts=${DUET_CASSANDRA_HOSTS:-}
 if [ -z "$chosts" ]; then
-  for ((i = 1; i <= cnodes; i++)); do chosts+="${chosts:+,}127.0.0.$i"; done
+  for ((i = 1; i <= cnodes; i++)); do chosts+="${chosts:+,}$cnet.$i"; done
 fi
 crf=${DUET_CASSANDRA_RF:-$((cnodes < 3 ? cnodes : 3))}
 
@@ -189,8 +192,9 @@ stop() {
     stop_pid "$pids/redis.pid" TERM || failed=1
   fi
   rm -f "$pids/redis.pid"
-  # Local Cassandra nodes this script started (their data stays).
-  if [ -d "$run/cassandra" ]; then
+  # Local Cassandra nodes this script started (their data stays); none
+  # when DUET_CASSANDRA_HOSTS names nodes run by someone else.
+  if [ -z "${DUET_CASSANDRA_HOSTS:-}" ] && [ -d "$run/cassandra" ]; then
     cass stop || failed=1
   fi
   say "stopped"
@@ -209,7 +213,7 @@ status() {
       bad=1
     fi
   done
-  if [ -d "$run/cassandra" ]; then
+  if [ -z "${DUET_CASSANDRA_HOSTS:-}" ] && [ -d "$run/cassandra" ]; then
     cass status | sed 's/^/cluster: cassandra /'
   fi
   if alive "$run/nginx.pid" && healthz "$http" >/dev/null 2>&1; then
