@@ -210,3 +210,50 @@ Test(cass_sched, sessions_conflict_by_token)
     mk(&u, &r4, STORE_USER_GET, &a, NULL);
     cr_assert(cs_conflict(&x, &u));
 }
+
+/* ---- void markers (docs/cassandra.md "Holes") ---- */
+
+TestSuite(cass_void);
+
+/* One CS_MSG_COLS row whose type cell (column 4) is *type, or null. */
+static void void_row(struct cql_cell cells[CS_MSG_NCOLS], uint8_t buf[4], const int32_t *type)
+{
+    memset(cells, 0, sizeof(struct cql_cell) * CS_MSG_NCOLS);
+    for (int i = 0; i < CS_MSG_NCOLS; i++)
+        cells[i].len = -1;
+    if (type != NULL) {
+        uint32_t v = (uint32_t)*type;
+        buf[0] = (uint8_t)(v >> 24), buf[1] = (uint8_t)(v >> 16);
+        buf[2] = (uint8_t)(v >> 8), buf[3] = (uint8_t)v;
+        cells[4].value = buf;
+        cells[4].len = 4;
+    }
+}
+
+Test(cass_void, only_type_minus_one_is_a_void_marker)
+{
+    struct cql_cell cells[CS_MSG_NCOLS];
+    uint8_t buf[4];
+    struct cql_rows r = {.n_cols = CS_MSG_NCOLS, .n_rows = 1, .cells = cells};
+    int32_t t = CS_TYPE_VOID;
+    void_row(cells, buf, &t);
+    cr_assert(cs_row_void(&r, 0, 0));
+    t = 0;
+    void_row(cells, buf, &t);
+    cr_assert_not(cs_row_void(&r, 0, 0), "a text message");
+    t = 2;
+    void_row(cells, buf, &t);
+    cr_assert_not(cs_row_void(&r, 0, 0), "a video message");
+    void_row(cells, buf, NULL);
+    cr_assert_not(cs_row_void(&r, 0, 0), "no type cell");
+}
+
+Test(cass_void, the_bound_is_five_request_timeouts)
+{
+    cs_store s;
+    memset(&s, 0, sizeof(s));
+    s.timeout_ms = 2500;
+    cr_assert_eq(cs_void_age_us(&s), 5 * 2500 * 1000LL);
+    s.timeout_ms = 0; /* the driver's default */
+    cr_assert_eq(cs_void_age_us(&s), 5 * 12000 * 1000LL);
+}
