@@ -197,7 +197,9 @@ struct cs_op {
     duet_id id; /* a resolved id */
     int tries, flag, receipts;
     int64_t seq, top, count;
-    uint64_t mask; /* a bit per sequence of a window */
+    int64_t rows_ts;     /* MSG_SEND: the message rows' timestamp, kept across tries */
+    int64_t retry_until; /* MSG_SEND: in-op retries stop at this cs_ts() */
+    uint64_t mask;       /* a bit per sequence of a window */
     struct cs_rel *rels;
     size_t n_rels;
     duet_id *ids; /* an IN list being read in chunks */
@@ -297,6 +299,8 @@ int cs_lwt(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...);
 void cs_batch_begin(cs_op *op);
 int cs_batch_add(cs_op *op, enum cs_stmt_id id, const char *fmt, ...);
 int cs_batch_submit(cs_op *op, int next, int ts_from_stmts);
+/* cs_batch_submit with an explicit client timestamp (µs). */
+int cs_batch_submit_at(cs_op *op, int next, int64_t ts);
 /* A conditional batch (one partition): not idempotent. */
 int cs_batch_submit_lwt(cs_op *op, int next);
 /* After the callback: 0 if the request succeeded, else DUET_ESTORE

@@ -102,7 +102,27 @@ enum {
     SEND_DUP_WRITTEN, /* a retry: rows written again */
     SEND_DUP_SEEN,    /* a retry: may seen_at show? */
     SEND_OTHERS,      /* the id is another sender's: is the user a member? */
+    SEND_CLAIM_CHECK, /* the claim's outcome was unknown: read it at SERIAL */
 };
+
+/* A failed step whose outcome is unknown (a timeout: the write may land
+ * later) is retried inside the op for up to 2 request timeouts, rather
+ * than failing at once. The op holds its chat (cass_sched.c) meanwhile, so
+ * no later message of the chat is stored, announced or acknowledged before
+ * this one is settled: a write that failed but landed would otherwise show
+ * up behind later messages that the receiver already acknowledged. 1 while
+ * within the budget (the first failure starts it), 0 when spent. */
+static int cs_send_again(cs_op *op)
+{
+    int64_t now = cs_ts(op->s);
+    int64_t t = op->s->timeout_ms > 0 ? op->s->timeout_ms : 12000;
+    if (op->retry_until == 0)
+        op->retry_until = now + 2 * t * 1000;
+    if (now >= op->retry_until)
+        return 0;
+    log_info("store: cassandra: MSG_SEND: outcome unknown; trying again");
+    return 1;
+}
 
 /* The message and pending rows of a claimed message, in one LOGGED batch
  * with one client timestamp: the driver's retries of it are identical. A
@@ -113,12 +133,15 @@ enum {
 static int cs_send_rows(cs_op *op, int next, const struct duet_msg *m)
 {
     int64_t b = cs_bucket(m->sequence);
+    /* One timestamp for every try of these rows: a retry is the same write. */
+    if (op->rows_ts == 0)
+        op->rows_ts = cs_ts(op->s);
     cs_batch_begin(op);
     cs_batch_add(op, CS_MSG_INSERT, "illiissl", &m->chat_id, b, m->sequence, &m->sender,
                  &m->receiver, m->message_id, m->message, m->sent_at);
     cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissl", &m->receiver, &m->chat_id, m->sequence,
                  &m->sender, &m->receiver, m->message_id, m->message, m->sent_at);
-    return cs_batch_submit(op, next, 0);
+    return cs_batch_submit_at(op, next, op->rows_ts);
 }
 
 /* Sends the conditional batch claiming sequence last_seq + 1 and the id. */
@@ -236,10 +259,16 @@ void cs_msg_send(cs_op *op)
         cs_send_claim(op);
         return;
     case SEND_CLAIMED: {
-        /* A timeout here may hide an applied claim: fail, never say sent;
-         * the client's retry finds the claim (SEND_CLAIM_READ). */
-        if ((rc = cs_q_status(op)) < 0)
-            break;
+        /* A timeout here may hide an applied claim: read the claim at
+         * SERIAL (which settles the round) and go on from what it says;
+         * never say sent unless the rows are written. */
+        if ((rc = cs_q_status(op)) < 0) {
+            if (!cs_send_again(op))
+                break;
+            op->serial = 1;
+            cs_read(op, SEND_CLAIM_CHECK, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+            return;
+        }
         if (op->q.applied == 1) {
             memset(m, 0, sizeof(*m));
             m->chat_id = op->chat.id;
@@ -275,8 +304,30 @@ void cs_msg_send(cs_op *op)
         cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     }
+    case SEND_CLAIM_CHECK:
+        if ((rc = cs_q_status(op)) < 0) {
+            if (!cs_send_again(op))
+                break;
+            cs_read(op, SEND_CLAIM_CHECK, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+            return;
+        }
+        if (op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
+            /* Claimed: ours from this attempt (or an earlier one), or
+             * another sender's; SEND_CLAIM_READ sorts it out. */
+            op->step = SEND_CLAIM_READ;
+            cs_msg_send(op);
+            return;
+        }
+        /* Not applied: claim again from the current last_seq. */
+        cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
+        return;
     case SEND_WRITTEN:
-        rc = cs_q_status(op);
+    case SEND_DUP_WRITTEN:
+        if ((rc = cs_q_status(op)) < 0 && cs_send_again(op)) {
+            /* The same rows with the same timestamp (m holds them). */
+            cs_send_rows(op, op->step, m);
+            return;
+        }
         break;
     case SEND_DUP_ROW:
         if ((rc = cs_q_status(op)) < 0)
@@ -298,9 +349,6 @@ void cs_msg_send(cs_op *op)
         }
         if ((rc = cs_want_receipts(op, SEND_DUP_SEEN, m)) != 0)
             return; /* sent, or failed and finished */
-        break;
-    case SEND_DUP_WRITTEN:
-        rc = cs_q_status(op);
         break;
     case SEND_DUP_SEEN:
         if ((rc = cs_receipts_both(op)) < 0)

@@ -208,6 +208,13 @@ int cs_batch_submit(cs_op *op, int next, int ts_from_stmts)
     return cs_batch_go(op, next);
 }
 
+int cs_batch_submit_at(cs_op *op, int next, int64_t ts)
+{
+    op->q.idempotent = 1;
+    op->q.timestamp_us = ts;
+    return cs_batch_go(op, next);
+}
+
 int cs_batch_submit_lwt(cs_op *op, int next)
 {
     op->q.idempotent = 0;
@@ -312,10 +319,13 @@ int cs_row_void(const struct cql_rows *r, int64_t row, int col)
 
 int64_t cs_void_age_us(const cs_store *s)
 {
-    /* The row batch is tried at most 3 times (the driver's retries), each
-     * bounded by the request timeout: 5 timeouts. */
+    /* The sender's op writes its rows within 8 request timeouts of its
+     * claim: a row batch (the driver tries a request up to 3 times, each
+     * bounded by the timeout), then in-op retries started within 2 timeouts
+     * of the first failure (cs_send_again), the last one again up to 3.
+     * 10 leaves a margin. */
     int64_t t = s->timeout_ms > 0 ? s->timeout_ms : 12000;
-    return 5 * t * 1000;
+    return 10 * t * 1000;
 }
 
 int cs_read_chat(cs_store *s, const struct cql_rows *r, int64_t row, const duet_id *user,

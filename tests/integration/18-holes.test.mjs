@@ -22,8 +22,8 @@ import { SLOW, isCassandra, startServer, waitFor } from './lib/server.mjs';
 import { User, befriend, fullHistory, history } from './lib/client.mjs';
 
 const skipOnSqlite = !isCassandra && 'Cassandra only: the SQLite store writes a message in one transaction, so it never has holes';
-// duetd's request timeout here; the void bound is 5 of them (cs_void_age_us).
-const TIMEOUT_MS = 2500;
+// duetd's request timeout here; the void bound is 10 of them (cs_void_age_us).
+const TIMEOUT_MS = 2000;
 
 describe('18 holes (Cassandra)', { timeout: 300000 * SLOW, skip: skipOnSqlite }, () => {
   let srv;

@@ -248,12 +248,12 @@ Test(cass_void, only_type_minus_one_is_a_void_marker)
     cr_assert_not(cs_row_void(&r, 0, 0), "no type cell");
 }
 
-Test(cass_void, the_bound_is_five_request_timeouts)
+Test(cass_void, the_bound_is_ten_request_timeouts)
 {
     cs_store s;
     memset(&s, 0, sizeof(s));
     s.timeout_ms = 2500;
-    cr_assert_eq(cs_void_age_us(&s), 5 * 2500 * 1000LL);
+    cr_assert_eq(cs_void_age_us(&s), 10 * 2500 * 1000LL);
     s.timeout_ms = 0; /* the driver's default */
-    cr_assert_eq(cs_void_age_us(&s), 5 * 12000 * 1000LL);
+    cr_assert_eq(cs_void_age_us(&s), 10 * 12000 * 1000LL);
 }
