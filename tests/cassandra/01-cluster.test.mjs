@@ -26,8 +26,9 @@ const RETRYABLE = new Set(['store_failed', 'busy', 'unavailable', 'timeout']);
 const MAX_OUTSTANDING = 2;
 // Liveness, not speed: every send must be answered (sent or an error)
 // within this, whatever the nodes do. duetd's own bound is a few request
-// timeouts (12 s each, docs/cassandra.md); this leaves a wide margin.
-const ANSWER_BOUND_MS = 120000 * SLOW;
+// timeouts (12 s each, docs/cassandra.md), and a send may wait behind the
+// other sends of its chat (at most 3 here); this leaves a margin.
+const ANSWER_BOUND_MS = 300000 * SLOW;
 
 // A Chatter that resends a send refused with a retryable store error after a
 // short pause, with the same id, and counts such refusals; anything else is
