@@ -15,7 +15,7 @@ else
 BUILD   ?= build
 endif
 
-SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/app/*.c)
+SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/app/*.c src/cql/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -52,6 +52,28 @@ $(BUILD)/duet-bench: $(BENCH_OBJS)
 
 bench-smoke: $(BUILD)/duetd $(BUILD)/duet-bench
 	DUETD=$(abspath $(BUILD)/duetd) BENCH=$(abspath $(BUILD)/duet-bench) bench/smoke.sh
+
+# --- the CQL driver (src/cql) on its own: its unit tests linked against
+# src/cql and src/base only, and a smoke test against a running Cassandra
+# node (`make cql-live CQL_HOSTS=127.0.0.1`; tests/cql/cql_smoke.c).
+CQL_OBJS     := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/cql/*.c src/base/*.c))
+CQL_UNIT_BIN := $(BUILD)/cql-unit-tests
+CQL_SMOKE    := $(BUILD)/cql-smoke
+CQL_HOSTS    ?= 127.0.0.1
+
+.PHONY: cql-unit cql-live
+$(CQL_UNIT_BIN): $(CQL_OBJS) $(BUILD)/tests/unit/test_cql_codec.o \
+                 $(BUILD)/tests/unit/test_cql_decode.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+cql-unit: $(CQL_UNIT_BIN)
+	$(CQL_UNIT_BIN)
+
+$(CQL_SMOKE): $(CQL_OBJS) $(BUILD)/tests/cql/cql_smoke.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+cql-live: $(CQL_SMOKE)
+	$(if $(filter 1,$(SAN)),$(SAN_ENV)) $(CQL_SMOKE) $(CQL_HOSTS)
 
 # --- integration tests (tests/integration, node --test) ---------------------
 # `make check`: the unit tests, then the integration suite against build/duetd
@@ -97,6 +119,31 @@ CLUSTER_TESTS  = $(sort $(wildcard $(CLUSTER_DIR)/*.test.mjs))
 test-cluster: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
 	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(CLUSTER_TESTS)
 
+# --- Cassandra (scripts/cassandra.sh; docs/cassandra-ops.md) ----------------
+# `make test-cassandra`: the integration suite once more, every duetd on the
+# Cassandra store of a running node (scripts/cassandra.sh start; another with
+# CASSANDRA_HOSTS=a,b,c), a keyspace per test server. `make
+# test-cassandra-cluster`: tests/cassandra, which starts its own 3-node
+# cluster on 127.0.1.1-3 (run/cassandra-test-127.0.1), kills and stops nodes under
+# traffic, and removes it at the end; the node on 127.0.0.1 is not touched.
+CASSANDRA_HOSTS ?= 127.0.0.1
+CASS_DIR        := tests/cassandra
+CASS_TESTS       = $(sort $(wildcard $(CASS_DIR)/*.test.mjs))
+
+.PHONY: test-cassandra test-cassandra-cluster
+test-cassandra: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
+	scripts/cassandra.sh probe $(subst $(comma), ,$(CASSANDRA_HOSTS))
+	scripts/cassandra.sh drop-test-keyspaces $(firstword $(subst $(comma), ,$(CASSANDRA_HOSTS)))
+	DUET_TEST_BACKEND=cassandra DUET_TEST_CASSANDRA=$(CASSANDRA_HOSTS) DUETD=$(abspath $(BUILD)/duetd) \
+	    $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(INTEG_TESTS)
+
+test-cassandra-cluster: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
+	scripts/cassandra.sh fetch
+	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) \
+	    node --test $(subst $$N,1,$(NODE_CONC)) --test-reporter=spec $(CASS_TESTS)
+
+comma := ,
+
 # --- browser tests (tests/browser): the web client in Debian's Chromium,
 # driven by playwright-core (scripts/install-browser-deps.sh installs it).
 # They reuse the integration suite's helpers (and its node_modules for ws).
@@ -114,11 +161,11 @@ test-browser: $(BUILD)/duetd | $(INTEG_DIR)/node_modules $(BROWSER_DIR)/node_mod
 # against the project's own sources, compiled again into build-fuzz/ with
 # the same warnings. docs/fuzzing.md says how to run them for longer.
 FUZZ_CC      ?= clang
-FUZZ_BUILD   := build-fuzz
+FUZZ_BUILD   ?= build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
                 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS))
-FUZZ_NAMES   := http ws json cookie
+FUZZ_NAMES   := http ws json cookie cql
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_TIME    ?= 20
@@ -135,6 +182,11 @@ $(FUZZ_BUILD)/fuzz/%.o: fuzz/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/fuzz/fuzz_conn.o $(FUZZ_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+# The CQL decoders need neither the fake conn nor the rest of the server.
+$(FUZZ_BUILD)/fuzz_cql: $(FUZZ_BUILD)/fuzz/fuzz_cql.o \
+        $(filter $(FUZZ_BUILD)/src/cql/% $(FUZZ_BUILD)/src/base/%,$(FUZZ_OBJS))
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
 
 # Runs each target for FUZZ_TIME seconds on a copy of its seed corpus (the
@@ -161,6 +213,8 @@ check:
 	$(MAKE) test-browser
 	$(MAKE) test-cluster
 	$(MAKE) SAN=1 test-integration
+	$(MAKE) test-cassandra
+	$(MAKE) test-cassandra-cluster
 
 format:
 	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h fuzz/*.c fuzz/*.h) \
@@ -169,5 +223,6 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d) \
+    $(BUILD)/tests/cql/cql_smoke.d
 -include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/fuzz/*.d)

@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # cluster.sh - the whole local cluster in one command: Redis, N duetd
-# instances sharing one SQLite data folder, and nginx in front.
+# instances sharing one SQLite data folder (or a Cassandra keyspace), and
+# nginx in front.
 #
-#   deploy/cluster.sh start|stop|status|restart
+#   deploy/cluster.sh [--store sqlite|cassandra] start|stop|status|restart
+#
+# --store cassandra (or DUET_STORE=cassandra): the instances share a keyspace
+# on Cassandra instead of the SQLite file. Unless DUET_CASSANDRA_HOSTS names
+# running nodes, scripts/cassandra.sh starts DUET_CASSANDRA_NODES local nodes
+# [1] on PREFIX.1.. in <run>/cassandra (stop stops them; their data stays).
+#   DUET_CASSANDRA_HOSTS     nodes to use, comma-separated (start none)
+#   DUET_CASSANDRA_NODES     local nodes to start             [1]
+#   DUET_CASSANDRA_NET       their address prefix [127.0.0]; another one
+#                            (e.g. 127.0.3) next to a development node
+#   DUET_CASSANDRA_KEYSPACE  keyspace                         [duet]
+#   DUET_CASSANDRA_RF        replication factor   [min(3, nodes)]
 #
 # Everything lives under one run directory: pids/, logs/, data/ (duet.db),
 # redis/, nginx.conf. Settings (environment):
@@ -23,6 +35,16 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
+store=${DUET_STORE:-sqlite}
+if [ "${1:-}" = --store ]; then
+  store=${2:-}
+  shift 2 || true
+fi
+case $store in
+sqlite | cassandra) ;;
+*) echo "cluster: --store wants sqlite or cassandra, not '$store'" >&2; exit 2 ;;
+esac
+
 run=${DUET_RUN_DIR:-./run/cluster}
 n=${DUET_INSTANCES:-4}
 base=${DUET_BASE_PORT:-8081}
@@ -40,6 +62,24 @@ say() { echo "cluster: $*"; }
 die() { echo "cluster: $*" >&2; exit 1; }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+cnet=${DUET_CASSANDRA_NET:-127.0.0}
+cass() { "$root/scripts/cassandra.sh" --dir "$run/cassandra" --net "$cnet" "$@"; }
+cnodes=${DUET_CASSANDRA_NODES:-1}
+chosts=${DUET_CASSANDRA_HOSTS:-}
+if [ -z "$chosts" ]; then
+  for ((i = 1; i <= cnodes; i++)); do chosts+="${chosts:+,}$cnet.$i"; done
+fi
+crf=${DUET_CASSANDRA_RF:-$((cnodes < 3 ? cnodes : 3))}
+
+# The duetd options that choose the store.
+store_args() {
+  if [ "$store" = cassandra ]; then
+    echo --store cassandra --cassandra "$chosts" \
+      --cassandra-keyspace "${DUET_CASSANDRA_KEYSPACE:-duet}" \
+      --cassandra-replication "{'class':'SimpleStrategy','replication_factor':$crf}"
+  fi
+}
 
 # Waits up to $2 seconds for command $1 to succeed.
 wait_for() {
@@ -76,6 +116,18 @@ start() {
   done
   mkdir -p "$pids" "$logs" "$run/data" "$run/redis" "$run/nginx-tmp"
 
+  local sargs=()
+  if [ "$store" = cassandra ]; then
+    if [ -z "${DUET_CASSANDRA_HOSTS:-}" ]; then
+      cass start --nodes "$cnodes" || die "Cassandra did not start (scripts/cassandra.sh, $run/cassandra)"
+    else
+      cass probe ${chosts//,/ } || die "Cassandra is not answering on $chosts"
+    fi
+    # read -a keeps the replication map (it has no spaces) as one word.
+    read -r -a sargs <<<"$(store_args)"
+    say "store: Cassandra on $chosts, keyspace ${DUET_CASSANDRA_KEYSPACE:-duet}, RF $crf"
+  fi
+
   if alive "$pids/redis.pid"; then
     say "redis already running"
   else
@@ -93,13 +145,21 @@ start() {
       continue
     fi
     setsid "$duetd" --listen "127.0.0.1:$port" --data "$run/data" --web "$web" \
-      --instance "duet-$i" --redis "127.0.0.1:$rport" --trust-proxy "${extra[@]}" \
+      --instance "duet-$i" --redis "127.0.0.1:$rport" --trust-proxy "${sargs[@]}" "${extra[@]}" \
       </dev/null >>"$logs/duetd-$i.log" 2>&1 &
     echo $! >"$pf"
+    # On Cassandra the first instance creates the keyspace and tables; the
+    # others start after it, so no two create the same table concurrently
+    # (Cassandra can end up with two table ids for one table).
+    if [ "$store" = cassandra ] && [ "$i" = 1 ]; then
+      wait_for "grep -q 'keyspace .* ready' '$logs/duetd-1.log'" 300 ||
+        die "duet-1 did not get its Cassandra keyspace ready ($logs/duetd-1.log)"
+    fi
   done
   for ((i = 1; i <= n; i++)); do
     local port=$((base + i - 1))
-    wait_for "healthz 127.0.0.1:$port" 20 || die "duet-$i did not start ($logs/duetd-$i.log)"
+    wait_for "healthz 127.0.0.1:$port" "$([ "$store" = cassandra ] && echo 300 || echo 20)" ||
+      die "duet-$i did not start ($logs/duetd-$i.log)"
   done
   say "$n duetd instances on 127.0.0.1:$base..$((base + n - 1))"
 
@@ -132,6 +192,11 @@ stop() {
     stop_pid "$pids/redis.pid" TERM || failed=1
   fi
   rm -f "$pids/redis.pid"
+  # Local Cassandra nodes this script started (their data stays); none
+  # when DUET_CASSANDRA_HOSTS names nodes run by someone else.
+  if [ -z "${DUET_CASSANDRA_HOSTS:-}" ] && [ -d "$run/cassandra" ]; then
+    cass stop || failed=1
+  fi
   say "stopped"
   return $failed
 }
@@ -148,6 +213,9 @@ status() {
       bad=1
     fi
   done
+  if [ -z "${DUET_CASSANDRA_HOSTS:-}" ] && [ -d "$run/cassandra" ]; then
+    cass status | sed 's/^/cluster: cassandra /'
+  fi
   if alive "$run/nginx.pid" && healthz "$http" >/dev/null 2>&1; then
     say "nginx: up (http://$http)"
   else
@@ -162,5 +230,5 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   restart) stop || true; start ;;
-  *) echo "usage: $0 start|stop|status|restart (settings: see the top of this file)" >&2; exit 2 ;;
+  *) echo "usage: $0 [--store sqlite|cassandra] start|stop|status|restart (settings: see the top of this file)" >&2; exit 2 ;;
 esac

@@ -2,9 +2,10 @@
 # install-test-deps.sh - installs what `make check` needs on Debian 12: the
 # build dependencies (scripts/install-deps.sh), Criterion, clang, the sqlite3
 # CLI, Node.js 18+ with npm, and what the cluster suite runs (redis-server,
-# nginx: scripts/install-cluster-deps.sh) and the browser suite (Chromium:
-# scripts/install-browser-deps.sh). Run as root (or with sudo). Skips apt when
-# everything is already installed.
+# nginx: scripts/install-cluster-deps.sh), the browser suite (Chromium:
+# scripts/install-browser-deps.sh) and the Cassandra suites (Java 17, Maven
+# and Cassandra itself: scripts/install-cassandra-deps.sh). Run as root (or
+# with sudo). Skips apt when everything is already installed.
 #   scripts/install-test-deps.sh && make check
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,3 +29,7 @@ node_ok || { echo "install-test-deps: node 18+ with npm is still missing" >&2; e
 
 # Chromium for the browser suite (make test-browser).
 "$here/install-browser-deps.sh"
+
+# Java 17, Maven and Cassandra 5.0.6 from Maven Central for the Cassandra
+# suites (make test-cassandra, make test-cassandra-cluster).
+"$here/install-cassandra-deps.sh"

@@ -3,7 +3,14 @@
  * Shutdown order matters for "nothing acknowledged is lost": stop accepting,
  * close every WebSocket with 1001 (their close handlers still submit last-seen
  * writes), let the hub tell the other instances (Redis), and only then close
- * the store, which commits and completes everything still queued.
+ * the store, which commits and completes everything still queued. The
+ * Cassandra store completes its queue asynchronously, so main.c first waits
+ * for it to drain (store_cass_drain) and then closes it.
+ *
+ * Start-up with --store cassandra: duetd waits (running the loop, so
+ * signals work) until the keyspace and tables exist, and only then listens.
+ * While no node answers the store logs why and retries; nothing is served
+ * meanwhile, so a balancer sends clients to the instances that are ready.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,19 +31,42 @@ struct daemon {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     int nsignals;      /* how many of the two are initialised */
+    int cassandra;     /* --store cassandra */
+    int store_ready;   /* the Cassandra store's schema is in place */
+    int stop_waiting;  /* a signal came while waiting for the store */
     char headers[128]; /* added to every HTTP response */
 };
+
+/* Closes the signal handles that were initialised (once). */
+static void close_signals(struct daemon *d)
+{
+    if (d->nsignals > 0)
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+    if (d->nsignals > 1)
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+    d->nsignals = 0;
+}
+
+/* Every queued store request has completed: close the store and the rest. */
+static void finish_shutdown(void *dp)
+{
+    struct daemon *d = dp;
+    struct app *app = &d->app;
+    store_close(app->store);
+    app->store = NULL;
+    auth_close(&app->auth);
+    close_signals(d);
+    log_info("shutdown complete");
+}
 
 /* The hub has sent what other instances must hear of our users leaving. */
 static void on_hub_done(struct app *app)
 {
     struct daemon *d = (struct daemon *)app; /* app is the first member */
-    store_close(app->store);
-    app->store = NULL;
-    auth_close(&app->auth);
-    uv_close((uv_handle_t *)&d->sigterm, NULL);
-    uv_close((uv_handle_t *)&d->sigint, NULL);
-    log_info("shutdown complete");
+    if (d->cassandra)
+        store_cass_drain(app->store, finish_shutdown, d);
+    else
+        finish_shutdown(d);
 }
 
 static void on_net_closed(void *appp)
@@ -76,6 +106,12 @@ static void on_signal(uv_signal_t *h, int signum)
         exit(1);
     }
     d->app.stopping = 1;
+    if (d->app.net == NULL) {
+        /* Still waiting for the store: nothing to close yet. */
+        log_info("%s: stopping before start-up finished", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+        d->stop_waiting = 1;
+        return;
+    }
     log_info("%s: shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     net_server_stop_accepting(d->app.net);
     net_server_close(d->app.net, 1001);
@@ -90,8 +126,45 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
+static void on_cass_ready(store_t *st, void *dp)
+{
+    struct daemon *d = dp;
+    d->store_ready = 1;
+}
+
+static int open_cassandra(struct daemon *d)
+{
+    const struct config *c = &d->cfg;
+    struct store_cass_opts co = {
+        .hosts = c->cassandra,
+        .keyspace = c->cassandra_keyspace,
+        .replication = c->cassandra_replication,
+        .username = c->cassandra_user,
+        .password = c->cassandra_password,
+        .consistency = store_cass_consistency(c->cassandra_consistency),
+        .timeout_ms = c->cassandra_timeout_ms,
+    };
+    int r = store_cass_open(&d->loop, &co, on_cass_ready, d, &d->app.store);
+    if (r < 0) {
+        log_error("cannot start the Cassandra store (%s): %s", c->cassandra, duet_strerror_code(r));
+        return r;
+    }
+    log_info("store: cassandra %s, keyspace %s, consistency %s; waiting for it before listening",
+             c->cassandra, c->cassandra_keyspace, c->cassandra_consistency);
+    /* Run the loop until the store is ready (or a signal asks to stop). */
+    while (!d->store_ready && !d->stop_waiting) {
+        if (uv_run(&d->loop, UV_RUN_ONCE) == 0 && !d->store_ready) {
+            log_error("store: cassandra: nothing left to wait for");
+            return DUET_ESTORE;
+        }
+    }
+    return 0;
+}
+
 static int open_store(struct daemon *d)
 {
+    if (d->cassandra)
+        return open_cassandra(d);
     char path[4096];
     int n = snprintf(path, sizeof(path), "%s/duet.db", d->cfg.data_dir);
     if (n < 0 || (size_t)n >= sizeof(path))
@@ -170,8 +243,21 @@ static int run(struct daemon *d)
     app->loop = &d->loop;
     app->cfg = &d->cfg;
     app->started_at = duet_now_ms();
-    if ((r = make_dirs(d->cfg.data_dir)) < 0 || (r = open_store(d)) < 0)
-        goto err_loop;
+    d->cassandra = strcmp(d->cfg.store, "cassandra") == 0;
+    /* Signals first: waiting for Cassandra may take a while. */
+    if ((r = start_signals(d)) < 0)
+        goto err_signals;
+    if (!d->cassandra && (r = make_dirs(d->cfg.data_dir)) < 0)
+        goto err_signals;
+    if ((r = open_store(d)) < 0) {
+        if (app->store != NULL)
+            goto err_store;
+        goto err_signals;
+    }
+    if (d->stop_waiting) {
+        r = 0; /* asked to stop: a clean exit */
+        goto err_store;
+    }
     if ((r = start_hub(d)) < 0)
         goto err_store;
     if ((r = map_init(&app->typing)) < 0)
@@ -187,7 +273,7 @@ static int run(struct daemon *d)
                   d->cfg.login_max_failures_addr);
     if (r < 0)
         goto err_limits;
-    if ((r = start_signals(d)) < 0 || (r = start_net(d)) < 0)
+    if ((r = start_net(d)) < 0)
         goto err_auth;
 
     uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -203,21 +289,20 @@ static int run(struct daemon *d)
 err_auth:
     auth_close(&app->auth);
     auth_free(&app->auth);
-    if (d->nsignals > 0)
-        uv_close((uv_handle_t *)&d->sigterm, NULL);
-    if (d->nsignals > 1)
-        uv_close((uv_handle_t *)&d->sigint, NULL);
 err_limits:
     limits_free(&app->limits);
 err_typing:
     app_free_typing(app);
 err_hub:
+    close_signals(d); /* else the loop below would wait for a signal */
     app->hub->backend->shutdown(app->hub, on_hub_abandoned);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     app->hub->backend->free(app->hub);
 err_store:
     store_close(app->store);
-err_loop:
+    app->store = NULL;
+err_signals:
+    close_signals(d);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_loop_close(&d->loop);
     return r;

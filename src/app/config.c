@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../base/log.h"
+#include "../store/store.h"
 
 enum opt_type { OPT_STR, OPT_INT, OPT_FLAG };
 
@@ -93,6 +94,24 @@ static const struct opt opts[] = {
      "seconds after which the users of a silent instance show offline (with --redis)"},
     {"redis-timeout", OPT_INT, OFF(redis_timeout_ms), "3000", 100, 600000,
      "ms after which an unanswered Redis command counts as Redis down"},
+    {"store", OPT_STR, OFF(store), "sqlite", 0, 0,
+     "where data lives: sqlite (the --data folder) or cassandra (docs/cassandra.md)"},
+    {"cassandra", OPT_STR, OFF(cassandra), "127.0.0.1", 0, 0,
+     "Cassandra contact points, HOST[:PORT] separated by commas (with --store cassandra)"},
+    {"cassandra-keyspace", OPT_STR, OFF(cassandra_keyspace), "duet", 0, 0,
+     "keyspace, created at start-up if missing"},
+    {"cassandra-replication", OPT_STR, OFF(cassandra_replication),
+     "{'class':'SimpleStrategy','replication_factor':1}", 0, 0,
+     "replication map used when creating the keyspace, e.g.\n"
+     "                               {'class':'NetworkTopologyStrategy','dc1':3}"},
+    {"cassandra-consistency", OPT_STR, OFF(cassandra_consistency), "LOCAL_QUORUM", 0, 0,
+     "consistency of reads and writes (QUORUM, LOCAL_QUORUM, ONE, ...)"},
+    {"cassandra-user", OPT_STR, OFF(cassandra_user), NULL, 0, 0,
+     "user name for Cassandra's PasswordAuthenticator (default: none)"},
+    {"cassandra-password", OPT_STR, OFF(cassandra_password), NULL, 0, 0,
+     "its password (better set as DUET_CASSANDRA_PASSWORD)"},
+    {"cassandra-timeout", OPT_INT, OFF(cassandra_timeout_ms), "12000", 100, 600000,
+     "ms per Cassandra request attempt before it counts as failed"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -258,6 +277,30 @@ static int check_config(struct config *cfg)
         memcpy(cfg->redis_host, cfg->redis, rlen);
         cfg->redis_host[rlen] = '\0';
         cfg->redis_port = (int)rport;
+    }
+    if (strcmp(cfg->store, "sqlite") != 0 && strcmp(cfg->store, "cassandra") != 0) {
+        fprintf(stderr, "duetd: --store wants sqlite or cassandra, not '%s'\n", cfg->store);
+        return -EINVAL;
+    }
+    size_t klen = strlen(cfg->cassandra_keyspace);
+    /* It goes into CQL text unquoted: an identifier, as Cassandra allows. */
+    if (klen == 0 || klen > 48 || !isalpha((unsigned char)cfg->cassandra_keyspace[0]) ||
+        strspn(cfg->cassandra_keyspace, "abcdefghijklmnopqrstuvwxyz"
+                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != klen) {
+        fprintf(stderr, "duetd: --cassandra-keyspace wants a letter then up to 47 of"
+                        " A-Z a-z 0-9 _\n");
+        return -EINVAL;
+    }
+    if (store_cass_consistency(cfg->cassandra_consistency) < 0) {
+        fprintf(stderr,
+                "duetd: --cassandra-consistency wants ONE, TWO, THREE, QUORUM, ALL,"
+                " LOCAL_QUORUM, EACH_QUORUM or LOCAL_ONE, not '%s'\n",
+                cfg->cassandra_consistency);
+        return -EINVAL;
+    }
+    if (cfg->cassandra[0] == '\0') {
+        fprintf(stderr, "duetd: --cassandra wants at least one host\n");
+        return -EINVAL;
     }
     enum log_level lv;
     if (log_parse_level(cfg->log_level, &lv) < 0) {

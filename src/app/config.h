@@ -49,6 +49,14 @@ struct config {
     int redis_port;
     int64_t presence_ttl_s;   /* a silent instance's users go offline after this */
     int64_t redis_timeout_ms; /* a later reply counts as Redis down */
+    char *store;              /* "sqlite" | "cassandra" */
+    char *cassandra;          /* contact points, "h1,h2:9043" */
+    char *cassandra_keyspace;
+    char *cassandra_replication; /* CQL map text for CREATE KEYSPACE */
+    char *cassandra_consistency; /* a level name; checked by check_config */
+    char *cassandra_user;        /* NULL = no authentication */
+    char *cassandra_password;
+    int64_t cassandra_timeout_ms;
 };
 
 /* Fills cfg from defaults, then the environment, then argv.

@@ -13,7 +13,8 @@
  *  - seq <= w is a duplicate and dropped; seq == w + 1 is sent; a later one
  *    is held, and if the gap is not filled by Redis within HO_GAP_WAIT_MS
  *    the missing messages are read from the store (the source of truth:
- *    every seq below one that exists is committed);
+ *    every seq below one that exists is committed, or, on Cassandra, a
+ *    hole the store declares void after a bound, and w moves past it);
  *  - the connection's own sends advance w without an event (it had `sent`);
  *  - a deletion waits for its message; receipts only move forward.
  */
@@ -419,6 +420,12 @@ static void ho_filled(store_req *r)
     if (r->status < 0) {
         ho_fail(o, "a missing message could not be read");
         goto out;
+    }
+    /* Sequences the store gave up on (claimed by a sender that never
+     * wrote them; docs/cassandra.md "Holes") hold nothing back. */
+    if (r->out.void_to > c->w) {
+        c->w = r->out.void_to;
+        ho_drain(o, c);
     }
     for (size_t i = 0; i < r->out.n_msgs && !o->dead; i++) {
         const struct duet_msg *m = &r->out.msgs[i];

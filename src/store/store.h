@@ -234,6 +234,10 @@ struct store_req {
         int64_t read_seq;
         struct duet_msg *msgs;
         size_t n_msgs;
+        /* HISTORY with has_after: the sequences after+1..void_to are void
+         * (claimed, never written, given up on: docs/cassandra.md "Holes");
+         * msgs has none of them. 0 when none (always, on SQLite). */
+        int64_t void_to;
         struct duet_pending *pending;
         size_t n_pending;
         struct duet_cursor *cursors;
@@ -296,6 +300,30 @@ struct store_sqlite_opts {
 /* Opens (creating and migrating the schema) the SQLite store. On success
  * *out is a store whose submit/close use the loop. */
 int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, store_t **out);
+
+/* The Cassandra store (docs/cassandra.md). Strings are copied. */
+struct store_cass_opts {
+    const char *hosts;       /* contact points, "h1,h2:9043" */
+    const char *keyspace;    /* created at start-up if missing */
+    const char *replication; /* CQL map text for CREATE KEYSPACE */
+    const char *username;    /* NULL = no authentication */
+    const char *password;
+    int consistency;    /* a CQL consistency code, see store_cass_consistency() */
+    int64_t timeout_ms; /* per CQL request attempt */
+};
+
+/* Creates the store and starts connecting at once; no request runs until
+ * ready(st, data) was called, after the keyspace and tables exist. While no
+ * node answers the store logs why and keeps retrying (ready is not called
+ * then). store_close() may be called at any time. */
+int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *opts,
+                    void (*ready)(store_t *st, void *data), void *data, store_t **out);
+/* Calls done(data) once every request submitted so far (and every request
+ * their callbacks submit) has completed: main.c waits for it before
+ * store_close(), whose completion is asynchronous for this backend. */
+void store_cass_drain(store_t *st, void (*done)(void *data), void *data);
+/* The code of a consistency level name ("LOCAL_QUORUM", ...), or -EINVAL. */
+int store_cass_consistency(const char *name);
 
 const char *store_op_name(enum store_op op);
 

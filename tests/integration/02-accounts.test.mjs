@@ -2,7 +2,7 @@
 // input validation, and how passwords and sessions are stored.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readDataDirBytes, startServer } from './lib/server.mjs';
+import { startServer } from './lib/server.mjs';
 import { HttpClient, UUID_RE, User, expectError, expectStatus } from './lib/client.mjs';
 
 function assertMe(me, username, displayName) {
@@ -201,10 +201,10 @@ describe('02 accounts', { timeout: 180000 }, () => {
     const secretPw = 'Plaintext-Marker-7f3a9c';
     const u = await User.signup(srv, 'jack', { password: secretPw });
     const token = u.session;
-    const bytes = readDataDirBytes(srv.dataDir);
-    assert.equal(bytes.indexOf(secretPw), -1, 'the password is in the data dir in clear');
-    assert.equal(bytes.indexOf(token), -1, 'the session token is in the data dir in clear');
-    assert.notEqual(bytes.indexOf('$argon2id$'), -1, 'no Argon2id hash string in the data dir');
+    const bytes = await srv.storeBytes();
+    assert.equal(bytes.indexOf(secretPw), -1, 'the password is in the store in clear');
+    assert.equal(bytes.indexOf(token), -1, 'the session token is in the store in clear');
+    assert.notEqual(bytes.indexOf('$argon2id$'), -1, 'no Argon2id hash string in the store');
     assert.notEqual(bytes.indexOf('m=8192,t=1'), -1, 'the hash does not use --argon2-mem 8192 --argon2-ops 1');
   });
 });
@@ -224,7 +224,7 @@ describe('02 accounts with the default Argon2 cost', { timeout: 120000 }, () => 
     expectStatus(await h.post('/api/login', { username: 'slowhash', password: 'default cost password' }), 200);
     expectError(await new HttpClient(srv).post('/api/login', { username: 'slowhash', password: 'wrong password' }), 401, 'bad_credentials');
     assert.ok(u.id);
-    const bytes = readDataDirBytes(srv.dataDir);
+    const bytes = await srv.storeBytes();
     assert.notEqual(bytes.indexOf('m=65536,t=2'), -1, 'the stored hash does not use the default cost m=65536,t=2');
   });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { SLOW, startServer } from './lib/server.mjs';
+import { SLOW, isCassandra, startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, fullHistory } from './lib/client.mjs';
 
 const WINDOW = 32; // sends in flight per connection
@@ -67,7 +67,9 @@ describe('09 crash: kill -9 under traffic', { timeout: 300000 * SLOW }, () => {
   const ackedAll = new Map(); // id → sent event
 
   before(async () => {
-    srv = await startServer({ args: ['--sync', 'full'] });
+    // --sync is SQLite's; on Cassandra every acknowledged write is in the
+    // commit log of a quorum of replicas, whatever duetd does.
+    srv = await startServer({ args: isCassandra ? [] : ['--sync', 'full'] });
     [alice, bob, carol] = await User.all(srv, ['alice', 'bob', 'carol']);
     chatAB = await befriend(alice, bob);
     chatAC = await befriend(alice, carol);
@@ -216,7 +218,8 @@ describe('09 crash: kill -9 under traffic', { timeout: 300000 * SLOW }, () => {
     });
   }
 
-  it('the database passes integrity_check after a clean stop', async () => {
+  const sqliteOnly = isCassandra && 'SQLite only: PRAGMA integrity_check of duet.db (the rounds above run on Cassandra too)';
+  it('the database passes integrity_check after a clean stop', { skip: sqliteOnly }, async () => {
     assert.ok(hasSqlite3(), 'the sqlite3 CLI is needed (scripts/install-test-deps.sh installs it)');
     const dir = srv.dataDir;
     const s = srv;

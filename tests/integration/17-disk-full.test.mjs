@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mkTempDir, rmDir, startServer } from './lib/server.mjs';
+import { isCassandra, mkTempDir, rmDir, startServer } from './lib/server.mjs';
 import { User, befriend, fullHistory } from './lib/client.mjs';
 
 function fillDisk(dir) {
@@ -25,7 +25,13 @@ function fillDisk(dir) {
   return file;
 }
 
-describe('17 disk full', { timeout: 180000 }, () => {
+// SQLite only: the test fills the tmpfs under the SQLite file. A Cassandra
+// node's full disk is the node's business (disk_failure_policy: stop, and
+// the other replicas take the writes); duetd only sees failed writes, which
+// tests/cassandra/01-cluster covers with frozen replicas.
+const skipOnCassandra = isCassandra && 'SQLite only: fills the tmpfs that holds the SQLite file (Cassandra: see tests/cassandra)';
+
+describe('17 disk full', { timeout: 180000, skip: skipOnCassandra }, () => {
   let mnt, srv, alice, bob, chat, A;
   before(async () => {
     mnt = mkTempDir('duet-full-');

@@ -4,11 +4,16 @@
 // restart on the same data), listens on 127.0.0.1 with port 0, and collects
 // its stderr. stop() fails when duetd exited on its own, did not exit 0 on
 // SIGTERM, or printed a sanitizer report.
+//
+// The store: SQLite in the data dir, or with DUET_TEST_BACKEND=cassandra a
+// Cassandra keyspace of its own per data dir (see storeArgs()).
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dropKeyspace, keyspaceBytes } from './cql.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..', '..');
@@ -22,6 +27,20 @@ export const isSanitized = /asan|san/i.test(path.basename(path.dirname(duetdPath
 export const wrapper = (process.env.DUET_TEST_WRAPPER || '').split(' ').filter(Boolean);
 export const isValgrind = wrapper.some((w) => /valgrind/.test(w));
 
+// The store every DuetServer uses: DUET_TEST_BACKEND=sqlite (the default) or
+// cassandra, then on the nodes in DUET_TEST_CASSANDRA (comma-separated,
+// default 127.0.0.1; `make test-cassandra`). Each data dir gets a keyspace of
+// its own, created by duetd with DUET_TEST_CASSANDRA_REPLICATION (default
+// SimpleStrategy, RF 1) and dropped again by cleanup().
+export const BACKEND = process.env.DUET_TEST_BACKEND || 'sqlite';
+if (BACKEND !== 'sqlite' && BACKEND !== 'cassandra') {
+  throw new Error(`DUET_TEST_BACKEND must be sqlite or cassandra, not "${BACKEND}"`);
+}
+export const isCassandra = BACKEND === 'cassandra';
+export const CASSANDRA_HOSTS = (process.env.DUET_TEST_CASSANDRA || '127.0.0.1').split(',').map((h) => h.trim()).filter(Boolean);
+export const CASSANDRA_REPLICATION = process.env.DUET_TEST_CASSANDRA_REPLICATION || "{'class':'SimpleStrategy','replication_factor':1}";
+const KEYSPACE_FILE = 'test-cassandra-keyspace';
+
 // Timeouts scale up for sanitizer builds, which are several times slower,
 // and more under valgrind, which is slower still.
 export const SLOW = isValgrind ? 8 : isSanitized ? 3 : 1;
@@ -30,7 +49,9 @@ export const SLOW = isValgrind ? 8 : isSanitized ? 3 : 1;
 function command(args) {
   return wrapper.length ? [wrapper[0], [...wrapper.slice(1), duetdPath, ...args]] : [duetdPath, args];
 }
-export const START_TIMEOUT_MS = 20000 * SLOW;
+// On Cassandra, duetd's first start creates a keyspace and its tables: schema
+// changes that take seconds each on a busy machine.
+export const START_TIMEOUT_MS = 20000 * SLOW * (isCassandra ? 3 : 1);
 export const STOP_TIMEOUT_MS = 15000 * SLOW;
 
 // Arguments that keep sign-ups fast (Argon2id with 8 MiB, 1 pass).
@@ -90,10 +111,56 @@ export class DuetServer {
     return path.join(this.dataDir, 'duet.db');
   }
 
+  // The Cassandra keyspace of this data dir: made up on first use and kept
+  // in a file there, so a restart on the same data dir finds its data.
+  get keyspace() {
+    if (!this._keyspace) {
+      const f = path.join(this.dataDir, KEYSPACE_FILE);
+      if (fs.existsSync(f)) {
+        this._keyspace = fs.readFileSync(f, 'utf8').trim();
+      } else {
+        // t_<unix seconds, base 36>_<random>: scripts/cassandra.sh
+        // drop-test-keyspaces sweeps the ones a crashed run left behind by age.
+        this._keyspace = `t_${Math.floor(Date.now() / 1000).toString(36)}_${crypto.randomBytes(6).toString('hex')}`;
+        fs.writeFileSync(f, `${this._keyspace}\n`);
+      }
+    }
+    return this._keyspace;
+  }
+
+  get cassandraHosts() {
+    return this.opts.cassandra?.hosts || CASSANDRA_HOSTS;
+  }
+
+  // duetd's store options for the backend under test. opts.cassandra
+  // ({hosts, replication, consistency}) overrides the defaults (the cluster
+  // tests in tests/cassandra use RF 3 and QUORUM).
+  storeArgs() {
+    if (!isCassandra && !this.opts.cassandra) return [];
+    const c = this.opts.cassandra || {};
+    const a = ['--store', 'cassandra', '--cassandra', this.cassandraHosts.join(','), '--cassandra-keyspace', this.keyspace];
+    a.push('--cassandra-replication', c.replication || CASSANDRA_REPLICATION);
+    const cl = c.consistency || process.env.DUET_TEST_CASSANDRA_CONSISTENCY;
+    if (cl) a.push('--cassandra-consistency', cl);
+    this.usedKeyspace = true;
+    return a;
+  }
+
+  // Every byte the store holds: the files of the data dir (SQLite), or every
+  // cell of every table in the keyspace (Cassandra), for checks like "the
+  // password is not stored in clear". On Cassandra this is what a read can
+  // see: a deleted cell leaves the SSTables only at compaction after
+  // gc_grace_seconds, which the tests do not wait for.
+  async storeBytes() {
+    if (!this.usedKeyspace) return readDataDirBytes(this.dataDir);
+    return keyspaceBytes(this.cassandraHosts, this.keyspace);
+  }
+
   args() {
     const a = [];
     if (!this.opts.noListen) a.push('--listen', `127.0.0.1:${this.opts.port || 0}`);
     if (!this.opts.noData) a.push('--data', this.dataDir);
+    if (!this.opts.noStore) a.push(...this.storeArgs());
     if (!this.opts.noWeb) {
       if (!this.webDir) {
         this.webDir = mkTempDir('duet-web-');
@@ -136,6 +203,7 @@ export class DuetServer {
       this.stdout += d;
     });
     const verbose = !!process.env.DUET_TEST_VERBOSE;
+    const startTimeout = this.opts.startTimeoutMs || START_TIMEOUT_MS;
     this.exited = new Promise((resolve) => {
       proc.on('exit', (code, signal) => {
         this.exit = { code, signal };
@@ -149,8 +217,8 @@ export class DuetServer {
         try {
           proc.kill('SIGKILL');
         } catch {}
-        reject(new Error(`duetd did not log "listening on" within ${START_TIMEOUT_MS} ms; stderr:\n${tail(this.stderr.slice(base))}`));
-      }, START_TIMEOUT_MS);
+        reject(new Error(`duetd did not log "listening on" within ${startTimeout} ms; stderr:\n${tail(this.stderr.slice(base))}`));
+      }, startTimeout);
       const onData = (d) => {
         this.stderr += d;
         if (verbose) process.stderr.write(`[duetd ${proc.pid}] ${d}`);
@@ -252,6 +320,17 @@ export class DuetServer {
         this.proc.kill('SIGKILL');
       } catch {}
     }
+    if (this.ownsData && this.usedKeyspace && !process.env.DUET_KEEP_TMP) {
+      // Best effort and in the background (cleanup is synchronous): a
+      // keyspace left over is dropped by scripts/cassandra.sh
+      // drop-test-keyspaces before the next run.
+      const ks = this.keyspace;
+      const p = dropKeyspace(this.cassandraHosts, ks)
+        .catch((e) => process.stderr.write(`note: could not drop test keyspace ${ks}: ${e.message}\n`))
+        .finally(() => pendingDrops.delete(p));
+      pendingDrops.add(p);
+      this.usedKeyspace = false;
+    }
     if (this.ownsData) rmDir(this.dataDir);
     if (this.ownsWeb) rmDir(this.webDir);
   }
@@ -268,6 +347,13 @@ export class DuetServer {
     await this.start();
     return this;
   }
+}
+
+const pendingDrops = new Set();
+
+// Waits for the keyspace drops cleanup() started.
+export async function settleDrops() {
+  while (pendingDrops.size) await Promise.all([...pendingDrops]);
 }
 
 export async function startServer(opts = {}) {
