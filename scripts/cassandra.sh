@@ -36,6 +36,8 @@
 # 127.0.0 (or $CASSANDRA_NET). Other settings (environment):
 #   CASSANDRA_HEAP      -Xms/-Xmx of each node              [768M]
 #   CASSANDRA_WAIT      seconds to wait for a node to start [300]
+#   CASSANDRA_AUTH      "password": PasswordAuthenticator (default superuser
+#                       cassandra/cassandra) instead of AllowAllAuthenticator
 #   JAVA_HOME           Java 17  [/usr/lib/jvm/java-17-openjdk-amd64]
 #
 # Downloads nothing except through Maven (deploy/cassandra/pom.xml). Runs as
@@ -50,6 +52,7 @@ dir=${CASSANDRA_DIR:-$root/run/cassandra}
 net=${CASSANDRA_NET:-127.0.0}
 heap=${CASSANDRA_HEAP:-768M}
 wait_s=${CASSANDRA_WAIT:-300}
+auth=${CASSANDRA_AUTH:-}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 java=$JAVA_HOME/bin/java
 [ -x "$java" ] || java=$(command -v java || echo java)
@@ -202,7 +205,14 @@ render_conf() {
   local n=$1 d
   d=$(node_dir "$n")
   mkdir -p "$d/conf" "$d/data" "$d/logs" "$d/triggers"
+  local authenticator=AllowAllAuthenticator
+  case "$auth" in
+  "") ;;
+  password) authenticator=PasswordAuthenticator ;;
+  *) die "CASSANDRA_AUTH wants password or nothing, not '$auth'" ;;
+  esac
   sed -e "s/@NODE_ADDR@/$(node_addr "$n")/g" -e "s/@SEEDS@/$(node_addr 1):7000/g" \
+    -e "s/^authenticator: AllowAllAuthenticator$/authenticator: $authenticator/" \
     "$conf_src/cassandra.yaml.in" >"$d/conf/cassandra.yaml"
 }
 
