@@ -1,9 +1,9 @@
 /* sqlite_int.h - internals shared by the files of the SQLite backend.
  *
  * sqlite.c owns the connection, the statement cache and the request queue;
- * sqlite_users.c, sqlite_friends.c and sqlite_msgs.c implement the ops. An op
- * runs inside a savepoint of the batch's transaction and returns the request's
- * status; it fills req->out from req->pool.
+ * sqlite_schema.c holds the schema as migrations; sqlite_users.c, sqlite_friends.c and
+ * sqlite_msgs.c implement the ops. An op runs inside a savepoint of the batch's transaction and
+ * returns the request's status; it fills req->out from req->pool.
  */
 #ifndef DUET_STORE_SQLITE_INT_H
 #define DUET_STORE_SQLITE_INT_H
@@ -115,6 +115,11 @@ typedef struct sq_store {
     /* Committed (or failed), waiting for their callbacks. */
     store_req *done_head, *done_tail;
 } sq_store;
+
+/* sqlite_schema.c: migration i moves the schema from version i to i + 1
+ * (PRAGMA user_version). Ids are 16-byte BLOBs, times INTEGER ms (0 = unset). */
+extern const char *const sq_migrations[];
+extern const size_t sq_migrations_count;
 
 /* Helpers (sqlite.c). Bind formats, one char an argument: 'i' const duet_id *,
  * 'h' const uint8_t[32], 's' const char * (NULL binds NULL), 'l' int64_t,

@@ -1,0 +1,131 @@
+/* sqlite_schema.c - the SQLite schema, as the migrations that build it.
+ *
+ * sqlite.c applies them at open (sq_migrate), inside one write transaction,
+ * from PRAGMA user_version up to sq_migrations_count. Never edit a released
+ * migration: add the next one.
+ */
+#include "sqlite_int.h"
+
+/* Each migration moves the schema from version i to i + 1 (PRAGMA
+ * user_version). Ids are 16-byte BLOBs, times INTEGER ms with 0 = unset. */
+const char *const sq_migrations[] = {
+    /* 1: the initial schema. */
+    "CREATE TABLE users ("
+    " user_id BLOB PRIMARY KEY NOT NULL,"
+    " username TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    " display_name TEXT NOT NULL,"
+    " pwhash TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL DEFAULT 0,"
+    " lastseen_vis INTEGER NOT NULL DEFAULT 0,"
+    " read_receipts INTEGER NOT NULL DEFAULT 1"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE sessions ("
+    " token_hash BLOB PRIMARY KEY NOT NULL,"
+    " user_id BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " last_used INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions (user_id);"
+    /* One row per pair, created by the first friendship and kept for good so
+     * that history survives unfriending; user_a < user_b bytewise. */
+    "CREATE TABLE chats ("
+    " chat_id BLOB PRIMARY KEY NOT NULL,"
+    " user_a BLOB NOT NULL,"
+    " user_b BLOB NOT NULL,"
+    " friends INTEGER NOT NULL,"
+    " since INTEGER NOT NULL,"
+    " last_seq INTEGER NOT NULL DEFAULT 0,"
+    " last_activity INTEGER NOT NULL,"
+    " a_read_seq INTEGER NOT NULL DEFAULT 0,"
+    " b_read_seq INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX chats_a ON chats (user_a);"
+    "CREATE INDEX chats_b ON chats (user_b);"
+    "CREATE TABLE friend_requests ("
+    " from_id BLOB NOT NULL,"
+    " to_id BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (from_id, to_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX friend_requests_to ON friend_requests (to_id);"
+    "CREATE TABLE blocks ("
+    " blocker BLOB NOT NULL,"
+    " blocked BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (blocker, blocked)"
+    ") WITHOUT ROWID;"
+    /* The seed's private-chat table. The seed keys it (chat_id, message_id,
+     * sequence), Cassandra's partition + clustering key. Here the key is
+     * (chat_id, sequence) without rowid, so a conversation is stored in send
+     * order: a new message lands on the chat's last leaf page and history is
+     * one range scan, which keeps the pages written per message low. The
+     * UNIQUE constraint keeps the dedupe of client message ids. */
+    "CREATE TABLE messages ("
+    " chat_id BLOB NOT NULL,"
+    " sender BLOB NOT NULL,"
+    " receiver BLOB NOT NULL,"
+    " message_id TEXT NOT NULL,"
+    " message TEXT NOT NULL,"
+    " type INTEGER NOT NULL DEFAULT 0,"
+    " preview TEXT NOT NULL DEFAULT '',"
+    " sent_at INTEGER NOT NULL,"
+    " received_at INTEGER NOT NULL DEFAULT 0,"
+    " seen_at INTEGER NOT NULL DEFAULT 0,"
+    " sequence INTEGER NOT NULL,"
+    " deleted_at INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (chat_id, sequence),"
+    " UNIQUE (chat_id, message_id)"
+    ") WITHOUT ROWID;"
+    /* The seed's pending/notification table (service_type = enum
+     * pending_kind). MESSAGE rows copy the message so that a reconnect reads
+     * one key range. deleted_at is ours, for PENDING_DELETED rows. */
+    "CREATE TABLE pending ("
+    " user_id BLOB NOT NULL,"
+    " chat_id BLOB NOT NULL,"
+    " sender BLOB NOT NULL,"
+    " receiver BLOB NOT NULL,"
+    " service_type INTEGER NOT NULL,"
+    " message_id TEXT NOT NULL,"
+    " message TEXT NOT NULL DEFAULT '',"
+    " type INTEGER NOT NULL DEFAULT 0,"
+    " preview TEXT NOT NULL DEFAULT '',"
+    " sent_at INTEGER NOT NULL DEFAULT 0,"
+    " received_at INTEGER NOT NULL DEFAULT 0,"
+    " seen_at INTEGER NOT NULL DEFAULT 0,"
+    " sequence INTEGER NOT NULL,"
+    " deleted_at INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (user_id, chat_id, service_type, message_id, sequence)"
+    ") WITHOUT ROWID;",
+    /* 2: ceilings (store.h: max_pending, max_per_day).
+     * pending_counts holds each user's number of pending rows, so that a send
+     * checks the recipient's backlog with one key lookup instead of counting
+     * rows. Triggers keep it exact in the same transaction as every insert
+     * and delete of a pending row, wherever the statement is; the backend's
+     * writes to pending never use INSERT OR REPLACE (its implicit delete
+     * would bypass the delete trigger unless recursive_triggers is on), they
+     * upsert instead. A small table of its own rather than a users column: a
+     * send dirties one narrow row, not the wide users row with its pwhash.
+     * friend_requests_sent logs every request a user made, for the daily
+     * ceiling; rows older than a day are pruned as the user sends more. */
+    "CREATE TABLE pending_counts ("
+    " user_id BLOB PRIMARY KEY NOT NULL,"
+    " n INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "INSERT INTO pending_counts (user_id, n) SELECT user_id, count(*) FROM pending"
+    " GROUP BY user_id;"
+    "CREATE TRIGGER pending_counts_ins AFTER INSERT ON pending BEGIN"
+    " INSERT INTO pending_counts (user_id, n) VALUES (NEW.user_id, 1)"
+    " ON CONFLICT (user_id) DO UPDATE SET n = n + 1;"
+    " END;"
+    "CREATE TRIGGER pending_counts_del AFTER DELETE ON pending BEGIN"
+    " UPDATE pending_counts SET n = n - 1 WHERE user_id = OLD.user_id;"
+    " END;"
+    "CREATE TABLE friend_requests_sent ("
+    " from_id BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX friend_requests_sent_from ON friend_requests_sent (from_id, created_at);",
+};
+
+const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);
