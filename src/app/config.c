@@ -127,7 +127,12 @@ static void usage(FILE *f)
                  opts[i].type == OPT_FLAG  ? ""
                  : opts[i].type == OPT_INT ? " N"
                                            : " VALUE");
-        fprintf(f, "  %-28s %s", left, opts[i].help);
+        /* A name too long for the column gets a line of its own, so the
+         * descriptions stay aligned. */
+        if (strlen(left) > 28)
+            fprintf(f, "  %s\n  %-28s %s", left, "", opts[i].help);
+        else
+            fprintf(f, "  %-28s %s", left, opts[i].help);
         if (opts[i].def != NULL && opts[i].type != OPT_FLAG)
             fprintf(f, " [%s]", opts[i].def);
         fputc('\n', f);
