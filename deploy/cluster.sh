@@ -54,6 +54,12 @@ duetd=${DUETD:-$root/build/duetd}
 web=${DUET_WEB:-$root/web}
 read -r -a extra <<<"${DUET_ARGS:-}"
 
+case "${1:-}" in
+  start | stop | status | restart) ;;
+  *) echo "usage: $0 [--store sqlite|cassandra] start|stop|status|restart (settings: see the top of this file)" >&2; exit 2 ;;
+esac
+
+# Only a known command gets here, so a typo never leaves a run directory behind.
 mkdir -p "$run"
 run=$(cd "$run" && pwd)
 pids=$run/pids logs=$run/logs
@@ -230,5 +236,4 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   restart) stop || true; start ;;
-  *) echo "usage: $0 [--store sqlite|cassandra] start|stop|status|restart (settings: see the top of this file)" >&2; exit 2 ;;
 esac
