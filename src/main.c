@@ -203,6 +203,7 @@ static int start_net(struct daemon *d)
         .app_cb = {.on_request = api_on_request,
                    .on_ws_text = app_on_ws_text,
                    .on_ws_close = app_on_ws_close,
+                   .on_ws_drain = app_on_ws_drain,
                    .on_closed = on_net_closed},
         .app = &d->app,
     };

@@ -66,6 +66,7 @@ struct client {
     struct client *hub_next, *hub_prev;
     int hub_listed;
     void *hub_priv;
+    struct pending_load *replay; /* the backlog still being sent, or NULL */
 };
 
 void client_ref(struct client *cl);
@@ -84,6 +85,7 @@ void chat_on_text(struct client *cl, const char *data, size_t len);
 void api_on_request(void *app, net_conn *c, net_request *req);
 void app_on_ws_text(void *app, net_conn *c, const char *data, size_t len);
 void app_on_ws_close(void *app, net_conn *c);
+void app_on_ws_drain(void *app, net_conn *c);
 
 /* Presence, called by the hub: a user came online (first connection
  * anywhere) or went offline (last one closed, at `at`). version orders the

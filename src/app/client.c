@@ -17,11 +17,20 @@
 #include "app.h"
 #include "proto.h"
 
-/* Ownership: the pending load holds a reference on the client. */
+/* Ownership: the pending load holds a reference on the client; while its
+ * rows are being sent, the client points to it (cl->replay) and frees it if
+ * the socket closes first. */
 struct pending_load {
     struct client *cl;
     store_req sreq;
+    size_t next; /* the first row not sent yet */
 };
+
+/* A backlog goes out in slices of about this many bytes: each waits until
+ * the previous one is in the kernel, so 10,000 long messages never overrun
+ * the WebSocket's queue cap (which would close the connection at every
+ * reconnect, and the user could never catch up). */
+#define CLIENT_REPLAY_SLICE (256u << 10)
 
 void client_ref(struct client *cl)
 {
@@ -90,31 +99,64 @@ static json_t *pending_event(const struct duet_pending *p)
     return ev;
 }
 
+static void pending_load_free(struct pending_load *pl)
+{
+    struct client *cl = pl->cl;
+    if (cl->replay == pl)
+        cl->replay = NULL;
+    store_req_reset(&pl->sreq);
+    free(pl);
+    client_unref(cl);
+}
+
+/* Sends the next slice of the backlog; after the last one, synced and live. */
+static void replay_more(struct pending_load *pl)
+{
+    struct client *cl = pl->cl;
+    struct app *app = cl->app;
+    store_req *r = &pl->sreq;
+    size_t slice = app->cfg->max_ws_queue_kib * 1024u / 4;
+    if (slice > CLIENT_REPLAY_SLICE)
+        slice = CLIENT_REPLAY_SLICE;
+    while (pl->next < r->out.n_pending && cl->open) {
+        client_send(cl, pending_event(&r->out.pending[pl->next++]));
+        app->metrics.pending_replayed++;
+        if (pl->next < r->out.n_pending && net_ws_queued(cl->conn) >= slice) {
+            cl->replay = pl;
+            net_ws_want_drain(cl->conn);
+            return;
+        }
+    }
+    if (cl->open) {
+        client_send(
+            cl, json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));
+        if (app->hub->backend->live(app->hub, cl, r) < 0)
+            net_ws_close(cl->conn, 1011, "try again");
+    }
+    pending_load_free(pl);
+}
+
 static void pending_loaded(store_req *r)
 {
     struct pending_load *pl = r->data;
     struct client *cl = pl->cl;
-    struct app *app = cl->app;
     if (r->status < 0) {
         /* Without the backlog we cannot promise "no gap": end the session
          * and let the client resume. */
         log_warn("client: pending load failed: %s", duet_strerror_code(r->status));
         net_ws_close(cl->conn, 1011, "try again");
-        goto out;
+        pending_load_free(pl);
+        return;
     }
-    if (!cl->open)
-        goto out;
-    for (size_t i = 0; i < r->out.n_pending; i++)
-        client_send(cl, pending_event(&r->out.pending[i]));
-    app->metrics.pending_replayed += r->out.n_pending;
-    client_send(cl,
-                json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));
-    if (app->hub->backend->live(app->hub, cl, r) < 0)
-        net_ws_close(cl->conn, 1011, "try again");
-out:
-    store_req_reset(r);
-    free(pl);
-    client_unref(cl);
+    replay_more(pl);
+}
+
+void app_on_ws_drain(void *appp, net_conn *c)
+{
+    struct client *cl = net_conn_data(c);
+    (void)appp;
+    if (cl != NULL && cl->replay != NULL)
+        replay_more(cl->replay);
 }
 
 /* The hub routes this client's events now: read the backlog. */
@@ -205,6 +247,8 @@ void app_on_ws_close(void *appp, net_conn *c)
     if (cl == NULL)
         return;
     cl->open = 0;
+    if (cl->replay != NULL) /* closed in the middle of its backlog */
+        pending_load_free(cl->replay);
     limits_ws_close(&app->limits, cl->addr);
     char id[DUET_ID_STRLEN + 1];
     duet_id_format(&cl->user, id);

@@ -72,11 +72,10 @@ static const struct opt opts[] = {
      "messages per second one user may send, sustained"},
     {"msg-burst", OPT_INT, OFF(msg_burst), "60", 1, 1000000,
      "messages one user may send in a burst above the rate"},
-    /* 10000: a reconnect replays the whole backlog through the WebSocket's
-     * output queue, and 10000 message events of ordinary length (~400 bytes
-     * each) are about 4 MB, well inside --max-ws-queue's 32 MiB; 100000
-     * would not fit, and the recipient could never finish a reconnect. One
-     * sender at --msg-rate 20 needs over 8 minutes to fill it. */
+    /* 10000: a reconnect reads the whole backlog at once (then sends it in
+     * slices, client.c), so this bounds what one reconnect holds in memory
+     * and how long it takes. One sender at --msg-rate 20 needs over 8
+     * minutes to fill it. */
     {"max-pending", OPT_INT, OFF(max_pending), "10000", 0, 100000000,
      "undelivered rows one user may have waiting; a send past it is refused (0: none)"},
     {"max-friend-requests-per-day", OPT_INT, OFF(max_friend_req_day), "100", 0, 1000000,

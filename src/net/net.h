@@ -57,6 +57,9 @@ struct net_app {
     /* The WebSocket is closed (whatever the cause); the conn is no longer
      * open. Called once, only for conns that net_ws_accept() upgraded. */
     void (*on_ws_close)(void *app, net_conn *c);
+    /* Once after net_ws_want_drain(c): everything queued on c has been
+     * handed to the kernel. Optional. */
+    void (*on_ws_drain)(void *app, net_conn *c);
     /* After net_server_close(): every connection and handle of the server
      * is closed and the server is freed. Optional. */
     void (*on_closed)(void *app);
@@ -137,6 +140,13 @@ int net_ws_accept(net_conn *c);
 /* Queues one text message. Returns -ENOBUFS when the conn's output queue is
  * over its cap (the conn is then closed with 1008), -EPIPE when closed. */
 int net_ws_send(net_conn *c, const char *data, size_t len);
+/* Bytes queued on a WebSocket and not yet handed to the kernel (0 once
+ * closed). */
+size_t net_ws_queued(net_conn *c);
+/* Asks for one on_ws_drain call once net_ws_queued(c) is 0 (on a later
+ * loop turn, never from inside this call). Lets a big replay go out in
+ * slices instead of overrunning the queue's cap. */
+void net_ws_want_drain(net_conn *c);
 /* Starts the closing handshake. */
 void net_ws_close(net_conn *c, uint16_t code, const char *reason);
 

@@ -87,6 +87,7 @@ struct net__ws {
     unsigned close_held : 1;    /* a peer's close waits until our queued replies are out */
     unsigned fragmented : 1;    /* inside a message of several frames */
     unsigned busy : 1;          /* traffic since the last sweep */
+    unsigned want_drain : 1;    /* on_ws_drain is owed once the queue is empty */
     uint64_t in_left;           /* bytes of the current frame not yet handed to wslay */
 };
 
@@ -178,6 +179,7 @@ int net__has_token(const duet_slice *value, const char *token);
 void net__ws_input(net_conn *c);
 void net__ws_timeout(net_conn *c);
 void net__ws_free(net_conn *c);
+void net__ws_drained(net_conn *c);
 /* Parks the connection if it was quiet since the last sweep: 1 if it did. */
 int net__ws_sweep(net_conn *c);
 void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason);

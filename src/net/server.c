@@ -390,6 +390,11 @@ static void pump(net_conn *c)
     flush_output(c);
     if (c->closed)
         return;
+    if (c->is_ws) {
+        net__ws_drained(c);
+        if (c->closed)
+            return;
+    }
     if (c->finishing && !c->lingering && !c->writing && c->olen == 0 &&
         (c->is_ws || !c->u.http.in_flight)) {
         linger(c);

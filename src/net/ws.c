@@ -553,6 +553,35 @@ int net_ws_send(net_conn *c, const char *data, size_t len)
     return 0;
 }
 
+size_t net_ws_queued(net_conn *c)
+{
+    if (c->closed || !c->is_ws)
+        return 0;
+    size_t n = net__out_pending(c);
+    if (c->u.ws.ctx != NULL)
+        n += wslay_event_get_queued_msg_length(c->u.ws.ctx);
+    return n;
+}
+
+void net_ws_want_drain(net_conn *c)
+{
+    if (c->closed || !c->is_ws)
+        return;
+    c->u.ws.want_drain = 1;
+    net__conn_mark(c); /* pump checks it, even if nothing is queued now */
+}
+
+/* Called by pump after output moved on: pays an owed on_ws_drain. */
+void net__ws_drained(net_conn *c)
+{
+    struct net__ws *ws = &c->u.ws;
+    if (!ws->want_drain || ws->closing || net_ws_queued(c) > 0)
+        return;
+    ws->want_drain = 0;
+    if (c->srv->opts.app_cb.on_ws_drain != NULL)
+        c->srv->opts.app_cb.on_ws_drain(c->srv->opts.app, c);
+}
+
 void net_ws_close(net_conn *c, uint16_t code, const char *reason)
 {
     net__ws_begin_close(c, code, reason);
