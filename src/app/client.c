@@ -30,7 +30,7 @@ struct pending_load {
  * the previous one is in the kernel, so 10,000 long messages never overrun
  * the WebSocket's queue cap (which would close the connection at every
  * reconnect, and the user could never catch up). */
-#define CLIENT_REPLAY_SLICE (256u << 10)
+#define CLIENT_REPLAY_SLICE (1024u << 10)
 
 void client_ref(struct client *cl)
 {

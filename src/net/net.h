@@ -57,8 +57,8 @@ struct net_app {
     /* The WebSocket is closed (whatever the cause); the conn is no longer
      * open. Called once, only for conns that net_ws_accept() upgraded. */
     void (*on_ws_close)(void *app, net_conn *c);
-    /* Once after net_ws_want_drain(c): everything queued on c has been
-     * handed to the kernel. Optional. */
+    /* Once after net_ws_want_drain(c): everything queued on c is in the
+     * socket's one write in flight, or written. Optional. */
     void (*on_ws_drain)(void *app, net_conn *c);
     /* After net_server_close(): every connection and handle of the server
      * is closed and the server is freed. Optional. */
@@ -143,9 +143,10 @@ int net_ws_send(net_conn *c, const char *data, size_t len);
 /* Bytes queued on a WebSocket and not yet handed to the kernel (0 once
  * closed). */
 size_t net_ws_queued(net_conn *c);
-/* Asks for one on_ws_drain call once net_ws_queued(c) is 0 (on a later
- * loop turn, never from inside this call). Lets a big replay go out in
- * slices instead of overrunning the queue's cap. */
+/* Asks for one on_ws_drain call once all of c's queue has been handed to
+ * the socket's write (at most that one write stays in flight; called on a
+ * later loop turn, never from inside this call). Lets a big replay go out
+ * in slices, two at most queued, instead of overrunning the queue's cap. */
 void net_ws_want_drain(net_conn *c);
 /* Starts the closing handshake. */
 void net_ws_close(net_conn *c, uint16_t code, const char *reason);

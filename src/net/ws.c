@@ -575,7 +575,10 @@ void net_ws_want_drain(net_conn *c)
 void net__ws_drained(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
-    if (!ws->want_drain || ws->closing || net_ws_queued(c) > 0)
+    /* The write in flight may still be going out: the next slice is made
+     * meanwhile, so the socket never waits for the application. */
+    if (!ws->want_drain || ws->closing || c->olen > 0 ||
+        (ws->ctx != NULL && wslay_event_get_queued_msg_length(ws->ctx) > 0))
         return;
     ws->want_drain = 0;
     if (c->srv->opts.app_cb.on_ws_drain != NULL)
