@@ -53,6 +53,16 @@ void client_send(struct client *cl, json_t *ev)
     json_decref(ev);
 }
 
+void client_send_text(struct client *cl, const char *s, size_t len)
+{
+    if (s == NULL) {
+        log_error("client: out of memory encoding an event");
+        return;
+    }
+    if (cl->open)
+        net_ws_send(cl->conn, s, len);
+}
+
 void client_send_error(struct client *cl, const char *request, json_t *ref, int err,
                        const char *code, const char *message)
 {
