@@ -166,7 +166,7 @@ static void send_done(struct chat_op *op)
     else
         app->metrics.messages_sent++;
     w = app_writer(app);
-    proto_write_message_event(w, m);
+    proto_write_message_event(w, m, 0);
     s = jsonw_finish(w, &len);
     /* the recipient, and the sender's other connections (tabs) */
     app_publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,

@@ -114,8 +114,19 @@ static void pending_loaded(store_req *r)
     }
     if (!cl->open)
         goto out;
-    for (size_t i = 0; i < r->out.n_pending; i++)
-        client_send(cl, pending_event(&r->out.pending[i]));
+    for (size_t i = 0; i < r->out.n_pending; i++) {
+        const struct duet_pending *p = &r->out.pending[i];
+        if (p->kind != PENDING_MESSAGE) {
+            client_send(cl, pending_event(p));
+            continue;
+        }
+        /* Messages, the bulk of a backlog, are written directly. */
+        struct jsonw *w = app_writer(app);
+        proto_write_message_event(w, &p->msg, 1);
+        size_t len;
+        const char *s = jsonw_finish(w, &len);
+        client_send_text(cl, s, len);
+    }
     app->metrics.pending_replayed += r->out.n_pending;
     client_send(cl,
                 json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));

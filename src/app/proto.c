@@ -152,12 +152,15 @@ void proto_write_message(struct jsonw *w, const struct duet_msg *m)
     jsonw_lit(w, "}");
 }
 
-void proto_write_message_event(struct jsonw *w, const struct duet_msg *m)
+void proto_write_message_event(struct jsonw *w, const struct duet_msg *m, int pending)
 {
-    /* proto_event adds "type" last, so it comes last here too. */
+    /* proto_event adds "type" last, and the replay "pending" after it. */
     jsonw_lit(w, "{");
     write_message_fields(w, m, ",\"msg_type\":");
-    jsonw_lit(w, ",\"type\":\"message\"}");
+    if (pending)
+        jsonw_lit(w, ",\"type\":\"message\",\"pending\":true}");
+    else
+        jsonw_lit(w, ",\"type\":\"message\"}");
 }
 
 void proto_write_history(struct jsonw *w, json_t *ref, const duet_id *chat,

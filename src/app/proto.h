@@ -25,7 +25,8 @@ json_t *proto_deleted_event(const struct duet_msg *m);
  * are the writer's (sticky). ref as chat.c keeps it: NULL (written as null), an
  * integer or a string. */
 void proto_write_message(struct jsonw *w, const struct duet_msg *m);
-void proto_write_message_event(struct jsonw *w, const struct duet_msg *m);
+/* pending: a replay from the backlog ("pending": true, as client.c adds). */
+void proto_write_message_event(struct jsonw *w, const struct duet_msg *m, int pending);
 /* {"type":"history","ref","chat_id","messages":[message...]} */
 void proto_write_history(struct jsonw *w, json_t *ref, const duet_id *chat,
                          const struct duet_msg *msgs, size_t n);

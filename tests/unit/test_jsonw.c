@@ -234,8 +234,15 @@ Test(jsonw, message_and_message_event_match_jansson)
         proto_write_message(&w, &m);
         expect_same(proto_message(&m), &w, "message");
         jsonw_reset(&w, SIZE_MAX);
-        proto_write_message_event(&w, &m);
+        proto_write_message_event(&w, &m, 0);
         expect_same(proto_message_event(&m), &w, "message event");
+        /* a replay from the backlog, as client.c's pending_event */
+        jsonw_reset(&w, SIZE_MAX);
+        proto_write_message_event(&w, &m, 1);
+        json_t *ev = proto_message_event(&m);
+        cr_assert_not_null(ev);
+        cr_assert_eq(json_object_set_new(ev, "pending", json_true()), 0);
+        expect_same(ev, &w, "pending message event");
     }
     jsonw_free(&w);
 }
