@@ -13,7 +13,11 @@
  *    the text that gets stored is;
  *  - text_utf8_valid and the WebSocket's streaming validator
  *    (net__utf8_feed, fed in two pieces) agree on the raw input;
- *  - a client id that passes text_client_id_ok is 1..64 plain ASCII. */
+ *  - a client id that passes text_client_id_ok is 1..64 plain ASCII;
+ *  - the direct JSON writer (jsonw.h): any bytes written as a string load
+ *    back as a string (the same one when they are valid UTF-8), and the
+ *    events it writes with the frame's ref and text are byte for byte what
+ *    json_dumps makes of their jansson versions. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@
 
 #include "../src/app/api_int.h"
 #include "../src/app/proto.h"
+#include "../src/base/jsonw.h"
 #include "../src/base/text.h"
 #include "../src/net/net_int.h"
 
@@ -100,6 +105,71 @@ static void api_fields(json_t *body)
     (void)proto_get_bool(body, "read_receipts", &b);
 }
 
+/* w's text, NUL-terminated (asserted). */
+static const char *writer_text(struct jsonw *w)
+{
+    size_t len;
+    const char *s = jsonw_finish(w, &len);
+    check(s != NULL && strlen(s) == len, "jsonw_finish");
+    return s;
+}
+
+static void writer_matches(json_t *j, struct jsonw *w, const char *what)
+{
+    check(j != NULL, what);
+    char *want = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    check(want != NULL, what);
+    check(strcmp(writer_text(w), want) == 0, what);
+    free(want);
+}
+
+/* The raw input as a JSON string: always loads, as itself if it is UTF-8. */
+static void writer_raw(struct jsonw *w, const uint8_t *data, size_t size)
+{
+    jsonw_reset(w, SIZE_MAX);
+    jsonw_str(w, (const char *)data, size);
+    json_error_t jerr;
+    json_t *j = json_loads(writer_text(w), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    check(j != NULL && json_is_string(j), "jsonw_str output does not load as a string");
+    if (text_utf8_valid((const char *)data, size))
+        check(json_string_length(j) == size && memcmp(json_string_value(j), data, size) == 0,
+              "jsonw_str changed a valid string");
+    json_decref(j);
+}
+
+/* The frame's ref and text in the events the server writes directly. */
+static void writer_events(struct jsonw *w, json_t *ref, json_t *frame)
+{
+    struct duet_msg m;
+    memset(&m, 0, sizeof(m));
+    m.message_id = "c-1";
+    m.message = "x";
+    m.sequence = 7;
+    m.sent_at = 1764480000000;
+    const char *s;
+    size_t len;
+    if (proto_get_str(frame, "text", &s, &len) == 0 && strlen(s) == len)
+        m.message = s;
+    if (proto_get_str(frame, "id", &s, &len) == 0 && strlen(s) == len)
+        m.message_id = s;
+    jsonw_reset(w, SIZE_MAX);
+    proto_write_message_event(w, &m, 0);
+    writer_matches(proto_message_event(&m), w, "message event differs from jansson's");
+    jsonw_reset(w, SIZE_MAX);
+    proto_write_sent(w, ref, &m, 0);
+    writer_matches(json_pack("{s:s, s:O?, s:o, s:s, s:I, s:I, s:b}", "type", "sent", "ref", ref,
+                             "chat_id", proto_id(&m.chat_id), "id", m.message_id, "seq",
+                             (json_int_t)m.sequence, "sent_at", (json_int_t)m.sent_at, "duplicate",
+                             0),
+                   w, "sent event differs from jansson's");
+    jsonw_reset(w, SIZE_MAX);
+    proto_write_history(w, ref, &m.chat_id, &m, 1);
+    writer_matches(json_pack("{s:s, s:O?, s:o, s:[o]}", "type", "history", "ref", ref, "chat_id",
+                             proto_id(&m.chat_id), "messages", proto_message(&m)),
+                   w, "history event differs from jansson's");
+}
+
 static void utf8_agree(const uint8_t *data, size_t size)
 {
     size_t cut = size ? data[0] % (size + 1) : 0;
@@ -112,11 +182,15 @@ static void utf8_agree(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     utf8_agree(data, size);
+    struct jsonw w;
+    jsonw_init(&w);
+    writer_raw(&w, data, size);
     json_error_t jerr;
     /* chat_on_text and api.c's parse_body both load this way. */
     json_t *frame = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
     if (frame == NULL || !json_is_object(frame)) {
         json_decref(frame);
+        jsonw_free(&w);
         return 0;
     }
     api_fields(frame);
@@ -125,7 +199,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ref_ok(ref) && json_is_string(type)) {
         check(text_utf8_valid(json_string_value(type), json_string_length(type)), "type");
         chat_fields(frame, json_string_value(type));
+        writer_events(&w, ref, frame);
     }
+    jsonw_free(&w);
     /* The server echoes ref back inside its answers: it must serialise. */
     if (ref != NULL && ref_ok(ref)) {
         json_t *ans = json_pack("{s:s, s:O}", "type", "error", "ref", ref);

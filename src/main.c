@@ -282,6 +282,7 @@ static int run(struct daemon *d)
     auth_free(&app->auth);
     limits_free(&app->limits);
     app_free_typing(app);
+    jsonw_free(&app->out);
     app->hub->backend->free(app->hub);
     if (uv_loop_close(&d->loop) != 0)
         log_warn("loop closed with handles still open");
@@ -294,6 +295,7 @@ err_limits:
     limits_free(&app->limits);
 err_typing:
     app_free_typing(app);
+    jsonw_free(&app->out);
 err_hub:
     close_signals(d); /* else the loop below would wait for a signal */
     app->hub->backend->shutdown(app->hub, on_hub_abandoned);

@@ -112,6 +112,17 @@ void api_json(struct api_call *call, int status, json_t *json, const char *heade
     api_done(call);
 }
 
+void api_json_text(struct api_call *call, const char *body, size_t len)
+{
+    if (body == NULL) {
+        api_json(call, 500, NULL, NULL);
+        return;
+    }
+    call->app->metrics.http_requests++;
+    net_respond(call->conn, 200, "application/json", NET_JSON_HEADERS, body, len);
+    api_done(call);
+}
+
 void api_no_content(struct api_call *call, const char *headers)
 {
     api_json(call, 204, NULL, headers);

@@ -31,6 +31,9 @@ struct api_call {
 
 /* Responds and frees the call. json is stolen (may be NULL for no body). */
 void api_json(struct api_call *call, int status, json_t *json, const char *headers);
+/* Responds 200 with an encoded JSON body (copied; NULL: out of memory, 500)
+ * and frees the call. */
+void api_json_text(struct api_call *call, const char *body, size_t len);
 /* Responds with an error body for a stable code; the status follows the code. */
 void api_error(struct api_call *call, const char *code, const char *message);
 /* Maps an error (negative errno or DUET_E*) to a response. */
@@ -76,6 +79,5 @@ void api_chats_list(struct api_call *call);
 void api_history(struct api_call *call);
 /* Shared with the WebSocket history request: parses before/after/limit. */
 int api_history_params(json_t *obj, const net_request *req, store_req *q, const char **bad);
-json_t *api_messages_json(const store_req *r);
 
 #endif

@@ -298,20 +298,21 @@ int api_history_params(json_t *obj, const net_request *req, store_req *q, const 
     return 0;
 }
 
-json_t *api_messages_json(const store_req *r)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a != NULL && i < r->out.n_msgs; i++)
-        if (json_array_append_new(a, proto_message(&r->out.msgs[i])) < 0) {
-            json_decref(a);
-            a = NULL;
-        }
-    return a;
-}
-
 static void history_read(struct api_call *call)
 {
-    api_json(call, 200, json_pack("{s:o}", "messages", api_messages_json(&call->sreq)), NULL);
+    /* Written directly, as the WebSocket's history event (chat.c). */
+    const store_req *r = &call->sreq;
+    struct jsonw *w = app_writer(call->app);
+    jsonw_lit(w, "{\"messages\":[");
+    for (size_t i = 0; i < r->out.n_msgs; i++) {
+        if (i > 0)
+            jsonw_lit(w, ",");
+        proto_write_message(w, &r->out.msgs[i]);
+    }
+    jsonw_lit(w, "]}");
+    size_t len;
+    const char *s = jsonw_finish(w, &len);
+    api_json_text(call, s, len);
 }
 
 void api_history(struct api_call *call)

@@ -34,8 +34,26 @@ void app_event_meta(json_t *ev, struct hub_event *out)
         out->kind = HUB_EV_OTHER; /* cannot happen for our own events */
 }
 
-/* Encodes ev once and publishes it to each of n users (all but except[i]
- * of users[i]'s connections). Takes ev. */
+/* The loop's writer; its buffer is kept between events, unless one grew it
+ * past what a full history page of long texts needs. */
+#define APP_WRITER_KEEP (1u << 20)
+
+struct jsonw *app_writer(struct app *app)
+{
+    jsonw_reset(&app->out, APP_WRITER_KEEP);
+    return &app->out;
+}
+
+/* Publishes an encoded event to each of n users (all but except[i] of
+ * users[i]'s connections). */
+static void publish_he(struct app *app, const duet_id *const *users,
+                       const struct client *const *except, size_t n, const struct hub_event *he)
+{
+    for (size_t i = 0; i < n; i++)
+        app->hub->backend->publish(app->hub, users[i], he, except[i]);
+}
+
+/* Encodes ev once and publishes it as publish_he. Takes ev. */
 static void publish(struct app *app, const duet_id *const *users,
                     const struct client *const *except, size_t n, json_t *ev, int replay)
 {
@@ -53,9 +71,27 @@ static void publish(struct app *app, const duet_id *const *users,
     }
     he.json = s;
     he.len = strlen(s);
-    for (size_t i = 0; i < n; i++)
-        app->hub->backend->publish(app->hub, users[i], &he, except[i]);
+    publish_he(app, users, except, n, &he);
     free(s);
+}
+
+void app_publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_except,
+                          const duet_id *b, const struct client *b_except, const struct duet_msg *m,
+                          const char *s, size_t len, int replay)
+{
+    if (s == NULL) {
+        log_error("publish: out of memory encoding an event");
+        return;
+    }
+    const duet_id *users[2] = {a, b};
+    const struct client *except[2] = {a_except, b_except};
+    struct hub_event he = {.json = s,
+                           .len = len,
+                           .kind = HUB_EV_MESSAGE,
+                           .chat = m->chat_id,
+                           .seq = m->sequence,
+                           .replay = replay};
+    publish_he(app, users, except, 2, &he);
 }
 
 void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
@@ -66,14 +102,6 @@ void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct 
 void app_republish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
 {
     publish(app, &user, &except, 1, ev, 1);
-}
-
-void app_publish_pair(struct app *app, const duet_id *a, const struct client *a_except,
-                      const duet_id *b, const struct client *b_except, json_t *ev, int replay)
-{
-    const duet_id *users[2] = {a, b};
-    const struct client *except[2] = {a_except, b_except};
-    publish(app, users, except, 2, ev, replay);
 }
 
 void app_free_typing(struct app *app)

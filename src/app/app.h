@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "../base/duet.h"
+#include "../base/jsonw.h"
 #include "../base/map.h"
 #include "../net/net.h"
 #include "../store/store.h"
@@ -47,6 +48,9 @@ struct app {
     struct limits limits;
     int64_t started_at;
     int stopping;
+    /* The loop's scratch buffer for events written directly (jsonw.h):
+     * filled and sent in one go, never held across a callback. */
+    struct jsonw out;
 };
 
 /* One authenticated WebSocket session.
@@ -73,6 +77,10 @@ void client_ref(struct client *cl);
 void client_unref(struct client *cl);
 /* Sends a JSON event (steals ev). No-op when the socket is closed. */
 void client_send(struct client *cl, json_t *ev);
+/* Sends an encoded event (copied). No-op when the socket is closed. */
+void client_send_text(struct client *cl, const char *s, size_t len);
+/* The loop's writer, emptied, for an event to be sent before returning. */
+struct jsonw *app_writer(struct app *app);
 void client_send_error(struct client *cl, const char *request, json_t *ref, int err,
                        const char *code, const char *message);
 /* Starts a session on an accepted WebSocket: hello, pending replay, live. */
@@ -108,10 +116,12 @@ void app_free_typing(struct app *app);
 void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except);
 /* The same for a repeat of an event published before (a duplicate send). */
 void app_republish(struct app *app, const duet_id *user, json_t *ev, const struct client *except);
-/* The same event to two users (a chat's participants), encoded once: the
- * hot path of a message. replay as app_republish. Takes ev. */
-void app_publish_pair(struct app *app, const duet_id *a, const struct client *a_except,
-                      const duet_id *b, const struct client *b_except, json_t *ev, int replay);
+/* A message event to two users (a chat's participants), encoded once by the
+ * caller into s (proto_write_message_event of m): the hot path of a message.
+ * replay as app_republish. */
+void app_publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_except,
+                          const duet_id *b, const struct client *b_except, const struct duet_msg *m,
+                          const char *s, size_t len, int replay);
 /* Fills a hub_event's kind, chat and seq from an encoded event's fields. */
 void app_event_meta(json_t *ev, struct hub_event *out);
 

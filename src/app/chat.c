@@ -150,21 +150,27 @@ static void send_done(struct chat_op *op)
     struct app *app = op->cl->app;
     const store_req *r = &op->sreq;
     const struct duet_msg *m = &r->out.msg;
-    client_send(op->cl, json_pack("{s:s, s:O?, s:o, s:s, s:I, s:I, s:b}", "type", "sent", "ref",
-                                  op->ref, "chat_id", proto_id(&m->chat_id), "id", m->message_id,
-                                  "seq", (json_int_t)m->sequence, "sent_at", (json_int_t)m->sent_at,
-                                  "duplicate", r->out.duplicate != 0));
+    size_t len;
+    const char *s;
+    /* Both events are written directly into the loop's buffer (jsonw.h),
+     * each sent (copied) before the next one is written. */
+    struct jsonw *w = app_writer(app);
+    proto_write_sent(w, op->ref, m, r->out.duplicate);
+    s = jsonw_finish(w, &len);
+    client_send_text(op->cl, s, len);
     metrics_observe(&app->metrics.send_latency, (double)(uv_hrtime() - op->t0) / 1e9);
-    if (r->out.duplicate) {
+    /* A duplicate's first publish may have died with its instance (a client
+     * retries after a crash): repeat it; hubs drop what was delivered. */
+    if (r->out.duplicate)
         app->metrics.messages_duplicate++;
-        /* The first publish may have died with its instance (a client
-         * retries after a crash): repeat it; hubs drop what was delivered. */
-        app_publish_pair(app, &m->receiver, NULL, &m->sender, op->cl, proto_message_event(m), 1);
-        return;
-    }
-    app->metrics.messages_sent++;
+    else
+        app->metrics.messages_sent++;
+    w = app_writer(app);
+    proto_write_message_event(w, m, 0);
+    s = jsonw_finish(w, &len);
     /* the recipient, and the sender's other connections (tabs) */
-    app_publish_pair(app, &m->receiver, NULL, &m->sender, op->cl, proto_message_event(m), 0);
+    app_publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
+                         r->out.duplicate != 0);
 }
 
 static int start_send(struct chat_op *op)
@@ -400,9 +406,13 @@ static int start_delete(struct chat_op *op)
 static void history_done(struct chat_op *op)
 {
     const store_req *r = &op->sreq;
-    client_send(op->cl,
-                json_pack("{s:s, s:O?, s:o, s:o}", "type", "history", "ref", op->ref, "chat_id",
-                          proto_id(&r->in.chat_id), "messages", api_messages_json(r)));
+    /* Written directly: jansson objects for 100 messages cost most of a
+     * page's CPU in malloc/free (BENCHMARKS.md). */
+    struct jsonw *w = app_writer(op->cl->app);
+    proto_write_history(w, op->ref, &r->in.chat_id, r->out.msgs, r->out.n_msgs);
+    size_t len;
+    const char *s = jsonw_finish(w, &len);
+    client_send_text(op->cl, s, len);
 }
 
 static int start_history(struct chat_op *op)

@@ -62,6 +62,16 @@ void client_send(struct client *cl, json_t *ev)
     json_decref(ev);
 }
 
+void client_send_text(struct client *cl, const char *s, size_t len)
+{
+    if (s == NULL) {
+        log_error("client: out of memory encoding an event");
+        return;
+    }
+    if (cl->open)
+        net_ws_send(cl->conn, s, len);
+}
+
 void client_send_error(struct client *cl, const char *request, json_t *ref, int err,
                        const char *code, const char *message)
 {
@@ -109,6 +119,32 @@ static void pending_load_free(struct pending_load *pl)
     client_unref(cl);
 }
 
+/* Sends one backlog row: 0, or a negative error when it could not be
+ * encoded or queued. */
+static int replay_one(struct client *cl, const struct duet_pending *p)
+{
+    if (p->kind == PENDING_MESSAGE) {
+        /* Messages, the bulk of a backlog, are written directly. */
+        struct jsonw *w = app_writer(cl->app);
+        proto_write_message_event(w, &p->msg, 1);
+        size_t len;
+        const char *s = jsonw_finish(w, &len);
+        if (s == NULL)
+            return -ENOMEM;
+        return cl->open ? net_ws_send(cl->conn, s, len) : 0;
+    }
+    json_t *ev = pending_event(p);
+    if (ev == NULL)
+        return -ENOMEM;
+    char *s = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    if (s == NULL)
+        return -ENOMEM;
+    int r = cl->open ? net_ws_send(cl->conn, s, strlen(s)) : 0;
+    free(s);
+    return r;
+}
+
 /* Sends the next slice of the backlog; after the last one, synced and live. */
 static void replay_more(struct pending_load *pl)
 {
@@ -118,8 +154,16 @@ static void replay_more(struct pending_load *pl)
     size_t slice = app->cfg->max_ws_queue_kib * 1024u / 4;
     if (slice > CLIENT_REPLAY_SLICE)
         slice = CLIENT_REPLAY_SLICE;
+    int failed = 0;
     while (pl->next < r->out.n_pending && cl->open) {
-        client_send(cl, pending_event(&r->out.pending[pl->next++]));
+        if (replay_one(cl, &r->out.pending[pl->next++]) < 0) {
+            /* A skipped row would be a gap the client then acks past:
+             * end the session instead, and the next one replays it. */
+            log_error("client: out of memory sending the backlog");
+            net_ws_close(cl->conn, 1011, "try again");
+            failed = 1;
+            break;
+        }
         app->metrics.pending_replayed++;
         if (pl->next < r->out.n_pending && net_ws_queued(cl->conn) >= slice) {
             cl->replay = pl;
@@ -127,7 +171,7 @@ static void replay_more(struct pending_load *pl)
             return;
         }
     }
-    if (cl->open) {
+    if (cl->open && !failed) {
         client_send(
             cl, json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));
         if (app->hub->backend->live(app->hub, cl, r) < 0)

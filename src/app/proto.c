@@ -1,6 +1,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <string.h>
 
 json_t *proto_id(const duet_id *id)
 {
@@ -84,6 +85,116 @@ json_t *proto_deleted_event(const struct duet_msg *m)
                      proto_id(&m->chat_id), "seq", (json_int_t)m->sequence, "id",
                      m->message_id ? m->message_id : "", "from", proto_id(&m->sender), "deleted_at",
                      proto_time(m->deleted_at));
+}
+
+/* ---- direct writers ---- */
+
+static void write_id(struct jsonw *w, const duet_id *id)
+{
+    char s[DUET_ID_STRLEN + 2];
+    s[0] = '"';
+    duet_id_format(id, s + 1); /* hex and dashes: nothing to escape */
+    s[DUET_ID_STRLEN + 1] = '"';
+    jsonw_raw(w, s, sizeof(s));
+}
+
+static void write_time(struct jsonw *w, int64_t ms)
+{
+    if (ms == 0)
+        jsonw_lit(w, "null");
+    else
+        jsonw_int(w, ms);
+}
+
+/* ',"ref":…', null without one (as json_pack's "O?"). */
+static void write_ref(struct jsonw *w, json_t *ref)
+{
+    jsonw_lit(w, ",\"ref\":");
+    if (ref == NULL)
+        jsonw_lit(w, "null");
+    else if (json_is_integer(ref))
+        jsonw_int(w, json_integer_value(ref));
+    else
+        jsonw_str(w, json_string_value(ref), json_string_length(ref));
+}
+
+/* message_fields' keys in its order, after the opening brace. */
+static void write_message_fields(struct jsonw *w, const struct duet_msg *m, const char *type_key)
+{
+    jsonw_lit(w, "\"chat_id\":");
+    write_id(w, &m->chat_id);
+    jsonw_lit(w, ",\"seq\":");
+    jsonw_int(w, m->sequence);
+    jsonw_lit(w, ",\"id\":");
+    jsonw_cstr(w, m->message_id);
+    jsonw_lit(w, ",\"from\":");
+    write_id(w, &m->sender);
+    jsonw_lit(w, ",\"to\":");
+    write_id(w, &m->receiver);
+    jsonw_raw(w, type_key, strlen(type_key));
+    jsonw_int(w, m->type);
+    jsonw_lit(w, ",\"text\":");
+    jsonw_cstr(w, m->message);
+    jsonw_lit(w, ",\"sent_at\":");
+    write_time(w, m->sent_at);
+    jsonw_lit(w, ",\"received_at\":");
+    write_time(w, m->received_at);
+    jsonw_lit(w, ",\"seen_at\":");
+    write_time(w, m->seen_at);
+    jsonw_lit(w, ",\"deleted_at\":");
+    write_time(w, m->deleted_at);
+}
+
+void proto_write_message(struct jsonw *w, const struct duet_msg *m)
+{
+    jsonw_lit(w, "{");
+    write_message_fields(w, m, ",\"type\":");
+    jsonw_lit(w, "}");
+}
+
+void proto_write_message_event(struct jsonw *w, const struct duet_msg *m, int pending)
+{
+    /* proto_event adds "type" last, and the replay "pending" after it. */
+    jsonw_lit(w, "{");
+    write_message_fields(w, m, ",\"msg_type\":");
+    if (pending)
+        jsonw_lit(w, ",\"type\":\"message\",\"pending\":true}");
+    else
+        jsonw_lit(w, ",\"type\":\"message\"}");
+}
+
+void proto_write_history(struct jsonw *w, json_t *ref, const duet_id *chat,
+                         const struct duet_msg *msgs, size_t n)
+{
+    jsonw_lit(w, "{\"type\":\"history\"");
+    write_ref(w, ref);
+    jsonw_lit(w, ",\"chat_id\":");
+    write_id(w, chat);
+    jsonw_lit(w, ",\"messages\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            jsonw_lit(w, ",");
+        proto_write_message(w, &msgs[i]);
+    }
+    jsonw_lit(w, "]}");
+}
+
+void proto_write_sent(struct jsonw *w, json_t *ref, const struct duet_msg *m, int duplicate)
+{
+    jsonw_lit(w, "{\"type\":\"sent\"");
+    write_ref(w, ref);
+    jsonw_lit(w, ",\"chat_id\":");
+    write_id(w, &m->chat_id);
+    jsonw_lit(w, ",\"id\":");
+    jsonw_cstr(w, m->message_id);
+    jsonw_lit(w, ",\"seq\":");
+    jsonw_int(w, m->sequence);
+    jsonw_lit(w, ",\"sent_at\":");
+    jsonw_int(w, m->sent_at);
+    if (duplicate)
+        jsonw_lit(w, ",\"duplicate\":true}");
+    else
+        jsonw_lit(w, ",\"duplicate\":false}");
 }
 
 int proto_get_str(json_t *obj, const char *key, const char **s, size_t *len)

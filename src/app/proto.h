@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "../base/jsonw.h"
 #include "../store/store.h"
 
 /* Each returns a new reference, or NULL when out of memory. */
@@ -18,6 +19,19 @@ json_t *proto_event(const char *type, json_t *obj);
 json_t *proto_message_event(const struct duet_msg *m);
 json_t *proto_receipt_event(const duet_id *chat, int seen, int64_t seq, int64_t at);
 json_t *proto_deleted_event(const struct duet_msg *m);
+
+/* Direct writers (jsonw.h) of the hot events, byte for byte what
+ * json_dumps(..., JSON_COMPACT) makes of the jansson versions above; errors
+ * are the writer's (sticky). ref as chat.c keeps it: NULL (written as null), an
+ * integer or a string. */
+void proto_write_message(struct jsonw *w, const struct duet_msg *m);
+/* pending: a replay from the backlog ("pending": true, as client.c adds). */
+void proto_write_message_event(struct jsonw *w, const struct duet_msg *m, int pending);
+/* {"type":"history","ref","chat_id","messages":[message...]} */
+void proto_write_history(struct jsonw *w, json_t *ref, const duet_id *chat,
+                         const struct duet_msg *msgs, size_t n);
+/* {"type":"sent","ref","chat_id","id","seq","sent_at","duplicate"} */
+void proto_write_sent(struct jsonw *w, json_t *ref, const struct duet_msg *m, int duplicate);
 
 /* Reads an optional string/int field. Return 0 when present and valid,
  * -ENOENT when absent (or null), -EINVAL when of the wrong type. */

@@ -12,8 +12,7 @@ size_t text_utf8_chars(const char *s, size_t len)
     return n;
 }
 
-/* Length of the sequence at s[i], or 0 if it is malformed. */
-static size_t utf8_seq(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
+size_t text_utf8_seq(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
 {
     unsigned char c = s[i];
     size_t n;
@@ -48,7 +47,7 @@ int text_utf8_valid(const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_seq(u, len, i, &cp);
+        size_t n = text_utf8_seq(u, len, i, &cp);
         if (n == 0)
             return 0;
         i += n;
@@ -79,7 +78,7 @@ int text_display_name_ok(const char *s, size_t len)
     int visible = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_seq(u, len, i, &cp);
+        size_t n = text_utf8_seq(u, len, i, &cp);
         if (n == 0 || cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029)
             return 0;
         if (cp != ' ')

@@ -3,9 +3,13 @@
 #define DUET_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Number of code points in valid UTF-8 (continuation bytes not counted). */
 size_t text_utf8_chars(const char *s, size_t len);
+/* Length of the UTF-8 sequence at s[i] (i < len) with its code point in
+ * *cp, or 0 if it is malformed (the rules of text_utf8_valid). */
+size_t text_utf8_seq(const unsigned char *s, size_t len, size_t i, uint32_t *cp);
 /* 1 if s[0..len) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int text_utf8_valid(const char *s, size_t len);
 /* 3..32 of a-z 0-9 _ . (A-Z accepted); writes the lowercase form to out

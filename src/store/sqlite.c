@@ -341,6 +341,7 @@ static int sq_submit(store_t *base, store_req *req)
     if (!s->in_txn) {
         rc = sq_ctl(s, SQ_BEGIN);
         s->in_txn = rc == 0;
+        s->txn_changes = sqlite3_total_changes64(s->db);
     }
     if (rc == 0)
         rc = sq_run_op(s, req);
@@ -354,15 +355,29 @@ static int sq_submit(store_t *base, store_req *req)
     return 0;
 }
 
+/* Whether the open batch has changed a row (counting rows of requests
+ * rolled back since: it errs on the side of waiting). A batch of reads only
+ * (history, pending lists, lookups) has nothing to make durable: what it
+ * read was committed, and fsync'd, before earlier callbacks ran; and its
+ * COMMIT writes no WAL frame. The transaction state cannot tell: BEGIN
+ * IMMEDIATE takes the write lock up front. */
+static int sq_txn_writes(sq_store *s)
+{
+    return s->in_txn && sqlite3_total_changes64(s->db) != s->txn_changes;
+}
+
 /* Commits the batch and runs the callbacks of every committed request. */
 static void sq_flush(sq_store *s)
 {
     if (s->in_txn) {
+        /* Only a commit that writes (and fsyncs) starts a window. */
+        int writes = sq_txn_writes(s);
         if (sq_ctl(s, SQ_COMMIT) < 0)
             sq_txn_fail(s);
         s->in_txn = 0;
         s->txn_first = NULL;
-        s->last_commit = uv_now(s->check.loop);
+        if (writes)
+            s->last_commit = uv_now(s->check.loop);
     }
     if (s->wait_head != NULL) {
         if (s->done_tail != NULL)
@@ -386,11 +401,12 @@ static void sq_flush(sq_store *s)
 
 /* Commits now, or lets the batch grow until a window has passed since the
  * last commit: at most one commit per window, and none delayed when the
- * store was idle. */
+ * store was idle or when the batch only read (its commit costs nothing, and
+ * a history page should not wait up to a window for it). */
 static void sq_turn(sq_store *s)
 {
     if (s->window_ms > 0 && s->wait_head != NULL && s->done_head == NULL &&
-        s->batch_len < SQ_BATCH_MAX) {
+        s->batch_len < SQ_BATCH_MAX && sq_txn_writes(s)) {
         uint64_t now = uv_now(s->check.loop), due = s->last_commit + s->window_ms;
         if (now < due) {
             /* Let poll sleep until more I/O or the window's end. The idle

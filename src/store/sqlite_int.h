@@ -105,6 +105,7 @@ typedef struct sq_store {
     uint64_t last_commit; /* uv_now at the last commit */
     size_t batch_len;     /* requests in the waiting batch */
     int in_txn;           /* a BEGIN IMMEDIATE is open */
+    int64_t txn_changes;  /* sqlite3_total_changes64 at its BEGIN */
     int closing;          /* store_close() is running */
     int closed;           /* db closed; submit refuses */
     int keep_writes;      /* the running op's writes stand although it fails */

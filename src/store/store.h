@@ -293,7 +293,8 @@ struct store_sqlite_opts {
     /* Group commit window: at most one commit per this many ms (a batch
      * that comes sooner waits, unless it is very large); 0 commits once a
      * loop turn. Fewer, larger commits write fewer WAL pages per message,
-     * for up to this much added latency under load and none when idle. */
+     * for up to this much added latency under load and none when idle.
+     * A batch that only reads never waits and does not start a window. */
     int64_t commit_window_ms;
 };
 

@@ -665,3 +665,55 @@ Test(store, commit_window_batches_loop_turns)
     uv_close((uv_handle_t *)&w.idle, NULL);
     uv_run(&E.loop, UV_RUN_DEFAULT);
 }
+
+/* A batch of reads only has nothing to make durable: it completes in the
+ * loop turn it was submitted in, even right after a commit, and does not
+ * start a window of its own. */
+Test(store, commit_window_spares_read_only_batches)
+{
+    close_store(E.st);
+    struct store_sqlite_opts o = {
+        .path = E.path, .sync_full = 0, .cache_kib = 8192, .commit_window_ms = 1000};
+    E.st = NULL;
+    cr_assert_eq(store_sqlite_open(&E.loop, &o, &E.st), 0);
+    int64_t seq;
+    cr_assert_eq(send_msg(E.alice, E.ab, "r1", "x", T0, &seq), 0); /* a commit just now */
+
+    store_req *h = op(STORE_HISTORY);
+    h->in.user = E.alice;
+    h->in.chat_id = E.ab;
+    h->in.limit = 10;
+    cr_assert_eq(store_submit(E.st, h), 0);
+    uv_run(&E.loop, UV_RUN_NOWAIT);
+    cr_assert_eq(*(int *)h->data, 1, "a read-only batch waited for the commit window");
+    cr_assert_eq(h->status, 0);
+    cr_assert_eq(h->out.n_msgs, 1);
+    cr_assert_eq(h->out.msgs[0].sequence, seq);
+    done(h);
+
+    /* A write still waits for the window of the first commit... */
+    store_req *w = op(STORE_MSG_SEND);
+    w->in.user = E.bob;
+    w->in.chat_id = E.ab;
+    w->in.message_id = "r2";
+    w->in.text = "y";
+    w->in.now = T0;
+    cr_assert_eq(store_submit(E.st, w), 0);
+    /* ...and a read submitted after it shares its batch: completed after
+     * it (FIFO), seeing it. */
+    h = op(STORE_HISTORY);
+    h->in.user = E.alice;
+    h->in.chat_id = E.ab;
+    h->in.limit = 10;
+    cr_assert_eq(store_submit(E.st, h), 0);
+    uv_run(&E.loop, UV_RUN_NOWAIT);
+    cr_assert_eq(*(int *)w->data, 0, "a write did not wait for the window");
+    cr_assert_eq(*(int *)h->data, 0, "a read overtook a write before it");
+    uv_run(&E.loop, UV_RUN_DEFAULT);
+    cr_assert_eq(*(int *)w->data, 1);
+    cr_assert_eq(*(int *)h->data, 1);
+    cr_assert_eq(h->status, 0);
+    cr_assert_eq(h->out.n_msgs, 2);
+    done(w);
+    done(h);
+}
