@@ -707,7 +707,7 @@ Test(store, loop_runs_while_the_writer_commits)
      * before the writer's use. No commit window (open_store's default). */
     sqlite3_commit_hook(store_db(E.st), gate_hook, &g);
     store_req r[5];
-    char mids[5][8];
+    char mids[5][16];
     for (int i = 0; i < 5; i++) {
         store_req_init(&r[i], STORE_MSG_SEND, gate_done, &g);
         snprintf(mids[i], sizeof(mids[i]), "g%d", i);
