@@ -428,6 +428,8 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
         (rc = sq_prepare_all(s)) < 0)
         goto err;
 
+    if ((rc = sq_ckpt_start(&s->ckpt, opts->path, s->db)) < 0)
+        goto err;
     s->window_ns = opts->commit_window_ms > 0 ? (uint64_t)opts->commit_window_ms * 1000000 : 0;
     /* On error it released s. */
     if ((rc = sq_writer_start(s, loop)) < 0)

@@ -90,6 +90,30 @@ extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
     p "chat_id, " p "sender, " p "receiver, " p "message_id, " p "message, " p "type, " p          \
       "preview, " p "sequence, " p "sent_at, " p "received_at, " p "seen_at, " p "deleted_at"
 
+/* WAL checkpoints on a helper thread (sqlite_ckpt.c). Ownership: embedded in
+ * sq_store; owns its connection, thread, mutex and condition variable.
+ * want, stop and the counters are shared with the writer's WAL hook and the
+ * helper thread, under mu; the rest is set before the thread starts. */
+struct sq_ckpt {
+    sqlite3 *db; /* the helper's own connection, only for checkpoints */
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cond;
+    int started;
+    int want; /* the WAL passed the limit: checkpoint */
+    int stop;
+    uint64_t runs, total_ns, max_ns;
+};
+
+/* Opens the helper's connection to path, starts its thread, and replaces the
+ * automatic checkpoint of the writer's connection by a WAL hook that wakes
+ * it. Call before the writer thread starts. 0 or an error (nothing left). */
+int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer);
+/* Removes the hook from writer (NULL: leave it), joins the thread, closes the
+ * connection. Call after the writer thread was joined; harmless if not
+ * started. */
+void sq_ckpt_stop(struct sq_ckpt *c, sqlite3 *writer);
+
 /* Ownership: created by store_sqlite_open(); owns the connection, the
  * statements, the writer thread, its mutex and condition variables and the
  * three uv handles, and is freed by the last handle close callback after
@@ -120,6 +144,7 @@ typedef struct sq_store {
     store_req *out_head, *out_tail; /* executed and committed (or failed), not yet completed */
     int writer_wait;                /* enum sq_wait: what would wake the writer */
     int stop;                       /* the writer exits once the in list is empty */
+    struct sq_ckpt ckpt;            /* checkpoints (its own rules, above) */
     /* loop */
     uv_thread_t thread;
     uv_async_t async; /* the writer's "a batch is finished" */

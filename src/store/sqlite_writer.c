@@ -329,6 +329,9 @@ static void sq_teardown(sq_store *s)
 {
     sq_stop_writer(s);
     s->closed = 1;
+    /* Before the writer's connection closes: the last connection to close
+     * checkpoints the whole WAL and removes it. */
+    sq_ckpt_stop(&s->ckpt, s->db);
     sq_release_db(s);
     if (s->sync_init & 4)
         uv_cond_destroy(&s->done_cond);

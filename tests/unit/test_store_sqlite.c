@@ -2,6 +2,8 @@
  * and the request queue. */
 #include "test_store_sqlite.h"
 
+#include <sys/stat.h>
+
 TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
 
 /* ---- accounts and sessions ---- */
@@ -741,4 +743,63 @@ Test(store, loop_runs_while_the_writer_commits)
     sqlite3_commit_hook(store_db(E.st), NULL, NULL);
     uv_sem_destroy(&g.entered);
     uv_sem_destroy(&g.release);
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+Test(store, checkpoints_run_on_the_helper_thread)
+{
+    sq_store *s = (sq_store *)E.st;
+    char wal[128];
+    snprintf(wal, sizeof(wal), "%s-wal", E.path);
+    long db0 = file_size(E.path);
+    char *text = malloc(3001);
+    cr_assert_not_null(text);
+    memset(text, 'x', 3000);
+    text[3000] = '\0';
+    /* Batches of big messages until the WAL holds over 10,000 pages (the
+     * writer's commits never checkpoint: the WAL hook took that over). */
+    store_req *r[500];
+    char mids[500][24];
+    int64_t sent = 0;
+    for (int b = 0; file_size(wal) < 10000L * 4096 + 4096 * 500; b++) {
+        cr_assert_lt(b, 40, "the WAL does not grow");
+        for (int i = 0; i < 500; i++) {
+            r[i] = op(STORE_MSG_SEND);
+            snprintf(mids[i], sizeof(mids[i]), "c%d-%d", b, i);
+            r[i]->in.user = E.alice;
+            r[i]->in.chat_id = E.ab;
+            r[i]->in.message_id = mids[i];
+            r[i]->in.text = text;
+            r[i]->in.now = T0;
+            cr_assert_eq(store_submit(E.st, r[i]), 0);
+        }
+        uv_run(&E.loop, UV_RUN_DEFAULT);
+        for (int i = 0; i < 500; i++) {
+            cr_assert_eq(r[i]->status, 0);
+            done(r[i]);
+        }
+        sent += 500;
+    }
+    /* The helper copies the WAL into the database file meanwhile. */
+    uint64_t runs = 0;
+    for (int i = 0; i < 2000 && runs == 0; i++) {
+        uv_mutex_lock(&s->ckpt.mu);
+        runs = s->ckpt.runs;
+        uv_mutex_unlock(&s->ckpt.mu);
+        if (runs == 0)
+            usleep(10000);
+    }
+    cr_assert_geq(runs, 1, "no checkpoint ran");
+    cr_assert_gt(file_size(E.path), db0 + 20L * 1024 * 1024, "the database file did not grow");
+    free(text);
+    /* Every message is there. */
+    store_req *h = history(E.bob, E.ab, 0, -1, 1);
+    cr_assert_eq(h->out.n_msgs, 1);
+    cr_assert_eq(h->out.msgs[0].sequence, sent);
+    done(h);
 }
