@@ -134,7 +134,7 @@ typedef struct sq_store {
     store_req *cur;          /* the running request, for log lines */
     store_req *txn_first;    /* first request of the batch inside the open transaction */
     uint64_t window_ns;      /* group commit window (0: none); set before the thread starts */
-    uint64_t batch_start_ns; /* uv_hrtime() when the last batch was taken */
+    uint64_t last_commit_ns; /* uv_hrtime() after the last commit */
     /* shared */
     uv_mutex_t mu;
     uv_cond_t work_cond;            /* the writer waits here for work, a full batch or stop */
