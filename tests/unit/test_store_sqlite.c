@@ -764,7 +764,7 @@ Test(store, checkpoints_run_on_the_helper_thread)
     /* Batches of big messages until the WAL holds over 10,000 pages (the
      * writer's commits never checkpoint: the WAL hook took that over). */
     store_req *r[500];
-    char mids[500][24];
+    char mids[500][32];
     int64_t sent = 0;
     for (int b = 0; file_size(wal) < 10000L * 4096 + 4096 * 500; b++) {
         cr_assert_lt(b, 40, "the WAL does not grow");
