@@ -227,9 +227,16 @@ struct scen_report {
     long rss_base_kib, rss_kib;
     int pass; /* exactly-once and no errors */
     double load1;
-    /* the server's main thread from go to the end (/proc/PID/schedstat):
-     * time on a CPU, and time runnable but waiting for one (other load) */
-    double wall_s, cpu_s, wait_s;
+    /* the server from go to the end (/proc/PID/task/\*\/schedstat): time on
+     * a CPU and time runnable but waiting for one (other load), summed over
+     * its threads; and the main (loop) thread's time on a CPU */
+    double wall_s, cpu_s, wait_s, main_cpu_s;
+};
+
+/* One reading of the server's schedstat counters, seconds. */
+struct sched_sample {
+    double cpu, wait; /* every thread */
+    double main_cpu;  /* the main thread */
 };
 
 const char *scenario_name(enum scenario sc);

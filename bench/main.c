@@ -8,6 +8,7 @@
  * writes its flat result back. */
 #include "bench.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -97,21 +98,47 @@ static long read_rss_kib(int pid)
     return kib;
 }
 
-/* On-CPU and run-queue wait time of the server's main thread, seconds. */
-static int read_sched(int pid, double *cpu, double *wait)
+/* On-CPU and run-queue wait time of one thread (/proc/.../schedstat), ns. */
+static int read_schedstat(const char *path, unsigned long long *cpu, unsigned long long *wait)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -errno;
-    unsigned long long c = 0, w = 0;
-    int n = fscanf(f, "%llu %llu", &c, &w);
+    int n = fscanf(f, "%llu %llu", cpu, wait);
     fclose(f);
-    if (n != 2)
-        return -EINVAL;
-    *cpu = (double)c / 1e9;
-    *wait = (double)w / 1e9;
+    return n == 2 ? 0 : -EINVAL;
+}
+
+/* On-CPU and run-queue wait time of the whole server process (every thread:
+ * duetd's SQLite store runs on a writer thread of its own) and of its main
+ * (loop) thread alone, seconds. */
+static int read_sched(int pid, struct sched_sample *out)
+{
+    char path[300];
+    unsigned long long c, w, tc = 0, tw = 0;
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+    int r = read_schedstat(path, &c, &w);
+    if (r < 0)
+        return r;
+    out->main_cpu = (double)c / 1e9;
+    snprintf(path, sizeof(path), "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -errno;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%.32s/schedstat", pid, e->d_name);
+        /* A thread that ended meanwhile is skipped. */
+        if (read_schedstat(path, &c, &w) == 0) {
+            tc += c;
+            tw += w;
+        }
+    }
+    closedir(d);
+    out->cpu = (double)tc / 1e9;
+    out->wait = (double)tw / 1e9;
     return 0;
 }
 
@@ -314,8 +341,9 @@ static int run_once(const struct bench_opts *o, enum scenario sc, const struct u
         sleep(3); /* let the server settle (quiet WebSockets park within 2 s) */
         rep->rss_kib = read_rss_kib(o->server_pid);
     }
-    double cpu0 = 0, wait0 = 0, t0 = now_s();
-    int have_sched = o->server_pid > 0 && read_sched(o->server_pid, &cpu0, &wait0) == 0;
+    struct sched_sample s0 = {0}, s1;
+    double t0 = now_s();
+    int have_sched = o->server_pid > 0 && read_sched(o->server_pid, &s0) == 0;
     for (int i = 0; r == 0 && i < started; i++)
         if (write(ch[i].ctl, "G", 1) != 1)
             r = -errno;
@@ -332,11 +360,11 @@ static int run_once(const struct bench_opts *o, enum scenario sc, const struct u
         close(ch[i].ctl); /* a worker still waiting sees EOF and stops */
         close(ch[i].res);
     }
-    double cpu1, wait1;
-    if (have_sched && read_sched(o->server_pid, &cpu1, &wait1) == 0) {
+    if (have_sched && read_sched(o->server_pid, &s1) == 0) {
         rep->wall_s = now_s() - t0;
-        rep->cpu_s = cpu1 - cpu0;
-        rep->wait_s = wait1 - wait0;
+        rep->cpu_s = s1.cpu - s0.cpu;
+        rep->main_cpu_s = s1.main_cpu - s0.main_cpu;
+        rep->wait_s = s1.wait - s0.wait;
     }
     for (int i = 0; i < started; i++) {
         int st;

@@ -57,7 +57,7 @@ static const struct opt opts[] = {
      "SQLite durability: full (fsync each commit) or normal"},
     {"cache", OPT_INT, OFF(cache_mib), "64", 1, 65536, "SQLite page cache in MiB"},
     {"commit-window", OPT_INT, OFF(commit_window_ms), "2", 0, 100,
-     "group commit: at most one SQLite commit per this many ms (0: every loop turn)"},
+     "group commit: at most one SQLite commit per this many ms (0: each batch at once)"},
     {"max-body", OPT_INT, OFF(max_body_kib), "64", 1, 65536, "largest HTTP body in KiB"},
     {"max-ws-message", OPT_INT, OFF(max_ws_msg_kib), "64", 1, 65536,
      "largest WebSocket message in KiB"},

@@ -1,35 +1,17 @@
-/* sqlite.c - the SQLite store: connection, schema, statement cache, queue.
+/* sqlite.c - the SQLite store: connection, schema, statement helpers, the
+ * ops table. The request queue, the writer thread and the transactions are
+ * in sqlite_writer.c.
  *
- * Batching and durability. Per notes/performance.md the cost of a message is
- * the pages written per commit, so the requests of one loop turn share one
- * commit (group commit):
+ * Several duetd processes may share the file, so no database state is cached
+ * between requests: each op reads what it needs inside the transaction
+ * (BEGIN IMMEDIATE takes the write lock).
  *
- *  - store_submit() runs the request's SQL at once on the loop thread, inside
- *    a BEGIN IMMEDIATE transaction that the first request of a batch opens.
- *    Each request is wrapped in SAVEPOINT r ... RELEASE r; a failing request
- *    rolls back to r, so it changed nothing and its batch-mates are unharmed.
- *    The request then waits in a FIFO queue.
- *  - A uv_check_t handle (after poll) commits once a loop turn and then runs
- *    the queued callbacks in submission order: every effect is durable (per
- *    PRAGMA synchronous) before its callback runs. Requests submitted by those
- *    callbacks form the next batch.
- *  - While a batch waits, a uv_idle_t keeps poll from blocking: a request may
- *    be submitted outside poll (a timer, a callback, before uv_run) and must
- *    not wait for the next I/O event.
- *  - With a group commit window (--commit-window W ms), commits come at most
- *    once per W: a batch that starts sooner after the last commit grows
- *    until W has passed (the check handle stops the idle handle and arms a
- *    timer, so poll sleeps until more requests or the timer). Under load a
- *    commit then covers several loop turns' requests, and the WAL pages
- *    they share (a chat's leaf, the pending table's) are written once per
- *    commit instead of once per turn; an idle store still commits at once.
- *    Nothing else changes: callbacks run after the commit, in order.
- *  - If COMMIT fails, every request of the batch fails with DUET_ESTORE.
- *
- * Running the SQL in submit() gives the store.h guarantee that a request sees
- * the effects of every earlier one. Several duetd processes may share the
- * file, so no database state is cached between requests: each op reads what
- * it needs inside the transaction (BEGIN IMMEDIATE takes the write lock).
+ * Threads: everything here runs on the writer thread once the store is open
+ * (the ops and the helpers they call), or on the loop thread before the
+ * writer starts and after it was joined (opening, closing). The helpers touch
+ * only the store's connection and statements, and the request (its in, out
+ * and pool); log_msg writes each line with one fwrite and reads only the
+ * level set at start-up, so the writer may log.
  */
 #include "../base/log.h"
 #include "sqlite_int.h"
@@ -48,9 +30,7 @@ static const char *const sq_core_sql[SQ_STMT_COUNT] = {
     [SQ_SAVEPOINT] = "SAVEPOINT r", [SQ_RELEASE] = "RELEASE r", [SQ_ROLLBACK_TO] = "ROLLBACK TO r",
 };
 
-typedef int (*sq_op_fn)(sq_store *s, store_req *req);
-
-static const sq_op_fn sq_ops[STORE_OP_COUNT] = {
+const sq_op_fn sq_ops[STORE_OP_COUNT] = {
     [STORE_USER_CREATE] = sq_user_create,
     [STORE_USER_GET_BY_NAME] = sq_user_get_by_name,
     [STORE_USER_GET] = sq_user_get,
@@ -82,7 +62,7 @@ static const sq_op_fn sq_ops[STORE_OP_COUNT] = {
 
 /* ---- logging and statement helpers ---- */
 
-static void sq_log(sq_store *s, const char *what, int rc)
+void sq_log(sq_store *s, const char *what, int rc)
 {
     log_error("store: sqlite: %s: %.80s: %s (%s)", s->cur != NULL ? store_op_name(s->cur->op) : "-",
               what != NULL ? what : "", sqlite3_errmsg(s->db), sqlite3_errstr(rc));
@@ -253,208 +233,7 @@ void *sq_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size)
     return r;
 }
 
-/* ---- transactions and the request queue ---- */
-
-static int sq_ctl(sq_store *s, enum sq_stmt_id id)
-{
-    return sq_exec(s, id, "") < 0 ? DUET_ESTORE : 0;
-}
-
-static void sq_req_fail(store_req *req, int status)
-{
-    store_req_reset(req);
-    req->status = status;
-}
-
-/* The open transaction is gone (COMMIT failed, or SQLite rolled it back
- * after an I/O error): every request that ran in it fails. */
-static void sq_txn_fail(sq_store *s)
-{
-    if (!sqlite3_get_autocommit(s->db) && sq_ctl(s, SQ_ROLLBACK) < 0)
-        sq_log(s, "ROLLBACK", sqlite3_errcode(s->db));
-    for (store_req *r = s->txn_first; r != NULL; r = r->next)
-        sq_req_fail(r, DUET_ESTORE);
-    s->in_txn = 0;
-    s->txn_first = NULL;
-}
-
-static int sq_run_op(sq_store *s, store_req *req)
-{
-    int rc = sq_ctl(s, SQ_SAVEPOINT);
-    if (rc < 0)
-        goto lost;
-    s->keep_writes = 0;
-    rc = sq_ops[req->op](s, req);
-    if (sqlite3_get_autocommit(s->db))
-        goto lost;
-    if (rc < 0 && !s->keep_writes && sq_ctl(s, SQ_ROLLBACK_TO) < 0)
-        goto lost;
-    if (sq_ctl(s, SQ_RELEASE) < 0)
-        goto lost;
-    return rc;
-
-lost:
-    /* If the transaction survived, undo just this request; else (SQLite
-     * rolls back on some I/O errors) the whole batch fails. */
-    if (!sqlite3_get_autocommit(s->db) && sq_ctl(s, SQ_ROLLBACK_TO) == 0 &&
-        sq_ctl(s, SQ_RELEASE) == 0)
-        return DUET_ESTORE;
-    sq_txn_fail(s);
-    return DUET_ESTORE;
-}
-
-static void sq_on_check(uv_check_t *h);
-static void sq_on_idle(uv_idle_t *h);
-static void sq_on_timer(uv_timer_t *h);
-
-/* A batch this big commits without waiting for the rest of the window. */
-#define SQ_BATCH_MAX 4096
-
-static void sq_append(store_req **head, store_req **tail, store_req *req)
-{
-    req->next = NULL;
-    if (*tail != NULL)
-        (*tail)->next = req;
-    else
-        *head = req;
-    *tail = req;
-}
-
-static int sq_submit(store_t *base, store_req *req)
-{
-    sq_store *s = (sq_store *)base;
-    int rc;
-
-    if (s->closed || (unsigned)req->op >= STORE_OP_COUNT || req->cb == NULL)
-        return -EINVAL;
-    /* The handles run while anything is queued, and keep the loop alive. */
-    if (s->wait_head == NULL && s->done_head == NULL) {
-        if ((rc = uv_check_start(&s->check, sq_on_check)) < 0 ||
-            (rc = uv_idle_start(&s->idle, sq_on_idle)) < 0)
-            return rc;
-    }
-    if (s->wait_head == NULL)
-        s->batch_len = 0;
-    s->batch_len++;
-    s->cur = req;
-    rc = 0;
-    if (!s->in_txn) {
-        rc = sq_ctl(s, SQ_BEGIN);
-        s->in_txn = rc == 0;
-        s->txn_changes = sqlite3_total_changes64(s->db);
-    }
-    if (rc == 0)
-        rc = sq_run_op(s, req);
-    if (rc < 0)
-        sq_req_fail(req, rc);
-    req->status = rc;
-    s->cur = NULL;
-    sq_append(&s->wait_head, &s->wait_tail, req);
-    if (s->in_txn && s->txn_first == NULL)
-        s->txn_first = req;
-    return 0;
-}
-
-/* Whether the open batch has changed a row (counting rows of requests
- * rolled back since: it errs on the side of waiting). A batch of reads only
- * (history, pending lists, lookups) has nothing to make durable: what it
- * read was committed, and fsync'd, before earlier callbacks ran; and its
- * COMMIT writes no WAL frame. The transaction state cannot tell: BEGIN
- * IMMEDIATE takes the write lock up front. */
-static int sq_txn_writes(sq_store *s)
-{
-    return s->in_txn && sqlite3_total_changes64(s->db) != s->txn_changes;
-}
-
-/* Commits the batch and runs the callbacks of every committed request. */
-static void sq_flush(sq_store *s)
-{
-    if (s->in_txn) {
-        /* Only a commit that writes (and fsyncs) starts a window. */
-        int writes = sq_txn_writes(s);
-        if (sq_ctl(s, SQ_COMMIT) < 0)
-            sq_txn_fail(s);
-        s->in_txn = 0;
-        s->txn_first = NULL;
-        if (writes)
-            s->last_commit = uv_now(s->check.loop);
-    }
-    if (s->wait_head != NULL) {
-        if (s->done_tail != NULL)
-            s->done_tail->next = s->wait_head;
-        else
-            s->done_head = s->wait_head;
-        s->done_tail = s->wait_tail;
-        s->wait_head = s->wait_tail = NULL;
-    }
-    /* The done list lives in the store, not on this stack, so a callback
-     * that closes the store still completes the rest in order. */
-    store_req *req;
-    while ((req = s->done_head) != NULL) {
-        s->done_head = req->next;
-        if (s->done_head == NULL)
-            s->done_tail = NULL;
-        req->next = NULL;
-        req->cb(req);
-    }
-}
-
-/* Commits now, or lets the batch grow until a window has passed since the
- * last commit: at most one commit per window, and none delayed when the
- * store was idle or when the batch only read (its commit costs nothing, and
- * a history page should not wait up to a window for it). */
-static void sq_turn(sq_store *s)
-{
-    if (s->window_ms > 0 && s->wait_head != NULL && s->done_head == NULL &&
-        s->batch_len < SQ_BATCH_MAX && sq_txn_writes(s)) {
-        uint64_t now = uv_now(s->check.loop), due = s->last_commit + s->window_ms;
-        if (now < due) {
-            /* Let poll sleep until more I/O or the window's end. The idle
-             * handle comes back with the next batch (sq_submit). All three
-             * calls always return 0 on initialised handles. */
-            (void)uv_idle_stop(&s->idle);
-            if (!uv_is_active((uv_handle_t *)&s->timer))
-                (void)uv_timer_start(&s->timer, sq_on_timer, due - now, 0);
-            return;
-        }
-    }
-    (void)uv_timer_stop(&s->timer);
-    sq_flush(s);
-    if (s->closed)
-        return;
-    if (s->wait_head == NULL) {
-        /* Both always return 0. */
-        (void)uv_check_stop(&s->check);
-        (void)uv_idle_stop(&s->idle);
-    } else {
-        /* callbacks submitted the next batch; poll must not block on it */
-        (void)uv_idle_start(&s->idle, sq_on_idle);
-    }
-}
-
-static void sq_on_check(uv_check_t *h)
-{
-    sq_turn(h->data);
-}
-
-static void sq_on_timer(uv_timer_t *h)
-{
-    sq_turn(h->data);
-}
-
-static void sq_on_idle(uv_idle_t *h)
-{
-    /* Nothing to do: being active makes poll return at once. */
-}
-
-static void sq_on_close(uv_handle_t *h)
-{
-    sq_store *s = h->data;
-    if (--s->n_handles == 0)
-        free(s);
-}
-
-static void sq_release_db(sq_store *s)
+void sq_release_db(sq_store *s)
 {
     for (int i = 0; i < SQ_STMT_COUNT; i++) {
         /* finalize repeats the last step's error; the statement is freed. */
@@ -466,28 +245,6 @@ static void sq_release_db(sq_store *s)
         log_error("store: sqlite: close: %s", sqlite3_errstr(rc));
     s->db = NULL;
 }
-
-static void sq_close(store_t *base)
-{
-    sq_store *s = (sq_store *)base;
-    if (s->closing)
-        return;
-    s->closing = 1;
-    /* Callbacks may submit more; those complete too. */
-    while (s->in_txn || s->wait_head != NULL || s->done_head != NULL)
-        sq_flush(s);
-    s->closed = 1;
-    sq_release_db(s);
-    uv_close((uv_handle_t *)&s->check, sq_on_close);
-    uv_close((uv_handle_t *)&s->idle, sq_on_close);
-    uv_close((uv_handle_t *)&s->timer, sq_on_close);
-}
-
-static const struct store_backend sq_backend = {
-    .name = "sqlite",
-    .submit = sq_submit,
-    .close = sq_close,
-};
 
 /* ---- opening ---- */
 
@@ -643,6 +400,13 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
 {
     if (loop == NULL || opts == NULL || opts->path == NULL || out == NULL)
         return -EINVAL;
+    /* The connection moves to the writer thread after opening; that needs
+     * SQLite built thread-safe (any mode but 0; the connection itself is
+     * NOMUTEX: one thread uses it at a time). */
+    if (!sqlite3_threadsafe()) {
+        log_error("store: sqlite: the SQLite library was built without thread support");
+        return DUET_ESTORE;
+    }
     sq_store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
@@ -664,33 +428,15 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
         (rc = sq_prepare_all(s)) < 0)
         goto err;
 
-    if ((rc = uv_check_init(loop, &s->check)) < 0)
+    if ((rc = sq_ckpt_start(&s->ckpt, opts->path, s->db)) < 0)
         goto err;
-    s->check.data = s;
-    s->n_handles = 1;
-    if ((rc = uv_idle_init(loop, &s->idle)) < 0)
-        goto err_check;
-    s->idle.data = s;
-    s->n_handles = 2;
-    if ((rc = uv_timer_init(loop, &s->timer)) < 0)
-        goto err_idle;
-    s->timer.data = s;
-    s->n_handles = 3;
-    s->window_ms = opts->commit_window_ms > 0 ? (uint64_t)opts->commit_window_ms : 0;
+    s->window_ns = opts->commit_window_ms > 0 ? (uint64_t)opts->commit_window_ms * 1000000 : 0;
+    /* On error it released s. */
+    if ((rc = sq_writer_start(s, loop)) < 0)
+        return rc;
     *out = &s->base;
     return 0;
 
-err_idle:
-    /* The last handle closed frees the store. */
-    sq_release_db(s);
-    uv_close((uv_handle_t *)&s->check, sq_on_close);
-    uv_close((uv_handle_t *)&s->idle, sq_on_close);
-    return rc;
-err_check:
-    /* The check handle frees the store once it is closed. */
-    sq_release_db(s);
-    uv_close((uv_handle_t *)&s->check, sq_on_close);
-    return rc;
 err:
     sq_release_db(s);
     free(s);

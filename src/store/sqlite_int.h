@@ -90,32 +90,90 @@ extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
     p "chat_id, " p "sender, " p "receiver, " p "message_id, " p "message, " p "type, " p          \
       "preview, " p "sequence, " p "sent_at, " p "received_at, " p "seen_at, " p "deleted_at"
 
+/* WAL checkpoints on a helper thread (sqlite_ckpt.c). Ownership: embedded in
+ * sq_store; owns its connection, thread, mutex and condition variable.
+ * want, stop and the counters are shared with the writer's WAL hook and the
+ * helper thread, under mu; the rest is set before the thread starts. */
+struct sq_ckpt {
+    sqlite3 *db; /* the helper's own connection, only for checkpoints */
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cond;
+    int started;
+    int want; /* the WAL passed the limit: checkpoint */
+    int stop;
+    uint64_t runs, total_ns, max_ns;
+};
+
+/* Opens the helper's connection to path, starts its thread, and replaces the
+ * automatic checkpoint of the writer's connection by a WAL hook that wakes
+ * it. Call before the writer thread starts. 0 or an error (nothing left). */
+int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer);
+/* Removes the hook from writer (NULL: leave it), joins the thread, closes the
+ * connection. Call after the writer thread was joined; harmless if not
+ * started. */
+void sq_ckpt_stop(struct sq_ckpt *c, sqlite3 *writer);
+
 /* Ownership: created by store_sqlite_open(); owns the connection, the
- * statements and the two uv handles, and is freed by the last handle close
- * callback after store_close(). Queued requests are borrowed from callers. */
+ * statements, the writer thread, its mutex and condition variables and the
+ * three uv handles, and is freed by the last handle close callback after
+ * store_close(). Queued requests are borrowed from callers.
+ *
+ * Three kinds of fields, by who may touch them (sqlite_writer.c):
+ *  - writer: only the writer thread while it runs; the loop thread before it
+ *    starts and after it was joined (open, close).
+ *  - shared: only with mu held, by either thread.
+ *  - loop: only the loop thread. */
 typedef struct sq_store {
     store_t base; /* first: a store_t * is a sq_store * */
+    /* writer */
     sqlite3 *db;
     sqlite3_stmt *stmts[SQ_STMT_COUNT];
-    uv_check_t check;     /* commits the batch and completes it, once a loop turn */
-    uv_idle_t idle;       /* keeps poll from blocking while a batch waits */
-    uv_timer_t timer;     /* ends the group commit window */
-    int n_handles;        /* open uv handles; the last close callback frees us */
-    uint64_t window_ms;   /* group commit window (0: every loop turn) */
-    uint64_t last_commit; /* uv_now at the last commit */
-    size_t batch_len;     /* requests in the waiting batch */
-    int in_txn;           /* a BEGIN IMMEDIATE is open */
-    int64_t txn_changes;  /* sqlite3_total_changes64 at its BEGIN */
-    int closing;          /* store_close() is running */
-    int closed;           /* db closed; submit refuses */
-    int keep_writes;      /* the running op's writes stand although it fails */
-    store_req *cur;       /* the running request, for log lines */
-    /* Executed, waiting for the commit; txn_first is the first of them inside
-     * the open transaction (earlier ones already failed). */
-    store_req *wait_head, *wait_tail, *txn_first;
-    /* Committed (or failed), waiting for their callbacks. */
-    store_req *done_head, *done_tail;
+    int in_txn;              /* a BEGIN IMMEDIATE is open */
+    int keep_writes;         /* the running op's writes stand although it fails */
+    store_req *cur;          /* the running request, for log lines */
+    store_req *txn_first;    /* first request of the batch inside the open transaction */
+    uint64_t window_ns;      /* group commit window (0: none); set before the thread starts */
+    uint64_t last_commit_ns; /* uv_hrtime() after the last commit */
+    /* shared */
+    uv_mutex_t mu;
+    uv_cond_t work_cond;            /* the writer waits here for work, a full batch or stop */
+    uv_cond_t done_cond;            /* store_close() waits here for finished batches */
+    store_req *in_head, *in_tail;   /* handed over, not yet taken by the writer */
+    size_t in_len;                  /* requests in the in list */
+    size_t in_writes;               /* ... of which may write (not sq_op_reads_only) */
+    store_req *out_head, *out_tail; /* executed and committed (or failed), not yet completed */
+    int writer_wait;                /* enum sq_wait: what would wake the writer */
+    int stop;                       /* the writer exits once the in list is empty */
+    struct sq_ckpt ckpt;            /* checkpoints (its own rules, above) */
+    /* loop */
+    uv_thread_t thread;
+    uv_async_t async; /* the writer's "a batch is finished" */
+    uv_check_t check; /* hands this loop turn's requests over */
+    uv_idle_t idle;   /* keeps poll from blocking while requests wait for check */
+    int n_handles;    /* open uv handles; the last close callback frees us */
+    int sync_init;    /* mu, work_cond, done_cond initialised (bits 1, 2, 4) */
+    int thread_started;
+    int closing;                    /* store_close() is running */
+    int closed;                     /* writer joined, db closed; submit refuses */
+    size_t inflight;                /* submitted, callback not yet run */
+    store_req *sub_head, *sub_tail; /* submitted this loop turn */
+    store_req *cb_head, *cb_tail;   /* finished, callbacks running (in order) */
 } sq_store;
+
+/* sqlite.c: the handler of each op, and the connection's teardown. */
+typedef int (*sq_op_fn)(sq_store *s, store_req *req);
+extern const sq_op_fn sq_ops[STORE_OP_COUNT];
+void sq_release_db(sq_store *s);
+/* Logs an SQLite error of the running request (any thread: log_msg is). */
+void sq_log(sq_store *s, const char *what, int rc);
+
+/* sqlite_writer.c: the request queue and the writer thread. */
+extern const struct store_backend sq_backend;
+/* Sets up the handles, the locks and the writer thread of an opened s
+ * (db, statements and window_ns set). On error s is released: the database
+ * closed and s freed, now or by its handles' close callbacks. */
+int sq_writer_start(sq_store *s, uv_loop_t *loop);
 
 /* sqlite_schema.c: migration i moves the schema from version i to i + 1
  * (PRAGMA user_version). Ids are 16-byte BLOBs, times INTEGER ms (0 = unset). */

@@ -2,6 +2,8 @@
  * and the request queue. */
 #include "test_store_sqlite.h"
 
+#include <sys/stat.h>
+
 TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
 
 /* ---- accounts and sessions ---- */
@@ -507,7 +509,6 @@ Test(store, commit_failure_fails_the_batch)
         r[i]->in.username = names[i];
         r[i]->in.pwhash = "h";
         cr_assert_eq(store_submit(E.st, r[i]), 0);
-        cr_assert_eq(r[i]->status, 0, "the statements themselves succeed");
     }
     uv_run(&E.loop, UV_RUN_DEFAULT);
     for (int i = 0; i < 2; i++) {
@@ -580,6 +581,7 @@ struct window_ctx {
     store_req *b, *c;
     uv_idle_t idle; /* counts loop turns after a's callback */
     int turns;
+    int a_done;
 };
 
 static int count_commit(void *p)
@@ -605,6 +607,7 @@ static void window_turn(uv_idle_t *h)
 static void window_a_done(store_req *r)
 {
     struct window_ctx *w = r->data;
+    w->a_done = 1;
     cr_assert_eq(store_submit(E.st, w->b), 0);
     cr_assert_eq(uv_idle_init(&E.loop, &w->idle), 0);
     w->idle.data = w;
@@ -644,10 +647,14 @@ Test(store, commit_window_batches_loop_turns)
     w.c->in.text = "c";
     w.c->in.now = T0;
 
-    /* An idle store commits at once: one loop turn completes a. */
+    /* An idle store commits at once: a completes well before the window
+     * (1 s) would have ended. */
+    uint64_t start = uv_hrtime();
     cr_assert_eq(store_submit(E.st, &a), 0);
-    uv_run(&E.loop, UV_RUN_NOWAIT);
-    cr_assert_eq(commits, 1, "the first request after idle waited for a window");
+    while (!w.a_done)
+        uv_run(&E.loop, UV_RUN_ONCE);
+    cr_assert_lt(uv_hrtime() - start, 900000000ULL, "the first request after idle waited");
+    cr_assert_eq(commits, 1);
     cr_assert_eq(a.status, 0);
     uv_run(&E.loop, UV_RUN_DEFAULT);
     cr_assert_eq(*(int *)w.b->data, 1);
@@ -666,32 +673,38 @@ Test(store, commit_window_batches_loop_turns)
     uv_run(&E.loop, UV_RUN_DEFAULT);
 }
 
-/* A batch of reads only has nothing to make durable: it completes in the
- * loop turn it was submitted in, even right after a commit, and does not
- * start a window of its own. */
+/* A batch of reads only has nothing to make durable: it neither waits for
+ * the commit window nor starts one. (The window is 3 s, so a read that
+ * completes before its end did not wait for it.) */
 Test(store, commit_window_spares_read_only_batches)
 {
     close_store(E.st);
     struct store_sqlite_opts o = {
-        .path = E.path, .sync_full = 0, .cache_kib = 8192, .commit_window_ms = 1000};
+        .path = E.path, .sync_full = 0, .cache_kib = 8192, .commit_window_ms = 3000};
     E.st = NULL;
     cr_assert_eq(store_sqlite_open(&E.loop, &o, &E.st), 0);
+    sq_store *s = (sq_store *)E.st;
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "r1", "x", T0, &seq), 0); /* a commit just now */
+    uint64_t due = s->last_commit_ns + 3000000000ull;
 
     store_req *h = op(STORE_HISTORY);
     h->in.user = E.alice;
     h->in.chat_id = E.ab;
     h->in.limit = 10;
     cr_assert_eq(store_submit(E.st, h), 0);
-    uv_run(&E.loop, UV_RUN_NOWAIT);
-    cr_assert_eq(*(int *)h->data, 1, "a read-only batch waited for the commit window");
+    while (*(int *)h->data == 0)
+        uv_run(&E.loop, UV_RUN_ONCE);
+    cr_assert_lt(uv_hrtime(), due, "a read-only batch waited for the commit window");
     cr_assert_eq(h->status, 0);
     cr_assert_eq(h->out.n_msgs, 1);
     cr_assert_eq(h->out.msgs[0].sequence, seq);
     done(h);
+    /* The writer is idle again: reading its window's start is safe. */
+    cr_assert_eq(s->last_commit_ns + 3000000000ull, due, "a read-only batch started a window");
 
-    /* A write still waits for the window of the first commit... */
+    /* A write waits for the window; a read submitted after it shares its
+     * batch: completed after it (FIFO), seeing it. */
     store_req *w = op(STORE_MSG_SEND);
     w->in.user = E.bob;
     w->in.chat_id = E.ab;
@@ -699,21 +712,150 @@ Test(store, commit_window_spares_read_only_batches)
     w->in.text = "y";
     w->in.now = T0;
     cr_assert_eq(store_submit(E.st, w), 0);
-    /* ...and a read submitted after it shares its batch: completed after
-     * it (FIFO), seeing it. */
     h = op(STORE_HISTORY);
     h->in.user = E.alice;
     h->in.chat_id = E.ab;
     h->in.limit = 10;
     cr_assert_eq(store_submit(E.st, h), 0);
-    uv_run(&E.loop, UV_RUN_NOWAIT);
-    cr_assert_eq(*(int *)w->data, 0, "a write did not wait for the window");
-    cr_assert_eq(*(int *)h->data, 0, "a read overtook a write before it");
-    uv_run(&E.loop, UV_RUN_DEFAULT);
+    while (*(int *)h->data == 0) {
+        uv_run(&E.loop, UV_RUN_ONCE);
+        cr_assert(*(int *)h->data == 0 || *(int *)w->data == 1,
+                  "a read overtook a write before it");
+    }
     cr_assert_eq(*(int *)w->data, 1);
-    cr_assert_eq(*(int *)h->data, 1);
     cr_assert_eq(h->status, 0);
     cr_assert_eq(h->out.n_msgs, 2);
     done(w);
+    done(h);
+}
+
+/* ---- the writer thread ---- */
+
+/* Ownership: on the test's stack; the commit hook runs on the writer thread,
+ * the rest on the loop thread (the semaphores order them). */
+struct gate {
+    uv_sem_t entered, release;
+    int commits;
+    int order[8], n;
+};
+
+/* Holds the writer inside the first commit until the test releases it. */
+static int gate_hook(void *p)
+{
+    struct gate *g = p;
+    if (++g->commits == 1) {
+        uv_sem_post(&g->entered);
+        uv_sem_wait(&g->release);
+    }
+    return 0;
+}
+
+static void gate_done(store_req *r)
+{
+    struct gate *g = r->data;
+    g->order[g->n++] = (int)r->in.now;
+}
+
+Test(store, loop_runs_while_the_writer_commits)
+{
+    struct gate g = {0};
+    cr_assert_eq(uv_sem_init(&g.entered, 0), 0);
+    cr_assert_eq(uv_sem_init(&g.release, 0), 0);
+    /* Set while the writer is idle: handing the next request over orders it
+     * before the writer's use. No commit window (open_store's default). */
+    sqlite3_commit_hook(store_db(E.st), gate_hook, &g);
+    store_req r[5];
+    char mids[5][16];
+    for (int i = 0; i < 5; i++) {
+        store_req_init(&r[i], STORE_MSG_SEND, gate_done, &g);
+        snprintf(mids[i], sizeof(mids[i]), "g%d", i);
+        r[i].in.user = E.alice;
+        r[i].in.chat_id = E.ab;
+        r[i].in.message_id = mids[i];
+        r[i].in.text = "x";
+        r[i].in.now = i;
+    }
+    cr_assert_eq(store_submit(E.st, &r[0]), 0);
+    uv_run(&E.loop, UV_RUN_NOWAIT); /* hands r[0] over */
+    uv_sem_wait(&g.entered);
+    /* The writer is stuck in r[0]'s commit; the loop still turns and takes
+     * requests (on the loop thread, this commit would have blocked it). */
+    for (int i = 1; i < 5; i++) {
+        cr_assert_eq(store_submit(E.st, &r[i]), 0);
+        uv_run(&E.loop, UV_RUN_NOWAIT);
+    }
+    cr_assert_eq(g.n, 0, "a callback ran before its commit finished");
+    uv_sem_post(&g.release);
+    uv_run(&E.loop, UV_RUN_DEFAULT);
+    cr_assert_eq(g.n, 5);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(g.order[i], i, "completion out of submission order");
+        cr_assert_eq(r[i].status, 0);
+        cr_assert_eq(r[i].out.msg.sequence, i + 1);
+        store_req_reset(&r[i]);
+    }
+    /* The four requests of four loop turns waited together: one commit. */
+    cr_assert_eq(g.commits, 2);
+    sqlite3_commit_hook(store_db(E.st), NULL, NULL);
+    uv_sem_destroy(&g.entered);
+    uv_sem_destroy(&g.release);
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+Test(store, checkpoints_run_on_the_helper_thread)
+{
+    sq_store *s = (sq_store *)E.st;
+    char wal[128];
+    snprintf(wal, sizeof(wal), "%s-wal", E.path);
+    long db0 = file_size(E.path);
+    char *text = malloc(3001);
+    cr_assert_not_null(text);
+    memset(text, 'x', 3000);
+    text[3000] = '\0';
+    /* Batches of big messages until the WAL holds over 10,000 pages (the
+     * writer's commits never checkpoint: the WAL hook took that over). */
+    store_req *r[500];
+    char mids[500][32];
+    int64_t sent = 0;
+    for (int b = 0; file_size(wal) < 10000L * 4096 + 4096 * 500; b++) {
+        cr_assert_lt(b, 40, "the WAL does not grow");
+        for (int i = 0; i < 500; i++) {
+            r[i] = op(STORE_MSG_SEND);
+            snprintf(mids[i], sizeof(mids[i]), "c%d-%d", b, i);
+            r[i]->in.user = E.alice;
+            r[i]->in.chat_id = E.ab;
+            r[i]->in.message_id = mids[i];
+            r[i]->in.text = text;
+            r[i]->in.now = T0;
+            cr_assert_eq(store_submit(E.st, r[i]), 0);
+        }
+        uv_run(&E.loop, UV_RUN_DEFAULT);
+        for (int i = 0; i < 500; i++) {
+            cr_assert_eq(r[i]->status, 0);
+            done(r[i]);
+        }
+        sent += 500;
+    }
+    /* The helper copies the WAL into the database file meanwhile. */
+    uint64_t runs = 0;
+    for (int i = 0; i < 2000 && runs == 0; i++) {
+        uv_mutex_lock(&s->ckpt.mu);
+        runs = s->ckpt.runs;
+        uv_mutex_unlock(&s->ckpt.mu);
+        if (runs == 0)
+            usleep(10000);
+    }
+    cr_assert_geq(runs, 1, "no checkpoint ran");
+    cr_assert_gt(file_size(E.path), db0 + 20L * 1024 * 1024, "the database file did not grow");
+    free(text);
+    /* Every message is there. */
+    store_req *h = history(E.bob, E.ab, 0, -1, 1);
+    cr_assert_eq(h->out.n_msgs, 1);
+    cr_assert_eq(h->out.msgs[0].sequence, sent);
     done(h);
 }
