@@ -87,17 +87,27 @@ struct net__ws {
     unsigned close_held : 1;    /* a peer's close waits until our queued replies are out */
     unsigned fragmented : 1;    /* inside a message of several frames */
     unsigned busy : 1;          /* traffic since the last sweep */
+    unsigned park_soon : 1;     /* try to park once the queued output is out */
     uint64_t in_left;           /* bytes of the current frame not yet handed to wslay */
+};
+
+/* One batch of output and the uv_write that carries it, in one allocation,
+ * so a conn with nothing to write holds no write request (192 bytes of an
+ * idle connection's memory otherwise). Ownership: the conn, as obuf, then as
+ * wbuf until on_write. */
+struct net__out {
+    uv_write_t req;
+    char data[];
 };
 
 /* A connection. Ownership: reference counted (see net.h). The socket holds
  * one ref until uv_close; the memory is freed when refs is 0 and both handles
- * have closed. rbuf/obuf/wbuf are malloc'd on demand and freed when empty. */
+ * have closed. rbuf/obuf/wbuf are malloc'd on demand and freed when empty;
+ * the shutdown request of a lingering close is malloc'd in linger() and freed
+ * in its callback. */
 struct net_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
-    uv_write_t wreq;
-    uv_shutdown_t sreq;
     net_server *srv;        /* NULL once both handles have closed */
     struct net__link all;   /* srv->conns, while handles are open */
     struct net__link dirty; /* srv->dirty, while work is pending */
@@ -105,9 +115,9 @@ struct net_conn {
     int handles; /* open uv handles: 2, then 0 */
     char *rbuf;  /* received, not yet consumed: [roff, rlen) */
     size_t roff, rlen, rcap;
-    char *obuf; /* queued output, not yet handed to uv_write */
-    size_t olen, ocap;
-    char *wbuf; /* output in the in-flight uv_write */
+    struct net__out *obuf; /* queued output, not yet handed to uv_write */
+    size_t olen, ocap;     /* bytes used and allocated in obuf->data */
+    struct net__out *wbuf; /* output in the in-flight uv_write */
     size_t wlen;
     void *data;
     uint8_t timer_mode;
@@ -115,7 +125,7 @@ struct net_conn {
         is_dirty : 1;
     char addr[NET__ADDR_LEN];
     union {
-        struct net__http http;
+        struct net__http *http; /* owned; freed at the upgrade (net__http_free) */
         struct net__ws ws;
     } u;
 };
@@ -132,7 +142,8 @@ struct net_server {
     struct net__link conns; /* conns whose handles are not closed yet */
     struct net__link dirty; /* conns with output or input to process */
     size_t n_open, n_ws, n_alive;
-    int handles; /* listener, prepare, check not yet closed */
+    size_t n_parked_new; /* parked since the last sweep (malloc_trim) */
+    int handles;         /* listener, prepare, check not yet closed */
     int port;
     uint16_t close_code;
     unsigned listening : 1, closing : 1, flush_armed : 1, has_prepare : 1, has_check : 1,
@@ -178,8 +189,8 @@ int net__has_token(const duet_slice *value, const char *token);
 void net__ws_input(net_conn *c);
 void net__ws_timeout(net_conn *c);
 void net__ws_free(net_conn *c);
-/* Parks the connection if it was quiet since the last sweep: 1 if it did. */
-int net__ws_sweep(net_conn *c);
+/* Parks the connection if it was quiet since the last sweep. */
+void net__ws_sweep(net_conn *c);
 void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason);
 int net__ws_wants_read(const net_conn *c);
 /* Sec-WebSocket-Accept for a client key: 28 characters and a NUL. */

@@ -50,11 +50,11 @@ static int out_reserve(net_conn *c, size_t n)
         return 0;
     size_t cap = c->ocap ? c->ocap : 1024;
     while (cap - c->olen < n) {
-        if (cap > SIZE_MAX / 2)
+        if (cap > SIZE_MAX / 4)
             return -ENOMEM;
         cap *= 2;
     }
-    char *p = realloc(c->obuf, cap);
+    struct net__out *p = realloc(c->obuf, sizeof(*p) + cap);
     if (p == NULL)
         return -ENOMEM;
     c->obuf = p;
@@ -69,7 +69,7 @@ int net__out_append(net_conn *c, const void *data, size_t len)
     int r = out_reserve(c, len);
     if (r < 0)
         return r;
-    memcpy(c->obuf + c->olen, data, len);
+    memcpy(c->obuf->data + c->olen, data, len);
     c->olen += len;
     net__conn_mark(c);
     return 0;
@@ -87,7 +87,7 @@ int net__out_printf(net_conn *c, const char *fmt, ...)
     if (r < 0)
         return r;
     va_start(ap, fmt);
-    vsnprintf(c->obuf + c->olen, (size_t)n + 1, fmt, ap);
+    vsnprintf(c->obuf->data + c->olen, (size_t)n + 1, fmt, ap);
     va_end(ap);
     c->olen += (size_t)n;
     net__conn_mark(c);
@@ -102,7 +102,7 @@ size_t net__out_pending(const net_conn *c)
 static void on_write(uv_write_t *req, int status)
 {
     net_conn *c = req->data;
-    free(c->wbuf);
+    free(c->wbuf); /* req lives in it */
     c->wbuf = NULL;
     c->wlen = 0;
     c->writing = 0;
@@ -124,9 +124,9 @@ static void flush_output(net_conn *c)
     c->wlen = c->olen;
     c->obuf = NULL;
     c->olen = c->ocap = 0;
-    uv_buf_t b = uv_buf_init(c->wbuf, (unsigned)c->wlen);
-    c->wreq.data = c;
-    int r = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+    uv_buf_t b = uv_buf_init(c->wbuf->data, (unsigned)c->wlen);
+    c->wbuf->req.data = c;
+    int r = uv_write(&c->wbuf->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
     if (r < 0) {
         free(c->wbuf);
         c->wbuf = NULL;
@@ -188,7 +188,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         c->eof = 1;
         /* A half-closed HTTP client still gets the answers it asked for. */
         if (nread == UV_EOF && !c->is_ws && !c->lingering &&
-            (c->u.http.in_flight || net__out_pending(c) > 0)) {
+            (c->u.http->in_flight || net__out_pending(c) > 0)) {
             net__conn_finish(c);
         } else {
             net__conn_drop(c);
@@ -346,9 +346,12 @@ void net__conn_finish(net_conn *c)
     net__conn_mark(c);
 }
 
+/* libuv calls it in every case (UV_ECANCELED when the conn closes first),
+ * before the handle's close callback, so c is still there. */
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     net_conn *c = req->data;
+    free(req);
     if (status < 0 && !c->closed)
         net__conn_drop(c);
 }
@@ -363,8 +366,15 @@ static void linger(net_conn *c)
         return;
     }
     c->lingering = 1;
-    c->sreq.data = c;
-    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+    /* Only lingering conns need one: not a part of every conn. */
+    uv_shutdown_t *req = malloc(sizeof(*req));
+    if (req == NULL) {
+        net__conn_drop(c);
+        return;
+    }
+    req->data = c;
+    if (uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        free(req);
         net__conn_drop(c);
         return;
     }
@@ -391,7 +401,7 @@ static void pump(net_conn *c)
     if (c->closed)
         return;
     if (c->finishing && !c->lingering && !c->writing && c->olen == 0 &&
-        (c->is_ws || !c->u.http.in_flight)) {
+        (c->is_ws || !c->u.http->in_flight)) {
         linger(c);
         if (c->closed)
             return;
@@ -523,14 +533,15 @@ static void set_defaults(struct net_server_opts *o)
 static void on_sweep(uv_timer_t *t)
 {
     net_server *s = t->data;
-    size_t parked = 0;
     for (struct net__link *l = s->conns.next; l != &s->conns; l = l->next) {
         net_conn *c = NET__CONTAINER(l, net_conn, all);
         if (c->is_ws && !c->closed)
-            parked += (size_t)net__ws_sweep(c);
+            net__ws_sweep(c);
     }
-    if (parked >= NET__TRIM_PARKED)
+    /* parked here or since the last sweep (net_ws_park_soon) */
+    if (s->n_parked_new >= NET__TRIM_PARKED)
         (void)malloc_trim(0); /* 1 if memory was released, else 0 */
+    s->n_parked_new = 0;
 }
 
 static void on_server_handle_close(uv_handle_t *h)

@@ -306,6 +306,7 @@ static int ws_park(net_conn *c)
         return 0;
     wslay_event_context_free(ws->ctx);
     ws->ctx = NULL;
+    c->srv->n_parked_new++;
     return 1;
 }
 
@@ -374,18 +375,25 @@ void net__ws_input(net_conn *c)
         if (!wslay_event_get_read_enabled(ws->ctx))
             c->roff = c->rlen;
         ws_output(c);
-        if (c->closed || !ws->close_held)
+        if (c->closed)
             return;
+        if (!ws->close_held)
+            break;
+    }
+    /* One try only: a busy connection must not park after every frame. */
+    if (ws->park_soon) {
+        ws->park_soon = 0;
+        (void)ws_park(c);
     }
 }
 
-int net__ws_sweep(net_conn *c)
+void net__ws_sweep(net_conn *c)
 {
     if (c->u.ws.busy) {
         c->u.ws.busy = 0;
-        return 0;
+        return;
     }
-    return ws_park(c);
+    (void)ws_park(c);
 }
 
 int net__ws_wants_read(const net_conn *c)
@@ -467,11 +475,11 @@ static int connection_has_upgrade(const net_request *req)
 /* Checks the handshake: NULL and the accept value, or why it is refused. */
 static const char *check_handshake(net_conn *c, char accept[29], const char **extra)
 {
-    const net_request *req = &c->u.http.req;
+    const net_request *req = &c->u.http->req;
     const duet_slice *up = net_header(req, "upgrade");
     const duet_slice *key = net_header(req, "sec-websocket-key");
     *extra = NULL;
-    if (strcmp(req->method, "GET") != 0 || c->u.http.version != 11)
+    if (strcmp(req->method, "GET") != 0 || c->u.http->version != 11)
         return "WebSocket needs GET and HTTP/1.1";
     if (up == NULL || !net__has_token(up, "websocket"))
         return "missing Upgrade: websocket";
@@ -490,7 +498,7 @@ int net_ws_accept(net_conn *c)
 {
     if (c->closed)
         return -EPIPE;
-    if (c->is_ws || !c->u.http.in_flight)
+    if (c->is_ws || !c->u.http->in_flight)
         return -EINVAL;
     char accept[29];
     const char *extra;
@@ -551,6 +559,14 @@ int net_ws_send(net_conn *c, const char *data, size_t len)
         return -EPIPE;
     net__conn_mark(c);
     return 0;
+}
+
+void net_ws_park_soon(net_conn *c)
+{
+    if (c->closed || !c->is_ws)
+        return;
+    c->u.ws.park_soon = 1;
+    net__conn_mark(c);
 }
 
 void net_ws_close(net_conn *c, uint16_t code, const char *reason)
