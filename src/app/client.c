@@ -111,8 +111,6 @@ static void pending_loaded(store_req *r)
                 json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));
     if (app->hub->backend->live(app->hub, cl, r) < 0)
         net_ws_close(cl->conn, 1011, "try again");
-    else /* most sessions wait for the user now: idle memory */
-        net_ws_park_soon(cl->conn);
 out:
     store_req_reset(r);
     free(pl);

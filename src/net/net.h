@@ -139,10 +139,5 @@ int net_ws_accept(net_conn *c);
 int net_ws_send(net_conn *c, const char *data, size_t len);
 /* Starts the closing handshake. */
 void net_ws_close(net_conn *c, uint16_t code, const char *reason);
-/* A hint that c will probably be quiet now (e.g. a session has caught up):
- * once its queued output is framed, it frees its framing state at once
- * instead of at the next idle sweep. Tried once; later traffic just makes
- * the state again. */
-void net_ws_park_soon(net_conn *c);
 
 #endif

@@ -70,8 +70,10 @@ struct net__http {
  * the connection is parked: wslay's context is about 8.6 KiB, most of an
  * idle connection's memory, and holds nothing between whole frames when no
  * output is queued, so a connection quiet for a sweep interval (about a
- * second) frees it; the next frame, send, ping or close makes it again
- * (ws.c). Busy connections are not parked, so messages pay nothing. */
+ * second) frees it; the next frame, ping or close makes it again (ws.c). A
+ * new WebSocket starts parked, and messages to a parked one are framed
+ * directly into obuf. Busy connections are not parked, so messages pay
+ * nothing. */
 struct net__ws {
     wslay_event_context_ptr ctx;
     uint64_t fed;               /* input bytes handed to wslay */
@@ -87,7 +89,6 @@ struct net__ws {
     unsigned close_held : 1;    /* a peer's close waits until our queued replies are out */
     unsigned fragmented : 1;    /* inside a message of several frames */
     unsigned busy : 1;          /* traffic since the last sweep */
-    unsigned park_soon : 1;     /* try to park once the queued output is out */
     uint64_t in_left;           /* bytes of the current frame not yet handed to wslay */
 };
 
@@ -152,6 +153,8 @@ struct net_server {
 
 /* server.c */
 void net__conn_mark(net_conn *c);
+/* Makes room for n more bytes of output: 0 or -ENOMEM. */
+int net__out_reserve(net_conn *c, size_t n);
 int net__out_append(net_conn *c, const void *data, size_t len);
 int net__out_printf(net_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t net__out_pending(const net_conn *c);
@@ -193,6 +196,9 @@ void net__ws_free(net_conn *c);
 void net__ws_sweep(net_conn *c);
 void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason);
 int net__ws_wants_read(const net_conn *c);
+/* Writes the header of an unmasked final frame with a payload of len bytes
+ * (the shortest length form, RFC 6455 5.2); returns its size, 2 to 10. */
+size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len);
 /* Sec-WebSocket-Accept for a client key: 28 characters and a NUL. */
 int net__ws_accept_key(const char *key, size_t len, char out[29]);
 

@@ -44,7 +44,7 @@ int net__list_empty(const struct net__link *head)
 
 /* ---- output ---------------------------------------------------------- */
 
-static int out_reserve(net_conn *c, size_t n)
+int net__out_reserve(net_conn *c, size_t n)
 {
     if (c->ocap - c->olen >= n)
         return 0;
@@ -66,7 +66,7 @@ int net__out_append(net_conn *c, const void *data, size_t len)
 {
     if (len == 0)
         return 0;
-    int r = out_reserve(c, len);
+    int r = net__out_reserve(c, len);
     if (r < 0)
         return r;
     memcpy(c->obuf->data + c->olen, data, len);
@@ -83,7 +83,7 @@ int net__out_printf(net_conn *c, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return -EINVAL;
-    int r = out_reserve(c, (size_t)n + 1); /* vsnprintf writes a NUL */
+    int r = net__out_reserve(c, (size_t)n + 1); /* vsnprintf writes a NUL */
     if (r < 0)
         return r;
     va_start(ap, fmt);
@@ -538,7 +538,7 @@ static void on_sweep(uv_timer_t *t)
         if (c->is_ws && !c->closed)
             net__ws_sweep(c);
     }
-    /* parked here or since the last sweep (net_ws_park_soon) */
+    /* parked by this sweep or since the last one (ws_park) */
     if (s->n_parked_new >= NET__TRIM_PARKED)
         (void)malloc_trim(0); /* 1 if memory was released, else 0 */
     s->n_parked_new = 0;
