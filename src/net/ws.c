@@ -365,13 +365,31 @@ static void ws_abort(net_conn *c, int err)
     net__conn_finish(c);
 }
 
+/* The answers to our pings keep a connection parked: whole pongs at the
+ * front of the input (final, masked, no RSV bits, at most 125 bytes, as the
+ * RFC requires; anything else goes to wslay) are consumed here. Their
+ * payload means nothing to us. */
+static void ws_parked_pongs(net_conn *c)
+{
+    while (c->rlen - c->roff >= 2) {
+        const uint8_t *p = (const uint8_t *)c->rbuf + c->roff;
+        size_t len = p[1] & 0x7fu;
+        if (p[0] != (0x80 | WSLAY_PONG) || !(p[1] & 0x80) || len > 125 ||
+            c->rlen - c->roff < 2 + 4 + len)
+            return;
+        c->roff += 2 + 4 + len;
+        c->u.ws.awaiting_pong = 0;
+    }
+}
+
 void net__ws_input(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
     ws->busy = 1;
     if (ws->ctx == NULL) {
+        ws_parked_pongs(c);
         if (c->roff == c->rlen)
-            return; /* parked, and nothing came */
+            return; /* parked, and nothing (but pongs) came */
         if (ws_unpark(c) < 0) {
             net__conn_drop(c);
             return;
@@ -421,14 +439,21 @@ void net__ws_timeout(net_conn *c)
         net__conn_drop(c);
         return;
     }
-    struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
-    if (ws_unpark(c) < 0) {
-        net__conn_drop(c);
-        return;
-    }
-    if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
+    if (ws->ctx == NULL) {
+        /* parked: nothing queued in wslay, so the ping can go straight out
+         * (and ws_parked_pongs takes the answer) */
+        static const uint8_t ping_frame[] = {0x80 | WSLAY_PING, 0x00};
+        if (net__out_append(c, ping_frame, sizeof(ping_frame)) < 0) {
+            net__conn_drop(c);
+            return;
+        }
         ws->awaiting_pong = 1;
-        net__conn_mark(c);
+    } else {
+        struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
+        if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
+            ws->awaiting_pong = 1;
+            net__conn_mark(c);
+        }
     }
     net__timer_set(c, NET__T_PING, c->srv->opts.ws_ping_ms);
 }

@@ -141,3 +141,40 @@ describe('18 new WebSockets start parked', { timeout: 120000 }, () => {
     await r.waitSocketClosed();
   });
 });
+
+describe('18 pings to parked WebSockets', { timeout: 120000 }, () => {
+  let srv, erin;
+
+  before(async () => {
+    srv = await startServer({ args: ['--ws-ping', '1'] });
+    [erin] = await User.all(srv, ['park_erin']);
+  });
+
+  after(async () => {
+    await erin?.closeAll();
+    await srv?.stop();
+  });
+
+  it('a parked connection is pinged and its pongs are taken without unparking; no pong closes it', async () => {
+    const r = await RawWs.connect(srv, { cookie: erin.session });
+    await r.waitEvent('synced');
+    for (let i = 0; i < 3; i++) {
+      const ping = await r.waitFrame((f) => f.opcode === OP_PING, undefined, `ping ${i + 1}`);
+      assert.ok(ping.fin && !ping.masked, 'a final, unmasked ping');
+      // the ping made no wslay state, nor did the pongs before it
+      assert.equal(await parked(erin), 1, `not parked at ping ${i + 1}`);
+      const pong = wsFrame(OP_PONG, ping.payload);
+      if (i < 2) {
+        r.write(pong);
+      } else {
+        // a pong and a request in one write: the pong is taken, the rest goes on
+        const req = wsFrame(OP_TEXT, Buffer.from(JSON.stringify({ type: 'ping', ref: 'behind-pong' })));
+        r.write(Buffer.concat([pong, req]));
+        assert.equal((await r.waitEvent('pong')).ref, 'behind-pong');
+      }
+    }
+    // answered pings kept it open; an unanswered one closes it at the next
+    await r.waitFrame((f) => f.opcode === OP_PING, undefined, 'the last ping');
+    await r.waitSocketClosed();
+  });
+});
