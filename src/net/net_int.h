@@ -33,7 +33,7 @@ void net__list_push(struct net__link *head, struct net__link *l);
 void net__list_remove(struct net__link *l);
 int net__list_empty(const struct net__link *head);
 
-/* What the conn's single timer is measuring. */
+/* What the conn's timer (timer.c) is measuring. */
 enum net__timer_mode {
     NET__T_NONE,
     NET__T_HEADER, /* a request must arrive whole: 408 */
@@ -41,6 +41,15 @@ enum net__timer_mode {
     NET__T_PING,   /* WebSocket ping interval */
     NET__T_CLOSE,  /* WebSocket close handshake: drop */
     NET__T_LINGER, /* lingering close after the last write: drop */
+};
+
+/* The lists of timer.c: one per timeout length, the last for any other. */
+enum { NET__TQ_HEADER, NET__TQ_IDLE, NET__TQ_PING, NET__TQ_CLOSE, NET__TQ_OTHER, NET__TQ_N };
+
+/* Conns waiting for a timeout of one length, in deadline order. */
+struct net__tlist {
+    struct net__link head; /* net_conn.tlink */
+    uint64_t ms;           /* the length (0 for NET__TQ_OTHER) */
 };
 
 /* Offsets of one header inside net__http.hbuf while the request is read
@@ -102,18 +111,19 @@ struct net__out {
 };
 
 /* A connection. Ownership: reference counted (see net.h). The socket holds
- * one ref until uv_close; the memory is freed when refs is 0 and both handles
- * have closed. rbuf/obuf/wbuf are malloc'd on demand and freed when empty;
+ * one ref until uv_close; the memory is freed when refs is 0 and the socket
+ * handle has closed. rbuf/obuf/wbuf are malloc'd on demand and freed when empty;
  * the shutdown request of a lingering close is malloc'd in linger() and freed
  * in its callback. */
 struct net_conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;
-    net_server *srv;        /* NULL once both handles have closed */
+    net_server *srv;        /* NULL once the handle has closed */
     struct net__link all;   /* srv->conns, while handles are open */
     struct net__link dirty; /* srv->dirty, while work is pending */
+    struct net__link tlink; /* srv->tq[], while timer_mode is not NET__T_NONE */
+    uint64_t deadline;      /* loop time (ms) the timer is due at */
     unsigned refs;
-    int handles; /* open uv handles: 2, then 0 */
+    int handles; /* open uv handles: 1, then 0 */
     char *rbuf;  /* received, not yet consumed: [roff, rlen) */
     size_t roff, rlen, rcap;
     struct net__out *obuf; /* queued output, not yet handed to uv_write */
@@ -139,6 +149,9 @@ struct net_server {
     uv_prepare_t prepare; /* flushes dirty conns before the loop blocks */
     uv_check_t check;     /* flushes dirty conns right after I/O callbacks */
     uv_timer_t sweep;     /* parks quiet WebSockets (net__ws_sweep) */
+    uv_timer_t timer;     /* every conn's timeout (timer.c) */
+    struct net__tlist tq[NET__TQ_N];
+    uint64_t timer_due; /* what timer is armed for, if timer_armed */
     struct net_server_opts opts;
     struct net__link conns; /* conns whose handles are not closed yet */
     struct net__link dirty; /* conns with output or input to process */
@@ -148,7 +161,7 @@ struct net_server {
     int port;
     uint16_t close_code;
     unsigned listening : 1, closing : 1, flush_armed : 1, has_prepare : 1, has_check : 1,
-        has_sweep : 1;
+        has_sweep : 1, has_timer : 1, timer_armed : 1;
 };
 
 /* server.c */
@@ -160,7 +173,15 @@ int net__out_printf(net_conn *c, const char *fmt, ...) __attribute__((format(pri
 size_t net__out_pending(const net_conn *c);
 void net__conn_drop(net_conn *c);
 void net__conn_finish(net_conn *c);
+
+/* timer.c */
+void net__timers_init(net_server *s);
+void net__timers_run(uv_timer_t *t);
+/* Sets c's timeout (replacing any), or clears it with NET__T_NONE. */
 void net__timer_set(net_conn *c, enum net__timer_mode mode, uint64_t ms);
+/* Takes c off the timer lists (a conn being dropped). */
+void net__timer_clear(net_conn *c);
+
 void net__update_reading(net_conn *c);
 void net__rbuf_release(net_conn *c);
 

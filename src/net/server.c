@@ -1,5 +1,5 @@
 /* server.c - listening, accepting, per-conn buffers, coalesced writes,
- * timers, reference counting and closing.
+ * reference counting and closing (timeouts: timer.c).
  *
  * Output is never written from inside the code that produces it: it is
  * appended to the conn's obuf and the conn is put on the server's dirty list;
@@ -228,43 +228,6 @@ void net__update_reading(net_conn *c)
     c->reading = (unsigned)want;
 }
 
-/* ---- timers ------------------------------------------------------------ */
-
-static void on_timer(uv_timer_t *t)
-{
-    net_conn *c = t->data;
-    enum net__timer_mode mode = (enum net__timer_mode)c->timer_mode;
-    c->timer_mode = NET__T_NONE;
-    switch (mode) {
-    case NET__T_HEADER:
-        net__http_timeout(c);
-        break;
-    case NET__T_PING:
-        net__ws_timeout(c);
-        break;
-    case NET__T_IDLE:
-    case NET__T_CLOSE:
-    case NET__T_LINGER:
-        net__conn_drop(c);
-        break;
-    case NET__T_NONE:
-        break;
-    }
-}
-
-void net__timer_set(net_conn *c, enum net__timer_mode mode, uint64_t ms)
-{
-    if (c->closed)
-        return;
-    c->timer_mode = (uint8_t)mode;
-    if (mode == NET__T_NONE) {
-        uv_timer_stop(&c->timer);
-        return;
-    }
-    /* uv_timer_start fails only for a closing handle or a NULL callback. */
-    (void)uv_timer_start(&c->timer, on_timer, ms, 0);
-}
-
 /* ---- closing ----------------------------------------------------------- */
 
 static void conn_free(net_conn *c)
@@ -317,7 +280,7 @@ void net__conn_drop(net_conn *c)
         c->is_dirty = 0;
     }
     uv_close((uv_handle_t *)&c->tcp, on_conn_close);
-    uv_close((uv_handle_t *)&c->timer, on_conn_close);
+    net__timer_clear(c);
     s->n_open--;
     if (c->is_ws) {
         s->n_ws--;
@@ -471,15 +434,14 @@ static void on_connection(uv_stream_t *listener, int status)
     c->srv = s;
     c->refs = 1;
     c->tcp.data = c;
-    c->timer.data = c;
     net__list_init(&c->dirty);
+    net__list_init(&c->tlink);
     int r = uv_tcp_init(s->loop, &c->tcp);
     if (r < 0) {
         free(c);
         return;
     }
-    (void)uv_timer_init(s->loop, &c->timer); /* cannot fail */
-    c->handles = 2;
+    c->handles = 1;
     net__list_push(&s->conns, &c->all);
     s->n_alive++;
     s->n_open++;
@@ -594,6 +556,8 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     s->prepare.data = s;
     s->check.data = s;
     s->sweep.data = s;
+    s->timer.data = s;
+    net__timers_init(s);
     int r;
     if ((r = uv_prepare_init(loop, &s->prepare)) < 0)
         goto err;
@@ -611,6 +575,12 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     if ((r = uv_timer_start(&s->sweep, on_sweep, NET__SWEEP_MS, NET__SWEEP_MS)) < 0)
         goto err;
     uv_unref((uv_handle_t *)&s->sweep);
+    if ((r = uv_timer_init(loop, &s->timer)) < 0)
+        goto err;
+    s->handles++;
+    s->has_timer = 1;
+    /* Unreferenced too: conns waiting for a timeout keep the loop alive. */
+    uv_unref((uv_handle_t *)&s->timer);
     r = server_listen(s);
     s->opts.host = NULL; /* borrowed from the caller; not needed any more */
     if (r < 0)
@@ -656,6 +626,10 @@ static void server_maybe_free(net_server *s)
     if (s->has_sweep) {
         s->has_sweep = 0;
         uv_close((uv_handle_t *)&s->sweep, on_server_handle_close);
+    }
+    if (s->has_timer) {
+        s->has_timer = 0;
+        uv_close((uv_handle_t *)&s->timer, on_server_handle_close);
     }
     if (s->handles == 0)
         server_free(s);
