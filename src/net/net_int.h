@@ -58,8 +58,9 @@ struct net__hoff {
     size_t name, name_len, value, value_len;
 };
 
-/* HTTP side of a conn. Ownership: the conn; parser and pool are freed with
- * the conn's memory, so a request stays readable while the app holds a ref. */
+/* HTTP side of a conn. Ownership: the conn (u.http), malloc'd at accept and
+ * freed with the conn's memory (so a request stays readable while the app
+ * holds a ref) or at the upgrade (net_ws_accept), with parser and pool. */
 struct net__http {
     hparse *parser;
     pool_t pool; /* everything below that points somewhere points here */
