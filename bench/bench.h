@@ -65,6 +65,7 @@ struct bench_opts {
     double p99_bound_ms; /* throughput: a step is sustained under this */
     int text_len;        /* bytes of each message's text */
     int backlog;         /* backlog: pending messages */
+    int idle_hold;       /* idle: seconds from all synced to reading RSS */
     int history_msgs;    /* history: messages in the conversation */
     int history_pages;   /* history: pages requested */
     int page;            /* history: page size */

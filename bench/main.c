@@ -40,6 +40,7 @@ static void usage(FILE *f)
             "  --p99-bound MS          throughput: a rate is sustained with p99 under this [50]\n"
             "  --text-len N            bytes of message text [100]\n"
             "  --conns N               idle, storm: connections (one user each) [15000]\n"
+            "  --idle-hold S           idle: seconds from all synced to the RSS reading [3]\n"
             "  --backlog N             backlog: pending messages [10000]\n"
             "  --history-msgs N        history: conversation length [1000000]\n"
             "  --history-pages N       history: pages read [2000]\n"
@@ -338,7 +339,9 @@ static int run_once(const struct bench_opts *o, enum scenario sc, const struct u
         }
     }
     if (r == 0 && sc == SC_IDLE && o->server_pid > 0) {
-        sleep(3); /* let the server settle (quiet WebSockets park within 2 s) */
+        /* let the server settle (quiet WebSockets park within 2 s); longer
+         * holds see pings and pongs (every --ws-ping seconds) too */
+        sleep((unsigned)o->idle_hold);
         rep->rss_kib = read_rss_kib(o->server_pid);
     }
     struct sched_sample s0 = {0}, s1;
@@ -420,6 +423,7 @@ int main(int argc, char **argv)
         .p99_bound_ms = 50,
         .text_len = 100,
         .backlog = 10000,
+        .idle_hold = 3,
         .history_msgs = 1000000,
         .history_pages = 2000,
         .page = 100,
@@ -445,6 +449,7 @@ int main(int argc, char **argv)
         O_BACKLOG,
         O_HMSGS,
         O_HPAGES,
+        O_IDLE_HOLD,
         O_PAGE,
         O_WINDOW,
         O_WORKERS,
@@ -471,6 +476,7 @@ int main(int argc, char **argv)
                                        {"backlog", 1, 0, O_BACKLOG},
                                        {"history-msgs", 1, 0, O_HMSGS},
                                        {"history-pages", 1, 0, O_HPAGES},
+                                       {"idle-hold", 1, 0, O_IDLE_HOLD},
                                        {"page", 1, 0, O_PAGE},
                                        {"window", 1, 0, O_WINDOW},
                                        {"workers", 1, 0, O_WORKERS},
@@ -533,6 +539,9 @@ int main(int argc, char **argv)
         case O_HMSGS:
             o.history_msgs = atoi(optarg);
             break;
+        case O_IDLE_HOLD:
+            o.idle_hold = atoi(optarg);
+            break;
         case O_HPAGES:
             o.history_pages = atoi(optarg);
             break;
@@ -577,9 +586,9 @@ int main(int argc, char **argv)
     int want[SC_COUNT];
     if (optind < argc || parse_server(&o, server) < 0 || parse_scenarios(scen, want) < 0 ||
         runs < 1 || runs > 99 || o.pairs < 1 || o.rate <= 0 || o.duration <= 0 || o.text_len < 30 ||
-        o.text_len > 400 || o.conns < 2 || o.backlog < 1 || o.history_msgs < 1 || o.page < 1 ||
-        o.page > 100 || o.window < 1 || o.ramp_start <= 0 || o.ramp_step <= 0 || o.workers < 0 ||
-        o.workers > 64) {
+        o.text_len > 400 || o.conns < 2 || o.backlog < 1 || o.idle_hold < 0 || o.history_msgs < 1 ||
+        o.page < 1 || o.page > 100 || o.window < 1 || o.ramp_start <= 0 || o.ramp_step <= 0 ||
+        o.workers < 0 || o.workers > 64) {
         fprintf(stderr, "duet-bench: bad arguments\n");
         usage(stderr);
         return 2;

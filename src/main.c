@@ -199,7 +199,7 @@ static int start_net(struct daemon *d)
         .max_conns = (size_t)d->cfg.max_conns,
         .header_timeout_ms = 10000,
         .idle_timeout_ms = 60000,
-        .ws_ping_ms = 30000,
+        .ws_ping_ms = (uint64_t)d->cfg.ws_ping_s * 1000,
         .app_cb = {.on_request = api_on_request,
                    .on_ws_text = app_on_ws_text,
                    .on_ws_close = app_on_ws_close,

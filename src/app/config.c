@@ -66,6 +66,8 @@ static const struct opt opts[] = {
      "                               whole backlog through it)"},
     {"max-conns", OPT_INT, OFF(max_conns), "16000", 1, 1000000,
      "open connections at most; more are answered 503 and closed"},
+    {"ws-ping", OPT_INT, OFF(ws_ping_s), "30", 1, 3600,
+     "seconds between pings to a WebSocket; one without a pong by the next is closed"},
     {"max-ws-per-addr", OPT_INT, OFF(max_ws_per_addr), "64", 1, 1000000,
      "WebSockets from one client address at most"},
     {"msg-rate", OPT_INT, OFF(msg_rate), "20", 1, 1000000,

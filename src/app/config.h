@@ -37,6 +37,7 @@ struct config {
     int64_t max_ws_queue_kib;
     int64_t max_conns;
     int64_t max_ws_per_addr;
+    int64_t ws_ping_s;
     int64_t msg_rate;
     int64_t msg_burst;
     int64_t max_pending;        /* a recipient's pending rows at most (0 = no ceiling) */

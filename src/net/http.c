@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -250,7 +251,7 @@ static int hbuf_add(struct net__http *h, const char *at, size_t len)
 
 static int on_url(void *ud, const char *at, size_t len)
 {
-    struct net__http *h = &((net_conn *)ud)->u.http;
+    struct net__http *h = ((net_conn *)ud)->u.http;
     h->url_len += len;
     return hbuf_add(h, at, len);
 }
@@ -269,7 +270,7 @@ static int is_token(const char *s, size_t len)
 
 static int on_header_field(void *ud, const char *at, size_t len)
 {
-    struct net__http *h = &((net_conn *)ud)->u.http;
+    struct net__http *h = ((net_conn *)ud)->u.http;
     if (!is_token(at, len)) {
         h->err_status = 400;
         return -1;
@@ -291,7 +292,7 @@ static int on_header_field(void *ud, const char *at, size_t len)
 
 static int on_header_value(void *ud, const char *at, size_t len)
 {
-    struct net__http *h = &((net_conn *)ud)->u.http;
+    struct net__http *h = ((net_conn *)ud)->u.http;
     struct net__hoff *o = &h->hoff[h->n_hoff - 1];
     if (!h->in_value) {
         h->in_value = 1;
@@ -319,7 +320,7 @@ static int build_headers(struct net__http *h)
 static int on_headers_complete(void *ud)
 {
     net_conn *c = ud;
-    struct net__http *h = &c->u.http;
+    struct net__http *h = c->u.http;
     const struct net_server_opts *o = &c->srv->opts;
     int v = hparse_version(h->parser);
     if (v != 10 && v != 11) {
@@ -357,7 +358,7 @@ static int on_headers_complete(void *ud)
 static int on_body(void *ud, const char *at, size_t len)
 {
     net_conn *c = ud;
-    struct net__http *h = &c->u.http;
+    struct net__http *h = c->u.http;
     if (len > c->srv->opts.max_body_bytes - h->body_len) {
         h->err_status = 413; /* chunked, so only known while reading */
         return -1;
@@ -431,7 +432,7 @@ static const char *reason(int status)
 static int write_response(net_conn *c, int status, const char *ctype, const char *extra,
                           const void *body, size_t len, int keep, int head)
 {
-    struct net__http *h = &c->u.http;
+    struct net__http *h = c->u.http;
     const char *conn_hdr = !keep              ? "Connection: close\r\n"
                            : h->version == 10 ? "Connection: keep-alive\r\n"
                                               : "";
@@ -466,14 +467,14 @@ static void request_reset(struct net__http *h)
 void net__http_error(net_conn *c, int status, const char *code, const char *message,
                      const char *extra)
 {
-    if (c->closed || c->is_ws || (c->finishing && !c->u.http.in_flight))
+    if (c->closed || c->is_ws || (c->finishing && !c->u.http->in_flight))
         return;
     char body[512], hdr[512];
     int n = net__json_error(body, sizeof(body), code, message);
     if (n < 0)
         n = net__json_error(body, sizeof(body), code, "error");
     int hn = snprintf(hdr, sizeof(hdr), "%s%s", NET_JSON_HEADERS, extra ? extra : "");
-    request_reset(&c->u.http);
+    request_reset(c->u.http);
     if (hn < 0 || (size_t)hn >= sizeof(hdr) ||
         write_response(c, status, "application/json", hdr, body, (size_t)n, 0, 0) < 0) {
         net__conn_drop(c);
@@ -486,9 +487,9 @@ void net__http_error(net_conn *c, int status, const char *code, const char *mess
 void net_respond(net_conn *c, int status, const char *content_type, const char *extra_headers,
                  const void *body, size_t len)
 {
-    if (c->closed || c->is_ws || !c->u.http.in_flight)
+    if (c->closed || c->is_ws || !c->u.http->in_flight)
         return;
-    struct net__http *h = &c->u.http;
+    struct net__http *h = c->u.http;
     /* A refused upgrade closes: what follows may already be WebSocket frames. */
     int keep = h->keep_alive && !h->upgrade && !h->req.is_upgrade && !c->srv->closing && !c->eof;
     if (write_response(c, status, content_type, extra_headers, body, len, keep, h->head) < 0) {
@@ -513,7 +514,7 @@ void net_respond(net_conn *c, int status, const char *content_type, const char *
 
 static void parse_failed(net_conn *c, int r)
 {
-    struct net__http *h = &c->u.http;
+    struct net__http *h = c->u.http;
     if (r == -EMSGSIZE) {
         net__http_error(c, 431, "headers_too_large", "request headers too large", NULL);
     } else if (r == -ECANCELED && h->err_status == 413) {
@@ -531,7 +532,7 @@ static void parse_failed(net_conn *c, int r)
 
 static void dispatch(net_conn *c)
 {
-    struct net__http *h = &c->u.http;
+    struct net__http *h = c->u.http;
     net_request *req = &h->req;
     int r = net__parse_target(&h->pool, h->hbuf, h->url_len, &req->path, &req->query);
     if (r < 0) {
@@ -559,10 +560,10 @@ void net__http_input(net_conn *c)
     if (c->timer_mode == NET__T_IDLE && c->roff < c->rlen)
         net__timer_set(c, NET__T_HEADER, o->header_timeout_ms);
     /* The app may answer (or upgrade) synchronously inside on_request. */
-    while (!c->closed && !c->is_ws && !c->finishing && !c->u.http.in_flight && c->roff < c->rlen &&
+    while (!c->closed && !c->is_ws && !c->finishing && !c->u.http->in_flight && c->roff < c->rlen &&
            net__out_pending(c) < NET__HTTP_OUT_HIGH) {
         size_t used;
-        int r = hparse_feed(c->u.http.parser, c->rbuf + c->roff, c->rlen - c->roff, &used);
+        int r = hparse_feed(c->u.http->parser, c->rbuf + c->roff, c->rlen - c->roff, &used);
         c->roff += used;
         if (r == HPARSE_MORE)
             break;
@@ -576,19 +577,19 @@ void net__http_input(net_conn *c)
 
 int net__http_wants_read(const net_conn *c)
 {
-    return !c->u.http.in_flight && net__out_pending(c) < NET__HTTP_OUT_HIGH;
+    return !c->u.http->in_flight && net__out_pending(c) < NET__HTTP_OUT_HIGH;
 }
 
 void net__http_timeout(net_conn *c)
 {
-    if (c->u.http.in_flight)
+    if (c->u.http->in_flight)
         return;
     net__http_error(c, 408, "timeout", "request not received in time", NULL);
 }
 
 void net__http_server_closing(net_conn *c)
 {
-    if (c->u.http.in_flight)
+    if (c->u.http->in_flight)
         return; /* net_respond sees srv->closing and closes after the answer */
     if (net__out_pending(c) > 0) {
         net__conn_finish(c);
@@ -600,8 +601,11 @@ void net__http_server_closing(net_conn *c)
 
 int net__http_init(net_conn *c)
 {
-    struct net__http *h = &c->u.http;
+    struct net__http *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return -ENOMEM;
     pool_init(&h->pool);
+    c->u.http = h; /* net__http_free frees it, whatever happens next */
     int r = hparse_new(&parse_cb, c, c->srv->opts.max_header_bytes, &h->parser);
     if (r < 0)
         return r;
@@ -611,8 +615,11 @@ int net__http_init(net_conn *c)
 
 void net__http_free(net_conn *c)
 {
-    struct net__http *h = &c->u.http;
+    struct net__http *h = c->u.http;
+    if (h == NULL)
+        return;
     hparse_free(h->parser);
-    h->parser = NULL;
     pool_destroy(&h->pool);
+    free(h);
+    c->u.http = NULL;
 }

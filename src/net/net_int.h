@@ -33,7 +33,7 @@ void net__list_push(struct net__link *head, struct net__link *l);
 void net__list_remove(struct net__link *l);
 int net__list_empty(const struct net__link *head);
 
-/* What the conn's single timer is measuring. */
+/* What the conn's timer (timer.c) is measuring. */
 enum net__timer_mode {
     NET__T_NONE,
     NET__T_HEADER, /* a request must arrive whole: 408 */
@@ -43,14 +43,24 @@ enum net__timer_mode {
     NET__T_LINGER, /* lingering close after the last write: drop */
 };
 
+/* The lists of timer.c: one per timeout length, the last for any other. */
+enum { NET__TQ_HEADER, NET__TQ_IDLE, NET__TQ_PING, NET__TQ_CLOSE, NET__TQ_OTHER, NET__TQ_N };
+
+/* Conns waiting for a timeout of one length, in deadline order. */
+struct net__tlist {
+    struct net__link head; /* net_conn.tlink */
+    uint64_t ms;           /* the length (0 for NET__TQ_OTHER) */
+};
+
 /* Offsets of one header inside net__http.hbuf while the request is read
  * (hbuf may move as it grows). */
 struct net__hoff {
     size_t name, name_len, value, value_len;
 };
 
-/* HTTP side of a conn. Ownership: the conn; parser and pool are freed with
- * the conn's memory, so a request stays readable while the app holds a ref. */
+/* HTTP side of a conn. Ownership: the conn (u.http), malloc'd at accept and
+ * freed with the conn's memory (so a request stays readable while the app
+ * holds a ref) or at the upgrade (net_ws_accept), with parser and pool. */
 struct net__http {
     hparse *parser;
     pool_t pool; /* everything below that points somewhere points here */
@@ -70,8 +80,10 @@ struct net__http {
  * the connection is parked: wslay's context is about 8.6 KiB, most of an
  * idle connection's memory, and holds nothing between whole frames when no
  * output is queued, so a connection quiet for a sweep interval (about a
- * second) frees it; the next frame, send, ping or close makes it again
- * (ws.c). Busy connections are not parked, so messages pay nothing. */
+ * second) frees it; the next frame, ping or close makes it again (ws.c). A
+ * new WebSocket starts parked, and messages to a parked one are framed
+ * directly into obuf. Busy connections are not parked, so messages pay
+ * nothing. */
 struct net__ws {
     wslay_event_context_ptr ctx;
     uint64_t fed;               /* input bytes handed to wslay */
@@ -91,24 +103,34 @@ struct net__ws {
     uint64_t in_left;           /* bytes of the current frame not yet handed to wslay */
 };
 
+/* One batch of output and the uv_write that carries it, in one allocation,
+ * so a conn with nothing to write holds no write request (192 bytes of an
+ * idle connection's memory otherwise). Ownership: the conn, as obuf, then as
+ * wbuf until on_write. */
+struct net__out {
+    uv_write_t req;
+    char data[];
+};
+
 /* A connection. Ownership: reference counted (see net.h). The socket holds
- * one ref until uv_close; the memory is freed when refs is 0 and both handles
- * have closed. rbuf/obuf/wbuf are malloc'd on demand and freed when empty. */
+ * one ref until uv_close; the memory is freed when refs is 0 and the socket
+ * handle has closed. rbuf/obuf/wbuf are malloc'd on demand and freed when empty;
+ * the shutdown request of a lingering close is malloc'd in linger() and freed
+ * in its callback. */
 struct net_conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_write_t wreq;
-    uv_shutdown_t sreq;
-    net_server *srv;        /* NULL once both handles have closed */
+    net_server *srv;        /* NULL once the handle has closed */
     struct net__link all;   /* srv->conns, while handles are open */
     struct net__link dirty; /* srv->dirty, while work is pending */
+    struct net__link tlink; /* srv->tq[], while timer_mode is not NET__T_NONE */
+    uint64_t deadline;      /* loop time (ms) the timer is due at */
     unsigned refs;
-    int handles; /* open uv handles: 2, then 0 */
+    int handles; /* open uv handles: 1, then 0 */
     char *rbuf;  /* received, not yet consumed: [roff, rlen) */
     size_t roff, rlen, rcap;
-    char *obuf; /* queued output, not yet handed to uv_write */
-    size_t olen, ocap;
-    char *wbuf; /* output in the in-flight uv_write */
+    struct net__out *obuf; /* queued output, not yet handed to uv_write */
+    size_t olen, ocap;     /* bytes used and allocated in obuf->data */
+    struct net__out *wbuf; /* output in the in-flight uv_write */
     size_t wlen;
     void *data;
     uint8_t timer_mode;
@@ -116,7 +138,7 @@ struct net_conn {
         is_dirty : 1;
     char addr[NET__ADDR_LEN];
     union {
-        struct net__http http;
+        struct net__http *http; /* owned; freed at the upgrade (net__http_free) */
         struct net__ws ws;
     } u;
 };
@@ -129,25 +151,39 @@ struct net_server {
     uv_prepare_t prepare; /* flushes dirty conns before the loop blocks */
     uv_check_t check;     /* flushes dirty conns right after I/O callbacks */
     uv_timer_t sweep;     /* parks quiet WebSockets (net__ws_sweep) */
+    uv_timer_t timer;     /* every conn's timeout (timer.c) */
+    struct net__tlist tq[NET__TQ_N];
+    uint64_t timer_due; /* what timer is armed for, if timer_armed */
     struct net_server_opts opts;
     struct net__link conns; /* conns whose handles are not closed yet */
     struct net__link dirty; /* conns with output or input to process */
     size_t n_open, n_ws, n_alive;
-    int handles; /* listener, prepare, check not yet closed */
+    size_t n_parked_new; /* parked since the last sweep (malloc_trim) */
+    int handles;         /* listener, prepare, check not yet closed */
     int port;
     uint16_t close_code;
     unsigned listening : 1, closing : 1, flush_armed : 1, has_prepare : 1, has_check : 1,
-        has_sweep : 1;
+        has_sweep : 1, has_timer : 1, timer_armed : 1;
 };
 
 /* server.c */
 void net__conn_mark(net_conn *c);
+/* Makes room for n more bytes of output: 0 or -ENOMEM. */
+int net__out_reserve(net_conn *c, size_t n);
 int net__out_append(net_conn *c, const void *data, size_t len);
 int net__out_printf(net_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t net__out_pending(const net_conn *c);
 void net__conn_drop(net_conn *c);
 void net__conn_finish(net_conn *c);
+
+/* timer.c */
+void net__timers_init(net_server *s);
+void net__timers_run(uv_timer_t *t);
+/* Sets c's timeout (replacing any), or clears it with NET__T_NONE. */
 void net__timer_set(net_conn *c, enum net__timer_mode mode, uint64_t ms);
+/* Takes c off the timer lists (a conn being dropped). */
+void net__timer_clear(net_conn *c);
+
 void net__update_reading(net_conn *c);
 void net__rbuf_release(net_conn *c);
 
@@ -180,10 +216,13 @@ void net__ws_input(net_conn *c);
 void net__ws_timeout(net_conn *c);
 void net__ws_free(net_conn *c);
 void net__ws_drained(net_conn *c);
-/* Parks the connection if it was quiet since the last sweep: 1 if it did. */
-int net__ws_sweep(net_conn *c);
+/* Parks the connection if it was quiet since the last sweep. */
+void net__ws_sweep(net_conn *c);
 void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason);
 int net__ws_wants_read(const net_conn *c);
+/* Writes the header of an unmasked final frame with a payload of len bytes
+ * (the shortest length form, RFC 6455 5.2); returns its size, 2 to 10. */
+size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len);
 /* Sec-WebSocket-Accept for a client key: 28 characters and a NUL. */
 int net__ws_accept_key(const char *key, size_t len, char out[29]);
 

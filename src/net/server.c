@@ -1,5 +1,5 @@
 /* server.c - listening, accepting, per-conn buffers, coalesced writes,
- * timers, reference counting and closing.
+ * reference counting and closing (timeouts: timer.c).
  *
  * Output is never written from inside the code that produces it: it is
  * appended to the conn's obuf and the conn is put on the server's dirty list;
@@ -44,17 +44,17 @@ int net__list_empty(const struct net__link *head)
 
 /* ---- output ---------------------------------------------------------- */
 
-static int out_reserve(net_conn *c, size_t n)
+int net__out_reserve(net_conn *c, size_t n)
 {
     if (c->ocap - c->olen >= n)
         return 0;
     size_t cap = c->ocap ? c->ocap : 1024;
     while (cap - c->olen < n) {
-        if (cap > SIZE_MAX / 2)
+        if (cap > SIZE_MAX / 4)
             return -ENOMEM;
         cap *= 2;
     }
-    char *p = realloc(c->obuf, cap);
+    struct net__out *p = realloc(c->obuf, sizeof(*p) + cap);
     if (p == NULL)
         return -ENOMEM;
     c->obuf = p;
@@ -66,10 +66,10 @@ int net__out_append(net_conn *c, const void *data, size_t len)
 {
     if (len == 0)
         return 0;
-    int r = out_reserve(c, len);
+    int r = net__out_reserve(c, len);
     if (r < 0)
         return r;
-    memcpy(c->obuf + c->olen, data, len);
+    memcpy(c->obuf->data + c->olen, data, len);
     c->olen += len;
     net__conn_mark(c);
     return 0;
@@ -83,11 +83,11 @@ int net__out_printf(net_conn *c, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return -EINVAL;
-    int r = out_reserve(c, (size_t)n + 1); /* vsnprintf writes a NUL */
+    int r = net__out_reserve(c, (size_t)n + 1); /* vsnprintf writes a NUL */
     if (r < 0)
         return r;
     va_start(ap, fmt);
-    vsnprintf(c->obuf + c->olen, (size_t)n + 1, fmt, ap);
+    vsnprintf(c->obuf->data + c->olen, (size_t)n + 1, fmt, ap);
     va_end(ap);
     c->olen += (size_t)n;
     net__conn_mark(c);
@@ -102,7 +102,7 @@ size_t net__out_pending(const net_conn *c)
 static void on_write(uv_write_t *req, int status)
 {
     net_conn *c = req->data;
-    free(c->wbuf);
+    free(c->wbuf); /* req lives in it */
     c->wbuf = NULL;
     c->wlen = 0;
     c->writing = 0;
@@ -124,9 +124,9 @@ static void flush_output(net_conn *c)
     c->wlen = c->olen;
     c->obuf = NULL;
     c->olen = c->ocap = 0;
-    uv_buf_t b = uv_buf_init(c->wbuf, (unsigned)c->wlen);
-    c->wreq.data = c;
-    int r = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+    uv_buf_t b = uv_buf_init(c->wbuf->data, (unsigned)c->wlen);
+    c->wbuf->req.data = c;
+    int r = uv_write(&c->wbuf->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
     if (r < 0) {
         free(c->wbuf);
         c->wbuf = NULL;
@@ -188,7 +188,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         c->eof = 1;
         /* A half-closed HTTP client still gets the answers it asked for. */
         if (nread == UV_EOF && !c->is_ws && !c->lingering &&
-            (c->u.http.in_flight || net__out_pending(c) > 0)) {
+            (c->u.http->in_flight || net__out_pending(c) > 0)) {
             net__conn_finish(c);
         } else {
             net__conn_drop(c);
@@ -226,43 +226,6 @@ void net__update_reading(net_conn *c)
         uv_read_stop((uv_stream_t *)&c->tcp); /* cannot fail */
     }
     c->reading = (unsigned)want;
-}
-
-/* ---- timers ------------------------------------------------------------ */
-
-static void on_timer(uv_timer_t *t)
-{
-    net_conn *c = t->data;
-    enum net__timer_mode mode = (enum net__timer_mode)c->timer_mode;
-    c->timer_mode = NET__T_NONE;
-    switch (mode) {
-    case NET__T_HEADER:
-        net__http_timeout(c);
-        break;
-    case NET__T_PING:
-        net__ws_timeout(c);
-        break;
-    case NET__T_IDLE:
-    case NET__T_CLOSE:
-    case NET__T_LINGER:
-        net__conn_drop(c);
-        break;
-    case NET__T_NONE:
-        break;
-    }
-}
-
-void net__timer_set(net_conn *c, enum net__timer_mode mode, uint64_t ms)
-{
-    if (c->closed)
-        return;
-    c->timer_mode = (uint8_t)mode;
-    if (mode == NET__T_NONE) {
-        uv_timer_stop(&c->timer);
-        return;
-    }
-    /* uv_timer_start fails only for a closing handle or a NULL callback. */
-    (void)uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
 /* ---- closing ----------------------------------------------------------- */
@@ -317,7 +280,7 @@ void net__conn_drop(net_conn *c)
         c->is_dirty = 0;
     }
     uv_close((uv_handle_t *)&c->tcp, on_conn_close);
-    uv_close((uv_handle_t *)&c->timer, on_conn_close);
+    net__timer_clear(c);
     s->n_open--;
     if (c->is_ws) {
         s->n_ws--;
@@ -346,9 +309,12 @@ void net__conn_finish(net_conn *c)
     net__conn_mark(c);
 }
 
+/* libuv calls it in every case (UV_ECANCELED when the conn closes first),
+ * before the handle's close callback, so c is still there. */
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     net_conn *c = req->data;
+    free(req);
     if (status < 0 && !c->closed)
         net__conn_drop(c);
 }
@@ -363,8 +329,15 @@ static void linger(net_conn *c)
         return;
     }
     c->lingering = 1;
-    c->sreq.data = c;
-    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+    /* Only lingering conns need one: not a part of every conn. */
+    uv_shutdown_t *req = malloc(sizeof(*req));
+    if (req == NULL) {
+        net__conn_drop(c);
+        return;
+    }
+    req->data = c;
+    if (uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        free(req);
         net__conn_drop(c);
         return;
     }
@@ -396,7 +369,7 @@ static void pump(net_conn *c)
             return;
     }
     if (c->finishing && !c->lingering && !c->writing && c->olen == 0 &&
-        (c->is_ws || !c->u.http.in_flight)) {
+        (c->is_ws || !c->u.http->in_flight)) {
         linger(c);
         if (c->closed)
             return;
@@ -466,15 +439,14 @@ static void on_connection(uv_stream_t *listener, int status)
     c->srv = s;
     c->refs = 1;
     c->tcp.data = c;
-    c->timer.data = c;
     net__list_init(&c->dirty);
+    net__list_init(&c->tlink);
     int r = uv_tcp_init(s->loop, &c->tcp);
     if (r < 0) {
         free(c);
         return;
     }
-    (void)uv_timer_init(s->loop, &c->timer); /* cannot fail */
-    c->handles = 2;
+    c->handles = 1;
     net__list_push(&s->conns, &c->all);
     s->n_alive++;
     s->n_open++;
@@ -528,14 +500,15 @@ static void set_defaults(struct net_server_opts *o)
 static void on_sweep(uv_timer_t *t)
 {
     net_server *s = t->data;
-    size_t parked = 0;
     for (struct net__link *l = s->conns.next; l != &s->conns; l = l->next) {
         net_conn *c = NET__CONTAINER(l, net_conn, all);
         if (c->is_ws && !c->closed)
-            parked += (size_t)net__ws_sweep(c);
+            net__ws_sweep(c);
     }
-    if (parked >= NET__TRIM_PARKED)
+    /* parked by this sweep or since the last one (ws_park) */
+    if (s->n_parked_new >= NET__TRIM_PARKED)
         (void)malloc_trim(0); /* 1 if memory was released, else 0 */
+    s->n_parked_new = 0;
 }
 
 static void on_server_handle_close(uv_handle_t *h)
@@ -588,6 +561,8 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     s->prepare.data = s;
     s->check.data = s;
     s->sweep.data = s;
+    s->timer.data = s;
+    net__timers_init(s);
     int r;
     if ((r = uv_prepare_init(loop, &s->prepare)) < 0)
         goto err;
@@ -605,6 +580,12 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     if ((r = uv_timer_start(&s->sweep, on_sweep, NET__SWEEP_MS, NET__SWEEP_MS)) < 0)
         goto err;
     uv_unref((uv_handle_t *)&s->sweep);
+    if ((r = uv_timer_init(loop, &s->timer)) < 0)
+        goto err;
+    s->handles++;
+    s->has_timer = 1;
+    /* Unreferenced too: conns waiting for a timeout keep the loop alive. */
+    uv_unref((uv_handle_t *)&s->timer);
     r = server_listen(s);
     s->opts.host = NULL; /* borrowed from the caller; not needed any more */
     if (r < 0)
@@ -650,6 +631,10 @@ static void server_maybe_free(net_server *s)
     if (s->has_sweep) {
         s->has_sweep = 0;
         uv_close((uv_handle_t *)&s->sweep, on_server_handle_close);
+    }
+    if (s->has_timer) {
+        s->has_timer = 0;
+        uv_close((uv_handle_t *)&s->timer, on_server_handle_close);
     }
     if (s->handles == 0)
         server_free(s);

@@ -86,6 +86,25 @@ uint32_t net__utf8_feed(uint32_t state, const uint8_t *p, size_t len)
     return state;
 }
 
+size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len)
+{
+    out[0] = (uint8_t)(0x80 | (opcode & 0x0f)); /* FIN: one frame per message */
+    if (len < 126) {
+        out[1] = (uint8_t)len;
+        return 2;
+    }
+    if (len < 65536) {
+        out[1] = 126;
+        out[2] = (uint8_t)(len >> 8);
+        out[3] = (uint8_t)len;
+        return 4;
+    }
+    out[1] = 127;
+    for (int i = 0; i < 8; i++)
+        out[2 + i] = (uint8_t)(len >> (56 - 8 * i));
+    return 10;
+}
+
 /* ---- wslay callbacks -------------------------------------------------------- */
 
 static void ws_fail(net_conn *c, uint16_t code, const char *why);
@@ -306,6 +325,7 @@ static int ws_park(net_conn *c)
         return 0;
     wslay_event_context_free(ws->ctx);
     ws->ctx = NULL;
+    c->srv->n_parked_new++;
     return 1;
 }
 
@@ -345,13 +365,31 @@ static void ws_abort(net_conn *c, int err)
     net__conn_finish(c);
 }
 
+/* The answers to our pings keep a connection parked: whole pongs at the
+ * front of the input (final, masked, no RSV bits, at most 125 bytes, as the
+ * RFC requires; anything else goes to wslay) are consumed here. Their
+ * payload means nothing to us. */
+static void ws_parked_pongs(net_conn *c)
+{
+    while (c->rlen - c->roff >= 2) {
+        const uint8_t *p = (const uint8_t *)c->rbuf + c->roff;
+        size_t len = p[1] & 0x7fu;
+        if (p[0] != (0x80 | WSLAY_PONG) || !(p[1] & 0x80) || len > 125 ||
+            c->rlen - c->roff < 2 + 4 + len)
+            return;
+        c->roff += 2 + 4 + len;
+        c->u.ws.awaiting_pong = 0;
+    }
+}
+
 void net__ws_input(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
     ws->busy = 1;
     if (ws->ctx == NULL) {
+        ws_parked_pongs(c);
         if (c->roff == c->rlen)
-            return; /* parked, and nothing came */
+            return; /* parked, and nothing (but pongs) came */
         if (ws_unpark(c) < 0) {
             net__conn_drop(c);
             return;
@@ -379,13 +417,13 @@ void net__ws_input(net_conn *c)
     }
 }
 
-int net__ws_sweep(net_conn *c)
+void net__ws_sweep(net_conn *c)
 {
     if (c->u.ws.busy) {
         c->u.ws.busy = 0;
-        return 0;
+        return;
     }
-    return ws_park(c);
+    (void)ws_park(c);
 }
 
 int net__ws_wants_read(const net_conn *c)
@@ -401,14 +439,21 @@ void net__ws_timeout(net_conn *c)
         net__conn_drop(c);
         return;
     }
-    struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
-    if (ws_unpark(c) < 0) {
-        net__conn_drop(c);
-        return;
-    }
-    if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
+    if (ws->ctx == NULL) {
+        /* parked: nothing queued in wslay, so the ping can go straight out
+         * (and ws_parked_pongs takes the answer) */
+        static const uint8_t ping_frame[] = {0x80 | WSLAY_PING, 0x00};
+        if (net__out_append(c, ping_frame, sizeof(ping_frame)) < 0) {
+            net__conn_drop(c);
+            return;
+        }
         ws->awaiting_pong = 1;
-        net__conn_mark(c);
+    } else {
+        struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
+        if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
+            ws->awaiting_pong = 1;
+            net__conn_mark(c);
+        }
     }
     net__timer_set(c, NET__T_PING, c->srv->opts.ws_ping_ms);
 }
@@ -467,11 +512,11 @@ static int connection_has_upgrade(const net_request *req)
 /* Checks the handshake: NULL and the accept value, or why it is refused. */
 static const char *check_handshake(net_conn *c, char accept[29], const char **extra)
 {
-    const net_request *req = &c->u.http.req;
+    const net_request *req = &c->u.http->req;
     const duet_slice *up = net_header(req, "upgrade");
     const duet_slice *key = net_header(req, "sec-websocket-key");
     *extra = NULL;
-    if (strcmp(req->method, "GET") != 0 || c->u.http.version != 11)
+    if (strcmp(req->method, "GET") != 0 || c->u.http->version != 11)
         return "WebSocket needs GET and HTTP/1.1";
     if (up == NULL || !net__has_token(up, "websocket"))
         return "missing Upgrade: websocket";
@@ -490,7 +535,7 @@ int net_ws_accept(net_conn *c)
 {
     if (c->closed)
         return -EPIPE;
-    if (c->is_ws || !c->u.http.in_flight)
+    if (c->is_ws || !c->u.http->in_flight)
         return -EINVAL;
     char accept[29];
     const char *extra;
@@ -499,32 +544,44 @@ int net_ws_accept(net_conn *c)
         net__http_error(c, 400, "bad_request", why, extra);
         return -EINVAL;
     }
-    wslay_event_context_ptr ctx;
-    if (wslay_event_context_server_init(&ctx, &ws_callbacks, c) != 0) {
-        net__http_error(c, 500, "internal", "out of memory", NULL);
-        return -ENOMEM;
-    }
     net_server *s = c->srv;
-    wslay_event_config_set_max_recv_msg_length(ctx, s->opts.max_ws_msg_bytes);
     int r = net__out_printf(c,
                             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                             "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
                             accept, s->opts.headers ? s->opts.headers : "");
     if (r < 0) {
-        wslay_event_context_free(ctx);
         net__conn_drop(c);
         return r;
     }
-    /* The request's memory goes now; bytes after it stay in rbuf for wslay. */
+    /* The request's memory goes now; bytes after it stay in rbuf for wslay.
+     * The WebSocket starts parked: its wslay context is made by the first
+     * frame that arrives (or a ping or close), not for the hello. */
     net__http_free(c);
     memset(&c->u.ws, 0, sizeof(c->u.ws));
-    c->u.ws.ctx = ctx;
     c->is_ws = 1;
     s->n_ws++;
     net__timer_set(c, NET__T_PING, s->opts.ws_ping_ms);
     if (s->closing)
         net__ws_begin_close(c, s->close_code, NULL);
     net__conn_mark(c);
+    return 0;
+}
+
+/* A parked connection has nothing queued in wslay (ws_park), so a message
+ * can go straight into obuf, after what is already there, in the frame wslay
+ * would make (one unmasked frame with FIN): sending to a quiet connection
+ * (the hello and backlog of a new session, a message to a user who is not
+ * typing) needs no wslay context. */
+static int ws_send_parked(net_conn *c, const char *data, size_t len)
+{
+    uint8_t hdr[10];
+    size_t hlen = net__ws_frame_header(hdr, WSLAY_TEXT_FRAME, len);
+    /* reserve both first: never a header without its payload */
+    int r = net__out_reserve(c, hlen + len);
+    if (r < 0)
+        return r;
+    if ((r = net__out_append(c, hdr, hlen)) < 0 || (r = net__out_append(c, data, len)) < 0)
+        return r; /* not reached: the room is reserved */
     return 0;
 }
 
@@ -535,14 +592,20 @@ int net_ws_send(net_conn *c, const char *data, size_t len)
     struct net__ws *ws = &c->u.ws;
     if (ws->closing || ws->failed)
         return -EPIPE;
-    if (ws_unpark(c) < 0)
-        return -ENOMEM;
-    size_t queued = net__out_pending(c) + wslay_event_get_queued_msg_length(ws->ctx);
+    size_t queued = net__out_pending(c);
+    if (ws->ctx != NULL)
+        queued += wslay_event_get_queued_msg_length(ws->ctx);
     size_t cap = c->srv->opts.max_ws_queue_bytes;
     if (len > cap || queued > cap - len) {
+        if (ws_unpark(c) < 0) { /* the close frame goes through wslay */
+            net__conn_drop(c);
+            return -ENOMEM;
+        }
         ws_fail(c, WSLAY_CODE_POLICY_VIOLATION, "output queue full");
         return -ENOBUFS;
     }
+    if (ws->ctx == NULL)
+        return ws_send_parked(c, data, len);
     struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)data, len};
     int r = wslay_event_queue_msg(ws->ctx, &msg);
     if (r == WSLAY_ERR_NOMEM)

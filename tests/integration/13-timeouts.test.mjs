@@ -56,4 +56,34 @@ describe('13 timeouts', { timeout: 120000 }, () => {
     }
     expectStatus(await h.get('/healthz'), 200);
   });
+
+  // One server timer serves every connection's timeout (src/net/timer.c):
+  // a shorter one set after a longer one must re-arm it.
+  it('a header timeout set after a longer keep-alive timeout still fires first', async () => {
+    const open = (label) => {
+      const s = net.connect({ host: srv.host, port: srv.port, localAddress: nextAddr() });
+      const st = { s, buf: Buffer.alloc(0), closed: false, label };
+      s.on('data', (d) => (st.buf = Buffer.concat([st.buf, d])));
+      s.on('close', () => (st.closed = true));
+      s.on('error', () => {});
+      return new Promise((resolve) => s.on('connect', () => resolve(st)));
+    };
+    const until = async (cond, what) => {
+      const deadline = Date.now() + 30000 * SLOW;
+      while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(cond(), what);
+    };
+    // answered, then idle: its keep-alive timeout (60 s) is pending
+    const ka = await open('keep-alive');
+    ka.s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => ka.buf.includes('\r\n\r\n') && parseRawResponse(ka.buf).status === 200, 'no answer');
+    // headers that never end: the header timeout (10 s) is set later
+    const slow = await open('slow');
+    slow.s.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    await until(() => slow.closed, 'the slow connection was never closed');
+    assert.equal(parseRawResponse(slow.buf).status, 408);
+    assert.ok(!ka.closed, 'the keep-alive connection was closed before the shorter header timeout fired');
+    ka.s.destroy();
+    slow.s.destroy();
+  });
 });

@@ -17,13 +17,14 @@ const OP_CONT = 0,
 const QUIET_MS = 2600;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function parked(user) {
+async function gauge(user, name) {
   const r = await user.http.get('/metrics');
   assert.equal(r.status, 200);
-  const m = /^duet_websockets_parked (\d+)$/m.exec(r.text);
-  assert.ok(m, 'duet_websockets_parked is missing from /metrics');
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(r.text);
+  assert.ok(m, `${name} is missing from /metrics`);
   return Number(m[1]);
 }
+const parked = (user) => gauge(user, 'duet_websockets_parked');
 
 describe('18 parked WebSockets', { timeout: 120000 }, () => {
   let srv, alice, bob, chat;
@@ -89,6 +90,91 @@ describe('18 parked WebSockets', { timeout: 120000 }, () => {
     await sleep(QUIET_MS);
     r.write(wsFrame(8, Buffer.from([0x03, 0xe8])));
     assert.equal(await r.waitClose(), 1000);
+    await r.waitSocketClosed();
+  });
+});
+
+describe('18 new WebSockets start parked', { timeout: 120000 }, () => {
+  let srv, carol, dave, chat;
+
+  before(async () => {
+    srv = await startServer();
+    [carol, dave] = await User.all(srv, ['park_carol', 'park_dave']);
+    chat = await befriend(carol, dave);
+  });
+
+  after(async () => {
+    await carol?.closeAll();
+    await dave?.closeAll();
+    await srv?.stop();
+  });
+
+  it('a session gets its hello, backlog and live messages as plain frames without unparking', async () => {
+    // a backlog for carol: frames of both short length forms (< 126, 16 bits)
+    const d = await dave.connect();
+    const short = await sendMsg(d, chat, 'short');
+    const long = await sendMsg(d, chat, 'x'.repeat(300));
+    await dave.closeAll();
+    while ((await gauge(carol, 'duet_websockets')) > 0) await sleep(50); // dave's close is done
+    const r = await RawWs.connect(srv, { cookie: carol.session });
+    const hello = await r.waitEvent('hello');
+    assert.equal(hello.user.username, 'park_carol');
+    const synced = await r.waitEvent('synced');
+    assert.equal(synced.pending, 2);
+    const got = r.frames.filter((f) => f.json?.type === 'message').map((f) => [f.json.seq, f.json.text]);
+    assert.deepEqual(got, [
+      [short.seq, 'short'],
+      [long.seq, 'x'.repeat(300)],
+    ]);
+    for (const f of r.frames) {
+      assert.equal(f.opcode, 1, 'a text frame');
+      assert.ok(f.fin && !f.masked && f.rsv === 0, 'one final, unmasked frame per event');
+    }
+    // no wslay state was made for any of it: the only WebSocket is parked
+    assert.equal(await gauge(carol, 'duet_websockets'), 1);
+    assert.equal(await parked(carol), 1, 'a new WebSocket that only received was not parked');
+    // and the session works both ways: a frame from the client unparks it
+    r.sendText(JSON.stringify({ type: 'ping', ref: 'after-start' }));
+    assert.equal((await r.waitEvent('pong')).ref, 'after-start');
+    r.write(wsFrame(8, Buffer.from([0x03, 0xe8])));
+    assert.equal(await r.waitClose(), 1000);
+    await r.waitSocketClosed();
+  });
+});
+
+describe('18 pings to parked WebSockets', { timeout: 120000 }, () => {
+  let srv, erin;
+
+  before(async () => {
+    srv = await startServer({ args: ['--ws-ping', '1'] });
+    [erin] = await User.all(srv, ['park_erin']);
+  });
+
+  after(async () => {
+    await erin?.closeAll();
+    await srv?.stop();
+  });
+
+  it('a parked connection is pinged and its pongs are taken without unparking; no pong closes it', async () => {
+    const r = await RawWs.connect(srv, { cookie: erin.session });
+    await r.waitEvent('synced');
+    for (let i = 0; i < 3; i++) {
+      const ping = await r.waitFrame((f) => f.opcode === OP_PING, undefined, `ping ${i + 1}`);
+      assert.ok(ping.fin && !ping.masked, 'a final, unmasked ping');
+      // the ping made no wslay state, nor did the pongs before it
+      assert.equal(await parked(erin), 1, `not parked at ping ${i + 1}`);
+      const pong = wsFrame(OP_PONG, ping.payload);
+      if (i < 2) {
+        r.write(pong);
+      } else {
+        // a pong and a request in one write: the pong is taken, the rest goes on
+        const req = wsFrame(OP_TEXT, Buffer.from(JSON.stringify({ type: 'ping', ref: 'behind-pong' })));
+        r.write(Buffer.concat([pong, req]));
+        assert.equal((await r.waitEvent('pong')).ref, 'behind-pong');
+      }
+    }
+    // answered pings kept it open; an unanswered one closes it at the next
+    await r.waitFrame((f) => f.opcode === OP_PING, undefined, 'the last ping');
     await r.waitSocketClosed();
   });
 });

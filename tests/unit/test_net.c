@@ -1,8 +1,9 @@
 /* test_net.c - the pure parts of the network layer: the HTTP parser
- * wrapper, request helpers, percent-decoding, the WebSocket accept key and
- * the UTF-8 validator. */
+ * wrapper, request helpers, percent-decoding, the WebSocket accept key,
+ * the UTF-8 validator, and the frame header written for parked WebSockets. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../src/net/net_int.h"
@@ -391,6 +392,65 @@ Test(ws, accept_key_rejects_bad_keys)
                          "dGhlIHNhbXBsZSBub25jZ!==", "dGhlIHNhbXBsZSBub25jZQAA"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         cr_assert_eq(net__ws_accept_key(bad[i], strlen(bad[i]), out), -EINVAL, "%s", bad[i]);
+}
+
+/* What wslay's event layer writes for one queued message: the oracle for
+ * the frames ws.c writes itself to a parked connection. */
+struct wire {
+    uint8_t *buf;
+    size_t len, cap;
+};
+
+static ssize_t wire_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                         void *ud)
+{
+    struct wire *w = ud;
+    (void)ctx;
+    (void)flags;
+    cr_assert_leq(w->len + len, w->cap);
+    memcpy(w->buf + w->len, data, len);
+    w->len += len;
+    return (ssize_t)len;
+}
+
+static ssize_t wire_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
+{
+    (void)buf;
+    (void)len;
+    (void)flags;
+    (void)ud;
+    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    return -1;
+}
+
+Test(ws, frame_header_matches_wslay)
+{
+    /* each length form and both ends of it (RFC 6455 5.2) */
+    const size_t lens[] = {0, 1, 125, 126, 127, 65535, 65536, 70000};
+    enum { MAX = 70000 + 16 };
+    uint8_t *payload = malloc(MAX), *mine = malloc(MAX), *theirs = malloc(MAX);
+    cr_assert(payload != NULL && mine != NULL && theirs != NULL);
+    for (size_t i = 0; i < MAX; i++)
+        payload[i] = (uint8_t)('a' + i % 26);
+    const struct wslay_event_callbacks cbs = {.recv_callback = wire_recv,
+                                              .send_callback = wire_send};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        struct wire w = {theirs, 0, MAX};
+        wslay_event_context_ptr ctx;
+        cr_assert_eq(wslay_event_context_server_init(&ctx, &cbs, &w), 0);
+        struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, payload, lens[i]};
+        cr_assert_eq(wslay_event_queue_msg(ctx, &msg), 0);
+        cr_assert_eq(wslay_event_send(ctx), 0);
+        wslay_event_context_free(ctx);
+        size_t hlen = net__ws_frame_header(mine, WSLAY_TEXT_FRAME, lens[i]);
+        memcpy(mine + hlen, payload, lens[i]);
+        cr_assert_eq(hlen + lens[i], w.len, "length %zu: %zu bytes, wslay wrote %zu", lens[i],
+                     hlen + lens[i], w.len);
+        cr_assert_eq(memcmp(mine, theirs, w.len), 0, "length %zu: frames differ", lens[i]);
+    }
+    free(payload);
+    free(mine);
+    free(theirs);
 }
 
 static uint32_t utf8(const char *s, size_t len)
