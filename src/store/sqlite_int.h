@@ -157,6 +157,7 @@ typedef struct sq_store {
     int closing;                    /* store_close() is running */
     int closed;                     /* writer joined, db closed; submit refuses */
     size_t inflight;                /* submitted, callback not yet run */
+    int full_logged;                /* the "busy" warning was logged (SQ_INFLIGHT_MAX) */
     store_req *sub_head, *sub_tail; /* submitted this loop turn */
     store_req *cb_head, *cb_tail;   /* finished, callbacks running (in order) */
 } sq_store;

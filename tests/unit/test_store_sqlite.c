@@ -859,3 +859,32 @@ Test(store, checkpoints_run_on_the_helper_thread)
     cr_assert_eq(h->out.msgs[0].sequence, sent);
     done(h);
 }
+
+/* Offered more than the writer commits, the queue stops at SQ_INFLIGHT_MAX
+ * outstanding requests: the next is refused with DUET_EBUSY and changes
+ * nothing; once the writer caught up, submit works again. */
+Test(store, outstanding_requests_are_capped)
+{
+    enum { N = 16384 };
+    store_req *r = calloc(N, sizeof(*r));
+    cr_assert_not_null(r);
+    int completed = 0;
+    for (int i = 0; i < N; i++) {
+        store_req_init(&r[i], STORE_USER_GET, on_done, &completed);
+        r[i].in.user = E.alice;
+        cr_assert_eq(store_submit(E.st, &r[i]), 0, "request %d refused", i);
+    }
+    store_req *extra = op(STORE_USER_GET);
+    extra->in.user = E.alice;
+    cr_assert_eq(store_submit(E.st, extra), DUET_EBUSY);
+    uv_run(&E.loop, UV_RUN_DEFAULT);
+    cr_assert_eq(completed, N);
+    cr_assert_eq(*(int *)extra->data, 0, "a refused request completed");
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(r[i].status, 0);
+        store_req_reset(&r[i]);
+    }
+    free(r);
+    cr_assert_eq(run(extra), 0);
+    done(extra);
+}
