@@ -431,6 +431,7 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
     if ((rc = sq_ckpt_start(&s->ckpt, opts->path, s->db)) < 0)
         goto err;
     s->window_ns = opts->commit_window_ms > 0 ? (uint64_t)opts->commit_window_ms * 1000000 : 0;
+    s->max_inflight = opts->max_inflight > 0 ? opts->max_inflight : SQ_INFLIGHT_MAX;
     /* On error it released s. */
     if ((rc = sq_writer_start(s, loop)) < 0)
         return rc;

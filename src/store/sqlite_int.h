@@ -124,6 +124,13 @@ void sq_ckpt_stop(struct sq_ckpt *c, sqlite3 *writer);
  *    starts and after it was joined (open, close).
  *  - shared: only with mu held, by either thread.
  *  - loop: only the loop thread. */
+/* Requests submitted and not yet completed, at most, by default: beyond,
+ * DUET_EBUSY. The loop does not wait for the disk, so when more is offered
+ * than the writer commits, the queue would grow without bound. A reconnect
+ * storm of 15,000 clients has about 60,000 outstanding at its peak (a few
+ * requests each), which must fit; 131072 requests are about 100 MB at most. */
+#define SQ_INFLIGHT_MAX 131072
+
 typedef struct sq_store {
     store_t base; /* first: a store_t * is a sq_store * */
     /* writer */
@@ -157,7 +164,8 @@ typedef struct sq_store {
     int closing;                    /* store_close() is running */
     int closed;                     /* writer joined, db closed; submit refuses */
     size_t inflight;                /* submitted, callback not yet run */
-    int full_logged;                /* the "busy" warning was logged (SQ_INFLIGHT_MAX) */
+    size_t max_inflight;            /* beyond: DUET_EBUSY (SQ_INFLIGHT_MAX by default) */
+    int full_logged;                /* the "busy" warning was logged */
     store_req *sub_head, *sub_tail; /* submitted this loop turn */
     store_req *cb_head, *cb_tail;   /* finished, callbacks running (in order) */
 } sq_store;

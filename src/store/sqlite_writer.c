@@ -49,11 +49,6 @@
 
 /* A batch this big commits without waiting for the rest of the window. */
 #define SQ_BATCH_MAX 4096
-/* Requests submitted and not yet completed, at most: beyond, DUET_EBUSY.
- * The loop no longer waits for the disk, so when more is offered than the
- * writer can commit, the queue would grow without bound; this keeps it to
- * about a second of work (the Cassandra store has the same rule). */
-#define SQ_INFLIGHT_MAX 16384
 
 /* Requests that only read. A batch of nothing else neither waits for the
  * commit window nor starts one: it has nothing to make durable (what it
@@ -322,7 +317,7 @@ static int sq_submit(store_t *base, store_req *req)
 
     if (s->closed || (unsigned)req->op >= STORE_OP_COUNT || req->cb == NULL)
         return -EINVAL;
-    if (s->inflight >= SQ_INFLIGHT_MAX && !s->closing) {
+    if (s->inflight >= s->max_inflight && !s->closing) {
         if (!s->full_logged)
             log_warn("store: sqlite: %zu requests outstanding; refusing more (busy) until the "
                      "writer catches up",
@@ -330,7 +325,7 @@ static int sq_submit(store_t *base, store_req *req)
         s->full_logged = 1;
         return DUET_EBUSY;
     }
-    if (s->inflight < SQ_INFLIGHT_MAX / 2)
+    if (s->inflight < s->max_inflight / 2)
         s->full_logged = 0;
     /* While closing, close() itself hands requests over. */
     if (s->sub_head == NULL && !s->closing) {

@@ -296,6 +296,9 @@ struct store_sqlite_opts {
      * for up to this much added latency under load and none when idle.
      * A batch that only reads never waits and does not start a window. */
     int64_t commit_window_ms;
+    /* Requests submitted and not yet completed, at most; beyond, submit
+     * returns DUET_EBUSY. 0: 131072 (SQ_INFLIGHT_MAX). */
+    size_t max_inflight;
 };
 
 /* Opens (creating and migrating the schema) the SQLite store. On success

@@ -860,14 +860,18 @@ Test(store, checkpoints_run_on_the_helper_thread)
     done(h);
 }
 
-/* Offered more than the writer commits, the queue stops at SQ_INFLIGHT_MAX
- * outstanding requests: the next is refused with DUET_EBUSY and changes
- * nothing; once the writer caught up, submit works again. */
+/* Offered more than the writer commits, the queue stops at max_inflight
+ * outstanding requests (here 64): the next is refused with DUET_EBUSY and
+ * changes nothing; once the writer caught up, submit works again. */
 Test(store, outstanding_requests_are_capped)
 {
-    enum { N = 16384 };
-    store_req *r = calloc(N, sizeof(*r));
-    cr_assert_not_null(r);
+    enum { N = 64 };
+    close_store(E.st);
+    struct store_sqlite_opts o = {
+        .path = E.path, .sync_full = 0, .cache_kib = 8192, .max_inflight = N};
+    E.st = NULL;
+    cr_assert_eq(store_sqlite_open(&E.loop, &o, &E.st), 0);
+    store_req r[N];
     int completed = 0;
     for (int i = 0; i < N; i++) {
         store_req_init(&r[i], STORE_USER_GET, on_done, &completed);
@@ -884,7 +888,6 @@ Test(store, outstanding_requests_are_capped)
         cr_assert_eq(r[i].status, 0);
         store_req_reset(&r[i]);
     }
-    free(r);
     cr_assert_eq(run(extra), 0);
     done(extra);
 }
