@@ -34,7 +34,15 @@ net_server *fz_server(const struct net_server_opts *opts, fz_output_fn out)
     s->prepare.data = s;
     s->check.data = s;
     s->has_prepare = s->has_check = 1;
-    s->handles = 2;
+    /* The conns' shared timeout timer (timer.c): armed by net__timer_set,
+     * never run here (the harness only turns the loop to close). */
+    net__timers_init(s);
+    if (uv_timer_init(&loop, &s->timer) != 0)
+        die("uv handle init");
+    s->timer.data = s;
+    uv_unref((uv_handle_t *)&s->timer);
+    s->has_timer = 1;
+    s->handles = 3;
     out_hook = out;
     return s;
 }
@@ -47,12 +55,12 @@ net_conn *fz_conn_open(net_server *s)
     c->srv = s;
     c->refs = 1;
     c->tcp.data = c;
-    c->timer.data = c;
     net__list_init(&c->dirty);
+    net__list_init(&c->tlink);
     /* An unconnected TCP handle: never read or written, only closed. */
-    if (uv_tcp_init(s->loop, &c->tcp) != 0 || uv_timer_init(s->loop, &c->timer) != 0)
+    if (uv_tcp_init(s->loop, &c->tcp) != 0)
         die("uv handle init");
-    c->handles = 2;
+    c->handles = 1;
     net__list_push(&s->conns, &c->all);
     s->n_alive++;
     s->n_open++;
@@ -74,9 +82,9 @@ static void drain(net_conn *c)
     if (show < 0)
         show = getenv("FUZZ_SHOW") != NULL; /* FUZZ_SHOW=1: print the output */
     if (c->olen > 0 && show)
-        fprintf(stderr, "--- output (%zu bytes)\n%.*s\n", c->olen, (int)c->olen, c->obuf);
+        fprintf(stderr, "--- output (%zu bytes)\n%.*s\n", c->olen, (int)c->olen, c->obuf->data);
     if (c->olen > 0 && out_hook != NULL)
-        out_hook(c, c->obuf, c->olen);
+        out_hook(c, c->obuf->data, c->olen);
     c->olen = 0;
 }
 
