@@ -25,6 +25,12 @@ static struct {
     duet_id alice, bob, carol, ab; /* ab: the alice-bob chat, friends */
 } E;
 
+/* The store's connection, for hooks and checks on the file. */
+static inline sqlite3 *store_db(store_t *st)
+{
+    return ((sq_store *)st)->db;
+}
+
 static inline void on_done(store_req *r)
 {
     (*(int *)r->data)++;
