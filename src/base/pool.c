@@ -1,5 +1,6 @@
 #include "pool.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,22 @@ void *pool_calloc(pool_t *p, size_t n)
     void *r = pool_alloc(p, n);
     if (r != NULL)
         memset(r, 0, n);
+    return r;
+}
+
+void *pool_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap != 0 ? *cap * 2 : 8;
+    if (ncap < *cap || (size != 0 && ncap > SIZE_MAX / size))
+        return NULL;
+    void *r = pool_alloc(p, ncap * size);
+    if (r == NULL)
+        return NULL;
+    if (n > 0)
+        memcpy(r, arr, n * size);
+    *cap = ncap;
     return r;
 }
 

@@ -24,6 +24,10 @@ void pool_init(pool_t *p);
 /* Returns NULL on allocation failure; memory is 16-byte aligned, not zeroed. */
 void *pool_alloc(pool_t *p, size_t n);
 void *pool_calloc(pool_t *p, size_t n);
+/* Makes room for element n of a pool array of *cap elements of size bytes:
+ * the (possibly moved) array, or NULL (out of memory or size overflow).
+ * Doubling in a pool wastes at most the final size; no realloc is needed. */
+void *pool_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size);
 /* Copies len bytes and adds a NUL. NULL on failure. */
 char *pool_strndup(pool_t *p, const char *s, size_t len);
 char *pool_strdup(pool_t *p, const char *s);

@@ -335,8 +335,6 @@ int64_t cs_void_age_us(const cs_store *s);
  * DUET_EFORBIDDEN when user is not a member. Caches the members. */
 int cs_read_chat(cs_store *s, const struct cql_rows *r, int64_t row, const duet_id *user,
                  struct cs_chat *c);
-/* Makes room for element n of a pool array (see sq_grow). */
-void *cs_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size);
 
 /* Scans: set up for lo < sequence <= hi. cs_scan_next submits the next
  * query (at most limit rows) and returns 1, returns 0 when the walk is

@@ -12,7 +12,7 @@
 /* Appends id to op->ids (op pool). */
 int cs_ids_add(cs_op *op, const duet_id *id, size_t *cap)
 {
-    duet_id *a = cs_grow(&op->pool, op->ids, op->n_ids, cap, sizeof(*a));
+    duet_id *a = pool_grow(&op->pool, op->ids, op->n_ids, cap, sizeof(*a));
     if (a == NULL)
         return -ENOMEM;
     op->ids = a;
@@ -56,7 +56,7 @@ static int cs_reqs_of(cs_op *op, int kind, struct duet_friend_req **out, size_t 
         const struct duet_user *u = cs_user_find(op, &op->rels[i].other);
         if (u == NULL)
             continue; /* cannot happen: accounts are never deleted */
-        struct duet_friend_req *a = cs_grow(&op->req->pool, *out, *n, &cap, sizeof(*a));
+        struct duet_friend_req *a = pool_grow(&op->req->pool, *out, *n, &cap, sizeof(*a));
         if (a == NULL)
             return -ENOMEM;
         *out = a;
@@ -188,7 +188,7 @@ void cs_presence_peers(cs_op *op)
             struct cs_chat c;
             if (cs_read_chat(op->s, &op->q.rows, i, &req->in.user, &c) < 0 || !c.friends)
                 continue;
-            duet_id *a = cs_grow(&op->pool, op->items, op->n_items, &op->cap_items, sizeof(*a));
+            duet_id *a = pool_grow(&op->pool, op->items, op->n_items, &op->cap_items, sizeof(*a));
             if (a == NULL) {
                 rc = -ENOMEM;
                 goto out;
@@ -270,7 +270,7 @@ void cs_chats_list(cs_op *op)
             struct cs_chat c;
             if (cs_read_chat(op->s, &op->q.rows, i, &req->in.user, &c) < 0 || !c.friends)
                 continue;
-            items = cs_grow(&op->pool, op->items, op->n_items, &op->cap_items, sizeof(*items));
+            items = pool_grow(&op->pool, op->items, op->n_items, &op->cap_items, sizeof(*items));
             if (items == NULL) {
                 rc = -ENOMEM;
                 goto out;
@@ -463,8 +463,8 @@ void cs_pending_list(cs_op *op)
             struct cs_chat c;
             if (cs_read_chat(op->s, &op->q.rows, i, &req->in.user, &c) < 0)
                 continue;
-            struct duet_cursor *a = cs_grow(&req->pool, req->out.cursors, req->out.n_cursors,
-                                            &op->cap_items, sizeof(*a));
+            struct duet_cursor *a = pool_grow(&req->pool, req->out.cursors, req->out.n_cursors,
+                                              &op->cap_items, sizeof(*a));
             if (a == NULL) {
                 rc = -ENOMEM;
                 goto out;
@@ -514,8 +514,8 @@ void cs_pending_list(cs_op *op)
             break;
         const struct cql_rows *r = &op->q.rows;
         for (int64_t i = 0; i < r->n_rows; i++) {
-            struct duet_pending *a = cs_grow(&req->pool, req->out.pending, req->out.n_pending,
-                                             &op->cap_items, sizeof(*a));
+            struct duet_pending *a = pool_grow(&req->pool, req->out.pending, req->out.n_pending,
+                                               &op->cap_items, sizeof(*a));
             if (a == NULL) {
                 rc = -ENOMEM;
                 goto out;

@@ -52,8 +52,9 @@ static void cs_mark(cs_op *op)
                 continue;
             /* Two arrays grown together from the same capacity. */
             size_t cap = op->cap_marks;
-            int64_t *a = cs_grow(&op->pool, op->marks, op->n_marks, &cap, sizeof(*a));
-            int64_t *b = cs_grow(&op->pool, op->marks_at, op->n_marks, &op->cap_marks, sizeof(*b));
+            int64_t *a = pool_grow(&op->pool, op->marks, op->n_marks, &cap, sizeof(*a));
+            int64_t *b =
+                pool_grow(&op->pool, op->marks_at, op->n_marks, &op->cap_marks, sizeof(*b));
             if (a == NULL || b == NULL) {
                 rc = -ENOMEM;
                 goto out;

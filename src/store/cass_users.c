@@ -215,7 +215,7 @@ void cs_user_set_password(cs_op *op)
             const struct cql_cell *c = cql_cell(r, i, 0);
             if (c->len != 32 || memcmp(c->value, req->in.token_hash, 32) == 0)
                 continue;
-            tok = cs_grow(&op->pool, op->items, op->n_items, &op->cap_items, sizeof(*tok));
+            tok = pool_grow(&op->pool, op->items, op->n_items, &op->cap_items, sizeof(*tok));
             if (tok == NULL) {
                 cs_finish(op, -ENOMEM);
                 return;

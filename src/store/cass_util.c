@@ -357,20 +357,6 @@ int cs_read_chat(cs_store *s, const struct cql_rows *r, int64_t row, const duet_
     return 0;
 }
 
-void *cs_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return arr;
-    size_t ncap = *cap != 0 ? *cap * 2 : 8;
-    void *r = pool_alloc(p, ncap * size);
-    if (r == NULL)
-        return NULL;
-    if (n > 0)
-        memcpy(r, arr, n * size);
-    *cap = ncap;
-    return r;
-}
-
 /* ---- scans ---- */
 
 void cs_scan_init(struct cs_scan *sc, const duet_id *chat, int64_t lo, int64_t hi, int asc)
@@ -429,7 +415,7 @@ int cs_read_rels(cs_op *op)
     op->rels = NULL;
     op->n_rels = 0;
     for (int64_t i = 0; i < r->n_rows; i++) {
-        struct cs_rel *a = cs_grow(&op->pool, op->rels, op->n_rels, &cap, sizeof(*a));
+        struct cs_rel *a = pool_grow(&op->pool, op->rels, op->n_rels, &cap, sizeof(*a));
         if (a == NULL)
             return -ENOMEM;
         op->rels = a;
@@ -454,7 +440,7 @@ int cs_read_users(cs_op *op)
     const struct cql_rows *r = &op->q.rows;
     for (int64_t i = 0; i < r->n_rows; i++) {
         struct duet_user *a =
-            cs_grow(&op->req->pool, op->users, op->n_users, &op->cap_users, sizeof(*a));
+            pool_grow(&op->req->pool, op->users, op->n_users, &op->cap_users, sizeof(*a));
         if (a == NULL)
             return -ENOMEM;
         op->users = a;

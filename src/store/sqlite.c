@@ -218,21 +218,6 @@ int sq_read_msg(pool_t *p, sqlite3_stmt *st, int col, struct duet_msg *m)
     return 0;
 }
 
-void *sq_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return arr;
-    /* Doubling in a pool wastes at most the final size; no realloc needed. */
-    size_t ncap = *cap != 0 ? *cap * 2 : 8;
-    void *r = pool_alloc(p, ncap * size);
-    if (r == NULL)
-        return NULL;
-    if (n > 0)
-        memcpy(r, arr, n * size);
-    *cap = ncap;
-    return r;
-}
-
 void sq_release_db(sq_store *s)
 {
     for (int i = 0; i < SQ_STMT_COUNT; i++) {

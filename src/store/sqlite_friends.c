@@ -280,7 +280,7 @@ static int sq_read_reqs(sq_store *s, store_req *req, sqlite3_stmt *st, struct du
     if (st == NULL)
         return DUET_ESTORE;
     while ((rc = sq_step(s, st)) == 1) {
-        struct duet_friend_req *a = sq_grow(&req->pool, *out, *n, &cap, sizeof(**out));
+        struct duet_friend_req *a = pool_grow(&req->pool, *out, *n, &cap, sizeof(**out));
         if (a == NULL || sq_read_user(&req->pool, st, 1, &a[*n].user) < 0) {
             sq_reset(st);
             return -ENOMEM;
@@ -312,7 +312,7 @@ static int sq_read_users(sq_store *s, store_req *req, sqlite3_stmt *st)
         return DUET_ESTORE;
     while ((rc = sq_step(s, st)) == 1) {
         struct duet_user *a =
-            sq_grow(&req->pool, req->out.users, req->out.n_users, &cap, sizeof(*a));
+            pool_grow(&req->pool, req->out.users, req->out.n_users, &cap, sizeof(*a));
         if (a == NULL || sq_read_user(&req->pool, st, 0, &a[req->out.n_users]) < 0) {
             sq_reset(st);
             return -ENOMEM;
@@ -369,7 +369,7 @@ int sq_chats_list(sq_store *s, store_req *req)
     if (st == NULL)
         return DUET_ESTORE;
     while ((rc = sq_step(s, st)) == 1) {
-        struct duet_chat *a = sq_grow(&req->pool, chats, n, &cap, sizeof(*a));
+        struct duet_chat *a = pool_grow(&req->pool, chats, n, &cap, sizeof(*a));
         if (a == NULL)
             goto nomem;
         chats = a;

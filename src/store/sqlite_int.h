@@ -209,9 +209,6 @@ void sq_col_id(sqlite3_stmt *st, int col, duet_id *out);
 int sq_col_str(pool_t *p, sqlite3_stmt *st, int col, const char **out);
 int sq_read_user(pool_t *p, sqlite3_stmt *st, int col, struct duet_user *u);
 int sq_read_msg(pool_t *p, sqlite3_stmt *st, int col, struct duet_msg *m);
-/* Makes room for element n of a pool array of *cap elements of size bytes:
- * the (possibly moved) array, or NULL. */
-void *sq_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size);
 
 /* Shared lookups (sqlite_users.c, sqlite_friends.c). */
 int sq_user_by_id(sq_store *s, pool_t *p, const duet_id *id, struct duet_user *u);

@@ -357,7 +357,7 @@ int sq_pending_list(sq_store *s, store_req *req)
         return DUET_ESTORE;
     while ((rc = sq_step(s, st)) == 1) {
         struct duet_pending *a =
-            sq_grow(&req->pool, req->out.pending, req->out.n_pending, &cap, sizeof(*a));
+            pool_grow(&req->pool, req->out.pending, req->out.n_pending, &cap, sizeof(*a));
         if (a == NULL || sq_read_msg(&req->pool, st, 1, &a[req->out.n_pending].msg) < 0) {
             sq_reset(st);
             return -ENOMEM;
@@ -375,7 +375,7 @@ int sq_pending_list(sq_store *s, store_req *req)
         return DUET_ESTORE;
     while ((rc = sq_step(s, st)) == 1) {
         struct duet_cursor *a =
-            sq_grow(&req->pool, req->out.cursors, req->out.n_cursors, &cap, sizeof(*a));
+            pool_grow(&req->pool, req->out.cursors, req->out.n_cursors, &cap, sizeof(*a));
         if (a == NULL) {
             sq_reset(st);
             return -ENOMEM;

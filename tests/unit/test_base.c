@@ -189,6 +189,29 @@ Test(pool, alignment_and_large_blocks)
     cr_assert_null(p.chunks);
 }
 
+/* Grows an array element by element: contents kept across moves, the
+ * capacity doubles, and a size that would overflow is refused. */
+Test(pool, grow_keeps_elements_and_refuses_overflow)
+{
+    pool_t p;
+    pool_init(&p);
+    int64_t *arr = NULL;
+    size_t cap = 0;
+    for (size_t n = 0; n < 1000; n++) {
+        arr = pool_grow(&p, arr, n, &cap, sizeof(*arr));
+        cr_assert_not_null(arr);
+        cr_assert_gt(cap, n);
+        arr[n] = (int64_t)n * 7;
+    }
+    cr_assert_eq(cap, 1024);
+    for (size_t n = 0; n < 1000; n++)
+        cr_assert_eq(arr[n], (int64_t)n * 7);
+    size_t huge = SIZE_MAX / 16 + 1;
+    cr_assert_null(pool_grow(&p, arr, huge, &huge, 16), "an overflowing size was allocated");
+    cr_assert_eq(huge, SIZE_MAX / 16 + 1, "cap changed on failure");
+    pool_clear(&p);
+}
+
 TestSuite(auth, .init = init_sodium);
 
 Test(auth, tokens_hash_and_validate)
