@@ -30,7 +30,9 @@ if [ ${#want[@]} -gt 0 ]; then
     $SUDO chmod 755 /usr/sbin/policy-rc.d
     added_policy=1
   fi
-  cleanup() { [ "$added_policy" = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d; }
+  # An `if`, not `[ … ] && …`: an EXIT trap's last status becomes the
+  # script's, and a false test would fail the install (issue 12).
+  cleanup() { if [ "$added_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi; }
   trap cleanup EXIT
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}"
