@@ -310,6 +310,11 @@ static void b64url(const uint8_t *in, size_t n, char *out)
                       in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+const char *auth_cookie_name(int secure)
+{
+    return secure ? "__Host-duet_session" : "duet_session";
+}
+
 void auth_token_new(char token[AUTH_TOKEN_LEN + 1], uint8_t hash[32])
 {
     uint8_t raw[32];

@@ -68,6 +68,10 @@ int auth_hash(struct auth *a, const char *key, const char *password, size_t len,
 int auth_verify(struct auth *a, const char *key, const char *hash, const char *password,
                 size_t len, auth_cb cb, void *data);
 
+/* The session cookie's name. Served over TLS (--secure-cookies) it has the
+ * __Host- prefix: browsers then accept it only Secure, host-only and with
+ * Path=/, so a sibling domain cannot plant one under that name. */
+const char *auth_cookie_name(int secure);
 /* A new session token (text for the cookie) and the hash to store. */
 void auth_token_new(char token[AUTH_TOKEN_LEN + 1], uint8_t hash[32]);
 /* Hashes a presented token; -EINVAL if it is not a well-formed token. */

@@ -108,8 +108,16 @@ const char *net_conn_addr(net_conn *c);
 
 /* Looks up a request header (case-insensitive); NULL if absent. */
 const duet_slice *net_header(const net_request *req, const char *name);
-/* Finds cookie `name` in the Cookie header(s); 0 and *out, or -ENOENT. */
+/* Finds cookie `name` in the Cookie header(s); 0 and *out, or -ENOENT.
+ * -EEXIST when it appears more than once with different values: which one
+ * the browser sent first says nothing about who set it (a sibling domain
+ * can plant one with a longer Path, which browsers send first), so neither
+ * is trusted. */
 int net_cookie(const net_request *req, const char *name, duet_slice *out);
+/* Whether the request's Origin, when there is one, is this site: the
+ * scheme (https or http) and the Host header, or exactly `allowed`
+ * (NULL: none). No Origin passes (not a browser's cross-site request). */
+int net_origin_ok(const net_request *req, const char *allowed, int https);
 /* Finds a query parameter (not decoded beyond '+' and %XX); 0 or -ENOENT. */
 int net_query(const net_request *req, const char *name, duet_slice *out);
 

@@ -198,6 +198,7 @@ int net__http_wants_read(const net_conn *c);
  * closes after the write. */
 void net__http_error(net_conn *c, int status, const char *code, const char *message,
                      const char *extra);
+/* http_req.c */
 /* Writes {"error":code,"message":message} (both plain ASCII, no quotes)
  * into out; returns the length or -ENOSPC. */
 int net__json_error(char *out, size_t size, const char *code, const char *message);
@@ -208,6 +209,8 @@ int net__pct_decode(const char *in, size_t len, char *out, size_t *out_len, int 
  * into pool. -EINVAL for a bad target, -ENOMEM. */
 int net__parse_target(pool_t *pool, const char *url, size_t len, duet_slice *path,
                       duet_slice *query);
+/* [p, end) without leading and trailing spaces and tabs. */
+duet_slice net__trim(const char *p, const char *end);
 /* Whether the comma-separated header value contains token (any case). */
 int net__has_token(const duet_slice *value, const char *token);
 
