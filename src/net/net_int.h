@@ -1,4 +1,4 @@
-/* net_int.h - internals shared by server.c, http.c, ws.c and static.c, and
+/* net_int.h - internals shared by the files of src/net, and
  * the pure helpers the unit tests call. Not for use outside src/net. */
 #ifndef DUET_NET_INT_H
 #define DUET_NET_INT_H
@@ -167,6 +167,10 @@ struct net_server {
 };
 
 /* server.c */
+/* Frees the server once it is closing and every handle has closed. */
+void net__server_maybe_free(net_server *s);
+
+/* conn.c */
 void net__conn_mark(net_conn *c);
 /* Makes room for n more bytes of output: 0 or -ENOMEM. */
 int net__out_reserve(net_conn *c, size_t n);
