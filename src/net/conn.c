@@ -269,6 +269,7 @@ void net__conn_drop(net_conn *c)
     }
     uv_close((uv_handle_t *)&c->tcp, on_conn_close);
     net__timer_clear(c);
+    net__addr_release(c);
     s->n_open--;
     if (c->is_ws) {
         s->n_ws--;

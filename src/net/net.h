@@ -72,6 +72,7 @@ struct net_server_opts {
     size_t max_body_bytes;      /* default 64 KiB */
     size_t max_ws_msg_bytes;    /* default 64 KiB */
     size_t max_conns;           /* open connections at most (0 = no cap); more get 503 */
+    size_t max_conns_per_addr;  /* ... from one peer address (0 = no cap); more get 429 */
     size_t max_ws_queue_bytes;  /* queued output per WebSocket before a 1008 close; 4 MiB */
     uint64_t header_timeout_ms; /* full headers must arrive within this, default 10 s */
     uint64_t idle_timeout_ms;   /* keep-alive idle, default 60 s */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <wslay/wslay.h>
 
+#include "../base/map.h"
 #include "hparse.h"
 #include "net.h"
 
@@ -135,7 +136,7 @@ struct net_conn {
     void *data;
     uint8_t timer_mode;
     unsigned is_ws : 1, closed : 1, eof : 1, finishing : 1, lingering : 1, reading : 1, writing : 1,
-        is_dirty : 1;
+        is_dirty : 1, addr_counted : 1;
     char addr[NET__ADDR_LEN];
     union {
         struct net__http *http; /* owned; freed at the upgrade (net__http_free) */
@@ -157,6 +158,7 @@ struct net_server {
     struct net_server_opts opts;
     struct net__link conns; /* conns whose handles are not closed yet */
     struct net__link dirty; /* conns with output or input to process */
+    map_t per_addr;         /* peer address -> open conns from it (in the pointer) */
     size_t n_open, n_ws, n_alive;
     size_t n_parked_new; /* parked since the last sweep (malloc_trim) */
     int handles;         /* listener, prepare, check not yet closed */
@@ -169,6 +171,9 @@ struct net_server {
 /* server.c */
 /* Frees the server once it is closing and every handle has closed. */
 void net__server_maybe_free(net_server *s);
+/* Uncounts a dropped conn from its address's share (net_server_opts
+ * max_conns_per_addr). */
+void net__addr_release(net_conn *c);
 
 /* conn.c */
 void net__conn_mark(net_conn *c);

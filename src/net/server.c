@@ -19,6 +19,7 @@ static void server_free(net_server *s)
 {
     void (*done)(void *) = s->opts.app_cb.on_closed;
     void *app = s->opts.app;
+    map_free(&s->per_addr);
     free(s);
     if (done != NULL)
         done(app);
@@ -35,6 +36,37 @@ static void peer_addr(net_conn *c)
         return;
     if (uv_ip_name((struct sockaddr *)&ss, c->addr, sizeof(c->addr)) < 0)
         strcpy(c->addr, "unknown");
+}
+
+/* Counts c against its address's share: -EBUSY when the address holds
+ * max_conns_per_addr already (c is then not counted). Without memory for
+ * the count the conn is let in: the global cap still holds. */
+static int addr_take(net_conn *c)
+{
+    net_server *s = c->srv;
+    if (s->opts.max_conns_per_addr == 0)
+        return 0;
+    size_t len = strlen(c->addr);
+    uintptr_t n = (uintptr_t)map_get(&s->per_addr, c->addr, len);
+    if (n >= s->opts.max_conns_per_addr)
+        return -EBUSY;
+    if (map_put(&s->per_addr, c->addr, len, (void *)(n + 1)) == 0)
+        c->addr_counted = 1;
+    return 0;
+}
+
+void net__addr_release(net_conn *c)
+{
+    if (!c->addr_counted)
+        return;
+    c->addr_counted = 0;
+    net_server *s = c->srv;
+    size_t len = strlen(c->addr);
+    uintptr_t n = (uintptr_t)map_get(&s->per_addr, c->addr, len);
+    if (n <= 1)
+        map_del(&s->per_addr, c->addr, len);
+    else
+        (void)map_put(&s->per_addr, c->addr, len, (void *)(n - 1)); /* replaces: no allocation */
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -70,6 +102,11 @@ static void on_connection(uv_stream_t *listener, int status)
          * why and can back off. */
         net__http_error(c, 503, "too_many_connections", "the server is full; try again later",
                         NULL);
+        return;
+    }
+    if (addr_take(c) < 0) {
+        net__http_error(c, 429, "too_many_connections",
+                        "too many connections from this address; close some first", NULL);
         return;
     }
     net__update_reading(c);
@@ -161,6 +198,10 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     net_server *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
+    if (map_init(&s->per_addr) < 0) {
+        free(s);
+        return -ENOMEM;
+    }
     s->loop = loop;
     s->opts = *opts;
     set_defaults(&s->opts);
