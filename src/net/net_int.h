@@ -44,6 +44,10 @@ enum net__timer_mode {
     NET__T_LINGER, /* lingering close after the last write: drop */
 };
 
+/* Called by timer.c when c's timeout of this mode expires (c's timer is
+ * already cleared, so the callback may set a new one). */
+typedef void (*net__timeout_cb)(net_conn *c, enum net__timer_mode mode);
+
 /* The lists of timer.c: one per timeout length, the last for any other. */
 enum { NET__TQ_HEADER, NET__TQ_IDLE, NET__TQ_PING, NET__TQ_CLOSE, NET__TQ_OTHER, NET__TQ_N };
 
@@ -154,6 +158,7 @@ struct net_server {
     uv_timer_t sweep;     /* parks quiet WebSockets (net__ws_sweep) */
     uv_timer_t timer;     /* every conn's timeout (timer.c) */
     struct net__tlist tq[NET__TQ_N];
+    net__timeout_cb on_timeout; /* what an expired timeout does (timer.c) */
     uint64_t timer_due; /* what timer is armed for, if timer_armed */
     struct net_server_opts opts;
     struct net__link conns; /* conns whose handles are not closed yet */
@@ -186,13 +191,14 @@ void net__conn_drop(net_conn *c);
 void net__conn_finish(net_conn *c);
 
 /* timer.c */
-void net__timers_init(net_server *s);
+void net__timers_init(net_server *s, net__timeout_cb expired);
 void net__timers_run(uv_timer_t *t);
 /* Sets c's timeout (replacing any), or clears it with NET__T_NONE. */
 void net__timer_set(net_conn *c, enum net__timer_mode mode, uint64_t ms);
 /* Takes c off the timer lists (a conn being dropped). */
 void net__timer_clear(net_conn *c);
 
+/* conn.c */
 void net__update_reading(net_conn *c);
 void net__rbuf_release(net_conn *c);
 
@@ -207,6 +213,7 @@ int net__http_wants_read(const net_conn *c);
  * closes after the write. */
 void net__http_error(net_conn *c, int status, const char *code, const char *message,
                      const char *extra);
+
 /* http_req.c */
 /* Writes {"error":code,"message":message} (both plain ASCII, no quotes)
  * into out; returns the length or -ENOSPC. */
@@ -232,6 +239,8 @@ void net__ws_drained(net_conn *c);
 void net__ws_sweep(net_conn *c);
 void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason);
 int net__ws_wants_read(const net_conn *c);
+
+/* ws_pure.c */
 /* Writes the header of an unmasked final frame with a payload of len bytes
  * (the shortest length form, RFC 6455 5.2); returns its size, 2 to 10. */
 size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len);

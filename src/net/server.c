@@ -112,6 +112,27 @@ static void on_connection(uv_stream_t *listener, int status)
     net__update_reading(c);
 }
 
+/* A conn's timeout expired (timer.c): HTTP answers 408, a WebSocket owes
+ * a pong or sends its ping; the others only close. */
+static void conn_timeout(net_conn *c, enum net__timer_mode mode)
+{
+    switch (mode) {
+    case NET__T_HEADER:
+        net__http_timeout(c);
+        break;
+    case NET__T_PING:
+        net__ws_timeout(c);
+        break;
+    case NET__T_IDLE:
+    case NET__T_CLOSE:
+    case NET__T_LINGER:
+        net__conn_drop(c);
+        break;
+    case NET__T_NONE:
+        break;
+    }
+}
+
 static int resolve(const char *host, int port, struct sockaddr_storage *ss)
 {
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
@@ -212,7 +233,7 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     s->check.data = s;
     s->sweep.data = s;
     s->timer.data = s;
-    net__timers_init(s);
+    net__timers_init(s, conn_timeout);
     int r;
     if ((r = uv_prepare_init(loop, &s->prepare)) < 0)
         goto err;
