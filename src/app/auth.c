@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../base/log.h"
+#include "../net/net.h"
 
 /* Ownership: allocated by auth_hash/auth_verify, freed after its callback. */
 struct auth_job {
@@ -253,11 +254,13 @@ static void lane_push(struct auth *a, struct auth_lane *l, struct auth_job *j)
     a->queued++;
 }
 
-static int job_submit(struct auth *a, const char *key, int verify, const char *hash,
+static int job_submit(struct auth *a, const char *addr, int verify, const char *hash,
                       const char *password, size_t len, auth_cb cb, void *data)
 {
     if (a->queued >= a->max_queue)
         return DUET_EBUSY;
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
     struct auth_lane *l = lane_get(a, key);
     if (l == NULL)
         return DUET_EBUSY;
@@ -372,8 +375,10 @@ static int64_t wait_s(const struct throttle *t, int64_t max, int64_t now, int64_
 
 int64_t auth_login_begin(struct auth *a, const char *user, const char *addr, int64_t now)
 {
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
     struct throttle *tu = throttle_get(&a->by_user, user, now, a->window_ms, 1);
-    struct throttle *ta = throttle_get(&a->by_addr, addr, now, a->window_ms, 1);
+    struct throttle *ta = throttle_get(&a->by_addr, key, now, a->window_ms, 1);
     /* Without memory for a counter, refuse: the counters are the limit. */
     if (tu == NULL || ta == NULL)
         return 1;
@@ -389,7 +394,9 @@ int64_t auth_login_begin(struct auth *a, const char *user, const char *addr, int
 void auth_login_ok(struct auth *a, const char *user, const char *addr)
 {
     free(map_del(&a->by_user, user, strlen(user)));
-    struct throttle *ta = map_get(&a->by_addr, addr, strlen(addr));
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
+    struct throttle *ta = map_get(&a->by_addr, key, strlen(key));
     if (ta != NULL && ta->attempts > 0)
         ta->attempts--;
 }

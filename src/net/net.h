@@ -106,6 +106,12 @@ int net_conn_is_open(net_conn *c);
 void net_conn_set_data(net_conn *c, void *data);
 void *net_conn_data(net_conn *c);
 const char *net_conn_addr(net_conn *c);
+/* The key that per-address limits count under: an IPv6 address's /64
+ * (one subscriber usually holds a whole /64, so a per-/128 limit is none),
+ * an IPv4-mapped IPv6 address as IPv4, anything else as it is (truncated
+ * to fit). */
+#define NET_ADDR_GROUP_LEN 52
+void net_addr_group(const char *addr, char out[NET_ADDR_GROUP_LEN]);
 
 /* Looks up a request header (case-insensitive); NULL if absent. */
 const duet_slice *net_header(const net_request *req, const char *name);

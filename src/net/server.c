@@ -4,6 +4,7 @@
  */
 #include "net_int.h"
 
+#include <arpa/inet.h>
 #include <malloc.h>
 
 #include <errno.h>
@@ -38,6 +39,23 @@ static void peer_addr(net_conn *c)
         strcpy(c->addr, "unknown");
 }
 
+void net_addr_group(const char *addr, char out[NET_ADDR_GROUP_LEN])
+{
+    struct in6_addr a6;
+    if (inet_pton(AF_INET6, addr, &a6) == 1) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a6.s6_addr, mapped, sizeof(mapped)) == 0 &&
+            inet_ntop(AF_INET, a6.s6_addr + 12, out, NET_ADDR_GROUP_LEN) != NULL)
+            return;
+        memset(a6.s6_addr + 8, 0, 8);
+        if (inet_ntop(AF_INET6, &a6, out, NET_ADDR_GROUP_LEN - 3) != NULL) {
+            strcat(out, "/64");
+            return;
+        }
+    }
+    snprintf(out, NET_ADDR_GROUP_LEN, "%s", addr);
+}
+
 /* Counts c against its address's share: -EBUSY when the address holds
  * max_conns_per_addr already (c is then not counted). Without memory for
  * the count the conn is let in: the global cap still holds. */
@@ -46,11 +64,13 @@ static int addr_take(net_conn *c)
     net_server *s = c->srv;
     if (s->opts.max_conns_per_addr == 0)
         return 0;
-    size_t len = strlen(c->addr);
-    uintptr_t n = (uintptr_t)map_get(&s->per_addr, c->addr, len);
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(c->addr, key);
+    size_t len = strlen(key);
+    uintptr_t n = (uintptr_t)map_get(&s->per_addr, key, len);
     if (n >= s->opts.max_conns_per_addr)
         return -EBUSY;
-    if (map_put(&s->per_addr, c->addr, len, (void *)(n + 1)) == 0)
+    if (map_put(&s->per_addr, key, len, (void *)(n + 1)) == 0)
         c->addr_counted = 1;
     return 0;
 }
@@ -61,12 +81,14 @@ void net__addr_release(net_conn *c)
         return;
     c->addr_counted = 0;
     net_server *s = c->srv;
-    size_t len = strlen(c->addr);
-    uintptr_t n = (uintptr_t)map_get(&s->per_addr, c->addr, len);
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(c->addr, key);
+    size_t len = strlen(key);
+    uintptr_t n = (uintptr_t)map_get(&s->per_addr, key, len);
     if (n <= 1)
-        map_del(&s->per_addr, c->addr, len);
+        map_del(&s->per_addr, key, len);
     else
-        (void)map_put(&s->per_addr, c->addr, len, (void *)(n - 1)); /* replaces: no allocation */
+        (void)map_put(&s->per_addr, key, len, (void *)(n - 1)); /* replaces: no allocation */
 }
 
 static void on_connection(uv_stream_t *listener, int status)

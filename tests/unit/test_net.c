@@ -359,6 +359,29 @@ Test(request, origin)
     cr_assert(net_origin_ok(&no_origin, NULL, 1));
 }
 
+Test(request, addr_group)
+{
+    const char *cases[][2] = {
+        {"203.0.113.7", "203.0.113.7"},
+        {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+        {"2001:db8:1:2::99", "2001:db8:1:2::/64"},
+        {"::ffff:198.51.100.4", "198.51.100.4"},
+        {"::1", "::/64"},
+        {"unknown", "unknown"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[NET_ADDR_GROUP_LEN];
+        net_addr_group(cases[i][0], out);
+        cr_assert_str_eq(out, cases[i][1], "%s", cases[i][0]);
+    }
+    char long_in[200], out[NET_ADDR_GROUP_LEN];
+    memset(long_in, 'x', sizeof(long_in) - 1);
+    long_in[sizeof(long_in) - 1] = '\0';
+    net_addr_group(long_in, out);
+    cr_assert_eq(strlen(out), NET_ADDR_GROUP_LEN - 1);
+}
+
 Test(request, headers_case_insensitive)
 {
     struct net_header h[] = {HDR("Content-Type", "text/plain"), HDR("X-A", "1"), HDR("x-a", "2")};
