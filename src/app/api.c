@@ -269,11 +269,9 @@ const char *api_cookie_headers(struct api_call *call, const char *token)
     char *h = pool_alloc(&call->pool, n);
     if (h == NULL)
         return NULL;
-    snprintf(h, n,
-             "Set-Cookie: %s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s\r\n",
+    snprintf(h, n, "Set-Cookie: %s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s\r\n",
              auth_cookie_name(cfg->secure_cookies), token ? token : "",
-             token ? (long long)cfg->session_idle_s : 0LL,
-             cfg->secure_cookies ? "; Secure" : "");
+             token ? (long long)cfg->session_idle_s : 0LL, cfg->secure_cookies ? "; Secure" : "");
     return h;
 }
 

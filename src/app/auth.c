@@ -301,8 +301,8 @@ int auth_hash(struct auth *a, const char *key, const char *password, size_t len,
     return job_submit(a, key, 0, NULL, password, len, cb, data);
 }
 
-int auth_verify(struct auth *a, const char *key, const char *hash, const char *password,
-                size_t len, auth_cb cb, void *data)
+int auth_verify(struct auth *a, const char *key, const char *hash, const char *password, size_t len,
+                auth_cb cb, void *data)
 {
     return job_submit(a, key, 1, hash, password, len, cb, data);
 }

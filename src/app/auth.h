@@ -65,8 +65,8 @@ int auth_hash(struct auth *a, const char *key, const char *password, size_t len,
               void *data);
 /* Checks password against hash (both copied). A NULL hash verifies against a
  * dummy so that unknown users take as long as known ones. */
-int auth_verify(struct auth *a, const char *key, const char *hash, const char *password,
-                size_t len, auth_cb cb, void *data);
+int auth_verify(struct auth *a, const char *key, const char *hash, const char *password, size_t len,
+                auth_cb cb, void *data);
 
 /* The session cookie's name. Served over TLS (--secure-cookies) it has the
  * __Host- prefix: browsers then accept it only Secure, host-only and with

@@ -241,7 +241,6 @@ static void conn_free(net_conn *c)
     free(c);
 }
 
-
 static void on_conn_close(uv_handle_t *h)
 {
     net_conn *c = h->data;

@@ -243,4 +243,3 @@ int net_query(const net_request *req, const char *name, duet_slice *out)
     }
     return -ENOENT;
 }
-

@@ -159,7 +159,7 @@ struct net_server {
     uv_timer_t timer;     /* every conn's timeout (timer.c) */
     struct net__tlist tq[NET__TQ_N];
     net__timeout_cb on_timeout; /* what an expired timeout does (timer.c) */
-    uint64_t timer_due; /* what timer is armed for, if timer_armed */
+    uint64_t timer_due;         /* what timer is armed for, if timer_armed */
     struct net_server_opts opts;
     struct net__link conns; /* conns whose handles are not closed yet */
     struct net__link dirty; /* conns with output or input to process */

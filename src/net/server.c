@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-
 /* Frees the server, then tells the application (which may close the loop's
  * other handles from there). */
 static void server_free(net_server *s)
@@ -376,4 +375,3 @@ size_t net_server_ws_parked_count(net_server *s)
     }
     return n;
 }
-

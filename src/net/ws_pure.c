@@ -97,4 +97,3 @@ size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len)
         out[2 + i] = (uint8_t)(len >> (56 - 8 * i));
     return 10;
 }
-

@@ -341,10 +341,14 @@ Test(request, origin)
     struct net_header h[] = {HDR("Host", "chat.example:8443"), HDR("Origin", "")};
     net_request req = {.headers = h, .n_headers = 2};
     const char *cases[][2] = {
-        {"https://chat.example:8443", "1"}, {"HTTPS://chat.example:8443", "1"},
-        {"http://chat.example:8443", "0"},  {"ftp://chat.example:8443", "0"},
-        {"https://chat.example", "0"},      {"https://evil.example", "0"},
-        {"chat.example:8443", "0"},         {"null", "0"},
+        {"https://chat.example:8443", "1"},
+        {"HTTPS://chat.example:8443", "1"},
+        {"http://chat.example:8443", "0"},
+        {"ftp://chat.example:8443", "0"},
+        {"https://chat.example", "0"},
+        {"https://evil.example", "0"},
+        {"chat.example:8443", "0"},
+        {"null", "0"},
         {"https://", "0"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
