@@ -14,6 +14,14 @@ static void die(const char *what)
     abort();
 }
 
+/* Timeouts never run here; the harnesses call net__http_timeout and
+ * net__ws_timeout themselves. */
+static void no_timeout(net_conn *c, enum net__timer_mode mode)
+{
+    (void)c;
+    (void)mode;
+}
+
 net_server *fz_server(const struct net_server_opts *opts, fz_output_fn out)
 {
     static net_server *s;
@@ -36,7 +44,7 @@ net_server *fz_server(const struct net_server_opts *opts, fz_output_fn out)
     s->has_prepare = s->has_check = 1;
     /* The conns' shared timeout timer (timer.c): armed by net__timer_set,
      * never run here (the harness only turns the loop to close). */
-    net__timers_init(s);
+    net__timers_init(s, no_timeout);
     if (uv_timer_init(&loop, &s->timer) != 0)
         die("uv handle init");
     s->timer.data = s;

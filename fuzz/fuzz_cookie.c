@@ -2,7 +2,8 @@
  * headers), net_header, net_query with percent-decoding, the token lists of
  * Connection/Upgrade (net__has_token), If-None-Match (net__etag_match),
  * Accept-Encoding (net__accepts_gzip), Sec-WebSocket-Key
- * (net__ws_accept_key), the session token check (auth_token_hash), and the
+ * (net__ws_accept_key), the Origin check (net_origin_ok), the session
+ * token check (auth_token_hash), and the
  * ids and names that arrive in URLs (duet_id_parse, text_username).
  *
  * Input: lines. The first is the query string; each further line
@@ -87,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         p = nl ? nl + 1 : end;
     }
-    static const char *const cookies[] = {"duet_session", "a", "", "duet_session2"};
+    static const char *const cookies[] = {"duet_session", "__Host-duet_session", "a", "",
+                                          "duet_session2"};
     for (size_t i = 0; i < sizeof(cookies) / sizeof(cookies[0]); i++) {
         duet_slice v;
         if (net_cookie(&req, cookies[i], &v) == 0) {
@@ -95,6 +97,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(memchr(v.base, ';', v.len) == NULL, "cookie value spans a ';'");
             header_checks(&v);
         }
+    }
+    /* The Origin check: an accepted Origin (no allowed origin given) is the
+     * scheme and the Host header exactly, so it cannot be longer than both. */
+    for (int https = 0; https < 2; https++) {
+        const duet_slice *o = net_header(&req, "origin"), *host = net_header(&req, "host");
+        if (net_origin_ok(&req, NULL, https) && o != NULL)
+            check(host != NULL && o->len == host->len + (https ? 8u : 7u), "origin accepted");
+        (void)net_origin_ok(&req, "https://chat.example", https);
     }
     static const char *const names[] = {"cookie", "origin", "host", "x-forwarded-for"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

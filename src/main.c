@@ -197,8 +197,11 @@ static int start_net(struct daemon *d)
         .max_ws_msg_bytes = (size_t)d->cfg.max_ws_msg_kib * 1024,
         .max_ws_queue_bytes = (size_t)d->cfg.max_ws_queue_kib * 1024,
         .max_conns = (size_t)d->cfg.max_conns,
+        /* Behind a proxy every connection comes from it: nginx caps them
+         * per client (limit_conn), the WebSocket cap (limits.c) still holds. */
+        .max_conns_per_addr = d->cfg.trust_proxy ? 0 : (size_t)d->cfg.max_conns_per_addr,
         .header_timeout_ms = 10000,
-        .idle_timeout_ms = 60000,
+        .idle_timeout_ms = (uint64_t)d->cfg.keepalive_s * 1000,
         .ws_ping_ms = (uint64_t)d->cfg.ws_ping_s * 1000,
         .app_cb = {.on_request = api_on_request,
                    .on_ws_text = app_on_ws_text,

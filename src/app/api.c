@@ -12,8 +12,6 @@
 #include "../net/static.h"
 #include "proto.h"
 
-#define COOKIE_NAME "duet_session"
-
 struct route {
     const char *method;
     const char *pattern; /* segments; "*" matches one segment into call->arg */
@@ -271,10 +269,9 @@ const char *api_cookie_headers(struct api_call *call, const char *token)
     char *h = pool_alloc(&call->pool, n);
     if (h == NULL)
         return NULL;
-    snprintf(h, n,
-             "Set-Cookie: " COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s\r\n",
-             token ? token : "", token ? (long long)cfg->session_idle_s : 0LL,
-             cfg->secure_cookies ? "; Secure" : "");
+    snprintf(h, n, "Set-Cookie: %s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s\r\n",
+             auth_cookie_name(cfg->secure_cookies), token ? token : "",
+             token ? (long long)cfg->session_idle_s : 0LL, cfg->secure_cookies ? "; Secure" : "");
     return h;
 }
 
@@ -343,21 +340,8 @@ static void client_addr(struct api_call *call)
  * extra origin): it stops other sites from using a visitor's cookie. */
 static int origin_ok(struct api_call *call)
 {
-    const duet_slice *o = net_header(call->req, "Origin");
-    if (o == NULL)
-        return 1;
-    const char *allowed = call->app->cfg->allowed_origin;
-    if (allowed != NULL && strlen(allowed) == o->len && memcmp(allowed, o->base, o->len) == 0)
-        return 1;
-    const duet_slice *host = net_header(call->req, "Host");
-    if (host == NULL)
-        return 0;
-    const char *sep = memmem(o->base, o->len, "://", 3);
-    if (sep == NULL)
-        return 0;
-    const char *oh = sep + 3;
-    size_t ohlen = (size_t)(o->base + o->len - oh);
-    return ohlen == host->len && strncasecmp(oh, host->base, ohlen) == 0;
+    const struct config *cfg = call->app->cfg;
+    return net_origin_ok(call->req, cfg->allowed_origin, cfg->secure_cookies);
 }
 
 static int parse_body(struct api_call *call)
@@ -410,7 +394,7 @@ static void api_session_cb(store_req *r)
 static void api_with_session(struct api_call *call, size_t route)
 {
     duet_slice tok;
-    if (net_cookie(call->req, COOKIE_NAME, &tok) < 0 ||
+    if (net_cookie(call->req, auth_cookie_name(call->app->cfg->secure_cookies), &tok) < 0 ||
         auth_token_hash(tok.base, tok.len, call->token_hash) < 0) {
         api_error(call, "unauthorized", "log in first");
         return;

@@ -88,7 +88,7 @@ static void rate_limited(struct api_call *call, int64_t wait_s, const char *mess
 static int throttled(struct api_call *call)
 {
     struct app *app = call->app;
-    int64_t wait = auth_throttled(&app->auth, call->name, call->addr, duet_now_ms());
+    int64_t wait = auth_login_begin(&app->auth, call->name, call->addr, duet_now_ms());
     if (wait <= 0)
         return 0;
     app->metrics.logins_throttled++;
@@ -138,7 +138,8 @@ static void signup_checked(store_req *r)
         api_fail(call, r->status);
         return;
     }
-    int e = auth_hash(&call->app->auth, call->secret, call->secret_len, signup_hashed, call);
+    int e = auth_hash(&call->app->auth, call->addr, call->secret, call->secret_len, signup_hashed,
+                      call);
     if (e < 0)
         api_fail(call, e);
 }
@@ -184,7 +185,6 @@ static void login_verified(void *data, int status, const char *hash)
     struct app *app = call->app;
     if (status == DUET_ENOTFOUND) {
         app->metrics.logins_failed++;
-        auth_login_failed(&app->auth, call->name, call->addr, duet_now_ms());
         log_info("login failed user=%s addr=%s", call->name, call->addr);
         api_error(call, "bad_credentials", "wrong username or password");
         return;
@@ -193,7 +193,7 @@ static void login_verified(void *data, int status, const char *hash)
         api_fail(call, status);
         return;
     }
-    auth_login_ok(&app->auth, call->name);
+    auth_login_ok(&app->auth, call->name, call->addr);
     log_info("login user=%s addr=%s", call->name, call->addr);
     session_start(call, 0);
 }
@@ -211,8 +211,8 @@ static void login_found(store_req *r)
     }
     /* Unknown users are verified against nothing, at the cost of a real
      * hash, so the answer's timing does not reveal which names exist. */
-    int e =
-        auth_verify(&call->app->auth, hash, call->secret, call->secret_len, login_verified, call);
+    int e = auth_verify(&call->app->auth, call->addr, hash, call->secret, call->secret_len,
+                        login_verified, call);
     if (e < 0)
         api_fail(call, e);
 }
@@ -230,7 +230,6 @@ void api_login(struct api_call *call)
         snprintf(call->name, sizeof(call->name), "%.*s", (int)(ulen > 32 ? 32 : ulen), user);
         if (throttled(call))
             return;
-        auth_login_failed(&call->app->auth, call->name, call->addr, duet_now_ms());
         call->app->metrics.logins_failed++;
         api_error(call, "bad_credentials", "wrong username or password");
         return;
@@ -366,7 +365,6 @@ static void password_verified(void *data, int status, const char *hash)
     struct api_call *call = data;
     struct app *app = call->app;
     if (status == DUET_ENOTFOUND) {
-        auth_login_failed(&app->auth, call->me.username, call->addr, duet_now_ms());
         api_error(call, "bad_credentials", "the old password is wrong");
         return;
     }
@@ -374,10 +372,11 @@ static void password_verified(void *data, int status, const char *hash)
         api_fail(call, status);
         return;
     }
+    auth_login_ok(&app->auth, call->me.username, call->addr);
     /* The new password was kept after the old one in secret. */
     const char *newpw = call->secret + call->i1;
     size_t newlen = call->secret_len - (size_t)call->i1;
-    int e = auth_hash(&app->auth, newpw, newlen, password_hashed, call);
+    int e = auth_hash(&app->auth, call->addr, newpw, newlen, password_hashed, call);
     if (e < 0)
         api_fail(call, e);
 }
@@ -385,8 +384,8 @@ static void password_verified(void *data, int status, const char *hash)
 static void password_user(struct api_call *call)
 {
     const char *hash = call->sreq.out.user.pwhash;
-    int e = auth_verify(&call->app->auth, hash, call->secret, (size_t)call->i1, password_verified,
-                        call);
+    int e = auth_verify(&call->app->auth, call->addr, hash, call->secret, (size_t)call->i1,
+                        password_verified, call);
     if (e < 0)
         api_fail(call, e);
 }

@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "../base/log.h"
+#include "../net/net.h"
 
 /* Ownership: allocated by auth_hash/auth_verify, freed after its callback. */
 struct auth_job {
     uv_work_t work;
     struct auth *auth;
+    struct auth_lane *lane;
     struct auth_job *next;
     int verify;
     int status;
@@ -20,10 +22,21 @@ struct auth_job {
     void *data;
 };
 
-/* A fixed-window failure counter. */
+/* One client address's jobs. Ownership: a->lanes (by key); freed when its
+ * last job is done. */
+struct auth_lane {
+    struct auth_job *head, *tail; /* waiting, FIFO */
+    struct auth_lane *next_ready; /* a->ready, while head != NULL */
+    size_t jobs;                  /* waiting and running */
+    size_t klen;
+    char key[];
+};
+
+/* A fixed-window attempt counter: attempts are counted when they start, so
+ * that those still being hashed count too; a success refunds its own. */
 struct throttle {
     int64_t window_start;
-    int64_t failures;
+    int64_t attempts;
 };
 
 /* Drops the entries whose window is over, so that attempts with many
@@ -60,6 +73,9 @@ int auth_init(struct auth *a, uv_loop_t *loop, unsigned long long ops, size_t me
     a->memlimit = mem_kib * 1024;
     a->concurrency = concurrency;
     a->max_queue = max_queue;
+    a->share = max_queue / AUTH_SHARE_DIV;
+    if (a->share < AUTH_SHARE_MIN)
+        a->share = AUTH_SHARE_MIN;
     a->window_ms = window_s * 1000;
     a->max_user = max_user;
     a->max_addr = max_addr;
@@ -67,17 +83,21 @@ int auth_init(struct auth *a, uv_loop_t *loop, unsigned long long ops, size_t me
         return -ENOMEM;
     if (map_init(&a->by_addr) < 0)
         goto err_user;
+    if (map_init(&a->lanes) < 0)
+        goto err_addr;
     int r = uv_timer_init(loop, &a->sweep);
     if (r < 0)
-        goto err_addr;
+        goto err_lanes;
     a->sweep.data = a;
     r = uv_timer_start(&a->sweep, sweep_cb, (uint64_t)a->window_ms, (uint64_t)a->window_ms);
     if (r < 0) {
         uv_close((uv_handle_t *)&a->sweep, NULL);
-        goto err_addr;
+        goto err_lanes;
     }
     uv_unref((uv_handle_t *)&a->sweep);
     return 0;
+err_lanes:
+    map_free(&a->lanes);
 err_addr:
     map_free(&a->by_addr);
 err_user:
@@ -101,6 +121,7 @@ void auth_free(struct auth *a)
 {
     free_throttles(&a->by_user);
     free_throttles(&a->by_addr);
+    free_throttles(&a->lanes); /* empty unless jobs were never run */
 }
 
 static void job_work(uv_work_t *w)
@@ -125,59 +146,135 @@ static void job_work(uv_work_t *w)
 
 static void job_start_next(struct auth *a);
 
+static void lane_release(struct auth *a, struct auth_lane *l)
+{
+    if (--l->jobs == 0 && l->head == NULL) {
+        map_del(&a->lanes, l->key, l->klen);
+        free(l);
+    }
+}
+
+static void job_free(struct auth_job *j)
+{
+    sodium_memzero(j->password, j->plen);
+    free(j->password);
+    free(j);
+}
+
 static void job_done(uv_work_t *w, int status)
 {
     struct auth_job *j = w->data;
     struct auth *a = j->auth;
     a->running--;
+    lane_release(a, j->lane);
     if (status < 0)
         j->status = status; /* cancelled */
-    sodium_memzero(j->password, j->plen);
-    free(j->password);
     j->cb(j->data, j->status, j->verify ? NULL : j->hash);
-    free(j);
+    job_free(j);
     job_start_next(a);
+}
+
+/* The next job: the oldest of the lane at the head of the ready ring, which
+ * then goes to its back, so that every address waiting gets a turn before
+ * any gets a second one. */
+static struct auth_job *job_next(struct auth *a)
+{
+    struct auth_lane *l = a->ready_head;
+    if (l == NULL)
+        return NULL;
+    a->ready_head = l->next_ready;
+    if (a->ready_head == NULL)
+        a->ready_tail = NULL;
+    l->next_ready = NULL;
+    struct auth_job *j = l->head;
+    l->head = j->next;
+    if (l->head == NULL)
+        l->tail = NULL;
+    else if (a->ready_tail != NULL)
+        a->ready_tail->next_ready = l, a->ready_tail = l;
+    else
+        a->ready_head = a->ready_tail = l;
+    a->queued--;
+    return j;
 }
 
 static void job_start_next(struct auth *a)
 {
-    while (a->running < a->concurrency && a->head != NULL) {
-        struct auth_job *j = a->head;
-        a->head = j->next;
-        if (a->head == NULL)
-            a->tail = NULL;
-        a->queued--;
+    while (a->running < a->concurrency) {
+        struct auth_job *j = job_next(a);
+        if (j == NULL)
+            return;
         j->work.data = j;
         int r = uv_queue_work(a->loop, &j->work, job_work, job_done);
         if (r < 0) {
             log_error("auth: uv_queue_work: %s", uv_strerror(r));
-            sodium_memzero(j->password, j->plen);
-            free(j->password);
+            lane_release(a, j->lane);
             j->cb(j->data, r, NULL);
-            free(j);
+            job_free(j);
             continue;
         }
         a->running++;
     }
 }
 
-static int job_submit(struct auth *a, int verify, const char *hash, const char *password,
-                      size_t len, auth_cb cb, void *data)
+/* The lane of key, made if missing; NULL when it holds its share already
+ * or memory is short. */
+static struct auth_lane *lane_get(struct auth *a, const char *key)
+{
+    size_t klen = strlen(key);
+    struct auth_lane *l = map_get(&a->lanes, key, klen);
+    if (l != NULL)
+        return l->jobs >= a->share ? NULL : l;
+    l = calloc(1, sizeof(*l) + klen + 1);
+    if (l == NULL)
+        return NULL;
+    memcpy(l->key, key, klen + 1);
+    l->klen = klen;
+    if (map_put(&a->lanes, key, klen, l) < 0) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static void lane_push(struct auth *a, struct auth_lane *l, struct auth_job *j)
+{
+    if (l->head == NULL) {
+        if (a->ready_tail != NULL)
+            a->ready_tail->next_ready = l;
+        else
+            a->ready_head = l;
+        a->ready_tail = l;
+        l->head = j;
+    } else {
+        l->tail->next = j;
+    }
+    l->tail = j;
+    l->jobs++;
+    a->queued++;
+}
+
+static int job_submit(struct auth *a, const char *addr, int verify, const char *hash,
+                      const char *password, size_t len, auth_cb cb, void *data)
 {
     if (a->queued >= a->max_queue)
         return DUET_EBUSY;
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
+    struct auth_lane *l = lane_get(a, key);
+    if (l == NULL)
+        return DUET_EBUSY;
     struct auth_job *j = calloc(1, sizeof(*j));
     if (j == NULL)
-        return -ENOMEM;
+        goto err_lane;
     j->password = malloc(len + 1);
-    if (j->password == NULL) {
-        free(j);
-        return -ENOMEM;
-    }
+    if (j->password == NULL)
+        goto err_job;
     memcpy(j->password, password, len);
     j->password[len] = '\0';
     j->plen = len;
     j->auth = a;
+    j->lane = l;
     j->verify = verify;
     j->cb = cb;
     j->data = data;
@@ -185,31 +282,40 @@ static int job_submit(struct auth *a, int verify, const char *hash, const char *
         memcpy(j->hash, hash, strlen(hash) + 1);
     else if (verify)
         j->hash[0] = '\0'; /* no such user: hashed below in the worker */
-    if (a->tail != NULL)
-        a->tail->next = j;
-    else
-        a->head = j;
-    a->tail = j;
-    a->queued++;
+    lane_push(a, l, j);
     job_start_next(a);
     return 0;
+err_job:
+    free(j);
+err_lane:
+    if (l->jobs == 0) {
+        map_del(&a->lanes, l->key, l->klen);
+        free(l);
+    }
+    return -ENOMEM;
 }
 
-int auth_hash(struct auth *a, const char *password, size_t len, auth_cb cb, void *data)
+int auth_hash(struct auth *a, const char *key, const char *password, size_t len, auth_cb cb,
+              void *data)
 {
-    return job_submit(a, 0, NULL, password, len, cb, data);
+    return job_submit(a, key, 0, NULL, password, len, cb, data);
 }
 
-int auth_verify(struct auth *a, const char *hash, const char *password, size_t len, auth_cb cb,
-                void *data)
+int auth_verify(struct auth *a, const char *key, const char *hash, const char *password, size_t len,
+                auth_cb cb, void *data)
 {
-    return job_submit(a, 1, hash, password, len, cb, data);
+    return job_submit(a, key, 1, hash, password, len, cb, data);
 }
 
 static void b64url(const uint8_t *in, size_t n, char *out)
 {
     sodium_bin2base64(out, sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
                       in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+const char *auth_cookie_name(int secure)
+{
+    return secure ? "__Host-duet_session" : "duet_session";
 }
 
 void auth_token_new(char token[AUTH_TOKEN_LEN + 1], uint8_t hash[32])
@@ -235,13 +341,16 @@ int auth_token_hash(const char *token, size_t len, uint8_t hash[32])
     return 0;
 }
 
+/* The counters below are the only state a cluster would share: each is
+ * "attempts in the current window" under a key, touched by take (count one
+ * if under the limit), refund (uncount one) and reset (drop the key). */
 static struct throttle *throttle_get(map_t *m, const char *key, int64_t now, int64_t window,
                                      int create)
 {
     struct throttle *t = map_get(m, key, strlen(key));
     if (t != NULL && now - t->window_start >= window) {
         t->window_start = now;
-        t->failures = 0;
+        t->attempts = 0;
     }
     if (t == NULL && create) {
         t = calloc(1, sizeof(*t));
@@ -258,33 +367,36 @@ static struct throttle *throttle_get(map_t *m, const char *key, int64_t now, int
 
 static int64_t wait_s(const struct throttle *t, int64_t max, int64_t now, int64_t window)
 {
-    if (t == NULL || t->failures < max)
+    if (t == NULL || t->attempts < max)
         return 0;
     int64_t left = t->window_start + window - now;
-    return left <= 0 ? 0 : (left + 999) / 1000;
+    return left <= 0 ? 1 : (left + 999) / 1000;
 }
 
-int64_t auth_throttled(struct auth *a, const char *user, const char *addr, int64_t now)
+int64_t auth_login_begin(struct auth *a, const char *user, const char *addr, int64_t now)
 {
-    struct throttle *tu = throttle_get(&a->by_user, user, now, a->window_ms, 0);
-    struct throttle *ta = throttle_get(&a->by_addr, addr, now, a->window_ms, 0);
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
+    struct throttle *tu = throttle_get(&a->by_user, user, now, a->window_ms, 1);
+    struct throttle *ta = throttle_get(&a->by_addr, key, now, a->window_ms, 1);
+    /* Without memory for a counter, refuse: the counters are the limit. */
+    if (tu == NULL || ta == NULL)
+        return 1;
     int64_t wu = wait_s(tu, a->max_user, now, a->window_ms);
     int64_t wa = wait_s(ta, a->max_addr, now, a->window_ms);
-    return wu > wa ? wu : wa;
+    if (wu > 0 || wa > 0)
+        return wu > wa ? wu : wa;
+    tu->attempts++;
+    ta->attempts++;
+    return 0;
 }
 
-void auth_login_failed(struct auth *a, const char *user, const char *addr, int64_t now)
-{
-    /* Under memory pressure a missing entry only weakens throttling. */
-    struct throttle *tu = throttle_get(&a->by_user, user, now, a->window_ms, 1);
-    struct throttle *ta = throttle_get(&a->by_addr, addr, now, a->window_ms, 1);
-    if (tu != NULL)
-        tu->failures++;
-    if (ta != NULL)
-        ta->failures++;
-}
-
-void auth_login_ok(struct auth *a, const char *user)
+void auth_login_ok(struct auth *a, const char *user, const char *addr)
 {
     free(map_del(&a->by_user, user, strlen(user)));
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
+    struct throttle *ta = map_get(&a->by_addr, key, strlen(key));
+    if (ta != NULL && ta->attempts > 0)
+        ta->attempts--;
 }

@@ -66,6 +66,14 @@ static const struct opt opts[] = {
      "                               whole backlog through it)"},
     {"max-conns", OPT_INT, OFF(max_conns), "16000", 1, 1000000,
      "open connections at most; more are answered 503 and closed"},
+    /* 128: a household or office behind one NAT, each person with a few
+     * tabs (6 HTTP connections and a WebSocket each at most), fits; one
+     * client needs 125 addresses to fill the default --max-conns. */
+    {"max-conns-per-addr", OPT_INT, OFF(max_conns_per_addr), "128", 1, 1000000,
+     "open connections from one peer address at most; more are answered 429 and closed\n"
+     "                               (not applied with --trust-proxy: nginx's limit_conn is)"},
+    {"keepalive-timeout", OPT_INT, OFF(keepalive_s), "20", 1, 3600,
+     "seconds an idle keep-alive HTTP connection stays open"},
     {"ws-ping", OPT_INT, OFF(ws_ping_s), "30", 1, 3600,
      "seconds between pings to a WebSocket; one without a pong by the next is closed"},
     {"max-ws-per-addr", OPT_INT, OFF(max_ws_per_addr), "64", 1, 1000000,

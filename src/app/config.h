@@ -36,6 +36,8 @@ struct config {
     int64_t max_ws_msg_kib;
     int64_t max_ws_queue_kib;
     int64_t max_conns;
+    int64_t max_conns_per_addr;
+    int64_t keepalive_s;
     int64_t max_ws_per_addr;
     int64_t ws_ping_s;
     int64_t msg_rate;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../net/net.h"
+
 struct bucket {
     double tokens;
     uint64_t at; /* ms of the last refill */
@@ -119,28 +121,35 @@ int64_t limits_take_message(struct limits *l, const duet_id *user, uint64_t now)
     return take(&l->msgs, user->b, 16, now);
 }
 
+/* Per-address limits count an IPv6 client's whole /64 (net_addr_group). */
 int64_t limits_take_signup(struct limits *l, const char *addr, uint64_t now)
 {
-    return take(&l->signup, addr, strlen(addr), now);
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
+    return take(&l->signup, key, strlen(key), now);
 }
 
 int limits_ws_open(struct limits *l, const char *addr)
 {
-    size_t len = strlen(addr);
-    intptr_t n = (intptr_t)map_get(&l->ws_addr, addr, len);
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
+    size_t len = strlen(key);
+    intptr_t n = (intptr_t)map_get(&l->ws_addr, key, len);
     if (l->per_addr > 0 && n >= l->per_addr)
         return -EBUSY;
     /* Counting fails open: a missed count only loosens the cap. */
-    (void)map_put(&l->ws_addr, addr, len, (void *)(n + 1));
+    (void)map_put(&l->ws_addr, key, len, (void *)(n + 1));
     return 0;
 }
 
 void limits_ws_close(struct limits *l, const char *addr)
 {
-    size_t len = strlen(addr);
-    intptr_t n = (intptr_t)map_get(&l->ws_addr, addr, len);
+    char key[NET_ADDR_GROUP_LEN];
+    net_addr_group(addr, key);
+    size_t len = strlen(key);
+    intptr_t n = (intptr_t)map_get(&l->ws_addr, key, len);
     if (n <= 1)
-        map_del(&l->ws_addr, addr, len);
+        map_del(&l->ws_addr, key, len);
     else
-        (void)map_put(&l->ws_addr, addr, len, (void *)(n - 1));
+        (void)map_put(&l->ws_addr, key, len, (void *)(n - 1));
 }

@@ -71,6 +71,27 @@ int text_username(const char *s, size_t len, char out[33])
     return 0;
 }
 
+int text_bidi_control(uint32_t cp)
+{
+    return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int text_invisible(uint32_t cp)
+{
+    /* White space (Zs and the like), then the format characters, fillers
+     * and selectors that draw nothing on their own. */
+    if (cp <= 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0x1680 ||
+        (cp >= 0x2000 && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) ||
+        (cp >= 0x205F && cp <= 0x206F) || cp == 0x3000)
+        return 1;
+    return cp == 0x00AD || cp == 0x034F || cp == 0x061C || cp == 0x115F || cp == 0x1160 ||
+           cp == 0x17B4 || cp == 0x17B5 || (cp >= 0x180B && cp <= 0x180F) || cp == 0x2800 ||
+           cp == 0x3164 || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || cp == 0xFFA0 ||
+           (cp >= 0xFFF0 && cp <= 0xFFF8) || (cp >= 0x1D173 && cp <= 0x1D17A) ||
+           (cp >= 0xE0000 && cp <= 0xE0FFF);
+}
+
 int text_display_name_ok(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -79,9 +100,11 @@ int text_display_name_ok(const char *s, size_t len)
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         size_t n = text_utf8_seq(u, len, i, &cp);
-        if (n == 0 || cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029)
+        /* Bidi controls would reorder what is shown around the name. */
+        if (n == 0 || cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029 ||
+            text_bidi_control(cp))
             return 0;
-        if (cp != ' ')
+        if (!text_invisible(cp))
             visible = 1;
         chars++;
         i += n;

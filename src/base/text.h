@@ -15,7 +15,13 @@ int text_utf8_valid(const char *s, size_t len);
 /* 3..32 of a-z 0-9 _ . (A-Z accepted); writes the lowercase form to out
  * (33 bytes). 0 or -EINVAL. */
 int text_username(const char *s, size_t len, char out[33]);
-/* 1..64 characters, valid UTF-8, no control characters, not only spaces. */
+/* 1 for the bidi controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI). */
+int text_bidi_control(uint32_t cp);
+/* 1 for code points that draw nothing alone: spaces, zero-width and format
+ * characters, Hangul fillers, variation selectors, tags, blank braille. */
+int text_invisible(uint32_t cp);
+/* 1..64 characters, valid UTF-8, no control or bidi control characters,
+ * at least one visible (not text_invisible) character. */
 int text_display_name_ok(const char *s, size_t len);
 /* A client message id: 1..64 of A-Z a-z 0-9 _ -. */
 int text_client_id_ok(const char *s, size_t len);

@@ -1,10 +1,19 @@
-/* hparse.c - hparse on top of http-parser 2.9. */
+/* hparse.c - hparse on top of http-parser 2.9.
+ *
+ * Debian builds http-parser without HTTP_PARSER_STRICT, so the checks of
+ * strict mode that matter for request smuggling are made here: header names
+ * must be tokens, obs-fold (a header line starting with a space or tab) is
+ * refused, and so is Transfer-Encoding in an HTTP/1.0 request. */
 #include "hparse.h"
 
 #include <errno.h>
 #include <http_parser.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Where the header scan (scan_headers) is in the current message. */
+enum { SCAN_START, SCAN_TEXT, SCAN_LINE_START, SCAN_CR_AT_LINE_START, SCAN_DONE };
 
 /* Ownership: allocated by hparse_new, freed by hparse_free; cb and ud are
  * borrowed from the caller. */
@@ -16,7 +25,52 @@ struct hparse {
     size_t header_bytes; /* fed since the current message began, until its headers end */
     int headers_done;
     int too_large;
+    int scan;           /* SCAN_* */
+    const char *strict; /* why a request that parsed was refused, or NULL */
 };
+
+/* RFC 9110 field names are tokens; http-parser (non-strict) lets spaces
+ * and other separators through. */
+static int is_token(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch) != NULL)
+            return 0;
+    }
+    return 1;
+}
+
+/* Looks for obs-fold in header bytes about to be parsed: a line that starts
+ * with a space or tab (which also refuses white space before the first
+ * header). Stops at the empty line that ends the headers. 0 or -EBADMSG. */
+static int scan_headers(hparse *p, const char *data, size_t len)
+{
+    for (size_t i = 0; i < len && p->scan != SCAN_DONE; i++) {
+        char ch = data[i];
+        switch (p->scan) {
+        case SCAN_START: /* http-parser skips empty lines before a request */
+            if (ch != '\r' && ch != '\n')
+                p->scan = SCAN_TEXT;
+            break;
+        case SCAN_TEXT:
+            if (ch == '\n')
+                p->scan = SCAN_LINE_START;
+            break;
+        case SCAN_LINE_START:
+            if (ch == ' ' || ch == '\t') {
+                p->strict = "obsolete line folding in the headers";
+                return -EBADMSG;
+            }
+            p->scan = ch == '\r' ? SCAN_CR_AT_LINE_START : ch == '\n' ? SCAN_DONE : SCAN_TEXT;
+            break;
+        case SCAN_CR_AT_LINE_START:
+            p->scan = ch == '\n' ? SCAN_DONE : SCAN_TEXT;
+            break;
+        }
+    }
+    return 0;
+}
 
 static int on_message_begin(http_parser *hp)
 {
@@ -34,6 +88,10 @@ static int on_url(http_parser *hp, const char *at, size_t len)
 static int on_header_field(http_parser *hp, const char *at, size_t len)
 {
     hparse *p = hp->data;
+    if (!is_token(at, len)) {
+        p->strict = "invalid character in a header name";
+        return -1;
+    }
     return p->cb->on_header_field(p->ud, at, len);
 }
 
@@ -47,6 +105,12 @@ static int on_headers_complete(http_parser *hp)
 {
     hparse *p = hp->data;
     p->headers_done = 1;
+    if (hp->uses_transfer_encoding && hp->http_major == 1 && hp->http_minor == 0) {
+        /* RFC 9112 6.1: an HTTP/1.0 peer cannot know chunked framing; a
+         * proxy in front may have framed this body differently. */
+        p->strict = "Transfer-Encoding in an HTTP/1.0 request";
+        return -1;
+    }
     /* http-parser reads 1 as "skip the body", so any failure becomes -1. */
     return p->cb->on_headers_complete(p->ud) ? -1 : 0;
 }
@@ -66,6 +130,7 @@ static int on_message_complete(http_parser *hp)
     http_parser_pause(hp, 1);
     p->header_bytes = 0;
     p->headers_done = 0;
+    p->scan = SCAN_START;
     return 0;
 }
 
@@ -109,11 +174,14 @@ static int map_errno(hparse *p)
     case HPE_HEADER_OVERFLOW:
         p->too_large = 1;
         return -EMSGSIZE;
+    case HPE_CB_header_field:
+    case HPE_CB_headers_complete:
+        if (p->strict != NULL)
+            return -EBADMSG;
+        return -ECANCELED;
     case HPE_CB_message_begin:
     case HPE_CB_url:
-    case HPE_CB_header_field:
     case HPE_CB_header_value:
-    case HPE_CB_headers_complete:
     case HPE_CB_body:
     case HPE_CB_message_complete:
         return -ECANCELED;
@@ -140,6 +208,9 @@ int hparse_feed(hparse *p, const char *data, size_t len, size_t *used)
             }
             if (n > room)
                 n = room;
+            r = scan_headers(p, data + off, n);
+            if (r < 0)
+                break;
         }
         size_t got = http_parser_execute(&p->hp, &settings, data + off, n);
         off += got;
@@ -167,6 +238,8 @@ const char *hparse_errstr(const hparse *p)
 {
     if (p->too_large)
         return "request headers too large";
+    if (p->strict != NULL)
+        return p->strict;
     return http_errno_description(HTTP_PARSER_ERRNO(&p->hp));
 }
 

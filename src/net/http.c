@@ -14,209 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- pure helpers ----------------------------------------------------- */
-
-int net__pct_decode(const char *in, size_t len, char *out, size_t *out_len, int plus_is_space)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = in[i];
-        if (ch == '%') {
-            if (len - i < 3)
-                return -EINVAL;
-            int hi = duet_hexval(in[i + 1]), lo = duet_hexval(in[i + 2]);
-            if (hi < 0 || lo < 0 || (hi | lo) == 0)
-                return -EINVAL; /* a bad escape, or an encoded NUL */
-            ch = (char)(hi << 4 | lo);
-            i += 2;
-        } else if (ch == '+' && plus_is_space) {
-            ch = ' ';
-        }
-        out[o++] = ch;
-    }
-    *out_len = o;
-    return 0;
-}
-
-int net__parse_target(pool_t *pool, const char *url, size_t len, duet_slice *path,
-                      duet_slice *query)
-{
-    const char *p = url, *end = url + len;
-    if (len == 0)
-        return -EINVAL;
-    if (len == 1 && *p == '*') { /* OPTIONS * */
-        *path = DUET_SLICE_LIT("*");
-        *query = DUET_SLICE_LIT("");
-        return 0;
-    }
-    if (*p != '/') {
-        /* absolute-form: keep only what follows the authority */
-        size_t skip = len >= 7 && strncasecmp(p, "http://", 7) == 0    ? 7
-                      : len >= 8 && strncasecmp(p, "https://", 8) == 0 ? 8
-                                                                       : 0;
-        if (skip == 0)
-            return -EINVAL;
-        p += skip;
-        while (p < end && *p != '/' && *p != '?')
-            p++;
-    }
-    const char *hash = memchr(p, '#', (size_t)(end - p));
-    if (hash != NULL)
-        end = hash;
-    const char *q = memchr(p, '?', (size_t)(end - p));
-    const char *pend = q ? q : end;
-    size_t plen = (size_t)(pend - p);
-    char *dp = pool_alloc(pool, plen + 2);
-    if (dp == NULL)
-        return -ENOMEM;
-    size_t dlen = 0;
-    if (plen == 0) {
-        dp[dlen++] = '/';
-    } else {
-        int r = net__pct_decode(p, plen, dp, &dlen, 0);
-        if (r < 0)
-            return r;
-    }
-    dp[dlen] = '\0';
-    *path = (duet_slice){dp, dlen};
-    if (q == NULL) {
-        *query = DUET_SLICE_LIT("");
-        return 0;
-    }
-    char *dq = pool_strndup(pool, q + 1, (size_t)(end - q - 1));
-    if (dq == NULL)
-        return -ENOMEM;
-    *query = (duet_slice){dq, (size_t)(end - q - 1)};
-    return 0;
-}
-
-static int is_ows(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static duet_slice trim(const char *p, const char *end)
-{
-    while (p < end && is_ows(*p))
-        p++;
-    while (end > p && is_ows(end[-1]))
-        end--;
-    return (duet_slice){p, (size_t)(end - p)};
-}
-
-int net__has_token(const duet_slice *value, const char *token)
-{
-    size_t tlen = strlen(token);
-    const char *p = value->base, *end = value->base + value->len;
-    while (p < end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *stop = comma ? comma : end;
-        duet_slice t = trim(p, stop);
-        if (t.len == tlen && strncasecmp(t.base, token, tlen) == 0)
-            return 1;
-        p = comma ? comma + 1 : end;
-    }
-    return 0;
-}
-
-int net__json_error(char *out, size_t size, const char *code, const char *message)
-{
-    int n = snprintf(out, size, "{\"error\":\"%s\",\"message\":\"%s\"}", code, message);
-    if (n < 0 || (size_t)n >= size)
-        return -ENOSPC;
-    return n;
-}
-
-/* ---- request lookup helpers ------------------------------------------------ */
-
-const duet_slice *net_header(const net_request *req, const char *name)
-{
-    size_t len = strlen(name);
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const duet_slice *n = &req->headers[i].name;
-        if (n->len == len && strncasecmp(n->base, name, len) == 0)
-            return &req->headers[i].value;
-    }
-    return NULL;
-}
-
-/* Looks for name=value in one Cookie header value ("a=1; b=\"2\""). */
-static int cookie_in(const duet_slice *v, const char *name, size_t nlen, duet_slice *out)
-{
-    const char *p = v->base, *end = v->base + v->len;
-    while (p < end) {
-        const char *semi = memchr(p, ';', (size_t)(end - p));
-        const char *stop = semi ? semi : end;
-        const char *eq = memchr(p, '=', (size_t)(stop - p));
-        if (eq != NULL) {
-            duet_slice k = trim(p, eq);
-            duet_slice val = trim(eq + 1, stop);
-            if (val.len >= 2 && val.base[0] == '"' && val.base[val.len - 1] == '"') {
-                val.base++;
-                val.len -= 2;
-            }
-            if (k.len == nlen && memcmp(k.base, name, nlen) == 0) {
-                *out = val;
-                return 0;
-            }
-        }
-        p = semi ? semi + 1 : end;
-    }
-    return -ENOENT;
-}
-
-int net_cookie(const net_request *req, const char *name, duet_slice *out)
-{
-    size_t nlen = strlen(name);
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct net_header *h = &req->headers[i];
-        if (h->name.len == 6 && strncasecmp(h->name.base, "cookie", 6) == 0 &&
-            cookie_in(&h->value, name, nlen, out) == 0)
-            return 0;
-    }
-    return -ENOENT;
-}
-
-/* Decodes s into the request pool when it has escapes; 0, -EINVAL, -ENOMEM. */
-static int query_decode(const net_request *req, duet_slice s, duet_slice *out)
-{
-    if (memchr(s.base, '%', s.len) == NULL && memchr(s.base, '+', s.len) == NULL) {
-        *out = s;
-        return 0;
-    }
-    char *d = pool_alloc(req->pool, s.len + 1);
-    if (d == NULL)
-        return -ENOMEM;
-    size_t dlen;
-    int r = net__pct_decode(s.base, s.len, d, &dlen, 1);
-    if (r < 0)
-        return r;
-    d[dlen] = '\0';
-    *out = (duet_slice){d, dlen};
-    return 0;
-}
-
-int net_query(const net_request *req, const char *name, duet_slice *out)
-{
-    size_t nlen = strlen(name);
-    const char *p = req->query.base, *end = p + req->query.len;
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(stop - p));
-        duet_slice k = {p, (size_t)((eq ? eq : stop) - p)}, dk;
-        if (query_decode(req, k, &dk) == 0 && dk.len == nlen && memcmp(dk.base, name, nlen) == 0) {
-            if (eq == NULL) {
-                *out = DUET_SLICE_LIT("");
-                return 0;
-            }
-            return query_decode(req, (duet_slice){eq + 1, (size_t)(stop - eq - 1)}, out);
-        }
-        p = amp ? amp + 1 : end;
-    }
-    return -ENOENT;
-}
-
 /* ---- request assembly (hparse callbacks) ----------------------------------- */
 
 /* Growing arrays live in the request pool: the old copy is simply left there
@@ -256,25 +53,10 @@ static int on_url(void *ud, const char *at, size_t len)
     return hbuf_add(h, at, len);
 }
 
-/* RFC 9110 field names are tokens; http-parser (non-strict) lets spaces
- * and other separators through. */
-static int is_token(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch) != NULL)
-            return 0;
-    }
-    return 1;
-}
-
 static int on_header_field(void *ud, const char *at, size_t len)
 {
     struct net__http *h = ((net_conn *)ud)->u.http;
-    if (!is_token(at, len)) {
-        h->err_status = 400;
-        return -1;
-    }
+    /* hparse has checked that the name is a token. */
     if (h->n_hoff == 0 || h->in_value) { /* a new header, not a continued name */
         size_t used = h->n_hoff * sizeof(*h->hoff), cap = h->cap_hoff * sizeof(*h->hoff);
         if (grow(&h->pool, (void **)&h->hoff, used, &cap, sizeof(*h->hoff), 16 * sizeof(*h->hoff)) <
@@ -311,7 +93,7 @@ static int build_headers(struct net__http *h)
     for (size_t i = 0; i < h->n_hoff; i++) {
         const struct net__hoff *o = &h->hoff[i];
         h->req.headers[i].name = (duet_slice){h->hbuf + o->name, o->name_len};
-        h->req.headers[i].value = trim(h->hbuf + o->value, h->hbuf + o->value + o->value_len);
+        h->req.headers[i].value = net__trim(h->hbuf + o->value, h->hbuf + o->value + o->value_len);
     }
     h->req.n_headers = h->n_hoff;
     return 0;

@@ -72,6 +72,7 @@ struct net_server_opts {
     size_t max_body_bytes;      /* default 64 KiB */
     size_t max_ws_msg_bytes;    /* default 64 KiB */
     size_t max_conns;           /* open connections at most (0 = no cap); more get 503 */
+    size_t max_conns_per_addr;  /* ... from one peer address (0 = no cap); more get 429 */
     size_t max_ws_queue_bytes;  /* queued output per WebSocket before a 1008 close; 4 MiB */
     uint64_t header_timeout_ms; /* full headers must arrive within this, default 10 s */
     uint64_t idle_timeout_ms;   /* keep-alive idle, default 60 s */
@@ -105,11 +106,25 @@ int net_conn_is_open(net_conn *c);
 void net_conn_set_data(net_conn *c, void *data);
 void *net_conn_data(net_conn *c);
 const char *net_conn_addr(net_conn *c);
+/* The key that per-address limits count under: an IPv6 address's /64
+ * (one subscriber usually holds a whole /64, so a per-/128 limit is none),
+ * an IPv4-mapped IPv6 address as IPv4, anything else as it is (truncated
+ * to fit). */
+#define NET_ADDR_GROUP_LEN 52
+void net_addr_group(const char *addr, char out[NET_ADDR_GROUP_LEN]);
 
 /* Looks up a request header (case-insensitive); NULL if absent. */
 const duet_slice *net_header(const net_request *req, const char *name);
-/* Finds cookie `name` in the Cookie header(s); 0 and *out, or -ENOENT. */
+/* Finds cookie `name` in the Cookie header(s); 0 and *out, or -ENOENT.
+ * -EEXIST when it appears more than once with different values: which one
+ * the browser sent first says nothing about who set it (a sibling domain
+ * can plant one with a longer Path, which browsers send first), so neither
+ * is trusted. */
 int net_cookie(const net_request *req, const char *name, duet_slice *out);
+/* Whether the request's Origin, when there is one, is this site: the
+ * scheme (https or http) and the Host header, or exactly `allowed`
+ * (NULL: none). No Origin passes (not a browser's cross-site request). */
+int net_origin_ok(const net_request *req, const char *allowed, int https);
 /* Finds a query parameter (not decoded beyond '+' and %XX); 0 or -ENOENT. */
 int net_query(const net_request *req, const char *name, duet_slice *out);
 

@@ -1,4 +1,4 @@
-/* net_int.h - internals shared by server.c, http.c, ws.c and static.c, and
+/* net_int.h - internals shared by the files of src/net, and
  * the pure helpers the unit tests call. Not for use outside src/net. */
 #ifndef DUET_NET_INT_H
 #define DUET_NET_INT_H
@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <wslay/wslay.h>
 
+#include "../base/map.h"
 #include "hparse.h"
 #include "net.h"
 
@@ -42,6 +43,10 @@ enum net__timer_mode {
     NET__T_CLOSE,  /* WebSocket close handshake: drop */
     NET__T_LINGER, /* lingering close after the last write: drop */
 };
+
+/* Called by timer.c when c's timeout of this mode expires (c's timer is
+ * already cleared, so the callback may set a new one). */
+typedef void (*net__timeout_cb)(net_conn *c, enum net__timer_mode mode);
 
 /* The lists of timer.c: one per timeout length, the last for any other. */
 enum { NET__TQ_HEADER, NET__TQ_IDLE, NET__TQ_PING, NET__TQ_CLOSE, NET__TQ_OTHER, NET__TQ_N };
@@ -135,7 +140,7 @@ struct net_conn {
     void *data;
     uint8_t timer_mode;
     unsigned is_ws : 1, closed : 1, eof : 1, finishing : 1, lingering : 1, reading : 1, writing : 1,
-        is_dirty : 1;
+        is_dirty : 1, addr_counted : 1;
     char addr[NET__ADDR_LEN];
     union {
         struct net__http *http; /* owned; freed at the upgrade (net__http_free) */
@@ -153,10 +158,12 @@ struct net_server {
     uv_timer_t sweep;     /* parks quiet WebSockets (net__ws_sweep) */
     uv_timer_t timer;     /* every conn's timeout (timer.c) */
     struct net__tlist tq[NET__TQ_N];
-    uint64_t timer_due; /* what timer is armed for, if timer_armed */
+    net__timeout_cb on_timeout; /* what an expired timeout does (timer.c) */
+    uint64_t timer_due;         /* what timer is armed for, if timer_armed */
     struct net_server_opts opts;
     struct net__link conns; /* conns whose handles are not closed yet */
     struct net__link dirty; /* conns with output or input to process */
+    map_t per_addr;         /* peer address -> open conns from it (in the pointer) */
     size_t n_open, n_ws, n_alive;
     size_t n_parked_new; /* parked since the last sweep (malloc_trim) */
     int handles;         /* listener, prepare, check not yet closed */
@@ -167,6 +174,13 @@ struct net_server {
 };
 
 /* server.c */
+/* Frees the server once it is closing and every handle has closed. */
+void net__server_maybe_free(net_server *s);
+/* Uncounts a dropped conn from its address's share (net_server_opts
+ * max_conns_per_addr). */
+void net__addr_release(net_conn *c);
+
+/* conn.c */
 void net__conn_mark(net_conn *c);
 /* Makes room for n more bytes of output: 0 or -ENOMEM. */
 int net__out_reserve(net_conn *c, size_t n);
@@ -177,13 +191,14 @@ void net__conn_drop(net_conn *c);
 void net__conn_finish(net_conn *c);
 
 /* timer.c */
-void net__timers_init(net_server *s);
+void net__timers_init(net_server *s, net__timeout_cb expired);
 void net__timers_run(uv_timer_t *t);
 /* Sets c's timeout (replacing any), or clears it with NET__T_NONE. */
 void net__timer_set(net_conn *c, enum net__timer_mode mode, uint64_t ms);
 /* Takes c off the timer lists (a conn being dropped). */
 void net__timer_clear(net_conn *c);
 
+/* conn.c */
 void net__update_reading(net_conn *c);
 void net__rbuf_release(net_conn *c);
 
@@ -198,6 +213,8 @@ int net__http_wants_read(const net_conn *c);
  * closes after the write. */
 void net__http_error(net_conn *c, int status, const char *code, const char *message,
                      const char *extra);
+
+/* http_req.c */
 /* Writes {"error":code,"message":message} (both plain ASCII, no quotes)
  * into out; returns the length or -ENOSPC. */
 int net__json_error(char *out, size_t size, const char *code, const char *message);
@@ -208,6 +225,8 @@ int net__pct_decode(const char *in, size_t len, char *out, size_t *out_len, int 
  * into pool. -EINVAL for a bad target, -ENOMEM. */
 int net__parse_target(pool_t *pool, const char *url, size_t len, duet_slice *path,
                       duet_slice *query);
+/* [p, end) without leading and trailing spaces and tabs. */
+duet_slice net__trim(const char *p, const char *end);
 /* Whether the comma-separated header value contains token (any case). */
 int net__has_token(const duet_slice *value, const char *token);
 
@@ -220,6 +239,8 @@ void net__ws_drained(net_conn *c);
 void net__ws_sweep(net_conn *c);
 void net__ws_begin_close(net_conn *c, uint16_t code, const char *reason);
 int net__ws_wants_read(const net_conn *c);
+
+/* ws_pure.c */
 /* Writes the header of an unmasked final frame with a payload of len bytes
  * (the shortest length form, RFC 6455 5.2); returns its size, 2 to 10. */
 size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len);

@@ -8,12 +8,14 @@
  * Per conn this is a link and a deadline (24 bytes) instead of a uv_timer_t
  * (152 bytes), most of what an idle WebSocket costs besides its socket.
  * Insertion walks back from the tail, so a length no list was made for
- * still lands in order (the last list), only not in O(1).
+ * still lands in order (the last list), only not in O(1). What a timeout
+ * means (a 408, a ping, a drop) is the server's callback's business.
  */
 #include "net_int.h"
 
-void net__timers_init(net_server *s)
+void net__timers_init(net_server *s, net__timeout_cb expired)
 {
+    s->on_timeout = expired;
     const uint64_t len[NET__TQ_N] = {s->opts.header_timeout_ms, s->opts.idle_timeout_ms,
                                      s->opts.ws_ping_ms, NET__CLOSE_MS, 0};
     for (int i = 0; i < NET__TQ_N; i++) {
@@ -32,30 +34,11 @@ static void arm(net_server *s, uint64_t due)
     s->timer_armed = 1;
 }
 
-static void fire(net_conn *c, enum net__timer_mode mode)
-{
-    switch (mode) {
-    case NET__T_HEADER:
-        net__http_timeout(c);
-        break;
-    case NET__T_PING:
-        net__ws_timeout(c);
-        break;
-    case NET__T_IDLE:
-    case NET__T_CLOSE:
-    case NET__T_LINGER:
-        net__conn_drop(c);
-        break;
-    case NET__T_NONE:
-        break;
-    }
-}
-
 void net__timers_run(uv_timer_t *t)
 {
     net_server *s = t->data;
     s->timer_armed = 0;
-    /* Timers set from fire() are due at now + 1 or later (net__timer_set),
+    /* Timers set from on_timeout are due at now + 1 or later (net__timer_set),
      * so they wait for the next run: no pass can go on for ever. */
     uint64_t now = uv_now(s->loop);
     for (int i = 0; i < NET__TQ_N; i++) {
@@ -67,7 +50,7 @@ void net__timers_run(uv_timer_t *t)
             enum net__timer_mode mode = (enum net__timer_mode)c->timer_mode;
             net__list_remove(&c->tlink);
             c->timer_mode = NET__T_NONE;
-            fire(c, mode);
+            s->on_timeout(c, mode);
         }
     }
     uint64_t due = UINT64_MAX;

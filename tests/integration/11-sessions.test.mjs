@@ -90,7 +90,8 @@ describe('11 sessions: cookies with --secure-cookies', { timeout: 60000 }, () =>
     const r = expectStatus(await h.post('/api/signup', { username: 'secure_user', password: 'password123' }), 201);
     const r2 = expectStatus(await new HttpClient(srv).post('/api/login', { username: 'secure_user', password: 'password123' }), 200);
     for (const res of [r, r2]) {
-      const c = res.setCookies.find((x) => x.name === 'duet_session');
+      // Behind TLS the cookie has the __Host- prefix (32-http-strict).
+      const c = res.setCookies.find((x) => x.name === '__Host-duet_session');
       assert.ok(c, 'a session cookie');
       assert.equal(c.attrs.secure, true, `Secure missing: ${c.raw}`);
       assert.equal(c.attrs.httponly, true, `HttpOnly missing: ${c.raw}`);

@@ -192,7 +192,7 @@ describe('12 ops: command line and environment', { timeout: 120000 }, () => {
       // With the Cassandra store (make test-cassandra) no SQLite file may appear.
       assert.equal(fs.existsSync(path.join(data, 'duet.db')), !isCassandra, `DUET_DATA: duet.db ${isCassandra ? 'must not be' : 'is'} in the env data dir`);
       const [a, b] = await User.all(srv, ['env_a', 'env_b']);
-      const signup = a.http.lastSetCookies.find((c) => c.name === 'duet_session');
+      const signup = a.http.lastSetCookies.find((c) => c.name === '__Host-duet_session');
       assert.equal(signup.attrs.secure, true, 'DUET_SECURE_COOKIES=1');
       const chat = await befriend(a, b);
       const ws = await a.connect();

@@ -77,6 +77,28 @@ Test(text, display_name_rules)
     cr_assert_not(text_display_name_ok(s65, 65));
 }
 
+/* Issue 14 item 10: names that show nothing, or reorder what is around. */
+Test(text, display_name_invisible_and_bidi)
+{
+    cr_assert_not(text_display_name_ok("\xe2\x80\x8b", 3));             /* U+200B */
+    cr_assert_not(text_display_name_ok("\xe3\x85\xa4\xe3\x85\xa4", 6)); /* U+3164 x2 */
+    cr_assert_not(text_display_name_ok("\xc2\xa0", 2));                 /* NBSP */
+    cr_assert_not(text_display_name_ok("\xe2\xa0\x80 ", 4));            /* blank braille */
+    cr_assert_not(text_display_name_ok("\xef\xb8\x8f\xe2\x81\xa0", 6)); /* VS16, WJ */
+    cr_assert_not(text_display_name_ok("ab\xe2\x80\xae"
+                                       "cd",
+                                       7));                              /* RLO */
+    cr_assert_not(text_display_name_ok("ab\xd8\x9c", 4));                /* ALM */
+    cr_assert_not(text_display_name_ok("\xe2\x81\xa6x\xe2\x81\xa9", 7)); /* LRI..PDI */
+    cr_assert_not(text_display_name_ok("a\xe2\x80\x8f", 4));             /* RLM */
+    cr_assert(text_display_name_ok("a\xe2\x80\x8b"
+                                   "b",
+                                   5));                                     /* visible around */
+    cr_assert(text_display_name_ok("\xd9\x85\xd8\xb1\xd9\x8a\xd9\x85", 8)); /* Arabic */
+    /* An emoji sequence joined by ZWJ stays allowed. */
+    cr_assert(text_display_name_ok("\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", 11));
+}
+
 Test(text, client_ids)
 {
     cr_assert(text_client_id_ok("c-1_A", 5));

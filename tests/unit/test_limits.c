@@ -63,3 +63,17 @@ Test(limits, signups_per_address_per_hour)
     cr_assert(limits_take_signup(&l, "10.0.0.2", 61000) > 0);
     limits_free(&l);
 }
+
+/* One IPv6 subscriber holds a whole /64: its addresses share one count. */
+Test(limits, ws_cap_counts_an_ipv6_64_as_one_address)
+{
+    struct limits l;
+    cr_assert_eq(limits_init(&l, 1.0, 1.0, 2), 0);
+    cr_assert_eq(limits_ws_open(&l, "2001:db8:0:1::1"), 0);
+    cr_assert_eq(limits_ws_open(&l, "2001:db8:0:1:ffff::2"), 0);
+    cr_assert_eq(limits_ws_open(&l, "2001:db8:0:1::3"), -EBUSY);
+    cr_assert_eq(limits_ws_open(&l, "2001:db8:0:2::1"), 0, "another /64");
+    limits_ws_close(&l, "2001:db8:0:1::1");
+    cr_assert_eq(limits_ws_open(&l, "2001:db8:0:1::3"), 0);
+    limits_free(&l);
+}

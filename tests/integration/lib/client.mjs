@@ -52,8 +52,13 @@ export class HttpClient {
     this.lastSetCookies = [];
   }
 
+  // With --secure-cookies the cookie is __Host-duet_session.
+  get sessionCookieName() {
+    return this.jar.has('__Host-duet_session') ? '__Host-duet_session' : 'duet_session';
+  }
+
   get session() {
-    return this.jar.get('duet_session') || null;
+    return this.jar.get(this.sessionCookieName) || null;
   }
 
   set session(v) {
@@ -218,7 +223,7 @@ export class WsClient {
 
   static connect(server, opts = {}) {
     const headers = { ...(opts.headers || {}) };
-    if (opts.cookie) headers.Cookie = `duet_session=${opts.cookie}`;
+    if (opts.cookie) headers.Cookie = `${opts.cookieName || 'duet_session'}=${opts.cookie}`;
     const wsOpts = { headers, localAddress: opts.localAddress || nextAddr(), handshakeTimeout: 10000 * SLOW };
     if (opts.origin) wsOpts.origin = opts.origin;
     const url = opts.url || server.wsUrl;
@@ -418,6 +423,7 @@ export class User {
   async connect({ raw = false, label, localAddress, ...rest } = {}) {
     const ws = await WsClient.connect(this.server, {
       cookie: this.session,
+      cookieName: this.http.sessionCookieName,
       localAddress: localAddress || this.addr,
       label: label || `${this.username}#${this.sockets.length + 1}`,
       ...rest,
