@@ -127,7 +127,9 @@ start() {
     if [ -z "${DUET_CASSANDRA_HOSTS:-}" ]; then
       cass start --nodes "$cnodes" || die "Cassandra did not start (scripts/cassandra.sh, $run/cassandra)"
     else
-      cass probe ${chosts//,/ } || die "Cassandra is not answering on $chosts"
+      local hl
+      IFS=, read -r -a hl <<<"$chosts"
+      cass probe "${hl[@]}" || die "Cassandra is not answering on $chosts"
     fi
     # read -a keeps the replication map (it has no spaces) as one word.
     read -r -a sargs <<<"$(store_args)"

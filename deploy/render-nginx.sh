@@ -50,7 +50,7 @@ done
 case "$mode" in full|site) ;; *) die "--mode is full or site" ;; esac
 is_port() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 if [ -z "$ports" ]; then
-  [[ "$instances" =~ ^[0-9]+$ ]] && [ "$instances" -ge 1 ] || die "--instances wants a number >= 1"
+  if ! [[ "$instances" =~ ^[0-9]+$ ]] || [ "$instances" -lt 1 ]; then die "--instances wants a number >= 1"; fi
   is_port "$base_port" || die "--base-port wants a port"
   ports=$(seq -s, "$base_port" $((base_port + instances - 1)))
 fi
