@@ -151,6 +151,8 @@ stop_pid() {
   alive "$f" || { rm -f "$f"; return 0; }
   pid=$(cat "$f")
   kill -"$sig" "$pid"
+  # A stopped (SIGSTOP) process acts on the signal only once it runs again.
+  kill -CONT "$pid" 2>/dev/null || true
   for ((i = 0; i < 300; i++)); do
     pid_running "$pid" || { rm -f "$f"; return 0; }
     sleep 0.1

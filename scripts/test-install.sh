@@ -115,6 +115,9 @@ src="$(cd "$(dirname "$0")/.." && pwd)"
 cache=${TEST_INSTALL_CACHE:-/var/cache/duet-test-install}
 mirror=${TEST_INSTALL_MIRROR:-http://deb.debian.org}
 mkdir -p "$cache" "$src/run"
+# One run at a time per cache: two sync-outs into one folder would collide.
+exec 9>"$cache.lock"
+flock 9
 work=$(mktemp -d "$src/run/test-install.XXXXXX")
 rootfs=$work/root
 
