@@ -8,7 +8,10 @@
 #   2. puts a /usr/sbin/policy-rc.d in place (as on many build machines; an
 #      mmdebstrap root has none), runs scripts/install-cluster-deps.sh and
 #      checks it exits 0, keeps that policy-rc.d, and leaves redis-server,
-#      redis-cli, nginx and curl installed.
+#      redis-cli, nginx and curl installed;
+#   3. runs the README's cluster command, deploy/cluster.sh start (one
+#      instance, free ports), checks /healthz through nginx, and stops it
+#      with only DUET_RUN_DIR set (the script remembers its settings).
 # mmdebstrap mounts /proc, /sys and /dev for its hooks and unmounts them;
 # the EXIT trap here unmounts whatever is left below the root and removes it,
 # on success and on failure.
@@ -97,11 +100,43 @@ inside_cluster() {
   say "inside: redis-server, nginx and curl installed; the script exited 0"
 }
 
+# A port on 127.0.0.1 that nothing listens on (a connect is refused).
+free_port() {
+  local p
+  for p in $(shuf -i 20000-29999 -n 100); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+inside_cluster_start() {
+  local run=/tmp/duet-cluster base http rport
+  if ! base=$(free_port) || ! http=$(free_port) || ! rport=$(free_port); then
+    die "inside: no free port"
+  fi
+  say "inside: deploy/cluster.sh start (1 instance on $base, nginx on $http, Redis on $rport)"
+  # Whatever happens, nothing of the cluster may outlive this (its
+  # processes would keep the root's mounts busy).
+  trap 'DUET_RUN_DIR=/tmp/duet-cluster deploy/cluster.sh stop >/dev/null 2>&1 || true' EXIT
+  DUET_RUN_DIR=$run DUET_INSTANCES=1 DUET_BASE_PORT=$base DUET_HTTP=127.0.0.1:$http \
+    DUET_REDIS_PORT=$rport quiet deploy/cluster.sh start || die "inside: deploy/cluster.sh start failed"
+  curl -fsS --max-time 5 "http://127.0.0.1:$http/healthz" >/dev/null ||
+    die "inside: /healthz through nginx did not answer"
+  DUET_RUN_DIR=$run quiet deploy/cluster.sh stop || die "inside: deploy/cluster.sh stop failed"
+  trap - EXIT
+  if (exec 3<>"/dev/tcp/127.0.0.1/$rport") 2>/dev/null; then die "inside: Redis still runs after stop"; fi
+  say "inside: the cluster started, answered through nginx and stopped"
+}
+
 if [ "${1:-}" = --inside ]; then
   cd "$(dirname "$0")/.."
   ilog=/var/log/duet-test-install.log
   inside_build
   inside_cluster
+  inside_cluster_start
   exit 0
 fi
 
