@@ -17,8 +17,8 @@
 # on success and on failure.
 #
 # The .deb files are kept between runs in TEST_INSTALL_CACHE
-# [/var/cache/duet-test-install]; a cold run downloads everything (about
-# 150 MB) from the Debian mirror. TEST_INSTALL_MIRROR [http://deb.debian.org]
+# [/var/cache/duet-test-install]; a cold run downloads everything (about 90
+# MB of .deb files) from the Debian mirror. TEST_INSTALL_MIRROR [http://deb.debian.org]
 # picks the mirror; TEST_INSTALL_KEEP=1 keeps the root for a look inside.
 #
 #   scripts/test-install.sh            (on the host, as root)
