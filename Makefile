@@ -236,6 +236,47 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz
 
+# --- help, shellcheck, test-install (scripts/test-install.sh) -------------
+# `make shellcheck`: every shell script in the repository (tracked or new,
+# not ignored). `make test-install` (root, reaches the Debian mirror): the
+# README's install commands in a fresh Debian 12 root made by mmdebstrap;
+# under a minute with a warm apt cache. .ci/run runs both before `make check`.
+SHELL_SCRIPTS = $(shell git ls-files -co --exclude-standard '*.sh' .ci/run 2>/dev/null)
+
+.PHONY: help shellcheck test-install
+shellcheck:
+	shellcheck -x $(SHELL_SCRIPTS)
+
+test-install:
+	scripts/test-install.sh
+
+help:
+	@printf '%s\n' \
+	  'duet - make targets (README.md, docs/architecture.md)' \
+	  '  make                   build/duetd (make SAN=1: build-asan/, ASan+UBSan)' \
+	  '  make check             every suite below (CI: .ci/run, which also runs' \
+	  '                         shellcheck and test-install first)' \
+	  '  make unit              the C unit tests (Criterion)' \
+	  '  make test-integration  tests/integration against build/duetd' \
+	  '  make test-browser      tests/browser in Chromium' \
+	  '  make test-cluster      tests/cluster: Redis, 4 duetd, nginx on loopback' \
+	  '  make test-cassandra-own / test-cassandra-cluster   the Cassandra suites' \
+	  '  make test-valgrind     the integration suite under valgrind (slow)' \
+	  '  make fuzz-smoke        each libFuzzer target for FUZZ_TIME seconds' \
+	  '  make bench-smoke       a tiny duet-bench run (BENCHMARKS.md)' \
+	  '  make cql-unit          the CQL driver alone' \
+	  '  make shellcheck        shellcheck over every shell script' \
+	  '  make test-install      README install commands in a fresh Debian 12 root (root)' \
+	  '  make format / clean' \
+	  '' \
+	  'One piece at a time:' \
+	  "  build/unit-tests --list                     the unit suites and tests" \
+	  "  build/unit-tests --filter 'writer/*'        one unit suite" \
+	  "  DUETD=\$$PWD/build/duetd node --test --test-reporter=spec tests/integration/01-http.test.mjs" \
+	  "  DUETD=\$$PWD/build/duetd node --test tests/browser/NN-name.test.mjs" \
+	  "  VALGRIND_TESTS=tests/integration/NN-name.test.mjs make test-valgrind" \
+	  '  deploy/cluster.sh start|status|stop         the local cluster (docs/deploy.md)'
+
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d) \
     $(BUILD)/tests/cql/cql_smoke.d
 -include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/fuzz/*.d)

@@ -8,6 +8,7 @@ DUETD=${DUETD:-build/duetd}
 BENCH=${BENCH:-build/duet-bench}
 tmp=$(mktemp -d)
 pid=
+# shellcheck disable=SC2317 # reached through the trap below, not a call
 cleanup() {
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" || true; fi
     rm -rf "$tmp"

@@ -17,7 +17,15 @@
 #   DUET_CASSANDRA_RF        replication factor   [min(3, nodes)]
 #
 # Everything lives under one run directory: pids/, logs/, data/ (duet.db),
-# redis/, nginx.conf. Settings (environment):
+# redis/, nginx.conf, settings. `start` writes the settings below to
+# <run>/settings, and every later call reads them from there, so `stop` and
+# `status` need only DUET_RUN_DIR (when it is not the default). A setting in
+# the environment wins over the saved one (and `start` saves it).
+#
+# `start` starts only what is not answering (Redis: PING; duetd and nginx:
+# GET /healthz) and reloads nginx, so restarting one part is: kill it (or
+# let it die), then `cluster.sh start`. A process that is there but does not
+# answer (hung, stopped) is killed first. Settings:
 #   DUET_RUN_DIR     the run directory                 [./run/cluster]
 #   DUET_INSTANCES   how many duetd instances          [4]
 #   DUET_BASE_PORT   instance i listens on BASE + i - 1 [8081]
@@ -27,6 +35,8 @@
 #   DUET_WEB         the web client folder             [web]
 #   DUET_ARGS        extra duetd options (e.g. "--sync normal")
 #   DUET_TLS_LISTEN, DUET_TLS_CERT, DUET_TLS_KEY: an extra TLS server block
+#   DUET_NGINX_LIMIT_CONN, DUET_NGINX_LIMIT_RATE, DUET_NGINX_LIMIT_BURST:
+#                    nginx's per-address limits [256, 50/s, 200]
 #
 # stop is clean: nginx first (no new connections), then each duetd on
 # SIGTERM (it closes its WebSockets with 1001 and commits everything), then
@@ -34,6 +44,21 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+
+# Saved settings, as KEY=VALUE lines; one already in the environment wins.
+saved=(DUET_STORE DUET_INSTANCES DUET_BASE_PORT DUET_HTTP DUET_REDIS_PORT DUETD DUET_WEB
+  DUET_ARGS DUET_TLS_LISTEN DUET_TLS_CERT DUET_TLS_KEY DUET_CASSANDRA_HOSTS
+  DUET_CASSANDRA_NODES DUET_CASSANDRA_NET DUET_CASSANDRA_KEYSPACE DUET_CASSANDRA_RF
+  DUET_NGINX_LIMIT_CONN DUET_NGINX_LIMIT_RATE DUET_NGINX_LIMIT_BURST)
+settings=${DUET_RUN_DIR:-./run/cluster}/settings
+if [ -f "$settings" ]; then
+  while IFS= read -r line; do
+    k=${line%%=*}
+    for s in "${saved[@]}"; do
+      if [ "$k" = "$s" ] && [ -z "${!k+x}" ]; then export "$k=${line#*=}"; fi
+    done
+  done <"$settings"
+fi
 
 store=${DUET_STORE:-sqlite}
 if [ "${1:-}" = --store ]; then
@@ -44,6 +69,7 @@ case $store in
 sqlite | cassandra) ;;
 *) echo "cluster: --store wants sqlite or cassandra, not '$store'" >&2; exit 2 ;;
 esac
+DUET_STORE=$store # saved with the other settings
 
 run=${DUET_RUN_DIR:-./run/cluster}
 n=${DUET_INSTANCES:-4}
@@ -67,7 +93,29 @@ pids=$run/pids logs=$run/logs
 say() { echo "cluster: $*"; }
 die() { echo "cluster: $*" >&2; exit 1; }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# True while the pid in file $1 is a process that has not exited. kill -0
+# alone also succeeds on a zombie (exited, not yet reaped), which made a
+# dead Redis look alive (issue 12); so the state in /proc is checked too.
+pid_running() {
+  local st
+  kill -0 "$1" 2>/dev/null || return 1
+  st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "${st:0:1}" != Z ]
+}
+alive() { [ -f "$1" ] && pid_running "$(cat "$1")"; }
+
+# Writes the settings that start used to <run>/settings (see the top).
+save_settings() {
+  local s tmp=$run/settings.tmp
+  : >"$tmp"
+  for s in "${saved[@]}"; do
+    if [ -n "${!s+x}" ]; then
+      [[ ${!s} != *$'\n'* ]] || die "$s must be one line"
+      printf '%s=%s\n' "$s" "${!s}" >>"$tmp"
+    fi
+  done
+  mv "$tmp" "$run/settings"
+}
 
 cnet=${DUET_CASSANDRA_NET:-127.0.0}
 cass() { "$root/scripts/cassandra.sh" --dir "$run/cassandra" --net "$cnet" "$@"; }
@@ -103,8 +151,10 @@ stop_pid() {
   alive "$f" || { rm -f "$f"; return 0; }
   pid=$(cat "$f")
   kill -"$sig" "$pid"
+  # A stopped (SIGSTOP) process acts on the signal only once it runs again.
+  kill -CONT "$pid" 2>/dev/null || true
   for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$f"; return 0; }
+    pid_running "$pid" || { rm -f "$f"; return 0; }
     sleep 0.1
   done
   echo "cluster: pid $pid ($f) did not stop in 30 s; killing it" >&2
@@ -114,6 +164,24 @@ stop_pid() {
 }
 
 healthz() { curl -fsS --max-time 2 "http://$1/healthz"; }
+redis_up() { [ "$(timeout 2 redis-cli -p "$rport" ping 2>/dev/null)" = PONG ]; }
+
+# $1 answers its probe ($2): nothing to do. Its process is there but does
+# not answer (hung, SIGSTOPped): killed, so that it can be started afresh.
+# Returns 0 when it is up, 1 when it must be started.
+check_part() {
+  local name=$1 probe=$2 pf=$3
+  if alive "$pf" && eval "$probe" >/dev/null 2>&1; then
+    say "$name already running"
+    return 0
+  fi
+  if alive "$pf"; then
+    say "$name (pid $(cat "$pf")) does not answer; killing it"
+    stop_pid "$pf" KILL || true
+  fi
+  rm -f "$pf"
+  return 1
+}
 
 start() {
   [ -x "$duetd" ] || die "no duetd at $duetd (run make)"
@@ -127,29 +195,27 @@ start() {
     if [ -z "${DUET_CASSANDRA_HOSTS:-}" ]; then
       cass start --nodes "$cnodes" || die "Cassandra did not start (scripts/cassandra.sh, $run/cassandra)"
     else
-      cass probe ${chosts//,/ } || die "Cassandra is not answering on $chosts"
+      local hl
+      IFS=, read -r -a hl <<<"$chosts"
+      cass probe "${hl[@]}" || die "Cassandra is not answering on $chosts"
     fi
     # read -a keeps the replication map (it has no spaces) as one word.
     read -r -a sargs <<<"$(store_args)"
     say "store: Cassandra on $chosts, keyspace ${DUET_CASSANDRA_KEYSPACE:-duet}, RF $crf"
   fi
 
-  if alive "$pids/redis.pid"; then
-    say "redis already running"
-  else
+  save_settings
+  if ! check_part redis redis_up "$pids/redis.pid"; then
     redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
       --dir "$run/redis" --daemonize yes --pidfile "$pids/redis.pid" \
       --logfile "$logs/redis.log"
-    wait_for "redis-cli -p $rport ping | grep -q PONG" 10 || die "redis did not start ($logs/redis.log)"
+    wait_for redis_up 10 || die "redis did not start ($logs/redis.log)"
     say "redis on 127.0.0.1:$rport"
   fi
 
   for ((i = 1; i <= n; i++)); do
     local port=$((base + i - 1)) pf=$pids/duetd-$i.pid
-    if alive "$pf"; then
-      say "duet-$i already running"
-      continue
-    fi
+    check_part "duet-$i" "healthz 127.0.0.1:$port" "$pf" && continue
     setsid "$duetd" --listen "127.0.0.1:$port" --data "$run/data" --web "$web" \
       --instance "duet-$i" --redis "127.0.0.1:$rport" --trust-proxy "${sargs[@]}" "${extra[@]}" \
       </dev/null >>"$logs/duetd-$i.log" 2>&1 &
@@ -173,7 +239,9 @@ start() {
   [ -n "${DUET_TLS_LISTEN:-}" ] &&
     tls=(--tls-listen "$DUET_TLS_LISTEN" --tls-cert "${DUET_TLS_CERT:?}" --tls-key "${DUET_TLS_KEY:?}")
   "$here/render-nginx.sh" --mode full --instances "$n" --base-port "$base" --listen "$http" \
-    --run-dir "$run" --workers 1 "${tls[@]}" >"$run/nginx.conf"
+    --run-dir "$run" --workers 1 "${tls[@]}" --limit-conn "${DUET_NGINX_LIMIT_CONN:-256}" \
+    --limit-rate "${DUET_NGINX_LIMIT_RATE:-50}" --limit-burst "${DUET_NGINX_LIMIT_BURST:-200}" \
+    >"$run/nginx.conf"
   if alive "$run/nginx.pid"; then
     nginx -p "$run" -c "$run/nginx.conf" -s reload
     say "nginx reloaded"
@@ -194,7 +262,7 @@ stop() {
     stop_pid "$f" TERM || failed=1
   done
   if alive "$pids/redis.pid"; then
-    redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
+    timeout 5 redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
     stop_pid "$pids/redis.pid" TERM || failed=1
   fi
   rm -f "$pids/redis.pid"
@@ -209,7 +277,7 @@ stop() {
 
 status() {
   local bad=0
-  if alive "$pids/redis.pid"; then say "redis: up (pid $(cat "$pids/redis.pid"))"; else say "redis: down"; bad=1; fi
+  if alive "$pids/redis.pid" && redis_up; then say "redis: up (pid $(cat "$pids/redis.pid"))"; else say "redis: down"; bad=1; fi
   for ((i = 1; i <= n; i++)); do
     local pf=$pids/duetd-$i.pid port=$((base + i - 1))
     if alive "$pf" && healthz "127.0.0.1:$port" >/dev/null 2>&1; then

@@ -18,11 +18,16 @@
 #   --run-dir DIR           pid, logs and temp files (full mode) [./run]
 #   --workers N             worker_processes (full mode) [auto]
 #   --fail-timeout T        how long a failed instance is skipped [5s]
+#   --limit-conn N          open connections per client address [256]
+#   --limit-rate R          requests per second per client address [50]
+#   --limit-burst B         requests above the rate served at once [200];
+#                           beyond both, nginx answers 429
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 mode=full instances=4 host=127.0.0.1 base_port=8081 ports="" listen=127.0.0.1:8080
 server_name=_ tls_listen="" tls_cert="" tls_key="" run_dir=./run workers=auto fail_timeout=5s
+limit_conn=256 limit_rate=50 limit_burst=200
 
 die() { echo "render-nginx: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
@@ -42,6 +47,9 @@ while [ $# -gt 0 ]; do
     --run-dir) need "$@"; run_dir=$2; shift 2 ;;
     --workers) need "$@"; workers=$2; shift 2 ;;
     --fail-timeout) need "$@"; fail_timeout=$2; shift 2 ;;
+    --limit-conn) need "$@"; limit_conn=$2; shift 2 ;;
+    --limit-rate) need "$@"; limit_rate=$2; shift 2 ;;
+    --limit-burst) need "$@"; limit_burst=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -50,10 +58,13 @@ done
 case "$mode" in full|site) ;; *) die "--mode is full or site" ;; esac
 is_port() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 if [ -z "$ports" ]; then
-  [[ "$instances" =~ ^[0-9]+$ ]] && [ "$instances" -ge 1 ] || die "--instances wants a number >= 1"
+  if ! [[ "$instances" =~ ^[0-9]+$ ]] || [ "$instances" -lt 1 ]; then die "--instances wants a number >= 1"; fi
   is_port "$base_port" || die "--base-port wants a port"
   ports=$(seq -s, "$base_port" $((base_port + instances - 1)))
 fi
+for v in "$limit_conn" "$limit_rate" "$limit_burst"; do
+  [[ "$v" =~ ^[1-9][0-9]*$ ]] || die "--limit-conn, --limit-rate and --limit-burst want numbers >= 1"
+done
 servers=""
 IFS=, read -r -a plist <<<"$ports"
 for p in "${plist[@]}"; do
@@ -90,4 +101,7 @@ out=${out//@@SERVER_NAME@@/$server_name}
 out=${out//@@TLS_LISTEN@@/$tls_listen}
 out=${out//@@TLS_CERT@@/$tls_cert}
 out=${out//@@TLS_KEY@@/$tls_key}
+out=${out//@@LIMIT_CONN@@/$limit_conn}
+out=${out//@@LIMIT_RATE@@/$limit_rate}
+out=${out//@@LIMIT_BURST@@/$limit_burst}
 printf '%s\n' "$out"

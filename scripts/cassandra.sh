@@ -159,6 +159,7 @@ do_fetch() {
 cql_ok() {
   local addr
   addr=$(node_addr "$1")
+  # shellcheck disable=SC2016 # the inner bash expands $0 (the address), not this one
   timeout 5 bash -c '
     exec 3<>"/dev/tcp/$0/9042" || exit 1
     printf "\x04\x00\x00\x01\x05\x00\x00\x00\x00" >&3

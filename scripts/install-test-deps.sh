@@ -4,13 +4,15 @@
 # CLI, Node.js 18+ with npm, and what the cluster suite runs (redis-server,
 # nginx: scripts/install-cluster-deps.sh), the browser suite (Chromium:
 # scripts/install-browser-deps.sh) and the Cassandra suites (Java 17, Maven
-# and Cassandra itself: scripts/install-cassandra-deps.sh). Run as root (or
+# and Cassandra itself: scripts/install-cassandra-deps.sh), shellcheck and
+# mmdebstrap (make shellcheck, make test-install). Run as root (or
 # with sudo). Skips apt when everything is already installed.
 #   scripts/install-test-deps.sh && make check
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-extra=(libcriterion-dev clang sqlite3)
+# For make shellcheck and make test-install (.ci/run): shellcheck, mmdebstrap.
+extra=(libcriterion-dev clang sqlite3 shellcheck mmdebstrap)
 
 # Node.js 18+ with npm. An existing install is kept: NodeSource's nodejs
 # package ships npm itself and conflicts with Debian's npm package.
