@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, chatItem, launch, newPerson, openChat, rowsWithText, send, signupInto,
-  startWebServer, until,
+  T, User, assertClean, chatItem, fakeNotifications, launch, newPerson, openChat, rowsWithText, send, signupInto,
+  startWebServer, statusOf, until,
 } from './lib/browser.mjs';
 import { befriend, sendMsg } from '../integration/lib/client.mjs';
 
@@ -119,6 +119,8 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await page.keyboard.type('keyboard only');
     await page.keyboard.press('Enter');
     await chatItem(page, 'zed').waitFor();
+    // Focus starts in Search, not on the page body.
+    await until(() => page.evaluate(() => document.activeElement.getAttribute('aria-label') === 'Search conversations'), 'focus in Search after login');
 
     // "/" jumps to search; Down goes into the list; Enter opens the chat and
     // puts the cursor in the composer.
@@ -132,6 +134,9 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await page.keyboard.type('sent with the keyboard');
     await page.keyboard.press('Enter');
     await rowsWithText(page, 'sent with the keyboard').waitFor();
+    // Wait on the state, not on time: the row has left the outbox (its
+    // later updates keep focus where it is, see 11-client-fixes).
+    await until(async () => (await statusOf(page, 'sent with the keyboard')) !== 'pending', 'the message sent');
 
     // Escape leaves the composer? No: Shift+Tab reaches the message list;
     // arrows move between messages; Enter opens the info panel.
@@ -222,27 +227,7 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
   it('hidden tab: a notification, the count in the title, no "seen"; visible again: seen', async () => {
     // Headless Chromium is never "hidden": the page is told it is, and
     // notifications are recorded instead of shown.
-    const initScript = () => {
-      let hidden = false;
-      Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
-      Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
-      window.__setHidden = (v) => {
-        hidden = v;
-        document.dispatchEvent(new Event('visibilitychange'));
-      };
-      window.__notes = [];
-      class FakeNotification {
-        static permission = 'granted';
-        static requestPermission() {
-          return Promise.resolve('granted');
-        }
-        constructor(title, opts) {
-          window.__notes.push({ title, body: opts?.body, tag: opts?.tag });
-        }
-        close() {}
-      }
-      window.Notification = FakeNotification;
-    };
+    const initScript = fakeNotifications;
     const { context, page } = await newPerson(browser, srv, { initScript });
     const ua = await signupInto(context, srv, 'hidden_tab', { displayName: 'Hidden' });
     const ub = await User.signup(srv, 'writer', { displayName: 'Writer' });
@@ -264,8 +249,8 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await until(async () => (await page.title()) === '(1) duet', 'the unread count in the title');
     const notes = await page.evaluate(() => window.__notes);
     assert.equal(notes.length, 1);
-    assert.equal(notes[0].title, 'Writer');
-    assert.equal(notes[0].body, 'while you are away');
+    assert.equal(notes[0].title, '\u2068Writer\u2069', 'the name is bidi-isolated');
+    assert.equal(notes[0].body, '\u2068while you are away\u2069');
     await wb.expectNo('receipt', 800, (e) => e.status === 'seen');
 
     await page.evaluate(() => window.__setHidden(false));

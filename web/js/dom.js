@@ -47,19 +47,42 @@ export function replaceChildren(el, ...children) {
   return append(el, children);
 }
 
-// Text with http(s) links made clickable; everything stays text nodes.
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+[^\s<>"'`.,;:!?)\]}]/gi;
+// Text with links made clickable; everything stays text nodes. Links are
+// http(s) URLs, "www." hosts and bare hosts under a common top-level domain
+// ("example.net"; not "file.txt" or "e.g.").
+const URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"'`]*[^\s<>"'`.,;:!?)\]}]|(?<![@\w.\/-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,12})\b(?![.@-]?\w)(?:\/[^\s<>"'`]*[^\s<>"'`.,;:!?)\]}])?/gi;
+const TLDS = new Set(('com org net edu gov io dev app info biz me co uk de fr nl be ch at it es pt se no dk fi pl cz ' +
+  'eu us ca au nz jp cn in br ru ie lu is ee lv lt sk si hu ro gr tr il za mx ar xyz online site tech').split(' '));
+// Bidi controls and invisible marks: shown as code points inside link text,
+// so "…\u202egpj.exe" cannot display as "…exe.jpg".
+const BIDI_RE = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function showControls(s) {
+  return s.replace(BIDI_RE, (c) => `<U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
+}
+
+function linkHref(raw, tld) {
+  if (tld !== undefined && !TLDS.has(tld.toLowerCase())) return null;
+  let u;
+  try {
+    u = new URL(/^https?:\/\//i.test(raw) ? raw : `https://${raw}`);
+  } catch {
+    return null; // not a URL after all
+  }
+  return u.protocol === 'http:' || u.protocol === 'https:' ? u : null;
+}
+
 export function linkify(text) {
   const out = [];
   let last = 0;
   for (const m of text.matchAll(URL_RE)) {
+    const u = linkHref(m[0], m[1]);
+    if (!u) continue;
     if (m.index > last) out.push(document.createTextNode(text.slice(last, m.index)));
-    let href = null;
-    try {
-      const u = new URL(m[0]);
-      if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href;
-    } catch { /* not a URL after all */ }
-    out.push(href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]) : document.createTextNode(m[0]));
+    // The host as the browser will use it (punycode for look-alike
+    // letters) is in the title; the text is left-to-right and isolated.
+    out.push(h('a', { href: u.href, target: '_blank', rel: 'noopener noreferrer nofollow', title: u.href, dir: 'ltr', class: 'link' },
+      showControls(m[0])));
     last = m.index + m[0].length;
   }
   if (last < text.length) out.push(document.createTextNode(text.slice(last)));

@@ -2,7 +2,10 @@
 // app; and go back to the login screen when the session ends.
 import { api } from './api.js';
 import { h } from './dom.js';
+import { clearDrafts } from './drafts.js';
 import { initNotify } from './notify.js';
+import { outboxClear } from './outbox.js';
+import { applyTheme } from './theme.js';
 import { emit, resetState, state } from './store.js';
 import { endSession, startSession } from './sync.js';
 import { renderAuth } from './views/auth.js';
@@ -30,6 +33,9 @@ function enter(me) {
   root.removeAttribute('aria-busy');
   startSession(me, { loggedOut: leave });
   emit('session');
+  // Keyboard users start in the list (or the chat the address names), not
+  // on the page body.
+  if (!root.contains(document.activeElement) || document.activeElement === document.body) shell.focusStart();
 }
 
 function leave() {
@@ -46,9 +52,16 @@ function leave() {
 }
 
 async function logout() {
+  const me = state.me;
   try {
     await api.logout();
   } catch { /* the cookie is gone or the server is; either way we leave */ }
+  // Unsent messages and drafts are the user's text: none stays behind.
+  endSession(); // no send of the outbox while it is being cleared
+  if (me) {
+    clearDrafts(me.id);
+    await outboxClear(me.id).catch((e) => console.warn('duet: the outbox could not be cleared', e));
+  }
   session?.postMessage('logout');
   leave();
 }
@@ -79,6 +92,7 @@ async function boot() {
   }
 }
 
+applyTheme();
 initNotify((id) => {
   location.hash = `#/c/${id}`;
 });

@@ -19,6 +19,7 @@ export const state = {
   chats: new Map(),
   chatsLoaded: false,
   requests: { incoming: [], outgoing: [] },
+  requestsLoaded: false, // the first list of a session notifies of nothing
   blocked: [],
   outbox: new Map(),
   openChatId: null,
@@ -48,6 +49,7 @@ export function resetState() {
   state.chats = new Map();
   state.chatsLoaded = false;
   state.requests = { incoming: [], outgoing: [] };
+  state.requestsLoaded = false;
   state.blocked = [];
   state.outbox = new Map();
   state.openChatId = null;
@@ -87,6 +89,16 @@ export function activity(chat) {
 
 export function nameOf(user) {
   return user?.display_name || user?.username || '';
+}
+
+// Presence is only known while connected: offline, "online" would be a
+// guess, so the peer shows as we last saw them without it.
+export function peerOnline(chat) {
+  return !!chat.peer.online && state.conn.state === 'online';
+}
+
+export function shownPeer(chat) {
+  return peerOnline(chat) || !chat.peer.online ? chat.peer : { ...chat.peer, online: false };
 }
 
 export function totalUnread() {

@@ -8,7 +8,7 @@ import {
   DEFAULT_LIMITS, atLatest, chatByPeer, emit, firstSeq, insertLive, lastSeq, makeChat, mergePage, msgAt,
   normalize, recountUnread, state, touch, updateMsg,
 } from './store.js';
-import { notifyMessage, notifyRequest } from './notify.js';
+import { notifyAccepted, notifyMessage, notifyRequest } from './notify.js';
 
 const PAGE = 100;
 // Errors after which a queued message is worth sending again later.
@@ -194,7 +194,7 @@ function onEvent(ev) {
       onPresence(ev);
       break;
     case 'friends_changed':
-      scheduleRefresh();
+      onFriendsChanged(ev);
       break;
     case 'error':
       if (ev.request !== 'typing') console.warn('duet: server error', ev.request, ev.code, ev.message);
@@ -350,6 +350,19 @@ function onPresence(ev) {
   chat.peer = { ...chat.peer, online: !!ev.online, last_seen: ev.last_seen || null };
   emit('chats');
   emit('peer', chat.id);
+}
+
+// A request I sent that became a friendship is worth a notice: the
+// server says 'accepted' to both sides, and only the sender had it in
+// their outgoing list.
+function onFriendsChanged(ev) {
+  const who = ev.user;
+  if (ev.reason === 'accepted' && who && state.requests.outgoing.some((r) => r.user.id === who.id)) {
+    emit('accepted', who);
+    notifyAccepted(who);
+  }
+  emit('friends', ev);
+  scheduleRefresh();
 }
 
 // ---- acks ---------------------------------------------------------------------

@@ -39,6 +39,7 @@ function field({ id, label, type = 'text', autocomplete, hint, optional }) {
 
 export function renderAuth(root, { onLoggedIn, mode: initial = 'login' }) {
   let mode = initial;
+  let typedName = ''; // kept when switching between log in and sign up
   const card = h('main', { class: 'auth-card' });
   const page = h('div', { class: 'auth-page' },
     h('div', { class: 'auth-brand' },
@@ -69,6 +70,7 @@ export function renderAuth(root, { onLoggedIn, mode: initial = 'login' }) {
         h('button', {
           type: 'button', class: 'link-btn',
           onclick: () => {
+            typedName = user.input.value;
             mode = signup ? 'login' : 'signup';
             render();
           },
@@ -134,7 +136,9 @@ export function renderAuth(root, { onLoggedIn, mode: initial = 'login' }) {
       }
     });
     card.replaceChildren(form);
-    user.input.focus();
+    user.input.value = typedName;
+    if (typedName) pass.input.focus();
+    else user.input.focus();
   }
   render();
 }

@@ -3,15 +3,15 @@
 // line, the length limit shows as it nears).
 import { api, errorText } from '../api.js';
 import { avatar, h } from '../dom.js';
-import { presence } from '../format.js';
+import { iso, presence } from '../format.js';
 import { icon } from '../icons.js';
-import { nameOf, on, state } from '../store.js';
+import { loadDraft, onDraftChange, saveDraft } from '../drafts.js';
+import { nameOf, on, peerOnline, shownPeer, state } from '../store.js';
 import { refreshAll, sendTyping, sendText } from '../sync.js';
 import { confirmDialog, openMenu, toast } from './dialogs.js';
 import { showMessageInfo } from './info.js';
 import { MessagesView } from './messages.js';
 
-const drafts = new Map();
 const TYPING_EVERY_MS = 2000;
 const SERVER_TYPING_GAP_MS = 1100; // the server forwards one typing a second
 
@@ -49,23 +49,24 @@ export function mountChat(el, chat, { onBack }) {
   function renderHeader() {
     const blocked = chat.blocked_by_me || chat.blocked_me;
     name.textContent = nameOf(chat.peer);
-    av.replaceChildren(avatar(chat.peer, { online: chat.peer.online && !blocked }));
+    const online = peerOnline(chat) && !blocked;
+    av.replaceChildren(avatar(chat.peer, { online }));
     const typing = chat.typingUntil > Date.now() && !blocked;
     sub.classList.toggle('typing', typing);
-    sub.classList.toggle('online', !typing && !!chat.peer.online && !blocked);
-    sub.textContent = typing ? 'typing…' : blocked ? `@${chat.peer.username}` : presence(chat.peer) || `@${chat.peer.username}`;
+    sub.classList.toggle('online', !typing && online);
+    sub.textContent = typing ? 'typing…' : blocked ? `@${chat.peer.username}` : presence(shownPeer(chat)) || `@${chat.peer.username}`;
     composer.hidden = blocked;
     blockedBar.hidden = !blocked;
     if (chat.blocked_by_me) {
-      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, `You blocked ${nameOf(chat.peer)}. Unblock them to send messages.`),
+      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, 'You blocked ', h('bdi', null, nameOf(chat.peer)), '. Unblock them to send messages.'),
         h('button', { type: 'button', class: 'btn btn-small', onclick: () => setBlocked(false) }, 'Unblock'));
     } else if (chat.blocked_me) {
-      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, `You can’t send messages to ${nameOf(chat.peer)}.`));
+      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, 'You can’t send messages to ', h('bdi', null, nameOf(chat.peer)), '.'));
     }
   }
 
   async function setBlocked(block) {
-    const who = nameOf(chat.peer);
+    const who = iso(nameOf(chat.peer));
     if (block && !(await confirmDialog({
       title: `Block ${who}?`, confirm: 'Block', danger: true,
       text: `${who} won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.`,
@@ -81,7 +82,7 @@ export function mountChat(el, chat, { onBack }) {
   }
 
   async function removeFriend() {
-    const who = nameOf(chat.peer);
+    const who = iso(nameOf(chat.peer));
     if (!(await confirmDialog({
       title: `Remove ${who}?`, confirm: 'Remove', danger: true,
       text: `${who} will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.`,
@@ -105,7 +106,7 @@ export function mountChat(el, chat, { onBack }) {
   });
 
   // ---- composer ----
-  input.value = drafts.get(chat.id) || '';
+  input.value = loadDraft(state.me.id, chat.id);
   let lastTypingSent = 0;
   let nextTypingAt = 0;
   let typingTimer = 0;
@@ -159,7 +160,7 @@ export function mountChat(el, chat, { onBack }) {
     clearTimeout(typingTimer);
     typingTimer = 0;
     nextTypingAt = lastTypingSent + SERVER_TYPING_GAP_MS;
-    drafts.delete(chat.id);
+    saveDraft(state.me.id, chat.id, '');
     autosize();
     updateCount();
     view.toLatest();
@@ -175,15 +176,23 @@ export function mountChat(el, chat, { onBack }) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       submit();
-    } else if (e.key === 'Escape' && state.openChatId && window.matchMedia('(max-width: 720px)').matches) {
-      onBack();
+    } else if (e.key === 'Escape' && state.openChatId) {
+      onBack(); // on every screen size: back to the list, focus on this chat
     }
   });
   input.addEventListener('input', () => {
-    drafts.set(chat.id, input.value);
+    saveDraft(state.me.id, chat.id, input.value);
     autosize();
     updateCount();
     noteTyping();
+  });
+
+  // Another tab edited this draft: follow it unless we are typing here.
+  const offDraft = onDraftChange(state.me.id, chat.id, (text) => {
+    if (document.activeElement === input && document.hasFocus()) return;
+    input.value = text;
+    autosize();
+    updateCount();
   });
 
   renderHeader();
@@ -195,6 +204,7 @@ export function mountChat(el, chat, { onBack }) {
     on('peer', (id) => id === chat.id && renderHeader()),
     on('chats', renderHeader),
     on('me', updateCount),
+    on('conn', renderHeader),
   ];
   return {
     chat,
@@ -202,6 +212,7 @@ export function mountChat(el, chat, { onBack }) {
     destroy() {
       clearInterval(tick);
       clearTimeout(typingTimer);
+      offDraft();
       offs.forEach((f) => f());
       view.destroy();
     },

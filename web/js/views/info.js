@@ -30,7 +30,7 @@ export function showMessageInfo(chat, seq) {
           rows.push(['Delivered', m.received_at ? fullTime(m.received_at) : 'Not yet', 'checks']);
           rows.push(['Seen', seenAt ? fullTime(seenAt) : seenKnown ? 'Yes' : state.me.settings?.read_receipts === false ? 'Unknown: your read receipts are off' : 'Not yet', 'checks']);
         } else {
-          rows.push(['From', `${nameOf(chat.peer)} (@${chat.peer.username})`, 'info']);
+          rows.push(['From', [h('bdi', null, nameOf(chat.peer)), ` (@${chat.peer.username})`], 'info']);
         }
         if (deleted) rows.push(['Deleted', fullTime(m.deleted_at), 'trash']);
         const canDelete = mine && !deleted && Date.now() - m.sent_at < state.limits.delete_window_ms;

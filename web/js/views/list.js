@@ -4,7 +4,7 @@
 import { avatar, h } from '../dom.js';
 import { listTime, plural, presenceShort } from '../format.js';
 import { icon } from '../icons.js';
-import { activity, nameOf, on, outboxFor, sortedChats, state } from '../store.js';
+import { activity, nameOf, on, outboxFor, peerOnline, shownPeer, sortedChats, state } from '../store.js';
 
 function fold(s) {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
@@ -74,7 +74,8 @@ export function mountList(el, { onOpen, onAddFriend }) {
       const active = chat.id === state.openChatId;
       const name = nameOf(chat.peer);
       const blocked = chat.blocked_by_me || chat.blocked_me;
-      const seen = blocked ? '' : presenceShort(chat.peer);
+      const online = peerOnline(chat) && !blocked;
+      const seen = blocked ? '' : presenceShort(shownPeer(chat));
       const label = [name, seen, chat.unread ? plural(chat.unread, 'unread message', 'unread messages') : '']
         .filter(Boolean).join(', ');
       const btn = h('button', {
@@ -83,7 +84,7 @@ export function mountList(el, { onOpen, onAddFriend }) {
         'aria-label': label,
         onclick: () => onOpen(chat.id),
       },
-      avatar(chat.peer, { online: chat.peer.online && !blocked }),
+      avatar(chat.peer, { online }),
       h('span', { class: 'ci-body' },
         h('span', { class: 'ci-top' },
           h('span', { class: 'ci-name' }, name),
@@ -92,7 +93,7 @@ export function mountList(el, { onOpen, onAddFriend }) {
         h('span', { class: 'ci-bottom' },
           h('span', { class: 'ci-preview' }, preview(chat)),
           chat.unread ? h('span', { class: 'badge', 'aria-hidden': 'true' }, chat.unread > 999 ? '999+' : String(chat.unread)) : null),
-        seen ? h('span', { class: ['ci-presence', chat.peer.online && 'online'] }, seen) : null));
+        seen ? h('span', { class: ['ci-presence', online && 'online'] }, seen) : null));
       return h('li', null, btn);
     });
     list.replaceChildren(...items);
@@ -129,11 +130,14 @@ export function mountList(el, { onOpen, onAddFriend }) {
       e.preventDefault();
       list.querySelector('.chat-item')?.focus();
     } else if (e.key === 'Enter') {
+      // The key opens the chat and moves focus to its composer: without
+      // this, the same Enter would also land there as a new line.
+      e.preventDefault();
       const first = list.querySelector('.chat-item');
       if (first) onOpen(first.dataset.chatId);
     }
   });
-  const offs = [on('chats', schedule), on('typing', schedule), on('outbox', schedule), on('open', schedule), on('me', schedule)];
+  const offs = [on('chats', schedule), on('typing', schedule), on('outbox', schedule), on('open', schedule), on('me', schedule), on('conn', schedule)];
   const timer = setInterval(schedule, 30000);
   render();
   return {

@@ -179,7 +179,14 @@ export class MessagesView {
         h('button', { type: 'button', class: 'link-btn', onclick: () => retryItem(it.id) }, 'Retry'),
         h('button', { type: 'button', class: 'link-btn', onclick: () => discardItem(it.id) }, 'Delete')) : null);
     });
+    // A focused row that leaves the outbox becomes a message row with the
+    // same id: focus follows it, so arrow keys go on from where they were.
+    const focusedId = this.pending.contains(document.activeElement) ? document.activeElement.closest('.row')?.dataset.id : null;
     this.pending.replaceChildren(...rows);
+    if (focusedId && !this.scroller.contains(document.activeElement)) {
+      const sel = `.row[data-id="${CSS.escape(focusedId)}"]`;
+      (this.list.querySelector(sel) || this.pending.querySelector(sel) || this.scroller).focus({ preventScroll: true });
+    }
     return items.length;
   }
 

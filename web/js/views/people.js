@@ -2,7 +2,7 @@
 // cancel outgoing ones, and the people you blocked.
 import { api, errorText } from '../api.js';
 import { avatar, h } from '../dom.js';
-import { listTime } from '../format.js';
+import { iso, listTime } from '../format.js';
 import { icon } from '../icons.js';
 import { nameOf, on, state } from '../store.js';
 import { refreshAll, refreshRequests } from '../sync.js';
@@ -36,9 +36,20 @@ export function openPeople({ onOpenChat } = {}) {
       body.append(form, lists);
 
       const say = (text, error = false) => {
-        msg.textContent = text;
+        msg.replaceChildren(...[text].flat());
         msg.classList.toggle('error', error);
         msg.classList.toggle('ok', !error && !!text);
+      };
+
+      // "Request sent to X." holds only while the request is pending: any
+      // later change to it (accepted, declined, cancelled) replaces it.
+      let sentTo = null;
+      let sentListed = false;
+      const onFriends = (ev) => {
+        if (!sentTo || ev.user?.id !== sentTo) return;
+        sentTo = null;
+        if (ev.reason === 'accepted') say(['You and ', h('bdi', null, nameOf(ev.user)), ' are now friends.']);
+        else say('');
       };
 
       form.addEventListener('submit', async (e) => {
@@ -50,11 +61,16 @@ export function openPeople({ onOpenChat } = {}) {
           return;
         }
         addBtn.disabled = true;
+        sentTo = null;
         try {
           const r = await api.sendRequest(username);
           input.value = '';
-          if (r.status === 'friends') say(`You and ${nameOf(r.user)} are now friends.`);
-          else say(`Request sent to ${nameOf(r.user)}.`);
+          if (r.status === 'friends') say(['You and ', h('bdi', null, nameOf(r.user)), ' are now friends.']);
+          else {
+            say(['Request sent to ', h('bdi', null, nameOf(r.user)), '.']);
+            sentTo = r.user.id;
+            sentListed = false;
+          }
           await refreshAll();
         } catch (err) {
           say(errorText(err), true);
@@ -89,9 +105,9 @@ export function openPeople({ onOpenChat } = {}) {
                   close();
                   onOpenChat(res.chat_id);
                 }
-              }, `You and ${nameOf(r.user)} are now friends.`) }, 'Accept'),
+              }, `You and ${iso(nameOf(r.user))} are now friends.`) }, 'Accept'),
               h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Decline ${nameOf(r.user)}`, onclick: () => act(() => api.decline(r.user.username), 'Request declined.') }, 'Decline'),
-              h('button', { type: 'button', class: 'icon-btn small', 'aria-label': `Block ${nameOf(r.user)}`, title: 'Block', onclick: () => act(() => api.block(r.user.username), `${nameOf(r.user)} is blocked.`) }, icon('block', { size: 18 })))))
+              h('button', { type: 'button', class: 'icon-btn small', 'aria-label': `Block ${nameOf(r.user)}`, title: 'Block', onclick: () => act(() => api.block(r.user.username), `${iso(nameOf(r.user))} is blocked.`) }, icon('block', { size: 18 })))))
             : h('p', { class: 'muted people-empty' }, 'No requests right now.')));
         if (outgoing.length) {
           sections.push(h('section', { class: 'people-section', 'aria-labelledby': 'ppl-out' },
@@ -103,7 +119,7 @@ export function openPeople({ onOpenChat } = {}) {
           sections.push(h('section', { class: 'people-section', 'aria-labelledby': 'ppl-blocked' },
             h('h3', { id: 'ppl-blocked' }, 'Blocked'),
             h('ul', { class: 'people', 'aria-labelledby': 'ppl-blocked' }, state.blocked.map((u) => person(u, `@${u.username}`,
-              h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Unblock ${nameOf(u)}`, onclick: () => act(() => api.unblock(u.username), `${nameOf(u)} is unblocked.`) }, 'Unblock'))))));
+              h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Unblock ${nameOf(u)}`, onclick: () => act(() => api.unblock(u.username), `${iso(nameOf(u))} is unblocked.`) }, 'Unblock'))))));
         }
         const focusedLabel = document.activeElement?.getAttribute?.('aria-label');
         lists.replaceChildren(...sections);
@@ -114,7 +130,15 @@ export function openPeople({ onOpenChat } = {}) {
         }
       };
       render();
-      onCleanup(on('requests', render));
+      onCleanup(on('requests', () => {
+        // Listed under "Sent", then gone (another tab cancelled it, say):
+        // the text is stale.
+        const listed = sentTo && state.requests.outgoing.some((r) => r.user.id === sentTo);
+        if (listed) sentListed = true;
+        else if (sentTo && sentListed) onFriends({ user: { id: sentTo }, reason: 'gone' });
+        render();
+      }));
+      onCleanup(on('friends', onFriends));
     },
   });
 }

@@ -5,6 +5,7 @@ import { h } from '../dom.js';
 import { askPermission, permission } from '../notify.js';
 import { emit, state } from '../store.js';
 import { refreshChats } from '../sync.js';
+import { currentTheme, setTheme } from '../theme.js';
 import { openDialog, toast } from './dialogs.js';
 
 export function openSettings({ onLogout }) {
@@ -53,6 +54,12 @@ export function openSettings({ onLogout }) {
       };
       lastSeen.addEventListener('change', () => save({ last_seen: lastSeen.value }, 'Last seen'));
       receipts.addEventListener('change', () => save({ read_receipts: receipts.checked }, 'Read receipts'));
+
+      // Appearance: this browser only, so it is not a server setting.
+      const theme = h('select', { id: 'set-theme' },
+        ['system', 'light', 'dark'].map((t) => h('option', { value: t, selected: currentTheme() === t },
+          { system: 'Same as the system', light: 'Light', dark: 'Dark' }[t])));
+      theme.addEventListener('change', () => setTheme(theme.value));
 
       // Notifications
       const notifState = h('span', { class: 'muted small', id: 'set-notif-state' });
@@ -110,6 +117,8 @@ export function openSettings({ onLogout }) {
           h('div', { class: 'settings-line' },
             h('label', { htmlFor: 'set-receipts' }, 'Read receipts', h('span', { class: 'muted small block' }, 'Off: you neither send nor see “seen”.')),
             receipts)),
+        h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-look' }, h('h3', { id: 'set-h-look' }, 'Appearance'),
+          h('div', { class: 'settings-line' }, h('label', { htmlFor: 'set-theme' }, 'Theme'), theme)),
         h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-notif' }, h('h3', { id: 'set-h-notif' }, 'Notifications'),
           h('div', { class: 'settings-line' }, notifState, notifBtn)),
         h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-pw' }, h('h3', { id: 'set-h-pw' }, 'Password'), pwForm),

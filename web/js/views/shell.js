@@ -3,6 +3,7 @@
 // Routes are hashes (#/c/<chat id>) so that Back works on phones, where the
 // list and the chat are separate screens.
 import { announce, avatar, h } from '../dom.js';
+import { iso } from '../format.js';
 import { icon } from '../icons.js';
 import { nameOf, on, state, emit } from '../store.js';
 import { retryNow } from '../sync.js';
@@ -10,6 +11,7 @@ import { mountChat } from './chat.js';
 import { mountList } from './list.js';
 import { openPeople } from './people.js';
 import { openSettings } from './settings.js';
+import { toast } from './dialogs.js';
 
 const ROUTE_RE = /^#\/c\/([0-9a-fA-F-]{36})$/;
 
@@ -53,7 +55,7 @@ export function mountShell(root, { onLogout }) {
   function renderWelcome() {
     main.replaceChildren(h('div', { class: 'welcome' },
       h('div', { class: 'empty-art big', 'aria-hidden': 'true' }, icon('chat', { size: 44 })),
-      h('h2', null, state.me ? `Hi, ${nameOf(state.me)}` : 'Welcome'),
+      h('h2', null, state.me ? ['Hi, ', h('bdi', null, nameOf(state.me))] : 'Welcome'),
       h('p', { class: 'muted' }, 'Pick a conversation on the left, or add a friend by their username.'),
       h('button', { type: 'button', class: 'btn btn-primary', onclick: () => openPeople({ onOpenChat: openChat }) }, icon('userPlus', { size: 18 }), 'Add a friend')));
   }
@@ -164,8 +166,11 @@ export function mountShell(root, { onLogout }) {
         route(); // the friend was removed
       }
     }),
+    on('accepted', (user) => {
+      toast(['', h('bdi', null, nameOf(user)), ' accepted your friend request.']);
+    }),
     on('incoming', ({ chat, msg }) => {
-      if (chat.id !== state.openChatId) announce(`New message from ${nameOf(chat.peer)}: ${msg.text.slice(0, 100)}`);
+      if (chat.id !== state.openChatId) announce(`New message from ${iso(nameOf(chat.peer))}: ${iso(msg.text.slice(0, 100))}`);
     }),
   ];
   window.addEventListener('hashchange', route);
@@ -182,6 +187,11 @@ export function mountShell(root, { onLogout }) {
   route();
   if (!main.firstChild) renderWelcome();
   return {
+    focusStart() {
+      if (window.matchMedia('(hover: none)').matches) return; // no keyboard popping up
+      if (current) current.focusInput();
+      else list.focusSearch();
+    },
     destroy() {
       offs.forEach((f) => f());
       window.removeEventListener('hashchange', route);
