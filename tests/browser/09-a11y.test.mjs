@@ -122,10 +122,8 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     // Focus starts in Search, not on the page body.
     await until(() => page.evaluate(() => document.activeElement.getAttribute('aria-label') === 'Search conversations'), 'focus in Search after login');
 
-    // "/" jumps to search; Down goes into the list; Enter opens the chat and
-    // puts the cursor in the composer.
-    await page.keyboard.press('/');
-    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Search conversations');
+    // Down goes from Search into the list; Enter opens the chat and puts
+    // the cursor in the composer.
     await page.keyboard.press('ArrowDown');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.username), 'zed');
     await page.keyboard.press('Enter');
@@ -164,6 +162,9 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await page.keyboard.press('Escape');
     await page.getByRole('menu').waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Conversation options');
+    // "/" jumps to search from anywhere but a text field.
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Search conversations');
     assertClean(page);
     await wz.close();
     await context.close();

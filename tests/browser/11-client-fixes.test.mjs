@@ -262,6 +262,50 @@ describe('11 client fixes (issues 12 and 14)', { timeout: 400000 }, () => {
     await f.close();
   });
 
+  it('reconnect: the back-off is capped low, the online event and a /healthz probe retry early', async () => {
+    const f = await withFriends(browser, srv, { browsers: ['rex'], peers: ['ray'], open: false });
+    const { context, page } = f.people.rex;
+    const ctl = await controlSocket(context);
+    let probes = 0;
+    let probeOk = false;
+    await page.route('**/healthz', (route) => {
+      probes++;
+      return probeOk ? route.continue() : route.abort();
+    });
+    await page.goto('/');
+    await online(page);
+    const cap = await page.evaluate(async () => {
+      const { backoffDelay } = await import('/js/socket.js');
+      return Math.max(...[5, 10, 20, 40].map((a) => backoffDelay(a, () => 1)));
+    });
+    assert.ok(cap <= 10000, `the back-off tops out at ${cap} ms`);
+
+    // Cut until the wait is long; the browser's online event retries at once.
+    ctl.cutNow();
+    await page.locator('.banner', { hasText: /Retrying in [3-9] s/ }).waitFor();
+    await until(() => probes > 0, 'a /healthz probe while waiting');
+    ctl.restore();
+    let before = ctl.attempts;
+    await context.setOffline(true);
+    await context.setOffline(false);
+    await until(() => ctl.attempts > before, 'a connection attempt on the online event', 3000);
+    await page.locator('.banner').waitFor({ state: 'hidden' });
+
+    // Cut again; the server answers /healthz again: the probe connects
+    // before the back-off is over.
+    ctl.cutNow();
+    await page.locator('.banner', { hasText: /Retrying in [3-9] s/ }).waitFor();
+    ctl.restore();
+    before = ctl.attempts;
+    const probesBefore = probes;
+    probeOk = true;
+    await until(() => ctl.attempts > before, 'a connection attempt after the probe answered');
+    assert.ok(probes > probesBefore, 'the probe ran first');
+    await page.locator('.banner').waitFor({ state: 'hidden' });
+    assertClean(page);
+    await f.close();
+  });
+
   it('a theme picked in settings wins over the system one, across a reload', async () => {
     const f = await withFriends(browser, srv, { browsers: ['thea'], peers: ['theo'], colorScheme: 'light' });
     const { page } = f.people.thea;

@@ -2,16 +2,17 @@
 // "last seen today at 14:05", day separators.
 
 const DAY = 86400000;
-// 'numeric' hours: "7:02 AM" in 12-hour locales, "07:02" where the locale
-// itself pads (en-GB, de).
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+// 12-hour locales get 'numeric' hours ("7:02 AM", not "07:02 AM");
+// 24-hour ones keep their padded "07:02".
+const HOUR = ['h11', 'h12'].includes(new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions().hourCycle) ? 'numeric' : '2-digit';
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: HOUR, minute: '2-digit' });
 const weekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
 const shortWeekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
 const dateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long' });
 const dateYearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
 const shortDateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
 const shortDateYearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-const fullFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit', second: '2-digit' });
+const fullFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: HOUR, minute: '2-digit', second: '2-digit' });
 
 export function startOfDay(ms) {
   const d = new Date(ms);
