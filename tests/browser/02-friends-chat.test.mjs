@@ -6,8 +6,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, chatItem, launch, newPerson, online, openChat, rowsWithText, send, shot, signupInto,
-  signupUI, startWebServer, statusOf, until, waitStatus,
+  T,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  newPerson,
+  online,
+  openChat,
+  rowsWithText,
+  send,
+  shot,
+  signupInto,
+  signupUI,
+  startWebServer,
+  statusOf,
+  until,
+  waitStatus,
 } from './lib/browser.mjs';
 import { befriend, sendMsg } from '../integration/lib/client.mjs';
 
@@ -165,9 +180,12 @@ describe('02 friends and chat between two browsers', { timeout: 300000 }, () => 
     await frank.page.getByRole('textbox', { name: 'Message' }).press('Enter');
     await rowsWithText(erin.page, 'I am typing').waitFor();
     // A message ends the indicator.
-    await erin.page.locator('.ch-sub.typing').waitFor({ state: 'detached' }).catch(async () => {
-      assert.equal(await erin.page.locator('.ch-sub').textContent(), 'online');
-    });
+    await erin.page
+      .locator('.ch-sub.typing')
+      .waitFor({ state: 'detached' })
+      .catch(async () => {
+        assert.equal(await erin.page.locator('.ch-sub').textContent(), 'online');
+      });
     await until(async () => (await erin.page.locator('.ch-sub').textContent()) === 'online', 'the typing indicator to end');
 
     // Typing without sending: the indicator goes away after about 5 s.
@@ -181,7 +199,11 @@ describe('02 friends and chat between two browsers', { timeout: 300000 }, () => 
     await frank.context.close();
     await until(async () => /^last seen today at \d{2}:\d{2}$/.test(await erin.page.locator('.ch-sub').textContent()), 'last seen today');
     assert.equal(await chatItem(erin.page, 'frank').locator('.presence-dot').count(), 0, 'no online dot in the list');
-    assert.match(await chatItem(erin.page, 'frank').locator('.ci-presence').textContent(), /^last seen today at \d{2}:\d{2}$/, 'the list shows the last seen too');
+    assert.match(
+      await chatItem(erin.page, 'frank').locator('.ci-presence').textContent(),
+      /^last seen today at \d{2}:\d{2}$/,
+      'the list shows the last seen too',
+    );
     await shot(erin.page, 'last-seen');
     assertClean(erin.page);
     await erin.context.close();

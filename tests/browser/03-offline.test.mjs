@@ -6,8 +6,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, launch, newPerson, online, openChat, rowsWithText, send, shot, signupInto,
-  startWebServer, until, waitStatus,
+  T,
+  User,
+  assertClean,
+  launch,
+  newPerson,
+  online,
+  openChat,
+  rowsWithText,
+  send,
+  shot,
+  signupInto,
+  startWebServer,
+  until,
+  waitStatus,
 } from './lib/browser.mjs';
 import { befriend, fullHistory, sendMsg } from '../integration/lib/client.mjs';
 
@@ -114,10 +126,16 @@ describe('03 offline delivery, server restarts and the outbox', { timeout: 30000
     assert.deepEqual(await cleo.page.locator('.msg-list .row .text').allTextContents(), want);
     assert.equal(await cleo.page.locator('.pending-list .row').count(), 0);
     const hist = await fullHistory(uc, chatId);
-    assert.deepEqual(hist.map((m) => m.text), want);
+    assert.deepEqual(
+      hist.map((m) => m.text),
+      want,
+    );
     // The messages kept the ids the client gave them before the outage.
     const ids = await cleo.page.locator('.msg-list .row').evaluateAll((els) => els.map((e) => e.dataset.id));
-    assert.deepEqual(ids, hist.map((m) => m.id));
+    assert.deepEqual(
+      ids,
+      hist.map((m) => m.id),
+    );
     assertClean(cleo.page);
     assertClean(dan.page);
     await cleo.context.close();
@@ -169,15 +187,18 @@ describe('03 offline delivery, server restarts and the outbox', { timeout: 30000
     assert.equal(hist.filter((m) => m.text === 'queued before a reload').length, 1);
     assert.equal(hist[0].id, id);
     // Nothing is left in IndexedDB.
-    const left = await eve.page.evaluate(() => new Promise((resolve, reject) => {
-      const r = indexedDB.open('duet');
-      r.onsuccess = () => {
-        const q = r.result.transaction('outbox').objectStore('outbox').count();
-        q.onsuccess = () => resolve(q.result);
-        q.onerror = () => reject(q.error);
-      };
-      r.onerror = () => reject(r.error);
-    }));
+    const left = await eve.page.evaluate(
+      () =>
+        new Promise((resolve, reject) => {
+          const r = indexedDB.open('duet');
+          r.onsuccess = () => {
+            const q = r.result.transaction('outbox').objectStore('outbox').count();
+            q.onsuccess = () => resolve(q.result);
+            q.onerror = () => reject(q.error);
+          };
+          r.onerror = () => reject(r.error);
+        }),
+    );
     assert.equal(left, 0);
     await sendMsg(wf, chatId, 'got it');
     await rowsWithText(eve.page, 'got it').waitFor();

@@ -4,8 +4,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, chatItem, launch, newPerson, openChat, rowsWithText, send, shot, signupInto,
-  startWebServer, until, waitStatus,
+  T,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  newPerson,
+  openChat,
+  rowsWithText,
+  send,
+  shot,
+  signupInto,
+  startWebServer,
+  until,
+  waitStatus,
 } from './lib/browser.mjs';
 import { befriend, fullHistory } from '../integration/lib/client.mjs';
 

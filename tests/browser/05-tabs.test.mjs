@@ -5,8 +5,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, chatItem, launch, newPage, newPerson, openChat, retryNow, rowsWithText, send, signupInto,
-  startWebServer, until, waitStatus,
+  T,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  newPage,
+  newPerson,
+  openChat,
+  retryNow,
+  rowsWithText,
+  send,
+  signupInto,
+  startWebServer,
+  until,
+  waitStatus,
 } from './lib/browser.mjs';
 import { befriend, fullHistory, sendMsg } from '../integration/lib/client.mjs';
 
@@ -44,7 +57,7 @@ describe('05 two tabs of one user', { timeout: 300000 }, () => {
 
     // Lou reads it: both tabs turn it "seen".
     const wl = await ul.connect();
-    const m = wl.pending.find((e) => e.text === 'from tab one') || await wl.next('message', (e) => e.text === 'from tab one');
+    const m = wl.pending.find((e) => e.text === 'from tab one') || (await wl.next('message', (e) => e.text === 'from tab one'));
     wl.send({ type: 'ack', chat_id: chatId, kind: 'message', seq: m.seq });
     wl.send({ type: 'seen', chat_id: chatId, seq: m.seq });
     await waitStatus(tab1, 'from tab one', 'seen');
@@ -121,7 +134,11 @@ describe('05 two tabs of one user', { timeout: 300000 }, () => {
     await waitStatus(tab1, 'queued in tab one', 'sent');
     await waitStatus(tab2, 'queued in tab one', 'sent');
     const hist = await fullHistory(uo, chatId);
-    assert.deepEqual(hist.map((x) => x.text), ['queued in tab one'], 'one message, though both tabs may have sent it');
+    assert.deepEqual(
+      hist.map((x) => x.text),
+      ['queued in tab one'],
+      'one message, though both tabs may have sent it',
+    );
     assert.equal(await rowsWithText(tab1, 'queued in tab one').count(), 1);
     assert.equal(await rowsWithText(tab2, 'queued in tab one').count(), 1);
     assertClean(tab1);

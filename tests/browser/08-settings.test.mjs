@@ -4,8 +4,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  User, assertClean, chatItem, launch, loginUI, newPerson, openChat, rowsWithText, send, signupInto,
-  startWebServer, until, waitStatus,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  loginUI,
+  newPerson,
+  openChat,
+  rowsWithText,
+  send,
+  signupInto,
+  startWebServer,
+  until,
+  waitStatus,
 } from './lib/browser.mjs';
 import { befriend } from '../integration/lib/client.mjs';
 
@@ -78,7 +89,7 @@ describe('08 settings', { timeout: 300000 }, () => {
     await wb.context.close();
   });
 
-  it('the composer shows the server\'s length limit as it nears and refuses more', async () => {
+  it("the composer shows the server's length limit as it nears and refuses more", async () => {
     const s2 = await startWebServer({ args: ['--max-message-chars', '40'] });
     try {
       const p = await newPerson(browser, s2);

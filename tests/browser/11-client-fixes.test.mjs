@@ -6,8 +6,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  User, assertClean, chatItem, controlSocket, fakeNotifications, launch, loginUI, newPage, newPerson, online, openChat,
-  rowsWithText, send, startWebServer, until, waitStatus, withFriends,
+  User,
+  assertClean,
+  chatItem,
+  controlSocket,
+  fakeNotifications,
+  launch,
+  loginUI,
+  newPage,
+  newPerson,
+  online,
+  openChat,
+  rowsWithText,
+  send,
+  startWebServer,
+  until,
+  waitStatus,
+  withFriends,
 } from './lib/browser.mjs';
 import { sendMsg } from '../integration/lib/client.mjs';
 
@@ -21,18 +36,21 @@ async function logoutUI(page) {
 }
 
 function outboxCount(page) {
-  return page.evaluate(() => new Promise((resolve, reject) => {
-    const req = indexedDB.open('duet', 1);
-    req.onerror = () => reject(req.error);
-    req.onsuccess = () => {
-      const c = req.result.transaction('outbox').objectStore('outbox').count();
-      c.onsuccess = () => {
-        resolve(c.result);
-        req.result.close();
-      };
-      c.onerror = () => reject(c.error);
-    };
-  }));
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('duet', 1);
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const c = req.result.transaction('outbox').objectStore('outbox').count();
+          c.onsuccess = () => {
+            resolve(c.result);
+            req.result.close();
+          };
+          c.onerror = () => reject(c.error);
+        };
+      }),
+  );
 }
 
 describe('11 client fixes (issues 12 and 14)', { timeout: 400000 }, () => {
@@ -51,7 +69,10 @@ describe('11 client fixes (issues 12 and 14)', { timeout: 400000 }, () => {
     const f = await withFriends(browser, srv, { browsers: ['ada'], peers: ['bea', 'cid'] });
     const { page } = f.people.ada;
     // After the app loads, focus is in the list's search box, not on the body.
-    await until(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'Search conversations'), 'focus in Search');
+    await until(
+      () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'Search conversations'),
+      'focus in Search',
+    );
     await page.keyboard.type('bea');
     await page.keyboard.press('Enter');
     await page.locator('.ch-name', { hasText: 'Bea' }).waitFor();
@@ -114,13 +135,18 @@ describe('11 client fixes (issues 12 and 14)', { timeout: 400000 }, () => {
     const row = page.locator('.row', { has: page.locator('.text', { hasText: 'see www.example.org' }) });
     await row.waitFor();
     const links = await row.locator('a').evaluateAll((as) => as.map((a) => ({ href: a.href, text: a.textContent })));
-    assert.deepEqual(links.map((l) => l.href), ['https://www.example.org/', 'https://example.net/', 'http://ex.com/%E2%80%AEgpj.exe']);
+    assert.deepEqual(
+      links.map((l) => l.href),
+      ['https://www.example.org/', 'https://example.net/', 'http://ex.com/%E2%80%AEgpj.exe'],
+    );
     assert.equal(links[2].text.includes('\u202e'), false, 'no raw override in link text');
     assert.match(links[2].text, /U\+202E/);
     // A name-like override in the list preview and the bubble is isolated.
     await sendMsg(wl, f.chats.lou, 'x\u202eevil');
     await rowsWithText(page, 'x\u202eevil').waitFor();
-    const bidi = await page.evaluate(() => ['.ci-name', '.pv-text', '.ch-name', '.row .text', '.me-name'].map((s) => getComputedStyle(document.querySelector(s)).unicodeBidi));
+    const bidi = await page.evaluate(() =>
+      ['.ci-name', '.pv-text', '.ch-name', '.row .text', '.me-name'].map((s) => getComputedStyle(document.querySelector(s)).unicodeBidi),
+    );
     assert.deepEqual(bidi, ['isolate', 'isolate', 'isolate', 'isolate', 'isolate']);
     await wl.close();
     assertClean(page);
@@ -151,7 +177,11 @@ describe('11 client fixes (issues 12 and 14)', { timeout: 400000 }, () => {
     assert.equal(await composer(page).inputValue(), '', 'sent: the draft is gone');
     await composer(page).fill('private words');
     await logoutUI(page);
-    assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('duet.draft.'))), [], 'no draft after logout');
+    assert.deepEqual(
+      await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('duet.draft.'))),
+      [],
+      'no draft after logout',
+    );
     assertClean(page);
     await f.close();
   });

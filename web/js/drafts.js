@@ -20,7 +20,9 @@ export function saveDraft(userId, chatId, text) {
   try {
     if (text.trim()) localStorage.setItem(key(userId, chatId), text);
     else localStorage.removeItem(key(userId, chatId));
-  } catch { /* full or disabled: the draft is only lost on reload */ }
+  } catch {
+    /* full or disabled: the draft is only lost on reload */
+  }
 }
 
 // Calls fn(text) when another tab changes this chat's draft.
@@ -42,5 +44,7 @@ export function clearDrafts(userId) {
       if (k?.startsWith(mine)) keys.push(k);
     }
     keys.forEach((k) => localStorage.removeItem(k));
-  } catch { /* nothing stored */ }
+  } catch {
+    /* nothing stored */
+  }
 }

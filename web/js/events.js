@@ -8,8 +8,19 @@ import { notifyAccepted, notifyMessage } from './notify.js';
 import { dropOutboxItem, flushOutbox } from './send.js';
 import { session } from './session.js';
 import {
-  DEFAULT_LIMITS, atLatest, chatByPeer, emit, firstSeq, insertLive, lastSeq, msgAt, normalize, recountUnread, state,
-  touch, updateMsg,
+  DEFAULT_LIMITS,
+  atLatest,
+  chatByPeer,
+  emit,
+  firstSeq,
+  insertLive,
+  lastSeq,
+  msgAt,
+  normalize,
+  recountUnread,
+  state,
+  touch,
+  updateMsg,
 } from './store.js';
 
 export function onEvent(ev) {
@@ -19,7 +30,9 @@ export function onEvent(ev) {
       state.limits = { ...DEFAULT_LIMITS, ...(ev.limits || {}) };
       try {
         localStorage.setItem('duet.limits', JSON.stringify(state.limits));
-      } catch { /* private mode */ }
+      } catch {
+        /* private mode */
+      }
       emit('me');
       break;
     case 'synced':
@@ -166,10 +179,13 @@ function onTyping(ev) {
   if (!chat || ev.from !== chat.peer.id) return;
   chat.typingUntil = Date.now() + 5000;
   clearTimeout(typingTimers.get(chat.id));
-  typingTimers.set(chat.id, setTimeout(() => {
-    chat.typingUntil = 0;
-    emit('typing', chat.id);
-  }, 5000));
+  typingTimers.set(
+    chat.id,
+    setTimeout(() => {
+      chat.typingUntil = 0;
+      emit('typing', chat.id);
+    }, 5000),
+  );
   emit('typing', chat.id);
 }
 

@@ -4,7 +4,9 @@
 const DAY = 86400000;
 // 12-hour locales get 'numeric' hours ("7:02 AM", not "07:02 AM");
 // 24-hour ones keep their padded "07:02".
-const HOUR = ['h11', 'h12'].includes(new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions().hourCycle) ? 'numeric' : '2-digit';
+const HOUR = ['h11', 'h12'].includes(new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions().hourCycle)
+  ? 'numeric'
+  : '2-digit';
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: HOUR, minute: '2-digit' });
 const weekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
 const shortWeekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
@@ -12,7 +14,15 @@ const dateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'lon
 const dateYearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
 const shortDateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
 const shortDateYearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-const fullFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: HOUR, minute: '2-digit', second: '2-digit' });
+const fullFmt = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: HOUR,
+  minute: '2-digit',
+  second: '2-digit',
+});
 
 export function startOfDay(ms) {
   const d = new Date(ms);

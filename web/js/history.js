@@ -98,7 +98,9 @@ export async function resume(chat) {
     chat.loaded = true;
     recountUnread(chat);
     emit('chats');
-  } catch { /* the next reconnect resumes again */ } finally {
+  } catch {
+    /* the next reconnect resumes again */
+  } finally {
     chat.loadingNewer = false;
     emit('msgs', chat.id);
   }

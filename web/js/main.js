@@ -55,7 +55,9 @@ async function logout() {
   const me = state.me;
   try {
     await api.logout();
-  } catch { /* the cookie is gone or the server is; either way we leave */ }
+  } catch {
+    /* the cookie is gone or the server is; either way we leave */
+  }
   // Unsent messages and drafts are the user's text: none stays behind.
   endSession(); // no send of the outbox while it is being cleared
   if (me) {
@@ -84,9 +86,14 @@ async function boot() {
       showAuth();
       return;
     }
-    root.replaceChildren(h('div', { class: 'boot-error', role: 'alert' },
-      h('p', null, 'The duet server cannot be reached. Retrying…'),
-      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => boot() }, 'Retry now')));
+    root.replaceChildren(
+      h(
+        'div',
+        { class: 'boot-error', role: 'alert' },
+        h('p', null, 'The duet server cannot be reached. Retrying…'),
+        h('button', { type: 'button', class: 'btn btn-primary', onclick: () => boot() }, 'Retry now'),
+      ),
+    );
     setTimeout(boot, bootDelay);
     bootDelay = Math.min(bootDelay * 2, 30000);
   }

@@ -45,7 +45,9 @@ function show(title, body, tag, onclick) {
       onclick?.();
       n.close();
     };
-  } catch { /* some platforms only allow notifications from a service worker */ }
+  } catch {
+    /* some platforms only allow notifications from a service worker */
+  }
 }
 
 export function notifyMessage(chat, m) {
@@ -60,4 +62,3 @@ export function notifyAccepted(user) {
 export function notifyRequest(user) {
   show('New friend request', `${iso(nameOf(user))} (@${user.username}) wants to be friends`, `duet-req-${user.id}`, null);
 }
-

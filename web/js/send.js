@@ -11,8 +11,6 @@ import { emit, insertLive, mergePage, msgAt, normalize, state } from './store.js
 // Errors after which a queued message is worth sending again later.
 const TRANSIENT = new Set(['offline', 'disconnected', 'timeout', 'store_failed', 'internal', 'busy']);
 
-
-
 export async function loadOutbox(flush) {
   const ownItems = session()?.ownItems;
   if (!state.me || !ownItems) return;
@@ -81,19 +79,21 @@ function trySend(item) {
   const inflight = session()?.inflight;
   if (!sock()?.ready || !inflight || inflight.has(item.id) || item.failed) return;
   inflight.add(item.id);
-  sock().request({ type: 'send', chat_id: item.chat_id, id: item.id, text: item.text }).then(
-    (ev) => {
-      inflight.delete(item.id);
-      onSent(item, ev);
-    },
-    (e) => {
-      inflight.delete(item.id);
-      if (TRANSIENT.has(e.code)) return; // stays queued; sent again on reconnect
-      item.failed = e.code || 'failed';
-      outboxUpdate(item.id, { failed: item.failed }).catch(() => {});
-      emit('outbox', item.chat_id);
-    },
-  );
+  sock()
+    .request({ type: 'send', chat_id: item.chat_id, id: item.id, text: item.text })
+    .then(
+      (ev) => {
+        inflight.delete(item.id);
+        onSent(item, ev);
+      },
+      (e) => {
+        inflight.delete(item.id);
+        if (TRANSIENT.has(e.code)) return; // stays queued; sent again on reconnect
+        item.failed = e.code || 'failed';
+        outboxUpdate(item.id, { failed: item.failed }).catch(() => {});
+        emit('outbox', item.chat_id);
+      },
+    );
 }
 
 function onSent(item, ev) {
@@ -101,8 +101,14 @@ function onSent(item, ev) {
   const chat = state.chats.get(item.chat_id);
   if (!chat) return;
   const m = normalize({
-    chat_id: ev.chat_id, seq: ev.seq, id: ev.id, from: state.me.id, to: chat.peer.id, type: 0,
-    text: item.text, sent_at: ev.sent_at,
+    chat_id: ev.chat_id,
+    seq: ev.seq,
+    id: ev.id,
+    from: state.me.id,
+    to: chat.peer.id,
+    type: 0,
+    text: item.text,
+    sent_at: ev.sent_at,
   });
   const joined = insertLive(chat, m);
   if (m.seq > chat.latestSeq) {
@@ -112,10 +118,13 @@ function onSent(item, ev) {
   }
   if (ev.duplicate || (!joined && chat.msgs.length && !msgAt(chat, m.seq))) {
     // Sent before (a retry): its receipts may be further along than ours.
-    history(chat.id, { after: m.seq - 1, limit: 1 }).then((p) => {
-      mergePage(chat, p);
-      emit('msgs', chat.id);
-    }, () => {});
+    history(chat.id, { after: m.seq - 1, limit: 1 }).then(
+      (p) => {
+        mergePage(chat, p);
+        emit('msgs', chat.id);
+      },
+      () => {},
+    );
   }
   emit('msgs', chat.id);
   emit('chats');

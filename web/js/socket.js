@@ -98,7 +98,9 @@ export class Socket extends EventTarget {
     };
     ws.onmessage = (e) => this.onFrame(e.data);
     ws.onclose = (e) => this.onClose(ws, e);
-    ws.onerror = () => { /* onclose follows */ };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
   }
 
   // Reconnect now if we are waiting; verify the socket if we think it is up.
@@ -132,7 +134,9 @@ export class Socket extends EventTarget {
     if (!ws) return;
     try {
       ws.close(4000, reason.slice(0, 60));
-    } catch { /* already closing */ }
+    } catch {
+      /* already closing */
+    }
     // Do not wait for a close handshake that a dead network never finishes.
     this.onClose(ws, { code: 4000, reason, wasClean: false });
   }
@@ -193,7 +197,9 @@ export class Socket extends EventTarget {
       const res = await fetch('/healthz', { cache: 'no-store', signal: ctl.signal, credentials: 'omit' });
       clearTimeout(t);
       up = res.ok;
-    } catch { /* still down */ } finally {
+    } catch {
+      /* still down */
+    } finally {
       this.probing = false;
     }
     if (this.state !== 'waiting') return;
@@ -241,11 +247,16 @@ export class Socket extends EventTarget {
       this.pongTimer = 0;
       this.drop('ping timeout');
     }, PONG_WITHIN_MS);
-    this.request({ type: 'ping' }, PONG_WITHIN_MS + 1000).then(() => {
-      clearTimeout(this.pongTimer);
-      this.pongTimer = 0;
-      this.schedulePing();
-    }, () => { /* the timer or the close handles it */ });
+    this.request({ type: 'ping' }, PONG_WITHIN_MS + 1000).then(
+      () => {
+        clearTimeout(this.pongTimer);
+        this.pongTimer = 0;
+        this.schedulePing();
+      },
+      () => {
+        /* the timer or the close handles it */
+      },
+    );
   }
 
   get ready() {

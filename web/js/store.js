@@ -129,7 +129,7 @@ export function normalize(m) {
     from: m.from,
     to: m.to,
     type: m.msg_type ?? m.type ?? 0,
-    text: m.deleted_at ? '' : m.text ?? '',
+    text: m.deleted_at ? '' : (m.text ?? ''),
     sent_at: m.sent_at || 0,
     received_at: m.received_at || 0,
     seen_at: m.seen_at || 0,

@@ -26,7 +26,9 @@ export function startSession(me, { loggedOut }) {
   try {
     const saved = JSON.parse(localStorage.getItem('duet.limits') || 'null');
     if (saved) state.limits = { ...DEFAULT_LIMITS, ...saved };
-  } catch { /* defaults */ }
+  } catch {
+    /* defaults */
+  }
   emit('me');
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const socket = new Socket(`${proto}//${location.host}/ws`);
@@ -92,11 +94,12 @@ export async function deleteForEveryone(chat, seq) {
   try {
     await sock().request({ type: 'delete', chat_id: chat.id, seq });
   } catch (e) {
-    const text = {
-      delete_window_over: 'It is too late to delete this message for everyone.',
-      already_deleted: 'This message is already deleted.',
-      forbidden: 'You can only delete your own messages.',
-    }[e.code] || 'The message could not be deleted. Try again.';
+    const text =
+      {
+        delete_window_over: 'It is too late to delete this message for everyone.',
+        already_deleted: 'This message is already deleted.',
+        forbidden: 'You can only delete your own messages.',
+      }[e.code] || 'The message could not be deleted. Try again.';
     throw new Error(text);
   }
 }

@@ -5,5 +5,7 @@
   try {
     var t = localStorage.getItem('duet.theme');
     if (t === 'light' || t === 'dark') document.documentElement.setAttribute('data-theme', t);
-  } catch (e) { /* storage disabled: the system theme */ }
+  } catch (e) {
+    /* storage disabled: the system theme */
+  }
 })();

@@ -25,7 +25,9 @@ export function setTheme(theme) {
   try {
     if (theme === 'system') localStorage.removeItem(KEY);
     else localStorage.setItem(KEY, theme);
-  } catch { /* this page only */ }
+  } catch {
+    /* this page only */
+  }
   applyTheme(theme);
 }
 

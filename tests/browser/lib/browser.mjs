@@ -19,9 +19,17 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const T = 20000 * SLOW;
 
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-dev-shm-usage', '--hide-scrollbars', '--mute-audio',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--hide-scrollbars',
+  '--mute-audio',
 ];
 
 export async function launch() {
@@ -52,10 +60,30 @@ export function startWebServer(opts = {}) {
 const problems = new WeakMap();
 
 // A new browser context (one person's browser) and a page in it.
-export async function newPerson(browser, server, { viewport = { width: 1280, height: 800 }, colorScheme = 'light', deviceScaleFactor = 1, isMobile = false, hasTouch = false, initScript, locale = 'en-GB', timezoneId = 'Europe/London' } = {}) {
+export async function newPerson(
+  browser,
+  server,
+  {
+    viewport = { width: 1280, height: 800 },
+    colorScheme = 'light',
+    deviceScaleFactor = 1,
+    isMobile = false,
+    hasTouch = false,
+    initScript,
+    locale = 'en-GB',
+    timezoneId = 'Europe/London',
+  } = {},
+) {
   const context = await browser.newContext({
-    baseURL: server.url, viewport, colorScheme, deviceScaleFactor, isMobile, hasTouch,
-    locale, timezoneId, reducedMotion: 'reduce',
+    baseURL: server.url,
+    viewport,
+    colorScheme,
+    deviceScaleFactor,
+    isMobile,
+    hasTouch,
+    locale,
+    timezoneId,
+    reducedMotion: 'reduce',
   });
   context.setDefaultTimeout(T);
   if (initScript) await context.addInitScript(initScript);
@@ -247,7 +275,9 @@ export async function loginUI(page, username, password) {
 // Waits until the app is connected and synced (no banner, socket online).
 export async function online(page) {
   await page.locator('.side-head').waitFor();
-  await page.waitForFunction(() => document.querySelector('.banner')?.hidden !== false && !!document.querySelector('.chat-list'), null, { timeout: T });
+  await page.waitForFunction(() => document.querySelector('.banner')?.hidden !== false && !!document.querySelector('.chat-list'), null, {
+    timeout: T,
+  });
 }
 
 export function chatItem(page, username) {

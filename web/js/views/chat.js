@@ -25,21 +25,43 @@ export function mountChat(el, chat, { onBack }) {
   const name = h('h2', { class: 'ch-name' });
   const sub = h('p', { class: 'ch-sub', 'aria-live': 'polite' });
   const av = h('span', { class: 'ch-avatar' });
-  const menuBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Conversation options', 'aria-haspopup': 'menu', 'aria-expanded': 'false' }, icon('more'));
-  const header = h('header', { class: 'chat-head' },
+  const menuBtn = h(
+    'button',
+    { type: 'button', class: 'icon-btn', 'aria-label': 'Conversation options', 'aria-haspopup': 'menu', 'aria-expanded': 'false' },
+    icon('more'),
+  );
+  const header = h(
+    'header',
+    { class: 'chat-head' },
     h('button', { type: 'button', class: 'icon-btn back', 'aria-label': 'Back to conversations', onclick: onBack }, icon('back')),
-    av, h('div', { class: 'ch-title' }, name, sub), menuBtn);
+    av,
+    h('div', { class: 'ch-title' }, name, sub),
+    menuBtn,
+  );
 
   const body = h('div', { class: 'chat-body' });
   const input = h('textarea', {
-    id: 'composer-input', class: 'composer-input', rows: 1, placeholder: 'Message', 'aria-label': `Message`,
-    'aria-describedby': 'composer-count', enterKeyHint: 'send', spellcheck: true,
+    id: 'composer-input',
+    class: 'composer-input',
+    rows: 1,
+    placeholder: 'Message',
+    'aria-label': `Message`,
+    'aria-describedby': 'composer-count',
+    enterKeyHint: 'send',
+    spellcheck: true,
   });
   const count = h('span', { id: 'composer-count', class: 'composer-count', hidden: true });
   const sendBtn = h('button', { type: 'submit', class: 'send-btn', 'aria-label': 'Send' }, icon('send', { size: 20 }));
-  const composer = h('form', { class: 'composer', 'aria-label': 'Write a message' }, h('div', { class: 'composer-box' }, input, count), sendBtn);
+  const composer = h(
+    'form',
+    { class: 'composer', 'aria-label': 'Write a message' },
+    h('div', { class: 'composer-box' }, input, count),
+    sendBtn,
+  );
   const blockedBar = h('div', { class: 'blocked-bar', hidden: true, role: 'status' });
-  el.replaceChildren(h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, composer));
+  el.replaceChildren(
+    h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, composer),
+  );
 
   const view = new MessagesView(body, chat, {
     onInfo: (seq) => showMessageInfo(chat, seq),
@@ -58,19 +80,31 @@ export function mountChat(el, chat, { onBack }) {
     composer.hidden = blocked;
     blockedBar.hidden = !blocked;
     if (chat.blocked_by_me) {
-      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, 'You blocked ', h('bdi', null, nameOf(chat.peer)), '. Unblock them to send messages.'),
-        h('button', { type: 'button', class: 'btn btn-small', onclick: () => setBlocked(false) }, 'Unblock'));
+      blockedBar.replaceChildren(
+        icon('block', { size: 18 }),
+        h('span', null, 'You blocked ', h('bdi', null, nameOf(chat.peer)), '. Unblock them to send messages.'),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => setBlocked(false) }, 'Unblock'),
+      );
     } else if (chat.blocked_me) {
-      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, 'You can’t send messages to ', h('bdi', null, nameOf(chat.peer)), '.'));
+      blockedBar.replaceChildren(
+        icon('block', { size: 18 }),
+        h('span', null, 'You can’t send messages to ', h('bdi', null, nameOf(chat.peer)), '.'),
+      );
     }
   }
 
   async function setBlocked(block) {
     const who = iso(nameOf(chat.peer));
-    if (block && !(await confirmDialog({
-      title: `Block ${who}?`, confirm: 'Block', danger: true,
-      text: `${who} won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.`,
-    }))) return;
+    if (
+      block &&
+      !(await confirmDialog({
+        title: `Block ${who}?`,
+        confirm: 'Block',
+        danger: true,
+        text: `${who} won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.`,
+      }))
+    )
+      return;
     try {
       if (block) await api.block(chat.peer.username);
       else await api.unblock(chat.peer.username);
@@ -83,10 +117,15 @@ export function mountChat(el, chat, { onBack }) {
 
   async function removeFriend() {
     const who = iso(nameOf(chat.peer));
-    if (!(await confirmDialog({
-      title: `Remove ${who}?`, confirm: 'Remove', danger: true,
-      text: `${who} will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.`,
-    }))) return;
+    if (
+      !(await confirmDialog({
+        title: `Remove ${who}?`,
+        confirm: 'Remove',
+        danger: true,
+        text: `${who} will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.`,
+      }))
+    )
+      return;
     try {
       await api.removeFriend(chat.peer.username);
       toast(`${who} was removed from your friends.`);
@@ -97,12 +136,16 @@ export function mountChat(el, chat, { onBack }) {
   }
 
   menuBtn.addEventListener('click', () => {
-    openMenu(menuBtn, [
-      chat.blocked_by_me
-        ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
-        : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
-      { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend },
-    ], { label: 'Conversation options' });
+    openMenu(
+      menuBtn,
+      [
+        chat.blocked_by_me
+          ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
+          : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
+        { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend },
+      ],
+      { label: 'Conversation options' },
+    );
   });
 
   // ---- composer ----
