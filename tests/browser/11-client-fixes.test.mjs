@@ -336,6 +336,33 @@ describe('11 client fixes (issues 12 and 14)', { timeout: 400000 }, () => {
     await f.close();
   });
 
+  it('a reload fetches index.html and the API, not the scripts and styles again', async () => {
+    const f = await withFriends(browser, srv, { browsers: ['rhea'], peers: ['ron'] });
+    const { page } = f.people.rhea;
+    // Same-origin scripts and styles and how many bytes each cost on the wire.
+    const assets = () =>
+      page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((e) => /\.(js|css)$/.test(new URL(e.name).pathname))
+          .map((e) => ({ path: new URL(e.name).pathname, transferSize: e.transferSize })),
+      );
+    const first = await assets();
+    assert.ok(first.length >= 15, `the client is many files (${first.length})`);
+    assert.ok(
+      first.every((e) => /^\/v\/[0-9a-f]{16}\//.test(e.path)),
+      'all under one versioned path',
+    );
+    await page.reload();
+    await online(page);
+    const again = await assets();
+    assert.equal(again.length, first.length, 'the same files');
+    const fetched = again.filter((e) => e.transferSize > 0).map((e) => e.path);
+    assert.deepEqual(fetched, [], 'nothing revalidated or downloaded again');
+    assertClean(page);
+    await f.close();
+  });
+
   it('a theme picked in settings wins over the system one, across a reload', async () => {
     const f = await withFriends(browser, srv, { browsers: ['thea'], peers: ['theo'], colorScheme: 'light' });
     const { page } = f.people.thea;
