@@ -3,7 +3,7 @@
 // line, the length limit shows as it nears).
 import { api, errorText } from '../api.js';
 import { avatar, h } from '../dom.js';
-import { iso, presence } from '../format.js';
+import { presence } from '../format.js';
 import { icon } from '../icons.js';
 import { loadDraft, onDraftChange, saveDraft } from '../drafts.js';
 import { nameOf, on, peerOnline, shownPeer, state } from '../store.js';
@@ -94,21 +94,25 @@ export function mountChat(el, chat, { onBack }) {
   }
 
   async function setBlocked(block) {
-    const who = iso(nameOf(chat.peer));
+    // The name isolated (<bdi>), a fresh node for each place it shows.
+    const who = () => h('bdi', null, nameOf(chat.peer));
     if (
       block &&
       !(await confirmDialog({
-        title: `Block ${who}?`,
+        title: ['Block ', who(), '?'],
         confirm: 'Block',
         danger: true,
-        text: `${who} won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.`,
+        text: [
+          who(),
+          ' won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.',
+        ],
       }))
     )
       return;
     try {
       if (block) await api.block(chat.peer.username);
       else await api.unblock(chat.peer.username);
-      toast(block ? `${who} is blocked.` : `${who} is unblocked.`);
+      toast([who(), block ? ' is blocked.' : ' is unblocked.']);
       await refreshAll();
     } catch (e) {
       toast(errorText(e), { error: true });
@@ -116,19 +120,23 @@ export function mountChat(el, chat, { onBack }) {
   }
 
   async function removeFriend() {
-    const who = iso(nameOf(chat.peer));
+    // The name isolated (<bdi>), a fresh node for each place it shows.
+    const who = () => h('bdi', null, nameOf(chat.peer));
     if (
       !(await confirmDialog({
-        title: `Remove ${who}?`,
+        title: ['Remove ', who(), '?'],
         confirm: 'Remove',
         danger: true,
-        text: `${who} will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.`,
+        text: [
+          who(),
+          ' will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.',
+        ],
       }))
     )
       return;
     try {
       await api.removeFriend(chat.peer.username);
-      toast(`${who} was removed from your friends.`);
+      toast([who(), ' was removed from your friends.']);
       await refreshAll();
     } catch (e) {
       toast(errorText(e), { error: true });

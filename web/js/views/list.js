@@ -171,6 +171,12 @@ export function mountList(el, { onOpen, onAddFriend }) {
       // The key opens the chat and moves focus to its composer: without
       // this, the same Enter would also land there as a new line.
       e.preventDefault();
+      // The filter renders on the next frame: a quick Enter must not open
+      // the first chat of the list before it was filtered.
+      if (frame) {
+        cancelAnimationFrame(frame);
+        render();
+      }
       const first = list.querySelector('.chat-item');
       if (first) onOpen(first.dataset.chatId);
     }

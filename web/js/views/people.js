@@ -2,7 +2,7 @@
 // cancel outgoing ones, and the people you blocked.
 import { api, errorText } from '../api.js';
 import { avatar, h } from '../dom.js';
-import { iso, listTime } from '../format.js';
+import { listTime } from '../format.js';
 import { icon } from '../icons.js';
 import { nameOf, on, state } from '../store.js';
 import { refreshAll, refreshRequests } from '../sync.js';
@@ -124,18 +124,15 @@ export function openPeople({ onOpenChat } = {}) {
                           class: 'btn btn-primary btn-small',
                           'aria-label': `Accept ${nameOf(r.user)}`,
                           onclick: () =>
-                            act(
-                              async () => {
-                                const res = await api.accept(r.user.username);
-                                // Straight into the new conversation.
-                                if (res.chat_id && onOpenChat) {
-                                  await refreshAll();
-                                  close();
-                                  onOpenChat(res.chat_id);
-                                }
-                              },
-                              `You and ${iso(nameOf(r.user))} are now friends.`,
-                            ),
+                            act(async () => {
+                              const res = await api.accept(r.user.username);
+                              // Straight into the new conversation.
+                              if (res.chat_id && onOpenChat) {
+                                await refreshAll();
+                                close();
+                                onOpenChat(res.chat_id);
+                              }
+                            }, ['You and ', h('bdi', null, nameOf(r.user)), ' are now friends.']),
                         },
                         'Accept',
                       ),
@@ -156,7 +153,7 @@ export function openPeople({ onOpenChat } = {}) {
                           class: 'icon-btn small',
                           'aria-label': `Block ${nameOf(r.user)}`,
                           title: 'Block',
-                          onclick: () => act(() => api.block(r.user.username), `${iso(nameOf(r.user))} is blocked.`),
+                          onclick: () => act(() => api.block(r.user.username), [h('bdi', null, nameOf(r.user)), ' is blocked.']),
                         },
                         icon('block', { size: 18 }),
                       ),
@@ -214,7 +211,7 @@ export function openPeople({ onOpenChat } = {}) {
                         type: 'button',
                         class: 'btn btn-ghost btn-small',
                         'aria-label': `Unblock ${nameOf(u)}`,
-                        onclick: () => act(() => api.unblock(u.username), `${iso(nameOf(u))} is unblocked.`),
+                        onclick: () => act(() => api.unblock(u.username), [h('bdi', null, nameOf(u)), ' is unblocked.']),
                       },
                       'Unblock',
                     ),
