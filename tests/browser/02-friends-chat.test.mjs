@@ -23,6 +23,7 @@ import {
   statusOf,
   until,
   waitStatus,
+  withFriends,
 } from './lib/browser.mjs';
 import { befriend, sendMsg } from '../integration/lib/client.mjs';
 
@@ -104,10 +105,9 @@ describe('02 friends and chat between two browsers', { timeout: 300000 }, () => 
   });
 
   it('ticks: sent (peer away) → delivered (peer online) → seen (peer opens the chat), with times', async () => {
-    const carol = await newPerson(browser, srv);
-    const uc = await signupInto(carol.context, srv, 'carol', { displayName: 'Carol' });
-    const ud = await User.signup(srv, 'dave', { displayName: 'Dave' });
-    await befriend(uc, ud);
+    const friends = await withFriends(browser, srv, { browsers: ['carol'], peers: ['dave'], open: false });
+    const { carol } = friends.people;
+    const [uc, ud] = [carol.user, friends.people.dave.user];
     await carol.page.goto('/');
     await openChat(carol.page, 'dave');
     assert.equal(await carol.page.locator('.ch-sub').textContent(), '@dave', 'no last seen for someone never seen');
@@ -163,13 +163,7 @@ describe('02 friends and chat between two browsers', { timeout: 300000 }, () => 
   });
 
   it('typing indicator, and last seen once the other closes their tab', async () => {
-    const erin = await newPerson(browser, srv);
-    const frank = await newPerson(browser, srv);
-    const ue = await signupInto(erin.context, srv, 'erin', { displayName: 'Erin' });
-    const uf = await signupInto(frank.context, srv, 'frank', { displayName: 'Frank' });
-    await befriend(ue, uf);
-    await erin.page.goto('/');
-    await frank.page.goto('/');
+    const { erin, frank } = (await withFriends(browser, srv, { browsers: ['erin', 'frank'] })).people;
     await openChat(erin.page, 'frank');
     await openChat(frank.page, 'erin');
     await erin.page.locator('.ch-sub', { hasText: 'online' }).waitFor();

@@ -20,6 +20,7 @@ import {
   startWebServer,
   until,
   waitStatus,
+  withFriends,
 } from './lib/browser.mjs';
 import { befriend, fullHistory, sendMsg } from '../integration/lib/client.mjs';
 
@@ -36,10 +37,9 @@ describe('03 offline delivery, server restarts and the outbox', { timeout: 30000
   });
 
   it('messages sent while the recipient is away appear, in order, once, when they return', async () => {
-    const ann = await newPerson(browser, srv);
-    const ua = await signupInto(ann.context, srv, 'ann', { displayName: 'Ann' });
-    const ub = await User.signup(srv, 'ben', { displayName: 'Ben' });
-    await befriend(ua, ub);
+    const friends = await withFriends(browser, srv, { browsers: ['ann'], peers: ['ben'], open: false });
+    const { ann } = friends.people;
+    const [ua, ub] = [ann.user, friends.people.ben.user];
     await ann.page.goto('/');
     await openChat(ann.page, 'ben');
     const texts = ['first while away', 'second while away', 'third while away'];
@@ -143,10 +143,9 @@ describe('03 offline delivery, server restarts and the outbox', { timeout: 30000
   });
 
   it('the outbox survives a reload and re-sends with the original client ids', async () => {
-    const eve = await newPerson(browser, srv);
-    const ue = await signupInto(eve.context, srv, 'eve', { displayName: 'Eve' });
-    const uf = await User.signup(srv, 'fay', { displayName: 'Fay' });
-    const chatId = await befriend(ue, uf);
+    const friends = await withFriends(browser, srv, { browsers: ['eve'], peers: ['fay'], open: false });
+    const { eve } = friends.people;
+    const [ue, uf, chatId] = [eve.user, friends.people.fay.user, friends.chats.fay];
     const wf = await uf.connect();
     // The WebSocket is cut (HTTP still works): the page can load, but not connect.
     let cutting = true;

@@ -17,6 +17,7 @@ import {
   startWebServer,
   until,
   waitStatus,
+  withFriends,
 } from './lib/browser.mjs';
 import { befriend } from '../integration/lib/client.mjs';
 
@@ -40,13 +41,7 @@ describe('08 settings', { timeout: 300000 }, () => {
   });
 
   it('display name, last seen hidden, read receipts off', async () => {
-    const va = await newPerson(browser, srv);
-    const wb = await newPerson(browser, srv);
-    const uv = await signupInto(va.context, srv, 'vic', { displayName: 'Vic' });
-    const uw = await signupInto(wb.context, srv, 'wes', { displayName: 'Wes' });
-    await befriend(uv, uw);
-    await va.page.goto('/');
-    await wb.page.goto('/');
+    const { vic: va, wes: wb } = (await withFriends(browser, srv, { browsers: ['vic', 'wes'] })).people;
 
     // Display name.
     let dlg = await openSettings(va.page);
