@@ -6,7 +6,7 @@ import { clearDrafts } from './drafts.js';
 import { initNotify } from './notify.js';
 import { outboxClear } from './outbox.js';
 import { applyTheme } from './theme.js';
-import { emit, resetState, state } from './store.js';
+import { emit, resetState, setMe, state } from './store.js';
 import { endSession, startSession } from './sync.js';
 import { renderAuth } from './views/auth.js';
 import { mountShell } from './views/shell.js';
@@ -28,7 +28,7 @@ function showAuth() {
 function enter(me) {
   shell?.destroy();
   resetState();
-  state.me = me;
+  setMe(me);
   shell = mountShell(root, { onLogout: logout });
   root.removeAttribute('aria-busy');
   startSession(me, { loggedOut: leave });

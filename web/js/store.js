@@ -43,6 +43,17 @@ export function emit(topic, detail) {
   }
 }
 
+// The views and main.js change state only through these setters (the
+// sync modules are the other writers); each tells its listeners.
+export function setMe(user) {
+  state.me = user;
+  emit('me');
+}
+
+export function setOpenChat(id) {
+  state.openChatId = id;
+}
+
 export function resetState() {
   state.me = null;
   state.synced = false;

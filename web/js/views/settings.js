@@ -3,7 +3,7 @@
 import { api, errorText } from '../api.js';
 import { h } from '../dom.js';
 import { askPermission, permission } from '../notify.js';
-import { emit, state } from '../store.js';
+import { setMe, state } from '../store.js';
 import { refreshChats } from '../sync.js';
 import { currentTheme, setTheme } from '../theme.js';
 import { openDialog, toast } from './dialogs.js';
@@ -36,8 +36,7 @@ export function openSettings({ onLogout }) {
         e.preventDefault();
         try {
           const r = await api.updateMe({ display_name: nameInput.value.trim() });
-          state.me = r.user;
-          emit('me');
+          setMe(r.user);
           nameMsg.textContent = 'Saved.';
           nameMsg.className = 'field-msg ok';
         } catch (err) {
@@ -64,8 +63,7 @@ export function openSettings({ onLogout }) {
       const save = async (fields, what) => {
         try {
           const r = await api.updateMe(fields);
-          state.me = r.user;
-          emit('me');
+          setMe(r.user);
           toast(`${what} updated.`);
           refreshChats();
         } catch (err) {

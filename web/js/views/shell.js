@@ -5,7 +5,7 @@
 import { announce, avatar, h } from '../dom.js';
 import { iso } from '../format.js';
 import { icon } from '../icons.js';
-import { nameOf, on, state, emit } from '../store.js';
+import { emit, nameOf, on, setOpenChat, state } from '../store.js';
 import { retryNow } from '../sync.js';
 import { mountChat } from './chat.js';
 import { mountList } from './list.js';
@@ -89,7 +89,7 @@ export function mountShell(root, { onLogout }) {
     try {
       current?.destroy();
       current = null;
-      state.openChatId = id;
+      setOpenChat(id);
       if (id) {
         current = mountChat(main, state.chats.get(id), { onBack: back });
         shell.classList.add('chat-open');
