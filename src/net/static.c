@@ -10,10 +10,14 @@
  * Caching: every response says "Cache-Control: no-cache" with an ETag (a
  * hash of the content), so browsers revalidate and get a 304 until the file
  * changes: no stale client after an upgrade, and no re-download either.
+ * Except under /v/<version>/ (static_ver.h): the page names its scripts
+ * there, and while <version> is the folder's current one they are served
+ * "immutable", so a reload revalidates index.html alone.
  */
 #include "static.h"
 
 #include "net_int.h"
+#include "static_ver.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -433,13 +437,15 @@ out:
 
 /* Answers with f: gzip'd when the client takes it, 304 when its copy is
  * current. */
-static void respond_file(net_conn *c, const net_request *req, const struct static_file *f)
+static void respond_file(net_conn *c, const net_request *req, const struct static_file *f,
+                         int immutable)
 {
     const duet_slice *ae = net_header(req, "Accept-Encoding");
     int gz = f->gz != NULL && ae != NULL && net__accepts_gzip(ae);
     const char *etag = gz ? f->etag_gz : f->etag;
     char hdr[1536];
-    int n = snprintf(hdr, sizeof(hdr), "Cache-Control: no-cache\r\nETag: %s\r\n%s%s%s", etag,
+    int n = snprintf(hdr, sizeof(hdr), "Cache-Control: %s\r\nETag: %s\r\n%s%s%s",
+                     immutable ? "public, max-age=31536000, immutable" : "no-cache", etag,
                      net__compressible(f->type) ? "Vary: Accept-Encoding\r\n" : "",
                      gz ? "Content-Encoding: gzip\r\n" : "", SECURITY_HEADERS);
     if (n < 0 || (size_t)n >= sizeof(hdr)) {
@@ -457,6 +463,49 @@ static void respond_file(net_conn *c, const net_request *req, const struct stati
         net_respond(c, 200, f->type, hdr, f->data, f->len);
 }
 
+/* A page that names versioned URLs: @V@ replaced by the folder's version
+ * (no gzip: the page is small). */
+static void respond_page(net_conn *c, const net_request *req, const struct static_file *f,
+                         const char *root)
+{
+    char ver[STATIC_VER_LEN + 1], etag[NET__ETAG_LEN + 1], hdr[1536];
+    char *buf = NULL;
+    size_t len = 0;
+    if (static_version(root, ver) < 0 || static_ver_subst(f->data, f->len, ver, &buf, &len) < 0) {
+        json_error(c, 500, "internal", "cannot version the page", NULL);
+        return;
+    }
+    net__etag(buf, len, etag);
+    int n = snprintf(hdr, sizeof(hdr), "Cache-Control: no-cache\r\nETag: %s\r\n%s", etag,
+                     SECURITY_HEADERS);
+    const duet_slice *inm = net_header(req, "If-None-Match");
+    if (n < 0 || (size_t)n >= sizeof(hdr))
+        json_error(c, 500, "internal", "headers too long", NULL);
+    else if (inm != NULL && net__etag_match(inm, etag))
+        net_respond(c, 304, NULL, hdr, NULL, 0);
+    else
+        net_respond(c, 200, f->type, hdr, buf, len);
+    free(buf);
+}
+
+/* "/v/<version>/rest" -> "/rest"; *current is set when <version> is the
+ * folder's version now. 0 when path is not versioned (or is malformed). */
+static int strip_version(duet_slice *path, const char *root, int *current)
+{
+    if (path->len < 4 || memcmp(path->base, "/v/", 3) != 0)
+        return 0;
+    const char *v = path->base + 3, *end = path->base + path->len;
+    const char *slash = memchr(v, '/', (size_t)(end - v));
+    if (slash == NULL || end - slash < 2)
+        return 0;
+    char now[STATIC_VER_LEN + 1];
+    *current = slash - v == STATIC_VER_LEN && static_version(root, now) == 0 &&
+               memcmp(v, now, STATIC_VER_LEN) == 0;
+    path->len = (size_t)(end - slash);
+    path->base = slash;
+    return 1;
+}
+
 void static_serve(net_conn *c, const net_request *req, const char *root)
 {
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
@@ -464,8 +513,11 @@ void static_serve(net_conn *c, const net_request *req, const char *root)
         return;
     }
     duet_slice path = req->path;
+    int immutable = 0;
     if (path.len == 1 && path.base[0] == '/')
         path = DUET_SLICE_LIT("/index.html");
+    else
+        strip_version(&path, root, &immutable);
     if (!path_ok(path)) {
         json_error(c, 404, "not_found", "no such file", NULL);
         return;
@@ -476,8 +528,11 @@ void static_serve(net_conn *c, const net_request *req, const char *root)
     int r = resolve(root, path, &real);
     if (r == 0)
         r = file_get(real, &f, &owned);
-    if (r == 0)
-        respond_file(c, req, f);
+    if (r == 0 && f->len > 0 && strncmp(f->type, "text/html", 9) == 0 &&
+        memmem(f->data, f->len, STATIC_VER_TOKEN, sizeof(STATIC_VER_TOKEN) - 1) != NULL)
+        respond_page(c, req, f, root);
+    else if (r == 0)
+        respond_file(c, req, f, immutable);
     else if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EISDIR || r == -ELOOP)
         json_error(c, 404, "not_found", "no such file", NULL);
     else

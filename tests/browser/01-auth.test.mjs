@@ -3,9 +3,7 @@
 // being throttled. Logging out ends the session in every tab.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  T, User, assertClean, launch, loginUI, newPage, newPerson, shot, signupUI, startWebServer, until,
-} from './lib/browser.mjs';
+import { T, User, assertClean, launch, loginUI, newPage, newPerson, shot, signupUI, startWebServer, until } from './lib/browser.mjs';
 
 describe('01 auth: sign up, log in, errors, log out', { timeout: 180000 }, () => {
   let srv;

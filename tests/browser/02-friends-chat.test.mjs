@@ -6,8 +6,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, chatItem, launch, newPerson, online, openChat, rowsWithText, send, shot, signupInto,
-  signupUI, startWebServer, statusOf, until, waitStatus,
+  T,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  newPerson,
+  online,
+  openChat,
+  rowsWithText,
+  send,
+  shot,
+  signupInto,
+  signupUI,
+  startWebServer,
+  statusOf,
+  until,
+  waitStatus,
+  withFriends,
 } from './lib/browser.mjs';
 import { befriend, sendMsg } from '../integration/lib/client.mjs';
 
@@ -89,10 +105,9 @@ describe('02 friends and chat between two browsers', { timeout: 300000 }, () => 
   });
 
   it('ticks: sent (peer away) → delivered (peer online) → seen (peer opens the chat), with times', async () => {
-    const carol = await newPerson(browser, srv);
-    const uc = await signupInto(carol.context, srv, 'carol', { displayName: 'Carol' });
-    const ud = await User.signup(srv, 'dave', { displayName: 'Dave' });
-    await befriend(uc, ud);
+    const friends = await withFriends(browser, srv, { browsers: ['carol'], peers: ['dave'], open: false });
+    const { carol } = friends.people;
+    const [uc, ud] = [carol.user, friends.people.dave.user];
     await carol.page.goto('/');
     await openChat(carol.page, 'dave');
     assert.equal(await carol.page.locator('.ch-sub').textContent(), '@dave', 'no last seen for someone never seen');
@@ -148,13 +163,7 @@ describe('02 friends and chat between two browsers', { timeout: 300000 }, () => 
   });
 
   it('typing indicator, and last seen once the other closes their tab', async () => {
-    const erin = await newPerson(browser, srv);
-    const frank = await newPerson(browser, srv);
-    const ue = await signupInto(erin.context, srv, 'erin', { displayName: 'Erin' });
-    const uf = await signupInto(frank.context, srv, 'frank', { displayName: 'Frank' });
-    await befriend(ue, uf);
-    await erin.page.goto('/');
-    await frank.page.goto('/');
+    const { erin, frank } = (await withFriends(browser, srv, { browsers: ['erin', 'frank'] })).people;
     await openChat(erin.page, 'frank');
     await openChat(frank.page, 'erin');
     await erin.page.locator('.ch-sub', { hasText: 'online' }).waitFor();
@@ -165,9 +174,12 @@ describe('02 friends and chat between two browsers', { timeout: 300000 }, () => 
     await frank.page.getByRole('textbox', { name: 'Message' }).press('Enter');
     await rowsWithText(erin.page, 'I am typing').waitFor();
     // A message ends the indicator.
-    await erin.page.locator('.ch-sub.typing').waitFor({ state: 'detached' }).catch(async () => {
-      assert.equal(await erin.page.locator('.ch-sub').textContent(), 'online');
-    });
+    await erin.page
+      .locator('.ch-sub.typing')
+      .waitFor({ state: 'detached' })
+      .catch(async () => {
+        assert.equal(await erin.page.locator('.ch-sub').textContent(), 'online');
+      });
     await until(async () => (await erin.page.locator('.ch-sub').textContent()) === 'online', 'the typing indicator to end');
 
     // Typing without sending: the indicator goes away after about 5 s.
@@ -181,7 +193,11 @@ describe('02 friends and chat between two browsers', { timeout: 300000 }, () => 
     await frank.context.close();
     await until(async () => /^last seen today at \d{2}:\d{2}$/.test(await erin.page.locator('.ch-sub').textContent()), 'last seen today');
     assert.equal(await chatItem(erin.page, 'frank').locator('.presence-dot').count(), 0, 'no online dot in the list');
-    assert.match(await chatItem(erin.page, 'frank').locator('.ci-presence').textContent(), /^last seen today at \d{2}:\d{2}$/, 'the list shows the last seen too');
+    assert.match(
+      await chatItem(erin.page, 'frank').locator('.ci-presence').textContent(),
+      /^last seen today at \d{2}:\d{2}$/,
+      'the list shows the last seen too',
+    );
     await shot(erin.page, 'last-seen');
     assertClean(erin.page);
     await erin.context.close();

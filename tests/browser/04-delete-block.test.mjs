@@ -4,20 +4,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, chatItem, launch, newPerson, openChat, rowsWithText, send, shot, signupInto,
-  startWebServer, until, waitStatus,
+  T,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  newPerson,
+  openChat,
+  rowsWithText,
+  send,
+  shot,
+  signupInto,
+  startWebServer,
+  until,
+  waitStatus,
+  withFriends,
 } from './lib/browser.mjs';
 import { befriend, fullHistory } from '../integration/lib/client.mjs';
 
 async function pair(browser, srv, a, b) {
-  const pa = await newPerson(browser, srv);
-  const pb = await newPerson(browser, srv);
-  const ua = await signupInto(pa.context, srv, a, { displayName: a[0].toUpperCase() + a.slice(1) });
-  const ub = await signupInto(pb.context, srv, b, { displayName: b[0].toUpperCase() + b.slice(1) });
-  const chatId = await befriend(ua, ub);
-  await pa.page.goto('/');
-  await pb.page.goto('/');
-  return { pa, pb, ua, ub, chatId };
+  const { people, chats } = await withFriends(browser, srv, { browsers: [a, b] });
+  return { pa: people[a], pb: people[b], ua: people[a].user, ub: people[b].user, chatId: chats[b] };
 }
 
 async function openInfo(page, text) {

@@ -5,8 +5,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, chatItem, launch, newPage, newPerson, openChat, retryNow, rowsWithText, send, signupInto,
-  startWebServer, until, waitStatus,
+  T,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  newPage,
+  newPerson,
+  openChat,
+  retryNow,
+  rowsWithText,
+  send,
+  signupInto,
+  startWebServer,
+  until,
+  waitStatus,
+  withFriends,
 } from './lib/browser.mjs';
 import { befriend, fullHistory, sendMsg } from '../integration/lib/client.mjs';
 
@@ -23,10 +37,9 @@ describe('05 two tabs of one user', { timeout: 300000 }, () => {
   });
 
   it('messages, receipts, seen state and deletions are the same in both tabs', async () => {
-    const kim = await newPerson(browser, srv);
-    const uk = await signupInto(kim.context, srv, 'kim', { displayName: 'Kim' });
-    const ul = await User.signup(srv, 'lou', { displayName: 'Lou' });
-    const chatId = await befriend(uk, ul);
+    const friends = await withFriends(browser, srv, { browsers: ['kim'], peers: ['lou'], open: false });
+    const { kim } = friends.people;
+    const [uk, ul, chatId] = [kim.user, friends.people.lou.user, friends.chats.lou];
     const tab1 = kim.page;
     const tab2 = await newPage(kim.context);
     await tab1.goto('/');
@@ -44,7 +57,7 @@ describe('05 two tabs of one user', { timeout: 300000 }, () => {
 
     // Lou reads it: both tabs turn it "seen".
     const wl = await ul.connect();
-    const m = wl.pending.find((e) => e.text === 'from tab one') || await wl.next('message', (e) => e.text === 'from tab one');
+    const m = wl.pending.find((e) => e.text === 'from tab one') || (await wl.next('message', (e) => e.text === 'from tab one'));
     wl.send({ type: 'ack', chat_id: chatId, kind: 'message', seq: m.seq });
     wl.send({ type: 'seen', chat_id: chatId, seq: m.seq });
     await waitStatus(tab1, 'from tab one', 'seen');
@@ -70,10 +83,9 @@ describe('05 two tabs of one user', { timeout: 300000 }, () => {
   });
 
   it('reading in one tab clears the unread badge and title in the other', async () => {
-    const max = await newPerson(browser, srv);
-    const um = await signupInto(max.context, srv, 'max', { displayName: 'Max' });
-    const un = await User.signup(srv, 'nia', { displayName: 'Nia' });
-    const chatId = await befriend(um, un);
+    const friends = await withFriends(browser, srv, { browsers: ['max'], peers: ['nia'], open: false });
+    const { max } = friends.people;
+    const [um, un, chatId] = [max.user, friends.people.nia.user, friends.chats.nia];
     const tab1 = max.page;
     const tab2 = await newPage(max.context);
     await tab1.goto('/');
@@ -97,10 +109,9 @@ describe('05 two tabs of one user', { timeout: 300000 }, () => {
   });
 
   it('an outbox item queued in one tab shows in the other and is sent once', async () => {
-    const oli = await newPerson(browser, srv);
-    const uo = await signupInto(oli.context, srv, 'oli', { displayName: 'Oli' });
-    const up = await User.signup(srv, 'pia', { displayName: 'Pia' });
-    const chatId = await befriend(uo, up);
+    const friends = await withFriends(browser, srv, { browsers: ['oli'], peers: ['pia'], open: false });
+    const { oli } = friends.people;
+    const [uo, up, chatId] = [oli.user, friends.people.pia.user, friends.chats.pia];
     let cutting = true;
     await oli.context.routeWebSocket(/\/ws$/, (ws) => {
       if (cutting) ws.close({ code: 1011, reason: 'cut by the test' });
@@ -121,7 +132,11 @@ describe('05 two tabs of one user', { timeout: 300000 }, () => {
     await waitStatus(tab1, 'queued in tab one', 'sent');
     await waitStatus(tab2, 'queued in tab one', 'sent');
     const hist = await fullHistory(uo, chatId);
-    assert.deepEqual(hist.map((x) => x.text), ['queued in tab one'], 'one message, though both tabs may have sent it');
+    assert.deepEqual(
+      hist.map((x) => x.text),
+      ['queued in tab one'],
+      'one message, though both tabs may have sent it',
+    );
     assert.equal(await rowsWithText(tab1, 'queued in tab one').count(), 1);
     assert.equal(await rowsWithText(tab2, 'queued in tab one').count(), 1);
     assertClean(tab1);

@@ -4,7 +4,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  User, assertClean, chatItem, launch, newPerson, rowsWithText, send, shot, signupInto, startWebServer, until,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  newPerson,
+  rowsWithText,
+  send,
+  shot,
+  signupInto,
+  startWebServer,
+  until,
 } from './lib/browser.mjs';
 import { befriend, sendMsg } from '../integration/lib/client.mjs';
 
@@ -13,9 +23,12 @@ const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch:
 async function noSideScroll(page, what) {
   const { sw, cw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
   assert.ok(sw <= cw, `${what}: the page scrolls sideways (${sw} > ${cw})`);
-  const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
-    .filter((e) => e.offsetParent && e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.messages'))
-    .map((e) => e.className || e.tagName).slice(0, 5));
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((e) => e.offsetParent && e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.messages'))
+      .map((e) => e.className || e.tagName)
+      .slice(0, 5),
+  );
   assert.deepEqual(wide, [], `${what}: elements stick out to the right`);
 }
 

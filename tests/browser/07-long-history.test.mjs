@@ -5,7 +5,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, launch, newPerson, openChat, rowsWithText, shot, signupInto, startWebServer, until,
+  T,
+  User,
+  assertClean,
+  launch,
+  newPerson,
+  openChat,
+  rowsWithText,
+  shot,
+  signupInto,
+  startWebServer,
+  until,
 } from './lib/browser.mjs';
 import { befriend, sendMsg } from '../integration/lib/client.mjs';
 
@@ -92,10 +102,14 @@ describe('07 a 10,000-message conversation', { timeout: 600000 }, () => {
         s.scrollTop = 0;
         s.dispatchEvent(new Event('scroll'));
       });
-      await until(async () => {
-        r = await rendered(page);
-        return r.seqs[0] < before;
-      }, `older messages above ${before}`, T);
+      await until(
+        async () => {
+          r = await rendered(page);
+          return r.seqs[0] < before;
+        },
+        `older messages above ${before}`,
+        T,
+      );
       steps++;
       maxRows = Math.max(maxRows, r.seqs.length);
       maxNodes = Math.max(maxNodes, r.nodes);
@@ -119,10 +133,14 @@ describe('07 a 10,000-message conversation', { timeout: 600000 }, () => {
         s.scrollTop = s.scrollHeight;
         s.dispatchEvent(new Event('scroll'));
       });
-      await until(async () => {
-        r = await rendered(page);
-        return r.seqs[r.seqs.length - 1] > last;
-      }, `newer messages below ${last}`, T);
+      await until(
+        async () => {
+          r = await rendered(page);
+          return r.seqs[r.seqs.length - 1] > last;
+        },
+        `newer messages below ${last}`,
+        T,
+      );
       assert.ok(r.seqs.length <= MAX_ROWS, `${r.seqs.length} rows`);
     }
     const downMs = Date.now() - tDown;
@@ -135,10 +153,14 @@ describe('07 a 10,000-message conversation', { timeout: 600000 }, () => {
     });
     await sendMsg(wu, chatId, 'message 10001');
     await rowsWithText(page, 'message 10001').waitFor();
-    await until(() => page.evaluate(() => {
-      const s = document.querySelector('.messages');
-      return s.scrollHeight - s.scrollTop - s.clientHeight < 60;
-    }), 'the view to follow the new message');
+    await until(
+      () =>
+        page.evaluate(() => {
+          const s = document.querySelector('.messages');
+          return s.scrollHeight - s.scrollTop - s.clientHeight < 60;
+        }),
+      'the view to follow the new message',
+    );
 
     // Far up, then "jump to the latest".
     for (let i = 0; i < 8; i++) {
@@ -153,7 +175,9 @@ describe('07 a 10,000-message conversation', { timeout: 600000 }, () => {
     await rowsWithText(page, 'message 10001').waitFor();
     r = await rendered(page);
     assert.ok(r.seqs.length <= MAX_ROWS);
-    console.log(`# 07: seeded ${N} in ${seeded} ms; up in ${steps} steps, ${upMs} ms (${Math.round(upMs / steps)} ms/step); down ${downMs} ms; max ${maxRows} rows, ${maxNodes} elements`);
+    console.log(
+      `# 07: seeded ${N} in ${seeded} ms; up in ${steps} steps, ${upMs} ms (${Math.round(upMs / steps)} ms/step); down ${downMs} ms; max ${maxRows} rows, ${maxNodes} elements`,
+    );
     assertClean(page);
     await wu.close();
     await p.context.close();

@@ -4,8 +4,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  User, assertClean, chatItem, launch, loginUI, newPerson, openChat, rowsWithText, send, signupInto,
-  startWebServer, until, waitStatus,
+  User,
+  assertClean,
+  chatItem,
+  launch,
+  loginUI,
+  newPerson,
+  openChat,
+  rowsWithText,
+  send,
+  signupInto,
+  startWebServer,
+  until,
+  waitStatus,
+  withFriends,
 } from './lib/browser.mjs';
 import { befriend } from '../integration/lib/client.mjs';
 
@@ -29,13 +41,7 @@ describe('08 settings', { timeout: 300000 }, () => {
   });
 
   it('display name, last seen hidden, read receipts off', async () => {
-    const va = await newPerson(browser, srv);
-    const wb = await newPerson(browser, srv);
-    const uv = await signupInto(va.context, srv, 'vic', { displayName: 'Vic' });
-    const uw = await signupInto(wb.context, srv, 'wes', { displayName: 'Wes' });
-    await befriend(uv, uw);
-    await va.page.goto('/');
-    await wb.page.goto('/');
+    const { vic: va, wes: wb } = (await withFriends(browser, srv, { browsers: ['vic', 'wes'] })).people;
 
     // Display name.
     let dlg = await openSettings(va.page);
@@ -78,7 +84,7 @@ describe('08 settings', { timeout: 300000 }, () => {
     await wb.context.close();
   });
 
-  it('the composer shows the server\'s length limit as it nears and refuses more', async () => {
+  it("the composer shows the server's length limit as it nears and refuses more", async () => {
     const s2 = await startWebServer({ args: ['--max-message-chars', '40'] });
     try {
       const p = await newPerson(browser, s2);

@@ -6,8 +6,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  T, User, assertClean, chatItem, launch, newPerson, openChat, rowsWithText, send, signupInto,
-  startWebServer, until,
+  T,
+  User,
+  assertClean,
+  chatItem,
+  fakeNotifications,
+  launch,
+  newPerson,
+  openChat,
+  rowsWithText,
+  send,
+  signupInto,
+  startWebServer,
+  statusOf,
+  until,
 } from './lib/browser.mjs';
 import { befriend, sendMsg } from '../integration/lib/client.mjs';
 
@@ -15,12 +27,22 @@ import { befriend, sendMsg } from '../integration/lib/client.mjs';
 function unnamedControls(page) {
   return page.evaluate(() => {
     const bad = [];
-    for (const el of document.querySelectorAll('button, input, select, textarea, a[href], [role="button"], [role="switch"], [role="menuitem"]')) {
+    for (const el of document.querySelectorAll(
+      'button, input, select, textarea, a[href], [role="button"], [role="switch"], [role="menuitem"]',
+    )) {
       if (!el.getClientRects().length) continue;
       if (el.type === 'hidden') continue;
-      const named = (el.getAttribute('aria-label') || '').trim() ||
-        (el.getAttribute('aria-labelledby') || '').split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join('').trim() ||
-        [...(el.labels || [])].map((l) => l.textContent).join('').trim() ||
+      const named =
+        (el.getAttribute('aria-label') || '').trim() ||
+        (el.getAttribute('aria-labelledby') || '')
+          .split(/\s+/)
+          .map((id) => document.getElementById(id)?.textContent || '')
+          .join('')
+          .trim() ||
+        [...(el.labels || [])]
+          .map((l) => l.textContent)
+          .join('')
+          .trim() ||
         (el.tagName !== 'INPUT' && el.tagName !== 'TEXTAREA' && el.tagName !== 'SELECT' && el.textContent.trim()) ||
         (el.getAttribute('title') || '').trim();
       if (!named) bad.push(el.outerHTML.slice(0, 120));
@@ -35,11 +57,17 @@ function lowContrast(page, selectors) {
     const parse = (c) => {
       const m = c.match(/rgba?\(([^)]+)\)/);
       if (!m) return null;
-      const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      const p = m[1]
+        .split(/[ ,/]+/)
+        .filter(Boolean)
+        .map(Number);
       return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
     };
     const over = (top, bottom) => ({
-      r: top.r * top.a + bottom.r * (1 - top.a), g: top.g * top.a + bottom.g * (1 - top.a), b: top.b * top.a + bottom.b * (1 - top.a), a: 1,
+      r: top.r * top.a + bottom.r * (1 - top.a),
+      g: top.g * top.a + bottom.g * (1 - top.a),
+      b: top.b * top.a + bottom.b * (1 - top.a),
+      a: 1,
     });
     const bgOf = (el) => {
       const layers = [];
@@ -85,9 +113,22 @@ function lowContrast(page, selectors) {
 }
 
 const TEXTS = [
-  '.me-name', '.me-user', '.ci-name', '.ci-time', '.pv-text', '.badge', '.ch-name', '.ch-sub',
-  '.row.theirs .text', '.row.mine .text', '.row.theirs .meta time', '.row.mine .meta time', '.day-sep span',
-  '.unread-sep span', '.tombstone span', '.chat-start p',
+  '.me-name',
+  '.me-user',
+  '.ci-name',
+  '.ci-time',
+  '.pv-text',
+  '.badge',
+  '.ch-name',
+  '.ch-sub',
+  '.row.theirs .text',
+  '.row.mine .text',
+  '.row.theirs .meta time',
+  '.row.mine .meta time',
+  '.day-sep span',
+  '.unread-sep span',
+  '.tombstone span',
+  '.chat-start p',
 ];
 const AUTH_TEXTS = ['.brand-name', '.auth-title', '.auth-sub', '.field-label', '.btn-primary', '.auth-switch', '.link-btn', '.auth-foot'];
 
@@ -103,7 +144,7 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await srv?.stop();
   });
 
-  it('keyboard only: log in, open a chat, send, read a message\'s info, back again', async () => {
+  it("keyboard only: log in, open a chat, send, read a message's info, back again", async () => {
     const uy = await User.signup(srv, 'yara', { password: 'keyboard only', displayName: 'Yara' });
     const uz = await User.signup(srv, 'zed', { displayName: 'Zed' });
     const chatId = await befriend(uy, uz);
@@ -119,11 +160,14 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await page.keyboard.type('keyboard only');
     await page.keyboard.press('Enter');
     await chatItem(page, 'zed').waitFor();
+    // Focus starts in Search, not on the page body.
+    await until(
+      () => page.evaluate(() => document.activeElement.getAttribute('aria-label') === 'Search conversations'),
+      'focus in Search after login',
+    );
 
-    // "/" jumps to search; Down goes into the list; Enter opens the chat and
-    // puts the cursor in the composer.
-    await page.keyboard.press('/');
-    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Search conversations');
+    // Down goes from Search into the list; Enter opens the chat and puts
+    // the cursor in the composer.
     await page.keyboard.press('ArrowDown');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.username), 'zed');
     await page.keyboard.press('Enter');
@@ -132,11 +176,18 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await page.keyboard.type('sent with the keyboard');
     await page.keyboard.press('Enter');
     await rowsWithText(page, 'sent with the keyboard').waitFor();
+    // Wait on the state, not on time: the row has left the outbox (its
+    // later updates keep focus where it is, see 11-client-fixes).
+    await until(async () => (await statusOf(page, 'sent with the keyboard')) !== 'pending', 'the message sent');
 
     // Escape leaves the composer? No: Shift+Tab reaches the message list;
     // arrows move between messages; Enter opens the info panel.
     await page.keyboard.press('Shift+Tab');
-    assert.equal(await page.evaluate(() => document.activeElement.classList.contains('messages')), true, 'the message list is one tab stop');
+    assert.equal(
+      await page.evaluate(() => document.activeElement.classList.contains('messages')),
+      true,
+      'the message list is one tab stop',
+    );
     await page.keyboard.press('ArrowUp');
     const focused = () => page.evaluate(() => document.activeElement.closest('.row')?.querySelector('.text')?.textContent);
     assert.equal(await focused(), 'sent with the keyboard');
@@ -159,6 +210,9 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await page.keyboard.press('Escape');
     await page.getByRole('menu').waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Conversation options');
+    // "/" jumps to search from anywhere but a text field.
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Search conversations');
     assertClean(page);
     await wz.close();
     await context.close();
@@ -202,13 +256,25 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
 
       assert.deepEqual(await unnamedControls(page), [], `${colorScheme}: unnamed controls on the main screen`);
       assert.deepEqual(await lowContrast(page, TEXTS), [], `${colorScheme}: contrast`);
-      for (const [button, name] of [['Settings', 'Settings'], ['Friends and requests', 'Friends']]) {
+      for (const [button, name] of [
+        ['Settings', 'Settings'],
+        ['Friends and requests', 'Friends'],
+      ]) {
         await page.getByRole('button', { name: button, exact: true }).click();
         await page.getByRole('dialog', { name }).waitFor();
         assert.deepEqual(await unnamedControls(page), [], `${colorScheme}: unnamed controls in ${name}`);
-        const sels = name === 'Friends'
-          ? ['.dialog-title', '.field-label', '.people-section h3', '.dialog .muted', '.dialog .btn-primary']
-          : ['.dialog-title', '.field-label', '.settings-section h3', '.settings-line label', '.dialog .muted', '.dialog .btn-danger', '.dialog .btn-ghost'];
+        const sels =
+          name === 'Friends'
+            ? ['.dialog-title', '.field-label', '.people-section h3', '.dialog .muted', '.dialog .btn-primary']
+            : [
+                '.dialog-title',
+                '.field-label',
+                '.settings-section h3',
+                '.settings-line label',
+                '.dialog .muted',
+                '.dialog .btn-danger',
+                '.dialog .btn-ghost',
+              ];
         assert.deepEqual(await lowContrast(page, sels), [], `${colorScheme}: contrast in ${name}`);
         await page.keyboard.press('Escape');
       }
@@ -222,27 +288,7 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
   it('hidden tab: a notification, the count in the title, no "seen"; visible again: seen', async () => {
     // Headless Chromium is never "hidden": the page is told it is, and
     // notifications are recorded instead of shown.
-    const initScript = () => {
-      let hidden = false;
-      Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
-      Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
-      window.__setHidden = (v) => {
-        hidden = v;
-        document.dispatchEvent(new Event('visibilitychange'));
-      };
-      window.__notes = [];
-      class FakeNotification {
-        static permission = 'granted';
-        static requestPermission() {
-          return Promise.resolve('granted');
-        }
-        constructor(title, opts) {
-          window.__notes.push({ title, body: opts?.body, tag: opts?.tag });
-        }
-        close() {}
-      }
-      window.Notification = FakeNotification;
-    };
+    const initScript = fakeNotifications;
     const { context, page } = await newPerson(browser, srv, { initScript });
     const ua = await signupInto(context, srv, 'hidden_tab', { displayName: 'Hidden' });
     const ub = await User.signup(srv, 'writer', { displayName: 'Writer' });
@@ -264,8 +310,8 @@ describe('09 accessibility, notifications and the title', { timeout: 300000 }, (
     await until(async () => (await page.title()) === '(1) duet', 'the unread count in the title');
     const notes = await page.evaluate(() => window.__notes);
     assert.equal(notes.length, 1);
-    assert.equal(notes[0].title, 'Writer');
-    assert.equal(notes[0].body, 'while you are away');
+    assert.equal(notes[0].title, '\u2068Writer\u2069', 'the name is bidi-isolated');
+    assert.equal(notes[0].body, '\u2068while you are away\u2069');
     await wb.expectNo('receipt', 800, (e) => e.status === 'seen');
 
     await page.evaluate(() => window.__setHidden(false));

@@ -8,8 +8,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  User, assertClean, autoRead, chatItem, launch, newPerson, openChat, publishShot, repoRootDir, rowsWithText, send, shot,
-  shotsDir, startWebServer, until, waitStatus,
+  User,
+  assertClean,
+  autoRead,
+  chatItem,
+  launch,
+  newPerson,
+  openChat,
+  publishShot,
+  repoRootDir,
+  rowsWithText,
+  send,
+  shot,
+  shotsDir,
+  startWebServer,
+  until,
+  waitStatus,
 } from './lib/browser.mjs';
 import { befriend, sendMsg } from '../integration/lib/client.mjs';
 
@@ -27,7 +41,14 @@ describe('10 screenshots of the main screens', { timeout: 300000 }, () => {
     srv = await startWebServer();
     browser = await launch();
     // The scene: Maya and her friends.
-    const names = [['maya', 'Maya Okafor'], ['leo', 'Leo Marchetti'], ['priya', 'Priya Raman'], ['jonas', 'Jonas Berg'], ['sofia', 'Sofia Alves'], ['tom', 'Tom Becker']];
+    const names = [
+      ['maya', 'Maya Okafor'],
+      ['leo', 'Leo Marchetti'],
+      ['priya', 'Priya Raman'],
+      ['jonas', 'Jonas Berg'],
+      ['sofia', 'Sofia Alves'],
+      ['tom', 'Tom Becker'],
+    ];
     people = {};
     for (const [u, d] of names) people[u] = await User.signup(srv, u, { displayName: d });
     const chats = {};
@@ -83,8 +104,15 @@ describe('10 screenshots of the main screens', { timeout: 300000 }, () => {
         await waitStatus(page, 'It did 🚀 Everything is green.', 'seen');
         await sendMsg(ws.leo, chats.leo, 'Nice. The reconnect fix too?');
         await rowsWithText(page, 'Nice. The reconnect fix too?').waitFor();
-        await send(page, 'Yes: messages written offline now wait in the outbox and go out once the server is back.\nNo duplicates, same order.');
-        await waitStatus(page, 'Yes: messages written offline now wait in the outbox and go out once the server is back.\nNo duplicates, same order.', 'seen');
+        await send(
+          page,
+          'Yes: messages written offline now wait in the outbox and go out once the server is back.\nNo duplicates, same order.',
+        );
+        await waitStatus(
+          page,
+          'Yes: messages written offline now wait in the outbox and go out once the server is back.\nNo duplicates, same order.',
+          'seen',
+        );
         await sendMsg(ws.leo, chats.leo, 'That was the one bug people kept hitting. Thank you!');
         await rowsWithText(page, 'That was the one bug people kept hitting. Thank you!').waitFor();
         await send(page, 'Demo at 3? https://duet.example/demo');

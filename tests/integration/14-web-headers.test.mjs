@@ -136,6 +136,40 @@ describe('14 web: headers, compression, caching', { timeout: 60000 }, () => {
     fs.unlinkSync(file);
     expectError(await h.get('/app.js'), 404, 'not_found');
   });
+
+  it('versioned URLs: a page names v/<version>/ files, served immutable while the version is current', async () => {
+    const h = new HttpClient(srv);
+    fs.writeFileSync(path.join(web, 'v.html'), '<!doctype html><script src="v/@V@/big.js"></script><link rel="stylesheet" href="v/@V@/small.css">');
+    const p1 = expectStatus(await h.get('/v.html'), 200);
+    assert.equal(p1.headers['cache-control'], 'no-cache', 'the page itself is revalidated');
+    assertSecurityHeaders(p1, 'a versioned page');
+    assert.doesNotMatch(p1.text, /@V@/);
+    const vers = [...p1.text.matchAll(/"v\/([0-9a-f]{16})\//g)].map((m) => m[1]);
+    assert.equal(vers.length, 2);
+    assert.equal(vers[0], vers[1], 'one version for the folder');
+    const ver = vers[0];
+    assert.equal((await h.get('/v.html', { headers: { 'If-None-Match': p1.headers.etag } })).status, 304);
+
+    const js = expectStatus(await h.get(`/v/${ver}/big.js`), 200);
+    assert.equal(js.text, big);
+    assert.equal(js.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assertSecurityHeaders(js, 'a versioned file');
+    const stale = expectStatus(await h.get('/v/0123456789abcdef/big.js'), 200, 'an old version still loads');
+    assert.equal(stale.headers['cache-control'], 'no-cache', '...but is not cached for good');
+    expectError(await h.get(`/v/${ver}/nothing.js`), 404, 'not_found');
+    expectError(await h.get(`/v/${ver}/`), 404, 'not_found');
+    expectError(await h.get(`/v/${ver}/../big.js`), 404, 'not_found');
+
+    // Any file changing changes the version.
+    fs.writeFileSync(path.join(web, 'small.css'), 'body { color: blue; margin: 0 }\n');
+    const p2 = expectStatus(await h.get('/v.html'), 200);
+    const ver2 = /"v\/([0-9a-f]{16})\//.exec(p2.text)[1];
+    assert.notEqual(ver2, ver, 'a new version after a change');
+    assert.notEqual(p2.headers.etag, p1.headers.etag);
+    assert.equal((await h.get(`/v/${ver}/big.js`)).headers['cache-control'], 'no-cache', 'the old version is no longer immutable');
+    assert.equal((await h.get(`/v/${ver2}/small.css`)).text, 'body { color: blue; margin: 0 }\n');
+    fs.unlinkSync(path.join(web, 'v.html'));
+  });
 });
 
 describe('14 web: the real web client under that policy', { timeout: 60000 }, () => {

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "../../src/net/net_int.h"
+#include "../../src/net/static_ver.h"
 
 static duet_slice sl(const char *s)
 {
@@ -146,4 +147,19 @@ Test(static_files, gzip_roundtrip)
     }
     roundtrip(big, n);
     free(big);
+}
+
+/* The version token of index.html: every @V@ replaced, nothing else. */
+Test(static_files, version_substitution)
+{
+    const char *page = "<a href=\"v/@V@/x.js\">@V@@V@ @V</a>";
+    char *out = NULL;
+    size_t len = 0;
+    cr_assert_eq(static_ver_subst(page, strlen(page), "0123456789abcdef", &out, &len), 0);
+    cr_assert_str_eq(out, "<a href=\"v/0123456789abcdef/x.js\">0123456789abcdef0123456789abcdef @V</a>");
+    cr_assert_eq(len, strlen(out));
+    free(out);
+    cr_assert_eq(static_ver_subst("", 0, "0123456789abcdef", &out, &len), 0);
+    cr_assert_eq(len, 0);
+    free(out);
 }

@@ -68,26 +68,42 @@ export const api = {
 // A sentence for a person, for the codes a form can meet.
 export function errorText(e) {
   switch (e?.code) {
-    case 'network': return 'The server cannot be reached. Check your connection and try again.';
-    case 'bad_username': return 'Usernames are 3–32 characters: a–z, 0–9, “_” and “.”.';
-    case 'weak_password': return 'Use at least 8 characters.';
-    case 'bad_display_name': return 'Names are 1–64 characters, without control characters.';
-    case 'username_taken': return 'That username is taken. Try another one.';
-    case 'bad_credentials': return 'Wrong username or password.';
+    case 'network':
+      return 'The server cannot be reached. Check your connection and try again.';
+    case 'bad_username':
+      return 'Usernames are 3–32 characters: a–z, 0–9, “_” and “.”.';
+    case 'weak_password':
+      return 'Use at least 8 characters.';
+    case 'bad_display_name':
+      return 'Names are 1–64 characters, without control characters.';
+    case 'username_taken':
+      return 'That username is taken. Try another one.';
+    case 'bad_credentials':
+      return 'Wrong username or password.';
     case 'rate_limited': {
       const s = e.retryAfter || 60;
       const wait = s >= 90 ? `${Math.ceil(s / 60)} minutes` : `${s} seconds`;
       return `Too many attempts. Try again in ${wait}.`;
     }
-    case 'busy': return 'The server is busy. Try again in a moment.';
-    case 'daily_limit': return 'You have sent too many friend requests today. Try again tomorrow.';
-    case 'not_found': return 'There is no user with that name.';
-    case 'self': return 'That is you.';
-    case 'already_friends': return 'You are already friends.';
-    case 'blocked': return 'You can’t send requests to this user.';
-    case 'not_friends': return 'You are not friends with this user.';
-    case 'unauthorized': return 'Your session has ended. Log in again.';
-    case 'store_failed': return 'The change could not be saved. Try again.';
-    default: return e?.message || 'Something went wrong.';
+    case 'busy':
+      return 'The server is busy. Try again in a moment.';
+    case 'daily_limit':
+      return 'You have sent too many friend requests today. Try again tomorrow.';
+    case 'not_found':
+      return 'There is no user with that name.';
+    case 'self':
+      return 'That is you.';
+    case 'already_friends':
+      return 'You are already friends.';
+    case 'blocked':
+      return 'You can’t send requests to this user.';
+    case 'not_friends':
+      return 'You are not friends with this user.';
+    case 'unauthorized':
+      return 'Your session has ended. Log in again.';
+    case 'store_failed':
+      return 'The change could not be saved. Try again.';
+    default:
+      return e?.message || 'Something went wrong.';
   }
 }

@@ -1,9 +1,36 @@
 // dom.js - building DOM without HTML strings. User text only ever becomes
 // text nodes (textContent / createTextNode): nothing here parses markup.
 
-const PROPS = new Set(['value', 'checked', 'disabled', 'hidden', 'tabIndex', 'htmlFor', 'type', 'name',
-  'placeholder', 'autocomplete', 'required', 'maxLength', 'minLength', 'readOnly', 'selected', 'open', 'rows',
-  'spellcheck', 'title', 'id', 'href', 'target', 'rel', 'autofocus', 'inputMode', 'enterKeyHint', 'lang', 'dir']);
+const PROPS = new Set([
+  'value',
+  'checked',
+  'disabled',
+  'hidden',
+  'tabIndex',
+  'htmlFor',
+  'type',
+  'name',
+  'placeholder',
+  'autocomplete',
+  'required',
+  'maxLength',
+  'minLength',
+  'readOnly',
+  'selected',
+  'open',
+  'rows',
+  'spellcheck',
+  'title',
+  'id',
+  'href',
+  'target',
+  'rel',
+  'autofocus',
+  'inputMode',
+  'enterKeyHint',
+  'lang',
+  'dir',
+]);
 
 // h('button', {class: 'x', onclick: fn, 'aria-label': 'Send'}, 'text', child, [more])
 export function h(tag, props, ...children) {
@@ -47,19 +74,52 @@ export function replaceChildren(el, ...children) {
   return append(el, children);
 }
 
-// Text with http(s) links made clickable; everything stays text nodes.
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+[^\s<>"'`.,;:!?)\]}]/gi;
+// Text with links made clickable; everything stays text nodes. Links are
+// http(s) URLs, "www." hosts and bare hosts under a common top-level domain
+// ("example.net"; not "file.txt" or "e.g.").
+const URL_RE =
+  /\b(?:https?:\/\/|www\.)[^\s<>"'`]*[^\s<>"'`.,;:!?)\]}]|(?<![@\w.\/-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,12})\b(?![.@-]?\w)(?:\/[^\s<>"'`]*[^\s<>"'`.,;:!?)\]}])?/gi;
+const TLDS = new Set(
+  (
+    'com org net edu gov io dev app info biz me co uk de fr nl be ch at it es pt se no dk fi pl cz ' +
+    'eu us ca au nz jp cn in br ru ie lu is ee lv lt sk si hu ro gr tr il za mx ar xyz online site tech'
+  ).split(' '),
+);
+// Bidi controls and invisible marks: shown as code points inside link text,
+// so "…\u202egpj.exe" cannot display as "…exe.jpg".
+const BIDI_RE = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function showControls(s) {
+  return s.replace(BIDI_RE, (c) => `<U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
+}
+
+function linkHref(raw, tld) {
+  if (tld !== undefined && !TLDS.has(tld.toLowerCase())) return null;
+  let u;
+  try {
+    u = new URL(/^https?:\/\//i.test(raw) ? raw : `https://${raw}`);
+  } catch {
+    return null; // not a URL after all
+  }
+  return u.protocol === 'http:' || u.protocol === 'https:' ? u : null;
+}
+
 export function linkify(text) {
   const out = [];
   let last = 0;
   for (const m of text.matchAll(URL_RE)) {
+    const u = linkHref(m[0], m[1]);
+    if (!u) continue;
     if (m.index > last) out.push(document.createTextNode(text.slice(last, m.index)));
-    let href = null;
-    try {
-      const u = new URL(m[0]);
-      if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href;
-    } catch { /* not a URL after all */ }
-    out.push(href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]) : document.createTextNode(m[0]));
+    // The host as the browser will use it (punycode for look-alike
+    // letters) is in the title; the text is left-to-right and isolated.
+    out.push(
+      h(
+        'a',
+        { href: u.href, target: '_blank', rel: 'noopener noreferrer nofollow', title: u.href, dir: 'ltr', class: 'link' },
+        showControls(m[0]),
+      ),
+    );
     last = m.index + m[0].length;
   }
   if (last < text.length) out.push(document.createTextNode(text.slice(last)));
@@ -74,18 +134,24 @@ export function announce(text) {
   clearTimeout(announceTimer);
   el.textContent = '';
   // A fresh text node after a tick makes repeated messages announce again.
-  announceTimer = setTimeout(() => { el.textContent = text; }, 50);
+  announceTimer = setTimeout(() => {
+    el.textContent = text;
+  }, 50);
 }
 
 // Keeps Tab focus inside el (for the small non-dialog overlays).
 export function focusables(el) {
-  return [...el.querySelectorAll('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')]
-    .filter((x) => !x.disabled && !x.closest('[hidden]'));
+  return [...el.querySelectorAll('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+    (x) => !x.disabled && !x.closest('[hidden]'),
+  );
 }
 
 // Initials for an avatar: up to two letters of the name.
 export function initials(name) {
-  const words = String(name || '?').trim().split(/\s+/).filter(Boolean);
+  const words = String(name || '?')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   const chars = words.length > 1 ? [words[0], words[words.length - 1]].map((w) => [...w][0]) : [...(words[0] || '?')].slice(0, 1);
   return chars.join('').toUpperCase();
 }
@@ -93,9 +159,18 @@ export function initials(name) {
 // A stable colour per user, from a palette that keeps white text readable.
 // Each pair is a gradient whose both ends keep white text over 4.5:1.
 const AVATAR_COLORS = [
-  ['#c0265c', '#9d174d'], ['#c2410c', '#9a3412'], ['#a16207', '#854d0e'], ['#15803d', '#166534'],
-  ['#0f766e', '#115e59'], ['#0369a1', '#075985'], ['#4f46e5', '#3730a3'], ['#7e22ce', '#6b21a8'],
-  ['#be185d', '#9d174d'], ['#475569', '#334155'], ['#b91c1c', '#991b1b'], ['#0e7490', '#155e75'],
+  ['#c0265c', '#9d174d'],
+  ['#c2410c', '#9a3412'],
+  ['#a16207', '#854d0e'],
+  ['#15803d', '#166534'],
+  ['#0f766e', '#115e59'],
+  ['#0369a1', '#075985'],
+  ['#4f46e5', '#3730a3'],
+  ['#7e22ce', '#6b21a8'],
+  ['#be185d', '#9d174d'],
+  ['#475569', '#334155'],
+  ['#b91c1c', '#991b1b'],
+  ['#0e7490', '#155e75'],
 ];
 export function avatar(user, { online = false, size = '' } = {}) {
   let hsh = 0x811c9dc5; // FNV-1a over the id: neighbours get different colours

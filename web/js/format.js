@@ -2,14 +2,27 @@
 // "last seen today at 14:05", day separators.
 
 const DAY = 86400000;
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+// 12-hour locales get 'numeric' hours ("7:02 AM", not "07:02 AM");
+// 24-hour ones keep their padded "07:02".
+const HOUR = ['h11', 'h12'].includes(new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions().hourCycle)
+  ? 'numeric'
+  : '2-digit';
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: HOUR, minute: '2-digit' });
 const weekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
 const shortWeekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
 const dateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long' });
 const dateYearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
 const shortDateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
 const shortDateYearFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-const fullFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const fullFmt = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: HOUR,
+  minute: '2-digit',
+  second: '2-digit',
+});
 
 export function startOfDay(ms) {
   const d = new Date(ms);
@@ -72,6 +85,13 @@ export function presenceShort(peer, now = Date.now()) {
 
 export function fullTime(ms) {
   return ms ? fullFmt.format(ms) : '';
+}
+
+// User text inside a plain string (a notification, a toast, a label):
+// first-strong isolates keep a bidi override in it from reordering the
+// words around it.
+export function iso(s) {
+  return `\u2068${s}\u2069`;
 }
 
 export function plural(n, one, many) {

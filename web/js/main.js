@@ -2,8 +2,11 @@
 // app; and go back to the login screen when the session ends.
 import { api } from './api.js';
 import { h } from './dom.js';
+import { clearDrafts } from './drafts.js';
 import { initNotify } from './notify.js';
-import { emit, resetState, state } from './store.js';
+import { outboxClear } from './outbox.js';
+import { applyTheme } from './theme.js';
+import { emit, resetState, setMe, state } from './store.js';
 import { endSession, startSession } from './sync.js';
 import { renderAuth } from './views/auth.js';
 import { mountShell } from './views/shell.js';
@@ -25,11 +28,14 @@ function showAuth() {
 function enter(me) {
   shell?.destroy();
   resetState();
-  state.me = me;
+  setMe(me);
   shell = mountShell(root, { onLogout: logout });
   root.removeAttribute('aria-busy');
   startSession(me, { loggedOut: leave });
   emit('session');
+  // Keyboard users start in the list (or the chat the address names), not
+  // on the page body.
+  if (!root.contains(document.activeElement) || document.activeElement === document.body) shell.focusStart();
 }
 
 function leave() {
@@ -46,9 +52,18 @@ function leave() {
 }
 
 async function logout() {
+  const me = state.me;
   try {
     await api.logout();
-  } catch { /* the cookie is gone or the server is; either way we leave */ }
+  } catch {
+    /* the cookie is gone or the server is; either way we leave */
+  }
+  // Unsent messages and drafts are the user's text: none stays behind.
+  endSession(); // no send of the outbox while it is being cleared
+  if (me) {
+    clearDrafts(me.id);
+    await outboxClear(me.id).catch((e) => console.warn('duet: the outbox could not be cleared', e));
+  }
   session?.postMessage('logout');
   leave();
 }
@@ -71,14 +86,20 @@ async function boot() {
       showAuth();
       return;
     }
-    root.replaceChildren(h('div', { class: 'boot-error', role: 'alert' },
-      h('p', null, 'The duet server cannot be reached. Retrying…'),
-      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => boot() }, 'Retry now')));
+    root.replaceChildren(
+      h(
+        'div',
+        { class: 'boot-error', role: 'alert' },
+        h('p', null, 'The duet server cannot be reached. Retrying…'),
+        h('button', { type: 'button', class: 'btn btn-primary', onclick: () => boot() }, 'Retry now'),
+      ),
+    );
     setTimeout(boot, bootDelay);
     bootDelay = Math.min(bootDelay * 2, 30000);
   }
 }
 
+applyTheme();
 initNotify((id) => {
   location.hash = `#/c/${id}`;
 });

@@ -1,5 +1,6 @@
 // notify.js - browser notifications while the tab is hidden, and the unread
 // count in the title.
+import { iso } from './format.js';
 import { nameOf, on, state, totalUnread } from './store.js';
 
 let openChat = () => {};
@@ -44,15 +45,20 @@ function show(title, body, tag, onclick) {
       onclick?.();
       n.close();
     };
-  } catch { /* some platforms only allow notifications from a service worker */ }
+  } catch {
+    /* some platforms only allow notifications from a service worker */
+  }
 }
 
 export function notifyMessage(chat, m) {
   const body = m.text.length > 140 ? m.text.slice(0, 139) + '…' : m.text;
-  show(nameOf(chat.peer), body, `duet-${m.chat_id}-${m.seq}`, () => openChat(chat.id));
+  show(iso(nameOf(chat.peer)), iso(body), `duet-${m.chat_id}-${m.seq}`, () => openChat(chat.id));
+}
+
+export function notifyAccepted(user) {
+  show('Friend request accepted', `${iso(nameOf(user))} (@${user.username}) accepted your friend request`, `duet-acc-${user.id}`, null);
 }
 
 export function notifyRequest(user) {
-  show('New friend request', `${nameOf(user)} (@${user.username}) wants to be friends`, `duet-req-${user.id}`, null);
+  show('New friend request', `${iso(nameOf(user))} (@${user.username}) wants to be friends`, `duet-req-${user.id}`, null);
 }
-

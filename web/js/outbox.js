@@ -90,6 +90,27 @@ export async function outboxRemove(id) {
   changed();
 }
 
+// Forgets every item of this user (logging out: unsent text must not stay
+// behind in the browser).
+export async function outboxClear(userId) {
+  const db = await open();
+  if (!db) {
+    for (const [id, it] of memory) if (it.user_id === userId) memory.delete(id);
+  } else {
+    await tx(db, 'readwrite', (st) => {
+      const r = st.index('user').openCursor(IDBKeyRange.only(userId));
+      r.onsuccess = () => {
+        const c = r.result;
+        if (c) {
+          c.delete();
+          c.continue();
+        }
+      };
+    });
+  }
+  changed();
+}
+
 // Every item of this user, oldest first.
 export async function outboxAll(userId) {
   const db = await open();

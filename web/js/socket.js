@@ -7,7 +7,12 @@
 // server ended our session (close 1008) or the upgrade was refused.
 
 const BASE_MS = 500;
-const MAX_MS = 30000;
+// Low: an idle tab should not stay offline long after the server is back.
+// The /healthz probe below finds it sooner still, for the price of one
+// small GET every PROBE_EVERY_MS while we wait.
+const MAX_MS = 8000;
+const PROBE_EVERY_MS = 2000;
+const PROBE_TIMEOUT_MS = 1500;
 const PING_EVERY_MS = 25000;
 const PONG_WITHIN_MS = 10000;
 const HELLO_WITHIN_MS = 15000;
@@ -44,7 +49,12 @@ export class Socket extends EventTarget {
     this.waiting = new Map(); // ref -> {resolve, reject, timer, type}
     this.lastTick = Date.now();
     this.opened = false;
-    this.onlineListener = () => this.kick('online');
+    this.probeTimer = 0;
+    this.probing = false;
+    this.onlineListener = () => {
+      this.attempt = 0; // the network came back: start the backoff over
+      this.kick('online');
+    };
     this.visibleListener = () => {
       if (document.visibilityState === 'visible') this.kick('visible');
     };
@@ -69,7 +79,9 @@ export class Socket extends EventTarget {
     if (this.state === 'stopped') return;
     if (this.ws) return;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.probeTimer);
     this.retryTimer = 0;
+    this.probeTimer = 0;
     this.opened = false;
     this.setState('connecting');
     let ws;
@@ -86,7 +98,9 @@ export class Socket extends EventTarget {
     };
     ws.onmessage = (e) => this.onFrame(e.data);
     ws.onclose = (e) => this.onClose(ws, e);
-    ws.onerror = () => { /* onclose follows */ };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
   }
 
   // Reconnect now if we are waiting; verify the socket if we think it is up.
@@ -107,6 +121,7 @@ export class Socket extends EventTarget {
   stop() {
     this.setState('stopped');
     clearTimeout(this.retryTimer);
+    clearTimeout(this.probeTimer);
     clearInterval(this.tickTimer);
     window.removeEventListener('online', this.onlineListener);
     document.removeEventListener('visibilitychange', this.visibleListener);
@@ -119,7 +134,9 @@ export class Socket extends EventTarget {
     if (!ws) return;
     try {
       ws.close(4000, reason.slice(0, 60));
-    } catch { /* already closing */ }
+    } catch {
+      /* already closing */
+    }
     // Do not wait for a close handshake that a dead network never finishes.
     this.onClose(ws, { code: 4000, reason, wasClean: false });
   }
@@ -157,6 +174,37 @@ export class Socket extends EventTarget {
     this.setState('waiting');
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.start(), delay);
+    this.scheduleProbe();
+  }
+
+  // While waiting long, ask /healthz now and then: when it answers, the
+  // server is back and we connect without waiting out the backoff.
+  scheduleProbe() {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = 0;
+    if (this.state !== 'waiting' || this.retryAt - Date.now() <= PROBE_EVERY_MS) return;
+    this.probeTimer = setTimeout(() => this.probe(), PROBE_EVERY_MS);
+  }
+
+  async probe() {
+    this.probeTimer = 0;
+    if (this.state !== 'waiting' || this.probing) return;
+    this.probing = true;
+    let up = false;
+    try {
+      const ctl = new AbortController();
+      const t = setTimeout(() => ctl.abort(), PROBE_TIMEOUT_MS);
+      const res = await fetch('/healthz', { cache: 'no-store', signal: ctl.signal, credentials: 'omit' });
+      clearTimeout(t);
+      up = res.ok;
+    } catch {
+      /* still down */
+    } finally {
+      this.probing = false;
+    }
+    if (this.state !== 'waiting') return;
+    if (up) this.start();
+    else this.scheduleProbe();
   }
 
   onFrame(data) {
@@ -199,11 +247,16 @@ export class Socket extends EventTarget {
       this.pongTimer = 0;
       this.drop('ping timeout');
     }, PONG_WITHIN_MS);
-    this.request({ type: 'ping' }, PONG_WITHIN_MS + 1000).then(() => {
-      clearTimeout(this.pongTimer);
-      this.pongTimer = 0;
-      this.schedulePing();
-    }, () => { /* the timer or the close handles it */ });
+    this.request({ type: 'ping' }, PONG_WITHIN_MS + 1000).then(
+      () => {
+        clearTimeout(this.pongTimer);
+        this.pongTimer = 0;
+        this.schedulePing();
+      },
+      () => {
+        /* the timer or the close handles it */
+      },
+    );
   }
 
   get ready() {

@@ -19,6 +19,7 @@ export const state = {
   chats: new Map(),
   chatsLoaded: false,
   requests: { incoming: [], outgoing: [] },
+  requestsLoaded: false, // the first list of a session notifies of nothing
   blocked: [],
   outbox: new Map(),
   openChatId: null,
@@ -42,12 +43,24 @@ export function emit(topic, detail) {
   }
 }
 
+// The views and main.js change state only through these setters (the
+// sync modules are the other writers); each tells its listeners.
+export function setMe(user) {
+  state.me = user;
+  emit('me');
+}
+
+export function setOpenChat(id) {
+  state.openChatId = id;
+}
+
 export function resetState() {
   state.me = null;
   state.synced = false;
   state.chats = new Map();
   state.chatsLoaded = false;
   state.requests = { incoming: [], outgoing: [] };
+  state.requestsLoaded = false;
   state.blocked = [];
   state.outbox = new Map();
   state.openChatId = null;
@@ -89,6 +102,16 @@ export function nameOf(user) {
   return user?.display_name || user?.username || '';
 }
 
+// Presence is only known while connected: offline, "online" would be a
+// guess, so the peer shows as we last saw them without it.
+export function peerOnline(chat) {
+  return !!chat.peer.online && state.conn.state === 'online';
+}
+
+export function shownPeer(chat) {
+  return peerOnline(chat) || !chat.peer.online ? chat.peer : { ...chat.peer, online: false };
+}
+
 export function totalUnread() {
   let n = 0;
   for (const c of state.chats.values()) n += c.unread;
@@ -117,7 +140,7 @@ export function normalize(m) {
     from: m.from,
     to: m.to,
     type: m.msg_type ?? m.type ?? 0,
-    text: m.deleted_at ? '' : m.text ?? '',
+    text: m.deleted_at ? '' : (m.text ?? ''),
     sent_at: m.sent_at || 0,
     received_at: m.received_at || 0,
     seen_at: m.seen_at || 0,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { SLOW, mkTempDir, repoRoot, rmDir, startServer, waitFor } from '../../integration/lib/server.mjs';
-import { User } from '../../integration/lib/client.mjs';
+import { User, befriend } from '../../integration/lib/client.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const browserDir = path.resolve(here, '..');
@@ -19,9 +19,17 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const T = 20000 * SLOW;
 
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-dev-shm-usage', '--hide-scrollbars', '--mute-audio',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--hide-scrollbars',
+  '--mute-audio',
 ];
 
 export async function launch() {
@@ -52,10 +60,30 @@ export function startWebServer(opts = {}) {
 const problems = new WeakMap();
 
 // A new browser context (one person's browser) and a page in it.
-export async function newPerson(browser, server, { viewport = { width: 1280, height: 800 }, colorScheme = 'light', deviceScaleFactor = 1, isMobile = false, hasTouch = false, initScript } = {}) {
+export async function newPerson(
+  browser,
+  server,
+  {
+    viewport = { width: 1280, height: 800 },
+    colorScheme = 'light',
+    deviceScaleFactor = 1,
+    isMobile = false,
+    hasTouch = false,
+    initScript,
+    locale = 'en-GB',
+    timezoneId = 'Europe/London',
+  } = {},
+) {
   const context = await browser.newContext({
-    baseURL: server.url, viewport, colorScheme, deviceScaleFactor, isMobile, hasTouch,
-    locale: 'en-GB', timezoneId: 'Europe/London', reducedMotion: 'reduce',
+    baseURL: server.url,
+    viewport,
+    colorScheme,
+    deviceScaleFactor,
+    isMobile,
+    hasTouch,
+    locale,
+    timezoneId,
+    reducedMotion: 'reduce',
   });
   context.setDefaultTimeout(T);
   if (initScript) await context.addInitScript(initScript);
@@ -112,6 +140,96 @@ export async function signupInto(context, server, username, { displayName } = {}
   return u;
 }
 
+// The set-up most tests share: people who are friends. `browsers` get a
+// browser context each (signed up, the session cookie set, the app open
+// and online); `peers` are users without a browser (drive them over HTTP or
+// user.connect()). The first name befriends every other one.
+// Returns {people: {name: {user, context?, page?}}, chats: {name: chat id
+// of first <-> name}, close()}. Options go to newPerson.
+export async function withFriends(browser, server, { browsers = [], peers = [], open = true, ...personOpts } = {}) {
+  const people = {};
+  const cap = (n) => n[0].toUpperCase() + n.slice(1);
+  for (const name of browsers) {
+    const p = await newPerson(browser, server, personOpts);
+    p.user = await signupInto(p.context, server, name, { displayName: cap(name) });
+    people[name] = p;
+  }
+  for (const name of peers) people[name] = { user: await User.signup(server, name, { displayName: cap(name) }) };
+  const [first, ...rest] = [...browsers, ...peers];
+  const chats = {};
+  for (const name of rest) chats[name] = await befriend(people[first].user, people[name].user);
+  if (open) {
+    for (const name of browsers) {
+      await people[name].page.goto('/');
+      await online(people[name].page);
+    }
+  }
+  return {
+    people,
+    chats,
+    async close() {
+      for (const name of browsers) await people[name].context.close().catch(() => {});
+    },
+  };
+}
+
+// An init script for newPerson: the page can be told it is hidden
+// (window.__setHidden(true)), and notifications are recorded in
+// window.__notes instead of shown. Headless Chromium is never "hidden".
+export function fakeNotifications() {
+  let hidden = false;
+  Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+  Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
+  window.__setHidden = (v) => {
+    hidden = v;
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+  window.__notes = [];
+  class FakeNotification {
+    static permission = 'granted';
+    static requestPermission() {
+      return Promise.resolve('granted');
+    }
+    constructor(title, opts) {
+      window.__notes.push({ title, body: opts?.body, tag: opts?.tag });
+    }
+    close() {}
+  }
+  window.Notification = FakeNotification;
+}
+
+// A WebSocket the test can cut and restore (HTTP keeps working), and whose
+// outgoing "send" frames it can hold back. Install before the page loads.
+export async function controlSocket(context) {
+  const ctl = { cut: false, holdSends: false, held: [], current: null, attempts: 0 };
+  await context.routeWebSocket(/\/ws$/, (ws) => {
+    ctl.attempts++;
+    if (ctl.cut) {
+      ws.close({ code: 1011, reason: 'cut by the test' });
+      return;
+    }
+    const server = ws.connectToServer();
+    ctl.current = { ws, server };
+    ws.onMessage((m) => {
+      if (ctl.holdSends && typeof m === 'string' && JSON.parse(m).type === 'send') ctl.held.push({ server, m });
+      else server.send(m);
+    });
+  });
+  ctl.cutNow = () => {
+    ctl.cut = true;
+    ctl.current?.ws.close({ code: 1011, reason: 'cut by the test' });
+    ctl.current = null;
+  };
+  ctl.restore = () => {
+    ctl.cut = false;
+  };
+  ctl.release = () => {
+    ctl.holdSends = false;
+    for (const { server, m } of ctl.held.splice(0)) server.send(m);
+  };
+  return ctl;
+}
+
 // Makes a test client (integration WsClient) behave like a person with the
 // chat open: every incoming message is acknowledged and marked seen.
 export function autoRead(ws) {
@@ -157,7 +275,9 @@ export async function loginUI(page, username, password) {
 // Waits until the app is connected and synced (no banner, socket online).
 export async function online(page) {
   await page.locator('.side-head').waitFor();
-  await page.waitForFunction(() => document.querySelector('.banner')?.hidden !== false && !!document.querySelector('.chat-list'), null, { timeout: T });
+  await page.waitForFunction(() => document.querySelector('.banner')?.hidden !== false && !!document.querySelector('.chat-list'), null, {
+    timeout: T,
+  });
 }
 
 export function chatItem(page, username) {

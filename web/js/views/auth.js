@@ -8,14 +8,27 @@ const USERNAME_RE = /^[a-z0-9_.]{3,32}$/;
 
 function field({ id, label, type = 'text', autocomplete, hint, optional }) {
   const input = h('input', {
-    id, name: id, type, autocomplete, required: !optional, spellcheck: false,
-    autocapitalize: 'none', 'aria-describedby': `${id}-msg`,
+    id,
+    name: id,
+    type,
+    autocomplete,
+    required: !optional,
+    spellcheck: false,
+    autocapitalize: 'none',
+    'aria-describedby': `${id}-msg`,
   });
   const msg = h('p', { id: `${id}-msg`, class: 'field-msg' }, hint || '');
-  const wrap = h('div', { class: 'field' },
-    h('label', { htmlFor: id, class: 'field-label' }, label, optional ? h('span', { class: 'optional' }, ' (optional)') : null));
+  const wrap = h(
+    'div',
+    { class: 'field' },
+    h('label', { htmlFor: id, class: 'field-label' }, label, optional ? h('span', { class: 'optional' }, ' (optional)') : null),
+  );
   if (type === 'password') {
-    const toggle = h('button', { type: 'button', class: 'icon-btn reveal', 'aria-label': 'Show password', 'aria-pressed': 'false' }, icon('eye', { size: 18 }));
+    const toggle = h(
+      'button',
+      { type: 'button', class: 'icon-btn reveal', 'aria-label': 'Show password', 'aria-pressed': 'false' },
+      icon('eye', { size: 18 }),
+    );
     toggle.addEventListener('click', () => {
       const show = input.type === 'password';
       input.type = show ? 'text' : 'password';
@@ -39,40 +52,69 @@ function field({ id, label, type = 'text', autocomplete, hint, optional }) {
 
 export function renderAuth(root, { onLoggedIn, mode: initial = 'login' }) {
   let mode = initial;
+  let typedName = ''; // kept when switching between log in and sign up
   const card = h('main', { class: 'auth-card' });
-  const page = h('div', { class: 'auth-page' },
-    h('div', { class: 'auth-brand' },
+  const page = h(
+    'div',
+    { class: 'auth-page' },
+    h(
+      'div',
+      { class: 'auth-brand' },
       h('span', { class: 'logo', 'aria-hidden': 'true' }, icon('chat', { size: 26 })),
-      h('h1', { class: 'brand-name' }, 'duet')),
+      h('h1', { class: 'brand-name' }, 'duet'),
+    ),
     card,
-    h('p', { class: 'auth-foot' }, 'Private one-to-one chat, on your own server.'));
+    h('p', { class: 'auth-foot' }, 'Private one-to-one chat, on your own server.'),
+  );
   root.replaceChildren(page);
 
   function render() {
     const signup = mode === 'signup';
     const user = field({
-      id: 'auth-username', label: 'Username', autocomplete: 'username',
+      id: 'auth-username',
+      label: 'Username',
+      autocomplete: 'username',
       hint: signup ? '3–32 characters: a–z, 0–9, “_” and “.”' : '',
     });
     const name = signup ? field({ id: 'auth-display', label: 'Display name', autocomplete: 'nickname', optional: true }) : null;
     const pass = field({
-      id: 'auth-password', label: 'Password', type: 'password',
-      autocomplete: signup ? 'new-password' : 'current-password', hint: signup ? 'At least 8 characters' : '',
+      id: 'auth-password',
+      label: 'Password',
+      type: 'password',
+      autocomplete: signup ? 'new-password' : 'current-password',
+      hint: signup ? 'At least 8 characters' : '',
     });
     const formError = h('div', { class: 'form-error', role: 'alert', hidden: true });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, signup ? 'Create account' : 'Log in');
-    const form = h('form', { class: 'auth-form', novalidate: true, 'aria-labelledby': 'auth-title' },
+    const form = h(
+      'form',
+      { class: 'auth-form', novalidate: true, 'aria-labelledby': 'auth-title' },
       h('h2', { id: 'auth-title', class: 'auth-title' }, signup ? 'Create your account' : 'Welcome back'),
       h('p', { class: 'auth-sub' }, signup ? 'Pick a username your friends can find you by.' : 'Log in to continue your conversations.'),
-      user.wrap, name?.wrap, pass.wrap, formError, submit,
-      h('p', { class: 'auth-switch' }, signup ? 'Already have an account? ' : 'New to duet? ',
-        h('button', {
-          type: 'button', class: 'link-btn',
-          onclick: () => {
-            mode = signup ? 'login' : 'signup';
-            render();
+      user.wrap,
+      name?.wrap,
+      pass.wrap,
+      formError,
+      submit,
+      h(
+        'p',
+        { class: 'auth-switch' },
+        signup ? 'Already have an account? ' : 'New to duet? ',
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link-btn',
+            onclick: () => {
+              typedName = user.input.value;
+              mode = signup ? 'login' : 'signup';
+              render();
+            },
           },
-        }, signup ? 'Log in' : 'Create an account')));
+          signup ? 'Log in' : 'Create an account',
+        ),
+      ),
+    );
 
     const showFormError = (text) => {
       formError.textContent = text;
@@ -134,7 +176,9 @@ export function renderAuth(root, { onLoggedIn, mode: initial = 'login' }) {
       }
     });
     card.replaceChildren(form);
-    user.input.focus();
+    user.input.value = typedName;
+    if (typedName) pass.input.focus();
+    else user.input.focus();
   }
   render();
 }

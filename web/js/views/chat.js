@@ -5,13 +5,13 @@ import { api, errorText } from '../api.js';
 import { avatar, h } from '../dom.js';
 import { presence } from '../format.js';
 import { icon } from '../icons.js';
-import { nameOf, on, state } from '../store.js';
+import { loadDraft, onDraftChange, saveDraft } from '../drafts.js';
+import { nameOf, on, peerOnline, shownPeer, state } from '../store.js';
 import { refreshAll, sendTyping, sendText } from '../sync.js';
 import { confirmDialog, openMenu, toast } from './dialogs.js';
 import { showMessageInfo } from './info.js';
 import { MessagesView } from './messages.js';
 
-const drafts = new Map();
 const TYPING_EVERY_MS = 2000;
 const SERVER_TYPING_GAP_MS = 1100; // the server forwards one typing a second
 
@@ -25,21 +25,43 @@ export function mountChat(el, chat, { onBack }) {
   const name = h('h2', { class: 'ch-name' });
   const sub = h('p', { class: 'ch-sub', 'aria-live': 'polite' });
   const av = h('span', { class: 'ch-avatar' });
-  const menuBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Conversation options', 'aria-haspopup': 'menu', 'aria-expanded': 'false' }, icon('more'));
-  const header = h('header', { class: 'chat-head' },
+  const menuBtn = h(
+    'button',
+    { type: 'button', class: 'icon-btn', 'aria-label': 'Conversation options', 'aria-haspopup': 'menu', 'aria-expanded': 'false' },
+    icon('more'),
+  );
+  const header = h(
+    'header',
+    { class: 'chat-head' },
     h('button', { type: 'button', class: 'icon-btn back', 'aria-label': 'Back to conversations', onclick: onBack }, icon('back')),
-    av, h('div', { class: 'ch-title' }, name, sub), menuBtn);
+    av,
+    h('div', { class: 'ch-title' }, name, sub),
+    menuBtn,
+  );
 
   const body = h('div', { class: 'chat-body' });
   const input = h('textarea', {
-    id: 'composer-input', class: 'composer-input', rows: 1, placeholder: 'Message', 'aria-label': `Message`,
-    'aria-describedby': 'composer-count', enterKeyHint: 'send', spellcheck: true,
+    id: 'composer-input',
+    class: 'composer-input',
+    rows: 1,
+    placeholder: 'Message',
+    'aria-label': `Message`,
+    'aria-describedby': 'composer-count',
+    enterKeyHint: 'send',
+    spellcheck: true,
   });
   const count = h('span', { id: 'composer-count', class: 'composer-count', hidden: true });
   const sendBtn = h('button', { type: 'submit', class: 'send-btn', 'aria-label': 'Send' }, icon('send', { size: 20 }));
-  const composer = h('form', { class: 'composer', 'aria-label': 'Write a message' }, h('div', { class: 'composer-box' }, input, count), sendBtn);
+  const composer = h(
+    'form',
+    { class: 'composer', 'aria-label': 'Write a message' },
+    h('div', { class: 'composer-box' }, input, count),
+    sendBtn,
+  );
   const blockedBar = h('div', { class: 'blocked-bar', hidden: true, role: 'status' });
-  el.replaceChildren(h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, composer));
+  el.replaceChildren(
+    h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, composer),
+  );
 
   const view = new MessagesView(body, chat, {
     onInfo: (seq) => showMessageInfo(chat, seq),
@@ -49,31 +71,48 @@ export function mountChat(el, chat, { onBack }) {
   function renderHeader() {
     const blocked = chat.blocked_by_me || chat.blocked_me;
     name.textContent = nameOf(chat.peer);
-    av.replaceChildren(avatar(chat.peer, { online: chat.peer.online && !blocked }));
+    const online = peerOnline(chat) && !blocked;
+    av.replaceChildren(avatar(chat.peer, { online }));
     const typing = chat.typingUntil > Date.now() && !blocked;
     sub.classList.toggle('typing', typing);
-    sub.classList.toggle('online', !typing && !!chat.peer.online && !blocked);
-    sub.textContent = typing ? 'typing…' : blocked ? `@${chat.peer.username}` : presence(chat.peer) || `@${chat.peer.username}`;
+    sub.classList.toggle('online', !typing && online);
+    sub.textContent = typing ? 'typing…' : blocked ? `@${chat.peer.username}` : presence(shownPeer(chat)) || `@${chat.peer.username}`;
     composer.hidden = blocked;
     blockedBar.hidden = !blocked;
     if (chat.blocked_by_me) {
-      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, `You blocked ${nameOf(chat.peer)}. Unblock them to send messages.`),
-        h('button', { type: 'button', class: 'btn btn-small', onclick: () => setBlocked(false) }, 'Unblock'));
+      blockedBar.replaceChildren(
+        icon('block', { size: 18 }),
+        h('span', null, 'You blocked ', h('bdi', null, nameOf(chat.peer)), '. Unblock them to send messages.'),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => setBlocked(false) }, 'Unblock'),
+      );
     } else if (chat.blocked_me) {
-      blockedBar.replaceChildren(icon('block', { size: 18 }), h('span', null, `You can’t send messages to ${nameOf(chat.peer)}.`));
+      blockedBar.replaceChildren(
+        icon('block', { size: 18 }),
+        h('span', null, 'You can’t send messages to ', h('bdi', null, nameOf(chat.peer)), '.'),
+      );
     }
   }
 
   async function setBlocked(block) {
-    const who = nameOf(chat.peer);
-    if (block && !(await confirmDialog({
-      title: `Block ${who}?`, confirm: 'Block', danger: true,
-      text: `${who} won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.`,
-    }))) return;
+    // The name isolated (<bdi>), a fresh node for each place it shows.
+    const who = () => h('bdi', null, nameOf(chat.peer));
+    if (
+      block &&
+      !(await confirmDialog({
+        title: ['Block ', who(), '?'],
+        confirm: 'Block',
+        danger: true,
+        text: [
+          who(),
+          ' won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.',
+        ],
+      }))
+    )
+      return;
     try {
       if (block) await api.block(chat.peer.username);
       else await api.unblock(chat.peer.username);
-      toast(block ? `${who} is blocked.` : `${who} is unblocked.`);
+      toast([who(), block ? ' is blocked.' : ' is unblocked.']);
       await refreshAll();
     } catch (e) {
       toast(errorText(e), { error: true });
@@ -81,14 +120,23 @@ export function mountChat(el, chat, { onBack }) {
   }
 
   async function removeFriend() {
-    const who = nameOf(chat.peer);
-    if (!(await confirmDialog({
-      title: `Remove ${who}?`, confirm: 'Remove', danger: true,
-      text: `${who} will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.`,
-    }))) return;
+    // The name isolated (<bdi>), a fresh node for each place it shows.
+    const who = () => h('bdi', null, nameOf(chat.peer));
+    if (
+      !(await confirmDialog({
+        title: ['Remove ', who(), '?'],
+        confirm: 'Remove',
+        danger: true,
+        text: [
+          who(),
+          ' will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.',
+        ],
+      }))
+    )
+      return;
     try {
       await api.removeFriend(chat.peer.username);
-      toast(`${who} was removed from your friends.`);
+      toast([who(), ' was removed from your friends.']);
       await refreshAll();
     } catch (e) {
       toast(errorText(e), { error: true });
@@ -96,16 +144,20 @@ export function mountChat(el, chat, { onBack }) {
   }
 
   menuBtn.addEventListener('click', () => {
-    openMenu(menuBtn, [
-      chat.blocked_by_me
-        ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
-        : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
-      { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend },
-    ], { label: 'Conversation options' });
+    openMenu(
+      menuBtn,
+      [
+        chat.blocked_by_me
+          ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
+          : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
+        { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend },
+      ],
+      { label: 'Conversation options' },
+    );
   });
 
   // ---- composer ----
-  input.value = drafts.get(chat.id) || '';
+  input.value = loadDraft(state.me.id, chat.id);
   let lastTypingSent = 0;
   let nextTypingAt = 0;
   let typingTimer = 0;
@@ -159,7 +211,7 @@ export function mountChat(el, chat, { onBack }) {
     clearTimeout(typingTimer);
     typingTimer = 0;
     nextTypingAt = lastTypingSent + SERVER_TYPING_GAP_MS;
-    drafts.delete(chat.id);
+    saveDraft(state.me.id, chat.id, '');
     autosize();
     updateCount();
     view.toLatest();
@@ -175,15 +227,23 @@ export function mountChat(el, chat, { onBack }) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       submit();
-    } else if (e.key === 'Escape' && state.openChatId && window.matchMedia('(max-width: 720px)').matches) {
-      onBack();
+    } else if (e.key === 'Escape' && state.openChatId) {
+      onBack(); // on every screen size: back to the list, focus on this chat
     }
   });
   input.addEventListener('input', () => {
-    drafts.set(chat.id, input.value);
+    saveDraft(state.me.id, chat.id, input.value);
     autosize();
     updateCount();
     noteTyping();
+  });
+
+  // Another tab edited this draft: follow it unless we are typing here.
+  const offDraft = onDraftChange(state.me.id, chat.id, (text) => {
+    if (document.activeElement === input && document.hasFocus()) return;
+    input.value = text;
+    autosize();
+    updateCount();
   });
 
   renderHeader();
@@ -195,6 +255,7 @@ export function mountChat(el, chat, { onBack }) {
     on('peer', (id) => id === chat.id && renderHeader()),
     on('chats', renderHeader),
     on('me', updateCount),
+    on('conn', renderHeader),
   ];
   return {
     chat,
@@ -202,6 +263,7 @@ export function mountChat(el, chat, { onBack }) {
     destroy() {
       clearInterval(tick);
       clearTimeout(typingTimer);
+      offDraft();
       offs.forEach((f) => f());
       view.destroy();
     },

@@ -12,9 +12,12 @@ export function openDialog({ title, className = '', build, onClose, describedBy 
   const opener = document.activeElement;
   const body = h('div', { class: 'dialog-body' });
   const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close' }, icon('close'));
-  const dialog = h('dialog', { class: ['dialog', className], 'aria-labelledby': `${id}-title`, 'aria-describedby': describedBy },
+  const dialog = h(
+    'dialog',
+    { class: ['dialog', className], 'aria-labelledby': `${id}-title`, 'aria-describedby': describedBy },
     h('header', { class: 'dialog-head' }, h('h2', { id: `${id}-title`, class: 'dialog-title' }, title), closeBtn),
-    body);
+    body,
+  );
   let closed = false;
   const cleanups = [];
   const close = () => {
@@ -57,15 +60,25 @@ export function confirmDialog({ title, text, confirm = 'OK', danger = false }) {
       build(body, close) {
         body.append(
           h('p', { class: 'dialog-text' }, text),
-          h('div', { class: 'dialog-actions' },
+          h(
+            'div',
+            { class: 'dialog-actions' },
             h('button', { type: 'button', class: 'btn btn-ghost', onclick: close }, 'Cancel'),
-            h('button', {
-              type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], autofocus: true,
-              onclick: () => {
-                answer = true;
-                close();
+            h(
+              'button',
+              {
+                type: 'button',
+                class: ['btn', danger ? 'btn-danger' : 'btn-primary'],
+                autofocus: true,
+                onclick: () => {
+                  answer = true;
+                  close();
+                },
               },
-            }, confirm)));
+              confirm,
+            ),
+          ),
+        );
       },
     });
   });
@@ -74,13 +87,23 @@ export function confirmDialog({ title, text, confirm = 'OK', danger = false }) {
 // A popup menu under anchor. items: [{label, icon, danger, onSelect}].
 export function openMenu(anchor, items, { label = 'Options' } = {}) {
   const menu = h('div', { class: 'menu', role: 'menu', 'aria-label': label });
-  const buttons = items.map((it) => h('button', {
-    type: 'button', class: ['menu-item', it.danger && 'danger'], role: 'menuitem', tabIndex: -1,
-    onclick: () => {
-      close();
-      it.onSelect();
-    },
-  }, it.icon ? icon(it.icon, { size: 18 }) : null, it.label));
+  const buttons = items.map((it) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: ['menu-item', it.danger && 'danger'],
+        role: 'menuitem',
+        tabIndex: -1,
+        onclick: () => {
+          close();
+          it.onSelect();
+        },
+      },
+      it.icon ? icon(it.icon, { size: 18 }) : null,
+      it.label,
+    ),
+  );
   menu.append(...buttons);
   const onDoc = (e) => {
     if (!menu.contains(e.target) && e.target !== anchor && !anchor.contains(e.target)) close(false);

@@ -28,68 +28,122 @@ export function showMessageInfo(chat, seq) {
         const rows = [['Sent', fullTime(m.sent_at), 'check']];
         if (mine) {
           rows.push(['Delivered', m.received_at ? fullTime(m.received_at) : 'Not yet', 'checks']);
-          rows.push(['Seen', seenAt ? fullTime(seenAt) : seenKnown ? 'Yes' : state.me.settings?.read_receipts === false ? 'Unknown: your read receipts are off' : 'Not yet', 'checks']);
+          rows.push([
+            'Seen',
+            seenAt
+              ? fullTime(seenAt)
+              : seenKnown
+                ? 'Yes'
+                : state.me.settings?.read_receipts === false
+                  ? 'Unknown: your read receipts are off'
+                  : 'Not yet',
+            'checks',
+          ]);
         } else {
-          rows.push(['From', `${nameOf(chat.peer)} (@${chat.peer.username})`, 'info']);
+          rows.push(['From', [h('bdi', null, nameOf(chat.peer)), ` (@${chat.peer.username})`], 'info']);
         }
         if (deleted) rows.push(['Deleted', fullTime(m.deleted_at), 'trash']);
         const canDelete = mine && !deleted && Date.now() - m.sent_at < state.limits.delete_window_ms;
-        const preview = h('div', { class: ['info-preview', mine ? 'mine' : 'theirs'] },
-          bubbleEl(deleted
-            ? [icon('block', { size: 15 }), h('span', null, mine ? 'You deleted this message' : 'This message was deleted')]
-            : linkify(m.text), { deleted, at: m.sent_at }));
-        const list = h('dl', { class: 'info-list' }, rows.map(([k, v, ic]) => h('div', { class: ['info-row', `info-${k.toLowerCase()}`] },
-          h('dt', null, icon(ic, { size: 16 }), k), h('dd', null, v))));
+        const preview = h(
+          'div',
+          { class: ['info-preview', mine ? 'mine' : 'theirs'] },
+          bubbleEl(
+            deleted
+              ? [icon('block', { size: 15 }), h('span', null, mine ? 'You deleted this message' : 'This message was deleted')]
+              : linkify(m.text),
+            { deleted, at: m.sent_at },
+          ),
+        );
+        const list = h(
+          'dl',
+          { class: 'info-list' },
+          rows.map(([k, v, ic]) =>
+            h('div', { class: ['info-row', `info-${k.toLowerCase()}`] }, h('dt', null, icon(ic, { size: 16 }), k), h('dd', null, v)),
+          ),
+        );
         const actions = h('div', { class: 'dialog-actions' });
         if (!deleted && navigator.clipboard) {
-          actions.append(h('button', {
-            type: 'button', class: 'btn btn-ghost',
-            onclick: async () => {
-              try {
-                await navigator.clipboard.writeText(m.text);
-                toast('Copied.');
-              } catch {
-                toast('Copying is not allowed here.', { error: true });
-              }
-            },
-          }, 'Copy text'));
+          actions.append(
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'btn btn-ghost',
+                onclick: async () => {
+                  try {
+                    await navigator.clipboard.writeText(m.text);
+                    toast('Copied.');
+                  } catch {
+                    toast('Copying is not allowed here.', { error: true });
+                  }
+                },
+              },
+              'Copy text',
+            ),
+          );
         }
         if (canDelete && !confirming) {
-          actions.append(h('button', {
-            type: 'button', class: 'btn btn-danger-ghost',
-            onclick: () => {
-              confirming = true;
-              render();
-              body.querySelector('.btn-danger')?.focus();
-            },
-          }, icon('trash', { size: 18 }), 'Delete for everyone'));
+          actions.append(
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'btn btn-danger-ghost',
+                onclick: () => {
+                  confirming = true;
+                  render();
+                  body.querySelector('.btn-danger')?.focus();
+                },
+              },
+              icon('trash', { size: 18 }),
+              'Delete for everyone',
+            ),
+          );
         }
         const parts = [preview, list];
         if (canDelete && confirming) {
-          parts.push(h('div', { class: 'confirm-box', role: 'group', 'aria-label': 'Confirm deletion' },
-            h('p', null, `Delete this message for you and ${nameOf(chat.peer)}? Both of you will see that a message was deleted.`),
-            h('div', { class: 'dialog-actions' },
-              h('button', {
-                type: 'button', class: 'btn btn-ghost',
-                onclick: () => {
-                  confirming = false;
-                  render();
-                },
-              }, 'Cancel'),
-              h('button', {
-                type: 'button', class: 'btn btn-danger',
-                onclick: async (e) => {
-                  e.currentTarget.disabled = true;
-                  try {
-                    await deleteForEveryone(chat, seq);
-                    close();
-                  } catch (err) {
-                    toast(err.message, { error: true });
-                    confirming = false;
-                    render();
-                  }
-                },
-              }, 'Delete'))));
+          parts.push(
+            h(
+              'div',
+              { class: 'confirm-box', role: 'group', 'aria-label': 'Confirm deletion' },
+              h('p', null, `Delete this message for you and ${nameOf(chat.peer)}? Both of you will see that a message was deleted.`),
+              h(
+                'div',
+                { class: 'dialog-actions' },
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn btn-ghost',
+                    onclick: () => {
+                      confirming = false;
+                      render();
+                    },
+                  },
+                  'Cancel',
+                ),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn btn-danger',
+                    onclick: async (e) => {
+                      e.currentTarget.disabled = true;
+                      try {
+                        await deleteForEveryone(chat, seq);
+                        close();
+                      } catch (err) {
+                        toast(err.message, { error: true });
+                        confirming = false;
+                        render();
+                      }
+                    },
+                  },
+                  'Delete',
+                ),
+              ),
+            ),
+          );
         } else if (actions.childNodes.length) {
           parts.push(actions);
         }

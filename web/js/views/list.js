@@ -4,7 +4,7 @@
 import { avatar, h } from '../dom.js';
 import { listTime, plural, presenceShort } from '../format.js';
 import { icon } from '../icons.js';
-import { activity, nameOf, on, outboxFor, sortedChats, state } from '../store.js';
+import { activity, nameOf, on, outboxFor, peerOnline, shownPeer, sortedChats, state } from '../store.js';
 
 function fold(s) {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
@@ -20,8 +20,11 @@ export function tickFor(chat, m) {
 export function tickIcon(status) {
   const labels = { pending: 'Sending', sent: 'Sent', delivered: 'Delivered', seen: 'Seen', failed: 'Not sent' };
   const name = { pending: 'clock', sent: 'check', delivered: 'checks', seen: 'checks', failed: 'alert' }[status];
-  return h('span', { class: ['tick', `tick-${status}`], role: 'img', 'aria-label': labels[status], title: labels[status] },
-    icon(name, { size: status === 'pending' || status === 'failed' ? 14 : 16 }));
+  return h(
+    'span',
+    { class: ['tick', `tick-${status}`], role: 'img', 'aria-label': labels[status], title: labels[status] },
+    icon(name, { size: status === 'pending' || status === 'failed' ? 14 : 16 }),
+  );
 }
 
 function preview(chat) {
@@ -53,12 +56,20 @@ function preview(chat) {
 
 export function mountList(el, { onOpen, onAddFriend }) {
   const search = h('input', {
-    type: 'search', class: 'search-input', placeholder: 'Search', 'aria-label': 'Search conversations',
-    autocomplete: 'off', spellcheck: false,
+    type: 'search',
+    class: 'search-input',
+    placeholder: 'Search',
+    'aria-label': 'Search conversations',
+    autocomplete: 'off',
+    spellcheck: false,
   });
   const list = h('ul', { class: 'chat-list', 'aria-label': 'Conversations' });
   const empty = h('div', { class: 'list-empty', hidden: true });
-  el.append(h('div', { class: 'search' }, h('span', { class: 'search-icon', 'aria-hidden': 'true' }, icon('search', { size: 18 })), search), list, empty);
+  el.append(
+    h('div', { class: 'search' }, h('span', { class: 'search-icon', 'aria-hidden': 'true' }, icon('search', { size: 18 })), search),
+    list,
+    empty,
+  );
 
   let frame = 0;
   const schedule = () => {
@@ -74,25 +85,39 @@ export function mountList(el, { onOpen, onAddFriend }) {
       const active = chat.id === state.openChatId;
       const name = nameOf(chat.peer);
       const blocked = chat.blocked_by_me || chat.blocked_me;
-      const seen = blocked ? '' : presenceShort(chat.peer);
-      const label = [name, seen, chat.unread ? plural(chat.unread, 'unread message', 'unread messages') : '']
-        .filter(Boolean).join(', ');
-      const btn = h('button', {
-        type: 'button', class: ['chat-item', active && 'active', chat.unread && 'has-unread'],
-        dataset: { chatId: chat.id, username: chat.peer.username }, 'aria-current': active ? 'true' : undefined,
-        'aria-label': label,
-        onclick: () => onOpen(chat.id),
-      },
-      avatar(chat.peer, { online: chat.peer.online && !blocked }),
-      h('span', { class: 'ci-body' },
-        h('span', { class: 'ci-top' },
-          h('span', { class: 'ci-name' }, name),
-          blocked ? h('span', { class: 'ci-flag' }, 'Blocked') : null,
-          h('time', { class: 'ci-time' }, listTime(activity(chat)))),
-        h('span', { class: 'ci-bottom' },
-          h('span', { class: 'ci-preview' }, preview(chat)),
-          chat.unread ? h('span', { class: 'badge', 'aria-hidden': 'true' }, chat.unread > 999 ? '999+' : String(chat.unread)) : null),
-        seen ? h('span', { class: ['ci-presence', chat.peer.online && 'online'] }, seen) : null));
+      const online = peerOnline(chat) && !blocked;
+      const seen = blocked ? '' : presenceShort(shownPeer(chat));
+      const label = [name, seen, chat.unread ? plural(chat.unread, 'unread message', 'unread messages') : ''].filter(Boolean).join(', ');
+      const btn = h(
+        'button',
+        {
+          type: 'button',
+          class: ['chat-item', active && 'active', chat.unread && 'has-unread'],
+          dataset: { chatId: chat.id, username: chat.peer.username },
+          'aria-current': active ? 'true' : undefined,
+          'aria-label': label,
+          onclick: () => onOpen(chat.id),
+        },
+        avatar(chat.peer, { online }),
+        h(
+          'span',
+          { class: 'ci-body' },
+          h(
+            'span',
+            { class: 'ci-top' },
+            h('span', { class: 'ci-name' }, name),
+            blocked ? h('span', { class: 'ci-flag' }, 'Blocked') : null,
+            h('time', { class: 'ci-time' }, listTime(activity(chat))),
+          ),
+          h(
+            'span',
+            { class: 'ci-bottom' },
+            h('span', { class: 'ci-preview' }, preview(chat)),
+            chat.unread ? h('span', { class: 'badge', 'aria-hidden': 'true' }, chat.unread > 999 ? '999+' : String(chat.unread)) : null,
+          ),
+          seen ? h('span', { class: ['ci-presence', online && 'online'] }, seen) : null,
+        ),
+      );
       return h('li', null, btn);
     });
     list.replaceChildren(...items);
@@ -100,14 +125,21 @@ export function mountList(el, { onOpen, onAddFriend }) {
     empty.hidden = chats.length > 0 || !state.chatsLoaded;
     list.hidden = !empty.hidden;
     if (!empty.hidden) {
-      empty.replaceChildren(...(q
-        ? [h('p', null, `No conversations match “${search.value.trim()}”.`)]
-        : [
-          h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
-          h('p', { class: 'empty-title' }, 'No conversations yet'),
-          h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
-          h('button', { type: 'button', class: 'btn btn-primary', onclick: onAddFriend }, icon('userPlus', { size: 18 }), 'Add a friend'),
-        ]));
+      empty.replaceChildren(
+        ...(q
+          ? [h('p', null, `No conversations match “${search.value.trim()}”.`)]
+          : [
+              h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
+              h('p', { class: 'empty-title' }, 'No conversations yet'),
+              h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
+              h(
+                'button',
+                { type: 'button', class: 'btn btn-primary', onclick: onAddFriend },
+                icon('userPlus', { size: 18 }),
+                'Add a friend',
+              ),
+            ]),
+      );
     }
   }
 
@@ -117,7 +149,14 @@ export function mountList(el, { onOpen, onAddFriend }) {
     const i = buttons.indexOf(document.activeElement);
     if (i < 0) return;
     e.preventDefault();
-    const j = e.key === 'Home' ? 0 : e.key === 'End' ? buttons.length - 1 : e.key === 'ArrowDown' ? Math.min(buttons.length - 1, i + 1) : Math.max(0, i - 1);
+    const j =
+      e.key === 'Home'
+        ? 0
+        : e.key === 'End'
+          ? buttons.length - 1
+          : e.key === 'ArrowDown'
+            ? Math.min(buttons.length - 1, i + 1)
+            : Math.max(0, i - 1);
     buttons[j].focus();
   });
   search.addEventListener('input', schedule);
@@ -129,11 +168,27 @@ export function mountList(el, { onOpen, onAddFriend }) {
       e.preventDefault();
       list.querySelector('.chat-item')?.focus();
     } else if (e.key === 'Enter') {
+      // The key opens the chat and moves focus to its composer: without
+      // this, the same Enter would also land there as a new line.
+      e.preventDefault();
+      // The filter renders on the next frame: a quick Enter must not open
+      // the first chat of the list before it was filtered.
+      if (frame) {
+        cancelAnimationFrame(frame);
+        render();
+      }
       const first = list.querySelector('.chat-item');
       if (first) onOpen(first.dataset.chatId);
     }
   });
-  const offs = [on('chats', schedule), on('typing', schedule), on('outbox', schedule), on('open', schedule), on('me', schedule)];
+  const offs = [
+    on('chats', schedule),
+    on('typing', schedule),
+    on('outbox', schedule),
+    on('open', schedule),
+    on('me', schedule),
+    on('conn', schedule),
+  ];
   const timer = setInterval(schedule, 30000);
   render();
   return {

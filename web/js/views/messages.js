@@ -34,11 +34,17 @@ const FAIL_TEXT = {
 // room for it (or wraps, when the line is full).
 export function bubbleEl(content, { deleted = false, at, tick = null }) {
   const when = time(at);
-  return h('div', { class: 'bubble' },
-    h('div', { class: 'content' },
+  return h(
+    'div',
+    { class: 'bubble' },
+    h(
+      'div',
+      { class: 'content' },
       h('span', { class: ['text', deleted && 'tombstone'], dir: deleted ? undefined : 'auto' }, content),
-      h('span', { class: 'meta-space', 'aria-hidden': 'true' }, when, tick ? h('span', { class: 'tick-space' }) : null)),
-    h('span', { class: 'meta' }, h('time', { dateTime: new Date(at).toISOString() }, when), tick));
+      h('span', { class: 'meta-space', 'aria-hidden': 'true' }, when, tick ? h('span', { class: 'tick-space' }) : null),
+    ),
+    h('span', { class: 'meta' }, h('time', { dateTime: new Date(at).toISOString() }, when), tick),
+  );
 }
 
 export class MessagesView {
@@ -59,22 +65,53 @@ export class MessagesView {
     this.dividerSeq = 0;
 
     this.startEl = h('div', { class: 'chat-start', hidden: true });
-    this.topLoader = h('div', { class: 'loader', hidden: true, role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading earlier messages…');
+    this.topLoader = h(
+      'div',
+      { class: 'loader', hidden: true, role: 'status' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      'Loading earlier messages…',
+    );
     this.list = h('div', { class: 'msg-list', role: 'list' });
     this.pending = h('div', { class: 'msg-list pending-list', role: 'list', 'aria-label': 'Messages waiting to be sent' });
-    this.bottomLoader = h('div', { class: 'loader', hidden: true, role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…');
+    this.bottomLoader = h(
+      'div',
+      { class: 'loader', hidden: true, role: 'status' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      'Loading…',
+    );
     this.emptyEl = h('div', { class: 'chat-empty', hidden: true });
-    this.scroller = h('div', { class: 'messages', role: 'region', tabIndex: 0, 'aria-label': 'Messages. Use the arrow keys to move between messages and Enter for details.' },
-      this.startEl, this.topLoader, this.list, this.pending, this.bottomLoader, this.emptyEl);
+    this.scroller = h(
+      'div',
+      {
+        class: 'messages',
+        role: 'region',
+        tabIndex: 0,
+        'aria-label': 'Messages. Use the arrow keys to move between messages and Enter for details.',
+      },
+      this.startEl,
+      this.topLoader,
+      this.list,
+      this.pending,
+      this.bottomLoader,
+      this.emptyEl,
+    );
     this.jumpBadge = h('span', { class: 'badge jump-badge', hidden: true });
-    this.jump = h('button', { type: 'button', class: 'jump', hidden: true, 'aria-label': 'Jump to the latest message', onclick: () => this.toLatest(true) },
-      icon('down', { size: 22 }), this.jumpBadge);
+    this.jump = h(
+      'button',
+      { type: 'button', class: 'jump', hidden: true, 'aria-label': 'Jump to the latest message', onclick: () => this.toLatest(true) },
+      icon('down', { size: 22 }),
+      this.jumpBadge,
+    );
     host.append(this.scroller, this.jump);
 
     this.frame = 0;
-    this.scroller.addEventListener('scroll', () => {
-      if (!this.frame) this.frame = requestAnimationFrame(() => this.onScroll());
-    }, { passive: true });
+    this.scroller.addEventListener(
+      'scroll',
+      () => {
+        if (!this.frame) this.frame = requestAnimationFrame(() => this.onScroll());
+      },
+      { passive: true },
+    );
     this.scroller.addEventListener('keydown', (e) => this.onKey(e));
     // Touch screens have no hover button: a tap on a bubble opens its info.
     this.scroller.addEventListener('click', (e) => {
@@ -113,10 +150,11 @@ export class MessagesView {
   }
 
   schedule() {
-    if (!this.syncFrame) this.syncFrame = requestAnimationFrame(() => {
-      this.syncFrame = 0;
-      this.sync();
-    });
+    if (!this.syncFrame)
+      this.syncFrame = requestAnimationFrame(() => {
+        this.syncFrame = 0;
+        this.sync();
+      });
   }
 
   // ---- rows ------------------------------------------------------------------
@@ -139,25 +177,42 @@ export class MessagesView {
     const deleted = !!m.deleted_at;
     const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : m.text;
     const statusText = { sent: 'Sent', delivered: 'Delivered', seen: 'Seen' }[status] || '';
-    const bubble = bubbleEl(
-      deleted ? [icon('block', { size: 15 }), h('span', null, text)] : linkify(m.text),
-      { deleted, at: m.sent_at, tick: status ? tickIcon(status) : null });
-    const row = h('div', {
-      class: ['row', mine ? 'mine' : 'theirs', grouped && 'grouped', deleted && 'deleted'],
-      role: 'listitem', tabIndex: -1,
-      dataset: { seq: String(m.seq), id: m.id, status: deleted ? 'deleted' : status || 'received' },
-      'aria-label': `${who}, ${time(m.sent_at)}: ${text}${statusText ? `. ${statusText}` : ''}`,
-    },
-    day ? h('div', { class: 'day-sep', role: 'separator' }, h('span', null, dayLabel(m.sent_at))) : null,
-    divider ? h('div', { class: 'unread-sep', role: 'separator' }, h('span', null, 'New messages')) : null,
-    h('div', { class: 'bubble-line' }, bubble,
-      h('button', {
-        type: 'button', class: 'msg-more', tabIndex: -1, 'aria-label': 'Message info',
-        onclick: (e) => {
-          e.stopPropagation();
-          this.onInfo(m.seq);
-        },
-      }, icon('info', { size: 16 }))));
+    const bubble = bubbleEl(deleted ? [icon('block', { size: 15 }), h('span', null, text)] : linkify(m.text), {
+      deleted,
+      at: m.sent_at,
+      tick: status ? tickIcon(status) : null,
+    });
+    const row = h(
+      'div',
+      {
+        class: ['row', mine ? 'mine' : 'theirs', grouped && 'grouped', deleted && 'deleted'],
+        role: 'listitem',
+        tabIndex: -1,
+        dataset: { seq: String(m.seq), id: m.id, status: deleted ? 'deleted' : status || 'received' },
+        'aria-label': `${who}, ${time(m.sent_at)}: ${text}${statusText ? `. ${statusText}` : ''}`,
+      },
+      day ? h('div', { class: 'day-sep', role: 'separator' }, h('span', null, dayLabel(m.sent_at))) : null,
+      divider ? h('div', { class: 'unread-sep', role: 'separator' }, h('span', null, 'New messages')) : null,
+      h(
+        'div',
+        { class: 'bubble-line' },
+        bubble,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'msg-more',
+            tabIndex: -1,
+            'aria-label': 'Message info',
+            onclick: (e) => {
+              e.stopPropagation();
+              this.onInfo(m.seq);
+            },
+          },
+          icon('info', { size: 16 }),
+        ),
+      ),
+    );
     return row;
   }
 
@@ -167,19 +222,35 @@ export class MessagesView {
     const items = show ? outboxFor(chat.id) : [];
     const rows = items.map((it) => {
       const failed = !!it.failed;
-      return h('div', {
-        class: ['row', 'mine', 'pending', failed && 'failed'], role: 'listitem', tabIndex: -1,
-        dataset: { id: it.id, status: failed ? 'failed' : 'pending' },
-        'aria-label': `You: ${it.text}. ${failed ? 'Not sent' : 'Sending'}`,
-      },
-      h('div', { class: 'bubble-line' },
-        bubbleEl(linkify(it.text), { at: it.created, tick: tickIcon(failed ? 'failed' : 'pending') })),
-      failed ? h('div', { class: 'fail-line' },
-        h('span', null, FAIL_TEXT[it.failed] || 'Not sent.'),
-        h('button', { type: 'button', class: 'link-btn', onclick: () => retryItem(it.id) }, 'Retry'),
-        h('button', { type: 'button', class: 'link-btn', onclick: () => discardItem(it.id) }, 'Delete')) : null);
+      return h(
+        'div',
+        {
+          class: ['row', 'mine', 'pending', failed && 'failed'],
+          role: 'listitem',
+          tabIndex: -1,
+          dataset: { id: it.id, status: failed ? 'failed' : 'pending' },
+          'aria-label': `You: ${it.text}. ${failed ? 'Not sent' : 'Sending'}`,
+        },
+        h('div', { class: 'bubble-line' }, bubbleEl(linkify(it.text), { at: it.created, tick: tickIcon(failed ? 'failed' : 'pending') })),
+        failed
+          ? h(
+              'div',
+              { class: 'fail-line' },
+              h('span', null, FAIL_TEXT[it.failed] || 'Not sent.'),
+              h('button', { type: 'button', class: 'link-btn', onclick: () => retryItem(it.id) }, 'Retry'),
+              h('button', { type: 'button', class: 'link-btn', onclick: () => discardItem(it.id) }, 'Delete'),
+            )
+          : null,
+      );
     });
+    // A focused row that leaves the outbox becomes a message row with the
+    // same id: focus follows it, so arrow keys go on from where they were.
+    const focusedId = this.pending.contains(document.activeElement) ? document.activeElement.closest('.row')?.dataset.id : null;
     this.pending.replaceChildren(...rows);
+    if (focusedId && !this.scroller.contains(document.activeElement)) {
+      const sel = `.row[data-id="${CSS.escape(focusedId)}"]`;
+      (this.list.querySelector(sel) || this.pending.querySelector(sel) || this.scroller).focus({ preventScroll: true });
+    }
     return items.length;
   }
 
@@ -200,7 +271,8 @@ export class MessagesView {
       this.emptyEl.replaceChildren(
         h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon(blocked ? 'block' : 'chat', { size: 36 })),
         h('p', { class: 'empty-title' }, blocked ? 'No messages' : `Say hi to ${nameOf(chat.peer)}`),
-        blocked ? null : h('p', { class: 'muted' }, 'Messages are delivered even when they are offline.'));
+        blocked ? null : h('p', { class: 'muted' }, 'Messages are delivered even when they are offline.'),
+      );
       this.bottomLoader.hidden = !loading;
       this.startEl.hidden = true;
       // The chat was empty when loaded and has messages now that did not
@@ -279,8 +351,10 @@ export class MessagesView {
     this.renderPending();
     this.startEl.hidden = !(this.wLo === 1);
     if (!this.startEl.hidden && !this.startEl.firstChild) {
-      this.startEl.append(h('div', { class: 'empty-art small', 'aria-hidden': 'true' }, icon('chat', { size: 22 })),
-        h('p', null, `This is the beginning of your conversation with ${nameOf(chat.peer)}.`));
+      this.startEl.append(
+        h('div', { class: 'empty-art small', 'aria-hidden': 'true' }, icon('chat', { size: 22 })),
+        h('p', null, `This is the beginning of your conversation with ${nameOf(chat.peer)}.`),
+      );
     }
 
     if (initial && this.dividerSeq && this.rows.has(this.dividerSeq) && this.dividerSeq > this.wLo) {

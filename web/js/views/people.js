@@ -9,12 +9,13 @@ import { refreshAll, refreshRequests } from '../sync.js';
 import { openDialog, toast } from './dialogs.js';
 
 function person(user, sub, ...actions) {
-  return h('li', { class: 'person', dataset: { username: user.username } },
+  return h(
+    'li',
+    { class: 'person', dataset: { username: user.username } },
     avatar(user),
-    h('span', { class: 'person-body' },
-      h('span', { class: 'person-name' }, nameOf(user)),
-      h('span', { class: 'person-sub' }, sub)),
-    h('span', { class: 'person-actions' }, actions));
+    h('span', { class: 'person-body' }, h('span', { class: 'person-name' }, nameOf(user)), h('span', { class: 'person-sub' }, sub)),
+    h('span', { class: 'person-actions' }, actions),
+  );
 }
 
 export function openPeople({ onOpenChat } = {}) {
@@ -24,21 +25,42 @@ export function openPeople({ onOpenChat } = {}) {
     className: 'dialog-people',
     build(body, close, onCleanup) {
       const input = h('input', {
-        id: 'add-friend-input', type: 'text', autocomplete: 'off', spellcheck: false, autocapitalize: 'none',
-        placeholder: 'username', 'aria-describedby': 'add-friend-msg', autofocus: true,
+        id: 'add-friend-input',
+        type: 'text',
+        autocomplete: 'off',
+        spellcheck: false,
+        autocapitalize: 'none',
+        placeholder: 'username',
+        'aria-describedby': 'add-friend-msg',
+        autofocus: true,
       });
       const msg = h('p', { id: 'add-friend-msg', class: 'field-msg', role: 'status' });
       const addBtn = h('button', { type: 'submit', class: 'btn btn-primary' }, icon('userPlus', { size: 18 }), 'Send request');
-      const form = h('form', { class: 'add-friend', novalidate: true },
+      const form = h(
+        'form',
+        { class: 'add-friend', novalidate: true },
         h('label', { htmlFor: 'add-friend-input', class: 'field-label' }, 'Add a friend by username'),
-        h('div', { class: 'add-row' }, h('span', { class: 'at', 'aria-hidden': 'true' }, '@'), input, addBtn), msg);
+        h('div', { class: 'add-row' }, h('span', { class: 'at', 'aria-hidden': 'true' }, '@'), input, addBtn),
+        msg,
+      );
       const lists = h('div', { class: 'people-lists' });
       body.append(form, lists);
 
       const say = (text, error = false) => {
-        msg.textContent = text;
+        msg.replaceChildren(...[text].flat());
         msg.classList.toggle('error', error);
         msg.classList.toggle('ok', !error && !!text);
+      };
+
+      // "Request sent to X." holds only while the request is pending: any
+      // later change to it (accepted, declined, cancelled) replaces it.
+      let sentTo = null;
+      let sentListed = false;
+      const onFriends = (ev) => {
+        if (!sentTo || ev.user?.id !== sentTo) return;
+        sentTo = null;
+        if (ev.reason === 'accepted') say(['You and ', h('bdi', null, nameOf(ev.user)), ' are now friends.']);
+        else say('');
       };
 
       form.addEventListener('submit', async (e) => {
@@ -50,11 +72,16 @@ export function openPeople({ onOpenChat } = {}) {
           return;
         }
         addBtn.disabled = true;
+        sentTo = null;
         try {
           const r = await api.sendRequest(username);
           input.value = '';
-          if (r.status === 'friends') say(`You and ${nameOf(r.user)} are now friends.`);
-          else say(`Request sent to ${nameOf(r.user)}.`);
+          if (r.status === 'friends') say(['You and ', h('bdi', null, nameOf(r.user)), ' are now friends.']);
+          else {
+            say(['Request sent to ', h('bdi', null, nameOf(r.user)), '.']);
+            sentTo = r.user.id;
+            sentListed = false;
+          }
           await refreshAll();
         } catch (err) {
           say(errorText(err), true);
@@ -77,33 +104,122 @@ export function openPeople({ onOpenChat } = {}) {
       const render = () => {
         const { incoming, outgoing } = state.requests;
         const sections = [];
-        sections.push(h('section', { class: 'people-section', 'aria-labelledby': 'ppl-in' },
-          h('h3', { id: 'ppl-in' }, 'Requests', incoming.length ? h('span', { class: 'count' }, String(incoming.length)) : null),
-          incoming.length
-            ? h('ul', { class: 'people', 'aria-labelledby': 'ppl-in' }, incoming.map((r) => person(r.user, `@${r.user.username} · ${listTime(r.created_at)}`,
-              h('button', { type: 'button', class: 'btn btn-primary btn-small', 'aria-label': `Accept ${nameOf(r.user)}`, onclick: () => act(async () => {
-                const res = await api.accept(r.user.username);
-                // Straight into the new conversation.
-                if (res.chat_id && onOpenChat) {
-                  await refreshAll();
-                  close();
-                  onOpenChat(res.chat_id);
-                }
-              }, `You and ${nameOf(r.user)} are now friends.`) }, 'Accept'),
-              h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Decline ${nameOf(r.user)}`, onclick: () => act(() => api.decline(r.user.username), 'Request declined.') }, 'Decline'),
-              h('button', { type: 'button', class: 'icon-btn small', 'aria-label': `Block ${nameOf(r.user)}`, title: 'Block', onclick: () => act(() => api.block(r.user.username), `${nameOf(r.user)} is blocked.`) }, icon('block', { size: 18 })))))
-            : h('p', { class: 'muted people-empty' }, 'No requests right now.')));
+        sections.push(
+          h(
+            'section',
+            { class: 'people-section', 'aria-labelledby': 'ppl-in' },
+            h('h3', { id: 'ppl-in' }, 'Requests', incoming.length ? h('span', { class: 'count' }, String(incoming.length)) : null),
+            incoming.length
+              ? h(
+                  'ul',
+                  { class: 'people', 'aria-labelledby': 'ppl-in' },
+                  incoming.map((r) =>
+                    person(
+                      r.user,
+                      `@${r.user.username} · ${listTime(r.created_at)}`,
+                      h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'btn btn-primary btn-small',
+                          'aria-label': `Accept ${nameOf(r.user)}`,
+                          onclick: () =>
+                            act(async () => {
+                              const res = await api.accept(r.user.username);
+                              // Straight into the new conversation.
+                              if (res.chat_id && onOpenChat) {
+                                await refreshAll();
+                                close();
+                                onOpenChat(res.chat_id);
+                              }
+                            }, ['You and ', h('bdi', null, nameOf(r.user)), ' are now friends.']),
+                        },
+                        'Accept',
+                      ),
+                      h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'btn btn-ghost btn-small',
+                          'aria-label': `Decline ${nameOf(r.user)}`,
+                          onclick: () => act(() => api.decline(r.user.username), 'Request declined.'),
+                        },
+                        'Decline',
+                      ),
+                      h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'icon-btn small',
+                          'aria-label': `Block ${nameOf(r.user)}`,
+                          title: 'Block',
+                          onclick: () => act(() => api.block(r.user.username), [h('bdi', null, nameOf(r.user)), ' is blocked.']),
+                        },
+                        icon('block', { size: 18 }),
+                      ),
+                    ),
+                  ),
+                )
+              : h('p', { class: 'muted people-empty' }, 'No requests right now.'),
+          ),
+        );
         if (outgoing.length) {
-          sections.push(h('section', { class: 'people-section', 'aria-labelledby': 'ppl-out' },
-            h('h3', { id: 'ppl-out' }, 'Sent'),
-            h('ul', { class: 'people', 'aria-labelledby': 'ppl-out' }, outgoing.map((r) => person(r.user, `@${r.user.username} · waiting`,
-              h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Cancel request to ${nameOf(r.user)}`, onclick: () => act(() => api.cancel(r.user.username), 'Request cancelled.') }, 'Cancel'))))));
+          sections.push(
+            h(
+              'section',
+              { class: 'people-section', 'aria-labelledby': 'ppl-out' },
+              h('h3', { id: 'ppl-out' }, 'Sent'),
+              h(
+                'ul',
+                { class: 'people', 'aria-labelledby': 'ppl-out' },
+                outgoing.map((r) =>
+                  person(
+                    r.user,
+                    `@${r.user.username} · waiting`,
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'btn btn-ghost btn-small',
+                        'aria-label': `Cancel request to ${nameOf(r.user)}`,
+                        onclick: () => act(() => api.cancel(r.user.username), 'Request cancelled.'),
+                      },
+                      'Cancel',
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          );
         }
         if (state.blocked.length) {
-          sections.push(h('section', { class: 'people-section', 'aria-labelledby': 'ppl-blocked' },
-            h('h3', { id: 'ppl-blocked' }, 'Blocked'),
-            h('ul', { class: 'people', 'aria-labelledby': 'ppl-blocked' }, state.blocked.map((u) => person(u, `@${u.username}`,
-              h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Unblock ${nameOf(u)}`, onclick: () => act(() => api.unblock(u.username), `${nameOf(u)} is unblocked.`) }, 'Unblock'))))));
+          sections.push(
+            h(
+              'section',
+              { class: 'people-section', 'aria-labelledby': 'ppl-blocked' },
+              h('h3', { id: 'ppl-blocked' }, 'Blocked'),
+              h(
+                'ul',
+                { class: 'people', 'aria-labelledby': 'ppl-blocked' },
+                state.blocked.map((u) =>
+                  person(
+                    u,
+                    `@${u.username}`,
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'btn btn-ghost btn-small',
+                        'aria-label': `Unblock ${nameOf(u)}`,
+                        onclick: () => act(() => api.unblock(u.username), [h('bdi', null, nameOf(u)), ' is unblocked.']),
+                      },
+                      'Unblock',
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          );
         }
         const focusedLabel = document.activeElement?.getAttribute?.('aria-label');
         lists.replaceChildren(...sections);
@@ -114,7 +230,17 @@ export function openPeople({ onOpenChat } = {}) {
         }
       };
       render();
-      onCleanup(on('requests', render));
+      onCleanup(
+        on('requests', () => {
+          // Listed under "Sent", then gone (another tab cancelled it, say):
+          // the text is stale.
+          const listed = sentTo && state.requests.outgoing.some((r) => r.user.id === sentTo);
+          if (listed) sentListed = true;
+          else if (sentTo && sentListed) onFriends({ user: { id: sentTo }, reason: 'gone' });
+          render();
+        }),
+      );
+      onCleanup(on('friends', onFriends));
     },
   });
 }

@@ -3,8 +3,9 @@
 import { api, errorText } from '../api.js';
 import { h } from '../dom.js';
 import { askPermission, permission } from '../notify.js';
-import { emit, state } from '../store.js';
+import { setMe, state } from '../store.js';
 import { refreshChats } from '../sync.js';
+import { currentTheme, setTheme } from '../theme.js';
 import { openDialog, toast } from './dialogs.js';
 
 export function openSettings({ onLogout }) {
@@ -14,18 +15,28 @@ export function openSettings({ onLogout }) {
     build(body) {
       const me = state.me;
       // Profile
-      const nameInput = h('input', { id: 'set-name', type: 'text', value: me.display_name, autocomplete: 'nickname', maxLength: 64, 'aria-describedby': 'set-name-msg' });
+      const nameInput = h('input', {
+        id: 'set-name',
+        type: 'text',
+        value: me.display_name,
+        autocomplete: 'nickname',
+        maxLength: 64,
+        'aria-describedby': 'set-name-msg',
+      });
       const nameMsg = h('p', { id: 'set-name-msg', class: 'field-msg', role: 'status' });
-      const nameForm = h('form', { class: 'settings-row' },
+      const nameForm = h(
+        'form',
+        { class: 'settings-row' },
         h('label', { htmlFor: 'set-name', class: 'field-label' }, 'Display name'),
-        h('div', { class: 'add-row' }, nameInput, h('button', { type: 'submit', class: 'btn btn-ghost' }, 'Save')), nameMsg,
-        h('p', { class: 'muted small' }, `Your username is @${me.username}. Friends find you by it.`));
+        h('div', { class: 'add-row' }, nameInput, h('button', { type: 'submit', class: 'btn btn-ghost' }, 'Save')),
+        nameMsg,
+        h('p', { class: 'muted small' }, `Your username is @${me.username}. Friends find you by it.`),
+      );
       nameForm.addEventListener('submit', async (e) => {
         e.preventDefault();
         try {
           const r = await api.updateMe({ display_name: nameInput.value.trim() });
-          state.me = r.user;
-          emit('me');
+          setMe(r.user);
           nameMsg.textContent = 'Saved.';
           nameMsg.className = 'field-msg ok';
         } catch (err) {
@@ -36,15 +47,23 @@ export function openSettings({ onLogout }) {
       });
 
       // Privacy
-      const lastSeen = h('select', { id: 'set-lastseen' },
+      const lastSeen = h(
+        'select',
+        { id: 'set-lastseen' },
         h('option', { value: 'friends', selected: me.settings?.last_seen !== 'nobody' }, 'My friends'),
-        h('option', { value: 'nobody', selected: me.settings?.last_seen === 'nobody' }, 'Nobody'));
-      const receipts = h('input', { id: 'set-receipts', type: 'checkbox', class: 'switch', checked: me.settings?.read_receipts !== false, role: 'switch' });
+        h('option', { value: 'nobody', selected: me.settings?.last_seen === 'nobody' }, 'Nobody'),
+      );
+      const receipts = h('input', {
+        id: 'set-receipts',
+        type: 'checkbox',
+        class: 'switch',
+        checked: me.settings?.read_receipts !== false,
+        role: 'switch',
+      });
       const save = async (fields, what) => {
         try {
           const r = await api.updateMe(fields);
-          state.me = r.user;
-          emit('me');
+          setMe(r.user);
           toast(`${what} updated.`);
           refreshChats();
         } catch (err) {
@@ -53,6 +72,16 @@ export function openSettings({ onLogout }) {
       };
       lastSeen.addEventListener('change', () => save({ last_seen: lastSeen.value }, 'Last seen'));
       receipts.addEventListener('change', () => save({ read_receipts: receipts.checked }, 'Read receipts'));
+
+      // Appearance: this browser only, so it is not a server setting.
+      const theme = h(
+        'select',
+        { id: 'set-theme' },
+        ['system', 'light', 'dark'].map((t) =>
+          h('option', { value: t, selected: currentTheme() === t }, { system: 'Same as the system', light: 'Light', dark: 'Dark' }[t]),
+        ),
+      );
+      theme.addEventListener('change', () => setTheme(theme.value));
 
       // Notifications
       const notifState = h('span', { class: 'muted small', id: 'set-notif-state' });
@@ -76,12 +105,19 @@ export function openSettings({ onLogout }) {
       // Password
       const oldPw = h('input', { id: 'set-oldpw', type: 'password', autocomplete: 'current-password' });
       const newPw = h('input', { id: 'set-newpw', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'set-pw-msg' });
-      const pwMsg = h('p', { id: 'set-pw-msg', class: 'field-msg', role: 'status' }, 'At least 8 characters. Your other devices will be logged out.');
-      const pwForm = h('form', { class: 'settings-pw' },
+      const pwMsg = h(
+        'p',
+        { id: 'set-pw-msg', class: 'field-msg', role: 'status' },
+        'At least 8 characters. Your other devices will be logged out.',
+      );
+      const pwForm = h(
+        'form',
+        { class: 'settings-pw' },
         h('div', { class: 'field' }, h('label', { htmlFor: 'set-oldpw', class: 'field-label' }, 'Current password'), oldPw),
         h('div', { class: 'field' }, h('label', { htmlFor: 'set-newpw', class: 'field-label' }, 'New password'), newPw),
         pwMsg,
-        h('button', { type: 'submit', class: 'btn btn-ghost' }, 'Change password'));
+        h('button', { type: 'submit', class: 'btn btn-ghost' }, 'Change password'),
+      );
       pwForm.addEventListener('submit', async (e) => {
         e.preventDefault();
         if ([...newPw.value].length < 8) {
@@ -102,20 +138,59 @@ export function openSettings({ onLogout }) {
       });
 
       body.append(
-        h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-profile' }, h('h3', { id: 'set-h-profile' }, 'Profile'), nameForm),
-        h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-privacy' }, h('h3', { id: 'set-h-privacy' }, 'Privacy'),
-          h('div', { class: 'settings-line' },
-            h('label', { htmlFor: 'set-lastseen' }, 'Who sees my last seen', h('span', { class: 'muted small block' }, 'If you hide yours, you won’t see anyone else’s.')),
-            lastSeen),
-          h('div', { class: 'settings-line' },
-            h('label', { htmlFor: 'set-receipts' }, 'Read receipts', h('span', { class: 'muted small block' }, 'Off: you neither send nor see “seen”.')),
-            receipts)),
-        h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-notif' }, h('h3', { id: 'set-h-notif' }, 'Notifications'),
-          h('div', { class: 'settings-line' }, notifState, notifBtn)),
+        h(
+          'section',
+          { class: 'settings-section', 'aria-labelledby': 'set-h-profile' },
+          h('h3', { id: 'set-h-profile' }, 'Profile'),
+          nameForm,
+        ),
+        h(
+          'section',
+          { class: 'settings-section', 'aria-labelledby': 'set-h-privacy' },
+          h('h3', { id: 'set-h-privacy' }, 'Privacy'),
+          h(
+            'div',
+            { class: 'settings-line' },
+            h(
+              'label',
+              { htmlFor: 'set-lastseen' },
+              'Who sees my last seen',
+              h('span', { class: 'muted small block' }, 'If you hide yours, you won’t see anyone else’s.'),
+            ),
+            lastSeen,
+          ),
+          h(
+            'div',
+            { class: 'settings-line' },
+            h(
+              'label',
+              { htmlFor: 'set-receipts' },
+              'Read receipts',
+              h('span', { class: 'muted small block' }, 'Off: you neither send nor see “seen”.'),
+            ),
+            receipts,
+          ),
+        ),
+        h(
+          'section',
+          { class: 'settings-section', 'aria-labelledby': 'set-h-look' },
+          h('h3', { id: 'set-h-look' }, 'Appearance'),
+          h('div', { class: 'settings-line' }, h('label', { htmlFor: 'set-theme' }, 'Theme'), theme),
+        ),
+        h(
+          'section',
+          { class: 'settings-section', 'aria-labelledby': 'set-h-notif' },
+          h('h3', { id: 'set-h-notif' }, 'Notifications'),
+          h('div', { class: 'settings-line' }, notifState, notifBtn),
+        ),
         h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-pw' }, h('h3', { id: 'set-h-pw' }, 'Password'), pwForm),
-        h('div', { class: 'dialog-actions spread' },
+        h(
+          'div',
+          { class: 'dialog-actions spread' },
           h('span', { class: 'muted small' }, `Logged in as @${me.username}`),
-          h('button', { type: 'button', class: 'btn btn-danger', onclick: onLogout }, 'Log out')));
+          h('button', { type: 'button', class: 'btn btn-danger', onclick: onLogout }, 'Log out'),
+        ),
+      );
     },
   });
 }

@@ -3,13 +3,15 @@
 // Routes are hashes (#/c/<chat id>) so that Back works on phones, where the
 // list and the chat are separate screens.
 import { announce, avatar, h } from '../dom.js';
+import { iso } from '../format.js';
 import { icon } from '../icons.js';
-import { nameOf, on, state, emit } from '../store.js';
+import { emit, nameOf, on, setOpenChat, state } from '../store.js';
 import { retryNow } from '../sync.js';
 import { mountChat } from './chat.js';
 import { mountList } from './list.js';
 import { openPeople } from './people.js';
 import { openSettings } from './settings.js';
+import { toast } from './dialogs.js';
 
 const ROUTE_RE = /^#\/c\/([0-9a-fA-F-]{36})$/;
 
@@ -19,10 +21,20 @@ export function mountShell(root, { onLogout }) {
   const meName = h('span', { class: 'me-name' });
   const meUser = h('span', { class: 'me-user' });
   const reqBadge = h('span', { class: 'badge badge-dot', hidden: true, 'aria-hidden': 'true' });
-  const peopleBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Friends and requests', title: 'Friends and requests' }, icon('userPlus'), reqBadge);
+  const peopleBtn = h(
+    'button',
+    { type: 'button', class: 'icon-btn', 'aria-label': 'Friends and requests', title: 'Friends and requests' },
+    icon('userPlus'),
+    reqBadge,
+  );
   const settingsBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Settings', title: 'Settings' }, icon('settings'));
-  const sideHead = h('header', { class: 'side-head' },
-    h('div', { class: 'me' }, meAvatar, h('div', { class: 'me-text' }, meName, meUser)), peopleBtn, settingsBtn);
+  const sideHead = h(
+    'header',
+    { class: 'side-head' },
+    h('div', { class: 'me' }, meAvatar, h('div', { class: 'me-text' }, meName, meUser)),
+    peopleBtn,
+    settingsBtn,
+  );
   const listHost = h('nav', { class: 'list-host', 'aria-label': 'Conversations' });
   const sidebar = h('aside', { class: 'sidebar' }, h('h1', { class: 'sr-only' }, 'duet'), sideHead, listHost);
   const main = h('main', { class: 'main' });
@@ -51,11 +63,21 @@ export function mountShell(root, { onLogout }) {
   }
 
   function renderWelcome() {
-    main.replaceChildren(h('div', { class: 'welcome' },
-      h('div', { class: 'empty-art big', 'aria-hidden': 'true' }, icon('chat', { size: 44 })),
-      h('h2', null, state.me ? `Hi, ${nameOf(state.me)}` : 'Welcome'),
-      h('p', { class: 'muted' }, 'Pick a conversation on the left, or add a friend by their username.'),
-      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => openPeople({ onOpenChat: openChat }) }, icon('userPlus', { size: 18 }), 'Add a friend')));
+    main.replaceChildren(
+      h(
+        'div',
+        { class: 'welcome' },
+        h('div', { class: 'empty-art big', 'aria-hidden': 'true' }, icon('chat', { size: 44 })),
+        h('h2', null, state.me ? ['Hi, ', h('bdi', null, nameOf(state.me))] : 'Welcome'),
+        h('p', { class: 'muted' }, 'Pick a conversation on the left, or add a friend by their username.'),
+        h(
+          'button',
+          { type: 'button', class: 'btn btn-primary', onclick: () => openPeople({ onOpenChat: openChat }) },
+          icon('userPlus', { size: 18 }),
+          'Add a friend',
+        ),
+      ),
+    );
   }
 
   let opening = false;
@@ -67,7 +89,7 @@ export function mountShell(root, { onLogout }) {
     try {
       current?.destroy();
       current = null;
-      state.openChatId = id;
+      setOpenChat(id);
       if (id) {
         current = mountChat(main, state.chats.get(id), { onBack: back });
         shell.classList.add('chat-open');
@@ -135,15 +157,25 @@ export function mountShell(root, { onLogout }) {
           when.textContent = s > 0 ? `Retrying in ${s} s.` : 'Retrying…';
         };
         banner.className = 'banner banner-offline';
-        banner.replaceChildren(h('span', { class: 'banner-dot', 'aria-hidden': 'true' }),
-          h('span', { class: 'banner-text' }, navigator.onLine === false ? 'You are offline.' : 'Offline: the server cannot be reached.',
-            ' ', h('span', { class: 'banner-sub' }, when, ' Messages you write are sent when you are back.')),
-          h('button', { type: 'button', class: 'banner-btn', onclick: retryNow }, 'Retry now'));
+        banner.replaceChildren(
+          h('span', { class: 'banner-dot', 'aria-hidden': 'true' }),
+          h(
+            'span',
+            { class: 'banner-text' },
+            navigator.onLine === false ? 'You are offline.' : 'Offline: the server cannot be reached.',
+            ' ',
+            h('span', { class: 'banner-sub' }, when, ' Messages you write are sent when you are back.'),
+          ),
+          h('button', { type: 'button', class: 'banner-btn', onclick: retryNow }, 'Retry now'),
+        );
         draw();
         countdown = setInterval(draw, 1000);
       } else {
         banner.className = 'banner banner-connecting';
-        banner.replaceChildren(h('span', { class: 'spinner small', 'aria-hidden': 'true' }), h('span', { class: 'banner-text' }, 'Connecting…'));
+        banner.replaceChildren(
+          h('span', { class: 'spinner small', 'aria-hidden': 'true' }),
+          h('span', { class: 'banner-text' }, 'Connecting…'),
+        );
       }
     };
     // A blink of a reconnect is not worth a banner.
@@ -164,8 +196,11 @@ export function mountShell(root, { onLogout }) {
         route(); // the friend was removed
       }
     }),
+    on('accepted', (user) => {
+      toast(['', h('bdi', null, nameOf(user)), ' accepted your friend request.']);
+    }),
     on('incoming', ({ chat, msg }) => {
-      if (chat.id !== state.openChatId) announce(`New message from ${nameOf(chat.peer)}: ${msg.text.slice(0, 100)}`);
+      if (chat.id !== state.openChatId) announce(`New message from ${iso(nameOf(chat.peer))}: ${iso(msg.text.slice(0, 100))}`);
     }),
   ];
   window.addEventListener('hashchange', route);
@@ -182,6 +217,11 @@ export function mountShell(root, { onLogout }) {
   route();
   if (!main.firstChild) renderWelcome();
   return {
+    focusStart() {
+      if (window.matchMedia('(hover: none)').matches) return; // no keyboard popping up
+      if (current) current.focusInput();
+      else list.focusSearch();
+    },
     destroy() {
       offs.forEach((f) => f());
       window.removeEventListener('hashchange', route);

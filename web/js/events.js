@@ -1,0 +1,211 @@
+// events.js - the server's WebSocket events folded into the store:
+// messages, receipts, deletions, reads, typing, presence, friendship
+// changes, and what to do once a (re)connection is synced.
+import { flushAcks, queueAck } from './acks.js';
+import { loadNewer, resume } from './history.js';
+import { refreshAll, scheduleRefresh } from './lists.js';
+import { notifyAccepted, notifyMessage } from './notify.js';
+import { dropOutboxItem, flushOutbox } from './send.js';
+import { session } from './session.js';
+import {
+  DEFAULT_LIMITS,
+  atLatest,
+  chatByPeer,
+  emit,
+  firstSeq,
+  insertLive,
+  lastSeq,
+  msgAt,
+  normalize,
+  recountUnread,
+  state,
+  touch,
+  updateMsg,
+} from './store.js';
+
+export function onEvent(ev) {
+  switch (ev.type) {
+    case 'hello':
+      state.me = ev.user;
+      state.limits = { ...DEFAULT_LIMITS, ...(ev.limits || {}) };
+      try {
+        localStorage.setItem('duet.limits', JSON.stringify(state.limits));
+      } catch {
+        /* private mode */
+      }
+      emit('me');
+      break;
+    case 'synced':
+      onSynced();
+      break;
+    case 'message':
+      onMessage(ev);
+      break;
+    case 'receipt':
+      onReceipt(ev);
+      break;
+    case 'deleted':
+      onDeleted(ev);
+      break;
+    case 'read':
+      onRead(ev);
+      break;
+    case 'typing':
+      onTyping(ev);
+      break;
+    case 'presence':
+      onPresence(ev);
+      break;
+    case 'friends_changed':
+      onFriendsChanged(ev);
+      break;
+    case 'error':
+      if (ev.request !== 'typing') console.warn('duet: server error', ev.request, ev.code, ev.message);
+      break;
+    default:
+      break;
+  }
+}
+
+async function onSynced() {
+  state.synced = true;
+  flushAcks();
+  emit('conn');
+  flushOutbox(0);
+  const before = new Map([...state.chats].map(([id, c]) => [id, atLatest(c)]));
+  await refreshAll();
+  // Resume every conversation we hold from the last sequence number we know:
+  // no gap, and the newest page's receipts and deletions are refreshed.
+  for (const chat of state.chats.values()) {
+    if (chat.msgs.length && (before.get(chat.id) || chat.id === state.openChatId)) resume(chat);
+    else if (!chat.msgs.length && chat.loaded && !atLatest(chat)) loadNewer(chat);
+  }
+}
+
+function onMessage(ev) {
+  const m = normalize(ev);
+  queueAck(m.chat_id, 'message', m.seq);
+  const chat = state.chats.get(m.chat_id);
+  if (!chat) {
+    scheduleRefresh(); // a chat we do not list yet (a new friend)
+    return;
+  }
+  const fromPeer = m.from !== state.me?.id;
+  const isNew = m.seq > chat.latestSeq;
+  insertLive(chat, m);
+  if (isNew) {
+    chat.latestSeq = m.seq;
+    chat.last_message = m;
+    chat.last_activity = Math.max(chat.last_activity, m.sent_at);
+  } else if (chat.last_message?.seq === m.seq) {
+    updateMsg(chat.last_message, m);
+  }
+  if (!fromPeer && state.outbox.has(m.id)) dropOutboxItem(m.id); // another tab sent it
+  if (fromPeer) {
+    if (chat.typingUntil) {
+      chat.typingUntil = 0;
+      emit('typing', chat.id);
+    }
+    if (isNew && m.seq > chat.read_seq) {
+      chat.unread++;
+      chat.liveUnread.add(m.seq);
+    }
+  }
+  emit('msgs', chat.id);
+  emit('chats');
+  if (fromPeer && isNew) {
+    emit('incoming', { chat, msg: m });
+    if (!ev.pending || document.visibilityState === 'hidden') notifyMessage(chat, m);
+  }
+}
+
+function onReceipt(ev) {
+  queueAck(ev.chat_id, ev.status, ev.seq);
+  const chat = state.chats.get(ev.chat_id);
+  if (!chat) return;
+  const seen = ev.status === 'seen';
+  if (seen) chat.peer_read_seq = Math.max(chat.peer_read_seq, ev.seq);
+  else chat.peer_recv_seq = Math.max(chat.peer_recv_seq || 0, ev.seq);
+  markOwn(chat, ev.seq, seen ? 'seen_at' : 'received_at', ev.at);
+  if (seen) markOwn(chat, ev.seq, 'received_at', ev.at);
+  const lm = chat.last_message;
+  if (lm && lm.from === state.me.id && lm.seq <= ev.seq) {
+    if (seen && !lm.seen_at) lm.seen_at = ev.at;
+    if (!lm.received_at) lm.received_at = ev.at;
+    touch(lm);
+  }
+  emit('msgs', chat.id);
+  emit('chats');
+}
+
+// Sets field on my messages up to seq that do not have it yet.
+function markOwn(chat, seq, field, at) {
+  if (!chat.msgs.length) return;
+  const top = Math.min(seq, lastSeq(chat));
+  for (let s = top; s >= firstSeq(chat); s--) {
+    const m = msgAt(chat, s);
+    if (m.from !== state.me.id || m.deleted_at) continue;
+    if (m[field]) break; // earlier ones are set too
+    m[field] = at;
+    touch(m);
+  }
+}
+
+function onDeleted(ev) {
+  queueAck(ev.chat_id, 'deleted', ev.seq);
+  const chat = state.chats.get(ev.chat_id);
+  if (!chat) return;
+  const m = msgAt(chat, ev.seq);
+  if (m) updateMsg(m, { deleted_at: ev.deleted_at || Date.now() });
+  if (chat.last_message?.seq === ev.seq) updateMsg(chat.last_message, { deleted_at: ev.deleted_at || Date.now() });
+  emit('msgs', chat.id);
+  emit('chats');
+}
+
+function onRead(ev) {
+  const chat = state.chats.get(ev.chat_id);
+  if (!chat || ev.seq <= chat.read_seq) return;
+  chat.read_seq = ev.seq;
+  recountUnread(chat);
+  if (chat.read_seq < chat.latestSeq && !(chat.msgs.length && atLatest(chat))) scheduleRefresh(300);
+  emit('chats');
+  emit('msgs', chat.id);
+}
+
+function onTyping(ev) {
+  const typingTimers = session()?.typingTimers;
+  if (!typingTimers) return;
+  const chat = state.chats.get(ev.chat_id);
+  if (!chat || ev.from !== chat.peer.id) return;
+  chat.typingUntil = Date.now() + 5000;
+  clearTimeout(typingTimers.get(chat.id));
+  typingTimers.set(
+    chat.id,
+    setTimeout(() => {
+      chat.typingUntil = 0;
+      emit('typing', chat.id);
+    }, 5000),
+  );
+  emit('typing', chat.id);
+}
+
+function onPresence(ev) {
+  const chat = chatByPeer(ev.user);
+  if (!chat) return;
+  chat.peer = { ...chat.peer, online: !!ev.online, last_seen: ev.last_seen || null };
+  emit('chats');
+  emit('peer', chat.id);
+}
+
+// A request I sent that became a friendship is worth a notice: the
+// server says 'accepted' to both sides, and only the sender had it in
+// their outgoing list.
+function onFriendsChanged(ev) {
+  const who = ev.user;
+  if (ev.reason === 'accepted' && who && state.requests.outgoing.some((r) => r.user.id === who.id)) {
+    emit('accepted', who);
+    notifyAccepted(who);
+  }
+  emit('friends', ev);
+  scheduleRefresh();
+}

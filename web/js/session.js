@@ -1,0 +1,47 @@
+// session.js - the signed-in session's connection state in one object,
+// created by startSession and dropped by endSession (sync.js). The sync
+// modules (acks, lists, history, events, send) reach it through session();
+// null between sessions, so late callbacks of an old one do nothing.
+//
+// Ownership: the object is this module's; the socket in it is stopped by
+// endSession.
+
+let current = null;
+
+export function session() {
+  return current;
+}
+
+export function sock() {
+  return current?.socket || null;
+}
+
+export function openSession({ socket, onLoggedOut }) {
+  current = {
+    socket,
+    onLoggedOut,
+    ackMax: new Map(), // "chat|kind" -> seq (cumulative kinds)
+    ackDeleted: [],
+    ackTimer: 0,
+    inflight: new Set(), // outbox ids sent on this connection, not yet answered
+    ownItems: new Map(), // outbox items this tab added, until stored
+    typingTimers: new Map(), // chat id -> the timer that ends "typing"
+    refreshTimer: 0,
+    flushTimer: 0,
+    stopOutboxWatch: null,
+    checking: false,
+  };
+  return current;
+}
+
+export function closeSession() {
+  const s = current;
+  current = null;
+  if (!s) return;
+  s.socket?.stop();
+  clearInterval(s.flushTimer);
+  clearTimeout(s.refreshTimer);
+  clearTimeout(s.ackTimer);
+  for (const t of s.typingTimers.values()) clearTimeout(t);
+  s.stopOutboxWatch?.();
+}
