@@ -22,28 +22,18 @@
 
 #define CACHE_TTL_S 600
 
-static void hex(const duet_id *id, char out[33])
-{
-    static const char d[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = d[id->b[i] >> 4];
-        out[2 * i + 1] = d[id->b[i] & 15];
-    }
-    out[32] = '\0';
-}
-
 void cache_key_peer(char out[CACHE_KEY_MAX], const duet_id *user, const duet_id *chat)
 {
     char u[33], c[33];
-    hex(user, u);
-    hex(chat, c);
+    duet_hex_encode(user->b, 16, u);
+    duet_hex_encode(chat->b, 16, c);
     snprintf(out, CACHE_KEY_MAX, "peer:%s:%s", u, c);
 }
 
 void cache_key_peers(char out[CACHE_KEY_MAX], const duet_id *user)
 {
     char u[33];
-    hex(user, u);
+    duet_hex_encode(user->b, 16, u);
     snprintf(out, CACHE_KEY_MAX, "peers:%s", u);
 }
 

@@ -52,36 +52,6 @@ struct hr_online_op {
     size_t n;
 };
 
-static void hex_encode(const uint8_t *b, size_t n, char *out)
-{
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[b[i] >> 4];
-        out[2 * i + 1] = d[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-static int hex_decode(const char *s, size_t n, uint8_t *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -EINVAL;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 /* ---- local users ---- */
 
 static struct hr_user *user_get(struct hub_redis *hr, const duet_id *id, int create)
@@ -163,7 +133,7 @@ static int reg_send(struct hub_redis *hr, enum hr_script s, const duet_id *user,
     if (opno != NULL)
         *opno = op->op;
     char uid[HEX_ID + 1];
-    hex_encode(user->b, 16, uid);
+    duet_hex_encode(user->b, 16, uid);
     const char *av[] = {hr->sid, uid};
     int r = hr_eval(hr, s, 2, av, NULL, cb, op);
     if (r < 0)
@@ -281,8 +251,8 @@ static char *payload(const duet_id *user, char kind, const duet_id *chat, int64_
         return NULL;
     char u[HEX_ID + 1], c[HEX_ID + 1];
     static const duet_id zero;
-    hex_encode(user->b, 16, u);
-    hex_encode((chat != NULL ? chat : &zero)->b, 16, c);
+    duet_hex_encode(user->b, 16, u);
+    duet_hex_encode((chat != NULL ? chat : &zero)->b, 16, c);
     int n = snprintf(p, cap, "%s %c %s %lld\n", u, kind, c, (long long)seq);
     if (n < 0 || (size_t)n + blen > cap) {
         free(p);
@@ -297,9 +267,9 @@ static void route(struct hub_redis *hr, const duet_id *user, const char *p, size
                   const duet_id *cond, int64_t version, int skip_self)
 {
     char uid[HEX_ID + 1], cuid[HEX_ID + 1] = "", ver[24] = "";
-    hex_encode(user->b, 16, uid);
+    duet_hex_encode(user->b, 16, uid);
     if (cond != NULL) {
-        hex_encode(cond->b, 16, cuid);
+        duet_hex_encode(cond->b, 16, cuid);
         snprintf(ver, sizeof(ver), "%lld", (long long)version);
     }
     const char *av[] = {skip_self ? hr->sid : "", uid, p, cuid, ver};
@@ -350,7 +320,7 @@ static void hr_end_sessions(struct hub *h, const duet_id *user, const uint8_t to
     if (hr->state != HR_UP)
         return; /* other instances' sockets close at their 1012 resume */
     char body[80];
-    hex_encode(token_hash, 32, body);
+    duet_hex_encode(token_hash, 32, body);
     body[64] = ' ';
     body[65] = keep ? '1' : '0';
     size_t plen;
@@ -369,8 +339,8 @@ void hr_users_message(struct hub_redis *hr, const char *p, size_t len)
     duet_id user, chat;
     const char *nl = memchr(p, '\n', len);
     if (nl == NULL || nl - p < 2 * HEX_ID + 5 || p[HEX_ID] != ' ' || p[HEX_ID + 2] != ' ' ||
-        p[2 * HEX_ID + 3] != ' ' || hex_decode(p, 16, user.b) < 0 ||
-        hex_decode(p + HEX_ID + 3, 16, chat.b) < 0)
+        p[2 * HEX_ID + 3] != ' ' || duet_hex_decode(p, 16, user.b) < 0 ||
+        duet_hex_decode(p + HEX_ID + 3, 16, chat.b) < 0)
         goto bad;
     int64_t seq = 0;
     for (const char *s = p + 2 * HEX_ID + 4; s < nl; s++) {
@@ -383,7 +353,7 @@ void hr_users_message(struct hub_redis *hr, const char *p, size_t len)
     char k = p[HEX_ID + 1];
     if (k == 'e') {
         uint8_t th[32];
-        if (blen != 66 || hex_decode(body, 32, th) < 0)
+        if (blen != 66 || duet_hex_decode(body, 32, th) < 0)
             goto bad;
         end_local(hr, &user, th, body[65] == '1');
         return;
@@ -437,7 +407,7 @@ static void hr_online(struct hub *h, const duet_id *users, size_t n, hub_online_
     }
     *op = (struct hr_online_op){.cb = cb, .data = data, .users = users, .n = n};
     for (size_t i = 0; i < n; i++) {
-        hex_encode(users[i].b, 16, hex + i * (HEX_ID + 1));
+        duet_hex_encode(users[i].b, 16, hex + i * (HEX_ID + 1));
         av[i] = hex + i * (HEX_ID + 1);
     }
     int r = n > 0 ? hr_eval(hr, HR_S_ONLINE, n, av, NULL, on_online, op) : -ENOENT;
@@ -460,7 +430,7 @@ void hr_users_reaped(struct hub_redis *hr, redisReply *reply)
         redisReply **e = reply->element + i;
         duet_id user;
         if (e[0]->type != REDIS_REPLY_STRING || e[0]->len != HEX_ID ||
-            hex_decode(e[0]->str, 16, user.b) < 0 || e[1]->type != REDIS_REPLY_STRING ||
+            duet_hex_decode(e[0]->str, 16, user.b) < 0 || e[1]->type != REDIS_REPLY_STRING ||
             e[2]->type != REDIS_REPLY_STRING)
             continue;
         long long v = strtoll(e[1]->str, NULL, 10);
@@ -491,7 +461,7 @@ static int old_reap(struct hub_redis *hr, struct hr_old *o)
         av[0] = o->sid;
         av[1] = at;
         for (size_t i = 0; i < o->n; i++) {
-            hex_encode(o->users[i].b, 16, hex + i * (HEX_ID + 1));
+            duet_hex_encode(o->users[i].b, 16, hex + i * (HEX_ID + 1));
             av[i + 2] = hex + i * (HEX_ID + 1);
         }
         r = hr_eval(hr, HR_S_REAP_MINE, o->n + 2, av, NULL, on_reaped, NULL);
