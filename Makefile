@@ -217,7 +217,13 @@ fuzz-smoke: fuzz
 	    rm -rf $$tmp; \
 	done
 
+# No file in src/ includes a header of a higher layer (docs/architecture.md).
+.PHONY: check-layers
+check-layers:
+	scripts/check-layers.sh
+
 check:
+	$(MAKE) check-layers
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
