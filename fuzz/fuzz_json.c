@@ -1,6 +1,6 @@
 /* fuzz_json.c - protocol events from JSON, read the way the server reads
  * them: the WebSocket requests through the server's own decoder
- * (proto_parse_request, proto_req.c, which chat_on_text runs) and the HTTP
+ * (proto_parse_request, proto_req.c, which ws_requests_on_text runs) and the HTTP
  * API bodies of api.c (parse_body, api_body_str), with the same jansson
  * flags, the proto_get_* field readers and the text validators (text.h)
  * that decide what is stored.
@@ -45,7 +45,7 @@ static void str_field(json_t *obj, const char *key)
 /* The longest text a send may carry here (the server's default). */
 #define FUZZ_MAX_CHARS 4000
 
-/* What a decoded request promises chat.c. */
+/* What a decoded request promises ws_requests.c. */
 static void request_fields(const struct proto_request *q)
 {
     check(q->request != NULL && q->frame != NULL, "a request without its type or frame");
@@ -181,7 +181,8 @@ static void request_decode(struct jsonw *w, const uint8_t *data, size_t size)
     if (json_is_object(q.frame))
         writer_events(w, q.ref, q.frame);
     /* The server echoes request and ref in its error event: it must serialise. */
-    json_t *ans = json_pack("{s:s, s:s?, s:O?}", "type", "error", "request", q.request, "ref", q.ref);
+    json_t *ans =
+        json_pack("{s:s, s:s?, s:O?}", "type", "error", "request", q.request, "ref", q.ref);
     check(ans != NULL, "packing an error event");
     char *out = json_dumps(ans, JSON_COMPACT);
     check(out != NULL, "serialising an error event");

@@ -6,19 +6,22 @@
 #include "../base/log.h"
 #include "../base/text.h"
 #include "api_int.h"
+#include "cache.h"
+#include "presence.h"
 #include "proto.h"
 #include "proto_req.h"
+#include "publish.h"
 
 /* Tells both users' connections that their friendship state changed, so
  * clients refresh their lists. */
 static void friends_changed(struct api_call *call, const char *reason, const struct duet_user *peer)
 {
     struct app *app = call->app;
-    app_publish(app, &call->me.id,
+    publish_event(app, &call->me.id,
                 json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
                           proto_user(peer)),
                 NULL);
-    app_publish(app, &peer->id,
+    publish_event(app, &peer->id,
                 json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
                           proto_user(&call->me)),
                 NULL);
@@ -235,7 +238,7 @@ static void chats_listed(struct api_call *call)
     }
     for (size_t i = 0; i < r->out.n_chats; i++)
         ids[i] = r->out.chats[i].peer.id;
-    hub->backend->online(hub, ids, r->out.n_chats, chats_online, call);
+    hub_online(hub, ids, r->out.n_chats, chats_online, call);
 }
 
 void api_chats_list(struct api_call *call)
@@ -284,7 +287,7 @@ static int history_params(const net_request *req, store_req *q, const char **bad
 
 static void history_read(struct api_call *call)
 {
-    /* Written directly, as the WebSocket's history event (chat.c). */
+    /* Written directly, as the WebSocket's history event (ws_requests.c). */
     const store_req *r = &call->sreq;
     struct jsonw *w = app_writer(call->app);
     jsonw_lit(w, "{\"messages\":[");

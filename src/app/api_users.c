@@ -7,6 +7,7 @@
 #include "../base/log.h"
 #include "../base/text.h"
 #include "api_int.h"
+#include "cache.h"
 #include "proto.h"
 
 #define PASSWORD_MIN_CHARS 8
@@ -245,7 +246,7 @@ void api_login(struct api_call *call)
 static void logout_done(struct api_call *call)
 {
     struct hub *hub = call->app->hub;
-    hub->backend->end_sessions(hub, &call->me.id, call->token_hash, 0);
+    hub_end_sessions(hub, &call->me.id, call->token_hash, 0);
     log_info("logout user=%s", call->me.username);
     api_no_content(call, api_cookie_headers(call, NULL));
 }
@@ -291,7 +292,7 @@ static void me_updated(struct api_call *call)
     struct hub *hub = call->app->hub;
     int vis_set = call->sreq.in.lastseen_vis >= 0;
     api_keep_user(call, &call->sreq.out.user, &call->me);
-    if (!vis_set || hub->backend->cache_drop == NULL) {
+    if (!vis_set || !hub_has_cache(hub)) {
         me_answer(call);
         return;
     }
@@ -341,7 +342,7 @@ void api_me_patch(struct api_call *call)
 static void password_set(struct api_call *call)
 {
     struct hub *hub = call->app->hub;
-    hub->backend->end_sessions(hub, &call->me.id, call->token_hash, 1);
+    hub_end_sessions(hub, &call->me.id, call->token_hash, 1);
     log_info("password changed user=%s", call->me.username);
     api_no_content(call, NULL);
 }

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "../base/log.h"
-#include "app.h"
+#include "cache.h"
 
 #define CACHE_TTL_S 600
 
@@ -39,24 +39,19 @@ void cache_key_peers(char out[CACHE_KEY_MAX], const duet_id *user)
 
 int cache_get(struct app *app, const char *key, hub_cache_cb cb, void *data)
 {
-    struct hub *h = app->hub;
-    if (h->backend->cache_get == NULL)
-        return -ENOTSUP;
-    return h->backend->cache_get(h, key, cb, data);
+    return hub_cache_get(app->hub, key, cb, data);
 }
 
 void cache_set(struct app *app, const char *key, const char *value, size_t len, const char *gen)
 {
-    struct hub *h = app->hub;
-    if (h->backend->cache_set != NULL && gen != NULL)
-        h->backend->cache_set(h, key, value, len, gen, CACHE_TTL_S);
+    if (gen != NULL)
+        hub_cache_set(app->hub, key, value, len, gen, CACHE_TTL_S);
 }
 
 static void forget(struct app *app, char (*keys)[CACHE_KEY_MAX], size_t n, hub_dropped_cb done,
                    void *data)
 {
-    struct hub *h = app->hub;
-    if (h->backend->cache_drop == NULL || n == 0) {
+    if (!hub_has_cache(app->hub) || n == 0) {
         done(data);
         return;
     }
@@ -69,7 +64,7 @@ static void forget(struct app *app, char (*keys)[CACHE_KEY_MAX], size_t n, hub_d
     }
     for (size_t i = 0; i < n; i++)
         k[i] = keys[i];
-    h->backend->cache_drop(h, k, n, done, data);
+    hub_cache_drop(app->hub, k, n, done, data);
     free(k);
 }
 

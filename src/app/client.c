@@ -14,8 +14,9 @@
 #include <string.h>
 
 #include "../base/log.h"
-#include "app.h"
+#include "client.h"
 #include "proto.h"
+#include "ws_requests.h"
 
 /* Ownership: the pending load holds a reference on the client; while its
  * rows are being sent, the client points to it (cl->replay) and frees it if
@@ -174,7 +175,7 @@ static void replay_more(struct pending_load *pl)
     if (cl->open && !failed) {
         client_send(
             cl, json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));
-        if (app->hub->backend->live(app->hub, cl, r) < 0)
+        if (hub_live(app->hub, cl, r) < 0)
             net_ws_close(cl->conn, 1011, "try again");
     }
     pending_load_free(pl);
@@ -195,7 +196,7 @@ static void pending_loaded(store_req *r)
     replay_more(pl);
 }
 
-void app_on_ws_drain(void *appp, net_conn *c)
+void client_on_ws_drain(void *appp, net_conn *c)
 {
     struct client *cl = net_conn_data(c);
     (void)appp;
@@ -249,7 +250,7 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
     }
     cl->app = app;
     cl->conn = c;
-    cl->refs = 1; /* the WebSocket's, dropped in app_on_ws_close */
+    cl->refs = 1; /* the WebSocket's, dropped in client_on_ws_close */
     cl->open = 1;
     cl->user = me->id;
     memcpy(cl->token_hash, token_hash, 32);
@@ -267,7 +268,7 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
                               (json_int_t)app->cfg->delete_window_s * 1000));
 
     client_ref(cl); /* the join's, until ready */
-    r = app->hub->backend->join(app->hub, cl, client_ready);
+    r = hub_join(app->hub, cl, client_ready);
     if (r < 0) {
         client_unref(cl);
         net_ws_close(c, 1011, "try again");
@@ -277,14 +278,14 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
     return 0;
 }
 
-void app_on_ws_text(void *appp, net_conn *c, const char *data, size_t len)
+void client_on_ws_text(void *appp, net_conn *c, const char *data, size_t len)
 {
     struct client *cl = net_conn_data(c);
     if (cl != NULL && cl->open)
-        chat_on_text(cl, data, len);
+        ws_requests_on_text(cl, data, len);
 }
 
-void app_on_ws_close(void *appp, net_conn *c)
+void client_on_ws_close(void *appp, net_conn *c)
 {
     struct app *app = appp;
     struct client *cl = net_conn_data(c);
@@ -299,7 +300,7 @@ void app_on_ws_close(void *appp, net_conn *c)
     log_info("ws close user_id=%s", id);
     if (cl->joined) {
         cl->joined = 0;
-        app->hub->backend->leave(app->hub, cl);
+        hub_leave(app->hub, cl);
     }
     client_unref(cl);
 }

@@ -1,7 +1,7 @@
 /* hub.h - the delivery and presence interface: which connections a user has,
  * and getting an event to all of them.
  *
- * This is the seam for scale-out. The in-process backend (hub.c) knows only
+ * This is the seam for scale-out. The in-process backend (hub_local.c) knows only
  * this instance's connections. The Redis backend (hub_redis*.c) also
  * publishes to the other instances and keeps the cluster-wide online registry
  * (docs/deploy.md). The application talks only to these functions.
@@ -16,7 +16,10 @@
  *
  * Presence: the hub decides when a user comes online (first connection
  * anywhere) or goes offline (last one closed, or their instance died) and
- * calls presence_online()/presence_offline() (app.h) itself.
+ * tells the application through its host interface (struct hub_host).
+ *
+ * The application calls the hub_*() wrappers below, never the backend's
+ * table directly.
  *
  * Ownership: the app owns the hub (hub_*_new, then shutdown, then free). The
  * hub borrows the clients registered in it; a client must leave before it is
@@ -115,7 +118,40 @@ struct hub {
     const struct hub_backend *backend;
 };
 
-int hub_local_new(struct app *app, struct hub **out);
+/* What the hub needs from the application, given at creation.
+ * Ownership: copied into the hub; ctx is borrowed for the hub's life. */
+struct hub_host {
+    void *ctx;
+    /* A user came online (first connection anywhere) or went offline (last
+     * one closed, at `at`). version orders the changes of one user (0 for
+     * the local hub; see hub_event). */
+    void (*online)(void *ctx, const duet_id *user, int64_t version);
+    void (*offline)(void *ctx, const duet_id *user, int64_t at, int64_t version);
+    /* The wall clock in ms, for last-seen stamps. */
+    int64_t (*now_ms)(void *ctx);
+};
+
+/* The backend's operations (struct hub_backend says what each does). The
+ * cache ones do nothing in backends without a cache: hub_cache_get then
+ * returns -ENOTSUP, hub_cache_drop calls done at once. */
+int hub_join(struct hub *h, struct client *cl, hub_ready_cb ready);
+int hub_live(struct hub *h, struct client *cl, const struct store_req *backlog);
+void hub_leave(struct hub *h, struct client *cl);
+void hub_publish(struct hub *h, const duet_id *user, const struct hub_event *ev,
+                 const struct client *except);
+void hub_end_sessions(struct hub *h, const duet_id *user, const uint8_t token_hash[32], int keep);
+void hub_online(struct hub *h, const duet_id *users, size_t n, hub_online_cb cb, void *data);
+int hub_has_cache(const struct hub *h);
+int hub_cache_get(struct hub *h, const char *key, hub_cache_cb cb, void *data);
+void hub_cache_set(struct hub *h, const char *key, const char *value, size_t len, const char *gen,
+                   int ttl_s);
+void hub_cache_drop(struct hub *h, const char *const *keys, size_t n, hub_dropped_cb done,
+                    void *data);
+size_t hub_online_count(struct hub *h);
+void hub_shutdown(struct hub *h, hub_done_cb done);
+void hub_free(struct hub *h);
+
+int hub_local_new(struct app *app, const struct hub_host *host, struct hub **out);
 
 /* The Redis backend; the connection is made in the background (with
  * retries), so this fails only for bad options or no memory. */
@@ -125,6 +161,7 @@ struct hub_redis_opts {
     int64_t ttl_ms;     /* presence TTL of a silent instance */
     int64_t timeout_ms; /* a reply later than this counts as Redis down */
 };
-int hub_redis_new(struct app *app, const struct hub_redis_opts *o, struct hub **out);
+int hub_redis_new(struct app *app, const struct hub_host *host, const struct hub_redis_opts *o,
+                  struct hub **out);
 
 #endif

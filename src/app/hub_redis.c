@@ -490,7 +490,8 @@ void hub_redis_free(struct hub *h)
     free(hr);
 }
 
-int hub_redis_new(struct app *app, const struct hub_redis_opts *o, struct hub **out)
+int hub_redis_new(struct app *app, const struct hub_host *host, const struct hub_redis_opts *o,
+                  struct hub **out)
 {
     if (o->host == NULL || strlen(o->host) >= sizeof(((struct hub_redis *)0)->host) ||
         o->port <= 0 || o->ttl_ms < 1000 || o->timeout_ms < 1)
@@ -501,6 +502,7 @@ int hub_redis_new(struct app *app, const struct hub_redis_opts *o, struct hub **
     int r;
     hr->base.backend = &hub_redis_backend;
     hr->app = app;
+    hr->app_host = *host;
     hr->loop = app->loop;
     snprintf(hr->host, sizeof(hr->host), "%s", o->host);
     hr->port = o->port;

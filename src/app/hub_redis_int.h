@@ -19,7 +19,7 @@
 #include <uv.h>
 
 #include "../base/map.h"
-#include "app.h"
+#include "client.h"
 #include "hub.h"
 
 /* ---- scripts (hub_redis_lua.c) ---- */
@@ -98,6 +98,7 @@ struct hr_old {
 struct hub_redis {
     struct hub base;
     struct app *app;
+    struct hub_host app_host; /* the application's callbacks (hub.h) */
     uv_loop_t *loop;
     char host[256];
     int port;

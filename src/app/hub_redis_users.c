@@ -98,7 +98,7 @@ static void on_attached(struct hub_redis *hr, redisReply *reply, void *data)
     struct hr_user *u = user_get(hr, &op->user, 0);
     int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer >= 0;
     if (ok && reply->integer > 0)
-        presence_online(hr->app, &op->user, reply->integer);
+        hr->app_host.online(hr->app_host.ctx, &op->user, reply->integer);
     /* The user may have left and come back since: then this reply is an
      * older attach's (undone by a detach), and theirs is still to come. */
     if (u != NULL && u->reg_op == op->op && u->reg_state == HR_REG_PENDING) {
@@ -116,8 +116,9 @@ static void on_attached(struct hub_redis *hr, redisReply *reply, void *data)
 static void on_detached(struct hub_redis *hr, redisReply *reply, void *data)
 {
     struct hr_reg_op *op = data;
+    struct hub_host *h = &hr->app_host;
     if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0)
-        presence_offline(hr->app, &op->user, duet_now_ms(), reply->integer);
+        h->offline(h->ctx, &op->user, h->now_ms(h->ctx), reply->integer);
     free(op);
 }
 
@@ -438,7 +439,7 @@ void hr_users_reaped(struct hub_redis *hr, redisReply *reply)
         long long at = (long long)strtod(e[2]->str, NULL);
         if (v > 0 && at > 0) {
             hr->app->metrics.hub_presence_reaped++;
-            presence_offline(hr->app, &user, at, v);
+            hr->app_host.offline(hr->app_host.ctx, &user, at, v);
         }
     }
 }

@@ -22,7 +22,7 @@ json_t *proto_deleted_event(const struct duet_msg *m);
 
 /* Direct writers (jsonw.h) of the hot events, byte for byte what
  * json_dumps(..., JSON_COMPACT) makes of the jansson versions above; errors
- * are the writer's (sticky). ref as chat.c keeps it: NULL (written as null), an
+ * are the writer's (sticky). ref as ws_requests.c keeps it: NULL (written as null), an
  * integer or a string. */
 void proto_write_message(struct jsonw *w, const struct duet_msg *m);
 /* pending: a replay from the backlog ("pending": true, as client.c adds). */

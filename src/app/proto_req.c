@@ -33,7 +33,8 @@ static int fail(struct proto_req_error *e, int err, const char *code, const char
  * when the field was read but its value is refused). */
 static int field_fail(struct proto_req_error *e, int r, const char *missing, const char *bad)
 {
-    return fail(e, r < 0 ? r : -EINVAL, r == -ENOENT ? "missing_field" : "bad_request", r == -ENOENT ? missing : bad);
+    return fail(e, r < 0 ? r : -EINVAL, r == -ENOENT ? "missing_field" : "bad_request",
+                r == -ENOENT ? missing : bad);
 }
 
 static int need_id(json_t *frame, const char *key, duet_id *id, struct proto_req_error *e)

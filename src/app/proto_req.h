@@ -1,6 +1,6 @@
 /* proto_req.h - the WebSocket requests decoded: one function turns a text
  * frame into a typed request with every field validated (docs/protocol.md),
- * so that chat.c only runs requests. The history parameters' check is shared
+ * so that ws_requests.c only runs requests. The history parameters' check is shared
  * with the HTTP history route (api_social.c). */
 #ifndef DUET_PROTO_REQ_H
 #define DUET_PROTO_REQ_H

@@ -92,7 +92,8 @@ Test(proto_req, send_fields)
     refused("{\"type\":\"send\"," CHAT ",\"id\":\"c\"}", "missing_field", "missing field 'text'");
     refused("{\"type\":\"send\"," CHAT ",\"id\":\"c\",\"text\":5}", "bad_request",
             "'text' must be a string");
-    refused("{\"type\":\"send\"," CHAT ",\"id\":\"c\",\"text\":\"\"}", "empty", "the text is empty");
+    refused("{\"type\":\"send\"," CHAT ",\"id\":\"c\",\"text\":\"\"}", "empty",
+            "the text is empty");
 }
 
 Test(proto_req, send_text_limit_counts_characters)

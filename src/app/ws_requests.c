@@ -1,4 +1,4 @@
-/* chat.c - the WebSocket requests run: send, ack, seen, typing, delete,
+/* ws_requests.c - the WebSocket requests run: send, ack, seen, typing, delete,
  * history, ping. Each request arrives decoded and validated (proto_req.c)
  * and becomes one store request; its completion answers the sender and fans
  * events out through the hub. */
@@ -9,9 +9,11 @@
 
 #include "../base/log.h"
 #include "../base/text.h"
-#include "app.h"
+#include "cache.h"
 #include "proto.h"
 #include "proto_req.h"
+#include "publish.h"
+#include "ws_requests.h"
 
 #define TYPING_INTERVAL_MS 1000
 
@@ -141,7 +143,7 @@ static void send_done(struct chat_op *op)
     proto_write_message_event(w, m, 0);
     s = jsonw_finish(w, &len);
     /* the recipient, and the sender's other connections (tabs) */
-    app_publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
+    publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
                          r->out.duplicate != 0);
 }
 
@@ -171,7 +173,7 @@ static void ack_done(struct chat_op *op)
     if (r->in.kind != PENDING_MESSAGE || !r->out.receipt.changed)
         return;
     app->metrics.messages_delivered++;
-    app_publish(app, &r->out.receipt.peer,
+    publish_event(app, &r->out.receipt.peer,
                 proto_receipt_event(&r->in.chat_id, 0, r->out.receipt.seq, r->out.receipt.at),
                 NULL);
 }
@@ -191,12 +193,12 @@ static void seen_done(struct chat_op *op)
 {
     struct app *app = op->cl->app;
     const store_req *r = &op->sreq;
-    app_publish(app, &op->cl->user,
+    publish_event(app, &op->cl->user,
                 json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
                           "seq", (json_int_t)r->out.read_seq),
                 op->cl);
     if (r->out.receipt.changed)
-        app_publish(app, &r->out.receipt.peer,
+        publish_event(app, &r->out.receipt.peer,
                     proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
                     NULL);
 }
@@ -213,7 +215,7 @@ static int start_seen(struct chat_op *op)
 
 static void typing_publish(struct chat_op *op, const duet_id *peer, const duet_id *chat)
 {
-    app_publish(op->cl->app, peer,
+    publish_event(op->cl->app, peer,
                 json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
                           proto_id(&op->cl->user)),
                 NULL);
@@ -305,8 +307,8 @@ static void delete_done(struct chat_op *op)
     if (mine != NULL && op->ref != NULL)
         json_object_set(mine, "ref", op->ref);
     client_send(op->cl, mine);
-    app_publish(app, &m->sender, proto_deleted_event(m), op->cl);
-    app_publish(app, &m->receiver, proto_deleted_event(m), NULL);
+    publish_event(app, &m->sender, proto_deleted_event(m), op->cl);
+    publish_event(app, &m->receiver, proto_deleted_event(m), NULL);
 }
 
 static int start_delete(struct chat_op *op)
@@ -362,7 +364,7 @@ static int (*const starts[])(struct chat_op *op) = {
     [PROTO_REQ_PING] = start_ping,
 };
 
-void chat_on_text(struct client *cl, const char *data, size_t len)
+void ws_requests_on_text(struct client *cl, const char *data, size_t len)
 {
     struct proto_request rq;
     struct proto_req_error e;
