@@ -11,6 +11,7 @@
 
 #include "../net/net.h"
 #include "client.h" /* struct client, until the hub has its own connection type */
+#include "hub_conns.h"
 
 /* Ownership: the hub owns the map and its per-user entries; the clients in
  * each list are borrowed. */
@@ -18,12 +19,7 @@ struct hub_local {
     struct hub base;
     struct app *app;
     struct hub_host host;
-    map_t users; /* duet_id -> struct hub_user */
-};
-
-struct hub_user {
-    struct client *head;
-    size_t n;
+    map_t users; /* duet_id -> struct hub_conns */
 };
 
 static int local_join(struct hub *h, struct client *cl, hub_ready_cb ready)
@@ -35,7 +31,7 @@ static int local_join(struct hub *h, struct client *cl, hub_ready_cb ready)
 static int local_live(struct hub *h, struct client *cl, const struct store_req *backlog)
 {
     struct hub_local *hl = (struct hub_local *)h;
-    struct hub_user *u = map_get(&hl->users, cl->user.b, 16);
+    struct hub_conns *u = map_get(&hl->users, cl->user.b, 16);
     int first = 0;
     if (u == NULL) {
         u = calloc(1, sizeof(*u));
@@ -47,13 +43,7 @@ static int local_live(struct hub *h, struct client *cl, const struct store_req *
         }
         first = 1;
     }
-    cl->hub_prev = NULL;
-    cl->hub_next = u->head;
-    if (u->head != NULL)
-        u->head->hub_prev = cl;
-    u->head = cl;
-    u->n++;
-    cl->hub_listed = 1;
+    hub_conns_add(u, cl);
     if (first)
         hl->host.online(hl->host.ctx, &cl->user, 0);
     return 0;
@@ -62,18 +52,8 @@ static int local_live(struct hub *h, struct client *cl, const struct store_req *
 static void local_leave(struct hub *h, struct client *cl)
 {
     struct hub_local *hl = (struct hub_local *)h;
-    struct hub_user *u = map_get(&hl->users, cl->user.b, 16);
-    if (u == NULL || !cl->hub_listed)
-        return;
-    cl->hub_listed = 0;
-    if (cl->hub_prev != NULL)
-        cl->hub_prev->hub_next = cl->hub_next;
-    else
-        u->head = cl->hub_next;
-    if (cl->hub_next != NULL)
-        cl->hub_next->hub_prev = cl->hub_prev;
-    cl->hub_next = cl->hub_prev = NULL;
-    if (--u->n > 0)
+    struct hub_conns *u = map_get(&hl->users, cl->user.b, 16);
+    if (u == NULL || !hub_conns_remove(u, cl) || u->n > 0)
         return;
     map_del(&hl->users, cl->user.b, 16);
     free(u);
@@ -91,7 +71,7 @@ static void local_publish(struct hub *h, const duet_id *user, const struct hub_e
     if (ev->presence_of != NULL &&
         (map_get(&hl->users, ev->presence_of->b, 16) != NULL) != (ev->online != 0))
         return;
-    struct hub_user *u = map_get(&hl->users, user->b, 16);
+    struct hub_conns *u = map_get(&hl->users, user->b, 16);
     if (u == NULL)
         return;
     for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next)
@@ -103,16 +83,9 @@ static void local_end_sessions(struct hub *h, const duet_id *user, const uint8_t
                                int keep)
 {
     struct hub_local *hl = (struct hub_local *)h;
-    struct hub_user *u = map_get(&hl->users, user->b, 16);
-    if (u == NULL)
-        return;
-    /* net_ws_close only starts the closing handshake; the clients leave the
-     * list later, from on_ws_close, so iterating here is safe. */
-    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
-        int same = memcmp(cl->token_hash, token_hash, 32) == 0;
-        if (same != keep)
-            net_ws_close(cl->conn, 1008, "session ended");
-    }
+    struct hub_conns *u = map_get(&hl->users, user->b, 16);
+    if (u != NULL)
+        hub_conns_end_sessions(u, token_hash, keep);
 }
 
 static void local_online(struct hub *h, const duet_id *users, size_t n, hub_online_cb cb,

@@ -20,6 +20,7 @@
 
 #include "../base/map.h"
 #include "client.h"
+#include "hub_conns.h"
 #include "hub.h"
 
 /* ---- scripts (hub_redis_lua.c) ---- */
@@ -70,8 +71,7 @@ struct hr_req {
  * Ownership: hr->users owns it; its clients are borrowed. */
 struct hr_user {
     duet_id id;
-    struct client *head;
-    size_t n;
+    struct hub_conns conns; /* our connections of this user */
     uint64_t reg_epoch; /* the epoch whose session holds our registration */
     uint64_t reg_op;    /* which attach command that is (hr->next_op) */
     int reg_state;      /* HR_REG_* */

@@ -76,7 +76,7 @@ static void user_ready(struct hr_user *u, uint64_t epoch)
     /* ready() only starts a store read; still, restart the walk after each
      * call rather than trust the list across it. */
     for (;;) {
-        struct client *cl = u->head;
+        struct client *cl = u->conns.head;
         while (cl != NULL) {
             struct hr_conn *hc = cl->hub_priv;
             if (hc->ready != NULL && hc->epoch == epoch)
@@ -160,13 +160,7 @@ static int hr_join(struct hub *h, struct client *cl, hub_ready_cb ready)
         return -ENOMEM;
     }
     cl->hub_priv = hc;
-    cl->hub_prev = NULL;
-    cl->hub_next = u->head;
-    if (u->head != NULL)
-        u->head->hub_prev = cl;
-    u->head = cl;
-    u->n++;
-    cl->hub_listed = 1;
+    hub_conns_add(&u->conns, cl);
     hc->epoch = hr->state == HR_UP ? hr->epoch : 0;
     if (hc->epoch == 0 || (u->reg_epoch == hr->epoch && u->reg_state == HR_REG_DONE)) {
         ready(cl);
@@ -198,23 +192,14 @@ static void hr_leave(struct hub *h, struct client *cl)
     struct hub_redis *hr = (struct hub_redis *)h;
     struct hr_conn *hc = cl->hub_priv;
     struct hr_user *u = user_get(hr, &cl->user, 0);
-    if (hc == NULL || u == NULL || !cl->hub_listed)
+    if (hc == NULL || u == NULL || !hub_conns_remove(&u->conns, cl))
         return;
-    if (cl->hub_prev != NULL)
-        cl->hub_prev->hub_next = cl->hub_next;
-    else
-        u->head = cl->hub_next;
-    if (cl->hub_next != NULL)
-        cl->hub_next->hub_prev = cl->hub_prev;
-    cl->hub_next = cl->hub_prev = NULL;
-    cl->hub_listed = 0;
     cl->hub_priv = NULL;
-    u->n--;
     if (hc->ready != NULL)
         hc->ready(cl); /* owed once; it sees the socket closed */
     hub_order_free(hc->order);
     free(hc);
-    if (u->n > 0)
+    if (u->conns.n > 0)
         return;
     /* Only a registration of the current session is ours to undo; older
      * ones are reaped (hr_old). */
@@ -233,7 +218,7 @@ static void deliver_local(struct hub_redis *hr, const duet_id *user, const struc
     struct hr_user *u = user_get(hr, user, 0);
     if (u == NULL)
         return;
-    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
+    for (struct client *cl = u->conns.head; cl != NULL; cl = cl->hub_next) {
         struct hr_conn *hc = cl->hub_priv;
         if (cl != except)
             hub_order_event(hc->order, ev, 0);
@@ -303,14 +288,8 @@ static void end_local(struct hub_redis *hr, const duet_id *user, const uint8_t t
                       int keep)
 {
     struct hr_user *u = user_get(hr, user, 0);
-    if (u == NULL)
-        return;
-    /* net_ws_close only starts the handshake; leave() runs later. */
-    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
-        int same = memcmp(cl->token_hash, token_hash, 32) == 0;
-        if (same != keep)
-            net_ws_close(cl->conn, 1008, "session ended");
-    }
+    if (u != NULL)
+        hub_conns_end_sessions(&u->conns, token_hash, keep);
 }
 
 static void hr_end_sessions(struct hub *h, const duet_id *user, const uint8_t token_hash[32],
@@ -522,7 +501,7 @@ void hr_users_up(struct hub_redis *hr, uint64_t old_epoch, const char *old_sid)
     size_t closed = 0;
     for (struct map_entry *e = map_first(&hr->users); e != NULL; e = map_next(&hr->users, e)) {
         struct hr_user *u = e->value;
-        for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
+        for (struct client *cl = u->conns.head; cl != NULL; cl = cl->hub_next) {
             struct hr_conn *hc = cl->hub_priv;
             if (hc->epoch != hr->epoch) {
                 net_ws_close(cl->conn, 1012, "reconnect");
