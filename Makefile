@@ -15,7 +15,7 @@ else
 BUILD   ?= build
 endif
 
-SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/app/*.c src/cql/*.c)
+SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/hub/*.c src/app/*.c src/cql/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)

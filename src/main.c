@@ -63,8 +63,9 @@ static void finish_shutdown(void *dp)
 }
 
 /* The hub has sent what other instances must hear of our users leaving. */
-static void on_hub_done(struct app *app)
+static void on_hub_done(void *ctx)
 {
+    struct app *app = ctx;
     struct daemon *d = (struct daemon *)app; /* app is the first member */
     if (d->cassandra)
         store_cass_drain(app->store, finish_shutdown, d);
@@ -79,7 +80,7 @@ static void on_net_closed(void *appp)
     hub_shutdown(app->hub, on_hub_done);
 }
 
-static void on_hub_abandoned(struct app *app)
+static void on_hub_abandoned(void *ctx)
 {
     /* Start-up failed; run() closes the rest. */
 }
@@ -88,19 +89,20 @@ static int start_hub(struct daemon *d)
 {
     struct config *c = &d->cfg;
     struct hub_host host;
-    presence_hub_host(&d->app, &host);
+    app_hub_host(&d->app, &host);
     if (c->redis == NULL) {
         log_info("hub: in-process (this instance alone)");
-        return hub_local_new(&d->app, &host, &d->app.hub);
+        return hub_local_new(&host, &d->app.hub);
     }
     struct hub_redis_opts o = {
         .host = c->redis_host,
+        .instance = c->instance,
         .port = c->redis_port,
         .ttl_ms = c->presence_ttl_s * 1000,
         .timeout_ms = c->redis_timeout_ms,
     };
     log_info("hub: redis %s:%d (presence ttl %llds)", o.host, o.port, (long long)c->presence_ttl_s);
-    return hub_redis_new(&d->app, &host, &o, &d->app.hub);
+    return hub_redis_new(d->app.loop, &host, &o, &d->app.hub);
 }
 
 static void on_signal(uv_signal_t *h, int signum)

@@ -501,7 +501,7 @@ static void api_metrics(struct api_call *call)
     char *text;
     size_t len;
     app->metrics.http_requests++;
-    if (metrics_render(&app->metrics, net_server_conn_count(app->net),
+    if (metrics_render(&app->metrics, &app->hub->stats, net_server_conn_count(app->net),
                        net_server_ws_count(app->net), net_server_ws_parked_count(app->net),
                        hub_online_count(app->hub), app->cfg->instance, &text,
                        &len) < 0) {

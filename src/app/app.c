@@ -4,6 +4,9 @@
 
 #include "../base/log.h"
 #include "app.h"
+#include "client.h"
+#include "presence.h"
+#include "proto.h"
 
 int app_store(struct app *app, store_req *req)
 {
@@ -28,4 +31,50 @@ void app_free_typing(struct app *app)
     for (struct map_entry *e = map_first(&app->typing); e != NULL; e = map_next(&app->typing, e))
         free(e->value);
     map_free(&app->typing);
+}
+
+/* ---- the hub's host interface (hub.h); ctx is the app ---- */
+
+static int64_t host_now_ms(void *ctx)
+{
+    return duet_now_ms();
+}
+
+static void host_ref(void *ctx, struct hub_conn *c)
+{
+    client_ref(client_of(c));
+}
+
+static void host_unref(void *ctx, struct hub_conn *c)
+{
+    client_unref(client_of(c));
+}
+
+static int host_submit(void *ctx, store_req *req)
+{
+    return app_store(ctx, req);
+}
+
+static char *host_message_event(void *ctx, const struct duet_msg *m, size_t *len)
+{
+    json_t *ev = proto_message_event(m);
+    char *s = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
+    json_decref(ev);
+    if (s != NULL)
+        *len = strlen(s);
+    return s;
+}
+
+void app_hub_host(struct app *app, struct hub_host *out)
+{
+    *out = (struct hub_host){
+        .ctx = app,
+        .online = presence_online,
+        .offline = presence_offline,
+        .now_ms = host_now_ms,
+        .ref = host_ref,
+        .unref = host_unref,
+        .submit = host_submit,
+        .message_event = host_message_event,
+    };
 }

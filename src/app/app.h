@@ -14,10 +14,10 @@
  *   presence.h          online/last seen fan-out and privacy rules
  *   publish.h           events to a user's connections through the hub
  *   cache.h             what is cached in the hub's shared cache
- *   hub.h               delivery to a user's connections: the interface
- *                       (hub.c), in-process backend (hub_local.c), Redis
- *                       backend (hub_redis*.c; hub_redis.c says which file
- *                       does what), cross-instance ordering (hub_order.c)
+ *   metrics.h, limits.h, config.h
+ *
+ * The hub (../hub/hub.h), a layer below, delivers events to a user's
+ * connections; app_hub_host gives it what it needs of the application.
  */
 #ifndef DUET_APP_H
 #define DUET_APP_H
@@ -30,10 +30,10 @@
 #include "../base/jsonw.h"
 #include "../base/map.h"
 #include "../net/net.h"
+#include "../hub/hub.h"
 #include "../store/store.h"
 #include "auth.h"
 #include "config.h"
-#include "hub.h"
 #include "limits.h"
 #include "metrics.h"
 
@@ -62,6 +62,10 @@ struct jsonw *app_writer(struct app *app);
 /* Submits req to the store, counting latency and errors; 0 or error (then
  * the callback will not run). */
 int app_store(struct app *app, store_req *req);
+
+/* The hub's host interface bound to app: presence, the clock, client
+ * references, store reads and message encoding for the hub. */
+void app_hub_host(struct app *app, struct hub_host *out);
 
 /* Frees the typing throttle's entries and map. */
 void app_free_typing(struct app *app);

@@ -3,6 +3,8 @@
 #ifndef DUET_CLIENT_H
 #define DUET_CLIENT_H
 
+#include <stddef.h>
+
 #include "app.h"
 
 /* One authenticated WebSocket session.
@@ -11,19 +13,20 @@
  * reference on its net_conn, dropped when the client is freed. */
 struct client {
     struct app *app;
-    net_conn *conn;
+    /* The connection as the hub sees it (hub.h): conn, user, token_hash and
+     * open (the WebSocket is open) are ours to set; the rest is the hub's. */
+    struct hub_conn hub;
     int refs;
-    int open;   /* the WebSocket is open */
-    int joined; /* hub join succeeded: leave is owed */
-    duet_id user;
-    uint8_t token_hash[32];
+    int joined;    /* hub join succeeded: leave is owed */
     char addr[64]; /* client address (proxy-aware), counted in app->limits */
-    /* The hub's: its list of this user's clients, and backend state. */
-    struct client *hub_next, *hub_prev;
-    int hub_listed;
-    void *hub_priv;
     struct pending_load *replay; /* the backlog still being sent, or NULL */
 };
+
+/* The client a hub connection is embedded in. */
+static inline struct client *client_of(struct hub_conn *hc)
+{
+    return (struct client *)((char *)hc - offsetof(struct client, hub));
+}
 
 void client_ref(struct client *cl);
 void client_unref(struct client *cl);

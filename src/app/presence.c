@@ -228,24 +228,12 @@ static void presence_change(struct app *app, const duet_id *user, int online, in
         op_step(op, STORE_USER_SET_LAST_SEEN, last_seen_set);
 }
 
-/* The hub's host callbacks (hub.h): ctx is the app. */
-static void on_online(void *ctx, const duet_id *user, int64_t version)
+void presence_online(void *app, const duet_id *user, int64_t version)
 {
-    presence_change(ctx, user, 1, duet_now_ms(), version);
+    presence_change(app, user, 1, duet_now_ms(), version);
 }
 
-static void on_offline(void *ctx, const duet_id *user, int64_t at, int64_t version)
+void presence_offline(void *app, const duet_id *user, int64_t at, int64_t version)
 {
-    presence_change(ctx, user, 0, at, version);
-}
-
-static int64_t now_ms(void *ctx)
-{
-    return duet_now_ms();
-}
-
-void presence_hub_host(struct app *app, struct hub_host *out)
-{
-    *out = (struct hub_host){
-        .ctx = app, .online = on_online, .offline = on_offline, .now_ms = now_ms};
+    presence_change(app, user, 0, at, version);
 }

@@ -34,7 +34,7 @@ static void publish_he(struct app *app, const duet_id *const *users,
                        const struct client *const *except, size_t n, const struct hub_event *he)
 {
     for (size_t i = 0; i < n; i++)
-        hub_publish(app->hub, users[i], he, except[i]);
+        hub_publish(app->hub, users[i], he, except[i] != NULL ? &except[i]->hub : NULL);
 }
 
 /* Encodes ev once and publishes it as publish_he. Takes ev. */

@@ -90,7 +90,7 @@ static void op_store_done(store_req *r)
 static store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done)(struct chat_op *))
 {
     store_req_init(&op->sreq, type, op_store_done, op);
-    op->sreq.in.user = op->cl->user;
+    op->sreq.in.user = op->cl->hub.user;
     op->sreq.in.now = duet_now_ms();
     op->done = done;
     return &op->sreq;
@@ -151,7 +151,7 @@ static int start_send(struct chat_op *op)
 {
     const struct proto_request *rq = &op->req;
     int64_t wait =
-        limits_take_message(&op->cl->app->limits, &op->cl->user, uv_now(op->cl->app->loop));
+        limits_take_message(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
     if (wait > 0) {
         rate_limited(op, wait);
         return -1;
@@ -193,7 +193,7 @@ static void seen_done(struct chat_op *op)
 {
     struct app *app = op->cl->app;
     const store_req *r = &op->sreq;
-    publish_event(app, &op->cl->user,
+    publish_event(app, &op->cl->hub.user,
                 json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
                           "seq", (json_int_t)r->out.read_seq),
                 op->cl);
@@ -217,7 +217,7 @@ static void typing_publish(struct chat_op *op, const duet_id *peer, const duet_i
 {
     publish_event(op->cl->app, peer,
                 json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
-                          proto_id(&op->cl->user)),
+                          proto_id(&op->cl->hub.user)),
                 NULL);
 }
 
@@ -264,7 +264,7 @@ static int typing_throttled(struct client *cl, const duet_id *chat)
     map_t *m = &cl->app->typing;
     uint64_t now = uv_now(cl->app->loop);
     uint8_t key[32];
-    memcpy(key, cl->user.b, 16);
+    memcpy(key, cl->hub.user.b, 16);
     memcpy(key + 16, chat->b, 16);
     uint64_t *at = map_get(m, key, sizeof(key));
     if (at != NULL) {
@@ -291,7 +291,7 @@ static int start_typing(struct chat_op *op)
         return -1; /* dropped on purpose: typing is best effort */
     store_req *q = op_prepare(op, STORE_CHAT_PEER, typing_done);
     q->in.chat_id = *chat;
-    cache_key_peer(op->cache_key, &op->cl->user, chat);
+    cache_key_peer(op->cache_key, &op->cl->hub.user, chat);
     if (cache_get(op->cl->app, op->cache_key, typing_cached, op) == 0)
         return 0; /* typing_cached goes on */
     return op_submit(op);

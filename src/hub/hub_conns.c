@@ -4,31 +4,31 @@
 #include <string.h>
 
 #include "../net/net.h"
-#include "client.h"
+#include "hub.h"
 
-void hub_conns_add(struct hub_conns *l, struct client *cl)
+void hub_conns_add(struct hub_conns *l, struct hub_conn *cl)
 {
-    cl->hub_prev = NULL;
-    cl->hub_next = l->head;
+    cl->prev = NULL;
+    cl->next = l->head;
     if (l->head != NULL)
-        l->head->hub_prev = cl;
+        l->head->prev = cl;
     l->head = cl;
     l->n++;
-    cl->hub_listed = 1;
+    cl->listed = 1;
 }
 
-int hub_conns_remove(struct hub_conns *l, struct client *cl)
+int hub_conns_remove(struct hub_conns *l, struct hub_conn *cl)
 {
-    if (!cl->hub_listed)
+    if (!cl->listed)
         return 0;
-    cl->hub_listed = 0;
-    if (cl->hub_prev != NULL)
-        cl->hub_prev->hub_next = cl->hub_next;
+    cl->listed = 0;
+    if (cl->prev != NULL)
+        cl->prev->next = cl->next;
     else
-        l->head = cl->hub_next;
-    if (cl->hub_next != NULL)
-        cl->hub_next->hub_prev = cl->hub_prev;
-    cl->hub_next = cl->hub_prev = NULL;
+        l->head = cl->next;
+    if (cl->next != NULL)
+        cl->next->prev = cl->prev;
+    cl->next = cl->prev = NULL;
     l->n--;
     return 1;
 }
@@ -37,7 +37,7 @@ void hub_conns_end_sessions(const struct hub_conns *l, const uint8_t token_hash[
 {
     /* net_ws_close only starts the closing handshake; the clients leave the
      * list later, from on_ws_close, so iterating here is safe. */
-    for (struct client *cl = l->head; cl != NULL; cl = cl->hub_next) {
+    for (struct hub_conn *cl = l->head; cl != NULL; cl = cl->next) {
         int same = memcmp(cl->token_hash, token_hash, 32) == 0;
         if (same != keep)
             net_ws_close(cl->conn, 1008, "session ended");

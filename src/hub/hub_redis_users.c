@@ -29,7 +29,7 @@
 static const char hr_kinds[] = "omdsx"; /* by enum hub_ev_kind */
 
 /* The hub's part of a client.
- * Ownership: cl->hub_priv, from join to leave; owns the order. */
+ * Ownership: cl->priv (struct hub_conn), from join to leave; owns the order. */
 struct hr_conn {
     hub_ready_cb ready; /* set while the registration is in flight */
     uint64_t epoch;     /* 0: joined while Redis was down (local only) */
@@ -76,16 +76,16 @@ static void user_ready(struct hr_user *u, uint64_t epoch)
     /* ready() only starts a store read; still, restart the walk after each
      * call rather than trust the list across it. */
     for (;;) {
-        struct client *cl = u->conns.head;
+        struct hub_conn *cl = u->conns.head;
         while (cl != NULL) {
-            struct hr_conn *hc = cl->hub_priv;
+            struct hr_conn *hc = cl->priv;
             if (hc->ready != NULL && hc->epoch == epoch)
                 break;
-            cl = cl->hub_next;
+            cl = cl->next;
         }
         if (cl == NULL)
             return;
-        struct hr_conn *hc = cl->hub_priv;
+        struct hr_conn *hc = cl->priv;
         hub_ready_cb ready = hc->ready;
         hc->ready = NULL;
         ready(cl);
@@ -142,7 +142,7 @@ static int reg_send(struct hub_redis *hr, enum hr_script s, const duet_id *user,
     return r;
 }
 
-static int hr_join(struct hub *h, struct client *cl, hub_ready_cb ready)
+static int hr_join(struct hub *h, struct hub_conn *cl, hub_ready_cb ready)
 {
     struct hub_redis *hr = (struct hub_redis *)h;
     struct hr_conn *hc = calloc(1, sizeof(*hc));
@@ -159,7 +159,7 @@ static int hr_join(struct hub *h, struct client *cl, hub_ready_cb ready)
         free(hc);
         return -ENOMEM;
     }
-    cl->hub_priv = hc;
+    cl->priv = hc;
     hub_conns_add(&u->conns, cl);
     hc->epoch = hr->state == HR_UP ? hr->epoch : 0;
     if (hc->epoch == 0 || (u->reg_epoch == hr->epoch && u->reg_state == HR_REG_DONE)) {
@@ -181,20 +181,20 @@ static int hr_join(struct hub *h, struct client *cl, hub_ready_cb ready)
     return 0;
 }
 
-static int hr_live(struct hub *h, struct client *cl, const struct store_req *backlog)
+static int hr_live(struct hub *h, struct hub_conn *cl, const struct store_req *backlog)
 {
-    struct hr_conn *hc = cl->hub_priv;
+    struct hr_conn *hc = cl->priv;
     return hc != NULL ? hub_order_live(hc->order, backlog) : -EINVAL;
 }
 
-static void hr_leave(struct hub *h, struct client *cl)
+static void hr_leave(struct hub *h, struct hub_conn *cl)
 {
     struct hub_redis *hr = (struct hub_redis *)h;
-    struct hr_conn *hc = cl->hub_priv;
+    struct hr_conn *hc = cl->priv;
     struct hr_user *u = user_get(hr, &cl->user, 0);
     if (hc == NULL || u == NULL || !hub_conns_remove(&u->conns, cl))
         return;
-    cl->hub_priv = NULL;
+    cl->priv = NULL;
     if (hc->ready != NULL)
         hc->ready(cl); /* owed once; it sees the socket closed */
     hub_order_free(hc->order);
@@ -213,13 +213,13 @@ static void hr_leave(struct hub *h, struct client *cl)
 /* ---- delivery ---- */
 
 static void deliver_local(struct hub_redis *hr, const duet_id *user, const struct hub_event *ev,
-                          const struct client *except)
+                          const struct hub_conn *except)
 {
     struct hr_user *u = user_get(hr, user, 0);
     if (u == NULL)
         return;
-    for (struct client *cl = u->conns.head; cl != NULL; cl = cl->hub_next) {
-        struct hr_conn *hc = cl->hub_priv;
+    for (struct hub_conn *cl = u->conns.head; cl != NULL; cl = cl->next) {
+        struct hr_conn *hc = cl->priv;
         if (cl != except)
             hub_order_event(hc->order, ev, 0);
         else if (ev->kind == HUB_EV_MESSAGE)
@@ -265,7 +265,7 @@ static void route(struct hub_redis *hr, const duet_id *user, const char *p, size
 }
 
 static void hr_publish(struct hub *h, const duet_id *user, const struct hub_event *ev,
-                       const struct client *except)
+                       const struct hub_conn *except)
 {
     struct hub_redis *hr = (struct hub_redis *)h;
     /* A presence fan-out goes through Redis even to us: only Redis can
@@ -417,7 +417,7 @@ void hr_users_reaped(struct hub_redis *hr, redisReply *reply)
         /* Scores come back as doubles written out in full. */
         long long at = (long long)strtod(e[2]->str, NULL);
         if (v > 0 && at > 0) {
-            hr->app->metrics.hub_presence_reaped++;
+            hr->base.stats.presence_reaped++;
             hr->app_host.offline(hr->app_host.ctx, &user, at, v);
         }
     }
@@ -501,15 +501,15 @@ void hr_users_up(struct hub_redis *hr, uint64_t old_epoch, const char *old_sid)
     size_t closed = 0;
     for (struct map_entry *e = map_first(&hr->users); e != NULL; e = map_next(&hr->users, e)) {
         struct hr_user *u = e->value;
-        for (struct client *cl = u->conns.head; cl != NULL; cl = cl->hub_next) {
-            struct hr_conn *hc = cl->hub_priv;
+        for (struct hub_conn *cl = u->conns.head; cl != NULL; cl = cl->next) {
+            struct hr_conn *hc = cl->priv;
             if (hc->epoch != hr->epoch) {
                 net_ws_close(cl->conn, 1012, "reconnect");
                 closed++;
             }
         }
     }
-    hr->app->metrics.hub_resumes += closed;
+    hr->base.stats.resumes += closed;
     if (closed > 0)
         log_info("redis: back; %zu WebSockets asked to resume", closed);
 }

@@ -19,7 +19,6 @@
 #include <uv.h>
 
 #include "../base/map.h"
-#include "client.h"
 #include "hub_conns.h"
 #include "hub.h"
 
@@ -97,7 +96,7 @@ struct hr_old {
  * map and the per-client state (hub_order) of the clients it has joined. */
 struct hub_redis {
     struct hub base;
-    struct app *app;
+    char instance[65]; /* --instance (1..64), in our session id and channel */
     struct hub_host app_host; /* the application's callbacks (hub.h) */
     uv_loop_t *loop;
     char host[256];
@@ -184,7 +183,7 @@ void hr_users_free(struct hub_redis *hr);
  * held, and those the backlog covers are dropped. */
 
 struct hub_order;
-int hub_order_new(struct hub_redis *hr, struct client *cl, struct hub_order **out);
+int hub_order_new(struct hub_redis *hr, struct hub_conn *cl, struct hub_order **out);
 void hub_order_free(struct hub_order *o);
 /* An event for the order's client; `marker`: the client sent this message
  * itself (it had `sent`), so only its place in the order counts. */

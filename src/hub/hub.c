@@ -4,23 +4,23 @@
 
 #include <errno.h>
 
-int hub_join(struct hub *h, struct client *cl, hub_ready_cb ready)
+int hub_join(struct hub *h, struct hub_conn *cl, hub_ready_cb ready)
 {
     return h->backend->join(h, cl, ready);
 }
 
-int hub_live(struct hub *h, struct client *cl, const struct store_req *backlog)
+int hub_live(struct hub *h, struct hub_conn *cl, const struct store_req *backlog)
 {
     return h->backend->live(h, cl, backlog);
 }
 
-void hub_leave(struct hub *h, struct client *cl)
+void hub_leave(struct hub *h, struct hub_conn *cl)
 {
     h->backend->leave(h, cl);
 }
 
 void hub_publish(struct hub *h, const duet_id *user, const struct hub_event *ev,
-                 const struct client *except)
+                 const struct hub_conn *except)
 {
     h->backend->publish(h, user, ev, except);
 }

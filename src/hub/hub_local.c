@@ -9,26 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/map.h"
 #include "../net/net.h"
-#include "client.h" /* struct client, until the hub has its own connection type */
 #include "hub_conns.h"
 
 /* Ownership: the hub owns the map and its per-user entries; the clients in
  * each list are borrowed. */
 struct hub_local {
     struct hub base;
-    struct app *app;
     struct hub_host host;
     map_t users; /* duet_id -> struct hub_conns */
 };
 
-static int local_join(struct hub *h, struct client *cl, hub_ready_cb ready)
+static int local_join(struct hub *h, struct hub_conn *cl, hub_ready_cb ready)
 {
     ready(cl);
     return 0;
 }
 
-static int local_live(struct hub *h, struct client *cl, const struct store_req *backlog)
+static int local_live(struct hub *h, struct hub_conn *cl, const struct store_req *backlog)
 {
     struct hub_local *hl = (struct hub_local *)h;
     struct hub_conns *u = map_get(&hl->users, cl->user.b, 16);
@@ -49,7 +48,7 @@ static int local_live(struct hub *h, struct client *cl, const struct store_req *
     return 0;
 }
 
-static void local_leave(struct hub *h, struct client *cl)
+static void local_leave(struct hub *h, struct hub_conn *cl)
 {
     struct hub_local *hl = (struct hub_local *)h;
     struct hub_conns *u = map_get(&hl->users, cl->user.b, 16);
@@ -61,7 +60,7 @@ static void local_leave(struct hub *h, struct client *cl)
 }
 
 static void local_publish(struct hub *h, const duet_id *user, const struct hub_event *ev,
-                          const struct client *except)
+                          const struct hub_conn *except)
 {
     struct hub_local *hl = (struct hub_local *)h;
     /* The first publish reached every connection already. */
@@ -74,7 +73,7 @@ static void local_publish(struct hub *h, const duet_id *user, const struct hub_e
     struct hub_conns *u = map_get(&hl->users, user->b, 16);
     if (u == NULL)
         return;
-    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next)
+    for (struct hub_conn *cl = u->head; cl != NULL; cl = cl->next)
         if (cl != except)
             net_ws_send(cl->conn, ev->json, ev->len);
 }
@@ -105,7 +104,7 @@ static void local_online(struct hub *h, const duet_id *users, size_t n, hub_onli
 
 static void local_shutdown(struct hub *h, hub_done_cb done)
 {
-    done(((struct hub_local *)h)->app);
+    done(((struct hub_local *)h)->host.ctx);
 }
 
 static size_t local_online_count(struct hub *h)
@@ -135,7 +134,7 @@ static const struct hub_backend local_backend = {
     .free = local_free,
 };
 
-int hub_local_new(struct app *app, const struct hub_host *host, struct hub **out)
+int hub_local_new(const struct hub_host *host, struct hub **out)
 {
     struct hub_local *hl = calloc(1, sizeof(*hl));
     if (hl == NULL)
@@ -144,7 +143,6 @@ int hub_local_new(struct app *app, const struct hub_host *host, struct hub **out
         free(hl);
         return -ENOMEM;
     }
-    hl->app = app;
     hl->host = *host;
     hl->base.backend = &local_backend;
     *out = &hl->base;
