@@ -55,14 +55,19 @@ static int host_submit(void *ctx, store_req *req)
     return app_store(ctx, req);
 }
 
+/* Written as every live message event is (proto_write_message_event), then
+ * copied: the hub keeps it past the loop's writer. */
 static char *host_message_event(void *ctx, const struct duet_msg *m, size_t *len)
 {
-    json_t *ev = proto_message_event(m);
-    char *s = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
-    json_decref(ev);
-    if (s != NULL)
-        *len = strlen(s);
-    return s;
+    struct jsonw *w = app_writer(ctx);
+    proto_write_message_event(w, m, 0);
+    const char *s = jsonw_finish(w, len);
+    if (s == NULL)
+        return NULL;
+    char *copy = malloc(*len + 1);
+    if (copy != NULL)
+        memcpy(copy, s, *len + 1);
+    return copy;
 }
 
 void app_hub_host(struct app *app, struct hub_host *out)
