@@ -13,6 +13,24 @@
 #define PASSWORD_MIN_CHARS 8
 #define PASSWORD_MAX_BYTES 1024
 
+/* The optional display_name of a body (*s stays NULL when absent); -1
+ * after answering a bad one. */
+static int opt_display_name(struct api_call *call, const char **s, size_t *len)
+{
+    int r = proto_get_str(call->body, "display_name", s, len);
+    if (r == -EINVAL) {
+        api_error(call, "bad_request", "display_name must be a string");
+        return -1;
+    }
+    if (r == 0 && !text_display_name_ok(*s, *len)) {
+        api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
+        return -1;
+    }
+    if (r < 0)
+        *s = NULL;
+    return 0;
+}
+
 static int check_password(struct api_call *call, const char *pw, size_t len)
 {
     if (len > PASSWORD_MAX_BYTES || text_utf8_chars(pw, len) < PASSWORD_MIN_CHARS) {
@@ -157,15 +175,8 @@ void api_signup(struct api_call *call)
     }
     if (check_password(call, pw, plen) < 0)
         return;
-    int r = proto_get_str(call->body, "display_name", &display, &dlen);
-    if (r == -EINVAL) {
-        api_error(call, "bad_request", "display_name must be a string");
+    if (opt_display_name(call, &display, &dlen) < 0)
         return;
-    }
-    if (r == 0 && !text_display_name_ok(display, dlen)) {
-        api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
-        return;
-    }
     /* Every well-formed attempt takes a token, taken or not: the bucket
      * bounds both account creation and probing for names from an address. */
     int64_t wait = limits_take_signup(&call->app->limits, call->addr, uv_now(call->app->loop));
@@ -306,16 +317,9 @@ void api_me_patch(struct api_call *call)
     const char *display = NULL, *vis;
     size_t dlen, vlen;
     int receipts = -1, lastseen = -1;
-    int r = proto_get_str(call->body, "display_name", &display, &dlen);
-    if (r == -EINVAL) {
-        api_error(call, "bad_request", "display_name must be a string");
+    if (opt_display_name(call, &display, &dlen) < 0)
         return;
-    }
-    if (r == 0 && !text_display_name_ok(display, dlen)) {
-        api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
-        return;
-    }
-    r = proto_get_str(call->body, "last_seen", &vis, &vlen);
+    int r = proto_get_str(call->body, "last_seen", &vis, &vlen);
     if (r == 0 && strcmp(vis, "friends") == 0)
         lastseen = LASTSEEN_FRIENDS;
     else if (r == 0 && strcmp(vis, "nobody") == 0)
