@@ -22,8 +22,8 @@
  * table directly.
  *
  * Ownership: the app owns the hub (hub_*_new, then shutdown, then free). The
- * hub borrows the clients registered in it; a client must leave before it is
- * freed.
+ * hub borrows the connections (struct hub_conn) registered in it; one must
+ * leave before it is freed.
  */
 #ifndef DUET_HUB_H
 #define DUET_HUB_H

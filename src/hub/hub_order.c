@@ -68,7 +68,8 @@ struct hub_order {
     struct hub_order *gap_prev, *gap_next;
 };
 
-/* A store read filling a gap. Ownership: its own; holds a client ref. */
+/* A store read filling a gap. Ownership: its own; holds a reference on the
+ * connection (hub_host.ref). */
 struct ho_fill {
     struct hub_order *o;
     duet_id chat;
