@@ -15,7 +15,7 @@ else
 BUILD   ?= build
 endif
 
-SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/app/*.c src/cql/*.c)
+SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/hub/*.c src/app/*.c src/cql/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -217,7 +217,13 @@ fuzz-smoke: fuzz
 	    rm -rf $$tmp; \
 	done
 
+# No file in src/ includes a header of a higher layer (docs/architecture.md).
+.PHONY: check-layers
+check-layers:
+	scripts/check-layers.sh
+
 check:
+	$(MAKE) check-layers
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke

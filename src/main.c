@@ -20,7 +20,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "app/api.h"
 #include "app/app.h"
+#include "app/client.h"
+#include "app/presence.h"
 #include "base/log.h"
 #include "net/static.h"
 
@@ -60,8 +63,9 @@ static void finish_shutdown(void *dp)
 }
 
 /* The hub has sent what other instances must hear of our users leaving. */
-static void on_hub_done(struct app *app)
+static void on_hub_done(void *ctx)
 {
+    struct app *app = ctx;
     struct daemon *d = (struct daemon *)app; /* app is the first member */
     if (d->cassandra)
         store_cass_drain(app->store, finish_shutdown, d);
@@ -73,10 +77,10 @@ static void on_net_closed(void *appp)
 {
     struct app *app = appp;
     app->net = NULL;
-    app->hub->backend->shutdown(app->hub, on_hub_done);
+    hub_shutdown(app->hub, on_hub_done);
 }
 
-static void on_hub_abandoned(struct app *app)
+static void on_hub_abandoned(void *ctx)
 {
     /* Start-up failed; run() closes the rest. */
 }
@@ -84,18 +88,21 @@ static void on_hub_abandoned(struct app *app)
 static int start_hub(struct daemon *d)
 {
     struct config *c = &d->cfg;
+    struct hub_host host;
+    app_hub_host(&d->app, &host);
     if (c->redis == NULL) {
         log_info("hub: in-process (this instance alone)");
-        return hub_local_new(&d->app, &d->app.hub);
+        return hub_local_new(&host, &d->app.hub);
     }
     struct hub_redis_opts o = {
         .host = c->redis_host,
+        .instance = c->instance,
         .port = c->redis_port,
         .ttl_ms = c->presence_ttl_s * 1000,
         .timeout_ms = c->redis_timeout_ms,
     };
     log_info("hub: redis %s:%d (presence ttl %llds)", o.host, o.port, (long long)c->presence_ttl_s);
-    return hub_redis_new(&d->app, &o, &d->app.hub);
+    return hub_redis_new(d->app.loop, &host, &o, &d->app.hub);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -204,9 +211,9 @@ static int start_net(struct daemon *d)
         .idle_timeout_ms = (uint64_t)d->cfg.keepalive_s * 1000,
         .ws_ping_ms = (uint64_t)d->cfg.ws_ping_s * 1000,
         .app_cb = {.on_request = api_on_request,
-                   .on_ws_text = app_on_ws_text,
-                   .on_ws_close = app_on_ws_close,
-                   .on_ws_drain = app_on_ws_drain,
+                   .on_ws_text = client_on_ws_text,
+                   .on_ws_close = client_on_ws_close,
+                   .on_ws_drain = client_on_ws_drain,
                    .on_closed = on_net_closed},
         .app = &d->app,
     };
@@ -286,7 +293,7 @@ static int run(struct daemon *d)
     limits_free(&app->limits);
     app_free_typing(app);
     jsonw_free(&app->out);
-    app->hub->backend->free(app->hub);
+    hub_free(app->hub);
     if (uv_loop_close(&d->loop) != 0)
         log_warn("loop closed with handles still open");
     return 0;
@@ -301,9 +308,9 @@ err_typing:
     jsonw_free(&app->out);
 err_hub:
     close_signals(d); /* else the loop below would wait for a signal */
-    app->hub->backend->shutdown(app->hub, on_hub_abandoned);
+    hub_shutdown(app->hub, on_hub_abandoned);
     uv_run(&d->loop, UV_RUN_DEFAULT);
-    app->hub->backend->free(app->hub);
+    hub_free(app->hub);
 err_store:
     store_close(app->store);
     app->store = NULL;

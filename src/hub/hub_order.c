@@ -24,7 +24,6 @@
 
 #include "../base/log.h"
 #include "hub_redis_int.h"
-#include "proto.h"
 
 #define HO_GAP_WAIT_MS 300
 #define HO_MAX_ITEMS   20000              /* held or buffered, per connection */
@@ -57,7 +56,7 @@ struct ho_chat {
  * store read in flight keeps it (freed when the last one returns). */
 struct hub_order {
     struct hub_redis *hr;
-    struct client *cl;
+    struct hub_conn *cl;
     int live, dead, freed;
     int fills; /* store reads in flight */
     struct ho_item *buf, *buf_tail;
@@ -69,7 +68,8 @@ struct hub_order {
     struct hub_order *gap_prev, *gap_next;
 };
 
-/* A store read filling a gap. Ownership: its own; holds a client ref. */
+/* A store read filling a gap. Ownership: its own; holds a reference on the
+ * connection (hub_host.ref). */
 struct ho_fill {
     struct hub_order *o;
     duet_id chat;
@@ -114,7 +114,7 @@ static void ho_release(struct hub_order *o)
     o->cursors = NULL;
 }
 
-int hub_order_new(struct hub_redis *hr, struct client *cl, struct hub_order **out)
+int hub_order_new(struct hub_redis *hr, struct hub_conn *cl, struct hub_order **out)
 {
     struct hub_order *o = calloc(1, sizeof(*o));
     if (o == NULL)
@@ -404,7 +404,8 @@ static void ho_filled(store_req *r)
 {
     struct ho_fill *f = r->data;
     struct hub_order *o = f->o;
-    struct client *cl = o->cl;
+    struct hub_conn *cl = o->cl;
+    const struct hub_host *host = &o->hr->app_host;
     o->fills--;
     if (o->freed) {
         if (o->fills == 0) {
@@ -435,16 +436,15 @@ static void ho_filled(store_req *r)
             ho_drain(o, c); /* we have this one (or it is the client's own) */
             continue;
         }
-        json_t *ev = proto_message_event(m);
-        char *s = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
-        json_decref(ev);
+        size_t len;
+        char *s = host->message_event(host->ctx, m, &len);
         if (s == NULL) {
             ho_fail(o, "out of memory filling a gap");
             break;
         }
-        ho_send(o, s, strlen(s));
+        ho_send(o, s, len);
         free(s);
-        o->hr->app->metrics.hub_gap_fills++;
+        o->hr->base.stats.gap_fills++;
         c->w = m->sequence;
         ho_drain(o, c);
     }
@@ -456,7 +456,7 @@ static void ho_filled(store_req *r)
 out:
     store_req_reset(r);
     free(f);
-    client_unref(cl);
+    host->unref(host->ctx, cl);
 }
 
 static void ho_fill(struct hub_order *o, struct ho_chat *c)
@@ -483,13 +483,14 @@ static void ho_fill(struct hub_order *o, struct ho_chat *c)
     f->sreq.in.after = c->w;
     f->sreq.in.limit = (int)(n < HO_FILL_MAX ? n : HO_FILL_MAX);
     f->sreq.in.now = duet_now_ms();
-    if (app_store(o->hr->app, &f->sreq) < 0) {
+    const struct hub_host *host = &o->hr->app_host;
+    if (host->submit(host->ctx, &f->sreq) < 0) {
         store_req_reset(&f->sreq);
         free(f);
         ho_fail(o, "a missing message could not be read");
         return;
     }
-    client_ref(o->cl);
+    host->ref(host->ctx, o->cl);
     o->fills++;
     c->filling = 1;
 }

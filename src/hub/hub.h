@@ -1,7 +1,7 @@
 /* hub.h - the delivery and presence interface: which connections a user has,
  * and getting an event to all of them.
  *
- * This is the seam for scale-out. The in-process backend (hub.c) knows only
+ * This is the seam for scale-out. The in-process backend (hub_local.c) knows only
  * this instance's connections. The Redis backend (hub_redis*.c) also
  * publishes to the other instances and keeps the cluster-wide online registry
  * (docs/deploy.md). The application talks only to these functions.
@@ -16,11 +16,14 @@
  *
  * Presence: the hub decides when a user comes online (first connection
  * anywhere) or goes offline (last one closed, or their instance died) and
- * calls presence_online()/presence_offline() (app.h) itself.
+ * tells the application through its host interface (struct hub_host).
+ *
+ * The application calls the hub_*() wrappers below, never the backend's
+ * table directly.
  *
  * Ownership: the app owns the hub (hub_*_new, then shutdown, then free). The
- * hub borrows the clients registered in it; a client must leave before it is
- * freed.
+ * hub borrows the connections (struct hub_conn) registered in it; one must
+ * leave before it is freed.
  */
 #ifndef DUET_HUB_H
 #define DUET_HUB_H
@@ -28,12 +31,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/duet.h"
+#include <uv.h>
 
-struct app;
-struct client;
+#include "../base/duet.h"
+#include "../net/net.h"
+#include "../store/store.h"
+
 struct hub;
-struct store_req;
+
+/* A connection as the hub sees it, embedded in the application's session
+ * (struct client). The application sets conn, user and token_hash before
+ * hub_join and keeps open current (cleared when the socket closes); the
+ * rest is the hub's. */
+struct hub_conn {
+    net_conn *conn;
+    duet_id user;
+    uint8_t token_hash[32];
+    int open;
+    struct hub_conn *next, *prev; /* the user's list (hub_conns.h) */
+    int listed;
+    void *priv; /* backend state */
+};
+
+/* The hub's counters, for GET /metrics. */
+struct hub_stats {
+    uint64_t gap_fills;       /* messages a connection missed, read from the store */
+    uint64_t resumes;         /* WebSockets asked to resume (Redis came back) */
+    uint64_t redis_lost;      /* times the Redis connection was lost */
+    uint64_t presence_reaped; /* users of dead instances marked offline here */
+};
 
 /* What an event is, for backends that must order or deduplicate it. */
 enum hub_ev_kind {
@@ -62,10 +88,10 @@ struct hub_event {
     int64_t version;
 };
 
-typedef void (*hub_ready_cb)(struct client *cl);
+typedef void (*hub_ready_cb)(struct hub_conn *cl);
 /* online[i] is 1 when users[i] has a connection on any instance. */
 typedef void (*hub_online_cb)(void *data, const uint8_t *online);
-typedef void (*hub_done_cb)(struct app *app);
+typedef void (*hub_done_cb)(void *ctx); /* the host's ctx */
 /* A cache lookup: value is NULL on a miss; gen names the version that a
  * cache_set after a store read must still match (else the read may predate
  * an invalidation, and nothing is stored). */
@@ -76,15 +102,15 @@ struct hub_backend {
     const char *name;
     /* Registers cl (see above). 0, or a negative error (ready is not
      * called then). ready may run before join returns. */
-    int (*join)(struct hub *h, struct client *cl, hub_ready_cb ready);
+    int (*join)(struct hub *h, struct hub_conn *cl, hub_ready_cb ready);
     /* cl's backlog (the completed STORE_PENDING_LIST request, read with
      * in.cursors) was sent: go live. 0 or a negative error. */
-    int (*live)(struct hub *h, struct client *cl, const struct store_req *backlog);
+    int (*live)(struct hub *h, struct hub_conn *cl, const struct store_req *backlog);
     /* Unregisters cl (joined, whether live or not). */
-    void (*leave)(struct hub *h, struct client *cl);
+    void (*leave)(struct hub *h, struct hub_conn *cl);
     /* Delivers ev to every connection of user but `except`. */
     void (*publish)(struct hub *h, const duet_id *user, const struct hub_event *ev,
-                    const struct client *except);
+                    const struct hub_conn *except);
     /* Closes the user's connections of one session (token_hash), or of every
      * session but keep_hash (when keep is set), on every instance. */
     void (*end_sessions)(struct hub *h, const duet_id *user, const uint8_t token_hash[32],
@@ -113,18 +139,64 @@ struct hub_backend {
 
 struct hub {
     const struct hub_backend *backend;
+    struct hub_stats stats;
 };
 
-int hub_local_new(struct app *app, struct hub **out);
+/* What the hub needs from the application, given at creation.
+ * Ownership: copied into the hub; ctx is borrowed for the hub's life. */
+struct hub_host {
+    void *ctx;
+    /* A user came online (first connection anywhere) or went offline (last
+     * one closed, at `at`). version orders the changes of one user (0 for
+     * the local hub; see hub_event). */
+    void (*online)(void *ctx, const duet_id *user, int64_t version);
+    void (*offline)(void *ctx, const duet_id *user, int64_t at, int64_t version);
+    /* The wall clock in ms, for last-seen stamps. */
+    int64_t (*now_ms)(void *ctx);
+    /* Keeps a connection's memory alive across a store read (unref: let
+     * it go); the hub never frees a connection. */
+    void (*ref)(void *ctx, struct hub_conn *c);
+    void (*unref)(void *ctx, struct hub_conn *c);
+    /* Submits a store request; 0, or an error (then the callback will not
+     * run). */
+    int (*submit)(void *ctx, store_req *req);
+    /* The `message` event for m, encoded (malloc'd; NULL when out of
+     * memory), for messages read back from the store. */
+    char *(*message_event)(void *ctx, const struct duet_msg *m, size_t *len);
+};
+
+/* The backend's operations (struct hub_backend says what each does). The
+ * cache ones do nothing in backends without a cache: hub_cache_get then
+ * returns -ENOTSUP, hub_cache_drop calls done at once. */
+int hub_join(struct hub *h, struct hub_conn *cl, hub_ready_cb ready);
+int hub_live(struct hub *h, struct hub_conn *cl, const struct store_req *backlog);
+void hub_leave(struct hub *h, struct hub_conn *cl);
+void hub_publish(struct hub *h, const duet_id *user, const struct hub_event *ev,
+                 const struct hub_conn *except);
+void hub_end_sessions(struct hub *h, const duet_id *user, const uint8_t token_hash[32], int keep);
+void hub_online(struct hub *h, const duet_id *users, size_t n, hub_online_cb cb, void *data);
+int hub_has_cache(const struct hub *h);
+int hub_cache_get(struct hub *h, const char *key, hub_cache_cb cb, void *data);
+void hub_cache_set(struct hub *h, const char *key, const char *value, size_t len, const char *gen,
+                   int ttl_s);
+void hub_cache_drop(struct hub *h, const char *const *keys, size_t n, hub_dropped_cb done,
+                    void *data);
+size_t hub_online_count(struct hub *h);
+void hub_shutdown(struct hub *h, hub_done_cb done);
+void hub_free(struct hub *h);
+
+int hub_local_new(const struct hub_host *host, struct hub **out);
 
 /* The Redis backend; the connection is made in the background (with
  * retries), so this fails only for bad options or no memory. */
 struct hub_redis_opts {
-    const char *host; /* name or address */
+    const char *host;     /* name or address */
+    const char *instance; /* this instance's name (--instance), in ids */
     int port;
     int64_t ttl_ms;     /* presence TTL of a silent instance */
     int64_t timeout_ms; /* a reply later than this counts as Redis down */
 };
-int hub_redis_new(struct app *app, const struct hub_redis_opts *o, struct hub **out);
+int hub_redis_new(uv_loop_t *loop, const struct hub_host *host, const struct hub_redis_opts *o,
+                  struct hub **out);
 
 #endif

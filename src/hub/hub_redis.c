@@ -146,7 +146,7 @@ void hr_conn_lost(struct hub_redis *hr, const char *why)
         log_warn("redis: lost %s:%d (%s); delivery is local until it is back", hr->host, hr->port,
                  why);
         hr->down_since = duet_now_ms();
-        hr->app->metrics.hub_redis_lost++;
+        hr->base.stats.redis_lost++;
     } else if (!hr->stopping) {
         log_warn("redis: cannot connect to %s:%d (%s); retrying", hr->host, hr->port, why);
     }
@@ -196,7 +196,7 @@ static void hr_maybe_up(struct hub_redis *hr)
     char old_sid[sizeof(hr->sid)];
     memcpy(old_sid, hr->sid, sizeof(old_sid));
     hr->epoch++;
-    snprintf(hr->sid, sizeof(hr->sid), "%s.%s.%llu", hr->app->cfg->instance, hr->boot,
+    snprintf(hr->sid, sizeof(hr->sid), "%s.%s.%llu", hr->instance, hr->boot,
              (unsigned long long)hr->epoch);
     hr->state = HR_UP;
     hr->backoff_ms = HR_BACKOFF_MIN;
@@ -278,7 +278,7 @@ static void hr_connect(struct hub_redis *hr)
 {
     int r;
     /* The session of the epoch this connection will start. */
-    snprintf(hr->chan, sizeof(hr->chan), "duet:ch:%s.%s.%llu", hr->app->cfg->instance, hr->boot,
+    snprintf(hr->chan, sizeof(hr->chan), "duet:ch:%s.%s.%llu", hr->instance, hr->boot,
              (unsigned long long)hr->epoch + 1);
     const char *sid = hr->chan + strlen("duet:ch:");
     if ((r = hr_context(hr, &hr->cmd)) < 0 || (r = hr_context(hr, &hr->sub)) < 0)
@@ -439,7 +439,7 @@ static void hr_shutdown_step(struct hub_redis *hr)
         hr->done_called = 1;
         /* The store closes in here: the presence fan-outs of our users
          * leaving run now and queue their publishes. */
-        hr->done(hr->app);
+        hr->done(hr->app_host.ctx);
         hr->stop_deadline = now + (uint64_t)hr->timeout_ms;
         if (hr->sub != NULL) {
             redisAsyncContext *s = hr->sub;
@@ -490,9 +490,11 @@ void hub_redis_free(struct hub *h)
     free(hr);
 }
 
-int hub_redis_new(struct app *app, const struct hub_redis_opts *o, struct hub **out)
+int hub_redis_new(uv_loop_t *loop, const struct hub_host *host, const struct hub_redis_opts *o,
+                  struct hub **out)
 {
     if (o->host == NULL || strlen(o->host) >= sizeof(((struct hub_redis *)0)->host) ||
+        o->instance == NULL || strlen(o->instance) >= sizeof(((struct hub_redis *)0)->instance) ||
         o->port <= 0 || o->ttl_ms < 1000 || o->timeout_ms < 1)
         return -EINVAL;
     struct hub_redis *hr = calloc(1, sizeof(*hr));
@@ -500,8 +502,9 @@ int hub_redis_new(struct app *app, const struct hub_redis_opts *o, struct hub **
         return -ENOMEM;
     int r;
     hr->base.backend = &hub_redis_backend;
-    hr->app = app;
-    hr->loop = app->loop;
+    hr->app_host = *host;
+    hr->loop = loop;
+    snprintf(hr->instance, sizeof(hr->instance), "%s", o->instance);
     snprintf(hr->host, sizeof(hr->host), "%s", o->host);
     hr->port = o->port;
     hr->ttl_ms = o->ttl_ms;

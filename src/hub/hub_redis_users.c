@@ -29,7 +29,7 @@
 static const char hr_kinds[] = "omdsx"; /* by enum hub_ev_kind */
 
 /* The hub's part of a client.
- * Ownership: cl->hub_priv, from join to leave; owns the order. */
+ * Ownership: cl->priv (struct hub_conn), from join to leave; owns the order. */
 struct hr_conn {
     hub_ready_cb ready; /* set while the registration is in flight */
     uint64_t epoch;     /* 0: joined while Redis was down (local only) */
@@ -51,36 +51,6 @@ struct hr_online_op {
     const duet_id *users; /* borrowed until cb */
     size_t n;
 };
-
-static void hex_encode(const uint8_t *b, size_t n, char *out)
-{
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[b[i] >> 4];
-        out[2 * i + 1] = d[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-static int hex_decode(const char *s, size_t n, uint8_t *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -EINVAL;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
 
 /* ---- local users ---- */
 
@@ -106,16 +76,16 @@ static void user_ready(struct hr_user *u, uint64_t epoch)
     /* ready() only starts a store read; still, restart the walk after each
      * call rather than trust the list across it. */
     for (;;) {
-        struct client *cl = u->head;
+        struct hub_conn *cl = u->conns.head;
         while (cl != NULL) {
-            struct hr_conn *hc = cl->hub_priv;
+            struct hr_conn *hc = cl->priv;
             if (hc->ready != NULL && hc->epoch == epoch)
                 break;
-            cl = cl->hub_next;
+            cl = cl->next;
         }
         if (cl == NULL)
             return;
-        struct hr_conn *hc = cl->hub_priv;
+        struct hr_conn *hc = cl->priv;
         hub_ready_cb ready = hc->ready;
         hc->ready = NULL;
         ready(cl);
@@ -128,7 +98,7 @@ static void on_attached(struct hub_redis *hr, redisReply *reply, void *data)
     struct hr_user *u = user_get(hr, &op->user, 0);
     int ok = reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer >= 0;
     if (ok && reply->integer > 0)
-        presence_online(hr->app, &op->user, reply->integer);
+        hr->app_host.online(hr->app_host.ctx, &op->user, reply->integer);
     /* The user may have left and come back since: then this reply is an
      * older attach's (undone by a detach), and theirs is still to come. */
     if (u != NULL && u->reg_op == op->op && u->reg_state == HR_REG_PENDING) {
@@ -146,8 +116,9 @@ static void on_attached(struct hub_redis *hr, redisReply *reply, void *data)
 static void on_detached(struct hub_redis *hr, redisReply *reply, void *data)
 {
     struct hr_reg_op *op = data;
+    struct hub_host *h = &hr->app_host;
     if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0)
-        presence_offline(hr->app, &op->user, duet_now_ms(), reply->integer);
+        h->offline(h->ctx, &op->user, h->now_ms(h->ctx), reply->integer);
     free(op);
 }
 
@@ -163,7 +134,7 @@ static int reg_send(struct hub_redis *hr, enum hr_script s, const duet_id *user,
     if (opno != NULL)
         *opno = op->op;
     char uid[HEX_ID + 1];
-    hex_encode(user->b, 16, uid);
+    duet_hex_encode(user->b, 16, uid);
     const char *av[] = {hr->sid, uid};
     int r = hr_eval(hr, s, 2, av, NULL, cb, op);
     if (r < 0)
@@ -171,7 +142,7 @@ static int reg_send(struct hub_redis *hr, enum hr_script s, const duet_id *user,
     return r;
 }
 
-static int hr_join(struct hub *h, struct client *cl, hub_ready_cb ready)
+static int hr_join(struct hub *h, struct hub_conn *cl, hub_ready_cb ready)
 {
     struct hub_redis *hr = (struct hub_redis *)h;
     struct hr_conn *hc = calloc(1, sizeof(*hc));
@@ -188,14 +159,8 @@ static int hr_join(struct hub *h, struct client *cl, hub_ready_cb ready)
         free(hc);
         return -ENOMEM;
     }
-    cl->hub_priv = hc;
-    cl->hub_prev = NULL;
-    cl->hub_next = u->head;
-    if (u->head != NULL)
-        u->head->hub_prev = cl;
-    u->head = cl;
-    u->n++;
-    cl->hub_listed = 1;
+    cl->priv = hc;
+    hub_conns_add(&u->conns, cl);
     hc->epoch = hr->state == HR_UP ? hr->epoch : 0;
     if (hc->epoch == 0 || (u->reg_epoch == hr->epoch && u->reg_state == HR_REG_DONE)) {
         ready(cl);
@@ -216,34 +181,25 @@ static int hr_join(struct hub *h, struct client *cl, hub_ready_cb ready)
     return 0;
 }
 
-static int hr_live(struct hub *h, struct client *cl, const struct store_req *backlog)
+static int hr_live(struct hub *h, struct hub_conn *cl, const struct store_req *backlog)
 {
-    struct hr_conn *hc = cl->hub_priv;
+    struct hr_conn *hc = cl->priv;
     return hc != NULL ? hub_order_live(hc->order, backlog) : -EINVAL;
 }
 
-static void hr_leave(struct hub *h, struct client *cl)
+static void hr_leave(struct hub *h, struct hub_conn *cl)
 {
     struct hub_redis *hr = (struct hub_redis *)h;
-    struct hr_conn *hc = cl->hub_priv;
+    struct hr_conn *hc = cl->priv;
     struct hr_user *u = user_get(hr, &cl->user, 0);
-    if (hc == NULL || u == NULL || !cl->hub_listed)
+    if (hc == NULL || u == NULL || !hub_conns_remove(&u->conns, cl))
         return;
-    if (cl->hub_prev != NULL)
-        cl->hub_prev->hub_next = cl->hub_next;
-    else
-        u->head = cl->hub_next;
-    if (cl->hub_next != NULL)
-        cl->hub_next->hub_prev = cl->hub_prev;
-    cl->hub_next = cl->hub_prev = NULL;
-    cl->hub_listed = 0;
-    cl->hub_priv = NULL;
-    u->n--;
+    cl->priv = NULL;
     if (hc->ready != NULL)
         hc->ready(cl); /* owed once; it sees the socket closed */
     hub_order_free(hc->order);
     free(hc);
-    if (u->n > 0)
+    if (u->conns.n > 0)
         return;
     /* Only a registration of the current session is ours to undo; older
      * ones are reaped (hr_old). */
@@ -257,13 +213,13 @@ static void hr_leave(struct hub *h, struct client *cl)
 /* ---- delivery ---- */
 
 static void deliver_local(struct hub_redis *hr, const duet_id *user, const struct hub_event *ev,
-                          const struct client *except)
+                          const struct hub_conn *except)
 {
     struct hr_user *u = user_get(hr, user, 0);
     if (u == NULL)
         return;
-    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
-        struct hr_conn *hc = cl->hub_priv;
+    for (struct hub_conn *cl = u->conns.head; cl != NULL; cl = cl->next) {
+        struct hr_conn *hc = cl->priv;
         if (cl != except)
             hub_order_event(hc->order, ev, 0);
         else if (ev->kind == HUB_EV_MESSAGE)
@@ -281,8 +237,8 @@ static char *payload(const duet_id *user, char kind, const duet_id *chat, int64_
         return NULL;
     char u[HEX_ID + 1], c[HEX_ID + 1];
     static const duet_id zero;
-    hex_encode(user->b, 16, u);
-    hex_encode((chat != NULL ? chat : &zero)->b, 16, c);
+    duet_hex_encode(user->b, 16, u);
+    duet_hex_encode((chat != NULL ? chat : &zero)->b, 16, c);
     int n = snprintf(p, cap, "%s %c %s %lld\n", u, kind, c, (long long)seq);
     if (n < 0 || (size_t)n + blen > cap) {
         free(p);
@@ -297,9 +253,9 @@ static void route(struct hub_redis *hr, const duet_id *user, const char *p, size
                   const duet_id *cond, int64_t version, int skip_self)
 {
     char uid[HEX_ID + 1], cuid[HEX_ID + 1] = "", ver[24] = "";
-    hex_encode(user->b, 16, uid);
+    duet_hex_encode(user->b, 16, uid);
     if (cond != NULL) {
-        hex_encode(cond->b, 16, cuid);
+        duet_hex_encode(cond->b, 16, cuid);
         snprintf(ver, sizeof(ver), "%lld", (long long)version);
     }
     const char *av[] = {skip_self ? hr->sid : "", uid, p, cuid, ver};
@@ -309,7 +265,7 @@ static void route(struct hub_redis *hr, const duet_id *user, const char *p, size
 }
 
 static void hr_publish(struct hub *h, const duet_id *user, const struct hub_event *ev,
-                       const struct client *except)
+                       const struct hub_conn *except)
 {
     struct hub_redis *hr = (struct hub_redis *)h;
     /* A presence fan-out goes through Redis even to us: only Redis can
@@ -332,14 +288,8 @@ static void end_local(struct hub_redis *hr, const duet_id *user, const uint8_t t
                       int keep)
 {
     struct hr_user *u = user_get(hr, user, 0);
-    if (u == NULL)
-        return;
-    /* net_ws_close only starts the handshake; leave() runs later. */
-    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
-        int same = memcmp(cl->token_hash, token_hash, 32) == 0;
-        if (same != keep)
-            net_ws_close(cl->conn, 1008, "session ended");
-    }
+    if (u != NULL)
+        hub_conns_end_sessions(&u->conns, token_hash, keep);
 }
 
 static void hr_end_sessions(struct hub *h, const duet_id *user, const uint8_t token_hash[32],
@@ -350,7 +300,7 @@ static void hr_end_sessions(struct hub *h, const duet_id *user, const uint8_t to
     if (hr->state != HR_UP)
         return; /* other instances' sockets close at their 1012 resume */
     char body[80];
-    hex_encode(token_hash, 32, body);
+    duet_hex_encode(token_hash, 32, body);
     body[64] = ' ';
     body[65] = keep ? '1' : '0';
     size_t plen;
@@ -369,8 +319,8 @@ void hr_users_message(struct hub_redis *hr, const char *p, size_t len)
     duet_id user, chat;
     const char *nl = memchr(p, '\n', len);
     if (nl == NULL || nl - p < 2 * HEX_ID + 5 || p[HEX_ID] != ' ' || p[HEX_ID + 2] != ' ' ||
-        p[2 * HEX_ID + 3] != ' ' || hex_decode(p, 16, user.b) < 0 ||
-        hex_decode(p + HEX_ID + 3, 16, chat.b) < 0)
+        p[2 * HEX_ID + 3] != ' ' || duet_hex_decode(p, 16, user.b) < 0 ||
+        duet_hex_decode(p + HEX_ID + 3, 16, chat.b) < 0)
         goto bad;
     int64_t seq = 0;
     for (const char *s = p + 2 * HEX_ID + 4; s < nl; s++) {
@@ -383,7 +333,7 @@ void hr_users_message(struct hub_redis *hr, const char *p, size_t len)
     char k = p[HEX_ID + 1];
     if (k == 'e') {
         uint8_t th[32];
-        if (blen != 66 || hex_decode(body, 32, th) < 0)
+        if (blen != 66 || duet_hex_decode(body, 32, th) < 0)
             goto bad;
         end_local(hr, &user, th, body[65] == '1');
         return;
@@ -437,7 +387,7 @@ static void hr_online(struct hub *h, const duet_id *users, size_t n, hub_online_
     }
     *op = (struct hr_online_op){.cb = cb, .data = data, .users = users, .n = n};
     for (size_t i = 0; i < n; i++) {
-        hex_encode(users[i].b, 16, hex + i * (HEX_ID + 1));
+        duet_hex_encode(users[i].b, 16, hex + i * (HEX_ID + 1));
         av[i] = hex + i * (HEX_ID + 1);
     }
     int r = n > 0 ? hr_eval(hr, HR_S_ONLINE, n, av, NULL, on_online, op) : -ENOENT;
@@ -460,15 +410,15 @@ void hr_users_reaped(struct hub_redis *hr, redisReply *reply)
         redisReply **e = reply->element + i;
         duet_id user;
         if (e[0]->type != REDIS_REPLY_STRING || e[0]->len != HEX_ID ||
-            hex_decode(e[0]->str, 16, user.b) < 0 || e[1]->type != REDIS_REPLY_STRING ||
+            duet_hex_decode(e[0]->str, 16, user.b) < 0 || e[1]->type != REDIS_REPLY_STRING ||
             e[2]->type != REDIS_REPLY_STRING)
             continue;
         long long v = strtoll(e[1]->str, NULL, 10);
         /* Scores come back as doubles written out in full. */
         long long at = (long long)strtod(e[2]->str, NULL);
         if (v > 0 && at > 0) {
-            hr->app->metrics.hub_presence_reaped++;
-            presence_offline(hr->app, &user, at, v);
+            hr->base.stats.presence_reaped++;
+            hr->app_host.offline(hr->app_host.ctx, &user, at, v);
         }
     }
 }
@@ -491,7 +441,7 @@ static int old_reap(struct hub_redis *hr, struct hr_old *o)
         av[0] = o->sid;
         av[1] = at;
         for (size_t i = 0; i < o->n; i++) {
-            hex_encode(o->users[i].b, 16, hex + i * (HEX_ID + 1));
+            duet_hex_encode(o->users[i].b, 16, hex + i * (HEX_ID + 1));
             av[i + 2] = hex + i * (HEX_ID + 1);
         }
         r = hr_eval(hr, HR_S_REAP_MINE, o->n + 2, av, NULL, on_reaped, NULL);
@@ -551,15 +501,15 @@ void hr_users_up(struct hub_redis *hr, uint64_t old_epoch, const char *old_sid)
     size_t closed = 0;
     for (struct map_entry *e = map_first(&hr->users); e != NULL; e = map_next(&hr->users, e)) {
         struct hr_user *u = e->value;
-        for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
-            struct hr_conn *hc = cl->hub_priv;
+        for (struct hub_conn *cl = u->conns.head; cl != NULL; cl = cl->next) {
+            struct hr_conn *hc = cl->priv;
             if (hc->epoch != hr->epoch) {
                 net_ws_close(cl->conn, 1012, "reconnect");
                 closed++;
             }
         }
     }
-    hr->app->metrics.hub_resumes += closed;
+    hr->base.stats.resumes += closed;
     if (closed > 0)
         log_info("redis: back; %zu WebSockets asked to resume", closed);
 }

@@ -19,7 +19,7 @@
 #include <uv.h>
 
 #include "../base/map.h"
-#include "app.h"
+#include "hub_conns.h"
 #include "hub.h"
 
 /* ---- scripts (hub_redis_lua.c) ---- */
@@ -70,8 +70,7 @@ struct hr_req {
  * Ownership: hr->users owns it; its clients are borrowed. */
 struct hr_user {
     duet_id id;
-    struct client *head;
-    size_t n;
+    struct hub_conns conns; /* our connections of this user */
     uint64_t reg_epoch; /* the epoch whose session holds our registration */
     uint64_t reg_op;    /* which attach command that is (hr->next_op) */
     int reg_state;      /* HR_REG_* */
@@ -97,7 +96,8 @@ struct hr_old {
  * map and the per-client state (hub_order) of the clients it has joined. */
 struct hub_redis {
     struct hub base;
-    struct app *app;
+    char instance[65]; /* --instance (1..64), in our session id and channel */
+    struct hub_host app_host; /* the application's callbacks (hub.h) */
     uv_loop_t *loop;
     char host[256];
     int port;
@@ -183,7 +183,7 @@ void hr_users_free(struct hub_redis *hr);
  * held, and those the backlog covers are dropped. */
 
 struct hub_order;
-int hub_order_new(struct hub_redis *hr, struct client *cl, struct hub_order **out);
+int hub_order_new(struct hub_redis *hr, struct hub_conn *cl, struct hub_order **out);
 void hub_order_free(struct hub_order *o);
 /* An event for the order's client; `marker`: the client sent this message
  * itself (it had `sent`), so only its place in the order counts. */

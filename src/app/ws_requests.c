@@ -1,6 +1,7 @@
-/* chat.c - the WebSocket requests: send, ack, seen, typing, delete, history,
- * ping. Each request is validated here, then becomes one store request; its
- * completion answers the sender and fans events out through the hub. */
+/* ws_requests.c - the WebSocket requests run: send, ack, seen, typing, delete,
+ * history, ping. Each request arrives decoded and validated (proto_req.c)
+ * and becomes one store request; its completion answers the sender and fans
+ * events out through the hub. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,18 +9,21 @@
 
 #include "../base/log.h"
 #include "../base/text.h"
-#include "api_int.h"
+#include "cache.h"
 #include "proto.h"
+#include "proto_req.h"
+#include "publish.h"
+#include "ws_requests.h"
 
 #define TYPING_INTERVAL_MS 1000
 
 /* One WebSocket request in flight.
- * Ownership: holds a reference on its client and on the parsed frame (the
- * store borrows strings from it); freed by op_free. */
+ * Ownership: holds a reference on its client and owns the decoded request
+ * (the store borrows strings from its frame); freed by op_free. */
 struct chat_op {
     struct client *cl;
-    json_t *frame;
-    json_t *ref;         /* borrowed from frame */
+    struct proto_request req;
+    json_t *ref;         /* borrowed from req */
     const char *request; /* static type name */
     store_req sreq;
     uint64_t t0; /* uv_hrtime at receipt */
@@ -28,16 +32,11 @@ struct chat_op {
     char *cache_gen;               /* set on a miss: fill it after the read */
 };
 
-struct handler {
-    const char *type;
-    int (*start)(struct chat_op *op); /* 0, or -1 after answering an error */
-};
-
 static void op_free(struct chat_op *op)
 {
     free(op->cache_gen);
     store_req_reset(&op->sreq);
-    json_decref(op->frame);
+    proto_request_free(&op->req);
     client_unref(op->cl);
     free(op);
 }
@@ -91,7 +90,7 @@ static void op_store_done(store_req *r)
 static store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done)(struct chat_op *))
 {
     store_req_init(&op->sreq, type, op_store_done, op);
-    op->sreq.in.user = op->cl->user;
+    op->sreq.in.user = op->cl->hub.user;
     op->sreq.in.now = duet_now_ms();
     op->done = done;
     return &op->sreq;
@@ -105,31 +104,6 @@ static int op_submit(struct chat_op *op)
         return -1;
     }
     return 0;
-}
-
-/* Field readers that answer the error themselves. */
-static int need_id(struct chat_op *op, const char *key, duet_id *id)
-{
-    int r = proto_get_id(op->frame, key, id);
-    if (r == 0)
-        return 0;
-    char msg[80];
-    snprintf(msg, sizeof(msg), r == -ENOENT ? "missing field '%s'" : "'%s' must be a UUID", key);
-    op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request", msg);
-    return -1;
-}
-
-static int need_seq(struct chat_op *op, const char *key, int64_t *v, int64_t min)
-{
-    int r = proto_get_int(op->frame, key, v);
-    if (r == 0 && *v >= min)
-        return 0;
-    char msg[80];
-    snprintf(msg, sizeof(msg),
-             r == -ENOENT ? "missing field '%s'" : "'%s' must be an integer >= %lld", key,
-             (long long)min);
-    op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request", msg);
-    return -1;
 }
 
 /* ---- send ---- */
@@ -169,50 +143,23 @@ static void send_done(struct chat_op *op)
     proto_write_message_event(w, m, 0);
     s = jsonw_finish(w, &len);
     /* the recipient, and the sender's other connections (tabs) */
-    app_publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
+    publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
                          r->out.duplicate != 0);
 }
 
 static int start_send(struct chat_op *op)
 {
-    duet_id chat;
-    const char *id, *text;
-    size_t idlen, tlen;
-    if (need_id(op, "chat_id", &chat) < 0)
-        return -1;
-    int r = proto_get_str(op->frame, "id", &id, &idlen);
-    if (r < 0 || !text_client_id_ok(id, idlen)) {
-        op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request",
-                 r == -ENOENT ? "missing field 'id'" : "'id' is 1 to 64 of A-Z a-z 0-9 _ -");
-        return -1;
-    }
-    r = proto_get_str(op->frame, "text", &text, &tlen);
-    if (r < 0) {
-        op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request",
-                 r == -ENOENT ? "missing field 'text'" : "'text' must be a string");
-        return -1;
-    }
-    int64_t max = op->cl->app->cfg->max_message_chars;
-    if (tlen == 0) {
-        op_error(op, -EINVAL, "empty", "the text is empty");
-        return -1;
-    }
-    if ((int64_t)tlen > max && (int64_t)text_utf8_chars(text, tlen) > max) {
-        char msg[80];
-        snprintf(msg, sizeof(msg), "text is longer than %lld characters", (long long)max);
-        op_error(op, -EINVAL, "too_long", msg);
-        return -1;
-    }
+    const struct proto_request *rq = &op->req;
     int64_t wait =
-        limits_take_message(&op->cl->app->limits, &op->cl->user, uv_now(op->cl->app->loop));
+        limits_take_message(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
     if (wait > 0) {
         rate_limited(op, wait);
         return -1;
     }
     store_req *q = op_prepare(op, STORE_MSG_SEND, send_done);
-    q->in.chat_id = chat;
-    q->in.message_id = id;
-    q->in.text = text;
+    q->in.chat_id = rq->chat_id;
+    q->in.message_id = rq->id;
+    q->in.text = rq->text;
     q->in.max_pending = op->cl->app->cfg->max_pending;
     return op_submit(op);
 }
@@ -226,35 +173,17 @@ static void ack_done(struct chat_op *op)
     if (r->in.kind != PENDING_MESSAGE || !r->out.receipt.changed)
         return;
     app->metrics.messages_delivered++;
-    app_publish(app, &r->out.receipt.peer,
+    publish_event(app, &r->out.receipt.peer,
                 proto_receipt_event(&r->in.chat_id, 0, r->out.receipt.seq, r->out.receipt.at),
                 NULL);
 }
 
 static int start_ack(struct chat_op *op)
 {
-    static const char *kinds[] = {"message", "delivered", "seen", "deleted"};
-    duet_id chat;
-    int64_t seq;
-    const char *kind;
-    size_t klen;
-    if (need_id(op, "chat_id", &chat) < 0 || need_seq(op, "seq", &seq, 0) < 0)
-        return -1;
-    int r = proto_get_str(op->frame, "kind", &kind, &klen);
-    int k = -1;
-    for (int i = 0; r == 0 && i < 4; i++)
-        if (strcmp(kind, kinds[i]) == 0)
-            k = i;
-    if (k < 0) {
-        op_error(op, r, r == -ENOENT ? "missing_field" : "bad_request",
-                 r == -ENOENT ? "missing field 'kind'"
-                              : "'kind' is message, delivered, seen or deleted");
-        return -1;
-    }
     store_req *q = op_prepare(op, STORE_MSG_ACK, ack_done);
-    q->in.chat_id = chat;
-    q->in.kind = k;
-    q->in.seq = seq;
+    q->in.chat_id = op->req.chat_id;
+    q->in.kind = op->req.kind;
+    q->in.seq = op->req.seq;
     return op_submit(op);
 }
 
@@ -264,25 +193,21 @@ static void seen_done(struct chat_op *op)
 {
     struct app *app = op->cl->app;
     const store_req *r = &op->sreq;
-    app_publish(app, &op->cl->user,
+    publish_event(app, &op->cl->hub.user,
                 json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
                           "seq", (json_int_t)r->out.read_seq),
                 op->cl);
     if (r->out.receipt.changed)
-        app_publish(app, &r->out.receipt.peer,
+        publish_event(app, &r->out.receipt.peer,
                     proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
                     NULL);
 }
 
 static int start_seen(struct chat_op *op)
 {
-    duet_id chat;
-    int64_t seq;
-    if (need_id(op, "chat_id", &chat) < 0 || need_seq(op, "seq", &seq, 0) < 0)
-        return -1;
     store_req *q = op_prepare(op, STORE_MSG_SEEN, seen_done);
-    q->in.chat_id = chat;
-    q->in.seq = seq;
+    q->in.chat_id = op->req.chat_id;
+    q->in.seq = op->req.seq;
     return op_submit(op);
 }
 
@@ -290,9 +215,9 @@ static int start_seen(struct chat_op *op)
 
 static void typing_publish(struct chat_op *op, const duet_id *peer, const duet_id *chat)
 {
-    app_publish(op->cl->app, peer,
+    publish_event(op->cl->app, peer,
                 json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
-                          proto_id(&op->cl->user)),
+                          proto_id(&op->cl->hub.user)),
                 NULL);
 }
 
@@ -339,7 +264,7 @@ static int typing_throttled(struct client *cl, const duet_id *chat)
     map_t *m = &cl->app->typing;
     uint64_t now = uv_now(cl->app->loop);
     uint8_t key[32];
-    memcpy(key, cl->user.b, 16);
+    memcpy(key, cl->hub.user.b, 16);
     memcpy(key + 16, chat->b, 16);
     uint64_t *at = map_get(m, key, sizeof(key));
     if (at != NULL) {
@@ -361,14 +286,12 @@ static int typing_throttled(struct client *cl, const duet_id *chat)
 
 static int start_typing(struct chat_op *op)
 {
-    duet_id chat;
-    if (need_id(op, "chat_id", &chat) < 0)
-        return -1;
-    if (typing_throttled(op->cl, &chat))
+    const duet_id *chat = &op->req.chat_id;
+    if (typing_throttled(op->cl, chat))
         return -1; /* dropped on purpose: typing is best effort */
     store_req *q = op_prepare(op, STORE_CHAT_PEER, typing_done);
-    q->in.chat_id = chat;
-    cache_key_peer(op->cache_key, &op->cl->user, &chat);
+    q->in.chat_id = *chat;
+    cache_key_peer(op->cache_key, &op->cl->hub.user, chat);
     if (cache_get(op->cl->app, op->cache_key, typing_cached, op) == 0)
         return 0; /* typing_cached goes on */
     return op_submit(op);
@@ -384,19 +307,15 @@ static void delete_done(struct chat_op *op)
     if (mine != NULL && op->ref != NULL)
         json_object_set(mine, "ref", op->ref);
     client_send(op->cl, mine);
-    app_publish(app, &m->sender, proto_deleted_event(m), op->cl);
-    app_publish(app, &m->receiver, proto_deleted_event(m), NULL);
+    publish_event(app, &m->sender, proto_deleted_event(m), op->cl);
+    publish_event(app, &m->receiver, proto_deleted_event(m), NULL);
 }
 
 static int start_delete(struct chat_op *op)
 {
-    duet_id chat;
-    int64_t seq;
-    if (need_id(op, "chat_id", &chat) < 0 || need_seq(op, "seq", &seq, 1) < 0)
-        return -1;
     store_req *q = op_prepare(op, STORE_MSG_DELETE, delete_done);
-    q->in.chat_id = chat;
-    q->in.seq = seq;
+    q->in.chat_id = op->req.chat_id;
+    q->in.seq = op->req.seq;
     q->in.window_ms = op->cl->app->cfg->delete_window_s * 1000;
     return op_submit(op);
 }
@@ -417,16 +336,13 @@ static void history_done(struct chat_op *op)
 
 static int start_history(struct chat_op *op)
 {
-    duet_id chat;
-    const char *bad;
-    if (need_id(op, "chat_id", &chat) < 0)
-        return -1;
+    const struct proto_history *h = &op->req.history;
     store_req *q = op_prepare(op, STORE_HISTORY, history_done);
-    if (api_history_params(op->frame, NULL, q, &bad) < 0) {
-        op_error(op, -EINVAL, "bad_request", bad);
-        return -1;
-    }
-    q->in.chat_id = chat;
+    q->in.chat_id = op->req.chat_id;
+    q->in.before = h->before;
+    q->in.after = h->after;
+    q->in.has_after = h->has_after;
+    q->in.limit = h->limit;
     return op_submit(op);
 }
 
@@ -439,65 +355,37 @@ static int start_ping(struct chat_op *op)
     return -1; /* answered; nothing in flight */
 }
 
-static const struct handler handlers[] = {
-    {"send", start_send},     {"ack", start_ack},       {"seen", start_seen},
-    {"typing", start_typing}, {"delete", start_delete}, {"history", start_history},
-    {"ping", start_ping},
+/* Indexed by enum proto_req_type; each returns 0, or -1 when nothing is in
+ * flight (answered, or dropped on purpose). */
+static int (*const starts[])(struct chat_op *op) = {
+    [PROTO_REQ_SEND] = start_send,     [PROTO_REQ_ACK] = start_ack,
+    [PROTO_REQ_SEEN] = start_seen,     [PROTO_REQ_TYPING] = start_typing,
+    [PROTO_REQ_DELETE] = start_delete, [PROTO_REQ_HISTORY] = start_history,
+    [PROTO_REQ_PING] = start_ping,
 };
 
-static int ref_ok(json_t *ref)
+void ws_requests_on_text(struct client *cl, const char *data, size_t len)
 {
-    if (ref == NULL || json_is_integer(ref))
-        return 1;
-    return json_is_string(ref) && json_string_length(ref) <= 64;
-}
-
-void chat_on_text(struct client *cl, const char *data, size_t len)
-{
-    json_error_t jerr;
-    json_t *frame = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (frame == NULL || !json_is_object(frame)) {
-        json_decref(frame);
-        client_send_error(cl, NULL, NULL, -EINVAL, "bad_json", "each frame is one JSON object");
-        return;
-    }
-    json_t *type = json_object_get(frame, "type");
-    json_t *ref = json_object_get(frame, "ref");
-    if (!ref_ok(ref)) {
-        client_send_error(cl, json_string_value(type), NULL, -EINVAL, "bad_request",
-                          "'ref' is a string of up to 64 characters or an integer");
-        json_decref(frame);
-        return;
-    }
-    if (!json_is_string(type)) {
-        client_send_error(cl, NULL, ref, -EINVAL, type ? "bad_request" : "missing_field",
-                          "'type' must be a string");
-        json_decref(frame);
-        return;
-    }
-    const struct handler *h = NULL;
-    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-        if (strcmp(handlers[i].type, json_string_value(type)) == 0)
-            h = &handlers[i];
-    if (h == NULL) {
-        client_send_error(cl, json_string_value(type), ref, -EINVAL, "unknown_type",
-                          "unknown request type");
-        json_decref(frame);
+    struct proto_request rq;
+    struct proto_req_error e;
+    if (proto_parse_request(data, len, cl->app->cfg->max_message_chars, &rq, &e) < 0) {
+        client_send_error(cl, rq.request, rq.ref, e.err, e.code, e.message);
+        proto_request_free(&rq);
         return;
     }
     struct chat_op *op = calloc(1, sizeof(*op));
     if (op == NULL) {
-        client_send_error(cl, h->type, ref, -ENOMEM, NULL, "out of memory");
-        json_decref(frame);
+        client_send_error(cl, rq.request, rq.ref, -ENOMEM, NULL, "out of memory");
+        proto_request_free(&rq);
         return;
     }
+    op->req = rq; /* the op owns the frame from here */
     op->cl = cl;
-    op->frame = frame;
-    op->ref = ref;
-    op->request = h->type;
+    op->ref = op->req.ref;
+    op->request = op->req.request;
     op->t0 = uv_hrtime();
     store_req_init(&op->sreq, STORE_USER_GET, NULL, op);
     client_ref(cl);
-    if (h->start(op) < 0)
+    if (starts[op->req.type](op) < 0)
         op_free(op);
 }

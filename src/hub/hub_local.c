@@ -1,4 +1,4 @@
-/* hub.c - the in-process hub: a map from user id to that user's clients.
+/* hub_local.c - the in-process hub: a map from user id to that user's clients.
  *
  * One process sees every store completion in order (store.h), so joining in
  * the completion of the backlog read is enough for "no gap, no duplicate":
@@ -9,32 +9,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/map.h"
 #include "../net/net.h"
-#include "app.h"
+#include "hub_conns.h"
 
 /* Ownership: the hub owns the map and its per-user entries; the clients in
  * each list are borrowed. */
 struct hub_local {
     struct hub base;
-    struct app *app;
-    map_t users; /* duet_id -> struct hub_user */
+    struct hub_host host;
+    map_t users; /* duet_id -> struct hub_conns */
 };
 
-struct hub_user {
-    struct client *head;
-    size_t n;
-};
-
-static int local_join(struct hub *h, struct client *cl, hub_ready_cb ready)
+static int local_join(struct hub *h, struct hub_conn *cl, hub_ready_cb ready)
 {
     ready(cl);
     return 0;
 }
 
-static int local_live(struct hub *h, struct client *cl, const struct store_req *backlog)
+static int local_live(struct hub *h, struct hub_conn *cl, const struct store_req *backlog)
 {
     struct hub_local *hl = (struct hub_local *)h;
-    struct hub_user *u = map_get(&hl->users, cl->user.b, 16);
+    struct hub_conns *u = map_get(&hl->users, cl->user.b, 16);
     int first = 0;
     if (u == NULL) {
         u = calloc(1, sizeof(*u));
@@ -46,41 +42,25 @@ static int local_live(struct hub *h, struct client *cl, const struct store_req *
         }
         first = 1;
     }
-    cl->hub_prev = NULL;
-    cl->hub_next = u->head;
-    if (u->head != NULL)
-        u->head->hub_prev = cl;
-    u->head = cl;
-    u->n++;
-    cl->hub_listed = 1;
+    hub_conns_add(u, cl);
     if (first)
-        presence_online(hl->app, &cl->user, 0);
+        hl->host.online(hl->host.ctx, &cl->user, 0);
     return 0;
 }
 
-static void local_leave(struct hub *h, struct client *cl)
+static void local_leave(struct hub *h, struct hub_conn *cl)
 {
     struct hub_local *hl = (struct hub_local *)h;
-    struct hub_user *u = map_get(&hl->users, cl->user.b, 16);
-    if (u == NULL || !cl->hub_listed)
-        return;
-    cl->hub_listed = 0;
-    if (cl->hub_prev != NULL)
-        cl->hub_prev->hub_next = cl->hub_next;
-    else
-        u->head = cl->hub_next;
-    if (cl->hub_next != NULL)
-        cl->hub_next->hub_prev = cl->hub_prev;
-    cl->hub_next = cl->hub_prev = NULL;
-    if (--u->n > 0)
+    struct hub_conns *u = map_get(&hl->users, cl->user.b, 16);
+    if (u == NULL || !hub_conns_remove(u, cl) || u->n > 0)
         return;
     map_del(&hl->users, cl->user.b, 16);
     free(u);
-    presence_offline(hl->app, &cl->user, duet_now_ms(), 0);
+    hl->host.offline(hl->host.ctx, &cl->user, hl->host.now_ms(hl->host.ctx), 0);
 }
 
 static void local_publish(struct hub *h, const duet_id *user, const struct hub_event *ev,
-                          const struct client *except)
+                          const struct hub_conn *except)
 {
     struct hub_local *hl = (struct hub_local *)h;
     /* The first publish reached every connection already. */
@@ -90,10 +70,10 @@ static void local_publish(struct hub *h, const duet_id *user, const struct hub_e
     if (ev->presence_of != NULL &&
         (map_get(&hl->users, ev->presence_of->b, 16) != NULL) != (ev->online != 0))
         return;
-    struct hub_user *u = map_get(&hl->users, user->b, 16);
+    struct hub_conns *u = map_get(&hl->users, user->b, 16);
     if (u == NULL)
         return;
-    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next)
+    for (struct hub_conn *cl = u->head; cl != NULL; cl = cl->next)
         if (cl != except)
             net_ws_send(cl->conn, ev->json, ev->len);
 }
@@ -102,16 +82,9 @@ static void local_end_sessions(struct hub *h, const duet_id *user, const uint8_t
                                int keep)
 {
     struct hub_local *hl = (struct hub_local *)h;
-    struct hub_user *u = map_get(&hl->users, user->b, 16);
-    if (u == NULL)
-        return;
-    /* net_ws_close only starts the closing handshake; the clients leave the
-     * list later, from on_ws_close, so iterating here is safe. */
-    for (struct client *cl = u->head; cl != NULL; cl = cl->hub_next) {
-        int same = memcmp(cl->token_hash, token_hash, 32) == 0;
-        if (same != keep)
-            net_ws_close(cl->conn, 1008, "session ended");
-    }
+    struct hub_conns *u = map_get(&hl->users, user->b, 16);
+    if (u != NULL)
+        hub_conns_end_sessions(u, token_hash, keep);
 }
 
 static void local_online(struct hub *h, const duet_id *users, size_t n, hub_online_cb cb,
@@ -131,7 +104,7 @@ static void local_online(struct hub *h, const duet_id *users, size_t n, hub_onli
 
 static void local_shutdown(struct hub *h, hub_done_cb done)
 {
-    done(((struct hub_local *)h)->app);
+    done(((struct hub_local *)h)->host.ctx);
 }
 
 static size_t local_online_count(struct hub *h)
@@ -161,7 +134,7 @@ static const struct hub_backend local_backend = {
     .free = local_free,
 };
 
-int hub_local_new(struct app *app, struct hub **out)
+int hub_local_new(const struct hub_host *host, struct hub **out)
 {
     struct hub_local *hl = calloc(1, sizeof(*hl));
     if (hl == NULL)
@@ -170,7 +143,7 @@ int hub_local_new(struct app *app, struct hub **out)
         free(hl);
         return -ENOMEM;
     }
-    hl->app = app;
+    hl->host = *host;
     hl->base.backend = &local_backend;
     *out = &hl->base;
     return 0;
