@@ -279,12 +279,13 @@ int push_vapid_load(const char *path, push_vapid **out)
         rc = -EPERM;
         goto err;
     }
-    do
-        n = read(fd, buf, sizeof(buf));
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        rc = -errno;
-        goto err;
+    for (ssize_t r; (r = read(fd, buf + n, sizeof(buf) - (size_t)n)) != 0; n += r) {
+        if (r < 0 && errno == EINTR)
+            r = 0;
+        else if (r < 0 || n + r >= KEY_FILE_MAX) {
+            rc = r < 0 ? -errno : -EINVAL;
+            goto err;
+        }
     }
     if (!(bio = BIO_new_mem_buf(buf, (int)n))) {
         rc = -ENOMEM;

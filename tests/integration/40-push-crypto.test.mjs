@@ -136,6 +136,8 @@ describe('40 push crypto', { timeout: 120000 }, () => {
     assert.equal((await send({ ...sub, p256dh: sub.p256dh.slice(0, -2) }, 'x')).code, 2);
     assert.equal((await send({ ...sub, auth: `${sub.auth}==` }, 'x')).code, 2);
     assert.equal((await send(sub, 'x'.repeat(3994))).code, 2, 'over 3993 bytes does not fit one record');
+    assert.equal((await send(sub, 'x', ['--exp-s', String(24 * 3600 + 1)])).code, 2, 'exp over 24 h is refused');
+    assert.equal((await send(sub, 'x', ['--sub', 'ops@example.org'])).code, 2, 'sub must be mailto: or https:');
     assert.equal(svc.received.length, before, 'nothing reached the service');
     const max = await send(sub, 'y'.repeat(3993));
     assert.equal(max.code, 0, max.stdout);
