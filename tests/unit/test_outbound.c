@@ -472,3 +472,62 @@ Test(outbound, close_cancels_requests_in_flight)
     cr_assert(srv.n_held >= 1, "the requests reached the server");
     srv_stop(&srv);
 }
+
+/* A callback that starts the next request, as a retry would. */
+struct chain {
+    struct got g;
+    int left;
+};
+
+static void on_chain(void *ud, const struct ob_response *res)
+{
+    struct chain *ch = ud;
+    on_done(&ch->g, res);
+    if (res->err || res->status != 200 || --ch->left == 0)
+        return;
+    char u[64];
+    url(u, sizeof(u), "/hello");
+    struct ob_request r = {.method = "GET", .url = u, .cb = on_chain, .ud = ch};
+    cr_assert_eq(ob_request(cl, &r), 0);
+}
+
+Test(outbound, a_callback_may_start_the_next_request)
+{
+    open_client(1, 0); /* the finished request no longer counts */
+    char u[64];
+    url(u, sizeof(u), "/hello");
+    struct chain ch = {.left = 3};
+    struct ob_request r = {.method = "GET", .url = u, .cb = on_chain, .ud = &ch};
+    cr_assert_eq(ob_request(cl, &r), 0);
+    wait_calls(&ch.g.calls, 3);
+    cr_assert_eq(ch.g.status, 200);
+    cr_assert_eq(ob_inflight(cl), 0);
+    finish();
+}
+
+static void close_from_callback(void *ud, const struct ob_response *res)
+{
+    on_done(ud, res);
+    ob_close(cl, on_closed, NULL);
+}
+
+Test(outbound, a_callback_may_close_the_client)
+{
+    open_client(0, 0);
+    char fast[64], slow[64];
+    url(fast, sizeof(fast), "/hello");
+    url(slow, sizeof(slow), "/slow");
+    struct got a = {0}, b = {0};
+    struct ob_request rb = {.method = "GET", .url = slow, .cb = on_done, .ud = &b};
+    struct ob_request ra = {.method = "GET", .url = fast, .cb = close_from_callback, .ud = &a};
+    cr_assert_eq(ob_request(cl, &rb), 0);
+    cr_assert_eq(ob_request(cl, &ra), 0);
+    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    cr_assert_eq(a.calls, 1);
+    cr_assert_eq(a.status, 200);
+    cr_assert_eq(b.calls, 1);
+    cr_assert_eq(b.err, -ECANCELED);
+    cr_assert_eq(closed_calls, 1);
+    cr_assert_eq(uv_loop_close(&loop), 0, "a handle was left open");
+    srv_stop(&srv);
+}
