@@ -6,8 +6,10 @@
  * curl_multi_socket_action(). Finished transfers are collected with
  * curl_multi_info_read() after each action (check_done).
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,12 +43,14 @@ struct ob_req {
     uint8_t *body;
     size_t len, cap, max;
     int too_big;
+    int denied; /* a connection was refused by public_only */
     char *want[OB_MAX_WANT];
     size_t n_want;
     char errbuf[CURL_ERROR_SIZE];
     struct ob_req *prev, *next;
 };
 
+/* Ownership: see ob.h; ca_file is its own copy. */
 struct ob_client {
     uv_loop_t *loop;
     CURLM *multi; /* NULL once closed */
@@ -218,6 +222,63 @@ static size_t on_write(char *data, size_t size, size_t n, void *ud)
     return add;
 }
 
+static int v4_public(uint32_t a)
+{
+    /* a in host order; the special-purpose ranges of RFC 6890 and friends */
+    static const struct {
+        uint32_t net, mask;
+    } deny[] = {
+        {0x00000000, 0xff000000}, /* 0/8 "this network" */
+        {0x0a000000, 0xff000000}, /* 10/8 */
+        {0x64400000, 0xffc00000}, /* 100.64/10 carrier-grade NAT */
+        {0x7f000000, 0xff000000}, /* 127/8 loopback */
+        {0xa9fe0000, 0xffff0000}, /* 169.254/16 link-local (cloud metadata) */
+        {0xac100000, 0xfff00000}, /* 172.16/12 */
+        {0xc0000000, 0xffffff00}, /* 192.0.0/24 protocol assignments */
+        {0xc0a80000, 0xffff0000}, /* 192.168/16 */
+        {0xc6120000, 0xfffe0000}, /* 198.18/15 benchmarking */
+        {0xe0000000, 0xe0000000}, /* 224/3 multicast, reserved, broadcast */
+    };
+    for (size_t i = 0; i < sizeof(deny) / sizeof(deny[0]); i++)
+        if ((a & deny[i].mask) == deny[i].net)
+            return 0;
+    return 1;
+}
+
+int ob_addr_public(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return v4_public(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+    if (sa->sa_family != AF_INET6)
+        return 0;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    const uint8_t *b = a->s6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(a)) {
+        uint32_t v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+        return v4_public(v4);
+    }
+    if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_V4COMPAT(a))
+        return 0;
+    if ((b[0] & 0xfe) == 0xfc || b[0] == 0xff) /* fc00::/7 unique local, ff00::/8 multicast */
+        return 0;
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* fe80::/10 link-local */
+        return 0;
+    return 1;
+}
+
+/* libcurl opens every socket through here, after resolving: with
+ * public_only, an address that is not public is never connected to. */
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct ob_req *r = ud;
+    if (r->c->opts.public_only && !ob_addr_public(&addr->addr)) {
+        r->denied = 1;
+        return CURL_SOCKET_BAD;
+    }
+    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
 /* ---- completion ---------------------------------------------------------- */
 
 static int map_error(const struct ob_req *r, CURLcode rc)
@@ -226,7 +287,7 @@ static int map_error(const struct ob_req *r, CURLcode rc)
     case CURLE_OPERATION_TIMEDOUT:
         return -ETIMEDOUT;
     case CURLE_COULDNT_CONNECT:
-        return -ECONNREFUSED;
+        return r->denied ? -EACCES : -ECONNREFUSED;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
         return -EHOSTUNREACH;
@@ -420,6 +481,8 @@ static int setup_easy(ob_client *c, struct ob_req *q, const struct ob_request *r
     SET(CURLOPT_WRITEFUNCTION, on_write);
     SET(CURLOPT_WRITEDATA, q);
     SET(CURLOPT_ERRORBUFFER, q->errbuf);
+    SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    SET(CURLOPT_OPENSOCKETDATA, q);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     if (c->ca_file)

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 /* Ownership: opaque; owns the curl multi handle, its easy handles, the poll
@@ -27,6 +28,11 @@ struct ob_opts {
     size_t max_req_body;  /* request body bound (0: 64 KiB) */
     size_t max_resp_body; /* response body bound; longer fails -EMSGSIZE (0: 64 KiB) */
     const char *ca_file;  /* PEM bundle instead of the system's, or NULL */
+    /* Refuse to connect to addresses that are not public (loopback,
+     * private, link-local, ...), after name resolution: push endpoints come
+     * from browsers, and must not reach the server's own network. Off only
+     * for tests against loopback. */
+    int public_only;
 };
 
 /* A header, borrowed. */
@@ -37,7 +43,8 @@ struct ob_header {
 
 struct ob_response {
     /* 0 when an HTTP response arrived (any status); otherwise -ETIMEDOUT,
-     * -ECONNREFUSED, -EHOSTUNREACH (name not resolved), -EPROTO (TLS or
+     * -ECONNREFUSED, -EHOSTUNREACH (name not resolved), -EACCES (every
+     * address not public, with public_only), -EPROTO (TLS or
      * certificate), -EMSGSIZE (body over the bound), -ECANCELED (client
      * closed), -EIO (anything else). */
     int err;
@@ -71,6 +78,10 @@ struct ob_request {
 };
 
 #define OB_MAX_WANT 8
+
+/* Whether an IPv4 or IPv6 address is a public unicast address (what
+ * public_only allows); IPv4-mapped IPv6 addresses are judged as IPv4. */
+int ob_addr_public(const struct sockaddr *sa);
 
 int ob_new(uv_loop_t *loop, const struct ob_opts *opts, ob_client **out);
 

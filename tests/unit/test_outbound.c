@@ -531,3 +531,61 @@ Test(outbound, a_callback_may_close_the_client)
     cr_assert_eq(uv_loop_close(&loop), 0, "a handle was left open");
     srv_stop(&srv);
 }
+
+static int pub4(const char *ip)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    cr_assert_eq(inet_pton(AF_INET, ip, &a.sin_addr), 1, "%s", ip);
+    return ob_addr_public((struct sockaddr *)&a);
+}
+
+static int pub6(const char *ip)
+{
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6};
+    cr_assert_eq(inet_pton(AF_INET6, ip, &a.sin6_addr), 1, "%s", ip);
+    return ob_addr_public((struct sockaddr *)&a);
+}
+
+Test(outbound, which_addresses_are_public)
+{
+    const char *no4[] = {"127.0.0.1",      "127.9.9.9",   "10.1.2.3",        "172.16.0.1",
+                         "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+                         "0.0.0.0",        "224.0.0.1",   "255.255.255.255", "198.18.0.1",
+                         "192.0.0.8"};
+    const char *yes4[] = {"8.8.8.8",     "1.1.1.1",     "172.32.0.1", "172.15.255.255",
+                          "192.169.0.1", "100.128.0.1", "142.250.1.1"};
+    const char *no6[] = {"::",         "::1",     "fe80::1",          "fd00::1",
+                         "fc00::1",    "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+                         "::127.0.0.1"};
+    const char *yes6[] = {"2001:4860:4860::8888", "2a00:1450::1", "::ffff:8.8.8.8"};
+    for (size_t i = 0; i < sizeof(no4) / sizeof(*no4); i++)
+        cr_assert_not(pub4(no4[i]), "%s is not public", no4[i]);
+    for (size_t i = 0; i < sizeof(yes4) / sizeof(*yes4); i++)
+        cr_assert(pub4(yes4[i]), "%s is public", yes4[i]);
+    for (size_t i = 0; i < sizeof(no6) / sizeof(*no6); i++)
+        cr_assert_not(pub6(no6[i]), "%s is not public", no6[i]);
+    for (size_t i = 0; i < sizeof(yes6) / sizeof(*yes6); i++)
+        cr_assert(pub6(yes6[i]), "%s is public", yes6[i]);
+    srv_stop(&srv);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
+Test(outbound, public_only_never_connects_to_loopback)
+{
+    struct ob_opts o = {.public_only = 1};
+    cr_assert_eq(ob_new(&loop, &o, &cl), 0);
+    char u[64];
+    url(u, sizeof(u), "/hello");
+    struct got g = {0};
+    struct ob_request r = {.method = "GET", .url = u, .cb = on_done, .ud = &g};
+    cr_assert_eq(ob_request(cl, &r), 0);
+    wait_calls(&g.calls, 1);
+    cr_assert_eq(g.err, -EACCES, "err %d", g.err);
+    struct got h = {0};
+    snprintf(u, sizeof(u), "http://localhost:%d/hello", srv.port);
+    r.url = u, r.ud = &h;
+    cr_assert_eq(ob_request(cl, &r), 0);
+    wait_calls(&h.calls, 1);
+    cr_assert_eq(h.err, -EACCES, "a name that resolves to loopback: err %d", h.err);
+    finish();
+}
