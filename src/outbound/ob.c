@@ -315,8 +315,9 @@ static void req_finish(ob_client *c, struct ob_req *r, int err, CURLcode rc)
     struct ob_response res = {.err = err, .detail = "", .headers = hv, .n_headers = r->n_want};
     UNLINK(c->reqs, r);
     c->n_reqs--;
+    /* Fails only for a handle that is not in the multi: nothing to undo. */
     if (c->multi)
-        curl_multi_remove_handle(c->multi, r->easy);
+        (void)curl_multi_remove_handle(c->multi, r->easy);
     if (err == 0 && rc != CURLE_OK)
         res.err = map_error(r, rc);
     if (res.err == 0) {
@@ -542,7 +543,7 @@ void ob_close(ob_client *c, void (*closed)(void *ud), void *ud)
         req_finish(c, c->reqs, -ECANCELED, CURLE_OK);
     /* Closes the connections it kept; their sockets come back through
      * on_socket as CURL_POLL_REMOVE while c is still whole. */
-    curl_multi_cleanup(c->multi);
+    (void)curl_multi_cleanup(c->multi); /* fails only for a bad handle */
     c->multi = NULL;
     while (c->socks)
         sock_close(c, c->socks);
