@@ -279,7 +279,7 @@ static int cs_submit(store_t *base, store_req *req)
     return 0;
 }
 
-void store_cass_drain(store_t *base, void (*done)(void *data), void *data)
+static void cs_drain(store_t *base, store_done_cb done, void *data)
 {
     cs_store *s = (cs_store *)base;
     s->drained = done;
@@ -334,9 +334,22 @@ static void cs_close(store_t *base)
     cs_pump(s);
 }
 
+static void cs_ready(store_t *base, store_ready_cb cb, void *data)
+{
+    cs_store *s = (cs_store *)base;
+    if (s->ready) {
+        cb(base, data);
+        return;
+    }
+    s->ready_cb = cb;
+    s->ready_data = data;
+}
+
 static const struct store_backend cs_backend = {
     .name = "cassandra",
     .submit = cs_submit,
+    .ready = cs_ready,
+    .drain = cs_drain,
     .close = cs_close,
 };
 
@@ -426,8 +439,11 @@ static void cs_schema_done(cs_store *s)
     s->ready = 1;
     log_info("store: cassandra: keyspace %s ready (%d node%s up)", s->keyspace,
              cql_cluster_up(s->cl), cql_cluster_up(s->cl) == 1 ? "" : "s");
-    if (s->ready_cb != NULL)
-        s->ready_cb(&s->base, s->ready_data);
+    if (s->ready_cb != NULL) {
+        store_ready_cb cb = s->ready_cb;
+        s->ready_cb = NULL;
+        cb(&s->base, s->ready_data);
+    }
     cs_pump(s);
 }
 
@@ -561,8 +577,7 @@ static void cs_on_cluster_ready(cql_cluster *cl, int status, void *data)
     cs_schema_next(s);
 }
 
-int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o,
-                    void (*ready)(store_t *st, void *data), void *data, store_t **out)
+int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o, store_t **out)
 {
     if (loop == NULL || o == NULL || o->hosts == NULL || o->keyspace == NULL ||
         o->replication == NULL || out == NULL)
@@ -572,8 +587,6 @@ int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o,
         return -ENOMEM;
     s->base.backend = &cs_backend;
     s->loop = loop;
-    s->ready_cb = ready;
-    s->ready_data = data;
     s->consistency = o->consistency > 0 ? o->consistency : CQL_LOCAL_QUORUM;
     s->timeout_ms = o->timeout_ms;
     int rc = -ENOMEM;

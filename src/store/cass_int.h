@@ -235,8 +235,8 @@ typedef struct cs_store {
     int have_version;
     cql_req ddl;
     int ddl_live;
-    int up_logged; /* connection failures logged so far */
-    void (*ready_cb)(store_t *st, void *data);
+    int up_logged;           /* connection failures logged so far */
+    store_ready_cb ready_cb; /* store_ready()'s waiter, called once */
     void *ready_data;
     uv_timer_t timer; /* start-up retries */
     uv_idle_t idle;   /* runs completions outside submit */
@@ -250,7 +250,7 @@ typedef struct cs_store {
     map_t members; /* chat id -> struct cs_members, for conflict keys */
     int64_t last_ts;
     int closing, cluster_open;
-    void (*drained)(void *data);
+    store_done_cb drained;
     void *drained_data;
 } cs_store;
 

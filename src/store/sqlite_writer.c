@@ -471,9 +471,23 @@ static void sq_close(store_t *base)
     sq_teardown(s);
 }
 
+/* Open means ready: the schema was made or migrated in store_sqlite_open. */
+static void sq_ready(store_t *base, store_ready_cb cb, void *data)
+{
+    cb(base, data);
+}
+
+/* Nothing to wait for: close runs what is queued and completes it. */
+static void sq_drain(store_t *base, store_done_cb done, void *data)
+{
+    done(data);
+}
+
 const struct store_backend sq_backend = {
     .name = "sqlite",
     .submit = sq_submit,
+    .ready = sq_ready,
+    .drain = sq_drain,
     .close = sq_close,
 };
 
