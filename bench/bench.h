@@ -186,7 +186,7 @@ struct step_result {
     struct hist recv;  /* send -> recipient receives message */
     struct hist ack;   /* send -> sent */
     struct hist rcpt;  /* send -> delivered receipt */
-    uint64_t deletes;  /* delete requests issued (--delete-every) */
+    uint64_t deletes;  /* delete requests issued, of every N acknowledged sends (--delete-every) */
     struct hist del;   /* delete -> deleted */
 };
 

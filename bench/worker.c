@@ -184,7 +184,7 @@ static void on_sent(struct worker *w, struct bconn *c, json_t *ev, uint64_t now)
     hist_record(&st->ack, now > t ? now - t : 0);
     if (rq_push(c, json_integer_value(seq), t) < 0)
         w->res.errors++;
-    if (w->o->delete_every > 0 && c->sent_ok % (uint64_t)w->o->delete_every == 0)
+    if (w->o->delete_every > 0 && w->res.sent_ok % (uint64_t)w->o->delete_every == 0)
         send_delete(w, c, json_integer_value(seq), now);
     scen_on_sent(w, c);
 }
