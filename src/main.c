@@ -139,7 +139,7 @@ static int open_cassandra(struct daemon *d)
         .replication = c->cassandra_replication,
         .username = c->cassandra_user,
         .password = c->cassandra_password,
-        .consistency = store_cass_consistency(c->cassandra_consistency),
+        .consistency = c->cassandra_consistency,
         .timeout_ms = c->cassandra_timeout_ms,
     };
     int r = store_cass_open(&d->loop, &co, &d->app.store);

@@ -23,10 +23,12 @@
 #include "../base/log.h"
 #include "cass_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
@@ -118,7 +120,8 @@ cql_stmt *cs_stmt(cs_store *s, enum cs_stmt_id id)
     return s->stmts[id];
 }
 
-int store_cass_consistency(const char *name)
+/* The code of a consistency level name ("LOCAL_QUORUM", ...), or -EINVAL. */
+static int cs_consistency(const char *name)
 {
     static const struct {
         const char *name;
@@ -577,19 +580,48 @@ static void cs_on_cluster_ready(cql_cluster *cl, int status, void *data)
     cs_schema_next(s);
 }
 
+/* The options duetd takes from its command line, checked here rather than
+ * in config.c: they are this backend's. Logs what is wrong. */
+static int cs_check_opts(const struct store_cass_opts *o)
+{
+    size_t klen = strlen(o->keyspace);
+    /* It goes into CQL text unquoted: an identifier, as Cassandra allows. */
+    if (klen == 0 || klen > 48 || !isalpha((unsigned char)o->keyspace[0]) ||
+        strspn(o->keyspace, "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != klen) {
+        log_error("store: cassandra: --cassandra-keyspace wants a letter then up to 47 of"
+                  " A-Z a-z 0-9 _");
+        return -EINVAL;
+    }
+    if (o->consistency != NULL && cs_consistency(o->consistency) < 0) {
+        log_error("store: cassandra: --cassandra-consistency wants ONE, TWO, THREE, QUORUM, ALL,"
+                  " LOCAL_QUORUM, EACH_QUORUM or LOCAL_ONE, not '%s'",
+                  o->consistency);
+        return -EINVAL;
+    }
+    if (o->hosts[0] == '\0') {
+        log_error("store: cassandra: --cassandra wants at least one host");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o, store_t **out)
 {
     if (loop == NULL || o == NULL || o->hosts == NULL || o->keyspace == NULL ||
         o->replication == NULL || out == NULL)
         return -EINVAL;
+    int rc = cs_check_opts(o);
+    if (rc < 0)
+        return rc;
     cs_store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
     s->base.backend = &cs_backend;
     s->loop = loop;
-    s->consistency = o->consistency > 0 ? o->consistency : CQL_LOCAL_QUORUM;
+    s->consistency = o->consistency != NULL ? cs_consistency(o->consistency) : CQL_LOCAL_QUORUM;
     s->timeout_ms = o->timeout_ms;
-    int rc = -ENOMEM;
+    rc = -ENOMEM;
     s->hosts = strdup(o->hosts);
     s->keyspace = strdup(o->keyspace);
     s->replication = strdup(o->replication);

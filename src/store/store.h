@@ -335,17 +335,17 @@ struct store_cass_opts {
     const char *replication; /* CQL map text for CREATE KEYSPACE */
     const char *username;    /* NULL = no authentication */
     const char *password;
-    int consistency;    /* a CQL consistency code, see store_cass_consistency() */
-    int64_t timeout_ms; /* per CQL request attempt */
+    const char *consistency; /* "LOCAL_QUORUM", "QUORUM", ... (NULL: LOCAL_QUORUM) */
+    int64_t timeout_ms;      /* per CQL request attempt */
 };
 
-/* Creates the store and starts connecting at once; no request runs until
+/* Checks the options (-EINVAL, logged: a keyspace that is not an
+ * identifier, an unknown consistency, no host), creates the store and
+ * starts connecting at once; no request runs until
  * the keyspace and tables exist (store_ready()). While no node answers the
  * store logs why and keeps retrying. store_close() may be called at any
  * time. */
 int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *opts, store_t **out);
-/* The code of a consistency level name ("LOCAL_QUORUM", ...), or -EINVAL. */
-int store_cass_consistency(const char *name);
 
 const char *store_op_name(enum store_op op);
 
