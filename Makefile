@@ -16,6 +16,7 @@ BUILD   ?= build
 endif
 
 SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/app/*.c src/cql/*.c)
+SRCS      += $(wildcard src/store/sqlite/*.c src/store/cassandra/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -230,7 +231,7 @@ check:
 	$(MAKE) test-cassandra-cluster
 
 format:
-	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h fuzz/*.c fuzz/*.h) \
+	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h src/*/*/*.h fuzz/*.c fuzz/*.h) \
 	    $(BENCH_SRCS) $(wildcard bench/*.h)
 
 clean:

@@ -9,7 +9,7 @@
  * peer's receipt row. Each step is idempotent; a failure part way fails the
  * request and leaves some messages marked (the client acks again).
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "cass_int.h"
 
 #include <errno.h>

@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "../store.h"
 
 /* Every cached statement. Each op file defines the SQL of its own ids in a
  * table indexed by this enum; sqlite.c prepares all of them once at open. */

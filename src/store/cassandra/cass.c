@@ -20,7 +20,7 @@
  * retrying; then CREATE KEYSPACE / TABLE IF NOT EXISTS one by one, wait for
  * schema agreement, register the statements, and call ready.
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "cass_int.h"
 
 #include <ctype.h>

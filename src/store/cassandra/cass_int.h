@@ -13,9 +13,9 @@
 #ifndef DUET_STORE_CASS_INT_H
 #define DUET_STORE_CASS_INT_H
 
-#include "../base/map.h"
-#include "../cql/cql.h"
-#include "store.h"
+#include "../../base/map.h"
+#include "../../cql/cql.h"
+#include "../store.h"
 
 /* Messages per private_chat partition: (chat_id, bucket) with bucket =
  * (sequence - 1) / CS_BUCKET keeps a partition near 2.5 MB at most. */

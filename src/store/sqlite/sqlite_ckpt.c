@@ -24,7 +24,7 @@
  * sq_ckpt fields under its mutex; the helper thread uses only its own
  * connection and those fields. The loop thread starts and joins it.
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "sqlite_int.h"
 
 #include <errno.h>

@@ -47,7 +47,7 @@
  * touches the request again only after taking it from the finished list
  * under the mutex, which orders the writer's writes before its reads.
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "sqlite_int.h"
 
 #include <errno.h>

@@ -22,7 +22,7 @@
  * at the claimed sequence. Until then that sequence is a hole that readers
  * skip (history, and the hub's gap fill waits for it).
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "cass_int.h"
 
 #include <errno.h>
