@@ -306,6 +306,13 @@ int cs_batch_submit_lwt(cs_op *op, int next);
 /* After the callback: 0 if the request succeeded, else DUET_ESTORE
  * (logged). Does not reset q. */
 int cs_q_status(cs_op *op);
+/* The username -> id lookup that login and the friend ops start with:
+ * cs_name_read reads name's row (step next), or finishes the op with
+ * ENOTFOUND for a NULL name; both return like cs_read. At step next,
+ * cs_name_id sets op->id: 0, ENOTFOUND (no such user) or a store error; the
+ * caller finishes the op on an error. */
+int cs_name_read(cs_op *op, int next, const char *name);
+int cs_name_id(cs_op *op);
 /* Frees op->q's results and values. */
 void cs_q_reset(cs_op *op);
 /* Index of column name in q's rows, or -1. */

@@ -105,29 +105,43 @@ void cs_user_create(cs_op *op)
     cs_finish(op, rc);
 }
 
+int cs_name_read(cs_op *op, int next, const char *name)
+{
+    if (name == NULL) {
+        cs_finish(op, DUET_ENOTFOUND);
+        return DUET_ENOTFOUND;
+    }
+    return cs_read(op, next, CS_NAME_GET, "s", name);
+}
+
+int cs_name_id(cs_op *op)
+{
+    int rc = cs_q_status(op);
+    if (rc < 0)
+        return rc;
+    if (op->q.rows.n_rows < 1 || cs_is_null(cql_cell(&op->q.rows, 0, 0)))
+        return DUET_ENOTFOUND;
+    cs_get_id(cql_cell(&op->q.rows, 0, 0), &op->id);
+    return 0;
+}
+
+/* cs_user_get_by_name's steps. */
+enum { BYNAME_START = 0, BYNAME_ID, BYNAME_USER };
+
 void cs_user_get_by_name(cs_op *op)
 {
     store_req *req = op->req;
     int rc;
     switch (op->step) {
-    case 0:
-        if (req->in.username == NULL) {
-            cs_finish(op, DUET_ENOTFOUND);
-            return;
-        }
-        cs_read(op, 1, CS_NAME_GET, "s", req->in.username);
+    case BYNAME_START:
+        cs_name_read(op, BYNAME_ID, req->in.username);
         return;
-    case 1:
-        if ((rc = cs_q_status(op)) < 0)
+    case BYNAME_ID:
+        if ((rc = cs_name_id(op)) < 0)
             break;
-        if (op->q.rows.n_rows < 1 || cs_is_null(cql_cell(&op->q.rows, 0, 0))) {
-            rc = DUET_ENOTFOUND;
-            break;
-        }
-        cs_get_id(cql_cell(&op->q.rows, 0, 0), &op->id);
-        cs_read(op, 2, CS_USER_BY_ID_PW, "i", &op->id);
+        cs_read(op, BYNAME_USER, CS_USER_BY_ID_PW, "i", &op->id);
         return;
-    default:
+    default: /* BYNAME_USER */
         rc = cs_user_row(op, &req->out.user, 1);
         break;
     }
