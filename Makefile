@@ -239,4 +239,4 @@ clean:
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d) \
     $(BUILD)/tests/cql/cql_smoke.d
--include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/fuzz/*.d)
+-include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/src/*/*/*.d $(FUZZ_BUILD)/fuzz/*.d)
