@@ -279,6 +279,17 @@ void cs_finish(cs_op *op, int status);
 int64_t cs_ts(cs_store *s);
 cql_stmt *cs_stmt(cs_store *s, enum cs_stmt_id id);
 
+/* ---- cass_schema.c ---- */
+/* The schema's statements (%1$s is the keyspace), cs_n_ddl of them. */
+extern const char *const cs_ddl[];
+extern const int cs_n_ddl;
+/* The code of a consistency level name ("LOCAL_QUORUM", ...), or -EINVAL. */
+int cs_consistency(const char *name);
+/* Checks the options of store_cass_open: 0, or -EINVAL (logged). */
+int cs_check_opts(const struct store_cass_opts *o);
+/* Replaces each "@." in text by "<keyspace>.": a malloc'd string or NULL. */
+char *cs_expand(const char *text, const char *ks);
+
 /* ---- cass_util.c ---- */
 /* Request helpers. Each submits op->q with the statement and values (fmt
  * as below) and arranges for op's function to run with step = next. They
