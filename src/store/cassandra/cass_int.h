@@ -378,9 +378,12 @@ const struct duet_user *cs_user_find(const cs_op *op, const duet_id *id);
 int cs_want_receipts(cs_op *op, int next, const struct duet_msg *m);
 int cs_receipts_both(cs_op *op);
 
-/* Shared by the lists (cass_lists.c). */
+/* Shared by the lists (cass_lists.c, cass_pending.c). */
 int cs_ids_add(cs_op *op, const duet_id *id, size_t *cap);
 int cs_in_next(cs_op *op, int next, enum cs_stmt_id id);
+/* Collects into op->ids the chats with the user's peers (skip_blocked: only
+ * those that no block separates). */
+int cs_chat_ids(cs_op *op, int skip_blocked);
 
 /* ---- the ops ---- */
 typedef void (*cs_op_fn)(cs_op *op);
