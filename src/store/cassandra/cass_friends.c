@@ -224,15 +224,23 @@ void cs_friend_op(cs_op *op)
     cs_finish(op, rc);
 }
 
+/* Steps of cs_chat_peer. */
+enum {
+    PEER_START = 0,
+    PEER_CHAT,   /* the chat's statics */
+    PEER_BLOCKS, /* blocks either way */
+    PEER_USER,   /* the peer's user row */
+};
+
 void cs_chat_peer(cs_op *op)
 {
     store_req *req = op->req;
     int rc;
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case PEER_START:
+        cs_read(op, PEER_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1:
+    case PEER_CHAT:
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1) {
@@ -245,18 +253,18 @@ void cs_chat_peer(cs_op *op)
             rc = DUET_ENOTFRIENDS;
             break;
         }
-        cs_read(op, 2, CS_REL_BLOCKED, "ii", &req->in.user, &op->chat.peer);
+        cs_read(op, PEER_BLOCKS, CS_REL_BLOCKED, "ii", &req->in.user, &op->chat.peer);
         return;
-    case 2:
+    case PEER_BLOCKS:
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows > 0) {
             rc = DUET_EBLOCKED;
             break;
         }
-        cs_read(op, 3, CS_USER_BY_ID, "i", &op->chat.peer);
+        cs_read(op, PEER_USER, CS_USER_BY_ID, "i", &op->chat.peer);
         return;
-    default:
+    default: /* PEER_USER */
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1 || cs_is_null(cql_cell(&op->q.rows, 0, 1))) {

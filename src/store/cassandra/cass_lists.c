@@ -69,16 +69,23 @@ static int cs_reqs_of(cs_op *op, int kind, struct duet_friend_req **out, size_t 
     return 0;
 }
 
+/* Steps of cs_rel_list. */
+enum {
+    RL_START = 0,
+    RL_RELS,  /* my relations */
+    RL_USERS, /* a slice of the users they name */
+};
+
 /* Steps shared by the request and block lists: 0 read relations, 1 collect
  * the other users, 2/3 read them; then done(op) builds the answer. */
 static void cs_rel_list(cs_op *op, const int *kinds, int (*done)(cs_op *op))
 {
     int rc;
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_REL_ALL, "i", &op->req->in.user);
+    case RL_START:
+        cs_read(op, RL_RELS, CS_REL_ALL, "i", &op->req->in.user);
         return;
-    case 1: {
+    case RL_RELS: {
         size_t cap = 0;
         if ((rc = cs_q_status(op)) < 0 || (rc = cs_read_rels(op)) < 0)
             break;
@@ -89,11 +96,11 @@ static void cs_rel_list(cs_op *op, const int *kinds, int (*done)(cs_op *op))
         }
         goto users;
     }
-    default:
+    default: /* RL_USERS */
         if ((rc = cs_q_status(op)) < 0 || (rc = cs_read_users(op)) < 0)
             break;
     users:
-        if ((rc = cs_in_next(op, 2, CS_USERS_IN)) != 0)
+        if ((rc = cs_in_next(op, RL_USERS, CS_USERS_IN)) != 0)
             return; /* sent, or failed and finished */
         rc = done(op);
         break;
@@ -166,21 +173,29 @@ int cs_chat_ids(cs_op *op, int skip_blocked)
     return 0;
 }
 
+/* Steps of cs_presence_peers. */
+enum {
+    PP_START = 0,
+    PP_RELS,  /* my relations */
+    PP_CHATS, /* a slice of the chats */
+    PP_USERS, /* a slice of the peers' user rows */
+};
+
 void cs_presence_peers(cs_op *op)
 {
     store_req *req = op->req;
     int rc;
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_REL_ALL, "i", &req->in.user);
+    case PP_START:
+        cs_read(op, PP_RELS, CS_REL_ALL, "i", &req->in.user);
         return;
-    case 1:
+    case PP_RELS:
         if ((rc = cs_q_status(op)) < 0 || (rc = cs_read_rels(op)) < 0 ||
             (rc = cs_chat_ids(op, 1)) < 0)
             break;
         op->n_items = 0; /* peers that are friends, as ids in items */
         goto chats;
-    case 2: {
+    case PP_CHATS: {
         if ((rc = cs_q_status(op)) < 0)
             break;
         for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
@@ -197,18 +212,18 @@ void cs_presence_peers(cs_op *op)
         }
     }
     chats:
-        if ((rc = cs_in_next(op, 2, CS_CHATS_IN)) != 0)
+        if ((rc = cs_in_next(op, PP_CHATS, CS_CHATS_IN)) != 0)
             return;
         /* Now the peers' user rows. */
         op->ids = op->items;
         op->n_ids = op->n_items;
         op->i_ids = 0;
         goto users;
-    default:
+    default: /* PP_USERS */
         if ((rc = cs_q_status(op)) < 0 || (rc = cs_read_users(op)) < 0)
             break;
     users:
-        if ((rc = cs_in_next(op, 3, CS_USERS_IN)) != 0)
+        if ((rc = cs_in_next(op, PP_USERS, CS_USERS_IN)) != 0)
             return;
         if (op->n_users > 1)
             qsort(op->users, op->n_users, sizeof(*op->users), cs_user_name_cmp);

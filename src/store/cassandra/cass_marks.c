@@ -150,6 +150,13 @@ static int cs_chat_loaded(cs_op *op)
     return cs_read_chat(op->s, &op->q.rows, 0, &op->req->in.user, &op->chat);
 }
 
+/* Steps of cs_msg_ack. */
+enum {
+    ACK_START = 0,
+    ACK_CHAT,    /* the chat's statics */
+    ACK_DROPPED, /* pending rows deleted */
+};
+
 void cs_msg_ack(cs_op *op)
 {
     store_req *req = op->req;
@@ -160,10 +167,10 @@ void cs_msg_ack(cs_op *op)
         return;
     }
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case ACK_START:
+        cs_read(op, ACK_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1:
+    case ACK_CHAT:
         if ((rc = cs_chat_loaded(op)) < 0)
             break;
         switch (req->in.kind) {
@@ -175,23 +182,32 @@ void cs_msg_ack(cs_op *op)
             return;
         case PENDING_DELIVERED:
         case PENDING_SEEN:
-            cs_write(op, 2, CS_PENDING_DEL_UPTO, "iidl", me, &op->chat.id, req->in.kind,
+            cs_write(op, ACK_DROPPED, CS_PENDING_DEL_UPTO, "iidl", me, &op->chat.id, req->in.kind,
                      req->in.seq);
             return;
         case PENDING_DELETED:
-            cs_write(op, 2, CS_PENDING_DEL_AT, "iidl", me, &op->chat.id, req->in.kind, req->in.seq);
+            cs_write(op, ACK_DROPPED, CS_PENDING_DEL_AT, "iidl", me, &op->chat.id, req->in.kind,
+                     req->in.seq);
             return;
         default:
             rc = -EINVAL;
             break;
         }
         break;
-    default:
+    default: /* ACK_DROPPED */
         rc = cs_q_status(op);
         break;
     }
     cs_finish(op, rc);
 }
+
+/* Steps of cs_msg_seen. */
+enum {
+    SEEN_START = 0,
+    SEEN_CHAT,  /* the chat's statics */
+    SEEN_READ,  /* my read position written */
+    SEEN_USERS, /* both users (read receipts) */
+};
 
 void cs_msg_seen(cs_op *op)
 {
@@ -203,10 +219,10 @@ void cs_msg_seen(cs_op *op)
         return;
     }
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case SEEN_START:
+        cs_read(op, SEEN_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1:
+    case SEEN_CHAT:
         if ((rc = cs_chat_loaded(op)) < 0)
             break;
         op->seq = req->in.seq < c->last_seq ? req->in.seq : c->last_seq;
@@ -214,19 +230,20 @@ void cs_msg_seen(cs_op *op)
             op->seq = 0;
         req->out.read_seq = op->seq > c->my_read ? op->seq : c->my_read;
         if (op->seq > c->my_read) {
-            cs_write(op, 2, c->me_is_a ? CS_CHAT_READ_A : CS_CHAT_READ_B, "li", op->seq, &c->id);
+            cs_write(op, SEEN_READ, c->me_is_a ? CS_CHAT_READ_A : CS_CHAT_READ_B, "li", op->seq,
+                     &c->id);
             return;
         }
         goto receipts;
-    case 2:
+    case SEEN_READ:
         if ((rc = cs_q_status(op)) < 0)
             break;
     receipts : {
         duet_id ids[2] = {req->in.user, c->peer};
-        cs_read(op, 3, CS_USERS_IN, "L", ids, (size_t)2);
+        cs_read(op, SEEN_USERS, CS_USERS_IN, "L", ids, (size_t)2);
         return;
     }
-    default:
+    default: /* SEEN_USERS */
         if ((rc = cs_receipts_both(op)) <= 0)
             break;
         op->flag = 1;
@@ -236,6 +253,16 @@ void cs_msg_seen(cs_op *op)
     }
     cs_finish(op, rc);
 }
+
+/* Steps of cs_history. */
+enum {
+    HIST_START = 0,
+    HIST_CHAT,   /* the chat's statics */
+    HIST_USERS,  /* both users (read receipts) */
+    HIST_ROWS,   /* a slice of rows */
+    HIST_CLAIM,  /* the claim of a missing sequence */
+    HIST_VOIDED, /* a hole voided */
+};
 
 void cs_history(cs_op *op)
 {
@@ -247,17 +274,17 @@ void cs_history(cs_op *op)
                                                  : req->in.limit;
     int rc;
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case HIST_START:
+        cs_read(op, HIST_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1: {
+    case HIST_CHAT: {
         if ((rc = cs_chat_loaded(op)) < 0)
             break;
         duet_id ids[2] = {req->in.user, c->peer};
-        cs_read(op, 2, CS_USERS_IN, "L", ids, (size_t)2);
+        cs_read(op, HIST_USERS, CS_USERS_IN, "L", ids, (size_t)2);
         return;
     }
-    case 2:
+    case HIST_USERS:
         if ((rc = cs_receipts_both(op)) < 0)
             break;
         op->receipts = rc;
@@ -276,7 +303,7 @@ void cs_history(cs_op *op)
             cs_scan_init(&op->scan, &c->id, 0, hi, 0);
         }
         goto scan;
-    case 3:
+    case HIST_ROWS:
         if ((rc = cs_q_status(op)) < 0)
             break;
         for (int64_t i = 0; i < op->q.rows.n_rows && op->n_items < (size_t)limit; i++) {
@@ -301,7 +328,7 @@ void cs_history(cs_op *op)
         cs_scan_advance(op);
     scan:
         if (op->n_items < (size_t)limit &&
-            (rc = cs_scan_next(op, 3, limit - (int)op->n_items)) != 0)
+            (rc = cs_scan_next(op, HIST_ROWS, limit - (int)op->n_items)) != 0)
             return;
         /* Newest-first rows are reversed: the result is ascending. */
         if (!req->in.has_after) {
@@ -315,7 +342,7 @@ void cs_history(cs_op *op)
         req->out.n_msgs = op->n_items;
         op->count = 0;
         goto holes;
-    case 4:
+    case HIST_CLAIM:
         /* The claim of the hole op->seq (writetime of its cells, µs). */
         if ((rc = cs_q_status(op)) < 0)
             break;
@@ -330,9 +357,10 @@ void cs_history(cs_op *op)
         /* An old claim, or none (its TTL ran out): void the sequence. */
         log_info("store: cassandra: chat sequence %lld was claimed but never written; voided",
                  (long long)op->seq);
-        cs_write_at(op, 5, CS_MSG_VOID, CS_VOID_TS, "ill", &c->id, cs_bucket(op->seq), op->seq);
+        cs_write_at(op, HIST_VOIDED, CS_MSG_VOID, CS_VOID_TS, "ill", &c->id, cs_bucket(op->seq),
+                    op->seq);
         return;
-    case 5:
+    case HIST_VOIDED:
         if ((rc = cs_q_status(op)) < 0)
             break;
         req->out.void_to = op->seq;
@@ -343,12 +371,12 @@ void cs_history(cs_op *op)
         op->seq = (req->out.void_to ? req->out.void_to : req->in.after) + 1;
         if (req->in.has_after && op->count++ < CS_VOID_BATCH && op->seq <= c->last_seq &&
             (op->n_items == 0 || msgs[0].sequence > op->seq)) {
-            cs_read(op, 4, CS_CLAIM_BY_SEQ, "il", &c->id, op->seq);
+            cs_read(op, HIST_CLAIM, CS_CLAIM_BY_SEQ, "il", &c->id, op->seq);
             return;
         }
         rc = 0;
         break;
-    default:
+    default: /* HIST_VOIDED */
         rc = -EINVAL;
         break;
     }

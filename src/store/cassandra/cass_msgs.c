@@ -430,6 +430,15 @@ void cs_msg_send(cs_op *op)
     cs_finish(op, rc);
 }
 
+/* Steps of cs_msg_delete. */
+enum {
+    DEL_START = 0,
+    DEL_CHAT,     /* the chat's statics */
+    DEL_ROW,      /* the message row */
+    DEL_WRITTEN,  /* the erasing batch */
+    DEL_RECEIPTS, /* both users (read receipts) */
+};
+
 void cs_msg_delete(cs_op *op)
 {
     store_req *req = op->req;
@@ -438,10 +447,10 @@ void cs_msg_delete(cs_op *op)
     int64_t now = req->in.now, seq = req->in.seq;
     int rc;
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case DEL_START:
+        cs_read(op, DEL_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1:
+    case DEL_CHAT:
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1) {
@@ -450,9 +459,9 @@ void cs_msg_delete(cs_op *op)
         }
         if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
             break;
-        cs_read(op, 2, CS_MSG_GET, "ill", &op->chat.id, cs_bucket(seq), seq);
+        cs_read(op, DEL_ROW, CS_MSG_GET, "ill", &op->chat.id, cs_bucket(seq), seq);
         return;
-    case 2: {
+    case DEL_ROW: {
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1) {
@@ -485,18 +494,18 @@ void cs_msg_delete(cs_op *op)
         cs_batch_add(op, CS_PENDING_INSERT, "iidliisdllll", peer, &op->chat.id, PENDING_DELETED,
                      seq, &m->sender, &m->receiver, m->message_id, m->type, m->sent_at, (int64_t)0,
                      (int64_t)0, now);
-        cs_batch_submit(op, 3, 0);
+        cs_batch_submit(op, DEL_WRITTEN, 0);
         return;
     }
-    case 3:
+    case DEL_WRITTEN:
         if ((rc = cs_q_status(op)) < 0)
             break;
         m->message = m->preview = "";
         m->deleted_at = now;
-        if ((rc = cs_want_receipts(op, 4, m)) != 0)
+        if ((rc = cs_want_receipts(op, DEL_RECEIPTS, m)) != 0)
             return; /* sent, or failed and finished */
         break;
-    default:
+    default: /* DEL_RECEIPTS */
         if ((rc = cs_receipts_both(op)) < 0)
             break;
         if (rc == 0)

@@ -55,6 +55,15 @@ static void cs_cursor_window(cs_op *op)
     }
 }
 
+/* Steps of cs_pending_list. */
+enum {
+    PL_START = 0,
+    PL_RELS,    /* my relations */
+    PL_CHATS,   /* a slice of the chats */
+    PL_CURSORS, /* the newest sequences of a chat (holes) */
+    PL_ROWS,    /* the pending rows */
+};
+
 /* Steps: 0 relations, 1 chats (IN) -> cursors, 2 the newest rows of each
  * cursor's chat, 3 pages of pending rows. The cursors are read before the
  * rows: a message written between the two reads is in the backlog and
@@ -64,18 +73,18 @@ void cs_pending_list(cs_op *op)
     store_req *req = op->req;
     int rc;
     switch (op->step) {
-    case 0:
+    case PL_START:
         if (!req->in.cursors)
             goto rows;
-        cs_read(op, 1, CS_REL_ALL, "i", &req->in.user);
+        cs_read(op, PL_RELS, CS_REL_ALL, "i", &req->in.user);
         return;
-    case 1:
+    case PL_RELS:
         if ((rc = cs_q_status(op)) < 0 || (rc = cs_read_rels(op)) < 0 ||
             (rc = cs_chat_ids(op, 0)) < 0)
             break;
         op->cap_items = 0;
         goto chats;
-    case 2:
+    case PL_CHATS:
         if ((rc = cs_q_status(op)) < 0)
             break;
         for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
@@ -94,11 +103,11 @@ void cs_pending_list(cs_op *op)
             req->out.n_cursors++;
         }
     chats:
-        if ((rc = cs_in_next(op, 2, CS_CHATS_IN)) != 0)
+        if ((rc = cs_in_next(op, PL_CHATS, CS_CHATS_IN)) != 0)
             return;
         op->i_items = 0;
         goto window;
-    case 3:
+    case PL_CURSORS:
         if ((rc = cs_q_status(op)) < 0)
             break;
         for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
@@ -107,7 +116,7 @@ void cs_pending_list(cs_op *op)
                 op->mask |= (uint64_t)1 << s;
         }
         cs_scan_advance(op);
-        if ((rc = cs_scan_next(op, 3, CS_CURSOR_WINDOW)) != 0)
+        if ((rc = cs_scan_next(op, PL_CURSORS, CS_CURSOR_WINDOW)) != 0)
             return;
         cs_cursor_window(op);
         op->i_items++;
@@ -118,7 +127,7 @@ void cs_pending_list(cs_op *op)
                 int64_t lo = c->last_seq > CS_CURSOR_WINDOW ? c->last_seq - CS_CURSOR_WINDOW : 0;
                 cs_scan_init(&op->scan, &c->chat_id, lo, c->last_seq, 0);
                 op->mask = 0;
-                if ((rc = cs_scan_next(op, 3, CS_CURSOR_WINDOW)) != 0)
+                if ((rc = cs_scan_next(op, PL_CURSORS, CS_CURSOR_WINDOW)) != 0)
                     return;
             }
             op->i_items++;
@@ -126,9 +135,9 @@ void cs_pending_list(cs_op *op)
     rows:
         op->page_size = CS_PENDING_PAGE;
         op->cap_items = 0;
-        cs_read(op, 4, CS_PENDING_LIST, "i", &req->in.user);
+        cs_read(op, PL_ROWS, CS_PENDING_LIST, "i", &req->in.user);
         return;
-    default: {
+    default: { /* PL_ROWS */
         if ((rc = cs_q_status(op)) < 0)
             break;
         const struct cql_rows *r = &op->q.rows;
@@ -160,7 +169,7 @@ void cs_pending_list(cs_op *op)
             memcpy(ps, r->paging_state, r->paging_state_len);
             op->paging = ps;
             op->paging_len = r->paging_state_len;
-            cs_read(op, 4, CS_PENDING_LIST, "i", &req->in.user);
+            cs_read(op, PL_ROWS, CS_PENDING_LIST, "i", &req->in.user);
             return;
         }
         if (req->out.n_pending > 1)
