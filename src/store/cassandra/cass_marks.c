@@ -254,6 +254,48 @@ void cs_msg_seen(cs_op *op)
     cs_finish(op, rc);
 }
 
+/* HIST_ROWS: the slice's messages (up to limit in all) into op->items; a
+ * voided sequence right after `after` is reported in void_to. */
+static int cs_hist_rows(cs_op *op, int limit)
+{
+    store_req *req = op->req;
+    struct duet_msg *msgs = op->items;
+    for (int64_t i = 0; i < op->q.rows.n_rows && op->n_items < (size_t)limit; i++) {
+        struct duet_msg *m = &msgs[op->n_items];
+        if (cs_row_void(&op->q.rows, i, 0)) {
+            /* Voided earlier: reported when it directly follows `after`
+             * (it is then the lowest row of the scan). */
+            int64_t seq = cs_get_i64(cql_cell(&op->q.rows, i, CS_MSG_SEQ_COL));
+            if (req->in.has_after && op->n_items == 0 &&
+                seq == (req->out.void_to ? req->out.void_to : req->in.after) + 1)
+                req->out.void_to = seq;
+            continue;
+        }
+        if (cs_read_msg(&req->pool, &op->q.rows, i, 0, &op->chat.id, m) < 0)
+            return -ENOMEM;
+        if (!op->receipts)
+            m->seen_at = 0;
+        op->n_items++;
+    }
+    return 0;
+}
+
+/* The page into req->out, ascending (newest-first scans are reversed). */
+static void cs_hist_result(cs_op *op)
+{
+    store_req *req = op->req;
+    struct duet_msg *msgs = op->items;
+    if (!req->in.has_after) {
+        for (size_t i = 0, j = op->n_items; i + 1 < j; i++, j--) {
+            struct duet_msg t = msgs[i];
+            msgs[i] = msgs[j - 1];
+            msgs[j - 1] = t;
+        }
+    }
+    req->out.msgs = msgs;
+    req->out.n_msgs = op->n_items;
+}
+
 /* Steps of cs_history. */
 enum {
     HIST_START = 0,
@@ -306,40 +348,14 @@ void cs_history(cs_op *op)
     case HIST_ROWS:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        for (int64_t i = 0; i < op->q.rows.n_rows && op->n_items < (size_t)limit; i++) {
-            struct duet_msg *m = &msgs[op->n_items];
-            if (cs_row_void(&op->q.rows, i, 0)) {
-                /* Voided earlier: reported when it directly follows
-                 * `after` (it is then the lowest row of the scan). */
-                int64_t seq = cs_get_i64(cql_cell(&op->q.rows, i, CS_MSG_SEQ_COL));
-                if (req->in.has_after && op->n_items == 0 &&
-                    seq == (req->out.void_to ? req->out.void_to : req->in.after) + 1)
-                    req->out.void_to = seq;
-                continue;
-            }
-            if (cs_read_msg(&req->pool, &op->q.rows, i, 0, &c->id, m) < 0) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            if (!op->receipts)
-                m->seen_at = 0;
-            op->n_items++;
-        }
+        if ((rc = cs_hist_rows(op, limit)) < 0)
+            break;
         cs_scan_advance(op);
     scan:
         if (op->n_items < (size_t)limit &&
             (rc = cs_scan_next(op, HIST_ROWS, limit - (int)op->n_items)) != 0)
             return;
-        /* Newest-first rows are reversed: the result is ascending. */
-        if (!req->in.has_after) {
-            for (size_t i = 0, j = op->n_items; i + 1 < j; i++, j--) {
-                struct duet_msg t = msgs[i];
-                msgs[i] = msgs[j - 1];
-                msgs[j - 1] = t;
-            }
-        }
-        req->out.msgs = msgs;
-        req->out.n_msgs = op->n_items;
+        cs_hist_result(op);
         op->count = 0;
         goto holes;
     case HIST_CLAIM:
@@ -376,10 +392,9 @@ void cs_history(cs_op *op)
         }
         rc = 0;
         break;
-    default: /* HIST_VOIDED */
+    default:
         rc = -EINVAL;
         break;
     }
-out:
     cs_finish(op, rc);
 }
