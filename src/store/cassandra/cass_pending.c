@@ -55,6 +55,48 @@ static void cs_cursor_window(cs_op *op)
     }
 }
 
+/* PL_CHATS: a slice of the user's chats, as cursors. */
+static int cs_pl_add_cursors(cs_op *op)
+{
+    store_req *req = op->req;
+    for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
+        struct cs_chat c;
+        if (cs_read_chat(op->s, &op->q.rows, i, &req->in.user, &c) < 0)
+            continue;
+        struct duet_cursor *a =
+            pool_grow(&req->pool, req->out.cursors, req->out.n_cursors, &op->cap_items, sizeof(*a));
+        if (a == NULL)
+            return -ENOMEM;
+        req->out.cursors = a;
+        a[req->out.n_cursors].chat_id = c.id;
+        a[req->out.n_cursors].last_seq = c.last_seq;
+        req->out.n_cursors++;
+    }
+    return 0;
+}
+
+/* PL_ROWS: a page of pending rows into req->out.pending. */
+static int cs_pl_add_rows(cs_op *op)
+{
+    store_req *req = op->req;
+    const struct cql_rows *r = &op->q.rows;
+    for (int64_t i = 0; i < r->n_rows; i++) {
+        struct duet_pending *a =
+            pool_grow(&req->pool, req->out.pending, req->out.n_pending, &op->cap_items, sizeof(*a));
+        if (a == NULL)
+            return -ENOMEM;
+        req->out.pending = a;
+        struct duet_pending *p = &a[req->out.n_pending];
+        duet_id chat;
+        cs_get_id(cql_cell(r, i, 0), &chat);
+        p->kind = cs_get_i32(cql_cell(r, i, 1));
+        if (cs_read_msg(&req->pool, r, i, 2, &chat, &p->msg) < 0)
+            return -ENOMEM;
+        req->out.n_pending++;
+    }
+    return 0;
+}
+
 /* Steps of cs_pending_list. */
 enum {
     PL_START = 0,
@@ -85,23 +127,8 @@ void cs_pending_list(cs_op *op)
         op->cap_items = 0;
         goto chats;
     case PL_CHATS:
-        if ((rc = cs_q_status(op)) < 0)
+        if ((rc = cs_q_status(op)) < 0 || (rc = cs_pl_add_cursors(op)) < 0)
             break;
-        for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
-            struct cs_chat c;
-            if (cs_read_chat(op->s, &op->q.rows, i, &req->in.user, &c) < 0)
-                continue;
-            struct duet_cursor *a = pool_grow(&req->pool, req->out.cursors, req->out.n_cursors,
-                                              &op->cap_items, sizeof(*a));
-            if (a == NULL) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            req->out.cursors = a;
-            a[req->out.n_cursors].chat_id = c.id;
-            a[req->out.n_cursors].last_seq = c.last_seq;
-            req->out.n_cursors++;
-        }
     chats:
         if ((rc = cs_in_next(op, PL_CHATS, CS_CHATS_IN)) != 0)
             return;
@@ -138,27 +165,9 @@ void cs_pending_list(cs_op *op)
         cs_read(op, PL_ROWS, CS_PENDING_LIST, "i", &req->in.user);
         return;
     default: { /* PL_ROWS */
-        if ((rc = cs_q_status(op)) < 0)
+        if ((rc = cs_q_status(op)) < 0 || (rc = cs_pl_add_rows(op)) < 0)
             break;
         const struct cql_rows *r = &op->q.rows;
-        for (int64_t i = 0; i < r->n_rows; i++) {
-            struct duet_pending *a = pool_grow(&req->pool, req->out.pending, req->out.n_pending,
-                                               &op->cap_items, sizeof(*a));
-            if (a == NULL) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            req->out.pending = a;
-            struct duet_pending *p = &a[req->out.n_pending];
-            duet_id chat;
-            cs_get_id(cql_cell(r, i, 0), &chat);
-            p->kind = cs_get_i32(cql_cell(r, i, 1));
-            if (cs_read_msg(&req->pool, r, i, 2, &chat, &p->msg) < 0) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            req->out.n_pending++;
-        }
         if (r->paging_state != NULL && r->paging_state_len > 0) {
             /* The state lives in q, which the next read replaces. */
             uint8_t *ps = pool_alloc(&op->pool, r->paging_state_len);
@@ -179,6 +188,5 @@ void cs_pending_list(cs_op *op)
         break;
     }
     }
-out:
     cs_finish(op, rc);
 }
