@@ -25,6 +25,41 @@ enum {
 
 #define CS_MARKS_PER_BATCH 16
 
+/* MARK_SCAN: the rows of a chunk that still need the mark (mine, not yet
+ * marked) into op->marks and op->marks_at; the newest into op->msg. */
+static int cs_mark_rows(cs_op *op)
+{
+    const duet_id *me = &op->req->in.user;
+    int seen = op->flag;
+    int64_t now = op->req->in.now;
+    const struct cql_rows *r = &op->q.rows;
+    for (int64_t i = 0; i < r->n_rows; i++) {
+        duet_id receiver;
+        cs_get_id(cql_cell(r, i, 1), &receiver);
+        int64_t recv = cs_get_i64(cql_cell(r, i, 8)), seen_at = cs_get_i64(cql_cell(r, i, 9));
+        if (!duet_id_eq(&receiver, me) || (seen ? seen_at : recv) != 0)
+            continue;
+        /* Two arrays grown together from the same capacity. */
+        size_t cap = op->cap_marks;
+        int64_t *a = pool_grow(&op->pool, op->marks, op->n_marks, &cap, sizeof(*a));
+        int64_t *b = pool_grow(&op->pool, op->marks_at, op->n_marks, &op->cap_marks, sizeof(*b));
+        if (a == NULL || b == NULL)
+            return -ENOMEM;
+        op->marks = a;
+        op->marks_at = b;
+        a[op->n_marks] = cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL));
+        /* Seen implies received: keep an earlier received_at. */
+        b[op->n_marks] = recv != 0 ? recv : now;
+        if (a[op->n_marks] > op->top) {
+            op->top = a[op->n_marks];
+            if (cs_read_msg(&op->pool, r, i, 0, &op->chat.id, &op->msg) < 0)
+                return -ENOMEM;
+        }
+        op->n_marks++;
+    }
+    return 0;
+}
+
 /* op->flag: 0 marks received (MSG_ACK), 1 marks seen (MSG_SEEN); op->seq:
  * up to where (clamped to last_seq); op->chat: the chat. */
 static void cs_mark(cs_op *op)
@@ -40,41 +75,10 @@ static void cs_mark(cs_op *op)
         op->n_marks = op->i_marks = 0;
         cs_scan_init(&op->scan, &c->id, floor, op->seq, 1);
         goto scan;
-    case MARK_SCAN: {
-        if ((rc = cs_q_status(op)) < 0)
+    case MARK_SCAN:
+        if ((rc = cs_q_status(op)) < 0 || (rc = cs_mark_rows(op)) < 0)
             break;
-        const struct cql_rows *r = &op->q.rows;
-        for (int64_t i = 0; i < r->n_rows; i++) {
-            duet_id receiver;
-            cs_get_id(cql_cell(r, i, 1), &receiver);
-            int64_t recv = cs_get_i64(cql_cell(r, i, 8)), seen_at = cs_get_i64(cql_cell(r, i, 9));
-            if (!duet_id_eq(&receiver, me) || (seen ? seen_at : recv) != 0)
-                continue;
-            /* Two arrays grown together from the same capacity. */
-            size_t cap = op->cap_marks;
-            int64_t *a = pool_grow(&op->pool, op->marks, op->n_marks, &cap, sizeof(*a));
-            int64_t *b =
-                pool_grow(&op->pool, op->marks_at, op->n_marks, &op->cap_marks, sizeof(*b));
-            if (a == NULL || b == NULL) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            op->marks = a;
-            op->marks_at = b;
-            a[op->n_marks] = cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL));
-            /* Seen implies received: keep an earlier received_at. */
-            b[op->n_marks] = recv != 0 ? recv : now;
-            if (a[op->n_marks] > op->top) {
-                op->top = a[op->n_marks];
-                if (cs_read_msg(&op->pool, r, i, 0, &c->id, &op->msg) < 0) {
-                    rc = -ENOMEM;
-                    goto out;
-                }
-            }
-            op->n_marks++;
-        }
         cs_scan_advance(op);
-    }
     scan:
         if ((rc = cs_scan_next(op, MARK_SCAN, CS_SCAN_CHUNK)) != 0)
             return;
@@ -135,7 +139,6 @@ static void cs_mark(cs_op *op)
         rc = -EINVAL;
         break;
     }
-out:
     cs_finish(op, rc);
 }
 
