@@ -1,5 +1,6 @@
 /* Unit tests of the Cassandra store's pure parts: bucket math, scans over
- * buckets, and which requests may run at once (cass_sched.c). */
+ * buckets, and which requests may run at once (cass_sched.c's keys; its
+ * wait lists are in test_store_cass_sched.c). */
 #include <criterion/criterion.h>
 #include <sodium.h>
 #include <string.h>

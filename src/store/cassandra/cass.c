@@ -110,34 +110,19 @@ void cs_finish(cs_op *op, int status)
     }
     req->status = status;
     op->state = CS_DONE;
+    cs_sched_done(&s->sched, op);
     s->running--;
     cs_pump(s);
 }
 
-/* Starts every queued op that conflicts with no earlier unfinished one. */
+/* Starts the queued ops that conflict with no earlier unfinished one, as
+ * the scheduler hands them out, up to CS_RUN_MAX running. */
 static void cs_schedule(cs_store *s)
 {
-    int scanned = 0;
     if (!s->ready && !s->closing)
         return;
-    for (cs_op *op = s->head; op != NULL && scanned < CS_SCHED_WINDOW; op = op->next, scanned++) {
-        if (op->state != CS_QUEUED)
-            continue;
-        int blocked = 0, earlier = 0;
-        for (cs_op *e = s->head; e != op; e = e->next) {
-            if (e->state == CS_DONE)
-                continue;
-            earlier = 1;
-            if (cs_conflict(e, op)) {
-                blocked = 1;
-                break;
-            }
-        }
-        /* Nothing passes a waiting barrier. */
-        if (op->barrier && earlier)
-            return;
-        if (blocked)
-            continue;
+    cs_op *op;
+    while (s->running < CS_RUN_MAX && (op = cs_sched_next(&s->sched)) != NULL) {
         op->state = CS_RUNNING;
         s->running++;
         if (s->closing) {
@@ -220,6 +205,7 @@ static int cs_submit(store_t *base, store_req *req)
         s->head = op;
     s->tail = op;
     s->n_ops++;
+    cs_sched_add(&s->sched, op);
     /* Callbacks never run inside submit: the idle handle pumps soon. */
     int rc = uv_idle_start(&s->idle, cs_on_idle);
     if (rc < 0)
@@ -249,6 +235,7 @@ static void cs_on_handle_closed(uv_handle_t *h)
     free(s->replication);
     cs_members_clear(s);
     map_free(&s->members);
+    cs_sched_free(&s->sched);
     free(s);
 }
 
@@ -525,8 +512,10 @@ int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o, store_t **
         goto err;
     if ((rc = map_init(&s->members)) < 0)
         goto err;
-    if ((rc = uv_timer_init(loop, &s->timer)) < 0)
+    if ((rc = cs_sched_init(&s->sched)) < 0)
         goto err_map;
+    if ((rc = uv_timer_init(loop, &s->timer)) < 0)
+        goto err_sched;
     s->timer.data = s;
     if ((rc = uv_idle_init(loop, &s->idle)) < 0) {
         /* The timer's close callback frees the store. */
@@ -561,6 +550,8 @@ int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o, store_t **
     *out = &s->base;
     return 0;
 
+err_sched:
+    cs_sched_free(&s->sched);
 err_map:
     map_free(&s->members);
 err:

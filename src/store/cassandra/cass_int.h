@@ -27,14 +27,14 @@
 #define CS_CLAIM_TRIES 16 /* lost sequence races before giving up */
 /* The queue: at most CS_QUEUE_MAX requests (beyond: DUET_EBUSY, so that
  * waiting stays bounded when Cassandra is slower than the offered load),
- * and only the oldest CS_SCHED_WINDOW are considered for starting (the
- * conflict check is quadratic in it; cass_sched.c). */
-#define CS_QUEUE_MAX    2048
-#define CS_SCHED_WINDOW 512
-#define CS_HISTORY_MAX  100  /* as the SQLite backend */
-#define CS_UNREAD_MAX   1000 /* unread counts stop here (docs/cassandra.md) */
-#define CS_SCAN_CHUNK   500  /* rows per scan query */
-#define CS_IN_MAX       100  /* ids per IN query */
+ * and at most CS_RUN_MAX of them running (in flight on the cluster) at once;
+ * the others wait in cass_sched.c's lists. */
+#define CS_QUEUE_MAX   2048
+#define CS_RUN_MAX     512
+#define CS_HISTORY_MAX 100  /* as the SQLite backend */
+#define CS_UNREAD_MAX  1000 /* unread counts stop here (docs/cassandra.md) */
+#define CS_SCAN_CHUNK  500  /* rows per scan query */
+#define CS_IN_MAX      100  /* ids per IN query */
 /* Holes (docs/cassandra.md): a private_chat row with this type marks a
  * claimed sequence whose rows were never written as void. It is written
  * with the timestamp CS_VOID_TS, below that of any real write, so the
@@ -168,6 +168,31 @@ struct cs_rel {
 struct cs_store;
 typedef struct cs_op cs_op;
 
+/* Conflict keys per op: user, chat and the chat's two members at most. */
+#define CS_KEYS_MAX 4
+
+/* A key's wait list: the unfinished non-barrier ops whose keys hold it, in
+ * submission order; only the first may run. Ownership: a value of the
+ * scheduler's keys map, freed as soon as it is empty. The ops are the
+ * queue's. */
+struct cs_keyq {
+    cs_op *head, *tail;
+};
+
+/* Which queued ops may run (cass_sched.c). Ops are split by the unfinished
+ * barriers: those before the oldest one (gate) are open and run as their
+ * keys allow; the gate starts once every open op finished; those after it
+ * wait, and open when it finishes. Ownership: embedded in the store; owns
+ * the keys map and its lists; points only at unfinished ops of the queue,
+ * whose next links (submission order) it walks when a barrier finishes. */
+struct cs_sched {
+    map_t keys;   /* duet_id -> struct cs_keyq, non-empty lists only */
+    cs_op *gate;  /* the oldest unfinished barrier, or NULL */
+    int open;     /* unfinished ops before gate (all when no gate) */
+    cs_op *ready; /* free to start, not handed out yet (FIFO) */
+    cs_op *ready_tail;
+};
+
 enum cs_op_state { CS_QUEUED, CS_RUNNING, CS_DONE };
 
 /* A submitted request and its progress. Ownership: created by submit,
@@ -181,7 +206,15 @@ struct cs_op {
     /* What it may conflict with (cass_sched.c). */
     int barrier;
     int nkeys;
-    duet_id keys[4];
+    duet_id keys[CS_KEYS_MAX];
+    /* Its place in the scheduler (cass_sched.c): the wait list of each key
+     * (NULL for a key repeated in keys) and the next op in it; how many
+     * earlier unfinished ops it waits for (one per key it is not first in,
+     * plus one while an earlier barrier is unfinished); the ready list. */
+    struct cs_keyq *kq[CS_KEYS_MAX];
+    cs_op *kq_next[CS_KEYS_MAX];
+    int deps;
+    cs_op *ready_next;
     /* The state machine. */
     void (*fn)(cs_op *op); /* the op's function */
     int step;
@@ -247,7 +280,8 @@ typedef struct cs_store {
     int n_ops;       /* in the queue, CS_QUEUE_MAX at most */
     int full_logged; /* "queue full" logged; again once it half drained */
     int pumping, repump;
-    map_t members; /* chat id -> struct cs_members, for conflict keys */
+    struct cs_sched sched; /* which queued ops may start */
+    map_t members;         /* chat id -> struct cs_members, for conflict keys */
     int64_t last_ts;
     int closing, cluster_open;
     store_done_cb drained;
@@ -264,6 +298,17 @@ struct cs_members {
 void cs_keys(cs_store *s, cs_op *op);
 /* 1 if a (earlier, unfinished) and b (later) must not run at once. */
 int cs_conflict(const cs_op *a, const cs_op *b);
+/* The scheduler: an op starts once no earlier unfinished op conflicts with
+ * it (cs_conflict). cs_sched_add takes the newest op, already linked at the
+ * queue's tail, with its keys set; cs_sched_done takes an op that was
+ * handed out by cs_sched_next and finished. Both cost O(the op's keys), plus
+ * O(each op they make ready), amortised. cs_sched_next hands out the ops
+ * free to start, each once, in the order they became free; NULL if none. */
+int cs_sched_init(struct cs_sched *sc);
+void cs_sched_free(struct cs_sched *sc);
+void cs_sched_add(struct cs_sched *sc, cs_op *op);
+void cs_sched_done(struct cs_sched *sc, cs_op *op);
+cs_op *cs_sched_next(struct cs_sched *sc);
 /* Records a chat's members (ignored when out of memory). */
 void cs_members_put(cs_store *s, const duet_id *chat, const duet_id *a, const duet_id *b);
 /* Empties the cache (frees its values). */

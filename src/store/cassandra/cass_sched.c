@@ -14,9 +14,19 @@
  * cache filled whenever a chat row is read. A message op on a chat not in the
  * cache runs as a barrier once, and fills the cache. Members never change,
  * so the cache is never stale, only bounded.
+ *
+ * The rule is applied without comparing ops pairwise: each key has a FIFO of
+ * the unfinished ops that hold it, and an op counts the lists it is not
+ * first in (deps). Finishing an op removes it from the front of its lists
+ * and counts down the new fronts, so submitting or finishing costs O(keys)
+ * and releasing the ops it unblocks costs O(what it unblocks). Barriers are
+ * in no list: the oldest unfinished one (the gate) starts once the ops
+ * before it finished (open counts them), and the ops after it carry one
+ * more dep, taken back when it finishes (a walk over exactly those ops).
  */
 #include "cass_int.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,4 +151,159 @@ int cs_conflict(const cs_op *a, const cs_op *b)
             if (duet_id_eq(&a->keys[i], &b->keys[j]))
                 return 1;
     return 0;
+}
+
+/* ---- the scheduler ---- */
+
+int cs_sched_init(struct cs_sched *sc)
+{
+    memset(sc, 0, sizeof(*sc));
+    return map_init(&sc->keys);
+}
+
+void cs_sched_free(struct cs_sched *sc)
+{
+    /* Empty once every op finished; free what a caller left anyway. */
+    map_filter(&sc->keys, cs_drop_all, NULL);
+    map_free(&sc->keys);
+}
+
+static void cs_ready_push(struct cs_sched *sc, cs_op *op)
+{
+    op->ready_next = NULL;
+    if (sc->ready_tail != NULL)
+        sc->ready_tail->ready_next = op;
+    else
+        sc->ready = op;
+    sc->ready_tail = op;
+}
+
+cs_op *cs_sched_next(struct cs_sched *sc)
+{
+    cs_op *op = sc->ready;
+    if (op == NULL)
+        return NULL;
+    sc->ready = op->ready_next;
+    if (sc->ready == NULL)
+        sc->ready_tail = NULL;
+    op->ready_next = NULL;
+    return op;
+}
+
+/* Finds or creates the wait list of each distinct key of op. On a failed
+ * allocation, removes the lists it created (still empty) and returns
+ * -ENOMEM; op->kq is then all NULL. */
+static int cs_lists_get(struct cs_sched *sc, cs_op *op)
+{
+    int created[CS_KEYS_MAX] = {0};
+    for (int i = 0; i < op->nkeys; i++) {
+        op->kq[i] = NULL;
+        op->kq_next[i] = NULL;
+        int dup = 0;
+        for (int j = 0; j < i && !dup; j++)
+            dup = duet_id_eq(&op->keys[i], &op->keys[j]);
+        if (dup)
+            continue;
+        const uint8_t *k = op->keys[i].b;
+        struct cs_keyq *q = map_get(&sc->keys, k, sizeof(op->keys[i].b));
+        if (q == NULL) {
+            q = calloc(1, sizeof(*q));
+            if (q == NULL || map_put(&sc->keys, k, sizeof(op->keys[i].b), q) < 0) {
+                free(q);
+                for (int j = 0; j < i; j++) {
+                    if (created[j]) {
+                        (void)map_del(&sc->keys, op->keys[j].b, sizeof(op->keys[j].b));
+                        free(op->kq[j]);
+                    }
+                    op->kq[j] = NULL;
+                }
+                return -ENOMEM;
+            }
+            created[i] = 1;
+        }
+        op->kq[i] = q;
+    }
+    return 0;
+}
+
+void cs_sched_add(struct cs_sched *sc, cs_op *op)
+{
+    op->deps = 0;
+    op->ready_next = NULL;
+    /* Without memory for its lists, the op waits as a barrier: slower, but
+     * the same order. */
+    if (!op->barrier && cs_lists_get(sc, op) < 0)
+        op->barrier = 1;
+    if (op->barrier) {
+        if (sc->gate == NULL) {
+            sc->gate = op;
+            if (sc->open == 0)
+                cs_ready_push(sc, op);
+        }
+        /* Else a later gate: found by the walk when the ones before finish. */
+        return;
+    }
+    for (int i = 0; i < op->nkeys; i++) {
+        struct cs_keyq *q = op->kq[i];
+        if (q == NULL)
+            continue;
+        if (q->tail != NULL) {
+            /* Link after the tail: find the tail's slot for this list. */
+            cs_op *t = q->tail;
+            for (int j = 0; j < t->nkeys; j++)
+                if (t->kq[j] == q)
+                    t->kq_next[j] = op;
+            op->deps++;
+        } else {
+            q->head = op;
+        }
+        q->tail = op;
+    }
+    if (sc->gate != NULL)
+        op->deps++; /* until the barriers before it finished */
+    else
+        sc->open++;
+    if (op->deps == 0)
+        cs_ready_push(sc, op);
+}
+
+/* The gate finished: the ops up to the next barrier open, and that barrier
+ * is the new gate. */
+static void cs_gate_done(struct cs_sched *sc, cs_op *bar)
+{
+    cs_op *op = bar->next;
+    for (; op != NULL && !op->barrier; op = op->next) {
+        sc->open++;
+        if (--op->deps == 0)
+            cs_ready_push(sc, op);
+    }
+    sc->gate = op;
+    if (op != NULL && sc->open == 0)
+        cs_ready_push(sc, op);
+}
+
+void cs_sched_done(struct cs_sched *sc, cs_op *op)
+{
+    if (op->barrier) {
+        cs_gate_done(sc, op);
+        return;
+    }
+    /* A running op is first in each of its lists. */
+    for (int i = 0; i < op->nkeys; i++) {
+        struct cs_keyq *q = op->kq[i];
+        if (q == NULL)
+            continue;
+        op->kq[i] = NULL;
+        cs_op *n = op->kq_next[i];
+        q->head = n;
+        if (n == NULL) {
+            q->tail = NULL;
+            (void)map_del(&sc->keys, op->keys[i].b, sizeof(op->keys[i].b));
+            free(q);
+        } else if (--n->deps == 0) {
+            cs_ready_push(sc, n);
+        }
+    }
+    if (--sc->open == 0 && sc->gate != NULL)
+        cs_ready_push(sc, sc->gate);
 }
