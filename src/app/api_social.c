@@ -8,19 +8,28 @@
 #include "api_int.h"
 #include "proto.h"
 
+/* Tells one user's connections about a change with `other`. */
+static void friends_tell(struct app *app, const duet_id *to, const char *reason,
+                         const struct duet_user *other, const duet_id *chat)
+{
+    app_publish(app, to, proto_friends_event(reason, other, chat), NULL);
+}
+
 /* Tells both users' connections that their friendship state changed, so
  * clients refresh their lists. */
 static void friends_changed(struct api_call *call, const char *reason, const struct duet_user *peer)
 {
-    struct app *app = call->app;
-    app_publish(app, &call->me.id,
-                json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
-                          proto_user(peer)),
-                NULL);
-    app_publish(app, &peer->id,
-                json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
-                          proto_user(&call->me)),
-                NULL);
+    friends_tell(call->app, &call->me.id, reason, peer, NULL);
+    friends_tell(call->app, &peer->id, reason, &call->me, NULL);
+}
+
+/* The same for a change that comes with the pair's chat (accepted,
+ * removed): both sides learn its id without reading the chat list. */
+static void friends_changed_chat(struct api_call *call, const char *reason,
+                                 const struct duet_user *peer, const duet_id *chat)
+{
+    friends_tell(call->app, &call->me.id, reason, peer, chat);
+    friends_tell(call->app, &peer->id, reason, &call->me, chat);
 }
 
 static void peer_forgotten(void *data)
@@ -87,7 +96,7 @@ void api_requests_list(struct api_call *call)
 static void now_friends(struct api_call *call, int status)
 {
     const store_req *r = &call->sreq;
-    friends_changed(call, "accepted", &r->out.peer);
+    friends_changed_chat(call, "accepted", &r->out.peer, &r->out.chat_id);
     api_json(call, status,
              json_pack("{s:s, s:o, s:o}", "status", "friends", "user", proto_user(&r->out.peer),
                        "chat_id", proto_id(&r->out.chat_id)),
@@ -101,7 +110,12 @@ static void request_sent(struct api_call *call)
         now_friends(call, 200);
         return;
     }
-    friends_changed(call, "request", &r->out.peer);
+    /* A request to someone who blocks the user tells only the user's
+     * connections: the answer and the event are those of any request. */
+    if (r->out.hidden)
+        friends_tell(call->app, &call->me.id, "request", &r->out.peer, NULL);
+    else
+        friends_changed(call, "request", &r->out.peer);
     api_json(call, 201,
              json_pack("{s:s, s:o}", "status", "requested", "user", proto_user(&r->out.peer)),
              NULL);
@@ -154,19 +168,43 @@ void api_request_cancel(struct api_call *call)
     peer_change(call, STORE_FRIEND_CANCEL, "cancelled");
 }
 
+static void friend_removed(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    friends_changed_chat(call, "removed", &r->out.peer, &r->out.chat_id);
+    api_no_content(call, NULL);
+}
+
 void api_friend_remove(struct api_call *call)
 {
-    peer_change(call, STORE_FRIEND_REMOVE, "removed");
+    peer_op(call, STORE_FRIEND_REMOVE, friend_removed);
+}
+
+/* A block is told to the blocker's connections only. The blocked user's
+ * see the blocker go offline with no last seen, as anyone who hides it
+ * (docs/security.md, "Blocking"); nothing else changes for them. */
+static void block_changed(struct api_call *call)
+{
+    const struct duet_user *peer = &call->sreq.out.peer;
+    friends_tell(call->app, &call->me.id, call->reason, peer, NULL);
+    if (call->sreq.op == STORE_BLOCK && !duet_id_eq(&peer->id, &call->me.id))
+        app_publish(call->app, &peer->id,
+                    json_pack("{s:s, s:o, s:b, s:n}", "type", "presence", "user",
+                              proto_id(&call->me.id), "online", 0, "last_seen"),
+                    NULL);
+    api_no_content(call, NULL);
 }
 
 void api_block(struct api_call *call)
 {
-    peer_change(call, STORE_BLOCK, "blocked");
+    call->reason = "blocked";
+    peer_op(call, STORE_BLOCK, block_changed);
 }
 
 void api_unblock(struct api_call *call)
 {
-    peer_change(call, STORE_UNBLOCK, "unblocked");
+    call->reason = "unblocked";
+    peer_op(call, STORE_UNBLOCK, block_changed);
 }
 
 static void blocks_listed(struct api_call *call)
@@ -195,13 +233,15 @@ static json_t *chat_json(struct api_call *call, const struct duet_chat *c, int o
     json_t *peer = proto_user(&c->peer);
     if (peer == NULL)
         return NULL;
+    /* blocked_me hides the peer's presence and is never shown: to the
+     * blocked user the blocker looks like someone who hides last seen. */
     presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me, online, peer);
     return json_pack(
         "{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id", proto_id(&c->chat_id), "peer",
         peer, "last_message", c->has_last ? proto_message(&c->last) : json_null(), "unread",
         (json_int_t)c->unread, "last_activity", (json_int_t)c->last_activity, "read_seq",
         (json_int_t)c->my_read_seq, "peer_read_seq", (json_int_t)c->peer_read_seq, "blocked_by_me",
-        c->blocked_by_me != 0, "blocked_me", c->blocked_me != 0);
+        c->blocked_by_me != 0, "friends", c->friends != 0);
 }
 
 /* The hub answered which peers are online (cluster-wide); online is NULL

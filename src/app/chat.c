@@ -73,13 +73,28 @@ static const char *err_message(int err)
     }
 }
 
+/* The message of an error, where it depends on the request: a delete's
+ * EFORBIDDEN is most often someone else's message in one's own chat. */
+static const char *op_err_message(const struct chat_op *op, int err)
+{
+    if (err == DUET_EFORBIDDEN && op->sreq.op == STORE_MSG_DELETE)
+        return "you can delete only your own messages, in your own chats";
+    return err_message(err);
+}
+
 static void op_store_done(store_req *r)
 {
     struct chat_op *op = r->data;
+    /* A typing to or from someone in a block is dropped without a word, as
+     * the throttle drops: an error would tell the blocked user. */
+    if (r->status == DUET_EBLOCKED && r->op == STORE_CHAT_PEER) {
+        op_free(op);
+        return;
+    }
     if (r->status < 0) {
         if (r->status == DUET_ESTORE)
             op->cl->app->metrics.store_errors++;
-        op_error(op, r->status, NULL, err_message(r->status));
+        op_error(op, r->status, NULL, op_err_message(op, r->status));
     } else {
         /* Fan-out runs even if the requester has gone: others still need
          * the event. Answers to the requester are no-ops then. */

@@ -79,6 +79,18 @@ json_t *proto_receipt_event(const duet_id *chat, int seen, int64_t seq, int64_t 
                      (json_int_t)at);
 }
 
+json_t *proto_friends_event(const char *reason, const struct duet_user *other,
+                            const duet_id *chat)
+{
+    json_t *ev = json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
+                           proto_user(other));
+    if (ev != NULL && chat != NULL && json_object_set_new(ev, "chat_id", proto_id(chat)) < 0) {
+        json_decref(ev);
+        return NULL;
+    }
+    return ev;
+}
+
 json_t *proto_deleted_event(const struct duet_msg *m)
 {
     return json_pack("{s:s, s:o, s:I, s:s, s:o, s:o}", "type", "deleted", "chat_id",

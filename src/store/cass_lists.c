@@ -102,11 +102,25 @@ out:
     cs_finish(op, rc);
 }
 
+/* Leaves out the incoming requests from users the user blocks: they wait
+ * unseen while the block lasts (store.h, STORE_FRIEND_REQUEST). */
+static void cs_reqs_unblocked(cs_op *op, struct duet_friend_req *r, size_t *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (cs_rel_find(op, REL_BLOCK_OUT, &r[i].user.id) == NULL)
+            r[k++] = r[i];
+    *n = k;
+}
+
 static int cs_requests_done(cs_op *op)
 {
     store_req *req = op->req;
     int rc = cs_reqs_of(op, REL_REQ_IN, &req->out.reqs_in, &req->out.n_reqs_in);
-    return rc < 0 ? rc : cs_reqs_of(op, REL_REQ_OUT, &req->out.reqs_out, &req->out.n_reqs_out);
+    if (rc < 0)
+        return rc;
+    cs_reqs_unblocked(op, req->out.reqs_in, &req->out.n_reqs_in);
+    return cs_reqs_of(op, REL_REQ_OUT, &req->out.reqs_out, &req->out.n_reqs_out);
 }
 
 void cs_requests_list(cs_op *op)
@@ -268,7 +282,7 @@ void cs_chats_list(cs_op *op)
             break;
         for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
             struct cs_chat c;
-            if (cs_read_chat(op->s, &op->q.rows, i, &req->in.user, &c) < 0 || !c.friends)
+            if (cs_read_chat(op->s, &op->q.rows, i, &req->in.user, &c) < 0)
                 continue;
             items = pool_grow(&op->pool, op->items, op->n_items, &op->cap_items, sizeof(*items));
             if (items == NULL) {
@@ -284,6 +298,7 @@ void cs_chats_list(cs_op *op)
             it->c.peer_read_seq = c.peer_read;
             it->c.blocked_by_me = cs_rel_find(op, REL_BLOCK_OUT, &c.peer) != NULL;
             it->c.blocked_me = cs_rel_find(op, REL_BLOCK_IN, &c.peer) != NULL;
+            it->c.friends = c.friends != 0;
             it->last_seq = c.last_seq;
         }
     chats:

@@ -20,6 +20,7 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
     [SQ_CHAT_UNFRIEND] = "UPDATE chats SET friends = 0 WHERE chat_id = ?1 AND friends = 1",
     [SQ_BLOCKED_EITHER] = "SELECT 1 FROM blocks WHERE (blocker = ?1 AND blocked = ?2)"
                           " OR (blocker = ?2 AND blocked = ?1)",
+    [SQ_BLOCKS_ME] = "SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = ?2",
     [SQ_RECEIPTS_BOTH] = "SELECT count(*) FROM users"
                          " WHERE user_id IN (?1, ?2) AND read_receipts = 1",
     [SQ_REQ_INSERT] = "INSERT OR IGNORE INTO friend_requests (from_id, to_id, created_at)"
@@ -34,9 +35,11 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
     [SQ_BLOCK_INSERT] = "INSERT OR IGNORE INTO blocks (blocker, blocked, created_at)"
                         " VALUES (?1, ?2, ?3)",
     [SQ_BLOCK_DELETE] = "DELETE FROM blocks WHERE blocker = ?1 AND blocked = ?2",
+    /* A request from someone the user blocks waits unseen (store.h). */
     [SQ_REQS_IN] = "SELECT r.created_at, " SQ_USER_COLS(
         "u.") " FROM friend_requests r"
               " JOIN users u ON u.user_id = r.from_id WHERE r.to_id = ?1"
+              " AND NOT EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = r.from_id)"
               " ORDER BY r.created_at, u.username",
     [SQ_REQS_OUT] = "SELECT r.created_at, " SQ_USER_COLS(
         "u.") " FROM friend_requests r"
@@ -53,9 +56,10 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
         " EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = u.user_id),"
         " EXISTS (SELECT 1 FROM blocks WHERE blocker = u.user_id AND blocked = ?1),"
         " u.read_receipts AND (SELECT read_receipts FROM users WHERE user_id = ?1),"
+        " c.friends,"
         " " SQ_USER_COLS("u.") " FROM chats c"
                                " JOIN users u ON u.user_id = " SQ_PEER_OF
-                               " WHERE (c.user_a = ?1 OR c.user_b = ?1) AND c.friends = 1"
+                               " WHERE (c.user_a = ?1 OR c.user_b = ?1)"
                                " ORDER BY c.last_activity DESC, c.chat_id",
     [SQ_CHAT_LAST_MSG] = "SELECT " SQ_MSG_COLS("") " FROM messages WHERE chat_id = ?1"
                                                    " ORDER BY sequence DESC LIMIT 1",
@@ -81,6 +85,7 @@ enum {
     CL_BLOCKED_BY_ME,
     CL_BLOCKED_ME,
     CL_RECEIPTS,
+    CL_FRIENDS,
     CL_PEER
 };
 
@@ -115,6 +120,13 @@ int sq_blocked(sq_store *s, const duet_id *a, const duet_id *b)
 {
     int64_t v;
     return sq_get_int(s, &v, SQ_BLOCKED_EITHER, "ii", a, b);
+}
+
+/* 1 if peer blocks user (one direction only), 0 if not. */
+static int sq_blocks_me(sq_store *s, const duet_id *user, const duet_id *peer)
+{
+    int64_t v;
+    return sq_get_int(s, &v, SQ_BLOCKS_ME, "ii", peer, user);
 }
 
 int sq_receipts_both(sq_store *s, const duet_id *a, const duet_id *b)
@@ -174,14 +186,20 @@ int sq_friend_request(sq_store *s, store_req *req)
     int rc = sq_peer(s, req);
     if (rc < 0)
         return rc;
-    if ((rc = sq_blocked(s, me, peer)) != 0)
-        return rc > 0 ? DUET_EBLOCKED : rc;
+    if ((rc = sq_blocked(s, me, peer)) < 0)
+        return rc;
+    int blocked = rc;
+    if (blocked && (rc = sq_blocks_me(s, me, peer)) <= 0)
+        return rc == 0 ? DUET_EBLOCKED : rc; /* the user blocks the peer */
     duet_chat_id(me, peer, &chat_id);
     rc = sq_chat_load(s, &chat_id, me, &c);
     if (rc == 0 && c.friends)
         return DUET_EALREADY;
     if (rc < 0 && rc != DUET_EFORBIDDEN)
         return rc;
+    /* The peer blocks the user: answered and stored as any request, so the
+     * block does not show; the peer sees it only once they unblock. */
+    req->out.hidden = blocked;
     /* Their request to me crossed mine: that is a yes from both. */
     if ((rc = sq_exec(s, SQ_REQ_DELETE, "ii", peer, me)) < 0)
         return rc;
@@ -381,6 +399,7 @@ int sq_chats_list(sq_store *s, store_req *req)
         c->peer_read_seq = receipts ? sqlite3_column_int64(st, CL_PEER_READ) : 0;
         c->blocked_by_me = sqlite3_column_int(st, CL_BLOCKED_BY_ME);
         c->blocked_me = sqlite3_column_int(st, CL_BLOCKED_ME);
+        c->friends = sqlite3_column_int(st, CL_FRIENDS) != 0;
         if (sq_read_user(&req->pool, st, CL_PEER, &c->peer) < 0)
             goto nomem;
         rc = sq_chat_fill(s, req, c, sqlite3_column_int64(st, CL_LAST_SEQ), receipts);

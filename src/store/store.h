@@ -99,7 +99,8 @@ struct duet_chat {
     int64_t my_read_seq;   /* how far I have seen */
     int64_t peer_read_seq; /* how far the peer has seen; 0 unless receipts on both sides */
     int blocked_by_me;
-    int blocked_me;
+    int blocked_me; /* for presence only: never shown to the user (docs/security.md) */
+    int friends;    /* 0: the friendship ended; the chat stays, read-only */
 };
 
 /* How far a chat had got when a request read it (STORE_PENDING_LIST). */
@@ -133,7 +134,10 @@ enum store_op {
     /* friends; the other side is named by username (in: name) */
     STORE_FRIEND_REQUEST, /* in: user, name, now -> peer, result FRIEND_REQUESTED or
                              FRIEND_ACCEPTED (it crossed the peer's request), chat_id |
-                             ENOTFOUND ESELF EALREADY EBLOCKED ELIMIT */
+                             ENOTFOUND ESELF EALREADY EBLOCKED ELIMIT. EBLOCKED only when
+                             the user blocks the peer: a request to someone who blocks the
+                             user is stored as usual with out.hidden = 1, and left out of the
+                             peer's REQUESTS_LIST while the block lasts */
     STORE_FRIEND_ACCEPT,  /* in: user, name, now -> peer, chat_id | ENOTFOUND (no request) */
     STORE_FRIEND_DECLINE, /* in: user, name -> peer | ENOTFOUND */
     STORE_FRIEND_CANCEL,  /* in: user, name -> peer | ENOTFOUND */
@@ -143,7 +147,8 @@ enum store_op {
     STORE_UNBLOCK,        /* in: user, name -> peer | ENOTFOUND */
     STORE_REQUESTS_LIST,  /* in: user -> reqs_in[], reqs_out[] */
     STORE_BLOCKS_LIST,    /* in: user -> users[] */
-    STORE_CHATS_LIST,     /* in: user -> chats[] (every friend), newest activity first */
+    STORE_CHATS_LIST,     /* in: user -> chats[] (every chat: friends, and former friends
+                             with friends = 0), newest activity first */
     STORE_PRESENCE_PEERS, /* in: user -> users[]: friends with no block either way */
     STORE_CHAT_PEER,      /* in: user, chat_id -> peer, chat | EFORBIDDEN (not a
                              member or no such chat) ENOTFRIENDS EBLOCKED */
@@ -224,6 +229,7 @@ struct store_req {
         struct duet_msg msg;   /* MSG_SEND, MSG_DELETE */
         duet_id chat_id;
         int friend_result; /* enum friend_result */
+        int hidden;        /* FRIEND_REQUEST: the peer blocks the user; not to be told */
         int duplicate;
         struct {
             int changed;
