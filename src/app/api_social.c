@@ -235,7 +235,8 @@ static json_t *chat_json(struct api_call *call, const struct duet_chat *c, int o
         return NULL;
     /* blocked_me hides the peer's presence and is never shown: to the
      * blocked user the blocker looks like someone who hides last seen. */
-    presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me, online, peer);
+    presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me || !c->friends, online,
+                  peer);
     return json_pack(
         "{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id", proto_id(&c->chat_id), "peer",
         peer, "last_message", c->has_last ? proto_message(&c->last) : json_null(), "unread",
