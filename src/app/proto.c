@@ -79,8 +79,7 @@ json_t *proto_receipt_event(const duet_id *chat, int seen, int64_t seq, int64_t 
                      (json_int_t)at);
 }
 
-json_t *proto_friends_event(const char *reason, const struct duet_user *other,
-                            const duet_id *chat)
+json_t *proto_friends_event(const char *reason, const struct duet_user *other, const duet_id *chat)
 {
     json_t *ev = json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
                            proto_user(other));

@@ -49,18 +49,17 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
         "SELECT " SQ_USER_COLS("u.") " FROM blocks b"
                                      " JOIN users u ON u.user_id = b.blocked WHERE b.blocker = ?1"
                                      " ORDER BY b.created_at, u.username",
-    [SQ_CHATS_LIST] =
-        "SELECT c.chat_id, c.last_seq, c.last_activity,"
-        " iif(c.user_a = ?1, c.a_read_seq, c.b_read_seq),"
-        " iif(c.user_a = ?1, c.b_read_seq, c.a_read_seq),"
-        " EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = u.user_id),"
-        " EXISTS (SELECT 1 FROM blocks WHERE blocker = u.user_id AND blocked = ?1),"
-        " u.read_receipts AND (SELECT read_receipts FROM users WHERE user_id = ?1),"
-        " c.friends,"
-        " " SQ_USER_COLS("u.") " FROM chats c"
-                               " JOIN users u ON u.user_id = " SQ_PEER_OF
-                               " WHERE (c.user_a = ?1 OR c.user_b = ?1)"
-                               " ORDER BY c.last_activity DESC, c.chat_id",
+    [SQ_CHATS_LIST] = "SELECT c.chat_id, c.last_seq, c.last_activity,"
+                      " iif(c.user_a = ?1, c.a_read_seq, c.b_read_seq),"
+                      " iif(c.user_a = ?1, c.b_read_seq, c.a_read_seq),"
+                      " EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = u.user_id),"
+                      " EXISTS (SELECT 1 FROM blocks WHERE blocker = u.user_id AND blocked = ?1),"
+                      " u.read_receipts AND (SELECT read_receipts FROM users WHERE user_id = ?1),"
+                      " c.friends,"
+                      " " SQ_USER_COLS("u.") " FROM chats c"
+                                             " JOIN users u ON u.user_id = " SQ_PEER_OF
+                                             " WHERE (c.user_a = ?1 OR c.user_b = ?1)"
+                                             " ORDER BY c.last_activity DESC, c.chat_id",
     [SQ_CHAT_LAST_MSG] = "SELECT " SQ_MSG_COLS("") " FROM messages WHERE chat_id = ?1"
                                                    " ORDER BY sequence DESC LIMIT 1",
     [SQ_CHAT_UNREAD] = "SELECT count(*) FROM messages WHERE chat_id = ?1 AND sequence > ?2"
