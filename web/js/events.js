@@ -202,6 +202,13 @@ function onPresence(ev) {
 // their outgoing list.
 function onFriendsChanged(ev) {
   const who = ev.user;
+  // A friend's new name shows at once in the list, header and info panel.
+  const renamed = ev.reason === 'renamed' && who ? chatByPeer(who.id) : null;
+  if (renamed) {
+    renamed.peer = { ...renamed.peer, display_name: who.display_name };
+    emit('chats');
+    emit('peer', renamed.id);
+  }
   if (ev.reason === 'accepted' && who && state.requests.outgoing.some((r) => r.user.id === who.id)) {
     emit('accepted', who);
     notifyAccepted(who);

@@ -78,7 +78,7 @@ export function makeChat(c) {
     read_seq: c.read_seq || 0,
     peer_read_seq: c.peer_read_seq || 0,
     blocked_by_me: !!c.blocked_by_me,
-    blocked_me: !!c.blocked_me,
+    friends: c.friends !== false, // false: a former friend, read-only
     latestSeq: c.last_message ? c.last_message.seq : 0,
     msgs: [],
     liveUnread: new Set(), // peer seqs that arrived live after the list was read

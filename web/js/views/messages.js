@@ -267,7 +267,7 @@ export class MessagesView {
       const n = this.renderPending();
       const loading = !chat.loaded || chat.loadingNewer;
       this.emptyEl.hidden = loading || n > 0;
-      const blocked = chat.blocked_by_me || chat.blocked_me;
+      const blocked = chat.blocked_by_me || !chat.friends;
       this.emptyEl.replaceChildren(
         h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon(blocked ? 'block' : 'chat', { size: 36 })),
         h('p', { class: 'empty-title' }, blocked ? 'No messages' : `Say hi to ${nameOf(chat.peer)}`),
