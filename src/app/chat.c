@@ -183,9 +183,13 @@ static void send_done(struct chat_op *op)
     w = app_writer(app);
     proto_write_message_event(w, m, 0);
     s = jsonw_finish(w, &len);
-    /* the recipient, and the sender's other connections (tabs) */
-    app_publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
-                         r->out.duplicate != 0);
+    /* the recipient, and the sender's other connections (tabs); a message
+     * withheld from the recipient (they block the sender) to the tabs only */
+    if (r->out.hidden)
+        app_publish_msg(app, &m->sender, op->cl, m, s, len, r->out.duplicate != 0);
+    else
+        app_publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
+                             r->out.duplicate != 0);
 }
 
 static int start_send(struct chat_op *op)
@@ -400,7 +404,8 @@ static void delete_done(struct chat_op *op)
         json_object_set(mine, "ref", op->ref);
     client_send(op->cl, mine);
     app_publish(app, &m->sender, proto_deleted_event(m), op->cl);
-    app_publish(app, &m->receiver, proto_deleted_event(m), NULL);
+    if (!op->sreq.out.hidden) /* a withheld message: the receiver never had it */
+        app_publish(app, &m->receiver, proto_deleted_event(m), NULL);
 }
 
 static int start_delete(struct chat_op *op)

@@ -60,10 +60,12 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
                                              " JOIN users u ON u.user_id = " SQ_PEER_OF
                                              " WHERE (c.user_a = ?1 OR c.user_b = ?1)"
                                              " ORDER BY c.last_activity DESC, c.chat_id",
+    /* Messages withheld from the user (?2) are neither last nor unread. */
     [SQ_CHAT_LAST_MSG] = "SELECT " SQ_MSG_COLS("") " FROM messages WHERE chat_id = ?1"
+                                                   " AND NOT (withheld = 1 AND receiver = ?2)"
                                                    " ORDER BY sequence DESC LIMIT 1",
     [SQ_CHAT_UNREAD] = "SELECT count(*) FROM messages WHERE chat_id = ?1 AND sequence > ?2"
-                       " AND sender = ?3 AND deleted_at = 0",
+                       " AND sender = ?3 AND deleted_at = 0 AND withheld = 0",
     [SQ_PRESENCE_PEERS] =
         "SELECT " SQ_USER_COLS("u.") " FROM chats c"
                                      " JOIN users u ON u.user_id = " SQ_PEER_OF
@@ -121,8 +123,7 @@ int sq_blocked(sq_store *s, const duet_id *a, const duet_id *b)
     return sq_get_int(s, &v, SQ_BLOCKED_EITHER, "ii", a, b);
 }
 
-/* 1 if peer blocks user (one direction only), 0 if not. */
-static int sq_blocks_me(sq_store *s, const duet_id *user, const duet_id *peer)
+int sq_blocks_me(sq_store *s, const duet_id *user, const duet_id *peer)
 {
     int64_t v;
     return sq_get_int(s, &v, SQ_BLOCKS_ME, "ii", peer, user);
@@ -356,7 +357,7 @@ static int sq_chat_fill(sq_store *s, store_req *req, struct duet_chat *c, int64_
 {
     int rc;
     if (last_seq > 0) {
-        sqlite3_stmt *st = sq_bind(s, SQ_CHAT_LAST_MSG, "i", &c->chat_id);
+        sqlite3_stmt *st = sq_bind(s, SQ_CHAT_LAST_MSG, "ii", &c->chat_id, &req->in.user);
         if (st == NULL)
             return DUET_ESTORE;
         if ((rc = sq_step(s, st)) < 0)

@@ -74,6 +74,10 @@ struct duet_msg {
     int64_t received_at;
     int64_t seen_at;
     int64_t deleted_at;
+    /* Only in the receiver's reads of a message withheld from them (sent
+     * while they blocked the sender): a placeholder with no text, so that
+     * sequence numbers stay gap-free; never set in the sender's. */
+    int withheld;
 };
 
 /* A row of the seed's pending/notification table, for one user.
@@ -155,7 +159,12 @@ enum store_op {
     /* messages */
     STORE_MSG_SEND,     /* in: user, chat_id, message_id, text, now -> msg, duplicate |
                            EFORBIDDEN ENOTFRIENDS EBLOCKED ECONFLICT EFULL. Adds a PENDING_MESSAGE
-                           row for the receiver. A retry with the same message_id by the same
+                           row for the receiver. EBLOCKED only when the user blocks the
+                           receiver: when the receiver blocks the user, the message is stored
+                           withheld (out.hidden = 1): no pending row, never marked delivered
+                           or seen, not counted unread or shown as the last message to the
+                           receiver, and a placeholder (msg.withheld) in their history, even
+                           after an unblock. A retry with the same message_id by the same
                            sender returns the stored message with duplicate = 1. */
     STORE_MSG_ACK,      /* in: user, chat_id, kind, seq, now. kind MESSAGE: the user's device
                            got the peer's messages up to seq: sets received_at where unset,
@@ -229,7 +238,10 @@ struct store_req {
         struct duet_msg msg;   /* MSG_SEND, MSG_DELETE */
         duet_id chat_id;
         int friend_result; /* enum friend_result */
-        int hidden;        /* FRIEND_REQUEST: the peer blocks the user; not to be told */
+        /* FRIEND_REQUEST: the peer blocks the user, who is not to be told.
+         * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
+         * (they block the sender): no event to them. */
+        int hidden;
         int duplicate;
         struct {
             int changed;
