@@ -93,6 +93,13 @@ function onMessage(ev) {
   const fromPeer = m.from !== state.me?.id;
   const isNew = m.seq > chat.latestSeq;
   insertLive(chat, m);
+  if (m.withheld) {
+    // Only a placeholder (a message from someone we block): it fills the
+    // run; no preview, no unread, no notice.
+    if (isNew) chat.latestSeq = m.seq;
+    emit('msgs', chat.id);
+    return;
+  }
   if (isNew) {
     chat.latestSeq = m.seq;
     chat.last_message = m;

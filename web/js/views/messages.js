@@ -162,7 +162,9 @@ export class MessagesView {
   info(seq) {
     const chat = this.chat;
     const m = msgAt(chat, seq);
-    const prev = msgAt(chat, seq - 1);
+    let prev = msgAt(chat, seq - 1);
+    for (let s = seq - 2; prev?.withheld && s >= seq - 20; s--) prev = msgAt(chat, s);
+    if (prev?.withheld) prev = null;
     const day = !prev || startOfDay(prev.sent_at) !== startOfDay(m.sent_at);
     const grouped = !day && prev && prev.from === m.from && m.sent_at - prev.sent_at < GROUP_MS && !prev.deleted_at && !m.deleted_at;
     const divider = seq === this.dividerSeq;
@@ -172,6 +174,8 @@ export class MessagesView {
 
   buildRow(info) {
     const { m, day, grouped, divider, status } = info;
+    // A withheld placeholder keeps its place in the run, unseen.
+    if (m.withheld) return h('div', { class: 'row withheld', hidden: true, dataset: { seq: String(m.seq) } });
     const mine = m.from === state.me.id;
     const who = mine ? 'You' : nameOf(this.chat.peer);
     const deleted = !!m.deleted_at;
@@ -285,7 +289,7 @@ export class MessagesView {
     this.emptyEl.hidden = true;
     if (!this.dividerSeq && this.unreadAtOpen > 0 && first <= this.readAtOpen + 1) {
       for (let s = Math.max(first, this.readAtOpen + 1); s <= last; s++) {
-        if (msgAt(chat, s).from !== state.me.id) {
+        if (msgAt(chat, s).from !== state.me.id && !msgAt(chat, s).withheld) {
           this.dividerSeq = s;
           break;
         }
