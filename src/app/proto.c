@@ -39,13 +39,13 @@ json_t *proto_me(const struct duet_user *u)
 
 static json_t *message_fields(const struct duet_msg *m, const char *type_key)
 {
-    json_t *o = json_pack("{s:o, s:I, s:s, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o}", "chat_id",
-                     proto_id(&m->chat_id), "seq", (json_int_t)m->sequence, "id",
-                     m->message_id ? m->message_id : "", "from", proto_id(&m->sender), "to",
-                     proto_id(&m->receiver), type_key, m->type, "text",
-                     m->message ? m->message : "", "sent_at", proto_time(m->sent_at), "received_at",
-                     proto_time(m->received_at), "seen_at", proto_time(m->seen_at), "deleted_at",
-                     proto_time(m->deleted_at));
+    json_t *o =
+        json_pack("{s:o, s:I, s:s, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o}", "chat_id",
+                  proto_id(&m->chat_id), "seq", (json_int_t)m->sequence, "id",
+                  m->message_id ? m->message_id : "", "from", proto_id(&m->sender), "to",
+                  proto_id(&m->receiver), type_key, m->type, "text", m->message ? m->message : "",
+                  "sent_at", proto_time(m->sent_at), "received_at", proto_time(m->received_at),
+                  "seen_at", proto_time(m->seen_at), "deleted_at", proto_time(m->deleted_at));
     if (o != NULL && m->withheld && json_object_set_new(o, "withheld", json_true()) < 0) {
         json_decref(o);
         return NULL;

@@ -302,8 +302,8 @@ int sq_msg_delete(sq_store *s, store_req *req)
     int rc = sq_chat_load(s, &req->in.chat_id, me, &c);
     if (rc < 0)
         return rc;
-    rc = sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_SEQ, "il", &c.id, seq), m,
-                    &req->out.hidden);
+    rc =
+        sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_SEQ, "il", &c.id, seq), m, &req->out.hidden);
     if (rc < 0)
         return rc;
     if (!duet_id_eq(&m->sender, me))
@@ -319,7 +319,8 @@ int sq_msg_delete(sq_store *s, store_req *req)
         return rc;
     /* The receiver of a withheld message never had it: nothing to tell. */
     if (!req->out.hidden &&
-        ((rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", &c.peer, &c.id, PENDING_MESSAGE, seq)) < 0 ||
+        ((rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", &c.peer, &c.id, PENDING_MESSAGE, seq)) <
+             0 ||
          (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_DELETED, (int64_t)0,
                        (int64_t)0, &c.id, seq)) < 0))
         return rc;
