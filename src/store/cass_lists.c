@@ -252,6 +252,16 @@ static int cs_chat_cmp(const void *pa, const void *pb)
     return memcmp(a->chat_id.b, b->chat_id.b, sizeof(a->chat_id.b));
 }
 
+/* Whether the message row (CS_MSG_COLS at 0) is withheld from user. */
+static int cs_withheld_from(const struct cql_rows *r, int64_t row, const duet_id *user)
+{
+    duet_id receiver;
+    if (!cs_row_withheld(r, row, 0))
+        return 0;
+    cs_get_id(cql_cell(r, row, 1), &receiver);
+    return duet_id_eq(&receiver, user);
+}
+
 /* Steps: 0 relations, 1 my user row, 2 chats (IN), 3 peers (IN), 4 an
  * entry's newest message, 5 its unread count; then the next entry. */
 void cs_chats_list(cs_op *op)
@@ -334,9 +344,11 @@ void cs_chats_list(cs_op *op)
         if ((rc = cs_q_status(op)) < 0)
             break;
         it = &items[op->i_items];
-        /* A void marker (docs/cassandra.md "Holes") is no message: look
-         * further down. */
-        if (op->q.rows.n_rows > 0 && !cs_row_void(&op->q.rows, 0, 0)) {
+        /* A void marker (docs/cassandra.md "Holes") is no message, and a
+         * message withheld from the user is not theirs to see: look further
+         * down. */
+        if (op->q.rows.n_rows > 0 && !cs_row_void(&op->q.rows, 0, 0) &&
+            !cs_withheld_from(&op->q.rows, 0, &req->in.user)) {
             if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &it->c.chat_id, &it->c.last) < 0) {
                 rc = -ENOMEM;
                 break;
@@ -362,7 +374,8 @@ void cs_chats_list(cs_op *op)
             duet_id sender;
             cs_get_id(cql_cell(&op->q.rows, i, 0), &sender);
             if (duet_id_eq(&sender, &it->c.peer.id) &&
-                cs_get_i64(cql_cell(&op->q.rows, i, 10)) == 0)
+                cs_get_i64(cql_cell(&op->q.rows, i, 10)) == 0 &&
+                !cs_row_withheld(&op->q.rows, i, 0))
                 it->c.unread++;
         }
         op->count += op->q.rows.n_rows;

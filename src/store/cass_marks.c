@@ -48,7 +48,9 @@ static void cs_mark(cs_op *op)
             duet_id receiver;
             cs_get_id(cql_cell(r, i, 1), &receiver);
             int64_t recv = cs_get_i64(cql_cell(r, i, 8)), seen_at = cs_get_i64(cql_cell(r, i, 9));
-            if (!duet_id_eq(&receiver, me) || (seen ? seen_at : recv) != 0)
+            /* A withheld message is never delivered nor seen (store.h). */
+            if (!duet_id_eq(&receiver, me) || (seen ? seen_at : recv) != 0 ||
+                cs_row_withheld(r, i, 0))
                 continue;
             /* Two arrays grown together from the same capacity. */
             size_t cap = op->cap_marks;
@@ -296,6 +298,8 @@ void cs_history(cs_op *op)
             }
             if (!op->receipts)
                 m->seen_at = 0;
+            if (cs_row_withheld(&op->q.rows, i, 0) && duet_id_eq(&m->receiver, &req->in.user))
+                cs_withhold(m);
             op->n_items++;
         }
         cs_scan_advance(op);
