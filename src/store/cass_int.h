@@ -39,14 +39,14 @@
  * claimed sequence whose rows were never written as void. It is written
  * with the timestamp CS_VOID_TS, below that of any real write, so the
  * message's real rows win whenever they land. */
-#define CS_TYPE_VOID  (-1)
+#define CS_TYPE_VOID (-1)
 /* A text message withheld from its receiver (sent while the receiver
  * blocked the sender; store.h, STORE_MSG_SEND): its type cell, read back as
  * type 0. The SQLite backend has a column for it; here the type cell keeps
  * the schema as it is, as the void marker does. */
 #define CS_TYPE_WITHHELD (-2)
-#define CS_VOID_TS    1
-#define CS_VOID_BATCH 16 /* holes voided by one HISTORY request at most */
+#define CS_VOID_TS       1
+#define CS_VOID_BATCH    16 /* holes voided by one HISTORY request at most */
 
 /* The bucket of a sequence number (sequences start at 1). */
 static inline int64_t cs_bucket(int64_t seq)

@@ -459,9 +459,9 @@ void cs_msg_delete(cs_op *op)
         cs_batch_add(op, CS_CLAIM_ERASE, "is", &op->chat.id, m->message_id);
         if (!req->out.hidden) {
             cs_batch_add(op, CS_PENDING_DEL_AT, "iidl", peer, &op->chat.id, PENDING_MESSAGE, seq);
-            cs_batch_add(op, CS_PENDING_INSERT, "iidliisdllll", peer, &op->chat.id,
-                         PENDING_DELETED, seq, &m->sender, &m->receiver, m->message_id, m->type,
-                         m->sent_at, (int64_t)0, (int64_t)0, now);
+            cs_batch_add(op, CS_PENDING_INSERT, "iidliisdllll", peer, &op->chat.id, PENDING_DELETED,
+                         seq, &m->sender, &m->receiver, m->message_id, m->type, m->sent_at,
+                         (int64_t)0, (int64_t)0, now);
         }
         cs_batch_submit(op, 3, 0);
         return;
