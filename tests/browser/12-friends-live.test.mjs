@@ -43,6 +43,41 @@ describe('12 friends live: renames and request answers', { timeout: 300000 }, ()
     await f.close();
   });
 
+  it("the blocker never sees a blocked friend's messages, not even after unblocking; the chat goes on without a gap", async () => {
+    const f = await withFriends(browser, srv, { browsers: ['kay'], peers: ['lou'] });
+    const { page } = f.people.kay;
+    const lou = f.people.lou.user;
+    const chat = f.chats.lou;
+    const warnings = [];
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    const ws = await lou.connect();
+    await sendMsg(ws, chat, 'hi kay');
+    await openChat(page, 'lou');
+    await rowsWithText(page, 'hi kay').waitFor();
+    await page.getByRole('button', { name: 'Conversation options' }).click();
+    await page.getByRole('menuitem', { name: 'Block' }).click();
+    await page.getByRole('dialog', { name: 'Block Lou?' }).getByRole('button', { name: 'Block' }).click();
+    await page.locator('.blocked-bar', { hasText: 'You blocked Lou.' }).waitFor();
+    // Lou's sends look sent to him; nothing reaches Kay, live or on reload.
+    for (const t of ['withheld one', 'withheld two']) assert.equal((await sendMsg(ws, chat, t)).type, 'sent');
+    await page.reload();
+    await online(page);
+    await openChat(page, 'lou');
+    await rowsWithText(page, 'hi kay').waitFor();
+    assert.equal(await page.locator('.row:not([hidden])', { hasText: 'withheld' }).count(), 0);
+    assert.equal(await chatItem(page, 'lou').locator('.badge').count(), 0, 'no unread badge');
+    await page.locator('.blocked-bar').getByRole('button', { name: 'Unblock' }).click();
+    await page.locator('.composer').waitFor();
+    await sendMsg(ws, chat, 'after the unblock');
+    await rowsWithText(page, 'after the unblock').waitFor();
+    const shown = await page.locator('.row:not([hidden]) .text').allTextContents();
+    assert.deepEqual(shown.filter((t) => /withheld|after|hi kay/.test(t)), ['hi kay', 'after the unblock'], 'in order, nothing withheld shown');
+    assert.deepEqual(warnings.filter((w) => w.includes('gap')), [], 'no gap in the run');
+    assertClean(page);
+    await ws.close();
+    await f.close();
+  });
+
   it('the sender is told when a request is accepted; a declined request clears "Request sent"', async () => {
     const p = await newPerson(browser, srv);
     await signupInto(p.context, srv, 'kit', { displayName: 'Kit' });
