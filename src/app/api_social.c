@@ -180,18 +180,42 @@ void api_friend_remove(struct api_call *call)
     peer_op(call, STORE_FRIEND_REMOVE, friend_removed);
 }
 
-/* A block is told to the blocker's connections only. The blocked user's
+/* The blocker's presence as the blocked friend may see it again after an
+ * unblock (the hub says whether the blocker is online). */
+static void unblocked_online(void *data, const uint8_t *online)
+{
+    struct api_call *call = data;
+    const struct duet_user *peer = &call->sreq.out.peer;
+    json_t *ev = json_pack("{s:s, s:o}", "type", "presence", "user", proto_id(&call->me.id));
+    if (ev != NULL)
+        presence_view(peer, &call->me, 0, online != NULL && online[0], ev);
+    app_publish(call->app, &peer->id, ev, NULL);
+    api_no_content(call, NULL);
+}
+
+/* A block is told to the blocker's connections only. A blocked friend's
  * see the blocker go offline with no last seen, as anyone who hides it
- * (docs/security.md, "Blocking"); nothing else changes for them. */
+ * (docs/security.md, "Blocking"), and after an unblock the blocker's
+ * presence again; nothing else changes for them, and someone who is not a
+ * friend gets nothing (they never see presence). */
 static void block_changed(struct api_call *call)
 {
-    const struct duet_user *peer = &call->sreq.out.peer;
+    const store_req *r = &call->sreq;
+    const struct duet_user *peer = &r->out.peer;
     friends_tell(call->app, &call->me.id, call->reason, peer, NULL);
-    if (call->sreq.op == STORE_BLOCK && !duet_id_eq(&peer->id, &call->me.id))
-        app_publish(call->app, &peer->id,
-                    json_pack("{s:s, s:o, s:b, s:n}", "type", "presence", "user",
-                              proto_id(&call->me.id), "online", 0, "last_seen"),
-                    NULL);
+    if (!r->out.friends || duet_id_eq(&peer->id, &call->me.id)) {
+        api_no_content(call, NULL);
+        return;
+    }
+    if (r->op == STORE_UNBLOCK) {
+        struct hub *hub = call->app->hub;
+        hub->backend->online(hub, &call->me.id, 1, unblocked_online, call);
+        return;
+    }
+    app_publish(call->app, &peer->id,
+                json_pack("{s:s, s:o, s:b, s:n}", "type", "presence", "user",
+                          proto_id(&call->me.id), "online", 0, "last_seen"),
+                NULL);
     api_no_content(call, NULL);
 }
 

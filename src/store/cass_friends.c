@@ -128,6 +128,7 @@ static int cs_friend_decide(cs_op *op)
         return 1;
     case STORE_BLOCK:
         /* The friendship stays: a block suspends it, unblocking restores. */
+        req->out.friends = friends;
         cs_batch_begin(op);
         if (cs_rel_find(op, REL_BLOCK_OUT, peer) == NULL) {
             cs_batch_add(op, CS_REL_INSERT, "idil", me, REL_BLOCK_OUT, peer, now);
@@ -136,6 +137,7 @@ static int cs_friend_decide(cs_op *op)
         cs_requests_drop(op, me, peer);
         return 1;
     case STORE_UNBLOCK:
+        req->out.friends = friends && !blocks_me;
         cs_batch_begin(op);
         cs_rel_pair_delete(op, me, REL_BLOCK_OUT, peer, REL_BLOCK_IN);
         return 1;

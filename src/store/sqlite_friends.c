@@ -186,11 +186,12 @@ int sq_friend_request(sq_store *s, store_req *req)
     int rc = sq_peer(s, req);
     if (rc < 0)
         return rc;
-    if ((rc = sq_blocked(s, me, peer)) < 0)
+    /* The user's own block refuses (even when the peer blocks too). */
+    if ((rc = sq_blocks_me(s, peer, me)) != 0)
+        return rc > 0 ? DUET_EBLOCKED : rc;
+    if ((rc = sq_blocks_me(s, me, peer)) < 0)
         return rc;
     int blocked = rc;
-    if (blocked && (rc = sq_blocks_me(s, me, peer)) <= 0)
-        return rc == 0 ? DUET_EBLOCKED : rc; /* the user blocks the peer */
     duet_chat_id(me, peer, &chat_id);
     rc = sq_chat_load(s, &chat_id, me, &c);
     if (rc == 0 && c.friends)
@@ -266,6 +267,19 @@ int sq_friend_remove(sq_store *s, store_req *req)
     return 0;
 }
 
+/* out.friends: whether the user and out.peer are friends. */
+static int sq_friends_now(sq_store *s, store_req *req)
+{
+    struct sq_chat c;
+    duet_id chat;
+    duet_chat_id(&req->in.user, &req->out.peer.id, &chat);
+    int rc = sq_chat_load(s, &chat, &req->in.user, &c);
+    if (rc < 0 && rc != DUET_EFORBIDDEN)
+        return rc;
+    req->out.friends = rc == 0 && c.friends;
+    return 0;
+}
+
 int sq_block(sq_store *s, store_req *req)
 {
     const duet_id *me = &req->in.user, *peer = &req->out.peer.id;
@@ -273,7 +287,8 @@ int sq_block(sq_store *s, store_req *req)
     if (rc < 0)
         return rc;
     /* The friendship row stays: a block suspends it, unblocking restores. */
-    if ((rc = sq_exec(s, SQ_BLOCK_INSERT, "iil", me, peer, req->in.now)) < 0 ||
+    if ((rc = sq_friends_now(s, req)) < 0 ||
+        (rc = sq_exec(s, SQ_BLOCK_INSERT, "iil", me, peer, req->in.now)) < 0 ||
         (rc = sq_exec(s, SQ_REQ_DELETE, "ii", me, peer)) < 0 ||
         (rc = sq_exec(s, SQ_REQ_DELETE, "ii", peer, me)) < 0)
         return rc;
@@ -283,9 +298,11 @@ int sq_block(sq_store *s, store_req *req)
 int sq_unblock(sq_store *s, store_req *req)
 {
     int rc = sq_user_by_name(s, &req->pool, req->in.name, &req->out.peer);
-    if (rc < 0)
+    if (rc < 0 || (rc = sq_friends_now(s, req)) < 0)
         return rc;
     rc = sq_exec(s, SQ_BLOCK_DELETE, "ii", &req->in.user, &req->out.peer.id);
+    if (rc >= 0 && req->out.friends && (rc = sq_blocks_me(s, &req->in.user, &req->out.peer.id)) > 0)
+        req->out.friends = 0; /* still blocked the other way */
     return rc < 0 ? rc : 0;
 }
 

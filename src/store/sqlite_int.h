@@ -236,7 +236,8 @@ struct sq_chat {
 int sq_chat_load(sq_store *s, const duet_id *id, const duet_id *user, struct sq_chat *c);
 /* 1 if a blocks b or b blocks a, else 0; or DUET_ESTORE. */
 int sq_blocked(sq_store *s, const duet_id *a, const duet_id *b);
-/* 1 if peer blocks user (that direction only), else 0 or an error. */
+/* 1 if peer blocks user (that direction only), else 0 or an error;
+ * sq_blocks_me(s, peer, user) asks whether user blocks peer. */
 int sq_blocks_me(sq_store *s, const duet_id *user, const duet_id *peer);
 /* 1 if both users have read receipts on, else 0; or DUET_ESTORE. */
 int sq_receipts_both(sq_store *s, const duet_id *a, const duet_id *b);

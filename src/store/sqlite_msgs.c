@@ -155,12 +155,13 @@ int sq_msg_send(sq_store *s, store_req *req)
         return rc;
     if (!c.friends)
         return DUET_ENOTFRIENDS;
-    if ((rc = sq_blocked(s, me, &c.peer)) < 0)
-        return rc;
+    /* The user's own block refuses (even when the peer blocks too). */
+    if ((rc = sq_blocks_me(s, &c.peer, me)) != 0)
+        return rc > 0 ? DUET_EBLOCKED : rc;
     /* Blocked by the peer: stored and answered as any message, but withheld
      * from the peer for good (store.h), so the block does not show. */
-    if (rc > 0 && (rc = sq_blocks_me(s, me, &c.peer)) <= 0)
-        return rc == 0 ? DUET_EBLOCKED : rc; /* the user blocks the peer */
+    if ((rc = sq_blocks_me(s, me, &c.peer)) < 0)
+        return rc;
     int withheld = rc > 0;
     /* The recipient's backlog has a ceiling: past it the message is not
      * stored (the sender is told), so one sender cannot grow another user's

@@ -238,6 +238,9 @@ struct store_req {
         struct duet_msg msg;   /* MSG_SEND, MSG_DELETE */
         duet_id chat_id;
         int friend_result; /* enum friend_result */
+        /* BLOCK: the two are friends. UNBLOCK: they are, and no block is
+         * left between them (the peer does not block the user). */
+        int friends;
         /* FRIEND_REQUEST: the peer blocks the user, who is not to be told.
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */

@@ -104,9 +104,30 @@ describe('34 blocks are not revealed; renames live', { timeout: 180000 }, () => 
     await D.expectNo('friends_changed', 300, (e) => idOf(e.user) === cal.id);
     const sent = await sendMsg(D, chat, 'hi cal');
     assert.equal(sent.type, 'sent');
+    // Both block: each one's own block refuses.
+    expectStatus(await dee.http.put(`/api/blocks/${cal.username}`), 204);
+    await D.expectError({ type: 'send', chat_id: chat, id: 'd-2', text: 'x' }, 'blocked');
     expectStatus(await cal.http.del(`/api/blocks/${dee.username}`), 204);
+    await D.expectNo('presence', 300, (e) => e.user === cal.id && e.online === true);
+    expectStatus(await dee.http.del(`/api/blocks/${cal.username}`), 204);
+    // No block left: cal (online) shows again to dee at once.
+    const back = await C.next('presence', (e) => e.user === dee.id && e.online === true);
+    assert.equal(back.last_seen, null);
     await C.close();
     await D.close();
+  });
+
+  it('blocking someone who is not a friend tells them nothing, not even presence', async () => {
+    const [jo, kai] = await User.all(srv, ['joe', 'kai']);
+    const J = await jo.connect();
+    const K = await kai.connect();
+    expectStatus(await jo.http.put(`/api/blocks/${kai.username}`), 204);
+    await J.next('friends_changed', (e) => e.reason === 'blocked');
+    await K.expectNo(null, 400);
+    expectStatus(await jo.http.del(`/api/blocks/${kai.username}`), 204);
+    await K.expectNo(null, 300);
+    await J.close();
+    await K.close();
   });
 
   it('a rename reaches every friend live with the chat id, and no one else', async () => {
