@@ -4,7 +4,18 @@
 // "Request sent" goes away when it is declined.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertClean, chatItem, launch, newPerson, online, openChat, rowsWithText, signupInto, startWebServer, withFriends } from './lib/browser.mjs';
+import {
+  assertClean,
+  chatItem,
+  launch,
+  newPerson,
+  online,
+  openChat,
+  rowsWithText,
+  signupInto,
+  startWebServer,
+  withFriends,
+} from './lib/browser.mjs';
 import { User, expectStatus, sendMsg } from '../integration/lib/client.mjs';
 
 describe('12 friends live: renames and request answers', { timeout: 300000 }, () => {
@@ -71,7 +82,11 @@ describe('12 friends live: renames and request answers', { timeout: 300000 }, ()
     await sendMsg(ws, chat, 'after the unblock');
     await rowsWithText(page, 'after the unblock').waitFor();
     const shown = await page.locator('.row:not([hidden]) .text').allTextContents();
-    assert.deepEqual(shown.filter((t) => /withheld|after|hi kay/.test(t)), ['hi kay', 'after the unblock'], 'in order, nothing withheld shown');
+    assert.deepEqual(
+      shown.filter((t) => /withheld|after|hi kay/.test(t)),
+      ['hi kay', 'after the unblock'],
+      'in order, nothing withheld shown',
+    );
     assert.deepEqual(warnings.filter((w) => w.includes('gap')), [], 'no gap in the run');
     assertClean(page);
     await ws.close();
@@ -81,7 +96,10 @@ describe('12 friends live: renames and request answers', { timeout: 300000 }, ()
   it('the sender is told when a request is accepted; a declined request clears "Request sent"', async () => {
     const p = await newPerson(browser, srv);
     await signupInto(p.context, srv, 'kit', { displayName: 'Kit' });
-    const [lea, max] = await Promise.all([User.signup(srv, 'lea', { displayName: 'Lea' }), User.signup(srv, 'max', { displayName: 'Max' })]);
+    const [lea, max] = await Promise.all([
+      User.signup(srv, 'lea', { displayName: 'Lea' }),
+      User.signup(srv, 'max', { displayName: 'Max' }),
+    ]);
     await p.page.goto('/');
     await online(p.page);
     await p.page.getByRole('button', { name: 'Friends and requests' }).click();
