@@ -20,7 +20,7 @@ const EDGE_PX = 900;
 const GROUP_MS = 5 * 60 * 1000;
 
 const FAIL_TEXT = {
-  blocked: 'Not sent: one of you blocks the other.',
+  blocked: 'Not sent: you blocked them.',
   not_friends: 'Not sent: you are no longer friends.',
   too_long: 'Not sent: the message is too long.',
   empty: 'Not sent: the message is empty.',
