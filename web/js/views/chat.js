@@ -119,7 +119,7 @@ export function mountChat(el, chat, { onBack }) {
         danger: true,
         text: [
           who(),
-          ' won’t be told. Their messages and friend requests won’t reach you, not even after you unblock them, and they won’t see when you are online. Your conversation is kept, and you can unblock them any time.',
+          ' won’t be told. Their messages won’t reach you, not even after you unblock them, and they won’t see when you are online. Your conversation is kept, and you can unblock them any time.',
         ],
       }))
     )
