@@ -1,12 +1,9 @@
 /* fuzz_json.c - protocol events from JSON, read the way the server reads
- * them: the WebSocket requests of chat.c (chat_on_text) and the HTTP API
- * bodies of api.c (parse_body, api_body_str), with the same jansson flags,
- * the proto_get_* field readers, api_history_params and the text validators
- * (text.h) that decide what is stored.
- *
- * chat_on_text itself needs a client, an app and a store, so this target
- * repeats its decoding steps (ref_ok, the type lookup, each handler's field
- * checks) against the real helpers; keep it in step with chat.c.
+ * them: the WebSocket requests through the server's own decoder
+ * (proto_parse_request, proto_req.c, which ws_requests_on_text runs) and the HTTP
+ * API bodies of api.c (parse_body, api_body_str), with the same jansson
+ * flags, the proto_get_* field readers and the text validators (text.h)
+ * that decide what is stored.
  *
  * Oracles besides the sanitizers:
  *  - every string jansson hands out is valid UTF-8 (text_utf8_valid), so
@@ -23,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/app/api_int.h"
 #include "../src/app/proto.h"
+#include "../src/app/proto_req.h"
 #include "../src/base/jsonw.h"
 #include "../src/base/text.h"
 #include "../src/net/net_int.h"
@@ -37,14 +34,6 @@ static void check(int ok, const char *what)
     }
 }
 
-/* chat.c's ref_ok. */
-static int ref_ok(json_t *ref)
-{
-    if (ref == NULL || json_is_integer(ref))
-        return 1;
-    return json_is_string(ref) && json_string_length(ref) <= 64;
-}
-
 static void str_field(json_t *obj, const char *key)
 {
     const char *s;
@@ -53,38 +42,38 @@ static void str_field(json_t *obj, const char *key)
         check(text_utf8_valid(s, len), "jansson returned a string that is not UTF-8");
 }
 
-/* The field checks of chat.c's handlers (start_send, start_ack, ...). */
-static void chat_fields(json_t *frame, const char *type)
+/* The longest text a send may carry here (the server's default). */
+#define FUZZ_MAX_CHARS 4000
+
+/* What a decoded request promises ws_requests.c. */
+static void request_fields(const struct proto_request *q)
 {
-    duet_id chat;
-    int64_t seq;
-    const char *s;
-    size_t len;
-    int r = proto_get_id(frame, "chat_id", &chat);
-    check(r == 0 || r == -ENOENT || r == -EINVAL, "proto_get_id result");
-    (void)proto_get_int(frame, "seq", &seq);
-    if (strcmp(type, "send") == 0) {
-        if (proto_get_str(frame, "id", &s, &len) == 0 && text_client_id_ok(s, len)) {
-            check(len >= 1 && len <= 64, "client id length");
-            for (size_t i = 0; i < len; i++)
-                check(s[i] > 32 && s[i] < 127, "client id characters");
-        }
-        if (proto_get_str(frame, "text", &s, &len) == 0) {
-            check(text_utf8_valid(s, len), "text is not UTF-8");
-            check(text_utf8_chars(s, len) <= len, "more characters than bytes");
-        }
-    } else if (strcmp(type, "ack") == 0) {
-        str_field(frame, "kind");
-    } else if (strcmp(type, "history") == 0) {
-        store_req q;
-        const char *bad = NULL;
-        store_req_init(&q, STORE_HISTORY, NULL, NULL);
-        if (api_history_params(frame, NULL, &q, &bad) == 0)
-            check(q.in.limit >= 1 && q.in.limit <= 100 && q.in.after >= 0 && q.in.before >= 0,
-                  "history parameters out of range");
-        else
-            check(bad != NULL, "history refusal without a reason");
-        store_req_reset(&q);
+    check(q->request != NULL && q->frame != NULL, "a request without its type or frame");
+    switch (q->type) {
+    case PROTO_REQ_SEND:
+        check(text_client_id_ok(q->id, q->id_len), "client id passed unchecked");
+        check(q->id_len >= 1 && q->id_len <= 64, "client id length");
+        for (size_t i = 0; i < q->id_len; i++)
+            check(q->id[i] > 32 && q->id[i] < 127, "client id characters");
+        check(q->text_len > 0 && text_utf8_valid(q->text, q->text_len), "text is not UTF-8");
+        check(text_utf8_chars(q->text, q->text_len) <= FUZZ_MAX_CHARS, "text too long");
+        break;
+    case PROTO_REQ_ACK:
+        check(q->kind >= 0 && q->kind <= 3 && q->seq >= 0, "ack fields");
+        break;
+    case PROTO_REQ_SEEN:
+        check(q->seq >= 0, "seen seq");
+        break;
+    case PROTO_REQ_DELETE:
+        check(q->seq >= 1, "delete seq");
+        break;
+    case PROTO_REQ_HISTORY:
+        check(q->history.limit >= 1 && q->history.limit <= 100 && q->history.after >= 0 &&
+                  q->history.before >= 0 && !(q->history.before && q->history.has_after),
+              "history parameters out of range");
+        break;
+    default:
+        break;
     }
 }
 
@@ -179,38 +168,42 @@ static void utf8_agree(const uint8_t *data, size_t size)
           "the two UTF-8 validators disagree");
 }
 
+/* The server's decoder on the raw frame; answers must be well formed. */
+static void request_decode(struct jsonw *w, const uint8_t *data, size_t size)
+{
+    struct proto_request q;
+    struct proto_req_error e;
+    if (proto_parse_request((const char *)data, size, FUZZ_MAX_CHARS, &q, &e) == 0)
+        request_fields(&q);
+    else
+        check(e.err < 0 && e.message[0] != '\0', "a refusal without an error");
+    /* q.ref is set only once it passed the ref check. */
+    if (json_is_object(q.frame))
+        writer_events(w, q.ref, q.frame);
+    /* The server echoes request and ref in its error event: it must serialise. */
+    json_t *ans =
+        json_pack("{s:s, s:s?, s:O?}", "type", "error", "request", q.request, "ref", q.ref);
+    check(ans != NULL, "packing an error event");
+    char *out = json_dumps(ans, JSON_COMPACT);
+    check(out != NULL, "serialising an error event");
+    free(out);
+    json_decref(ans);
+    proto_request_free(&q);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     utf8_agree(data, size);
     struct jsonw w;
     jsonw_init(&w);
     writer_raw(&w, data, size);
-    json_error_t jerr;
-    /* chat_on_text and api.c's parse_body both load this way. */
-    json_t *frame = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
-    if (frame == NULL || !json_is_object(frame)) {
-        json_decref(frame);
-        jsonw_free(&w);
-        return 0;
-    }
-    api_fields(frame);
-    json_t *type = json_object_get(frame, "type");
-    json_t *ref = json_object_get(frame, "ref");
-    if (ref_ok(ref) && json_is_string(type)) {
-        check(text_utf8_valid(json_string_value(type), json_string_length(type)), "type");
-        chat_fields(frame, json_string_value(type));
-        writer_events(&w, ref, frame);
-    }
+    request_decode(&w, data, size);
     jsonw_free(&w);
-    /* The server echoes ref back inside its answers: it must serialise. */
-    if (ref != NULL && ref_ok(ref)) {
-        json_t *ans = json_pack("{s:s, s:O}", "type", "error", "ref", ref);
-        check(ans != NULL, "packing ref");
-        char *out = json_dumps(ans, JSON_COMPACT);
-        check(out != NULL, "serialising ref");
-        free(out);
-        json_decref(ans);
-    }
-    json_decref(frame);
+    json_error_t jerr;
+    /* api.c's parse_body loads this way. */
+    json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (body != NULL && json_is_object(body))
+        api_fields(body);
+    json_decref(body);
     return 0;
 }

@@ -3,12 +3,13 @@
  * Shutdown order matters for "nothing acknowledged is lost": stop accepting,
  * close every WebSocket with 1001 (their close handlers still submit last-seen
  * writes), let the hub tell the other instances (Redis), and only then close
- * the store, which commits and completes everything still queued. The
- * Cassandra store completes its queue asynchronously, so main.c first waits
- * for it to drain (store_cass_drain) and then closes it.
+ * the store, which commits and completes everything still queued. A store
+ * may complete its queue asynchronously (Cassandra), so main.c first waits
+ * for it to drain (store_drain) and then closes it.
  *
- * Start-up with --store cassandra: duetd waits (running the loop, so
- * signals work) until the keyspace and tables exist, and only then listens.
+ * Start-up: duetd waits (running the loop, so signals work) until the store
+ * is ready (store_ready; with Cassandra, until the keyspace and tables
+ * exist), and only then listens.
  * While no node answers the store logs why and retries; nothing is served
  * meanwhile, so a balancer sends clients to the instances that are ready.
  */
@@ -20,7 +21,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "app/api.h"
 #include "app/app.h"
+#include "app/client.h"
+#include "app/presence.h"
 #include "base/log.h"
 #include "net/static.h"
 
@@ -32,7 +36,7 @@ struct daemon {
     uv_signal_t sigterm, sigint;
     int nsignals;      /* how many of the two are initialised */
     int cassandra;     /* --store cassandra */
-    int store_ready;   /* the Cassandra store's schema is in place */
+    int store_ready;   /* the store serves requests (store_ready) */
     int stop_waiting;  /* a signal came while waiting for the store */
     char headers[128]; /* added to every HTTP response */
 };
@@ -60,23 +64,21 @@ static void finish_shutdown(void *dp)
 }
 
 /* The hub has sent what other instances must hear of our users leaving. */
-static void on_hub_done(struct app *app)
+static void on_hub_done(void *ctx)
 {
+    struct app *app = ctx;
     struct daemon *d = (struct daemon *)app; /* app is the first member */
-    if (d->cassandra)
-        store_cass_drain(app->store, finish_shutdown, d);
-    else
-        finish_shutdown(d);
+    store_drain(app->store, finish_shutdown, d);
 }
 
 static void on_net_closed(void *appp)
 {
     struct app *app = appp;
     app->net = NULL;
-    app->hub->backend->shutdown(app->hub, on_hub_done);
+    hub_shutdown(app->hub, on_hub_done);
 }
 
-static void on_hub_abandoned(struct app *app)
+static void on_hub_abandoned(void *ctx)
 {
     /* Start-up failed; run() closes the rest. */
 }
@@ -84,18 +86,21 @@ static void on_hub_abandoned(struct app *app)
 static int start_hub(struct daemon *d)
 {
     struct config *c = &d->cfg;
+    struct hub_host host;
+    app_hub_host(&d->app, &host);
     if (c->redis == NULL) {
         log_info("hub: in-process (this instance alone)");
-        return hub_local_new(&d->app, &d->app.hub);
+        return hub_local_new(&host, &d->app.hub);
     }
     struct hub_redis_opts o = {
         .host = c->redis_host,
+        .instance = c->instance,
         .port = c->redis_port,
         .ttl_ms = c->presence_ttl_s * 1000,
         .timeout_ms = c->redis_timeout_ms,
     };
     log_info("hub: redis %s:%d (presence ttl %llds)", o.host, o.port, (long long)c->presence_ttl_s);
-    return hub_redis_new(&d->app, &o, &d->app.hub);
+    return hub_redis_new(d->app.loop, &host, &o, &d->app.hub);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -126,7 +131,7 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
-static void on_cass_ready(store_t *st, void *dp)
+static void on_store_ready(store_t *st, void *dp)
 {
     struct daemon *d = dp;
     d->store_ready = 1;
@@ -141,30 +146,34 @@ static int open_cassandra(struct daemon *d)
         .replication = c->cassandra_replication,
         .username = c->cassandra_user,
         .password = c->cassandra_password,
-        .consistency = store_cass_consistency(c->cassandra_consistency),
+        .consistency = c->cassandra_consistency,
         .timeout_ms = c->cassandra_timeout_ms,
     };
-    int r = store_cass_open(&d->loop, &co, on_cass_ready, d, &d->app.store);
+    int r = store_cass_open(&d->loop, &co, &d->app.store);
     if (r < 0) {
         log_error("cannot start the Cassandra store (%s): %s", c->cassandra, duet_strerror_code(r));
         return r;
     }
     log_info("store: cassandra %s, keyspace %s, consistency %s; waiting for it before listening",
              c->cassandra, c->cassandra_keyspace, c->cassandra_consistency);
-    /* Run the loop until the store is ready (or a signal asks to stop). */
+    return 0;
+}
+
+/* Runs the loop until the store is ready (or a signal asks to stop). */
+static int wait_store(struct daemon *d)
+{
+    store_ready(d->app.store, on_store_ready, d);
     while (!d->store_ready && !d->stop_waiting) {
         if (uv_run(&d->loop, UV_RUN_ONCE) == 0 && !d->store_ready) {
-            log_error("store: cassandra: nothing left to wait for");
+            log_error("store: %s: nothing left to wait for", d->app.store->backend->name);
             return DUET_ESTORE;
         }
     }
     return 0;
 }
 
-static int open_store(struct daemon *d)
+static int open_sqlite(struct daemon *d)
 {
-    if (d->cassandra)
-        return open_cassandra(d);
     char path[4096];
     int n = snprintf(path, sizeof(path), "%s/duet.db", d->cfg.data_dir);
     if (n < 0 || (size_t)n >= sizeof(path))
@@ -181,6 +190,12 @@ static int open_store(struct daemon *d)
     else
         log_info("store: sqlite %s (sync=%s)", path, d->cfg.sync);
     return r;
+}
+
+static int open_store(struct daemon *d)
+{
+    int r = d->cassandra ? open_cassandra(d) : open_sqlite(d);
+    return r < 0 ? r : wait_store(d);
 }
 
 static int start_net(struct daemon *d)
@@ -204,9 +219,9 @@ static int start_net(struct daemon *d)
         .idle_timeout_ms = (uint64_t)d->cfg.keepalive_s * 1000,
         .ws_ping_ms = (uint64_t)d->cfg.ws_ping_s * 1000,
         .app_cb = {.on_request = api_on_request,
-                   .on_ws_text = app_on_ws_text,
-                   .on_ws_close = app_on_ws_close,
-                   .on_ws_drain = app_on_ws_drain,
+                   .on_ws_text = client_on_ws_text,
+                   .on_ws_close = client_on_ws_close,
+                   .on_ws_drain = client_on_ws_drain,
                    .on_closed = on_net_closed},
         .app = &d->app,
     };
@@ -286,7 +301,7 @@ static int run(struct daemon *d)
     limits_free(&app->limits);
     app_free_typing(app);
     jsonw_free(&app->out);
-    app->hub->backend->free(app->hub);
+    hub_free(app->hub);
     if (uv_loop_close(&d->loop) != 0)
         log_warn("loop closed with handles still open");
     return 0;
@@ -301,9 +316,9 @@ err_typing:
     jsonw_free(&app->out);
 err_hub:
     close_signals(d); /* else the loop below would wait for a signal */
-    app->hub->backend->shutdown(app->hub, on_hub_abandoned);
+    hub_shutdown(app->hub, on_hub_abandoned);
     uv_run(&d->loop, UV_RUN_DEFAULT);
-    app->hub->backend->free(app->hub);
+    hub_free(app->hub);
 err_store:
     store_close(app->store);
     app->store = NULL;

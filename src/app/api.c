@@ -10,6 +10,8 @@
 #include "../base/log.h"
 #include "../base/text.h"
 #include "../net/static.h"
+#include "api.h"
+#include "client.h"
 #include "proto.h"
 
 struct route {
@@ -483,9 +485,9 @@ static void api_metrics(struct api_call *call)
     char *text;
     size_t len;
     app->metrics.http_requests++;
-    if (metrics_render(&app->metrics, net_server_conn_count(app->net),
+    if (metrics_render(&app->metrics, &app->hub->stats, net_server_conn_count(app->net),
                        net_server_ws_count(app->net), net_server_ws_parked_count(app->net),
-                       app->hub->backend->online_count(app->hub), app->cfg->instance, &text,
+                       hub_online_count(app->hub), app->cfg->instance, &text,
                        &len) < 0) {
         api_fail(call, -ENOMEM);
         return;

@@ -77,7 +77,5 @@ void api_block(struct api_call *call);
 void api_unblock(struct api_call *call);
 void api_chats_list(struct api_call *call);
 void api_history(struct api_call *call);
-/* Shared with the WebSocket history request: parses before/after/limit. */
-int api_history_params(json_t *obj, const net_request *req, store_req *q, const char **bad);
 
 #endif

@@ -6,13 +6,17 @@
 #include "../base/log.h"
 #include "../base/text.h"
 #include "api_int.h"
+#include "cache.h"
+#include "presence.h"
 #include "proto.h"
+#include "proto_req.h"
+#include "publish.h"
 
 /* Tells one user's connections about a change with `other`. */
 static void friends_tell(struct app *app, const duet_id *to, const char *reason,
                          const struct duet_user *other, const duet_id *chat)
 {
-    app_publish(app, to, proto_friends_event(reason, other, chat), NULL);
+    publish_event(app, to, proto_friends_event(reason, other, chat), NULL);
 }
 
 /* Tells both users' connections that their friendship state changed, so
@@ -189,7 +193,7 @@ static void unblocked_online(void *data, const uint8_t *online)
     json_t *ev = json_pack("{s:s, s:o}", "type", "presence", "user", proto_id(&call->me.id));
     if (ev != NULL)
         presence_view(peer, &call->me, 0, online != NULL && online[0], ev);
-    app_publish(call->app, &peer->id, ev, NULL);
+    publish_event(call->app, &peer->id, ev, NULL);
     api_no_content(call, NULL);
 }
 
@@ -208,11 +212,10 @@ static void block_changed(struct api_call *call)
         return;
     }
     if (r->op == STORE_UNBLOCK) {
-        struct hub *hub = call->app->hub;
-        hub->backend->online(hub, &call->me.id, 1, unblocked_online, call);
+        hub_online(call->app->hub, &call->me.id, 1, unblocked_online, call);
         return;
     }
-    app_publish(call->app, &peer->id,
+    publish_event(call->app, &peer->id,
                 json_pack("{s:s, s:o, s:b, s:n}", "type", "presence", "user",
                           proto_id(&call->me.id), "online", 0, "last_seen"),
                 NULL);
@@ -299,7 +302,7 @@ static void chats_listed(struct api_call *call)
     }
     for (size_t i = 0; i < r->out.n_chats; i++)
         ids[i] = r->out.chats[i].peer.id;
-    hub->backend->online(hub, ids, r->out.n_chats, chats_online, call);
+    hub_online(hub, ids, r->out.n_chats, chats_online, call);
 }
 
 void api_chats_list(struct api_call *call)
@@ -309,14 +312,10 @@ void api_chats_list(struct api_call *call)
     api_submit(call);
 }
 
-/* Reads an integer parameter from a JSON object (WebSocket) or the query
- * string (HTTP). 0 = absent, 1 = present, -1 = malformed. */
-static int param(json_t *obj, const net_request *req, const char *key, int64_t *v)
+/* Reads an integer parameter from the query string, as proto_history_in
+ * counts it: 0 = absent, 1 = present, -1 = malformed. */
+static int query_int(const net_request *req, const char *key, int64_t *v)
 {
-    if (obj != NULL) {
-        int r = proto_get_int(obj, key, v);
-        return r == 0 ? 1 : r == -ENOENT ? 0 : -1;
-    }
     duet_slice s;
     if (net_query(req, key, &s) < 0)
         return 0;
@@ -332,40 +331,27 @@ static int param(json_t *obj, const net_request *req, const char *key, int64_t *
     return 1;
 }
 
-/* Fills q's before/after/limit; before=0 is "before the first message"
- * (an empty page), which the store spells before=1. */
-int api_history_params(json_t *obj, const net_request *req, store_req *q, const char **bad)
+/* Fills q's before/after/limit from the query, checked as the WebSocket's
+ * history request is (proto_history_check). */
+static int history_params(const net_request *req, store_req *q, const char **bad)
 {
-    int64_t lim = 50, before = 0, after = 0;
-    int has_before = param(obj, req, "before", &before);
-    if (has_before < 0 || before < 0) {
-        *bad = "before must be a non-negative integer";
+    struct proto_history_in in = {0};
+    struct proto_history h;
+    in.has_before = query_int(req, "before", &in.before);
+    in.has_after = query_int(req, "after", &in.after);
+    in.has_limit = query_int(req, "limit", &in.limit);
+    if (proto_history_check(&in, &h, bad) < 0)
         return -1;
-    }
-    int has_after = param(obj, req, "after", &after);
-    if (has_after < 0 || after < 0) {
-        *bad = "after must be a non-negative integer";
-        return -1;
-    }
-    if (has_before && has_after) {
-        *bad = "give before or after, not both";
-        return -1;
-    }
-    int r = param(obj, req, "limit", &lim);
-    if (r < 0 || lim < 1 || lim > 100) {
-        *bad = "limit must be 1 to 100";
-        return -1;
-    }
-    q->in.before = has_before ? (before == 0 ? 1 : before) : 0;
-    q->in.after = after;
-    q->in.has_after = has_after;
-    q->in.limit = (int)lim;
+    q->in.before = h.before;
+    q->in.after = h.after;
+    q->in.has_after = h.has_after;
+    q->in.limit = h.limit;
     return 0;
 }
 
 static void history_read(struct api_call *call)
 {
-    /* Written directly, as the WebSocket's history event (chat.c). */
+    /* Written directly, as the WebSocket's history event (ws_requests.c). */
     const store_req *r = &call->sreq;
     struct jsonw *w = app_writer(call->app);
     jsonw_lit(w, "{\"messages\":[");
@@ -389,7 +375,7 @@ void api_history(struct api_call *call)
         return;
     }
     store_req *r = api_prepare(call, STORE_HISTORY, history_read);
-    if (api_history_params(NULL, call->req, r, &bad) < 0) {
+    if (history_params(call->req, r, &bad) < 0) {
         api_error(call, "bad_request", bad);
         return;
     }

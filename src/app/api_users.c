@@ -7,10 +7,30 @@
 #include "../base/log.h"
 #include "../base/text.h"
 #include "api_int.h"
+#include "cache.h"
 #include "proto.h"
+#include "publish.h"
 
 #define PASSWORD_MIN_CHARS 8
 #define PASSWORD_MAX_BYTES 1024
+
+/* The optional display_name of a body (*s stays NULL when absent); -1
+ * after answering a bad one. */
+static int opt_display_name(struct api_call *call, const char **s, size_t *len)
+{
+    int r = proto_get_str(call->body, "display_name", s, len);
+    if (r == -EINVAL) {
+        api_error(call, "bad_request", "display_name must be a string");
+        return -1;
+    }
+    if (r == 0 && !text_display_name_ok(*s, *len)) {
+        api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
+        return -1;
+    }
+    if (r < 0)
+        *s = NULL;
+    return 0;
+}
 
 static int check_password(struct api_call *call, const char *pw, size_t len)
 {
@@ -157,15 +177,8 @@ void api_signup(struct api_call *call)
     }
     if (check_password(call, pw, plen) < 0)
         return;
-    int r = proto_get_str(call->body, "display_name", &display, &dlen);
-    if (r == -EINVAL) {
-        api_error(call, "bad_request", "display_name must be a string");
+    if (opt_display_name(call, &display, &dlen) < 0)
         return;
-    }
-    if (r == 0 && !text_display_name_ok(display, dlen)) {
-        api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
-        return;
-    }
     /* Every well-formed attempt takes a token, taken or not: the bucket
      * bounds both account creation and probing for names from an address. */
     int64_t wait = limits_take_signup(&call->app->limits, call->addr, uv_now(call->app->loop));
@@ -244,7 +257,7 @@ void api_login(struct api_call *call)
 static void logout_done(struct api_call *call)
 {
     struct hub *hub = call->app->hub;
-    hub->backend->end_sessions(hub, &call->me.id, call->token_hash, 0);
+    hub_end_sessions(hub, &call->me.id, call->token_hash, 0);
     log_info("logout user=%s", call->me.username);
     api_no_content(call, api_cookie_headers(call, NULL));
 }
@@ -277,7 +290,7 @@ static void me_renamed_tell(struct api_call *call)
     for (size_t i = 0; i < r->out.n_users; i++) {
         duet_id chat;
         duet_chat_id(&call->me.id, &r->out.users[i].id, &chat);
-        app_publish(call->app, &r->out.users[i].id,
+        publish_event(call->app, &r->out.users[i].id,
                     proto_friends_event("renamed", &call->me, &chat), NULL);
     }
 }
@@ -289,7 +302,7 @@ static void me_peers(struct api_call *call)
     const store_req *r = &call->sreq;
     if (r->in.display_name != NULL)
         me_renamed_tell(call);
-    if (call->sreq.in.lastseen_vis < 0 || call->app->hub->backend->cache_drop == NULL) {
+    if (call->sreq.in.lastseen_vis < 0 || !hub_has_cache(call->app->hub)) {
         me_answer(call);
         return;
     }
@@ -310,7 +323,7 @@ static void me_updated(struct api_call *call)
     int vis = call->sreq.in.lastseen_vis, vis_set = vis >= 0;
     const char *renamed = call->sreq.in.display_name; /* borrowed from the body */
     api_keep_user(call, &call->sreq.out.user, &call->me);
-    if (renamed == NULL && (!vis_set || hub->backend->cache_drop == NULL)) {
+    if (renamed == NULL && (!vis_set || !hub_has_cache(hub))) {
         me_answer(call);
         return;
     }
@@ -328,16 +341,9 @@ void api_me_patch(struct api_call *call)
     const char *display = NULL, *vis;
     size_t dlen, vlen;
     int receipts = -1, lastseen = -1;
-    int r = proto_get_str(call->body, "display_name", &display, &dlen);
-    if (r == -EINVAL) {
-        api_error(call, "bad_request", "display_name must be a string");
+    if (opt_display_name(call, &display, &dlen) < 0)
         return;
-    }
-    if (r == 0 && !text_display_name_ok(display, dlen)) {
-        api_error(call, "bad_display_name", "display names are 1 to 64 printable characters");
-        return;
-    }
-    r = proto_get_str(call->body, "last_seen", &vis, &vlen);
+    int r = proto_get_str(call->body, "last_seen", &vis, &vlen);
     if (r == 0 && strcmp(vis, "friends") == 0)
         lastseen = LASTSEEN_FRIENDS;
     else if (r == 0 && strcmp(vis, "nobody") == 0)
@@ -364,7 +370,7 @@ void api_me_patch(struct api_call *call)
 static void password_set(struct api_call *call)
 {
     struct hub *hub = call->app->hub;
-    hub->backend->end_sessions(hub, &call->me.id, call->token_hash, 1);
+    hub_end_sessions(hub, &call->me.id, call->token_hash, 1);
     log_info("password changed user=%s", call->me.username);
     api_no_content(call, NULL);
 }

@@ -1,9 +1,11 @@
-/* app.c - small helpers every part of the application uses. */
+/* app.c - the helpers on the application's context (app.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/log.h"
 #include "app.h"
+#include "client.h"
+#include "presence.h"
 #include "proto.h"
 
 int app_store(struct app *app, store_req *req)
@@ -12,26 +14,6 @@ int app_store(struct app *app, store_req *req)
     if (r < 0)
         app->metrics.store_errors++;
     return r;
-}
-
-void app_event_meta(json_t *ev, struct hub_event *out)
-{
-    const char *type = json_string_value(json_object_get(ev, "type"));
-    out->kind = HUB_EV_OTHER;
-    if (type == NULL)
-        return;
-    if (strcmp(type, "message") == 0) {
-        out->kind = HUB_EV_MESSAGE;
-    } else if (strcmp(type, "deleted") == 0) {
-        out->kind = HUB_EV_DELETED;
-    } else if (strcmp(type, "receipt") == 0) {
-        const char *st = json_string_value(json_object_get(ev, "status"));
-        out->kind = st != NULL && strcmp(st, "seen") == 0 ? HUB_EV_SEEN : HUB_EV_DELIVERED;
-    } else {
-        return;
-    }
-    if (proto_get_id(ev, "chat_id", &out->chat) < 0 || proto_get_int(ev, "seq", &out->seq) < 0)
-        out->kind = HUB_EV_OTHER; /* cannot happen for our own events */
 }
 
 /* The loop's writer; its buffer is kept between events, unless one grew it
@@ -44,85 +26,60 @@ struct jsonw *app_writer(struct app *app)
     return &app->out;
 }
 
-/* Publishes an encoded event to each of n users (all but except[i] of
- * users[i]'s connections). */
-static void publish_he(struct app *app, const duet_id *const *users,
-                       const struct client *const *except, size_t n, const struct hub_event *he)
-{
-    for (size_t i = 0; i < n; i++)
-        app->hub->backend->publish(app->hub, users[i], he, except[i]);
-}
-
-/* Encodes ev once and publishes it as publish_he. Takes ev. */
-static void publish(struct app *app, const duet_id *const *users,
-                    const struct client *const *except, size_t n, json_t *ev, int replay)
-{
-    if (ev == NULL) {
-        log_error("publish: out of memory encoding an event");
-        return;
-    }
-    struct hub_event he = {.replay = replay};
-    app_event_meta(ev, &he);
-    char *s = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
-    if (s == NULL) {
-        log_error("publish: out of memory encoding an event");
-        return;
-    }
-    he.json = s;
-    he.len = strlen(s);
-    publish_he(app, users, except, n, &he);
-    free(s);
-}
-
-void app_publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_except,
-                          const duet_id *b, const struct client *b_except, const struct duet_msg *m,
-                          const char *s, size_t len, int replay)
-{
-    if (s == NULL) {
-        log_error("publish: out of memory encoding an event");
-        return;
-    }
-    const duet_id *users[2] = {a, b};
-    const struct client *except[2] = {a_except, b_except};
-    struct hub_event he = {.json = s,
-                           .len = len,
-                           .kind = HUB_EV_MESSAGE,
-                           .chat = m->chat_id,
-                           .seq = m->sequence,
-                           .replay = replay};
-    publish_he(app, users, except, 2, &he);
-}
-
-void app_publish_msg(struct app *app, const duet_id *user, const struct client *except,
-                     const struct duet_msg *m, const char *s, size_t len, int replay)
-{
-    if (s == NULL) {
-        log_error("publish: out of memory encoding an event");
-        return;
-    }
-    struct hub_event he = {.json = s,
-                           .len = len,
-                           .kind = HUB_EV_MESSAGE,
-                           .chat = m->chat_id,
-                           .seq = m->sequence,
-                           .replay = replay};
-    publish_he(app, &user, &except, 1, &he);
-}
-
-void app_publish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
-{
-    publish(app, &user, &except, 1, ev, 0);
-}
-
-void app_republish(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
-{
-    publish(app, &user, &except, 1, ev, 1);
-}
-
 void app_free_typing(struct app *app)
 {
     for (struct map_entry *e = map_first(&app->typing); e != NULL; e = map_next(&app->typing, e))
         free(e->value);
     map_free(&app->typing);
+}
+
+/* ---- the hub's host interface (hub.h); ctx is the app ---- */
+
+static int64_t host_now_ms(void *ctx)
+{
+    return duet_now_ms();
+}
+
+static void host_ref(void *ctx, struct hub_conn *c)
+{
+    client_ref(client_of(c));
+}
+
+static void host_unref(void *ctx, struct hub_conn *c)
+{
+    client_unref(client_of(c));
+}
+
+static int host_submit(void *ctx, store_req *req)
+{
+    return app_store(ctx, req);
+}
+
+/* Written as every live message event is (proto_write_message_event), then
+ * copied: the hub keeps it past the loop's writer. */
+static char *host_message_event(void *ctx, const struct duet_msg *m, size_t *len)
+{
+    struct jsonw *w = app_writer(ctx);
+    proto_write_message_event(w, m, 0);
+    const char *s = jsonw_finish(w, len);
+    if (s == NULL)
+        return NULL;
+    char *copy = malloc(*len + 1);
+    if (copy != NULL)
+        memcpy(copy, s, *len + 1);
+    return copy;
+}
+
+void app_hub_host(struct app *app, struct hub_host *out)
+{
+    *out = (struct hub_host){
+        .ctx = app,
+        .online = presence_online,
+        .offline = presence_offline,
+        .now_ms = host_now_ms,
+        .ref = host_ref,
+        .unref = host_unref,
+        .submit = host_submit,
+        .message_event = host_message_event,
+    };
 }

@@ -18,55 +18,40 @@
 #include <string.h>
 
 #include "../base/log.h"
-#include "app.h"
+#include "cache.h"
 
 #define CACHE_TTL_S 600
-
-static void hex(const duet_id *id, char out[33])
-{
-    static const char d[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = d[id->b[i] >> 4];
-        out[2 * i + 1] = d[id->b[i] & 15];
-    }
-    out[32] = '\0';
-}
 
 void cache_key_peer(char out[CACHE_KEY_MAX], const duet_id *user, const duet_id *chat)
 {
     char u[33], c[33];
-    hex(user, u);
-    hex(chat, c);
+    duet_hex_encode(user->b, 16, u);
+    duet_hex_encode(chat->b, 16, c);
     snprintf(out, CACHE_KEY_MAX, "peer:%s:%s", u, c);
 }
 
 void cache_key_peers(char out[CACHE_KEY_MAX], const duet_id *user)
 {
     char u[33];
-    hex(user, u);
+    duet_hex_encode(user->b, 16, u);
     snprintf(out, CACHE_KEY_MAX, "peers:%s", u);
 }
 
 int cache_get(struct app *app, const char *key, hub_cache_cb cb, void *data)
 {
-    struct hub *h = app->hub;
-    if (h->backend->cache_get == NULL)
-        return -ENOTSUP;
-    return h->backend->cache_get(h, key, cb, data);
+    return hub_cache_get(app->hub, key, cb, data);
 }
 
 void cache_set(struct app *app, const char *key, const char *value, size_t len, const char *gen)
 {
-    struct hub *h = app->hub;
-    if (h->backend->cache_set != NULL && gen != NULL)
-        h->backend->cache_set(h, key, value, len, gen, CACHE_TTL_S);
+    if (gen != NULL)
+        hub_cache_set(app->hub, key, value, len, gen, CACHE_TTL_S);
 }
 
 static void forget(struct app *app, char (*keys)[CACHE_KEY_MAX], size_t n, hub_dropped_cb done,
                    void *data)
 {
-    struct hub *h = app->hub;
-    if (h->backend->cache_drop == NULL || n == 0) {
+    if (!hub_has_cache(app->hub) || n == 0) {
         done(data);
         return;
     }
@@ -79,7 +64,7 @@ static void forget(struct app *app, char (*keys)[CACHE_KEY_MAX], size_t n, hub_d
     }
     for (size_t i = 0; i < n; i++)
         k[i] = keys[i];
-    h->backend->cache_drop(h, k, n, done, data);
+    hub_cache_drop(app->hub, k, n, done, data);
     free(k);
 }
 

@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include "../base/log.h"
-#include "app.h"
+#include "client.h"
+#include "presence.h"
 #include "proto.h"
+#include "ws_requests.h"
 
 /* Ownership: the pending load holds a reference on the client; while its
  * rows are being sent, the client points to it (cl->replay) and frees it if
@@ -41,8 +43,8 @@ void client_unref(struct client *cl)
 {
     if (--cl->refs > 0)
         return;
-    net_conn_set_data(cl->conn, NULL);
-    net_conn_unref(cl->conn);
+    net_conn_set_data(cl->hub.conn, NULL);
+    net_conn_unref(cl->hub.conn);
     free(cl);
 }
 
@@ -52,10 +54,10 @@ void client_send(struct client *cl, json_t *ev)
         log_error("client: out of memory encoding an event");
         return;
     }
-    if (cl->open) {
+    if (cl->hub.open) {
         char *s = json_dumps(ev, JSON_COMPACT);
         if (s != NULL) {
-            net_ws_send(cl->conn, s, strlen(s));
+            net_ws_send(cl->hub.conn, s, strlen(s));
             free(s);
         }
     }
@@ -68,8 +70,8 @@ void client_send_text(struct client *cl, const char *s, size_t len)
         log_error("client: out of memory encoding an event");
         return;
     }
-    if (cl->open)
-        net_ws_send(cl->conn, s, len);
+    if (cl->hub.open)
+        net_ws_send(cl->hub.conn, s, len);
 }
 
 void client_send_error(struct client *cl, const char *request, json_t *ref, int err,
@@ -83,13 +85,11 @@ void client_send_error(struct client *cl, const char *request, json_t *ref, int 
     client_send(cl, ev);
 }
 
+/* A backlog row but a message (those are written directly: replay_one). */
 static json_t *pending_event(const struct duet_pending *p)
 {
     json_t *ev;
     switch (p->kind) {
-    case PENDING_MESSAGE:
-        ev = proto_message_event(&p->msg);
-        break;
     case PENDING_DELIVERED:
         ev = proto_receipt_event(&p->msg.chat_id, 0, p->msg.sequence, p->msg.received_at);
         break;
@@ -131,7 +131,7 @@ static int replay_one(struct client *cl, const struct duet_pending *p)
         const char *s = jsonw_finish(w, &len);
         if (s == NULL)
             return -ENOMEM;
-        return cl->open ? net_ws_send(cl->conn, s, len) : 0;
+        return cl->hub.open ? net_ws_send(cl->hub.conn, s, len) : 0;
     }
     json_t *ev = pending_event(p);
     if (ev == NULL)
@@ -140,7 +140,7 @@ static int replay_one(struct client *cl, const struct duet_pending *p)
     json_decref(ev);
     if (s == NULL)
         return -ENOMEM;
-    int r = cl->open ? net_ws_send(cl->conn, s, strlen(s)) : 0;
+    int r = cl->hub.open ? net_ws_send(cl->hub.conn, s, strlen(s)) : 0;
     free(s);
     return r;
 }
@@ -155,27 +155,27 @@ static void replay_more(struct pending_load *pl)
     if (slice > CLIENT_REPLAY_SLICE)
         slice = CLIENT_REPLAY_SLICE;
     int failed = 0;
-    while (pl->next < r->out.n_pending && cl->open) {
+    while (pl->next < r->out.n_pending && cl->hub.open) {
         if (replay_one(cl, &r->out.pending[pl->next++]) < 0) {
             /* A skipped row would be a gap the client then acks past:
              * end the session instead, and the next one replays it. */
             log_error("client: out of memory sending the backlog");
-            net_ws_close(cl->conn, 1011, "try again");
+            net_ws_close(cl->hub.conn, 1011, "try again");
             failed = 1;
             break;
         }
         app->metrics.pending_replayed++;
-        if (pl->next < r->out.n_pending && net_ws_queued(cl->conn) >= slice) {
+        if (pl->next < r->out.n_pending && net_ws_queued(cl->hub.conn) >= slice) {
             cl->replay = pl;
-            net_ws_want_drain(cl->conn);
+            net_ws_want_drain(cl->hub.conn);
             return;
         }
     }
-    if (cl->open && !failed) {
+    if (cl->hub.open && !failed) {
         client_send(
             cl, json_pack("{s:s, s:I}", "type", "synced", "pending", (json_int_t)r->out.n_pending));
-        if (app->hub->backend->live(app->hub, cl, r) < 0)
-            net_ws_close(cl->conn, 1011, "try again");
+        if (hub_live(app->hub, &cl->hub, r) < 0)
+            net_ws_close(cl->hub.conn, 1011, "try again");
     }
     pending_load_free(pl);
 }
@@ -188,14 +188,14 @@ static void pending_loaded(store_req *r)
         /* Without the backlog we cannot promise "no gap": end the session
          * and let the client resume. */
         log_warn("client: pending load failed: %s", duet_strerror_code(r->status));
-        net_ws_close(cl->conn, 1011, "try again");
+        net_ws_close(cl->hub.conn, 1011, "try again");
         pending_load_free(pl);
         return;
     }
     replay_more(pl);
 }
 
-void app_on_ws_drain(void *appp, net_conn *c)
+void client_on_ws_drain(void *appp, net_conn *c)
 {
     struct client *cl = net_conn_data(c);
     (void)appp;
@@ -203,31 +203,43 @@ void app_on_ws_drain(void *appp, net_conn *c)
         replay_more(cl->replay);
 }
 
-/* The hub routes this client's events now: read the backlog. */
-static void client_ready(struct client *cl)
+/* The presence snapshot went out: read the backlog. */
+static void replay_start(struct client *cl)
 {
     struct app *app = cl->app;
     struct pending_load *pl = NULL;
-    if (!cl->open)
+    if (!cl->hub.open)
         goto out;
     pl = calloc(1, sizeof(*pl));
     if (pl == NULL) {
-        net_ws_close(cl->conn, 1011, "try again");
+        net_ws_close(cl->hub.conn, 1011, "try again");
         goto out;
     }
     pl->cl = cl;
     client_ref(cl); /* the pending load's */
     store_req_init(&pl->sreq, STORE_PENDING_LIST, pending_loaded, pl);
-    pl->sreq.in.user = cl->user;
+    pl->sreq.in.user = cl->hub.user;
     pl->sreq.in.cursors = 1;
     if (app_store(app, &pl->sreq) < 0) {
         store_req_reset(&pl->sreq);
         free(pl);
         client_unref(cl);
-        net_ws_close(cl->conn, 1011, "try again");
+        net_ws_close(cl->hub.conn, 1011, "try again");
     }
 out:
     client_unref(cl); /* the join's */
+}
+
+/* The hub routes this client's events now: the friends' presence, then the
+ * backlog (the hub holds later events back until it is sent). */
+static void client_ready(struct hub_conn *hc)
+{
+    struct client *cl = client_of(hc);
+    if (!cl->hub.open) {
+        client_unref(cl); /* the join's */
+        return;
+    }
+    presence_snapshot_start(cl, replay_start);
 }
 
 int client_start(struct app *app, net_conn *c, const struct duet_user *me,
@@ -248,11 +260,12 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
         return r;
     }
     cl->app = app;
-    cl->conn = c;
-    cl->refs = 1; /* the WebSocket's, dropped in app_on_ws_close */
-    cl->open = 1;
-    cl->user = me->id;
-    memcpy(cl->token_hash, token_hash, 32);
+    cl->hub.conn = c;
+    cl->refs = 1; /* the WebSocket's, dropped in client_on_ws_close */
+    cl->hub.open = 1;
+    cl->hub.user = me->id;
+    cl->lastseen_vis = me->lastseen_vis;
+    memcpy(cl->hub.token_hash, token_hash, 32);
     net_conn_ref(c);
     net_conn_set_data(c, cl);
     app->metrics.ws_connects++;
@@ -267,7 +280,7 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
                               (json_int_t)app->cfg->delete_window_s * 1000));
 
     client_ref(cl); /* the join's, until ready */
-    r = app->hub->backend->join(app->hub, cl, client_ready);
+    r = hub_join(app->hub, &cl->hub, client_ready);
     if (r < 0) {
         client_unref(cl);
         net_ws_close(c, 1011, "try again");
@@ -277,29 +290,29 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
     return 0;
 }
 
-void app_on_ws_text(void *appp, net_conn *c, const char *data, size_t len)
+void client_on_ws_text(void *appp, net_conn *c, const char *data, size_t len)
 {
     struct client *cl = net_conn_data(c);
-    if (cl != NULL && cl->open)
-        chat_on_text(cl, data, len);
+    if (cl != NULL && cl->hub.open)
+        ws_requests_on_text(cl, data, len);
 }
 
-void app_on_ws_close(void *appp, net_conn *c)
+void client_on_ws_close(void *appp, net_conn *c)
 {
     struct app *app = appp;
     struct client *cl = net_conn_data(c);
     if (cl == NULL)
         return;
-    cl->open = 0;
+    cl->hub.open = 0;
     if (cl->replay != NULL) /* closed in the middle of its backlog */
         pending_load_free(cl->replay);
     limits_ws_close(&app->limits, cl->addr);
     char id[DUET_ID_STRLEN + 1];
-    duet_id_format(&cl->user, id);
+    duet_id_format(&cl->hub.user, id);
     log_info("ws close user_id=%s", id);
     if (cl->joined) {
         cl->joined = 0;
-        app->hub->backend->leave(app->hub, cl);
+        hub_leave(app->hub, &cl->hub);
     }
     client_unref(cl);
 }

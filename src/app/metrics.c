@@ -43,8 +43,9 @@ static void histo(FILE *f, const char *name, const char *help, const struct hist
     fprintf(f, "%s_sum %.6f\n%s_count %llu\n", name, h->sum, name, (unsigned long long)h->count);
 }
 
-int metrics_render(const struct metrics *m, size_t conns, size_t websockets, size_t parked,
-                   size_t online_users, const char *instance, char **out, size_t *len)
+int metrics_render(const struct metrics *m, const struct hub_stats *hub, size_t conns,
+                   size_t websockets, size_t parked, size_t online_users, const char *instance,
+                   char **out, size_t *len)
 {
     char *buf = NULL;
     size_t n = 0;
@@ -76,13 +77,13 @@ int metrics_render(const struct metrics *m, size_t conns, size_t websockets, siz
     counter(f, "duet_logins_throttled_total", "Logins refused by throttling.", m->logins_throttled);
     counter(f, "duet_hub_gap_fills_total",
             "Messages a connection missed live (another path lost or late), read from the store.",
-            m->hub_gap_fills);
+            hub->gap_fills);
     counter(f, "duet_hub_resumes_total", "WebSockets asked to resume after Redis came back.",
-            m->hub_resumes);
+            hub->resumes);
     counter(f, "duet_hub_redis_lost_total", "Times the connection to Redis was lost.",
-            m->hub_redis_lost);
+            hub->redis_lost);
     counter(f, "duet_hub_presence_reaped_total",
-            "Users of dead instances marked offline by this instance.", m->hub_presence_reaped);
+            "Users of dead instances marked offline by this instance.", hub->presence_reaped);
     histo(f, "duet_send_latency_seconds", "From a send request to its durable acknowledgement.",
           &m->send_latency);
     if (fclose(f) != 0) {

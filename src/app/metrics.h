@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../hub/hub.h"
+
 #define METRICS_BUCKETS 12
 
 struct histogram {
@@ -26,16 +28,14 @@ struct metrics {
     uint64_t store_errors;
     uint64_t logins_failed;
     uint64_t logins_throttled;
-    uint64_t hub_gap_fills;        /* messages a connection missed, read from the store */
-    uint64_t hub_resumes;          /* WebSockets asked to resume (Redis came back) */
-    uint64_t hub_redis_lost;       /* times the Redis connection was lost */
-    uint64_t hub_presence_reaped;  /* users of dead instances marked offline here */
     struct histogram send_latency; /* send received -> "sent" ack */
 };
 
 void metrics_observe(struct histogram *h, double seconds);
-/* Renders the text exposition; the caller frees *out. gauges are passed in. */
-int metrics_render(const struct metrics *m, size_t conns, size_t websockets, size_t parked,
-                   size_t online_users, const char *instance, char **out, size_t *len);
+/* Renders the text exposition; the caller frees *out. gauges and the hub's
+ * counters are passed in. */
+int metrics_render(const struct metrics *m, const struct hub_stats *hub, size_t conns,
+                   size_t websockets, size_t parked, size_t online_users, const char *instance,
+                   char **out, size_t *len);
 
 #endif

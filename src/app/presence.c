@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "../base/log.h"
-#include "app.h"
+#include "cache.h"
+#include "presence.h"
 #include "proto.h"
 
 /* A presence fan-out in flight: last seen (when going offline), the user's
@@ -80,7 +81,7 @@ static void publish_to(struct presence_op *op, const duet_id *peer, json_t *ev)
                            .presence_of = &op->user,
                            .online = op->online,
                            .version = op->version};
-    op->app->hub->backend->publish(op->app->hub, peer, &he, NULL);
+    hub_publish(op->app->hub, peer, &he, NULL);
     free(s);
 }
 
@@ -227,12 +228,12 @@ static void presence_change(struct app *app, const duet_id *user, int online, in
         op_step(op, STORE_USER_SET_LAST_SEEN, last_seen_set);
 }
 
-void presence_online(struct app *app, const duet_id *user, int64_t version)
+void presence_online(void *app, const duet_id *user, int64_t version)
 {
     presence_change(app, user, 1, duet_now_ms(), version);
 }
 
-void presence_offline(struct app *app, const duet_id *user, int64_t at, int64_t version)
+void presence_offline(void *app, const duet_id *user, int64_t at, int64_t version)
 {
     presence_change(app, user, 0, at, version);
 }

@@ -15,7 +15,9 @@ json_t *proto_me(const struct duet_user *u);
 json_t *proto_message(const struct duet_msg *m); /* the message object */
 /* A server event {"type": type, ...fields of obj} (steals obj; NULL obj ok). */
 json_t *proto_event(const char *type, json_t *obj);
-/* The WebSocket "message" event for m. */
+/* The WebSocket "message" event for m, as jansson builds it: the reference
+ * that the unit tests and fuzz_json hold proto_write_message_event to; the
+ * server writes the event with proto_write_message_event only. */
 json_t *proto_message_event(const struct duet_msg *m);
 json_t *proto_receipt_event(const duet_id *chat, int seen, int64_t seq, int64_t at);
 json_t *proto_deleted_event(const struct duet_msg *m);
@@ -25,7 +27,7 @@ json_t *proto_friends_event(const char *reason, const struct duet_user *other, c
 
 /* Direct writers (jsonw.h) of the hot events, byte for byte what
  * json_dumps(..., JSON_COMPACT) makes of the jansson versions above; errors
- * are the writer's (sticky). ref as chat.c keeps it: NULL (written as null), an
+ * are the writer's (sticky). ref as ws_requests.c keeps it: NULL (written as null), an
  * integer or a string. */
 void proto_write_message(struct jsonw *w, const struct duet_msg *m);
 /* pending: a replay from the backlog ("pending": true, as client.c adds). */

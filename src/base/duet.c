@@ -37,6 +37,27 @@ int duet_hexval(char c)
     return -1;
 }
 
+void duet_hex_encode(const uint8_t *b, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[b[i] >> 4];
+        out[2 * i + 1] = d[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int duet_hex_decode(const char *s, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = duet_hexval(s[2 * i]), lo = duet_hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
 int duet_id_parse(const char *s, size_t len, duet_id *out)
 {
     if (s == NULL || len != DUET_ID_STRLEN)

@@ -46,6 +46,11 @@ typedef struct {
 
 /* The value of a hex digit, or -1. */
 int duet_hexval(char c);
+/* Writes n bytes as 2n lowercase hex digits and a NUL into out. */
+void duet_hex_encode(const uint8_t *b, size_t n, char *out);
+/* Reads 2n hex digits (any case) into n bytes; 0 or -EINVAL (out may be
+ * partly written then). */
+int duet_hex_decode(const char *s, size_t n, uint8_t *out);
 
 /* Milliseconds since the Unix epoch, from the wall clock. */
 int64_t duet_now_ms(void);

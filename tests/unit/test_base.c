@@ -1,4 +1,4 @@
-/* Unit tests of the pure parts of src/base and src/app. */
+/* Unit tests of src/base (the app's pure parts: test_app.c). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <sodium.h>
@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/app/auth.h"
-#include "../../src/app/config.h"
 #include "../../src/base/duet.h"
 #include "../../src/base/map.h"
 #include "../../src/base/pool.h"
@@ -234,43 +232,22 @@ Test(pool, grow_keeps_elements_and_refuses_overflow)
     pool_clear(&p);
 }
 
-TestSuite(auth, .init = init_sodium);
+TestSuite(hex);
 
-Test(auth, tokens_hash_and_validate)
+Test(hex, encode_decode_round_trip)
 {
-    char tok[AUTH_TOKEN_LEN + 1];
-    uint8_t h1[32], h2[32];
-    auth_token_new(tok, h1);
-    cr_assert_eq(strlen(tok), AUTH_TOKEN_LEN);
-    cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN, h2), 0);
-    cr_assert_eq(memcmp(h1, h2, 32), 0);
-    cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN - 1, h2), -EINVAL);
-    tok[3] = '=';
-    cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN, h2), -EINVAL);
-}
-
-TestSuite(config);
-
-Test(config, defaults_argv_and_errors)
-{
-    struct config c;
-    char *argv1[] = {"duetd", "--listen", "127.0.0.1:0", "--instance=x7", "--secure-cookies", NULL};
-    cr_assert_eq(config_load(&c, 5, argv1), 0);
-    cr_assert_str_eq(c.host, "127.0.0.1");
-    cr_assert_eq(c.port, 0);
-    cr_assert_str_eq(c.instance, "x7");
-    cr_assert_eq(c.secure_cookies, 1);
-    cr_assert_eq(c.max_message_chars, 4000);
-    cr_assert_eq(c.session_idle_s, 2592000);
-    config_free(&c);
-
-    char *argv2[] = {"duetd", "--max-message-chars", "zero", NULL};
-    cr_assert_eq(config_load(&c, 3, argv2), -EINVAL);
-    config_free(&c);
-    char *argv3[] = {"duetd", "--nope", NULL};
-    cr_assert_eq(config_load(&c, 2, argv3), -EINVAL);
-    config_free(&c);
-    char *argv4[] = {"duetd", "--listen", "nohost", NULL};
-    cr_assert_eq(config_load(&c, 3, argv4), -EINVAL);
-    config_free(&c);
+    const uint8_t b[4] = {0x00, 0x9f, 0xa0, 0xff};
+    char out[9];
+    uint8_t back[4];
+    memset(out, 'x', sizeof(out));
+    duet_hex_encode(b, 4, out);
+    cr_assert_str_eq(out, "009fa0ff");
+    cr_assert_eq(duet_hex_decode(out, 4, back), 0);
+    cr_assert_eq(memcmp(b, back, 4), 0);
+    cr_assert_eq(duet_hex_decode("009FA0FF", 4, back), 0, "upper case is read too");
+    cr_assert_eq(memcmp(b, back, 4), 0);
+    cr_assert_eq(duet_hex_decode("009g", 2, back), -EINVAL);
+    cr_assert_eq(duet_hex_decode(" 0", 1, back), -EINVAL);
+    duet_hex_encode(b, 0, out);
+    cr_assert_str_eq(out, "");
 }

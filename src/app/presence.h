@@ -1,0 +1,23 @@
+/* presence.h - online/last seen fan-out and its privacy rules (presence.c). */
+#ifndef DUET_PRESENCE_H
+#define DUET_PRESENCE_H
+
+#include "app.h"
+#include "client.h"
+
+/* The hub's host callbacks (struct hub_host; app is the struct app): a user
+ * came online (first connection anywhere) or went offline (last one closed,
+ * at `at`); version orders the changes of one user. */
+void presence_online(void *app, const duet_id *user, int64_t version);
+void presence_offline(void *app, const duet_id *user, int64_t at, int64_t version);
+/* What `viewer` may see of `subject`'s presence, given whether subject is
+ * online (hub online query); fills online/last_seen. */
+void presence_view(const struct duet_user *viewer_settings, const struct duet_user *subject,
+                   int blocked, int online, json_t *into);
+
+/* Sends the client one `presence` event per friend (presence_snapshot.c),
+ * then calls done, also when the snapshot could not be read. */
+typedef void (*presence_snapshot_done)(struct client *cl);
+void presence_snapshot_start(struct client *cl, presence_snapshot_done done);
+
+#endif

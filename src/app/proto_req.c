@@ -1,0 +1,206 @@
+/* proto_req.c - the WebSocket requests decoded and validated (proto_req.h).
+ * The checks and their order are the protocol's: the first bad field is
+ * the one reported. */
+#include "proto_req.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../base/text.h"
+#include "proto.h"
+
+struct req_spec {
+    const char *type;
+    enum proto_req_type kind;
+};
+
+static const struct req_spec req_specs[] = {
+    {"send", PROTO_REQ_SEND},     {"ack", PROTO_REQ_ACK},       {"seen", PROTO_REQ_SEEN},
+    {"typing", PROTO_REQ_TYPING}, {"delete", PROTO_REQ_DELETE}, {"history", PROTO_REQ_HISTORY},
+    {"ping", PROTO_REQ_PING},
+};
+
+static int fail(struct proto_req_error *e, int err, const char *code, const char *message)
+{
+    e->err = err;
+    e->code = code;
+    snprintf(e->message, sizeof(e->message), "%s", message);
+    return -1;
+}
+
+/* A field's error: missing_field when absent, else bad_request (r is 0
+ * when the field was read but its value is refused). */
+static int field_fail(struct proto_req_error *e, int r, const char *missing, const char *bad)
+{
+    return fail(e, r < 0 ? r : -EINVAL, r == -ENOENT ? "missing_field" : "bad_request",
+                r == -ENOENT ? missing : bad);
+}
+
+static int need_id(json_t *frame, const char *key, duet_id *id, struct proto_req_error *e)
+{
+    int r = proto_get_id(frame, key, id);
+    if (r == 0)
+        return 0;
+    char missing[48], bad[48];
+    snprintf(missing, sizeof(missing), "missing field '%s'", key);
+    snprintf(bad, sizeof(bad), "'%s' must be a UUID", key);
+    return field_fail(e, r, missing, bad);
+}
+
+static int need_seq(json_t *frame, const char *key, int64_t *v, int64_t min,
+                    struct proto_req_error *e)
+{
+    int r = proto_get_int(frame, key, v);
+    if (r == 0 && *v >= min)
+        return 0;
+    char missing[48], bad[64];
+    snprintf(missing, sizeof(missing), "missing field '%s'", key);
+    snprintf(bad, sizeof(bad), "'%s' must be an integer >= %lld", key, (long long)min);
+    return field_fail(e, r, missing, bad);
+}
+
+static int parse_send(struct proto_request *q, int64_t max_chars, struct proto_req_error *e)
+{
+    int r = proto_get_str(q->frame, "id", &q->id, &q->id_len);
+    if (r < 0 || !text_client_id_ok(q->id, q->id_len))
+        return field_fail(e, r, "missing field 'id'", "'id' is 1 to 64 of A-Z a-z 0-9 _ -");
+    r = proto_get_str(q->frame, "text", &q->text, &q->text_len);
+    if (r < 0)
+        return field_fail(e, r, "missing field 'text'", "'text' must be a string");
+    if (q->text_len == 0)
+        return fail(e, -EINVAL, "empty", "the text is empty");
+    /* Bytes bound characters from above: count only when it can matter. */
+    if ((int64_t)q->text_len > max_chars &&
+        (int64_t)text_utf8_chars(q->text, q->text_len) > max_chars) {
+        char msg[80];
+        snprintf(msg, sizeof(msg), "text is longer than %lld characters", (long long)max_chars);
+        return fail(e, -EINVAL, "too_long", msg);
+    }
+    return 0;
+}
+
+static int parse_ack(struct proto_request *q, struct proto_req_error *e)
+{
+    static const char *kinds[] = {"message", "delivered", "seen", "deleted"};
+    const char *kind;
+    size_t klen;
+    if (need_seq(q->frame, "seq", &q->seq, 0, e) < 0)
+        return -1;
+    int r = proto_get_str(q->frame, "kind", &kind, &klen);
+    q->kind = -1;
+    for (int i = 0; r == 0 && i < 4; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            q->kind = i;
+    if (q->kind < 0)
+        return field_fail(e, r, "missing field 'kind'",
+                          "'kind' is message, delivered, seen or deleted");
+    return 0;
+}
+
+/* A JSON integer parameter as proto_history_in counts it. */
+static int history_param(json_t *frame, const char *key, int64_t *v)
+{
+    int r = proto_get_int(frame, key, v);
+    return r == 0 ? 1 : r == -ENOENT ? 0 : -1;
+}
+
+static int parse_history(struct proto_request *q, struct proto_req_error *e)
+{
+    struct proto_history_in in = {0};
+    const char *bad;
+    in.has_before = history_param(q->frame, "before", &in.before);
+    in.has_after = history_param(q->frame, "after", &in.after);
+    in.has_limit = history_param(q->frame, "limit", &in.limit);
+    if (proto_history_check(&in, &q->history, &bad) < 0)
+        return fail(e, -EINVAL, "bad_request", bad);
+    return 0;
+}
+
+/* The fields of a request whose type is known. */
+static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto_req_error *e)
+{
+    if (q->type == PROTO_REQ_PING)
+        return 0;
+    if (need_id(q->frame, "chat_id", &q->chat_id, e) < 0)
+        return -1;
+    switch (q->type) {
+    case PROTO_REQ_SEND:
+        return parse_send(q, max_chars, e);
+    case PROTO_REQ_ACK:
+        return parse_ack(q, e);
+    case PROTO_REQ_SEEN:
+        return need_seq(q->frame, "seq", &q->seq, 0, e);
+    case PROTO_REQ_DELETE:
+        return need_seq(q->frame, "seq", &q->seq, 1, e);
+    case PROTO_REQ_HISTORY:
+        return parse_history(q, e);
+    default:
+        return 0;
+    }
+}
+
+int proto_parse_request(const char *data, size_t len, int64_t max_chars,
+                        struct proto_request *out, struct proto_req_error *e)
+{
+    memset(out, 0, sizeof(*out));
+    memset(e, 0, sizeof(*e));
+    json_error_t jerr;
+    out->frame = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (out->frame == NULL || !json_is_object(out->frame))
+        return fail(e, -EINVAL, "bad_json", "each frame is one JSON object");
+    json_t *type = json_object_get(out->frame, "type");
+    json_t *ref = json_object_get(out->frame, "ref");
+    /* A bad ref is answered without one, under whatever type was given. */
+    out->request = json_string_value(type);
+    if (ref != NULL && !json_is_integer(ref) &&
+        !(json_is_string(ref) && json_string_length(ref) <= 64))
+        return fail(e, -EINVAL, "bad_request",
+                    "'ref' is a string of up to 64 characters or an integer");
+    out->ref = ref;
+    if (!json_is_string(type))
+        return fail(e, -EINVAL, type ? "bad_request" : "missing_field",
+                    "'type' must be a string");
+    const struct req_spec *spec = NULL;
+    for (size_t i = 0; i < sizeof(req_specs) / sizeof(req_specs[0]); i++)
+        if (strcmp(req_specs[i].type, out->request) == 0)
+            spec = &req_specs[i];
+    if (spec == NULL)
+        return fail(e, -EINVAL, "unknown_type", "unknown request type");
+    out->request = spec->type;
+    out->type = spec->kind;
+    return parse_fields(out, max_chars, e);
+}
+
+void proto_request_free(struct proto_request *r)
+{
+    json_decref(r->frame);
+    memset(r, 0, sizeof(*r));
+}
+
+int proto_history_check(const struct proto_history_in *in, struct proto_history *out,
+                        const char **bad)
+{
+    if (in->has_before < 0 || (in->has_before && in->before < 0)) {
+        *bad = "before must be a non-negative integer";
+        return -1;
+    }
+    if (in->has_after < 0 || (in->has_after && in->after < 0)) {
+        *bad = "after must be a non-negative integer";
+        return -1;
+    }
+    if (in->has_before && in->has_after) {
+        *bad = "give before or after, not both";
+        return -1;
+    }
+    int64_t lim = in->has_limit ? in->limit : 50;
+    if (in->has_limit < 0 || lim < 1 || lim > 100) {
+        *bad = "limit must be 1 to 100";
+        return -1;
+    }
+    out->before = in->has_before ? (in->before == 0 ? 1 : in->before) : 0;
+    out->after = in->has_after ? in->after : 0;
+    out->has_after = in->has_after;
+    out->limit = (int)lim;
+    return 0;
+}

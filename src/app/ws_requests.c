@@ -1,0 +1,411 @@
+/* ws_requests.c - the WebSocket requests run: send, ack, seen, typing, delete,
+ * history, ping. Each request arrives decoded and validated (proto_req.c)
+ * and becomes one store request; its completion answers the sender and fans
+ * events out through the hub. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/log.h"
+#include "../base/text.h"
+#include "cache.h"
+#include "proto.h"
+#include "proto_req.h"
+#include "publish.h"
+#include "ws_requests.h"
+
+#define TYPING_INTERVAL_MS 1000
+
+/* One WebSocket request in flight.
+ * Ownership: holds a reference on its client and owns the decoded request
+ * (the store borrows strings from its frame); freed by op_free. */
+struct chat_op {
+    struct client *cl;
+    struct proto_request req;
+    json_t *ref;         /* borrowed from req */
+    const char *request; /* static type name */
+    store_req sreq;
+    uint64_t t0; /* uv_hrtime at receipt */
+    void (*done)(struct chat_op *op);
+    char cache_key[CACHE_KEY_MAX]; /* typing: the check's cache entry */
+    char *cache_gen;               /* set on a miss: fill it after the read */
+};
+
+static void op_free(struct chat_op *op)
+{
+    free(op->cache_gen);
+    store_req_reset(&op->sreq);
+    proto_request_free(&op->req);
+    client_unref(op->cl);
+    free(op);
+}
+
+static void op_error(struct chat_op *op, int err, const char *code, const char *message)
+{
+    client_send_error(op->cl, op->request, op->ref, err, code, message);
+}
+
+static const char *err_message(int err)
+{
+    switch (err) {
+    case DUET_EFORBIDDEN:
+        return "not a chat of yours";
+    case DUET_ENOTFRIENDS:
+        return "you are not friends with this user";
+    case DUET_EBLOCKED:
+        return "one of you blocks the other";
+    case DUET_ENOTFOUND:
+        return "no such message";
+    case DUET_EEXPIRED:
+        return "the delete window is over";
+    case DUET_EDELETED:
+        return "the message is already deleted";
+    case DUET_ECONFLICT:
+        return "this message id is used by the other participant";
+    case DUET_ESTORE:
+        return "the change could not be stored; nothing was changed";
+    case DUET_EFULL:
+        return "the recipient has too many undelivered messages; the message was not stored";
+    default:
+        return "internal error";
+    }
+}
+
+/* The message of an error, where it depends on the request: a delete's
+ * EFORBIDDEN is most often someone else's message in one's own chat. */
+static const char *op_err_message(const struct chat_op *op, int err)
+{
+    if (err == DUET_EFORBIDDEN && op->sreq.op == STORE_MSG_DELETE)
+        return "you can delete only your own messages, in your own chats";
+    return err_message(err);
+}
+
+static void op_store_done(store_req *r)
+{
+    struct chat_op *op = r->data;
+    /* A typing to or from someone in a block is dropped without a word, as
+     * the throttle drops: an error would tell the blocked user. */
+    if (r->status == DUET_EBLOCKED && r->op == STORE_CHAT_PEER) {
+        op_free(op);
+        return;
+    }
+    if (r->status < 0) {
+        if (r->status == DUET_ESTORE)
+            op->cl->app->metrics.store_errors++;
+        op_error(op, r->status, NULL, op_err_message(op, r->status));
+    } else {
+        /* Fan-out runs even if the requester has gone: others still need
+         * the event. Answers to the requester are no-ops then. */
+        op->done(op);
+    }
+    op_free(op);
+}
+
+static store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done)(struct chat_op *))
+{
+    store_req_init(&op->sreq, type, op_store_done, op);
+    op->sreq.in.user = op->cl->hub.user;
+    op->sreq.in.now = duet_now_ms();
+    op->done = done;
+    return &op->sreq;
+}
+
+static int op_submit(struct chat_op *op)
+{
+    int r = app_store(op->cl->app, &op->sreq);
+    if (r < 0) {
+        op_error(op, r, NULL, err_message(r));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- send ---- */
+
+/* The connection stays open: the client waits retry_after_ms and resends
+ * with the same id. */
+static void rate_limited(struct chat_op *op, int64_t wait_ms)
+{
+    op->cl->app->metrics.ws_errors++;
+    client_send(op->cl,
+                json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
+                          op->request, "ref", op->ref, "code", "rate_limited", "message",
+                          "too many messages; slow down", "retry_after_ms", (json_int_t)wait_ms));
+}
+
+static void send_done(struct chat_op *op)
+{
+    struct app *app = op->cl->app;
+    const store_req *r = &op->sreq;
+    const struct duet_msg *m = &r->out.msg;
+    size_t len;
+    const char *s;
+    /* Both events are written directly into the loop's buffer (jsonw.h),
+     * each sent (copied) before the next one is written. */
+    struct jsonw *w = app_writer(app);
+    proto_write_sent(w, op->ref, m, r->out.duplicate);
+    s = jsonw_finish(w, &len);
+    client_send_text(op->cl, s, len);
+    metrics_observe(&app->metrics.send_latency, (double)(uv_hrtime() - op->t0) / 1e9);
+    /* A duplicate's first publish may have died with its instance (a client
+     * retries after a crash): repeat it; hubs drop what was delivered. */
+    if (r->out.duplicate)
+        app->metrics.messages_duplicate++;
+    else
+        app->metrics.messages_sent++;
+    w = app_writer(app);
+    proto_write_message_event(w, m, 0);
+    s = jsonw_finish(w, &len);
+    /* the recipient, and the sender's other connections (tabs); a message
+     * withheld from the recipient (they block the sender) to the tabs only */
+    if (r->out.hidden)
+        publish_msg(app, &m->sender, op->cl, m, s, len, r->out.duplicate != 0);
+    else
+        publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
+                             r->out.duplicate != 0);
+}
+
+static int start_send(struct chat_op *op)
+{
+    const struct proto_request *rq = &op->req;
+    int64_t wait =
+        limits_take_message(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
+    if (wait > 0) {
+        rate_limited(op, wait);
+        return -1;
+    }
+    store_req *q = op_prepare(op, STORE_MSG_SEND, send_done);
+    q->in.chat_id = rq->chat_id;
+    q->in.message_id = rq->id;
+    q->in.text = rq->text;
+    q->in.max_pending = op->cl->app->cfg->max_pending;
+    return op_submit(op);
+}
+
+/* ---- ack ---- */
+
+static void ack_done(struct chat_op *op)
+{
+    struct app *app = op->cl->app;
+    const store_req *r = &op->sreq;
+    if (r->in.kind != PENDING_MESSAGE || !r->out.receipt.changed)
+        return;
+    app->metrics.messages_delivered++;
+    publish_event(app, &r->out.receipt.peer,
+                proto_receipt_event(&r->in.chat_id, 0, r->out.receipt.seq, r->out.receipt.at),
+                NULL);
+}
+
+static int start_ack(struct chat_op *op)
+{
+    store_req *q = op_prepare(op, STORE_MSG_ACK, ack_done);
+    q->in.chat_id = op->req.chat_id;
+    q->in.kind = op->req.kind;
+    q->in.seq = op->req.seq;
+    return op_submit(op);
+}
+
+/* ---- seen ---- */
+
+static void seen_done(struct chat_op *op)
+{
+    struct app *app = op->cl->app;
+    const store_req *r = &op->sreq;
+    publish_event(app, &op->cl->hub.user,
+                json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
+                          "seq", (json_int_t)r->out.read_seq),
+                op->cl);
+    if (r->out.receipt.changed)
+        publish_event(app, &r->out.receipt.peer,
+                    proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
+                    NULL);
+}
+
+static int start_seen(struct chat_op *op)
+{
+    store_req *q = op_prepare(op, STORE_MSG_SEEN, seen_done);
+    q->in.chat_id = op->req.chat_id;
+    q->in.seq = op->req.seq;
+    return op_submit(op);
+}
+
+/* ---- typing ---- */
+
+static void typing_publish(struct chat_op *op, const duet_id *peer, const duet_id *chat)
+{
+    publish_event(op->cl->app, peer,
+                json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
+                          proto_id(&op->cl->hub.user)),
+                NULL);
+}
+
+static void typing_done(struct chat_op *op)
+{
+    const store_req *r = &op->sreq;
+    if (op->cache_gen != NULL) {
+        char v[DUET_ID_STRLEN + 1];
+        duet_id_format(&r->out.peer.id, v);
+        cache_set(op->cl->app, op->cache_key, v, strlen(v), op->cache_gen);
+    }
+    typing_publish(op, &r->out.peer.id, &r->in.chat_id);
+}
+
+/* The cached check: a hit is the peer's id; a miss reads the store. */
+static void typing_cached(void *data, const char *value, size_t len, const char *gen)
+{
+    struct chat_op *op = data;
+    duet_id peer;
+    if (value != NULL && duet_id_parse(value, len, &peer) == 0) {
+        typing_publish(op, &peer, &op->sreq.in.chat_id);
+        op_free(op);
+        return;
+    }
+    if (gen != NULL && (op->cache_gen = strdup(gen)) == NULL)
+        log_warn("chat: out of memory; not caching a typing check");
+    if (op_submit(op) < 0)
+        op_free(op);
+}
+
+static int typing_stale(void *value, void *ctx)
+{
+    uint64_t *at = value;
+    if (*(const uint64_t *)ctx - *at < TYPING_INTERVAL_MS)
+        return 0;
+    free(at);
+    return 1;
+}
+
+/* 1 if this user's typing in chat was forwarded less than a second ago
+ * (from any of their connections). */
+static int typing_throttled(struct client *cl, const duet_id *chat)
+{
+    map_t *m = &cl->app->typing;
+    uint64_t now = uv_now(cl->app->loop);
+    uint8_t key[32];
+    memcpy(key, cl->hub.user.b, 16);
+    memcpy(key + 16, chat->b, 16);
+    uint64_t *at = map_get(m, key, sizeof(key));
+    if (at != NULL) {
+        if (now - *at < TYPING_INTERVAL_MS)
+            return 1;
+        *at = now;
+        return 0;
+    }
+    if (m->count >= 4096) /* only recent entries matter */
+        map_filter(m, typing_stale, &now);
+    at = malloc(sizeof(*at));
+    if (at == NULL)
+        return 0; /* forward unthrottled rather than drop */
+    *at = now;
+    if (map_put(m, key, sizeof(key), at) < 0)
+        free(at);
+    return 0;
+}
+
+static int start_typing(struct chat_op *op)
+{
+    const duet_id *chat = &op->req.chat_id;
+    if (typing_throttled(op->cl, chat))
+        return -1; /* dropped on purpose: typing is best effort */
+    store_req *q = op_prepare(op, STORE_CHAT_PEER, typing_done);
+    q->in.chat_id = *chat;
+    cache_key_peer(op->cache_key, &op->cl->hub.user, chat);
+    if (cache_get(op->cl->app, op->cache_key, typing_cached, op) == 0)
+        return 0; /* typing_cached goes on */
+    return op_submit(op);
+}
+
+/* ---- delete ---- */
+
+static void delete_done(struct chat_op *op)
+{
+    struct app *app = op->cl->app;
+    const struct duet_msg *m = &op->sreq.out.msg;
+    json_t *mine = proto_deleted_event(m);
+    if (mine != NULL && op->ref != NULL)
+        json_object_set(mine, "ref", op->ref);
+    client_send(op->cl, mine);
+    publish_event(app, &m->sender, proto_deleted_event(m), op->cl);
+    if (!op->sreq.out.hidden) /* a withheld message: the receiver never had it */
+        publish_event(app, &m->receiver, proto_deleted_event(m), NULL);
+}
+
+static int start_delete(struct chat_op *op)
+{
+    store_req *q = op_prepare(op, STORE_MSG_DELETE, delete_done);
+    q->in.chat_id = op->req.chat_id;
+    q->in.seq = op->req.seq;
+    q->in.window_ms = op->cl->app->cfg->delete_window_s * 1000;
+    return op_submit(op);
+}
+
+/* ---- history ---- */
+
+static void history_done(struct chat_op *op)
+{
+    const store_req *r = &op->sreq;
+    /* Written directly: jansson objects for 100 messages cost most of a
+     * page's CPU in malloc/free (BENCHMARKS.md). */
+    struct jsonw *w = app_writer(op->cl->app);
+    proto_write_history(w, op->ref, &r->in.chat_id, r->out.msgs, r->out.n_msgs);
+    size_t len;
+    const char *s = jsonw_finish(w, &len);
+    client_send_text(op->cl, s, len);
+}
+
+static int start_history(struct chat_op *op)
+{
+    const struct proto_history *h = &op->req.history;
+    store_req *q = op_prepare(op, STORE_HISTORY, history_done);
+    q->in.chat_id = op->req.chat_id;
+    q->in.before = h->before;
+    q->in.after = h->after;
+    q->in.has_after = h->has_after;
+    q->in.limit = h->limit;
+    return op_submit(op);
+}
+
+/* ---- ping ---- */
+
+static int start_ping(struct chat_op *op)
+{
+    client_send(op->cl, json_pack("{s:s, s:O?, s:I}", "type", "pong", "ref", op->ref, "time",
+                                  (json_int_t)duet_now_ms()));
+    return -1; /* answered; nothing in flight */
+}
+
+/* Indexed by enum proto_req_type; each returns 0, or -1 when nothing is in
+ * flight (answered, or dropped on purpose). */
+static int (*const starts[])(struct chat_op *op) = {
+    [PROTO_REQ_SEND] = start_send,     [PROTO_REQ_ACK] = start_ack,
+    [PROTO_REQ_SEEN] = start_seen,     [PROTO_REQ_TYPING] = start_typing,
+    [PROTO_REQ_DELETE] = start_delete, [PROTO_REQ_HISTORY] = start_history,
+    [PROTO_REQ_PING] = start_ping,
+};
+
+void ws_requests_on_text(struct client *cl, const char *data, size_t len)
+{
+    struct proto_request rq;
+    struct proto_req_error e;
+    if (proto_parse_request(data, len, cl->app->cfg->max_message_chars, &rq, &e) < 0) {
+        client_send_error(cl, rq.request, rq.ref, e.err, e.code, e.message);
+        proto_request_free(&rq);
+        return;
+    }
+    struct chat_op *op = calloc(1, sizeof(*op));
+    if (op == NULL) {
+        client_send_error(cl, rq.request, rq.ref, -ENOMEM, NULL, "out of memory");
+        proto_request_free(&rq);
+        return;
+    }
+    op->req = rq; /* the op owns the frame from here */
+    op->cl = cl;
+    op->ref = op->req.ref;
+    op->request = op->req.request;
+    op->t0 = uv_hrtime();
+    store_req_init(&op->sreq, STORE_USER_GET, NULL, op);
+    client_ref(cl);
+    if (starts[op->req.type](op) < 0)
+        op_free(op);
+}

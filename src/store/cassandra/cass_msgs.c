@@ -1,0 +1,549 @@
+/* cass_msgs.c - sending and deleting messages on Cassandra.
+ *
+ * Sequence numbers and exactly-once (docs/cassandra.md has the long form).
+ * The chats partition of a chat holds, as static columns, last_seq, and as
+ * rows, one "claim" per client message id (its sequence, sender, receiver,
+ * text and time; TTL 30 days). A send is:
+ *
+ *  1. read the claim of (chat, message_id): if it exists and is ours, this
+ *     is a retry: answer the stored message with duplicate = 1, or, if its
+ *     rows were never written, write them now at the claimed sequence (then
+ *     it is new to everyone: duplicate = 0);
+ *  2. check membership, friendship, blocks and the receiver's backlog;
+ *  3. one conditional batch on the chats partition: last_seq = N + 1 IF
+ *     last_seq = N, and the claim row IF NOT EXISTS. Paxos makes it atomic
+ *     across instances. Lost the race: retry with the current N;
+ *  4. a LOGGED batch writes the private_chat row and the receiver's pending
+ *     row: idempotent (one client timestamp), so the driver may retry it;
+ *  5. only then the callback says "sent".
+ *
+ * A failure or timeout after 3 fails the request: the sender is not told
+ * "sent" and retries with the same id, which lands in 1 and fills the rows
+ * at the claimed sequence. Until then that sequence is a hole that readers
+ * skip (history, and the hub's gap fill waits for it).
+ */
+#include "../../base/log.h"
+#include "cass_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *const cs_msgs_cql[CS_STMT_COUNT] = {
+    [CS_CLAIM_GET] = "SELECT sequence, sender, receiver, message, sent_at FROM @.chats"
+                     " WHERE chat_id = ? AND message_id = ?",
+    [CS_CLAIM_SEQ] = "UPDATE @.chats SET last_seq = ?, last_activity = ? WHERE chat_id = ?"
+                     " IF last_seq = ?",
+    [CS_CLAIM_SEQ0] = "UPDATE @.chats SET last_seq = ?, last_activity = ? WHERE chat_id = ?"
+                      " IF last_seq = null",
+    [CS_CLAIM_ID] = "INSERT INTO @.chats (chat_id, message_id, sequence, sender, receiver, message,"
+                    " sent_at) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL 2592000",
+    /* Deleting a cell never creates a row (an UPDATE would). */
+    [CS_CLAIM_ERASE] = "DELETE message FROM @.chats WHERE chat_id = ? AND message_id = ?",
+    [CS_MSG_INSERT] = "INSERT INTO @.private_chat (chat_id, bucket, sequence, sender, receiver,"
+                      " message_id, message, type, preview, sent_at, received_at, seen_at,"
+                      " deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, 0, 0, 0)",
+    [CS_MSG_GET] = "SELECT " CS_MSG_COLS " FROM @.private_chat"
+                   " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
+    /* A void marker (CS_TYPE_VOID) at a hole; only the type cell, so a
+     * real write later sets every cell it needs. */
+    [CS_MSG_VOID] = "INSERT INTO @.private_chat (chat_id, bucket, sequence, type)"
+                    " VALUES (?, ?, ?, -1)",
+    /* The claim of a sequence: a filtered read of one chats partition,
+     * only for a hole (rare). writetime = when the claim was applied. */
+    [CS_CLAIM_BY_SEQ] = "SELECT writetime(sender) FROM @.chats WHERE chat_id = ? AND sequence = ?"
+                        " ALLOW FILTERING",
+    [CS_MSG_ERASE] = "UPDATE @.private_chat SET message = '', preview = '', deleted_at = ?"
+                     " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
+    [CS_MSG_MARK_RECV] = "UPDATE @.private_chat SET received_at = ?"
+                         " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
+    [CS_MSG_MARK_SEEN] = "UPDATE @.private_chat SET seen_at = ?, received_at = ?"
+                         " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
+    [CS_SCAN_ASC] = "SELECT " CS_MSG_COLS " FROM @.private_chat WHERE chat_id = ? AND bucket = ?"
+                    " AND sequence > ? AND sequence <= ? ORDER BY sequence ASC LIMIT ?",
+    [CS_SCAN_DESC] = "SELECT " CS_MSG_COLS " FROM @.private_chat WHERE chat_id = ? AND bucket = ?"
+                     " AND sequence > ? AND sequence <= ? LIMIT ?",
+    [CS_PENDING_MSG_INSERT] = "INSERT INTO @.pending (user_id, chat_id, service_type, sequence,"
+                              " sender, receiver, message_id, message, type, preview, sent_at,"
+                              " received_at, seen_at, deleted_at)"
+                              " VALUES (?, ?, 0, ?, ?, ?, ?, ?, 0, '', ?, 0, 0, 0)",
+    /* Receipt and deletion rows: no text (the seed's denormalisation is for
+     * MESSAGE rows). */
+    [CS_PENDING_INSERT] = "INSERT INTO @.pending (user_id, chat_id, service_type, sequence,"
+                          " sender, receiver, message_id, message, type, preview, sent_at,"
+                          " received_at, seen_at, deleted_at)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, '', ?, ?, ?, ?)",
+    [CS_PENDING_COUNT] = "SELECT COUNT(*) FROM @.pending WHERE user_id = ?",
+    [CS_PENDING_DEL_UPTO] = "DELETE FROM @.pending WHERE user_id = ? AND chat_id = ?"
+                            " AND service_type = ? AND sequence <= ?",
+    [CS_PENDING_DEL_BELOW] = "DELETE FROM @.pending WHERE user_id = ? AND chat_id = ?"
+                             " AND service_type = ? AND sequence < ?",
+    [CS_PENDING_DEL_AT] = "DELETE FROM @.pending WHERE user_id = ? AND chat_id = ?"
+                          " AND service_type = ? AND sequence = ?",
+    [CS_PENDING_LIST] = "SELECT chat_id, service_type, " CS_MSG_COLS " FROM @.pending"
+                        " WHERE user_id = ?",
+    [CS_CHAT_READ_A] = "UPDATE @.chats SET a_read_seq = ? WHERE chat_id = ?",
+    [CS_CHAT_READ_B] = "UPDATE @.chats SET b_read_seq = ? WHERE chat_id = ?",
+    [CS_CHAT_RECV_A] = "UPDATE @.chats SET a_recv_seq = ? WHERE chat_id = ?",
+    [CS_CHAT_RECV_B] = "UPDATE @.chats SET b_recv_seq = ? WHERE chat_id = ?",
+    [CS_CHAT_SEEN_A] = "UPDATE @.chats SET a_seen_seq = ? WHERE chat_id = ?",
+    [CS_CHAT_SEEN_B] = "UPDATE @.chats SET b_seen_seq = ? WHERE chat_id = ?",
+};
+
+/* Steps of cs_msg_send. */
+enum {
+    SEND_START,
+    SEND_CLAIM_READ,  /* the claim of (chat, message_id), if any */
+    SEND_CHAT,        /* the chat's statics */
+    SEND_BLOCKS,      /* blocks either way */
+    SEND_BACKLOG,     /* the receiver's pending count */
+    SEND_CLAIMED,     /* the conditional batch's outcome */
+    SEND_WRITTEN,     /* the message and pending rows */
+    SEND_DUP_ROW,     /* a retry: is its row there? */
+    SEND_DUP_WRITTEN, /* a retry: rows written again */
+    SEND_DUP_SEEN,    /* a retry: may seen_at show? */
+    SEND_OTHERS,      /* the id is another sender's: is the user a member? */
+    SEND_CLAIM_CHECK, /* the claim's outcome was unknown: read it at SERIAL */
+    SEND_DUP_BLOCKS,  /* a retry writing its rows: is the receiver blocking? */
+};
+
+/* op->flag in MSG_SEND and MSG_DELETE: the message is (to be) withheld from
+ * its receiver, who blocks the sender (store.h). */
+
+/* A failed step whose outcome is unknown (a timeout: the write may land
+ * later) is retried inside the op for up to 2 request timeouts, rather
+ * than failing at once. The op holds its chat (cass_sched.c) meanwhile, so
+ * no later message of the chat is stored, announced or acknowledged before
+ * this one is settled: a write that failed but landed would otherwise show
+ * up behind later messages that the receiver already acknowledged. 1 while
+ * within the budget (the first failure starts it), 0 when spent. */
+static int cs_send_again(cs_op *op)
+{
+    int64_t now = cs_ts(op->s);
+    int64_t t = op->s->timeout_ms > 0 ? op->s->timeout_ms : 12000;
+    if (op->retry_until == 0)
+        op->retry_until = now + 2 * t * 1000;
+    if (now >= op->retry_until)
+        return 0;
+    log_info("store: cassandra: MSG_SEND: outcome unknown; trying again");
+    return 1;
+}
+
+/* The message and pending rows of a claimed message, in one LOGGED batch
+ * with one client timestamp: the driver's retries of it are identical. A
+ * rewrite by a later retry of the send happens only when the rows are
+ * missing, so nothing (ack, erase) can have touched them yet; its newer
+ * timestamp also lifts the pending row above an ack that went past the
+ * hole meanwhile: that receiver does not have the message. */
+static int cs_send_rows(cs_op *op, int next, const struct duet_msg *m)
+{
+    int64_t b = cs_bucket(m->sequence);
+    /* One timestamp for every try of these rows: a retry is the same write. */
+    if (op->rows_ts == 0)
+        op->rows_ts = cs_ts(op->s);
+    cs_batch_begin(op);
+    cs_batch_add(op, CS_MSG_INSERT, "illiissdl", &m->chat_id, b, m->sequence, &m->sender,
+                 &m->receiver, m->message_id, m->message, op->flag ? CS_TYPE_WITHHELD : 0,
+                 m->sent_at);
+    /* A withheld message has no pending row: the receiver never gets it. */
+    if (!op->flag)
+        cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissl", &m->receiver, &m->chat_id, m->sequence,
+                     &m->sender, &m->receiver, m->message_id, m->message, m->sent_at);
+    op->req->out.hidden = op->flag;
+    return cs_batch_submit_at(op, next, op->rows_ts);
+}
+
+/* Sends the conditional batch claiming sequence last_seq + 1 and the id. */
+static void cs_send_claim(cs_op *op)
+{
+    store_req *req = op->req;
+    const struct cs_chat *c = &op->chat;
+    if (op->tries++ >= CS_CLAIM_TRIES) {
+        log_warn("store: cassandra: MSG_SEND: lost the sequence race %d times", CS_CLAIM_TRIES);
+        cs_finish(op, DUET_ESTORE);
+        return;
+    }
+    op->seq = c->last_seq + 1;
+    cs_batch_begin(op);
+    if (c->seq_null)
+        cs_batch_add(op, CS_CLAIM_SEQ0, "lli", op->seq, req->in.now, &c->id);
+    else
+        cs_batch_add(op, CS_CLAIM_SEQ, "llil", op->seq, req->in.now, &c->id, c->last_seq);
+    cs_batch_add(op, CS_CLAIM_ID, "isliisl", &c->id, req->in.message_id, op->seq, &req->in.user,
+                 &c->peer, req->in.text, req->in.now);
+    cs_batch_submit_lwt(op, SEND_CLAIMED);
+}
+
+/* The claim row of q (CS_CLAIM_GET columns) into op->msg. */
+static int cs_claim_read(cs_op *op)
+{
+    const struct cql_rows *r = &op->q.rows;
+    struct duet_msg *m = &op->msg;
+    memset(m, 0, sizeof(*m));
+    m->chat_id = op->req->in.chat_id;
+    m->sequence = cs_get_i64(cql_cell(r, 0, 0));
+    cs_get_id(cql_cell(r, 0, 1), &m->sender);
+    cs_get_id(cql_cell(r, 0, 2), &m->receiver);
+    m->sent_at = cs_get_i64(cql_cell(r, 0, 4));
+    m->message_id = pool_strdup(&op->req->pool, op->req->in.message_id);
+    m->preview = "";
+    if (m->message_id == NULL || cs_get_str(&op->req->pool, cql_cell(r, 0, 3), &m->message) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* The blocks between sender and receiver (CS_REL_BLOCKED rows in q): EBLOCKED
+ * when the sender blocks the receiver; op->flag = 1 when only the receiver
+ * blocks the sender (the message is stored withheld, so the block does not
+ * show). */
+static int cs_send_blocks(cs_op *op)
+{
+    op->flag = 0;
+    for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
+        int kind = cs_get_i32(cql_cell(&op->q.rows, i, 0));
+        if (kind == REL_BLOCK_OUT)
+            return DUET_EBLOCKED;
+        if (kind == REL_BLOCK_IN)
+            op->flag = 1;
+    }
+    return 0;
+}
+
+/* What a step handler of cs_msg_send returns when a request went out (or
+ * the op finished): anything else is the status to finish the op with. */
+#define CS_GOON 1
+
+/* SEND_CLAIM_READ: a retry of ours, another sender's id, or new. */
+static int send_claim_read(cs_op *op)
+{
+    store_req *req = op->req;
+    const duet_id *me = &req->in.user;
+    int rc;
+    /* Dedupe first: a retry must succeed even if access changed since. */
+    if ((rc = cs_q_status(op)) < 0)
+        return rc;
+    if (op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
+        if ((rc = cs_claim_read(op)) < 0)
+            return rc;
+        if (duet_id_eq(&op->msg.sender, me)) {
+            cs_read(op, SEND_DUP_ROW, CS_MSG_GET, "ill", &req->in.chat_id,
+                    cs_bucket(op->msg.sequence), op->msg.sequence);
+            return CS_GOON;
+        }
+        /* Only a member learns that the id is taken. */
+        cs_read(op, SEND_OTHERS, CS_CHAT_GET, "i", &req->in.chat_id);
+        return CS_GOON;
+    }
+    cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
+    return CS_GOON;
+}
+
+/* SEND_CHAT: the chat's statics; friends? */
+static int send_chat(cs_op *op)
+{
+    store_req *req = op->req;
+    const duet_id *me = &req->in.user;
+    int rc;
+    if ((rc = cs_q_status(op)) < 0)
+        return rc;
+    if (op->q.rows.n_rows < 1)
+        return DUET_EFORBIDDEN;
+    if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
+        return rc;
+    if (!op->chat.friends)
+        return DUET_ENOTFRIENDS;
+    if (op->tries > 0) {
+        /* A retry after a lost race: access was checked already. */
+        cs_send_claim(op);
+        return CS_GOON;
+    }
+    cs_read(op, SEND_BLOCKS, CS_REL_BLOCKED, "ii", me, &op->chat.peer);
+    return CS_GOON;
+}
+
+/* SEND_CLAIMED: the conditional batch's outcome. */
+static int send_claimed(cs_op *op)
+{
+    store_req *req = op->req;
+    const duet_id *me = &req->in.user;
+    struct duet_msg *m = &req->out.msg;
+    int rc;
+    /* A timeout here may hide an applied claim: read the claim at
+     * SERIAL (which settles the round) and go on from what it says;
+     * never say sent unless the rows are written. */
+    if ((rc = cs_q_status(op)) < 0) {
+        if (!cs_send_again(op))
+            return rc;
+        op->serial = 1;
+        cs_read(op, SEND_CLAIM_CHECK, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+        return CS_GOON;
+    }
+    if (op->q.applied == 1) {
+        memset(m, 0, sizeof(*m));
+        m->chat_id = op->chat.id;
+        m->sender = *me;
+        m->receiver = op->chat.peer;
+        m->message_id = pool_strdup(&req->pool, req->in.message_id);
+        m->message = pool_strdup(&req->pool, req->in.text);
+        m->preview = "";
+        if (m->message_id == NULL || m->message == NULL)
+            return -ENOMEM;
+        m->sequence = op->seq;
+        m->sent_at = req->in.now;
+        cs_send_rows(op, SEND_WRITTEN, m);
+        return CS_GOON;
+    }
+    /* Not applied: the answer carries the partition's current values. */
+    const struct cql_rows *r = &op->q.rows;
+    int c_sender = cs_col(r, "sender"), c_seq = cs_col(r, "last_seq");
+    op->serial = 1; /* from here on, read what Paxos decided */
+    if (r->n_rows > 0 && c_sender >= 0 && !cs_is_null(cql_cell(r, 0, c_sender))) {
+        /* The id was claimed meanwhile (another connection's retry). */
+        cs_read(op, SEND_CLAIM_READ, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+        return CS_GOON;
+    }
+    if (r->n_rows > 0 && c_seq >= 0 && !cs_is_null(cql_cell(r, 0, c_seq))) {
+        op->chat.last_seq = cs_get_i64(cql_cell(r, 0, c_seq));
+        op->chat.seq_null = 0;
+        cs_send_claim(op);
+        return CS_GOON;
+    }
+    cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
+    return CS_GOON;
+}
+
+/* SEND_CLAIM_CHECK: the claim read at SERIAL after an unknown outcome. */
+static int send_claim_check(cs_op *op)
+{
+    store_req *req = op->req;
+    int rc;
+    if ((rc = cs_q_status(op)) < 0) {
+        if (!cs_send_again(op))
+            return rc;
+        cs_read(op, SEND_CLAIM_CHECK, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+        return CS_GOON;
+    }
+    if (op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
+        /* Claimed: ours from this attempt (or an earlier one), or
+         * another sender's; SEND_CLAIM_READ sorts it out. */
+        op->step = SEND_CLAIM_READ;
+        cs_msg_send(op);
+        return CS_GOON;
+    }
+    /* Not applied: claim again from the current last_seq. */
+    cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
+    return CS_GOON;
+}
+
+/* SEND_DUP_ROW: a retry; its row, written or not. */
+static int send_dup_row(cs_op *op)
+{
+    store_req *req = op->req;
+    struct duet_msg *m = &req->out.msg;
+    int rc;
+    if ((rc = cs_q_status(op)) < 0)
+        return rc;
+    if (op->q.rows.n_rows < 1 || cs_row_void(&op->q.rows, 0, 0)) {
+        /* The first attempt claimed the sequence but its rows were
+         * never written (or a reader has voided it since): write them
+         * now, at the claimed sequence (SEND_DUP_BLOCKS), withheld if the
+         * receiver blocks the sender now. Nobody could see the message
+         * before, so it is not a duplicate: the caller announces it as
+         * new. */
+        cs_read(op, SEND_DUP_BLOCKS, CS_REL_BLOCKED, "ii", &req->in.user, &op->msg.receiver);
+        return CS_GOON;
+    }
+    req->out.duplicate = 1;
+    req->out.hidden = cs_row_withheld(&op->q.rows, 0, 0);
+    if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &req->in.chat_id, m) < 0)
+        return -ENOMEM;
+    if (cs_want_receipts(op, SEND_DUP_SEEN, m) != 0)
+        return CS_GOON; /* sent, or failed and finished */
+    return 0;
+}
+
+void cs_msg_send(cs_op *op)
+{
+    store_req *req = op->req;
+    const duet_id *me = &req->in.user;
+    struct duet_msg *m = &req->out.msg;
+    int rc;
+    switch (op->step) {
+    case SEND_START:
+        if (req->in.message_id == NULL || req->in.text == NULL) {
+            cs_finish(op, -EINVAL);
+            return;
+        }
+        cs_read(op, SEND_CLAIM_READ, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+        return;
+    case SEND_CLAIM_READ:
+        rc = send_claim_read(op);
+        if (rc == CS_GOON)
+            return;
+        break;
+    case SEND_CHAT:
+        rc = send_chat(op);
+        if (rc == CS_GOON)
+            return;
+        break;
+    case SEND_BLOCKS:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if ((rc = cs_send_blocks(op)) < 0)
+            break;
+        if (req->in.max_pending > 0 && !op->flag) {
+            cs_read(op, SEND_BACKLOG, CS_PENDING_COUNT, "i", &op->chat.peer);
+            return;
+        }
+        cs_send_claim(op);
+        return;
+    case SEND_BACKLOG:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if (op->q.rows.n_rows > 0 &&
+            cs_get_i64(cql_cell(&op->q.rows, 0, 0)) >= req->in.max_pending) {
+            rc = DUET_EFULL;
+            break;
+        }
+        cs_send_claim(op);
+        return;
+    case SEND_CLAIMED:
+        rc = send_claimed(op);
+        if (rc == CS_GOON)
+            return;
+        break;
+    case SEND_CLAIM_CHECK:
+        rc = send_claim_check(op);
+        if (rc == CS_GOON)
+            return;
+        break;
+    case SEND_WRITTEN:
+    case SEND_DUP_WRITTEN:
+        if ((rc = cs_q_status(op)) < 0 && cs_send_again(op)) {
+            /* The same rows with the same timestamp (m holds them). */
+            cs_send_rows(op, op->step, m);
+            return;
+        }
+        break;
+    case SEND_DUP_ROW:
+        rc = send_dup_row(op);
+        if (rc == CS_GOON)
+            return;
+        break;
+    case SEND_DUP_BLOCKS:
+        if ((rc = cs_q_status(op)) < 0 || (rc = cs_send_blocks(op)) < 0)
+            break;
+        *m = op->msg;
+        cs_send_rows(op, SEND_DUP_WRITTEN, m);
+        return;
+    case SEND_DUP_SEEN:
+        if ((rc = cs_receipts_both(op)) < 0)
+            break;
+        if (rc == 0)
+            m->seen_at = 0;
+        rc = 0;
+        break;
+    case SEND_OTHERS:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if (op->q.rows.n_rows < 1) {
+            rc = DUET_EFORBIDDEN;
+            break;
+        }
+        rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat);
+        if (rc == 0)
+            rc = DUET_ECONFLICT;
+        break;
+    default:
+        rc = -EINVAL;
+        break;
+    }
+    cs_finish(op, rc);
+}
+
+/* Steps of cs_msg_delete. */
+enum {
+    DEL_START = 0,
+    DEL_CHAT,     /* the chat's statics */
+    DEL_ROW,      /* the message row */
+    DEL_WRITTEN,  /* the erasing batch */
+    DEL_RECEIPTS, /* both users (read receipts) */
+};
+
+void cs_msg_delete(cs_op *op)
+{
+    store_req *req = op->req;
+    const duet_id *me = &req->in.user;
+    struct duet_msg *m = &req->out.msg;
+    int64_t now = req->in.now, seq = req->in.seq;
+    int rc;
+    switch (op->step) {
+    case DEL_START:
+        cs_read(op, DEL_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
+        return;
+    case DEL_CHAT:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if (op->q.rows.n_rows < 1) {
+            rc = DUET_EFORBIDDEN;
+            break;
+        }
+        if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
+            break;
+        cs_read(op, DEL_ROW, CS_MSG_GET, "ill", &op->chat.id, cs_bucket(seq), seq);
+        return;
+    case DEL_ROW: {
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if (op->q.rows.n_rows < 1) {
+            rc = DUET_ENOTFOUND;
+            break;
+        }
+        if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &op->chat.id, m) < 0) {
+            rc = -ENOMEM;
+            break;
+        }
+        if (!duet_id_eq(&m->sender, me)) {
+            rc = DUET_EFORBIDDEN;
+            break;
+        }
+        if (m->deleted_at != 0) {
+            rc = DUET_EDELETED;
+            break;
+        }
+        if (now - m->sent_at > req->in.window_ms) {
+            rc = DUET_EEXPIRED;
+            break;
+        }
+        /* The text goes from the message and from its claim; an undelivered
+         * copy goes away; the DELETED row tells the peer's devices (not
+         * for a withheld message: the peer never had it). */
+        const duet_id *peer = &op->chat.peer;
+        req->out.hidden = cs_row_withheld(&op->q.rows, 0, 0);
+        cs_batch_begin(op);
+        cs_batch_add(op, CS_MSG_ERASE, "lill", now, &op->chat.id, cs_bucket(seq), seq);
+        cs_batch_add(op, CS_CLAIM_ERASE, "is", &op->chat.id, m->message_id);
+        cs_batch_add(op, CS_PENDING_DEL_AT, "iidl", peer, &op->chat.id, PENDING_MESSAGE, seq);
+        cs_batch_add(op, CS_PENDING_INSERT, "iidliisdllll", peer, &op->chat.id, PENDING_DELETED,
+                     seq, &m->sender, &m->receiver, m->message_id, m->type, m->sent_at, (int64_t)0,
+                     (int64_t)0, now);
+        cs_batch_submit(op, DEL_WRITTEN, 0);
+        return;
+    }
+    case DEL_WRITTEN:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        m->message = m->preview = "";
+        m->deleted_at = now;
+        if ((rc = cs_want_receipts(op, DEL_RECEIPTS, m)) != 0)
+            return; /* sent, or failed and finished */
+        break;
+    default: /* DEL_RECEIPTS */
+        if ((rc = cs_receipts_both(op)) < 0)
+            break;
+        if (rc == 0)
+            m->seen_at = 0;
+        rc = 0;
+        break;
+    }
+    cs_finish(op, rc);
+}

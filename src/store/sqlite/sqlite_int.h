@@ -1,0 +1,286 @@
+/* sqlite_int.h - internals shared by the files of the SQLite backend.
+ *
+ * sqlite.c owns the connection, the statement cache and the request queue;
+ * sqlite_schema.c holds the schema as migrations; sqlite_users.c, sqlite_friends.c and
+ * sqlite_msgs.c implement the ops. An op runs inside a savepoint of the batch's transaction and
+ * returns the request's status; it fills req->out from req->pool.
+ */
+#ifndef DUET_STORE_SQLITE_INT_H
+#define DUET_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "../store.h"
+
+/* Every cached statement. Each op file defines the SQL of its own ids in a
+ * table indexed by this enum; sqlite.c prepares all of them once at open. */
+enum sq_stmt_id {
+    /* sqlite.c: transaction control */
+    SQ_BEGIN,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
+    /* sqlite_users.c */
+    SQ_USER_BY_ID,
+    SQ_USER_BY_NAME,
+    SQ_USER_INSERT,
+    SQ_USER_UPDATE,
+    SQ_USER_SET_PASSWORD,
+    SQ_USER_SET_LAST_SEEN,
+    SQ_SESSION_INSERT,
+    SQ_SESSION_GET,
+    SQ_SESSION_TOUCH,
+    SQ_SESSION_DELETE,
+    SQ_SESSION_DELETE_OTHERS,
+    /* sqlite_friends.c */
+    SQ_CHAT_GET,
+    SQ_CHAT_BEFRIEND,
+    SQ_CHAT_UNFRIEND,
+    SQ_BLOCKED_EITHER,
+    SQ_BLOCKS_ME,
+    SQ_RECEIPTS_BOTH,
+    SQ_REQ_INSERT,
+    SQ_REQ_DELETE,
+    SQ_REQ_SENT_LOG,
+    SQ_REQ_SENT_PRUNE,
+    SQ_REQ_SENT_COUNT,
+    SQ_BLOCK_INSERT,
+    SQ_BLOCK_DELETE,
+    SQ_REQS_IN,
+    SQ_REQS_OUT,
+    SQ_BLOCKS_LIST,
+    SQ_CHATS_LIST,
+    SQ_CHAT_LAST_MSG,
+    SQ_CHAT_UNREAD,
+    SQ_PRESENCE_PEERS,
+    /* sqlite_msgs.c */
+    SQ_MSG_BY_ID,
+    SQ_MSG_BY_SEQ,
+    SQ_MSG_INSERT,
+    SQ_CHAT_SENT,
+    SQ_CHAT_SET_READ,
+    SQ_PENDING_FROM_MSG,
+    SQ_PENDING_DELETE_UPTO,
+    SQ_PENDING_DELETE_AT,
+    SQ_PENDING_COUNT,
+    SQ_MSG_RECV_FLOOR,
+    SQ_MSG_MARK_RECV,
+    SQ_MSG_SEEN_FLOOR,
+    SQ_MSG_MARK_SEEN,
+    SQ_MSG_ERASE,
+    SQ_HISTORY_AFTER,
+    SQ_HISTORY_BEFORE,
+    SQ_PENDING_LIST,
+    SQ_CHAT_CURSORS,
+    SQ_STMT_COUNT
+};
+
+extern const char *const sq_users_sql[SQ_STMT_COUNT];
+extern const char *const sq_friends_sql[SQ_STMT_COUNT];
+extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
+
+/* Column lists read by sq_read_user() and sq_read_msg(); p is a table alias
+ * prefix such as "u." or "". */
+#define SQ_USER_COLS(p)                                                                            \
+    p "user_id, " p "username, " p "display_name, " p "created_at, " p "last_seen, " p             \
+      "lastseen_vis, " p "read_receipts"
+#define SQ_USER_NCOLS 7
+#define SQ_MSG_COLS(p)                                                                             \
+    p "chat_id, " p "sender, " p "receiver, " p "message_id, " p "message, " p "type, " p          \
+      "preview, " p "sequence, " p "sent_at, " p "received_at, " p "seen_at, " p "deleted_at"
+/* The column after SQ_MSG_COLS in the reads that add ", withheld". */
+#define SQ_MSG_WITHHELD 12
+
+/* WAL checkpoints on a helper thread (sqlite_ckpt.c). Ownership: embedded in
+ * sq_store; owns its connection, thread, mutex and condition variable.
+ * want, running, held, stop and the counters are shared with the writer
+ * thread (WAL hook, sq_ckpt_erase) and the helper thread, under mu; the rest is set before the
+ * thread starts. */
+struct sq_ckpt {
+    sqlite3 *db; /* the helper's own connection, only for checkpoints */
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cond;
+    int started;
+    int want;    /* the WAL passed the limit: checkpoint */
+    int running; /* the helper is in a checkpoint */
+    int held;    /* the writer runs an erasing checkpoint: the helper waits */
+    int stop;
+    uint64_t runs, total_ns, max_ns;
+    uint64_t erases, erase_ns, erase_max_ns; /* sq_ckpt_erase */
+};
+
+/* Opens the helper's connection to path, starts its thread, and replaces the
+ * automatic checkpoint of the writer's connection by a WAL hook that wakes
+ * it. Call before the writer thread starts. 0 or an error (nothing left). */
+int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer);
+/* Removes the hook from writer (NULL: leave it), joins the thread, closes the
+ * connection. Call after the writer thread was joined; harmless if not
+ * started. */
+void sq_ckpt_stop(struct sq_ckpt *c, sqlite3 *writer);
+/* Writer thread, outside a transaction: checkpoints everything with TRUNCATE
+ * on writer, so that no WAL frame keeps text a delete erased. Waits for the
+ * helper's checkpoint. 0, or DUET_ESTORE (logged; the WAL may still hold
+ * old pages). */
+int sq_ckpt_erase(struct sq_ckpt *c, sqlite3 *writer);
+
+/* Ownership: created by store_sqlite_open(); owns the connection, the
+ * statements, the writer thread, its mutex and condition variables and the
+ * three uv handles, and is freed by the last handle close callback after
+ * store_close(). Queued requests are borrowed from callers.
+ *
+ * Three kinds of fields, by who may touch them (sqlite_writer.c):
+ *  - writer: only the writer thread while it runs; the loop thread before it
+ *    starts and after it was joined (open, close).
+ *  - shared: only with mu held, by either thread.
+ *  - loop: only the loop thread. */
+/* Requests submitted and not yet completed, at most, by default: beyond,
+ * DUET_EBUSY. The loop does not wait for the disk, so when more is offered
+ * than the writer commits, the queue would grow without bound. A reconnect
+ * storm of 15,000 clients has about 60,000 outstanding at its peak (a few
+ * requests each), which must fit; 131072 requests are about 100 MB at most. */
+#define SQ_INFLIGHT_MAX 131072
+
+typedef struct sq_store {
+    store_t base; /* first: a store_t * is a sq_store * */
+    /* writer */
+    sqlite3 *db;
+    sqlite3_stmt *stmts[SQ_STMT_COUNT];
+    int in_txn;              /* a BEGIN IMMEDIATE is open */
+    int keep_writes;         /* the running op's writes stand although it fails */
+    store_req *cur;          /* the running request, for log lines */
+    store_req *txn_first;    /* first request of the batch inside the open transaction */
+    uint64_t window_ns;      /* group commit window (0: none); set before the thread starts */
+    uint64_t last_commit_ns; /* uv_hrtime() after the last commit */
+    int erase_owed;          /* a delete committed, its erasing checkpoint failed */
+    /* shared */
+    uv_mutex_t mu;
+    uv_cond_t work_cond;            /* the writer waits here for work, a full batch or stop */
+    uv_cond_t done_cond;            /* store_close() waits here for finished batches */
+    store_req *in_head, *in_tail;   /* handed over, not yet taken by the writer */
+    size_t in_len;                  /* requests in the in list */
+    size_t in_writes;               /* ... of which may write (not sq_op_reads_only) */
+    store_req *out_head, *out_tail; /* executed and committed (or failed), not yet completed */
+    int writer_wait;                /* enum sq_wait: what would wake the writer */
+    int stop;                       /* the writer exits once the in list is empty */
+    struct sq_ckpt ckpt;            /* checkpoints (its own rules, above) */
+    /* loop */
+    uv_thread_t thread;
+    uv_async_t async; /* the writer's "a batch is finished" */
+    uv_check_t check; /* hands this loop turn's requests over */
+    uv_idle_t idle;   /* keeps poll from blocking while requests wait for check */
+    int n_handles;    /* open uv handles; the last close callback frees us */
+    int sync_init;    /* mu, work_cond, done_cond initialised (bits 1, 2, 4) */
+    int thread_started;
+    int closing;                    /* store_close() is running */
+    int closed;                     /* writer joined, db closed; submit refuses */
+    size_t inflight;                /* submitted, callback not yet run */
+    size_t max_inflight;            /* beyond: DUET_EBUSY (SQ_INFLIGHT_MAX by default) */
+    int full_logged;                /* the "busy" warning was logged */
+    store_req *sub_head, *sub_tail; /* submitted this loop turn */
+    store_req *cb_head, *cb_tail;   /* finished, callbacks running (in order) */
+} sq_store;
+
+/* sqlite.c: the handler of each op, and the connection's teardown. */
+typedef int (*sq_op_fn)(sq_store *s, store_req *req);
+extern const sq_op_fn sq_ops[STORE_OP_COUNT];
+void sq_release_db(sq_store *s);
+/* Logs an SQLite error of the running request (any thread: log_msg is). */
+void sq_log(sq_store *s, const char *what, int rc);
+
+/* sqlite_writer.c: the request queue and the writer thread. */
+extern const struct store_backend sq_backend;
+/* Sets up the handles, the locks and the writer thread of an opened s
+ * (db, statements and window_ns set). On error s is released: the database
+ * closed and s freed, now or by its handles' close callbacks. */
+int sq_writer_start(sq_store *s, uv_loop_t *loop);
+
+/* sqlite_schema.c: migration i moves the schema from version i to i + 1
+ * (PRAGMA user_version). Ids are 16-byte BLOBs, times INTEGER ms (0 = unset). */
+extern const char *const sq_migrations[];
+extern const size_t sq_migrations_count;
+
+/* Helpers (sqlite.c). Bind formats, one char an argument: 'i' const duet_id *,
+ * 'h' const uint8_t[32], 's' const char * (NULL binds NULL), 'l' int64_t,
+ * 'd' int. Bound memory must stay valid until the statement is reset. */
+
+/* The cached statement id with fmt's arguments bound, or NULL (logged). */
+sqlite3_stmt *sq_bind(sq_store *s, enum sq_stmt_id id, const char *fmt, ...);
+/* 1: a row is ready; 0: done; DUET_ESTORE (logged). Resets on 0 and errors. */
+int sq_step(sq_store *s, sqlite3_stmt *st);
+/* Resets st and clears its bindings; harmless if already reset. */
+void sq_reset(sqlite3_stmt *st);
+/* Binds, runs and resets a write: the number of changed rows or DUET_ESTORE. */
+int sq_exec(sq_store *s, enum sq_stmt_id id, const char *fmt, ...);
+/* Reads column 0 of the first row into *v: 1 found, 0 no row, DUET_ESTORE. */
+int sq_get_int(sq_store *s, int64_t *v, enum sq_stmt_id id, const char *fmt, ...);
+
+/* Column readers; strings are copied into p. 0 or -ENOMEM. */
+void sq_col_id(sqlite3_stmt *st, int col, duet_id *out);
+int sq_col_str(pool_t *p, sqlite3_stmt *st, int col, const char **out);
+int sq_read_user(pool_t *p, sqlite3_stmt *st, int col, struct duet_user *u);
+int sq_read_msg(pool_t *p, sqlite3_stmt *st, int col, struct duet_msg *m);
+
+/* Shared lookups (sqlite_users.c, sqlite_friends.c). */
+int sq_user_by_id(sq_store *s, pool_t *p, const duet_id *id, struct duet_user *u);
+/* The user named name (no pwhash): 0 or DUET_ENOTFOUND. */
+int sq_user_by_name(sq_store *s, pool_t *p, const char *name, struct duet_user *u);
+
+/* A chats row, seen from one member. Ownership: a plain value, no pointers. */
+struct sq_chat {
+    duet_id id;
+    duet_id peer;
+    int friends;
+    int me_is_a; /* the member is user_a */
+    int64_t since;
+    int64_t last_seq;
+    int64_t last_activity;
+    int64_t my_read_seq;
+    int64_t peer_read_seq;
+};
+
+/* Loads chat id for member user: 0, or DUET_EFORBIDDEN (no such chat or not
+ * a member). */
+int sq_chat_load(sq_store *s, const duet_id *id, const duet_id *user, struct sq_chat *c);
+/* 1 if a blocks b or b blocks a, else 0; or DUET_ESTORE. */
+int sq_blocked(sq_store *s, const duet_id *a, const duet_id *b);
+/* 1 if peer blocks user (that direction only), else 0 or an error;
+ * sq_blocks_me(s, peer, user) asks whether user blocks peer. */
+int sq_blocks_me(sq_store *s, const duet_id *user, const duet_id *peer);
+/* 1 if both users have read receipts on, else 0; or DUET_ESTORE. */
+int sq_receipts_both(sq_store *s, const duet_id *a, const duet_id *b);
+
+/* The ops, by file. */
+int sq_user_create(sq_store *s, store_req *req);
+int sq_user_get_by_name(sq_store *s, store_req *req);
+int sq_user_get(sq_store *s, store_req *req);
+int sq_user_update(sq_store *s, store_req *req);
+int sq_user_set_password(sq_store *s, store_req *req);
+int sq_user_set_last_seen(sq_store *s, store_req *req);
+int sq_session_create(sq_store *s, store_req *req);
+int sq_session_get(sq_store *s, store_req *req);
+int sq_session_delete(sq_store *s, store_req *req);
+
+int sq_friend_request(sq_store *s, store_req *req);
+int sq_friend_accept(sq_store *s, store_req *req);
+int sq_friend_decline(sq_store *s, store_req *req);
+int sq_friend_cancel(sq_store *s, store_req *req);
+int sq_friend_remove(sq_store *s, store_req *req);
+int sq_block(sq_store *s, store_req *req);
+int sq_unblock(sq_store *s, store_req *req);
+int sq_requests_list(sq_store *s, store_req *req);
+int sq_blocks_list(sq_store *s, store_req *req);
+int sq_chats_list(sq_store *s, store_req *req);
+int sq_presence_peers(sq_store *s, store_req *req);
+int sq_chat_peer(sq_store *s, store_req *req);
+
+int sq_msg_send(sq_store *s, store_req *req);
+int sq_msg_ack(sq_store *s, store_req *req);
+int sq_msg_seen(sq_store *s, store_req *req);
+int sq_msg_delete(sq_store *s, store_req *req);
+int sq_history(sq_store *s, store_req *req);
+int sq_pending_list(sq_store *s, store_req *req);
+
+#endif

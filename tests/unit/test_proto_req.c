@@ -1,0 +1,174 @@
+/* The WebSocket request decoder (src/app/proto_req.c): types, fields, limits
+ * and which error each refusal carries. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "../../src/app/proto_req.h"
+
+#define CHAT "\"chat_id\":\"0b7d3c2e-1f4a-4c5b-9d6e-7f8a9b0c1d2e\""
+
+struct parsed {
+    int r;
+    struct proto_request q;
+    struct proto_req_error e;
+};
+
+static struct parsed parse_max(const char *s, int64_t max)
+{
+    struct parsed p;
+    p.r = proto_parse_request(s, strlen(s), max, &p.q, &p.e);
+    return p;
+}
+
+static struct parsed parse(const char *s)
+{
+    return parse_max(s, 10);
+}
+
+/* Asserts a refusal with this code and message, then frees. */
+static void refused(const char *frame, const char *code, const char *message)
+{
+    struct parsed p = parse(frame);
+    cr_assert_eq(p.r, -1, "%s was accepted", frame);
+    cr_assert(p.e.err < 0);
+    cr_assert_str_eq(p.e.code, code, "%s", frame);
+    cr_assert_str_eq(p.e.message, message, "%s", frame);
+    proto_request_free(&p.q);
+}
+
+TestSuite(proto_req);
+
+Test(proto_req, frames_that_are_not_objects)
+{
+    refused("", "bad_json", "each frame is one JSON object");
+    refused("[1]", "bad_json", "each frame is one JSON object");
+    refused("{\"type\":\"ping\",\"type\":\"ping\"}", "bad_json", "each frame is one JSON object");
+}
+
+Test(proto_req, type_and_ref)
+{
+    refused("{}", "missing_field", "'type' must be a string");
+    refused("{\"type\":7}", "bad_request", "'type' must be a string");
+    refused("{\"type\":\"dance\",\"ref\":1}", "unknown_type", "unknown request type");
+    struct parsed p = parse("{\"type\":\"dance\",\"ref\":[1]}");
+    cr_assert_eq(p.r, -1);
+    cr_assert_str_eq(p.e.message, "'ref' is a string of up to 64 characters or an integer");
+    cr_assert_str_eq(p.q.request, "dance"); /* answered under the given type */
+    cr_assert_null(p.q.ref);                /* and without the bad ref */
+    proto_request_free(&p.q);
+    char big[128];
+    snprintf(big, sizeof(big), "{\"type\":\"ping\",\"ref\":\"%065d\"}", 0);
+    refused(big, "bad_request", "'ref' is a string of up to 64 characters or an integer");
+}
+
+Test(proto_req, ping_keeps_its_ref)
+{
+    struct parsed p = parse("{\"type\":\"ping\",\"ref\":\"r-1\"}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.type, PROTO_REQ_PING);
+    cr_assert_str_eq(p.q.request, "ping");
+    cr_assert_str_eq(json_string_value(p.q.ref), "r-1");
+    proto_request_free(&p.q);
+    cr_assert_null(p.q.frame);
+}
+
+Test(proto_req, send_fields)
+{
+    struct parsed p = parse("{\"type\":\"send\"," CHAT ",\"id\":\"c-1\",\"text\":\"h\\u00e9\"}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.type, PROTO_REQ_SEND);
+    cr_assert_eq(p.q.id_len, 3);
+    cr_assert_str_eq(p.q.id, "c-1");
+    cr_assert_str_eq(p.q.text, "h\xc3\xa9");
+    cr_assert_eq(p.q.chat_id.b[0], 0x0b);
+    proto_request_free(&p.q);
+    refused("{\"type\":\"send\",\"id\":\"c\",\"text\":\"x\"}", "missing_field",
+            "missing field 'chat_id'");
+    refused("{\"type\":\"send\",\"chat_id\":\"nope\"}", "bad_request", "'chat_id' must be a UUID");
+    refused("{\"type\":\"send\"," CHAT ",\"text\":\"x\"}", "missing_field", "missing field 'id'");
+    refused("{\"type\":\"send\"," CHAT ",\"id\":\"a b\",\"text\":\"x\"}", "bad_request",
+            "'id' is 1 to 64 of A-Z a-z 0-9 _ -");
+    refused("{\"type\":\"send\"," CHAT ",\"id\":\"c\"}", "missing_field", "missing field 'text'");
+    refused("{\"type\":\"send\"," CHAT ",\"id\":\"c\",\"text\":5}", "bad_request",
+            "'text' must be a string");
+    refused("{\"type\":\"send\"," CHAT ",\"id\":\"c\",\"text\":\"\"}", "empty",
+            "the text is empty");
+}
+
+Test(proto_req, send_text_limit_counts_characters)
+{
+    /* 10 characters in 20 bytes pass a limit of 10; 11 do not. */
+    const char *ok = "{\"type\":\"send\"," CHAT
+                     ",\"id\":\"c\",\"text\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                     "\\u00e9\\u00e9\\u00e9\"}";
+    struct parsed p = parse(ok);
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.text_len, 20);
+    proto_request_free(&p.q);
+    refused("{\"type\":\"send\"," CHAT ",\"id\":\"c\",\"text\":\"abcdefghijk\"}", "too_long",
+            "text is longer than 10 characters");
+}
+
+Test(proto_req, ack_seen_delete)
+{
+    struct parsed p = parse("{\"type\":\"ack\"," CHAT ",\"seq\":0,\"kind\":\"seen\"}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.type, PROTO_REQ_ACK);
+    cr_assert_eq(p.q.kind, 2);
+    cr_assert_eq(p.q.seq, 0);
+    proto_request_free(&p.q);
+    refused("{\"type\":\"ack\"," CHAT ",\"kind\":\"seen\"}", "missing_field",
+            "missing field 'seq'");
+    refused("{\"type\":\"ack\"," CHAT ",\"seq\":-1,\"kind\":\"seen\"}", "bad_request",
+            "'seq' must be an integer >= 0");
+    refused("{\"type\":\"ack\"," CHAT ",\"seq\":1}", "missing_field", "missing field 'kind'");
+    refused("{\"type\":\"ack\"," CHAT ",\"seq\":1,\"kind\":\"read\"}", "bad_request",
+            "'kind' is message, delivered, seen or deleted");
+    refused("{\"type\":\"seen\"," CHAT ",\"seq\":\"1\"}", "bad_request",
+            "'seq' must be an integer >= 0");
+    refused("{\"type\":\"delete\"," CHAT ",\"seq\":0}", "bad_request",
+            "'seq' must be an integer >= 1");
+    refused("{\"type\":\"typing\"}", "missing_field", "missing field 'chat_id'");
+    p = parse("{\"type\":\"delete\"," CHAT ",\"seq\":3}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.type, PROTO_REQ_DELETE);
+    cr_assert_eq(p.q.seq, 3);
+    proto_request_free(&p.q);
+}
+
+Test(proto_req, history_params)
+{
+    struct parsed p = parse("{\"type\":\"history\"," CHAT "}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.history.limit, 50);
+    cr_assert_eq(p.q.history.before, 0);
+    cr_assert_eq(p.q.history.has_after, 0);
+    proto_request_free(&p.q);
+    p = parse("{\"type\":\"history\"," CHAT ",\"before\":0,\"limit\":100}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.history.before, 1); /* "before the first": an empty page */
+    cr_assert_eq(p.q.history.limit, 100);
+    proto_request_free(&p.q);
+    refused("{\"type\":\"history\"," CHAT ",\"before\":-1}", "bad_request",
+            "before must be a non-negative integer");
+    refused("{\"type\":\"history\"," CHAT ",\"after\":\"x\"}", "bad_request",
+            "after must be a non-negative integer");
+    refused("{\"type\":\"history\"," CHAT ",\"after\":1,\"before\":5}", "bad_request",
+            "give before or after, not both");
+    refused("{\"type\":\"history\"," CHAT ",\"limit\":101}", "bad_request",
+            "limit must be 1 to 100");
+    refused("{\"type\":\"history\"," CHAT ",\"limit\":0}", "bad_request", "limit must be 1 to 100");
+}
+
+Test(proto_req, history_check_for_queries)
+{
+    struct proto_history h;
+    const char *bad = NULL;
+    struct proto_history_in in = {.has_after = 1, .after = 7, .has_limit = 1, .limit = 3};
+    cr_assert_eq(proto_history_check(&in, &h, &bad), 0);
+    cr_assert(h.has_after && h.after == 7 && h.limit == 3 && h.before == 0);
+    in = (struct proto_history_in){.has_limit = -1};
+    cr_assert_eq(proto_history_check(&in, &h, &bad), -1);
+    cr_assert_str_eq(bad, "limit must be 1 to 100");
+}
