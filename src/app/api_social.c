@@ -216,9 +216,9 @@ static void block_changed(struct api_call *call)
         return;
     }
     publish_event(call->app, &peer->id,
-                json_pack("{s:s, s:o, s:b, s:n}", "type", "presence", "user",
-                          proto_id(&call->me.id), "online", 0, "last_seen"),
-                NULL);
+                  json_pack("{s:s, s:o, s:b, s:n}", "type", "presence", "user",
+                            proto_id(&call->me.id), "online", 0, "last_seen"),
+                  NULL);
     api_no_content(call, NULL);
 }
 

@@ -291,7 +291,7 @@ static void me_renamed_tell(struct api_call *call)
         duet_id chat;
         duet_chat_id(&call->me.id, &r->out.users[i].id, &chat);
         publish_event(call->app, &r->out.users[i].id,
-                    proto_friends_event("renamed", &call->me, &chat), NULL);
+                      proto_friends_event("renamed", &call->me, &chat), NULL);
     }
 }
 
