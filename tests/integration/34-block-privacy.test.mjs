@@ -75,6 +75,9 @@ describe('34 blocks are not revealed; renames live', { timeout: 180000 }, () => 
     // (Her reading Ben's earlier message is an ordinary receipt, up to it.)
     await B.expectNo('receipt', 400, (e) => e.seq > before.seq);
     assert.equal((await history(ben, chat, `after=${before.seq}`)).every((m) => m.received_at === null && m.seen_at === null), true);
+    // Her read position stops below them: Ben's list does not show them read.
+    assert.equal((await chatWith(ben, chat)).peer_read_seq, before.seq, 'peer_read_seq does not cover withheld messages');
+    assert.equal((await chatWith(amy, chat)).read_seq, before.seq);
 
     // Ben deletes one: only his own connections hear of it.
     const del = await B.request({ type: 'delete', chat_id: chat, seq: s1.seq });

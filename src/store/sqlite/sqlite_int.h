@@ -40,6 +40,7 @@ enum sq_stmt_id {
     SQ_CHAT_UNFRIEND,
     SQ_BLOCKED_EITHER,
     SQ_BLOCKS_ME,
+    SQ_SEEN_CLAMP,
     SQ_RECEIPTS_BOTH,
     SQ_REQ_INSERT,
     SQ_REQ_DELETE,

@@ -62,6 +62,13 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                          " received_at = iif(received_at = 0, ?5, received_at)"
                          " WHERE chat_id = ?1 AND sequence > ?4 AND sequence <= ?2"
                          " AND receiver = ?3 AND seen_at = 0 AND withheld = 0 RETURNING sequence",
+    /* The newest message in (?4, ?2] that the user (?3) may see: a read
+     * position never covers messages withheld from the user (the peer's
+     * chat list shows it as peer_read_seq). Walks back from ?2, no further
+     * than the withheld run. */
+    [SQ_SEEN_CLAMP] = "SELECT sequence FROM messages WHERE chat_id = ?1 AND sequence <= ?2"
+                      " AND sequence > ?4 AND NOT (withheld = 1 AND receiver = ?3)"
+                      " ORDER BY sequence DESC LIMIT 1",
     [SQ_MSG_ERASE] = "UPDATE messages SET message = '', preview = '', deleted_at = ?3"
                      " WHERE chat_id = ?1 AND sequence = ?2",
     [SQ_HISTORY_AFTER] = "SELECT " SQ_MSG_COLS(
@@ -276,6 +283,12 @@ int sq_msg_seen(sq_store *s, store_req *req)
     int64_t seq = req->in.seq < c.last_seq ? req->in.seq : c.last_seq;
     if (seq < 0)
         seq = 0;
+    if (seq > c.my_read_seq) {
+        int64_t seen = c.my_read_seq; /* stays there if only withheld ones are above */
+        if ((rc = sq_get_int(s, &seen, SQ_SEEN_CLAMP, "ilil", &c.id, seq, me, c.my_read_seq)) < 0)
+            return rc;
+        seq = seen;
+    }
     req->out.read_seq = seq > c.my_read_seq ? seq : c.my_read_seq;
     if (seq > c.my_read_seq && (rc = sq_exec(s, SQ_CHAT_SET_READ, "iil", &c.id, me, seq)) < 0)
         return rc;
