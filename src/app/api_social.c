@@ -12,19 +12,28 @@
 #include "proto_req.h"
 #include "publish.h"
 
+/* Tells one user's connections about a change with `other`. */
+static void friends_tell(struct app *app, const duet_id *to, const char *reason,
+                         const struct duet_user *other, const duet_id *chat)
+{
+    publish_event(app, to, proto_friends_event(reason, other, chat), NULL);
+}
+
 /* Tells both users' connections that their friendship state changed, so
  * clients refresh their lists. */
 static void friends_changed(struct api_call *call, const char *reason, const struct duet_user *peer)
 {
-    struct app *app = call->app;
-    publish_event(app, &call->me.id,
-                json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
-                          proto_user(peer)),
-                NULL);
-    publish_event(app, &peer->id,
-                json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
-                          proto_user(&call->me)),
-                NULL);
+    friends_tell(call->app, &call->me.id, reason, peer, NULL);
+    friends_tell(call->app, &peer->id, reason, &call->me, NULL);
+}
+
+/* The same for a change that comes with the pair's chat (accepted,
+ * removed): both sides learn its id without reading the chat list. */
+static void friends_changed_chat(struct api_call *call, const char *reason,
+                                 const struct duet_user *peer, const duet_id *chat)
+{
+    friends_tell(call->app, &call->me.id, reason, peer, chat);
+    friends_tell(call->app, &peer->id, reason, &call->me, chat);
 }
 
 static void peer_forgotten(void *data)
@@ -91,7 +100,7 @@ void api_requests_list(struct api_call *call)
 static void now_friends(struct api_call *call, int status)
 {
     const store_req *r = &call->sreq;
-    friends_changed(call, "accepted", &r->out.peer);
+    friends_changed_chat(call, "accepted", &r->out.peer, &r->out.chat_id);
     api_json(call, status,
              json_pack("{s:s, s:o, s:o}", "status", "friends", "user", proto_user(&r->out.peer),
                        "chat_id", proto_id(&r->out.chat_id)),
@@ -105,7 +114,12 @@ static void request_sent(struct api_call *call)
         now_friends(call, 200);
         return;
     }
-    friends_changed(call, "request", &r->out.peer);
+    /* A request to someone who blocks the user tells only the user's
+     * connections: the answer and the event are those of any request. */
+    if (r->out.hidden)
+        friends_tell(call->app, &call->me.id, "request", &r->out.peer, NULL);
+    else
+        friends_changed(call, "request", &r->out.peer);
     api_json(call, 201,
              json_pack("{s:s, s:o}", "status", "requested", "user", proto_user(&r->out.peer)),
              NULL);
@@ -158,19 +172,66 @@ void api_request_cancel(struct api_call *call)
     peer_change(call, STORE_FRIEND_CANCEL, "cancelled");
 }
 
+static void friend_removed(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    friends_changed_chat(call, "removed", &r->out.peer, &r->out.chat_id);
+    api_no_content(call, NULL);
+}
+
 void api_friend_remove(struct api_call *call)
 {
-    peer_change(call, STORE_FRIEND_REMOVE, "removed");
+    peer_op(call, STORE_FRIEND_REMOVE, friend_removed);
+}
+
+/* The blocker's presence as the blocked friend may see it again after an
+ * unblock (the hub says whether the blocker is online). */
+static void unblocked_online(void *data, const uint8_t *online)
+{
+    struct api_call *call = data;
+    const struct duet_user *peer = &call->sreq.out.peer;
+    json_t *ev = json_pack("{s:s, s:o}", "type", "presence", "user", proto_id(&call->me.id));
+    if (ev != NULL)
+        presence_view(peer, &call->me, 0, online != NULL && online[0], ev);
+    publish_event(call->app, &peer->id, ev, NULL);
+    api_no_content(call, NULL);
+}
+
+/* A block is told to the blocker's connections only. A blocked friend's
+ * see the blocker go offline with no last seen, as anyone who hides it
+ * (docs/security.md, "Blocking"), and after an unblock the blocker's
+ * presence again; nothing else changes for them, and someone who is not a
+ * friend gets nothing (they never see presence). */
+static void block_changed(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    const struct duet_user *peer = &r->out.peer;
+    friends_tell(call->app, &call->me.id, call->reason, peer, NULL);
+    if (!r->out.friends || duet_id_eq(&peer->id, &call->me.id)) {
+        api_no_content(call, NULL);
+        return;
+    }
+    if (r->op == STORE_UNBLOCK) {
+        hub_online(call->app->hub, &call->me.id, 1, unblocked_online, call);
+        return;
+    }
+    publish_event(call->app, &peer->id,
+                  json_pack("{s:s, s:o, s:b, s:n}", "type", "presence", "user",
+                            proto_id(&call->me.id), "online", 0, "last_seen"),
+                  NULL);
+    api_no_content(call, NULL);
 }
 
 void api_block(struct api_call *call)
 {
-    peer_change(call, STORE_BLOCK, "blocked");
+    call->reason = "blocked";
+    peer_op(call, STORE_BLOCK, block_changed);
 }
 
 void api_unblock(struct api_call *call)
 {
-    peer_change(call, STORE_UNBLOCK, "unblocked");
+    call->reason = "unblocked";
+    peer_op(call, STORE_UNBLOCK, block_changed);
 }
 
 static void blocks_listed(struct api_call *call)
@@ -199,13 +260,16 @@ static json_t *chat_json(struct api_call *call, const struct duet_chat *c, int o
     json_t *peer = proto_user(&c->peer);
     if (peer == NULL)
         return NULL;
-    presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me, online, peer);
+    /* blocked_me hides the peer's presence and is never shown: to the
+     * blocked user the blocker looks like someone who hides last seen. */
+    presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me || !c->friends, online,
+                  peer);
     return json_pack(
         "{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id", proto_id(&c->chat_id), "peer",
         peer, "last_message", c->has_last ? proto_message(&c->last) : json_null(), "unread",
         (json_int_t)c->unread, "last_activity", (json_int_t)c->last_activity, "read_seq",
         (json_int_t)c->my_read_seq, "peer_read_seq", (json_int_t)c->peer_read_seq, "blocked_by_me",
-        c->blocked_by_me != 0, "blocked_me", c->blocked_me != 0);
+        c->blocked_by_me != 0, "friends", c->friends != 0);
 }
 
 /* The hub answered which peers are online (cluster-wide); online is NULL

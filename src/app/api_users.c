@@ -9,6 +9,7 @@
 #include "api_int.h"
 #include "cache.h"
 #include "proto.h"
+#include "publish.h"
 
 #define PASSWORD_MIN_CHARS 8
 #define PASSWORD_MAX_BYTES 1024
@@ -281,11 +282,30 @@ static void me_answer(void *data)
     api_json(call, 200, json_pack("{s:o}", "user", proto_me(&call->me)), NULL);
 }
 
+/* A new display name goes to every friend live (friends_changed renamed,
+ * with the pair's chat). */
+static void me_renamed_tell(struct api_call *call)
+{
+    const store_req *r = &call->sreq;
+    for (size_t i = 0; i < r->out.n_users; i++) {
+        duet_id chat;
+        duet_chat_id(&call->me.id, &r->out.users[i].id, &chat);
+        publish_event(call->app, &r->out.users[i].id,
+                      proto_friends_event("renamed", &call->me, &chat), NULL);
+    }
+}
+
 /* The last-seen setting is in the cached presence lists of the user and of
  * every friend (cache.c): forget them before answering. */
 static void me_peers(struct api_call *call)
 {
     const store_req *r = &call->sreq;
+    if (r->in.display_name != NULL)
+        me_renamed_tell(call);
+    if (call->sreq.in.lastseen_vis < 0 || !hub_has_cache(call->app->hub)) {
+        me_answer(call);
+        return;
+    }
     duet_id *ids = pool_alloc(&call->pool, (r->out.n_users + 1) * sizeof(*ids));
     if (ids == NULL) {
         api_fail(call, -ENOMEM);
@@ -300,14 +320,19 @@ static void me_peers(struct api_call *call)
 static void me_updated(struct api_call *call)
 {
     struct hub *hub = call->app->hub;
-    int vis_set = call->sreq.in.lastseen_vis >= 0;
+    int vis = call->sreq.in.lastseen_vis, vis_set = vis >= 0;
+    const char *renamed = call->sreq.in.display_name; /* borrowed from the body */
     api_keep_user(call, &call->sreq.out.user, &call->me);
-    if (!vis_set || !hub_has_cache(hub)) {
+    if (renamed == NULL && (!vis_set || !hub_has_cache(hub))) {
         me_answer(call);
         return;
     }
+    /* The friends (no block either way) are needed to tell them a new
+     * name, or to forget their cached presence lists. */
     store_req *q = api_prepare(call, STORE_PRESENCE_PEERS, me_peers);
     q->in.user = call->me.id;
+    q->in.display_name = renamed;
+    q->in.lastseen_vis = vis;
     api_submit(call);
 }
 

@@ -39,13 +39,18 @@ json_t *proto_me(const struct duet_user *u)
 
 static json_t *message_fields(const struct duet_msg *m, const char *type_key)
 {
-    return json_pack("{s:o, s:I, s:s, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o}", "chat_id",
-                     proto_id(&m->chat_id), "seq", (json_int_t)m->sequence, "id",
-                     m->message_id ? m->message_id : "", "from", proto_id(&m->sender), "to",
-                     proto_id(&m->receiver), type_key, m->type, "text",
-                     m->message ? m->message : "", "sent_at", proto_time(m->sent_at), "received_at",
-                     proto_time(m->received_at), "seen_at", proto_time(m->seen_at), "deleted_at",
-                     proto_time(m->deleted_at));
+    json_t *o =
+        json_pack("{s:o, s:I, s:s, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o}", "chat_id",
+                  proto_id(&m->chat_id), "seq", (json_int_t)m->sequence, "id",
+                  m->message_id ? m->message_id : "", "from", proto_id(&m->sender), "to",
+                  proto_id(&m->receiver), type_key, m->type, "text", m->message ? m->message : "",
+                  "sent_at", proto_time(m->sent_at), "received_at", proto_time(m->received_at),
+                  "seen_at", proto_time(m->seen_at), "deleted_at", proto_time(m->deleted_at));
+    if (o != NULL && m->withheld && json_object_set_new(o, "withheld", json_true()) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 json_t *proto_message(const struct duet_msg *m)
@@ -77,6 +82,17 @@ json_t *proto_receipt_event(const duet_id *chat, int seen, int64_t seq, int64_t 
     return json_pack("{s:s, s:o, s:s, s:I, s:I}", "type", "receipt", "chat_id", proto_id(chat),
                      "status", seen ? "seen" : "delivered", "seq", (json_int_t)seq, "at",
                      (json_int_t)at);
+}
+
+json_t *proto_friends_event(const char *reason, const struct duet_user *other, const duet_id *chat)
+{
+    json_t *ev = json_pack("{s:s, s:s, s:o}", "type", "friends_changed", "reason", reason, "user",
+                           proto_user(other));
+    if (ev != NULL && chat != NULL && json_object_set_new(ev, "chat_id", proto_id(chat)) < 0) {
+        json_decref(ev);
+        return NULL;
+    }
+    return ev;
 }
 
 json_t *proto_deleted_event(const struct duet_msg *m)
@@ -143,6 +159,8 @@ static void write_message_fields(struct jsonw *w, const struct duet_msg *m, cons
     write_time(w, m->seen_at);
     jsonw_lit(w, ",\"deleted_at\":");
     write_time(w, m->deleted_at);
+    if (m->withheld) /* a placeholder in the receiver's view (store.h) */
+        jsonw_lit(w, ",\"withheld\":true");
 }
 
 void proto_write_message(struct jsonw *w, const struct duet_msg *m)

@@ -21,6 +21,9 @@ json_t *proto_event(const char *type, json_t *obj);
 json_t *proto_message_event(const struct duet_msg *m);
 json_t *proto_receipt_event(const duet_id *chat, int seen, int64_t seq, int64_t at);
 json_t *proto_deleted_event(const struct duet_msg *m);
+/* friends_changed: reason, the other party, and the pair's chat (NULL:
+ * no chat_id field). */
+json_t *proto_friends_event(const char *reason, const struct duet_user *other, const duet_id *chat);
 
 /* Direct writers (jsonw.h) of the hot events, byte for byte what
  * json_dumps(..., JSON_COMPACT) makes of the jansson versions above; errors

@@ -78,6 +78,22 @@ void publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_
     publish_he(app, users, except, 2, &he);
 }
 
+void publish_msg(struct app *app, const duet_id *user, const struct client *except,
+                 const struct duet_msg *m, const char *s, size_t len, int replay)
+{
+    if (s == NULL) {
+        log_error("publish: out of memory encoding an event");
+        return;
+    }
+    struct hub_event he = {.json = s,
+                           .len = len,
+                           .kind = HUB_EV_MESSAGE,
+                           .chat = m->chat_id,
+                           .seq = m->sequence,
+                           .replay = replay};
+    publish_he(app, &user, &except, 1, &he);
+}
+
 void publish_event(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
 {
     publish(app, &user, &except, 1, ev, 0);

@@ -15,6 +15,10 @@ void publish_replay(struct app *app, const duet_id *user, json_t *ev, const stru
 void publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_except,
                           const duet_id *b, const struct client *b_except, const struct duet_msg *m,
                           const char *s, size_t len, int replay);
+/* The same to one user only: a message withheld from its receiver goes to
+ * the sender's other connections alone. */
+void publish_msg(struct app *app, const duet_id *user, const struct client *except,
+                 const struct duet_msg *m, const char *s, size_t len, int replay);
 /* Fills a hub_event's kind, chat and seq from an encoded event's fields. */
 void publish_event_meta(json_t *ev, struct hub_event *out);
 

@@ -72,13 +72,28 @@ static const char *err_message(int err)
     }
 }
 
+/* The message of an error, where it depends on the request: a delete's
+ * EFORBIDDEN is most often someone else's message in one's own chat. */
+static const char *op_err_message(const struct chat_op *op, int err)
+{
+    if (err == DUET_EFORBIDDEN && op->sreq.op == STORE_MSG_DELETE)
+        return "you can delete only your own messages, in your own chats";
+    return err_message(err);
+}
+
 static void op_store_done(store_req *r)
 {
     struct chat_op *op = r->data;
+    /* A typing to or from someone in a block is dropped without a word, as
+     * the throttle drops: an error would tell the blocked user. */
+    if (r->status == DUET_EBLOCKED && r->op == STORE_CHAT_PEER) {
+        op_free(op);
+        return;
+    }
     if (r->status < 0) {
         if (r->status == DUET_ESTORE)
             op->cl->app->metrics.store_errors++;
-        op_error(op, r->status, NULL, err_message(r->status));
+        op_error(op, r->status, NULL, op_err_message(op, r->status));
     } else {
         /* Fan-out runs even if the requester has gone: others still need
          * the event. Answers to the requester are no-ops then. */
@@ -142,9 +157,13 @@ static void send_done(struct chat_op *op)
     w = app_writer(app);
     proto_write_message_event(w, m, 0);
     s = jsonw_finish(w, &len);
-    /* the recipient, and the sender's other connections (tabs) */
-    publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
-                         r->out.duplicate != 0);
+    /* the recipient, and the sender's other connections (tabs); a message
+     * withheld from the recipient (they block the sender) to the tabs only */
+    if (r->out.hidden)
+        publish_msg(app, &m->sender, op->cl, m, s, len, r->out.duplicate != 0);
+    else
+        publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
+                             r->out.duplicate != 0);
 }
 
 static int start_send(struct chat_op *op)
@@ -308,7 +327,8 @@ static void delete_done(struct chat_op *op)
         json_object_set(mine, "ref", op->ref);
     client_send(op->cl, mine);
     publish_event(app, &m->sender, proto_deleted_event(m), op->cl);
-    publish_event(app, &m->receiver, proto_deleted_event(m), NULL);
+    if (!op->sreq.out.hidden) /* a withheld message: the receiver never had it */
+        publish_event(app, &m->receiver, proto_deleted_event(m), NULL);
 }
 
 static int start_delete(struct chat_op *op)

@@ -74,6 +74,10 @@ struct duet_msg {
     int64_t received_at;
     int64_t seen_at;
     int64_t deleted_at;
+    /* Only in the receiver's reads of a message withheld from them (sent
+     * while they blocked the sender): a placeholder with no text, so that
+     * sequence numbers stay gap-free; never set in the sender's. */
+    int withheld;
 };
 
 /* A row of the seed's pending/notification table, for one user.
@@ -99,7 +103,8 @@ struct duet_chat {
     int64_t my_read_seq;   /* how far I have seen */
     int64_t peer_read_seq; /* how far the peer has seen; 0 unless receipts on both sides */
     int blocked_by_me;
-    int blocked_me;
+    int blocked_me; /* for presence only: never shown to the user (docs/security.md) */
+    int friends;    /* 0: the friendship ended; the chat stays, read-only */
 };
 
 /* How far a chat had got when a request read it (STORE_PENDING_LIST). */
@@ -133,7 +138,10 @@ enum store_op {
     /* friends; the other side is named by username (in: name) */
     STORE_FRIEND_REQUEST, /* in: user, name, now -> peer, result FRIEND_REQUESTED or
                              FRIEND_ACCEPTED (it crossed the peer's request), chat_id |
-                             ENOTFOUND ESELF EALREADY EBLOCKED ELIMIT */
+                             ENOTFOUND ESELF EALREADY EBLOCKED ELIMIT. EBLOCKED only when
+                             the user blocks the peer: a request to someone who blocks the
+                             user is stored as usual with out.hidden = 1, and left out of the
+                             peer's REQUESTS_LIST while the block lasts */
     STORE_FRIEND_ACCEPT,  /* in: user, name, now -> peer, chat_id | ENOTFOUND (no request) */
     STORE_FRIEND_DECLINE, /* in: user, name -> peer | ENOTFOUND */
     STORE_FRIEND_CANCEL,  /* in: user, name -> peer | ENOTFOUND */
@@ -143,14 +151,20 @@ enum store_op {
     STORE_UNBLOCK,        /* in: user, name -> peer | ENOTFOUND */
     STORE_REQUESTS_LIST,  /* in: user -> reqs_in[], reqs_out[] */
     STORE_BLOCKS_LIST,    /* in: user -> users[] */
-    STORE_CHATS_LIST,     /* in: user -> chats[] (every friend), newest activity first */
+    STORE_CHATS_LIST,     /* in: user -> chats[] (every chat: friends, and former friends
+                             with friends = 0), newest activity first */
     STORE_PRESENCE_PEERS, /* in: user -> users[]: friends with no block either way */
     STORE_CHAT_PEER,      /* in: user, chat_id -> peer, chat | EFORBIDDEN (not a
                              member or no such chat) ENOTFRIENDS EBLOCKED */
     /* messages */
     STORE_MSG_SEND,     /* in: user, chat_id, message_id, text, now -> msg, duplicate |
                            EFORBIDDEN ENOTFRIENDS EBLOCKED ECONFLICT EFULL. Adds a PENDING_MESSAGE
-                           row for the receiver. A retry with the same message_id by the same
+                           row for the receiver. EBLOCKED only when the user blocks the
+                           receiver: when the receiver blocks the user, the message is stored
+                           withheld (out.hidden = 1): no pending row, never marked delivered
+                           or seen, not counted unread or shown as the last message to the
+                           receiver, and a placeholder (msg.withheld) in their history, even
+                           after an unblock. A retry with the same message_id by the same
                            sender returns the stored message with duplicate = 1. */
     STORE_MSG_ACK,      /* in: user, chat_id, kind, seq, now. kind MESSAGE: the user's device
                            got the peer's messages up to seq: sets received_at where unset,
@@ -224,6 +238,13 @@ struct store_req {
         struct duet_msg msg;   /* MSG_SEND, MSG_DELETE */
         duet_id chat_id;
         int friend_result; /* enum friend_result */
+        /* BLOCK: the two are friends. UNBLOCK: they are, and no block is
+         * left between them (the peer does not block the user). */
+        int friends;
+        /* FRIEND_REQUEST: the peer blocks the user, who is not to be told.
+         * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
+         * (they block the sender): no event to them. */
+        int hidden;
         int duplicate;
         struct {
             int changed;

@@ -10,6 +10,7 @@ import {
   chatItem,
   launch,
   newPerson,
+  online,
   openChat,
   rowsWithText,
   send,
@@ -87,7 +88,7 @@ describe('04 delete for everyone, blocking, removing, declining', { timeout: 300
     await pb.context.close();
   });
 
-  it('blocking from the header stops the chat both ways; unblocking restores it', async () => {
+  it('blocking from the header: the blocker sees it, the blocked one sees nothing but no presence; unblocking restores it', async () => {
     const { pa, pb } = await pair(browser, srv, 'cora', 'drew');
     await openChat(pa.page, 'drew');
     await openChat(pb.page, 'cora');
@@ -100,12 +101,18 @@ describe('04 delete for everyone, blocking, removing, declining', { timeout: 300
 
     await pb.page.locator('.blocked-bar', { hasText: 'You blocked Cora.' }).waitFor();
     assert.equal(await pb.page.locator('.composer').isHidden(), true, 'no composer while blocked');
-    await pa.page.locator('.blocked-bar', { hasText: 'You can’t send messages to Drew.' }).waitFor();
-    assert.equal(await pa.page.locator('.composer').isHidden(), true);
-    // Presence is hidden both ways.
+    // The blocked one is not told (issue 12 item 4 point 2): Drew just
+    // looks offline, as someone who hides last seen; no label, no bar.
+    await until(async () => !(await pa.page.locator('.ch-sub').textContent()).includes('online'), 'Drew no longer shown online');
     assert.equal(await pa.page.locator('.ch-sub').textContent(), '@drew');
-    await chatItem(pa.page, 'drew').locator('.ci-flag', { hasText: 'Blocked' }).waitFor();
     assert.equal(await chatItem(pa.page, 'drew').locator('.presence-dot').count(), 0);
+    await pa.page.reload();
+    await online(pa.page);
+    await openChat(pa.page, 'drew');
+    assert.equal(await pa.page.locator('.blocked-bar').isHidden(), true, 'no blocked bar for the blocked one');
+    assert.equal(await pa.page.locator('.composer').isHidden(), false, 'the composer stays');
+    assert.equal(await chatItem(pa.page, 'drew').locator('.ci-flag').count(), 0, 'no "Blocked" label for the blocked one');
+    assert.equal(await pa.page.locator('.ch-sub').textContent(), '@drew');
     // The blocked list in the friends dialog has them.
     await pb.page.getByRole('button', { name: /Friends and requests/ }).click();
     await pb.page.getByRole('dialog', { name: 'Friends' }).getByRole('button', { name: 'Unblock Cora' }).waitFor();
@@ -115,7 +122,7 @@ describe('04 delete for everyone, blocking, removing, declining', { timeout: 300
     await pb.page.locator('.blocked-bar').getByRole('button', { name: 'Unblock' }).click();
     await pb.page.locator('.composer').waitFor();
     await pa.page.locator('.composer').waitFor();
-    await pa.page.locator('.ch-sub', { hasText: 'online' }).waitFor();
+    await pb.page.locator('.ch-sub', { hasText: 'online' }).waitFor();
     await send(pa.page, 'friends again?');
     await rowsWithText(pb.page, 'friends again?').waitFor();
     assertClean(pa.page);
@@ -124,16 +131,35 @@ describe('04 delete for everyone, blocking, removing, declining', { timeout: 300
     await pb.context.close();
   });
 
-  it('removing a friend takes the chat off both lists', async () => {
+  it('removing a friend keeps the chat read-only on both sides, with a way to ask again', async () => {
     const { pa, pb } = await pair(browser, srv, 'elle', 'finn');
     await openChat(pa.page, 'finn');
-    await chatItem(pb.page, 'elle').waitFor();
+    await openChat(pb.page, 'elle');
+    await send(pa.page, 'before we part');
+    await rowsWithText(pb.page, 'before we part').waitFor();
     await pa.page.getByRole('button', { name: 'Conversation options' }).click();
     await pa.page.getByRole('menuitem', { name: 'Remove friend' }).click();
     await pa.page.getByRole('dialog', { name: 'Remove Finn?' }).getByRole('button', { name: 'Remove' }).click();
-    await chatItem(pa.page, 'finn').waitFor({ state: 'detached' });
-    await chatItem(pb.page, 'elle').waitFor({ state: 'detached' });
-    await pa.page.getByRole('heading', { name: 'Hi, Elle' }).waitFor();
+    // Both keep the conversation, read-only; Finn learns it live.
+    for (const [pg, peer] of [[pa.page, 'Finn'], [pb.page, 'Elle']]) {
+      await pg.locator('.blocked-bar', { hasText: `You are no longer friends with ${peer}.` }).waitFor();
+      assert.equal(await pg.locator('.composer').isHidden(), true, 'read-only');
+      await rowsWithText(pg, 'before we part').waitFor();
+    }
+    await chatItem(pa.page, 'finn').waitFor();
+    await chatItem(pb.page, 'elle').waitFor();
+    await pa.page.getByRole('button', { name: 'Conversation options' }).click();
+    assert.equal(await pa.page.getByRole('menuitem', { name: 'Remove friend' }).count(), 0, 'nothing to remove');
+    await pa.page.keyboard.press('Escape');
+    // Finn asks again from the chat; Elle accepts; both can write again.
+    await pb.page.locator('.blocked-bar').getByRole('button', { name: 'Send friend request' }).click();
+    await pa.page.getByRole('button', { name: /1 new request/ }).click();
+    await pa.page.getByRole('dialog', { name: 'Friends' }).getByRole('button', { name: 'Accept Finn' }).click();
+    await pa.page.keyboard.press('Escape');
+    await pa.page.locator('.composer').waitFor();
+    await pb.page.locator('.composer').waitFor();
+    await send(pb.page, 'hello again');
+    await rowsWithText(pa.page, 'hello again').waitFor();
     assertClean(pa.page);
     assertClean(pb.page);
     await pa.context.close();

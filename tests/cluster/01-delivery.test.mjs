@@ -189,7 +189,7 @@ describe('01 delivery across instances', { timeout: 300000 }, () => {
     await A1.close();
   });
 
-  it('a block on one instance stops typing and presence to the peer on another at once', async () => {
+  it('a block on one instance stops typing and messages to the peer on another at once, unseen by the blocked one', async () => {
     const alice = await userOn(1, 'ba');
     const bob = await userOn(2, 'bb');
     const chat = await befriend(alice, bob);
@@ -198,20 +198,38 @@ describe('01 delivery across instances', { timeout: 300000 }, () => {
     // Warm any cache of the typing check.
     B.sendFrame({ type: 'typing', chat_id: chat });
     await A.seen('typing', (e) => e.from === bob.id);
+    const id0 = B.send(chat, 'before');
+    await A.seen('message', (e) => e.id === id0);
+    const mk = B.mark();
     expectStatus(await alice.http.put(`/api/blocks/${bob.username}`), 204);
-    await B.seen('friends_changed', (e) => e.reason === 'blocked' && e.user.id === alice.id);
+    await A.seen('friends_changed', (e) => e.reason === 'blocked' && e.user.id === bob.id);
+    // Bob is not told: he sees alice go offline with no last seen.
+    const off = await B.after(mk, 'presence', (e) => e.user === alice.id);
+    assert.equal(off.online, false);
+    assert.equal(off.last_seen, null);
     const before = A.events.filter((e) => e.type === 'typing').length;
-    // Past the typing throttle (1 s), bob types again: refused now.
+    // Past the typing throttle (1 s), bob types again: dropped silently.
     await new Promise((r) => setTimeout(r, 1100));
     B.sendFrame({ type: 'typing', ref: 'tb', chat_id: chat });
-    const err = await B.seen('error', (e) => e.request === 'typing');
-    assert.equal(err.code, 'blocked');
-    // And a message is refused as well.
-    B.sendFrame({ type: 'send', ref: 'sb', chat_id: chat, id: 'blocked-1', text: 'no' });
-    const e2 = await B.seen('error', (e) => e.ref === 'sb');
-    assert.equal(e2.code, 'blocked');
-    B.violations = B.violations.filter((v) => !v.includes('blocked'));
+    // His messages look sent and are withheld from alice.
+    const w1 = await B.sent(B.send(chat, 'withheld 1'));
+    const w2 = await B.sent(B.send(chat, 'withheld 2'));
+    assert.equal(w2.seq, w1.seq + 1);
+    await new Promise((r) => setTimeout(r, 500));
     assert.equal(A.events.filter((e) => e.type === 'typing').length, before, 'no typing after the block');
+    assert.equal(A.events.filter((e) => e.type === 'message' && e.seq >= w1.seq).length, 0, 'nothing reaches alice');
+    const told = B.events.filter((e) => e.type === 'error' || (e.type === 'friends_changed' && e.user.id === alice.id));
+    assert.equal(told.length, 0, 'bob hears of no block');
+    // Unblocked: the next message crosses the gap of the withheld ones
+    // (alice's instance fills it with placeholders) and arrives in order.
+    expectStatus(await alice.http.del(`/api/blocks/${bob.username}`), 204);
+    const id3 = B.send(chat, 'after');
+    const m3 = await A.seen('message', (e) => e.id === id3);
+    assert.equal(m3.seq, w2.seq + 1);
+    const holes = A.events.filter((e) => e.type === 'message' && e.seq >= w1.seq && e.seq <= w2.seq);
+    assert.ok(holes.every((e) => e.withheld === true && e.text === ''), `placeholders only: ${JSON.stringify(holes)}`);
+    assert.deepEqual(A.violations, [], 'alice: in order, once');
+    assert.deepEqual(B.violations, []);
     await A.close();
     await B.close();
   });

@@ -74,8 +74,9 @@ describe('03 friends and blocks', { timeout: 180000 }, () => {
     assert.equal(res.json.status, 'friends');
     assertUser(res.json.user, alice);
     assert.match(res.json.chat_id, UUID_RE);
-    await changed(W.alice, 'accepted', bob);
-    await changed(W.bob, 'accepted', alice);
+    // Both sides learn the new chat's id from the event (issue 12 item 3).
+    assert.equal((await changed(W.alice, 'accepted', bob)).chat_id, res.json.chat_id, 'accepted carries the chat id (asker)');
+    assert.equal((await changed(W.bob, 'accepted', alice)).chat_id, res.json.chat_id, 'accepted carries the chat id (accepter)');
     const a = await requests(alice);
     const b = await requests(bob);
     assert.equal(a.outgoing.length + a.incoming.length + b.outgoing.length + b.incoming.length, 0, 'requests gone after accept');
@@ -92,7 +93,8 @@ describe('03 friends and blocks', { timeout: 180000 }, () => {
       assert.equal(c.read_seq, 0);
       assert.equal(c.peer_read_seq, 0);
       assert.equal(c.blocked_by_me, false);
-      assert.equal(c.blocked_me, false);
+      assert.equal('blocked_me' in c, false, 'no one is told that they are blocked');
+      assert.equal(c.friends, true);
       assert.ok(Number.isInteger(c.last_activity), `last_activity: ${c.last_activity}`);
     }
     U.chatAB = res.json.chat_id;
@@ -171,16 +173,23 @@ describe('03 friends and blocks', { timeout: 180000 }, () => {
     expectError(await gus.http.post('/api/friends/requests/eve/accept'), 404, 'not_found', 'accepting a cancelled request:');
   });
 
-  it('remove friend → 204, removed to both, chat leaves the list, history stays readable', async () => {
+  it('remove friend → 204, removed with the chat id to both, the chat stays listed (friends: false), history readable', async () => {
     const { alice, bob } = U;
     const chat = U.chatAB;
     const sent = await sendMsg(W.alice, chat, 'before removal');
     await W.bob.next('message', (e) => e.seq === sent.seq);
     expectStatus(await alice.http.del('/api/friends/bob'), 204);
-    await changed(W.alice, 'removed', bob);
-    await changed(W.bob, 'removed', alice);
-    assert.equal((await chats(alice)).length, 0, 'the chat list has only friends');
-    assert.equal((await chats(bob)).length, 0);
+    assert.equal((await changed(W.alice, 'removed', bob)).chat_id, chat);
+    assert.equal((await changed(W.bob, 'removed', alice)).chat_id, chat, 'the removed friend is told, with the chat');
+    for (const [u, peer] of [[alice, bob], [bob, alice]]) {
+      const l = await chats(u);
+      assert.equal(l.length, 1, `${u.username} still lists the conversation`);
+      assert.equal(l[0].chat_id, chat);
+      assert.equal(l[0].peer.id, peer.id);
+      assert.equal(l[0].friends, false, 'marked as no longer friends');
+      assert.equal(l[0].last_message?.text, 'before removal');
+      assert.equal(l[0].peer.online, false, 'no presence of a former friend');
+    }
     for (const u of [alice, bob]) {
       const h = await history(u, chat);
       assert.deepEqual(h.map((m) => m.text), ['before removal'], `${u.username} reads the history after the friendship ended`);
@@ -196,28 +205,35 @@ describe('03 friends and blocks', { timeout: 180000 }, () => {
     const chat = await befriend(bob, alice);
     assert.equal(chat, U.chatAB, 'the pair keeps its chat id');
     await changed(W.alice, 'accepted', bob);
+    assert.equal((await chats(alice))[0].friends, true, 'friends again');
     const h = await history(alice, chat);
     assert.deepEqual(h.map((m) => m.text), ['before removal']);
     const s = await sendMsg(W.alice, chat, 'after reunion');
     assert.equal(s.seq, h[h.length - 1].seq + 1, 'seq goes on where it stopped');
   });
 
-  it('block: 204, listed, friends_changed blocked to both, requests refused both ways', async () => {
+  it('block: 204, listed, friends_changed blocked to the blocker only; a request to the blocker looks sent and waits unseen', async () => {
     const { hal, ida } = U;
     expectStatus(await hal.http.put('/api/blocks/ida'), 204);
     await changed(W.hal, 'blocked', ida);
-    await changed(W.ida, 'blocked', hal);
     const bl = expectStatus(await hal.http.get('/api/blocks'), 200).json.blocked;
     assert.equal(bl.length, 1);
     assertUser(bl[0], ida);
     assert.deepEqual(expectStatus(await ida.http.get('/api/blocks'), 200).json.blocked, [], 'the blocked user blocks no one');
-    expectError(await ida.http.post('/api/friends/requests', { username: 'hal' }), 403, 'blocked');
-    expectError(await hal.http.post('/api/friends/requests', { username: 'ida' }), 403, 'blocked');
-    assert.equal((await requests(hal)).incoming.length, 0);
-    assert.equal((await requests(ida)).incoming.length, 0);
     // PUT is idempotent.
     expectStatus(await hal.http.put('/api/blocks/IDA'), 204);
     assert.equal(expectStatus(await hal.http.get('/api/blocks'), 200).json.blocked.length, 1);
+    // The blocked user is told nothing (issue 12 item 4 point 2).
+    await W.ida.expectNo('friends_changed', 300, (e) => idOf(e.user) === hal.id);
+    const asked = await ida.http.post('/api/friends/requests', { username: 'hal' });
+    const res = expectStatus(asked, 201, 'a request to the blocker is answered as sent:');
+    assert.equal(res.json.status, 'requested');
+    await changed(W.ida, 'request', hal);
+    await W.hal.expectNo('friends_changed', 300, (e) => idOf(e.user) === ida.id && e.reason === 'request');
+    assert.equal((await requests(ida)).outgoing.length, 1, 'the sender sees it pending');
+    expectError(await hal.http.post('/api/friends/requests', { username: 'ida' }), 403, 'blocked');
+    assert.equal((await requests(hal)).incoming.length, 0, 'the blocker does not see it');
+    assert.equal((await requests(ida)).incoming.length, 0);
   });
 
   it('block errors: self, not_found', async () => {
@@ -231,8 +247,9 @@ describe('03 friends and blocks', { timeout: 180000 }, () => {
     const { hal, ida } = U;
     expectStatus(await hal.http.del('/api/blocks/ida'), 204);
     await changed(W.hal, 'unblocked', ida);
-    await changed(W.ida, 'unblocked', hal);
+    await W.ida.expectNo('friends_changed', 300, (e) => idOf(e.user) === hal.id);
     assert.deepEqual(expectStatus(await hal.http.get('/api/blocks'), 200).json.blocked, []);
+    assert.equal((await requests(hal)).incoming.length, 1, 'the request sent during the block shows once unblocked');
     expectStatus(await ida.http.post('/api/friends/requests', { username: 'hal' }), 201);
     expectStatus(await hal.http.post('/api/friends/requests/ida/accept'), 200);
   });
@@ -267,16 +284,15 @@ describe('03 friends and blocks', { timeout: 180000 }, () => {
     assert.equal(c.length, 1, 'the blocker still lists the chat');
     assert.equal(d.length, 1, 'the blocked still lists the chat');
     assert.equal(c[0].blocked_by_me, true);
-    assert.equal(c[0].blocked_me, false);
     assert.equal(d[0].blocked_by_me, false);
-    assert.equal(d[0].blocked_me, true);
-    // Both already_friends and blocked describe this; either code is fine.
+    assert.equal('blocked_me' in d[0], false, 'the blocked user is not told');
+    assert.equal(d[0].friends, true);
+    // As if there were no block: already friends.
     const again = await dave.http.post('/api/friends/requests', { username: 'carol' });
-    assert.ok((again.status === 409 && again.json?.error === 'already_friends') || (again.status === 403 && again.json?.error === 'blocked'), `request to a blocking friend: ${again.status} ${again.text}`);
+    expectError(again, 409, 'already_friends', 'request to a blocking friend:');
     expectStatus(await carol.http.del('/api/blocks/dave'), 204);
     const c2 = await chats(carol);
     assert.equal(c2[0].blocked_by_me, false);
-    assert.equal((await chats(dave))[0].blocked_me, false);
   });
 
   it('unblocking someone not blocked is a harmless 204', async () => {

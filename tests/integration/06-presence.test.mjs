@@ -107,6 +107,11 @@ describe('06 presence', { timeout: 180000 }, () => {
     const C = await carol.connect();
     await D.next('presence', presenceOf(carol, true));
     expectStatus(await carol.http.put('/api/blocks/dave'), 204);
+    // The blocked one sees the blocker go offline with no last seen, as
+    // someone who hides it (issue 12 item 4 point 2), and then nothing.
+    const gone = await D.next('presence', (e) => e.user === carol.id);
+    assert.equal(gone.online, false);
+    assert.equal(gone.last_seen, null);
     await C.close();
     await D.expectNo('presence', 400, (e) => e.user === carol.id);
     const C2 = await carol.connect();

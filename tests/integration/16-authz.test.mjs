@@ -140,23 +140,36 @@ describe('16 authz: people who may not act on a chat', { timeout: 120000 }, () =
     await A.expectError({ type: 'send', chat_id: chatAX, id: 'a-1', text: 'hi' }, 'not_friends');
     await X.expectError({ type: 'typing', chat_id: chatAX }, 'not_friends');
     assert.equal((await ex.http.get(`/api/chats/${chatAX}/messages`)).status, 200);
-    assert.equal((await ex.http.get('/api/chats')).json.chats.length, 0);
+    const kept = (await ex.http.get('/api/chats')).json.chats;
+    assert.equal(kept.length, 1, 'the former friend still lists the conversation');
+    assert.equal(kept[0].friends, false);
     await A.expectNo('typing', 200);
   });
 
   it('blocked and blocking: no messages, typing or requests either way; no presence of each other', async () => {
-    await BD.expectError({ type: 'send', chat_id: chatBlk, id: 'bd-1', text: 'hi' }, 'blocked');
+    // The blocked one's send is answered as sent (withheld from the blocker,
+    // 34); the blocker's own is refused.
+    BD.send({ type: 'send', chat_id: chatBlk, id: 'bd-1', text: 'hi', ref: 'bd-s' });
+    assert.equal((await BD.next('sent', (e) => e.ref === 'bd-s')).id, 'bd-1');
     await BK.expectError({ type: 'send', chat_id: chatBlk, id: 'bk-1', text: 'hi' }, 'blocked');
-    await BD.expectError({ type: 'typing', chat_id: chatBlk }, 'blocked');
-    assertBareError(await blocked.http.post('/api/friends/requests', { username: 'blocker' }), 403, 'blocked', 'request to the blocker');
+    // Typing from the blocked user is dropped without an error, as the
+    // throttle drops it: nothing tells them about the block.
+    BD.send({ type: 'typing', chat_id: chatBlk, ref: 'bd-t' });
+    await BD.expectNo('error', 300);
+    await BK.expectNo('typing', 0);
+    const asked = await blocked.http.post('/api/friends/requests', { username: 'blocker' });
+    assert.equal(asked.status, 409, `a request to a blocking friend answers as without a block: ${asked.status} ${asked.text}`);
+    assert.equal(asked.json.error, 'already_friends');
     assertBareError(await blocker.http.post('/api/friends/requests', { username: 'blocked' }), 403, 'blocked', 'request to the blocked');
     const seenByBlocked = (await blocked.http.get('/api/chats')).json.chats.find((c) => c.chat_id === chatBlk);
     assert.equal(seenByBlocked.peer.online, false, 'the blocked user does not see the blocker online');
     assert.equal(seenByBlocked.peer.last_seen, null);
-    assert.equal(seenByBlocked.blocked_me, true);
+    assert.equal('blocked_me' in seenByBlocked, false, 'the blocked user is not told');
     const seenByBlocker = (await blocker.http.get('/api/chats')).json.chats.find((c) => c.chat_id === chatBlk);
     assert.equal(seenByBlocker.peer.online, false);
     assert.equal(seenByBlocker.blocked_by_me, true);
-    assert.equal((await fullHistory(blocker, chatBlk)).length, 0, 'nothing was stored');
+    const h = await fullHistory(blocker, chatBlk);
+    assert.deepEqual(h.map((m) => [m.withheld, m.text]), [[true, '']], 'the blocker has only a placeholder');
+    await BK.expectNo('message', 0);
   });
 });

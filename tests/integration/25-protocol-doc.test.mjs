@@ -111,7 +111,8 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     const r2 = await bob.http.post(`/api/friends/requests/${alice.username}/accept`);
     expectStatus(r2, 200);
     chat = r2.json.chat_id;
-    await A1.next('friends_changed', (e) => e.reason === 'accepted');
+    const acc = await A1.next('friends_changed', (e) => e.reason === 'accepted');
+    assert.equal(acc.chat_id, chat, 'accepted names the new chat');
 
     // send / sent / message / receipt / read / typing / deleted / history / pong
     const sent = await sendMsg(A1, chat, 'hello bob');
@@ -157,7 +158,12 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     expectStatus(await alice.http.del(`/api/friends/${carol.username}`), 204);
     expectStatus(await alice.http.put(`/api/blocks/${dave.username}`), 204);
     expectStatus(await alice.http.del(`/api/blocks/${dave.username}`), 204);
-    for (const reason of ['request', 'accepted', 'declined', 'cancelled', 'removed', 'blocked', 'unblocked']) {
+    // renamed: bob's new display name reaches alice's connections live.
+    expectStatus(await bob.http.patch('/api/me', { display_name: 'Bobby' }), 200);
+    const ren = await A1.next('friends_changed', (e) => e.reason === 'renamed');
+    assert.equal(ren.user.display_name, 'Bobby');
+    assert.equal(ren.chat_id, chat);
+    for (const reason of ['request', 'accepted', 'declined', 'cancelled', 'removed', 'blocked', 'unblocked', 'renamed']) {
       await A2.next('friends_changed', (e) => e.reason === reason);
     }
     await A1.ping();

@@ -237,7 +237,8 @@ Test(store, remove_keeps_history)
 
     cr_assert_eq(send_msg(E.alice, E.ab, "m2", "there?", T0 + 11, NULL), DUET_ENOTFRIENDS);
     r = chats(E.alice);
-    cr_assert_eq(r->out.n_chats, 0);
+    cr_assert_eq(r->out.n_chats, 1, "a former friend's chat stays listed");
+    cr_assert_eq(r->out.chats[0].friends, 0);
     done(r);
     r = history(E.bob, E.ab, 0, -1, 50);
     cr_assert_eq(r->out.n_msgs, 1, "former friends keep their history");
@@ -258,12 +259,27 @@ Test(store, blocks)
     cr_assert_eq(friend_op(STORE_BLOCK, E.alice, "carol", T0 + 2), 0, "idempotent");
     cr_assert_eq(friend_op(STORE_FRIEND_ACCEPT, E.alice, "carol", T0), DUET_ENOTFOUND,
                  "the block withdrew the request");
-    cr_assert_eq(friend_op(STORE_FRIEND_REQUEST, E.carol, "alice", T0), DUET_EBLOCKED);
+    /* A request to the blocker is stored, hidden from them (not revealed). */
+    store_req *q = op(STORE_FRIEND_REQUEST);
+    q->in.user = E.carol;
+    q->in.name = "alice";
+    cr_assert_eq(run(q), 0);
+    cr_assert_eq(q->out.friend_result, FRIEND_REQUESTED);
+    cr_assert_eq(q->out.hidden, 1);
+    done(q);
+    q = op(STORE_REQUESTS_LIST);
+    q->in.user = E.alice;
+    cr_assert_eq(run(q), 0);
+    cr_assert_eq(q->out.n_reqs_in, 0, "the blocker does not see it");
+    done(q);
     cr_assert_eq(friend_op(STORE_FRIEND_REQUEST, E.alice, "carol", T0), DUET_EBLOCKED);
 
-    /* Blocking a friend suspends messaging and presence, keeps the friendship. */
+    /* Blocking a friend suspends messaging and presence, keeps the friendship;
+     * the blocked one's message is stored withheld. */
     cr_assert_eq(friend_op(STORE_BLOCK, E.bob, "alice", T0 + 3), 0);
-    cr_assert_eq(send_msg(E.alice, E.ab, "m1", "hi", T0 + 4, NULL), DUET_EBLOCKED);
+    int64_t wseq = 0;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m1", "hi", T0 + 4, &wseq), 0);
+    cr_assert_eq(wseq, 1);
     cr_assert_eq(send_msg(E.bob, E.ab, "m2", "hi", T0 + 4, NULL), DUET_EBLOCKED);
     store_req *r = op(STORE_CHAT_PEER);
     r->in.user = E.alice;
@@ -279,6 +295,16 @@ Test(store, blocks)
     cr_assert_eq(r->out.n_chats, 1);
     cr_assert_eq(r->out.chats[0].blocked_me, 1);
     cr_assert_eq(r->out.chats[0].blocked_by_me, 0);
+    cr_assert_eq(r->out.chats[0].has_last, 1, "the sender sees the withheld message");
+    done(r);
+    r = chats(E.bob);
+    cr_assert_eq(r->out.chats[0].has_last, 0, "not the blocker's last message");
+    cr_assert_eq(r->out.chats[0].unread, 0);
+    done(r);
+    r = history(E.bob, E.ab, 0, -1, 50);
+    cr_assert_eq(r->out.n_msgs, 1);
+    cr_assert_eq(r->out.msgs[0].withheld, 1);
+    cr_assert_str_eq(r->out.msgs[0].message, "");
     done(r);
     r = op(STORE_BLOCKS_LIST);
     r->in.user = E.alice;
@@ -290,7 +316,12 @@ Test(store, blocks)
     cr_assert_eq(friend_op(STORE_UNBLOCK, E.bob, "alice", T0), 0);
     cr_assert_eq(friend_op(STORE_UNBLOCK, E.bob, "alice", T0), 0, "idempotent");
     cr_assert_eq(friend_op(STORE_UNBLOCK, E.bob, "nobody", T0), DUET_ENOTFOUND);
-    cr_assert_eq(send_msg(E.alice, E.ab, "m1", "hi", T0 + 5, NULL), 0);
+    cr_assert_eq(send_msg(E.alice, E.ab, "m3", "hi", T0 + 5, NULL), 0);
+    r = history(E.bob, E.ab, 0, -1, 50);
+    cr_assert_eq(r->out.n_msgs, 2);
+    cr_assert_eq(r->out.msgs[0].withheld, 1, "withheld for good");
+    cr_assert_eq(r->out.msgs[1].withheld, 0);
+    done(r);
     r = op(STORE_PRESENCE_PEERS);
     r->in.user = E.alice;
     cr_assert_eq(run(r), 0);
@@ -544,7 +575,7 @@ Test(store, close_completes_queued_requests)
     cr_assert_eq(sqlite3_open(E.path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-    cr_assert_eq(sqlite3_column_int(st, 0), 2, "migrations 1 and 2 ran");
+    cr_assert_eq(sqlite3_column_int(st, 0), 3, "migrations 1 to 3 ran");
     sqlite3_finalize(st);
     sqlite3_close(db);
 }

@@ -96,7 +96,8 @@ export function errorText(e) {
     case 'already_friends':
       return 'You are already friends.';
     case 'blocked':
-      return 'You can’t send requests to this user.';
+      // Only ever about your own block (the server never says that someone blocks you).
+      return 'You blocked this user. Unblock them first.';
     case 'not_friends':
       return 'You are not friends with this user.';
     case 'unauthorized':

@@ -93,6 +93,13 @@ function onMessage(ev) {
   const fromPeer = m.from !== state.me?.id;
   const isNew = m.seq > chat.latestSeq;
   insertLive(chat, m);
+  if (m.withheld) {
+    // Only a placeholder (a message from someone we block): it fills the
+    // run; no preview, no unread, no notice.
+    if (isNew) chat.latestSeq = m.seq;
+    emit('msgs', chat.id);
+    return;
+  }
   if (isNew) {
     chat.latestSeq = m.seq;
     chat.last_message = m;
@@ -202,6 +209,13 @@ function onPresence(ev) {
 // their outgoing list.
 function onFriendsChanged(ev) {
   const who = ev.user;
+  // A friend's new name shows at once in the list, header and info panel.
+  const renamed = ev.reason === 'renamed' && who ? chatByPeer(who.id) : null;
+  if (renamed) {
+    renamed.peer = { ...renamed.peer, display_name: who.display_name };
+    emit('chats');
+    emit('peer', renamed.id);
+  }
   if (ev.reason === 'accepted' && who && state.requests.outgoing.some((r) => r.user.id === who.id)) {
     emit('accepted', who);
     notifyAccepted(who);

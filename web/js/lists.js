@@ -24,7 +24,7 @@ export async function refreshChats() {
     const srvLatest = c.last_message ? c.last_message.seq : 0;
     old.peer = c.peer;
     old.blocked_by_me = !!c.blocked_by_me;
-    old.blocked_me = !!c.blocked_me;
+    old.friends = c.friends !== false;
     old.peer_read_seq = c.peer_read_seq || 0; // 0 while either has receipts off
     old.last_activity = Math.max(old.last_activity, c.last_activity || 0);
     if (srvLatest >= old.latestSeq) {

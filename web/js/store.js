@@ -78,7 +78,7 @@ export function makeChat(c) {
     read_seq: c.read_seq || 0,
     peer_read_seq: c.peer_read_seq || 0,
     blocked_by_me: !!c.blocked_by_me,
-    blocked_me: !!c.blocked_me,
+    friends: c.friends !== false, // false: a former friend, read-only
     latestSeq: c.last_message ? c.last_message.seq : 0,
     msgs: [],
     liveUnread: new Set(), // peer seqs that arrived live after the list was read
@@ -145,6 +145,9 @@ export function normalize(m) {
     received_at: m.received_at || 0,
     seen_at: m.seen_at || 0,
     deleted_at: m.deleted_at || 0,
+    // A placeholder for a message withheld from us (we block its sender):
+    // it keeps the run of sequence numbers whole and is never shown.
+    withheld: !!m.withheld,
     _v: ++version,
   };
 }
@@ -263,7 +266,7 @@ export function recountUnread(chat) {
     let n = 0;
     for (let s = chat.read_seq + 1; s <= chat.latestSeq; s++) {
       const m = msgAt(chat, s);
-      if (m && m.from === chat.peer.id) n++;
+      if (m && m.from === chat.peer.id && !m.withheld) n++;
     }
     chat.unread = n;
   }

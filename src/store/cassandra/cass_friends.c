@@ -61,17 +61,20 @@ static int cs_friend_decide(cs_op *op)
     const duet_id *me = &req->in.user, *peer = &req->out.peer.id;
     int64_t now = req->in.now;
     int friends = op->flag && op->chat.friends;
-    int blocked =
-        cs_rel_find(op, REL_BLOCK_OUT, peer) != NULL || cs_rel_find(op, REL_BLOCK_IN, peer) != NULL;
+    int blocks_peer = cs_rel_find(op, REL_BLOCK_OUT, peer) != NULL;
+    int blocks_me = cs_rel_find(op, REL_BLOCK_IN, peer) != NULL;
     int req_in = cs_rel_find(op, REL_REQ_IN, peer) != NULL;
     int req_out = cs_rel_find(op, REL_REQ_OUT, peer) != NULL;
 
     switch (req->op) {
     case STORE_FRIEND_REQUEST:
-        if (blocked)
+        if (blocks_peer)
             return DUET_EBLOCKED;
         if (friends)
             return DUET_EALREADY;
+        /* The peer blocks the user: answered and stored as any request, so
+         * the block does not show; the peer sees it once they unblock. */
+        req->out.hidden = blocks_me;
         if (req_in) {
             /* Their request to me crossed mine: a yes from both. */
             cs_batch_begin(op);
@@ -125,6 +128,7 @@ static int cs_friend_decide(cs_op *op)
         return 1;
     case STORE_BLOCK:
         /* The friendship stays: a block suspends it, unblocking restores. */
+        req->out.friends = friends;
         cs_batch_begin(op);
         if (cs_rel_find(op, REL_BLOCK_OUT, peer) == NULL) {
             cs_batch_add(op, CS_REL_INSERT, "idil", me, REL_BLOCK_OUT, peer, now);
@@ -133,6 +137,7 @@ static int cs_friend_decide(cs_op *op)
         cs_requests_drop(op, me, peer);
         return 1;
     case STORE_UNBLOCK:
+        req->out.friends = friends && !blocks_me;
         cs_batch_begin(op);
         cs_rel_pair_delete(op, me, REL_BLOCK_OUT, peer, REL_BLOCK_IN);
         return 1;

@@ -39,9 +39,14 @@
  * claimed sequence whose rows were never written as void. It is written
  * with the timestamp CS_VOID_TS, below that of any real write, so the
  * message's real rows win whenever they land. */
-#define CS_TYPE_VOID  (-1)
-#define CS_VOID_TS    1
-#define CS_VOID_BATCH 16 /* holes voided by one HISTORY request at most */
+#define CS_TYPE_VOID (-1)
+/* A text message withheld from its receiver (sent while the receiver
+ * blocked the sender; store.h, STORE_MSG_SEND): its type cell, read back as
+ * type 0. The SQLite backend has a column for it; here the type cell keeps
+ * the schema as it is, as the void marker does. */
+#define CS_TYPE_WITHHELD (-2)
+#define CS_VOID_TS       1
+#define CS_VOID_BATCH    16 /* holes voided by one HISTORY request at most */
 
 /* The bucket of a sequence number (sequences start at 1). */
 static inline int64_t cs_bucket(int64_t seq)
@@ -388,6 +393,12 @@ int cs_get_str(pool_t *p, const struct cql_cell *c, const char **out);
 int cs_read_user(pool_t *p, const struct cql_rows *r, int64_t row, int col, struct duet_user *u);
 int cs_read_msg(pool_t *p, const struct cql_rows *r, int64_t row, int col, const duet_id *chat,
                 struct duet_msg *m);
+/* Whether row (CS_MSG_COLS from col) is a message withheld from its
+ * receiver (CS_TYPE_WITHHELD). */
+int cs_row_withheld(const struct cql_rows *r, int64_t row, int col);
+/* Makes m the receiver's placeholder of a withheld message: its sequence
+ * and sender, nothing else (m->withheld = 1). */
+void cs_withhold(struct duet_msg *m);
 /* Whether row (CS_MSG_COLS from col) is a void marker, not a message. */
 int cs_row_void(const struct cql_rows *r, int64_t row, int col);
 /* How old (µs) a hole's claim must be before a reader voids it: longer

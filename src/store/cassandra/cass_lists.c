@@ -109,11 +109,25 @@ out:
     cs_finish(op, rc);
 }
 
+/* Leaves out the incoming requests from users the user blocks: they wait
+ * unseen while the block lasts (store.h, STORE_FRIEND_REQUEST). */
+static void cs_reqs_unblocked(cs_op *op, struct duet_friend_req *r, size_t *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (cs_rel_find(op, REL_BLOCK_OUT, &r[i].user.id) == NULL)
+            r[k++] = r[i];
+    *n = k;
+}
+
 static int cs_requests_done(cs_op *op)
 {
     store_req *req = op->req;
     int rc = cs_reqs_of(op, REL_REQ_IN, &req->out.reqs_in, &req->out.n_reqs_in);
-    return rc < 0 ? rc : cs_reqs_of(op, REL_REQ_OUT, &req->out.reqs_out, &req->out.n_reqs_out);
+    if (rc < 0)
+        return rc;
+    cs_reqs_unblocked(op, req->out.reqs_in, &req->out.n_reqs_in);
+    return cs_reqs_of(op, REL_REQ_OUT, &req->out.reqs_out, &req->out.n_reqs_out);
 }
 
 void cs_requests_list(cs_op *op)
@@ -277,8 +291,8 @@ static int cs_cl_add_chats(cs_op *op)
     const duet_id *me = &op->req->in.user;
     for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
         struct cs_chat c;
-        if (cs_read_chat(op->s, &op->q.rows, i, me, &c) < 0 || !c.friends)
-            continue;
+        if (cs_read_chat(op->s, &op->q.rows, i, me, &c) < 0)
+            continue; /* former friends too: the chat stays, read-only */
         struct cs_cl *items =
             pool_grow(&op->pool, op->items, op->n_items, &op->cap_items, sizeof(*items));
         if (items == NULL)
@@ -292,6 +306,7 @@ static int cs_cl_add_chats(cs_op *op)
         it->c.peer_read_seq = c.peer_read;
         it->c.blocked_by_me = cs_rel_find(op, REL_BLOCK_OUT, &c.peer) != NULL;
         it->c.blocked_me = cs_rel_find(op, REL_BLOCK_IN, &c.peer) != NULL;
+        it->c.friends = c.friends != 0;
         it->last_seq = c.last_seq;
     }
     return 0;
@@ -325,13 +340,25 @@ static void cs_cl_apply_users(cs_op *op)
     }
 }
 
+/* Whether the message row (CS_MSG_COLS at 0) is withheld from user. */
+static int cs_withheld_from(const struct cql_rows *r, int64_t row, const duet_id *user)
+{
+    duet_id receiver;
+    if (!cs_row_withheld(r, row, 0))
+        return 0;
+    cs_get_id(cql_cell(r, row, 1), &receiver);
+    return duet_id_eq(&receiver, user);
+}
+
 /* CL_LAST's answer: the entry's last message, or (a void marker, docs/
- * cassandra.md "Holes", is no message) a look further down. 1 when a read
- * went out or the op finished, 0 to go on (to the unread count). */
+ * cassandra.md "Holes", is no message, and a message withheld from the
+ * user is not theirs to see) a look further down. 1 when a read went out or
+ * the op finished, 0 to go on (to the unread count). */
 static int cs_cl_last(cs_op *op, struct cs_cl *it)
 {
     store_req *req = op->req;
-    if (op->q.rows.n_rows > 0 && !cs_row_void(&op->q.rows, 0, 0)) {
+    if (op->q.rows.n_rows > 0 && !cs_row_void(&op->q.rows, 0, 0) &&
+        !cs_withheld_from(&op->q.rows, 0, &req->in.user)) {
         if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &it->c.chat_id, &it->c.last) < 0) {
             cs_finish(op, -ENOMEM);
             return 1;
@@ -352,7 +379,8 @@ static void cs_cl_count_unread(cs_op *op, struct cs_cl *it)
     for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
         duet_id sender;
         cs_get_id(cql_cell(&op->q.rows, i, 0), &sender);
-        if (duet_id_eq(&sender, &it->c.peer.id) && cs_get_i64(cql_cell(&op->q.rows, i, 10)) == 0)
+        if (duet_id_eq(&sender, &it->c.peer.id) && cs_get_i64(cql_cell(&op->q.rows, i, 10)) == 0 &&
+            !cs_row_withheld(&op->q.rows, i, 0))
             it->c.unread++;
     }
     op->count += op->q.rows.n_rows;

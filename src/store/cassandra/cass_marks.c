@@ -37,7 +37,8 @@ static int cs_mark_rows(cs_op *op)
         duet_id receiver;
         cs_get_id(cql_cell(r, i, 1), &receiver);
         int64_t recv = cs_get_i64(cql_cell(r, i, 8)), seen_at = cs_get_i64(cql_cell(r, i, 9));
-        if (!duet_id_eq(&receiver, me) || (seen ? seen_at : recv) != 0)
+        /* A withheld message is never delivered nor seen (store.h). */
+        if (!duet_id_eq(&receiver, me) || (seen ? seen_at : recv) != 0 || cs_row_withheld(r, i, 0))
             continue;
         /* Two arrays grown together from the same capacity. */
         size_t cap = op->cap_marks;
@@ -208,9 +209,30 @@ void cs_msg_ack(cs_op *op)
 enum {
     SEEN_START = 0,
     SEEN_CHAT,  /* the chat's statics */
+    SEEN_CLAMP, /* the newest message in range the user may see */
     SEEN_READ,  /* my read position written */
     SEEN_USERS, /* both users (read receipts) */
 };
+
+/* Rows per SEEN_CLAMP read: the newest row is almost always one the user
+ * may see; only a run of withheld messages needs more. */
+#define CS_SEEN_CLAMP_ROWS 16
+
+/* SEEN_CLAMP's rows (newest first): 1 with op->seq at the first one the
+ * user may see (not withheld from them), 0 if there is none among them. */
+static int cs_seen_clamp(cs_op *op)
+{
+    const struct cql_rows *r = &op->q.rows;
+    for (int64_t i = 0; i < r->n_rows; i++) {
+        duet_id receiver;
+        cs_get_id(cql_cell(r, i, 1), &receiver);
+        if (cs_row_withheld(r, i, 0) && duet_id_eq(&receiver, &op->req->in.user))
+            continue;
+        op->seq = cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL));
+        return 1;
+    }
+    return 0;
+}
 
 void cs_msg_seen(cs_op *op)
 {
@@ -231,6 +253,23 @@ void cs_msg_seen(cs_op *op)
         op->seq = req->in.seq < c->last_seq ? req->in.seq : c->last_seq;
         if (op->seq < 0)
             op->seq = 0;
+        if (op->seq <= c->my_read)
+            goto read;
+        /* A read position never covers messages withheld from the user
+         * (the peer sees it as peer_read_seq): walk back from seq. */
+        cs_scan_init(&op->scan, &c->id, c->my_read, op->seq, 0);
+        op->seq = c->my_read; /* unless a visible message is found */
+        goto clamp;
+    case SEEN_CLAMP:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if (cs_seen_clamp(op))
+            goto read;
+        cs_scan_advance(op);
+    clamp:
+        if ((rc = cs_scan_next(op, SEEN_CLAMP, CS_SEEN_CLAMP_ROWS)) != 0)
+            return; /* sent, or failed and finished */
+    read:
         req->out.read_seq = op->seq > c->my_read ? op->seq : c->my_read;
         if (op->seq > c->my_read) {
             cs_write(op, SEEN_READ, c->me_is_a ? CS_CHAT_READ_A : CS_CHAT_READ_B, "li", op->seq,
@@ -278,6 +317,8 @@ static int cs_hist_rows(cs_op *op, int limit)
             return -ENOMEM;
         if (!op->receipts)
             m->seen_at = 0;
+        if (cs_row_withheld(&op->q.rows, i, 0) && duet_id_eq(&m->receiver, &req->in.user))
+            cs_withhold(m);
         op->n_items++;
     }
     return 0;

@@ -41,7 +41,7 @@ const char *const cs_msgs_cql[CS_STMT_COUNT] = {
     [CS_CLAIM_ERASE] = "DELETE message FROM @.chats WHERE chat_id = ? AND message_id = ?",
     [CS_MSG_INSERT] = "INSERT INTO @.private_chat (chat_id, bucket, sequence, sender, receiver,"
                       " message_id, message, type, preview, sent_at, received_at, seen_at,"
-                      " deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, 0, 0)",
+                      " deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, 0, 0, 0)",
     [CS_MSG_GET] = "SELECT " CS_MSG_COLS " FROM @.private_chat"
                    " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
     /* A void marker (CS_TYPE_VOID) at a hole; only the type cell, so a
@@ -103,7 +103,11 @@ enum {
     SEND_DUP_SEEN,    /* a retry: may seen_at show? */
     SEND_OTHERS,      /* the id is another sender's: is the user a member? */
     SEND_CLAIM_CHECK, /* the claim's outcome was unknown: read it at SERIAL */
+    SEND_DUP_BLOCKS,  /* a retry writing its rows: is the receiver blocking? */
 };
+
+/* op->flag in MSG_SEND and MSG_DELETE: the message is (to be) withheld from
+ * its receiver, who blocks the sender (store.h). */
 
 /* A failed step whose outcome is unknown (a timeout: the write may land
  * later) is retried inside the op for up to 2 request timeouts, rather
@@ -137,10 +141,14 @@ static int cs_send_rows(cs_op *op, int next, const struct duet_msg *m)
     if (op->rows_ts == 0)
         op->rows_ts = cs_ts(op->s);
     cs_batch_begin(op);
-    cs_batch_add(op, CS_MSG_INSERT, "illiissl", &m->chat_id, b, m->sequence, &m->sender,
-                 &m->receiver, m->message_id, m->message, m->sent_at);
-    cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissl", &m->receiver, &m->chat_id, m->sequence,
-                 &m->sender, &m->receiver, m->message_id, m->message, m->sent_at);
+    cs_batch_add(op, CS_MSG_INSERT, "illiissdl", &m->chat_id, b, m->sequence, &m->sender,
+                 &m->receiver, m->message_id, m->message, op->flag ? CS_TYPE_WITHHELD : 0,
+                 m->sent_at);
+    /* A withheld message has no pending row: the receiver never gets it. */
+    if (!op->flag)
+        cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissl", &m->receiver, &m->chat_id, m->sequence,
+                     &m->sender, &m->receiver, m->message_id, m->message, m->sent_at);
+    op->req->out.hidden = op->flag;
     return cs_batch_submit_at(op, next, op->rows_ts);
 }
 
@@ -180,6 +188,23 @@ static int cs_claim_read(cs_op *op)
     m->preview = "";
     if (m->message_id == NULL || cs_get_str(&op->req->pool, cql_cell(r, 0, 3), &m->message) < 0)
         return -ENOMEM;
+    return 0;
+}
+
+/* The blocks between sender and receiver (CS_REL_BLOCKED rows in q): EBLOCKED
+ * when the sender blocks the receiver; op->flag = 1 when only the receiver
+ * blocks the sender (the message is stored withheld, so the block does not
+ * show). */
+static int cs_send_blocks(cs_op *op)
+{
+    op->flag = 0;
+    for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
+        int kind = cs_get_i32(cql_cell(&op->q.rows, i, 0));
+        if (kind == REL_BLOCK_OUT)
+            return DUET_EBLOCKED;
+        if (kind == REL_BLOCK_IN)
+            op->flag = 1;
+    }
     return 0;
 }
 
@@ -320,14 +345,15 @@ static int send_dup_row(cs_op *op)
     if (op->q.rows.n_rows < 1 || cs_row_void(&op->q.rows, 0, 0)) {
         /* The first attempt claimed the sequence but its rows were
          * never written (or a reader has voided it since): write them
-         * now, at the claimed sequence. Nobody could see the message
+         * now, at the claimed sequence (SEND_DUP_BLOCKS), withheld if the
+         * receiver blocks the sender now. Nobody could see the message
          * before, so it is not a duplicate: the caller announces it as
          * new. */
-        *m = op->msg;
-        cs_send_rows(op, SEND_DUP_WRITTEN, m);
+        cs_read(op, SEND_DUP_BLOCKS, CS_REL_BLOCKED, "ii", &req->in.user, &op->msg.receiver);
         return CS_GOON;
     }
     req->out.duplicate = 1;
+    req->out.hidden = cs_row_withheld(&op->q.rows, 0, 0);
     if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &req->in.chat_id, m) < 0)
         return -ENOMEM;
     if (cs_want_receipts(op, SEND_DUP_SEEN, m) != 0)
@@ -362,11 +388,9 @@ void cs_msg_send(cs_op *op)
     case SEND_BLOCKS:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        if (op->q.rows.n_rows > 0) {
-            rc = DUET_EBLOCKED;
+        if ((rc = cs_send_blocks(op)) < 0)
             break;
-        }
-        if (req->in.max_pending > 0) {
+        if (req->in.max_pending > 0 && !op->flag) {
             cs_read(op, SEND_BACKLOG, CS_PENDING_COUNT, "i", &op->chat.peer);
             return;
         }
@@ -405,6 +429,12 @@ void cs_msg_send(cs_op *op)
         if (rc == CS_GOON)
             return;
         break;
+    case SEND_DUP_BLOCKS:
+        if ((rc = cs_q_status(op)) < 0 || (rc = cs_send_blocks(op)) < 0)
+            break;
+        *m = op->msg;
+        cs_send_rows(op, SEND_DUP_WRITTEN, m);
+        return;
     case SEND_DUP_SEEN:
         if ((rc = cs_receipts_both(op)) < 0)
             break;
@@ -485,8 +515,10 @@ void cs_msg_delete(cs_op *op)
             break;
         }
         /* The text goes from the message and from its claim; an undelivered
-         * copy goes away; the DELETED row tells the peer's devices. */
+         * copy goes away; the DELETED row tells the peer's devices (not
+         * for a withheld message: the peer never had it). */
         const duet_id *peer = &op->chat.peer;
+        req->out.hidden = cs_row_withheld(&op->q.rows, 0, 0);
         cs_batch_begin(op);
         cs_batch_add(op, CS_MSG_ERASE, "lill", now, &op->chat.id, cs_bucket(seq), seq);
         cs_batch_add(op, CS_CLAIM_ERASE, "is", &op->chat.id, m->message_id);

@@ -20,6 +20,7 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
     [SQ_CHAT_UNFRIEND] = "UPDATE chats SET friends = 0 WHERE chat_id = ?1 AND friends = 1",
     [SQ_BLOCKED_EITHER] = "SELECT 1 FROM blocks WHERE (blocker = ?1 AND blocked = ?2)"
                           " OR (blocker = ?2 AND blocked = ?1)",
+    [SQ_BLOCKS_ME] = "SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = ?2",
     [SQ_RECEIPTS_BOTH] = "SELECT count(*) FROM users"
                          " WHERE user_id IN (?1, ?2) AND read_receipts = 1",
     [SQ_REQ_INSERT] = "INSERT OR IGNORE INTO friend_requests (from_id, to_id, created_at)"
@@ -34,9 +35,11 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
     [SQ_BLOCK_INSERT] = "INSERT OR IGNORE INTO blocks (blocker, blocked, created_at)"
                         " VALUES (?1, ?2, ?3)",
     [SQ_BLOCK_DELETE] = "DELETE FROM blocks WHERE blocker = ?1 AND blocked = ?2",
+    /* A request from someone the user blocks waits unseen (store.h). */
     [SQ_REQS_IN] = "SELECT r.created_at, " SQ_USER_COLS(
         "u.") " FROM friend_requests r"
               " JOIN users u ON u.user_id = r.from_id WHERE r.to_id = ?1"
+              " AND NOT EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = r.from_id)"
               " ORDER BY r.created_at, u.username",
     [SQ_REQS_OUT] = "SELECT r.created_at, " SQ_USER_COLS(
         "u.") " FROM friend_requests r"
@@ -46,21 +49,23 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
         "SELECT " SQ_USER_COLS("u.") " FROM blocks b"
                                      " JOIN users u ON u.user_id = b.blocked WHERE b.blocker = ?1"
                                      " ORDER BY b.created_at, u.username",
-    [SQ_CHATS_LIST] =
-        "SELECT c.chat_id, c.last_seq, c.last_activity,"
-        " iif(c.user_a = ?1, c.a_read_seq, c.b_read_seq),"
-        " iif(c.user_a = ?1, c.b_read_seq, c.a_read_seq),"
-        " EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = u.user_id),"
-        " EXISTS (SELECT 1 FROM blocks WHERE blocker = u.user_id AND blocked = ?1),"
-        " u.read_receipts AND (SELECT read_receipts FROM users WHERE user_id = ?1),"
-        " " SQ_USER_COLS("u.") " FROM chats c"
-                               " JOIN users u ON u.user_id = " SQ_PEER_OF
-                               " WHERE (c.user_a = ?1 OR c.user_b = ?1) AND c.friends = 1"
-                               " ORDER BY c.last_activity DESC, c.chat_id",
+    [SQ_CHATS_LIST] = "SELECT c.chat_id, c.last_seq, c.last_activity,"
+                      " iif(c.user_a = ?1, c.a_read_seq, c.b_read_seq),"
+                      " iif(c.user_a = ?1, c.b_read_seq, c.a_read_seq),"
+                      " EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = u.user_id),"
+                      " EXISTS (SELECT 1 FROM blocks WHERE blocker = u.user_id AND blocked = ?1),"
+                      " u.read_receipts AND (SELECT read_receipts FROM users WHERE user_id = ?1),"
+                      " c.friends,"
+                      " " SQ_USER_COLS("u.") " FROM chats c"
+                                             " JOIN users u ON u.user_id = " SQ_PEER_OF
+                                             " WHERE (c.user_a = ?1 OR c.user_b = ?1)"
+                                             " ORDER BY c.last_activity DESC, c.chat_id",
+    /* Messages withheld from the user (?2) are neither last nor unread. */
     [SQ_CHAT_LAST_MSG] = "SELECT " SQ_MSG_COLS("") " FROM messages WHERE chat_id = ?1"
+                                                   " AND NOT (withheld = 1 AND receiver = ?2)"
                                                    " ORDER BY sequence DESC LIMIT 1",
     [SQ_CHAT_UNREAD] = "SELECT count(*) FROM messages WHERE chat_id = ?1 AND sequence > ?2"
-                       " AND sender = ?3 AND deleted_at = 0",
+                       " AND sender = ?3 AND deleted_at = 0 AND withheld = 0",
     [SQ_PRESENCE_PEERS] =
         "SELECT " SQ_USER_COLS("u.") " FROM chats c"
                                      " JOIN users u ON u.user_id = " SQ_PEER_OF
@@ -81,6 +86,7 @@ enum {
     CL_BLOCKED_BY_ME,
     CL_BLOCKED_ME,
     CL_RECEIPTS,
+    CL_FRIENDS,
     CL_PEER
 };
 
@@ -115,6 +121,12 @@ int sq_blocked(sq_store *s, const duet_id *a, const duet_id *b)
 {
     int64_t v;
     return sq_get_int(s, &v, SQ_BLOCKED_EITHER, "ii", a, b);
+}
+
+int sq_blocks_me(sq_store *s, const duet_id *user, const duet_id *peer)
+{
+    int64_t v;
+    return sq_get_int(s, &v, SQ_BLOCKS_ME, "ii", peer, user);
 }
 
 int sq_receipts_both(sq_store *s, const duet_id *a, const duet_id *b)
@@ -174,14 +186,21 @@ int sq_friend_request(sq_store *s, store_req *req)
     int rc = sq_peer(s, req);
     if (rc < 0)
         return rc;
-    if ((rc = sq_blocked(s, me, peer)) != 0)
+    /* The user's own block refuses (even when the peer blocks too). */
+    if ((rc = sq_blocks_me(s, peer, me)) != 0)
         return rc > 0 ? DUET_EBLOCKED : rc;
+    if ((rc = sq_blocks_me(s, me, peer)) < 0)
+        return rc;
+    int blocked = rc;
     duet_chat_id(me, peer, &chat_id);
     rc = sq_chat_load(s, &chat_id, me, &c);
     if (rc == 0 && c.friends)
         return DUET_EALREADY;
     if (rc < 0 && rc != DUET_EFORBIDDEN)
         return rc;
+    /* The peer blocks the user: answered and stored as any request, so the
+     * block does not show; the peer sees it only once they unblock. */
+    req->out.hidden = blocked;
     /* Their request to me crossed mine: that is a yes from both. */
     if ((rc = sq_exec(s, SQ_REQ_DELETE, "ii", peer, me)) < 0)
         return rc;
@@ -248,6 +267,19 @@ int sq_friend_remove(sq_store *s, store_req *req)
     return 0;
 }
 
+/* out.friends: whether the user and out.peer are friends. */
+static int sq_friends_now(sq_store *s, store_req *req)
+{
+    struct sq_chat c;
+    duet_id chat;
+    duet_chat_id(&req->in.user, &req->out.peer.id, &chat);
+    int rc = sq_chat_load(s, &chat, &req->in.user, &c);
+    if (rc < 0 && rc != DUET_EFORBIDDEN)
+        return rc;
+    req->out.friends = rc == 0 && c.friends;
+    return 0;
+}
+
 int sq_block(sq_store *s, store_req *req)
 {
     const duet_id *me = &req->in.user, *peer = &req->out.peer.id;
@@ -255,7 +287,8 @@ int sq_block(sq_store *s, store_req *req)
     if (rc < 0)
         return rc;
     /* The friendship row stays: a block suspends it, unblocking restores. */
-    if ((rc = sq_exec(s, SQ_BLOCK_INSERT, "iil", me, peer, req->in.now)) < 0 ||
+    if ((rc = sq_friends_now(s, req)) < 0 ||
+        (rc = sq_exec(s, SQ_BLOCK_INSERT, "iil", me, peer, req->in.now)) < 0 ||
         (rc = sq_exec(s, SQ_REQ_DELETE, "ii", me, peer)) < 0 ||
         (rc = sq_exec(s, SQ_REQ_DELETE, "ii", peer, me)) < 0)
         return rc;
@@ -265,9 +298,11 @@ int sq_block(sq_store *s, store_req *req)
 int sq_unblock(sq_store *s, store_req *req)
 {
     int rc = sq_user_by_name(s, &req->pool, req->in.name, &req->out.peer);
-    if (rc < 0)
+    if (rc < 0 || (rc = sq_friends_now(s, req)) < 0)
         return rc;
     rc = sq_exec(s, SQ_BLOCK_DELETE, "ii", &req->in.user, &req->out.peer.id);
+    if (rc >= 0 && req->out.friends && (rc = sq_blocks_me(s, &req->in.user, &req->out.peer.id)) > 0)
+        req->out.friends = 0; /* still blocked the other way */
     return rc < 0 ? rc : 0;
 }
 
@@ -339,7 +374,7 @@ static int sq_chat_fill(sq_store *s, store_req *req, struct duet_chat *c, int64_
 {
     int rc;
     if (last_seq > 0) {
-        sqlite3_stmt *st = sq_bind(s, SQ_CHAT_LAST_MSG, "i", &c->chat_id);
+        sqlite3_stmt *st = sq_bind(s, SQ_CHAT_LAST_MSG, "ii", &c->chat_id, &req->in.user);
         if (st == NULL)
             return DUET_ESTORE;
         if ((rc = sq_step(s, st)) < 0)
@@ -381,6 +416,7 @@ int sq_chats_list(sq_store *s, store_req *req)
         c->peer_read_seq = receipts ? sqlite3_column_int64(st, CL_PEER_READ) : 0;
         c->blocked_by_me = sqlite3_column_int(st, CL_BLOCKED_BY_ME);
         c->blocked_me = sqlite3_column_int(st, CL_BLOCKED_ME);
+        c->friends = sqlite3_column_int(st, CL_FRIENDS) != 0;
         if (sq_read_user(&req->pool, st, CL_PEER, &c->peer) < 0)
             goto nomem;
         rc = sq_chat_fill(s, req, c, sqlite3_column_int64(st, CL_LAST_SEQ), receipts);

@@ -39,6 +39,8 @@ enum sq_stmt_id {
     SQ_CHAT_BEFRIEND,
     SQ_CHAT_UNFRIEND,
     SQ_BLOCKED_EITHER,
+    SQ_BLOCKS_ME,
+    SQ_SEEN_CLAMP,
     SQ_RECEIPTS_BOTH,
     SQ_REQ_INSERT,
     SQ_REQ_DELETE,
@@ -89,6 +91,8 @@ extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
 #define SQ_MSG_COLS(p)                                                                             \
     p "chat_id, " p "sender, " p "receiver, " p "message_id, " p "message, " p "type, " p          \
       "preview, " p "sequence, " p "sent_at, " p "received_at, " p "seen_at, " p "deleted_at"
+/* The column after SQ_MSG_COLS in the reads that add ", withheld". */
+#define SQ_MSG_WITHHELD 12
 
 /* WAL checkpoints on a helper thread (sqlite_ckpt.c). Ownership: embedded in
  * sq_store; owns its connection, thread, mutex and condition variable.
@@ -243,6 +247,9 @@ struct sq_chat {
 int sq_chat_load(sq_store *s, const duet_id *id, const duet_id *user, struct sq_chat *c);
 /* 1 if a blocks b or b blocks a, else 0; or DUET_ESTORE. */
 int sq_blocked(sq_store *s, const duet_id *a, const duet_id *b);
+/* 1 if peer blocks user (that direction only), else 0 or an error;
+ * sq_blocks_me(s, peer, user) asks whether user blocks peer. */
+int sq_blocks_me(sq_store *s, const duet_id *user, const duet_id *peer);
 /* 1 if both users have read receipts on, else 0; or DUET_ESTORE. */
 int sq_receipts_both(sq_store *s, const duet_id *a, const duet_id *b);
 

@@ -7,13 +7,14 @@
 #define SQ_HISTORY_MAX 100
 
 const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
-    [SQ_MSG_BY_ID] = "SELECT " SQ_MSG_COLS("") " FROM messages"
+    /* withheld follows the message columns (SQ_MSG_WITHHELD). */
+    [SQ_MSG_BY_ID] = "SELECT " SQ_MSG_COLS("") ", withheld FROM messages"
                                                " WHERE chat_id = ?1 AND message_id = ?2",
-    [SQ_MSG_BY_SEQ] = "SELECT " SQ_MSG_COLS("") " FROM messages"
+    [SQ_MSG_BY_SEQ] = "SELECT " SQ_MSG_COLS("") ", withheld FROM messages"
                                                 " WHERE chat_id = ?1 AND sequence = ?2",
     [SQ_MSG_INSERT] = "INSERT INTO messages (chat_id, sender, receiver, message_id, message,"
-                      " type, preview, sent_at, received_at, seen_at, sequence, deleted_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, 0, '', ?6, 0, 0, ?7, 0)",
+                      " type, preview, sent_at, received_at, seen_at, sequence, deleted_at,"
+                      " withheld) VALUES (?1, ?2, ?3, ?4, ?5, 0, '', ?6, 0, 0, ?7, 0, ?8)",
     /* Only "seen" moves read positions: sending says nothing about what
      * the sender has read of the peer's messages. */
     [SQ_CHAT_SENT] = "UPDATE chats SET last_seq = ?2, last_activity = ?3 WHERE chat_id = ?1",
@@ -53,20 +54,27 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                           " ORDER BY sequence DESC LIMIT 1",
     [SQ_MSG_MARK_RECV] = "UPDATE messages SET received_at = ?5 WHERE chat_id = ?1"
                          " AND sequence > ?4 AND sequence <= ?2 AND receiver = ?3"
-                         " AND received_at = 0 RETURNING sequence",
+                         " AND received_at = 0 AND withheld = 0 RETURNING sequence",
     [SQ_MSG_SEEN_FLOOR] = "SELECT sequence FROM messages WHERE chat_id = ?1 AND sequence <= ?2"
                           " AND receiver = ?3 AND seen_at <> 0"
                           " ORDER BY sequence DESC LIMIT 1",
     [SQ_MSG_MARK_SEEN] = "UPDATE messages SET seen_at = ?5,"
                          " received_at = iif(received_at = 0, ?5, received_at)"
                          " WHERE chat_id = ?1 AND sequence > ?4 AND sequence <= ?2"
-                         " AND receiver = ?3 AND seen_at = 0 RETURNING sequence",
+                         " AND receiver = ?3 AND seen_at = 0 AND withheld = 0 RETURNING sequence",
+    /* The newest message in (?4, ?2] that the user (?3) may see: a read
+     * position never covers messages withheld from the user (the peer's
+     * chat list shows it as peer_read_seq). Walks back from ?2, no further
+     * than the withheld run. */
+    [SQ_SEEN_CLAMP] = "SELECT sequence FROM messages WHERE chat_id = ?1 AND sequence <= ?2"
+                      " AND sequence > ?4 AND NOT (withheld = 1 AND receiver = ?3)"
+                      " ORDER BY sequence DESC LIMIT 1",
     [SQ_MSG_ERASE] = "UPDATE messages SET message = '', preview = '', deleted_at = ?3"
                      " WHERE chat_id = ?1 AND sequence = ?2",
     [SQ_HISTORY_AFTER] = "SELECT " SQ_MSG_COLS(
-        "") " FROM messages"
+        "") ", withheld FROM messages"
             " WHERE chat_id = ?1 AND sequence > ?2 ORDER BY sequence LIMIT ?3",
-    [SQ_HISTORY_BEFORE] = "SELECT " SQ_MSG_COLS("") " FROM messages"
+    [SQ_HISTORY_BEFORE] = "SELECT " SQ_MSG_COLS("") ", withheld FROM messages"
                                                     " WHERE chat_id = ?1 AND sequence < ?2"
                                                     " ORDER BY sequence DESC LIMIT ?3",
     [SQ_PENDING_LIST] = "SELECT service_type, " SQ_MSG_COLS(
@@ -77,8 +85,9 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                         " UNION ALL SELECT chat_id, last_seq FROM chats WHERE user_b = ?1",
 };
 
-/* Reads the message at (chat, seq) or with message_id into m. */
-static int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg *m)
+/* Reads the message at (chat, seq) or with message_id into m, and whether
+ * it is withheld from its receiver into *withheld. */
+static int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg *m, int *withheld)
 {
     if (st == NULL)
         return DUET_ESTORE;
@@ -86,8 +95,18 @@ static int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg 
     if (rc <= 0)
         return rc == 0 ? DUET_ENOTFOUND : rc;
     rc = sq_read_msg(p, st, 0, m);
+    *withheld = sqlite3_column_int(st, SQ_MSG_WITHHELD) != 0;
     sq_reset(st);
     return rc;
+}
+
+/* The receiver's view of a message withheld from them: a placeholder that
+ * keeps its sequence number and says nothing else. */
+static void sq_withhold(struct duet_msg *m)
+{
+    m->message = m->preview = m->message_id = "";
+    m->sent_at = m->received_at = m->seen_at = m->deleted_at = 0;
+    m->withheld = 1;
 }
 
 /* The privacy rule: seen_at shows only while both users have read
@@ -125,7 +144,8 @@ int sq_msg_send(sq_store *s, store_req *req)
     if (mid == NULL || text == NULL)
         return -EINVAL;
     /* Dedupe first: a retry must succeed even if access changed since. */
-    int rc = sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_ID, "is", &req->in.chat_id, mid), m);
+    int rc = sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_ID, "is", &req->in.chat_id, mid), m,
+                        &req->out.hidden);
     if (rc == 0) {
         if (duet_id_eq(&m->sender, me)) {
             req->out.duplicate = 1;
@@ -142,12 +162,18 @@ int sq_msg_send(sq_store *s, store_req *req)
         return rc;
     if (!c.friends)
         return DUET_ENOTFRIENDS;
-    if ((rc = sq_blocked(s, me, &c.peer)) != 0)
+    /* The user's own block refuses (even when the peer blocks too). */
+    if ((rc = sq_blocks_me(s, &c.peer, me)) != 0)
         return rc > 0 ? DUET_EBLOCKED : rc;
+    /* Blocked by the peer: stored and answered as any message, but withheld
+     * from the peer for good (store.h), so the block does not show. */
+    if ((rc = sq_blocks_me(s, me, &c.peer)) < 0)
+        return rc;
+    int withheld = rc > 0;
     /* The recipient's backlog has a ceiling: past it the message is not
      * stored (the sender is told), so one sender cannot grow another user's
      * reconnect replay and storage without bound. */
-    if (req->in.max_pending > 0) {
+    if (req->in.max_pending > 0 && !withheld) {
         int64_t n = 0;
         if ((rc = sq_get_int(s, &n, SQ_PENDING_COUNT, "i", &c.peer)) < 0)
             return rc;
@@ -157,11 +183,13 @@ int sq_msg_send(sq_store *s, store_req *req)
 
     /* Read last_seq inside the transaction: other processes may write too. */
     int64_t seq = c.last_seq + 1;
-    if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiissll", &c.id, me, &c.peer, mid, text, now, seq)) < 0 ||
-        (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_MESSAGE, (int64_t)0,
-                      (int64_t)0, &c.id, seq)) < 0 ||
+    if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiisslld", &c.id, me, &c.peer, mid, text, now, seq,
+                      withheld)) < 0 ||
+        (!withheld && (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_MESSAGE,
+                                    (int64_t)0, (int64_t)0, &c.id, seq)) < 0) ||
         (rc = sq_exec(s, SQ_CHAT_SENT, "ill", &c.id, seq, now)) < 0)
         return rc;
+    req->out.hidden = withheld;
 
     memset(m, 0, sizeof(*m));
     m->chat_id = c.id;
@@ -255,6 +283,12 @@ int sq_msg_seen(sq_store *s, store_req *req)
     int64_t seq = req->in.seq < c.last_seq ? req->in.seq : c.last_seq;
     if (seq < 0)
         seq = 0;
+    if (seq > c.my_read_seq) {
+        int64_t seen = c.my_read_seq; /* stays there if only withheld ones are above */
+        if ((rc = sq_get_int(s, &seen, SQ_SEEN_CLAMP, "ilil", &c.id, seq, me, c.my_read_seq)) < 0)
+            return rc;
+        seq = seen;
+    }
     req->out.read_seq = seq > c.my_read_seq ? seq : c.my_read_seq;
     if (seq > c.my_read_seq && (rc = sq_exec(s, SQ_CHAT_SET_READ, "iil", &c.id, me, seq)) < 0)
         return rc;
@@ -282,7 +316,8 @@ int sq_msg_delete(sq_store *s, store_req *req)
     int rc = sq_chat_load(s, &req->in.chat_id, me, &c);
     if (rc < 0)
         return rc;
-    rc = sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_SEQ, "il", &c.id, seq), m);
+    rc =
+        sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_SEQ, "il", &c.id, seq), m, &req->out.hidden);
     if (rc < 0)
         return rc;
     if (!duet_id_eq(&m->sender, me))
@@ -294,10 +329,14 @@ int sq_msg_delete(sq_store *s, store_req *req)
 
     /* An undelivered copy goes away; the DELETED row still tells a device
      * that may have seen the message through history. */
-    if ((rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0 ||
-        (rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", &c.peer, &c.id, PENDING_MESSAGE, seq)) < 0 ||
-        (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_DELETED, (int64_t)0,
-                      (int64_t)0, &c.id, seq)) < 0)
+    if ((rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0)
+        return rc;
+    /* The receiver of a withheld message never had it: nothing to tell. */
+    if (!req->out.hidden &&
+        ((rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", &c.peer, &c.id, PENDING_MESSAGE, seq)) <
+             0 ||
+         (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_DELETED, (int64_t)0,
+                       (int64_t)0, &c.id, seq)) < 0))
         return rc;
     m->message = m->preview = "";
     m->deleted_at = now;
@@ -338,6 +377,8 @@ int sq_history(sq_store *s, store_req *req)
         }
         if (!receipts)
             m->seen_at = 0;
+        if (sqlite3_column_int(st, SQ_MSG_WITHHELD) != 0 && duet_id_eq(&m->receiver, me))
+            sq_withhold(m);
         n++;
     }
     if (rc < 0)

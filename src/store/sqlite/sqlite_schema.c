@@ -126,6 +126,9 @@ const char *const sq_migrations[] = {
     " created_at INTEGER NOT NULL"
     ");"
     "CREATE INDEX friend_requests_sent_from ON friend_requests_sent (from_id, created_at);",
+    /* 3: withheld messages (store.h, STORE_MSG_SEND): 1 for a message sent
+     * while its receiver blocked its sender. */
+    "ALTER TABLE messages ADD COLUMN withheld INTEGER NOT NULL DEFAULT 0;",
 };
 
 const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);

@@ -69,7 +69,9 @@ export function mountChat(el, chat, { onBack }) {
   });
 
   function renderHeader() {
-    const blocked = chat.blocked_by_me || chat.blocked_me;
+    // Whether the peer blocks us is never known here (the server does not
+    // say): only our own block and an ended friendship make it read-only.
+    const blocked = chat.blocked_by_me || !chat.friends;
     name.textContent = nameOf(chat.peer);
     const online = peerOnline(chat) && !blocked;
     av.replaceChildren(avatar(chat.peer, { online }));
@@ -85,11 +87,24 @@ export function mountChat(el, chat, { onBack }) {
         h('span', null, 'You blocked ', h('bdi', null, nameOf(chat.peer)), '. Unblock them to send messages.'),
         h('button', { type: 'button', class: 'btn btn-small', onclick: () => setBlocked(false) }, 'Unblock'),
       );
-    } else if (chat.blocked_me) {
+    } else if (!chat.friends) {
       blockedBar.replaceChildren(
-        icon('block', { size: 18 }),
-        h('span', null, 'You can’t send messages to ', h('bdi', null, nameOf(chat.peer)), '.'),
+        icon('userMinus', { size: 18 }),
+        h('span', null, 'You are no longer friends with ', h('bdi', null, nameOf(chat.peer)), '.'),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: askAgain }, 'Send friend request'),
       );
+    }
+  }
+
+  // A former friend: ask again from the conversation itself.
+  async function askAgain() {
+    const who = () => h('bdi', null, nameOf(chat.peer));
+    try {
+      const r = await api.sendRequest(chat.peer.username);
+      toast(r.status === 'friends' ? ['You and ', who(), ' are friends again.'] : ['Request sent to ', who(), '.']);
+      await refreshAll();
+    } catch (e) {
+      toast(errorText(e), { error: true });
     }
   }
 
@@ -104,7 +119,7 @@ export function mountChat(el, chat, { onBack }) {
         danger: true,
         text: [
           who(),
-          ' won’t be able to message you, see when you are online, or send you friend requests. Your conversation is kept, and you can unblock them any time.',
+          ' won’t be told. Their messages won’t reach you, not even after you unblock them, and they won’t see when you are online. Your conversation is kept, and you can unblock them any time.',
         ],
       }))
     )
@@ -129,7 +144,7 @@ export function mountChat(el, chat, { onBack }) {
         danger: true,
         text: [
           who(),
-          ' will no longer be your friend and the conversation leaves your list. To chat again, one of you sends a new friend request.',
+          ' will no longer be your friend. The conversation stays in your list, read-only; to chat again, one of you sends a new friend request.',
         ],
       }))
     )
@@ -150,8 +165,8 @@ export function mountChat(el, chat, { onBack }) {
         chat.blocked_by_me
           ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
           : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
-        { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend },
-      ],
+        chat.friends ? { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend } : null,
+      ].filter(Boolean),
       { label: 'Conversation options' },
     );
   });

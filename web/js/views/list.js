@@ -30,7 +30,7 @@ export function tickIcon(status) {
 function preview(chat) {
   const out = [];
   const me = state.me?.id;
-  if (chat.typingUntil > Date.now() && !chat.blocked_by_me && !chat.blocked_me) {
+  if (chat.typingUntil > Date.now() && !chat.blocked_by_me && chat.friends) {
     return [h('span', { class: 'typing-hint' }, 'typing…')];
   }
   const queued = outboxFor(chat.id);
@@ -84,7 +84,7 @@ export function mountList(el, { onOpen, onAddFriend }) {
     const items = chats.map((chat) => {
       const active = chat.id === state.openChatId;
       const name = nameOf(chat.peer);
-      const blocked = chat.blocked_by_me || chat.blocked_me;
+      const blocked = chat.blocked_by_me;
       const online = peerOnline(chat) && !blocked;
       const seen = blocked ? '' : presenceShort(shownPeer(chat));
       const label = [name, seen, chat.unread ? plural(chat.unread, 'unread message', 'unread messages') : ''].filter(Boolean).join(', ');

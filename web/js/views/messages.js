@@ -20,7 +20,7 @@ const EDGE_PX = 900;
 const GROUP_MS = 5 * 60 * 1000;
 
 const FAIL_TEXT = {
-  blocked: 'Not sent: one of you blocks the other.',
+  blocked: 'Not sent: you blocked them.',
   not_friends: 'Not sent: you are no longer friends.',
   too_long: 'Not sent: the message is too long.',
   empty: 'Not sent: the message is empty.',
@@ -162,7 +162,9 @@ export class MessagesView {
   info(seq) {
     const chat = this.chat;
     const m = msgAt(chat, seq);
-    const prev = msgAt(chat, seq - 1);
+    let prev = msgAt(chat, seq - 1);
+    for (let s = seq - 2; prev?.withheld && s >= seq - 20; s--) prev = msgAt(chat, s);
+    if (prev?.withheld) prev = null;
     const day = !prev || startOfDay(prev.sent_at) !== startOfDay(m.sent_at);
     const grouped = !day && prev && prev.from === m.from && m.sent_at - prev.sent_at < GROUP_MS && !prev.deleted_at && !m.deleted_at;
     const divider = seq === this.dividerSeq;
@@ -172,6 +174,8 @@ export class MessagesView {
 
   buildRow(info) {
     const { m, day, grouped, divider, status } = info;
+    // A withheld placeholder keeps its place in the run, unseen.
+    if (m.withheld) return h('div', { class: 'row withheld', hidden: true, dataset: { seq: String(m.seq) } });
     const mine = m.from === state.me.id;
     const who = mine ? 'You' : nameOf(this.chat.peer);
     const deleted = !!m.deleted_at;
@@ -267,7 +271,7 @@ export class MessagesView {
       const n = this.renderPending();
       const loading = !chat.loaded || chat.loadingNewer;
       this.emptyEl.hidden = loading || n > 0;
-      const blocked = chat.blocked_by_me || chat.blocked_me;
+      const blocked = chat.blocked_by_me || !chat.friends;
       this.emptyEl.replaceChildren(
         h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon(blocked ? 'block' : 'chat', { size: 36 })),
         h('p', { class: 'empty-title' }, blocked ? 'No messages' : `Say hi to ${nameOf(chat.peer)}`),
@@ -285,7 +289,7 @@ export class MessagesView {
     this.emptyEl.hidden = true;
     if (!this.dividerSeq && this.unreadAtOpen > 0 && first <= this.readAtOpen + 1) {
       for (let s = Math.max(first, this.readAtOpen + 1); s <= last; s++) {
-        if (msgAt(chat, s).from !== state.me.id) {
+        if (msgAt(chat, s).from !== state.me.id && !msgAt(chat, s).withheld) {
           this.dividerSeq = s;
           break;
         }
