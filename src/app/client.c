@@ -44,6 +44,7 @@ void client_unref(struct client *cl)
         return;
     net_conn_set_data(cl->hub.conn, NULL);
     net_conn_unref(cl->hub.conn);
+    pipe_release(&cl->pipe);
     free(cl);
 }
 
@@ -73,15 +74,20 @@ void client_send_text(struct client *cl, const char *s, size_t len)
         net_ws_send(cl->hub.conn, s, len);
 }
 
-void client_send_error(struct client *cl, const char *request, json_t *ref, int err,
-                       const char *code, const char *message)
+json_t *client_error_event(struct client *cl, const char *request, json_t *ref, int err,
+                           const char *code, const char *message)
 {
     cl->app->metrics.ws_errors++;
     if (code == NULL)
         code = duet_strerror_code(err);
-    json_t *ev = json_pack("{s:s, s:s?, s:O?, s:s, s:s}", "type", "error", "request", request,
-                           "ref", ref, "code", code, "message", message ? message : code);
-    client_send(cl, ev);
+    return json_pack("{s:s, s:s?, s:O?, s:s, s:s}", "type", "error", "request", request, "ref",
+                     ref, "code", code, "message", message ? message : code);
+}
+
+void client_send_error(struct client *cl, const char *request, json_t *ref, int err,
+                       const char *code, const char *message)
+{
+    client_send(cl, client_error_event(cl, request, ref, err, code, message));
 }
 
 /* A backlog row but a message (those are written directly: replay_one). */
@@ -198,8 +204,11 @@ void client_on_ws_drain(void *appp, net_conn *c)
 {
     struct client *cl = net_conn_data(c);
     (void)appp;
-    if (cl != NULL && cl->replay != NULL)
+    if (cl == NULL)
+        return;
+    if (cl->replay != NULL)
         replay_more(cl->replay);
+    pipe_drained(cl);
 }
 
 /* The hub routes this client's events now: read the backlog. */

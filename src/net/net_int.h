@@ -105,6 +105,9 @@ struct net__ws {
     unsigned fragmented : 1;    /* inside a message of several frames */
     unsigned busy : 1;          /* traffic since the last sweep */
     unsigned want_drain : 1;    /* on_ws_drain is owed once the queue is empty */
+    unsigned paused : 1;        /* the application takes no more messages (net_ws_pause) */
+    unsigned stall_ticks : 2;   /* ping intervals in a row with output stuck (timer) */
+    uint32_t ping_id;           /* the payload of our current ping; only its pong counts */
     uint64_t in_left;           /* bytes of the current frame not yet handed to wslay */
 };
 
@@ -140,7 +143,7 @@ struct net_conn {
     void *data;
     uint8_t timer_mode;
     unsigned is_ws : 1, closed : 1, eof : 1, finishing : 1, lingering : 1, reading : 1, writing : 1,
-        is_dirty : 1, addr_counted : 1;
+        is_dirty : 1, addr_counted : 1, wrote : 1; /* wrote: a write completed (ws.c clears it) */
     char addr[NET__ADDR_LEN];
     union {
         struct net__http *http; /* owned; freed at the upgrade (net__http_free) */
