@@ -80,8 +80,8 @@ json_t *client_error_event(struct client *cl, const char *request, json_t *ref, 
     cl->app->metrics.ws_errors++;
     if (code == NULL)
         code = duet_strerror_code(err);
-    return json_pack("{s:s, s:s?, s:O?, s:s, s:s}", "type", "error", "request", request, "ref",
-                     ref, "code", code, "message", message ? message : code);
+    return json_pack("{s:s, s:s?, s:O?, s:s, s:s}", "type", "error", "request", request, "ref", ref,
+                     "code", code, "message", message ? message : code);
 }
 
 void client_send_error(struct client *cl, const char *request, json_t *ref, int err,

@@ -137,10 +137,9 @@ static int op_submit(struct chat_op *op)
 static void rate_limited(struct chat_op *op, int64_t wait_ms)
 {
     op->cl->app->metrics.ws_errors++;
-    op_answer(op,
-                json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
-                          op->request, "ref", op->ref, "code", "rate_limited", "message",
-                          "too many messages; slow down", "retry_after_ms", (json_int_t)wait_ms));
+    op_answer(op, json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
+                            op->request, "ref", op->ref, "code", "rate_limited", "message",
+                            "too many messages; slow down", "retry_after_ms", (json_int_t)wait_ms));
 }
 
 static void send_done(struct chat_op *op)
@@ -410,7 +409,8 @@ void ws_requests_on_text(struct client *cl, const char *data, size_t len)
     struct proto_request rq;
     struct proto_req_error e;
     int bad = proto_parse_request(data, len, cl->app->cfg->max_message_chars, &rq, &e) < 0;
-    struct pipe_slot *slot = pipe_open(cl, bad ? len + ANSWER_RESERVE : answer_reserve(cl, &rq, len));
+    struct pipe_slot *slot =
+        pipe_open(cl, bad ? len + ANSWER_RESERVE : answer_reserve(cl, &rq, len));
     struct chat_op *op = NULL;
     if (slot == NULL || (!bad && (op = calloc(1, sizeof(*op))) == NULL)) {
         /* Without its answer the client would wait forever: let it resume. */
@@ -421,7 +421,8 @@ void ws_requests_on_text(struct client *cl, const char *data, size_t len)
         return;
     }
     if (bad) {
-        pipe_answer_json(cl, slot, client_error_event(cl, rq.request, rq.ref, e.err, e.code, e.message));
+        pipe_answer_json(cl, slot,
+                         client_error_event(cl, rq.request, rq.ref, e.err, e.code, e.message));
         proto_request_free(&rq);
         return;
     }

@@ -364,9 +364,12 @@ static int ws_ping(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
     ws->ping_id++;
-    uint8_t frame[6] = {0x80 | WSLAY_PING,         4,
-                        (uint8_t)(ws->ping_id >> 24), (uint8_t)(ws->ping_id >> 16),
-                        (uint8_t)(ws->ping_id >> 8),  (uint8_t)ws->ping_id};
+    uint8_t frame[6] = {0x80 | WSLAY_PING,
+                        4,
+                        (uint8_t)(ws->ping_id >> 24),
+                        (uint8_t)(ws->ping_id >> 16),
+                        (uint8_t)(ws->ping_id >> 8),
+                        (uint8_t)ws->ping_id};
     if (ws->ctx == NULL) {
         /* parked: nothing queued in wslay, so the ping can go straight out
          * (and ws_parked_pongs takes the answer) */
