@@ -436,6 +436,32 @@ static void cs_cursor_window(cs_op *op)
     }
 }
 
+/* Reads one page of a paged replay (store.h): LIMIT rows after the key. */
+static void cs_pending_page(cs_op *op)
+{
+    store_req *req = op->req;
+    op->page_size = req->in.limit;
+    if (req->in.has_after)
+        cs_read(op, 4, CS_PENDING_AFTER, "iidld", &req->in.user, &req->in.chat_id, req->in.kind,
+                req->in.seq, req->in.limit);
+    else
+        cs_read(op, 4, CS_PENDING_FIRST, "id", &req->in.user, req->in.limit);
+}
+
+/* Whether a paged read ends with the row just added: the row limit, or the
+ * text bound (a page is a few dozen rows: summed again each time). */
+static int cs_page_full(const store_req *req)
+{
+    if ((int)req->out.n_pending >= req->in.limit)
+        return 1;
+    if (req->in.page_bytes <= 0)
+        return 0;
+    int64_t bytes = 0;
+    for (size_t i = 0; i < req->out.n_pending; i++)
+        bytes += (int64_t)strlen(req->out.pending[i].msg.message);
+    return bytes >= req->in.page_bytes;
+}
+
 /* Steps: 0 relations, 1 chats (IN) -> cursors, 2 the newest rows of each
  * cursor's chat, 3 pages of pending rows. The cursors are read before the
  * rows: a message written between the two reads is in the backlog and
@@ -507,7 +533,10 @@ void cs_pending_list(cs_op *op)
     rows:
         op->page_size = CS_PENDING_PAGE;
         op->cap_items = 0;
-        cs_read(op, 4, CS_PENDING_LIST, "i", &req->in.user);
+        if (req->in.limit > 0)
+            cs_pending_page(op);
+        else
+            cs_read(op, 4, CS_PENDING_LIST, "i", &req->in.user);
         return;
     default: {
         if ((rc = cs_q_status(op)) < 0)
@@ -530,8 +559,12 @@ void cs_pending_list(cs_op *op)
                 goto out;
             }
             req->out.n_pending++;
+            if (req->in.limit > 0 && cs_page_full(req)) {
+                req->out.more = 1;
+                break;
+            }
         }
-        if (r->paging_state != NULL && r->paging_state_len > 0) {
+        if (req->in.limit <= 0 && r->paging_state != NULL && r->paging_state_len > 0) {
             /* The state lives in q, which the next read replaces. */
             uint8_t *ps = pool_alloc(&op->pool, r->paging_state_len);
             if (ps == NULL) {
@@ -544,7 +577,7 @@ void cs_pending_list(cs_op *op)
             cs_read(op, 4, CS_PENDING_LIST, "i", &req->in.user);
             return;
         }
-        if (req->out.n_pending > 1)
+        if (req->in.limit <= 0 && req->out.n_pending > 1)
             qsort(req->out.pending, req->out.n_pending, sizeof(*req->out.pending), cs_pending_cmp);
         cs_cursors_raise(req);
         rc = 0;
