@@ -1,6 +1,6 @@
 # duet - build with `make`; `make check` runs every test suite.
 CC      ?= cc
-PKGS    := libuv jansson libsodium libcrypto sqlite3 hiredis zlib
+PKGS    := libuv jansson libsodium libcrypto sqlite3 hiredis zlib libcurl
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
            $(shell pkg-config --cflags $(PKGS))
@@ -15,14 +15,16 @@ else
 BUILD   ?= build
 endif
 
-SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/hub/*.c src/app/*.c src/cql/*.c)
+SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/hub/*.c src/app/*.c src/cql/*.c \
+                       src/outbound/*.c src/push/*.c)
+SRCS      += $(wildcard src/store/sqlite/*.c src/store/cassandra/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BUILD)/unit-tests
 
 .PHONY: all clean unit check format
-all: $(BUILD)/duetd
+all: $(BUILD)/duetd $(BUILD)/push-selftest
 
 $(BUILD)/duetd: $(OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -36,6 +38,11 @@ $(UNIT_BIN): $(OBJS) $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
+
+# push-selftest sends one Web Push with src/push and src/outbound, for
+# tests/integration/40-push-crypto.test.mjs (the Node push service checks it).
+$(BUILD)/push-selftest: $(OBJS) $(BUILD)/tests/push/push_selftest.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- duet-bench (bench/): load generator speaking duet's protocol ---------
 # BENCHMARKS.md says how to run it; `make bench-smoke` is a tiny run of every
@@ -92,7 +99,7 @@ $(INTEG_DIR)/node_modules:
 
 # `make test-integration` (or `make SAN=1 test-integration`) runs the suite
 # against $(BUILD)/duetd.
-test-integration: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
+test-integration: $(BUILD)/duetd $(BUILD)/push-selftest | $(INTEG_DIR)/node_modules
 	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(INTEG_TESTS)
 
 # `make test-valgrind` runs the suite against $(BUILD)/duetd under valgrind
@@ -236,7 +243,7 @@ check:
 	$(MAKE) test-cassandra-cluster
 
 format:
-	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h fuzz/*.c fuzz/*.h) \
+	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h src/*/*/*.h fuzz/*.c fuzz/*.h) \
 	    $(BENCH_SRCS) $(wildcard bench/*.h)
 
 clean:
@@ -284,5 +291,5 @@ help:
 	  '  deploy/cluster.sh start|status|stop         the local cluster (docs/deploy.md)'
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d) \
-    $(BUILD)/tests/cql/cql_smoke.d
--include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/fuzz/*.d)
+    $(BUILD)/tests/cql/cql_smoke.d $(BUILD)/tests/push/push_selftest.d
+-include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/src/*/*/*.d $(FUZZ_BUILD)/fuzz/*.d)

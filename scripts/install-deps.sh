@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential pkg-config libuv1-dev libhttp-parser-dev libwslay-dev libjansson-dev
-      libsodium-dev libssl-dev libsqlite3-dev libhiredis-dev zlib1g-dev)
+      libsodium-dev libssl-dev libsqlite3-dev libhiredis-dev zlib1g-dev libcurl4-openssl-dev)
 PKGS+=("$@")
 
 missing=()

@@ -15,6 +15,7 @@
 
 #include "../base/log.h"
 #include "client.h"
+#include "presence.h"
 #include "proto.h"
 #include "ws_requests.h"
 
@@ -211,10 +212,9 @@ void client_on_ws_drain(void *appp, net_conn *c)
     pipe_drained(cl);
 }
 
-/* The hub routes this client's events now: read the backlog. */
-static void client_ready(struct hub_conn *hc)
+/* The presence snapshot went out: read the backlog. */
+static void replay_start(struct client *cl)
 {
-    struct client *cl = client_of(hc);
     struct app *app = cl->app;
     struct pending_load *pl = NULL;
     if (!cl->hub.open)
@@ -239,6 +239,18 @@ out:
     client_unref(cl); /* the join's */
 }
 
+/* The hub routes this client's events now: the friends' presence, then the
+ * backlog (the hub holds later events back until it is sent). */
+static void client_ready(struct hub_conn *hc)
+{
+    struct client *cl = client_of(hc);
+    if (!cl->hub.open) {
+        client_unref(cl); /* the join's */
+        return;
+    }
+    presence_snapshot_start(cl, replay_start);
+}
+
 int client_start(struct app *app, net_conn *c, const struct duet_user *me,
                  const uint8_t token_hash[32], const char *addr)
 {
@@ -261,6 +273,7 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
     cl->refs = 1; /* the WebSocket's, dropped in client_on_ws_close */
     cl->hub.open = 1;
     cl->hub.user = me->id;
+    cl->lastseen_vis = me->lastseen_vis;
     memcpy(cl->hub.token_hash, token_hash, 32);
     net_conn_ref(c);
     net_conn_set_data(c, cl);

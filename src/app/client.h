@@ -20,6 +20,7 @@ struct client {
     int refs;
     int joined;    /* hub join succeeded: leave is owed */
     char addr[64]; /* client address (proxy-aware), counted in app->limits */
+    int lastseen_vis; /* the user's setting at connect, for the presence snapshot */
     struct pending_load *replay; /* the backlog still being sent, or NULL */
     struct ws_pipe pipe;         /* answers in request order (ws_pipe.h) */
 };

@@ -3,6 +3,7 @@
 #define DUET_PRESENCE_H
 
 #include "app.h"
+#include "client.h"
 
 /* The hub's host callbacks (struct hub_host; app is the struct app): a user
  * came online (first connection anywhere) or went offline (last one closed,
@@ -13,5 +14,10 @@ void presence_offline(void *app, const duet_id *user, int64_t at, int64_t versio
  * online (hub online query); fills online/last_seen. */
 void presence_view(const struct duet_user *viewer_settings, const struct duet_user *subject,
                    int blocked, int online, json_t *into);
+
+/* Sends the client one `presence` event per friend (presence_snapshot.c),
+ * then calls done, also when the snapshot could not be read. */
+typedef void (*presence_snapshot_done)(struct client *cl);
+void presence_snapshot_start(struct client *cl, presence_snapshot_done done);
 
 #endif

@@ -80,6 +80,28 @@ describe('06 presence', { timeout: 180000 }, () => {
     await waitFor(async () => (await chatWith(alice, chatAB)).peer.online === false, 'bob offline in the chat list');
   });
 
+  it('a new connection gets a snapshot of its friends\' presence before the backlog, in order with later changes', async () => {
+    const B = await bob.connect();
+    const A = await alice.connect();
+    const snap = A.presence.filter((e) => e.user === bob.id);
+    assert.equal(snap.length, 1, `one snapshot event for bob: ${JSON.stringify(A.presence)}`);
+    assert.equal(snap[0].online, true);
+    assert.equal(snap[0].last_seen, null);
+    assert.ok(!A.presence.some((e) => e.user === carol.id), 'carol is not alice\'s friend');
+    await B.close();
+    const A2 = await alice.connect();
+    const off = A2.presence.find((e) => e.user === bob.id);
+    assert.ok(off, `snapshot after bob left: ${JSON.stringify(A2.presence)}`);
+    assert.equal(off.online, false);
+    assert.ok(Number.isInteger(off.last_seen), `bob's last seen in the snapshot: ${JSON.stringify(off)}`);
+    // The snapshot comes between hello and the backlog.
+    const i = A2.events.findIndex((e) => e.type === 'presence');
+    assert.equal(A2.events[0].type, 'hello');
+    assert.ok(i > 0 && i < A2.events.findIndex((e) => e.type === 'synced'));
+    await A.close();
+    await A2.close();
+  });
+
   it('a block hides presence both ways, in events and in the chat list', async () => {
     const D = await dave.connect();
     const C = await carol.connect();

@@ -6,14 +6,21 @@ import { after, before, describe, it } from 'node:test';
 import { startServer } from './lib/server.mjs';
 import { User, WsClient, befriend, fullHistory, sendMsg } from './lib/client.mjs';
 
-// Reads hello, the pending items and synced, strictly in arrival order.
+// Reads hello, the presence snapshot, the pending items and synced, strictly
+// in arrival order.
 async function readConnect(ws) {
   const hello = await ws.shift();
   assert.equal(hello.type, 'hello', `the first event must be hello, got ${JSON.stringify(hello)}`);
   const pending = [];
+  const presence = [];
   for (;;) {
     const ev = await ws.shift();
-    if (ev.type === 'synced') return { hello, pending, synced: ev };
+    if (ev.type === 'synced') return { hello, presence, pending, synced: ev };
+    // The friends' presence snapshot comes first, before any pending item.
+    if (ev.type === 'presence' && pending.length === 0) {
+      presence.push(ev);
+      continue;
+    }
     assert.ok(['message', 'receipt', 'deleted'].includes(ev.type), `only pending items come between hello and synced, got ${JSON.stringify(ev)}`);
     assert.equal(ev.pending, true, `a replayed item has pending: true: ${JSON.stringify(ev)}`);
     pending.push(ev);

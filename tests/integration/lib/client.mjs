@@ -432,13 +432,15 @@ export class User {
     if (!raw) {
       ws.hello = await ws.next('hello');
       ws.pending = [];
+      ws.presence = []; // the snapshot of friends' presence, before the backlog
       for (;;) {
         const ev = await ws.shift();
         if (ev.type === 'synced') {
           ws.synced = ev;
           break;
         }
-        ws.pending.push(ev);
+        if (ev.type === 'presence' && ws.pending.length === 0) ws.presence.push(ev);
+        else ws.pending.push(ev);
       }
     }
     return ws;
