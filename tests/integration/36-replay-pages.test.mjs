@@ -85,6 +85,8 @@ describe('36 the backlog replayed in pages', { timeout: 600000 }, () => {
     assert.equal(E.pending.filter((e) => e.type === 'message').length, 1000);
     await E.terminate();
     await sleep(500);
+    const replayed = async () => Number(/duet_pending_replayed_total (\d+)/.exec((await fay.http.get('/metrics')).text)[1]);
+    const n0 = await replayed();
     const rss0 = rssBytes(srv.pid);
     const socks = [];
     for (let i = 0; i < 40; i++) {
@@ -99,6 +101,10 @@ describe('36 the backlog replayed in pages', { timeout: 600000 }, () => {
       await sleep(100);
     }
     const growth = peak - rss0;
+    const sent = (await replayed()) - n0;
+    // Every socket was sent its first pages (the kernel took them), none all.
+    assert.ok(sent >= 40 * 2 && sent < 40 * 1000, `${sent} backlog rows were sent to the 40 sockets`);
+    console.log(`# 36 40 non-reading sockets (${sent} rows sent in all)`);
     console.log(`# 36 40 non-reading sockets, 16 MB backlog each: RSS ${(rss0 / MiB).toFixed(1)} MiB -> peak ${(peak / MiB).toFixed(1)} MiB (+${(growth / MiB).toFixed(1)} MiB)`);
     assert.ok(growth < 16 * MiB, `RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
     const res = await fay.http.get('/api/me');
