@@ -30,7 +30,7 @@ void client_unref(struct client *cl)
         return;
     net_conn_set_data(cl->hub.conn, NULL);
     net_conn_unref(cl->hub.conn);
-    pipe_release(&cl->pipe);
+    pipe_release(cl);
     free(cl);
 }
 

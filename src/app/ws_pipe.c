@@ -2,6 +2,7 @@
  * on requests in flight (ws_pipe.h). */
 #include "ws_pipe.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,11 @@ static void pipe_check(struct client *cl, int drained)
     size_t budget = pipe_budget(cl);
     int over_out = queued > budget || (p->n > 0 && p->reserved > budget - queued);
     int over = p->n >= PIPE_MAX_INFLIGHT || over_out;
+    /* The user's share is asked last: only a connection that could read
+     * on waits in its user's queue. */
+    if (!over &&
+        limits_inflight_full(&cl->app->limits, &cl->hub.user, PIPE_MAX_PER_USER, &p->waiter))
+        over = 1;
     if (over != p->paused) {
         p->paused = over;
         net_ws_pause(cl->hub.conn, over);
@@ -48,12 +54,24 @@ static void pipe_check(struct client *cl, int drained)
         net_ws_want_drain(cl->hub.conn);
 }
 
+/* The user's queue woke this connection: look again. */
+static void pipe_wake(struct limits_waiter *w)
+{
+    struct client *cl = (struct client *)((char *)w - offsetof(struct client, pipe.waiter));
+    pipe_check(cl, 0);
+}
+
 struct pipe_slot *pipe_open(struct client *cl, size_t reserve)
 {
     struct ws_pipe *p = &cl->pipe;
     struct pipe_slot *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
+    if (limits_inflight_add(&cl->app->limits, &cl->hub.user) < 0) {
+        free(s);
+        return NULL;
+    }
+    p->waiter.wake = pipe_wake;
     s->reserve = reserve;
     if (p->tail != NULL)
         p->tail->next = s;
@@ -66,8 +84,9 @@ struct pipe_slot *pipe_open(struct client *cl, size_t reserve)
     return s;
 }
 
-static void pipe_pop(struct ws_pipe *p)
+static void pipe_pop(struct client *cl)
 {
+    struct ws_pipe *p = &cl->pipe;
     struct pipe_slot *s = p->head;
     p->head = s->next;
     if (p->head == NULL)
@@ -76,6 +95,7 @@ static void pipe_pop(struct ws_pipe *p)
     p->reserved -= s->reserve;
     free(s->text);
     free(s);
+    limits_inflight_done(&cl->app->limits, &cl->hub.user);
 }
 
 /* Sends the filled slots at the head. */
@@ -86,7 +106,7 @@ static void pipe_flush(struct client *cl)
         struct pipe_slot *s = p->head;
         if (s->text != NULL)
             client_send_text(cl, s->text, s->len);
-        pipe_pop(p);
+        pipe_pop(cl);
     }
     pipe_check(cl, 0);
 }
@@ -99,7 +119,7 @@ void pipe_answer(struct client *cl, struct pipe_slot *s, const char *text, size_
     if (text != NULL && s == cl->pipe.head) {
         /* Its turn already: no copy. */
         client_send_text(cl, text, len);
-        pipe_pop(&cl->pipe);
+        pipe_pop(cl);
     } else if (text != NULL && cl->hub.open) {
         s->text = malloc(len ? len : 1);
         if (s->text == NULL) {
@@ -133,8 +153,9 @@ void pipe_drained(struct client *cl)
         pipe_check(cl, 1);
 }
 
-void pipe_release(struct ws_pipe *p)
+void pipe_release(struct client *cl)
 {
-    while (p->head != NULL)
-        pipe_pop(p);
+    limits_inflight_cancel(&cl->app->limits, &cl->hub.user, &cl->pipe.waiter);
+    while (cl->pipe.head != NULL)
+        pipe_pop(cl);
 }

@@ -7,12 +7,17 @@
  * frame) or when the store completes; the head is sent while it is filled,
  * so answers leave in the order the requests came. A session with
  * PIPE_MAX_INFLIGHT slots, or whose queued output and reservations pass its
- * budget, stops reading its socket (net_ws_pause) until that changes. */
+ * budget, or whose user has PIPE_MAX_PER_USER requests in flight over all
+ * their connections, stops reading its socket (net_ws_pause) until that
+ * changes: one user's pipelined reads take a bounded share of the store's
+ * queue, however many sockets they open. */
 #ifndef DUET_WS_PIPE_H
 #define DUET_WS_PIPE_H
 
 #include <jansson.h>
 #include <stddef.h>
+
+#include "limits.h"
 
 /* Requests of one WebSocket in flight at most (answered or not, until their
  * answer is sent). */
@@ -20,6 +25,9 @@
 /* Queued output plus reserved answers at most, per WebSocket, before it is
  * read no further (a quarter of --max-ws-queue when that is smaller). */
 #define PIPE_BUDGET (4u << 20)
+/* Requests in flight of one user over all their WebSockets, at most (a
+ * connection past it reads on once one of them is answered). */
+#define PIPE_MAX_PER_USER 16
 
 struct client;
 struct pipe_slot;
@@ -32,6 +40,7 @@ struct ws_pipe {
     size_t n;        /* slots in the FIFO */
     size_t reserved; /* bytes reserved by them */
     int paused;      /* the socket is not read (net_ws_pause) */
+    struct limits_waiter waiter; /* queued while the user is at PIPE_MAX_PER_USER */
 };
 
 /* A slot at the tail with `reserve` bytes of output reserved; NULL when out
@@ -45,6 +54,6 @@ void pipe_answer_json(struct client *cl, struct pipe_slot *s, json_t *ev);
 /* The socket's output drained (on_ws_drain): read again if paused for it. */
 void pipe_drained(struct client *cl);
 /* Frees what is left (the session is being freed). */
-void pipe_release(struct ws_pipe *p);
+void pipe_release(struct client *cl);
 
 #endif
