@@ -92,7 +92,8 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     (void)flags;
     size_t avail = c->rlen - c->roff;
     /* Paused: stop at the frame boundary; the rest waits in rbuf. */
-    if (avail > 0 && ws->in_left == 0 && (ws->paused || ws_frame_begin(c) != FRAME_PASS))
+    if (avail > 0 && ws->in_left == 0 &&
+        ((ws->paused && !ws->closing) || ws_frame_begin(c) != FRAME_PASS))
         avail = 0;
     if (avail == 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
@@ -353,7 +354,8 @@ void net__ws_sweep(net_conn *c)
 
 int net__ws_wants_read(const net_conn *c)
 {
-    if (c->u.ws.paused)
+    /* Closing, the peer's close is read whatever the app asked. */
+    if (c->u.ws.paused && !c->u.ws.closing)
         return 0;
     /* a parked connection waits for its next frame */
     return c->u.ws.ctx == NULL || wslay_event_get_read_enabled(c->u.ws.ctx);
