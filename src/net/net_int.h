@@ -247,6 +247,15 @@ int net__ws_wants_read(const net_conn *c);
 /* Writes the header of an unmasked final frame with a payload of len bytes
  * (the shortest length form, RFC 6455 5.2); returns its size, 2 to 10. */
 size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len);
+/* Our ping: a final unmasked frame whose 4-byte payload is id (big-endian).
+ * Only a pong echoing the current id counts (an unsolicited pong, which RFC
+ * 6455 allows, says nothing about whether the peer reads). */
+#define NET__WS_PING_LEN 6
+void net__ws_ping_frame(uint8_t out[NET__WS_PING_LEN], uint32_t id);
+int net__ws_pong_matches(uint32_t id, const uint8_t *payload, size_t len);
+/* The same for a payload still masked with mask[4]. */
+int net__ws_pong_matches_masked(uint32_t id, const uint8_t mask[4], const uint8_t *payload,
+                                size_t len);
 /* Sec-WebSocket-Accept for a client key: 28 characters and a NUL. */
 int net__ws_accept_key(const char *key, size_t len, char out[29]);
 

@@ -17,15 +17,6 @@
 
 static void ws_fail(net_conn *c, uint16_t code, const char *why);
 
-/* Whether a pong's payload answers our current ping: an unsolicited pong
- * (RFC 6455 allows them) says nothing about whether the peer reads. */
-static int ws_pong_matches(const struct net__ws *ws, const uint8_t *p, size_t len)
-{
-    uint8_t id[4] = {(uint8_t)(ws->ping_id >> 24), (uint8_t)(ws->ping_id >> 16),
-                     (uint8_t)(ws->ping_id >> 8), (uint8_t)ws->ping_id};
-    return len == 4 && memcmp(p, id, 4) == 0;
-}
-
 enum { FRAME_PASS, FRAME_WAIT, FRAME_FAILED };
 
 /* Looks at the header of the frame that starts at rbuf[roff] before wslay
@@ -192,7 +183,7 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     struct net__ws *ws = &c->u.ws;
     (void)ctx;
     if (arg->opcode == WSLAY_PONG) {
-        if (ws_pong_matches(ws, arg->msg, arg->msg_length))
+        if (net__ws_pong_matches(ws->ping_id, arg->msg, arg->msg_length))
             ws->awaiting_pong = 0;
         return;
     }
@@ -297,13 +288,8 @@ static void ws_parked_pongs(net_conn *c)
         if (p[0] != (0x80 | WSLAY_PONG) || !(p[1] & 0x80) || len > 125 ||
             c->rlen - c->roff < 2 + 4 + len)
             return;
-        uint8_t payload[4];
-        if (len == sizeof(payload)) {
-            for (size_t i = 0; i < len; i++)
-                payload[i] = p[6 + i] ^ p[2 + i]; /* unmask */
-            if (ws_pong_matches(&c->u.ws, payload, len))
-                c->u.ws.awaiting_pong = 0;
-        }
+        if (net__ws_pong_matches_masked(c->u.ws.ping_id, p + 2, p + 6, len))
+            c->u.ws.awaiting_pong = 0;
         c->roff += 2 + 4 + len;
     }
 }
@@ -361,17 +347,12 @@ int net__ws_wants_read(const net_conn *c)
     return c->u.ws.ctx == NULL || wslay_event_get_read_enabled(c->u.ws.ctx);
 }
 
-/* Queues a ping whose payload is a new id (ws_pong_matches). */
+/* Queues a ping whose payload is a new id (net__ws_pong_matches). */
 static int ws_ping(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
-    ws->ping_id++;
-    uint8_t frame[6] = {0x80 | WSLAY_PING,
-                        4,
-                        (uint8_t)(ws->ping_id >> 24),
-                        (uint8_t)(ws->ping_id >> 16),
-                        (uint8_t)(ws->ping_id >> 8),
-                        (uint8_t)ws->ping_id};
+    uint8_t frame[NET__WS_PING_LEN];
+    net__ws_ping_frame(frame, ++ws->ping_id);
     if (ws->ctx == NULL) {
         /* parked: nothing queued in wslay, so the ping can go straight out
          * (and ws_parked_pongs takes the answer) */
@@ -380,7 +361,7 @@ static int ws_ping(net_conn *c)
         ws->awaiting_pong = 1;
         return 0;
     }
-    struct wslay_event_msg ping = {WSLAY_PING, frame + 2, 4};
+    struct wslay_event_msg ping = {WSLAY_PING, frame + 2, sizeof(frame) - 2};
     if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
         ws->awaiting_pong = 1;
         net__conn_mark(c);
