@@ -9,6 +9,9 @@
  *   client.h            one WebSocket session: connect, pending replay, sending
  *   ws_requests.h       the WebSocket requests run: send, ack, seen, typing,
  *                       delete, history, ping
+ *   ws_pipe.h           a connection's answers in request order, its bound on
+ *                       requests in flight (back-pressure)
+ *   replay.h            a connecting client's backlog, a page at a time
  *   proto_req.h         the WebSocket requests decoded and validated
  *   proto.h             JSON encoding of users, messages and errors
  *   presence.h          online/last seen fan-out and privacy rules

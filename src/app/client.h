@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "app.h"
+#include "ws_pipe.h"
 
 /* One authenticated WebSocket session.
  * Ownership: reference counted. The WebSocket holds one reference until
@@ -21,6 +22,7 @@ struct client {
     char addr[64]; /* client address (proxy-aware), counted in app->limits */
     int lastseen_vis; /* the user's setting at connect, for the presence snapshot */
     struct pending_load *replay; /* the backlog still being sent, or NULL */
+    struct ws_pipe pipe;         /* answers in request order (ws_pipe.h) */
 };
 
 /* The client a hub connection is embedded in. */
@@ -37,6 +39,10 @@ void client_send(struct client *cl, json_t *ev);
 void client_send_text(struct client *cl, const char *s, size_t len);
 void client_send_error(struct client *cl, const char *request, json_t *ref, int err,
                        const char *code, const char *message);
+/* The error event client_send_error sends (counted as sent); NULL when out
+ * of memory. */
+json_t *client_error_event(struct client *cl, const char *request, json_t *ref, int err,
+                           const char *code, const char *message);
 /* Starts a session on an accepted WebSocket: hello, pending replay, live. */
 int client_start(struct app *app, net_conn *c, const struct duet_user *me,
                  const uint8_t token_hash[32], const char *addr);

@@ -39,8 +39,12 @@ int limits_init(struct limits *l, double rate, double burst, int64_t per_addr)
         goto err_msgs;
     if (map_init(&l->ws_addr) < 0)
         goto err_signup;
+    if (map_init(&l->inflight) < 0)
+        goto err_ws;
     return 0;
 
+err_ws:
+    map_free(&l->ws_addr);
 err_signup:
     set_free(&l->signup);
 err_msgs:
@@ -53,6 +57,9 @@ void limits_free(struct limits *l)
     set_free(&l->msgs);
     set_free(&l->signup);
     map_free(&l->ws_addr);
+    for (struct map_entry *e = map_first(&l->inflight); e != NULL; e = map_next(&l->inflight, e))
+        free(e->value);
+    map_free(&l->inflight);
 }
 
 void limits_set_signup(struct limits *l, double per_hour, double burst)
@@ -152,4 +159,99 @@ void limits_ws_close(struct limits *l, const char *addr)
         map_del(&l->ws_addr, key, len);
     else
         (void)map_put(&l->ws_addr, key, len, (void *)(n - 1));
+}
+
+/* ---- requests in flight per user ---- */
+
+/* Ownership: l->inflight's value for its user; freed when nothing is in
+ * flight and nobody waits. The waiters are borrowed. */
+struct limits_inflight {
+    int64_t n;
+    struct limits_waiter *waiters;
+};
+
+static struct limits_inflight *inflight_get(struct limits *l, const duet_id *user, int add)
+{
+    struct limits_inflight *f = map_get(&l->inflight, user->b, 16);
+    if (f != NULL || !add)
+        return f;
+    if ((f = calloc(1, sizeof(*f))) == NULL)
+        return NULL;
+    if (map_put(&l->inflight, user->b, 16, f) < 0) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static void inflight_maybe_free(struct limits *l, const duet_id *user, struct limits_inflight *f)
+{
+    if (f->n > 0 || f->waiters != NULL)
+        return;
+    map_del(&l->inflight, user->b, 16);
+    free(f);
+}
+
+int limits_inflight_add(struct limits *l, const duet_id *user)
+{
+    struct limits_inflight *f = inflight_get(l, user, 1);
+    if (f == NULL)
+        return -ENOMEM;
+    f->n++;
+    return 0;
+}
+
+void limits_inflight_done(struct limits *l, const duet_id *user)
+{
+    struct limits_inflight *f = inflight_get(l, user, 0);
+    if (f == NULL)
+        return;
+    if (f->n > 0)
+        f->n--;
+    /* Every waiter looks again (in the order they came); those still over
+     * a bound queue again. */
+    struct limits_waiter *w = f->waiters;
+    f->waiters = NULL;
+    while (w != NULL) {
+        struct limits_waiter *next = w->next;
+        w->next = NULL;
+        w->queued = 0;
+        w->wake(w);
+        w = next;
+    }
+    if ((f = inflight_get(l, user, 0)) != NULL)
+        inflight_maybe_free(l, user, f);
+}
+
+int limits_inflight_full(struct limits *l, const duet_id *user, int64_t max,
+                         struct limits_waiter *w)
+{
+    struct limits_inflight *f = inflight_get(l, user, 0);
+    if (f == NULL || f->n < max)
+        return 0;
+    if (!w->queued) {
+        struct limits_waiter **p = &f->waiters;
+        while (*p != NULL)
+            p = &(*p)->next;
+        w->next = NULL;
+        *p = w;
+        w->queued = 1;
+    }
+    return 1;
+}
+
+void limits_inflight_cancel(struct limits *l, const duet_id *user, struct limits_waiter *w)
+{
+    struct limits_inflight *f = inflight_get(l, user, 0);
+    if (f == NULL || !w->queued)
+        return;
+    for (struct limits_waiter **p = &f->waiters; *p != NULL; p = &(*p)->next) {
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    }
+    w->next = NULL;
+    w->queued = 0;
+    inflight_maybe_free(l, user, f);
 }

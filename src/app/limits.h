@@ -1,6 +1,6 @@
 /* limits.h - abuse limits kept in the loop's context: a per-user message
- * rate and a per-address sign-up rate (token buckets), and a per-address cap
- * on WebSockets.
+ * rate and a per-address sign-up rate (token buckets), a per-address cap
+ * on WebSockets, and each user's WebSocket requests in flight.
  *
  * All are per instance: behind nginx's ip_hash one address stays on one
  * instance, and a user's message rate is bounded per instance they use.
@@ -22,12 +22,22 @@ struct bucket_set {
     double burst; /* bucket size */
 };
 
+/* A WebSocket waiting for its user's share of requests in flight.
+ * Ownership: embedded in the waiting session (ws_pipe.h); listed in its
+ * user's entry while queued. */
+struct limits_waiter {
+    struct limits_waiter *next;
+    int queued;
+    void (*wake)(struct limits_waiter *w);
+};
+
 /* Ownership: embedded in struct app; owns every map and its values. */
 struct limits {
     struct bucket_set msgs;   /* by user id: messages */
     struct bucket_set signup; /* by client address: sign-ups */
     map_t ws_addr;            /* client address -> open WebSockets (in the pointer) */
     int64_t per_addr;         /* WebSockets per address; 0 = no cap */
+    map_t inflight;           /* user id -> struct limits_inflight: requests in flight */
 };
 
 /* Messages: rate per second and burst per user. Sign-ups start unlimited. */
@@ -47,5 +57,16 @@ int64_t limits_take_signup(struct limits *l, const char *addr, uint64_t now_ms);
  * is at its cap. */
 int limits_ws_open(struct limits *l, const char *addr);
 void limits_ws_close(struct limits *l, const char *addr);
+
+/* A user's WebSocket requests in flight, over all their connections: one
+ * more (0 or -ENOMEM), one fewer (every waiter is woken to look again). */
+int limits_inflight_add(struct limits *l, const duet_id *user);
+void limits_inflight_done(struct limits *l, const duet_id *user);
+/* Whether user has max requests in flight or more; if so, w is queued (once)
+ * to be woken when one ends. */
+int limits_inflight_full(struct limits *l, const duet_id *user, int64_t max,
+                         struct limits_waiter *w);
+/* Takes w off user's queue (its session ends). */
+void limits_inflight_cancel(struct limits *l, const duet_id *user, struct limits_waiter *w);
 
 #endif

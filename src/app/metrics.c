@@ -72,6 +72,9 @@ int metrics_render(const struct metrics *m, const struct hub_stats *hub, size_t 
     counter(f, "duet_pending_replayed_total", "Pending items sent to reconnecting clients.",
             m->pending_replayed);
     counter(f, "duet_ws_errors_total", "Error events sent over WebSockets.", m->ws_errors);
+    counter(f, "duet_ws_paused_total",
+            "Times a WebSocket was no longer read (requests in flight or output at their bound).",
+            m->ws_paused);
     counter(f, "duet_store_errors_total", "Store requests that failed.", m->store_errors);
     counter(f, "duet_logins_failed_total", "Failed logins.", m->logins_failed);
     counter(f, "duet_logins_throttled_total", "Logins refused by throttling.", m->logins_throttled);

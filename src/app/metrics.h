@@ -25,6 +25,7 @@ struct metrics {
     uint64_t messages_delivered; /* delivered receipts */
     uint64_t pending_replayed;   /* pending items sent on connect */
     uint64_t ws_errors;          /* error events sent */
+    uint64_t ws_paused;          /* WebSockets no longer read: requests in flight or output */
     uint64_t store_errors;
     uint64_t logins_failed;
     uint64_t logins_throttled;

@@ -1,7 +1,8 @@
 /* ws_requests.c - the WebSocket requests run: send, ack, seen, typing, delete,
  * history, ping. Each request arrives decoded and validated (proto_req.c)
  * and becomes one store request; its completion answers the sender and fans
- * events out through the hub. */
+ * events out through the hub. Every answer goes through the request's slot
+ * in the session's pipe (ws_pipe.h), so answers keep the requests' order. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,14 @@
 #include "proto.h"
 #include "proto_req.h"
 #include "publish.h"
+#include "ws_pipe.h"
 #include "ws_requests.h"
 
 #define TYPING_INTERVAL_MS 1000
+/* Output reserved for an answer beyond its frame (the ref is echoed), and
+ * per history message: every character escaped (\u00XX) plus its fields. */
+#define ANSWER_RESERVE      512u
+#define HISTORY_MSG_RESERVE 512u
 
 /* One WebSocket request in flight.
  * Ownership: holds a reference on its client and owns the decoded request
@@ -30,10 +36,28 @@ struct chat_op {
     void (*done)(struct chat_op *op);
     char cache_key[CACHE_KEY_MAX]; /* typing: the check's cache entry */
     char *cache_gen;               /* set on a miss: fill it after the read */
+    struct pipe_slot *slot;        /* the answer's place; NULL once answered */
 };
+
+/* Answers the requester (text NULL: no answer); once per op. */
+static void op_answer_text(struct chat_op *op, const char *text, size_t len)
+{
+    struct pipe_slot *s = op->slot;
+    op->slot = NULL;
+    pipe_answer(op->cl, s, text, len);
+}
+
+static void op_answer(struct chat_op *op, json_t *ev)
+{
+    struct pipe_slot *s = op->slot;
+    op->slot = NULL;
+    pipe_answer_json(op->cl, s, ev);
+}
 
 static void op_free(struct chat_op *op)
 {
+    if (op->slot != NULL) /* nothing to say (ack, typing): the next answer may go */
+        op_answer_text(op, NULL, 0);
     free(op->cache_gen);
     store_req_reset(&op->sreq);
     proto_request_free(&op->req);
@@ -43,7 +67,7 @@ static void op_free(struct chat_op *op)
 
 static void op_error(struct chat_op *op, int err, const char *code, const char *message)
 {
-    client_send_error(op->cl, op->request, op->ref, err, code, message);
+    op_answer(op, client_error_event(op->cl, op->request, op->ref, err, code, message));
 }
 
 static const char *err_message(int err)
@@ -128,10 +152,9 @@ static int op_submit(struct chat_op *op)
 static void rate_limited(struct chat_op *op, int64_t wait_ms)
 {
     op->cl->app->metrics.ws_errors++;
-    client_send(op->cl,
-                json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
-                          op->request, "ref", op->ref, "code", "rate_limited", "message",
-                          "too many messages; slow down", "retry_after_ms", (json_int_t)wait_ms));
+    op_answer(op, json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
+                            op->request, "ref", op->ref, "code", "rate_limited", "message",
+                            "too many messages; slow down", "retry_after_ms", (json_int_t)wait_ms));
 }
 
 static void send_done(struct chat_op *op)
@@ -146,7 +169,9 @@ static void send_done(struct chat_op *op)
     struct jsonw *w = app_writer(app);
     proto_write_sent(w, op->ref, m, r->out.duplicate);
     s = jsonw_finish(w, &len);
-    client_send_text(op->cl, s, len);
+    if (s == NULL)
+        log_error("chat: out of memory encoding sent");
+    op_answer_text(op, s, len);
     metrics_observe(&app->metrics.send_latency, (double)(uv_hrtime() - op->t0) / 1e9);
     /* A duplicate's first publish may have died with its instance (a client
      * retries after a crash): repeat it; hubs drop what was delivered. */
@@ -325,7 +350,7 @@ static void delete_done(struct chat_op *op)
     json_t *mine = proto_deleted_event(m);
     if (mine != NULL && op->ref != NULL)
         json_object_set(mine, "ref", op->ref);
-    client_send(op->cl, mine);
+    op_answer(op, mine);
     publish_event(app, &m->sender, proto_deleted_event(m), op->cl);
     if (!op->sreq.out.hidden) /* a withheld message: the receiver never had it */
         publish_event(app, &m->receiver, proto_deleted_event(m), NULL);
@@ -351,7 +376,12 @@ static void history_done(struct chat_op *op)
     proto_write_history(w, op->ref, &r->in.chat_id, r->out.msgs, r->out.n_msgs);
     size_t len;
     const char *s = jsonw_finish(w, &len);
-    client_send_text(op->cl, s, len);
+    if (s == NULL) {
+        log_error("chat: out of memory encoding a history page");
+        op_error(op, -ENOMEM, NULL, "out of memory");
+        return;
+    }
+    op_answer_text(op, s, len);
 }
 
 static int start_history(struct chat_op *op)
@@ -370,8 +400,8 @@ static int start_history(struct chat_op *op)
 
 static int start_ping(struct chat_op *op)
 {
-    client_send(op->cl, json_pack("{s:s, s:O?, s:I}", "type", "pong", "ref", op->ref, "time",
-                                  (json_int_t)duet_now_ms()));
+    op_answer(op, json_pack("{s:s, s:O?, s:I}", "type", "pong", "ref", op->ref, "time",
+                            (json_int_t)duet_now_ms()));
     return -1; /* answered; nothing in flight */
 }
 
@@ -384,21 +414,39 @@ static int (*const starts[])(struct chat_op *op) = {
     [PROTO_REQ_PING] = start_ping,
 };
 
+/* The output an answer to rq may take, reserved before it is built. */
+static size_t answer_reserve(const struct client *cl, const struct proto_request *rq, size_t len)
+{
+    size_t n = len + ANSWER_RESERVE;
+    if (rq->type == PROTO_REQ_HISTORY)
+        n += (size_t)rq->history.limit *
+             ((size_t)cl->app->cfg->max_message_chars * 6 + HISTORY_MSG_RESERVE);
+    return n;
+}
+
 void ws_requests_on_text(struct client *cl, const char *data, size_t len)
 {
     struct proto_request rq;
     struct proto_req_error e;
-    if (proto_parse_request(data, len, cl->app->cfg->max_message_chars, &rq, &e) < 0) {
-        client_send_error(cl, rq.request, rq.ref, e.err, e.code, e.message);
+    int bad = proto_parse_request(data, len, cl->app->cfg->max_message_chars, &rq, &e) < 0;
+    struct pipe_slot *slot =
+        pipe_open(cl, bad ? len + ANSWER_RESERVE : answer_reserve(cl, &rq, len));
+    struct chat_op *op = NULL;
+    if (slot == NULL || (!bad && (op = calloc(1, sizeof(*op))) == NULL)) {
+        /* Without its answer the client would wait forever: let it resume. */
+        log_error("chat: out of memory taking a request");
+        pipe_answer(cl, slot, NULL, 0);
+        net_ws_close(cl->hub.conn, 1011, "try again");
         proto_request_free(&rq);
         return;
     }
-    struct chat_op *op = calloc(1, sizeof(*op));
-    if (op == NULL) {
-        client_send_error(cl, rq.request, rq.ref, -ENOMEM, NULL, "out of memory");
+    if (bad) {
+        pipe_answer_json(cl, slot,
+                         client_error_event(cl, rq.request, rq.ref, e.err, e.code, e.message));
         proto_request_free(&rq);
         return;
     }
+    op->slot = slot;
     op->req = rq; /* the op owns the frame from here */
     op->cl = cl;
     op->ref = op->req.ref;

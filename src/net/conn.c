@@ -112,6 +112,7 @@ static void on_write(uv_write_t *req, int status)
         net__conn_drop(c);
         return;
     }
+    c->wrote = 1;      /* the peer reads: see net__ws_timeout */
     net__conn_mark(c); /* more output, a pending close, or parsing to resume */
 }
 

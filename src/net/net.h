@@ -76,7 +76,8 @@ struct net_server_opts {
     size_t max_ws_queue_bytes;  /* queued output per WebSocket before a 1008 close; 4 MiB */
     uint64_t header_timeout_ms; /* full headers must arrive within this, default 10 s */
     uint64_t idle_timeout_ms;   /* keep-alive idle, default 60 s */
-    uint64_t ws_ping_ms;        /* ping interval; a missing pong closes, default 30 s */
+    uint64_t ws_ping_ms;        /* ping interval; a missing pong closes, default 30 s, and
+                                   so does output that did not move for two intervals */
     const char *headers;        /* header lines added to every response, each ending
                                    in "\r\n" (e.g. the instance id); NULL for none */
     struct net_app app_cb;
@@ -163,6 +164,12 @@ size_t net_ws_queued(net_conn *c);
  * later loop turn, never from inside this call). Lets a big replay go out
  * in slices, two at most queued, instead of overrunning the queue's cap. */
 void net_ws_want_drain(net_conn *c);
+/* Stops (paused = 1) or resumes taking messages from c: while paused no
+ * further frame is read, on_ws_text is not called, and the socket is not
+ * read (back-pressure on the peer). May be called from on_ws_text; a
+ * message already received is still delivered. Pongs are not read either,
+ * so a paused conn is not closed for a missing pong while its output moves. */
+void net_ws_pause(net_conn *c, int paused);
 /* Starts the closing handshake. */
 void net_ws_close(net_conn *c, uint16_t code, const char *reason);
 

@@ -105,6 +105,9 @@ struct net__ws {
     unsigned fragmented : 1;    /* inside a message of several frames */
     unsigned busy : 1;          /* traffic since the last sweep */
     unsigned want_drain : 1;    /* on_ws_drain is owed once the queue is empty */
+    unsigned paused : 1;        /* the application takes no more messages (net_ws_pause) */
+    unsigned stall_ticks : 2;   /* ping intervals in a row with output stuck (timer) */
+    uint32_t ping_id;           /* the payload of our current ping; only its pong counts */
     uint64_t in_left;           /* bytes of the current frame not yet handed to wslay */
 };
 
@@ -140,7 +143,7 @@ struct net_conn {
     void *data;
     uint8_t timer_mode;
     unsigned is_ws : 1, closed : 1, eof : 1, finishing : 1, lingering : 1, reading : 1, writing : 1,
-        is_dirty : 1, addr_counted : 1;
+        is_dirty : 1, addr_counted : 1, wrote : 1; /* wrote: a write completed (ws.c clears it) */
     char addr[NET__ADDR_LEN];
     union {
         struct net__http *http; /* owned; freed at the upgrade (net__http_free) */
@@ -244,6 +247,15 @@ int net__ws_wants_read(const net_conn *c);
 /* Writes the header of an unmasked final frame with a payload of len bytes
  * (the shortest length form, RFC 6455 5.2); returns its size, 2 to 10. */
 size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len);
+/* Our ping: a final unmasked frame whose 4-byte payload is id (big-endian).
+ * Only a pong echoing the current id counts (an unsolicited pong, which RFC
+ * 6455 allows, says nothing about whether the peer reads). */
+#define NET__WS_PING_LEN 6
+void net__ws_ping_frame(uint8_t out[NET__WS_PING_LEN], uint32_t id);
+int net__ws_pong_matches(uint32_t id, const uint8_t *payload, size_t len);
+/* The same for a payload still masked with mask[4]. */
+int net__ws_pong_matches_masked(uint32_t id, const uint8_t mask[4], const uint8_t *payload,
+                                size_t len);
 /* Sec-WebSocket-Accept for a client key: 28 characters and a NUL. */
 int net__ws_accept_key(const char *key, size_t len, char out[29]);
 

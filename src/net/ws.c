@@ -82,7 +82,9 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     struct net__ws *ws = &c->u.ws;
     (void)flags;
     size_t avail = c->rlen - c->roff;
-    if (avail > 0 && ws->in_left == 0 && ws_frame_begin(c) != FRAME_PASS)
+    /* Paused: stop at the frame boundary; the rest waits in rbuf. */
+    if (avail > 0 && ws->in_left == 0 &&
+        ((ws->paused && !ws->closing) || ws_frame_begin(c) != FRAME_PASS))
         avail = 0;
     if (avail == 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
@@ -181,7 +183,8 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     struct net__ws *ws = &c->u.ws;
     (void)ctx;
     if (arg->opcode == WSLAY_PONG) {
-        ws->awaiting_pong = 0;
+        if (net__ws_pong_matches(ws->ping_id, arg->msg, arg->msg_length))
+            ws->awaiting_pong = 0;
         return;
     }
     /* Once closing, the app hears nothing more; wslay answers pings itself. */
@@ -285,8 +288,9 @@ static void ws_parked_pongs(net_conn *c)
         if (p[0] != (0x80 | WSLAY_PONG) || !(p[1] & 0x80) || len > 125 ||
             c->rlen - c->roff < 2 + 4 + len)
             return;
+        if (net__ws_pong_matches_masked(c->u.ws.ping_id, p + 2, p + 6, len))
+            c->u.ws.awaiting_pong = 0;
         c->roff += 2 + 4 + len;
-        c->u.ws.awaiting_pong = 0;
     }
 }
 
@@ -336,32 +340,59 @@ void net__ws_sweep(net_conn *c)
 
 int net__ws_wants_read(const net_conn *c)
 {
+    /* Closing, the peer's close is read whatever the app asked. */
+    if (c->u.ws.paused && !c->u.ws.closing)
+        return 0;
     /* a parked connection waits for its next frame */
     return c->u.ws.ctx == NULL || wslay_event_get_read_enabled(c->u.ws.ctx);
+}
+
+/* Queues a ping whose payload is a new id (net__ws_pong_matches). */
+static int ws_ping(net_conn *c)
+{
+    struct net__ws *ws = &c->u.ws;
+    uint8_t frame[NET__WS_PING_LEN];
+    net__ws_ping_frame(frame, ++ws->ping_id);
+    if (ws->ctx == NULL) {
+        /* parked: nothing queued in wslay, so the ping can go straight out
+         * (and ws_parked_pongs takes the answer) */
+        if (net__out_append(c, frame, sizeof(frame)) < 0)
+            return -ENOMEM;
+        ws->awaiting_pong = 1;
+        return 0;
+    }
+    struct wslay_event_msg ping = {WSLAY_PING, frame + 2, sizeof(frame) - 2};
+    if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
+        ws->awaiting_pong = 1;
+        net__conn_mark(c);
+    }
+    return 0;
 }
 
 void net__ws_timeout(net_conn *c)
 {
     struct net__ws *ws = &c->u.ws;
-    if (ws->awaiting_pong) { /* no pong since the last ping: the peer is gone */
-        net__conn_drop(c);
-        return;
-    }
-    if (ws->ctx == NULL) {
-        /* parked: nothing queued in wslay, so the ping can go straight out
-         * (and ws_parked_pongs takes the answer) */
-        static const uint8_t ping_frame[] = {0x80 | WSLAY_PING, 0x00};
-        if (net__out_append(c, ping_frame, sizeof(ping_frame)) < 0) {
+    /* A peer that does not read holds our output (and what the app keeps
+     * for it) forever, pongs or not: output that did not move for two
+     * intervals in a row closes the connection. */
+    if (net__out_pending(c) > 0 && !c->wrote) {
+        if (++ws->stall_ticks >= 2) {
             net__conn_drop(c);
             return;
         }
-        ws->awaiting_pong = 1;
     } else {
-        struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
-        if (wslay_event_queue_msg(ws->ctx, &ping) == 0) {
-            ws->awaiting_pong = 1;
-            net__conn_mark(c);
-        }
+        ws->stall_ticks = 0;
+    }
+    c->wrote = 0;
+    if (ws->awaiting_pong && !ws->paused) { /* no pong since the last ping: the peer is gone */
+        net__conn_drop(c);
+        return;
+    }
+    /* While paused the pong waits unread in the socket: the output's
+     * progress (above) tells whether the peer is there. */
+    if (!ws->awaiting_pong && ws_ping(c) < 0) {
+        net__conn_drop(c);
+        return;
     }
     net__timer_set(c, NET__T_PING, c->srv->opts.ws_ping_ms);
 }
@@ -466,6 +497,8 @@ int net_ws_accept(net_conn *c)
      * frame that arrives (or a ping or close), not for the hello. */
     net__http_free(c);
     memset(&c->u.ws, 0, sizeof(c->u.ws));
+    /* Ping ids start somewhere a peer cannot guess from the count alone. */
+    c->u.ws.ping_id = (uint32_t)(uv_hrtime() ^ (uintptr_t)c);
     c->is_ws = 1;
     s->n_ws++;
     net__timer_set(c, NET__T_PING, s->opts.ws_ping_ms);
@@ -554,6 +587,15 @@ void net__ws_drained(net_conn *c)
     ws->want_drain = 0;
     if (c->srv->opts.app_cb.on_ws_drain != NULL)
         c->srv->opts.app_cb.on_ws_drain(c->srv->opts.app, c);
+}
+
+void net_ws_pause(net_conn *c, int paused)
+{
+    if (c->closed || !c->is_ws || c->u.ws.paused == (unsigned)(paused != 0))
+        return;
+    c->u.ws.paused = paused != 0;
+    /* Resuming: the pump reads what waits in rbuf, then the socket. */
+    net__conn_mark(c);
 }
 
 void net_ws_close(net_conn *c, uint16_t code, const char *reason)

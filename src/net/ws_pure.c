@@ -97,3 +97,31 @@ size_t net__ws_frame_header(uint8_t out[10], unsigned opcode, uint64_t len)
         out[2 + i] = (uint8_t)(len >> (56 - 8 * i));
     return 10;
 }
+
+void net__ws_ping_frame(uint8_t out[NET__WS_PING_LEN], uint32_t id)
+{
+    out[0] = 0x80 | WSLAY_PING;
+    out[1] = 4;
+    out[2] = (uint8_t)(id >> 24);
+    out[3] = (uint8_t)(id >> 16);
+    out[4] = (uint8_t)(id >> 8);
+    out[5] = (uint8_t)id;
+}
+
+int net__ws_pong_matches(uint32_t id, const uint8_t *payload, size_t len)
+{
+    uint8_t want[NET__WS_PING_LEN];
+    net__ws_ping_frame(want, id);
+    return len == 4 && memcmp(payload, want + 2, 4) == 0;
+}
+
+int net__ws_pong_matches_masked(uint32_t id, const uint8_t mask[4], const uint8_t *payload,
+                                size_t len)
+{
+    uint8_t p[4];
+    if (len != sizeof(p))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        p[i] = payload[i] ^ mask[i];
+    return net__ws_pong_matches(id, p, len);
+}

@@ -192,7 +192,12 @@ enum store_op {
                            chat, in sequence order within a chat (kinds interleaved by seq).
                            With cursors set, also cursors[]: every chat of the user with its
                            last_seq as of this read (live delivery across instances starts
-                           after it). */
+                           after it). Paged when limit > 0: at most limit rows, fewer once
+                           their text passes page_bytes (one row at least), after the row
+                           (chat_id, seq, kind) when has_after; out.more = 1 when rows may
+                           follow. Pages are in key order: SQLite (chat, seq, kind),
+                           Cassandra (chat, kind, seq), so a chat's messages are in seq
+                           order on both and a row present throughout is in one page. */
     STORE_OP_COUNT
 };
 
@@ -225,6 +230,7 @@ struct store_req {
         int64_t now;
         int64_t idle_ms;
         int64_t window_ms;
+        int64_t page_bytes;  /* PENDING_LIST with limit: text per page (0 = no bound) */
         int64_t max_pending; /* MSG_SEND: EFULL when the receiver has this many pending rows (0 = no
                                 ceiling) */
         int64_t max_per_day; /* FRIEND_REQUEST: ELIMIT when user sent this many in the last 24 h (0
@@ -261,6 +267,7 @@ struct store_req {
         int64_t void_to;
         struct duet_pending *pending;
         size_t n_pending;
+        int more; /* PENDING_LIST paged: the page was cut; rows may follow */
         struct duet_cursor *cursors;
         size_t n_cursors;
         struct duet_chat *chats;

@@ -75,8 +75,11 @@ Test(hub, local_tells_the_host_first_and_last)
     struct hub_conn a = {.user = {{1}}}, b = {.user = {{1}}};
     cr_assert_eq(hub_join(h, &a, ready_cb), 0);
     cr_assert_eq(a.open, 2, "the local hub is ready at once");
+    cr_assert_eq(hub_join(h, &b, ready_cb), 0);
+    cr_assert_eq(r.online, 0, "joined is not yet online: the backlog comes first");
     cr_assert_eq(hub_live(h, &a, NULL), 0);
     cr_assert_eq(hub_live(h, &b, NULL), 0);
+    cr_assert_eq(hub_live(h, &b, NULL), -EINVAL, "live once, after join");
     cr_assert_eq(r.online, 1, "online once, for the first connection");
     cr_assert_eq(hub_online_count(h), 1);
     hub_leave(h, &a);

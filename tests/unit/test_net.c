@@ -566,6 +566,26 @@ Test(ws, frame_header_matches_wslay)
     free(theirs);
 }
 
+Test(ws_pure, ping_ids_and_the_pongs_that_answer_them)
+{
+    uint8_t f[NET__WS_PING_LEN];
+    net__ws_ping_frame(f, 0x01020304u);
+    const uint8_t want[] = {0x89, 0x04, 0x01, 0x02, 0x03, 0x04};
+    cr_assert_eq(memcmp(f, want, sizeof(want)), 0, "a final ping with the id, unmasked");
+    const uint8_t echo[] = {1, 2, 3, 4}, other[] = {1, 2, 3, 5};
+    cr_assert(net__ws_pong_matches(0x01020304u, echo, 4));
+    cr_assert(!net__ws_pong_matches(0x01020304u, other, 4), "another ping's id");
+    cr_assert(!net__ws_pong_matches(0x01020304u, echo, 3), "a short payload");
+    cr_assert(!net__ws_pong_matches(0x01020304u, NULL, 0), "an empty (blind) pong");
+    const uint8_t mask[] = {0xaa, 0x55, 0x0f, 0xf0};
+    uint8_t masked[4];
+    for (int i = 0; i < 4; i++)
+        masked[i] = echo[i] ^ mask[i];
+    cr_assert(net__ws_pong_matches_masked(0x01020304u, mask, masked, 4));
+    cr_assert(!net__ws_pong_matches_masked(0x01020305u, mask, masked, 4));
+    cr_assert(!net__ws_pong_matches_masked(0x01020304u, mask, masked, 5));
+}
+
 static uint32_t utf8(const char *s, size_t len)
 {
     return net__utf8_feed(NET__UTF8_ACCEPT, (const uint8_t *)s, len);

@@ -380,3 +380,72 @@ Test(store_msgs, pending_list_order)
     cr_assert_eq(acp->kind, PENDING_MESSAGE);
     done(r);
 }
+
+/* One page of bob's pending rows (STORE_PENDING_LIST with a limit). */
+static store_req *pending_page(int limit, int64_t page_bytes, const struct duet_pending *after)
+{
+    store_req *r = op(STORE_PENDING_LIST);
+    r->in.user = E.bob;
+    r->in.limit = limit;
+    r->in.page_bytes = page_bytes;
+    r->in.cursors = after == NULL;
+    if (after != NULL) {
+        r->in.has_after = 1;
+        r->in.chat_id = after->msg.chat_id;
+        r->in.seq = after->msg.sequence;
+        r->in.kind = after->kind;
+    }
+    cr_assert_eq(run(r), 0);
+    return r;
+}
+
+Test(store_msgs, pending_pages_follow_the_key_and_bound_their_text)
+{
+    int64_t seq;
+    char mid[16], text[1100];
+    memset(text, 'x', 1000);
+    text[1000] = '\0';
+    for (int i = 1; i <= 10; i++) {
+        snprintf(mid, sizeof(mid), "m%d", i);
+        cr_assert_eq(send_msg(E.alice, E.ab, mid, text, T0 + i, &seq), 0);
+    }
+    /* alice deletes message 4: bob has a DELETED row at seq 4 too */
+    del(E.alice, 4, T0 + 20, 0);
+    store_req *all = pending(E.bob);
+    cr_assert_geq(all->out.n_pending, 10); /* and the deletion (its message row may go) */
+    /* pages of 3 rows: the same rows in the same order, each once */
+    struct duet_pending last;
+    size_t got = 0;
+    int first = 1;
+    for (;;) {
+        store_req *p = pending_page(3, 0, first ? NULL : &last);
+        cr_assert_eq(p->out.n_cursors > 0, first, "cursors with the first page only");
+        for (size_t i = 0; i < p->out.n_pending; i++, got++) {
+            cr_assert_lt(got, all->out.n_pending);
+            cr_assert_eq(p->out.pending[i].kind, all->out.pending[got].kind);
+            cr_assert_eq(p->out.pending[i].msg.sequence, all->out.pending[got].msg.sequence);
+        }
+        int more = p->out.more;
+        if (p->out.n_pending > 0) {
+            last.kind = p->out.pending[p->out.n_pending - 1].kind;
+            last.msg.chat_id = p->out.pending[p->out.n_pending - 1].msg.chat_id;
+            last.msg.sequence = p->out.pending[p->out.n_pending - 1].msg.sequence;
+        }
+        cr_assert(more || p->out.n_pending < 3 || got == all->out.n_pending);
+        done(p);
+        first = 0;
+        if (!more)
+            break;
+    }
+    cr_assert_eq(got, all->out.n_pending, "every row once");
+    done(all);
+    /* the text bound: 2,500 bytes is three rows of 1,000 (the third passes it) */
+    store_req *p = pending_page(64, 2500, NULL);
+    cr_assert_eq(p->out.n_pending, 3);
+    cr_assert_eq(p->out.more, 1);
+    done(p);
+    /* one row at least, however long */
+    p = pending_page(64, 10, NULL);
+    cr_assert_eq(p->out.n_pending, 1);
+    done(p);
+}

@@ -81,6 +81,12 @@ const char *const cs_msgs_cql[CS_STMT_COUNT] = {
                           " AND service_type = ? AND sequence = ?",
     [CS_PENDING_LIST] = "SELECT chat_id, service_type, " CS_MSG_COLS " FROM @.pending"
                         " WHERE user_id = ?",
+    /* A replay's pages, in clustering order (chat, kind, seq): store.h. */
+    [CS_PENDING_FIRST] = "SELECT chat_id, service_type, " CS_MSG_COLS " FROM @.pending"
+                         " WHERE user_id = ? LIMIT ?",
+    [CS_PENDING_AFTER] = "SELECT chat_id, service_type, " CS_MSG_COLS " FROM @.pending"
+                         " WHERE user_id = ? AND (chat_id, service_type, sequence) > (?, ?, ?)"
+                         " LIMIT ?",
     [CS_CHAT_READ_A] = "UPDATE @.chats SET a_read_seq = ? WHERE chat_id = ?",
     [CS_CHAT_READ_B] = "UPDATE @.chats SET b_read_seq = ? WHERE chat_id = ?",
     [CS_CHAT_RECV_A] = "UPDATE @.chats SET a_recv_seq = ? WHERE chat_id = ?",

@@ -55,6 +55,15 @@ static void cs_cursor_window(cs_op *op)
     }
 }
 
+/* Steps of cs_pending_list. */
+enum {
+    PL_START = 0,
+    PL_RELS,    /* my relations */
+    PL_CHATS,   /* a slice of the chats */
+    PL_CURSORS, /* the newest sequences of a chat (holes) */
+    PL_ROWS,    /* the pending rows */
+};
+
 /* PL_CHATS: a slice of the user's chats, as cursors. */
 static int cs_pl_add_cursors(cs_op *op)
 {
@@ -75,6 +84,20 @@ static int cs_pl_add_cursors(cs_op *op)
     return 0;
 }
 
+/* Whether a paged read (store.h) ends with the row just added: the row
+ * limit, or the text bound (a page is a few dozen rows: summed each time). */
+static int cs_pl_page_full(const store_req *req)
+{
+    if ((int)req->out.n_pending >= req->in.limit)
+        return 1;
+    if (req->in.page_bytes <= 0)
+        return 0;
+    int64_t bytes = 0;
+    for (size_t i = 0; i < req->out.n_pending; i++)
+        bytes += (int64_t)strlen(req->out.pending[i].msg.message);
+    return bytes >= req->in.page_bytes;
+}
+
 /* PL_ROWS: a page of pending rows into req->out.pending. */
 static int cs_pl_add_rows(cs_op *op)
 {
@@ -93,18 +116,26 @@ static int cs_pl_add_rows(cs_op *op)
         if (cs_read_msg(&req->pool, r, i, 2, &chat, &p->msg) < 0)
             return -ENOMEM;
         req->out.n_pending++;
+        if (req->in.limit > 0 && cs_pl_page_full(req)) {
+            req->out.more = 1;
+            break;
+        }
     }
     return 0;
 }
 
-/* Steps of cs_pending_list. */
-enum {
-    PL_START = 0,
-    PL_RELS,    /* my relations */
-    PL_CHATS,   /* a slice of the chats */
-    PL_CURSORS, /* the newest sequences of a chat (holes) */
-    PL_ROWS,    /* the pending rows */
-};
+/* Reads one page of a paged replay (store.h): LIMIT rows after the key, in
+ * clustering order (chat, kind, seq). */
+static void cs_pl_read_page(cs_op *op)
+{
+    store_req *req = op->req;
+    op->page_size = req->in.limit;
+    if (req->in.has_after)
+        cs_read(op, PL_ROWS, CS_PENDING_AFTER, "iidld", &req->in.user, &req->in.chat_id,
+                req->in.kind, req->in.seq, req->in.limit);
+    else
+        cs_read(op, PL_ROWS, CS_PENDING_FIRST, "id", &req->in.user, req->in.limit);
+}
 
 /* Steps: 0 relations, 1 chats (IN) -> cursors, 2 the newest rows of each
  * cursor's chat, 3 pages of pending rows. The cursors are read before the
@@ -162,13 +193,16 @@ void cs_pending_list(cs_op *op)
     rows:
         op->page_size = CS_PENDING_PAGE;
         op->cap_items = 0;
-        cs_read(op, PL_ROWS, CS_PENDING_LIST, "i", &req->in.user);
+        if (req->in.limit > 0)
+            cs_pl_read_page(op);
+        else
+            cs_read(op, PL_ROWS, CS_PENDING_LIST, "i", &req->in.user);
         return;
     default: { /* PL_ROWS */
         if ((rc = cs_q_status(op)) < 0 || (rc = cs_pl_add_rows(op)) < 0)
             break;
         const struct cql_rows *r = &op->q.rows;
-        if (r->paging_state != NULL && r->paging_state_len > 0) {
+        if (req->in.limit <= 0 && r->paging_state != NULL && r->paging_state_len > 0) {
             /* The state lives in q, which the next read replaces. */
             uint8_t *ps = pool_alloc(&op->pool, r->paging_state_len);
             if (ps == NULL) {
@@ -181,7 +215,7 @@ void cs_pending_list(cs_op *op)
             cs_read(op, PL_ROWS, CS_PENDING_LIST, "i", &req->in.user);
             return;
         }
-        if (req->out.n_pending > 1)
+        if (req->in.limit <= 0 && req->out.n_pending > 1)
             qsort(req->out.pending, req->out.n_pending, sizeof(*req->out.pending), cs_pending_cmp);
         cs_cursors_raise(req);
         rc = 0;

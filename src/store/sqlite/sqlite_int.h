@@ -74,6 +74,7 @@ enum sq_stmt_id {
     SQ_HISTORY_AFTER,
     SQ_HISTORY_BEFORE,
     SQ_PENDING_LIST,
+    SQ_PENDING_PAGE,
     SQ_CHAT_CURSORS,
     SQ_STMT_COUNT
 };

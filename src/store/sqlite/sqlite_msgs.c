@@ -80,6 +80,11 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
     [SQ_PENDING_LIST] = "SELECT service_type, " SQ_MSG_COLS(
         "") " FROM pending"
             " WHERE user_id = ?1 ORDER BY chat_id, sequence, service_type",
+    /* One page of the replay, on the pending_replay index (migration 3). */
+    [SQ_PENDING_PAGE] = "SELECT service_type, " SQ_MSG_COLS(
+        "") " FROM pending"
+            " WHERE user_id = ?1 AND (chat_id, sequence, service_type) > (?2, ?3, ?4)"
+            " ORDER BY chat_id, sequence, service_type LIMIT ?5",
     /* Two index lookups (chats_a, chats_b) rather than an OR scan. */
     [SQ_CHAT_CURSORS] = "SELECT chat_id, last_seq FROM chats WHERE user_a = ?1"
                         " UNION ALL SELECT chat_id, last_seq FROM chats WHERE user_b = ?1",
@@ -389,11 +394,25 @@ int sq_history(sq_store *s, store_req *req)
     return 0;
 }
 
+/* The pending rows of req: all of them, or one page (store.h). */
+static sqlite3_stmt *sq_pending_stmt(sq_store *s, store_req *req)
+{
+    if (req->in.limit <= 0)
+        return sq_bind(s, SQ_PENDING_LIST, "i", &req->in.user);
+    /* The first page starts below every key: sequences start at 1. */
+    static const duet_id zero;
+    const duet_id *chat = req->in.has_after ? &req->in.chat_id : &zero;
+    int64_t seq = req->in.has_after ? req->in.seq : -1;
+    int kind = req->in.has_after ? req->in.kind : -1;
+    return sq_bind(s, SQ_PENDING_PAGE, "iildd", &req->in.user, chat, seq, kind, req->in.limit);
+}
+
 int sq_pending_list(sq_store *s, store_req *req)
 {
     size_t cap = 0;
     int rc;
-    sqlite3_stmt *st = sq_bind(s, SQ_PENDING_LIST, "i", &req->in.user);
+    int64_t bytes = 0;
+    sqlite3_stmt *st = sq_pending_stmt(s, req);
     if (st == NULL)
         return DUET_ESTORE;
     while ((rc = sq_step(s, st)) == 1) {
@@ -406,6 +425,16 @@ int sq_pending_list(sq_store *s, store_req *req)
         a[req->out.n_pending].kind = sqlite3_column_int(st, 0);
         req->out.pending = a;
         req->out.n_pending++;
+        if (req->in.limit <= 0)
+            continue;
+        bytes += (int64_t)strlen(a[req->out.n_pending - 1].msg.message);
+        if ((int)req->out.n_pending == req->in.limit ||
+            (req->in.page_bytes > 0 && bytes >= req->in.page_bytes)) {
+            req->out.more = 1;
+            sq_reset(st);
+            rc = 0;
+            break;
+        }
     }
     if (rc < 0 || !req->in.cursors)
         return rc;

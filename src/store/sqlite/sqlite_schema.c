@@ -129,6 +129,12 @@ const char *const sq_migrations[] = {
     /* 3: withheld messages (store.h, STORE_MSG_SEND): 1 for a message sent
      * while its receiver blocked its sender. */
     "ALTER TABLE messages ADD COLUMN withheld INTEGER NOT NULL DEFAULT 0;",
+    /* 4: the replay reads pending rows a page at a time in (chat, sequence,
+     * kind) order (STORE_PENDING_LIST with a limit): each page is one index
+     * range, not a sort of the user's whole backlog. */
+    "CREATE INDEX IF NOT EXISTS pending_replay"
+    " ON pending"
+    " (user_id, chat_id, sequence, service_type);",
 };
 
 const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);
