@@ -47,6 +47,13 @@ static store_req *peer_prepare(struct api_call *call, enum store_op op,
 {
     if (api_arg_username(call) < 0)
         return NULL;
+    /* Every request naming a user takes a token, whatever the answer:
+     * a bound on probing names for existence (issue 14 item 8). */
+    int64_t wait = limits_take_lookup(&call->app->limits, &call->me.id, uv_now(call->app->loop));
+    if (wait > 0) {
+        api_rate_limited(call, (wait + 999) / 1000, "too many requests naming users; try later");
+        return NULL;
+    }
     call->after = then;
     store_req *r = api_prepare(call, op, peer_done);
     r->in.user = call->me.id;
@@ -105,7 +112,9 @@ static void request_sent(struct api_call *call)
         now_friends(call, 200);
         return;
     }
-    friends_changed(call, "request", &r->out.peer);
+    /* Repeating a pending request changes nothing, so it tells nobody. */
+    if (r->out.friend_result == FRIEND_REQUESTED)
+        friends_changed(call, "request", &r->out.peer);
     api_json(call, 201,
              json_pack("{s:s, s:o}", "status", "requested", "user", proto_user(&r->out.peer)),
              NULL);

@@ -94,7 +94,7 @@ static void session_start(struct api_call *call, int created)
 }
 
 /* 429 rate_limited with Retry-After and retry_after, in whole seconds. */
-static void rate_limited(struct api_call *call, int64_t wait_s, const char *message)
+void api_rate_limited(struct api_call *call, int64_t wait_s, const char *message)
 {
     char hdr[64];
     snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", (long long)wait_s);
@@ -111,7 +111,7 @@ static int throttled(struct api_call *call)
     if (wait <= 0)
         return 0;
     app->metrics.logins_throttled++;
-    rate_limited(call, wait, "too many failed attempts; wait before trying again");
+    api_rate_limited(call, wait, "too many failed attempts; wait before trying again");
     return 1;
 }
 
@@ -182,7 +182,8 @@ void api_signup(struct api_call *call)
      * bounds both account creation and probing for names from an address. */
     int64_t wait = limits_take_signup(&call->app->limits, call->addr, uv_now(call->app->loop));
     if (wait > 0) {
-        rate_limited(call, (wait + 999) / 1000, "too many sign-ups from this address; try later");
+        api_rate_limited(call, (wait + 999) / 1000,
+                         "too many sign-ups from this address; try later");
         return;
     }
     /* Check the name before paying for a hash; USER_CREATE still decides. */

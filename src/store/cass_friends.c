@@ -80,7 +80,7 @@ static int cs_friend_decide(cs_op *op)
             req->out.friend_result = FRIEND_ACCEPTED;
             return 1;
         }
-        req->out.friend_result = FRIEND_REQUESTED;
+        req->out.friend_result = req_out ? FRIEND_PENDING : FRIEND_REQUESTED;
         if (req_out)
             return 0; /* already asked: the first request stands */
         if (req->in.max_per_day > 0) {
@@ -119,7 +119,7 @@ static int cs_friend_decide(cs_op *op)
     case STORE_FRIEND_REMOVE:
         duet_chat_id(me, peer, &req->out.chat_id);
         if (!friends)
-            return DUET_ENOTFRIENDS;
+            return DUET_ENOTFOUND; /* as a missing user: no enumeration */
         cs_batch_begin(op);
         cs_batch_add(op, CS_CHAT_UNFRIEND, "i", &req->out.chat_id);
         return 1;
@@ -133,6 +133,8 @@ static int cs_friend_decide(cs_op *op)
         cs_requests_drop(op, me, peer);
         return 1;
     case STORE_UNBLOCK:
+        if (cs_rel_find(op, REL_BLOCK_OUT, peer) == NULL)
+            return DUET_ENOTFOUND; /* nothing to lift: nobody is told */
         cs_batch_begin(op);
         cs_rel_pair_delete(op, me, REL_BLOCK_OUT, peer, REL_BLOCK_IN);
         return 1;
@@ -148,11 +150,7 @@ static int cs_self_error(enum store_op op)
     case STORE_FRIEND_REQUEST:
     case STORE_BLOCK:
         return DUET_ESELF;
-    case STORE_FRIEND_REMOVE:
-        return DUET_ENOTFRIENDS;
-    case STORE_UNBLOCK:
-        return 0; /* nothing to remove; succeeds */
-    default:
+    default: /* FRIEND_REMOVE and UNBLOCK too: nothing to remove */
         return DUET_ENOTFOUND;
     }
 }

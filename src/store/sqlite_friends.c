@@ -195,9 +195,9 @@ int sq_friend_request(sq_store *s, store_req *req)
     if ((rc = sq_exec(s, SQ_REQ_INSERT, "iil", me, peer, req->in.now)) < 0)
         return rc;
     /* A repeat of a standing request changes nothing and is not counted. */
+    req->out.friend_result = rc > 0 ? FRIEND_REQUESTED : FRIEND_PENDING;
     if (rc > 0 && (rc = sq_request_quota(s, me, req->in.now, req->in.max_per_day)) < 0)
         return rc;
-    req->out.friend_result = FRIEND_REQUESTED;
     return 0;
 }
 
@@ -241,10 +241,11 @@ int sq_friend_remove(sq_store *s, store_req *req)
 {
     int rc = sq_peer(s, req);
     if (rc < 0)
-        return rc == DUET_ESELF ? DUET_ENOTFRIENDS : rc;
+        return rc == DUET_ESELF ? DUET_ENOTFOUND : rc;
     duet_chat_id(&req->in.user, &req->out.peer.id, &req->out.chat_id);
+    /* Not friends answers as a missing user does (no enumeration). */
     if ((rc = sq_exec(s, SQ_CHAT_UNFRIEND, "i", &req->out.chat_id)) <= 0)
-        return rc == 0 ? DUET_ENOTFRIENDS : rc;
+        return rc == 0 ? DUET_ENOTFOUND : rc;
     return 0;
 }
 
@@ -268,6 +269,9 @@ int sq_unblock(sq_store *s, store_req *req)
     if (rc < 0)
         return rc;
     rc = sq_exec(s, SQ_BLOCK_DELETE, "ii", &req->in.user, &req->out.peer.id);
+    /* No block to lift: nothing changed, nobody is told. */
+    if (rc == 0)
+        return DUET_ENOTFOUND;
     return rc < 0 ? rc : 0;
 }
 
