@@ -271,7 +271,7 @@ static int run(struct daemon *d)
     }
     if ((r = start_hub(d)) < 0)
         goto err_store;
-    if ((r = map_init(&app->typing)) < 0)
+    if ((r = recent_init(&app->typing, APP_TYPING_INTERVAL_MS)) < 0)
         goto err_hub;
     r = limits_init(&app->limits, (double)d->cfg.msg_rate, (double)d->cfg.msg_burst,
                     d->cfg.max_ws_per_addr);

@@ -29,6 +29,7 @@
 #include "../base/duet.h"
 #include "../base/jsonw.h"
 #include "../base/map.h"
+#include "../base/recent.h"
 #include "../net/net.h"
 #include "../hub/hub.h"
 #include "../store/store.h"
@@ -47,7 +48,7 @@ struct app {
     struct hub *hub;
     struct auth auth;
     struct metrics metrics;
-    map_t typing; /* user id + chat id -> uint64_t* loop ms of the last forwarded typing */
+    struct recent typing; /* user id + chat id of the typing forwarded in the last second */
     struct limits limits;
     int64_t started_at;
     int stopping;
@@ -66,6 +67,9 @@ int app_store(struct app *app, store_req *req);
 /* The hub's host interface bound to app: presence, the clock, client
  * references, store reads and message encoding for the hub. */
 void app_hub_host(struct app *app, struct hub_host *out);
+
+/* How often one user's typing in one chat is forwarded at most. */
+#define APP_TYPING_INTERVAL_MS 1000
 
 /* Frees the typing throttle's entries and map. */
 void app_free_typing(struct app *app);

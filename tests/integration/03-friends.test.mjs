@@ -279,8 +279,8 @@ describe('03 friends and blocks', { timeout: 180000 }, () => {
     assert.equal((await chats(dave))[0].blocked_me, false);
   });
 
-  it('unblocking someone not blocked is a harmless 204', async () => {
-    expectStatus(await U.eve.http.del('/api/blocks/frank'), 204);
+  it('unblocking someone not blocked changes nothing: 404 not_found, as for a missing user (issue 14 items 8, 9)', async () => {
+    expectError(await U.eve.http.del('/api/blocks/frank'), 404, 'not_found');
     assert.deepEqual(expectStatus(await U.eve.http.get('/api/blocks'), 200).json.blocked, []);
   });
 
