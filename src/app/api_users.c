@@ -8,6 +8,7 @@
 #include "../base/text.h"
 #include "api_int.h"
 #include "cache.h"
+#include "presence.h"
 #include "proto.h"
 
 #define PASSWORD_MIN_CHARS 8
@@ -302,7 +303,10 @@ static void me_updated(struct api_call *call)
 {
     struct hub *hub = call->app->hub;
     int vis_set = call->sreq.in.lastseen_vis >= 0;
+    int vis_changed = vis_set && call->me.lastseen_vis != call->sreq.out.user.lastseen_vis;
     api_keep_user(call, &call->sreq.out.user, &call->me);
+    if (vis_changed)
+        presence_settings_changed(call->app, &call->sreq.out.user);
     if (!vis_set || !hub_has_cache(hub)) {
         me_answer(call);
         return;
