@@ -49,7 +49,9 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
     [SQ_CHATS_LIST] =
         "SELECT c.chat_id, c.last_seq, c.last_activity,"
         " iif(c.user_a = ?1, c.a_read_seq, c.b_read_seq),"
-        " iif(c.user_a = ?1, c.b_read_seq, c.a_read_seq),"
+        /* peer_read_seq: the peer's reported seen position, not its read
+         * position (reads made with receipts off stay unreported). */
+        " iif(c.user_a = ?1, c.b_seen_seq, c.a_seen_seq),"
         " EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = u.user_id),"
         " EXISTS (SELECT 1 FROM blocks WHERE blocker = u.user_id AND blocked = ?1),"
         " u.read_receipts AND (SELECT read_receipts FROM users WHERE user_id = ?1),"
