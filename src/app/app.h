@@ -6,12 +6,15 @@
  *   api_users.c         sign-up, login, logout, settings, password
  *   api_social.c        friends, blocks, conversation list, history over HTTP
  *   auth.h              Argon2id on the thread pool, tokens, login throttling
+ *   login_limit.h       one login attempt's throttle: the cluster's counters
+ *                       (hub), else this instance's (auth.h)
  *   client.h            one WebSocket session: connect, pending replay, sending
  *   ws_requests.h       the WebSocket requests run: send, ack, seen, typing,
  *                       delete, history, ping
  *   proto_req.h         the WebSocket requests decoded and validated
  *   proto.h             JSON encoding of users, messages and errors
  *   presence.h          online/last seen fan-out and privacy rules
+ *                       (presence_snapshot.c, presence_refresh.c)
  *   publish.h           events to a user's connections through the hub
  *   cache.h             what is cached in the hub's shared cache
  *   metrics.h, limits.h, config.h
