@@ -147,7 +147,9 @@ void api_request_accept(struct api_call *call)
 /* Completion of the ops whose answer is "204, and tell both sides". */
 static void peer_changed(struct api_call *call)
 {
-    friends_changed(call, call->reason, &call->sreq.out.peer);
+    /* An op that changed nothing (blocking again) tells nobody. */
+    if (!call->sreq.out.unchanged)
+        friends_changed(call, call->reason, &call->sreq.out.peer);
     api_no_content(call, NULL);
 }
 

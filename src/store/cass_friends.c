@@ -124,6 +124,11 @@ static int cs_friend_decide(cs_op *op)
         cs_batch_add(op, CS_CHAT_UNFRIEND, "i", &req->out.chat_id);
         return 1;
     case STORE_BLOCK:
+        /* Blocking again changes nothing: no batch, nobody is told. */
+        if (cs_rel_find(op, REL_BLOCK_OUT, peer) != NULL && !req_in && !req_out) {
+            req->out.unchanged = 1;
+            return 0;
+        }
         /* The friendship stays: a block suspends it, unblocking restores. */
         cs_batch_begin(op);
         if (cs_rel_find(op, REL_BLOCK_OUT, peer) == NULL) {

@@ -258,10 +258,16 @@ int sq_block(sq_store *s, store_req *req)
     if (rc < 0)
         return rc;
     /* The friendship row stays: a block suspends it, unblocking restores. */
-    if ((rc = sq_exec(s, SQ_BLOCK_INSERT, "iil", me, peer, req->in.now)) < 0 ||
-        (rc = sq_exec(s, SQ_REQ_DELETE, "ii", me, peer)) < 0 ||
-        (rc = sq_exec(s, SQ_REQ_DELETE, "ii", peer, me)) < 0)
+    int changes = 0;
+    if ((rc = sq_exec(s, SQ_BLOCK_INSERT, "iil", me, peer, req->in.now)) < 0)
         return rc;
+    changes += rc;
+    if ((rc = sq_exec(s, SQ_REQ_DELETE, "ii", me, peer)) < 0)
+        return rc;
+    changes += rc;
+    if ((rc = sq_exec(s, SQ_REQ_DELETE, "ii", peer, me)) < 0)
+        return rc;
+    req->out.unchanged = changes + rc == 0;
     return 0;
 }
 

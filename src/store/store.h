@@ -140,8 +140,8 @@ enum store_op {
     STORE_FRIEND_CANCEL,  /* in: user, name -> peer | ENOTFOUND */
     STORE_FRIEND_REMOVE,  /* in: user, name -> peer, chat_id | ENOTFOUND (also when not
                              friends: no answer tells a stranger from a missing user) */
-    STORE_BLOCK,          /* in: user, name, now -> peer | ENOTFOUND ESELF; also
-                             withdraws pending friend requests between the two */
+    STORE_BLOCK,          /* in: user, name, now -> peer, unchanged | ENOTFOUND ESELF;
+                             also withdraws pending friend requests between the two */
     STORE_UNBLOCK,        /* in: user, name -> peer | ENOTFOUND (also when not blocked:
                              an unblock that changes nothing tells nobody) */
     STORE_REQUESTS_LIST,  /* in: user -> reqs_in[], reqs_out[] */
@@ -227,6 +227,7 @@ struct store_req {
         struct duet_msg msg;   /* MSG_SEND, MSG_DELETE */
         duet_id chat_id;
         int friend_result; /* enum friend_result */
+        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;

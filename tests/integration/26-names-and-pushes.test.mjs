@@ -16,9 +16,7 @@ describe('26 usernames and pushes (issue 14 items 8, 9)', { timeout: 120000 }, (
   const U = {};
   const W = {};
   before(async () => {
-    // A small lookup burst so the limit is reached quickly; the default
-    // (30 at once, 120 an hour) is checked by the last test's numbers.
-    srv = await startServer({ args: ['--lookup-burst', '12', '--lookup-rate', '60'] });
+    srv = await startServer();
     const names = ['amy', 'ben', 'cat', 'dan', 'eli'];
     const users = await User.all(srv, names);
     users.forEach((u) => (U[u.username] = u));
@@ -72,6 +70,34 @@ describe('26 usernames and pushes (issue 14 items 8, 9)', { timeout: 120000 }, (
     await W.cat.expectNo('friends_changed', 10);
     const reqs = expectStatus(await dan.http.get('/api/friends/requests'), 200).json;
     assert.equal(reqs.incoming.length, 1, 'still one request');
+  });
+
+  it('blocking someone already blocked answers 204 and pushes nothing', async () => {
+    const { dan, eli } = U;
+    expectStatus(await dan.http.put('/api/blocks/eli'), 204);
+    await W.eli.next('friends_changed', (e) => e.reason === 'blocked' && idOf(e.user) === dan.id);
+    await W.dan.next('friends_changed', (e) => e.reason === 'blocked' && idOf(e.user) === eli.id);
+    for (let i = 0; i < 3; i++) expectStatus(await dan.http.put('/api/blocks/eli'), 204, `block again ${i}:`);
+    await W.eli.expectNo('friends_changed', 500);
+    await W.dan.expectNo('friends_changed', 10);
+    expectStatus(await dan.http.del('/api/blocks/eli'), 204);
+    await W.eli.next('friends_changed', (e) => e.reason === 'unblocked' && idOf(e.user) === dan.id);
+    await W.dan.next('friends_changed', (e) => e.reason === 'unblocked' && idOf(e.user) === eli.id);
+  });
+
+});
+
+describe('26 usernames: the lookup limit (issue 14 item 8)', { timeout: 120000 }, () => {
+  let srv;
+  const U = {};
+  before(async () => {
+    // A small lookup burst so the limit is reached quickly (the default is
+    // 30 at once, 120 an hour).
+    srv = await startServer({ args: ['--lookup-burst', '12', '--lookup-rate', '60'] });
+    for (const u of await User.all(srv, ['amy', 'eli'])) U[u.username] = u;
+  });
+  after(async () => {
+    await srv?.stop();
   });
 
   it('requests naming users are rate-limited per user: 429 rate_limited with Retry-After', async () => {
