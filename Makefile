@@ -17,6 +17,7 @@ endif
 
 SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/hub/*.c src/app/*.c src/cql/*.c \
                        src/outbound/*.c src/push/*.c)
+SRCS      += $(wildcard src/store/sqlite/*.c src/store/cassandra/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -242,7 +243,7 @@ check:
 	$(MAKE) test-cassandra-cluster
 
 format:
-	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h fuzz/*.c fuzz/*.h) \
+	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h src/*/*/*.h fuzz/*.c fuzz/*.h) \
 	    $(BENCH_SRCS) $(wildcard bench/*.h)
 
 clean:
@@ -291,4 +292,4 @@ help:
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d) \
     $(BUILD)/tests/cql/cql_smoke.d $(BUILD)/tests/push/push_selftest.d
--include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/fuzz/*.d)
+-include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/src/*/*/*.d $(FUZZ_BUILD)/fuzz/*.d)

@@ -64,6 +64,7 @@ struct bench_opts {
     double ramp_start, ramp_step, ramp_max;
     double p99_bound_ms; /* throughput: a step is sustained under this */
     int text_len;        /* bytes of each message's text */
+    int delete_every;    /* latency, throughput: every Nth acknowledged send is deleted (0: none) */
     int backlog;         /* backlog: pending messages */
     int idle_hold;       /* idle: seconds from all synced to reading RSS */
     int history_msgs;    /* history: messages in the conversation */
@@ -185,6 +186,8 @@ struct step_result {
     struct hist recv;  /* send -> recipient receives message */
     struct hist ack;   /* send -> sent */
     struct hist rcpt;  /* send -> delivered receipt */
+    uint64_t deletes;  /* delete requests issued, of every N acknowledged sends (--delete-every) */
+    struct hist del;   /* delete -> deleted */
 };
 
 struct worker_result {

@@ -39,6 +39,8 @@ static void usage(FILE *f)
             "  --ramp START:STEP:MAX   throughput: target rates [5000:5000:60000]\n"
             "  --p99-bound MS          throughput: a rate is sustained with p99 under this [50]\n"
             "  --text-len N            bytes of message text [100]\n"
+            "  --delete-every N        latency, throughput: of every N acknowledged sends, the\n"
+            "                          sender deletes one for everyone [0: never]\n"
             "  --conns N               idle, storm: connections (one user each) [15000]\n"
             "  --idle-hold S           idle: seconds from all synced to the RSS reading [3]\n"
             "  --backlog N             backlog: pending messages [10000]\n"
@@ -193,6 +195,8 @@ static void merge(struct worker_result *into, const struct worker_result *w, int
         hist_merge(&s->recv, &x->recv);
         hist_merge(&s->ack, &x->ack);
         hist_merge(&s->rcpt, &x->rcpt);
+        s->deletes += x->deletes;
+        hist_merge(&s->del, &x->del);
     }
 #define SUM(f) into->f += w->f
     SUM(conns);
@@ -445,6 +449,7 @@ int main(int argc, char **argv)
         O_RAMP,
         O_BOUND,
         O_TEXT,
+        O_DELETE,
         O_CONNS,
         O_BACKLOG,
         O_HMSGS,
@@ -472,6 +477,7 @@ int main(int argc, char **argv)
                                        {"ramp", 1, 0, O_RAMP},
                                        {"p99-bound", 1, 0, O_BOUND},
                                        {"text-len", 1, 0, O_TEXT},
+                                       {"delete-every", 1, 0, O_DELETE},
                                        {"conns", 1, 0, O_CONNS},
                                        {"backlog", 1, 0, O_BACKLOG},
                                        {"history-msgs", 1, 0, O_HMSGS},
@@ -529,6 +535,9 @@ int main(int argc, char **argv)
             break;
         case O_TEXT:
             o.text_len = atoi(optarg);
+            break;
+        case O_DELETE:
+            o.delete_every = atoi(optarg);
             break;
         case O_CONNS:
             o.conns = atoi(optarg);

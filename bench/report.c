@@ -105,6 +105,10 @@ void report_print(const struct bench_opts *o, const struct scen_report *rep)
             print_hist("send -> receive", &s->recv);
             print_hist("send -> sent", &s->ack);
             print_hist("send -> delivered", &s->rcpt);
+            if (s->deletes > 0) {
+                printf("    deletes %llu\n", (unsigned long long)s->deletes);
+                print_hist("delete -> deleted", &s->del);
+            }
         }
     }
     if (rep->sc == SC_IDLE)
@@ -171,6 +175,11 @@ json_t *report_json(const struct bench_opts *o, const struct scen_report *rep)
                           "send_to_delivered", hist_json(&s->rcpt)));
         }
         json_object_set_new(j, "steps", steps);
+        for (int i = 0; i < r->nsteps && o->delete_every > 0; i++) {
+            json_t *st = json_array_get(steps, (size_t)i);
+            json_object_set_new(st, "deletes", json_integer((json_int_t)r->steps[i].deletes));
+            json_object_set_new(st, "delete_to_deleted", hist_json(&r->steps[i].del));
+        }
     }
     if (rep->wall_s > 0) {
         json_object_set_new(j, "server_wall_s", json_real(rep->wall_s));

@@ -94,6 +94,21 @@ static void send_ack(struct bconn *c, const char *kind, int64_t seq)
         c->w->res.errors++;
 }
 
+/* Deletes our message at seq for everyone; ref is the send time. */
+static void send_delete(struct worker *w, struct bconn *c, int64_t seq, uint64_t t_us)
+{
+    char buf[200];
+    int n =
+        snprintf(buf, sizeof(buf),
+                 "{\"type\":\"delete\",\"ref\":%" PRIu64 ",\"chat_id\":\"%s\",\"seq\":%" PRId64 "}",
+                 t_us, c->u->chat, seq);
+    if (worker_send_raw(c, buf, (size_t)n) < 0) {
+        w->res.errors++;
+        return;
+    }
+    w->res.steps[worker_step_of(w, t_us)].deletes++;
+}
+
 /* ---- receiving ---- */
 
 static int rq_push(struct bconn *c, int64_t seq, uint64_t t)
@@ -169,7 +184,23 @@ static void on_sent(struct worker *w, struct bconn *c, json_t *ev, uint64_t now)
     hist_record(&st->ack, now > t ? now - t : 0);
     if (rq_push(c, json_integer_value(seq), t) < 0)
         w->res.errors++;
+    if (w->o->delete_every > 0 && w->res.sent_ok % (uint64_t)w->o->delete_every == 0)
+        send_delete(w, c, json_integer_value(seq), now);
     scen_on_sent(w, c);
+}
+
+/* The answer to our delete: ref is the time it was sent. */
+static void on_deleted(struct worker *w, struct bconn *c, json_t *ev, uint64_t now)
+{
+    json_t *ref = json_object_get(ev, "ref"), *seq = json_object_get(ev, "seq");
+    if (!json_is_integer(ref)) {
+        /* the peer deleted one of its messages: acknowledge it (no pending row left) */
+        if (json_is_integer(seq))
+            send_ack(c, "deleted", json_integer_value(seq));
+        return;
+    }
+    uint64_t t = (uint64_t)json_integer_value(ref);
+    hist_record(&w->res.steps[worker_step_of(w, t)].del, now > t ? now - t : 0);
 }
 
 static void on_receipt(struct worker *w, struct bconn *c, json_t *ev, uint64_t now)
@@ -221,6 +252,8 @@ static void c_on_text(struct wsc *ws, const char *s, size_t n)
         on_message(w, c, ev, now);
     } else if (strcmp(type, "sent") == 0) {
         on_sent(w, c, ev, now);
+    } else if (strcmp(type, "deleted") == 0) {
+        on_deleted(w, c, ev, now);
     } else if (strcmp(type, "receipt") == 0) {
         if (json_is_true(json_object_get(ev, "pending")))
             w->res.pending_seen++;

@@ -3,12 +3,13 @@
  * Shutdown order matters for "nothing acknowledged is lost": stop accepting,
  * close every WebSocket with 1001 (their close handlers still submit last-seen
  * writes), let the hub tell the other instances (Redis), and only then close
- * the store, which commits and completes everything still queued. The
- * Cassandra store completes its queue asynchronously, so main.c first waits
- * for it to drain (store_cass_drain) and then closes it.
+ * the store, which commits and completes everything still queued. A store
+ * may complete its queue asynchronously (Cassandra), so main.c first waits
+ * for it to drain (store_drain) and then closes it.
  *
- * Start-up with --store cassandra: duetd waits (running the loop, so
- * signals work) until the keyspace and tables exist, and only then listens.
+ * Start-up: duetd waits (running the loop, so signals work) until the store
+ * is ready (store_ready; with Cassandra, until the keyspace and tables
+ * exist), and only then listens.
  * While no node answers the store logs why and retries; nothing is served
  * meanwhile, so a balancer sends clients to the instances that are ready.
  */
@@ -35,7 +36,7 @@ struct daemon {
     uv_signal_t sigterm, sigint;
     int nsignals;      /* how many of the two are initialised */
     int cassandra;     /* --store cassandra */
-    int store_ready;   /* the Cassandra store's schema is in place */
+    int store_ready;   /* the store serves requests (store_ready) */
     int stop_waiting;  /* a signal came while waiting for the store */
     char headers[128]; /* added to every HTTP response */
 };
@@ -67,10 +68,7 @@ static void on_hub_done(void *ctx)
 {
     struct app *app = ctx;
     struct daemon *d = (struct daemon *)app; /* app is the first member */
-    if (d->cassandra)
-        store_cass_drain(app->store, finish_shutdown, d);
-    else
-        finish_shutdown(d);
+    store_drain(app->store, finish_shutdown, d);
 }
 
 static void on_net_closed(void *appp)
@@ -133,7 +131,7 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
-static void on_cass_ready(store_t *st, void *dp)
+static void on_store_ready(store_t *st, void *dp)
 {
     struct daemon *d = dp;
     d->store_ready = 1;
@@ -148,30 +146,34 @@ static int open_cassandra(struct daemon *d)
         .replication = c->cassandra_replication,
         .username = c->cassandra_user,
         .password = c->cassandra_password,
-        .consistency = store_cass_consistency(c->cassandra_consistency),
+        .consistency = c->cassandra_consistency,
         .timeout_ms = c->cassandra_timeout_ms,
     };
-    int r = store_cass_open(&d->loop, &co, on_cass_ready, d, &d->app.store);
+    int r = store_cass_open(&d->loop, &co, &d->app.store);
     if (r < 0) {
         log_error("cannot start the Cassandra store (%s): %s", c->cassandra, duet_strerror_code(r));
         return r;
     }
     log_info("store: cassandra %s, keyspace %s, consistency %s; waiting for it before listening",
              c->cassandra, c->cassandra_keyspace, c->cassandra_consistency);
-    /* Run the loop until the store is ready (or a signal asks to stop). */
+    return 0;
+}
+
+/* Runs the loop until the store is ready (or a signal asks to stop). */
+static int wait_store(struct daemon *d)
+{
+    store_ready(d->app.store, on_store_ready, d);
     while (!d->store_ready && !d->stop_waiting) {
         if (uv_run(&d->loop, UV_RUN_ONCE) == 0 && !d->store_ready) {
-            log_error("store: cassandra: nothing left to wait for");
+            log_error("store: %s: nothing left to wait for", d->app.store->backend->name);
             return DUET_ESTORE;
         }
     }
     return 0;
 }
 
-static int open_store(struct daemon *d)
+static int open_sqlite(struct daemon *d)
 {
-    if (d->cassandra)
-        return open_cassandra(d);
     char path[4096];
     int n = snprintf(path, sizeof(path), "%s/duet.db", d->cfg.data_dir);
     if (n < 0 || (size_t)n >= sizeof(path))
@@ -188,6 +190,12 @@ static int open_store(struct daemon *d)
     else
         log_info("store: sqlite %s (sync=%s)", path, d->cfg.sync);
     return r;
+}
+
+static int open_store(struct daemon *d)
+{
+    int r = d->cassandra ? open_cassandra(d) : open_sqlite(d);
+    return r < 0 ? r : wait_store(d);
 }
 
 static int start_net(struct daemon *d)

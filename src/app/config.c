@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "../base/log.h"
-#include "../store/store.h"
 
 enum opt_type { OPT_STR, OPT_INT, OPT_FLAG };
 
@@ -300,26 +299,6 @@ static int check_config(struct config *cfg)
     }
     if (strcmp(cfg->store, "sqlite") != 0 && strcmp(cfg->store, "cassandra") != 0) {
         fprintf(stderr, "duetd: --store wants sqlite or cassandra, not '%s'\n", cfg->store);
-        return -EINVAL;
-    }
-    size_t klen = strlen(cfg->cassandra_keyspace);
-    /* It goes into CQL text unquoted: an identifier, as Cassandra allows. */
-    if (klen == 0 || klen > 48 || !isalpha((unsigned char)cfg->cassandra_keyspace[0]) ||
-        strspn(cfg->cassandra_keyspace, "abcdefghijklmnopqrstuvwxyz"
-                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != klen) {
-        fprintf(stderr, "duetd: --cassandra-keyspace wants a letter then up to 47 of"
-                        " A-Z a-z 0-9 _\n");
-        return -EINVAL;
-    }
-    if (store_cass_consistency(cfg->cassandra_consistency) < 0) {
-        fprintf(stderr,
-                "duetd: --cassandra-consistency wants ONE, TWO, THREE, QUORUM, ALL,"
-                " LOCAL_QUORUM, EACH_QUORUM or LOCAL_ONE, not '%s'\n",
-                cfg->cassandra_consistency);
-        return -EINVAL;
-    }
-    if (cfg->cassandra[0] == '\0') {
-        fprintf(stderr, "duetd: --cassandra wants at least one host\n");
         return -EINVAL;
     }
     enum log_level lv;

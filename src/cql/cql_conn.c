@@ -1,6 +1,6 @@
-/* cql_conn.c - one TCP connection to a Cassandra node: connect, the
- * STARTUP/AUTHENTICATE/USE handshake, stream-id multiplexing, frame
- * reassembly, per-request timeouts and write coalescing. */
+/* cql_conn.c - one TCP connection to a Cassandra node: connect, stream-id
+ * multiplexing, frame reassembly, per-request timeouts and write
+ * coalescing. The STARTUP/AUTHENTICATE/USE handshake is in cql_hs.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,50 +8,7 @@
 #include <string.h>
 
 #include "../base/log.h"
-#include "cql_int.h"
-
-enum conn_state { ST_CONNECTING, ST_HANDSHAKE, ST_UP, ST_CLOSED };
-enum hs_step { HS_STARTUP, HS_AUTH, HS_USE };
-
-/* Ownership: allocated by cql_conn_open; freed after both handles closed
- * (after on_free). Owns its buffers and the bodies of frames in progress. */
-struct cql_conn {
-    uv_loop_t *loop;
-    uv_tcp_t tcp;
-    uv_timer_t timer; /* connect deadline, then the earliest call deadline */
-    uv_connect_t creq;
-    uv_write_t wreq;
-    struct cql_conn_opts o;
-    enum conn_state state;
-    int handles_open;
-    uint64_t connect_deadline;
-
-    /* Streams: slots[id] is the call waiting on id, ORPHAN for a timed-out
-     * call whose answer may still come, NULL when free. Grown on demand. */
-    struct cql_call **slots;
-    int n_slots;
-    int16_t *free_ids;
-    int n_free;
-    int in_flight;
-    struct cql_call *head, *tail; /* calls in deadline order */
-
-    /* Output: frames pile up in out while wbuf is being written. */
-    struct cql_buf out, wbuf, held;
-    int writing;
-    int use_pending; /* a USE is in flight: new frames go to held */
-
-    /* Input: bytes read but not yet a whole frame. */
-    uint64_t last_read; /* loop time of the last bytes received */
-    uint8_t *in;
-    size_t in_len, in_cap;
-
-    /* Handshake and USE. */
-    struct cql_call hs;
-    enum hs_step hs_step;
-    struct cql_call use_call;
-    struct cql_buf scratch;
-    char *keyspace; /* the conn's copy of o.keyspace, until the handshake ends */
-};
+#include "cql_conn_int.h"
 
 static struct cql_call orphan_marker;
 #define ORPHAN (&orphan_marker)
@@ -125,7 +82,7 @@ static void list_remove(struct cql_conn *c, struct cql_call *call)
 
 static void on_timer(uv_timer_t *t);
 
-static void arm_timer(struct cql_conn *c)
+void cql__arm_timer(struct cql_conn *c)
 {
     if (c->state == ST_CLOSED)
         return;
@@ -184,7 +141,6 @@ void cql_conn_close(struct cql_conn *c, int status)
 }
 
 /* ---- writing ------------------------------------------------------------------- */
-static void flush(struct cql_conn *c);
 
 static void on_write(uv_write_t *w, int status)
 {
@@ -197,12 +153,12 @@ static void on_write(uv_write_t *w, int status)
         cql_conn_close(c, status);
         return;
     }
-    flush(c);
+    cql__flush(c);
 }
 
 /* Writes everything queued in out as one write; what is sent meanwhile waits
  * in out for the next one. */
-static void flush(struct cql_conn *c)
+void cql__flush(struct cql_conn *c)
 {
     if (c->writing || c->out.len == 0 || c->state == ST_CLOSED)
         return;
@@ -220,8 +176,8 @@ static void flush(struct cql_conn *c)
     c->writing = 1;
 }
 
-static int send_frame(struct cql_conn *c, struct cql_call *call, const uint8_t *frame, size_t len,
-                      uint64_t deadline, int hold)
+int cql__send_frame(struct cql_conn *c, struct cql_call *call, const uint8_t *frame, size_t len,
+                    uint64_t deadline, int hold)
 {
     if (len < CQL_HEADER_LEN || len > UINT32_MAX)
         return -EINVAL;
@@ -240,9 +196,9 @@ static int send_frame(struct cql_conn *c, struct cql_call *call, const uint8_t *
     list_insert(c, call);
     c->in_flight++;
     if (c->head == call)
-        arm_timer(c);
+        cql__arm_timer(c);
     if (!hold)
-        flush(c);
+        cql__flush(c);
     return 0;
 }
 
@@ -250,8 +206,8 @@ int cql_conn_send(struct cql_conn *c, struct cql_call *call, const uint8_t *fram
 {
     if (c->state != ST_UP)
         return CQL_ECLOSED;
-    return send_frame(c, call, frame, len, uv_now(c->loop) + (uint64_t)c->o.request_timeout_ms,
-                      c->use_pending);
+    return cql__send_frame(c, call, frame, len, uv_now(c->loop) + (uint64_t)c->o.request_timeout_ms,
+                           c->use_pending);
 }
 
 /* ---- timers ---------------------------------------------------------------------- */
@@ -300,7 +256,7 @@ static void on_timer(uv_timer_t *t)
         c->slots[call->stream_] = ORPHAN;
         call->cb(call, CQL_ETIMEOUT, NULL, NULL, 0);
     }
-    arm_timer(c);
+    cql__arm_timer(c);
 }
 
 /* ---- reading ---------------------------------------------------------------------- */
@@ -347,7 +303,7 @@ static void dispatch(struct cql_conn *c, const struct cql_header *h, const uint8
     list_remove(c, call);
     c->in_flight--;
     if (head)
-        arm_timer(c);
+        cql__arm_timer(c);
     call->cb(call, 0, h, copy, h->length);
 }
 
@@ -399,122 +355,6 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
 }
 
-/* ---- handshake ----------------------------------------------------------------------- */
-static void hs_send(struct cql_conn *c, int r)
-{
-    if (r == 0)
-        r = send_frame(c, &c->hs, c->scratch.p, c->scratch.len, c->connect_deadline, 0);
-    c->scratch.len = 0;
-    if (r < 0)
-        cql_conn_close(c, r);
-}
-
-static int enc_use(struct cql_buf *b, const char *ks)
-{
-    /* USE "ks" with quotes doubled: the name is taken as it is spelled. */
-    char q[512];
-    size_t n = 0;
-    n += (size_t)snprintf(q, sizeof(q), "USE \"");
-    for (const char *p = ks; *p != '\0'; p++) {
-        if (n + 4 >= sizeof(q))
-            return -EINVAL;
-        if (*p == '"')
-            q[n++] = '"';
-        q[n++] = *p;
-    }
-    q[n++] = '"';
-    struct cql_params prm = {.consistency = CQL_ONE};
-    return cql_enc_query(b, 0, q, n, &prm);
-}
-
-static void hs_ready(struct cql_conn *c)
-{
-    c->state = ST_UP;
-    arm_timer(c);
-    free(c->keyspace);
-    c->keyspace = NULL;
-    c->o.on_ready(c, 0, c->o.data);
-}
-
-static void hs_use_or_ready(struct cql_conn *c)
-{
-    if (c->keyspace == NULL) {
-        hs_ready(c);
-        return;
-    }
-    c->hs_step = HS_USE;
-    hs_send(c, enc_use(&c->scratch, c->keyspace));
-}
-
-static void hs_server_error(struct cql_conn *c, const uint8_t *body, size_t len, int status)
-{
-    pool_t pool;
-    struct cql_error e;
-    pool_init(&pool);
-    if (cql_dec_error(body, len, &pool, &e) == 0)
-        log_warn("cql: handshake refused: %s: %s", cql_error_name(e.code), e.message);
-    pool_destroy(&pool);
-    cql_conn_close(c, status);
-}
-
-static void on_hs(struct cql_call *call, int status, const struct cql_header *h, uint8_t *body,
-                  size_t len)
-{
-    struct cql_conn *c = call->data;
-    size_t off = 0;
-    if (status == 0 && cql_dec_prefix(h->flags, body, len, &off) < 0)
-        status = CQL_EPROTO;
-    if (status < 0) {
-        free(body);
-        cql_conn_close(c, status);
-        return;
-    }
-    const uint8_t *b = body + off;
-    size_t n = len - off;
-    switch (h->opcode) {
-    case CQL_OP_READY:
-        if (c->hs_step != HS_STARTUP)
-            goto unexpected;
-        hs_use_or_ready(c);
-        break;
-    case CQL_OP_AUTHENTICATE:
-        if (c->hs_step != HS_STARTUP)
-            goto unexpected;
-        if (c->o.username == NULL || c->o.password == NULL) {
-            log_warn("cql: the node requires authentication but no credentials are configured");
-            cql_conn_close(c, CQL_EAUTH);
-            break;
-        }
-        c->hs_step = HS_AUTH;
-        hs_send(c, cql_enc_auth_plain(&c->scratch, 0, c->o.username, c->o.password));
-        break;
-    case CQL_OP_AUTH_SUCCESS:
-        if (c->hs_step != HS_AUTH)
-            goto unexpected;
-        hs_use_or_ready(c);
-        break;
-    case CQL_OP_AUTH_CHALLENGE:
-        /* PLAIN is one round: a challenge means the authenticator wants
-         * something this driver does not speak. */
-        log_warn("cql: unsupported authentication challenge");
-        cql_conn_close(c, CQL_EAUTH);
-        break;
-    case CQL_OP_RESULT:
-        if (c->hs_step != HS_USE)
-            goto unexpected;
-        hs_ready(c);
-        break;
-    case CQL_OP_ERROR:
-        hs_server_error(c, b, n, c->hs_step == HS_AUTH ? CQL_EAUTH : CQL_ESERVER);
-        break;
-    default:
-    unexpected:
-        log_warn("cql: unexpected opcode 0x%02x during the handshake", h->opcode);
-        cql_conn_close(c, CQL_EPROTO);
-    }
-    free(body);
-}
-
 static void on_connect(uv_connect_t *req, int status)
 {
     struct cql_conn *c = req->data;
@@ -529,9 +369,7 @@ static void on_connect(uv_connect_t *req, int status)
         cql_conn_close(c, r);
         return;
     }
-    c->state = ST_HANDSHAKE;
-    c->hs_step = HS_STARTUP;
-    hs_send(c, cql_enc_startup(&c->scratch, 0));
+    cql__hs_start(c);
 }
 
 int cql_conn_open(uv_loop_t *loop, const struct cql_conn_opts *o, struct cql_conn **out)
@@ -542,7 +380,7 @@ int cql_conn_open(uv_loop_t *loop, const struct cql_conn_opts *o, struct cql_con
     c->loop = loop;
     c->o = *o;
     c->state = ST_CONNECTING;
-    c->hs.cb = on_hs;
+    c->hs.cb = cql__on_hs;
     c->hs.data = c;
     c->o.keyspace = NULL;
     if (o->keyspace != NULL && (c->keyspace = strdup(o->keyspace)) == NULL) {
@@ -567,7 +405,7 @@ int cql_conn_open(uv_loop_t *loop, const struct cql_conn_opts *o, struct cql_con
     if (r < 0)
         goto err_timer;
     c->connect_deadline = uv_now(loop) + (uint64_t)o->connect_timeout_ms;
-    arm_timer(c);
+    cql__arm_timer(c);
     *out = c;
     return 0;
 
@@ -579,61 +417,6 @@ err_tcp:
     c->o.on_free = NULL;
     c->state = ST_CLOSED;
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-    return r;
-}
-
-/* ---- USE on a live connection ----------------------------------------------------------- */
-static void on_use(struct cql_call *call, int status, const struct cql_header *h, uint8_t *body,
-                   size_t len)
-{
-    struct cql_conn *c = call->data;
-    size_t off = 0;
-    if (status == 0 && cql_dec_prefix(h->flags, body, len, &off) < 0)
-        status = CQL_EPROTO;
-    if (status == 0 && h->opcode == CQL_OP_ERROR) {
-        hs_server_error(c, body + off, len - off, -ECONNABORTED);
-        free(body);
-        return;
-    }
-    free(body);
-    if (status == 0 && h->opcode != CQL_OP_RESULT)
-        status = CQL_EPROTO;
-    if (status < 0) {
-        cql_conn_close(c, status);
-        return;
-    }
-    /* Release what waited for the keyspace, in order. */
-    c->use_pending = 0;
-    if (c->held.len > 0) {
-        if (cql_buf_reserve(&c->out, c->held.len) < 0) {
-            cql_conn_close(c, -ENOMEM);
-            return;
-        }
-        memcpy(c->out.p + c->out.len, c->held.p, c->held.len);
-        c->out.len += c->held.len;
-        c->held.len = 0;
-    }
-    flush(c);
-}
-
-int cql_conn_use(struct cql_conn *c, const char *keyspace)
-{
-    if (c->state != ST_UP)
-        return CQL_ECLOSED;
-    if (c->use_pending)
-        return -EBUSY;
-    struct cql_buf b;
-    cql_buf_init(&b);
-    int r = enc_use(&b, keyspace);
-    if (r == 0) {
-        c->use_call.cb = on_use;
-        c->use_call.data = c;
-        r = send_frame(c, &c->use_call, b.p, b.len,
-                       uv_now(c->loop) + (uint64_t)c->o.request_timeout_ms, 0);
-    }
-    cql_buf_free(&b);
-    if (r == 0)
-        c->use_pending = 1;
     return r;
 }
 

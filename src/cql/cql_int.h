@@ -182,6 +182,18 @@ struct cql_cluster {
 /* cql_pool.c */
 struct cql_node *cql__pick_node(cql_cluster *cl, const struct cql_att *att,
                                 const struct cql_node *avoid);
+/* Adds a node (or finds it by address); NULL when out of memory, its timer
+ * fails or at the node limit. */
+struct cql_node *cql__node_add(cql_cluster *cl, const struct sockaddr_storage *addr,
+                               const char *dc);
+/* Opens the node's connection (its on_ready comes later). */
+void cql__node_connect(struct cql_node *n);
+/* Calls the cluster's ready callback once discovery is done and the first
+ * round of connections has settled. */
+void cql__maybe_ready(cql_cluster *cl);
+/* cql_disco.c: reads the nodes and the ring over n's connection (the
+ * control connection), then connects the nodes found. */
+void cql__discover(cql_cluster *cl, struct cql_node *n);
 /* cql_req.c */
 void cql__att_start(struct cql_att *att);
 void cql__fail_deferred(cql_cluster *cl);

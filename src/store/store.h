@@ -13,7 +13,7 @@
  *  4. Each request observes the effects of every request submitted before it.
  *     Together with (1) this lets a caller register a connection for live
  *     delivery in the completion of the read that loaded its backlog, with no
- *     gap and no duplicate (see chat.c).
+ *     gap and no duplicate (see client.c).
  *
  * Access rules that must hold atomically with a write (friendship, blocks,
  * chat membership) are checked by the backend inside the request; the codes it
@@ -260,12 +260,25 @@ struct store_req {
     store_req *next; /* the backend's queue link */
 };
 
-/* The backend vtable. A Cassandra backend implements the same three. */
+typedef void (*store_ready_cb)(store_t *s, void *data);
+typedef void (*store_done_cb)(void *data);
+
+/* The backend vtable; both backends (SQLite, Cassandra) implement all of it. */
 struct store_backend {
     const char *name;
     /* Queue the request; its callback runs later. 0, or an error and the
      * callback will not run. */
     int (*submit)(store_t *s, store_req *req);
+    /* Calls cb(s, data) once the store serves requests: at once (from
+     * inside) when it already does (SQLite, always); Cassandra: once the
+     * keyspace and tables exist, never while no node answers. Requests may
+     * be submitted before, they wait. One waiter at a time. */
+    void (*ready)(store_t *s, store_ready_cb cb, void *data);
+    /* Calls done(data) once every request submitted so far (and every
+     * request their callbacks submit) has completed: at once (from inside)
+     * for SQLite, whose close completes them itself; later for Cassandra,
+     * whose requests complete asynchronously. Call before close. */
+    void (*drain)(store_t *s, store_done_cb done, void *data);
     /* Complete every queued request, then release everything. The callbacks
      * of queued requests still run (from inside close). */
     void (*close)(store_t *s);
@@ -283,6 +296,16 @@ void store_req_reset(store_req *req);
 static inline int store_submit(store_t *s, store_req *req)
 {
     return s->backend->submit(s, req);
+}
+
+static inline void store_ready(store_t *s, store_ready_cb cb, void *data)
+{
+    s->backend->ready(s, cb, data);
+}
+
+static inline void store_drain(store_t *s, store_done_cb done, void *data)
+{
+    s->backend->drain(s, done, data);
 }
 
 static inline void store_close(store_t *s)
@@ -316,22 +339,17 @@ struct store_cass_opts {
     const char *replication; /* CQL map text for CREATE KEYSPACE */
     const char *username;    /* NULL = no authentication */
     const char *password;
-    int consistency;    /* a CQL consistency code, see store_cass_consistency() */
-    int64_t timeout_ms; /* per CQL request attempt */
+    const char *consistency; /* "LOCAL_QUORUM", "QUORUM", ... (NULL: LOCAL_QUORUM) */
+    int64_t timeout_ms;      /* per CQL request attempt */
 };
 
-/* Creates the store and starts connecting at once; no request runs until
- * ready(st, data) was called, after the keyspace and tables exist. While no
- * node answers the store logs why and keeps retrying (ready is not called
- * then). store_close() may be called at any time. */
-int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *opts,
-                    void (*ready)(store_t *st, void *data), void *data, store_t **out);
-/* Calls done(data) once every request submitted so far (and every request
- * their callbacks submit) has completed: main.c waits for it before
- * store_close(), whose completion is asynchronous for this backend. */
-void store_cass_drain(store_t *st, void (*done)(void *data), void *data);
-/* The code of a consistency level name ("LOCAL_QUORUM", ...), or -EINVAL. */
-int store_cass_consistency(const char *name);
+/* Checks the options (-EINVAL, logged: a keyspace that is not an
+ * identifier, an unknown consistency, no host), creates the store and
+ * starts connecting at once; no request runs until
+ * the keyspace and tables exist (store_ready()). While no node answers the
+ * store logs why and keeps retrying. store_close() may be called at any
+ * time. */
+int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *opts, store_t **out);
 
 const char *store_op_name(enum store_op op);
 

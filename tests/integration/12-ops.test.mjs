@@ -153,6 +153,15 @@ describe('12 ops: command line and environment', { timeout: 120000 }, () => {
     assert.notEqual(r2.code, 0, `a stray argument: exit code ${r2.code}`);
   });
 
+  it('bad Cassandra options are refused by the store, before it connects', async () => {
+    // No node needs to answer: the backend checks its options when it opens.
+    for (const [args, re] of [[['--cassandra-keyspace', '1bad'], /cassandra-keyspace/], [['--cassandra-keyspace', 'a;DROP'], /cassandra-keyspace/], [['--cassandra-consistency', 'BOGUS'], /cassandra-consistency.*BOGUS/], [['--cassandra', ''], /at least one host/]]) {
+      const r = await runDuetd([...runnable(), '--store', 'cassandra', '--cassandra', '127.0.0.1:1', ...args], quick);
+      assert.notEqual(r.code, 0, `${args.join(' ')} was accepted`);
+      assert.match(r.stderr, re, `${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+
   it('bad option values are refused with a non-zero exit', async () => {
     for (const args of [['--max-message-chars', 'lots'], ['--max-message-chars', '0'], ['--sync', 'sometimes'], ['--log-level', 'loud'], ['--max-message-chars']]) {
       const r = await runDuetd([...runnable(), ...args], quick);

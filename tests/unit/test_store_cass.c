@@ -4,7 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "../../src/store/cass_int.h"
+#include "../../src/store/cassandra/cass_int.h"
 
 TestSuite(cass_bucket);
 

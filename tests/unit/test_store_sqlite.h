@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../src/store/sqlite_int.h"
+#include "../../src/store/sqlite/sqlite_int.h"
 #include "../../src/store/store.h"
 
 #define T0     1700000000000LL

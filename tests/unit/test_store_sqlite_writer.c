@@ -1,9 +1,10 @@
 /* test_store_sqlite_writer.c - the SQLite store's writer thread: the group
  * commit window, read-only batches, the loop turning while a commit runs,
- * checkpoints on the helper thread, and the ceiling on outstanding
- * requests. */
+ * checkpoints on the helper thread, the ceiling on outstanding requests,
+ * and the checkpoint that erases a deleted text from the WAL. */
 #include "test_store_sqlite.h"
 
+#include <stdint.h>
 #include <sys/stat.h>
 
 TestSuite(writer, .init = setup, .fini = teardown, .timeout = 30);
@@ -323,4 +324,86 @@ Test(writer, outstanding_requests_are_capped)
     }
     cr_assert_eq(run(extra), 0);
     done(extra);
+}
+
+/* ---- delete for everyone: the erasing checkpoint ---- */
+
+static struct {
+    char wal[128];
+    int order[4], n;
+    long wal_at_delete;
+} X;
+
+static void erase_done(store_req *r)
+{
+    int who = (int)(intptr_t)r->data;
+    X.order[X.n++] = who;
+    if (r->op == STORE_MSG_DELETE)
+        X.wal_at_delete = file_size(X.wal);
+}
+
+static store_req *erase_req(enum store_op o, int who)
+{
+    store_req *r = calloc(1, sizeof(*r));
+    cr_assert_not_null(r);
+    store_req_init(r, o, erase_done, (void *)(intptr_t)who);
+    r->in.user = E.alice;
+    r->in.chat_id = E.ab;
+    r->in.now = T0 + 1000;
+    return r;
+}
+
+/* One batch [send, delete, send]: the callbacks run in order; when the
+ * delete's runs, the WAL (which held the old text) is cut to 0 bytes; a
+ * failed delete checkpoints nothing. */
+Test(writer, delete_erases_the_wal_before_its_callback)
+{
+    sq_store *s = (sq_store *)E.st;
+    snprintf(X.wal, sizeof(X.wal), "%s-wal", E.path);
+    int64_t seq;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m1", "the regrettable text", T0, &seq), 0);
+    cr_assert_gt(file_size(X.wal), 0);
+
+    store_req *a = erase_req(STORE_MSG_SEND, 1), *d = erase_req(STORE_MSG_DELETE, 2),
+              *b = erase_req(STORE_MSG_SEND, 3);
+    a->in.message_id = "m2";
+    a->in.text = "before";
+    b->in.message_id = "m3";
+    b->in.text = "after";
+    d->in.seq = seq;
+    d->in.window_ms = 3600000;
+    X.wal_at_delete = -1;
+    cr_assert_eq(store_submit(E.st, a), 0);
+    cr_assert_eq(store_submit(E.st, d), 0);
+    cr_assert_eq(store_submit(E.st, b), 0);
+    uv_run(&E.loop, UV_RUN_DEFAULT);
+    cr_assert_eq(X.n, 3);
+    cr_assert(X.order[0] == 1 && X.order[1] == 2 && X.order[2] == 3, "completion is FIFO");
+    cr_assert_eq(a->status, 0);
+    cr_assert_eq(d->status, 0);
+    cr_assert_eq(b->status, 0);
+    cr_assert_eq(X.wal_at_delete, 0, "the WAL holds %ld bytes when the delete completes",
+                 X.wal_at_delete);
+    uv_mutex_lock(&s->ckpt.mu);
+    uint64_t erases = s->ckpt.erases;
+    uv_mutex_unlock(&s->ckpt.mu);
+    cr_assert_eq(erases, 1);
+
+    /* Bob may not delete alice's message: no checkpoint. */
+    store_req *f = erase_req(STORE_MSG_DELETE, 4);
+    f->in.user = E.bob;
+    f->in.seq = seq + 1;
+    f->in.window_ms = 3600000;
+    cr_assert_eq(store_submit(E.st, f), 0);
+    uv_run(&E.loop, UV_RUN_DEFAULT);
+    cr_assert_eq(f->status, DUET_EFORBIDDEN);
+    uv_mutex_lock(&s->ckpt.mu);
+    erases = s->ckpt.erases;
+    uv_mutex_unlock(&s->ckpt.mu);
+    cr_assert_eq(erases, 1, "a failed delete checkpointed");
+    store_req *all[] = {a, d, b, f};
+    for (int i = 0; i < 4; i++) {
+        store_req_reset(all[i]);
+        free(all[i]);
+    }
 }

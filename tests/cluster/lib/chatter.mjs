@@ -144,6 +144,12 @@ export class Chatter {
 
   onEvent(conn, ev) {
     ev._conn = conn.n;
+    // The presence snapshot that opens every connection (docs/protocol.md)
+    // is kept apart: the tests look for presence *changes* in events.
+    if (ev.type === 'presence' && !conn.synced && !conn.events.some((e) => e.type !== 'hello' && e.type !== 'presence')) {
+      (conn.snapshot ||= []).push(ev);
+      return;
+    }
     this.events.push(ev);
     conn.events.push(ev);
     switch (ev.type) {

@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "../store.h"
 
 /* Every cached statement. Each op file defines the SQL of its own ids in a
  * table indexed by this enum; sqlite.c prepares all of them once at open. */
@@ -93,17 +93,21 @@ extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
 
 /* WAL checkpoints on a helper thread (sqlite_ckpt.c). Ownership: embedded in
  * sq_store; owns its connection, thread, mutex and condition variable.
- * want, stop and the counters are shared with the writer's WAL hook and the
- * helper thread, under mu; the rest is set before the thread starts. */
+ * want, running, held, stop and the counters are shared with the writer
+ * thread (WAL hook, sq_ckpt_erase) and the helper thread, under mu; the rest is set before the
+ * thread starts. */
 struct sq_ckpt {
     sqlite3 *db; /* the helper's own connection, only for checkpoints */
     uv_thread_t thread;
     uv_mutex_t mu;
     uv_cond_t cond;
     int started;
-    int want; /* the WAL passed the limit: checkpoint */
+    int want;    /* the WAL passed the limit: checkpoint */
+    int running; /* the helper is in a checkpoint */
+    int held;    /* the writer runs an erasing checkpoint: the helper waits */
     int stop;
     uint64_t runs, total_ns, max_ns;
+    uint64_t erases, erase_ns, erase_max_ns; /* sq_ckpt_erase */
 };
 
 /* Opens the helper's connection to path, starts its thread, and replaces the
@@ -114,6 +118,11 @@ int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer);
  * connection. Call after the writer thread was joined; harmless if not
  * started. */
 void sq_ckpt_stop(struct sq_ckpt *c, sqlite3 *writer);
+/* Writer thread, outside a transaction: checkpoints everything with TRUNCATE
+ * on writer, so that no WAL frame keeps text a delete erased. Waits for the
+ * helper's checkpoint. 0, or DUET_ESTORE (logged; the WAL may still hold
+ * old pages). */
+int sq_ckpt_erase(struct sq_ckpt *c, sqlite3 *writer);
 
 /* Ownership: created by store_sqlite_open(); owns the connection, the
  * statements, the writer thread, its mutex and condition variables and the
@@ -143,6 +152,7 @@ typedef struct sq_store {
     store_req *txn_first;    /* first request of the batch inside the open transaction */
     uint64_t window_ns;      /* group commit window (0: none); set before the thread starts */
     uint64_t last_commit_ns; /* uv_hrtime() after the last commit */
+    int erase_owed;          /* a delete committed, its erasing checkpoint failed */
     /* shared */
     uv_mutex_t mu;
     uv_cond_t work_cond;            /* the writer waits here for work, a full batch or stop */

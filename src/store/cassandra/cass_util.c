@@ -1,5 +1,5 @@
 /* cass_util.c - the Cassandra backend's helpers: requests, cells, scans. */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "cass_int.h"
 
 #include <errno.h>

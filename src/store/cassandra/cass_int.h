@@ -13,9 +13,9 @@
 #ifndef DUET_STORE_CASS_INT_H
 #define DUET_STORE_CASS_INT_H
 
-#include "../base/map.h"
-#include "../cql/cql.h"
-#include "store.h"
+#include "../../base/map.h"
+#include "../../cql/cql.h"
+#include "../store.h"
 
 /* Messages per private_chat partition: (chat_id, bucket) with bucket =
  * (sequence - 1) / CS_BUCKET keeps a partition near 2.5 MB at most. */
@@ -236,8 +236,8 @@ typedef struct cs_store {
     int have_version;
     cql_req ddl;
     int ddl_live;
-    int up_logged; /* connection failures logged so far */
-    void (*ready_cb)(store_t *st, void *data);
+    int up_logged;           /* connection failures logged so far */
+    store_ready_cb ready_cb; /* store_ready()'s waiter, called once */
     void *ready_data;
     uv_timer_t timer; /* start-up retries */
     uv_idle_t idle;   /* runs completions outside submit */
@@ -251,7 +251,7 @@ typedef struct cs_store {
     map_t members; /* chat id -> struct cs_members, for conflict keys */
     int64_t last_ts;
     int closing, cluster_open;
-    void (*drained)(void *data);
+    store_done_cb drained;
     void *drained_data;
 } cs_store;
 
@@ -280,6 +280,17 @@ void cs_finish(cs_op *op, int status);
 int64_t cs_ts(cs_store *s);
 cql_stmt *cs_stmt(cs_store *s, enum cs_stmt_id id);
 
+/* ---- cass_schema.c ---- */
+/* The schema's statements (%1$s is the keyspace), cs_n_ddl of them. */
+extern const char *const cs_ddl[];
+extern const int cs_n_ddl;
+/* The code of a consistency level name ("LOCAL_QUORUM", ...), or -EINVAL. */
+int cs_consistency(const char *name);
+/* Checks the options of store_cass_open: 0, or -EINVAL (logged). */
+int cs_check_opts(const struct store_cass_opts *o);
+/* Replaces each "@." in text by "<keyspace>.": a malloc'd string or NULL. */
+char *cs_expand(const char *text, const char *ks);
+
 /* ---- cass_util.c ---- */
 /* Request helpers. Each submits op->q with the statement and values (fmt
  * as below) and arranges for op's function to run with step = next. They
@@ -307,6 +318,13 @@ int cs_batch_submit_lwt(cs_op *op, int next);
 /* After the callback: 0 if the request succeeded, else DUET_ESTORE
  * (logged). Does not reset q. */
 int cs_q_status(cs_op *op);
+/* The username -> id lookup that login and the friend ops start with:
+ * cs_name_read reads name's row (step next), or finishes the op with
+ * ENOTFOUND for a NULL name; both return like cs_read. At step next,
+ * cs_name_id sets op->id: 0, ENOTFOUND (no such user) or a store error; the
+ * caller finishes the op on an error. */
+int cs_name_read(cs_op *op, int next, const char *name);
+int cs_name_id(cs_op *op);
 /* Frees op->q's results and values. */
 void cs_q_reset(cs_op *op);
 /* Index of column name in q's rows, or -1. */
@@ -361,9 +379,12 @@ const struct duet_user *cs_user_find(const cs_op *op, const duet_id *id);
 int cs_want_receipts(cs_op *op, int next, const struct duet_msg *m);
 int cs_receipts_both(cs_op *op);
 
-/* Shared by the lists (cass_lists.c). */
+/* Shared by the lists (cass_lists.c, cass_pending.c). */
 int cs_ids_add(cs_op *op, const duet_id *id, size_t *cap);
 int cs_in_next(cs_op *op, int next, enum cs_stmt_id id);
+/* Collects into op->ids the chats with the user's peers (skip_blocked: only
+ * those that no block separates). */
+int cs_chat_ids(cs_op *op, int skip_blocked);
 
 /* ---- the ops ---- */
 typedef void (*cs_op_fn)(cs_op *op);

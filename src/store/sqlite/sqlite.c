@@ -13,7 +13,7 @@
  * and pool); log_msg writes each line with one fwrite and reads only the
  * level set at start-up, so the writer may log.
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "sqlite_int.h"
 
 #include <errno.h>

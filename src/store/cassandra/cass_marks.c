@@ -9,7 +9,7 @@
  * peer's receipt row. Each step is idempotent; a failure part way fails the
  * request and leaves some messages marked (the client acks again).
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "cass_int.h"
 
 #include <errno.h>
@@ -24,6 +24,41 @@ enum {
 };
 
 #define CS_MARKS_PER_BATCH 16
+
+/* MARK_SCAN: the rows of a chunk that still need the mark (mine, not yet
+ * marked) into op->marks and op->marks_at; the newest into op->msg. */
+static int cs_mark_rows(cs_op *op)
+{
+    const duet_id *me = &op->req->in.user;
+    int seen = op->flag;
+    int64_t now = op->req->in.now;
+    const struct cql_rows *r = &op->q.rows;
+    for (int64_t i = 0; i < r->n_rows; i++) {
+        duet_id receiver;
+        cs_get_id(cql_cell(r, i, 1), &receiver);
+        int64_t recv = cs_get_i64(cql_cell(r, i, 8)), seen_at = cs_get_i64(cql_cell(r, i, 9));
+        if (!duet_id_eq(&receiver, me) || (seen ? seen_at : recv) != 0)
+            continue;
+        /* Two arrays grown together from the same capacity. */
+        size_t cap = op->cap_marks;
+        int64_t *a = pool_grow(&op->pool, op->marks, op->n_marks, &cap, sizeof(*a));
+        int64_t *b = pool_grow(&op->pool, op->marks_at, op->n_marks, &op->cap_marks, sizeof(*b));
+        if (a == NULL || b == NULL)
+            return -ENOMEM;
+        op->marks = a;
+        op->marks_at = b;
+        a[op->n_marks] = cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL));
+        /* Seen implies received: keep an earlier received_at. */
+        b[op->n_marks] = recv != 0 ? recv : now;
+        if (a[op->n_marks] > op->top) {
+            op->top = a[op->n_marks];
+            if (cs_read_msg(&op->pool, r, i, 0, &op->chat.id, &op->msg) < 0)
+                return -ENOMEM;
+        }
+        op->n_marks++;
+    }
+    return 0;
+}
 
 /* op->flag: 0 marks received (MSG_ACK), 1 marks seen (MSG_SEEN); op->seq:
  * up to where (clamped to last_seq); op->chat: the chat. */
@@ -40,41 +75,10 @@ static void cs_mark(cs_op *op)
         op->n_marks = op->i_marks = 0;
         cs_scan_init(&op->scan, &c->id, floor, op->seq, 1);
         goto scan;
-    case MARK_SCAN: {
-        if ((rc = cs_q_status(op)) < 0)
+    case MARK_SCAN:
+        if ((rc = cs_q_status(op)) < 0 || (rc = cs_mark_rows(op)) < 0)
             break;
-        const struct cql_rows *r = &op->q.rows;
-        for (int64_t i = 0; i < r->n_rows; i++) {
-            duet_id receiver;
-            cs_get_id(cql_cell(r, i, 1), &receiver);
-            int64_t recv = cs_get_i64(cql_cell(r, i, 8)), seen_at = cs_get_i64(cql_cell(r, i, 9));
-            if (!duet_id_eq(&receiver, me) || (seen ? seen_at : recv) != 0)
-                continue;
-            /* Two arrays grown together from the same capacity. */
-            size_t cap = op->cap_marks;
-            int64_t *a = pool_grow(&op->pool, op->marks, op->n_marks, &cap, sizeof(*a));
-            int64_t *b =
-                pool_grow(&op->pool, op->marks_at, op->n_marks, &op->cap_marks, sizeof(*b));
-            if (a == NULL || b == NULL) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            op->marks = a;
-            op->marks_at = b;
-            a[op->n_marks] = cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL));
-            /* Seen implies received: keep an earlier received_at. */
-            b[op->n_marks] = recv != 0 ? recv : now;
-            if (a[op->n_marks] > op->top) {
-                op->top = a[op->n_marks];
-                if (cs_read_msg(&op->pool, r, i, 0, &c->id, &op->msg) < 0) {
-                    rc = -ENOMEM;
-                    goto out;
-                }
-            }
-            op->n_marks++;
-        }
         cs_scan_advance(op);
-    }
     scan:
         if ((rc = cs_scan_next(op, MARK_SCAN, CS_SCAN_CHUNK)) != 0)
             return;
@@ -135,7 +139,6 @@ static void cs_mark(cs_op *op)
         rc = -EINVAL;
         break;
     }
-out:
     cs_finish(op, rc);
 }
 
@@ -150,6 +153,13 @@ static int cs_chat_loaded(cs_op *op)
     return cs_read_chat(op->s, &op->q.rows, 0, &op->req->in.user, &op->chat);
 }
 
+/* Steps of cs_msg_ack. */
+enum {
+    ACK_START = 0,
+    ACK_CHAT,    /* the chat's statics */
+    ACK_DROPPED, /* pending rows deleted */
+};
+
 void cs_msg_ack(cs_op *op)
 {
     store_req *req = op->req;
@@ -160,10 +170,10 @@ void cs_msg_ack(cs_op *op)
         return;
     }
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case ACK_START:
+        cs_read(op, ACK_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1:
+    case ACK_CHAT:
         if ((rc = cs_chat_loaded(op)) < 0)
             break;
         switch (req->in.kind) {
@@ -175,23 +185,32 @@ void cs_msg_ack(cs_op *op)
             return;
         case PENDING_DELIVERED:
         case PENDING_SEEN:
-            cs_write(op, 2, CS_PENDING_DEL_UPTO, "iidl", me, &op->chat.id, req->in.kind,
+            cs_write(op, ACK_DROPPED, CS_PENDING_DEL_UPTO, "iidl", me, &op->chat.id, req->in.kind,
                      req->in.seq);
             return;
         case PENDING_DELETED:
-            cs_write(op, 2, CS_PENDING_DEL_AT, "iidl", me, &op->chat.id, req->in.kind, req->in.seq);
+            cs_write(op, ACK_DROPPED, CS_PENDING_DEL_AT, "iidl", me, &op->chat.id, req->in.kind,
+                     req->in.seq);
             return;
         default:
             rc = -EINVAL;
             break;
         }
         break;
-    default:
+    default: /* ACK_DROPPED */
         rc = cs_q_status(op);
         break;
     }
     cs_finish(op, rc);
 }
+
+/* Steps of cs_msg_seen. */
+enum {
+    SEEN_START = 0,
+    SEEN_CHAT,  /* the chat's statics */
+    SEEN_READ,  /* my read position written */
+    SEEN_USERS, /* both users (read receipts) */
+};
 
 void cs_msg_seen(cs_op *op)
 {
@@ -203,10 +222,10 @@ void cs_msg_seen(cs_op *op)
         return;
     }
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case SEEN_START:
+        cs_read(op, SEEN_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1:
+    case SEEN_CHAT:
         if ((rc = cs_chat_loaded(op)) < 0)
             break;
         op->seq = req->in.seq < c->last_seq ? req->in.seq : c->last_seq;
@@ -214,19 +233,20 @@ void cs_msg_seen(cs_op *op)
             op->seq = 0;
         req->out.read_seq = op->seq > c->my_read ? op->seq : c->my_read;
         if (op->seq > c->my_read) {
-            cs_write(op, 2, c->me_is_a ? CS_CHAT_READ_A : CS_CHAT_READ_B, "li", op->seq, &c->id);
+            cs_write(op, SEEN_READ, c->me_is_a ? CS_CHAT_READ_A : CS_CHAT_READ_B, "li", op->seq,
+                     &c->id);
             return;
         }
         goto receipts;
-    case 2:
+    case SEEN_READ:
         if ((rc = cs_q_status(op)) < 0)
             break;
     receipts : {
         duet_id ids[2] = {req->in.user, c->peer};
-        cs_read(op, 3, CS_USERS_IN, "L", ids, (size_t)2);
+        cs_read(op, SEEN_USERS, CS_USERS_IN, "L", ids, (size_t)2);
         return;
     }
-    default:
+    default: /* SEEN_USERS */
         if ((rc = cs_receipts_both(op)) <= 0)
             break;
         op->flag = 1;
@@ -236,6 +256,58 @@ void cs_msg_seen(cs_op *op)
     }
     cs_finish(op, rc);
 }
+
+/* HIST_ROWS: the slice's messages (up to limit in all) into op->items; a
+ * voided sequence right after `after` is reported in void_to. */
+static int cs_hist_rows(cs_op *op, int limit)
+{
+    store_req *req = op->req;
+    struct duet_msg *msgs = op->items;
+    for (int64_t i = 0; i < op->q.rows.n_rows && op->n_items < (size_t)limit; i++) {
+        struct duet_msg *m = &msgs[op->n_items];
+        if (cs_row_void(&op->q.rows, i, 0)) {
+            /* Voided earlier: reported when it directly follows `after`
+             * (it is then the lowest row of the scan). */
+            int64_t seq = cs_get_i64(cql_cell(&op->q.rows, i, CS_MSG_SEQ_COL));
+            if (req->in.has_after && op->n_items == 0 &&
+                seq == (req->out.void_to ? req->out.void_to : req->in.after) + 1)
+                req->out.void_to = seq;
+            continue;
+        }
+        if (cs_read_msg(&req->pool, &op->q.rows, i, 0, &op->chat.id, m) < 0)
+            return -ENOMEM;
+        if (!op->receipts)
+            m->seen_at = 0;
+        op->n_items++;
+    }
+    return 0;
+}
+
+/* The page into req->out, ascending (newest-first scans are reversed). */
+static void cs_hist_result(cs_op *op)
+{
+    store_req *req = op->req;
+    struct duet_msg *msgs = op->items;
+    if (!req->in.has_after) {
+        for (size_t i = 0, j = op->n_items; i + 1 < j; i++, j--) {
+            struct duet_msg t = msgs[i];
+            msgs[i] = msgs[j - 1];
+            msgs[j - 1] = t;
+        }
+    }
+    req->out.msgs = msgs;
+    req->out.n_msgs = op->n_items;
+}
+
+/* Steps of cs_history. */
+enum {
+    HIST_START = 0,
+    HIST_CHAT,   /* the chat's statics */
+    HIST_USERS,  /* both users (read receipts) */
+    HIST_ROWS,   /* a slice of rows */
+    HIST_CLAIM,  /* the claim of a missing sequence */
+    HIST_VOIDED, /* a hole voided */
+};
 
 void cs_history(cs_op *op)
 {
@@ -247,17 +319,17 @@ void cs_history(cs_op *op)
                                                  : req->in.limit;
     int rc;
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case HIST_START:
+        cs_read(op, HIST_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1: {
+    case HIST_CHAT: {
         if ((rc = cs_chat_loaded(op)) < 0)
             break;
         duet_id ids[2] = {req->in.user, c->peer};
-        cs_read(op, 2, CS_USERS_IN, "L", ids, (size_t)2);
+        cs_read(op, HIST_USERS, CS_USERS_IN, "L", ids, (size_t)2);
         return;
     }
-    case 2:
+    case HIST_USERS:
         if ((rc = cs_receipts_both(op)) < 0)
             break;
         op->receipts = rc;
@@ -276,46 +348,20 @@ void cs_history(cs_op *op)
             cs_scan_init(&op->scan, &c->id, 0, hi, 0);
         }
         goto scan;
-    case 3:
+    case HIST_ROWS:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        for (int64_t i = 0; i < op->q.rows.n_rows && op->n_items < (size_t)limit; i++) {
-            struct duet_msg *m = &msgs[op->n_items];
-            if (cs_row_void(&op->q.rows, i, 0)) {
-                /* Voided earlier: reported when it directly follows
-                 * `after` (it is then the lowest row of the scan). */
-                int64_t seq = cs_get_i64(cql_cell(&op->q.rows, i, CS_MSG_SEQ_COL));
-                if (req->in.has_after && op->n_items == 0 &&
-                    seq == (req->out.void_to ? req->out.void_to : req->in.after) + 1)
-                    req->out.void_to = seq;
-                continue;
-            }
-            if (cs_read_msg(&req->pool, &op->q.rows, i, 0, &c->id, m) < 0) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            if (!op->receipts)
-                m->seen_at = 0;
-            op->n_items++;
-        }
+        if ((rc = cs_hist_rows(op, limit)) < 0)
+            break;
         cs_scan_advance(op);
     scan:
         if (op->n_items < (size_t)limit &&
-            (rc = cs_scan_next(op, 3, limit - (int)op->n_items)) != 0)
+            (rc = cs_scan_next(op, HIST_ROWS, limit - (int)op->n_items)) != 0)
             return;
-        /* Newest-first rows are reversed: the result is ascending. */
-        if (!req->in.has_after) {
-            for (size_t i = 0, j = op->n_items; i + 1 < j; i++, j--) {
-                struct duet_msg t = msgs[i];
-                msgs[i] = msgs[j - 1];
-                msgs[j - 1] = t;
-            }
-        }
-        req->out.msgs = msgs;
-        req->out.n_msgs = op->n_items;
+        cs_hist_result(op);
         op->count = 0;
         goto holes;
-    case 4:
+    case HIST_CLAIM:
         /* The claim of the hole op->seq (writetime of its cells, µs). */
         if ((rc = cs_q_status(op)) < 0)
             break;
@@ -330,9 +376,10 @@ void cs_history(cs_op *op)
         /* An old claim, or none (its TTL ran out): void the sequence. */
         log_info("store: cassandra: chat sequence %lld was claimed but never written; voided",
                  (long long)op->seq);
-        cs_write_at(op, 5, CS_MSG_VOID, CS_VOID_TS, "ill", &c->id, cs_bucket(op->seq), op->seq);
+        cs_write_at(op, HIST_VOIDED, CS_MSG_VOID, CS_VOID_TS, "ill", &c->id, cs_bucket(op->seq),
+                    op->seq);
         return;
-    case 5:
+    case HIST_VOIDED:
         if ((rc = cs_q_status(op)) < 0)
             break;
         req->out.void_to = op->seq;
@@ -343,7 +390,7 @@ void cs_history(cs_op *op)
         op->seq = (req->out.void_to ? req->out.void_to : req->in.after) + 1;
         if (req->in.has_after && op->count++ < CS_VOID_BATCH && op->seq <= c->last_seq &&
             (op->n_items == 0 || msgs[0].sequence > op->seq)) {
-            cs_read(op, 4, CS_CLAIM_BY_SEQ, "il", &c->id, op->seq);
+            cs_read(op, HIST_CLAIM, CS_CLAIM_BY_SEQ, "il", &c->id, op->seq);
             return;
         }
         rc = 0;
@@ -352,6 +399,5 @@ void cs_history(cs_op *op)
         rc = -EINVAL;
         break;
     }
-out:
     cs_finish(op, rc);
 }

@@ -30,6 +30,12 @@
  *    per W, none delayed when the store was idle.
  *  - If COMMIT fails, every request of the transaction fails with
  *    DUET_ESTORE.
+ *  - Delete for everyone: after the commit of a batch in which a delete
+ *    succeeded, the writer checkpoints with TRUNCATE (sq_ckpt_erase) before
+ *    the delete completes, so that when the `deleted` event goes out the
+ *    text is in no file. The requests before the first delete are finished
+ *    first (completion stays FIFO), so a send in the same batch does not
+ *    wait for the checkpoint unless it came after the delete.
  *
  * Thread safety: the writer touches only the fields marked "writer" and
  * "shared" (with the mutex) in sq_store, the connection and its statements,
@@ -41,7 +47,7 @@
  * touches the request again only after taking it from the finished list
  * under the mutex, which orders the writer's writes before its reads.
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "sqlite_int.h"
 
 #include <errno.h>
@@ -136,10 +142,11 @@ lost:
 }
 
 /* Runs a batch (a list linked by next) in one transaction and commits it;
- * sets every request's status. */
-static void sq_run_batch(sq_store *s, store_req *batch)
+ * sets every request's status. Returns the first delete that succeeded (its
+ * text must be erased from the files before it completes), or NULL. */
+static store_req *sq_run_batch(sq_store *s, store_req *batch)
 {
-    store_req *last = batch;
+    store_req *last = batch, *erase = NULL;
     int writes = 0;
     for (store_req *req = batch; req != NULL; req = req->next) {
         int rc = 0;
@@ -157,6 +164,8 @@ static void sq_run_batch(sq_store *s, store_req *batch)
             sq_req_fail(req, rc);
         req->status = rc;
         writes |= !sq_op_reads_only(req->op);
+        if (erase == NULL && rc == 0 && req->op == STORE_MSG_DELETE)
+            erase = req;
         last = req;
     }
     s->cur = NULL;
@@ -164,13 +173,67 @@ static void sq_run_batch(sq_store *s, store_req *batch)
         sq_txn_fail(s, last);
     s->in_txn = 0;
     s->txn_first = NULL;
+    /* A failed commit failed the delete too: nothing to erase. */
+    if (erase != NULL && erase->status != 0)
+        erase = NULL;
     if (!writes)
-        return; /* nothing was made durable: no window starts */
+        return erase; /* nothing was made durable: no window starts */
     /* The window runs from the end of one commit to the start of the next:
      * measured from batch starts instead (so that a long fsync shortens the
      * wait), it gave more commits and WAL bytes per message for no gain in
      * latency (bench/notes-i6-writer.md). */
     s->last_commit_ns = uv_hrtime();
+    return erase;
+}
+
+/* Checkpoints with TRUNCATE after a delete (or for one whose checkpoint
+ * failed before). A failure is logged and owed to the next batch: the delete
+ * itself stands, committed. */
+static void sq_erase(sq_store *s)
+{
+    /* A statement left stepping keeps a read transaction, which would make
+     * the checkpoint wait for this very connection. */
+    for (int i = 0; i < SQ_STMT_COUNT; i++)
+        if (s->stmts[i] != NULL)
+            (void)sqlite3_reset(s->stmts[i]); /* returns the last step's error */
+    s->erase_owed = sq_ckpt_erase(&s->ckpt, s->db) < 0;
+}
+
+/* Appends finished requests head..tail to the out list and wakes the loop. */
+static void sq_finish(sq_store *s, store_req *head, store_req *tail)
+{
+    uv_mutex_lock(&s->mu);
+    if (s->out_tail != NULL)
+        s->out_tail->next = head;
+    else
+        s->out_head = head;
+    s->out_tail = tail;
+    uv_cond_signal(&s->done_cond);
+    uv_mutex_unlock(&s->mu);
+    /* Always 0 on an initialised handle: the loop closes it only after
+     * joining this thread. */
+    (void)uv_async_send(&s->async);
+}
+
+/* Runs a batch and finishes it; with a delete, the requests before it are
+ * finished before the erasing checkpoint, the rest after. */
+static void sq_batch(sq_store *s, store_req *batch, store_req *tail)
+{
+    store_req *erase = sq_run_batch(s, batch);
+    if (erase == NULL && !s->erase_owed) {
+        sq_finish(s, batch, tail);
+        return;
+    }
+    if (erase != NULL && erase != batch) {
+        store_req *before = batch;
+        while (before->next != erase)
+            before = before->next;
+        before->next = NULL;
+        sq_finish(s, batch, before);
+        batch = erase;
+    }
+    sq_erase(s);
+    sq_finish(s, batch, tail);
 }
 
 /* Waits (mu held) until the window since the last commit has passed, a full
@@ -207,19 +270,7 @@ static void sq_writer_main(void *arg)
         s->in_len = s->in_writes = 0;
         uv_mutex_unlock(&s->mu);
 
-        sq_run_batch(s, batch);
-
-        uv_mutex_lock(&s->mu);
-        if (s->out_tail != NULL)
-            s->out_tail->next = batch;
-        else
-            s->out_head = batch;
-        s->out_tail = tail;
-        uv_cond_signal(&s->done_cond);
-        uv_mutex_unlock(&s->mu);
-        /* Always 0 on an initialised handle: the loop closes it only after
-         * joining this thread. */
-        (void)uv_async_send(&s->async);
+        sq_batch(s, batch, tail);
         uv_mutex_lock(&s->mu);
     }
     uv_mutex_unlock(&s->mu);
@@ -420,9 +471,23 @@ static void sq_close(store_t *base)
     sq_teardown(s);
 }
 
+/* Open means ready: the schema was made or migrated in store_sqlite_open. */
+static void sq_ready(store_t *base, store_ready_cb cb, void *data)
+{
+    cb(base, data);
+}
+
+/* Nothing to wait for: close runs what is queued and completes it. */
+static void sq_drain(store_t *base, store_done_cb done, void *data)
+{
+    done(data);
+}
+
 const struct store_backend sq_backend = {
     .name = "sqlite",
     .submit = sq_submit,
+    .ready = sq_ready,
+    .drain = sq_drain,
     .close = sq_close,
 };
 

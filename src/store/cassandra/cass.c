@@ -20,7 +20,7 @@
  * retrying; then CREATE KEYSPACE / TABLE IF NOT EXISTS one by one, wait for
  * schema agreement, register the statements, and call ready.
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "cass_int.h"
 
 #include <errno.h>
@@ -59,40 +59,9 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_PENDING_LIST] = cs_pending_list,
 };
 
-/* The schema; %1$s is the keyspace. Ids are uuids, times timestamps (ms,
- * 0 = unset), sequences bigints. docs/cassandra.md explains each table. */
-static const char *const cs_ddl[] = {
-    "CREATE TABLE IF NOT EXISTS %1$s.users (user_id uuid PRIMARY KEY, username text,"
-    " display_name text, pwhash text, created_at timestamp, last_seen timestamp,"
-    " lastseen_vis int, read_receipts int)",
-    "CREATE TABLE IF NOT EXISTS %1$s.usernames (username text PRIMARY KEY, user_id uuid)",
-    "CREATE TABLE IF NOT EXISTS %1$s.sessions (token_hash blob PRIMARY KEY, user_id uuid,"
-    " created_at timestamp, last_used timestamp)",
-    "CREATE TABLE IF NOT EXISTS %1$s.user_sessions (user_id uuid, token_hash blob,"
-    " PRIMARY KEY ((user_id), token_hash))",
-    "CREATE TABLE IF NOT EXISTS %1$s.relations (user_id uuid, kind int, other uuid,"
-    " created_at timestamp, PRIMARY KEY ((user_id), kind, other))",
-    "CREATE TABLE IF NOT EXISTS %1$s.chats (chat_id uuid, message_id text,"
-    " user_a uuid static, user_b uuid static, friends boolean static, since timestamp static,"
-    " last_seq bigint static, last_activity timestamp static,"
-    " a_read_seq bigint static, b_read_seq bigint static,"
-    " a_recv_seq bigint static, b_recv_seq bigint static,"
-    " a_seen_seq bigint static, b_seen_seq bigint static,"
-    " sequence bigint, sender uuid, receiver uuid, message text, sent_at timestamp,"
-    " PRIMARY KEY ((chat_id), message_id))",
-    "CREATE TABLE IF NOT EXISTS %1$s.private_chat (chat_id uuid, bucket bigint, sequence bigint,"
-    " sender uuid, receiver uuid, message_id text, message text, type int, preview text,"
-    " sent_at timestamp, received_at timestamp, seen_at timestamp, deleted_at timestamp,"
-    " PRIMARY KEY ((chat_id, bucket), sequence)) WITH CLUSTERING ORDER BY (sequence DESC)",
-    "CREATE TABLE IF NOT EXISTS %1$s.pending (user_id uuid, chat_id uuid, service_type int,"
-    " sequence bigint, sender uuid, receiver uuid, message_id text, message text, type int,"
-    " preview text, sent_at timestamp, received_at timestamp, seen_at timestamp,"
-    " deleted_at timestamp, PRIMARY KEY ((user_id), chat_id, service_type, sequence))",
-};
-#define CS_NDDL ((int)(sizeof(cs_ddl) / sizeof(cs_ddl[0])))
 /* schema_i after the DDL: the two schema-agreement reads. */
-#define CS_AGREE_LOCAL  (CS_NDDL + 1)
-#define CS_AGREE_PEERS  (CS_NDDL + 2)
+#define CS_AGREE_LOCAL  (cs_n_ddl + 1)
+#define CS_AGREE_PEERS  (cs_n_ddl + 2)
 #define CS_AGREE_MAX_MS 30000
 #define CS_RETRY_MS     2000
 
@@ -116,27 +85,6 @@ int64_t cs_ts(cs_store *s)
 cql_stmt *cs_stmt(cs_store *s, enum cs_stmt_id id)
 {
     return s->stmts[id];
-}
-
-int store_cass_consistency(const char *name)
-{
-    static const struct {
-        const char *name;
-        int code;
-    } levels[] = {
-        {"ONE", CQL_ONE},
-        {"TWO", CQL_TWO},
-        {"THREE", CQL_THREE},
-        {"QUORUM", CQL_QUORUM},
-        {"ALL", CQL_ALL},
-        {"LOCAL_QUORUM", CQL_LOCAL_QUORUM},
-        {"EACH_QUORUM", CQL_EACH_QUORUM},
-        {"LOCAL_ONE", CQL_LOCAL_ONE},
-    };
-    for (size_t i = 0; name != NULL && i < sizeof(levels) / sizeof(levels[0]); i++)
-        if (strcasecmp(name, levels[i].name) == 0)
-            return levels[i].code;
-    return -EINVAL;
 }
 
 /* ---- the queue ---- */
@@ -279,7 +227,7 @@ static int cs_submit(store_t *base, store_req *req)
     return 0;
 }
 
-void store_cass_drain(store_t *base, void (*done)(void *data), void *data)
+static void cs_drain(store_t *base, store_done_cb done, void *data)
 {
     cs_store *s = (cs_store *)base;
     s->drained = done;
@@ -334,9 +282,22 @@ static void cs_close(store_t *base)
     cs_pump(s);
 }
 
+static void cs_ready(store_t *base, store_ready_cb cb, void *data)
+{
+    cs_store *s = (cs_store *)base;
+    if (s->ready) {
+        cb(base, data);
+        return;
+    }
+    s->ready_cb = cb;
+    s->ready_data = data;
+}
+
 static const struct store_backend cs_backend = {
     .name = "cassandra",
     .submit = cs_submit,
+    .ready = cs_ready,
+    .drain = cs_drain,
     .close = cs_close,
 };
 
@@ -360,29 +321,6 @@ static void cs_schema_fail(cs_store *s, const char *what, cql_req *q)
         log_error("store: cassandra: %s: %s; retrying", what, cql_strerror(q->status));
     s->schema_i = 0;
     cs_retry_later(s, CS_RETRY_MS);
-}
-
-/* Replaces each "@." in text by "<keyspace>.": a malloc'd string or NULL. */
-static char *cs_expand(const char *text, const char *ks)
-{
-    size_t n = 0, kl = strlen(ks);
-    for (const char *p = text; (p = strstr(p, "@.")) != NULL; p += 2)
-        n++;
-    char *out = malloc(strlen(text) + n * kl + 1), *o = out;
-    if (out == NULL)
-        return NULL;
-    for (const char *p = text; *p;) {
-        if (p[0] == '@' && p[1] == '.') {
-            memcpy(o, ks, kl);
-            o += kl;
-            *o++ = '.';
-            p += 2;
-        } else {
-            *o++ = *p++;
-        }
-    }
-    *o = '\0';
-    return out;
 }
 
 static int cs_register(cs_store *s)
@@ -426,8 +364,11 @@ static void cs_schema_done(cs_store *s)
     s->ready = 1;
     log_info("store: cassandra: keyspace %s ready (%d node%s up)", s->keyspace,
              cql_cluster_up(s->cl), cql_cluster_up(s->cl) == 1 ? "" : "s");
-    if (s->ready_cb != NULL)
-        s->ready_cb(&s->base, s->ready_data);
+    if (s->ready_cb != NULL) {
+        store_ready_cb cb = s->ready_cb;
+        s->ready_cb = NULL;
+        cb(&s->base, s->ready_data);
+    }
     cs_pump(s);
 }
 
@@ -458,7 +399,7 @@ static void cs_on_ddl(cql_req *q)
         return;
     }
     if (q->status != 0) {
-        cs_schema_fail(s, s->schema_i <= CS_NDDL ? "creating the schema" : "schema agreement", q);
+        cs_schema_fail(s, s->schema_i <= cs_n_ddl ? "creating the schema" : "schema agreement", q);
         cql_req_reset(q);
         return;
     }
@@ -475,7 +416,7 @@ static void cs_on_ddl(cql_req *q)
                      CS_AGREE_MAX_MS / 1000);
             cs_schema_done(s);
         } else {
-            s->schema_i = CS_NDDL; /* check again soon */
+            s->schema_i = cs_n_ddl; /* check again soon */
             cs_retry_later(s, 500);
         }
         return;
@@ -494,13 +435,13 @@ static void cs_schema_next(cs_store *s)
     if (s->schema_i == 0)
         n = snprintf(buf, sizeof(buf), "CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s",
                      s->keyspace, s->replication);
-    else if (s->schema_i <= CS_NDDL)
+    else if (s->schema_i <= cs_n_ddl)
         n = snprintf(buf, sizeof(buf), cs_ddl[s->schema_i - 1], s->keyspace);
     else if (s->schema_i == CS_AGREE_LOCAL)
         n = snprintf(buf, sizeof(buf), "SELECT schema_version FROM system.local");
     else
         n = snprintf(buf, sizeof(buf), "SELECT schema_version FROM system.peers");
-    if (s->schema_i == CS_NDDL + 1 && s->agree_since == 0)
+    if (s->schema_i == cs_n_ddl + 1 && s->agree_since == 0)
         s->agree_since = (int64_t)uv_now(s->loop);
     if (n < 0 || (size_t)n >= sizeof(buf)) {
         log_error("store: cassandra: schema statement too long");
@@ -517,7 +458,7 @@ static void cs_schema_next(cs_store *s)
     }
     s->ddl.query = text;
     s->ddl.idempotent = 1; /* IF NOT EXISTS, and reads */
-    s->ddl.consistency = s->schema_i > CS_NDDL ? CQL_ONE : 0;
+    s->ddl.consistency = s->schema_i > cs_n_ddl ? CQL_ONE : 0;
     int rc = cql_submit(s->cl, &s->ddl);
     if (rc < 0) {
         cql_req_reset(&s->ddl);
@@ -561,22 +502,22 @@ static void cs_on_cluster_ready(cql_cluster *cl, int status, void *data)
     cs_schema_next(s);
 }
 
-int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o,
-                    void (*ready)(store_t *st, void *data), void *data, store_t **out)
+int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o, store_t **out)
 {
     if (loop == NULL || o == NULL || o->hosts == NULL || o->keyspace == NULL ||
         o->replication == NULL || out == NULL)
         return -EINVAL;
+    int rc = cs_check_opts(o);
+    if (rc < 0)
+        return rc;
     cs_store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
     s->base.backend = &cs_backend;
     s->loop = loop;
-    s->ready_cb = ready;
-    s->ready_data = data;
-    s->consistency = o->consistency > 0 ? o->consistency : CQL_LOCAL_QUORUM;
+    s->consistency = o->consistency != NULL ? cs_consistency(o->consistency) : CQL_LOCAL_QUORUM;
     s->timeout_ms = o->timeout_ms;
-    int rc = -ENOMEM;
+    rc = -ENOMEM;
     s->hosts = strdup(o->hosts);
     s->keyspace = strdup(o->keyspace);
     s->replication = strdup(o->replication);

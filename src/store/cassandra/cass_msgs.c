@@ -22,7 +22,7 @@
  * at the claimed sequence. Until then that sequence is a hole that readers
  * skip (history, and the hub's gap fill waits for it).
  */
-#include "../base/log.h"
+#include "../../base/log.h"
 #include "cass_int.h"
 
 #include <errno.h>
@@ -183,6 +183,158 @@ static int cs_claim_read(cs_op *op)
     return 0;
 }
 
+/* What a step handler of cs_msg_send returns when a request went out (or
+ * the op finished): anything else is the status to finish the op with. */
+#define CS_GOON 1
+
+/* SEND_CLAIM_READ: a retry of ours, another sender's id, or new. */
+static int send_claim_read(cs_op *op)
+{
+    store_req *req = op->req;
+    const duet_id *me = &req->in.user;
+    int rc;
+    /* Dedupe first: a retry must succeed even if access changed since. */
+    if ((rc = cs_q_status(op)) < 0)
+        return rc;
+    if (op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
+        if ((rc = cs_claim_read(op)) < 0)
+            return rc;
+        if (duet_id_eq(&op->msg.sender, me)) {
+            cs_read(op, SEND_DUP_ROW, CS_MSG_GET, "ill", &req->in.chat_id,
+                    cs_bucket(op->msg.sequence), op->msg.sequence);
+            return CS_GOON;
+        }
+        /* Only a member learns that the id is taken. */
+        cs_read(op, SEND_OTHERS, CS_CHAT_GET, "i", &req->in.chat_id);
+        return CS_GOON;
+    }
+    cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
+    return CS_GOON;
+}
+
+/* SEND_CHAT: the chat's statics; friends? */
+static int send_chat(cs_op *op)
+{
+    store_req *req = op->req;
+    const duet_id *me = &req->in.user;
+    int rc;
+    if ((rc = cs_q_status(op)) < 0)
+        return rc;
+    if (op->q.rows.n_rows < 1)
+        return DUET_EFORBIDDEN;
+    if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
+        return rc;
+    if (!op->chat.friends)
+        return DUET_ENOTFRIENDS;
+    if (op->tries > 0) {
+        /* A retry after a lost race: access was checked already. */
+        cs_send_claim(op);
+        return CS_GOON;
+    }
+    cs_read(op, SEND_BLOCKS, CS_REL_BLOCKED, "ii", me, &op->chat.peer);
+    return CS_GOON;
+}
+
+/* SEND_CLAIMED: the conditional batch's outcome. */
+static int send_claimed(cs_op *op)
+{
+    store_req *req = op->req;
+    const duet_id *me = &req->in.user;
+    struct duet_msg *m = &req->out.msg;
+    int rc;
+    /* A timeout here may hide an applied claim: read the claim at
+     * SERIAL (which settles the round) and go on from what it says;
+     * never say sent unless the rows are written. */
+    if ((rc = cs_q_status(op)) < 0) {
+        if (!cs_send_again(op))
+            return rc;
+        op->serial = 1;
+        cs_read(op, SEND_CLAIM_CHECK, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+        return CS_GOON;
+    }
+    if (op->q.applied == 1) {
+        memset(m, 0, sizeof(*m));
+        m->chat_id = op->chat.id;
+        m->sender = *me;
+        m->receiver = op->chat.peer;
+        m->message_id = pool_strdup(&req->pool, req->in.message_id);
+        m->message = pool_strdup(&req->pool, req->in.text);
+        m->preview = "";
+        if (m->message_id == NULL || m->message == NULL)
+            return -ENOMEM;
+        m->sequence = op->seq;
+        m->sent_at = req->in.now;
+        cs_send_rows(op, SEND_WRITTEN, m);
+        return CS_GOON;
+    }
+    /* Not applied: the answer carries the partition's current values. */
+    const struct cql_rows *r = &op->q.rows;
+    int c_sender = cs_col(r, "sender"), c_seq = cs_col(r, "last_seq");
+    op->serial = 1; /* from here on, read what Paxos decided */
+    if (r->n_rows > 0 && c_sender >= 0 && !cs_is_null(cql_cell(r, 0, c_sender))) {
+        /* The id was claimed meanwhile (another connection's retry). */
+        cs_read(op, SEND_CLAIM_READ, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+        return CS_GOON;
+    }
+    if (r->n_rows > 0 && c_seq >= 0 && !cs_is_null(cql_cell(r, 0, c_seq))) {
+        op->chat.last_seq = cs_get_i64(cql_cell(r, 0, c_seq));
+        op->chat.seq_null = 0;
+        cs_send_claim(op);
+        return CS_GOON;
+    }
+    cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
+    return CS_GOON;
+}
+
+/* SEND_CLAIM_CHECK: the claim read at SERIAL after an unknown outcome. */
+static int send_claim_check(cs_op *op)
+{
+    store_req *req = op->req;
+    int rc;
+    if ((rc = cs_q_status(op)) < 0) {
+        if (!cs_send_again(op))
+            return rc;
+        cs_read(op, SEND_CLAIM_CHECK, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+        return CS_GOON;
+    }
+    if (op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
+        /* Claimed: ours from this attempt (or an earlier one), or
+         * another sender's; SEND_CLAIM_READ sorts it out. */
+        op->step = SEND_CLAIM_READ;
+        cs_msg_send(op);
+        return CS_GOON;
+    }
+    /* Not applied: claim again from the current last_seq. */
+    cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
+    return CS_GOON;
+}
+
+/* SEND_DUP_ROW: a retry; its row, written or not. */
+static int send_dup_row(cs_op *op)
+{
+    store_req *req = op->req;
+    struct duet_msg *m = &req->out.msg;
+    int rc;
+    if ((rc = cs_q_status(op)) < 0)
+        return rc;
+    if (op->q.rows.n_rows < 1 || cs_row_void(&op->q.rows, 0, 0)) {
+        /* The first attempt claimed the sequence but its rows were
+         * never written (or a reader has voided it since): write them
+         * now, at the claimed sequence. Nobody could see the message
+         * before, so it is not a duplicate: the caller announces it as
+         * new. */
+        *m = op->msg;
+        cs_send_rows(op, SEND_DUP_WRITTEN, m);
+        return CS_GOON;
+    }
+    req->out.duplicate = 1;
+    if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &req->in.chat_id, m) < 0)
+        return -ENOMEM;
+    if (cs_want_receipts(op, SEND_DUP_SEEN, m) != 0)
+        return CS_GOON; /* sent, or failed and finished */
+    return 0;
+}
+
 void cs_msg_send(cs_op *op)
 {
     store_req *req = op->req;
@@ -198,43 +350,15 @@ void cs_msg_send(cs_op *op)
         cs_read(op, SEND_CLAIM_READ, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
         return;
     case SEND_CLAIM_READ:
-        /* Dedupe first: a retry must succeed even if access changed since. */
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
-            if ((rc = cs_claim_read(op)) < 0)
-                break;
-            if (duet_id_eq(&op->msg.sender, me)) {
-                cs_read(op, SEND_DUP_ROW, CS_MSG_GET, "ill", &req->in.chat_id,
-                        cs_bucket(op->msg.sequence), op->msg.sequence);
-                return;
-            }
-            /* Only a member learns that the id is taken. */
-            cs_read(op, SEND_OTHERS, CS_CHAT_GET, "i", &req->in.chat_id);
+        rc = send_claim_read(op);
+        if (rc == CS_GOON)
             return;
-        }
-        cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
-        return;
+        break;
     case SEND_CHAT:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->q.rows.n_rows < 1) {
-            rc = DUET_EFORBIDDEN;
-            break;
-        }
-        if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
-            break;
-        if (!op->chat.friends) {
-            rc = DUET_ENOTFRIENDS;
-            break;
-        }
-        if (op->tries > 0) {
-            /* A retry after a lost race: access was checked already. */
-            cs_send_claim(op);
+        rc = send_chat(op);
+        if (rc == CS_GOON)
             return;
-        }
-        cs_read(op, SEND_BLOCKS, CS_REL_BLOCKED, "ii", me, &op->chat.peer);
-        return;
+        break;
     case SEND_BLOCKS:
         if ((rc = cs_q_status(op)) < 0)
             break;
@@ -258,69 +382,16 @@ void cs_msg_send(cs_op *op)
         }
         cs_send_claim(op);
         return;
-    case SEND_CLAIMED: {
-        /* A timeout here may hide an applied claim: read the claim at
-         * SERIAL (which settles the round) and go on from what it says;
-         * never say sent unless the rows are written. */
-        if ((rc = cs_q_status(op)) < 0) {
-            if (!cs_send_again(op))
-                break;
-            op->serial = 1;
-            cs_read(op, SEND_CLAIM_CHECK, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+    case SEND_CLAIMED:
+        rc = send_claimed(op);
+        if (rc == CS_GOON)
             return;
-        }
-        if (op->q.applied == 1) {
-            memset(m, 0, sizeof(*m));
-            m->chat_id = op->chat.id;
-            m->sender = *me;
-            m->receiver = op->chat.peer;
-            m->message_id = pool_strdup(&req->pool, req->in.message_id);
-            m->message = pool_strdup(&req->pool, req->in.text);
-            m->preview = "";
-            if (m->message_id == NULL || m->message == NULL) {
-                rc = -ENOMEM;
-                break;
-            }
-            m->sequence = op->seq;
-            m->sent_at = req->in.now;
-            cs_send_rows(op, SEND_WRITTEN, m);
-            return;
-        }
-        /* Not applied: the answer carries the partition's current values. */
-        const struct cql_rows *r = &op->q.rows;
-        int c_sender = cs_col(r, "sender"), c_seq = cs_col(r, "last_seq");
-        op->serial = 1; /* from here on, read what Paxos decided */
-        if (r->n_rows > 0 && c_sender >= 0 && !cs_is_null(cql_cell(r, 0, c_sender))) {
-            /* The id was claimed meanwhile (another connection's retry). */
-            cs_read(op, SEND_CLAIM_READ, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
-            return;
-        }
-        if (r->n_rows > 0 && c_seq >= 0 && !cs_is_null(cql_cell(r, 0, c_seq))) {
-            op->chat.last_seq = cs_get_i64(cql_cell(r, 0, c_seq));
-            op->chat.seq_null = 0;
-            cs_send_claim(op);
-            return;
-        }
-        cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
-        return;
-    }
+        break;
     case SEND_CLAIM_CHECK:
-        if ((rc = cs_q_status(op)) < 0) {
-            if (!cs_send_again(op))
-                break;
-            cs_read(op, SEND_CLAIM_CHECK, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
+        rc = send_claim_check(op);
+        if (rc == CS_GOON)
             return;
-        }
-        if (op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
-            /* Claimed: ours from this attempt (or an earlier one), or
-             * another sender's; SEND_CLAIM_READ sorts it out. */
-            op->step = SEND_CLAIM_READ;
-            cs_msg_send(op);
-            return;
-        }
-        /* Not applied: claim again from the current last_seq. */
-        cs_read(op, SEND_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
-        return;
+        break;
     case SEND_WRITTEN:
     case SEND_DUP_WRITTEN:
         if ((rc = cs_q_status(op)) < 0 && cs_send_again(op)) {
@@ -330,25 +401,9 @@ void cs_msg_send(cs_op *op)
         }
         break;
     case SEND_DUP_ROW:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->q.rows.n_rows < 1 || cs_row_void(&op->q.rows, 0, 0)) {
-            /* The first attempt claimed the sequence but its rows were
-             * never written (or a reader has voided it since): write them
-             * now, at the claimed sequence. Nobody could see the message
-             * before, so it is not a duplicate: the caller announces it as
-             * new. */
-            *m = op->msg;
-            cs_send_rows(op, SEND_DUP_WRITTEN, m);
+        rc = send_dup_row(op);
+        if (rc == CS_GOON)
             return;
-        }
-        req->out.duplicate = 1;
-        if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &req->in.chat_id, m) < 0) {
-            rc = -ENOMEM;
-            break;
-        }
-        if ((rc = cs_want_receipts(op, SEND_DUP_SEEN, m)) != 0)
-            return; /* sent, or failed and finished */
         break;
     case SEND_DUP_SEEN:
         if ((rc = cs_receipts_both(op)) < 0)
@@ -375,6 +430,15 @@ void cs_msg_send(cs_op *op)
     cs_finish(op, rc);
 }
 
+/* Steps of cs_msg_delete. */
+enum {
+    DEL_START = 0,
+    DEL_CHAT,     /* the chat's statics */
+    DEL_ROW,      /* the message row */
+    DEL_WRITTEN,  /* the erasing batch */
+    DEL_RECEIPTS, /* both users (read receipts) */
+};
+
 void cs_msg_delete(cs_op *op)
 {
     store_req *req = op->req;
@@ -383,10 +447,10 @@ void cs_msg_delete(cs_op *op)
     int64_t now = req->in.now, seq = req->in.seq;
     int rc;
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case DEL_START:
+        cs_read(op, DEL_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1:
+    case DEL_CHAT:
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1) {
@@ -395,9 +459,9 @@ void cs_msg_delete(cs_op *op)
         }
         if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
             break;
-        cs_read(op, 2, CS_MSG_GET, "ill", &op->chat.id, cs_bucket(seq), seq);
+        cs_read(op, DEL_ROW, CS_MSG_GET, "ill", &op->chat.id, cs_bucket(seq), seq);
         return;
-    case 2: {
+    case DEL_ROW: {
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1) {
@@ -430,18 +494,18 @@ void cs_msg_delete(cs_op *op)
         cs_batch_add(op, CS_PENDING_INSERT, "iidliisdllll", peer, &op->chat.id, PENDING_DELETED,
                      seq, &m->sender, &m->receiver, m->message_id, m->type, m->sent_at, (int64_t)0,
                      (int64_t)0, now);
-        cs_batch_submit(op, 3, 0);
+        cs_batch_submit(op, DEL_WRITTEN, 0);
         return;
     }
-    case 3:
+    case DEL_WRITTEN:
         if ((rc = cs_q_status(op)) < 0)
             break;
         m->message = m->preview = "";
         m->deleted_at = now;
-        if ((rc = cs_want_receipts(op, 4, m)) != 0)
+        if ((rc = cs_want_receipts(op, DEL_RECEIPTS, m)) != 0)
             return; /* sent, or failed and finished */
         break;
-    default:
+    default: /* DEL_RECEIPTS */
         if ((rc = cs_receipts_both(op)) < 0)
             break;
         if (rc == 0)

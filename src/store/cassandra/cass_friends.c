@@ -160,6 +160,16 @@ static int cs_self_error(enum store_op op)
     }
 }
 
+/* cs_friend_op's steps. */
+enum {
+    FRIEND_START = 0,
+    FRIEND_NAME,   /* the name's id */
+    FRIEND_PEER,   /* the peer's user row */
+    FRIEND_RELS,   /* my relations partition */
+    FRIEND_CHAT,   /* the pair's chat, then decide */
+    FRIEND_WRITTEN /* the LOGGED batch */
+};
+
 /* Every friend and block op: resolve the name, read the user's relations
  * partition and the pair's chat, decide, write one LOGGED batch. These ops
  * are barriers (cass_sched.c), so nothing of this instance runs beside them. */
@@ -169,24 +179,15 @@ void cs_friend_op(cs_op *op)
     const duet_id *me = &req->in.user;
     int rc;
     switch (op->step) {
-    case 0:
-        if (req->in.name == NULL) {
-            cs_finish(op, DUET_ENOTFOUND);
-            return;
-        }
-        cs_read(op, 1, CS_NAME_GET, "s", req->in.name);
+    case FRIEND_START:
+        cs_name_read(op, FRIEND_NAME, req->in.name);
         return;
-    case 1:
-        if ((rc = cs_q_status(op)) < 0)
+    case FRIEND_NAME:
+        if ((rc = cs_name_id(op)) < 0)
             break;
-        if (op->q.rows.n_rows < 1 || cs_is_null(cql_cell(&op->q.rows, 0, 0))) {
-            rc = DUET_ENOTFOUND;
-            break;
-        }
-        cs_get_id(cql_cell(&op->q.rows, 0, 0), &op->id);
-        cs_read(op, 2, CS_USER_BY_ID, "i", &op->id);
+        cs_read(op, FRIEND_PEER, CS_USER_BY_ID, "i", &op->id);
         return;
-    case 2:
+    case FRIEND_PEER:
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1 || cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
@@ -199,42 +200,50 @@ void cs_friend_op(cs_op *op)
         }
         if (duet_id_eq(&req->out.peer.id, me) && (rc = cs_self_error(req->op)) < 0)
             break;
-        cs_read(op, 3, CS_REL_ALL, "i", me);
+        cs_read(op, FRIEND_RELS, CS_REL_ALL, "i", me);
         return;
-    case 3: {
+    case FRIEND_RELS: {
         if ((rc = cs_q_status(op)) < 0 || (rc = cs_read_rels(op)) < 0)
             break;
         duet_id chat;
         duet_chat_id(me, &req->out.peer.id, &chat);
-        cs_read(op, 4, CS_CHAT_GET, "i", &chat);
+        cs_read(op, FRIEND_CHAT, CS_CHAT_GET, "i", &chat);
         return;
     }
-    case 4:
+    case FRIEND_CHAT:
         if ((rc = cs_q_status(op)) < 0)
             break;
         op->flag = op->q.rows.n_rows > 0 && cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat) == 0;
         rc = cs_friend_decide(op);
         if (rc == 1) {
-            cs_batch_submit(op, 5, 0);
+            cs_batch_submit(op, FRIEND_WRITTEN, 0);
             return;
         }
         break;
-    default:
+    default: /* FRIEND_WRITTEN */
         rc = cs_q_status(op);
         break;
     }
     cs_finish(op, rc);
 }
 
+/* Steps of cs_chat_peer. */
+enum {
+    PEER_START = 0,
+    PEER_CHAT,   /* the chat's statics */
+    PEER_BLOCKS, /* blocks either way */
+    PEER_USER,   /* the peer's user row */
+};
+
 void cs_chat_peer(cs_op *op)
 {
     store_req *req = op->req;
     int rc;
     switch (op->step) {
-    case 0:
-        cs_read(op, 1, CS_CHAT_GET, "i", &req->in.chat_id);
+    case PEER_START:
+        cs_read(op, PEER_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
-    case 1:
+    case PEER_CHAT:
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1) {
@@ -247,18 +256,18 @@ void cs_chat_peer(cs_op *op)
             rc = DUET_ENOTFRIENDS;
             break;
         }
-        cs_read(op, 2, CS_REL_BLOCKED, "ii", &req->in.user, &op->chat.peer);
+        cs_read(op, PEER_BLOCKS, CS_REL_BLOCKED, "ii", &req->in.user, &op->chat.peer);
         return;
-    case 2:
+    case PEER_BLOCKS:
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows > 0) {
             rc = DUET_EBLOCKED;
             break;
         }
-        cs_read(op, 3, CS_USER_BY_ID, "i", &op->chat.peer);
+        cs_read(op, PEER_USER, CS_USER_BY_ID, "i", &op->chat.peer);
         return;
-    default:
+    default: /* PEER_USER */
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->q.rows.n_rows < 1 || cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
