@@ -279,13 +279,14 @@ static int run(struct daemon *d)
     }
     if ((r = start_hub(d)) < 0)
         goto err_store;
-    if ((r = map_init(&app->typing)) < 0)
+    if ((r = recent_init(&app->typing, APP_TYPING_INTERVAL_MS)) < 0)
         goto err_hub;
     r = limits_init(&app->limits, (double)d->cfg.msg_rate, (double)d->cfg.msg_burst,
                     d->cfg.max_ws_per_addr);
     if (r < 0)
         goto err_typing;
     limits_set_signup(&app->limits, (double)d->cfg.signup_rate, (double)d->cfg.signup_burst);
+    limits_set_lookup(&app->limits, (double)d->cfg.lookup_rate, (double)d->cfg.lookup_burst);
     r = auth_init(&app->auth, &d->loop, (unsigned long long)d->cfg.argon2_ops,
                   (size_t)d->cfg.argon2_mem_kib, (int)d->cfg.hash_concurrency,
                   (size_t)d->cfg.hash_queue, d->cfg.login_window_s, d->cfg.login_max_failures,

@@ -36,6 +36,8 @@ void api_json(struct api_call *call, int status, json_t *json, const char *heade
 void api_json_text(struct api_call *call, const char *body, size_t len);
 /* Responds with an error body for a stable code; the status follows the code. */
 void api_error(struct api_call *call, const char *code, const char *message);
+/* 429 rate_limited with Retry-After and retry_after, in whole seconds. */
+void api_rate_limited(struct api_call *call, int64_t wait_s, const char *message);
 /* Maps an error (negative errno or DUET_E*) to a response. */
 void api_fail(struct api_call *call, int err);
 void api_no_content(struct api_call *call, const char *headers);

@@ -56,6 +56,13 @@ static store_req *peer_prepare(struct api_call *call, enum store_op op,
 {
     if (api_arg_username(call) < 0)
         return NULL;
+    /* Every request naming a user takes a token, whatever the answer:
+     * a bound on probing names for existence (issue 14 item 8). */
+    int64_t wait = limits_take_lookup(&call->app->limits, &call->me.id, uv_now(call->app->loop));
+    if (wait > 0) {
+        api_rate_limited(call, (wait + 999) / 1000, "too many requests naming users; try later");
+        return NULL;
+    }
     call->after = then;
     store_req *r = api_prepare(call, op, peer_done);
     r->in.user = call->me.id;
@@ -114,11 +121,12 @@ static void request_sent(struct api_call *call)
         now_friends(call, 200);
         return;
     }
-    /* A request to someone who blocks the user tells only the user's
+    /* Repeating a pending request changes nothing, so it tells nobody. A
+     * request to someone who blocks the user tells only the user's
      * connections: the answer and the event are those of any request. */
-    if (r->out.hidden)
+    if (r->out.friend_result == FRIEND_REQUESTED && r->out.hidden)
         friends_tell(call->app, &call->me.id, "request", &r->out.peer, NULL);
-    else
+    else if (r->out.friend_result == FRIEND_REQUESTED)
         friends_changed(call, "request", &r->out.peer);
     api_json(call, 201,
              json_pack("{s:s, s:o}", "status", "requested", "user", proto_user(&r->out.peer)),
@@ -152,7 +160,9 @@ void api_request_accept(struct api_call *call)
 /* Completion of the ops whose answer is "204, and tell both sides". */
 static void peer_changed(struct api_call *call)
 {
-    friends_changed(call, call->reason, &call->sreq.out.peer);
+    /* An op that changed nothing (blocking again) tells nobody. */
+    if (!call->sreq.out.unchanged)
+        friends_changed(call, call->reason, &call->sreq.out.peer);
     api_no_content(call, NULL);
 }
 

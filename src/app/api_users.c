@@ -8,6 +8,8 @@
 #include "../base/text.h"
 #include "api_int.h"
 #include "cache.h"
+#include "login_limit.h"
+#include "presence.h"
 #include "proto.h"
 #include "publish.h"
 
@@ -95,7 +97,7 @@ static void session_start(struct api_call *call, int created)
 }
 
 /* 429 rate_limited with Retry-After and retry_after, in whole seconds. */
-static void rate_limited(struct api_call *call, int64_t wait_s, const char *message)
+void api_rate_limited(struct api_call *call, int64_t wait_s, const char *message)
 {
     char hdr[64];
     snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", (long long)wait_s);
@@ -103,17 +105,6 @@ static void rate_limited(struct api_call *call, int64_t wait_s, const char *mess
     json_t *j = json_pack("{s:s, s:s, s:I}", "error", "rate_limited", "message", message,
                           "retry_after", (json_int_t)wait_s);
     api_json(call, 429, j, h);
-}
-
-static int throttled(struct api_call *call)
-{
-    struct app *app = call->app;
-    int64_t wait = auth_login_begin(&app->auth, call->name, call->addr, duet_now_ms());
-    if (wait <= 0)
-        return 0;
-    app->metrics.logins_throttled++;
-    rate_limited(call, wait, "too many failed attempts; wait before trying again");
-    return 1;
 }
 
 /* ---- sign-up ---- */
@@ -183,7 +174,8 @@ void api_signup(struct api_call *call)
      * bounds both account creation and probing for names from an address. */
     int64_t wait = limits_take_signup(&call->app->limits, call->addr, uv_now(call->app->loop));
     if (wait > 0) {
-        rate_limited(call, (wait + 999) / 1000, "too many sign-ups from this address; try later");
+        api_rate_limited(call, (wait + 999) / 1000,
+                         "too many sign-ups from this address; try later");
         return;
     }
     /* Check the name before paying for a hash; USER_CREATE still decides. */
@@ -206,7 +198,7 @@ static void login_verified(void *data, int status, const char *hash)
         api_fail(call, status);
         return;
     }
-    auth_login_ok(&app->auth, call->name, call->addr);
+    login_limit_ok(call, call->name);
     log_info("login user=%s addr=%s", call->name, call->addr);
     session_start(call, 0);
 }
@@ -230,6 +222,21 @@ static void login_found(store_req *r)
         api_fail(call, e);
 }
 
+/* A name no account can have, once the attempt is counted. */
+static void login_bad_name(struct api_call *call)
+{
+    call->app->metrics.logins_failed++;
+    api_error(call, "bad_credentials", "wrong username or password");
+}
+
+static void login_lookup(struct api_call *call)
+{
+    store_req *q = api_prepare(call, STORE_USER_GET_BY_NAME, NULL);
+    q->cb = login_found;
+    q->in.username = call->name;
+    api_submit(call);
+}
+
 void api_login(struct api_call *call)
 {
     const char *user, *pw;
@@ -241,15 +248,14 @@ void api_login(struct api_call *call)
         /* No account can have this name; the throttle key is still the
          * name (truncated) so repeated tries count against the address. */
         snprintf(call->name, sizeof(call->name), "%.*s", (int)(ulen > 32 ? 32 : ulen), user);
-        if (throttled(call))
-            return;
-        call->app->metrics.logins_failed++;
-        api_error(call, "bad_credentials", "wrong username or password");
+        login_limit_begin(call, login_bad_name);
         return;
     }
-    if (throttled(call))
+    if (keep_secret(call, pw, plen, NULL, 0) < 0) {
+        api_fail(call, -ENOMEM);
         return;
-    find_user(call, pw, plen, login_found);
+    }
+    login_limit_begin(call, login_lookup);
 }
 
 /* ---- logout ---- */
@@ -321,8 +327,11 @@ static void me_updated(struct api_call *call)
 {
     struct hub *hub = call->app->hub;
     int vis = call->sreq.in.lastseen_vis, vis_set = vis >= 0;
+    int vis_changed = vis_set && call->me.lastseen_vis != call->sreq.out.user.lastseen_vis;
     const char *renamed = call->sreq.in.display_name; /* borrowed from the body */
     api_keep_user(call, &call->sreq.out.user, &call->me);
+    if (vis_changed)
+        presence_settings_changed(call->app, &call->sreq.out.user);
     if (renamed == NULL && (!vis_set || !hub_has_cache(hub))) {
         me_answer(call);
         return;
@@ -402,7 +411,7 @@ static void password_verified(void *data, int status, const char *hash)
         api_fail(call, status);
         return;
     }
-    auth_login_ok(&app->auth, call->me.username, call->addr);
+    login_limit_ok(call, call->me.username);
     /* The new password was kept after the old one in secret. */
     const char *newpw = call->secret + call->i1;
     size_t newlen = call->secret_len - (size_t)call->i1;
@@ -420,6 +429,18 @@ static void password_user(struct api_call *call)
         api_fail(call, e);
 }
 
+/* Counted against the login throttle: check the old password. */
+static void password_go(struct api_call *call)
+{
+    if (call->i1 > PASSWORD_MAX_BYTES) {
+        api_error(call, "bad_credentials", "the old password is wrong");
+        return;
+    }
+    store_req *r = api_prepare(call, STORE_USER_GET_BY_NAME, password_user);
+    r->in.username = call->name;
+    api_submit(call);
+}
+
 void api_password(struct api_call *call)
 {
     const char *oldpw, *newpw;
@@ -430,19 +451,12 @@ void api_password(struct api_call *call)
     if (check_password(call, newpw, nlen) < 0)
         return;
     snprintf(call->name, sizeof(call->name), "%s", call->me.username);
-    if (throttled(call))
-        return;
-    if (olen > PASSWORD_MAX_BYTES) {
-        api_error(call, "bad_credentials", "the old password is wrong");
-        return;
-    }
+    call->i1 = (int64_t)olen;
     /* One wiped buffer holds both: old, then new from offset i1. */
-    if (keep_secret(call, oldpw, olen, newpw, nlen) < 0) {
+    if (olen <= PASSWORD_MAX_BYTES && keep_secret(call, oldpw, olen, newpw, nlen) < 0) {
         api_fail(call, -ENOMEM);
         return;
     }
-    call->i1 = (int64_t)olen;
-    store_req *r = api_prepare(call, STORE_USER_GET_BY_NAME, password_user);
-    r->in.username = call->name;
-    api_submit(call);
+    login_limit_begin(call, password_go);
 }
+

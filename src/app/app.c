@@ -28,9 +28,7 @@ struct jsonw *app_writer(struct app *app)
 
 void app_free_typing(struct app *app)
 {
-    for (struct map_entry *e = map_first(&app->typing); e != NULL; e = map_next(&app->typing, e))
-        free(e->value);
-    map_free(&app->typing);
+    recent_free(&app->typing);
 }
 
 /* ---- the hub's host interface (hub.h); ctx is the app ---- */

@@ -6,6 +6,8 @@
  *   api_users.c         sign-up, login, logout, settings, password
  *   api_social.c        friends, blocks, conversation list, history over HTTP
  *   auth.h              Argon2id on the thread pool, tokens, login throttling
+ *   login_limit.h       one login attempt's throttle: the cluster's counters
+ *                       (hub), else this instance's (auth.h)
  *   client.h            one WebSocket session: connect, pending replay, sending
  *   ws_requests.h       the WebSocket requests run: send, ack, seen, typing,
  *                       delete, history, ping
@@ -15,6 +17,7 @@
  *   proto_req.h         the WebSocket requests decoded and validated
  *   proto.h             JSON encoding of users, messages and errors
  *   presence.h          online/last seen fan-out and privacy rules
+ *                       (presence_snapshot.c, presence_refresh.c)
  *   publish.h           events to a user's connections through the hub
  *   cache.h             what is cached in the hub's shared cache
  *   metrics.h, limits.h, config.h
@@ -32,6 +35,7 @@
 #include "../base/duet.h"
 #include "../base/jsonw.h"
 #include "../base/map.h"
+#include "../base/recent.h"
 #include "../net/net.h"
 #include "../hub/hub.h"
 #include "../store/store.h"
@@ -50,7 +54,7 @@ struct app {
     struct hub *hub;
     struct auth auth;
     struct metrics metrics;
-    map_t typing; /* user id + chat id -> uint64_t* loop ms of the last forwarded typing */
+    struct recent typing; /* user id + chat id of the typing forwarded in the last second */
     struct limits limits;
     int64_t started_at;
     int stopping;
@@ -69,6 +73,9 @@ int app_store(struct app *app, store_req *req);
 /* The hub's host interface bound to app: presence, the clock, client
  * references, store reads and message encoding for the hub. */
 void app_hub_host(struct app *app, struct hub_host *out);
+
+/* How often one user's typing in one chat is forwarded at most. */
+#define APP_TYPING_INTERVAL_MS 1000
 
 /* Frees the typing throttle's entries and map. */
 void app_free_typing(struct app *app);

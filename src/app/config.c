@@ -95,6 +95,12 @@ static const struct opt opts[] = {
      "sign-ups per hour from one client address, sustained (0: no limit)"},
     {"signup-burst", OPT_INT, OFF(signup_burst), "5", 1, 1000000,
      "sign-ups from one client address at once, above the rate"},
+    /* Friend and block requests name users: bounded, they cannot be used
+     * to test many names for existence (issue 14 item 8). */
+    {"lookup-rate", OPT_INT, OFF(lookup_rate), "120", 0, 1000000,
+     "friend and block requests naming a user, per hour per user, sustained (0: no limit)"},
+    {"lookup-burst", OPT_INT, OFF(lookup_burst), "30", 1, 1000000,
+     "friend and block requests naming a user at once, above the rate"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"redis", OPT_STR, OFF(redis), NULL, 0, 0,
      "HOST:PORT of Redis, to run as one of several instances (default: alone)"},

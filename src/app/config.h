@@ -47,6 +47,8 @@ struct config {
     int64_t max_header_bytes;   /* HTTP request line + headers */
     int64_t signup_rate;        /* sign-ups per hour per client address (0 = no limit) */
     int64_t signup_burst;       /* sign-ups at once per client address */
+    int64_t lookup_rate;        /* requests naming a user, per hour per user (0 = no limit) */
+    int64_t lookup_burst;       /* such requests at once per user */
     char *redis;                /* HOST:PORT of the Redis hub; NULL = in-process hub */
     char redis_host[256];
     int redis_port;

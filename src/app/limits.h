@@ -1,6 +1,7 @@
 /* limits.h - abuse limits kept in the loop's context: a per-user message
- * rate and a per-address sign-up rate (token buckets), a per-address cap
- * on WebSockets, and each user's WebSocket requests in flight.
+ * rate, a per-address sign-up rate and a per-user rate of username lookups
+ * (token buckets), a per-address cap on WebSockets, and each user's
+ * WebSocket requests in flight.
  *
  * All are per instance: behind nginx's ip_hash one address stays on one
  * instance, and a user's message rate is bounded per instance they use.
@@ -35,6 +36,7 @@ struct limits_waiter {
 struct limits {
     struct bucket_set msgs;   /* by user id: messages */
     struct bucket_set signup; /* by client address: sign-ups */
+    struct bucket_set lookup; /* by user id: requests naming another user */
     map_t ws_addr;            /* client address -> open WebSockets (in the pointer) */
     int64_t per_addr;         /* WebSockets per address; 0 = no cap */
     map_t inflight;           /* user id -> struct limits_inflight: requests in flight */
@@ -47,11 +49,18 @@ void limits_free(struct limits *l);
  * per_hour 0 = no limit. */
 void limits_set_signup(struct limits *l, double per_hour, double burst);
 
+/* Lookups (endpoints that name a user): per_hour per user, sustained, and
+ * burst at once; per_hour 0 = no limit. */
+void limits_set_lookup(struct limits *l, double per_hour, double burst);
+
 /* Takes one message token for user at now_ms. 0 when allowed, else the
  * milliseconds until a token is available. */
 int64_t limits_take_message(struct limits *l, const duet_id *user, uint64_t now_ms);
 /* The same for a sign-up from addr. */
 int64_t limits_take_signup(struct limits *l, const char *addr, uint64_t now_ms);
+
+/* The same for a request of user that names another user by username. */
+int64_t limits_take_lookup(struct limits *l, const duet_id *user, uint64_t now_ms);
 
 /* Counts a WebSocket from addr; -EBUSY (nothing counted) when the address
  * is at its cap. */

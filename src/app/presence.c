@@ -30,12 +30,19 @@ struct presence_peer {
     int lastseen_vis;
 };
 
+int presence_shared(int viewer_vis, int subject_vis)
+{
+    return viewer_vis == LASTSEEN_FRIENDS && subject_vis == LASTSEEN_FRIENDS;
+}
+
 void presence_view(const struct duet_user *viewer, const struct duet_user *subject, int blocked,
                    int online, json_t *into)
 {
-    online = !blocked && online;
-    int show_seen = !blocked && !online && viewer->lastseen_vis == LASTSEEN_FRIENDS &&
-                    subject->lastseen_vis == LASTSEEN_FRIENDS;
+    /* Hidden last seen hides online too: the moment "online" turns off
+     * would be the last seen (issue 14 item 4). */
+    int shared = !blocked && presence_shared(viewer->lastseen_vis, subject->lastseen_vis);
+    online = shared && online;
+    int show_seen = shared && !online;
     json_object_set_new(into, "online", json_boolean(online));
     json_object_set_new(into, "last_seen", proto_time(show_seen ? subject->last_seen : 0));
 }
@@ -88,12 +95,14 @@ static void publish_to(struct presence_op *op, const duet_id *peer, json_t *ev)
 static void fan_out(struct presence_op *op, const struct presence_peer *peers, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        int show = !op->online && op->lastseen_vis == LASTSEEN_FRIENDS &&
-                   peers[i].lastseen_vis == LASTSEEN_FRIENDS;
+        /* Between two users of whom either hides last seen nothing is
+         * pushed, online or offline: the arrival of either tells the time. */
+        if (!presence_shared(op->lastseen_vis, peers[i].lastseen_vis))
+            continue;
         publish_to(op, &peers[i].id,
                    json_pack("{s:s, s:o, s:b, s:o}", "type", "presence", "user",
                              proto_id(&op->user), "online", op->online, "last_seen",
-                             proto_time(show ? op->at : 0)));
+                             proto_time(op->online ? 0 : op->at)));
     }
 }
 

@@ -51,7 +51,8 @@ static void snap_online(void *data, const uint8_t *online)
     if (online == NULL)
         log_warn("presence: snapshot: out of memory");
     for (size_t i = 0; online != NULL && i < r->out.n_chats && s->cl->hub.open; i++)
-        snap_send(s, &r->out.chats[i], online[i]);
+        if (r->out.chats[i].friends) /* a former friend's chat shows no presence */
+            snap_send(s, &r->out.chats[i], online[i]);
     snap_end(s);
 }
 

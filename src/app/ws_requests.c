@@ -17,7 +17,6 @@
 #include "ws_pipe.h"
 #include "ws_requests.h"
 
-#define TYPING_INTERVAL_MS 1000
 /* Output reserved for an answer beyond its frame (the ref is echoed), and
  * per history message: every character escaped (\u00XX) plus its fields. */
 #define ANSWER_RESERVE      512u
@@ -257,8 +256,22 @@ static int start_seen(struct chat_op *op)
 
 /* ---- typing ---- */
 
+/* The throttle's key: the typing user and the chat. */
+static void typing_key(const struct client *cl, const duet_id *chat, uint8_t key[32])
+{
+    memcpy(key, cl->hub.user.b, 16);
+    memcpy(key + 16, chat->b, 16);
+}
+
+/* Runs once the user is known to be in the chat: only then does the
+ * throttle hold an entry for it, so chat ids a client makes up cost it an
+ * error each and the server nothing that lasts (issue 14 item 6). */
 static void typing_publish(struct chat_op *op, const duet_id *peer, const duet_id *chat)
 {
+    uint8_t key[32];
+    typing_key(op->cl, chat, key);
+    if (recent_mark(&op->cl->app->typing, key, sizeof(key), uv_now(op->cl->app->loop)))
+        return; /* another connection's typing went out this second */
     publish_event(op->cl->app, peer,
                 json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
                           proto_id(&op->cl->hub.user)),
@@ -292,47 +305,15 @@ static void typing_cached(void *data, const char *value, size_t len, const char 
         op_free(op);
 }
 
-static int typing_stale(void *value, void *ctx)
-{
-    uint64_t *at = value;
-    if (*(const uint64_t *)ctx - *at < TYPING_INTERVAL_MS)
-        return 0;
-    free(at);
-    return 1;
-}
-
-/* 1 if this user's typing in chat was forwarded less than a second ago
- * (from any of their connections). */
-static int typing_throttled(struct client *cl, const duet_id *chat)
-{
-    map_t *m = &cl->app->typing;
-    uint64_t now = uv_now(cl->app->loop);
-    uint8_t key[32];
-    memcpy(key, cl->hub.user.b, 16);
-    memcpy(key + 16, chat->b, 16);
-    uint64_t *at = map_get(m, key, sizeof(key));
-    if (at != NULL) {
-        if (now - *at < TYPING_INTERVAL_MS)
-            return 1;
-        *at = now;
-        return 0;
-    }
-    if (m->count >= 4096) /* only recent entries matter */
-        map_filter(m, typing_stale, &now);
-    at = malloc(sizeof(*at));
-    if (at == NULL)
-        return 0; /* forward unthrottled rather than drop */
-    *at = now;
-    if (map_put(m, key, sizeof(key), at) < 0)
-        free(at);
-    return 0;
-}
-
 static int start_typing(struct chat_op *op)
 {
     const duet_id *chat = &op->req.chat_id;
-    if (typing_throttled(op->cl, chat))
-        return -1; /* dropped on purpose: typing is best effort */
+    uint8_t key[32];
+    typing_key(op->cl, chat, key);
+    /* Forwarded less than a second ago (from any of the user's
+     * connections): dropped on purpose, typing is best effort. */
+    if (recent_seen(&op->cl->app->typing, key, sizeof(key), uv_now(op->cl->app->loop)))
+        return -1;
     store_req *q = op_prepare(op, STORE_CHAT_PEER, typing_done);
     q->in.chat_id = *chat;
     cache_key_peer(op->cache_key, &op->cl->hub.user, chat);

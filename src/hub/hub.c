@@ -69,6 +69,21 @@ size_t hub_online_count(struct hub *h)
     return h->backend->online_count(h);
 }
 
+int hub_throttle_take(struct hub *h, const char *user_key, const char *addr_key, int64_t max_user,
+                      int64_t max_addr, int64_t window_ms, hub_throttle_cb cb, void *data)
+{
+    if (h->backend->throttle_take == NULL)
+        return -ENOTSUP;
+    return h->backend->throttle_take(h, user_key, addr_key, max_user, max_addr, window_ms, cb,
+                                     data);
+}
+
+void hub_throttle_ok(struct hub *h, const char *user_key, const char *addr_key)
+{
+    if (h->backend->throttle_ok != NULL)
+        h->backend->throttle_ok(h, user_key, addr_key);
+}
+
 void hub_shutdown(struct hub *h, hub_done_cb done)
 {
     h->backend->shutdown(h, done);

@@ -97,6 +97,10 @@ typedef void (*hub_done_cb)(void *ctx); /* the host's ctx */
  * an invalidation, and nothing is stored). */
 typedef void (*hub_cache_cb)(void *data, const char *value, size_t len, const char *gen);
 typedef void (*hub_dropped_cb)(void *data);
+/* A shared throttle take: wait_ms 0 = counted and allowed, > 0 = over a
+ * limit (nothing counted; the ms until its window ends), < 0 = the counters
+ * could not be reached (nothing counted). */
+typedef void (*hub_throttle_cb)(void *data, int64_t wait_ms);
 
 struct hub_backend {
     const char *name;
@@ -128,6 +132,16 @@ struct hub_backend {
      * could not be reached: then a cache epoch moves on at reconnect). */
     void (*cache_drop)(struct hub *h, const char *const *keys, size_t n, hub_dropped_cb done,
                        void *data);
+    /* Login throttle counters shared by the instances (auth.c has the
+     * per-instance ones). NULL in backends without them. throttle_take
+     * counts one attempt under both keys at once if neither is at its max
+     * (a window starts with its first attempt): 0, or an error (cb not
+     * called). throttle_ok: the password was right: drops user_key and
+     * uncounts one attempt of addr_key. Keys are the caller's strings. */
+    int (*throttle_take)(struct hub *h, const char *user_key, const char *addr_key,
+                         int64_t max_user, int64_t max_addr, int64_t window_ms,
+                         hub_throttle_cb cb, void *data);
+    void (*throttle_ok)(struct hub *h, const char *user_key, const char *addr_key);
     /* Users with a connection on this instance. */
     size_t (*online_count)(struct hub *h);
     /* Called once every WebSocket is closed, before the store closes: finish
@@ -181,6 +195,10 @@ void hub_cache_set(struct hub *h, const char *key, const char *value, size_t len
                    int ttl_s);
 void hub_cache_drop(struct hub *h, const char *const *keys, size_t n, hub_dropped_cb done,
                     void *data);
+/* -ENOTSUP without shared counters (the caller's own then decide). */
+int hub_throttle_take(struct hub *h, const char *user_key, const char *addr_key, int64_t max_user,
+                      int64_t max_addr, int64_t window_ms, hub_throttle_cb cb, void *data);
+void hub_throttle_ok(struct hub *h, const char *user_key, const char *addr_key);
 size_t hub_online_count(struct hub *h);
 void hub_shutdown(struct hub *h, hub_done_cb done);
 void hub_free(struct hub *h);

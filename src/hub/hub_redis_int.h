@@ -35,6 +35,8 @@ enum hr_script {
     HR_S_CACHE_GET,  /* key -> value | nil, and the cache epoch */
     HR_S_CACHE_SET,  /* key, value, ttl_s, epoch -> 1 | 0 (epoch moved on) */
     HR_S_CACHE_DROP, /* key... -> deleted count */
+    HR_S_THROTTLE_TAKE, /* user key, addr key, max user, max addr, window ms -> 0 | wait ms */
+    HR_S_THROTTLE_OK,   /* user key, addr key -> 1 */
     HR_S_COUNT
 };
 
@@ -154,6 +156,13 @@ uint64_t hr_now(struct hub_redis *hr);
 /* The vtable's connection half. */
 void hub_redis_shutdown(struct hub *h, hub_done_cb done);
 void hub_redis_free(struct hub *h);
+
+/* ---- hub_redis_throttle.c ---- */
+
+int hub_redis_throttle_take(struct hub *h, const char *user_key, const char *addr_key,
+                            int64_t max_user, int64_t max_addr, int64_t window_ms,
+                            hub_throttle_cb cb, void *data);
+void hub_redis_throttle_ok(struct hub *h, const char *user_key, const char *addr_key);
 
 /* ---- hub_redis_cache.c ---- */
 

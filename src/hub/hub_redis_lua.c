@@ -10,6 +10,8 @@
  *   duet:cache:epoch    INT   cache generation, moved on after an outage
  *   duet:cg:<key>       INT   per-key generation, moved on by invalidation
  *   duet:c:<epoch>:<key>      cached values
+ *   duet:lt:u:<username> INT  login attempts in the window (PEXPIRE = window)
+ *   duet:lt:a:<address>  INT  the same per client address (IPv6: the /64)
  * Key names are built inside the scripts: fine for one Redis server, not for
  * Redis Cluster.
  */
@@ -159,6 +161,40 @@ static const char lua_cache_drop[] =
     "  redis.call('EXPIRE', 'duet:cg:' .. k, 86400)\n"
     "end\n"
     "return #ARGV\n";
+
+/* Both login counters at once: count the attempt under each (a window
+ * starts with its first attempt), and if either is now over its max, take
+ * both back and answer the longest wait. A key found without a TTL (a
+ * write lost half way) gets one, so no counter can block for good. */
+static const char lua_throttle_take[] =
+    "local keys = {'duet:lt:u:' .. ARGV[1], 'duet:lt:a:' .. ARGV[2]}\n"
+    "local wait = 0\n"
+    "local n = {}\n"
+    "for i = 1, 2 do\n"
+    "  n[i] = redis.call('INCR', keys[i])\n"
+    "  if n[i] == 1 or redis.call('PTTL', keys[i]) < 0 then\n"
+    "    redis.call('PEXPIRE', keys[i], ARGV[5])\n"
+    "  end\n"
+    "end\n"
+    "for i = 1, 2 do\n"
+    "  if n[i] > tonumber(ARGV[i + 2]) then\n"
+    "    local t = redis.call('PTTL', keys[i])\n"
+    "    if t < 1 then t = 1 end\n"
+    "    if t > wait then wait = t end\n"
+    "  end\n"
+    "end\n"
+    "if wait > 0 then\n"
+    "  for i = 1, 2 do redis.call('DECR', keys[i]) end\n"
+    "end\n"
+    "return wait\n";
+
+/* A right password: the username's count goes, the address gets its
+ * attempt back (never below zero, never creating a key). */
+static const char lua_throttle_ok[] =
+    "redis.call('DEL', 'duet:lt:u:' .. ARGV[1])\n"
+    "local a = 'duet:lt:a:' .. ARGV[2]\n"
+    "if tonumber(redis.call('GET', a) or '0') > 0 then redis.call('DECR', a) end\n"
+    "return 1\n";
 // clang-format on
 
 static const struct {
@@ -175,6 +211,8 @@ static const struct {
     [HR_S_CACHE_GET] = {"cache_get", lua_cache_get},
     [HR_S_CACHE_SET] = {"cache_set", lua_cache_set},
     [HR_S_CACHE_DROP] = {"cache_drop", lua_cache_drop},
+    [HR_S_THROTTLE_TAKE] = {"throttle_take", lua_throttle_take},
+    [HR_S_THROTTLE_OK] = {"throttle_ok", lua_throttle_ok},
 };
 
 int hub_redis_lua_init(struct hr_script_def defs[HR_S_COUNT])

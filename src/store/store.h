@@ -136,7 +136,8 @@ enum store_op {
                              last_used at most once a minute. */
     STORE_SESSION_DELETE, /* in: token_hash */
     /* friends; the other side is named by username (in: name) */
-    STORE_FRIEND_REQUEST, /* in: user, name, now -> peer, result FRIEND_REQUESTED or
+    STORE_FRIEND_REQUEST, /* in: user, name, now -> peer, result FRIEND_REQUESTED,
+                             FRIEND_PENDING (already asked: nothing changed) or
                              FRIEND_ACCEPTED (it crossed the peer's request), chat_id |
                              ENOTFOUND ESELF EALREADY EBLOCKED ELIMIT. EBLOCKED only when
                              the user blocks the peer: a request to someone who blocks the
@@ -145,10 +146,12 @@ enum store_op {
     STORE_FRIEND_ACCEPT,  /* in: user, name, now -> peer, chat_id | ENOTFOUND (no request) */
     STORE_FRIEND_DECLINE, /* in: user, name -> peer | ENOTFOUND */
     STORE_FRIEND_CANCEL,  /* in: user, name -> peer | ENOTFOUND */
-    STORE_FRIEND_REMOVE,  /* in: user, name -> peer, chat_id | ENOTFOUND ENOTFRIENDS */
-    STORE_BLOCK,          /* in: user, name, now -> peer | ENOTFOUND ESELF; also
-                             withdraws pending friend requests between the two */
-    STORE_UNBLOCK,        /* in: user, name -> peer | ENOTFOUND */
+    STORE_FRIEND_REMOVE,  /* in: user, name -> peer, chat_id | ENOTFOUND (also when not
+                             friends: no answer tells a stranger from a missing user) */
+    STORE_BLOCK,          /* in: user, name, now -> peer, unchanged | ENOTFOUND ESELF;
+                             also withdraws pending friend requests between the two */
+    STORE_UNBLOCK,        /* in: user, name -> peer | ENOTFOUND (also when not blocked:
+                             an unblock that changes nothing tells nobody) */
     STORE_REQUESTS_LIST,  /* in: user -> reqs_in[], reqs_out[] */
     STORE_BLOCKS_LIST,    /* in: user -> users[] */
     STORE_CHATS_LIST,     /* in: user -> chats[] (every chat: friends, and former friends
@@ -201,7 +204,7 @@ enum store_op {
     STORE_OP_COUNT
 };
 
-enum friend_result { FRIEND_REQUESTED = 1, FRIEND_ACCEPTED = 2 };
+enum friend_result { FRIEND_REQUESTED = 1, FRIEND_ACCEPTED = 2, FRIEND_PENDING = 3 };
 
 struct store_req {
     enum store_op op;
@@ -251,6 +254,7 @@ struct store_req {
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */
         int hidden;
+        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;

@@ -136,28 +136,32 @@ describe('06 presence', { timeout: 180000 }, () => {
     await C2.close();
   });
 
-  it('last_seen "nobody": online still shows, last seen is null, and they see no one\'s', async () => {
+  it('last_seen "nobody": neither online nor last seen is shown or pushed, either way (issue 14 item 4)', async () => {
     expectStatus(await fay.http.patch('/api/me', { last_seen: 'nobody' }), 200);
     const E = await eve.connect();
     const F = await fay.connect();
-    const on = await E.next('presence', presenceOf(fay, true));
-    assert.equal(on.online, true);
+    await E.expectNo('presence', 500, (e) => e.user === fay.id);
     await F.close();
-    const off = await E.next('presence', presenceOf(fay, false));
-    assert.equal(off.last_seen, null, 'fay hides her last seen');
+    await E.expectNo('presence', 500, (e) => e.user === fay.id);
     const ev = await chatWith(eve, chatEF);
     assert.equal(ev.peer.online, false);
     assert.equal(ev.peer.last_seen, null);
-    // Fay sees no one's last seen either.
+    // Fay sees no one's presence either.
     const F2 = await fay.connect();
+    const snap = F2.presence.find((e) => e.user === eve.id);
+    assert.ok(snap, 'the snapshot still names every friend');
+    assert.equal(snap.online, false, 'eve is online, but fay hides her own last seen');
+    assert.equal(snap.last_seen, null);
     await E.close();
-    const eoff = await F2.next('presence', presenceOf(eve, false));
-    assert.equal(eoff.last_seen, null, 'whoever hides theirs sees no one else\'s');
+    await F2.expectNo('presence', 500, (e) => e.user === eve.id);
     const fv = await chatWith(fay, chatEF);
     assert.equal(fv.peer.online, false);
     assert.equal(fv.peer.last_seen, null);
-    // Back to friends: both visible again.
+    // Back to friends: both visible again, pushed to fay at once.
     expectStatus(await fay.http.patch('/api/me', { last_seen: 'friends' }), 200);
+    const back = await F2.next('presence', (e) => e.user === eve.id);
+    assert.equal(back.online, false);
+    assert.ok(Number.isInteger(back.last_seen), `eve's last seen after fay shares hers again: ${JSON.stringify(back)}`);
     const fv2 = await chatWith(fay, chatEF);
     assert.ok(Number.isInteger(fv2.peer.last_seen), `eve's last seen after fay shares hers again: ${JSON.stringify(fv2.peer)}`);
     await F2.close();

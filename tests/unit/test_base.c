@@ -9,6 +9,7 @@
 #include "../../src/base/duet.h"
 #include "../../src/base/map.h"
 #include "../../src/base/pool.h"
+#include "../../src/base/recent.h"
 #include "../../src/base/text.h"
 
 static void init_sodium(void)
@@ -186,6 +187,31 @@ Test(map, put_get_del_and_grow)
         cr_assert_eq((intptr_t)e->value & 1, 0);
     cr_assert_eq(m.count, 499);
     map_free(&m);
+}
+
+Test(recent, marks_last_an_interval_and_expire_from_the_head)
+{
+    struct recent r;
+    cr_assert_eq(recent_init(&r, 1000), 0);
+    cr_assert_eq(recent_mark(&r, "a", 1, 100), 0, "first mark goes through");
+    cr_assert_eq(recent_mark(&r, "a", 1, 500), 1, "within the interval");
+    cr_assert_eq(recent_seen(&r, "a", 1, 1099), 1);
+    cr_assert_eq(recent_mark(&r, "b", 1, 600), 0);
+    cr_assert_eq(recent_seen(&r, "a", 1, 1100), 0, "a expired at 1100");
+    cr_assert_eq(recent_count(&r), 1, "and was dropped; b is left");
+    cr_assert_eq(recent_mark(&r, "a", 1, 1100), 0, "marked again");
+    /* Many keys: each expires once, whatever their number. */
+    for (int i = 0; i < 10000; i++) {
+        char k[16];
+        int n = snprintf(k, sizeof(k), "k%d", i);
+        cr_assert_eq(recent_mark(&r, k, (size_t)n, 2000 + (uint64_t)i / 100), 0);
+    }
+    cr_assert_eq(recent_count(&r), 10000 + 1, "b expired, a is still there");
+    cr_assert_eq(recent_seen(&r, "zz", 2, 5000), 0);
+    cr_assert_eq(recent_count(&r), 0, "everything expired by 5000");
+    cr_assert_eq(recent_mark(&r, "0123456789abcdef0123456789abcdef!", 33, 5000), 0,
+                 "a key over RECENT_KEY_MAX is never throttled");
+    recent_free(&r);
 }
 
 TestSuite(pool);

@@ -219,11 +219,33 @@ Test(ceil, migration_2_counts_the_existing_pending_rows)
     sql_exec("DROP TRIGGER pending_counts_ins; DROP TRIGGER pending_counts_del;"
              " DROP TABLE pending_counts; DROP TABLE friend_requests_sent;"
              " ALTER TABLE messages DROP COLUMN withheld; DROP INDEX pending_replay;"
+             " ALTER TABLE chats DROP COLUMN a_seen_seq; ALTER TABLE chats DROP COLUMN b_seen_seq;"
              " PRAGMA user_version = 1;");
     E.st = open_store();
-    cr_assert_eq(sql_int("PRAGMA user_version"), 4, "migrations 2 to 4 ran");
+    cr_assert_eq(sql_int("PRAGMA user_version"), 5, "migrations 2 to 5 ran");
     assert_counts_exact();
     cr_assert_eq(send_max(E.alice, "d", 3), 0);
     cr_assert_eq(send_max(E.alice, "e", 3), DUET_EFULL, "bob had 2 rows before the migration");
     assert_counts_exact();
+}
+
+Test(ceil, migration_5_starts_the_seen_positions_from_the_seen_messages)
+{
+    int64_t seq;
+    cr_assert_eq(send_msg(E.alice, E.ab, "a", "1", T0 + MINUTE, &seq), 0);
+    cr_assert_eq(send_msg(E.alice, E.ab, "b", "2", T0 + MINUTE, &seq), 0);
+    cr_assert_eq(send_msg(E.bob, E.ab, "c", "3", T0 + MINUTE, &seq), 0);
+    store_req *r = mark(STORE_MSG_SEEN, E.bob, E.ab, 0, 3, T0 + 2 * MINUTE);
+    cr_assert_eq(run(r), 0);
+    done(r);
+    close_store(E.st);
+    E.st = NULL;
+    /* Back to what a version 4 file looks like. */
+    sql_exec("ALTER TABLE chats DROP COLUMN a_seen_seq; ALTER TABLE chats DROP COLUMN b_seen_seq;"
+             " PRAGMA user_version = 4;");
+    E.st = open_store();
+    cr_assert_eq(sql_int("PRAGMA user_version"), 5);
+    /* bob saw alice's messages 1 and 2 (3 is his own); alice saw none. */
+    cr_assert_eq(sql_int("SELECT max(a_seen_seq, b_seen_seq) FROM chats"), 2);
+    cr_assert_eq(sql_int("SELECT min(a_seen_seq, b_seen_seq) FROM chats"), 0);
 }

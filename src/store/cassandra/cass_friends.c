@@ -83,7 +83,7 @@ static int cs_friend_decide(cs_op *op)
             req->out.friend_result = FRIEND_ACCEPTED;
             return 1;
         }
-        req->out.friend_result = FRIEND_REQUESTED;
+        req->out.friend_result = req_out ? FRIEND_PENDING : FRIEND_REQUESTED;
         if (req_out)
             return 0; /* already asked: the first request stands */
         if (req->in.max_per_day > 0) {
@@ -122,11 +122,16 @@ static int cs_friend_decide(cs_op *op)
     case STORE_FRIEND_REMOVE:
         duet_chat_id(me, peer, &req->out.chat_id);
         if (!friends)
-            return DUET_ENOTFRIENDS;
+            return DUET_ENOTFOUND; /* as a missing user: no enumeration */
         cs_batch_begin(op);
         cs_batch_add(op, CS_CHAT_UNFRIEND, "i", &req->out.chat_id);
         return 1;
     case STORE_BLOCK:
+        /* Blocking again changes nothing: no batch, nobody is told. */
+        if (cs_rel_find(op, REL_BLOCK_OUT, peer) != NULL && !req_in && !req_out) {
+            req->out.unchanged = 1;
+            return 0;
+        }
         /* The friendship stays: a block suspends it, unblocking restores. */
         req->out.friends = friends;
         cs_batch_begin(op);
@@ -137,6 +142,8 @@ static int cs_friend_decide(cs_op *op)
         cs_requests_drop(op, me, peer);
         return 1;
     case STORE_UNBLOCK:
+        if (cs_rel_find(op, REL_BLOCK_OUT, peer) == NULL)
+            return DUET_ENOTFOUND; /* nothing to lift: nobody is told */
         req->out.friends = friends && !blocks_me;
         cs_batch_begin(op);
         cs_rel_pair_delete(op, me, REL_BLOCK_OUT, peer, REL_BLOCK_IN);
@@ -153,11 +160,7 @@ static int cs_self_error(enum store_op op)
     case STORE_FRIEND_REQUEST:
     case STORE_BLOCK:
         return DUET_ESELF;
-    case STORE_FRIEND_REMOVE:
-        return DUET_ENOTFRIENDS;
-    case STORE_UNBLOCK:
-        return 0; /* nothing to remove; succeeds */
-    default:
+    default: /* FRIEND_REMOVE and UNBLOCK too: nothing to remove */
         return DUET_ENOTFOUND;
     }
 }

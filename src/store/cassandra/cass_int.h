@@ -153,6 +153,7 @@ struct cs_chat {
     int seq_null; /* last_seq was never set (no message yet) */
     int64_t since, last_seq, last_activity;
     int64_t my_read, peer_read, my_recv, my_seen;
+    int64_t peer_seen; /* the peer's reported seen position: peer_read_seq */
 };
 
 /* A walk over private_chat rows with lo < sequence <= hi, bucket by bucket,

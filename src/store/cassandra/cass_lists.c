@@ -303,7 +303,9 @@ static int cs_cl_add_chats(cs_op *op)
         it->c.peer.id = c.peer;
         it->c.last_activity = c.last_activity;
         it->c.my_read_seq = c.my_read;
-        it->c.peer_read_seq = c.peer_read;
+        /* The seen floor moves only with a seen made while both have
+         * receipts on: reads made with receipts off stay unreported. */
+        it->c.peer_read_seq = c.peer_seen;
         it->c.blocked_by_me = cs_rel_find(op, REL_BLOCK_OUT, &c.peer) != NULL;
         it->c.blocked_me = cs_rel_find(op, REL_BLOCK_IN, &c.peer) != NULL;
         it->c.friends = c.friends != 0;

@@ -369,6 +369,7 @@ int cs_read_chat(cs_store *s, const struct cql_rows *r, int64_t row, const duet_
     c->peer_read = cs_get_i64(cql_cell(r, row, 8 - me));
     c->my_recv = cs_get_i64(cql_cell(r, row, 9 + me));
     c->my_seen = cs_get_i64(cql_cell(r, row, 11 + me));
+    c->peer_seen = cs_get_i64(cql_cell(r, row, 12 - me));
     return 0;
 }
 

@@ -51,7 +51,10 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
                                      " ORDER BY b.created_at, u.username",
     [SQ_CHATS_LIST] = "SELECT c.chat_id, c.last_seq, c.last_activity,"
                       " iif(c.user_a = ?1, c.a_read_seq, c.b_read_seq),"
-                      " iif(c.user_a = ?1, c.b_read_seq, c.a_read_seq),"
+                      /* peer_read_seq: the peer's reported seen position, not
+                       * its read position (reads made with receipts off stay
+                       * unreported). */
+                      " iif(c.user_a = ?1, c.b_seen_seq, c.a_seen_seq),"
                       " EXISTS (SELECT 1 FROM blocks WHERE blocker = ?1 AND blocked = u.user_id),"
                       " EXISTS (SELECT 1 FROM blocks WHERE blocker = u.user_id AND blocked = ?1),"
                       " u.read_receipts AND (SELECT read_receipts FROM users WHERE user_id = ?1),"
@@ -214,9 +217,9 @@ int sq_friend_request(sq_store *s, store_req *req)
     if ((rc = sq_exec(s, SQ_REQ_INSERT, "iil", me, peer, req->in.now)) < 0)
         return rc;
     /* A repeat of a standing request changes nothing and is not counted. */
+    req->out.friend_result = rc > 0 ? FRIEND_REQUESTED : FRIEND_PENDING;
     if (rc > 0 && (rc = sq_request_quota(s, me, req->in.now, req->in.max_per_day)) < 0)
         return rc;
-    req->out.friend_result = FRIEND_REQUESTED;
     return 0;
 }
 
@@ -260,10 +263,11 @@ int sq_friend_remove(sq_store *s, store_req *req)
 {
     int rc = sq_peer(s, req);
     if (rc < 0)
-        return rc == DUET_ESELF ? DUET_ENOTFRIENDS : rc;
+        return rc == DUET_ESELF ? DUET_ENOTFOUND : rc;
     duet_chat_id(&req->in.user, &req->out.peer.id, &req->out.chat_id);
+    /* Not friends answers as a missing user does (no enumeration). */
     if ((rc = sq_exec(s, SQ_CHAT_UNFRIEND, "i", &req->out.chat_id)) <= 0)
-        return rc == 0 ? DUET_ENOTFRIENDS : rc;
+        return rc == 0 ? DUET_ENOTFOUND : rc;
     return 0;
 }
 
@@ -287,11 +291,17 @@ int sq_block(sq_store *s, store_req *req)
     if (rc < 0)
         return rc;
     /* The friendship row stays: a block suspends it, unblocking restores. */
+    int changes = 0;
     if ((rc = sq_friends_now(s, req)) < 0 ||
-        (rc = sq_exec(s, SQ_BLOCK_INSERT, "iil", me, peer, req->in.now)) < 0 ||
-        (rc = sq_exec(s, SQ_REQ_DELETE, "ii", me, peer)) < 0 ||
-        (rc = sq_exec(s, SQ_REQ_DELETE, "ii", peer, me)) < 0)
+        (rc = sq_exec(s, SQ_BLOCK_INSERT, "iil", me, peer, req->in.now)) < 0)
         return rc;
+    changes += rc;
+    if ((rc = sq_exec(s, SQ_REQ_DELETE, "ii", me, peer)) < 0)
+        return rc;
+    changes += rc;
+    if ((rc = sq_exec(s, SQ_REQ_DELETE, "ii", peer, me)) < 0)
+        return rc;
+    req->out.unchanged = changes + rc == 0;
     return 0;
 }
 
@@ -301,7 +311,10 @@ int sq_unblock(sq_store *s, store_req *req)
     if (rc < 0 || (rc = sq_friends_now(s, req)) < 0)
         return rc;
     rc = sq_exec(s, SQ_BLOCK_DELETE, "ii", &req->in.user, &req->out.peer.id);
-    if (rc >= 0 && req->out.friends && (rc = sq_blocks_me(s, &req->in.user, &req->out.peer.id)) > 0)
+    /* No block to lift: nothing changed, nobody is told. */
+    if (rc == 0)
+        return DUET_ENOTFOUND;
+    if (rc > 0 && req->out.friends && (rc = sq_blocks_me(s, &req->in.user, &req->out.peer.id)) > 0)
         req->out.friends = 0; /* still blocked the other way */
     return rc < 0 ? rc : 0;
 }

@@ -22,6 +22,11 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                          " a_read_seq = iif(user_a = ?2, max(a_read_seq, ?3), a_read_seq),"
                          " b_read_seq = iif(user_b = ?2, max(b_read_seq, ?3), b_read_seq)"
                          " WHERE chat_id = ?1",
+    /* The reported seen position: only moved while both have receipts on. */
+    [SQ_CHAT_SET_SEEN] = "UPDATE chats SET"
+                         " a_seen_seq = iif(user_a = ?2, max(a_seen_seq, ?3), a_seen_seq),"
+                         " b_seen_seq = iif(user_b = ?2, max(b_seen_seq, ?3), b_seen_seq)"
+                         " WHERE chat_id = ?1",
     /* A pending row of any kind for user ?1, copied from the message it is
      * about; only MESSAGE rows carry the text (the seed's denormalisation). */
     /* An upsert, not INSERT OR REPLACE: replacing deletes the old row
@@ -80,7 +85,7 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
     [SQ_PENDING_LIST] = "SELECT service_type, " SQ_MSG_COLS(
         "") " FROM pending"
             " WHERE user_id = ?1 ORDER BY chat_id, sequence, service_type",
-    /* One page of the replay, on the pending_replay index (migration 3). */
+    /* One page of the replay, on the pending_replay index (migration 4). */
     [SQ_PENDING_PAGE] = "SELECT service_type, " SQ_MSG_COLS(
         "") " FROM pending"
             " WHERE user_id = ?1 AND (chat_id, sequence, service_type) > (?2, ?3, ?4)"
@@ -299,6 +304,8 @@ int sq_msg_seen(sq_store *s, store_req *req)
         return rc;
 
     if ((rc = sq_receipts_both(s, me, &c.peer)) <= 0)
+        return rc;
+    if ((rc = sq_exec(s, SQ_CHAT_SET_SEEN, "iil", &c.id, me, seq)) < 0)
         return rc;
     rc = sq_mark(s, SQ_MSG_SEEN_FLOOR, SQ_MSG_MARK_SEEN, &c, me, seq, now, &top);
     if (rc < 0 || top == 0)

@@ -135,6 +135,19 @@ const char *const sq_migrations[] = {
     "CREATE INDEX IF NOT EXISTS pending_replay"
     " ON pending"
     " (user_id, chat_id, sequence, service_type);",
+    /* 5: the seen position each member has reported (issue 14 item 5).
+     * a_seen_seq moves only with a seen made while both members have read
+     * receipts on, so reads made while they were off stay unreported when
+     * receipts come back; the conversation list's peer_read_seq is it (as
+     * the Cassandra backend's a_seen_seq). Existing chats start from the
+     * newest message each member was recorded to have seen. */
+    "ALTER TABLE chats ADD COLUMN a_seen_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE chats ADD COLUMN b_seen_seq INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE chats SET"
+    " a_seen_seq = coalesce((SELECT max(sequence) FROM messages m WHERE m.chat_id ="
+    " chats.chat_id AND m.receiver = chats.user_a AND m.seen_at <> 0), 0),"
+    " b_seen_seq = coalesce((SELECT max(sequence) FROM messages m WHERE m.chat_id ="
+    " chats.chat_id AND m.receiver = chats.user_b AND m.seen_at <> 0), 0);",
 };
 
 const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);
