@@ -12,7 +12,9 @@
  * changes: no stale client after an upgrade, and no re-download either.
  * Except under /v/<version>/ (static_ver.h): the page names its scripts
  * there, and while <version> is the folder's current one they are served
- * "immutable", so a reload revalidates index.html alone.
+ * "immutable", so a reload revalidates index.html alone. The service worker
+ * (/sw.js) names the version too, so that it changes, and the browser sees an
+ * update, whenever any file of the folder does.
  */
 #include "static.h"
 
@@ -35,11 +37,14 @@
 #define STATIC_CACHE_FILES 256u
 
 /* Sent with every static response, errors included. The page needs nothing
- * from anywhere but its own origin: no inline script or style, no frames. */
+ * from anywhere but its own origin: no inline script or style, no frames.
+ * The service worker and the manifest are named even though default-src
+ * covers them, so that the policy says what the app is allowed. */
 #define SECURITY_HEADERS                                                                           \
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "           \
-    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "               \
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"                              \
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; worker-src 'self'; "               \
+    "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "                \
+    "frame-ancestors 'none'\r\n"                                                                   \
     "X-Content-Type-Options: nosniff\r\n"                                                          \
     "X-Frame-Options: DENY\r\n"                                                                    \
     "Referrer-Policy: no-referrer\r\n"                                                             \
@@ -463,8 +468,8 @@ static void respond_file(net_conn *c, const net_request *req, const struct stati
         net_respond(c, 200, f->type, hdr, f->data, f->len);
 }
 
-/* A page that names versioned URLs: @V@ replaced by the folder's version
- * (no gzip: the page is small). */
+/* A page (or the service worker) that names versioned URLs: @V@ replaced by
+ * the folder's version (no gzip: these files are small). */
 static void respond_page(net_conn *c, const net_request *req, const struct static_file *f,
                          const char *root)
 {
@@ -506,6 +511,18 @@ static int strip_version(duet_slice *path, const char *root, int *current)
     return 1;
 }
 
+/* Whether f is served with @V@ replaced: a page naming versioned files, or
+ * the service worker at the root, whose bytes must change with the version
+ * (a worker's scope is its folder, so it is never asked for under /v/). */
+static int has_version_token(const net_request *req, const struct static_file *f)
+{
+    if (f->len == 0 ||
+        memmem(f->data, f->len, STATIC_VER_TOKEN, sizeof(STATIC_VER_TOKEN) - 1) == NULL)
+        return 0;
+    return strncmp(f->type, "text/html", 9) == 0 ||
+           (req->path.len == 6 && memcmp(req->path.base, "/sw.js", 6) == 0);
+}
+
 void static_serve(net_conn *c, const net_request *req, const char *root)
 {
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
@@ -528,8 +545,7 @@ void static_serve(net_conn *c, const net_request *req, const char *root)
     int r = resolve(root, path, &real);
     if (r == 0)
         r = file_get(real, &f, &owned);
-    if (r == 0 && f->len > 0 && strncmp(f->type, "text/html", 9) == 0 &&
-        memmem(f->data, f->len, STATIC_VER_TOKEN, sizeof(STATIC_VER_TOKEN) - 1) != NULL)
+    if (r == 0 && has_version_token(req, f))
         respond_page(c, req, f, root);
     else if (r == 0)
         respond_file(c, req, f, immutable);

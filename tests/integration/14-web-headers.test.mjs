@@ -27,6 +27,8 @@ function assertSecurityHeaders(r, what) {
   assert.deepEqual(csp.get('script-src'), ["'self'"], `${what}: script-src (no inline, no eval)`);
   assert.deepEqual(csp.get('style-src'), ["'self'"], `${what}: style-src (no inline styles)`);
   assert.deepEqual(csp.get('connect-src'), ["'self'"], `${what}: connect-src`);
+  assert.deepEqual(csp.get('worker-src'), ["'self'"], `${what}: worker-src (the service worker)`);
+  assert.deepEqual(csp.get('manifest-src'), ["'self'"], `${what}: manifest-src`);
   assert.deepEqual(csp.get('object-src'), ["'none'"], `${what}: object-src`);
   assert.deepEqual(csp.get('base-uri'), ["'none'"], `${what}: base-uri`);
   assert.deepEqual(csp.get('frame-ancestors'), ["'none'"], `${what}: frame-ancestors`);
@@ -169,6 +171,36 @@ describe('14 web: headers, compression, caching', { timeout: 60000 }, () => {
     assert.equal((await h.get(`/v/${ver}/big.js`)).headers['cache-control'], 'no-cache', 'the old version is no longer immutable');
     assert.equal((await h.get(`/v/${ver2}/small.css`)).text, 'body { color: blue; margin: 0 }\n');
     fs.unlinkSync(path.join(web, 'v.html'));
+  });
+
+  it('the service worker at the root names the version, is revalidated, and changes with any file', async () => {
+    const h = new HttpClient(srv);
+    fs.writeFileSync(path.join(web, 'v.html'), '<!doctype html><script src="v/@V@/big.js"></script>');
+    fs.writeFileSync(path.join(web, 'sw.js'), "const VERSION = '@V@';\n");
+    fs.mkdirSync(path.join(web, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(web, 'sub', 'sw.js'), "const VERSION = '@V@';\n");
+    fs.writeFileSync(path.join(web, 'app.webmanifest'), '{"name":"duet"}\n');
+    const ver = /"v\/([0-9a-f]{16})\//.exec(expectStatus(await h.get('/v.html'), 200).text)[1];
+    const sw = expectStatus(await h.get('/sw.js'), 200);
+    assert.equal(sw.text, `const VERSION = '${ver}';\n`, 'the worker names the version of the page');
+    assert.match(sw.headers['content-type'], /^text\/javascript/);
+    assert.equal(sw.headers['cache-control'], 'no-cache', 'the worker is always revalidated');
+    assertSecurityHeaders(sw, '/sw.js');
+    assert.equal((await h.get('/sw.js', { headers: { 'If-None-Match': sw.headers.etag } })).status, 304);
+    // Only the page and the root worker are rewritten: other scripts are served as they are.
+    assert.equal(expectStatus(await h.get('/sub/sw.js'), 200).text, "const VERSION = '@V@';\n");
+    const man = expectStatus(await h.get('/app.webmanifest'), 200);
+    assert.match(man.headers['content-type'], /^application\/manifest\+json/);
+    assertSecurityHeaders(man, 'a manifest');
+
+    fs.writeFileSync(path.join(web, 'small.css'), 'body { color: green }\n');
+    const sw2 = expectStatus(await h.get('/sw.js', { headers: { 'If-None-Match': sw.headers.etag } }), 200, 'a new worker after any change');
+    assert.notEqual(sw2.text, sw.text);
+    assert.notEqual(sw2.headers.etag, sw.headers.etag);
+    const ver2 = /"v\/([0-9a-f]{16})\//.exec(expectStatus(await h.get('/v.html'), 200).text)[1];
+    assert.equal(sw2.text, `const VERSION = '${ver2}';\n`);
+    for (const f of ['v.html', 'sw.js', 'app.webmanifest']) fs.unlinkSync(path.join(web, f));
+    rmDir(path.join(web, 'sub'));
   });
 });
 

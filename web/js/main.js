@@ -1,6 +1,9 @@
 // main.js - start-up: ask who we are, then show the login screen or the
-// app; and go back to the login screen when the session ends.
+// app; and go back to the login screen when the session ends. With the
+// server down, the app opens on the last user's saved chats (app-cache.js).
 import { api } from './api.js';
+import { cachedSession, clearChatCache, clearLastChatCache, restoreChats, startChatCache } from './app-cache.js';
+import { initApp } from './app-install.js';
 import { h } from './dom.js';
 import { clearDrafts } from './drafts.js';
 import { initNotify } from './notify.js';
@@ -14,6 +17,7 @@ import { mountShell } from './views/shell.js';
 const root = document.getElementById('app');
 const session = 'BroadcastChannel' in window ? new BroadcastChannel('duet-session') : null;
 let shell = null;
+let stopChatCache = null;
 
 function showAuth() {
   root.removeAttribute('aria-busy');
@@ -25,10 +29,14 @@ function showAuth() {
   });
 }
 
-function enter(me) {
+// saved: the chats to show until the server answers (the offline start).
+function enter(me, saved = null) {
   shell?.destroy();
+  stopChatCache?.();
   resetState();
   setMe(me);
+  if (saved) restoreChats(saved);
+  stopChatCache = startChatCache();
   shell = mountShell(root, { onLogout: logout });
   root.removeAttribute('aria-busy');
   startSession(me, { loggedOut: leave });
@@ -41,6 +49,11 @@ function enter(me) {
 function leave() {
   if (!state.me && !shell) return;
   endSession();
+  stopChatCache?.();
+  stopChatCache = null;
+  // The session is over (logout here, in another tab, or a 401): no copy
+  // of the chats stays behind.
+  if (state.me) clearChatCache(state.me.id);
   shell?.destroy();
   shell = null;
   document.querySelectorAll('dialog').forEach((d) => d.remove());
@@ -83,7 +96,15 @@ async function boot() {
     enter(r.user);
   } catch (e) {
     if (e.status === 401) {
+      clearLastChatCache();
       showAuth();
+      return;
+    }
+    // Unreachable, with chats saved: the app, its offline banner and the
+    // saved chats; the socket reconnects (and a 401 then logs out).
+    const saved = e.code === 'network' && !shell ? cachedSession() : null;
+    if (saved) {
+      enter(saved.me, saved);
       return;
     }
     root.replaceChildren(
@@ -104,3 +125,4 @@ initNotify((id) => {
   location.hash = `#/c/${id}`;
 });
 boot();
+initApp();

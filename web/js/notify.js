@@ -1,5 +1,6 @@
 // notify.js - browser notifications while the tab is hidden, and the unread
-// count in the title.
+// count in the title and on the app icon.
+import { setBadge } from './app-install.js';
 import { iso } from './format.js';
 import { nameOf, on, state, totalUnread } from './store.js';
 
@@ -11,6 +12,7 @@ export function initNotify(open) {
     const n = totalUnread();
     const base = 'duet';
     document.title = n > 0 ? `(${n > 99 ? '99+' : n}) ${base}` : base;
+    setBadge(n);
   };
   on('chats', update);
   on('session', update);
