@@ -216,6 +216,10 @@ static void block_changed(struct api_call *call)
 {
     const store_req *r = &call->sreq;
     const struct duet_user *peer = &r->out.peer;
+    if (r->out.unchanged) { /* blocking again changes nothing: nobody is told */
+        api_no_content(call, NULL);
+        return;
+    }
     friends_tell(call->app, &call->me.id, call->reason, peer, NULL);
     if (!r->out.friends || duet_id_eq(&peer->id, &call->me.id)) {
         api_no_content(call, NULL);
