@@ -7,8 +7,8 @@ set -eu
 OLD=${OLD:?path of the old duetd}
 NEW=${NEW:-build/duetd}
 ROUNDS=${ROUNDS:-3}
-OUT=${OUT:-bench/results/h2-delete}
-export BENCH_DIR=${BENCH_DIR:-run/bench-h2} BENCH_PORT=${BENCH_PORT:-18731}
+OUT=${OUT:-bench/results/2026-12-03-delete}
+export BENCH_DIR="${BENCH_DIR:-run/bench-h2}" BENCH_PORT="${BENCH_PORT:-18731}"
 for r in $(seq 1 "$ROUNDS"); do
     for bin in old new; do
         for del in ${DELS:-0 50}; do
