@@ -228,6 +228,7 @@ fuzz-smoke: fuzz
 .PHONY: check-layers
 check-layers:
 	scripts/check-layers.sh
+	scripts/check-test-names.sh
 
 check:
 	$(MAKE) check-layers
@@ -284,7 +285,7 @@ help:
 	  '' \
 	  'One piece at a time:' \
 	  "  build/unit-tests --list                     the unit suites and tests" \
-	  "  build/unit-tests --filter 'writer/*'        one unit suite" \
+	  "  build/unit-tests --filter 'net_ws*/*'      one unit file's suites" \
 	  "  DUETD=\$$PWD/build/duetd node --test --test-reporter=spec tests/integration/01-http.test.mjs" \
 	  "  DUETD=\$$PWD/build/duetd node --test tests/browser/NN-name.test.mjs" \
 	  "  VALGRIND_TESTS=tests/integration/NN-name.test.mjs make test-valgrind" \

@@ -3,7 +3,7 @@
  * pending count kept by triggers, and migration 2 on a version 1 file. */
 #include "test_store_sqlite.h"
 
-TestSuite(ceil, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store_sqlite_ceil, .init = setup, .fini = teardown, .timeout = 30);
 
 #define DAY (24 * 60 * MINUTE)
 
@@ -84,7 +84,7 @@ static size_t n_pending(duet_id user)
     return n;
 }
 
-Test(ceil, send_refused_at_the_recipients_ceiling_and_nothing_stored)
+Test(store_sqlite_ceil, send_refused_at_the_recipients_ceiling_and_nothing_stored)
 {
     char mid[16];
     for (int i = 1; i <= 3; i++) {
@@ -106,7 +106,7 @@ Test(ceil, send_refused_at_the_recipients_ceiling_and_nothing_stored)
     assert_counts_exact();
 }
 
-Test(ceil, acks_and_deletes_move_the_count)
+Test(store_sqlite_ceil, acks_and_deletes_move_the_count)
 {
     char mid[16];
     for (int i = 1; i <= 4; i++) {
@@ -140,7 +140,7 @@ Test(ceil, acks_and_deletes_move_the_count)
     cr_assert_eq(sql_int("SELECT count(*) FROM pending_counts WHERE n <> 0"), 0);
 }
 
-Test(ceil, seen_receipts_and_a_second_delete_keep_the_count_exact)
+Test(store_sqlite_ceil, seen_receipts_and_a_second_delete_keep_the_count_exact)
 {
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "a", "1", T0 + MINUTE, &seq), 0);
@@ -169,7 +169,7 @@ static int request(duet_id from, const char *to, int64_t now, int64_t max)
     return rc;
 }
 
-Test(ceil, friend_requests_per_day)
+Test(store_sqlite_ceil, friend_requests_per_day)
 {
     mkuser("dave");
     mkuser("erin");
@@ -207,7 +207,7 @@ Test(ceil, friend_requests_per_day)
     cr_assert_eq(sql_int("SELECT count(*) FROM friend_requests_sent"), 3);
 }
 
-Test(ceil, migration_2_counts_the_existing_pending_rows)
+Test(store_sqlite_ceil, migration_2_counts_the_existing_pending_rows)
 {
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "a", "1", T0 + MINUTE, &seq), 0);
@@ -229,7 +229,7 @@ Test(ceil, migration_2_counts_the_existing_pending_rows)
     assert_counts_exact();
 }
 
-Test(ceil, migration_5_starts_the_seen_positions_from_the_seen_messages)
+Test(store_sqlite_ceil, migration_5_starts_the_seen_positions_from_the_seen_messages)
 {
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "a", "1", T0 + MINUTE, &seq), 0);
