@@ -243,9 +243,20 @@ check:
 	$(MAKE) test-cassandra-own
 	$(MAKE) test-cassandra-cluster
 
+# Debian 12's clang-format package provides clang-format; clang-format-14
+# is the versioned binary that it points to.
+CLANG_FORMAT ?= $(shell sh -c 'command -v clang-format || command -v clang-format-14')
+FORMAT_SRCS   = $(sort $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h src/*/*/*.h \
+                  fuzz/*.c fuzz/*.h tests/unit/*.h tests/push/*.c) $(BENCH_SRCS) $(wildcard bench/*.h))
+
 format:
-	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h src/*/*/*.h fuzz/*.c fuzz/*.h) \
-	    $(BENCH_SRCS) $(wildcard bench/*.h)
+	$(CLANG_FORMAT) -i $(FORMAT_SRCS)
+
+# Fails when a C file differs from what `make format` would make of it.
+.PHONY: format-check
+format-check:
+	@test -n "$(CLANG_FORMAT)" || { echo "format-check: clang-format is not installed" >&2; exit 1; }
+	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build build-asan build-fuzz
