@@ -8,13 +8,14 @@
 # is measured RUNS times and the medians are printed with their ratio.
 #
 #   bench/compare.sh            (after make; npm ci in bench/peer once)
-# Settings (environment): PAIRS [50] INFLIGHT [4] SECONDS [20] WARMUP [5]
+# Settings (environment): PAIRS [50] INFLIGHT [4] DURATION [20] (seconds
+# measured) WARMUP [5]
 #   RUNS [3] SERVER_CPU [0] CLIENT_CPU [1] OUT [run/compare]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PAIRS=${PAIRS:-50}
 INFLIGHT=${INFLIGHT:-4}
-SECONDS_=${SECONDS:-20}
+DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-5}
 RUNS=${RUNS:-3}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -70,7 +71,7 @@ one_run() {
     wait_healthy "$port"
     local line
     line=$(taskset -c "$CLIENT_CPU" node bench/peer/load.mjs --target "$target" --port "$port" \
-        --pairs "$PAIRS" --inflight "$INFLIGHT" --seconds "$SECONDS_" --warmup "$WARMUP")
+        --pairs "$PAIRS" --inflight "$INFLIGHT" --seconds "$DURATION" --warmup "$WARMUP")
     local rss
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
     stop_server
