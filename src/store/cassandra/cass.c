@@ -57,6 +57,8 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_MSG_DELETE] = cs_msg_delete,
     [STORE_HISTORY] = cs_history,
     [STORE_PENDING_LIST] = cs_pending_list,
+    [STORE_SEARCH] = cs_search,
+    [STORE_CHAT_STATE_SET] = cs_chat_state_set,
 };
 
 /* schema_i after the DDL: the two schema-agreement reads. */

@@ -467,5 +467,8 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
+/* cass_org.c (c-org) */
+void cs_search(cs_op *op);
+void cs_chat_state_set(cs_op *op);
 
 #endif
