@@ -3,9 +3,8 @@
 
 #include <stdio.h>
 
-static const char *const names[SC_COUNT] = {"throughput", "latency", "idle",
-                                            "storm",      "backlog", "history",
-                                            "search"};
+static const char *const names[SC_COUNT] = {"throughput", "latency", "idle",  "storm",
+                                            "backlog",    "history", "search"};
 
 const char *scenario_name(enum scenario sc)
 {

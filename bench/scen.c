@@ -261,8 +261,8 @@ static void send_due(struct worker *w, double t)
 void scen_on_tick(struct worker *w)
 {
     double now = now_s();
-    if (w->n_failed > 0 && (w->spec->sc == SC_BACKLOG || w->spec->sc == SC_HISTORY ||
-                            w->spec->sc == SC_SEARCH)) {
+    if (w->n_failed > 0 &&
+        (w->spec->sc == SC_BACKLOG || w->spec->sc == SC_HISTORY || w->spec->sc == SC_SEARCH)) {
         snprintf(w->res.note, sizeof(w->res.note), "a connection failed");
         finish(w);
         return;
