@@ -5,7 +5,7 @@
 // bad input answered with stable codes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NO_RATE_LIMIT, SLOW, startServer } from './lib/server.mjs';
+import { NO_RATE_LIMIT, SLOW, isCassandra, startServer } from './lib/server.mjs';
 import { User, befriend, expectError, expectStatus, sendMsg } from './lib/client.mjs';
 
 async function search(user, params) {
@@ -16,7 +16,22 @@ async function search(user, params) {
   return res.json;
 }
 
-describe('78 search', { timeout: 60000 * SLOW }, () => {
+// Cassandra: search is not built there yet (docs/cassandra.md); the API
+// says so with 501 not_implemented, after the same input checks.
+describe('78 search on Cassandra: not implemented, said plainly', { timeout: 60000 * SLOW, skip: !isCassandra && 'Cassandra only' }, () => {
+  it('answers 501 not_implemented', async () => {
+    const srv = await startServer();
+    try {
+      const [a] = await User.all(srv, ['alice']);
+      expectError(await a.http.get('/api/search?q=x'), 501, 'not_implemented');
+      expectError(await a.http.get('/api/search'), 400, 'missing_field');
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe('78 search', { timeout: 60000 * SLOW, skip: isCassandra && 'search is SQLite only (docs/cassandra.md)' }, () => {
   let srv, alice, bob, carol, dave;
   let ab, ac, bd;
   before(async () => {
