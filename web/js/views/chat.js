@@ -76,7 +76,8 @@ export function mountChat(el, chat, { onBack }) {
     h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, searchBar, body, blockedBar, composer),
   );
   const emoji = emojiButton(input, composer);
-  composer.prepend(emoji.button);
+  // After the text box: Shift+Tab from it still reaches the message list.
+  composer.insertBefore(emoji.button, sendBtn);
 
   const view = new MessagesView(body, chat, {
     onInfo: (seq) => showMessageInfo(chat, seq),
