@@ -221,6 +221,11 @@ export function mountChat(el, chat, { onBack }) {
     openMenu(
       menuBtn,
       [
+        chat.blocked_by_me
+          ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
+          : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
+        chat.friends ? { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend } : null,
+        // issue 17: the user's own organisation of the chat
         { label: chat.pinned ? 'Unpin' : 'Pin', icon: 'pin', onSelect: () => setState({ pinned: !chat.pinned }) },
         {
           label: chat.archived ? 'Unarchive' : 'Archive',
@@ -230,10 +235,6 @@ export function mountChat(el, chat, { onBack }) {
         isMuted(chat)
           ? { label: 'Unmute', icon: 'bell', onSelect: () => setState({ mute: 'off' }, 'Unmuted.') }
           : { label: 'Mute…', icon: 'bell', onSelect: muteMenu },
-        chat.blocked_by_me
-          ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
-          : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
-        chat.friends ? { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend } : null,
       ].filter(Boolean),
       { label: 'Conversation options' },
     );
