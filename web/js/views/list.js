@@ -4,6 +4,7 @@
 import { avatar, h } from '../dom.js';
 import { listTime, plural, presenceShort } from '../format.js';
 import { icon } from '../icons.js';
+import { plain } from '../markup.js';
 import { activity, isMuted, nameOf, on, outboxFor, peerOnline, shownPeer, sortedChats, state } from '../store.js';
 import { mountSearchResults } from './search.js';
 
@@ -50,7 +51,7 @@ function preview(chat) {
   if (m.deleted_at) {
     out.push(h('span', { class: 'pv-text deleted' }, m.from === me ? 'You deleted this message' : 'This message was deleted'));
   } else {
-    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, m.text.replace(/\s+/g, ' ')));
+    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, plain(m.text).replace(/\s+/g, ' ')));
   }
   return out;
 }
