@@ -156,17 +156,19 @@ export function mountList(el, { onOpen, onAddFriend }) {
       empty.replaceChildren(
         ...(q
           ? [h('p', null, `No conversations match “${search.value.trim()}”.`)]
-          : [
-              h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
-              h('p', { class: 'empty-title' }, 'No conversations yet'),
-              h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
-              h(
-                'button',
-                { type: 'button', class: 'btn btn-primary', onclick: onAddFriend },
-                icon('userPlus', { size: 18 }),
-                'Add a friend',
-              ),
-            ]),
+          : nArchived
+            ? [h('p', { class: 'muted' }, 'Every chat is archived. A new message brings its chat back here.')]
+            : [
+                h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
+                h('p', { class: 'empty-title' }, 'No conversations yet'),
+                h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
+                h(
+                  'button',
+                  { type: 'button', class: 'btn btn-primary', onclick: onAddFriend },
+                  icon('userPlus', { size: 18 }),
+                  'Add a friend',
+                ),
+              ]),
       );
     }
   }
