@@ -64,6 +64,9 @@ static json_t *pending_event(const struct duet_pending *p)
     case PENDING_DELETED:
         ev = proto_deleted_event(&p->msg);
         break;
+    case PENDING_CHAT_STATE: /* c-org */
+        ev = proto_chat_state_event(&p->msg.chat_id, &p->state);
+        break;
     default:
         return NULL;
     }

@@ -51,6 +51,8 @@ const char *store_op_name(enum store_op op)
         [STORE_MSG_DELETE] = "MSG_DELETE",
         [STORE_HISTORY] = "HISTORY",
         [STORE_PENDING_LIST] = "PENDING_LIST",
+        [STORE_SEARCH] = "SEARCH",
+        [STORE_CHAT_STATE_SET] = "CHAT_STATE_SET",
     };
     if ((unsigned)op >= STORE_OP_COUNT || names[op] == NULL)
         return "UNKNOWN";

@@ -45,6 +45,10 @@ enum pending_kind {
     PENDING_DELIVERED = 1, /* "delivered up to seq", for the sender */
     PENDING_SEEN = 2,      /* "seen up to seq", for the sender */
     PENDING_DELETED = 3,   /* a message at seq was deleted for everyone */
+    /* c-org: the user's pin/archive/mute of a chat changed (latest wins per
+     * chat: one row per user and chat, at sequence 0; the state is in
+     * duet_pending.state). */
+    PENDING_CHAT_STATE = 7,
 };
 
 enum lastseen_vis { LASTSEEN_FRIENDS = 0, LASTSEEN_NOBODY = 1 };
@@ -80,16 +84,28 @@ struct duet_msg {
     int withheld;
 };
 
+/* One user's organisation of one chat (c-org): per user, never seen by the
+ * peer. muted_until: ms, 0 = not muted, INT64_MAX = always (the push
+ * engineer's hook: no notification while now < muted_until). */
+struct duet_chat_state {
+    int pinned;          /* 0/1; at most STORE_MAX_PINNED per user */
+    int archived;        /* 0/1; a new message from the peer clears it */
+    int64_t muted_until; /* 0 = not muted */
+    int64_t pinned_at;   /* when pinned (orders the pinned chats), 0 = not */
+};
+
 /* A row of the seed's pending/notification table, for one user.
  *  MESSAGE:   msg is the whole message.
  *  DELIVERED: msg.chat_id, msg.sequence (up to), msg.received_at.
  *  SEEN:      msg.chat_id, msg.sequence (up to), msg.seen_at.
  *  DELETED:   msg.chat_id, msg.sequence, msg.message_id, msg.deleted_at,
  *             msg.sender.
+ *  CHAT_STATE: msg.chat_id, msg.sequence = 0, state.
  */
 struct duet_pending {
     int kind; /* enum pending_kind */
     struct duet_msg msg;
+    struct duet_chat_state state; /* CHAT_STATE only */
 };
 
 /* One entry of the conversation list. */
@@ -105,7 +121,20 @@ struct duet_chat {
     int blocked_by_me;
     int blocked_me; /* for presence only: never shown to the user (docs/security.md) */
     int friends;    /* 0: the friendship ended; the chat stays, read-only */
+    struct duet_chat_state state; /* the user's pin/archive/mute (muted_until: push's hook) */
 };
+
+/* A search result (STORE_SEARCH): the message as the user may read it. */
+struct duet_hit {
+    struct duet_msg msg;
+    int64_t cursor; /* the backend's position: pass as before for the next page */
+};
+
+#define STORE_MAX_PINNED 3
+#define STORE_SEARCH_MAX 50
+#define STORE_QUERY_MAX  256 /* bytes of a search query */
+/* muted_until of "always": the year 9999, still exact in JavaScript */
+#define STORE_MUTE_ALWAYS 253402300799999LL
 
 /* How far a chat had got when a request read it (STORE_PENDING_LIST). */
 struct duet_cursor {
@@ -201,8 +230,19 @@ enum store_op {
                            follow. Pages are in key order: SQLite (chat, seq, kind),
                            Cassandra (chat, kind, seq), so a chat's messages are in seq
                            order on both and a row present throughout is in one page. */
+    /* c-org: search and organise (docs/protocol.md "Search", "Organise") */
+    STORE_SEARCH,         /* in: user, query (the user's words), chat_id when has_chat, before
+                             (a cursor of the last page, 0 = newest), limit (1..STORE_SEARCH_MAX)
+                             -> hits[] newest first, more (a next page may exist) | EFORBIDDEN
+                             (has_chat and not a member). Only messages the user may read: not
+                             deleted, not withheld from them; former friends' chats included. */
+    STORE_CHAT_STATE_SET, /* in: user, chat_id, state_set (bits STATE_SET_*), state, now
+                             -> state (the result), unchanged | EFORBIDDEN ELIMIT (a fourth pin).
+                             Replaces the user's PENDING_CHAT_STATE row of the chat. */
     STORE_OP_COUNT
 };
+
+enum { STATE_SET_PIN = 1, STATE_SET_ARCHIVE = 2, STATE_SET_MUTE = 4 };
 
 enum friend_result { FRIEND_REQUESTED = 1, FRIEND_ACCEPTED = 2, FRIEND_PENDING = 3 };
 
@@ -239,6 +279,11 @@ struct store_req {
         int64_t max_per_day; /* FRIEND_REQUEST: ELIMIT when user sent this many in the last 24 h (0
                                 = none) */
         uint8_t token_hash[32];
+        /* c-org */
+        const char *query; /* SEARCH: the user's words, 1..STORE_QUERY_MAX bytes */
+        int has_chat;      /* SEARCH: only chat_id */
+        int state_set;     /* CHAT_STATE_SET: which of state's fields to set */
+        struct duet_chat_state state;
     } in; /* borrowed by the store until the callback runs */
 
     struct {
@@ -282,6 +327,10 @@ struct store_req {
         size_t n_reqs_in;
         struct duet_friend_req *reqs_out;
         size_t n_reqs_out;
+        /* c-org */
+        struct duet_hit *hits; /* SEARCH */
+        size_t n_hits;
+        struct duet_chat_state state; /* CHAT_STATE_SET */
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */

@@ -124,6 +124,10 @@ enum cs_stmt_id {
     CS_CHAT_RECV_B,
     CS_CHAT_SEEN_A,
     CS_CHAT_SEEN_B,
+    /* cass_org.c (c-org) */
+    CS_STATE_ALL,
+    CS_STATE_PUT,
+    CS_STATE_UNARCHIVE,
     CS_STMT_COUNT
 };
 
@@ -131,6 +135,7 @@ enum cs_stmt_id {
 extern const char *const cs_users_cql[CS_STMT_COUNT];
 extern const char *const cs_friends_cql[CS_STMT_COUNT];
 extern const char *const cs_msgs_cql[CS_STMT_COUNT];
+extern const char *const cs_org_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"
@@ -467,5 +472,12 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
+/* cass_org.c (c-org) */
+void cs_search(cs_op *op);
+void cs_chat_state_set(cs_op *op);
+/* After a CS_STATE_ALL read: the user's pin/archive/mute into chats[]. */
+void cs_state_apply(const cs_op *op, struct duet_chat *chats, size_t n);
+/* A PENDING_CHAT_STATE row: its time columns into p->state (as SQLite). */
+void cs_state_from_row(struct duet_pending *p);
 
 #endif
