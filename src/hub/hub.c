@@ -64,6 +64,11 @@ void hub_cache_drop(struct hub *h, const char *const *keys, size_t n, hub_droppe
     h->backend->cache_drop(h, keys, n, done, data);
 }
 
+int hub_visible(struct hub *h, const duet_id *user)
+{
+    return h->backend->visible != NULL && h->backend->visible(h, user);
+}
+
 size_t hub_online_count(struct hub *h)
 {
     return h->backend->online_count(h);

@@ -51,6 +51,7 @@ struct hub_conn {
     struct hub_conn *next, *prev; /* the user's list (hub_conns.h) */
     int listed;
     void *priv; /* backend state */
+    int hidden; /* the client reports no visible tab (Web Push); the app's to set */
 };
 
 /* The hub's counters, for GET /metrics. */
@@ -149,6 +150,9 @@ struct hub_backend {
     void (*shutdown)(struct hub *h, hub_done_cb done);
     /* After the loop ended. */
     void (*free)(struct hub *h);
+    /* 1 when user has an open connection on this instance that does not
+     * report hidden (Web Push: a visible tab gets no push). */
+    int (*visible)(struct hub *h, const duet_id *user);
 };
 
 struct hub {
@@ -200,6 +204,8 @@ int hub_throttle_take(struct hub *h, const char *user_key, const char *addr_key,
                       int64_t max_addr, int64_t window_ms, hub_throttle_cb cb, void *data);
 void hub_throttle_ok(struct hub *h, const char *user_key, const char *addr_key);
 size_t hub_online_count(struct hub *h);
+/* Whether user has a visible connection on this instance (hub_backend). */
+int hub_visible(struct hub *h, const duet_id *user);
 void hub_shutdown(struct hub *h, hub_done_cb done);
 void hub_free(struct hub *h);
 

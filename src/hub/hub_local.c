@@ -256,6 +256,16 @@ static size_t local_online_count(struct hub *h)
     return ((struct hub_local *)h)->users.count;
 }
 
+static int local_visible(struct hub *h, const duet_id *user)
+{
+    struct hub_local *hl = (struct hub_local *)h;
+    const struct hub_conns *u = map_get(&hl->users, user->b, 16);
+    if (u != NULL && hub_conns_visible(u))
+        return 1;
+    u = map_get(&hl->joining, user->b, 16);
+    return u != NULL && hub_conns_visible(u);
+}
+
 static void local_free(struct hub *h)
 {
     struct hub_local *hl = (struct hub_local *)h;
@@ -279,6 +289,7 @@ static const struct hub_backend local_backend = {
     .online_count = local_online_count,
     .shutdown = local_shutdown,
     .free = local_free,
+    .visible = local_visible,
 };
 
 int hub_local_new(const struct hub_host *host, struct hub **out)

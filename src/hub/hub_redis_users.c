@@ -541,6 +541,15 @@ void hr_users_free(struct hub_redis *hr)
     }
 }
 
+/* This instance's connections only: a visible tab on another instance
+ * does not hold back this instance's push (docs/deploy.md, "Push"). */
+static int hr_visible(struct hub *h, const duet_id *user)
+{
+    struct hub_redis *hr = (struct hub_redis *)h;
+    const struct hr_user *u = map_get(&hr->users, user->b, 16);
+    return u != NULL && hub_conns_visible(&u->conns);
+}
+
 const struct hub_backend hub_redis_backend = {
     .name = "redis",
     .join = hr_join,
@@ -557,4 +566,5 @@ const struct hub_backend hub_redis_backend = {
     .online_count = hr_online_count,
     .shutdown = hr_shutdown_users,
     .free = hub_redis_free,
+    .visible = hr_visible,
 };

@@ -201,7 +201,52 @@ enum store_op {
                            follow. Pages are in key order: SQLite (chat, seq, kind),
                            Cassandra (chat, kind, seq), so a chat's messages are in seq
                            order on both and a row present throughout is in one page. */
+    /* Web Push (issue 16; docs/protocol.md "Push"). Subscriptions belong to
+       a user and to the session that registered them (logout removes them). */
+    STORE_PUSH_SUB_ADD,      /* in: user, token_hash, push.{endpoint, p256dh, auth, device}, limit
+                                (subscriptions per user at most: the oldest go), now -> push_sub.
+                                An endpoint already stored (any user) is replaced. */
+    STORE_PUSH_SUB_LIST,     /* in: user -> push_subs[] oldest first */
+    STORE_PUSH_SUB_DELETE,   /* in: user, push.sub_id -> ENOTFOUND; its jobs go too */
+    STORE_PUSH_SUB_LOGOUT,   /* in: user, token_hash: deletes that session's subscriptions */
+    STORE_PUSH_PREFS,        /* in: user, push.preview (-1 = keep) -> push_preview */
+    STORE_PUSH_ENQUEUE,      /* in: user (the recipient), chat_id, seq, push.kind, push.sender,
+                                text, push.instance, now -> push_jobs[]: one job per subscription
+                                of user, owned by push.instance. MESSAGE: text is kept only with
+                                the user's preview on; marks the chat as notified. CLEAR: only
+                                when the chat was notified since the last clear (else none). */
+    STORE_PUSH_JOBS_LIST,    /* in: push.instance -> push_jobs[]: every job it owns */
+    STORE_PUSH_JOB_DONE,     /* in: push.job_id, push.result, now: DELIVERED deletes the job and
+                                stamps its subscription's last_success; GONE deletes the
+                                subscription and its jobs; FAILED deletes the job */
     STORE_OP_COUNT
+};
+
+enum push_job_kind { PUSH_JOB_MESSAGE = 0, PUSH_JOB_CLEAR = 1 };
+enum push_job_result { PUSH_RESULT_DELIVERED = 0, PUSH_RESULT_GONE = 1, PUSH_RESULT_FAILED = 2 };
+
+/* A browser's push subscription (strings in the request's pool). */
+struct duet_push_sub {
+    duet_id id;
+    duet_id user;
+    const char *endpoint;
+    const char *p256dh; /* base64url, as the browser gave them */
+    const char *auth;
+    const char *device; /* the label the client chose, may be "" */
+    int64_t created_at;
+    int64_t last_success; /* 0 = never */
+};
+
+/* A push due to one subscription (the persisted queue). */
+struct duet_push_job {
+    duet_id id;
+    struct duet_push_sub sub;
+    int kind; /* enum push_job_kind */
+    duet_id chat_id;
+    int64_t seq;
+    const char *from; /* the sender's display name ("" for CLEAR) */
+    const char *text; /* the message's text with preview on, else "" */
+    int64_t created_at;
 };
 
 enum friend_result { FRIEND_REQUESTED = 1, FRIEND_ACCEPTED = 2, FRIEND_PENDING = 3 };
@@ -239,6 +284,17 @@ struct store_req {
         int64_t max_per_day; /* FRIEND_REQUEST: ELIMIT when user sent this many in the last 24 h (0
                                 = none) */
         uint8_t token_hash[32];
+        struct {
+            const char *endpoint, *p256dh, *auth, *device;
+            const char *from;     /* ENQUEUE: the sender's name (NULL: read sender's) */
+            duet_id sender;       /* ENQUEUE MESSAGE: the message's sender */
+            const char *instance; /* ENQUEUE, JOBS_LIST: the owning instance */
+            duet_id sub_id;
+            duet_id job_id;
+            int kind;    /* enum push_job_kind */
+            int result;  /* enum push_job_result */
+            int preview; /* PREFS: 0, 1, or -1 to read only */
+        } push;
     } in; /* borrowed by the store until the callback runs */
 
     struct {
@@ -282,6 +338,12 @@ struct store_req {
         size_t n_reqs_in;
         struct duet_friend_req *reqs_out;
         size_t n_reqs_out;
+        struct duet_push_sub push_sub; /* PUSH_SUB_ADD */
+        struct duet_push_sub *push_subs;
+        size_t n_push_subs;
+        struct duet_push_job *push_jobs;
+        size_t n_push_jobs;
+        int push_preview;
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */

@@ -57,6 +57,14 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_MSG_DELETE] = cs_msg_delete,
     [STORE_HISTORY] = cs_history,
     [STORE_PENDING_LIST] = cs_pending_list,
+    [STORE_PUSH_SUB_ADD] = cs_push_unsupported,
+    [STORE_PUSH_SUB_LIST] = cs_push_unsupported,
+    [STORE_PUSH_SUB_DELETE] = cs_push_unsupported,
+    [STORE_PUSH_SUB_LOGOUT] = cs_push_unsupported,
+    [STORE_PUSH_PREFS] = cs_push_unsupported,
+    [STORE_PUSH_ENQUEUE] = cs_push_unsupported,
+    [STORE_PUSH_JOBS_LIST] = cs_push_unsupported,
+    [STORE_PUSH_JOB_DONE] = cs_push_unsupported,
 };
 
 /* schema_i after the DDL: the two schema-agreement reads. */

@@ -467,5 +467,7 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
+/* cass_push.c: every STORE_PUSH_* op (not on Cassandra yet). */
+void cs_push_unsupported(cs_op *op);
 
 #endif
