@@ -14,8 +14,8 @@
 #include "push_svc.h"
 
 /* Endpoints seen in the wild are under 600 bytes (FCM, Mozilla, Apple). */
-#define PUSH_ENDPOINT_MAX  1024
-#define PUSH_DEVICE_CHARS  64
+#define PUSH_ENDPOINT_MAX 1024
+#define PUSH_DEVICE_CHARS 64
 
 static int push_on(struct api_call *call)
 {
@@ -98,7 +98,8 @@ void api_push_sub_add(struct api_call *call)
         return;
     }
     int dr = proto_get_str(call->body, "device", &device, &dlen);
-    if ((dr < 0 && dr != -ENOENT) || (dr == 0 && text_utf8_chars(device, dlen) > PUSH_DEVICE_CHARS)) {
+    if ((dr < 0 && dr != -ENOENT) ||
+        (dr == 0 && text_utf8_chars(device, dlen) > PUSH_DEVICE_CHARS)) {
         api_error(call, "bad_device", "device is a label of up to 64 characters");
         return;
     }

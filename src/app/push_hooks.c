@@ -97,8 +97,7 @@ void push_on_message(struct app *app, const struct duet_msg *m)
     if (app->push == NULL || hub_visible(app->hub, &m->receiver))
         return;
     /* Muted chats (issue: c-org's chat state) are to return here. */
-    enqueue(app, &m->receiver, &m->chat_id, m->sequence, PUSH_JOB_MESSAGE, &m->sender,
-            m->message);
+    enqueue(app, &m->receiver, &m->chat_id, m->sequence, PUSH_JOB_MESSAGE, &m->sender, m->message);
 }
 
 void push_on_read(struct app *app, const duet_id *user, const duet_id *chat)

@@ -19,18 +19,18 @@
 #include "app.h"
 #include "proto.h"
 
-#define PUSH_QUEUE_MAX    10000 /* items at most, over every user */
-#define PUSH_USER_MAX     256   /* items at most for one user */
-#define PUSH_TRIES_MAX    8     /* attempts before a push fails for good */
-#define PUSH_BACKOFF_MS   1000  /* first back-off; doubles, capped */
-#define PUSH_BACKOFF_MAX  (10 * 60 * 1000)
+#define PUSH_QUEUE_MAX         10000 /* items at most, over every user */
+#define PUSH_USER_MAX          256   /* items at most for one user */
+#define PUSH_TRIES_MAX         8     /* attempts before a push fails for good */
+#define PUSH_BACKOFF_MS        1000  /* first back-off; doubles, capped */
+#define PUSH_BACKOFF_MAX       (10 * 60 * 1000)
 #define PUSH_RETRY_AFTER_MAX_S 3600
-#define PUSH_RATE_PER_S   1.0  /* pushes per second to one subscription, sustained */
-#define PUSH_BURST        10.0 /* and in a burst */
-#define PUSH_TTL_MESSAGE  "86400"
-#define PUSH_TTL_CLEAR    "3600"
-#define PUSH_JWT_TTL_S    (12 * 3600)
-#define PUSH_TIMEOUT_MS   30000
+#define PUSH_RATE_PER_S        1.0  /* pushes per second to one subscription, sustained */
+#define PUSH_BURST             10.0 /* and in a burst */
+#define PUSH_TTL_MESSAGE       "86400"
+#define PUSH_TTL_CLEAR         "3600"
+#define PUSH_JWT_TTL_S         (12 * 3600)
+#define PUSH_TIMEOUT_MS        30000
 
 /* One push due. Ownership: the svc's queue; owns endpoint and payload. */
 struct push_item {
@@ -330,9 +330,8 @@ static char *payload_of(const struct duet_push_job *j)
     if (j->kind == PUSH_JOB_CLEAR)
         o = json_pack("{s:s, s:o}", "type", "clear", "chat_id", proto_id(&j->chat_id));
     else
-        o = json_pack("{s:s, s:o, s:I, s:s}", "type", "message", "chat_id",
-                      proto_id(&j->chat_id), "seq", (json_int_t)j->seq, "from",
-                      j->from ? j->from : "");
+        o = json_pack("{s:s, s:o, s:I, s:s}", "type", "message", "chat_id", proto_id(&j->chat_id),
+                      "seq", (json_int_t)j->seq, "from", j->from ? j->from : "");
     if (o != NULL && j->kind == PUSH_JOB_MESSAGE && j->text != NULL && j->text[0] != '\0' &&
         json_object_set_new(o, "text", json_string(j->text)) < 0) {
         json_decref(o);
@@ -386,8 +385,7 @@ static void add_one(struct push_svc *p, const struct duet_push_job *j)
         return;
     }
     struct push_item *it = calloc(1, sizeof(*it));
-    if (it == NULL || (it->endpoint = strdup(j->sub.endpoint)) == NULL ||
-        item_fill(p, it, j) < 0) {
+    if (it == NULL || (it->endpoint = strdup(j->sub.endpoint)) == NULL || item_fill(p, it, j) < 0) {
         log_warn("push: out of memory; a push waits for the next start");
         if (it != NULL)
             item_free(it);

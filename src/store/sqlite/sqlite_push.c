@@ -8,7 +8,8 @@
 
 #define SUB_COLS                                                                                   \
     "s.sub_id, s.user_id, s.endpoint, s.p256dh, s.auth, s.device, s.created_at, s.last_success"
-#define JOB_COLS "j.job_id, j.kind, j.chat_id, j.seq, j.sender_name, j.body, j.created_at, " SUB_COLS
+#define JOB_COLS                                                                                   \
+    "j.job_id, j.kind, j.chat_id, j.seq, j.sender_name, j.body, j.created_at, " SUB_COLS
 
 const char *const sq_push_sql[SQ_STMT_COUNT] = {
     [SQ_PUSH_SUB_UPSERT] =
@@ -240,7 +241,8 @@ int sq_push_jobs_list(sq_store *s, store_req *req)
         j->seq = sqlite3_column_int64(st, 3);
         j->created_at = sqlite3_column_int64(st, 6);
         if (sq_col_str(&req->pool, st, 4, &j->from) < 0 ||
-            sq_col_str(&req->pool, st, 5, &j->text) < 0 || read_sub(&req->pool, st, 7, &j->sub) < 0) {
+            sq_col_str(&req->pool, st, 5, &j->text) < 0 ||
+            read_sub(&req->pool, st, 7, &j->sub) < 0) {
             sq_reset(st);
             return -ENOMEM;
         }
