@@ -16,10 +16,10 @@ struct req_spec {
 };
 
 static const struct req_spec req_specs[] = {
-    {"send", PROTO_REQ_SEND},     {"ack", PROTO_REQ_ACK},
-    {"seen", PROTO_REQ_SEEN},     {"typing", PROTO_REQ_TYPING},
-    {"delete", PROTO_REQ_DELETE}, {"history", PROTO_REQ_HISTORY},
-    {"ping", PROTO_REQ_PING},     {"visibility", PROTO_REQ_VISIBILITY},
+    {"send", PROTO_REQ_SEND},     {"ack", PROTO_REQ_ACK},       {"seen", PROTO_REQ_SEEN},
+    {"typing", PROTO_REQ_TYPING}, {"delete", PROTO_REQ_DELETE}, {"history", PROTO_REQ_HISTORY},
+    {"ping", PROTO_REQ_PING},
+    {"visibility", PROTO_REQ_VISIBILITY},
 };
 
 static int fail(struct proto_req_error *e, int err, const char *code, const char *message)
@@ -150,8 +150,8 @@ static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto
     }
 }
 
-int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
-                        struct proto_req_error *e)
+int proto_parse_request(const char *data, size_t len, int64_t max_chars,
+                        struct proto_request *out, struct proto_req_error *e)
 {
     memset(out, 0, sizeof(*out));
     memset(e, 0, sizeof(*e));
@@ -169,7 +169,8 @@ int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct 
                     "'ref' is a string of up to 64 characters or an integer");
     out->ref = ref;
     if (!json_is_string(type))
-        return fail(e, -EINVAL, type ? "bad_request" : "missing_field", "'type' must be a string");
+        return fail(e, -EINVAL, type ? "bad_request" : "missing_field",
+                    "'type' must be a string");
     const struct req_spec *spec = NULL;
     for (size_t i = 0; i < sizeof(req_specs) / sizeof(req_specs[0]); i++)
         if (strcmp(req_specs[i].type, out->request) == 0)

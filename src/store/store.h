@@ -203,22 +203,22 @@ enum store_op {
                            order on both and a row present throughout is in one page. */
     /* Web Push (issue 16; docs/protocol.md "Push"). Subscriptions belong to
        a user and to the session that registered them (logout removes them). */
-    STORE_PUSH_SUB_ADD,    /* in: user, token_hash, push.{endpoint, p256dh, auth, device}, limit
-                              (subscriptions per user at most: the oldest go), now -> push_sub.
-                              An endpoint already stored (any user) is replaced. */
-    STORE_PUSH_SUB_LIST,   /* in: user -> push_subs[] oldest first */
-    STORE_PUSH_SUB_DELETE, /* in: user, push.sub_id -> ENOTFOUND; its jobs go too */
-    STORE_PUSH_SUB_LOGOUT, /* in: user, token_hash: deletes that session's subscriptions */
-    STORE_PUSH_PREFS,      /* in: user, push.preview (-1 = keep) -> push_preview */
-    STORE_PUSH_ENQUEUE,    /* in: user (the recipient), chat_id, seq, push.kind, push.sender,
-                              text, push.instance, now -> push_jobs[]: one job per subscription
-                              of user, owned by push.instance. MESSAGE: text is kept only with
-                              the user's preview on; marks the chat as notified. CLEAR: only
-                              when the chat was notified since the last clear (else none). */
-    STORE_PUSH_JOBS_LIST,  /* in: push.instance -> push_jobs[]: every job it owns */
-    STORE_PUSH_JOB_DONE,   /* in: push.job_id, push.result, now: DELIVERED deletes the job and
-                              stamps its subscription's last_success; GONE deletes the
-                              subscription and its jobs; FAILED deletes the job */
+    STORE_PUSH_SUB_ADD,      /* in: user, token_hash, push.{endpoint, p256dh, auth, device}, limit
+                                (subscriptions per user at most: the oldest go), now -> push_sub.
+                                An endpoint already stored (any user) is replaced. */
+    STORE_PUSH_SUB_LIST,     /* in: user -> push_subs[] oldest first */
+    STORE_PUSH_SUB_DELETE,   /* in: user, push.sub_id -> ENOTFOUND; its jobs go too */
+    STORE_PUSH_SUB_LOGOUT,   /* in: user, token_hash: deletes that session's subscriptions */
+    STORE_PUSH_PREFS,        /* in: user, push.preview (-1 = keep) -> push_preview */
+    STORE_PUSH_ENQUEUE,      /* in: user (the recipient), chat_id, seq, push.kind, push.sender,
+                                text, push.instance, now -> push_jobs[]: one job per subscription
+                                of user, owned by push.instance. MESSAGE: text is kept only with
+                                the user's preview on; marks the chat as notified. CLEAR: only
+                                when the chat was notified since the last clear (else none). */
+    STORE_PUSH_JOBS_LIST,    /* in: push.instance -> push_jobs[]: every job it owns */
+    STORE_PUSH_JOB_DONE,     /* in: push.job_id, push.result, now: DELIVERED deletes the job and
+                                stamps its subscription's last_success; GONE deletes the
+                                subscription and its jobs; FAILED deletes the job */
     STORE_OP_COUNT
 };
 
@@ -310,7 +310,7 @@ struct store_req {
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */
         int hidden;
-        int unchanged; /* BLOCK: already blocked, no request withdrawn */
+        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;
