@@ -6,6 +6,7 @@
  * stored survives restarts until it is delivered or fails for good. */
 #include "push_hooks.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,14 +62,14 @@ static char *preview_cut(const char *s)
     return out;
 }
 
-static void enqueue(struct app *app, const duet_id *user, const duet_id *chat, int64_t seq,
-                    int kind, const duet_id *sender, const char *text)
+static struct push_enq *enq_new(struct app *app, const duet_id *user, const duet_id *chat,
+                                int64_t seq, int kind, const duet_id *sender, const char *text)
 {
     struct push_enq *e = calloc(1, sizeof(*e));
     if (e == NULL || (text != NULL && (e->text = preview_cut(text)) == NULL)) {
         log_warn("push: out of memory; a push is lost");
         free(e);
-        return;
+        return NULL;
     }
     e->app = app;
     store_req_init(&e->req, STORE_PUSH_ENQUEUE, enq_done, e);
@@ -83,26 +84,53 @@ static void enqueue(struct app *app, const duet_id *user, const duet_id *chat, i
         e->req.in.push.sender = *sender;
     else
         e->req.in.push.from = "";
-    int rc = app_store(app, &e->req);
+    return e;
+}
+
+static void enq_drop(struct push_enq *e);
+
+static void enq_submit(struct push_enq *e)
+{
+    int rc = e->app->push != NULL ? app_store(e->app, &e->req) : -ECANCELED;
     if (rc < 0) {
         log_warn("push: cannot queue a push: %s", duet_strerror_code(rc));
-        store_req_reset(&e->req);
-        free(e->text);
-        free(e);
+        enq_drop(e);
     }
+}
+
+static void enq_drop(struct push_enq *e)
+{
+    store_req_reset(&e->req);
+    free(e->text);
+    free(e);
+}
+
+/* The hub's answer: a visible tab anywhere takes the message live. */
+static void on_visible(void *data, int visible)
+{
+    struct push_enq *e = data;
+    if (visible)
+        enq_drop(e);
+    else
+        enq_submit(e);
 }
 
 void push_on_message(struct app *app, const struct duet_msg *m)
 {
-    if (app->push == NULL || hub_visible(app->hub, &m->receiver))
+    if (app->push == NULL)
         return;
-    /* Muted chats (issue: c-org's chat state) are to return here. */
-    enqueue(app, &m->receiver, &m->chat_id, m->sequence, PUSH_JOB_MESSAGE, &m->sender, m->message);
+    /* Muted chats (c-org's chat state, kind 7) are to return here. */
+    struct push_enq *e = enq_new(app, &m->receiver, &m->chat_id, m->sequence, PUSH_JOB_MESSAGE,
+                                 &m->sender, m->message);
+    if (e != NULL)
+        hub_visible(app->hub, &m->receiver, on_visible, e);
 }
 
 void push_on_read(struct app *app, const duet_id *user, const duet_id *chat)
 {
     if (app->push == NULL)
         return;
-    enqueue(app, user, chat, 0, PUSH_JOB_CLEAR, NULL, NULL);
+    struct push_enq *e = enq_new(app, user, chat, 0, PUSH_JOB_CLEAR, NULL, NULL);
+    if (e != NULL)
+        enq_submit(e);
 }

@@ -8,5 +8,6 @@
 json_t *ws_visibility(struct client *cl, json_t *ref, int visible)
 {
     cl->hub.hidden = !visible;
+    hub_visibility(cl->app->hub, &cl->hub);
     return json_pack("{s:s, s:O?, s:b}", "type", "visibility", "ref", ref, "visible", visible);
 }

@@ -256,14 +256,12 @@ static size_t local_online_count(struct hub *h)
     return ((struct hub_local *)h)->users.count;
 }
 
-static int local_visible(struct hub *h, const duet_id *user)
+static void local_visible(struct hub *h, const duet_id *user, hub_visible_cb cb, void *data)
 {
     struct hub_local *hl = (struct hub_local *)h;
     const struct hub_conns *u = map_get(&hl->users, user->b, 16);
-    if (u != NULL && hub_conns_visible(u))
-        return 1;
-    u = map_get(&hl->joining, user->b, 16);
-    return u != NULL && hub_conns_visible(u);
+    const struct hub_conns *j = map_get(&hl->joining, user->b, 16);
+    cb(data, (u != NULL && hub_conns_visible(u)) || (j != NULL && hub_conns_visible(j)));
 }
 
 static void local_free(struct hub *h)

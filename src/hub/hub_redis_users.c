@@ -161,6 +161,7 @@ static int hr_join(struct hub *h, struct hub_conn *cl, hub_ready_cb ready)
     }
     cl->priv = hc;
     hub_conns_add(&u->conns, cl);
+    hr_vis_sync(hr, u);
     hc->epoch = hr->state == HR_UP ? hr->epoch : 0;
     if (hc->epoch == 0 || (u->reg_epoch == hr->epoch && u->reg_state == HR_REG_DONE)) {
         ready(cl);
@@ -199,6 +200,7 @@ static void hr_leave(struct hub *h, struct hub_conn *cl)
         hc->ready(cl); /* owed once; it sees the socket closed */
     hub_order_free(hc->order);
     free(hc);
+    hr_vis_sync(hr, u);
     if (u->conns.n > 0)
         return;
     /* Only a registration of the current session is ours to undo; older
@@ -541,15 +543,6 @@ void hr_users_free(struct hub_redis *hr)
     }
 }
 
-/* This instance's connections only: a visible tab on another instance
- * does not hold back this instance's push (docs/deploy.md, "Push"). */
-static int hr_visible(struct hub *h, const duet_id *user)
-{
-    struct hub_redis *hr = (struct hub_redis *)h;
-    const struct hr_user *u = map_get(&hr->users, user->b, 16);
-    return u != NULL && hub_conns_visible(&u->conns);
-}
-
 const struct hub_backend hub_redis_backend = {
     .name = "redis",
     .join = hr_join,
@@ -567,4 +560,5 @@ const struct hub_backend hub_redis_backend = {
     .shutdown = hr_shutdown_users,
     .free = hub_redis_free,
     .visible = hr_visible,
+    .visibility = hr_visibility,
 };
