@@ -240,16 +240,12 @@ static int start_net(struct daemon *d)
 }
 
 /* Web Push: the VAPID key (--vapid-key, else <data>/vapid.pem, made at
- * the first start) and the sender. Off with Cassandra (not implemented
- * there yet) and when the key cannot be had: duet runs without push. */
+ * the first start) and the sender. Off when the key cannot be had: duet
+ * runs without push (the API answers push_unavailable). */
 static void start_push(struct daemon *d)
 {
     push_vapid *v = NULL;
     int r;
-    if (d->cassandra) {
-        log_info("push: off (not available with --store cassandra yet)");
-        return;
-    }
     if (d->cfg.vapid_key != NULL)
         r = push_vapid_load(d->cfg.vapid_key, &v);
     else

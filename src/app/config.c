@@ -130,7 +130,7 @@ static const struct opt opts[] = {
      "VAPID contact (a mailto: or https: URL) the push services may reach the operator at"},
     {"vapid-key", OPT_STR, OFF(vapid_key), NULL, 0, 0,
      "VAPID key file (PEM, 0600) shared by a cluster (default: <data>/vapid.pem)"},
-    {"push-max-subs", OPT_INT, OFF(push_max_subs), "10", 1, 1000,
+    {"push-max-subs", OPT_INT, OFF(push_max_subs), "10", 1, 15,
      "push subscriptions per user at most; a new one drops the oldest"},
     {"push-ca-file", OPT_STR, OFF(push_ca_file), NULL, 0, 0,
      "CA bundle for push services' certificates (default: the system's)"},

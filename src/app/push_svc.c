@@ -95,6 +95,7 @@ static void settle(struct push_svc *p, const duet_id *job, int result)
     store_req_init(&s->req, STORE_PUSH_JOB_DONE, settle_done, s);
     s->req.in.push.job_id = *job;
     s->req.in.push.result = result;
+    s->req.in.push.instance = p->app->cfg->instance; /* Cassandra: the queue's partition */
     s->req.in.now = duet_now_ms();
     int rc = app_store(p->app, &s->req);
     if (rc < 0) {

@@ -124,6 +124,22 @@ enum cs_stmt_id {
     CS_CHAT_RECV_B,
     CS_CHAT_SEEN_A,
     CS_CHAT_SEEN_B,
+    /* cass_push.c */
+    CS_PUSH_SUB_INSERT,
+    CS_PUSH_SUBS,
+    CS_PUSH_SUB_DELETE,
+    CS_PUSH_SUB_SUCCESS,
+    CS_PUSH_EP_GET,
+    CS_PUSH_EP_INSERT,
+    CS_PUSH_EP_DELETE,
+    CS_PUSH_PREFS_GET,
+    CS_PUSH_PREFS_SET,
+    CS_PUSH_NOTIFIED_GET,
+    CS_PUSH_NOTIFIED_SET,
+    CS_PUSH_NOTIFIED_DEL,
+    CS_PUSH_JOB_INSERT,
+    CS_PUSH_JOBS,
+    CS_PUSH_JOB_DELETE,
     CS_STMT_COUNT
 };
 
@@ -131,6 +147,7 @@ enum cs_stmt_id {
 extern const char *const cs_users_cql[CS_STMT_COUNT];
 extern const char *const cs_friends_cql[CS_STMT_COUNT];
 extern const char *const cs_msgs_cql[CS_STMT_COUNT];
+extern const char *const cs_push_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"
@@ -467,7 +484,13 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
-/* cass_push.c: every STORE_PUSH_* op (not on Cassandra yet). */
-void cs_push_unsupported(cs_op *op);
+/* cass_push.c: Web Push. */
+void cs_push_sub_add(cs_op *op);
+void cs_push_sub_list(cs_op *op);
+void cs_push_sub_delete(cs_op *op); /* SUB_DELETE and SUB_LOGOUT */
+void cs_push_prefs(cs_op *op);
+void cs_push_enqueue(cs_op *op);
+void cs_push_jobs_list(cs_op *op);
+void cs_push_job_done(cs_op *op);
 
 #endif
