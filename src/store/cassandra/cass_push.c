@@ -139,13 +139,16 @@ void cs_push_sub_add(cs_op *op)
             rc = -ENOMEM;
             break;
         }
-        cs_batch_begin(op);
-        if (op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1))) {
-            duet_id ou, os;
+        /* The rows go with the batch's request: read them first. */
+        duet_id ou, os;
+        int had = op->q.rows.n_rows > 0 && !cs_is_null(cql_cell(&op->q.rows, 0, 1));
+        if (had) {
             cs_get_id(cql_cell(&op->q.rows, 0, 0), &ou);
             cs_get_id(cql_cell(&op->q.rows, 0, 1), &os);
-            cs_batch_add(op, CS_PUSH_SUB_DELETE, "ii", &ou, &os);
         }
+        cs_batch_begin(op);
+        if (had)
+            cs_batch_add(op, CS_PUSH_SUB_DELETE, "ii", &ou, &os);
         cs_batch_add(op, CS_PUSH_SUB_INSERT, "iihssssl", &o->user, &o->id, req->in.token_hash,
                      o->endpoint, o->p256dh, o->auth, o->device, o->created_at);
         cs_batch_add(op, CS_PUSH_EP_INSERT, "sii", o->endpoint, &o->user, &o->id);
@@ -198,6 +201,7 @@ void cs_push_sub_delete(cs_op *op)
 {
     store_req *req = op->req;
     int rc, logout = req->op == STORE_PUSH_SUB_LOGOUT, n = 0;
+    struct duet_push_sub gone[CQL_BATCH_MAX / 2];
     switch (op->step) {
     case SD_START:
         cs_read(op, SD_ROWS, CS_PUSH_SUBS, "i", &req->in.user);
@@ -205,23 +209,25 @@ void cs_push_sub_delete(cs_op *op)
     case SD_ROWS:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        cs_batch_begin(op);
+        /* Collected first: the batch's request replaces the rows. */
         for (int64_t i = 0; i < op->q.rows.n_rows && n < CQL_BATCH_MAX / 2; i++) {
-            struct duet_push_sub s;
-            if (read_sub(&op->pool, &op->q.rows, i, 0, 0, &s) < 0) {
+            struct duet_push_sub *s = &gone[n];
+            if (read_sub(&op->pool, &op->q.rows, i, 0, 0, s) < 0) {
                 rc = -ENOMEM;
                 goto done;
             }
-            if (s.endpoint[0] == '\0' || (logout ? !row_of_session(op, i, req->in.token_hash)
-                                                 : !duet_id_eq(&s.id, &req->in.push.sub_id)))
+            if (s->endpoint[0] == '\0' || (logout ? !row_of_session(op, i, req->in.token_hash)
+                                                  : !duet_id_eq(&s->id, &req->in.push.sub_id)))
                 continue;
-            sub_drop(op, &s);
             n++;
         }
         if (n == 0) {
             rc = logout ? 0 : DUET_ENOTFOUND;
             break;
         }
+        cs_batch_begin(op);
+        for (int i = 0; i < n; i++)
+            sub_drop(op, &gone[i]);
         cs_batch_submit(op, SD_DONE, 0);
         return;
     default:
@@ -403,6 +409,7 @@ void cs_push_job_done(cs_op *op)
     const struct cql_rows *r = &op->q.rows;
     const char *inst = req->in.push.instance;
     struct duet_push_sub sub;
+    duet_id others[CQL_BATCH_MAX];
     int rc, found = 0, n = 0;
     switch (op->step) {
     case JD_START:
@@ -424,22 +431,24 @@ void cs_push_job_done(cs_op *op)
         }
         if (!found)
             break; /* settled already */
+        /* Collected first: the batch's request replaces the rows. */
+        for (int64_t i = 0;
+             req->in.push.result == PUSH_RESULT_GONE && i < r->n_rows && n < CQL_BATCH_MAX - 3;
+             i++) {
+            duet_id sid;
+            cs_get_id(cql_cell(r, i, 0), &others[n]);
+            cs_get_id(cql_cell(r, i, 7), &sid);
+            if (duet_id_eq(&sid, &sub.id) && !duet_id_eq(&others[n], &req->in.push.job_id))
+                n++;
+        }
         cs_batch_begin(op);
         cs_batch_add(op, CS_PUSH_JOB_DELETE, "si", inst, &req->in.push.job_id);
-        if (req->in.push.result == PUSH_RESULT_DELIVERED) {
+        if (req->in.push.result == PUSH_RESULT_DELIVERED)
             cs_batch_add(op, CS_PUSH_SUB_SUCCESS, "lii", req->in.now, &sub.user, &sub.id);
-        } else if (req->in.push.result == PUSH_RESULT_GONE) {
+        else if (req->in.push.result == PUSH_RESULT_GONE)
             sub_drop(op, &sub);
-            for (int64_t i = 0; i < r->n_rows && n < CQL_BATCH_MAX - 3; i++) {
-                duet_id id, s;
-                cs_get_id(cql_cell(r, i, 0), &id);
-                cs_get_id(cql_cell(r, i, 7), &s);
-                if (duet_id_eq(&s, &sub.id) && !duet_id_eq(&id, &req->in.push.job_id)) {
-                    cs_batch_add(op, CS_PUSH_JOB_DELETE, "si", inst, &id);
-                    n++;
-                }
-            }
-        }
+        for (int i = 0; i < n; i++)
+            cs_batch_add(op, CS_PUSH_JOB_DELETE, "si", inst, &others[i]);
         cs_batch_submit(op, JD_DONE, 0);
         return;
     default:
