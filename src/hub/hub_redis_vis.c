@@ -3,7 +3,8 @@
  * that into duet:vis:<uid> (a set of session ids) when it changes; asking
  * whether a user has a visible tab anywhere is one script that also drops
  * the members of sessions that died (no longer in duet:on:<uid>). After a
- * Redis outage the next change of a user's connections publishes again. */
+ * Redis outage every client reconnects (hr_users_up), and its join
+ * publishes again under the new session. */
 #include <stdlib.h>
 
 #include "../base/log.h"

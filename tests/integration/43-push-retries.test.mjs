@@ -93,4 +93,26 @@ describe('43 push retries and restarts', { timeout: 180000 }, () => {
     await sleep(1000 * SLOW);
     assert.equal(got(s, 201).length, 1, 'a delivered push is not sent again');
   });
+
+  it('a burst over the per-subscription rate is spread out, not dropped', async () => {
+    // 14 chats (a queued push of one chat is replaced by the next, so each
+    // message here is in a chat of its own); the bucket holds 10 and
+    // refills one a second.
+    const b = await User.signup(server, uniqueName('rb'));
+    const s = svc.subscribe({ applicationServerKey: key });
+    expectStatus(await b.http.post('/api/push/subscriptions', { endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }), 201);
+    const N = 14;
+    const senders = [];
+    for (let i = 0; i < N; i++) {
+      const a = await User.signup(server, uniqueName('ra'));
+      senders.push({ ws: await a.connect(), chat: await befriend(a, b) });
+    }
+    const t0 = Date.now();
+    await Promise.all(senders.map(({ ws, chat }, i) => sendMsg(ws, chat, `rate ${i}`)));
+    await waitFor(() => got(s, 201).length === N, 'every push delivered', 30000 * SLOW);
+    const spread = Date.now() - t0;
+    assert.ok(spread >= 3000, `the last 4 waited for tokens (${spread} ms)`);
+    assert.equal(new Set(got(s, 201).map((r) => JSON.parse(r.plaintext).chat_id)).size, N, 'one push per chat');
+    process.stderr.write(`# ${N} pushes to one subscription took ${spread} ms (bucket 10, 1/s)\n`);
+  });
 });
