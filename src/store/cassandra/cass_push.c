@@ -308,6 +308,12 @@ void cs_push_enqueue(cs_op *op)
     int rc;
     switch (op->step) {
     case EQ_START:
+        /* Most users have no subscription: one read, nothing written. */
+        cs_read(op, EQ_SUBS, CS_PUSH_SUBS, "i", &req->in.user);
+        return;
+    case EQ_SUBS:
+        if ((rc = subs_read(op)) < 0 || req->out.n_push_subs == 0)
+            break;
         if (req->in.push.kind == PUSH_JOB_CLEAR)
             cs_read(op, EQ_NOTIFIED, CS_PUSH_NOTIFIED_GET, "ii", &req->in.user, &req->in.chat_id);
         else
@@ -335,15 +341,13 @@ void cs_push_enqueue(cs_op *op)
             rc = op->q.rows.n_rows < 1 ? DUET_ENOTFOUND : -ENOMEM;
             break;
         }
-        cs_read(op, EQ_SUBS, CS_PUSH_SUBS, "i", &req->in.user);
+        if ((rc = enqueue_write(op)) < 0)
+            break;
         return;
     case EQ_NOTIFIED:
         if ((rc = cs_q_status(op)) < 0 || op->q.rows.n_rows < 1)
             break; /* nothing to clear */
-        cs_read(op, EQ_SUBS, CS_PUSH_SUBS, "i", &req->in.user);
-        return;
-    case EQ_SUBS:
-        if ((rc = subs_read(op)) < 0 || (rc = enqueue_write(op)) < 0)
+        if ((rc = enqueue_write(op)) < 0)
             break;
         return;
     default: /* EQ_DONE */

@@ -162,12 +162,11 @@ int sq_push_prefs(sq_store *s, store_req *req)
     return get_preview(s, &req->in.user, &req->out.push_preview);
 }
 
-/* One job for each of the user's subscriptions, reported in out. */
+/* One job for each of the user's subscriptions (out.push_subs, read
+ * already), reported in out. */
 static int enqueue_each(sq_store *s, store_req *req, const char *from, const char *text)
 {
-    int rc = sq_push_sub_list(s, req);
-    if (rc < 0)
-        return rc;
+    int rc;
     size_t n = req->out.n_push_subs;
     struct duet_push_job *jobs = n ? pool_calloc(&req->pool, n * sizeof(*jobs)) : NULL;
     if (n > 0 && jobs == NULL)
@@ -196,6 +195,9 @@ int sq_push_enqueue(sq_store *s, store_req *req)
 {
     const duet_id *user = &req->in.user;
     int rc;
+    /* Most users have no subscription: one read, and nothing written. */
+    if ((rc = sq_push_sub_list(s, req)) < 0 || req->out.n_push_subs == 0)
+        return rc;
     if (req->in.push.kind == PUSH_JOB_CLEAR) {
         /* Only a chat whose notification may still show needs clearing. */
         if ((rc = sq_exec(s, SQ_PUSH_NOTIFIED_CLEAR, "ii", user, &req->in.chat_id)) <= 0)
