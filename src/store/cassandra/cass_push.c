@@ -96,7 +96,8 @@ static int subs_read(cs_op *op)
         if (s->endpoint[0] != '\0')
             req->out.n_push_subs++;
     }
-    qsort(req->out.push_subs, req->out.n_push_subs, sizeof(struct duet_push_sub), by_created);
+    if (req->out.n_push_subs > 1) /* qsort wants an array, even of none */
+        qsort(req->out.push_subs, req->out.n_push_subs, sizeof(struct duet_push_sub), by_created);
     return 0;
 }
 
