@@ -152,8 +152,9 @@ const char *const sq_migrations[] = {
      * them: logout removes them), the preview setting, which chats have a
      * notification showing (so a read sends one "clear"), and the persisted
      * push queue: one row per push due to one subscription, owned by the
-     * instance that stored the message (docs/deploy.md). */
-    "CREATE TABLE push_subs ("
+     * instance that stored the message (docs/deploy.md). IF NOT EXISTS: the
+     * unit tests rewind user_version and run the later migrations again. */
+    "CREATE TABLE IF NOT EXISTS push_subs ("
     " sub_id BLOB PRIMARY KEY NOT NULL,"
     " user_id BLOB NOT NULL,"
     " token_hash BLOB NOT NULL,"
@@ -164,18 +165,18 @@ const char *const sq_migrations[] = {
     " created_at INTEGER NOT NULL,"
     " last_success INTEGER NOT NULL DEFAULT 0"
     ") WITHOUT ROWID;"
-    "CREATE INDEX push_subs_user ON push_subs (user_id, created_at);"
-    "CREATE INDEX push_subs_token ON push_subs (token_hash);"
-    "CREATE TABLE push_prefs ("
+    "CREATE INDEX IF NOT EXISTS push_subs_user ON push_subs (user_id, created_at);"
+    "CREATE INDEX IF NOT EXISTS push_subs_token ON push_subs (token_hash);"
+    "CREATE TABLE IF NOT EXISTS push_prefs ("
     " user_id BLOB PRIMARY KEY NOT NULL,"
     " preview INTEGER NOT NULL DEFAULT 0"
     ") WITHOUT ROWID;"
-    "CREATE TABLE push_notified ("
+    "CREATE TABLE IF NOT EXISTS push_notified ("
     " user_id BLOB NOT NULL,"
     " chat_id BLOB NOT NULL,"
     " PRIMARY KEY (user_id, chat_id)"
     ") WITHOUT ROWID;"
-    "CREATE TABLE push_jobs ("
+    "CREATE TABLE IF NOT EXISTS push_jobs ("
     " job_id BLOB PRIMARY KEY NOT NULL,"
     " instance TEXT NOT NULL,"
     " sub_id BLOB NOT NULL,"
@@ -186,8 +187,8 @@ const char *const sq_migrations[] = {
     " body TEXT NOT NULL DEFAULT '',"
     " created_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
-    "CREATE INDEX push_jobs_instance ON push_jobs (instance, created_at);"
-    "CREATE INDEX push_jobs_sub ON push_jobs (sub_id);",
+    "CREATE INDEX IF NOT EXISTS push_jobs_instance ON push_jobs (instance, created_at);"
+    "CREATE INDEX IF NOT EXISTS push_jobs_sub ON push_jobs (sub_id);",
 };
 
 const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);
