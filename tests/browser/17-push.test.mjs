@@ -155,13 +155,15 @@ describe('17 push notifications in the browser', { timeout: 300000 }, () => {
     const initScript = { content: `(${stubs})(${JSON.stringify(sub)})` };
     const friends = await withFriends(browser, server, { browsers: ['dee'], peers: ['eve'], initScript });
     const { page } = friends.people.dee;
-    const offer = page.getByRole('dialog', { name: 'Get notified?' });
+    const offer = page.getByRole('region', { name: 'Notifications' });
     await page.waitForTimeout(500);
     assert.equal(await offer.count(), 0, 'no offer on page load');
     await openChat(page, 'eve');
     await send(page, 'first words');
     await offer.waitFor({ timeout: T });
-    await offer.getByRole('button', { name: 'Cancel' }).click();
+    await send(page, 'typing goes on while the offer shows');
+    await offer.getByRole('button', { name: 'Not now' }).click();
+    assert.equal(await offer.count(), 0, 'dismissed');
     await page.reload();
     await page.locator('.chat-list').waitFor();
     await openChat(page, 'eve');

@@ -106,18 +106,27 @@ export function pushSection() {
   );
 }
 
-// The one-time offer after the first message you send.
-export async function offerPush() {
-  const yes = await confirmDialog({
-    title: 'Get notified?',
-    text: 'duet can tell you about new messages while it is closed. You can change this in settings.',
-    confirm: 'Turn on',
+// The one-time offer after the first message you send: a bar, not a
+// dialog, so it never stands between the user and the conversation.
+export function offerPush() {
+  if (document.querySelector('.push-offer')) return;
+  const bar = h(
+    'div',
+    { class: 'update-bar push-offer', role: 'region', 'aria-label': 'Notifications' },
+    h('span', { class: 'update-text' }, 'Get notified of new messages while duet is closed?'),
+  );
+  const turnOn = h('button', { type: 'button', class: 'btn btn-primary update-btn' }, 'Turn on');
+  const notNow = h('button', { type: 'button', class: 'btn btn-ghost update-btn' }, 'Not now');
+  turnOn.addEventListener('click', async () => {
+    bar.remove();
+    try {
+      await enablePush();
+      toast('Notifications are on for this browser.');
+    } catch (e) {
+      toast(e.message, { error: true });
+    }
   });
-  if (!yes) return;
-  try {
-    await enablePush();
-    toast('Notifications are on for this browser.');
-  } catch (e) {
-    toast(e.message, { error: true });
-  }
+  notNow.addEventListener('click', () => bar.remove());
+  bar.append(turnOn, notNow);
+  document.body.append(bar);
 }
