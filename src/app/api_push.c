@@ -175,13 +175,24 @@ void api_push_settings_patch(struct api_call *call)
     api_submit(call);
 }
 
-int api_push_logout(struct api_call *call, void (*then)(struct api_call *))
+static int push_logout(struct api_call *call, void (*then)(struct api_call *), int others)
 {
     if (call->app->push == NULL)
         return -1;
     store_req *r = api_prepare(call, STORE_PUSH_SUB_LOGOUT, then);
     r->in.user = call->me.id;
     memcpy(r->in.token_hash, call->token_hash, 32);
+    r->in.push.kind = others;
     api_submit(call);
     return 0;
+}
+
+int api_push_logout(struct api_call *call, void (*then)(struct api_call *))
+{
+    return push_logout(call, then, 0);
+}
+
+int api_push_logout_others(struct api_call *call, void (*then)(struct api_call *))
+{
+    return push_logout(call, then, 1);
 }

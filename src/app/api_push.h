@@ -14,5 +14,8 @@ void api_push_settings_patch(struct api_call *call);
 /* Logout's first step: deletes the session's subscriptions, then runs
  * then. 0 when started, -1 when push is off (run then yourself). */
 int api_push_logout(struct api_call *call, void (*then)(struct api_call *));
+/* A password change's: every other session's subscriptions (those
+ * sessions are ended). */
+int api_push_logout_others(struct api_call *call, void (*then)(struct api_call *));
 
 #endif

@@ -393,6 +393,13 @@ static void password_set(struct api_call *call)
     api_no_content(call, NULL);
 }
 
+/* The other sessions end, and their push subscriptions go (api_push.c). */
+static void password_pushes(struct api_call *call)
+{
+    if (api_push_logout_others(call, password_set) < 0)
+        password_set(call);
+}
+
 static void password_hashed(void *data, int status, const char *hash)
 {
     struct api_call *call = data;
@@ -401,7 +408,7 @@ static void password_hashed(void *data, int status, const char *hash)
         api_fail(call, status < 0 ? status : -ENOMEM);
         return;
     }
-    store_req *r = api_prepare(call, STORE_USER_SET_PASSWORD, password_set);
+    store_req *r = api_prepare(call, STORE_USER_SET_PASSWORD, password_pushes);
     r->in.user = call->me.id;
     r->in.pwhash = h;
     memcpy(r->in.token_hash, call->token_hash, 32);

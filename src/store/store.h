@@ -208,7 +208,8 @@ enum store_op {
                                 An endpoint already stored (any user) is replaced. */
     STORE_PUSH_SUB_LIST,     /* in: user -> push_subs[] oldest first */
     STORE_PUSH_SUB_DELETE,   /* in: user, push.sub_id -> ENOTFOUND; its jobs go too */
-    STORE_PUSH_SUB_LOGOUT,   /* in: user, token_hash: deletes that session's subscriptions */
+    STORE_PUSH_SUB_LOGOUT,   /* in: user, token_hash: deletes that session's subscriptions
+                                (push.kind 1: every other session's, a password change) */
     STORE_PUSH_PREFS,        /* in: user, push.preview (-1 = keep) -> push_preview */
     STORE_PUSH_ENQUEUE,      /* in: user (the recipient), chat_id, seq, push.kind, push.sender,
                                 text, push.instance, now -> push_jobs[]: one job per subscription

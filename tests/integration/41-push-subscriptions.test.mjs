@@ -123,6 +123,19 @@ describe('41 push subscriptions', { timeout: 120000 }, () => {
     assert.deepEqual(list.map((x) => x.device), ['laptop']);
   });
 
+  it('a password change removes the subscriptions of the sessions it ends', async () => {
+    const u = await User.signup(server, uniqueName('pw'));
+    const phone = await u.device();
+    const s1 = svc.subscribe({ applicationServerKey: key });
+    const s2 = svc.subscribe({ applicationServerKey: key });
+    expectStatus(await u.http.post('/api/push/subscriptions', body(s1, 'laptop')), 201);
+    expectStatus(await phone.http.post('/api/push/subscriptions', body(s2, 'phone')), 201);
+    const r = await u.http.post('/api/me/password', { old_password: u.password, new_password: 'a brand new password' });
+    expectStatus(r, 204, 'password change:');
+    const list = (await u.http.get('/api/push/subscriptions')).json.subscriptions;
+    assert.deepEqual(list.map((x) => x.device), ['laptop'], 'the phone was logged out, and its subscription went');
+  });
+
   it('the preview setting is off by default and can be turned on and off', async () => {
     const u = await User.signup(server, uniqueName('p'));
     assert.deepEqual((await u.http.get('/api/push/settings')).json, { push_preview: false });

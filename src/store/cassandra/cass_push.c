@@ -217,8 +217,9 @@ void cs_push_sub_delete(cs_op *op)
                 rc = -ENOMEM;
                 goto done;
             }
-            if (s->endpoint[0] == '\0' || (logout ? !row_of_session(op, i, req->in.token_hash)
-                                                  : !duet_id_eq(&s->id, &req->in.push.sub_id)))
+            if (s->endpoint[0] == '\0' ||
+                (logout ? row_of_session(op, i, req->in.token_hash) == (req->in.push.kind == 1)
+                        : !duet_id_eq(&s->id, &req->in.push.sub_id)))
                 continue;
             n++;
         }

@@ -96,6 +96,8 @@ enum sq_stmt_id {
     SQ_PUSH_JOB_SUB,
     SQ_PUSH_JOB_DELETE,
     SQ_PUSH_SUB_SUCCESS,
+    SQ_PUSH_SUB_OTHERS_JOBS,
+    SQ_PUSH_SUB_OTHERS,
     SQ_STMT_COUNT
 };
 

@@ -44,6 +44,10 @@ const char *const sq_push_sql[SQ_STMT_COUNT] = {
     [SQ_PUSH_JOB_SUB] = "SELECT sub_id FROM push_jobs WHERE job_id = ?1",
     [SQ_PUSH_JOB_DELETE] = "DELETE FROM push_jobs WHERE job_id = ?1",
     [SQ_PUSH_SUB_SUCCESS] = "UPDATE push_subs SET last_success = ?2 WHERE sub_id = ?1",
+    [SQ_PUSH_SUB_OTHERS_JOBS] =
+        "DELETE FROM push_jobs WHERE sub_id IN (SELECT sub_id FROM push_subs WHERE user_id = ?1"
+        " AND token_hash <> ?2)",
+    [SQ_PUSH_SUB_OTHERS] = "DELETE FROM push_subs WHERE user_id = ?1 AND token_hash <> ?2",
 };
 
 static int read_sub(pool_t *p, sqlite3_stmt *st, int col, struct duet_push_sub *sub)
@@ -136,9 +140,12 @@ int sq_push_sub_delete(sq_store *s, store_req *req)
 
 int sq_push_sub_logout(sq_store *s, store_req *req)
 {
-    int rc = sq_exec(s, SQ_PUSH_SUB_LOGOUT_JOBS, "ih", &req->in.user, req->in.token_hash);
+    int others = req->in.push.kind == 1;
+    int rc = sq_exec(s, others ? SQ_PUSH_SUB_OTHERS_JOBS : SQ_PUSH_SUB_LOGOUT_JOBS, "ih",
+                     &req->in.user, req->in.token_hash);
     if (rc >= 0)
-        rc = sq_exec(s, SQ_PUSH_SUB_LOGOUT, "ih", &req->in.user, req->in.token_hash);
+        rc = sq_exec(s, others ? SQ_PUSH_SUB_OTHERS : SQ_PUSH_SUB_LOGOUT, "ih", &req->in.user,
+                     req->in.token_hash);
     return rc < 0 ? rc : 0;
 }
 
