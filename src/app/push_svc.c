@@ -68,7 +68,6 @@ struct push_svc {
     uv_timer_t timer;
     int timer_open, ob_open, loading, closing;
     store_req load;
-    struct push_stats stats;
 };
 
 /* A job settled in the store. Ownership: freed by its callback; independent
@@ -153,7 +152,7 @@ static void retry(struct push_svc *p, struct push_item *it, int64_t wait_ms)
 {
     if (it->attempts >= PUSH_TRIES_MAX) {
         log_warn("push: gave up after %d attempts", it->attempts);
-        p->stats.failed++;
+        p->app->metrics.push_failed++;
         settle(p, &it->job, PUSH_RESULT_FAILED);
         unqueue(p, it);
         return;
@@ -163,7 +162,7 @@ static void retry(struct push_svc *p, struct push_item *it, int64_t wait_ms)
         if (wait_ms > PUSH_BACKOFF_MAX)
             wait_ms = PUSH_BACKOFF_MAX;
     }
-    p->stats.retried++;
+    p->app->metrics.push_retried++;
     it->due = uv_now(p->app->loop) + (uint64_t)wait_ms;
 }
 
@@ -194,11 +193,11 @@ static void on_sent(void *ud, const struct ob_response *res)
         log_info("push: %s: %s", duet_strerror_code(res->err), res->detail);
         retry(p, it, -1);
     } else if (res->status >= 200 && res->status < 300) {
-        p->stats.delivered++;
+        p->app->metrics.push_delivered++;
         settle(p, &it->job, PUSH_RESULT_DELIVERED);
         unqueue(p, it);
     } else if (res->status == 404 || res->status == 410) {
-        p->stats.gone++;
+        p->app->metrics.push_gone++;
         duet_id sub = it->sub;
         settle(p, &it->job, PUSH_RESULT_GONE);
         unqueue(p, it);
@@ -207,7 +206,7 @@ static void on_sent(void *ud, const struct ob_response *res)
         retry(p, it, res->status == 429 ? retry_after_ms(res) : -1);
     } else {
         log_warn("push: the push service answered %ld; dropping the push", res->status);
-        p->stats.failed++;
+        p->app->metrics.push_failed++;
         settle(p, &it->job, PUSH_RESULT_FAILED);
         unqueue(p, it);
     }
@@ -296,7 +295,7 @@ static void on_timer(uv_timer_t *t)
             it->due = now + 100; /* the outbound client is full: soon */
         } else if (rc < 0) {
             log_warn("push: cannot send: %s", duet_strerror_code(rc));
-            p->stats.failed++;
+            p->app->metrics.push_failed++;
             settle(p, &it->job, PUSH_RESULT_FAILED);
             unqueue(p, it);
         } else {
@@ -373,14 +372,14 @@ static void add_one(struct push_svc *p, const struct duet_push_job *j)
     if (old != NULL) {
         duet_id was = old->job;
         if (item_fill(p, old, j) == 0) {
-            p->stats.superseded++;
+            p->app->metrics.push_dropped++;
             settle(p, &was, PUSH_RESULT_FAILED);
         }
         return;
     }
     if (p->n >= PUSH_QUEUE_MAX ||
         (uintptr_t)map_get(&p->per_user, j->sub.user.b, 16) >= PUSH_USER_MAX) {
-        p->stats.dropped++;
+        p->app->metrics.push_dropped++;
         log_warn("push: queue full; a push is dropped");
         settle(p, &j->id, PUSH_RESULT_FAILED);
         return;
@@ -426,11 +425,6 @@ void push_svc_add(struct push_svc *p, const struct duet_push_job *jobs, size_t n
 const char *push_svc_key(const struct push_svc *p)
 {
     return p->key;
-}
-
-const struct push_stats *push_svc_stats(const struct push_svc *p)
-{
-    return &p->stats;
 }
 
 /* ---- life ---- */

@@ -47,6 +47,15 @@ describe('43 push retries and restarts', { timeout: 180000 }, () => {
     });
   }
 
+  it('/metrics counts pushes delivered, gone and retried', async () => {
+    const r = await new User(server, 'm', 'm').http.get('/metrics');
+    const v = (name) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(r.text)?.[1]);
+    assert.ok(v('duet_push_gone_total') >= 2, `the 410 and the 404 (${v('duet_push_gone_total')})`);
+    for (const n of ['duet_push_delivered_total', 'duet_push_failed_total', 'duet_push_retried_total', 'duet_push_dropped_total']) {
+      assert.ok(Number.isInteger(v(n)), `${n} is exported`);
+    }
+  });
+
   it('429 waits Retry-After, then the retry is delivered', async () => {
     const { chat, s, wa } = await setup();
     svc.answer(s, 429);
@@ -59,6 +68,9 @@ describe('43 push retries and restarts', { timeout: 180000 }, () => {
     assert.ok(waited >= 900, `Retry-After: 1 was honoured (retried after ${waited} ms)`);
     assert.equal(JSON.parse(got(s, 201)[0].plaintext).seq, sent.seq);
     process.stderr.write(`# 429 -> retried after ${waited} ms\n`);
+    const m = (await new User(server, 'm', 'm').http.get('/metrics')).text;
+    assert.ok(Number(/^duet_push_retried_total (\d+)$/m.exec(m)[1]) >= 1, 'the retry is counted');
+    assert.ok(Number(/^duet_push_delivered_total (\d+)$/m.exec(m)[1]) >= 1, 'the delivery is counted');
   });
 
   it('5xx backs off and retries until delivered', async () => {
