@@ -25,6 +25,7 @@
 #include "app/app.h"
 #include "app/client.h"
 #include "app/presence.h"
+#include "app/push_svc.h"
 #include "base/log.h"
 #include "net/static.h"
 
@@ -75,6 +76,9 @@ static void on_net_closed(void *appp)
 {
     struct app *app = appp;
     app->net = NULL;
+    /* Pushes in flight are cancelled; their jobs stay for the next start. */
+    push_svc_close(app->push);
+    app->push = NULL;
     hub_shutdown(app->hub, on_hub_done);
 }
 
@@ -235,6 +239,28 @@ static int start_net(struct daemon *d)
     return 0;
 }
 
+/* Web Push: the VAPID key (--vapid-key, else <data>/vapid.pem, made at
+ * the first start) and the sender. Off when the key cannot be had: duet
+ * runs without push (the API answers push_unavailable). */
+static void start_push(struct daemon *d)
+{
+    push_vapid *v = NULL;
+    int r;
+    if (d->cfg.vapid_key != NULL)
+        r = push_vapid_load(d->cfg.vapid_key, &v);
+    else
+        r = push_vapid_load_or_create(d->cfg.data_dir, &v);
+    if (r < 0) {
+        log_error("push: off: the VAPID key %s: %s",
+                  d->cfg.vapid_key ? d->cfg.vapid_key : "<data>/vapid.pem", duet_strerror_code(r));
+        return;
+    }
+    if ((r = push_svc_new(&d->app, v, &d->app.push)) < 0)
+        log_error("push: off: %s", duet_strerror_code(r));
+    else if (d->cfg.push_test_loopback)
+        log_warn("push: --push-test-loopback: http endpoints and private addresses allowed");
+}
+
 static int start_signals(struct daemon *d)
 {
     int r = uv_signal_init(&d->loop, &d->sigterm);
@@ -293,8 +319,12 @@ static int run(struct daemon *d)
                   d->cfg.login_max_failures_addr);
     if (r < 0)
         goto err_limits;
-    if ((r = start_net(d)) < 0)
+    start_push(d);
+    if ((r = start_net(d)) < 0) {
+        push_svc_close(app->push);
+        app->push = NULL;
         goto err_auth;
+    }
 
     uv_run(&d->loop, UV_RUN_DEFAULT);
     /* The network layer, the store and our handles are closed by now. */

@@ -113,3 +113,55 @@ self.addEventListener('fetch', (e) => {
   }
   e.respondWith(fromShell(req, url.pathname + url.search));
 });
+
+// ---- Web Push (docs/protocol.md "Push notifications") ----
+// The payload is {type: "message", chat_id, seq, from, text?} or
+// {type: "clear", chat_id}. One notification per chat (tag), replaced by
+// the next; a clear closes the chat's (it was read on another device).
+const chatTag = (id) => `duet-chat-${id}`;
+
+async function onPush(data) {
+  if (!data || typeof data.chat_id !== 'string') return;
+  const tag = chatTag(data.chat_id);
+  if (data.type === 'clear') {
+    for (const n of await self.registration.getNotifications({ tag })) n.close();
+    return;
+  }
+  await self.registration.showNotification(data.from || 'duet', {
+    body: data.text || 'New message',
+    tag,
+    renotify: true,
+    icon: '/icons/icon-192.png',
+    badge: '/icons/icon-192.png',
+    data: { chat_id: data.chat_id, seq: data.seq },
+  });
+}
+
+self.addEventListener('push', (e) => {
+  let data = null;
+  try {
+    data = e.data?.json();
+  } catch {
+    data = null;
+  }
+  e.waitUntil(onPush(data));
+});
+
+// Opens duet on the chat: an open window is focused and told which chat
+// (push.js), else a new one opens at the chat's address.
+async function openChat(id) {
+  const url = `/#/c/${encodeURIComponent(id)}`;
+  const wins = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const win = wins.find((w) => new URL(w.url).origin === self.location.origin);
+  if (win) {
+    win.postMessage({ type: 'open-chat', chat_id: id });
+    return win.focus();
+  }
+  return self.clients.openWindow(url);
+}
+
+self.addEventListener('notificationclick', (e) => {
+  e.notification.close();
+  const id = e.notification.data?.chat_id;
+  if (typeof id === 'string') e.waitUntil(openChat(id));
+});

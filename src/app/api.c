@@ -11,6 +11,7 @@
 #include "../base/text.h"
 #include "../net/static.h"
 #include "api.h"
+#include "api_push.h"
 #include "client.h"
 #include "proto.h"
 
@@ -49,6 +50,12 @@ static const struct route routes[] = {
     {"GET", "/healthz", api_healthz, 0, 0},
     {"GET", "/metrics", api_metrics, 0, 0},
     {"GET", "/ws", api_ws, 1, 0},
+    {"GET", "/api/push/key", api_push_key, 0, 0},
+    {"GET", "/api/push/subscriptions", api_push_subs_list, 1, 0},
+    {"POST", "/api/push/subscriptions", api_push_sub_add, 1, 1},
+    {"DELETE", "/api/push/subscriptions/*", api_push_sub_delete, 1, 0},
+    {"GET", "/api/push/settings", api_push_settings_get, 1, 0},
+    {"PATCH", "/api/push/settings", api_push_settings_patch, 1, 1},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -148,6 +155,7 @@ static int status_for(const char *code)
         {"upgrade_required", 426},   {"too_many_connections", 429},
         {"daily_limit", 429},        {"recipient_backlog_full", 409},
         {"pin_limit", 409},          {"not_implemented", 501}, /* c-org */
+        {"push_unavailable", 503},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].code, code) == 0)

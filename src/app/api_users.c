@@ -7,6 +7,7 @@
 #include "../base/log.h"
 #include "../base/text.h"
 #include "api_int.h"
+#include "api_push.h"
 #include "cache.h"
 #include "login_limit.h"
 #include "presence.h"
@@ -268,11 +269,19 @@ static void logout_done(struct api_call *call)
     api_no_content(call, api_cookie_headers(call, NULL));
 }
 
-void api_logout(struct api_call *call)
+static void logout_session(struct api_call *call)
 {
     store_req *r = api_prepare(call, STORE_SESSION_DELETE, logout_done);
     memcpy(r->in.token_hash, call->token_hash, 32);
     api_submit(call);
+}
+
+void api_logout(struct api_call *call)
+{
+    /* The session's push subscriptions go first (api_push.c): a device
+     * logged out gets no more notifications. */
+    if (api_push_logout(call, logout_session) < 0)
+        logout_session(call);
 }
 
 /* ---- settings ---- */
@@ -384,6 +393,13 @@ static void password_set(struct api_call *call)
     api_no_content(call, NULL);
 }
 
+/* The other sessions end, and their push subscriptions go (api_push.c). */
+static void password_pushes(struct api_call *call)
+{
+    if (api_push_logout_others(call, password_set) < 0)
+        password_set(call);
+}
+
 static void password_hashed(void *data, int status, const char *hash)
 {
     struct api_call *call = data;
@@ -392,7 +408,7 @@ static void password_hashed(void *data, int status, const char *hash)
         api_fail(call, status < 0 ? status : -ENOMEM);
         return;
     }
-    store_req *r = api_prepare(call, STORE_USER_SET_PASSWORD, password_set);
+    store_req *r = api_prepare(call, STORE_USER_SET_PASSWORD, password_pushes);
     r->in.user = call->me.id;
     r->in.pwhash = h;
     memcpy(r->in.token_hash, call->token_hash, 32);

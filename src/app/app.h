@@ -63,7 +63,10 @@ struct app {
     /* The loop's scratch buffer for events written directly (jsonw.h):
      * filled and sent in one go, never held across a callback. */
     struct jsonw out;
+    struct push_svc *push; /* Web Push sender (push_svc.h); NULL when off */
 };
+
+struct push_svc;
 
 /* The loop's writer, emptied, for an event to be sent before returning. */
 struct jsonw *app_writer(struct app *app);

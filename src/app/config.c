@@ -126,6 +126,16 @@ static const struct opt opts[] = {
      "its password (better set as DUET_CASSANDRA_PASSWORD)"},
     {"cassandra-timeout", OPT_INT, OFF(cassandra_timeout_ms), "12000", 100, 600000,
      "ms per Cassandra request attempt before it counts as failed"},
+    {"push-contact", OPT_STR, OFF(push_contact), "mailto:push@duet.invalid", 0, 0,
+     "VAPID contact (a mailto: or https: URL) the push services may reach the operator at"},
+    {"vapid-key", OPT_STR, OFF(vapid_key), NULL, 0, 0,
+     "VAPID key file (PEM, 0600) shared by a cluster (default: <data>/vapid.pem)"},
+    {"push-max-subs", OPT_INT, OFF(push_max_subs), "10", 1, 15,
+     "push subscriptions per user at most; a new one drops the oldest"},
+    {"push-ca-file", OPT_STR, OFF(push_ca_file), NULL, 0, 0,
+     "CA bundle for push services' certificates (default: the system's)"},
+    {"push-test-loopback", OPT_FLAG, OFF(push_test_loopback), "0", 0, 1,
+     "TESTS ONLY: allow http:// push endpoints and loopback/private addresses"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

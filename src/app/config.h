@@ -62,6 +62,11 @@ struct config {
     char *cassandra_user;        /* NULL = no authentication */
     char *cassandra_password;
     int64_t cassandra_timeout_ms;
+    char *push_contact;     /* VAPID sub: mailto: or https: */
+    char *vapid_key;        /* the key file; NULL = <data>/vapid.pem */
+    int64_t push_max_subs;  /* subscriptions per user */
+    char *push_ca_file;     /* NULL = the system's CA bundle */
+    int push_test_loopback; /* tests: http endpoints, no SSRF guard */
 };
 
 /* Fills cfg from defaults, then the environment, then argv.

@@ -87,6 +87,14 @@ int metrics_render(const struct metrics *m, const struct hub_stats *hub, size_t 
             hub->redis_lost);
     counter(f, "duet_hub_presence_reaped_total",
             "Users of dead instances marked offline by this instance.", hub->presence_reaped);
+    counter(f, "duet_push_delivered_total", "Pushes accepted by a push service.",
+            m->push_delivered);
+    counter(f, "duet_push_gone_total", "Push subscriptions deleted on 404 or 410.", m->push_gone);
+    counter(f, "duet_push_failed_total", "Pushes given up on.", m->push_failed);
+    counter(f, "duet_push_retried_total", "Push attempts repeated (429, 5xx, network).",
+            m->push_retried);
+    counter(f, "duet_push_dropped_total",
+            "Pushes not sent: queue full, or replaced by a newer one.", m->push_dropped);
     histo(f, "duet_send_latency_seconds", "From a send request to its durable acknowledgement.",
           &m->send_latency);
     if (fclose(f) != 0) {

@@ -19,6 +19,7 @@ static const struct req_spec req_specs[] = {
     {"send", PROTO_REQ_SEND},     {"ack", PROTO_REQ_ACK},       {"seen", PROTO_REQ_SEEN},
     {"typing", PROTO_REQ_TYPING}, {"delete", PROTO_REQ_DELETE}, {"history", PROTO_REQ_HISTORY},
     {"ping", PROTO_REQ_PING},
+    {"visibility", PROTO_REQ_VISIBILITY},
 };
 
 static int fail(struct proto_req_error *e, int err, const char *code, const char *message)
@@ -124,6 +125,15 @@ static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto
 {
     if (q->type == PROTO_REQ_PING)
         return 0;
+    if (q->type == PROTO_REQ_VISIBILITY) {
+        json_t *v = json_object_get(q->frame, "visible");
+        if (v == NULL)
+            return fail(e, -EINVAL, "missing_field", "missing field 'visible'");
+        if (!json_is_boolean(v))
+            return fail(e, -EINVAL, "bad_request", "'visible' must be true or false");
+        q->visible = json_is_true(v);
+        return 0;
+    }
     if (need_id(q->frame, "chat_id", &q->chat_id, e) < 0)
         return -1;
     switch (q->type) {

@@ -19,6 +19,7 @@ enum proto_req_type {
     PROTO_REQ_DELETE,
     PROTO_REQ_HISTORY,
     PROTO_REQ_PING,
+    PROTO_REQ_VISIBILITY, /* {visible: bool}: Web Push (ws_visibility.c) */
 };
 
 /* A history page: before=0 is "no bound"; a request's before=0 ("before the
@@ -52,6 +53,7 @@ struct proto_request {
     const char *text; /* send: 1..max_chars characters */
     size_t text_len;
     struct proto_history history; /* history */
+    int visible;                  /* visibility */
 };
 
 /* Why a frame was refused: err and code as client_send_error takes them

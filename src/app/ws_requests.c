@@ -16,6 +16,8 @@
 #include "publish.h"
 #include "ws_pipe.h"
 #include "ws_requests.h"
+#include "ws_visibility.h"
+#include "push_hooks.h"
 
 /* Output reserved for an answer beyond its frame (the ref is echoed), and
  * per history message: every character escaped (\u00XX) plus its fields. */
@@ -188,6 +190,8 @@ static void send_done(struct chat_op *op)
     else
         publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
                              r->out.duplicate != 0);
+    if (!r->out.hidden && !r->out.duplicate) /* a withheld message pushes nothing */
+        push_on_message(app, m);
 }
 
 static int start_send(struct chat_op *op)
@@ -244,6 +248,7 @@ static void seen_done(struct chat_op *op)
         publish_event(app, &r->out.receipt.peer,
                     proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
                     NULL);
+    push_on_read(app, &op->cl->hub.user, &r->in.chat_id);
 }
 
 static int start_seen(struct chat_op *op)
@@ -386,6 +391,14 @@ static int start_ping(struct chat_op *op)
     return -1; /* answered; nothing in flight */
 }
 
+/* ---- visibility (Web Push: ws_visibility.c) ---- */
+
+static int start_visibility(struct chat_op *op)
+{
+    op_answer(op, ws_visibility(op->cl, op->ref, op->req.visible));
+    return -1; /* answered; nothing in flight */
+}
+
 /* Indexed by enum proto_req_type; each returns 0, or -1 when nothing is in
  * flight (answered, or dropped on purpose). */
 static int (*const starts[])(struct chat_op *op) = {
@@ -393,6 +406,7 @@ static int (*const starts[])(struct chat_op *op) = {
     [PROTO_REQ_SEEN] = start_seen,     [PROTO_REQ_TYPING] = start_typing,
     [PROTO_REQ_DELETE] = start_delete, [PROTO_REQ_HISTORY] = start_history,
     [PROTO_REQ_PING] = start_ping,
+    [PROTO_REQ_VISIBILITY] = start_visibility,
 };
 
 /* The output an answer to rq may take, reserved before it is built. */

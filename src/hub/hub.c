@@ -64,6 +64,17 @@ void hub_cache_drop(struct hub *h, const char *const *keys, size_t n, hub_droppe
     h->backend->cache_drop(h, keys, n, done, data);
 }
 
+void hub_visible(struct hub *h, const duet_id *user, hub_visible_cb cb, void *data)
+{
+    h->backend->visible(h, user, cb, data);
+}
+
+void hub_visibility(struct hub *h, struct hub_conn *cl)
+{
+    if (h->backend->visibility != NULL)
+        h->backend->visibility(h, cl);
+}
+
 size_t hub_online_count(struct hub *h)
 {
     return h->backend->online_count(h);

@@ -51,6 +51,7 @@ struct hub_conn {
     struct hub_conn *next, *prev; /* the user's list (hub_conns.h) */
     int listed;
     void *priv; /* backend state */
+    int hidden; /* the client reports no visible tab (Web Push); the app's to set */
 };
 
 /* The hub's counters, for GET /metrics. */
@@ -97,6 +98,7 @@ typedef void (*hub_done_cb)(void *ctx); /* the host's ctx */
  * an invalidation, and nothing is stored). */
 typedef void (*hub_cache_cb)(void *data, const char *value, size_t len, const char *gen);
 typedef void (*hub_dropped_cb)(void *data);
+typedef void (*hub_visible_cb)(void *data, int visible);
 /* A shared throttle take: wait_ms 0 = counted and allowed, > 0 = over a
  * limit (nothing counted; the ms until its window ends), < 0 = the counters
  * could not be reached (nothing counted). */
@@ -149,6 +151,12 @@ struct hub_backend {
     void (*shutdown)(struct hub *h, hub_done_cb done);
     /* After the loop ended. */
     void (*free)(struct hub *h);
+    /* Web Push: whether user has an open connection that does not report
+     * hidden, on any instance; cb may run before this returns. When the
+     * answer cannot be had (Redis down) it is what this instance knows. */
+    void (*visible)(struct hub *h, const duet_id *user, hub_visible_cb cb, void *data);
+    /* cl's hidden flag changed (the app sets it first). NULL: nothing to do. */
+    void (*visibility)(struct hub *h, struct hub_conn *cl);
 };
 
 struct hub {
@@ -200,6 +208,9 @@ int hub_throttle_take(struct hub *h, const char *user_key, const char *addr_key,
                       int64_t max_addr, int64_t window_ms, hub_throttle_cb cb, void *data);
 void hub_throttle_ok(struct hub *h, const char *user_key, const char *addr_key);
 size_t hub_online_count(struct hub *h);
+/* Web Push's visibility (hub_backend: visible, visibility). */
+void hub_visible(struct hub *h, const duet_id *user, hub_visible_cb cb, void *data);
+void hub_visibility(struct hub *h, struct hub_conn *cl);
 void hub_shutdown(struct hub *h, hub_done_cb done);
 void hub_free(struct hub *h);
 

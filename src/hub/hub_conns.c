@@ -43,3 +43,11 @@ void hub_conns_end_sessions(const struct hub_conns *l, const uint8_t token_hash[
             net_ws_close(cl->conn, 1008, "session ended");
     }
 }
+
+int hub_conns_visible(const struct hub_conns *l)
+{
+    for (const struct hub_conn *c = l->head; c != NULL; c = c->next)
+        if (c->open && !c->hidden)
+            return 1;
+    return 0;
+}

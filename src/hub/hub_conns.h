@@ -20,6 +20,8 @@ struct hub_conns {
 void hub_conns_add(struct hub_conns *l, struct hub_conn *cl);
 /* Unlists cl; 0 when it was not listed (nothing done), else 1. */
 int hub_conns_remove(struct hub_conns *l, struct hub_conn *cl);
+/* 1 when one of the connections is open and not hidden. */
+int hub_conns_visible(const struct hub_conns *l);
 /* Closes the connections of one session (token_hash), or of every session
  * but token_hash's (keep set). */
 void hub_conns_end_sessions(const struct hub_conns *l, const uint8_t token_hash[32], int keep);

@@ -256,6 +256,14 @@ static size_t local_online_count(struct hub *h)
     return ((struct hub_local *)h)->users.count;
 }
 
+static void local_visible(struct hub *h, const duet_id *user, hub_visible_cb cb, void *data)
+{
+    struct hub_local *hl = (struct hub_local *)h;
+    const struct hub_conns *u = map_get(&hl->users, user->b, 16);
+    const struct hub_conns *j = map_get(&hl->joining, user->b, 16);
+    cb(data, (u != NULL && hub_conns_visible(u)) || (j != NULL && hub_conns_visible(j)));
+}
+
 static void local_free(struct hub *h)
 {
     struct hub_local *hl = (struct hub_local *)h;
@@ -279,6 +287,7 @@ static const struct hub_backend local_backend = {
     .online_count = local_online_count,
     .shutdown = local_shutdown,
     .free = local_free,
+    .visible = local_visible,
 };
 
 int hub_local_new(const struct hub_host *host, struct hub **out)

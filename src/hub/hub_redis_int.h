@@ -37,6 +37,8 @@ enum hr_script {
     HR_S_CACHE_DROP, /* key... -> deleted count */
     HR_S_THROTTLE_TAKE, /* user key, addr key, max user, max addr, window ms -> 0 | wait ms */
     HR_S_THROTTLE_OK,   /* user key, addr key -> 1 */
+    HR_S_VIS_SET,       /* sid, uid, 1|0 -> 1 (hub_redis_vis.c) */
+    HR_S_VIS_GET,       /* sid, uid -> live sessions but sid with a visible connection */
     HR_S_COUNT
 };
 
@@ -76,6 +78,8 @@ struct hr_user {
     uint64_t reg_epoch; /* the epoch whose session holds our registration */
     uint64_t reg_op;    /* which attach command that is (hr->next_op) */
     int reg_state;      /* HR_REG_* */
+    int vis_pub;        /* Web Push: our session is in duet:vis:<uid> */
+    uint64_t vis_epoch; /* the epoch that vis_pub was published in */
 };
 
 enum { HR_REG_NONE, HR_REG_PENDING, HR_REG_DONE };
@@ -200,5 +204,13 @@ void hub_order_event(struct hub_order *o, const struct hub_event *ev, int marker
 int hub_order_live(struct hub_order *o, const struct store_req *backlog);
 /* Fills gaps that waited long enough from the store. */
 void hub_order_tick(struct hub_redis *hr);
+
+/* ---- hub_redis_vis.c: Web Push visibility across instances ---- */
+
+/* Publishes whether u has a visible connection here, when that changed
+ * (or the session did). */
+void hr_vis_sync(struct hub_redis *hr, struct hr_user *u);
+void hr_visible(struct hub *h, const duet_id *user, hub_visible_cb cb, void *data);
+void hr_visibility(struct hub *h, struct hub_conn *cl);
 
 #endif

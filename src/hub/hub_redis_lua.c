@@ -12,6 +12,9 @@
  *   duet:c:<epoch>:<key>      cached values
  *   duet:lt:u:<username> INT  login attempts in the window (PEXPIRE = window)
  *   duet:lt:a:<address>  INT  the same per client address (IPv6: the /64)
+ *   duet:vis:<uid>      SET   sessions where the user has a visible connection
+ *                             (Web Push; members no longer in duet:on:<uid>
+ *                             are stale: dropped when read)
  * Key names are built inside the scripts: fine for one Redis server, not for
  * Redis Cluster.
  */
@@ -195,6 +198,24 @@ static const char lua_throttle_ok[] =
     "local a = 'duet:lt:a:' .. ARGV[2]\n"
     "if tonumber(redis.call('GET', a) or '0') > 0 then redis.call('DECR', a) end\n"
     "return 1\n";
+/* Our session has (1) or has no longer (0) a visible connection of uid. */
+static const char lua_vis_set[] =
+    "local k = 'duet:vis:' .. ARGV[2]\n"
+    "if ARGV[3] == '1' then redis.call('SADD', k, ARGV[1]) else redis.call('SREM', k, ARGV[1]) end\n"
+    "redis.call('EXPIRE', k, 604800)\n"
+    "return 1\n";
+
+/* Other live sessions with a visible connection of uid: a member whose
+ * session is not in duet:on:<uid> any more (its instance died) is stale. */
+static const char lua_vis_get[] =
+    "local k = 'duet:vis:' .. ARGV[2]\n"
+    "local on = 'duet:on:' .. ARGV[2]\n"
+    "local n = 0\n"
+    "for _, s in ipairs(redis.call('SMEMBERS', k)) do\n"
+    "  if redis.call('SISMEMBER', on, s) == 0 then redis.call('SREM', k, s)\n"
+    "  elseif s ~= ARGV[1] then n = n + 1 end\n"
+    "end\n"
+    "return n\n";
 // clang-format on
 
 static const struct {
@@ -213,6 +234,8 @@ static const struct {
     [HR_S_CACHE_DROP] = {"cache_drop", lua_cache_drop},
     [HR_S_THROTTLE_TAKE] = {"throttle_take", lua_throttle_take},
     [HR_S_THROTTLE_OK] = {"throttle_ok", lua_throttle_ok},
+    [HR_S_VIS_SET] = {"vis_set", lua_vis_set},
+    [HR_S_VIS_GET] = {"vis_get", lua_vis_get},
 };
 
 int hub_redis_lua_init(struct hr_script_def defs[HR_S_COUNT])

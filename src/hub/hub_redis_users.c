@@ -161,6 +161,7 @@ static int hr_join(struct hub *h, struct hub_conn *cl, hub_ready_cb ready)
     }
     cl->priv = hc;
     hub_conns_add(&u->conns, cl);
+    hr_vis_sync(hr, u);
     hc->epoch = hr->state == HR_UP ? hr->epoch : 0;
     if (hc->epoch == 0 || (u->reg_epoch == hr->epoch && u->reg_state == HR_REG_DONE)) {
         ready(cl);
@@ -199,6 +200,7 @@ static void hr_leave(struct hub *h, struct hub_conn *cl)
         hc->ready(cl); /* owed once; it sees the socket closed */
     hub_order_free(hc->order);
     free(hc);
+    hr_vis_sync(hr, u);
     if (u->conns.n > 0)
         return;
     /* Only a registration of the current session is ours to undo; older
@@ -557,4 +559,6 @@ const struct hub_backend hub_redis_backend = {
     .online_count = hr_online_count,
     .shutdown = hr_shutdown_users,
     .free = hub_redis_free,
+    .visible = hr_visible,
+    .visibility = hr_visibility,
 };

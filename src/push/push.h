@@ -112,4 +112,13 @@ int push_encrypt_with(const struct push_sub_keys *sub, const uint8_t salt[PUSH_S
                       const uint8_t eph_priv[PUSH_PRIV_LEN], const uint8_t *pt, size_t len,
                       size_t pad, uint8_t *out, size_t cap, size_t *out_len);
 
+/* ---- Topic ------------------------------------------------------------ */
+
+#define PUSH_TOPIC_SIZE 33 /* 32 base64url characters + NUL */
+
+/* A Topic token for data (a chat id): HMAC-SHA256 under the VAPID private
+ * key, 24 bytes in base64url. Same key, same token on every instance; it
+ * tells the push service nothing about data. */
+int push_topic(const push_vapid *v, const uint8_t *data, size_t len, char out[PUSH_TOPIC_SIZE]);
+
 #endif

@@ -53,6 +53,14 @@ const char *store_op_name(enum store_op op)
         [STORE_PENDING_LIST] = "PENDING_LIST",
         [STORE_SEARCH] = "SEARCH",
         [STORE_CHAT_STATE_SET] = "CHAT_STATE_SET",
+        [STORE_PUSH_SUB_ADD] = "PUSH_SUB_ADD",
+        [STORE_PUSH_SUB_LIST] = "PUSH_SUB_LIST",
+        [STORE_PUSH_SUB_DELETE] = "PUSH_SUB_DELETE",
+        [STORE_PUSH_SUB_LOGOUT] = "PUSH_SUB_LOGOUT",
+        [STORE_PUSH_PREFS] = "PUSH_PREFS",
+        [STORE_PUSH_ENQUEUE] = "PUSH_ENQUEUE",
+        [STORE_PUSH_JOBS_LIST] = "PUSH_JOBS_LIST",
+        [STORE_PUSH_JOB_DONE] = "PUSH_JOB_DONE",
     };
     if ((unsigned)op >= STORE_OP_COUNT || names[op] == NULL)
         return "UNKNOWN";

@@ -239,10 +239,57 @@ enum store_op {
     STORE_CHAT_STATE_SET, /* in: user, chat_id, state_set (bits STATE_SET_*), state, now
                              -> state (the result), unchanged | EFORBIDDEN ELIMIT (a fourth pin).
                              Replaces the user's PENDING_CHAT_STATE row of the chat. */
+    /* Web Push (issue 16; docs/protocol.md "Push"). Subscriptions belong to
+       a user and to the session that registered them (logout removes them). */
+    STORE_PUSH_SUB_ADD,      /* in: user, token_hash, push.{endpoint, p256dh, auth, device}, limit
+                                (subscriptions per user at most: the oldest go), now -> push_sub.
+                                An endpoint already stored (any user) is replaced. */
+    STORE_PUSH_SUB_LIST,     /* in: user -> push_subs[] oldest first */
+    STORE_PUSH_SUB_DELETE,   /* in: user, push.sub_id -> ENOTFOUND; its jobs go too */
+    STORE_PUSH_SUB_LOGOUT,   /* in: user, token_hash: deletes that session's subscriptions
+                                (push.kind 1: every other session's, a password change) */
+    STORE_PUSH_PREFS,        /* in: user, push.preview (-1 = keep) -> push_preview */
+    STORE_PUSH_ENQUEUE,      /* in: user (the recipient), chat_id, seq, push.kind, push.sender,
+                                text, push.instance, now -> push_jobs[]: one job per subscription
+                                of user, owned by push.instance (none when the user muted the
+                                chat). MESSAGE: text is kept only with
+                                the user's preview on; marks the chat as notified. CLEAR: only
+                                when the chat was notified since the last clear (else none). */
+    STORE_PUSH_JOBS_LIST,    /* in: push.instance -> push_jobs[]: every job it owns */
+    STORE_PUSH_JOB_DONE,     /* in: push.job_id, push.result, now: DELIVERED deletes the job and
+                                stamps its subscription's last_success; GONE deletes the
+                                subscription and its jobs; FAILED deletes the job */
     STORE_OP_COUNT
 };
 
 enum { STATE_SET_PIN = 1, STATE_SET_ARCHIVE = 2, STATE_SET_MUTE = 4 };
+
+enum push_job_kind { PUSH_JOB_MESSAGE = 0, PUSH_JOB_CLEAR = 1 };
+enum push_job_result { PUSH_RESULT_DELIVERED = 0, PUSH_RESULT_GONE = 1, PUSH_RESULT_FAILED = 2 };
+
+/* A browser's push subscription (strings in the request's pool). */
+struct duet_push_sub {
+    duet_id id;
+    duet_id user;
+    const char *endpoint;
+    const char *p256dh; /* base64url, as the browser gave them */
+    const char *auth;
+    const char *device; /* the label the client chose, may be "" */
+    int64_t created_at;
+    int64_t last_success; /* 0 = never */
+};
+
+/* A push due to one subscription (the persisted queue). */
+struct duet_push_job {
+    duet_id id;
+    struct duet_push_sub sub;
+    int kind; /* enum push_job_kind */
+    duet_id chat_id;
+    int64_t seq;
+    const char *from; /* the sender's display name ("" for CLEAR) */
+    const char *text; /* the message's text with preview on, else "" */
+    int64_t created_at;
+};
 
 enum friend_result { FRIEND_REQUESTED = 1, FRIEND_ACCEPTED = 2, FRIEND_PENDING = 3 };
 
@@ -284,6 +331,17 @@ struct store_req {
         int has_chat;      /* SEARCH: only chat_id */
         int state_set;     /* CHAT_STATE_SET: which of state's fields to set */
         struct duet_chat_state state;
+        struct {
+            const char *endpoint, *p256dh, *auth, *device;
+            const char *from;     /* ENQUEUE: the sender's name (NULL: read sender's) */
+            duet_id sender;       /* ENQUEUE MESSAGE: the message's sender */
+            const char *instance; /* ENQUEUE, JOBS_LIST: the owning instance */
+            duet_id sub_id;
+            duet_id job_id;
+            int kind;    /* enum push_job_kind */
+            int result;  /* enum push_job_result */
+            int preview; /* PREFS: 0, 1, or -1 to read only */
+        } push;
     } in; /* borrowed by the store until the callback runs */
 
     struct {
@@ -331,6 +389,12 @@ struct store_req {
         struct duet_hit *hits; /* SEARCH */
         size_t n_hits;
         struct duet_chat_state state; /* CHAT_STATE_SET */
+        struct duet_push_sub push_sub; /* PUSH_SUB_ADD */
+        struct duet_push_sub *push_subs;
+        size_t n_push_subs;
+        struct duet_push_job *push_jobs;
+        size_t n_push_jobs;
+        int push_preview;
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */

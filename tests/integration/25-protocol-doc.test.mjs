@@ -134,6 +134,8 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     assert.equal(h.type, 'history');
     const pong = await A1.ping();
     assert.equal(pong.type, 'pong');
+    A1.send({ type: 'visibility', ref: 'vis', visible: true });
+    assert.equal((await A1.next('visibility', (e) => e.ref === 'vis')).visible, true);
     await A1.expectError({ type: 'no_such_request' }, 'unknown_type');
 
     // presence: bob goes away and comes back

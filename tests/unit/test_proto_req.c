@@ -172,3 +172,18 @@ Test(proto_req, history_check_for_queries)
     cr_assert_eq(proto_history_check(&in, &h, &bad), -1);
     cr_assert_str_eq(bad, "limit must be 1 to 100");
 }
+
+Test(proto_req, visibility)
+{
+    struct parsed p = parse("{\"type\":\"visibility\",\"visible\":false,\"ref\":3}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.type, PROTO_REQ_VISIBILITY);
+    cr_assert_eq(p.q.visible, 0);
+    proto_request_free(&p.q);
+    p = parse("{\"type\":\"visibility\",\"visible\":true}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.visible, 1);
+    proto_request_free(&p.q);
+    refused("{\"type\":\"visibility\"}", "missing_field", "missing field 'visible'");
+    refused("{\"type\":\"visibility\",\"visible\":1}", "bad_request", "'visible' must be true or false");
+}

@@ -7,6 +7,8 @@ import { initApp } from './app-install.js';
 import { h } from './dom.js';
 import { clearDrafts } from './drafts.js';
 import { initNotify } from './notify.js';
+import { initPush, pushLoggedOut } from './push.js';
+import { offerPush } from './views/push-settings.js';
 import { outboxClear } from './outbox.js';
 import { applyTheme } from './theme.js';
 import { emit, resetState, setMe, state } from './store.js';
@@ -66,6 +68,7 @@ function leave() {
 
 async function logout() {
   const me = state.me;
+  await pushLoggedOut(); // the server drops this session's subscriptions
   try {
     await api.logout();
   } catch {
@@ -124,5 +127,6 @@ applyTheme();
 initNotify((id) => {
   location.hash = `#/c/${id}`;
 });
+initPush({ offer: offerPush });
 boot();
 initApp();

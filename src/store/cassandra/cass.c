@@ -59,6 +59,14 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_PENDING_LIST] = cs_pending_list,
     [STORE_SEARCH] = cs_search,
     [STORE_CHAT_STATE_SET] = cs_chat_state_set,
+    [STORE_PUSH_SUB_ADD] = cs_push_sub_add,
+    [STORE_PUSH_SUB_LIST] = cs_push_sub_list,
+    [STORE_PUSH_SUB_DELETE] = cs_push_sub_delete,
+    [STORE_PUSH_SUB_LOGOUT] = cs_push_sub_delete,
+    [STORE_PUSH_PREFS] = cs_push_prefs,
+    [STORE_PUSH_ENQUEUE] = cs_push_enqueue,
+    [STORE_PUSH_JOBS_LIST] = cs_push_jobs_list,
+    [STORE_PUSH_JOB_DONE] = cs_push_job_done,
 };
 
 /* schema_i after the DDL: the two schema-agreement reads. */
@@ -314,7 +322,8 @@ static void cs_schema_fail(cs_store *s, const char *what, cql_req *q)
 
 static int cs_register(cs_store *s)
 {
-    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql, cs_org_cql};
+    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql, cs_org_cql,
+                                   cs_push_cql};
     for (int i = 0; i < CS_STMT_COUNT; i++) {
         const char *text = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && text == NULL; t++)

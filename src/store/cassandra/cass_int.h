@@ -128,6 +128,23 @@ enum cs_stmt_id {
     CS_STATE_ALL,
     CS_STATE_PUT,
     CS_STATE_UNARCHIVE,
+    /* cass_push.c */
+    CS_PUSH_SUB_INSERT,
+    CS_PUSH_SUBS,
+    CS_PUSH_SUB_DELETE,
+    CS_PUSH_SUB_SUCCESS,
+    CS_PUSH_EP_GET,
+    CS_PUSH_EP_INSERT,
+    CS_PUSH_EP_DELETE,
+    CS_PUSH_PREFS_GET,
+    CS_PUSH_PREFS_SET,
+    CS_PUSH_NOTIFIED_GET,
+    CS_PUSH_NOTIFIED_SET,
+    CS_PUSH_NOTIFIED_DEL,
+    CS_PUSH_JOB_INSERT,
+    CS_PUSH_JOBS,
+    CS_PUSH_JOB_DELETE,
+    CS_PUSH_MUTED,
     CS_STMT_COUNT
 };
 
@@ -136,6 +153,7 @@ extern const char *const cs_users_cql[CS_STMT_COUNT];
 extern const char *const cs_friends_cql[CS_STMT_COUNT];
 extern const char *const cs_msgs_cql[CS_STMT_COUNT];
 extern const char *const cs_org_cql[CS_STMT_COUNT];
+extern const char *const cs_push_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"
@@ -479,5 +497,13 @@ void cs_chat_state_set(cs_op *op);
 void cs_state_apply(const cs_op *op, struct duet_chat *chats, size_t n);
 /* A PENDING_CHAT_STATE row: its time columns into p->state (as SQLite). */
 void cs_state_from_row(struct duet_pending *p);
+/* cass_push.c: Web Push. */
+void cs_push_sub_add(cs_op *op);
+void cs_push_sub_list(cs_op *op);
+void cs_push_sub_delete(cs_op *op); /* SUB_DELETE and SUB_LOGOUT */
+void cs_push_prefs(cs_op *op);
+void cs_push_enqueue(cs_op *op);
+void cs_push_jobs_list(cs_op *op);
+void cs_push_job_done(cs_op *op);
 
 #endif

@@ -129,6 +129,22 @@ void cs_keys(cs_store *s, cs_op *op)
         break;
     }
     case STORE_CHAT_PEER:
+    case STORE_PUSH_SUB_ADD:
+    case STORE_PUSH_SUB_LIST:
+    case STORE_PUSH_SUB_DELETE:
+    case STORE_PUSH_SUB_LOGOUT:
+    case STORE_PUSH_PREFS:
+    case STORE_PUSH_ENQUEUE:
+        cs_key_add(op, &req->in.user);
+        break;
+    case STORE_PUSH_JOBS_LIST:
+    case STORE_PUSH_JOB_DONE: {
+        const char *inst = req->in.push.instance != NULL ? req->in.push.instance : "";
+        duet_id k;
+        cs_name_key("push", inst, strlen(inst), &k);
+        cs_key_add(op, &k);
+        break;
+    }
     case STORE_MSG_SEND:
     case STORE_MSG_ACK:
     case STORE_MSG_SEEN:

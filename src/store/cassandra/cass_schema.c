@@ -44,6 +44,18 @@ const char *const cs_ddl[] = {
     "CREATE TABLE IF NOT EXISTS %1$s.chat_state (user_id uuid, chat_id uuid,"
     " pinned_at timestamp, archived boolean, muted_until timestamp,"
     " PRIMARY KEY ((user_id), chat_id))",
+    /* Web Push (issue 16; cass_push.c). */
+    "CREATE TABLE IF NOT EXISTS %1$s.push_subs (user_id uuid, sub_id uuid, token_hash blob,"
+    " endpoint text, p256dh text, auth text, device text, created_at timestamp,"
+    " last_success timestamp, PRIMARY KEY ((user_id), sub_id))",
+    "CREATE TABLE IF NOT EXISTS %1$s.push_endpoints (endpoint text PRIMARY KEY, user_id uuid,"
+    " sub_id uuid)",
+    "CREATE TABLE IF NOT EXISTS %1$s.push_prefs (user_id uuid PRIMARY KEY, preview int)",
+    "CREATE TABLE IF NOT EXISTS %1$s.push_notified (user_id uuid, chat_id uuid,"
+    " PRIMARY KEY ((user_id), chat_id))",
+    "CREATE TABLE IF NOT EXISTS %1$s.push_jobs (instance text, job_id uuid, sub_id uuid,"
+    " user_id uuid, endpoint text, p256dh text, auth text, kind int, chat_id uuid, seq bigint,"
+    " sender_name text, body text, created_at timestamp, PRIMARY KEY ((instance), job_id))",
 };
 const int cs_n_ddl = (int)(sizeof(cs_ddl) / sizeof(cs_ddl[0]));
 

@@ -60,6 +60,14 @@ const sq_op_fn sq_ops[STORE_OP_COUNT] = {
     [STORE_PENDING_LIST] = sq_pending_list,
     [STORE_SEARCH] = sq_search,
     [STORE_CHAT_STATE_SET] = sq_chat_state_set,
+    [STORE_PUSH_SUB_ADD] = sq_push_sub_add,
+    [STORE_PUSH_SUB_LIST] = sq_push_sub_list,
+    [STORE_PUSH_SUB_DELETE] = sq_push_sub_delete,
+    [STORE_PUSH_SUB_LOGOUT] = sq_push_sub_logout,
+    [STORE_PUSH_PREFS] = sq_push_prefs,
+    [STORE_PUSH_ENQUEUE] = sq_push_enqueue,
+    [STORE_PUSH_JOBS_LIST] = sq_push_jobs_list,
+    [STORE_PUSH_JOB_DONE] = sq_push_job_done,
 };
 
 /* ---- logging and statement helpers ---- */
@@ -359,8 +367,8 @@ err:
 
 static int sq_prepare_all(sq_store *s)
 {
-    const char *const *tables[] = {sq_core_sql, sq_users_sql,  sq_friends_sql,
-                                   sq_msgs_sql, sq_search_sql, sq_org_sql};
+    const char *const *tables[] = {sq_core_sql, sq_users_sql,  sq_friends_sql, sq_msgs_sql,
+                                   sq_search_sql, sq_org_sql, sq_push_sql};
     for (int i = 0; i < SQ_STMT_COUNT; i++) {
         const char *sql = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && sql == NULL; t++)

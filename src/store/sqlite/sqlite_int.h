@@ -92,6 +92,28 @@ enum sq_stmt_id {
     SQ_STATE_PINNED,
     SQ_STATE_UNARCHIVE,
     SQ_STATE_PENDING,
+    /* sqlite_push.c */
+    SQ_PUSH_SUB_UPSERT,
+    SQ_PUSH_SUB_COUNT,
+    SQ_PUSH_SUB_OLDEST_DEL,
+    SQ_PUSH_SUB_LIST,
+    SQ_PUSH_SUB_DELETE,
+    SQ_PUSH_SUB_JOBS_DELETE,
+    SQ_PUSH_SUB_LOGOUT_JOBS,
+    SQ_PUSH_SUB_LOGOUT,
+    SQ_PUSH_PREFS_GET,
+    SQ_PUSH_PREFS_SET,
+    SQ_PUSH_NOTIFIED_SET,
+    SQ_PUSH_NOTIFIED_CLEAR,
+    SQ_PUSH_JOB_INSERT,
+    SQ_PUSH_SUB_DELETE_ANY,
+    SQ_PUSH_JOBS_LIST,
+    SQ_PUSH_JOB_SUB,
+    SQ_PUSH_JOB_DELETE,
+    SQ_PUSH_SUB_SUCCESS,
+    SQ_PUSH_SUB_OTHERS_JOBS,
+    SQ_PUSH_SUB_OTHERS,
+    SQ_PUSH_MUTED,
     SQ_STMT_COUNT
 };
 
@@ -100,6 +122,7 @@ extern const char *const sq_friends_sql[SQ_STMT_COUNT];
 extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
 extern const char *const sq_search_sql[SQ_STMT_COUNT];
 extern const char *const sq_org_sql[SQ_STMT_COUNT];
+extern const char *const sq_push_sql[SQ_STMT_COUNT];
 
 /* Column lists read by sq_read_user() and sq_read_msg(); p is a table alias
  * prefix such as "u." or "". */
@@ -323,5 +346,14 @@ int sq_state_unarchive(sq_store *s, const duet_id *user, const duet_id *chat);
 /* A PENDING_CHAT_STATE row as read by sq_read_msg: moves its columns into
  * p->state (the row keeps the state in the time columns). */
 void sq_state_from_row(struct duet_pending *p);
+/* sqlite_push.c: Web Push subscriptions and the push queue. */
+int sq_push_sub_add(sq_store *s, store_req *req);
+int sq_push_sub_list(sq_store *s, store_req *req);
+int sq_push_sub_delete(sq_store *s, store_req *req);
+int sq_push_sub_logout(sq_store *s, store_req *req);
+int sq_push_prefs(sq_store *s, store_req *req);
+int sq_push_enqueue(sq_store *s, store_req *req);
+int sq_push_jobs_list(sq_store *s, store_req *req);
+int sq_push_job_done(sq_store *s, store_req *req);
 
 #endif

@@ -177,6 +177,47 @@ const char *const sq_migrations[] = {
     " muted_until INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (user_id, chat_id)"
     ") WITHOUT ROWID;",
+    /* Web Push (issue 16): subscriptions (tied to the session that made
+     * them: logout removes them), the preview setting, which chats have a
+     * notification showing (so a read sends one "clear"), and the persisted
+     * push queue: one row per push due to one subscription, owned by the
+     * instance that stored the message (docs/deploy.md). IF NOT EXISTS: the
+     * unit tests rewind user_version and run the later migrations again. */
+    "CREATE TABLE IF NOT EXISTS push_subs ("
+    " sub_id BLOB PRIMARY KEY NOT NULL,"
+    " user_id BLOB NOT NULL,"
+    " token_hash BLOB NOT NULL,"
+    " endpoint TEXT NOT NULL UNIQUE,"
+    " p256dh TEXT NOT NULL,"
+    " auth TEXT NOT NULL,"
+    " device TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " last_success INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS push_subs_user ON push_subs (user_id, created_at);"
+    "CREATE INDEX IF NOT EXISTS push_subs_token ON push_subs (token_hash);"
+    "CREATE TABLE IF NOT EXISTS push_prefs ("
+    " user_id BLOB PRIMARY KEY NOT NULL,"
+    " preview INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS push_notified ("
+    " user_id BLOB NOT NULL,"
+    " chat_id BLOB NOT NULL,"
+    " PRIMARY KEY (user_id, chat_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS push_jobs ("
+    " job_id BLOB PRIMARY KEY NOT NULL,"
+    " instance TEXT NOT NULL,"
+    " sub_id BLOB NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " chat_id BLOB NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " sender_name TEXT NOT NULL DEFAULT '',"
+    " body TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS push_jobs_instance ON push_jobs (instance, created_at);"
+    "CREATE INDEX IF NOT EXISTS push_jobs_sub ON push_jobs (sub_id);",
 };
 
 const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);

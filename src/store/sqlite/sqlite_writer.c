@@ -75,6 +75,8 @@ static int sq_op_reads_only(enum store_op op)
     case STORE_HISTORY:
     case STORE_PENDING_LIST:
     case STORE_SEARCH:
+    case STORE_PUSH_SUB_LIST:
+    case STORE_PUSH_JOBS_LIST:
         return 1;
     default:
         return 0;

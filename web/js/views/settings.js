@@ -7,6 +7,7 @@ import { setMe, state } from '../store.js';
 import { refreshChats } from '../sync.js';
 import { currentTheme, setTheme } from '../theme.js';
 import { openDialog, toast } from './dialogs.js';
+import { pushSection } from './push-settings.js';
 
 export function openSettings({ onLogout }) {
   openDialog({
@@ -183,6 +184,7 @@ export function openSettings({ onLogout }) {
           h('h3', { id: 'set-h-notif' }, 'Notifications'),
           h('div', { class: 'settings-line' }, notifState, notifBtn),
         ),
+        pushSection(),
         h('section', { class: 'settings-section', 'aria-labelledby': 'set-h-pw' }, h('h3', { id: 'set-h-pw' }, 'Password'), pwForm),
         h(
           'div',

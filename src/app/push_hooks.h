@@ -1,0 +1,18 @@
+/* push_hooks.h - when duet pushes (push_hooks.c): the points in the
+ * WebSocket requests that queue Web Push jobs. Both do nothing while push
+ * is off (app->push NULL: --store cassandra, or no VAPID key). */
+#ifndef DUET_PUSH_HOOKS_H
+#define DUET_PUSH_HOOKS_H
+
+#include "../store/store.h"
+
+struct app;
+
+/* A message was stored for m->receiver (not withheld, not a duplicate):
+ * when they have no visible connection here, one push per subscription. */
+void push_on_message(struct app *app, const struct duet_msg *m);
+/* user read chat: the chat's notifications on their other devices close
+ * (a "clear" push, only when a message push went out since the last). */
+void push_on_read(struct app *app, const duet_id *user, const duet_id *chat);
+
+#endif
