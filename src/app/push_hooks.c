@@ -134,3 +134,9 @@ void push_on_read(struct app *app, const duet_id *user, const duet_id *chat)
     if (e != NULL)
         enq_submit(e);
 }
+
+void push_on_delete(struct app *app, const struct duet_msg *m)
+{
+    if (app->push != NULL)
+        push_svc_erase(app->push, &m->chat_id, m->sequence);
+}

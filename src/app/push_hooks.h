@@ -1,6 +1,6 @@
 /* push_hooks.h - when duet pushes (push_hooks.c): the points in the
- * WebSocket requests that queue Web Push jobs. Both do nothing while push
- * is off (app->push NULL: --store cassandra, or no VAPID key). */
+ * WebSocket requests that queue Web Push jobs. They do nothing while push
+ * is off (app->push NULL: no VAPID key). */
 #ifndef DUET_PUSH_HOOKS_H
 #define DUET_PUSH_HOOKS_H
 
@@ -14,5 +14,8 @@ void push_on_message(struct app *app, const struct duet_msg *m);
 /* user read chat: the chat's notifications on their other devices close
  * (a "clear" push, only when a message push went out since the last). */
 void push_on_read(struct app *app, const duet_id *user, const duet_id *chat);
+/* m was deleted for everyone: pushes of it still queued here lose its text
+ * (the store's copy is erased by the delete itself). */
+void push_on_delete(struct app *app, const struct duet_msg *m);
 
 #endif

@@ -38,6 +38,7 @@ struct push_item {
     struct push_svc *svc; /* NULL once the svc closed under a request */
     duet_id job, sub, user, chat;
     int kind;
+    int64_t seq; /* the message's, for push_svc_erase */
     int inflight;
     int attempts;
     uint64_t due; /* uv_now ms */
@@ -403,6 +404,7 @@ static void add_one(struct push_svc *p, const struct duet_push_job *j)
     it->user = j->sub.user;
     it->chat = j->chat_id;
     it->kind = j->kind;
+    it->seq = j->seq;
     it->due = uv_now(p->app->loop);
     /* At the tail: pushes go out in the order they were queued. */
     struct push_item **pp = &p->head;
@@ -411,6 +413,34 @@ static void add_one(struct push_svc *p, const struct duet_push_job *j)
     *pp = it;
     p->n++;
     user_count(p, &it->user, 1);
+}
+
+/* The payload without its "text" member; NULL when it has none or on
+ * failure (the caller keeps the old one only if it had no text). */
+static char *payload_without_text(const char *payload)
+{
+    json_t *o = json_loads(payload, 0, NULL);
+    char *s = NULL;
+    if (o != NULL && json_object_del(o, "text") == 0)
+        s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+void push_svc_erase(struct push_svc *p, const duet_id *chat, int64_t seq)
+{
+    for (struct push_item *it = p->head; it != NULL; it = it->next) {
+        if (it->inflight || it->kind != PUSH_JOB_MESSAGE || it->seq != seq ||
+            !duet_id_eq(&it->chat, chat))
+            continue;
+        char *s = payload_without_text(it->payload);
+        if (s == NULL)
+            continue; /* no text in it (or out of memory: then it goes as it is) */
+        memset(it->payload, 0, it->payload_len);
+        free(it->payload);
+        it->payload = s;
+        it->payload_len = strlen(s);
+    }
 }
 
 void push_svc_add(struct push_svc *p, const struct duet_push_job *jobs, size_t n)

@@ -22,6 +22,9 @@ struct push_svc;
 int push_svc_new(struct app *app, push_vapid *vapid, struct push_svc **out);
 /* Jobs just stored (STORE_PUSH_ENQUEUE or JOBS_LIST): queue and send. */
 void push_svc_add(struct push_svc *p, const struct duet_push_job *jobs, size_t n);
+/* Queued message pushes of (chat, seq) lose their text (delete for
+ * everyone); one in flight goes as it is. */
+void push_svc_erase(struct push_svc *p, const duet_id *chat, int64_t seq);
 /* The VAPID public key, base64url. */
 const char *push_svc_key(const struct push_svc *p);
 /* Cancels what is in flight (those jobs stay in the store for the next

@@ -340,6 +340,7 @@ static void delete_done(struct chat_op *op)
     publish_event(app, &m->sender, proto_deleted_event(m), op->cl);
     if (!op->sreq.out.hidden) /* a withheld message: the receiver never had it */
         publish_event(app, &m->receiver, proto_deleted_event(m), NULL);
+    push_on_delete(app, m);
 }
 
 static int start_delete(struct chat_op *op)

@@ -114,6 +114,7 @@ enum sq_stmt_id {
     SQ_PUSH_SUB_OTHERS_JOBS,
     SQ_PUSH_SUB_OTHERS,
     SQ_PUSH_MUTED,
+    SQ_PUSH_JOBS_ERASE,
     SQ_STMT_COUNT
 };
 
@@ -355,5 +356,8 @@ int sq_push_prefs(sq_store *s, store_req *req);
 int sq_push_enqueue(sq_store *s, store_req *req);
 int sq_push_jobs_list(sq_store *s, store_req *req);
 int sq_push_job_done(sq_store *s, store_req *req);
+/* A message's text leaves the push jobs still queued for it (delete for
+ * everyone): they go out with the sender's name only. */
+int sq_push_erase(sq_store *s, const duet_id *chat, int64_t seq);
 
 #endif

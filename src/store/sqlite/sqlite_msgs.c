@@ -350,6 +350,7 @@ int sq_msg_delete(sq_store *s, store_req *req)
     /* An undelivered copy goes away; the DELETED row still tells a device
      * that may have seen the message through history. */
     if ((rc = sq_search_unindex(s, &c.id, seq)) < 0 || /* c-org */
+        (rc = sq_push_erase(s, &c.id, seq)) < 0 ||
         (rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0)
         return rc;
     /* The receiver of a withheld message never had it: nothing to tell. */

@@ -31,6 +31,8 @@ const char *const sq_push_sql[SQ_STMT_COUNT] = {
     [SQ_PUSH_SUB_LOGOUT] = "DELETE FROM push_subs WHERE user_id = ?1 AND token_hash = ?2",
     [SQ_PUSH_PREFS_GET] = "SELECT preview FROM push_prefs WHERE user_id = ?1",
     /* The user's mute of the chat (c-org's chat_state): a muted chat pushes nothing. */
+    [SQ_PUSH_JOBS_ERASE] = "UPDATE push_jobs SET body = '' WHERE chat_id = ?1 AND seq = ?2"
+                           " AND body != ''",
     [SQ_PUSH_MUTED] = "SELECT muted_until FROM chat_state WHERE user_id = ?1 AND chat_id = ?2",
     [SQ_PUSH_PREFS_SET] = "INSERT INTO push_prefs (user_id, preview) VALUES (?1, ?2)"
                           " ON CONFLICT (user_id) DO UPDATE SET preview = ?2",
@@ -288,5 +290,11 @@ int sq_push_job_done(sq_store *s, store_req *req)
         rc = sq_exec(s, SQ_PUSH_SUB_JOBS_DELETE, "i", &sub) < 0
                  ? DUET_ESTORE
                  : sq_exec(s, SQ_PUSH_SUB_DELETE_ANY, "i", &sub);
+    return rc < 0 ? rc : 0;
+}
+
+int sq_push_erase(sq_store *s, const duet_id *chat, int64_t seq)
+{
+    int rc = sq_exec(s, SQ_PUSH_JOBS_ERASE, "il", chat, seq);
     return rc < 0 ? rc : 0;
 }
