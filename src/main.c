@@ -313,6 +313,7 @@ static int run(struct daemon *d)
         goto err_typing;
     limits_set_signup(&app->limits, (double)d->cfg.signup_rate, (double)d->cfg.signup_burst);
     limits_set_lookup(&app->limits, (double)d->cfg.lookup_rate, (double)d->cfg.lookup_burst);
+    limits_set_erase(&app->limits, (double)d->cfg.erase_rate, (double)d->cfg.erase_burst);
     r = auth_init(&app->auth, &d->loop, (unsigned long long)d->cfg.argon2_ops,
                   (size_t)d->cfg.argon2_mem_kib, (int)d->cfg.hash_concurrency,
                   (size_t)d->cfg.hash_queue, d->cfg.login_window_s, d->cfg.login_max_failures,

@@ -101,6 +101,12 @@ static const struct opt opts[] = {
      "friend and block requests naming a user, per hour per user, sustained (0: no limit)"},
     {"lookup-burst", OPT_INT, OFF(lookup_burst), "30", 1, 1000000,
      "friend and block requests naming a user at once, above the rate"},
+    /* Each delete for everyone costs an erasing checkpoint and a merge of
+     * the search index: a budget of their own (docs/security.md). */
+    {"delete-rate", OPT_INT, OFF(erase_rate), "120", 0, 1000000,
+     "deletes for everyone per hour per user, sustained (0: no limit)"},
+    {"delete-burst", OPT_INT, OFF(erase_burst), "30", 1, 1000000,
+     "deletes for everyone one user may make at once, above the rate"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"redis", OPT_STR, OFF(redis), NULL, 0, 0,
      "HOST:PORT of Redis, to run as one of several instances (default: alone)"},

@@ -49,6 +49,8 @@ struct config {
     int64_t signup_burst;       /* sign-ups at once per client address */
     int64_t lookup_rate;        /* requests naming a user, per hour per user (0 = no limit) */
     int64_t lookup_burst;       /* such requests at once per user */
+    int64_t erase_rate;         /* deletes for everyone per hour per user (0 = no limit) */
+    int64_t erase_burst;        /* such deletes at once per user */
     char *redis;                /* HOST:PORT of the Redis hub; NULL = in-process hub */
     char redis_host[256];
     int redis_port;

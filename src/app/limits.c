@@ -39,14 +39,18 @@ int limits_init(struct limits *l, double rate, double burst, int64_t per_addr)
         goto err_msgs;
     if (set_init(&l->lookup, 0, 1) < 0)
         goto err_signup;
-    if (map_init(&l->ws_addr) < 0)
+    if (set_init(&l->erase, 0, 1) < 0)
         goto err_lookup;
+    if (map_init(&l->ws_addr) < 0)
+        goto err_erase;
     if (map_init(&l->inflight) < 0)
         goto err_ws;
     return 0;
 
 err_ws:
     map_free(&l->ws_addr);
+err_erase:
+    set_free(&l->erase);
 err_lookup:
     set_free(&l->lookup);
 err_signup:
@@ -61,6 +65,7 @@ void limits_free(struct limits *l)
     set_free(&l->msgs);
     set_free(&l->signup);
     set_free(&l->lookup);
+    set_free(&l->erase);
     map_free(&l->ws_addr);
     for (struct map_entry *e = map_first(&l->inflight); e != NULL; e = map_next(&l->inflight, e))
         free(e->value);
@@ -77,6 +82,12 @@ void limits_set_lookup(struct limits *l, double per_hour, double burst)
 {
     l->lookup.rate = per_hour / 3600000.0;
     l->lookup.burst = burst < 1 ? 1 : burst;
+}
+
+void limits_set_erase(struct limits *l, double per_hour, double burst)
+{
+    l->erase.rate = per_hour / 3600000.0;
+    l->erase.burst = burst < 1 ? 1 : burst;
 }
 
 static void refill(const struct bucket_set *s, struct bucket *b, uint64_t now)
@@ -137,6 +148,11 @@ static int64_t take(struct bucket_set *s, const void *key, size_t klen, uint64_t
 int64_t limits_take_message(struct limits *l, const duet_id *user, uint64_t now)
 {
     return take(&l->msgs, user->b, 16, now);
+}
+
+int64_t limits_take_erase(struct limits *l, const duet_id *user, uint64_t now)
+{
+    return take(&l->erase, user->b, 16, now);
 }
 
 int64_t limits_take_lookup(struct limits *l, const duet_id *user, uint64_t now)

@@ -37,6 +37,7 @@ struct limits {
     struct bucket_set msgs;   /* by user id: messages */
     struct bucket_set signup; /* by client address: sign-ups */
     struct bucket_set lookup; /* by user id: requests naming another user */
+    struct bucket_set erase;  /* by user id: deletes for everyone (each erases on disk) */
     map_t ws_addr;            /* client address -> open WebSockets (in the pointer) */
     int64_t per_addr;         /* WebSockets per address; 0 = no cap */
     map_t inflight;           /* user id -> struct limits_inflight: requests in flight */
@@ -52,6 +53,14 @@ void limits_set_signup(struct limits *l, double per_hour, double burst);
 /* Lookups (endpoints that name a user): per_hour per user, sustained, and
  * burst at once; per_hour 0 = no limit. */
 void limits_set_lookup(struct limits *l, double per_hour, double burst);
+
+/* Erasing writes (delete for everyone): per_hour per user, sustained, and
+ * burst at once; per_hour 0 = no limit. Each one costs the store an erasing
+ * checkpoint and a search-index merge (docs/security.md "Deleted text"),
+ * far more than a send, so they have a budget of their own. */
+void limits_set_erase(struct limits *l, double per_hour, double burst);
+/* Takes one erase token for user; as limits_take_message. */
+int64_t limits_take_erase(struct limits *l, const duet_id *user, uint64_t now_ms);
 
 /* Takes one message token for user at now_ms. 0 when allowed, else the
  * milliseconds until a token is available. */

@@ -152,10 +152,13 @@ static int op_submit(struct chat_op *op)
  * with the same id. */
 static void rate_limited(struct chat_op *op, int64_t wait_ms)
 {
+    const char *what = op->request != NULL && strcmp(op->request, "delete") == 0
+                           ? "too many deletes; slow down"
+                           : "too many messages; slow down";
     op->cl->app->metrics.ws_errors++;
     op_answer(op, json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
-                            op->request, "ref", op->ref, "code", "rate_limited", "message",
-                            "too many messages; slow down", "retry_after_ms", (json_int_t)wait_ms));
+                            op->request, "ref", op->ref, "code", "rate_limited", "message", what,
+                            "retry_after_ms", (json_int_t)wait_ms));
 }
 
 static void send_done(struct chat_op *op)
@@ -345,6 +348,12 @@ static void delete_done(struct chat_op *op)
 
 static int start_delete(struct chat_op *op)
 {
+    int64_t wait =
+        limits_take_erase(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
+    if (wait > 0) {
+        rate_limited(op, wait);
+        return -1;
+    }
     store_req *q = op_prepare(op, STORE_MSG_DELETE, delete_done);
     q->in.chat_id = op->req.chat_id;
     q->in.seq = op->req.seq;

@@ -155,3 +155,45 @@ describe('15 limits: sign-ups per client address (--signup-rate 360 --signup-bur
     }
   });
 });
+
+// Every delete for everyone costs the store an erasing checkpoint and a
+// merge of the search index: deletes have a budget of their own.
+describe('15 limits: deletes for everyone', { timeout: 120000 }, () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ args: ['--delete-rate', '1', '--delete-burst', '2'] });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('a burst of deletes over the budget is refused with rate_limited; the message stays', async () => {
+    const [alice, bob] = await User.all(srv, ['dora', 'dirk']);
+    const chat = await befriend(alice, bob);
+    const A = await alice.connect();
+    const seqs = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await A.request({ type: 'send', chat_id: chat, id: `del-${i}`, text: `to delete ${i}` });
+      assert.equal(r.type, 'sent', JSON.stringify(r));
+      seqs.push(r.seq);
+    }
+    for (const seq of seqs.slice(0, 2)) {
+      const d = await A.request({ type: 'delete', ref: `d${seq}`, chat_id: chat, seq });
+      assert.equal(d.type, 'deleted', JSON.stringify(d));
+    }
+    const third = await A.request({ type: 'delete', ref: 'd-third', chat_id: chat, seq: seqs[2] });
+    assert.equal(third.type, 'error', JSON.stringify(third));
+    assert.equal(third.request, 'delete');
+    assert.equal(third.ref, 'd-third');
+    assert.equal(third.code, 'rate_limited');
+    assert.ok(third.retry_after_ms > 60 * 60 * 1000 / 2, `retry_after_ms ${third.retry_after_ms}: about an hour at 1 per hour`);
+    const hist = await fullHistory(alice, chat);
+    assert.deepEqual(
+      hist.map((m) => [m.text, m.deleted_at === null || m.deleted_at === undefined || m.deleted_at === 0]),
+      [['', false], ['', false], ['to delete 2', true]],
+    );
+    // Sends are not charged to the delete budget, nor the other way round.
+    const r = await A.request({ type: 'send', chat_id: chat, id: 'after', text: 'still sending' });
+    assert.equal(r.type, 'sent', JSON.stringify(r));
+  });
+});
