@@ -35,7 +35,7 @@ start)
     # room for 15,000+ connections; BENCHMARKS.md explains each.
     taskset -c "$DUETD_CPU" "${DUETD:-$BUILD/duetd}" --listen "127.0.0.1:$PORT" \
         --data "$BENCH_DIR/data" --web "$BENCH_DIR/web" \
-        --argon2-mem 8192 --argon2-ops 1 --msg-rate 1000000 --msg-burst 1000000 \
+        --argon2-mem 8192 --argon2-ops 1 --msg-rate 1000000 --msg-burst 1000000 --delete-rate 0 \
         --max-conns 40000 --log-level warn "$@" 2>>"$BENCH_DIR/duetd.log" &
     echo $! >"$pidfile"
     for _ in $(seq 1 100); do

@@ -18,7 +18,7 @@ mkdir -p "$tmp/data" "$tmp/web"
 echo '<!doctype html><title>bench</title>' >"$tmp/web/index.html"
 # Fast password hashing and no per-user message rate: see BENCHMARKS.md.
 "$DUETD" --listen 127.0.0.1:0 --data "$tmp/data" --web "$tmp/web" \
-    --argon2-mem 8192 --argon2-ops 1 --msg-rate 1000000 --msg-burst 1000000 \
+    --argon2-mem 8192 --argon2-ops 1 --msg-rate 1000000 --msg-burst 1000000 --delete-rate 0 \
     2>"$tmp/duetd.log" &
 pid=$!
 port=

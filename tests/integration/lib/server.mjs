@@ -60,7 +60,7 @@ export const FAST_HASH = ['--argon2-mem', '8192', '--argon2-ops', '1'];
 // Test traffic runs far above a person's message and sign-up rates; the
 // limiters themselves are tested in 15-limits, which passes its own (later,
 // so winning) values.
-export const NO_RATE_LIMIT = ['--msg-rate', '1000000', '--msg-burst', '1000000', '--signup-rate', '0'];
+export const NO_RATE_LIMIT = ['--msg-rate', '1000000', '--msg-burst', '1000000', '--signup-rate', '0', '--delete-rate', '0'];
 
 // Sanitizer reports, and valgrind memcheck's (its lines start with ==pid==;
 // leaks are errors only for the kinds --errors-for-leak-kinds names, which
