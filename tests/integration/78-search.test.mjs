@@ -2,10 +2,11 @@
 // the user's chats, newest first, paged with next_before; only messages the
 // user may read (not another pair's, not deleted, not withheld from them;
 // a former friend's chat stays searchable); the snippet's match offsets;
-// bad input answered with stable codes.
+// bad input answered with stable codes. The same file runs on both stores
+// (DUET_TEST_BACKEND=cassandra: cass_search.c).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NO_RATE_LIMIT, SLOW, isCassandra, startServer } from './lib/server.mjs';
+import { NO_RATE_LIMIT, SLOW, startServer } from './lib/server.mjs';
 import { User, befriend, expectError, expectStatus, sendMsg } from './lib/client.mjs';
 
 async function search(user, params) {
@@ -16,22 +17,7 @@ async function search(user, params) {
   return res.json;
 }
 
-// Cassandra: search is not built there yet (docs/cassandra.md); the API
-// says so with 501 not_implemented, after the same input checks.
-describe('78 search on Cassandra: not implemented, said plainly', { timeout: 60000 * SLOW, skip: !isCassandra && 'Cassandra only' }, () => {
-  it('answers 501 not_implemented', async () => {
-    const srv = await startServer();
-    try {
-      const [a] = await User.all(srv, ['alice']);
-      expectError(await a.http.get('/api/search?q=x'), 501, 'not_implemented');
-      expectError(await a.http.get('/api/search'), 400, 'missing_field');
-    } finally {
-      await srv.stop();
-    }
-  });
-});
-
-describe('78 search', { timeout: 60000 * SLOW, skip: isCassandra && 'search is SQLite only (docs/cassandra.md)' }, () => {
+describe('78 search', { timeout: 60000 * SLOW }, () => {
   let srv, alice, bob, carol, dave;
   let ab, ac, bd;
   before(async () => {
