@@ -9,7 +9,8 @@
  * rejected: "not understood by StorageAttachedIndex"), so there is no index:
  * a search walks the chat's private_chat partitions newest first with the
  * history's scan (cs_scan, CS_SCAN_CHUNK rows a query) and matches in C.
- * Each chat is read for at most CS_SEARCH_CHAT_ROWS rows a request. Nothing
+ * Each chat is read for at most CS_SEARCH_CHAT_ROWS (within a chat) or
+ * CS_SEARCH_ALL_ROWS (across chats) rows a request. Nothing
  * is written, so erased text leaves no second copy (docs/cassandra.md,
  * "Search" has the costs and the limits).
  *
@@ -26,9 +27,11 @@
 #include "../../base/text.h"
 #include "cass_int.h"
 
-/* Rows of one chat read per request at most (the newest ones below the
- * cursor within a chat; the newest of the chat across chats). */
-#define CS_SEARCH_CHAT_ROWS 5000
+/* Rows of a chat read per request at most: within one chat, the newest
+ * below the cursor (CS_SEARCH_CHAT_ROWS); across chats, the newest of each
+ * chat (CS_SEARCH_ALL_ROWS: the cursor is a time, not a sequence). */
+#define CS_SEARCH_CHAT_ROWS 20000
+#define CS_SEARCH_ALL_ROWS  2000
 /* Query words used at most, as SQLite (more are ignored). */
 #define CS_SEARCH_WORDS 8
 
@@ -279,7 +282,8 @@ void cs_search(cs_op *op)
             break;
         cs_scan_advance(op);
         /* One more than a page per chat: whether a next page exists. */
-        if (op->count <= limit && op->top < CS_SEARCH_CHAT_ROWS &&
+        if (op->count <= limit &&
+            op->top < (req->in.has_chat ? CS_SEARCH_CHAT_ROWS : CS_SEARCH_ALL_ROWS) &&
             (rc = cs_scan_next(op, SR_ROWS, CS_SCAN_CHUNK)) != 0)
             return;
         op->i_items++;
