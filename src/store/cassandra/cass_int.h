@@ -473,11 +473,24 @@ void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
 /* cass_org.c (c-org) */
-void cs_search(cs_op *op);
 void cs_chat_state_set(cs_op *op);
 /* After a CS_STATE_ALL read: the user's pin/archive/mute into chats[]. */
 void cs_state_apply(const cs_op *op, struct duet_chat *chats, size_t n);
 /* A PENDING_CHAT_STATE row: its time columns into p->state (as SQLite). */
 void cs_state_from_row(struct duet_pending *p);
+/* cass_search.c: STORE_SEARCH, and its word matching (pure, unit-tested). */
+void cs_search(cs_op *op);
+#define CS_SEARCH_WORDS 8 /* query words used at most, as SQLite */
+/* A query word. Ownership: points into the query. */
+struct cs_word {
+    const char *s;
+    size_t len;
+};
+/* The words of q (split as SQLite splits them) into w[CS_SEARCH_WORDS]:
+ * their count. */
+size_t cs_search_words(const char *q, struct cs_word *w);
+/* 1 if every word matches a word of text (case and Latin diacritics
+ * folded; from two bytes on a word also matches a word start), else 0. */
+int cs_search_match(const char *text, size_t len, const struct cs_word *w, size_t nw);
 
 #endif

@@ -32,15 +32,6 @@
  * chat (CS_SEARCH_ALL_ROWS: the cursor is a time, not a sequence). */
 #define CS_SEARCH_CHAT_ROWS 20000
 #define CS_SEARCH_ALL_ROWS  2000
-/* Query words used at most, as SQLite (more are ignored). */
-#define CS_SEARCH_WORDS 8
-
-/* A query word. Ownership: points into the request's query. */
-struct cs_word {
-    const char *s;
-    size_t len;
-};
-
 /* A chat to search and its newest sequence. Ownership: op->items. */
 struct cs_search_chat {
     duet_id id;
@@ -100,8 +91,7 @@ static int cs_word_match(const char *t, size_t tlen, const struct cs_word *w, in
     return b == w->len && (prefix || a == tlen);
 }
 
-/* Whether every query word matches a word of the text. */
-static int cs_search_match(const char *text, size_t len, const struct cs_word *w, size_t nw)
+int cs_search_match(const char *text, size_t len, const struct cs_word *w, size_t nw)
 {
     uint32_t found = 0, all = (1u << nw) - 1;
     for (size_t i = 0; i < len && found != all;) {
@@ -120,8 +110,7 @@ static int cs_search_match(const char *text, size_t len, const struct cs_word *w
     return nw > 0 && found == all;
 }
 
-/* The query's words into w (CS_SEARCH_WORDS at most): their count. */
-static size_t cs_search_words(const char *q, struct cs_word *w)
+size_t cs_search_words(const char *q, struct cs_word *w)
 {
     size_t n = 0;
     for (const char *p = q; *p != '\0' && n < CS_SEARCH_WORDS;) {
