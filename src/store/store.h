@@ -299,7 +299,7 @@ struct store_req {
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */
         int hidden;
-        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
+        int unchanged; /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;
@@ -331,6 +331,9 @@ struct store_req {
         struct duet_hit *hits; /* SEARCH */
         size_t n_hits;
         struct duet_chat_state state; /* CHAT_STATE_SET */
+        /* s-cass: SEARCH with more and no hits: the cursor to continue from
+         * (Cassandra's bounded scan stopped before it found a match). */
+        int64_t search_next;
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */

@@ -203,15 +203,49 @@ static int cs_hit_cmp(const void *pa, const void *pb)
     return a->msg.sequence > b->msg.sequence ? -1 : a->msg.sequence < b->msg.sequence;
 }
 
-/* The page: newest first, limit hits, more when one is left over. */
-static void cs_search_result(store_req *req, int limit)
+/* Within a chat, when the row bound stopped the scan of op->scan before
+ * its end: remembers where to continue (op->flag, op->seq: the cursor). */
+static void cs_search_cut(cs_op *op)
 {
+    const struct cs_scan *sc = &op->scan;
+    if (!op->req->in.has_chat || cs_scan_bucket(sc) < 0)
+        return;
+    /* Unread: up to sc->hi within bucket sc->b and below. */
+    int64_t top = (sc->b + 1) * CS_BUCKET;
+    op->flag = 1;
+    op->seq = (sc->hi < top ? sc->hi : top) + 1;
+}
+
+/* The page: newest first, limit hits, more when one is left over or the
+ * scan was cut (then, with no hit, search_next says where to go on). */
+static void cs_search_result(cs_op *op, int limit)
+{
+    store_req *req = op->req;
+    if (op->flag) {
+        req->out.more = 1;
+        if (req->out.n_hits == 0)
+            req->out.search_next = op->seq;
+    }
     if (req->out.n_hits > 1)
         qsort(req->out.hits, req->out.n_hits, sizeof(*req->out.hits), cs_hit_cmp);
     if (req->out.n_hits > (size_t)limit) {
         req->out.n_hits = (size_t)limit;
         req->out.more = 1;
     }
+}
+
+/* Rows of a chat one request reads at most. */
+static int64_t cs_search_bound(const store_req *req)
+{
+    return req->in.has_chat ? CS_SEARCH_CHAT_ROWS : CS_SEARCH_ALL_ROWS;
+}
+
+/* The next scan query's LIMIT: a chunk, never past the bound, so that the
+ * cut is exact and the next page starts right below it. */
+static int cs_search_chunk(const cs_op *op)
+{
+    int64_t left = cs_search_bound(op->req) - op->top;
+    return left < CS_SCAN_CHUNK ? (int)left : CS_SCAN_CHUNK;
 }
 
 /* Steps of cs_search. */
@@ -239,6 +273,7 @@ void cs_search(cs_op *op)
         }
         op->n_items = op->cap_items = 0;
         op->n_users = 0; /* the hits' capacity */
+        op->flag = 0;
         if (req->in.has_chat)
             cs_read(op, SR_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         else
@@ -271,10 +306,11 @@ void cs_search(cs_op *op)
             break;
         cs_scan_advance(op);
         /* One more than a page per chat: whether a next page exists. */
-        if (op->count <= limit &&
-            op->top < (req->in.has_chat ? CS_SEARCH_CHAT_ROWS : CS_SEARCH_ALL_ROWS) &&
-            (rc = cs_scan_next(op, SR_ROWS, CS_SCAN_CHUNK)) != 0)
+        if (op->count <= limit && op->top < cs_search_bound(req) &&
+            (rc = cs_scan_next(op, SR_ROWS, cs_search_chunk(op))) != 0)
             return;
+        if (op->count <= limit)
+            cs_search_cut(op);
         op->i_items++;
     chat:
         while (op->i_items < op->n_items) {
@@ -284,11 +320,11 @@ void cs_search(cs_op *op)
                 hi = req->in.before - 1;
             cs_scan_init(&op->scan, &c->id, 0, hi, 0);
             op->count = op->top = 0;
-            if ((rc = cs_scan_next(op, SR_ROWS, CS_SCAN_CHUNK)) != 0)
+            if ((rc = cs_scan_next(op, SR_ROWS, cs_search_chunk(op))) != 0)
                 return;
             op->i_items++;
         }
-        cs_search_result(req, limit);
+        cs_search_result(op, limit);
         rc = 0;
         break;
     default:
