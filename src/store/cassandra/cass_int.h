@@ -128,6 +128,8 @@ enum cs_stmt_id {
     CS_STATE_ALL,
     CS_STATE_PUT,
     CS_STATE_UNARCHIVE,
+    /* cass_search.c (s-cass) */
+    CS_SEARCH_SCAN_TIME,
     CS_STMT_COUNT
 };
 
@@ -136,6 +138,7 @@ extern const char *const cs_users_cql[CS_STMT_COUNT];
 extern const char *const cs_friends_cql[CS_STMT_COUNT];
 extern const char *const cs_msgs_cql[CS_STMT_COUNT];
 extern const char *const cs_org_cql[CS_STMT_COUNT];
+extern const char *const cs_search_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"

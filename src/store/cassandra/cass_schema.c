@@ -44,6 +44,10 @@ const char *const cs_ddl[] = {
     "CREATE TABLE IF NOT EXISTS %1$s.chat_state (user_id uuid, chat_id uuid,"
     " pinned_at timestamp, archived boolean, muted_until timestamp,"
     " PRIMARY KEY ((user_id), chat_id))",
+    /* s-cass (issue 17): search across chats seeks each chat's partitions
+     * below a time (cass_search.c); SAI, numeric, no analyzer. */
+    "CREATE CUSTOM INDEX IF NOT EXISTS private_chat_sent_at ON %1$s.private_chat (sent_at)"
+    " USING 'StorageAttachedIndex'",
 };
 const int cs_n_ddl = (int)(sizeof(cs_ddl) / sizeof(cs_ddl[0]));
 

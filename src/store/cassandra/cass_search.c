@@ -32,6 +32,14 @@
  * chat (CS_SEARCH_ALL_ROWS: the cursor is a time, not a sequence). */
 #define CS_SEARCH_CHAT_ROWS 20000
 #define CS_SEARCH_ALL_ROWS  2000
+/* Across chats after the first page: a chat's rows below the cursor's
+ * time, found through the SAI index on sent_at (cass_schema.c). */
+const char *const cs_search_cql[CS_STMT_COUNT] = {
+    [CS_SEARCH_SCAN_TIME] = "SELECT " CS_MSG_COLS " FROM @.private_chat WHERE chat_id = ?"
+                            " AND bucket = ? AND sent_at < ? AND sequence > ? AND sequence <= ?"
+                            " LIMIT ?",
+};
+
 /* A chat to search and its newest sequence. Ownership: op->items. */
 struct cs_search_chat {
     duet_id id;
@@ -165,6 +173,12 @@ static int cs_search_rows(cs_op *op, const struct cs_word *w, size_t nw)
     int64_t before = req->in.before > 0 ? req->in.before : INT64_MAX;
     op->top += r->n_rows;
     for (int64_t i = 0; i < r->n_rows; i++) {
+        int64_t cursor = cs_search_cursor(req, cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL)),
+                                          cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL + 1)));
+        /* The oldest row read with a time: a cut chat's boundary. */
+        if (!cs_row_void(r, i, 0) && cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL + 1)) > 0 &&
+            cursor < op->seq)
+            op->seq = cursor;
         const struct cql_cell *text = cql_cell(r, i, 3);
         duet_id receiver;
         cs_get_id(cql_cell(r, i, 1), &receiver);
@@ -172,8 +186,6 @@ static int cs_search_rows(cs_op *op, const struct cs_word *w, size_t nw)
             (cs_row_withheld(r, i, 0) && duet_id_eq(&receiver, &req->in.user)) ||
             !cs_search_match((const char *)text->value, (size_t)text->len, w, nw))
             continue;
-        int64_t cursor = cs_search_cursor(req, cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL)),
-                                          cs_get_i64(cql_cell(r, i, CS_MSG_SEQ_COL + 1)));
         if (cursor >= before)
             continue; /* across chats: on an earlier page */
         struct duet_hit *h =
@@ -203,36 +215,14 @@ static int cs_hit_cmp(const void *pa, const void *pb)
     return a->msg.sequence > b->msg.sequence ? -1 : a->msg.sequence < b->msg.sequence;
 }
 
-/* Within a chat, when the row bound stopped the scan of op->scan before
- * its end: remembers where to continue (op->flag, op->seq: the cursor). */
-static void cs_search_cut(cs_op *op)
-{
-    const struct cs_scan *sc = &op->scan;
-    if (!op->req->in.has_chat || cs_scan_bucket(sc) < 0)
-        return;
-    /* Unread: up to sc->hi within bucket sc->b and below. */
-    int64_t top = (sc->b + 1) * CS_BUCKET;
-    op->flag = 1;
-    op->seq = (sc->hi < top ? sc->hi : top) + 1;
-}
-
-/* The page: newest first, limit hits, more when one is left over or the
- * scan was cut (then, with no hit, search_next says where to go on). */
-static void cs_search_result(cs_op *op, int limit)
-{
-    store_req *req = op->req;
-    if (op->flag) {
-        req->out.more = 1;
-        if (req->out.n_hits == 0)
-            req->out.search_next = op->seq;
-    }
-    if (req->out.n_hits > 1)
-        qsort(req->out.hits, req->out.n_hits, sizeof(*req->out.hits), cs_hit_cmp);
-    if (req->out.n_hits > (size_t)limit) {
-        req->out.n_hits = (size_t)limit;
-        req->out.more = 1;
-    }
-}
+/* Steps of cs_search. */
+enum {
+    SR_START = 0,
+    SR_CHAT,  /* the one chat's statics (has_chat) */
+    SR_RELS,  /* the user's relations: their chats */
+    SR_CHATS, /* a slice of the chats' statics */
+    SR_ROWS,  /* a scan query of the current chat */
+};
 
 /* Rows of a chat one request reads at most. */
 static int64_t cs_search_bound(const store_req *req)
@@ -248,14 +238,72 @@ static int cs_search_chunk(const cs_op *op)
     return left < CS_SCAN_CHUNK ? (int)left : CS_SCAN_CHUNK;
 }
 
-/* Steps of cs_search. */
-enum {
-    SR_START = 0,
-    SR_CHAT,  /* the one chat's statics (has_chat) */
-    SR_RELS,  /* the user's relations: their chats */
-    SR_CHATS, /* a slice of the chats' statics */
-    SR_ROWS,  /* a scan query of the current chat */
-};
+/* When the row bound stopped the scan of op->scan before its end, before
+ * the chat gave a page and one: remembers where to go on (op->flag). Within
+ * a chat, in req->out.search_next: the sequence above the first unread row.
+ * Across chats, in op->mask: the highest of the cut chats' boundaries (the
+ * cursor of the oldest row read; the unread rows are older), below which
+ * this page's hits may miss one of that chat's. */
+static void cs_search_cut(cs_op *op)
+{
+    const struct cs_scan *sc = &op->scan;
+    if (cs_scan_bucket(sc) < 0)
+        return;
+    op->flag = 1;
+    if (op->req->in.has_chat) {
+        /* Unread: up to sc->hi within bucket sc->b and below. */
+        int64_t top = (sc->b + 1) * CS_BUCKET;
+        op->req->out.search_next = (sc->hi < top ? sc->hi : top) + 1;
+    } else if (op->seq != INT64_MAX && (uint64_t)op->seq > op->mask) {
+        op->mask = (uint64_t)op->seq;
+    }
+}
+
+/* The next scan query of the current chat: the history's, or across chats
+ * with a cursor the one that seeks below its time. Returns as
+ * cs_scan_next. */
+static int cs_search_next(cs_op *op)
+{
+    struct cs_scan *sc = &op->scan;
+    const store_req *req = op->req;
+    int limit = cs_search_chunk(op);
+    if (req->in.has_chat || req->in.before <= 0)
+        return cs_scan_next(op, SR_ROWS, limit);
+    int64_t b = cs_scan_bucket(sc);
+    if (b < 0)
+        return 0;
+    sc->asked = limit;
+    /* sent_at < the cursor's millisecond + 1: the C filter does the rest. */
+    int rc = cs_read(op, SR_ROWS, CS_SEARCH_SCAN_TIME, "illlld", &sc->chat, b,
+                     req->in.before / 1024 + 1, sc->lo, sc->hi, limit);
+    return rc < 0 ? rc : 1;
+}
+
+/* The page: newest first, limit hits, more when one is left over or a
+ * scan was cut (then, with no hit, search_next says where to go on). */
+static void cs_search_result(cs_op *op, int limit)
+{
+    store_req *req = op->req;
+    if (req->out.n_hits > 1)
+        qsort(req->out.hits, req->out.n_hits, sizeof(*req->out.hits), cs_hit_cmp);
+    if (op->flag) {
+        req->out.more = 1;
+        if (!req->in.has_chat) {
+            /* Across chats: only the hits down to the highest boundary are
+             * in order; the next page starts there. */
+            int64_t bound = (int64_t)op->mask;
+            while (req->out.n_hits > 0 && req->out.hits[req->out.n_hits - 1].cursor < bound)
+                req->out.n_hits--;
+            req->out.search_next = bound;
+        }
+        if (req->out.n_hits > 0)
+            req->out.search_next = 0;
+    }
+    if (req->out.n_hits > (size_t)limit) {
+        req->out.n_hits = (size_t)limit;
+        req->out.more = 1;
+    }
+}
 
 void cs_search(cs_op *op)
 {
@@ -274,6 +322,7 @@ void cs_search(cs_op *op)
         op->n_items = op->cap_items = 0;
         op->n_users = 0; /* the hits' capacity */
         op->flag = 0;
+        op->mask = 0;
         if (req->in.has_chat)
             cs_read(op, SR_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         else
@@ -306,8 +355,7 @@ void cs_search(cs_op *op)
             break;
         cs_scan_advance(op);
         /* One more than a page per chat: whether a next page exists. */
-        if (op->count <= limit && op->top < cs_search_bound(req) &&
-            (rc = cs_scan_next(op, SR_ROWS, cs_search_chunk(op))) != 0)
+        if (op->count <= limit && op->top < cs_search_bound(req) && (rc = cs_search_next(op)) != 0)
             return;
         if (op->count <= limit)
             cs_search_cut(op);
@@ -320,7 +368,8 @@ void cs_search(cs_op *op)
                 hi = req->in.before - 1;
             cs_scan_init(&op->scan, &c->id, 0, hi, 0);
             op->count = op->top = 0;
-            if ((rc = cs_scan_next(op, SR_ROWS, cs_search_chunk(op))) != 0)
+            op->seq = INT64_MAX;
+            if ((rc = cs_search_next(op)) != 0)
                 return;
             op->i_items++;
         }
