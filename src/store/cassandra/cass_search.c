@@ -6,19 +6,21 @@
  * opaque cursor.
  *
  * Apache Cassandra 5.0's SAI has no text analyzer (index_analyzer is
- * rejected: "not understood by StorageAttachedIndex"), so there is no index:
- * a search walks the chat's private_chat partitions newest first with the
- * history's scan (cs_scan, CS_SCAN_CHUNK rows a query) and matches in C.
- * Each chat is read for at most CS_SEARCH_CHAT_ROWS (within a chat) or
- * CS_SEARCH_ALL_ROWS (across chats) rows a request. Nothing
- * is written, so erased text leaves no second copy (docs/cassandra.md,
- * "Search" has the costs and the limits).
+ * rejected: "not understood by StorageAttachedIndex"), so there is no text
+ * index: a search walks the chat's private_chat partitions newest first
+ * (CS_SCAN_CHUNK rows a query) and matches in C. Each chat is read for at
+ * most CS_SEARCH_CHAT_ROWS (within a chat) or CS_SEARCH_ALL_ROWS (across
+ * chats) rows a request; a chat cut by its bound ends the page early with a
+ * cursor to go on (cs_search_cut), so nothing is skipped. No text is
+ * written anywhere else, so erased text leaves no second copy
+ * (docs/cassandra.md, "Search": the costs and the limits).
  *
  * Cursors: within a chat, the sequence (exact); across chats, sent_at (ms)
  * * 1024 + the sequence's low 10 bits, below 2^53 so that JavaScript keeps
- * it exact. Two hits of two chats with the same cursor share a page
- * boundary badly (one may be skipped): the same millisecond and the same
- * low sequence bits.
+ * it exact; after the first page each chat is read below the cursor's time
+ * through the SAI index on sent_at (CS_SEARCH_SCAN_TIME). Two hits of two
+ * chats with the same cursor share a page boundary badly (one may be
+ * skipped): the same millisecond and the same low sequence bits.
  */
 #include <errno.h>
 #include <stdlib.h>
