@@ -89,9 +89,11 @@ static void search_read(struct api_call *call)
             json_decref(a);
             a = NULL;
         }
-    json_t *next = r->out.more && r->out.n_hits > 0
-                       ? json_integer(r->out.hits[r->out.n_hits - 1].cursor)
-                       : json_null();
+    /* No hit but more: a bounded store read part of the history only. */
+    json_t *next = !r->out.more             ? json_null()
+                   : r->out.n_hits > 0      ? json_integer(r->out.hits[r->out.n_hits - 1].cursor)
+                   : r->out.search_next > 0 ? json_integer(r->out.search_next)
+                                            : json_null();
     api_json(call, 200, json_pack("{s:o, s:o}", "results", a, "next_before", next), NULL);
 }
 

@@ -357,7 +357,7 @@ struct store_req {
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */
         int hidden;
-        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
+        int unchanged; /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;
@@ -395,6 +395,9 @@ struct store_req {
         struct duet_push_job *push_jobs;
         size_t n_push_jobs;
         int push_preview;
+        /* s-cass: SEARCH with more and no hits: the cursor to continue from
+         * (Cassandra's bounded scan stopped before it found a match). */
+        int64_t search_next;
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */

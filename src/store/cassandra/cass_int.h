@@ -145,6 +145,8 @@ enum cs_stmt_id {
     CS_PUSH_JOBS,
     CS_PUSH_JOB_DELETE,
     CS_PUSH_MUTED,
+    /* cass_search.c (s-cass) */
+    CS_SEARCH_SCAN_TIME,
     CS_STMT_COUNT
 };
 
@@ -154,6 +156,7 @@ extern const char *const cs_friends_cql[CS_STMT_COUNT];
 extern const char *const cs_msgs_cql[CS_STMT_COUNT];
 extern const char *const cs_org_cql[CS_STMT_COUNT];
 extern const char *const cs_push_cql[CS_STMT_COUNT];
+extern const char *const cs_search_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"
@@ -491,7 +494,6 @@ void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
 /* cass_org.c (c-org) */
-void cs_search(cs_op *op);
 void cs_chat_state_set(cs_op *op);
 /* After a CS_STATE_ALL read: the user's pin/archive/mute into chats[]. */
 void cs_state_apply(const cs_op *op, struct duet_chat *chats, size_t n);
@@ -505,5 +507,19 @@ void cs_push_prefs(cs_op *op);
 void cs_push_enqueue(cs_op *op);
 void cs_push_jobs_list(cs_op *op);
 void cs_push_job_done(cs_op *op);
+/* cass_search.c: STORE_SEARCH, and its word matching (pure, unit-tested). */
+void cs_search(cs_op *op);
+#define CS_SEARCH_WORDS 8 /* query words used at most, as SQLite */
+/* A query word. Ownership: points into the query. */
+struct cs_word {
+    const char *s;
+    size_t len;
+};
+/* The words of q (split as SQLite splits them) into w[CS_SEARCH_WORDS]:
+ * their count. */
+size_t cs_search_words(const char *q, struct cs_word *w);
+/* 1 if every word matches a word of text (case and Latin diacritics
+ * folded; from two bytes on a word also matches a word start), else 0. */
+int cs_search_match(const char *text, size_t len, const struct cs_word *w, size_t nw);
 
 #endif

@@ -7,8 +7,7 @@
  * per user at a time (cass_sched.c), so two pins of one instance cannot
  * both pass it (across instances they can: docs/cassandra.md).
  *
- * Search is not built on Cassandra yet: it answers -ENOSYS, which the API
- * turns into 501 not_implemented (docs/cassandra.md, "Search").
+ * Search is in cass_search.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,15 +23,10 @@ const char *const cs_org_cql[CS_STMT_COUNT] = {
                            " AND chat_id = ?",
 };
 
-void cs_search(cs_op *op)
-{
-    cs_finish(op, -ENOSYS);
-}
-
 /* The state of chat in a CS_STATE_ALL row set; *pinned_others counts the
  * other pinned chats. */
-static void cs_state_find(const struct cql_rows *r, const duet_id *chat,
-                          struct duet_chat_state *st, int *pinned_others)
+static void cs_state_find(const struct cql_rows *r, const duet_id *chat, struct duet_chat_state *st,
+                          int *pinned_others)
 {
     memset(st, 0, sizeof(*st));
     *pinned_others = 0;

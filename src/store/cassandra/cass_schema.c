@@ -56,6 +56,10 @@ const char *const cs_ddl[] = {
     "CREATE TABLE IF NOT EXISTS %1$s.push_jobs (instance text, job_id uuid, sub_id uuid,"
     " user_id uuid, endpoint text, p256dh text, auth text, kind int, chat_id uuid, seq bigint,"
     " sender_name text, body text, created_at timestamp, PRIMARY KEY ((instance), job_id))",
+    /* s-cass (issue 17): search across chats seeks each chat's partitions
+     * below a time (cass_search.c); SAI, numeric, no analyzer. */
+    "CREATE CUSTOM INDEX IF NOT EXISTS private_chat_sent_at ON %1$s.private_chat (sent_at)"
+    " USING 'StorageAttachedIndex'",
 };
 const int cs_n_ddl = (int)(sizeof(cs_ddl) / sizeof(cs_ddl[0]));
 
