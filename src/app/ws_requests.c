@@ -40,6 +40,7 @@ struct chat_op {
     struct pipe_slot *slot;        /* the answer's place; NULL once answered */
     int again;                     /* done() submitted sreq again: not finished */
     char *media_json;              /* send with media: msg.media (malloc'd) */
+    char media_mime[128];          /* ... the type it is served as (outlives the check's req) */
 };
 
 /* Answers the requester (text NULL: no answer); once per op. */
@@ -215,6 +216,9 @@ static void send_done(struct chat_op *op)
 static void media_send(struct chat_op *op, const char *serve_mime)
 {
     const struct proto_request *rq = &op->req;
+    /* serve_mime may point into sreq's results, which the reset frees. */
+    snprintf(op->media_mime, sizeof(op->media_mime), "%s", serve_mime);
+    serve_mime = op->media_mime;
     op->media_json = media_meta_stored(&rq->media, serve_mime);
     if (op->media_json == NULL) {
         op_error(op, -ENOMEM, NULL, "out of memory");
