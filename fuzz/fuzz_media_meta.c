@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(strcmp(json_string_value(json_object_get(back, "id")), m.upload) == 0, "same id");
         check((uint64_t)json_integer_value(json_object_get(back, "size")) == m.size, "same size");
         json_t *w = json_object_get(back, "waveform");
-        check(m.has_waveform ? json_array_size(w) == m.n_waveform : json_is_null(w), "same waveform");
+        check(m.has_waveform ? json_array_size(w) == m.n_waveform : json_is_null(w),
+              "same waveform");
         json_decref(back);
         free(s);
     } else {

@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (tus_id_ok(v, len)) {
             check(len == 32, "32 digits");
             for (size_t i = 0; i < len; i++)
-                check((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f'), "lowercase hex");
+                check((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f'),
+                      "lowercase hex");
         }
     }
     return 0;

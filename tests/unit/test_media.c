@@ -23,9 +23,21 @@ Test(media, sniffs_the_allowlist)
     cr_assert_str_eq(sniff("\x89PNG\r\n\x1A\n", 8).mime, "image/png");
     cr_assert_str_eq(sniff("GIF89a", 6).mime, "image/gif");
     cr_assert_str_eq(sniff("RIFF\0\0\0\0WEBPVP8 ", 16).mime, "image/webp");
-    cr_assert_str_eq(sniff("\0\0\0\x18" "ftypisom\0\0\0\0", 16).mime, "video/mp4");
-    cr_assert_str_eq(sniff("\0\0\0\x18" "ftypM4A \0\0\0\0", 16).mime, "audio/mp4");
-    cr_assert_str_eq(sniff("\0\0\0\x18" "ftypavif\0\0\0\0", 16).mime, "image/avif");
+    cr_assert_str_eq(sniff("\0\0\0\x18"
+                           "ftypisom\0\0\0\0",
+                           16)
+                         .mime,
+                     "video/mp4");
+    cr_assert_str_eq(sniff("\0\0\0\x18"
+                           "ftypM4A \0\0\0\0",
+                           16)
+                         .mime,
+                     "audio/mp4");
+    cr_assert_str_eq(sniff("\0\0\0\x18"
+                           "ftypavif\0\0\0\0",
+                           16)
+                         .mime,
+                     "image/avif");
     cr_assert_str_eq(sniff("\x1A\x45\xDF\xA3", 4).mime, "video/webm");
     cr_assert_str_eq(sniff("OggS", 4).mime, "audio/ogg");
     cr_assert_str_eq(sniff("ID3\x04", 4).mime, "audio/mpeg");
@@ -132,8 +144,9 @@ Test(media, metadata_bounds)
     cr_assert_eq(meta("{" UP ",\"type\":3,\"size\":10,\"duration_ms\":86400001}"), -1);
     cr_assert_eq(meta("{" UP ",\"type\":3,\"size\":10,\"waveform\":[0,255]}"), 0);
     cr_assert_eq(meta("{" UP ",\"type\":3,\"size\":10,\"waveform\":[256]}"), -1);
-    cr_assert_eq(meta("{" UP ",\"type\":1,\"size\":10,\"thumb\":\"data:image/svg+xml;base64,PHN2Zz4=\"}"),
-                 -1);
+    cr_assert_eq(
+        meta("{" UP ",\"type\":1,\"size\":10,\"thumb\":\"data:image/svg+xml;base64,PHN2Zz4=\"}"),
+        -1);
     cr_assert_eq(meta("{\"upload\":\"xyz\",\"type\":4,\"size\":10}"), -1);
     cr_assert_eq(meta("[1]"), -1);
 }
