@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer } from './lib/server.mjs';
-import { User, befriend, expectError, expectStatus } from './lib/client.mjs';
+import { User, befriend, expectError, expectStatus, fullHistory } from './lib/client.mjs';
 import { Tus, mediaFor, sample, sendMedia } from './lib/tus.mjs';
 
 async function notFound(user, id, what) {
@@ -66,6 +66,13 @@ describe('51 media access', { timeout: 180000 }, () => {
     const s = await sendMedia(A, chatAC, mediaFor(id, 1, body));
     assert.equal(s.type, 'sent', 'the block does not show to the sender');
     expectStatus(await alice.http.get(`/api/media/${id}`), 200);
+    // The sender's history shows it as any photo (the block does not show).
+    const mine = (await fullHistory(alice, chatAC)).find((m) => m.seq === s.seq);
+    assert.equal(mine.type, 1, `the sender's view: ${JSON.stringify(mine)}`);
+    assert.equal(mine.media.id, id);
+    const theirs = (await fullHistory(carol, chatAC)).find((m) => m.seq === s.seq);
+    assert.equal(theirs.withheld, true);
+    assert.equal(theirs.media, undefined, 'a placeholder carries no media');
     await notFound(carol, id, 'the blocker, for a withheld message');
     expectStatus(await carol.http.del(`/api/blocks/${alice.username}`), 204);
     await notFound(carol, id, 'still withheld after the unblock');

@@ -44,7 +44,7 @@
  * blocked the sender; store.h, STORE_MSG_SEND): its type cell, read back as
  * type 0. The SQLite backend has a column for it; here the type cell keeps
  * the schema as it is, as the void marker does. */
-#define CS_TYPE_WITHHELD (-2)
+#define CS_TYPE_WITHHELD (-2) /* CS_TYPE_WITHHELD - t for a withheld message of type t */
 #define CS_VOID_TS       1
 #define CS_VOID_BATCH    16 /* holes voided by one HISTORY request at most */
 

@@ -169,12 +169,12 @@ static int cs_send_rows(cs_op *op, int next, const struct duet_msg *m)
     if (op->rows_ts == 0)
         op->rows_ts = cs_ts(op->s);
     cs_batch_begin(op);
-    /* The type cell marks a withheld message (CS_TYPE_WITHHELD), so a
-     * withheld media message reads back as type 0 with its media. */
+    /* The type cell marks a withheld message: CS_TYPE_WITHHELD - type, so
+     * a withheld media message keeps its type (cs_read_msg). */
     const char *pv = m->preview ? m->preview : "", *md = m->media ? m->media : "";
     cs_batch_add(op, CS_MSG_INSERT, "illiissdsls", &m->chat_id, b, m->sequence, &m->sender,
-                 &m->receiver, m->message_id, m->message, op->flag ? CS_TYPE_WITHHELD : m->type, pv,
-                 m->sent_at, md);
+                 &m->receiver, m->message_id, m->message,
+                 op->flag ? CS_TYPE_WITHHELD - m->type : m->type, pv, m->sent_at, md);
     /* A withheld message has no pending row: the receiver never gets it. */
     if (!op->flag)
         cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissdsls", &m->receiver, &m->chat_id,
