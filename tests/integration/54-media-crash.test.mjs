@@ -69,6 +69,26 @@ describe('54 media crash and disk full', { timeout: 180000 }, () => {
     srv = null;
   });
 
+  it('SIGTERM mid-upload: duetd stores what arrived, exits 0, and the upload resumes after the restart', async () => {
+    srv = await startServer();
+    const [alice] = await User.all(srv, ['alice']);
+    let tus = new Tus(alice);
+    const body = sample('png', 6 * 1024 * 1024);
+    const id = uploadIdOf(await tus.create(body.length, { filename: 'p.png' }));
+    const cut = tus.cutPatch(srv, id, 0, body, 3 * 1024 * 1024, { settleMs: 3000 });
+    await sleep(800);
+    await srv.stop({ keepData: true }); // asserts a clean exit 0
+    await cut;
+    await srv.restart();
+    tus = new Tus(alice);
+    const off = await resume(tus, id, body);
+    assert.ok(off > 0, `the bytes that arrived before the shutdown were kept (resumed at ${off})`);
+    const d = await alice.http.get(`/api/media/${id}`);
+    assert.ok(d.buffer.equals(body), 'the bytes after the resume are the uploaded bytes');
+    await srv.stop();
+    srv = null;
+  });
+
   it('a full disk refuses with disk_full (507) and the upload resumes when space returns', { skip: isCassandra && 'SQLite: fills the tmpfs under the data folder' }, async () => {
     mnt = mkTempDir('duet-mfull-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
