@@ -41,6 +41,7 @@
 #include "../net/net.h"
 #include "../hub/hub.h"
 #include "../store/store.h"
+#include "../blob/blob.h"
 #include "auth.h"
 #include "config.h"
 #include "limits.h"
@@ -64,6 +65,7 @@ struct app {
      * filled and sent in one go, never held across a callback. */
     struct jsonw out;
     struct push_svc *push; /* Web Push sender (push_svc.h); NULL when off */
+    struct uploads *uploads; /* media uploads and the blob store (uploads.h) */
 };
 
 struct push_svc;

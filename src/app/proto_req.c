@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../base/text.h"
+#include "media_meta.h"
 #include "proto.h"
 
 struct req_spec {
@@ -69,7 +70,14 @@ static int parse_send(struct proto_request *q, int64_t max_chars, struct proto_r
     r = proto_get_str(q->frame, "text", &q->text, &q->text_len);
     if (r < 0)
         return field_fail(e, r, "missing field 'text'", "'text' must be a string");
-    if (q->text_len == 0)
+    json_t *media = json_object_get(q->frame, "media");
+    if (media != NULL && !json_is_null(media)) {
+        const char *bad;
+        if (media_meta_parse(media, &q->media, &bad) < 0)
+            return fail(e, -EINVAL, "bad_media", bad);
+        q->has_media = 1;
+    }
+    if (q->text_len == 0 && !q->has_media) /* a caption may be empty */
         return fail(e, -EINVAL, "empty", "the text is empty");
     /* Bytes bound characters from above: count only when it can matter. */
     if ((int64_t)q->text_len > max_chars &&
@@ -152,8 +160,8 @@ static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto
     }
 }
 
-int proto_parse_request(const char *data, size_t len, int64_t max_chars,
-                        struct proto_request *out, struct proto_req_error *e)
+int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
+                        struct proto_req_error *e)
 {
     memset(out, 0, sizeof(*out));
     memset(e, 0, sizeof(*e));
@@ -171,8 +179,7 @@ int proto_parse_request(const char *data, size_t len, int64_t max_chars,
                     "'ref' is a string of up to 64 characters or an integer");
     out->ref = ref;
     if (!json_is_string(type))
-        return fail(e, -EINVAL, type ? "bad_request" : "missing_field",
-                    "'type' must be a string");
+        return fail(e, -EINVAL, type ? "bad_request" : "missing_field", "'type' must be a string");
     const struct req_spec *spec = NULL;
     for (size_t i = 0; i < sizeof(req_specs) / sizeof(req_specs[0]); i++)
         if (strcmp(req_specs[i].type, out->request) == 0)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../base/duet.h"
+#include "media_meta.h"
 
 enum proto_req_type {
     PROTO_REQ_SEND,
@@ -54,6 +55,10 @@ struct proto_request {
     size_t text_len;
     struct proto_history history; /* history */
     int visible;                  /* visibility */
+    /* send with media (issue 15): the validated media object; its strings
+     * borrow from frame. */
+    int has_media;
+    struct media_meta media;
 };
 
 /* Why a frame was refused: err and code as client_send_error takes them
@@ -67,8 +72,8 @@ struct proto_req_error {
 /* Decodes and validates a frame. 0, or -1 with *e filled; either way
  * out->request and out->ref name what to answer (request may be NULL) and
  * the caller calls proto_request_free(out). max_chars bounds a send's text. */
-int proto_parse_request(const char *data, size_t len, int64_t max_chars,
-                        struct proto_request *out, struct proto_req_error *e);
+int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
+                        struct proto_req_error *e);
 void proto_request_free(struct proto_request *r);
 
 /* Checks history parameters; 0, or -1 with *bad a message. */

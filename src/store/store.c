@@ -61,6 +61,12 @@ const char *store_op_name(enum store_op op)
         [STORE_PUSH_ENQUEUE] = "PUSH_ENQUEUE",
         [STORE_PUSH_JOBS_LIST] = "PUSH_JOBS_LIST",
         [STORE_PUSH_JOB_DONE] = "PUSH_JOB_DONE",
+        [STORE_UPLOAD_CREATE] = "UPLOAD_CREATE",
+        [STORE_UPLOAD_GET] = "UPLOAD_GET",
+        [STORE_UPLOAD_UPDATE] = "UPLOAD_UPDATE",
+        [STORE_UPLOAD_DELETE] = "UPLOAD_DELETE",
+        [STORE_UPLOAD_EXPIRED] = "UPLOAD_EXPIRED",
+        [STORE_MEDIA_GET] = "MEDIA_GET",
     };
     if ((unsigned)op >= STORE_OP_COUNT || names[op] == NULL)
         return "UNKNOWN";

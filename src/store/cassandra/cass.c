@@ -67,6 +67,12 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_PUSH_ENQUEUE] = cs_push_enqueue,
     [STORE_PUSH_JOBS_LIST] = cs_push_jobs_list,
     [STORE_PUSH_JOB_DONE] = cs_push_job_done,
+    [STORE_UPLOAD_CREATE] = cs_upload_op,
+    [STORE_UPLOAD_GET] = cs_upload_op,
+    [STORE_UPLOAD_UPDATE] = cs_upload_op,
+    [STORE_UPLOAD_DELETE] = cs_upload_op,
+    [STORE_UPLOAD_EXPIRED] = cs_upload_op,
+    [STORE_MEDIA_GET] = cs_upload_op,
 };
 
 /* schema_i after the DDL: the two schema-agreement reads. */
@@ -322,8 +328,8 @@ static void cs_schema_fail(cs_store *s, const char *what, cql_req *q)
 
 static int cs_register(cs_store *s)
 {
-    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql, cs_org_cql,
-                                   cs_push_cql,  cs_search_cql};
+    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql,   cs_org_cql,
+                                   cs_push_cql,  cs_search_cql,  cs_uploads_cql};
     for (int i = 0; i < CS_STMT_COUNT; i++) {
         const char *text = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && text == NULL; t++)

@@ -44,7 +44,7 @@
  * blocked the sender; store.h, STORE_MSG_SEND): its type cell, read back as
  * type 0. The SQLite backend has a column for it; here the type cell keeps
  * the schema as it is, as the void marker does. */
-#define CS_TYPE_WITHHELD (-2)
+#define CS_TYPE_WITHHELD (-2) /* CS_TYPE_WITHHELD - t for a withheld message of type t */
 #define CS_VOID_TS       1
 #define CS_VOID_BATCH    16 /* holes voided by one HISTORY request at most */
 
@@ -147,6 +147,17 @@ enum cs_stmt_id {
     CS_PUSH_MUTED,
     /* cass_search.c (s-cass) */
     CS_SEARCH_SCAN_TIME,
+    /* cass_uploads.c */
+    CS_UPLOAD_INSERT,
+    CS_UPLOAD_LOG_INSERT,
+    CS_UPLOAD_DAY_BYTES,
+    CS_UPLOAD_OF_OWNER,
+    CS_UPLOAD_GET,
+    CS_UPLOAD_SET,
+    CS_UPLOAD_DELETE,
+    CS_UPLOAD_BY_STATE,
+    CS_UPLOAD_ATTACH,
+    CS_UPLOAD_MARK_DELETED,
     CS_STMT_COUNT
 };
 
@@ -157,14 +168,15 @@ extern const char *const cs_msgs_cql[CS_STMT_COUNT];
 extern const char *const cs_org_cql[CS_STMT_COUNT];
 extern const char *const cs_push_cql[CS_STMT_COUNT];
 extern const char *const cs_search_cql[CS_STMT_COUNT];
+extern const char *const cs_uploads_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"
 #define CS_USER_NCOLS 7
 #define CS_MSG_COLS                                                                                \
     "sender, receiver, message_id, message, type, preview, sequence, sent_at, received_at,"        \
-    " seen_at, deleted_at"
-#define CS_MSG_NCOLS   11
+    " seen_at, deleted_at, media"
+#define CS_MSG_NCOLS   12
 #define CS_MSG_SEQ_COL 6 /* sequence's index within CS_MSG_COLS */
 #define CS_CHAT_COLS                                                                               \
     "chat_id, user_a, user_b, friends, since, last_seq, last_activity, a_read_seq, b_read_seq,"    \
@@ -521,5 +533,14 @@ size_t cs_search_words(const char *q, struct cs_word *w);
 /* 1 if every word matches a word of text (case and Latin diacritics
  * folded; from two bytes on a word also matches a word start), else 0. */
 int cs_search_match(const char *text, size_t len, const struct cs_word *w, size_t nw);
+/* cass_uploads.c (issue 15): the upload ops. */
+void cs_upload_op(cs_op *op);
+/* MSG_SEND, after a refused attach (a row of CS_UPLOAD_GET in q): 0 when the
+ * upload is attached to this send's chat and message id, else
+ * DUET_ENOTFOUND. */
+int cs_upload_attached_here(cs_op *op);
+/* The upload id in a message's media JSON ("{\"id\":\"<32 hex>\",...",
+ * media_meta.c), copied into p; NULL when there is none. */
+const char *cs_media_upload_id(pool_t *p, const char *media);
 
 #endif

@@ -303,25 +303,27 @@ int cs_read_msg(pool_t *p, const struct cql_rows *r, int64_t row, int col, const
         cs_get_str(p, cql_cell(r, row, col + 5), &m->preview) < 0)
         return -ENOMEM;
     m->type = cs_get_i32(cql_cell(r, row, col + 4));
-    if (m->type == CS_TYPE_WITHHELD)
-        m->type = 0; /* a text message; callers ask cs_row_withheld() */
+    if (m->type <= CS_TYPE_WITHHELD)
+        m->type = CS_TYPE_WITHHELD - m->type; /* callers ask cs_row_withheld() */
     m->sequence = cs_get_i64(cql_cell(r, row, col + 6));
     m->sent_at = cs_get_i64(cql_cell(r, row, col + 7));
     m->received_at = cs_get_i64(cql_cell(r, row, col + 8));
     m->seen_at = cs_get_i64(cql_cell(r, row, col + 9));
     m->deleted_at = cs_get_i64(cql_cell(r, row, col + 10));
+    if (cs_get_str(p, cql_cell(r, row, col + 11), &m->media) < 0)
+        return -ENOMEM;
     return 0;
 }
 
 int cs_row_withheld(const struct cql_rows *r, int64_t row, int col)
 {
     const struct cql_cell *t = cql_cell(r, row, col + 4);
-    return !cs_is_null(t) && cs_get_i32(t) == CS_TYPE_WITHHELD;
+    return !cs_is_null(t) && cs_get_i32(t) <= CS_TYPE_WITHHELD;
 }
 
 void cs_withhold(struct duet_msg *m)
 {
-    m->message = m->preview = m->message_id = "";
+    m->message = m->preview = m->message_id = m->media = "";
     m->sent_at = m->received_at = m->seen_at = m->deleted_at = 0;
     m->withheld = 1;
 }

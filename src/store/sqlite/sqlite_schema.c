@@ -218,6 +218,37 @@ const char *const sq_migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS push_jobs_instance ON push_jobs (instance, created_at);"
     "CREATE INDEX IF NOT EXISTS push_jobs_sub ON push_jobs (sub_id);",
+    /* media (issue 15): uploads (tus state; the bytes are on disk or in the
+     * blob store, never here) and each message's media object (JSON text
+     * beside the seed's type and preview), copied into pending rows like
+     * the text. uploads_owner serves the daily quota and the in-flight
+     * count, uploads_expiry the sweep. */
+    "CREATE TABLE uploads ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " owner BLOB NOT NULL,"
+    " length INTEGER NOT NULL,"
+    " upload_offset INTEGER NOT NULL DEFAULT 0,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " filetype TEXT NOT NULL DEFAULT '',"
+    " mime TEXT NOT NULL DEFAULT '',"
+    " kind INTEGER NOT NULL DEFAULT 0,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " chat_id BLOB,"
+    " seq INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX uploads_owner ON uploads (owner, created_at);"
+    "CREATE INDEX uploads_expiry ON uploads (state, expires_at);"
+    "CREATE INDEX uploads_message ON uploads (chat_id, seq);"
+    /* Bytes each user created uploads for, for the daily quota: kept when
+     * an upload is cancelled or swept (that must not refill the quota),
+     * pruned as the user uploads more (like friend_requests_sent). */
+    "CREATE TABLE upload_log (owner BLOB NOT NULL, created_at INTEGER NOT NULL,"
+    " length INTEGER NOT NULL);"
+    "CREATE INDEX upload_log_owner ON upload_log (owner, created_at);"
+    "ALTER TABLE messages ADD COLUMN media TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE pending ADD COLUMN media TEXT NOT NULL DEFAULT '';",
 };
 
 const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);

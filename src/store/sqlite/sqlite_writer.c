@@ -77,6 +77,9 @@ static int sq_op_reads_only(enum store_op op)
     case STORE_SEARCH:
     case STORE_PUSH_SUB_LIST:
     case STORE_PUSH_JOBS_LIST:
+    case STORE_UPLOAD_GET:
+    case STORE_UPLOAD_EXPIRED:
+    case STORE_MEDIA_GET:
         return 1;
     default:
         return 0;
