@@ -185,7 +185,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
                 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS))
-FUZZ_NAMES   := http ws json cookie cql
+FUZZ_NAMES   := http ws json cookie cql s3xml
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_TIME    ?= 20
@@ -207,6 +207,10 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/fuzz/fuzz_conn.o
 # The CQL decoders need neither the fake conn nor the rest of the server.
 $(FUZZ_BUILD)/fuzz_cql: $(FUZZ_BUILD)/fuzz/fuzz_cql.o \
         $(filter $(FUZZ_BUILD)/src/cql/% $(FUZZ_BUILD)/src/base/%,$(FUZZ_OBJS))
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+# The S3 XML scanner needs only itself.
+$(FUZZ_BUILD)/fuzz_s3xml: $(FUZZ_BUILD)/fuzz/fuzz_s3xml.o $(FUZZ_BUILD)/src/s3/s3_xml.o
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
 
 # Runs each target for FUZZ_TIME seconds on a copy of its seed corpus (the
