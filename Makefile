@@ -24,7 +24,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BUILD)/unit-tests
 
 .PHONY: all clean unit check format
-all: $(BUILD)/duetd $(BUILD)/push-selftest
+all: $(BUILD)/duetd $(BUILD)/push-selftest $(BUILD)/s3-selftest
 
 $(BUILD)/duetd: $(OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -42,6 +42,11 @@ unit: $(UNIT_BIN)
 # push-selftest sends one Web Push with src/push and src/outbound, for
 # tests/integration/40-push-crypto.test.mjs (the Node push service checks it).
 $(BUILD)/push-selftest: $(OBJS) $(BUILD)/tests/push/push_selftest.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# s3-selftest drives src/s3 against a real S3 server (S3Proxy), one
+# operation per run, for tests/s3/60-s3-client.test.mjs.
+$(BUILD)/s3-selftest: $(OBJS) $(BUILD)/tests/s3/s3_selftest.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- duet-bench (bench/): load generator speaking duet's protocol ---------
@@ -295,5 +300,5 @@ help:
 	  '  deploy/cluster.sh start|status|stop         the local cluster (docs/deploy.md)'
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d) \
-    $(BUILD)/tests/cql/cql_smoke.d $(BUILD)/tests/push/push_selftest.d
+    $(BUILD)/tests/cql/cql_smoke.d $(BUILD)/tests/push/push_selftest.d $(BUILD)/tests/s3/s3_selftest.d
 -include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/src/*/*/*.d $(FUZZ_BUILD)/fuzz/*.d)
