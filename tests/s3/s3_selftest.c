@@ -4,7 +4,7 @@
  * verifies independently: presigned URLs fetched with Node's HTTP client,
  * objects looked at in S3Proxy's data folder).
  *
- *   s3-selftest put KEY FILE [CONTENT_TYPE]
+ *   s3-selftest put KEY FILE [CONTENT_TYPE [SIZE]]   (SIZE: as if the file had it)
  *   s3-selftest head KEY | delete KEY
  *   s3-selftest presign KEY SECONDS [CONTENT_TYPE [DISPOSITION]]
  *   s3-selftest many N FILE          N puts at once (max_ops 2: queued)
@@ -119,8 +119,8 @@ int main(int argc, char **argv)
     struct got g = {0};
     int rc = 0;
     if (strcmp(cmd, "put") == 0 && argc >= 4) {
-        rc = s3_put_file(c, argv[2], argv[3], file_size(argv[3]), argc > 4 ? argv[4] : NULL,
-                         on_done, &g);
+        uint64_t size = argc > 5 ? strtoull(argv[5], NULL, 10) : file_size(argv[3]);
+        rc = s3_put_file(c, argv[2], argv[3], size, argc > 4 ? argv[4] : NULL, on_done, &g);
     } else if (strcmp(cmd, "head") == 0) {
         rc = s3_head(c, argv[2], on_done, &g);
     } else if (strcmp(cmd, "delete") == 0) {
