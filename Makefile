@@ -125,11 +125,33 @@ test-valgrind: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
 # loopback (scripts/install-cluster-deps.sh installs the first and last).
 # They reuse the integration suite's helpers and node_modules.
 CLUSTER_DIR   := tests/cluster
-CLUSTER_TESTS  = $(sort $(wildcard $(CLUSTER_DIR)/*.test.mjs))
+# The S3 cluster file runs under make test-s3 (it needs S3Proxy).
+CLUSTER_S3     = $(wildcard $(CLUSTER_DIR)/*-media-s3.test.mjs)
+CLUSTER_TESTS  = $(filter-out $(CLUSTER_S3),$(sort $(wildcard $(CLUSTER_DIR)/*.test.mjs)))
 
 .PHONY: test-cluster
 test-cluster: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
 	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(CLUSTER_TESTS)
+
+# --- S3 (scripts/s3proxy.sh): media on S3-compatible storage ---------------
+# `make test-s3`: starts S3Proxy (the jar from Maven Central, cached) on
+# S3PROXY_ADDR with a fresh data folder in run/check-s3proxy, runs
+# tests/s3 (the S3 client and duetd with --media s3) and the S3 cluster file,
+# and wipes it after (also on failure). One JVM of ~300 MB.
+S3_DIR        := tests/s3
+S3_TESTS       = $(sort $(wildcard $(S3_DIR)/*.test.mjs)) $(CLUSTER_S3)
+S3PROXY_ADDR  ?= 127.0.60.1:9060
+CHECK_S3_ENV  := S3PROXY_DIR=$(abspath run/check-s3proxy) S3PROXY_ADDR=$(S3PROXY_ADDR)
+
+.PHONY: test-s3
+test-s3: $(BUILD)/duetd $(BUILD)/s3-selftest | $(INTEG_DIR)/node_modules
+	scripts/s3proxy.sh fetch
+	$(CHECK_S3_ENV) scripts/s3proxy.sh wipe >/dev/null
+	@set -e; trap '$(CHECK_S3_ENV) scripts/s3proxy.sh wipe >/dev/null || true' EXIT; \
+	    $(CHECK_S3_ENV) scripts/s3proxy.sh start; \
+	    set -a; eval "$$($(CHECK_S3_ENV) scripts/s3proxy.sh env)"; set +a; \
+	    DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) \
+	        node --test $(subst $$N,1,$(NODE_CONC)) --test-reporter=spec $(S3_TESTS)
 
 # --- Cassandra (scripts/cassandra.sh; docs/cassandra-ops.md) ----------------
 # `make test-cassandra`: the integration suite once more, every duetd on the
@@ -244,6 +266,7 @@ check:
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-integration
+	$(MAKE) test-s3
 	$(MAKE) bench-smoke
 	$(MAKE) test-browser
 	$(MAKE) test-cluster
@@ -282,6 +305,7 @@ help:
 	  '  make test-integration  tests/integration against build/duetd' \
 	  '  make test-browser      tests/browser in Chromium' \
 	  '  make test-cluster      tests/cluster: Redis, 4 duetd, nginx on loopback' \
+	  '  make test-s3           tests/s3 and the S3 cluster file against S3Proxy' \
 	  '  make test-cassandra-own / test-cassandra-cluster   the Cassandra suites' \
 	  '  make test-valgrind     the integration suite under valgrind (slow)' \
 	  '  make fuzz-smoke        each libFuzzer target for FUZZ_TIME seconds' \
