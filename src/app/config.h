@@ -62,6 +62,15 @@ struct config {
     char *cassandra_user;        /* NULL = no authentication */
     char *cassandra_password;
     int64_t cassandra_timeout_ms;
+    /* S3 for media (--media s3) */
+    char *s3_endpoint; /* "http(s)://host[:port]"; checked by check_config */
+    char *s3_bucket;
+    char *s3_region;
+    char *s3_access_key_file; /* NULL: env DUET_S3_ACCESS_KEY */
+    char *s3_secret_key_file; /* NULL: env DUET_S3_SECRET_KEY */
+    int64_t s3_presign_s;
+    int64_t s3_part_mib;
+    int64_t s3_multipart_min_mib;
 };
 
 /* Fills cfg from defaults, then the environment, then argv.
