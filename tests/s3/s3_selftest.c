@@ -9,6 +9,8 @@
  *   s3-selftest presign KEY SECONDS [CONTENT_TYPE [DISPOSITION]]
  *   s3-selftest many N FILE          N puts at once (max_ops 2: queued)
  *   s3-selftest cancel KEY FILE      a put, then s3_close() at once
+ *   s3-selftest blob-put KEY FILE    blob_put_file() of the S3 blob store
+ *   s3-selftest blob-remove KEY      blob_remove() (KEY: 32 hex digits)
  *
  * Configuration from the environment: DUET_S3_ENDPOINT, DUET_S3_BUCKET,
  * DUET_S3_REGION (us-east-1), DUET_S3_ACCESS_KEY_FILE,
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../../src/blob/blob_s3.h"
 #include "../../src/s3/s3.h"
 
 struct got {
@@ -43,6 +46,56 @@ static int closed;
 static void on_closed(void *ud)
 {
     closed = 1;
+}
+
+static void print(const struct got *g);
+
+static void on_blob(int status, void *ud)
+{
+    struct got *g = ud;
+    g->calls++;
+    g->err = status;
+}
+
+static void on_blob_closed(void *ud)
+{
+    closed = 1;
+}
+
+/* The blob commands: the S3 backend of the blob store, as duetd runs it. */
+static int blob_cmd(uv_loop_t *loop, const struct s3_opts *so, int argc, char **argv)
+{
+    struct blob_s3_opts o = {.endpoint = so->endpoint,
+                             .bucket = so->bucket,
+                             .region = so->region,
+                             .access_key = so->access_key,
+                             .secret_key = so->secret_key,
+                             .part_size = so->part_size,
+                             .multipart_min = so->multipart_min};
+    blob_store *b;
+    struct got g = {0};
+    int rc = blob_s3_open(loop, &o, &b);
+    if (rc) {
+        printf("{\"open\":%d}\n", rc);
+        return 0;
+    }
+    if (strcmp(argv[1], "blob-put") == 0 && argc >= 4) {
+        struct stat st;
+        rc = stat(argv[3], &st) != 0 ? -errno
+                                     : blob_put_file(b, argv[2], argv[3], (uint64_t)st.st_size,
+                                                     "application/octet-stream", on_blob, &g);
+    } else {
+        rc = blob_remove(b, argv[2], on_blob, &g);
+    }
+    if (rc)
+        printf("{\"start\":%d}\n", rc);
+    while (!rc && g.calls == 0 && uv_run(loop, UV_RUN_ONCE))
+        ;
+    if (!rc)
+        print(&g);
+    blob_close(b, on_blob_closed, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    return closed && uv_loop_close(loop) == 0 ? 0 : 3;
 }
 
 /* The first line of a file, into out. */
@@ -118,6 +171,11 @@ int main(int argc, char **argv)
     }
     struct got g = {0};
     int rc = 0;
+    if (strncmp(cmd, "blob-", 5) == 0) {
+        s3_close(c, NULL, NULL); /* the blob store has its own client */
+        uv_run(&loop, UV_RUN_DEFAULT);
+        return blob_cmd(&loop, &o, argc, argv);
+    }
     if (strcmp(cmd, "put") == 0 && argc >= 4) {
         uint64_t size = argc > 5 ? strtoull(argv[5], NULL, 10) : file_size(argv[3]);
         rc = s3_put_file(c, argv[2], argv[3], size, argc > 4 ? argv[4] : NULL, on_done, &g);
