@@ -51,5 +51,5 @@ int media_s3_open(const struct config *cfg, uv_loop_t *loop, blob_store **out)
 
 const char *media_s3_origin(const struct config *cfg)
 {
-    return cfg->s3_endpoint;
+    return cfg->media && strcmp(cfg->media, "s3") == 0 ? cfg->s3_endpoint : NULL;
 }

@@ -16,7 +16,7 @@
 int media_s3_open(const struct config *cfg, uv_loop_t *loop, blob_store **out);
 
 /* The origin browsers fetch media from (the S3 endpoint), for the page's
- * CSP; NULL when S3 is not configured. */
+ * CSP; NULL unless --media s3. */
 const char *media_s3_origin(const struct config *cfg);
 
 #endif

@@ -102,6 +102,21 @@ int media_agrees(int declared, const struct media_sniffed *s, const char **serve
     }
 }
 
+void media_sniffed_from_mime(const char *mime, struct media_sniffed *out)
+{
+    static const char *const containers[] = {"video/mp4", "video/quicktime", "video/webm",
+                                             "audio/ogg", "audio/mp4"};
+    out->mime = mime;
+    out->kind = strncmp(mime, "image/", 6) == 0   ? MEDIA_IMAGE
+                : strncmp(mime, "video/", 6) == 0 ? MEDIA_VIDEO
+                : strncmp(mime, "audio/", 6) == 0 ? MEDIA_AUDIO
+                                                  : MEDIA_FILE;
+    out->container = 0;
+    for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++)
+        if (strcmp(mime, containers[i]) == 0)
+            out->container = 1;
+}
+
 int media_inline_ok(const char *mime)
 {
     static const char *const ok[] = {

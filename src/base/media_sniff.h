@@ -34,6 +34,11 @@ void media_sniff(const uint8_t *p, size_t len, struct media_sniffed *out);
  * 0 does not. */
 int media_agrees(int declared, const struct media_sniffed *s, const char **serve_mime);
 
+/* What media_sniff said, rebuilt from the mime it gave (stored with the
+ * upload): kind from the type's prefix, container for MP4, QuickTime, WebM
+ * and Ogg. */
+void media_sniffed_from_mime(const char *mime, struct media_sniffed *out);
+
 /* Whether mime may be shown inline (an allowlisted image, video or audio
  * type); everything else is served with Content-Disposition: attachment. */
 int media_inline_ok(const char *mime);

@@ -32,20 +32,9 @@ struct blob_s3_op {
     char *path; /* put: the staged file, unlinked once stored */
 };
 
-/* Whether key is 32 lowercase hex digits (blob.h's rule, checked here
- * again because it becomes part of a URL). */
-static int key_ok(const char *key)
-{
-    size_t n = 0;
-    for (; key && key[n]; n++)
-        if (!((key[n] >= '0' && key[n] <= '9') || (key[n] >= 'a' && key[n] <= 'f')))
-            return 0;
-    return n == BLOB_KEY_LEN;
-}
-
 static int object_key(const char *key, char out[OBJ_KEY_MAX])
 {
-    if (!key_ok(key))
+    if (!key || !blob_key_ok(key)) /* checked again: it becomes part of a URL */
         return -EINVAL;
     snprintf(out, OBJ_KEY_MAX, "media/%s", key);
     return 0;
