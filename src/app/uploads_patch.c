@@ -113,6 +113,7 @@ static void head_read(uv_fs_t *req)
     ssize_t n = req->result;
     uv_fs_req_cleanup(req);
     if (n < 0) {
+        log_warn("uploads: reading %s: %s", p->path, uv_strerror((int)n));
         p->writing = 0;
         fail(p, (int)n);
         answer(p);
@@ -388,7 +389,7 @@ static void loaded(store_req *r)
     p->file_off = p->saved = up->offset;
     p->writing = 1;
     p->fs.data = p;
-    int rc = uv_fs_open(call->app->loop, &p->fs, p->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600,
+    int rc = uv_fs_open(call->app->loop, &p->fs, p->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600,
                         opened);
     if (rc < 0) {
         p->writing = 0;

@@ -118,7 +118,13 @@ static void op_store_done(store_req *r)
         op_free(op);
         return;
     }
-    if (r->status < 0) {
+    if (r->status < 0 && r->op == STORE_MSG_SEND && r->in.upload_id != NULL &&
+        (r->status == DUET_ENOTFOUND || r->status == -ENOTSUP)) {
+        /* the upload was attached meanwhile, or media is not on this store */
+        op_error(op, r->status, r->status == -ENOTSUP ? "media_unavailable" : "upload_not_found",
+                 r->status == -ENOTSUP ? "media is not available on this store"
+                                       : "no such upload of yours");
+    } else if (r->status < 0) {
         if (r->status == DUET_ESTORE)
             op->cl->app->metrics.store_errors++;
         op_error(op, r->status, NULL, op_err_message(op, r->status));

@@ -206,6 +206,8 @@ static const struct {
     {200, "OK"},
     {201, "Created"},
     {204, "No Content"},
+    {206, "Partial Content"},
+    {307, "Temporary Redirect"},
     {301, "Moved Permanently"},
     {302, "Found"},
     {303, "See Other"},
@@ -218,8 +220,10 @@ static const struct {
     {408, "Request Timeout"},
     {409, "Conflict"},
     {410, "Gone"},
+    {412, "Precondition Failed"},
     {413, "Content Too Large"},
     {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
     {422, "Unprocessable Content"},
     {426, "Upgrade Required"},
     {429, "Too Many Requests"},
@@ -227,6 +231,7 @@ static const struct {
     {500, "Internal Server Error"},
     {501, "Not Implemented"},
     {503, "Service Unavailable"},
+    {507, "Insufficient Storage"},
 };
 
 static const char *reason(int status)
