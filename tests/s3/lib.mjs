@@ -2,10 +2,12 @@
 // the environment `scripts/s3proxy.sh env` prints; `make test-s3` sets it),
 // the selftest binary, and plain HTTP fetches of presigned URLs.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { expectStatus } from '../integration/lib/client.mjs';
 import { duetdPath } from '../integration/lib/server.mjs';
 
 // No silent skips: without an S3 server these tests fail, and say why.
@@ -62,3 +64,45 @@ export function httpGet(url, headers = {}) {
 export function fileExists(p) {
   return fs.existsSync(p);
 }
+
+const b64 = (s) => Buffer.from(s).toString('base64');
+
+// duetd's arguments for --media s3 on the test's S3 server.
+export function s3Args(env, extra = []) {
+  return ['--media', 's3', '--s3-endpoint', env.endpoint, '--s3-bucket', env.bucket,
+    '--s3-access-key-file', env.accessKeyFile, '--s3-secret-key-file', env.secretKeyFile, ...extra];
+}
+
+// A whole tus upload: create, then one PATCH; resolves the upload id.
+export async function upload(user, bytes, name = 'file.bin') {
+  const c = await user.http.request('POST', '/api/uploads', {
+    headers: {
+      'Tus-Resumable': '1.0.0',
+      'Upload-Length': String(bytes.length),
+      'Upload-Metadata': `filename ${b64(name)},filetype ${b64('application/octet-stream')}`,
+    },
+  });
+  expectStatus(c, 201, 'tus create:');
+  const loc = c.headers.location;
+  assert.match(loc, /^\/api\/uploads\/[0-9a-f]{32}$/);
+  const p = await user.http.request('PATCH', loc, {
+    headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0' },
+    body: bytes,
+    contentType: 'application/offset+octet-stream',
+    timeoutMs: 120000,
+  });
+  expectStatus(p, 204, 'tus PATCH:');
+  assert.equal(p.headers['upload-offset'], String(bytes.length));
+  return loc.slice('/api/uploads/'.length);
+}
+
+export async function sendFile(ws, chatId, id, size, name = 'file.bin') {
+  const mid = `m-${crypto.randomUUID()}`;
+  const ev = await ws.request({
+    type: 'send', chat_id: chatId, id: mid, text: '',
+    media: { upload: id, type: 4, size, mime: 'application/octet-stream', name },
+  });
+  assert.equal(ev.type, 'sent', JSON.stringify(ev));
+  return { id: mid, seq: ev.seq };
+}
+
