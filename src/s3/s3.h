@@ -31,7 +31,7 @@
 struct s3_opts {
     const char *endpoint;   /* "http(s)://host[:port]", no path */
     const char *bucket;     /* an existing bucket (3-63 of a-z 0-9 . -) */
-    const char *region;     /* "us-east-1" */
+    const char *region;     /* "us-east-1" (1-64 of a-z 0-9 - _) */
     const char *access_key; /* the secret pair: never logged */
     const char *secret_key;
     uint64_t part_size;     /* multipart part size (0: 8 MiB; at least S3_PART_MIN) */

@@ -140,10 +140,17 @@ static void client_free(s3_client *c)
     free(c);
 }
 
+/* A region name: "us-east-1", "eu-central-2", "garage", ... */
+static int region_ok(const char *r)
+{
+    size_t n = r ? strlen(r) : 0;
+    return n > 0 && n <= 64 && strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
 int s3_new(uv_loop_t *loop, const struct s3_opts *opts, s3_client **out)
 {
     int rc;
-    if (!opts || !bucket_ok(opts->bucket) ||
+    if (!opts || !bucket_ok(opts->bucket) || !region_ok(opts->region) ||
         (opts->part_size && (opts->part_size < S3_PART_MIN || opts->part_size > (1ull << 32))))
         return -EINVAL;
     s3_client *c = calloc(1, sizeof(*c));
@@ -269,7 +276,7 @@ int s3_op_send(struct s3_op *op)
     s3_client *c = op->c;
     const struct s3_send *s = &op->send;
     char path[640], epath[2048], url[S3_MAX_URL + S3_ID_LEN * 3], date[SIGV4_DATE_SIZE];
-    char phash[SIGV4_HASH_SIZE], auth[512];
+    char phash[SIGV4_HASH_SIZE], auth[1024];
     if (c->closing)
         return -ECANCELED;
     int n = snprintf(path, sizeof(path), "/%s/%s", c->bucket, op->key);

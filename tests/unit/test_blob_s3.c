@@ -73,6 +73,8 @@ Test(blob_s3, bad_options_are_refused)
     cr_assert_eq(blob_s3_open(&loop, &o, &b), -EINVAL);
     o = ok, o.bucket = "Bad_Bucket";
     cr_assert_eq(blob_s3_open(&loop, &o, &b), -EINVAL);
+    o = ok, o.region = "us east";
+    cr_assert_eq(blob_s3_open(&loop, &o, &b), -EINVAL);
     o = ok, o.secret_key = NULL;
     cr_assert_eq(blob_s3_open(&loop, &o, &b), -EINVAL);
     o = ok, o.part_size = 1024; /* under S3's 5 MiB */
