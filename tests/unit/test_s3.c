@@ -25,7 +25,9 @@ struct fake {
     const int *statuses; /* answer i gets statuses[i]; the last repeats */
     int n_statuses;
     int requests;
-    char last[4096]; /* the last request's head */
+    char last[4096];     /* the last request's head */
+    int multipart;       /* answer by method: Create, failing parts, Abort */
+    char lines[16][160]; /* the first request lines */
 };
 
 static void *fake_main(void *arg)
@@ -49,10 +51,34 @@ static void *fake_main(void *arg)
             len += (size_t)n;
             f->last[len] = '\0';
         }
+        /* Drain the body (a part): the client must see the answer, not a reset. */
+        const char *cl = strcasestr(f->last, "\r\nContent-Length:");
+        char *eoh = strstr(f->last, "\r\n\r\n");
+        if (cl && eoh) {
+            long left = atol(cl + 17) - (long)(len - (size_t)(eoh + 4 - f->last));
+            char sink[65536];
+            while (left > 0) {
+                struct pollfd q = {fd, POLLIN, 0};
+                ssize_t n = poll(&q, 1, 5000) > 0 ? recv(fd, sink, sizeof(sink), 0) : -1;
+                if (n <= 0)
+                    break;
+                left -= n;
+            }
+        }
         int i = f->requests < f->n_statuses ? f->requests : f->n_statuses - 1;
         int st = f->statuses[i];
+        if (f->requests < 16)
+            snprintf(f->lines[f->requests], sizeof(f->lines[0]), "%.*s",
+                     (int)strcspn(f->last, "\r"), f->last);
         f->requests++;
         const char *body = st == 403 ? "<Error><Code>AccessDenied</Code></Error>" : "";
+        if (f->multipart) {
+            int create = strncmp(f->last, "POST ", 5) == 0;
+            st = create ? 200 : strncmp(f->last, "PUT ", 4) == 0 ? 503 : 204;
+            body = create ? "<InitiateMultipartUploadResult><UploadId>up/1+x</UploadId>"
+                            "</InitiateMultipartUploadResult>"
+                          : "";
+        }
         char head[512];
         int n = snprintf(head, sizeof(head),
                          "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nETag: \"e1\"\r\n"
@@ -95,7 +121,8 @@ static void fake_start(const int *statuses, int n)
                         .access_key = "AKIDTEST",
                         .secret_key = "secret",
                         .retries = 3,
-                        .backoff_ms = 10};
+                        .backoff_ms = 10,
+                        .multipart_min = S3_PART_MIN};
     cr_assert_eq(uv_loop_init(&loop), 0);
     cr_assert_eq(s3_new(&loop, &o, &cl), 0);
 }
@@ -224,5 +251,34 @@ Test(s3, bad_arguments)
     cr_assert_not_null(strstr(url, "&response-cache-control=private%2C%20no-store&"
                                    "response-content-type=image%2Fpng&X-Amz-Signature="));
     cr_assert_eq(g.calls, 0);
+    fake_stop();
+}
+
+/* A multipart upload whose parts keep failing (503): after the retries
+ * the upload is aborted (DELETE ?uploadId=, encoded) and the error
+ * reported; the file's bytes never had to be read whole. */
+Test(s3, a_failing_multipart_upload_is_aborted)
+{
+    static const int st[] = {200};
+    char path[] = "/tmp/duet-s3-mp-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(ftruncate(fd, 6 << 20), 0);
+    close(fd);
+    fake_start(st, 1);
+    fake.multipart = 1;
+    struct got g = {0};
+    cr_assert_eq(s3_put_file(cl, "media/big", path, 6 << 20, "video/mp4", on_done, &g), 0);
+    wait_for(&g);
+    unlink(path);
+    cr_assert_eq(g.err, -EIO, "err %d", g.err);
+    cr_assert_eq(g.status, 503);
+    /* Create, 1 + 3 tries of part 1, then Abort. */
+    cr_assert_eq(fake.requests, 6, "%d requests", fake.requests);
+    cr_assert_str_eq(fake.lines[0], "POST /duet-media/media/big?uploads= HTTP/1.1");
+    cr_assert(strncmp(fake.lines[1], "PUT /duet-media/media/big?partNumber=1&uploadId=up%2F1%2Bx ",
+                      59) == 0,
+              "%s", fake.lines[1]);
+    cr_assert_str_eq(fake.lines[5], "DELETE /duet-media/media/big?uploadId=up%2F1%2Bx HTTP/1.1");
     fake_stop();
 }
