@@ -163,6 +163,21 @@ static const struct blob_backend s3_backend = {
     .close = s3_blob_close,
 };
 
+/* The start-up probe's answer: a missing object (404) or any 2xx means the
+ * endpoint, bucket and keys work; anything else is worth a loud line now
+ * rather than at the first upload. */
+static void on_probe(void *ud, const struct s3_result *r)
+{
+    if (r->err == -ECANCELED)
+        return;
+    if (r->err == 0 || r->err == -ENOENT)
+        log_info("media: S3 bucket reachable, signatures accepted");
+    else
+        log_warn("media: S3 probe failed: %ld %s (%s): check --s3-endpoint, --s3-bucket, "
+                 "--s3-region and the keys",
+                 r->status, r->code[0] ? r->code : "-", strerror(-r->err));
+}
+
 int blob_s3_open(uv_loop_t *loop, const struct blob_s3_opts *o, blob_store **out)
 {
     if (!o || !o->access_key || !o->secret_key)
@@ -186,6 +201,9 @@ int blob_s3_open(uv_loop_t *loop, const struct blob_s3_opts *o, blob_store **out
         free(s);
         return rc;
     }
+    /* A HEAD of a key duet never writes: answered 404 when all is well. */
+    if (s3_head(s->s3, "media/.probe", on_probe, NULL) != 0)
+        log_warn("media: could not start the S3 probe");
     *out = &s->base;
     return 0;
 }

@@ -40,7 +40,9 @@ struct blob_s3_opts {
 };
 
 /* Opens the backend; *out is the caller's until blob_close(). 0, -EINVAL
- * (a bad endpoint, bucket or key), -ENOMEM, -EIO. */
+ * (a bad endpoint, bucket or key), -ENOMEM, -EIO. Sends one HEAD as a
+ * probe and logs whether S3 accepted it (a wrong key or bucket shows at
+ * start-up, not at the first upload). */
 int blob_s3_open(uv_loop_t *loop, const struct blob_s3_opts *o, blob_store **out);
 
 /* Reads a key from a file (its first line; the file must be a regular file

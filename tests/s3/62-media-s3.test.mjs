@@ -108,6 +108,29 @@ describe('62 media on S3', { timeout: 300000 }, () => {
   });
 });
 
+describe('62 the start-up probe', { timeout: 120000 }, () => {
+  it('logs that S3 accepts the keys, or loudly that it refuses them', async () => {
+    const env = s3Env();
+    const ok = await startServer({ args: [...FAST_HASH, ...s3Args(env)] });
+    try {
+      await waitFor(() => /S3 bucket reachable, signatures accepted/.test(ok.stderr), 'the probe', 10000);
+    } finally {
+      await ok.stop();
+    }
+    const dir = mkTempDir('duet-s3-keys-');
+    const wrong = path.join(dir, 'secret');
+    fs.writeFileSync(wrong, 'not-the-secret\n', { mode: 0o600 });
+    const bad = await startServer({ args: [...FAST_HASH, ...s3Args({ ...env, secretKeyFile: wrong })] });
+    try {
+      await waitFor(() => /S3 probe failed: 403 /.test(bad.stderr), 'the probe', 10000);
+      assert.ok(!bad.stderr.includes('not-the-secret'), 'the key is never printed');
+    } finally {
+      await bad.stop();
+      rmDir(dir);
+    }
+  });
+});
+
 describe('62 bad S3 settings stop duetd at start-up', { timeout: 120000 }, () => {
   it('refuses a missing bucket, a key file others can read, and a bad endpoint', async () => {
     const env = s3Env();
