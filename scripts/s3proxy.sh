@@ -18,7 +18,9 @@
 #   wipe     stop it and delete DIR
 #
 # S3Proxy checks AWS signatures (s3proxy.authorization=aws-v2-or-v4), so a
-# request signed with another secret is refused with 403.
+# request signed with another secret is refused with 403. CORS allows every
+# origin (s3proxy.cors-allow-all), so that a browser test may fetch() media
+# through the presigned redirect (docs/deploy.md has a real bucket's rule).
 #
 # Defaults: DIR ./run/s3proxy ($S3PROXY_DIR), ADDR:PORT 127.0.60.1:9060
 # ($S3PROXY_ADDR), bucket duet-media ($S3PROXY_BUCKET). The jar is cached in
@@ -135,6 +137,7 @@ s3proxy.identity=$(cat "$dir/access_key")
 s3proxy.credential=$(cat "$dir/secret_key")
 jclouds.provider=filesystem
 jclouds.filesystem.basedir=$dir/data
+s3proxy.cors-allow-all=true
 CONF
   )
   nohup "$java" -Xmx"$heap" -jar "$jar" --properties "$dir/s3proxy.conf" \
