@@ -27,6 +27,7 @@ struct fake {
     int requests;
     char last[4096];     /* the last request's head */
     int multipart;       /* answer by method: Create, failing parts, Abort */
+    int held[8], n_held; /* status 0: never answered (a time-out); closed at the end */
     char lines[16][160]; /* the first request lines */
 };
 
@@ -71,6 +72,10 @@ static void *fake_main(void *arg)
             snprintf(f->lines[f->requests], sizeof(f->lines[0]), "%.*s",
                      (int)strcspn(f->last, "\r"), f->last);
         f->requests++;
+        if (st == 0 && f->n_held < 8) {
+            f->held[f->n_held++] = fd;
+            continue;
+        }
         const char *body = st == 403 ? "<Error><Code>AccessDenied</Code></Error>" : "";
         if (f->multipart) {
             int create = strncmp(f->last, "POST ", 5) == 0;
@@ -122,6 +127,7 @@ static void fake_start(const int *statuses, int n)
                         .secret_key = "secret",
                         .retries = 3,
                         .backoff_ms = 10,
+                        .timeout_ms = 1000,
                         .multipart_min = S3_PART_MIN};
     cr_assert_eq(uv_loop_init(&loop), 0);
     cr_assert_eq(s3_new(&loop, &o, &cl), 0);
@@ -142,6 +148,8 @@ static void fake_stop(void)
     cr_assert_eq(uv_loop_close(&loop), 0, "a handle was left open");
     cr_assert_eq(write(fake.stop[1], "x", 1), 1);
     cr_assert_eq(pthread_join(fake.th, NULL), 0);
+    for (int i = 0; i < fake.n_held; i++)
+        close(fake.held[i]);
     close(fake.lfd), close(fake.stop[0]), close(fake.stop[1]);
 }
 
@@ -280,5 +288,18 @@ Test(s3, a_failing_multipart_upload_is_aborted)
                       59) == 0,
               "%s", fake.lines[1]);
     cr_assert_str_eq(fake.lines[5], "DELETE /duet-media/media/big?uploadId=up%2F1%2Bx HTTP/1.1");
+    fake_stop();
+}
+
+Test(s3, a_time_out_is_retried)
+{
+    static const int st[] = {0, 200};
+    fake_start(st, 2);
+    struct got g = {0};
+    cr_assert_eq(s3_delete(cl, "media/abc", on_done, &g), 0);
+    wait_for(&g);
+    cr_assert_eq(g.err, 0, "err %d", g.err);
+    cr_assert_eq(g.status, 200);
+    cr_assert_eq(fake.requests, 2, "the silent first try, then the answered retry");
     fake_stop();
 }
