@@ -16,7 +16,7 @@ BUILD   ?= build
 endif
 
 SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/hub/*.c src/app/*.c src/cql/*.c \
-                       src/outbound/*.c src/push/*.c src/blob/*.c)
+                       src/outbound/*.c src/push/*.c src/s3/*.c src/blob/*.c)
 SRCS      += $(wildcard src/store/sqlite/*.c src/store/cassandra/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o
@@ -24,7 +24,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BUILD)/unit-tests
 
 .PHONY: all clean unit check format
-all: $(BUILD)/duetd $(BUILD)/push-selftest
+all: $(BUILD)/duetd $(BUILD)/push-selftest $(BUILD)/s3-selftest
 
 $(BUILD)/duetd: $(OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -42,6 +42,11 @@ unit: $(UNIT_BIN)
 # push-selftest sends one Web Push with src/push and src/outbound, for
 # tests/integration/40-push-crypto.test.mjs (the Node push service checks it).
 $(BUILD)/push-selftest: $(OBJS) $(BUILD)/tests/push/push_selftest.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# s3-selftest drives src/s3 against a real S3 server (S3Proxy), one
+# operation per run, for tests/s3/60-s3-client.test.mjs.
+$(BUILD)/s3-selftest: $(OBJS) $(BUILD)/tests/s3/s3_selftest.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- duet-bench (bench/): load generator speaking duet's protocol ---------
@@ -120,11 +125,33 @@ test-valgrind: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
 # loopback (scripts/install-cluster-deps.sh installs the first and last).
 # They reuse the integration suite's helpers and node_modules.
 CLUSTER_DIR   := tests/cluster
-CLUSTER_TESTS  = $(sort $(wildcard $(CLUSTER_DIR)/*.test.mjs))
+# The S3 cluster file runs under make test-s3 (it needs S3Proxy).
+CLUSTER_S3     = $(wildcard $(CLUSTER_DIR)/*-media-s3.test.mjs)
+CLUSTER_TESTS  = $(filter-out $(CLUSTER_S3),$(sort $(wildcard $(CLUSTER_DIR)/*.test.mjs)))
 
 .PHONY: test-cluster
 test-cluster: $(BUILD)/duetd | $(INTEG_DIR)/node_modules
 	DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) $(NODE_TEST) $(CLUSTER_TESTS)
+
+# --- S3 (scripts/s3proxy.sh): media on S3-compatible storage ---------------
+# `make test-s3`: starts S3Proxy (the jar from Maven Central, cached) on
+# S3PROXY_ADDR with a fresh data folder in run/check-s3proxy, runs
+# tests/s3 (the S3 client and duetd with --media s3) and the S3 cluster file,
+# and wipes it after (also on failure). One JVM of ~300 MB.
+S3_DIR        := tests/s3
+S3_TESTS       = $(sort $(wildcard $(S3_DIR)/*.test.mjs)) $(CLUSTER_S3)
+S3PROXY_ADDR  ?= 127.0.60.1:9060
+CHECK_S3_ENV  := S3PROXY_DIR=$(abspath run/check-s3proxy) S3PROXY_ADDR=$(S3PROXY_ADDR)
+
+.PHONY: test-s3
+test-s3: $(BUILD)/duetd $(BUILD)/s3-selftest | $(INTEG_DIR)/node_modules
+	scripts/s3proxy.sh fetch
+	$(CHECK_S3_ENV) scripts/s3proxy.sh wipe >/dev/null
+	@set -e; trap '$(CHECK_S3_ENV) scripts/s3proxy.sh wipe >/dev/null || true' EXIT; \
+	    $(CHECK_S3_ENV) scripts/s3proxy.sh start; \
+	    set -a; eval "$$($(CHECK_S3_ENV) scripts/s3proxy.sh env)"; set +a; \
+	    DUETD=$(abspath $(BUILD)/duetd) $(if $(filter 1,$(SAN)),$(SAN_ENV)) \
+	        node --test $(subst $$N,1,$(NODE_CONC)) --test-reporter=spec $(S3_TESTS)
 
 # --- Cassandra (scripts/cassandra.sh; docs/cassandra-ops.md) ----------------
 # `make test-cassandra`: the integration suite once more, every duetd on the
@@ -185,7 +212,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
                 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS))
-FUZZ_NAMES   := http ws json cookie cql snip tus range sniff media_meta
+FUZZ_NAMES   := http ws json cookie cql snip tus range sniff media_meta s3xml
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_TIME    ?= 20
@@ -207,6 +234,10 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/fuzz/fuzz_conn.o
 # The CQL decoders need neither the fake conn nor the rest of the server.
 $(FUZZ_BUILD)/fuzz_cql: $(FUZZ_BUILD)/fuzz/fuzz_cql.o \
         $(filter $(FUZZ_BUILD)/src/cql/% $(FUZZ_BUILD)/src/base/%,$(FUZZ_OBJS))
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+# The S3 XML scanner needs only itself.
+$(FUZZ_BUILD)/fuzz_s3xml: $(FUZZ_BUILD)/fuzz/fuzz_s3xml.o $(FUZZ_BUILD)/src/s3/s3_xml.o
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
 
 # Runs each target for FUZZ_TIME seconds on a copy of its seed corpus (the
@@ -236,6 +267,7 @@ check:
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-integration
+	$(MAKE) test-s3
 	$(MAKE) bench-smoke
 	$(MAKE) test-browser
 	$(MAKE) test-cluster
@@ -285,6 +317,7 @@ help:
 	  '  make test-integration  tests/integration against build/duetd' \
 	  '  make test-browser      tests/browser in Chromium' \
 	  '  make test-cluster      tests/cluster: Redis, 4 duetd, nginx on loopback' \
+	  '  make test-s3           tests/s3 and the S3 cluster file against S3Proxy' \
 	  '  make test-cassandra-own / test-cassandra-cluster   the Cassandra suites' \
 	  '  make test-valgrind     the integration suite under valgrind (slow)' \
 	  '  make fuzz-smoke        each libFuzzer target for FUZZ_TIME seconds' \
@@ -303,5 +336,5 @@ help:
 	  '  deploy/cluster.sh start|status|stop         the local cluster (docs/deploy.md)'
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d) \
-    $(BUILD)/tests/cql/cql_smoke.d $(BUILD)/tests/push/push_selftest.d
+    $(BUILD)/tests/cql/cql_smoke.d $(BUILD)/tests/push/push_selftest.d $(BUILD)/tests/s3/s3_selftest.d
 -include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/src/*/*/*.d $(FUZZ_BUILD)/fuzz/*.d)

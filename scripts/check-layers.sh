@@ -2,7 +2,7 @@
 # check-layers.sh - fails when a file in src/ includes a header of a higher
 # layer (docs/architecture.md, "Layers"):
 #
-#   base  <  net, cql, outbound, push  <  store, blob  <  hub  <  app  <  main (src/main.c)
+#   base  <  net, cql, outbound, push  <  s3  <  store, blob  <  hub  <  app  <  main (src/main.c)
 #
 # A file's layer is its first folder under src/ (src/store/sqlite/x.c is in
 # store). net, cql, outbound and push are side by side: none may include
@@ -19,10 +19,11 @@ rank() {
     case $1 in
     base) echo 0 ;;
     net | cql | outbound | push) echo 1 ;;
-    store | blob) echo 2 ;;
-    hub) echo 3 ;;
-    app) echo 4 ;;
-    main) echo 5 ;;
+    s3) echo 2 ;;
+    store | blob) echo 3 ;;
+    hub) echo 4 ;;
+    app) echo 5 ;;
+    main) echo 6 ;;
     *) echo -1 ;;
     esac
 }

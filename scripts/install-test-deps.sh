@@ -5,7 +5,8 @@
 # CLI, Node.js 18+ with npm, and what the cluster suite runs (redis-server,
 # nginx: scripts/install-cluster-deps.sh), the browser suite (Chromium:
 # scripts/install-browser-deps.sh) and the Cassandra suites (Java 17, Maven
-# and Cassandra itself: scripts/install-cassandra-deps.sh), shellcheck and
+# and Cassandra itself: scripts/install-cassandra-deps.sh), S3Proxy for the
+# S3 tests (the jar from Maven Central: scripts/s3proxy.sh fetch), shellcheck and
 # mmdebstrap (make shellcheck, make test-install). Run as root (or
 # with sudo). Skips apt when everything is already installed.
 #   scripts/install-test-deps.sh && make check
@@ -36,3 +37,7 @@ node_ok || { echo "install-test-deps: node 18+ with npm is still missing" >&2; e
 # Java 17, Maven and Cassandra 5.0.6 from Maven Central for the Cassandra
 # suites (make test-cassandra, make test-cassandra-cluster).
 "$here/install-cassandra-deps.sh"
+
+# S3Proxy 2.6.0 (Maven Central, SHA-1 checked) for make test-s3; it runs on
+# the Java installed above. Cached under ~/.cache/duet (or $S3PROXY_CACHE).
+"$here/s3proxy.sh" fetch

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "api_push.h"
 #include "client.h"
+#include "media_s3.h"
 #include "proto.h"
 #include "uploads.h"
 
@@ -472,7 +473,7 @@ static void dispatch(struct api_call *call)
         return;
     }
     call->app->metrics.http_requests++;
-    static_serve(call->conn, req, call->app->cfg->web_dir);
+    static_serve_csp(call->conn, req, call->app->cfg->web_dir, media_s3_origin(call->app->cfg));
     api_done(call);
 }
 

@@ -153,6 +153,20 @@ static const struct opt opts[] = {
     /* Hidden (no help): the tests shorten them. */
     {"upload-ttl-ms", OPT_INT, OFF(upload_ttl_ms), "86400000", 100, 1LL << 40, NULL},
     {"upload-sweep-ms", OPT_INT, OFF(upload_sweep_ms), "60000", 50, 86400000, NULL},
+    /* S3 for media (--media s3; docs/deploy.md) */
+    {"s3-endpoint", OPT_STR, OFF(s3_endpoint), NULL, 0, 0,
+     "S3 endpoint http(s)://HOST[:PORT], path-style (with --media s3)"},
+    {"s3-bucket", OPT_STR, OFF(s3_bucket), NULL, 0, 0, "the (private) bucket for media"},
+    {"s3-region", OPT_STR, OFF(s3_region), "us-east-1", 0, 0, "the bucket's region"},
+    {"s3-access-key-file", OPT_STR, OFF(s3_access_key_file), NULL, 0, 0,
+     "file with the access key id, mode 0600 (or env DUET_S3_ACCESS_KEY)"},
+    {"s3-secret-key-file", OPT_STR, OFF(s3_secret_key_file), NULL, 0, 0,
+     "file with the secret key, mode 0600 (or env DUET_S3_SECRET_KEY)"},
+    {"s3-presign", OPT_INT, OFF(s3_presign_s), "300", 1, 604800,
+     "seconds a presigned download URL stays valid"},
+    {"s3-part-size", OPT_INT, OFF(s3_part_mib), "8", 5, 4096, "MiB per part of a multipart upload"},
+    {"s3-multipart-min", OPT_INT, OFF(s3_multipart_min_mib), "16", 5, 1LL << 20,
+     "files of this many MiB or more are uploaded in parts"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -346,6 +360,18 @@ static int check_config(struct config *cfg)
                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                               "0123456789._-") != ilen) {
         fprintf(stderr, "duetd: --instance wants 1 to 64 of A-Z a-z 0-9 . _ -\n");
+        return -EINVAL;
+    }
+    /* It becomes an origin in the page's CSP: scheme and authority only. */
+    const char *e = cfg->s3_endpoint;
+    const char *auth = !e                               ? NULL
+                       : strncmp(e, "http://", 7) == 0  ? e + 7
+                       : strncmp(e, "https://", 8) == 0 ? e + 8
+                                                        : "";
+    if (auth && (auth[0] == '\0' || strspn(auth, "abcdefghijklmnopqrstuvwxyz"
+                                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                 "0123456789.-:[]") != strlen(auth))) {
+        fprintf(stderr, "duetd: --s3-endpoint wants http(s)://HOST[:PORT], not '%s'\n", e);
         return -EINVAL;
     }
     return 0;

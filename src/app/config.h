@@ -76,6 +76,15 @@ struct config {
     int64_t max_uploads_inflight; /* a user's unfinished uploads at once (0 = no limit) */
     int64_t upload_ttl_ms;        /* unattached uploads are removed after this (tests: short) */
     int64_t upload_sweep_ms;      /* how often the sweep looks for them */
+    /* S3 for media (--media s3) */
+    char *s3_endpoint; /* "http(s)://host[:port]"; checked by check_config */
+    char *s3_bucket;
+    char *s3_region;
+    char *s3_access_key_file; /* NULL: env DUET_S3_ACCESS_KEY */
+    char *s3_secret_key_file; /* NULL: env DUET_S3_SECRET_KEY */
+    int64_t s3_presign_s;
+    int64_t s3_part_mib;
+    int64_t s3_multipart_min_mib;
 };
 
 /* Fills cfg from defaults, then the environment, then argv.

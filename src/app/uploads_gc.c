@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "media_s3.h"
 
 #define UP_SWEEP_BATCH 64
 
@@ -185,8 +186,9 @@ static void sweep_closed(uv_handle_t *h)
 int uploads_start(struct app *app)
 {
     const struct config *cfg = app->cfg;
-    if (strcmp(cfg->media, "local") != 0) {
-        log_error("--media %s: not built in this branch (only local)", cfg->media);
+    int s3 = strcmp(cfg->media, "s3") == 0;
+    if (!s3 && strcmp(cfg->media, "local") != 0) {
+        log_error("--media %s: local or s3", cfg->media);
         return -ENOTSUP;
     }
     struct uploads *u = calloc(1, sizeof(*u));
@@ -206,7 +208,9 @@ int uploads_start(struct app *app)
         free(u);
         return r;
     }
-    if ((r = blob_local_open(app->loop, cfg->data_dir, &u->blob)) < 0) {
+    r = s3 ? media_s3_open(cfg, app->loop, &u->blob)
+           : blob_local_open(app->loop, cfg->data_dir, &u->blob);
+    if (r < 0) {
         free(u);
         return r;
     }
@@ -221,7 +225,12 @@ int uploads_start(struct app *app)
     (void)uv_timer_start(&u->sweep, on_sweep, every, every);
     uv_unref((uv_handle_t *)&u->sweep);
     app->uploads = u;
-    log_info("media: local disk under %s/media (uploads staged in %s)", cfg->data_dir, u->staging);
+    if (s3)
+        log_info("media: S3 bucket %s at %s (uploads staged in %s)", cfg->s3_bucket,
+                 cfg->s3_endpoint, u->staging);
+    else
+        log_info("media: local disk under %s/media (uploads staged in %s)", cfg->data_dir,
+                 u->staging);
     return 0;
 }
 

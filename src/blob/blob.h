@@ -88,7 +88,7 @@ static inline int blob_remove(blob_store *b, const char *key, blob_cb cb, void *
 /* Answers the request pending on c (exactly once, as net_respond would):
  * local disk streams the file with bounded memory (reads on the thread
  * pool, each after the socket took the last; Range: one range, 206 or
- * 416; If-None-Match: 304); S3 answers 307 to a presigned GET URL valid
+ * 416; If-None-Match: 304); S3 answers 302 to a presigned GET URL valid
  * about 5 minutes. A blob missing from the backend answers 404
  * {"error":"not_found"}. Returns 0, or < 0 when nothing was answered (the
  * caller answers 500). No callback: the answer is the result. */

@@ -229,12 +229,11 @@ out:
 /* ---- files ------------------------------------------------------------ */
 
 static void json_error(net_conn *c, int status, const char *code, const char *message,
-                       const char *extra)
+                       const char *extra, const char *sec)
 {
-    char body[256], hdr[1024];
+    char body[256], hdr[STATIC_SEC_MAX + 256];
     int n = net__json_error(body, sizeof(body), code, message);
-    snprintf(hdr, sizeof(hdr), "Cache-Control: no-store\r\n%s%s", SECURITY_HEADERS,
-             extra ? extra : "");
+    snprintf(hdr, sizeof(hdr), "Cache-Control: no-store\r\n%s%s", sec, extra ? extra : "");
     net_respond(c, status, "application/json", hdr, body, n < 0 ? 0 : (size_t)n);
 }
 
@@ -443,18 +442,18 @@ out:
 /* Answers with f: gzip'd when the client takes it, 304 when its copy is
  * current. */
 static void respond_file(net_conn *c, const net_request *req, const struct static_file *f,
-                         int immutable)
+                         int immutable, const char *sec)
 {
     const duet_slice *ae = net_header(req, "Accept-Encoding");
     int gz = f->gz != NULL && ae != NULL && net__accepts_gzip(ae);
     const char *etag = gz ? f->etag_gz : f->etag;
-    char hdr[1536];
+    char hdr[STATIC_SEC_MAX + 512];
     int n = snprintf(hdr, sizeof(hdr), "Cache-Control: %s\r\nETag: %s\r\n%s%s%s",
                      immutable ? "public, max-age=31536000, immutable" : "no-cache", etag,
                      net__compressible(f->type) ? "Vary: Accept-Encoding\r\n" : "",
-                     gz ? "Content-Encoding: gzip\r\n" : "", SECURITY_HEADERS);
+                     gz ? "Content-Encoding: gzip\r\n" : "", sec);
     if (n < 0 || (size_t)n >= sizeof(hdr)) {
-        json_error(c, 500, "internal", "headers too long", NULL);
+        json_error(c, 500, "internal", "headers too long", NULL, sec);
         return;
     }
     const duet_slice *inm = net_header(req, "If-None-Match");
@@ -471,21 +470,20 @@ static void respond_file(net_conn *c, const net_request *req, const struct stati
 /* A page (or the service worker) that names versioned URLs: @V@ replaced by
  * the folder's version (no gzip: these files are small). */
 static void respond_page(net_conn *c, const net_request *req, const struct static_file *f,
-                         const char *root)
+                         const char *root, const char *sec)
 {
-    char ver[STATIC_VER_LEN + 1], etag[NET__ETAG_LEN + 1], hdr[1536];
+    char ver[STATIC_VER_LEN + 1], etag[NET__ETAG_LEN + 1], hdr[STATIC_SEC_MAX + 512];
     char *buf = NULL;
     size_t len = 0;
     if (static_version(root, ver) < 0 || static_ver_subst(f->data, f->len, ver, &buf, &len) < 0) {
-        json_error(c, 500, "internal", "cannot version the page", NULL);
+        json_error(c, 500, "internal", "cannot version the page", NULL, sec);
         return;
     }
     net__etag(buf, len, etag);
-    int n = snprintf(hdr, sizeof(hdr), "Cache-Control: no-cache\r\nETag: %s\r\n%s", etag,
-                     SECURITY_HEADERS);
+    int n = snprintf(hdr, sizeof(hdr), "Cache-Control: no-cache\r\nETag: %s\r\n%s", etag, sec);
     const duet_slice *inm = net_header(req, "If-None-Match");
     if (n < 0 || (size_t)n >= sizeof(hdr))
-        json_error(c, 500, "internal", "headers too long", NULL);
+        json_error(c, 500, "internal", "headers too long", NULL, sec);
     else if (inm != NULL && net__etag_match(inm, etag))
         net_respond(c, 304, NULL, hdr, NULL, 0);
     else
@@ -525,8 +523,20 @@ static int has_version_token(const net_request *req, const struct static_file *f
 
 void static_serve(net_conn *c, const net_request *req, const char *root)
 {
+    static_serve_csp(c, req, root, NULL);
+}
+
+void static_serve_csp(net_conn *c, const net_request *req, const char *root,
+                      const char *media_origin)
+{
+    /* The security headers, with the media origin in the CSP when set (a
+     * bad origin was refused at start-up; here it only falls back). */
+    char sec[STATIC_SEC_MAX];
+    if (!media_origin ||
+        static_csp_add_origin(SECURITY_HEADERS, media_origin, sec, sizeof(sec)) < 0)
+        snprintf(sec, sizeof(sec), "%s", SECURITY_HEADERS);
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        json_error(c, 405, "method_not_allowed", "only GET and HEAD", "Allow: GET, HEAD\r\n");
+        json_error(c, 405, "method_not_allowed", "only GET and HEAD", "Allow: GET, HEAD\r\n", sec);
         return;
     }
     duet_slice path = req->path;
@@ -536,7 +546,7 @@ void static_serve(net_conn *c, const net_request *req, const char *root)
     else
         strip_version(&path, root, &immutable);
     if (!path_ok(path)) {
-        json_error(c, 404, "not_found", "no such file", NULL);
+        json_error(c, 404, "not_found", "no such file", NULL, sec);
         return;
     }
     char *real = NULL;
@@ -546,13 +556,13 @@ void static_serve(net_conn *c, const net_request *req, const char *root)
     if (r == 0)
         r = file_get(real, &f, &owned);
     if (r == 0 && has_version_token(req, f))
-        respond_page(c, req, f, root);
+        respond_page(c, req, f, root, sec);
     else if (r == 0)
-        respond_file(c, req, f, immutable);
+        respond_file(c, req, f, immutable, sec);
     else if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EISDIR || r == -ELOOP)
-        json_error(c, 404, "not_found", "no such file", NULL);
+        json_error(c, 404, "not_found", "no such file", NULL, sec);
     else
-        json_error(c, 500, "internal", "cannot read the file", NULL);
+        json_error(c, 500, "internal", "cannot read the file", NULL, sec);
     if (owned)
         file_free(f);
     free(real);

@@ -12,6 +12,22 @@
  * sent gzip'd to clients that accept it. */
 void static_serve(net_conn *c, const net_request *req, const char *root);
 
+/* static_serve with `media_origin` ("https://s3.example.com", or NULL)
+ * allowed by the page's Content-Security-Policy in img-src, media-src and
+ * connect-src: media served from S3 through presigned redirects (--media
+ * s3; the browser follows the redirect to that origin). */
+void static_serve_csp(net_conn *c, const net_request *req, const char *root,
+                      const char *media_origin);
+
+#define STATIC_SEC_MAX 2048 /* the security headers with an origin added */
+
+/* Copies the header lines `headers` into out with `origin` appended to the
+ * img-src, media-src and connect-src directives of its
+ * Content-Security-Policy line (each added as "'self' <origin>" when
+ * absent). The origin must be "http(s)://host[:port]" with nothing else.
+ * Length, or -EINVAL (a bad origin, no CSP line), -ENOSPC. */
+int static_csp_add_origin(const char *headers, const char *origin, char *out, size_t cap);
+
 /* Frees the in-memory copies of the files served so far (at exit). */
 void static_cache_free(void);
 

@@ -9,10 +9,13 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../base/duet.h"
 #include "ob.h"
@@ -48,6 +51,10 @@ struct ob_req {
     size_t n_want;
     char errbuf[CURL_ERROR_SIZE];
     struct ob_req *prev, *next;
+    /* A file body (ob_request.body_file): its fd (-1: none; owned), the
+     * next offset to read and the bytes left to send. */
+    int fd;
+    uint64_t foff, fleft;
 };
 
 /* Ownership: see ob.h; ca_file is its own copy. */
@@ -125,6 +132,8 @@ static void req_free(struct ob_req *r)
     for (size_t i = 0; i < r->n_want; i++)
         free(r->want[i]);
     free(r->body);
+    if (r->fd >= 0)
+        close(r->fd);
     free(r);
 }
 
@@ -428,7 +437,7 @@ static int validate(const ob_client *c, const struct ob_request *r)
     if (!r->cb || !token_ok(r->method) || !r->url ||
         (strncasecmp(r->url, "http://", 7) != 0 && strncasecmp(r->url, "https://", 8) != 0) ||
         (r->n_headers && !r->headers) || r->n_want > OB_MAX_WANT || (r->n_want && !r->want) ||
-        (r->body_len && !r->body))
+        (r->body_len && !r->body) || (r->body_file && r->body))
         return -EINVAL;
     for (size_t i = 0; i < r->n_headers; i++)
         if (!token_ok(r->headers[i].name) || !value_ok(r->headers[i].value) ||
@@ -470,6 +479,41 @@ static int build_headers(struct ob_req *q, const struct ob_request *r)
             return -EIO;                                                                           \
     } while (0)
 
+/* libcurl asks for the next piece of a file body: read where the last
+ * read stopped, never past the length given. A short file aborts. */
+static size_t on_read_file(char *buf, size_t size, size_t n, void *ud)
+{
+    struct ob_req *r = ud;
+    size_t want = size * n;
+    if ((uint64_t)want > r->fleft)
+        want = (size_t)r->fleft;
+    if (want == 0)
+        return 0;
+    ssize_t got;
+    do
+        got = pread(r->fd, buf, want, (off_t)r->foff);
+    while (got < 0 && errno == EINTR);
+    if (got <= 0)
+        return CURL_READFUNC_ABORT; /* fails the transfer: -EIO */
+    r->foff += (uint64_t)got, r->fleft -= (uint64_t)got;
+    return (size_t)got;
+}
+
+/* Opens a file body and checks that it holds offset + length bytes. */
+static int open_file_body(struct ob_req *q, const struct ob_request *r)
+{
+    struct stat st;
+    if ((q->fd = open(r->body_file, O_RDONLY | O_CLOEXEC)) < 0)
+        return -errno;
+    if (fstat(q->fd, &st) != 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode) || r->body_file_off > (uint64_t)st.st_size ||
+        r->body_file_len > (uint64_t)st.st_size - r->body_file_off)
+        return -EINVAL;
+    q->foff = r->body_file_off, q->fleft = r->body_file_len;
+    return 0;
+}
+
 static int setup_easy(ob_client *c, struct ob_req *q, const struct ob_request *r)
 {
     CURL *e = q->easy;
@@ -489,6 +533,15 @@ static int setup_easy(ob_client *c, struct ob_req *q, const struct ob_request *r
     if (c->ca_file)
         SET(CURLOPT_CAINFO, c->ca_file);
     SET(CURLOPT_HTTPHEADER, q->hdrs);
+    if (r->body_file) {
+        SET(CURLOPT_UPLOAD, 1L);
+        SET(CURLOPT_READFUNCTION, on_read_file);
+        SET(CURLOPT_READDATA, q);
+        SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->body_file_len);
+        if (strcmp(r->method, "PUT") != 0)
+            SET(CURLOPT_CUSTOMREQUEST, r->method);
+        return 0;
+    }
     if (r->body) {
         /* The size first: COPYPOSTFIELDS copies that many bytes. */
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
@@ -514,6 +567,9 @@ int ob_request(ob_client *c, const struct ob_request *r)
     if (!q)
         return -ENOMEM;
     q->c = c, q->cb = r->cb, q->ud = r->ud, q->max = c->opts.max_resp_body;
+    q->fd = -1;
+    if (r->body_file && (rc = open_file_body(q, r)) != 0)
+        goto err;
     rc = -ENOMEM;
     for (; q->n_want < r->n_want; q->n_want++)
         if (!(q->want[q->n_want] = strdup(r->want[q->n_want])))

@@ -75,6 +75,16 @@ struct ob_request {
     size_t n_want;
     ob_done_cb cb;
     void *ud;
+    /* A body streamed from a file instead of `body` (which must then be
+     * NULL): body_file_len bytes of the regular file body_file from
+     * body_file_off, read by libcurl's read callback as it sends, never held
+     * whole; not bounded by max_req_body. The file is opened by
+     * ob_request(): -EINVAL when it is shorter than offset + length, a
+     * negated errno when it cannot be opened. Read failures fail the
+     * request with -EIO. */
+    const char *body_file;
+    uint64_t body_file_off;
+    uint64_t body_file_len;
 };
 
 #define OB_MAX_WANT 8

@@ -1,11 +1,13 @@
 /* test_static.c - the pure helpers behind the static files: content types,
  * ETags and If-None-Match, Accept-Encoding, and gzip. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "../../src/net/net_int.h"
+#include "../../src/net/static.h"
 #include "../../src/net/static_ver.h"
 
 static duet_slice sl(const char *s)
@@ -156,10 +158,34 @@ Test(static, version_substitution)
     char *out = NULL;
     size_t len = 0;
     cr_assert_eq(static_ver_subst(page, strlen(page), "0123456789abcdef", &out, &len), 0);
-    cr_assert_str_eq(out, "<a href=\"v/0123456789abcdef/x.js\">0123456789abcdef0123456789abcdef @V</a>");
+    cr_assert_str_eq(out,
+                     "<a href=\"v/0123456789abcdef/x.js\">0123456789abcdef0123456789abcdef @V</a>");
     cr_assert_eq(len, strlen(out));
     free(out);
     cr_assert_eq(static_ver_subst("", 0, "0123456789abcdef", &out, &len), 0);
     cr_assert_eq(len, 0);
     free(out);
+}
+
+/* --media s3: the S3 origin is added to img-src, media-src and
+ * connect-src of the page's CSP, and nothing else changes. */
+Test(static_files, csp_media_origin)
+{
+    char out[1024];
+    const char *h = "X-A: 1\r\nContent-Security-Policy: default-src 'self'; img-src 'self' data:; "
+                    "connect-src 'self'; frame-ancestors 'none'\r\nX-B: 2\r\n";
+    int n = static_csp_add_origin(h, "https://s3.example.com:9000", out, sizeof(out));
+    cr_assert_eq(n, (int)strlen(out));
+    cr_assert_str_eq(out, "X-A: 1\r\nContent-Security-Policy: default-src 'self'; img-src 'self' "
+                          "data: https://s3.example.com:9000; connect-src 'self' "
+                          "https://s3.example.com:9000; frame-ancestors 'none'; media-src 'self' "
+                          "https://s3.example.com:9000\r\nX-B: 2\r\n");
+    /* Origins that could break out of a directive or a header. */
+    cr_assert_eq(static_csp_add_origin(h, "https://a; script-src *", out, sizeof(out)), -EINVAL);
+    cr_assert_eq(static_csp_add_origin(h, "https://a\r\nX: y", out, sizeof(out)), -EINVAL);
+    cr_assert_eq(static_csp_add_origin(h, "https://a/path", out, sizeof(out)), -EINVAL);
+    cr_assert_eq(static_csp_add_origin(h, "ftp://a", out, sizeof(out)), -EINVAL);
+    cr_assert_eq(static_csp_add_origin(h, "https://", out, sizeof(out)), -EINVAL);
+    cr_assert_eq(static_csp_add_origin("X-A: 1\r\n", "https://a", out, sizeof(out)), -EINVAL);
+    cr_assert_eq(static_csp_add_origin(h, "https://a", out, 40), -ENOSPC);
 }
