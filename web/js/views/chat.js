@@ -11,6 +11,8 @@ import { refreshAll, sendTyping, sendText } from '../sync.js';
 import { confirmDialog, openMenu, toast } from './dialogs.js';
 import { showMessageInfo } from './info.js';
 import { MessagesView } from './messages.js';
+import { mountAttach } from './attach.js';
+import { mountRecorder } from './record.js';
 
 const TYPING_EVERY_MS = 2000;
 const SERVER_TYPING_GAP_MS = 1100; // the server forwards one typing a second
@@ -62,6 +64,11 @@ export function mountChat(el, chat, { onBack }) {
   el.replaceChildren(
     h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, composer),
   );
+
+  // Media (issue 15): the attach button and tray, the voice recorder.
+  const section = composer.parentElement;
+  const attach = mountAttach({ chat, section, composer, before: composer, onChange: () => updateCount() });
+  const recorder = mountRecorder({ chat, composer, before: sendBtn });
 
   const view = new MessagesView(body, chat, {
     onInfo: (seq) => showMessageInfo(chat, seq),
@@ -210,11 +217,16 @@ export function mountChat(el, chat, { onBack }) {
     count.textContent = left >= 0 ? `${left} left` : `${-left} too many`;
     count.classList.toggle('over', left < 0);
     sendBtn.disabled = left < 0;
-    composer.classList.toggle('has-text', input.value.trim().length > 0);
+    composer.classList.toggle('has-text', input.value.trim().length > 0 || attach.count() > 0);
   }
 
   function submit() {
     const text = input.value;
+    // The tray first (each attachment with its caption), then the text.
+    if (attach.count()) {
+      view.toLatest();
+      attach.send();
+    }
     if (!text.trim()) return;
     if (charCount(text) > state.limits.max_message_chars) {
       toast(`Messages can be at most ${state.limits.max_message_chars} characters.`, { error: true });
@@ -279,6 +291,8 @@ export function mountChat(el, chat, { onBack }) {
       clearInterval(tick);
       clearTimeout(typingTimer);
       offDraft();
+      attach.destroy();
+      recorder.destroy();
       offs.forEach((f) => f());
       view.destroy();
     },

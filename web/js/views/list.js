@@ -4,6 +4,7 @@
 import { avatar, h } from '../dom.js';
 import { listTime, plural, presenceShort } from '../format.js';
 import { icon } from '../icons.js';
+import { mediaLabel } from '../media/labels.js';
 import { activity, nameOf, on, outboxFor, peerOnline, shownPeer, sortedChats, state } from '../store.js';
 
 function fold(s) {
@@ -37,7 +38,7 @@ function preview(chat) {
   if (queued.length) {
     const last = queued[queued.length - 1];
     const failed = queued.some((x) => x.failed);
-    out.push(tickIcon(failed ? 'failed' : 'pending'), h('span', { class: 'pv-text' }, last.text));
+    out.push(tickIcon(failed ? 'failed' : 'pending'), h('span', { class: 'pv-text' }, mediaLabel(last)));
     return out;
   }
   const m = chat.last_message;
@@ -49,7 +50,7 @@ function preview(chat) {
   if (m.deleted_at) {
     out.push(h('span', { class: 'pv-text deleted' }, m.from === me ? 'You deleted this message' : 'This message was deleted'));
   } else {
-    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, m.text.replace(/\s+/g, ' ')));
+    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, mediaLabel(m).replace(/\s+/g, ' ')));
   }
   return out;
 }

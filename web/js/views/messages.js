@@ -11,6 +11,8 @@ import { icon } from '../icons.js';
 import { atLatest, firstSeq, lastSeq, msgAt, nameOf, on, outboxFor, state, trimRun } from '../store.js';
 import { discardItem, loadInitial, loadNewer, loadOlder, markSeen, retryItem } from '../sync.js';
 import { tickFor, tickIcon } from './list.js';
+import { mediaLabel } from '../media/labels.js';
+import { decorateBubble, decoratePending } from './media.js';
 
 const INIT_ROWS = 80;
 const STEP = 60;
@@ -45,6 +47,11 @@ export function bubbleEl(content, { deleted = false, at, tick = null }) {
     ),
     h('span', { class: 'meta' }, h('time', { dateTime: new Date(at).toISOString() }, when), tick),
   );
+}
+
+function pendingBubble(it, failed) {
+  const b = bubbleEl(linkify(it.text), { at: it.created, tick: tickIcon(failed ? 'failed' : 'pending') });
+  return it.media ? decoratePending(b, it) : b;
 }
 
 export class MessagesView {
@@ -130,7 +137,7 @@ export class MessagesView {
       on('conn', () => this.checkSeen()),
       on('incoming', ({ chat: c, msg }) => {
         if (c.id !== chat.id) return;
-        announce(`${nameOf(c.peer)}: ${msg.text}`);
+        announce(`${nameOf(c.peer)}: ${mediaLabel(msg)}`);
         if (!this.pinned) this.newBelow++;
       }),
     ];
@@ -179,13 +186,14 @@ export class MessagesView {
     const mine = m.from === state.me.id;
     const who = mine ? 'You' : nameOf(this.chat.peer);
     const deleted = !!m.deleted_at;
-    const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : m.text;
+    const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : mediaLabel(m);
     const statusText = { sent: 'Sent', delivered: 'Delivered', seen: 'Seen' }[status] || '';
     const bubble = bubbleEl(deleted ? [icon('block', { size: 15 }), h('span', null, text)] : linkify(m.text), {
       deleted,
       at: m.sent_at,
       tick: status ? tickIcon(status) : null,
     });
+    if (m.media && !deleted) decorateBubble(bubble, m, this.chat);
     const row = h(
       'div',
       {
@@ -233,9 +241,9 @@ export class MessagesView {
           role: 'listitem',
           tabIndex: -1,
           dataset: { id: it.id, status: failed ? 'failed' : 'pending' },
-          'aria-label': `You: ${it.text}. ${failed ? 'Not sent' : 'Sending'}`,
+          'aria-label': `You: ${mediaLabel(it)}. ${failed ? 'Not sent' : 'Sending'}`,
         },
-        h('div', { class: 'bubble-line' }, bubbleEl(linkify(it.text), { at: it.created, tick: tickIcon(failed ? 'failed' : 'pending') })),
+        h('div', { class: 'bubble-line' }, pendingBubble(it, failed)),
         failed
           ? h(
               'div',

@@ -1,0 +1,194 @@
+// uploads.js - media in the outbox: an item holds the file's Blob, its
+// metadata and, once created, its tus upload URL, all in IndexedDB, so an
+// upload survives a dropped connection, a reload and a server restart (on
+// start it HEADs and goes on from the server's offset). The message is
+// sent (send.js) once the upload is complete.
+//
+// A media item: the text item's fields (text = caption) plus
+//   media: {type, mime, size, name, width, height, duration_ms, waveform, thumb},
+//   blob: Blob, upload_url: '/api/uploads/<id>' | null, uploaded: bool.
+// One tab runs an item's upload at a time (a Web Lock per item).
+import { outboxAdd, outboxUpdate } from '../outbox.js';
+import { session } from '../session.js';
+import { dropOutboxItem, flushOutbox } from '../send.js';
+import { emit, state } from '../store.js';
+import { TusError, transientTus, tusCreate, tusDelete, tusOffset, tusPatch } from './tus.js';
+
+// Upload failures a retry cannot fix; the item shows "Not sent".
+const PERMANENT = new Set([400, 403, 413, 415]);
+const running = new Map(); // item id -> {abort(), cancelled}
+const progress = new Map(); // item id -> bytes the server has (or is getting)
+// Object URLs of what this tab sent, by message id: our own photo shows at
+// once from the bytes we have, without downloading it back.
+const sentBlobs = new Map();
+const SENT_KEEP = 24;
+
+export function uploadProgress(id) {
+  return progress.get(id) || 0;
+}
+
+export function sentBlobUrl(msgId) {
+  return sentBlobs.get(msgId) || null;
+}
+
+function setProgress(id, n) {
+  progress.set(id, n);
+  emit('upload', id);
+}
+
+// The metadata the server's send takes (docs/protocol.md).
+export function mediaOf(item) {
+  const m = item.media;
+  const out = { upload: uploadId(item.upload_url), type: m.type, mime: m.mime, size: m.size, name: m.name };
+  for (const k of ['width', 'height', 'duration_ms', 'thumb']) if (m[k]) out[k] = m[k];
+  if (m.waveform?.length) out.waveform = m.waveform;
+  return out;
+}
+
+function uploadId(url) {
+  return String(url || '')
+    .split('/')
+    .pop();
+}
+
+// The media of the message we just sent, as the store keeps it.
+export function localMedia(item, ev) {
+  const { type, ...meta } = mediaOf(item);
+  const id = ev.media?.id || meta.upload;
+  if (item.blob && !sentBlobs.has(item.id)) {
+    sentBlobs.set(item.id, URL.createObjectURL(item.blob));
+    if (sentBlobs.size > SENT_KEEP) {
+      const [k, u] = sentBlobs.entries().next().value;
+      sentBlobs.delete(k);
+      URL.revokeObjectURL(u);
+    }
+  }
+  delete meta.upload;
+  return { ...meta, ...(ev.media || {}), id };
+}
+
+// Queues media for a chat: durable first, then uploaded, then sent.
+export async function sendMedia(chat, draft, caption = '') {
+  const ownItems = session()?.ownItems;
+  if (!ownItems || !state.me) return;
+  const { blob, type, mime, size, name, width, height, duration_ms, waveform, thumb } = draft;
+  const item = {
+    id: `c-${crypto.randomUUID()}`,
+    user_id: state.me.id,
+    chat_id: chat.id,
+    text: caption,
+    created: Date.now(),
+    failed: null,
+    media: { type, mime, size, name, width, height, duration_ms, waveform, thumb },
+    blob,
+    upload_url: null,
+    uploaded: false,
+  };
+  state.outbox.set(item.id, item);
+  ownItems.set(item.id, item);
+  emit('outbox', chat.id);
+  try {
+    await outboxAdd(item);
+  } catch (e) {
+    console.warn('duet: the outbox could not store a file', e);
+  }
+  ownItems.delete(item.id);
+  if (state.outbox.has(item.id)) startUpload(item);
+}
+
+// Starts (or resumes) every queued upload: at start and on reconnect.
+export function resumeUploads() {
+  for (const it of state.outbox.values()) if (it.media && !it.uploaded && !it.failed) startUpload(it);
+}
+
+export function isUploading(id) {
+  return running.has(id);
+}
+
+export function startUpload(item) {
+  if (running.has(item.id) || !item.blob) return;
+  const ctl = { abort() {}, cancelled: false };
+  running.set(item.id, ctl);
+  const run = () => uploadLoop(item.id, ctl);
+  const locked = navigator.locks ? navigator.locks.request(`duet-upload-${item.id}`, { ifAvailable: true }, (l) => (l ? run() : null)) : run();
+  Promise.resolve(locked)
+    .catch((e) => console.warn('duet: upload', e))
+    .finally(() => {
+      running.delete(item.id);
+      emit('upload', item.id);
+    });
+}
+
+// The item as it is now (another tab's change replaces the object).
+function current(id) {
+  return state.outbox.get(id) || null;
+}
+
+async function patchItem(id, patch) {
+  const it = current(id);
+  if (it) Object.assign(it, patch);
+  await outboxUpdate(id, patch).catch(() => {});
+}
+
+async function uploadLoop(id, ctl) {
+  let delay = 1000;
+  for (;;) {
+    const it = current(id);
+    if (!it || ctl.cancelled || it.failed || it.uploaded) return;
+    try {
+      await uploadOnce(it, ctl);
+      if (ctl.cancelled) return;
+      await patchItem(id, { uploaded: true });
+      emit('outbox', it.chat_id);
+      flushOutbox(0);
+      return;
+    } catch (e) {
+      if (ctl.cancelled || e.code === 'aborted') return;
+      if (e.status === 409) continue; // our offset was stale: ask again
+      if (!transientTus(e) || PERMANENT.has(e.status)) {
+        await patchItem(id, { failed: e.code || 'upload_failed' });
+        emit('outbox', it.chat_id);
+        return;
+      }
+      // Offline or the server restarting: wait and go on from HEAD.
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 15000);
+    }
+  }
+}
+
+async function uploadOnce(it, ctl) {
+  const size = it.blob.size;
+  let offset = null;
+  if (it.upload_url) offset = await tusOffset(it.upload_url);
+  if (offset === null) {
+    // New, or the server no longer knows it (expired): start over.
+    const url = await tusCreate(size, it.media.name, it.media.mime);
+    if (ctl.cancelled) {
+      tusDelete(url).catch(() => {});
+      throw new TusError(0, 'aborted');
+    }
+    await patchItem(it.id, { upload_url: url });
+    offset = 0;
+  }
+  setProgress(it.id, offset);
+  while (offset < size) {
+    offset = await tusPatch(it.upload_url, it.blob, offset, (n) => setProgress(it.id, n), ctl);
+    setProgress(it.id, offset);
+    if (ctl.cancelled) throw new TusError(0, 'aborted');
+  }
+}
+
+// Cancel: the transfer stops, the server forgets the upload (tus DELETE),
+// the item leaves the outbox.
+export function cancelUpload(id) {
+  const it = current(id);
+  const ctl = running.get(id);
+  if (ctl) {
+    ctl.cancelled = true;
+    ctl.abort();
+  }
+  if (it?.upload_url && !it.uploaded) tusDelete(it.upload_url).catch(() => {});
+  progress.delete(id);
+  dropOutboxItem(id);
+}

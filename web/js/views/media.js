@@ -1,0 +1,415 @@
+// media.js - media inside message bubbles: photos at their aspect ratio
+// (the blurred thumbnail holds the box while the full image loads lazily),
+// videos with their poster and duration, voice notes with a waveform,
+// duration and speed, files as a card with a download. Also the pending
+// bubble of an upload (preview, progress, cancel).
+//
+// The list rebuilds a row whenever its message changes (a tick): the media
+// element of a message is kept here by media id and moved into the new row,
+// so a playing video or voice note keeps playing.
+import { h } from '../dom.js';
+import { icon } from '../icons.js';
+import { cancelUpload, sentBlobUrl, uploadProgress } from '../media/uploads.js';
+import { download } from '../media/tus.js';
+import { on } from '../store.js';
+import { openLightbox } from './lightbox.js';
+
+export const BIG = 200 * 1024; // transfers above this show a progress bar
+const MAX_W = 300;
+const MAX_H = 340;
+const KEEP = 120;
+const kept = new Map(); // media id -> element (oldest first)
+
+export function mediaUrl(id) {
+  return `/api/media/${encodeURIComponent(id)}`;
+}
+
+export function formatSize(n) {
+  if (!(n >= 0)) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
+}
+
+export function formatDuration(ms) {
+  const s = Math.max(0, Math.round((ms || 0) / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+// The box of a photo or video: its aspect ratio, scaled into MAX_W x MAX_H.
+function sizeBox(el, w, h) {
+  if (!(w > 0 && h > 0)) {
+    w = 4;
+    h = 3;
+  }
+  const k = Math.min(1, MAX_W / w, MAX_H / h, 1e9);
+  const bw = Math.max(120, Math.round(w * k));
+  el.style.width = `${bw}px`;
+  el.style.aspectRatio = `${w} / ${h}`;
+}
+
+function keep(key, build) {
+  let el = kept.get(key);
+  if (el) {
+    kept.delete(key);
+  } else {
+    el = build();
+  }
+  kept.set(key, el);
+  if (kept.size > KEEP) {
+    for (const [k, old] of kept) {
+      if (kept.size <= KEEP) break;
+      if (old.isConnected) continue;
+      kept.delete(k);
+    }
+  }
+  return el;
+}
+
+function photoEl(m, chat, src) {
+  const md = m.media;
+  const full = h('img', { class: 'media-full', alt: '', decoding: 'async', loading: 'lazy', draggable: 'false' });
+  const box = h(
+    'button',
+    {
+      type: 'button',
+      class: 'media-photo',
+      'aria-label': `Photo${md.name ? `, ${md.name}` : ''}. Open`,
+      onclick: (e) => {
+        e.stopPropagation();
+        openLightbox(chat, m.seq, box);
+      },
+    },
+    md.thumb ? h('img', { class: 'media-thumb', alt: '', src: md.thumb, draggable: 'false' }) : null,
+    full,
+  );
+  sizeBox(box, md.width, md.height);
+  full.addEventListener('load', () => box.classList.add('loaded'), { once: true });
+  full.src = src;
+  return box;
+}
+
+function videoEl(md, src) {
+  const v = h('video', { class: 'media-video-el', controls: '', preload: 'metadata', playsinline: '' });
+  if (md.thumb) v.poster = md.thumb;
+  v.src = src;
+  const box = h(
+    'div',
+    { class: 'media-video' },
+    v,
+    md.duration_ms ? h('span', { class: 'media-badge', 'aria-hidden': 'true' }, formatDuration(md.duration_ms)) : null,
+  );
+  v.addEventListener('play', () => box.classList.add('started'), { once: true });
+  sizeBox(box, md.width, md.height);
+  return box;
+}
+
+// ---- voice notes ---------------------------------------------------------------
+
+const SPEEDS = [1, 1.5, 2];
+
+function voiceEl(md, src) {
+  const audio = h('audio', { preload: 'none' });
+  audio.src = src;
+  const total = md.duration_ms || 0;
+  const cv = h('canvas', { class: 'voice-wave', width: 180, height: 32 });
+  const wave = h(
+    'div',
+    {
+      class: 'voice-track',
+      role: 'slider',
+      tabIndex: 0,
+      'aria-label': 'Position in the voice message',
+      'aria-valuemin': '0',
+      'aria-valuemax': String(Math.round(total / 1000)),
+      'aria-valuenow': '0',
+    },
+    cv,
+  );
+  const playBtn = h('button', { type: 'button', class: 'voice-play', 'aria-label': 'Play voice message' }, icon('play', { size: 18 }));
+  const timeEl = h('span', { class: 'voice-time' }, formatDuration(total));
+  const speedBtn = h('button', { type: 'button', class: 'voice-speed', 'aria-label': 'Playback speed 1×' }, '1×');
+  const box = h('div', { class: 'voice', dataset: { duration: String(total) } }, playBtn, wave, h('div', { class: 'voice-side' }, timeEl, speedBtn), audio);
+  const durMs = () => (Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration * 1000 : total) || 1;
+  let frame = 0;
+  const draw = () => {
+    const frac = Math.min(1, (audio.currentTime * 1000) / durMs());
+    drawWave(cv, md.waveform || [], frac);
+    timeEl.textContent = formatDuration(audio.currentTime > 0 || !audio.paused ? audio.currentTime * 1000 : total);
+    wave.setAttribute('aria-valuenow', String(Math.round(audio.currentTime)));
+  };
+  const loop = () => {
+    draw();
+    frame = audio.paused ? 0 : requestAnimationFrame(loop);
+  };
+  audio.addEventListener('play', () => {
+    playBtn.replaceChildren(icon('pause', { size: 18 }));
+    playBtn.setAttribute('aria-label', 'Pause voice message');
+    box.classList.add('playing');
+    if (!frame) frame = requestAnimationFrame(loop);
+  });
+  const stopped = () => {
+    playBtn.replaceChildren(icon('play', { size: 18 }));
+    playBtn.setAttribute('aria-label', 'Play voice message');
+    box.classList.remove('playing');
+    draw();
+  };
+  audio.addEventListener('pause', stopped);
+  audio.addEventListener('ended', () => {
+    audio.currentTime = 0;
+    stopped();
+  });
+  audio.addEventListener('seeked', draw);
+  playBtn.addEventListener('click', (e) => {
+    e.stopPropagation();
+    if (audio.paused) audio.play().catch((err) => console.warn('duet: voice note', err));
+    else audio.pause();
+  });
+  speedBtn.addEventListener('click', (e) => {
+    e.stopPropagation();
+    const next = SPEEDS[(SPEEDS.indexOf(audio.playbackRate) + 1) % SPEEDS.length];
+    audio.playbackRate = next;
+    audio.defaultPlaybackRate = next;
+    speedBtn.textContent = `${next}×`;
+    speedBtn.setAttribute('aria-label', `Playback speed ${next}×`);
+  });
+  const seekTo = (frac) => {
+    const d = durMs() / 1000;
+    audio.currentTime = Math.max(0, Math.min(d - 0.05, frac * d));
+    draw();
+  };
+  wave.addEventListener('click', (e) => {
+    e.stopPropagation();
+    const r = cv.getBoundingClientRect();
+    seekTo((e.clientX - r.left) / r.width);
+  });
+  wave.addEventListener('keydown', (e) => {
+    const step = 5000 / durMs();
+    const frac = (audio.currentTime * 1000) / durMs();
+    if (e.key === 'ArrowRight') seekTo(frac + step);
+    else if (e.key === 'ArrowLeft') seekTo(frac - step);
+    else if (e.key === ' ' || e.key === 'Enter') playBtn.click();
+    else return;
+    e.preventDefault();
+    e.stopPropagation();
+  });
+  requestAnimationFrame(draw);
+  return box;
+}
+
+// The peaks as bars; the played part in the accent colour.
+export function drawWave(cv, peaks, frac) {
+  const dpr = window.devicePixelRatio || 1;
+  const cssW = cv.clientWidth || 180;
+  const cssH = cv.clientHeight || 32;
+  if (cv.width !== Math.round(cssW * dpr)) cv.width = Math.round(cssW * dpr);
+  if (cv.height !== Math.round(cssH * dpr)) cv.height = Math.round(cssH * dpr);
+  const g = cv.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, cssW, cssH);
+  const style = getComputedStyle(cv);
+  const played = style.getPropertyValue('--wave-played').trim() || '#4f46e5';
+  const rest = style.getPropertyValue('--wave-rest').trim() || '#9aa0b4';
+  const n = peaks.length || 48;
+  const bw = cssW / n;
+  for (let i = 0; i < n; i++) {
+    const p = peaks.length ? peaks[i] / 255 : 0.15;
+    const bh = Math.max(2, p * (cssH - 4));
+    g.fillStyle = (i + 0.5) / n <= frac ? played : rest;
+    g.fillRect(i * bw + bw * 0.2, (cssH - bh) / 2, Math.max(1, bw * 0.6), bh);
+  }
+}
+
+// ---- files ---------------------------------------------------------------------
+
+function fileEl(md, src) {
+  const ext = (md.name || '').includes('.') ? md.name.split('.').pop().toUpperCase().slice(0, 5) : '';
+  const bar = h('progress', { class: 'media-progress', max: 1, value: 0, hidden: true });
+  const dl = h(
+    'button',
+    { type: 'button', class: 'icon-btn small file-dl', 'aria-label': `Download ${md.name || 'file'}` },
+    icon('download', { size: 18 }),
+  );
+  const card = h(
+    'div',
+    { class: 'file-card' },
+    h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon('file', { size: 22 }), ext ? h('span', { class: 'file-ext' }, ext) : null),
+    h(
+      'div',
+      { class: 'file-info' },
+      h('span', { class: 'file-name', dir: 'auto', title: md.name || '' }, md.name || 'file'),
+      h('span', { class: 'file-size' }, formatSize(md.size)),
+      bar,
+    ),
+    dl,
+  );
+  dl.addEventListener('click', (e) => {
+    e.stopPropagation();
+    saveMedia(md, src, { bar, button: dl, card });
+  });
+  return card;
+}
+
+// Saves a media file: small ones through a plain link (the server answers
+// with Content-Disposition), big ones with a progress bar and cancel.
+export function saveMedia(md, src, ui = {}) {
+  const name = md.name || 'file';
+  if (!(md.size > BIG) || src.startsWith('blob:')) {
+    clickLink(src, name);
+    return;
+  }
+  if (ui.ctl) {
+    ui.ctl.abort();
+    return;
+  }
+  const ctl = { abort() {} };
+  ui.ctl = ctl;
+  const { bar, button, card } = ui;
+  if (bar) {
+    bar.hidden = false;
+    bar.value = 0;
+  }
+  card?.classList.add('downloading');
+  button?.replaceChildren(icon('close', { size: 18 }));
+  button?.setAttribute('aria-label', `Cancel the download of ${name}`);
+  const done = () => {
+    ui.ctl = null;
+    if (bar) bar.hidden = true;
+    card?.classList.remove('downloading');
+    button?.replaceChildren(icon('download', { size: 18 }));
+    button?.setAttribute('aria-label', `Download ${name}`);
+  };
+  download(src, (got, total) => bar && (bar.value = (total || md.size) ? got / (total || md.size) : 0), ctl).then(
+    (blob) => {
+      done();
+      const url = URL.createObjectURL(blob);
+      clickLink(url, name);
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    },
+    (e) => {
+      done();
+      if (e.code !== 'aborted') console.warn('duet: download failed', e);
+    },
+  );
+}
+
+function clickLink(href, name) {
+  const a = h('a', { href, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+// ---- bubbles -------------------------------------------------------------------
+
+// The media part of a message bubble; src defaults to the server's copy.
+export function mediaEl(m, chat) {
+  const md = m.media;
+  const src = sentBlobUrl(m.id) || mediaUrl(md.id);
+  const key = `${md.id}|${m.type}`;
+  switch (m.type) {
+    case 1:
+      return keep(key, () => photoEl(m, chat, src));
+    case 2:
+      return keep(key, () => videoEl(md, src));
+    case 3:
+      return keep(key, () => voiceEl(md, src));
+    default:
+      return keep(key, () => fileEl(md, src));
+  }
+}
+
+// Puts the media in front of a text bubble (the caption), and marks a
+// bubble without caption so that the time sits over the photo.
+export function decorateBubble(bubble, m, chat) {
+  bubble.classList.add('media-bubble', `media-t${m.type}`);
+  if (!m.text) bubble.classList.add('no-caption');
+  bubble.prepend(mediaEl(m, chat));
+  return bubble;
+}
+
+const previews = new Map(); // outbox id -> object URL of its blob
+
+function previewUrl(it) {
+  let u = previews.get(it.id);
+  if (!u && it.blob) {
+    u = URL.createObjectURL(it.blob);
+    previews.set(it.id, u);
+  }
+  return u;
+}
+
+// Object URLs of outbox items that are gone.
+on('outbox', () => {
+  queueMicrotask(() => {
+    for (const [id, u] of previews) {
+      if (!document.querySelector(`.row.pending[data-id="${CSS.escape(id)}"]`)) {
+        setTimeout(() => URL.revokeObjectURL(u), 30000);
+        previews.delete(id);
+      }
+    }
+  });
+});
+
+// A pending media item: its preview, a progress bar over ~200 KB, cancel.
+export function decoratePending(bubble, it) {
+  const md = it.media;
+  bubble.classList.add('media-bubble', `media-t${md.type}`);
+  if (!it.text) bubble.classList.add('no-caption');
+  let preview;
+  if (md.type === 1) {
+    preview = h('div', { class: 'media-photo loaded' }, h('img', { class: 'media-full', alt: '', src: previewUrl(it) || md.thumb || '' }));
+    sizeBox(preview, md.width, md.height);
+  } else if (md.type === 2) {
+    preview = h('div', { class: 'media-photo loaded' }, md.thumb ? h('img', { class: 'media-full', alt: '', src: md.thumb }) : null);
+    sizeBox(preview, md.width, md.height);
+  } else {
+    preview = h(
+      'div',
+      { class: 'file-card' },
+      h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon(md.type === 3 ? 'mic' : 'file', { size: 22 })),
+      h(
+        'div',
+        { class: 'file-info' },
+        h('span', { class: 'file-name', dir: 'auto' }, md.type === 3 ? `Voice message, ${formatDuration(md.duration_ms)}` : md.name),
+        h('span', { class: 'file-size' }, formatSize(md.size)),
+      ),
+    );
+  }
+  const big = md.size > BIG;
+  const bar = h('progress', {
+    class: 'media-progress upload-progress',
+    max: 1,
+    value: md.size ? uploadProgress(it.id) / md.size : 0,
+    hidden: !big || it.uploaded || !!it.failed,
+    dataset: { id: it.id, size: String(md.size || 0) },
+    'aria-label': `Uploading ${md.name || 'file'}`,
+  });
+  const cancel =
+    it.uploaded || it.failed
+      ? null
+      : h(
+          'button',
+          {
+            type: 'button',
+            class: 'upload-cancel',
+            'aria-label': `Cancel sending ${md.name || 'file'}`,
+            onclick: (e) => {
+              e.stopPropagation();
+              cancelUpload(it.id);
+            },
+          },
+          icon('close', { size: 16 }),
+        );
+  bubble.prepend(h('div', { class: 'upload-box' }, preview, h('div', { class: 'upload-ctl' }, bar, cancel)));
+  return bubble;
+}
+
+// Progress updates go to the bars directly (no re-render of the rows).
+on('upload', (id) => {
+  for (const bar of document.querySelectorAll(`.upload-progress[data-id="${CSS.escape(id)}"]`)) {
+    const size = Number(bar.dataset.size || 0);
+    if (size) bar.value = Math.min(1, uploadProgress(id) / size);
+  }
+});
