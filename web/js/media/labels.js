@@ -18,3 +18,16 @@ export function mediaLabel(m) {
       return `📎 ${caption || m.media?.name || 'File'}`;
   }
 }
+
+// The server takes names of at most 255 UTF-8 bytes: a longer one loses the
+// end of its stem, and keeps its extension.
+export function clipName(name, max = 255) {
+  const enc = new TextEncoder();
+  const s = String(name || 'file');
+  if (enc.encode(s).length <= max) return s;
+  const dot = s.lastIndexOf('.');
+  const ext = dot > 0 && s.length - dot <= 16 ? s.slice(dot) : '';
+  let stem = [...s.slice(0, s.length - ext.length)];
+  while (stem.length && enc.encode(stem.join('') + '…' + ext).length > max) stem.pop();
+  return stem.join('') + '…' + ext;
+}

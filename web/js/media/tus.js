@@ -4,6 +4,8 @@
 // chunk behind what we sent: a cut connection or a server restart costs at
 // most a chunk, and HEAD tells where to go on.
 
+import { clipName } from './labels.js';
+
 const TUS = { 'Tus-Resumable': '1.0.0' };
 export const CHUNK = 4 * 1024 * 1024;
 
@@ -52,7 +54,7 @@ async function req(method, url, headers = {}) {
 
 // Creates an upload; resolves to its URL (/api/uploads/<id>).
 export async function tusCreate(size, name, mime) {
-  const meta = `filename ${b64(name || 'file')},filetype ${b64(mime || 'application/octet-stream')}`;
+  const meta = `filename ${b64(clipName(name))},filetype ${b64(mime || 'application/octet-stream')}`;
   const res = await req('POST', '/api/uploads', { 'Upload-Length': String(size), 'Upload-Metadata': meta });
   const loc = res.headers.get('Location');
   if (!loc) throw new TusError(res.status, 'bad_answer', 'The server gave no upload address.');

@@ -12,6 +12,7 @@ import { outboxAdd, outboxUpdate } from '../outbox.js';
 import { session } from '../session.js';
 import { dropOutboxItem, flushOutbox } from '../send.js';
 import { emit, state } from '../store.js';
+import { clipName } from './labels.js';
 import { TusError, transientTus, tusCreate, tusDelete, tusOffset, tusPatch } from './tus.js';
 
 // Upload failures a retry cannot fix; the item shows "Not sent".
@@ -39,7 +40,7 @@ function setProgress(id, n) {
 // The metadata the server's send takes (docs/protocol.md).
 export function mediaOf(item) {
   const m = item.media;
-  const out = { upload: uploadId(item.upload_url), type: m.type, mime: m.mime, size: m.size, name: m.name };
+  const out = { upload: uploadId(item.upload_url), type: m.type, mime: m.mime, size: m.size, name: clipName(m.name) };
   for (const k of ['width', 'height', 'duration_ms', 'thumb']) if (m[k]) out[k] = m[k];
   if (m.waveform?.length) out.waveform = m.waveform;
   return out;

@@ -69,7 +69,7 @@ function keep(key, build) {
 
 function photoEl(m, chat, src) {
   const md = m.media;
-  const full = h('img', { class: 'media-full', alt: '', decoding: 'async', loading: 'lazy', draggable: 'false' });
+  const full = h('img', { class: 'media-full', alt: '', decoding: 'async', draggable: 'false' });
   const box = h(
     'button',
     {
@@ -86,8 +86,62 @@ function photoEl(m, chat, src) {
   );
   sizeBox(box, md.width, md.height);
   full.addEventListener('load', () => box.classList.add('loaded'), { once: true });
-  full.src = src;
+  if (md.size > BIG && !src.startsWith('blob:')) {
+    loadWithProgress(box, full, md, src);
+  } else {
+    full.loading = 'lazy';
+    full.src = src;
+  }
   return box;
+}
+
+// A photo over ~200 KB: fetched when it comes into view, with a progress
+// bar and a cancel button over the blurred thumbnail (cancelled, a tap on
+// the download button loads it again).
+function loadWithProgress(box, full, md, src) {
+  const bar = h('progress', { class: 'media-progress', max: 1, value: 0 });
+  const btn = h('span', { class: 'media-load-btn', role: 'button', tabIndex: 0 });
+  const overlay = h('span', { class: 'media-load' }, btn, bar);
+  box.append(overlay);
+  let ctl = null;
+  const idle = () => {
+    ctl = null;
+    bar.hidden = true;
+    btn.replaceChildren(icon('download', { size: 18 }));
+    btn.setAttribute('aria-label', `Load the photo (${formatSize(md.size)})`);
+  };
+  const start = () => {
+    ctl = { abort() {} };
+    const mine = ctl;
+    bar.hidden = false;
+    btn.replaceChildren(icon('close', { size: 18 }));
+    btn.setAttribute('aria-label', 'Cancel loading the photo');
+    download(src, (got, total) => (bar.value = got / (total || md.size || 1)), mine).then(
+      (blob) => {
+        overlay.remove();
+        full.src = URL.createObjectURL(blob);
+      },
+      (e) => {
+        if (e.code !== 'aborted') console.warn('duet: a photo could not be loaded', e);
+        if (ctl === mine) idle();
+      },
+    );
+  };
+  const toggle = (e) => {
+    e.stopPropagation();
+    e.preventDefault();
+    if (ctl) ctl.abort();
+    else start();
+  };
+  btn.addEventListener('click', toggle);
+  btn.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && toggle(e));
+  idle();
+  const io = new IntersectionObserver((entries) => {
+    if (!entries.some((en) => en.isIntersecting)) return;
+    io.disconnect();
+    if (!ctl && !full.src) start();
+  });
+  io.observe(box);
 }
 
 function videoEl(md, src) {

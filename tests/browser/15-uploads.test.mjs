@@ -1,0 +1,163 @@
+// 15 - big transfers in the web client (issue 15): an upload over ~200 KB
+// shows a progress bar and can be cancelled (a tus DELETE: the server
+// forgets it, nothing is sent); "Send as file" keeps a photo's bytes; a
+// big download shows its progress and can be cancelled; an upload goes on
+// where it stopped after a reload and after a server restart, and the
+// message is sent once it completes. The network is slowed down through
+// the DevTools protocol so that there is something to watch.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { T, assertClean, launch, online, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { apiHistory, attach, fetchMedia, makePhoto, randomFile, sendTray, sha256, throttle } from './lib/media.mjs';
+
+const MB = 1024 * 1024;
+
+// Records the page's tus requests: [{method, url, offset}].
+function watchTus(page) {
+  const seen = [];
+  page.on('request', (r) => {
+    if (!r.url().includes('/api/uploads')) return;
+    seen.push({ method: r.method(), url: new URL(r.url()).pathname, offset: Number(r.headers()['upload-offset'] ?? -1) });
+  });
+  return seen;
+}
+
+// Bytes the server has of the pending upload, as the progress bar shows it.
+async function uploaded(page, name) {
+  return page.evaluate((n) => {
+    const b = document.querySelector(`.upload-progress[aria-label="Uploading ${n}"]`);
+    return b ? b.value * Number(b.dataset.size) : -1;
+  }, name);
+}
+
+async function headStatus(page, url) {
+  return page.evaluate(async (u) => (await fetch(u, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })).status, url);
+}
+
+describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
+  let srv;
+  let browser;
+  let f;
+  let ann;
+  let bob;
+  before(async () => {
+    srv = await startWebServer();
+    browser = await launch();
+    f = await withFriends(browser, srv, { browsers: ['ann', 'bob'] });
+    ann = f.people.ann.page;
+    bob = f.people.bob.page;
+    await openChat(ann, 'bob');
+    await openChat(bob, 'ann');
+  });
+  after(async () => {
+    await f?.close();
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  it('a big upload shows its progress; cancel deletes it on the server and sends nothing', async () => {
+    const tus = watchTus(ann);
+    const cdp = await throttle(f.people.ann.context, ann, { up: 1 * MB });
+    await attach(ann, [{ name: 'big.bin', mimeType: 'application/octet-stream', buffer: randomFile(8 * MB) }]);
+    await sendTray(ann);
+    const bar = ann.getByLabel('Uploading big.bin');
+    await bar.waitFor();
+    await until(async () => (await uploaded(ann, 'big.bin')) > 0.2 * MB, 'upload progress');
+    const created = tus.find((x) => x.method === 'POST');
+    assert.ok(created, 'a tus POST');
+    const url = tus.find((x) => x.method === 'PATCH').url;
+    await ann.getByRole('button', { name: 'Cancel sending big.bin' }).click();
+    await ann.locator('.row.pending').waitFor({ state: 'detached' });
+    await until(() => tus.some((x) => x.method === 'DELETE' && x.url === url), 'a tus DELETE of the upload');
+    await until(async () => (await headStatus(ann, url)) === 404, 'the server forgot the upload');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, uploadThroughput: -1, downloadThroughput: -1 });
+    // Nothing reached Bob, and nothing waits in Ann's outbox after a reload.
+    assert.equal((await apiHistory(bob, f.chats.bob)).length, 0);
+    await ann.reload();
+    await online(ann);
+    await openChat(ann, 'bob');
+    assert.equal(await ann.locator('.row.pending').count(), 0);
+    assertClean(ann);
+  });
+
+  it('"Send as file" keeps the bytes; a big download shows its progress and can be cancelled', async () => {
+    const photo = await makePhoto(ann, { width: 1200, height: 900, type: 'image/jpeg' });
+    const data = randomFile(3 * MB);
+    await attach(ann, [
+      { name: 'original.jpg', mimeType: 'image/jpeg', buffer: photo },
+      { name: 'data.bin', mimeType: 'application/octet-stream', buffer: data },
+    ]);
+    await ann.getByLabel('Send as file (original quality)').check();
+    await sendTray(ann);
+    const cards = bob.locator('.row.theirs .file-card');
+    await until(async () => (await cards.count()) === 2, 'two files at Bob');
+    assert.equal(await bob.locator('.row.theirs .media-photo').count(), 0, 'a photo sent as a file is not inline');
+    assert.deepEqual(await cards.locator('.file-name').allTextContents(), ['original.jpg', 'data.bin']);
+    assert.equal(await cards.nth(1).locator('.file-size').textContent(), '3.0 MB');
+    const hist = await apiHistory(bob, f.chats.bob);
+    const orig = hist.find((m) => m.media?.name === 'original.jpg');
+    assert.equal(orig.msg_type ?? orig.type, 4);
+    assert.equal(sha256((await fetchMedia(bob, orig.media.id)).bytes), sha256(photo), 'the original bytes');
+
+    // Bob downloads the big one slowly: progress, cancel, then the whole file.
+    const cdp = await throttle(f.people.bob.context, bob, { down: 256 * 1024 });
+    const card = cards.nth(1);
+    await card.getByRole('button', { name: 'Download data.bin' }).click();
+    const prog = card.locator('.media-progress');
+    await prog.waitFor();
+    await until(() => prog.evaluate((p) => p.value > 0), 'download progress');
+    await card.getByRole('button', { name: 'Cancel the download of data.bin' }).click();
+    await prog.waitFor({ state: 'hidden' });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, uploadThroughput: -1, downloadThroughput: -1 });
+    const dl = bob.waitForEvent('download');
+    await card.getByRole('button', { name: 'Download data.bin' }).click();
+    const d = await dl;
+    assert.equal(d.suggestedFilename(), 'data.bin');
+    const file = await d.path();
+    assert.equal(sha256(fs.readFileSync(file)), sha256(data), 'the downloaded bytes');
+    assertClean(bob);
+  });
+
+  it('an upload resumes after a reload and after a server restart; then it is sent', async () => {
+    const tus = watchTus(ann);
+    await throttle(f.people.ann.context, ann, { up: 1.5 * MB });
+    const data = randomFile(14 * MB);
+    await attach(ann, [{ name: 'archive.bin', mimeType: 'application/octet-stream', buffer: data }]);
+    await sendTray(ann);
+    await until(async () => (await uploaded(ann, 'archive.bin')) > 4.5 * MB, 'a first chunk stored', T * 2);
+
+    // A reload: the outbox still has the file; HEAD, then on from there.
+    const before = tus.length;
+    await ann.reload();
+    await online(ann);
+    await throttle(f.people.ann.context, ann, { up: 1.5 * MB });
+    await openChat(ann, 'bob');
+    await until(() => tus.slice(before).some((x) => x.method === 'PATCH'), 'the upload goes on after the reload');
+    const afterReload = tus.slice(before);
+    assert.ok(afterReload.some((x) => x.method === 'HEAD'), 'it asked the server where it was');
+    assert.ok(!afterReload.some((x) => x.method === 'POST'), 'no new upload');
+    assert.ok(afterReload.find((x) => x.method === 'PATCH').offset >= 4 * MB, 'it resumed past the first chunk');
+
+    // The server goes down mid-upload and comes back on the same data.
+    await until(async () => (await uploaded(ann, 'archive.bin')) > 8.5 * MB, 'a second chunk stored', T * 2);
+    const port = srv.port;
+    const mark = tus.length;
+    await srv.stop({ keepData: true });
+    await ann.waitForTimeout(1500);
+    await srv.restart({ port });
+    await until(() => tus.slice(mark).some((x) => x.method === 'PATCH' && x.offset >= 8 * MB), 'the upload resumes after the restart', T * 2);
+    assert.ok(!tus.slice(mark).some((x) => x.method === 'POST'), 'the same upload, not a new one');
+
+    // Sent once complete: Bob gets exactly the bytes.
+    const card = bob.locator('.row.theirs .file-card', { hasText: 'archive.bin' });
+    await card.waitFor({ timeout: T * 3 });
+    await ann.locator('.row.pending').waitFor({ state: 'detached' });
+    const m = (await apiHistory(bob, f.chats.bob)).find((x) => x.media?.name === 'archive.bin');
+    assert.equal(m.media.size, data.length);
+    assert.equal(sha256((await fetchMedia(bob, m.media.id)).bytes), sha256(data));
+    assert.equal((await apiHistory(bob, f.chats.bob)).filter((x) => x.media?.name === 'archive.bin').length, 1, 'sent once');
+    assertClean(ann);
+    assertClean(bob);
+  });
+});
