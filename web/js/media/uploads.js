@@ -147,7 +147,7 @@ async function uploadLoop(id, ctl) {
       if (ctl.cancelled || e.code === 'aborted') return;
       if (e.status === 409) continue; // our offset was stale: ask again
       if (!transientTus(e) || PERMANENT.has(e.status)) {
-        await patchItem(id, { failed: e.code || 'upload_failed' });
+        await patchItem(id, { failed: `upload:${e.code || 'failed'}` });
         emit('outbox', it.chat_id);
         return;
       }

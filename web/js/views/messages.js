@@ -29,6 +29,11 @@ const FAIL_TEXT = {
   forbidden: 'Not sent: this is not your chat.',
   id_conflict: 'Not sent: try again.',
   recipient_backlog_full: 'Not sent: they have too many messages waiting. Try again later.',
+  // Media (issue 15): upload failures (media/uploads.js prefixes them).
+  'upload:too_large': 'Not sent: the file is too big.',
+  'upload:quota': 'Not sent: you have uploaded too much for now. Try again later.',
+  'upload:type_mismatch': 'Not sent: the file is not what its type says.',
+  'upload:not_found': 'Not sent: the upload was lost. Try again.',
 };
 
 // A bubble: the text, then the time and ticks in the bottom corner. An
