@@ -27,7 +27,9 @@ export function mountAttach({ chat, section, composer, before, onChange }) {
     list,
     h('label', { class: 'tray-opt' }, asFile, h('span', null, 'Send as file (original quality)')),
   );
-  composer.prepend(button, fileInput);
+  // Inside the text box, after the text: Shift+Tab from the text still
+  // goes to the messages.
+  (composer.querySelector('.composer-box') || composer).append(button, fileInput);
   section.insertBefore(tray, before);
 
   const items = []; // {file, url, el, caption, ready: Promise<draft>}
