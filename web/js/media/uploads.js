@@ -11,7 +11,7 @@
 import { outboxAdd, outboxUpdate } from '../outbox.js';
 import { session } from '../session.js';
 import { dropOutboxItem, flushOutbox } from '../send.js';
-import { emit, state } from '../store.js';
+import { emit, on, state } from '../store.js';
 import { clipName } from './labels.js';
 import { TusError, transientTus, tusCreate, tusDelete, tusOffset, tusPatch } from './tus.js';
 
@@ -23,6 +23,34 @@ const progress = new Map(); // item id -> bytes the server has (or is getting)
 // once from the bytes we have, without downloading it back.
 const sentBlobs = new Map();
 const SENT_KEEP = 24;
+const wakers = new Set(); // uploads waiting to retry: woken when we are back online
+
+// Back online (the socket synced): waiting uploads try again at once.
+on('conn', () => {
+  if (state.conn.state !== 'online') return;
+  for (const w of [...wakers]) w();
+});
+// Logged out: every transfer stops (the outbox is being cleared).
+on('session', () => {
+  if (state.me) return;
+  for (const ctl of running.values()) {
+    ctl.cancelled = true;
+    ctl.abort();
+  }
+  for (const w of [...wakers]) w();
+});
+
+function pause(ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      wakers.delete(done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    wakers.add(done);
+  });
+}
 
 export function uploadProgress(id) {
   return progress.get(id) || 0;
@@ -152,7 +180,7 @@ async function uploadLoop(id, ctl) {
         return;
       }
       // Offline or the server restarting: wait and go on from HEAD.
-      await new Promise((r) => setTimeout(r, delay));
+      await pause(delay);
       delay = Math.min(delay * 2, 15000);
     }
   }
