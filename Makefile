@@ -16,7 +16,7 @@ BUILD   ?= build
 endif
 
 SRCS      := $(wildcard src/base/*.c src/net/*.c src/store/*.c src/hub/*.c src/app/*.c src/cql/*.c \
-                       src/outbound/*.c src/push/*.c)
+                       src/outbound/*.c src/push/*.c src/blob/*.c)
 SRCS      += $(wildcard src/store/sqlite/*.c src/store/cassandra/*.c)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/src/main.o

@@ -25,6 +25,7 @@
 #include "app/app.h"
 #include "app/client.h"
 #include "app/presence.h"
+#include "app/uploads.h"
 #include "base/log.h"
 #include "net/static.h"
 
@@ -63,12 +64,25 @@ static void finish_shutdown(void *dp)
     log_info("shutdown complete");
 }
 
+/* Uploads in flight have stored their offsets and the blob store is
+ * closed: the store may drain. */
+static void on_uploads_closed(void *dp)
+{
+    struct daemon *d = dp;
+    store_drain(d->app.store, finish_shutdown, d);
+}
+
 /* The hub has sent what other instances must hear of our users leaving. */
 static void on_hub_done(void *ctx)
 {
     struct app *app = ctx;
     struct daemon *d = (struct daemon *)app; /* app is the first member */
-    store_drain(app->store, finish_shutdown, d);
+    uploads_close(app, on_uploads_closed, d);
+}
+
+static void on_uploads_abandoned(void *dp)
+{
+    (void)dp; /* start-up failed; run() closes the rest */
 }
 
 static void on_net_closed(void *appp)
@@ -218,6 +232,7 @@ static int start_net(struct daemon *d)
         .header_timeout_ms = 10000,
         .idle_timeout_ms = (uint64_t)d->cfg.keepalive_s * 1000,
         .ws_ping_ms = (uint64_t)d->cfg.ws_ping_s * 1000,
+        .stream_prefix = "/api/uploads/", /* tus PATCH bodies (uploads_patch.c) */
         .app_cb = {.on_request = api_on_request,
                    .on_ws_text = client_on_ws_text,
                    .on_ws_close = client_on_ws_close,
@@ -293,8 +308,10 @@ static int run(struct daemon *d)
                   d->cfg.login_max_failures_addr);
     if (r < 0)
         goto err_limits;
-    if ((r = start_net(d)) < 0)
+    if ((r = uploads_start(app)) < 0)
         goto err_auth;
+    if ((r = start_net(d)) < 0)
+        goto err_uploads;
 
     uv_run(&d->loop, UV_RUN_DEFAULT);
     /* The network layer, the store and our handles are closed by now. */
@@ -307,6 +324,8 @@ static int run(struct daemon *d)
         log_warn("loop closed with handles still open");
     return 0;
 
+err_uploads:
+    uploads_close(app, on_uploads_abandoned, d);
 err_auth:
     auth_close(&app->auth);
     auth_free(&app->auth);

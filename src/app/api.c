@@ -13,6 +13,7 @@
 #include "api.h"
 #include "client.h"
 #include "proto.h"
+#include "uploads.h"
 
 struct route {
     const char *method;
@@ -47,6 +48,14 @@ static const struct route routes[] = {
     {"GET", "/healthz", api_healthz, 0, 0},
     {"GET", "/metrics", api_metrics, 0, 0},
     {"GET", "/ws", api_ws, 1, 0},
+    /* media (issue 15; uploads.h) */
+    {"OPTIONS", "/api/uploads", api_upload_options, 0, 0},
+    {"POST", "/api/uploads", api_upload_create, 1, 0},
+    {"HEAD", "/api/uploads/*", api_upload_head, 1, 0},
+    {"PATCH", "/api/uploads/*", api_upload_patch, 1, 0},
+    {"DELETE", "/api/uploads/*", api_upload_delete, 1, 0},
+    {"GET", "/api/media/*", api_media_get, 1, 0},
+    {"HEAD", "/api/media/*", api_media_get, 1, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -64,6 +73,11 @@ static void api_done(struct api_call *call)
     pool_destroy(&call->pool);
     net_conn_unref(call->conn);
     free(call);
+}
+
+void api_json_done(struct api_call *call)
+{
+    api_done(call);
 }
 
 /* Every API answer carries NET_JSON_HEADERS (never cached, nosniff, a
@@ -421,7 +435,8 @@ static void dispatch(struct api_call *call)
         if (strcmp(routes[i].method, req->method) != 0)
             continue;
         call->arg = arg;
-        if (strcmp(req->method, "GET") != 0 && !origin_ok(call)) {
+        if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+            strcmp(req->method, "OPTIONS") != 0 && !origin_ok(call)) {
             api_error(call, "bad_origin", "cross-site request refused");
             return;
         }

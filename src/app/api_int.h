@@ -41,6 +41,8 @@ void api_rate_limited(struct api_call *call, int64_t wait_s, const char *message
 /* Maps an error (negative errno or DUET_E*) to a response. */
 void api_fail(struct api_call *call, int err);
 void api_no_content(struct api_call *call, const char *headers);
+/* Frees a call whose answer the handler gave (or handed on) itself. */
+void api_json_done(struct api_call *call);
 
 /* Runs `then` once a store request of `op` completes with status 0; any
  * failure is answered with api_fail. Fill call->sreq.in after this and

@@ -39,6 +39,7 @@
 #include "../net/net.h"
 #include "../hub/hub.h"
 #include "../store/store.h"
+#include "../blob/blob.h"
 #include "auth.h"
 #include "config.h"
 #include "limits.h"
@@ -61,6 +62,7 @@ struct app {
     /* The loop's scratch buffer for events written directly (jsonw.h):
      * filled and sent in one go, never held across a callback. */
     struct jsonw out;
+    struct uploads *uploads; /* media uploads and the blob store (uploads.h) */
 };
 
 /* The loop's writer, emptied, for an event to be sent before returning. */

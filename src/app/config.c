@@ -126,6 +126,17 @@ static const struct opt opts[] = {
      "its password (better set as DUET_CASSANDRA_PASSWORD)"},
     {"cassandra-timeout", OPT_INT, OFF(cassandra_timeout_ms), "12000", 100, 600000,
      "ms per Cassandra request attempt before it counts as failed"},
+    {"media", OPT_STR, OFF(media), "local", 0, 0,
+     "where media bytes live: local (<data>/media) or s3 (docs/deploy.md)"},
+    {"max-upload-bytes", OPT_INT, OFF(max_upload_bytes), "104857600", 1, 1LL << 40,
+     "largest upload (photo, video, voice note or file), in bytes"},
+    {"upload-quota-bytes", OPT_INT, OFF(upload_quota_bytes), "1073741824", 0, 1LL << 50,
+     "bytes one user may upload in 24 hours (0: no limit)"},
+    {"max-uploads-inflight", OPT_INT, OFF(max_uploads_inflight), "4", 0, 100000,
+     "unfinished uploads one user may have at once (0: no limit)"},
+    /* Hidden (no help): the tests shorten them. */
+    {"upload-ttl-ms", OPT_INT, OFF(upload_ttl_ms), "86400000", 100, 1LL << 40, NULL},
+    {"upload-sweep-ms", OPT_INT, OFF(upload_sweep_ms), "60000", 50, 86400000, NULL},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -137,6 +148,8 @@ static void usage(FILE *f)
                "(upper case, dashes as underscores), e.g. DUET_LISTEN=0.0.0.0:8080.\n\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
+        if (opts[i].help == NULL)
+            continue; /* a hidden option */
         snprintf(left, sizeof(left), "--%s%s", opts[i].name,
                  opts[i].type == OPT_FLAG  ? ""
                  : opts[i].type == OPT_INT ? " N"
@@ -296,6 +309,10 @@ static int check_config(struct config *cfg)
         memcpy(cfg->redis_host, cfg->redis, rlen);
         cfg->redis_host[rlen] = '\0';
         cfg->redis_port = (int)rport;
+    }
+    if (strcmp(cfg->media, "local") != 0 && strcmp(cfg->media, "s3") != 0) {
+        fprintf(stderr, "duetd: --media wants local or s3, not '%s'\n", cfg->media);
+        return -EINVAL;
     }
     if (strcmp(cfg->store, "sqlite") != 0 && strcmp(cfg->store, "cassandra") != 0) {
         fprintf(stderr, "duetd: --store wants sqlite or cassandra, not '%s'\n", cfg->store);

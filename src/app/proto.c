@@ -50,6 +50,18 @@ static json_t *message_fields(const struct duet_msg *m, const char *type_key)
         json_decref(o);
         return NULL;
     }
+    if (o != NULL && m->media != NULL && m->media[0] != '\0') {
+        /* The stored media object (server-written JSON) and its thumb. */
+        json_t *md = json_loads(m->media, 0, NULL);
+        if (md == NULL ||
+            json_object_set_new(md, "thumb",
+                                m->preview && m->preview[0] ? json_string(m->preview)
+                                                            : json_null()) < 0 ||
+            json_object_set_new(o, "media", md) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
     return o;
 }
 
@@ -161,6 +173,19 @@ static void write_message_fields(struct jsonw *w, const struct duet_msg *m, cons
     write_time(w, m->deleted_at);
     if (m->withheld) /* a placeholder in the receiver's view (store.h) */
         jsonw_lit(w, ",\"withheld\":true");
+    size_t ml = m->media != NULL ? strlen(m->media) : 0;
+    if (ml > 1 && m->media[ml - 1] == '}') {
+        /* The stored media object is JSON the server wrote (media_meta.c):
+         * copied as it is, with the thumb (the message's preview) added. */
+        jsonw_lit(w, ",\"media\":");
+        jsonw_raw(w, m->media, ml - 1);
+        jsonw_lit(w, ",\"thumb\":");
+        if (m->preview != NULL && m->preview[0] != '\0')
+            jsonw_cstr(w, m->preview);
+        else
+            jsonw_lit(w, "null");
+        jsonw_lit(w, "}");
+    }
 }
 
 void proto_write_message(struct jsonw *w, const struct duet_msg *m)

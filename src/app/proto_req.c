@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../base/text.h"
+#include "media_meta.h"
 #include "proto.h"
 
 struct req_spec {
@@ -68,7 +69,14 @@ static int parse_send(struct proto_request *q, int64_t max_chars, struct proto_r
     r = proto_get_str(q->frame, "text", &q->text, &q->text_len);
     if (r < 0)
         return field_fail(e, r, "missing field 'text'", "'text' must be a string");
-    if (q->text_len == 0)
+    json_t *media = json_object_get(q->frame, "media");
+    if (media != NULL && !json_is_null(media)) {
+        const char *bad;
+        if (media_meta_parse(media, &q->media, &bad) < 0)
+            return fail(e, -EINVAL, "bad_media", bad);
+        q->has_media = 1;
+    }
+    if (q->text_len == 0 && !q->has_media) /* a caption may be empty */
         return fail(e, -EINVAL, "empty", "the text is empty");
     /* Bytes bound characters from above: count only when it can matter. */
     if ((int64_t)q->text_len > max_chars &&

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../base/duet.h"
+#include "media_meta.h"
 
 enum proto_req_type {
     PROTO_REQ_SEND,
@@ -52,6 +53,10 @@ struct proto_request {
     const char *text; /* send: 1..max_chars characters */
     size_t text_len;
     struct proto_history history; /* history */
+    /* send with media (issue 15): the validated media object; its strings
+     * borrow from frame. */
+    int has_media;
+    struct media_meta media;
 };
 
 /* Why a frame was refused: err and code as client_send_error takes them

@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "../base/log.h"
+#include "../base/media_sniff.h"
 #include "../base/text.h"
 #include "cache.h"
 #include "proto.h"
 #include "proto_req.h"
 #include "publish.h"
 #include "ws_pipe.h"
+#include "uploads.h"
 #include "ws_requests.h"
 
 /* Output reserved for an answer beyond its frame (the ref is echoed), and
@@ -36,6 +38,8 @@ struct chat_op {
     char cache_key[CACHE_KEY_MAX]; /* typing: the check's cache entry */
     char *cache_gen;               /* set on a miss: fill it after the read */
     struct pipe_slot *slot;        /* the answer's place; NULL once answered */
+    int again;                     /* done() submitted sreq again: not finished */
+    char *media_json;              /* send with media: msg.media (malloc'd) */
 };
 
 /* Answers the requester (text NULL: no answer); once per op. */
@@ -58,6 +62,7 @@ static void op_free(struct chat_op *op)
     if (op->slot != NULL) /* nothing to say (ack, typing): the next answer may go */
         op_answer_text(op, NULL, 0);
     free(op->cache_gen);
+    free(op->media_json);
     store_req_reset(&op->sreq);
     proto_request_free(&op->req);
     client_unref(op->cl);
@@ -113,7 +118,13 @@ static void op_store_done(store_req *r)
         op_free(op);
         return;
     }
-    if (r->status < 0) {
+    if (r->status < 0 && r->op == STORE_MSG_SEND && r->in.upload_id != NULL &&
+        (r->status == DUET_ENOTFOUND || r->status == -ENOTSUP)) {
+        /* the upload was attached meanwhile, or media is not on this store */
+        op_error(op, r->status, r->status == -ENOTSUP ? "media_unavailable" : "upload_not_found",
+                 r->status == -ENOTSUP ? "media is not available on this store"
+                                       : "no such upload of yours");
+    } else if (r->status < 0) {
         if (r->status == DUET_ESTORE)
             op->cl->app->metrics.store_errors++;
         op_error(op, r->status, NULL, op_err_message(op, r->status));
@@ -121,6 +132,10 @@ static void op_store_done(store_req *r)
         /* Fan-out runs even if the requester has gone: others still need
          * the event. Answers to the requester are no-ops then. */
         op->done(op);
+        if (op->again) { /* a second step is under way (send with media) */
+            op->again = 0;
+            return;
+        }
     }
     op_free(op);
 }
@@ -190,6 +205,87 @@ static void send_done(struct chat_op *op)
                              r->out.duplicate != 0);
 }
 
+/* ---- send with media (issue 15) ----
+ * First STORE_UPLOAD_GET: the upload must be the sender's, complete, its
+ * length the declared size, its sniffed bytes the declared type
+ * (media_sniff.h). Then STORE_MSG_SEND attaches it atomically (the store
+ * refuses an upload attached meanwhile). An upload already attached goes
+ * straight to the send: a retry with the same id is the usual duplicate. */
+
+static void media_send(struct chat_op *op, const char *serve_mime)
+{
+    const struct proto_request *rq = &op->req;
+    op->media_json = media_meta_stored(&rq->media, serve_mime);
+    if (op->media_json == NULL) {
+        op_error(op, -ENOMEM, NULL, "out of memory");
+        return;
+    }
+    store_req_reset(&op->sreq);
+    store_req *q = op_prepare(op, STORE_MSG_SEND, send_done);
+    q->in.chat_id = rq->chat_id;
+    q->in.message_id = rq->id;
+    q->in.text = rq->text;
+    q->in.max_pending = op->cl->app->cfg->max_pending;
+    q->in.upload_id = rq->media.upload;
+    q->in.msg_type = rq->media.type;
+    q->in.preview = rq->media.thumb;
+    q->in.media = op->media_json;
+    q->in.media_mime = serve_mime;
+    if (op_submit(op) == 0)
+        op->again = 1;
+}
+
+static void media_checked(struct chat_op *op)
+{
+    const struct media_meta *mm = &op->req.media;
+    const struct duet_upload *up = &op->sreq.out.upload;
+    struct media_sniffed sn;
+    const char *serve = NULL;
+    if (up->state == UPLOAD_ATTACHED) {
+        media_send(op, up->mime); /* a duplicate, or refused by the store */
+        return;
+    }
+    if (up->state != UPLOAD_STORED) {
+        op_error(op, -EINVAL, up->state == UPLOAD_STAGING ? "upload_incomplete" : "upload_not_found",
+                 up->state == UPLOAD_STAGING ? "the upload is not complete" : "no such upload");
+        return;
+    }
+    if (up->length != mm->size) {
+        op_error(op, -EINVAL, "size_mismatch", "'media.size' is not the upload's length");
+        return;
+    }
+    media_sniffed_from_mime(up->mime, &sn);
+    if (!media_agrees(mm->type, &sn, &serve)) {
+        op_error(op, -EINVAL, "type_mismatch", "the upload's bytes are not of the declared type");
+        return;
+    }
+    media_send(op, serve);
+}
+
+static void media_get_done(store_req *r)
+{
+    struct chat_op *op = r->data;
+    if (r->status == DUET_ENOTFOUND) {
+        op_error(op, r->status, "upload_not_found", "no such upload of yours");
+        op_free(op);
+        return;
+    }
+    if (r->status == -ENOTSUP) {
+        op_error(op, r->status, "media_unavailable", "media is not available on this store");
+        op_free(op);
+        return;
+    }
+    op_store_done(r);
+}
+
+static int ws_media_check(struct chat_op *op)
+{
+    store_req *q = op_prepare(op, STORE_UPLOAD_GET, media_checked);
+    q->cb = media_get_done;
+    q->in.upload_id = op->req.media.upload;
+    return op_submit(op);
+}
+
 static int start_send(struct chat_op *op)
 {
     const struct proto_request *rq = &op->req;
@@ -199,6 +295,8 @@ static int start_send(struct chat_op *op)
         rate_limited(op, wait);
         return -1;
     }
+    if (rq->has_media) /* the upload is checked first (ws_media.c) */
+        return ws_media_check(op);
     store_req *q = op_prepare(op, STORE_MSG_SEND, send_done);
     q->in.chat_id = rq->chat_id;
     q->in.message_id = rq->id;
@@ -335,6 +433,8 @@ static void delete_done(struct chat_op *op)
     publish_event(app, &m->sender, proto_deleted_event(m), op->cl);
     if (!op->sreq.out.hidden) /* a withheld message: the receiver never had it */
         publish_event(app, &m->receiver, proto_deleted_event(m), NULL);
+    if (op->sreq.out.deleted_upload != NULL) /* media: its blob goes too */
+        uploads_forget(app, op->sreq.out.deleted_upload);
 }
 
 static int start_delete(struct chat_op *op)

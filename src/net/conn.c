@@ -188,7 +188,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     } else if (nread < 0) {
         c->eof = 1;
         /* A half-closed HTTP client still gets the answers it asked for. */
-        if (nread == UV_EOF && !c->is_ws && !c->lingering &&
+        if (nread == UV_EOF && !c->is_ws && !c->lingering && !net__http_body_open(c) &&
             (c->u.http->in_flight || net__out_pending(c) > 0)) {
             net__conn_finish(c);
         } else {
@@ -275,6 +275,8 @@ void net__conn_drop(net_conn *c)
         s->n_ws--;
         if (s->opts.app_cb.on_ws_close != NULL)
             s->opts.app_cb.on_ws_close(s->opts.app, c);
+    } else {
+        net__http_body_abort(c, -ECONNRESET); /* a streamed body cut short */
     }
     free(c->rbuf);
     c->rbuf = NULL;
@@ -340,7 +342,7 @@ static void linger(net_conn *c)
 static void pump(net_conn *c)
 {
     /* WebSockets always pass: their input step also moves wslay's queue. */
-    if (!c->finishing && !c->lingering && (c->is_ws || c->rlen > c->roff)) {
+    if (!c->finishing && !c->lingering && (c->is_ws || c->rlen > c->roff || net__http_body_open(c))) {
         if (c->is_ws)
             net__ws_input(c);
         else
@@ -352,6 +354,8 @@ static void pump(net_conn *c)
     flush_output(c);
     if (c->closed)
         return;
+    if (!c->is_ws && c->u.http->fsend != NULL)
+        net__fsend_pump(c);
     if (c->is_ws) {
         net__ws_drained(c);
         if (c->closed)

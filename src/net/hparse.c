@@ -24,6 +24,7 @@ struct hparse {
     size_t max_header_bytes;
     size_t header_bytes; /* fed since the current message began, until its headers end */
     int headers_done;
+    int head_pause; /* paused after the headers (HPARSE_STREAM) */
     int too_large;
     int scan;           /* SCAN_* */
     const char *strict; /* why a request that parsed was refused, or NULL */
@@ -112,7 +113,15 @@ static int on_headers_complete(http_parser *hp)
         return -1;
     }
     /* http-parser reads 1 as "skip the body", so any failure becomes -1. */
-    return p->cb->on_headers_complete(p->ud) ? -1 : 0;
+    int r = p->cb->on_headers_complete(p->ud);
+    if (r == HPARSE_STREAM) {
+        /* http-parser re-reads the header's last LF on resume (pause is
+         * allowed from any callback), then goes on with the body. */
+        http_parser_pause(hp, 1);
+        p->head_pause = 1;
+        return 0;
+    }
+    return r ? -1 : 0;
 }
 
 static int on_body(http_parser *hp, const char *at, size_t len)
@@ -170,7 +179,7 @@ static int map_errno(hparse *p)
     case HPE_OK:
         return HPARSE_MORE;
     case HPE_PAUSED:
-        return HPARSE_DONE;
+        return p->head_pause ? HPARSE_HEADERS : HPARSE_DONE;
     case HPE_HEADER_OVERFLOW:
         p->too_large = 1;
         return -EMSGSIZE;
@@ -231,6 +240,7 @@ int hparse_feed(hparse *p, const char *data, size_t len, size_t *used)
 
 void hparse_resume(hparse *p)
 {
+    p->head_pause = 0;
     http_parser_pause(&p->hp, 0);
 }
 

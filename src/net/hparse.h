@@ -25,7 +25,10 @@ struct hparse_cb {
     int (*on_url)(void *ud, const char *at, size_t len);
     int (*on_header_field)(void *ud, const char *at, size_t len);
     int (*on_header_value)(void *ud, const char *at, size_t len);
-    /* The hparse_* accessors below are valid from here on. */
+    /* The hparse_* accessors below are valid from here on. Returns 0 to
+     * go on, HPARSE_STREAM to stop right after the headers (hparse_feed
+     * returns HPARSE_HEADERS; hparse_resume() goes on with the body), any
+     * other non-zero to abort. */
     int (*on_headers_complete)(void *ud);
     int (*on_body)(void *ud, const char *at, size_t len);
     int (*on_message_complete)(void *ud);
@@ -35,7 +38,11 @@ struct hparse_cb {
 enum {
     HPARSE_MORE = 0, /* everything was consumed; the message is not complete yet */
     HPARSE_DONE = 1, /* a message completed; the parser is paused */
+    HPARSE_HEADERS = 2, /* headers complete, the callback asked to stream: paused */
 };
+
+/* on_headers_complete's "stop after the headers" answer. */
+#define HPARSE_STREAM 2
 
 /* max_header_bytes bounds the request line plus headers (431 territory). */
 int hparse_new(const struct hparse_cb *cb, void *ud, size_t max_header_bytes, hparse **out);

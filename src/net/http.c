@@ -111,6 +111,25 @@ static int on_headers_complete(void *ud)
     }
     h->version = (uint8_t)v;
     uint64_t cl = hparse_content_length(h->parser);
+    if (o->stream_prefix != NULL && strcmp(hparse_method(h->parser), "PATCH") == 0 &&
+        h->url_len >= strlen(o->stream_prefix) &&
+        memcmp(h->hbuf, o->stream_prefix, strlen(o->stream_prefix)) == 0) {
+        /* The app gets the request now and reads the body as it likes. */
+        if (build_headers(h) < 0) {
+            h->err_status = 500;
+            return -1;
+        }
+        h->keep_alive = (unsigned)hparse_keep_alive(h->parser);
+        h->streaming = 1;
+        h->stream_len = cl;
+        const duet_slice *ex = net_header(&h->req, "expect");
+        if (v == 11 && ex != NULL && ex->len == 12 && strncasecmp(ex->base, "100-continue", 12) == 0 &&
+            net__out_append(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) {
+            h->err_status = 500;
+            return -1;
+        }
+        return HPARSE_STREAM;
+    }
     if (cl != UINT64_MAX && cl > o->max_body_bytes) {
         h->err_status = 413; /* refused before a byte of it is read */
         return -1;
@@ -141,6 +160,13 @@ static int on_body(void *ud, const char *at, size_t len)
 {
     net_conn *c = ud;
     struct net__http *h = c->u.http;
+    if (h->streaming) {
+        /* body_feed never feeds more than the window. */
+        h->body_window -= len < h->body_window ? len : h->body_window;
+        if (h->body_data != NULL)
+            h->body_data(h->body_ud, at, len);
+        return 0;
+    }
     if (len > c->srv->opts.max_body_bytes - h->body_len) {
         h->err_status = 413; /* chunked, so only known while reading */
         return -1;
@@ -180,6 +206,8 @@ static const struct {
     {200, "OK"},
     {201, "Created"},
     {204, "No Content"},
+    {206, "Partial Content"},
+    {307, "Temporary Redirect"},
     {301, "Moved Permanently"},
     {302, "Found"},
     {303, "See Other"},
@@ -192,8 +220,10 @@ static const struct {
     {408, "Request Timeout"},
     {409, "Conflict"},
     {410, "Gone"},
+    {412, "Precondition Failed"},
     {413, "Content Too Large"},
     {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
     {422, "Unprocessable Content"},
     {426, "Upgrade Required"},
     {429, "Too Many Requests"},
@@ -201,6 +231,7 @@ static const struct {
     {500, "Internal Server Error"},
     {501, "Not Implemented"},
     {503, "Service Unavailable"},
+    {507, "Insufficient Storage"},
 };
 
 static const char *reason(int status)
@@ -244,12 +275,39 @@ static void request_reset(struct net__http *h)
     h->body_len = h->body_cap = 0;
     h->in_value = h->keep_alive = h->upgrade = h->head = h->in_flight = 0;
     h->err_status = 0;
+    h->streaming = h->body_done = 0;
+    h->body_data = NULL;
+    h->body_end = NULL;
+    h->body_ud = NULL;
+    h->body_window = 0;
+    h->stream_len = 0;
+}
+
+int net__http_body_open(const net_conn *c)
+{
+    const struct net__http *h = c->u.http;
+    return h != NULL && h->streaming && !h->body_done && h->body_end != NULL;
+}
+
+void net__http_body_abort(net_conn *c, int status)
+{
+    struct net__http *h = c->u.http;
+    if (!net__http_body_open(c))
+        return;
+    net_body_end_cb end = h->body_end;
+    h->body_done = 1;
+    h->body_data = NULL;
+    h->body_end = NULL;
+    end(h->body_ud, status);
 }
 
 void net__http_error(net_conn *c, int status, const char *code, const char *message,
                      const char *extra)
 {
     if (c->closed || c->is_ws || (c->finishing && !c->u.http->in_flight))
+        return;
+    net__http_body_abort(c, -EBADMSG);
+    if (c->closed)
         return;
     char body[512], hdr[512];
     int n = net__json_error(body, sizeof(body), code, message);
@@ -272,12 +330,29 @@ void net_respond(net_conn *c, int status, const char *content_type, const char *
     if (c->closed || c->is_ws || !c->u.http->in_flight)
         return;
     struct net__http *h = c->u.http;
-    /* A refused upgrade closes: what follows may already be WebSocket frames. */
-    int keep = h->keep_alive && !h->upgrade && !h->req.is_upgrade && !c->srv->closing && !c->eof;
+    /* A refused upgrade closes: what follows may already be WebSocket frames;
+     * so does an answer before a streamed body was read whole. */
+    int keep = h->keep_alive && !h->upgrade && !h->req.is_upgrade && !c->srv->closing &&
+               !c->eof && !(h->streaming && !h->body_done);
     if (write_response(c, status, content_type, extra_headers, body, len, keep, h->head) < 0) {
         net__conn_drop(c);
         return;
     }
+    net__http_answered(c, keep);
+}
+
+int net__http_head(net_conn *c, int status, const char *ctype, const char *extra, uint64_t len,
+                   int *keep)
+{
+    struct net__http *h = c->u.http;
+    *keep = h->keep_alive && !h->upgrade && !h->req.is_upgrade && !c->srv->closing && !c->eof &&
+            !(h->streaming && !h->body_done);
+    return write_response(c, status, ctype, extra, "", (size_t)len, *keep, 1);
+}
+
+void net__http_answered(net_conn *c, int keep)
+{
+    struct net__http *h = c->u.http;
     request_reset(h);
     if (!keep) {
         net__conn_finish(c);
@@ -330,15 +405,71 @@ static void dispatch(net_conn *c)
     req->pool = &h->pool;
     const duet_slice *up = net_header(req, "upgrade");
     req->is_upgrade = strcmp(req->method, "GET") == 0 && up && net__has_token(up, "websocket");
+    req->body_stream = h->streaming;
+    req->body_length = h->streaming ? h->stream_len : h->body_len;
     h->in_flight = 1;
     net__timer_set(c, NET__T_NONE, 0);
     net_server *s = c->srv;
     s->opts.app_cb.on_request(s->opts.app, c, req);
 }
 
+/* Feeds a streamed body to the parser, never more than the app's window. */
+static void body_feed(net_conn *c)
+{
+    struct net__http *h = c->u.http;
+    while (!c->closed && net__http_body_open(c) && h->body_window > 0 && c->roff < c->rlen) {
+        size_t n = c->rlen - c->roff, used = 0;
+        if (n > h->body_window)
+            n = h->body_window;
+        int r = hparse_feed(h->parser, c->rbuf + c->roff, n, &used);
+        c->roff += used;
+        if (r < 0) {
+            parse_failed(c, r);
+            return;
+        }
+        if (r == HPARSE_DONE) {
+            net__timer_set(c, NET__T_NONE, 0);
+            net_body_end_cb end = h->body_end;
+            h->body_done = 1;
+            h->body_data = NULL;
+            h->body_end = NULL;
+            end(h->body_ud, 0);
+            return;
+        }
+    }
+    /* Waiting for the peer's bytes: it must send them in time. */
+    if (!c->closed && net__http_body_open(c))
+        net__timer_set(c, h->body_window > 0 ? NET__T_HEADER : NET__T_NONE,
+                       c->srv->opts.header_timeout_ms);
+}
+
+void net_body_start(net_conn *c, net_body_data_cb on_data, net_body_end_cb on_end, void *ud)
+{
+    if (c->closed || c->is_ws || !c->u.http->in_flight || !c->u.http->streaming)
+        return;
+    struct net__http *h = c->u.http;
+    h->body_data = on_data;
+    h->body_end = on_end;
+    h->body_ud = ud;
+    hparse_resume(h->parser); /* past the headers, into the body */
+    net__conn_mark(c);
+}
+
+void net_body_allow(net_conn *c, size_t n)
+{
+    if (c->closed || c->is_ws || !net__http_body_open(c))
+        return;
+    c->u.http->body_window += n;
+    net__conn_mark(c); /* fed from the pump, never from inside this call */
+}
+
 void net__http_input(net_conn *c)
 {
     const struct net_server_opts *o = &c->srv->opts;
+    if (c->u.http->in_flight) {
+        body_feed(c);
+        return;
+    }
     if (c->timer_mode == NET__T_IDLE && c->roff < c->rlen)
         net__timer_set(c, NET__T_HEADER, o->header_timeout_ms);
     /* The app may answer (or upgrade) synchronously inside on_request. */
@@ -353,17 +484,25 @@ void net__http_input(net_conn *c)
             parse_failed(c, r);
             break;
         }
-        dispatch(c);
+        dispatch(c); /* HPARSE_HEADERS: a streamed body follows (body_feed) */
     }
 }
 
 int net__http_wants_read(const net_conn *c)
 {
-    return !c->u.http->in_flight && net__out_pending(c) < NET__HTTP_OUT_HIGH;
+    const struct net__http *h = c->u.http;
+    if (net__http_body_open(c)) /* read a bounded amount ahead of the window */
+        return h->body_window > 0 && c->rlen - c->roff < NET__READ_CHUNK;
+    return !h->in_flight && net__out_pending(c) < NET__HTTP_OUT_HIGH;
 }
 
 void net__http_timeout(net_conn *c)
 {
+    if (net__http_body_open(c)) { /* a streamed body stalled */
+        net__http_body_abort(c, -ETIMEDOUT);
+        net__conn_drop(c);
+        return;
+    }
     if (c->u.http->in_flight)
         return;
     net__http_error(c, 408, "timeout", "request not received in time", NULL);
@@ -400,6 +539,7 @@ void net__http_free(net_conn *c)
     struct net__http *h = c->u.http;
     if (h == NULL)
         return;
+    net__fsend_free(c);
     hparse_free(h->parser);
     pool_destroy(&h->pool);
     free(h);

@@ -44,6 +44,12 @@ typedef struct net_request {
     const char *client_addr; /* the peer's IP address, as text */
     int is_upgrade;          /* a WebSocket upgrade request (GET with Upgrade: websocket) */
     pool_t *pool;            /* per-request pool, cleared after the response */
+    /* A streamed body (net_server_opts.stream_prefix): the request comes
+     * right after its headers, body is empty, and the application reads the
+     * body with net_body_start(). body_length is the Content-Length, or
+     * UINT64_MAX for a chunked body. */
+    int body_stream;
+    uint64_t body_length;
 } net_request;
 
 /* Callbacks into the application. `app` is net_server_opts.app. */
@@ -80,6 +86,9 @@ struct net_server_opts {
                                    so does output that did not move for two intervals */
     const char *headers;        /* header lines added to every response, each ending
                                    in "\r\n" (e.g. the instance id); NULL for none */
+    const char *stream_prefix;  /* PATCH requests whose raw target starts with this are
+                                   handed over after their headers and their body is
+                                   streamed (net_body_start; no max_body_bytes); NULL: none */
     struct net_app app_cb;
     void *app;
 };
@@ -148,6 +157,38 @@ int net_query(const net_request *req, const char *name, duet_slice *out);
  * "Connection: close" when the connection will close. */
 void net_respond(net_conn *c, int status, const char *content_type, const char *extra_headers,
                  const void *body, size_t len);
+
+/* Streamed request bodies (req->body_stream). The body arrives through
+ * on_data in pieces, never more bytes in all than the application allowed
+ * with net_body_allow() (the socket is not read beyond a small bounded
+ * buffer meanwhile: back-pressure on the peer). on_end runs exactly once
+ * after net_body_start, never from inside a net_* call: status 0 once the
+ * whole body was delivered (then the application answers with
+ * net_respond), or < 0 when the connection failed, timed out or closed
+ * first (-ECONNRESET, -ETIMEDOUT, -EBADMSG): the conn is then closed.
+ * Answering before the body ended is allowed (an error): on_end then never
+ * runs and the connection closes after the answer. ud is borrowed. */
+typedef void (*net_body_data_cb)(void *ud, const char *data, size_t len);
+typedef void (*net_body_end_cb)(void *ud, int status);
+void net_body_start(net_conn *c, net_body_data_cb on_data, net_body_end_cb on_end, void *ud);
+/* Lets up to n more body bytes be delivered (adds to what is left). */
+void net_body_allow(net_conn *c, size_t n);
+
+/* Answers with `len` bytes of the open file fd from offset off: the header
+ * (Content-Length: len) goes at once, the body in chunks read on the thread
+ * pool, each read only once the socket took most of the last (bounded
+ * memory whatever the file's size). Takes fd over (closes it, also on
+ * failure). A HEAD request gets the header alone. A read error mid-body
+ * closes the connection. */
+void net_respond_file(net_conn *c, int status, const char *content_type,
+                      const char *extra_headers, uv_file fd, uint64_t off, uint64_t len);
+
+/* Parses a Range header value against a body of `size` bytes (RFC 9110
+ * 14.1.2, one range: "bytes=a-b", "bytes=a-", "bytes=-n"). 1 and the
+ * inclusive [*first, *last]: answer 206; 0: ignore the header (absent,
+ * another unit, several ranges: answer the whole body, 200); -ERANGE:
+ * unsatisfiable (416). Pure. */
+int net_range_parse(const char *v, size_t len, uint64_t size, uint64_t *first, uint64_t *last);
 
 /* Completes the WebSocket handshake for the pending upgrade request: the conn
  * becomes a WebSocket. Responds 400 itself (and returns -EINVAL) when the

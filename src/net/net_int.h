@@ -77,8 +77,17 @@ struct net__http {
     char *body;
     size_t body_len, body_cap;
     int err_status;  /* the status a callback aborted the parser with */
+    /* A streamed body (net_body_start): the app's callbacks (borrowed) and
+     * how many more body bytes it takes now. */
+    net_body_data_cb body_data;
+    net_body_end_cb body_end;
+    void *body_ud;
+    size_t body_window;
+    uint64_t stream_len;         /* Content-Length at the headers, or UINT64_MAX */
+    struct net__fsend *fsend;    /* a file answer in progress (http_file.c); owned */
     uint8_t version; /* 10 or 11 */
     unsigned in_value : 1, keep_alive : 1, upgrade : 1, head : 1, in_flight : 1;
+    unsigned streaming : 1, body_done : 1; /* a streamed body; it was delivered whole */
 };
 
 /* WebSocket side of a conn. Ownership: the conn owns ctx. ctx is NULL while
@@ -216,6 +225,22 @@ int net__http_wants_read(const net_conn *c);
  * closes after the write. */
 void net__http_error(net_conn *c, int status, const char *code, const char *message,
                      const char *extra);
+
+/* A streamed body is open: started and neither ended nor answered. */
+int net__http_body_open(const net_conn *c);
+/* Ends an open streamed body with status (on_end), e.g. when the conn drops. */
+void net__http_body_abort(net_conn *c, int status);
+/* Writes the status line and headers (Content-Length: len), no body. */
+int net__http_head(net_conn *c, int status, const char *ctype, const char *extra, uint64_t len,
+                   int *keep);
+/* The answer is complete: forget the request, keep the conn alive or close. */
+void net__http_answered(net_conn *c, int keep);
+
+/* http_file.c */
+struct net__fsend;
+/* Reads the next chunk of a file answer once the output drained (pump). */
+void net__fsend_pump(net_conn *c);
+void net__fsend_free(net_conn *c);
 
 /* http_req.c */
 /* Writes {"error":code,"message":message} (both plain ASCII, no quotes)

@@ -51,6 +51,12 @@ const char *store_op_name(enum store_op op)
         [STORE_MSG_DELETE] = "MSG_DELETE",
         [STORE_HISTORY] = "HISTORY",
         [STORE_PENDING_LIST] = "PENDING_LIST",
+        [STORE_UPLOAD_CREATE] = "UPLOAD_CREATE",
+        [STORE_UPLOAD_GET] = "UPLOAD_GET",
+        [STORE_UPLOAD_UPDATE] = "UPLOAD_UPDATE",
+        [STORE_UPLOAD_DELETE] = "UPLOAD_DELETE",
+        [STORE_UPLOAD_EXPIRED] = "UPLOAD_EXPIRED",
+        [STORE_MEDIA_GET] = "MEDIA_GET",
     };
     if ((unsigned)op >= STORE_OP_COUNT || names[op] == NULL)
         return "UNKNOWN";

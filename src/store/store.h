@@ -78,6 +78,33 @@ struct duet_msg {
      * while they blocked the sender): a placeholder with no text, so that
      * sequence numbers stay gap-free; never set in the sender's. */
     int withheld;
+    /* Media (issue 15): the media object as JSON text (id, mime, size, name,
+     * width, height, duration_ms, waveform; docs/protocol.md), or "" / NULL
+     * for text; the thumbnail is preview. "" once deleted. */
+    const char *media;
+};
+
+/* An upload's life: staged (bytes arriving under <data>/uploads/), stored
+ * (complete, handed to the blob store), attached (to a message at
+ * chat_id/seq), deleted (the message was deleted for everyone: the blob is
+ * to go; the sweep finishes what a crash interrupted). */
+enum upload_state { UPLOAD_STAGING = 0, UPLOAD_STORED = 1, UPLOAD_ATTACHED = 2, UPLOAD_DELETED = 3 };
+
+/* An upload (tus, /api/uploads) and, once attached, a message's media. */
+struct duet_upload {
+    const char *id; /* 32 lowercase hex digits; the blob key */
+    duet_id owner;
+    uint64_t length;
+    uint64_t offset;      /* bytes received and fsync'd */
+    const char *name;     /* Upload-Metadata filename */
+    const char *filetype; /* Upload-Metadata filetype (informative) */
+    const char *mime;     /* the sniffed type, "" until stored */
+    int kind;             /* enum media_kind of the sniffed bytes, 0 until stored */
+    int state;            /* enum upload_state */
+    int64_t created_at;
+    int64_t expires_at; /* unattached uploads go after this */
+    duet_id chat_id;    /* attached: the message's chat and sequence */
+    int64_t seq;
 };
 
 /* A row of the seed's pending/notification table, for one user.
@@ -160,7 +187,10 @@ enum store_op {
     STORE_CHAT_PEER,      /* in: user, chat_id -> peer, chat | EFORBIDDEN (not a
                              member or no such chat) ENOTFRIENDS EBLOCKED */
     /* messages */
-    STORE_MSG_SEND,     /* in: user, chat_id, message_id, text, now -> msg, duplicate |
+    STORE_MSG_SEND,     /* in: user, chat_id, message_id, text, now (media: msg_type, preview,
+                           media, upload_id: the user's stored upload, attached to the message
+                           atomically; ENOTFOUND when it is not the user's stored upload)
+                           -> msg, duplicate |
                            EFORBIDDEN ENOTFRIENDS EBLOCKED ECONFLICT EFULL. Adds a PENDING_MESSAGE
                            row for the receiver. EBLOCKED only when the user blocks the
                            receiver: when the receiver blocks the user, the message is stored
@@ -201,6 +231,23 @@ enum store_op {
                            follow. Pages are in key order: SQLite (chat, seq, kind),
                            Cassandra (chat, kind, seq), so a chat's messages are in seq
                            order on both and a row present throughout is in one page. */
+    /* uploads and media (issue 15) */
+    STORE_UPLOAD_CREATE,  /* in: user, upload (id, length, name, filetype, created_at,
+                             expires_at), max_per_day (bytes created in the last 24 h, with
+                             this one; 0 = none), max_pending (uploads staging at once; 0 =
+                             none) -> ELIMIT with out.limit 1 (bytes) or 2 (in flight) */
+    STORE_UPLOAD_GET,     /* in: user, upload_id -> upload | ENOTFOUND (also another user's) */
+    STORE_UPLOAD_UPDATE,  /* in: user, upload_id, seq (the new offset; only forward), kind
+                             (0 = keep), text (mime, NULL = keep), upload_state (-1 = keep)
+                             -> upload | ENOTFOUND. Never touches an attached upload. */
+    STORE_UPLOAD_DELETE,  /* in: user (zero: the sweep, any owner), upload_id -> upload |
+                             ENOTFOUND; EFORBIDDEN when attached (a message holds it) */
+    STORE_UPLOAD_EXPIRED, /* in: now, limit -> uploads[]: unattached ones whose expires_at
+                             passed, and deleted ones (their blobs are to go) */
+    STORE_MEDIA_GET,      /* in: user, upload_id -> upload | ENOTFOUND unless the user may read
+                             it: their own stored upload, or attached to a message the user's
+                             history shows (member of the chat, not deleted, not withheld from
+                             them) */
     STORE_OP_COUNT
 };
 
@@ -239,6 +286,14 @@ struct store_req {
         int64_t max_per_day; /* FRIEND_REQUEST: ELIMIT when user sent this many in the last 24 h (0
                                 = none) */
         uint8_t token_hash[32];
+        /* issue 15 */
+        const struct duet_upload *upload; /* UPLOAD_CREATE */
+        const char *upload_id;            /* UPLOAD_*, MEDIA_GET, MSG_SEND (NULL: no media) */
+        int upload_state;                 /* UPLOAD_UPDATE */
+        int msg_type;                     /* MSG_SEND: 0 text, enum media_kind */
+        const char *preview;              /* MSG_SEND: the thumbnail ("" none) */
+        const char *media;                /* MSG_SEND: the media JSON (msg.media) */
+        const char *media_mime;           /* MSG_SEND: the type the media is served as */
     } in; /* borrowed by the store until the callback runs */
 
     struct {
@@ -282,6 +337,14 @@ struct store_req {
         size_t n_reqs_in;
         struct duet_friend_req *reqs_out;
         size_t n_reqs_out;
+        /* issue 15 */
+        struct duet_upload upload;   /* UPLOAD_*, MEDIA_GET */
+        struct duet_upload *uploads; /* UPLOAD_EXPIRED */
+        size_t n_uploads;
+        int limit; /* UPLOAD_CREATE's ELIMIT: 1 bytes per day, 2 uploads in flight */
+        /* MSG_DELETE: the deleted message's upload id (its blob is to be
+         * removed; the upload is marked deleted), or NULL. */
+        const char *deleted_upload;
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */

@@ -57,6 +57,12 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_MSG_DELETE] = cs_msg_delete,
     [STORE_HISTORY] = cs_history,
     [STORE_PENDING_LIST] = cs_pending_list,
+    [STORE_UPLOAD_CREATE] = cs_upload_op,
+    [STORE_UPLOAD_GET] = cs_upload_op,
+    [STORE_UPLOAD_UPDATE] = cs_upload_op,
+    [STORE_UPLOAD_DELETE] = cs_upload_op,
+    [STORE_UPLOAD_EXPIRED] = cs_upload_op,
+    [STORE_MEDIA_GET] = cs_upload_op,
 };
 
 /* schema_i after the DDL: the two schema-agreement reads. */

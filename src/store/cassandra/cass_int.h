@@ -467,5 +467,7 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
+/* cass_uploads.c (issue 15): every upload op. */
+void cs_upload_op(cs_op *op);
 
 #endif

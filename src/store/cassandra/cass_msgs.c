@@ -379,6 +379,10 @@ void cs_msg_send(cs_op *op)
             cs_finish(op, -EINVAL);
             return;
         }
+        if (req->in.upload_id != NULL) { /* media: cass_uploads.c */
+            cs_finish(op, -ENOTSUP);
+            return;
+        }
         cs_read(op, SEND_CLAIM_READ, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
         return;
     case SEND_CLAIM_READ:

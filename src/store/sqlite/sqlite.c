@@ -58,6 +58,12 @@ const sq_op_fn sq_ops[STORE_OP_COUNT] = {
     [STORE_MSG_DELETE] = sq_msg_delete,
     [STORE_HISTORY] = sq_history,
     [STORE_PENDING_LIST] = sq_pending_list,
+    [STORE_UPLOAD_CREATE] = sq_upload_create,
+    [STORE_UPLOAD_GET] = sq_upload_get,
+    [STORE_UPLOAD_UPDATE] = sq_upload_update,
+    [STORE_UPLOAD_DELETE] = sq_upload_delete,
+    [STORE_UPLOAD_EXPIRED] = sq_upload_expired,
+    [STORE_MEDIA_GET] = sq_media_get,
 };
 
 /* ---- logging and statement helpers ---- */
@@ -215,6 +221,8 @@ int sq_read_msg(pool_t *p, sqlite3_stmt *st, int col, struct duet_msg *m)
     m->received_at = sqlite3_column_int64(st, col + 9);
     m->seen_at = sqlite3_column_int64(st, col + 10);
     m->deleted_at = sqlite3_column_int64(st, col + 11);
+    if (sq_col_str(p, st, col + 12, &m->media) < 0)
+        return -ENOMEM;
     return 0;
 }
 
@@ -357,7 +365,8 @@ err:
 
 static int sq_prepare_all(sq_store *s)
 {
-    const char *const *tables[] = {sq_core_sql, sq_users_sql, sq_friends_sql, sq_msgs_sql};
+    const char *const *tables[] = {sq_core_sql, sq_users_sql, sq_friends_sql, sq_msgs_sql,
+                                   sq_uploads_sql};
     for (int i = 0; i < SQ_STMT_COUNT; i++) {
         const char *sql = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && sql == NULL; t++)

@@ -77,12 +77,23 @@ enum sq_stmt_id {
     SQ_PENDING_LIST,
     SQ_PENDING_PAGE,
     SQ_CHAT_CURSORS,
+    /* sqlite_uploads.c (issue 15) */
+    SQ_UPLOAD_INSERT,
+    SQ_UPLOAD_GET,
+    SQ_UPLOAD_UPDATE,
+    SQ_UPLOAD_DELETE,
+    SQ_UPLOAD_DAY_BYTES,
+    SQ_UPLOAD_INFLIGHT,
+    SQ_UPLOAD_EXPIRED,
+    SQ_UPLOAD_ATTACH,
+    SQ_UPLOAD_MARK_DELETED,
     SQ_STMT_COUNT
 };
 
 extern const char *const sq_users_sql[SQ_STMT_COUNT];
 extern const char *const sq_friends_sql[SQ_STMT_COUNT];
 extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
+extern const char *const sq_uploads_sql[SQ_STMT_COUNT];
 
 /* Column lists read by sq_read_user() and sq_read_msg(); p is a table alias
  * prefix such as "u." or "". */
@@ -92,9 +103,10 @@ extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
 #define SQ_USER_NCOLS 7
 #define SQ_MSG_COLS(p)                                                                             \
     p "chat_id, " p "sender, " p "receiver, " p "message_id, " p "message, " p "type, " p          \
-      "preview, " p "sequence, " p "sent_at, " p "received_at, " p "seen_at, " p "deleted_at"
+      "preview, " p "sequence, " p "sent_at, " p "received_at, " p "seen_at, " p "deleted_at, " p \
+      "media"
 /* The column after SQ_MSG_COLS in the reads that add ", withheld". */
-#define SQ_MSG_WITHHELD 12
+#define SQ_MSG_WITHHELD 13
 
 /* WAL checkpoints on a helper thread (sqlite_ckpt.c). Ownership: embedded in
  * sq_store; owns its connection, thread, mutex and condition variable.
@@ -285,5 +297,18 @@ int sq_msg_seen(sq_store *s, store_req *req);
 int sq_msg_delete(sq_store *s, store_req *req);
 int sq_history(sq_store *s, store_req *req);
 int sq_pending_list(sq_store *s, store_req *req);
+
+int sq_upload_create(sq_store *s, store_req *req);
+int sq_upload_get(sq_store *s, store_req *req);
+int sq_upload_update(sq_store *s, store_req *req);
+int sq_upload_delete(sq_store *s, store_req *req);
+int sq_upload_expired(sq_store *s, store_req *req);
+int sq_media_get(sq_store *s, store_req *req);
+/* MSG_SEND: attaches the user's stored upload in->upload_id to (chat, seq):
+ * 0 or DUET_ENOTFOUND (not the user's stored upload). */
+int sq_upload_attach(sq_store *s, store_req *req, const duet_id *chat, int64_t seq);
+/* MSG_DELETE: marks the upload of (chat, seq) deleted; its id (in req's
+ * pool) or NULL in out.deleted_upload. */
+int sq_upload_detach(sq_store *s, store_req *req, const duet_id *chat, int64_t seq);
 
 #endif

@@ -14,7 +14,8 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                                                 " WHERE chat_id = ?1 AND sequence = ?2",
     [SQ_MSG_INSERT] = "INSERT INTO messages (chat_id, sender, receiver, message_id, message,"
                       " type, preview, sent_at, received_at, seen_at, sequence, deleted_at,"
-                      " withheld) VALUES (?1, ?2, ?3, ?4, ?5, 0, '', ?6, 0, 0, ?7, 0, ?8)",
+                      " withheld, media) VALUES (?1, ?2, ?3, ?4, ?5, ?9, ?10, ?6, 0, 0, ?7, 0, ?8,"
+                      " ?11)",
     /* Only "seen" moves read positions: sending says nothing about what
      * the sender has read of the peer's messages. */
     [SQ_CHAT_SENT] = "UPDATE chats SET last_seq = ?2, last_activity = ?3 WHERE chat_id = ?1",
@@ -34,17 +35,17 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
      * 2), so the count would drift. */
     [SQ_PENDING_FROM_MSG] = "INSERT INTO pending (user_id, chat_id, sender, receiver,"
                             " service_type, message_id, message, type, preview, sent_at,"
-                            " received_at, seen_at, sequence, deleted_at)"
+                            " received_at, seen_at, sequence, deleted_at, media)"
                             " SELECT ?1, chat_id, sender, receiver, ?2, message_id,"
                             " iif(?2 = 0, message, ''), type, iif(?2 = 0, preview, ''), sent_at,"
-                            " ?3, ?4, sequence, deleted_at FROM messages"
+                            " ?3, ?4, sequence, deleted_at, iif(?2 = 0, media, '') FROM messages"
                             " WHERE chat_id = ?5 AND sequence = ?6"
                             " ON CONFLICT (user_id, chat_id, service_type, message_id, sequence)"
                             " DO UPDATE SET sender = excluded.sender, receiver = excluded.receiver,"
                             " message = excluded.message, type = excluded.type,"
                             " preview = excluded.preview, sent_at = excluded.sent_at,"
                             " received_at = excluded.received_at, seen_at = excluded.seen_at,"
-                            " deleted_at = excluded.deleted_at",
+                            " deleted_at = excluded.deleted_at, media = excluded.media",
     [SQ_PENDING_DELETE_UPTO] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                                " AND service_type = ?3 AND sequence <= ?4",
     [SQ_PENDING_DELETE_AT] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
@@ -74,7 +75,7 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
     [SQ_SEEN_CLAMP] = "SELECT sequence FROM messages WHERE chat_id = ?1 AND sequence <= ?2"
                       " AND sequence > ?4 AND NOT (withheld = 1 AND receiver = ?3)"
                       " ORDER BY sequence DESC LIMIT 1",
-    [SQ_MSG_ERASE] = "UPDATE messages SET message = '', preview = '', deleted_at = ?3"
+    [SQ_MSG_ERASE] = "UPDATE messages SET message = '', preview = '', media = '', deleted_at = ?3"
                      " WHERE chat_id = ?1 AND sequence = ?2",
     [SQ_HISTORY_AFTER] = "SELECT " SQ_MSG_COLS(
         "") ", withheld FROM messages"
@@ -114,7 +115,7 @@ static int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg 
  * keeps its sequence number and says nothing else. */
 static void sq_withhold(struct duet_msg *m)
 {
-    m->message = m->preview = m->message_id = "";
+    m->message = m->preview = m->message_id = m->media = "";
     m->sent_at = m->received_at = m->seen_at = m->deleted_at = 0;
     m->withheld = 1;
 }
@@ -193,8 +194,10 @@ int sq_msg_send(sq_store *s, store_req *req)
 
     /* Read last_seq inside the transaction: other processes may write too. */
     int64_t seq = c.last_seq + 1;
-    if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiisslld", &c.id, me, &c.peer, mid, text, now, seq,
-                      withheld)) < 0 ||
+    if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiissllddss", &c.id, me, &c.peer, mid, text, now, seq,
+                      withheld, req->in.msg_type, req->in.preview ? req->in.preview : "",
+                      req->in.media ? req->in.media : "")) < 0 ||
+        (req->in.upload_id != NULL && (rc = sq_upload_attach(s, req, &c.id, seq)) < 0) ||
         (!withheld && (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_MESSAGE,
                                     (int64_t)0, (int64_t)0, &c.id, seq)) < 0) ||
         (rc = sq_exec(s, SQ_CHAT_SENT, "ill", &c.id, seq, now)) < 0)
@@ -207,9 +210,11 @@ int sq_msg_send(sq_store *s, store_req *req)
     m->receiver = c.peer;
     m->message_id = pool_strdup(&req->pool, mid);
     m->message = pool_strdup(&req->pool, text);
-    m->preview = pool_strdup(&req->pool, "");
-    if (m->message_id == NULL || m->message == NULL || m->preview == NULL)
+    m->preview = pool_strdup(&req->pool, req->in.preview ? req->in.preview : "");
+    m->media = pool_strdup(&req->pool, req->in.media ? req->in.media : "");
+    if (m->message_id == NULL || m->message == NULL || m->preview == NULL || m->media == NULL)
         return -ENOMEM;
+    m->type = req->in.msg_type;
     m->sequence = seq;
     m->sent_at = now;
     return 0;
@@ -341,7 +346,8 @@ int sq_msg_delete(sq_store *s, store_req *req)
 
     /* An undelivered copy goes away; the DELETED row still tells a device
      * that may have seen the message through history. */
-    if ((rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0)
+    if ((rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0 ||
+        (rc = sq_upload_detach(s, req, &c.id, seq)) < 0)
         return rc;
     /* The receiver of a withheld message never had it: nothing to tell. */
     if (!req->out.hidden &&

@@ -148,6 +148,31 @@ const char *const sq_migrations[] = {
     " chats.chat_id AND m.receiver = chats.user_a AND m.seen_at <> 0), 0),"
     " b_seen_seq = coalesce((SELECT max(sequence) FROM messages m WHERE m.chat_id ="
     " chats.chat_id AND m.receiver = chats.user_b AND m.seen_at <> 0), 0);",
+    /* media (issue 15): uploads (tus state; the bytes are on disk or in the
+     * blob store, never here) and each message's media object (JSON text
+     * beside the seed's type and preview), copied into pending rows like
+     * the text. uploads_owner serves the daily quota and the in-flight
+     * count, uploads_expiry the sweep. */
+    "CREATE TABLE uploads ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " owner BLOB NOT NULL,"
+    " length INTEGER NOT NULL,"
+    " upload_offset INTEGER NOT NULL DEFAULT 0,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " filetype TEXT NOT NULL DEFAULT '',"
+    " mime TEXT NOT NULL DEFAULT '',"
+    " kind INTEGER NOT NULL DEFAULT 0,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " chat_id BLOB,"
+    " seq INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX uploads_owner ON uploads (owner, created_at);"
+    "CREATE INDEX uploads_expiry ON uploads (state, expires_at);"
+    "CREATE INDEX uploads_message ON uploads (chat_id, seq);"
+    "ALTER TABLE messages ADD COLUMN media TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE pending ADD COLUMN media TEXT NOT NULL DEFAULT '';",
 };
 
 const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);

@@ -74,6 +74,9 @@ static int sq_op_reads_only(enum store_op op)
     case STORE_CHAT_PEER:
     case STORE_HISTORY:
     case STORE_PENDING_LIST:
+    case STORE_UPLOAD_GET:
+    case STORE_UPLOAD_EXPIRED:
+    case STORE_MEDIA_GET:
         return 1;
     default:
         return 0;
