@@ -72,11 +72,18 @@ export async function tusOffset(url) {
   }
 }
 
+// Termination. Right after a cancelled PATCH the server may not have seen
+// the connection go yet (upload_busy): ask again a few times.
 export async function tusDelete(url) {
-  try {
-    await req('DELETE', url);
-  } catch (e) {
-    if (e.status !== 404 && e.status !== 410) throw e;
+  for (let i = 0; ; i++) {
+    try {
+      await req('DELETE', url);
+      return;
+    } catch (e) {
+      if (e.status === 404 || e.status === 410) return;
+      if (e.code !== 'upload_busy' || i >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 250 + i * 100));
+    }
   }
 }
 
