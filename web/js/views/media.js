@@ -268,11 +268,15 @@ export function drawWave(cv, peaks, frac) {
   const n = peaks.length || 48;
   const bw = cssW / n;
   for (let i = 0; i < n; i++) {
-    const p = peaks.length ? peaks[i] / 255 : 0.15;
-    const bh = Math.max(2, p * (cssH - 4));
-    g.fillStyle = (i + 0.5) / n <= frac ? played : rest;
-    g.fillRect(i * bw + bw * 0.2, (cssH - bh) / 2, Math.max(1, bw * 0.6), bh);
+    // sqrt: quiet parts of speech still show.
+    const p = peaks.length ? Math.sqrt(peaks[i] / 255) : 0.15;
+    const bh = Math.max(3, p * (cssH - 4));
+    const on = (i + 0.5) / n <= frac;
+    g.fillStyle = on ? played : rest;
+    g.globalAlpha = on ? 1 : 0.55;
+    g.fillRect(i * bw + bw * 0.2, (cssH - bh) / 2, Math.max(1.5, bw * 0.6), bh);
   }
+  g.globalAlpha = 1;
 }
 
 // ---- files ---------------------------------------------------------------------
