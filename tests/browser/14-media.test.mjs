@@ -7,7 +7,7 @@
 // its poster and duration, plays, and seeks (HTTP Range).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { T, assertClean, chatItem, launch, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { T, assertClean, chatItem, fakeNotifications, launch, newPerson, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
 import { apiHistory, attach, fetchMedia, makePhoto, makeVideo, sendTray, withExif } from './lib/media.mjs';
 
 describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
@@ -19,7 +19,7 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
   before(async () => {
     srv = await startWebServer();
     browser = await launch({ fakeMedia: true });
-    f = await withFriends(browser, srv, { browsers: ['ann', 'bob'] });
+    f = await withFriends(browser, srv, { browsers: ['ann', 'bob'], initScript: fakeNotifications });
     ann = f.people.ann.page;
     bob = f.people.bob.page;
     await openChat(ann, 'bob');
@@ -79,12 +79,16 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     // Ann ticks like text, and her photo shows at once from her own bytes.
     await ann.locator('.row.mine[data-status="seen"] .media-photo.loaded').last().waitFor();
 
-    // A second photo, without caption.
+    // A second photo, without caption, while Bob's tab is hidden: the
+    // notification says what it is.
+    await bob.evaluate(() => window.__setHidden(true));
     const png = await makePhoto(ann, { width: 400, height: 600 });
     await attach(ann, [{ name: 'tall.png', mimeType: 'image/png', buffer: png }]);
     await sendTray(ann);
     await bob.locator('.row.theirs .media-photo.loaded').nth(1).waitFor();
     await chatItem(bob, 'ann').locator('.ci-preview', { hasText: '📷 Photo' }).waitFor();
+    await until(() => bob.evaluate(() => window.__notes.some((n) => n.body.includes('📷 Photo'))), 'a notification "📷 Photo"');
+    await bob.evaluate(() => window.__setHidden(false));
 
     // The lightbox: open the first, → to the second, ← back, Escape closes.
     await bob.locator('.row.theirs .media-photo').first().click();
@@ -167,6 +171,62 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     );
     assert.ok(Math.abs(at - 2) < 0.5, `seeked to ${at}`);
     assert.ok(ranges.includes(206), `the video came in ranges (${ranges.join(',')})`);
+    assertClean(ann);
+    assertClean(bob);
+  });
+
+  it('the lightbox on a phone: a swipe goes to the next photo, two fingers zoom', async () => {
+    const p = await newPerson(browser, srv, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    await p.context.addCookies([{ name: 'duet_session', value: f.people.bob.user.session, domain: srv.host, path: '/' }]);
+    await p.page.goto('/');
+    await chatItem(p.page, 'ann').tap();
+    await p.page.locator('.row.theirs .media-photo.loaded').first().waitFor();
+    await p.page.locator('.row.theirs .media-photo').first().tap();
+    const lb = p.page.locator('dialog.lightbox');
+    await lb.locator('.lb-count', { hasText: '1 of 2' }).waitFor();
+    const cdp = await p.context.newCDPSession(p.page);
+    const touch = (type, points) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map(([x, y], id) => ({ x, y, id })) });
+    // A swipe to the left: the next photo.
+    await touch('touchStart', [[300, 370]]);
+    for (const x of [260, 200, 140, 80]) await touch('touchMove', [[x, 372]]);
+    await touch('touchEnd', []);
+    await lb.locator('.lb-count', { hasText: '2 of 2' }).waitFor();
+    // Two fingers apart: zoomed in.
+    await touch('touchStart', [
+      [160, 370],
+      [200, 370],
+    ]);
+    for (const d of [40, 80, 120, 160]) {
+      await touch('touchMove', [
+        [160 - d / 2, 370],
+        [200 + d / 2, 370],
+      ]);
+    }
+    await touch('touchEnd', []);
+    await until(() => lb.evaluate((d) => d.classList.contains('zoomed')), 'zoomed in');
+    const scale = await lb.locator('.lb-img').evaluate((img) => new DOMMatrix(getComputedStyle(img).transform).a);
+    assert.ok(scale > 1.5, `pinched to ${scale}x`);
+    await lb.getByRole('button', { name: 'Close' }).tap();
+    await lb.waitFor({ state: 'detached' });
+    assertClean(p.page);
+    await p.context.close();
+  });
+
+  it('delete for everyone: the photo is gone on both screens and on the server', async () => {
+    const hist = await apiHistory(ann, f.chats.bob);
+    const m = hist.find((x) => x.text === 'Sunset at the lake');
+    const row = ann.locator(`.row.mine[data-seq="${m.seq}"]`);
+    await row.hover();
+    await row.getByRole('button', { name: 'Message info' }).click();
+    const dlg = ann.locator('dialog');
+    await dlg.getByRole('button', { name: 'Delete for everyone' }).click();
+    await dlg.getByRole('button', { name: 'Delete', exact: true }).click();
+    await row.locator('.tombstone', { hasText: 'You deleted this message' }).waitFor();
+    const theirs = bob.locator(`.row.theirs[data-seq="${m.seq}"]`);
+    await theirs.locator('.tombstone', { hasText: 'This message was deleted' }).waitFor();
+    assert.equal(await theirs.locator('.media-photo').count(), 0, 'no photo left in the row');
+    assert.equal(await row.locator('.media-photo').count(), 0);
+    await until(async () => (await fetchMedia(bob, m.media.id)).status === 404, 'the photo is gone from the server');
     assertClean(ann);
     assertClean(bob);
   });

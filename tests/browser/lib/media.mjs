@@ -134,7 +134,7 @@ export async function apiHistory(page, chatId) {
 // The bytes of a media id, downloaded with the page's session.
 export async function fetchMedia(page, id) {
   const r = await page.evaluate(async (mid) => {
-    const res = await fetch(`/api/media/${mid}`, { credentials: 'same-origin' });
+    const res = await fetch(`/api/media/${mid}`, { credentials: 'same-origin', cache: 'no-store' });
     const bytes = new Uint8Array(await res.arrayBuffer());
     let s = '';
     for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

@@ -98,7 +98,11 @@ export function openLightbox(chat, seq, opener) {
   const pts = new Map();
   let start = null;
   stage.addEventListener('pointerdown', (e) => {
-    stage.setPointerCapture?.(e.pointerId);
+    try {
+      stage.setPointerCapture(e.pointerId);
+    } catch {
+      /* not a live pointer */
+    }
     pts.set(e.pointerId, { x: e.clientX, y: e.clientY });
     start = snapshot();
   });
