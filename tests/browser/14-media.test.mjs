@@ -112,8 +112,20 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
   });
 
   it('a voice note: recorded with the fake microphone, played with its waveform and speeds', async () => {
+    const before = (await apiHistory(bob, f.chats.bob)).length;
+    // Cancelled: nothing is sent.
     await ann.getByRole('button', { name: 'Record a voice message' }).click();
     const bar = ann.locator('.rec-bar');
+    await bar.waitFor();
+    await ann.waitForTimeout(700);
+    await ann.getByRole('button', { name: 'Cancel the recording' }).click();
+    await bar.waitFor({ state: 'hidden' });
+    await ann.getByRole('textbox', { name: 'Message' }).waitFor();
+    await ann.waitForTimeout(500);
+    assert.equal(await ann.locator('.row.pending').count(), 0, 'a cancelled recording is not queued');
+    assert.equal((await apiHistory(bob, f.chats.bob)).length, before);
+
+    await ann.getByRole('button', { name: 'Record a voice message' }).click();
     await bar.waitFor();
     await until(async () => (await bar.locator('.rec-time').textContent()) !== '0:00', 'the timer runs');
     await ann.waitForTimeout(1200);

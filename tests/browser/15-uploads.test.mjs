@@ -81,6 +81,42 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     assertClean(ann);
   });
 
+  it('paste and drop add to the tray; a removed item is not sent', async () => {
+    const drop = (sel, files, type) =>
+      ann.evaluate(
+        ({ sel, files, type }) => {
+          const dt = new DataTransfer();
+          for (const [name, text] of files) dt.items.add(new File([text], name, { type: 'text/plain' }));
+          const el = document.querySelector(sel);
+          if (type === 'paste') el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+          else for (const t of ['dragenter', 'dragover', 'drop']) el.dispatchEvent(new DragEvent(t, { dataTransfer: dt, bubbles: true, cancelable: true }));
+        },
+        { sel, files, type },
+      );
+    await drop(
+      '.composer-input',
+      [
+        ['one.txt', 'first'],
+        ['two.txt', 'second'],
+      ],
+      'paste',
+    );
+    await drop('.messages', [['three.txt', 'third']], 'drop');
+    const items = ann.locator('.tray-item');
+    await until(async () => (await items.count()) === 3, 'three items in the tray');
+    assert.deepEqual(await items.locator('.tray-name').allTextContents(), ['one.txt', 'two.txt', 'three.txt']);
+    await ann.getByRole('button', { name: 'Remove two.txt' }).click();
+    await ann.getByLabel('Caption for three.txt').fill('the third one');
+    await sendTray(ann);
+    const cards = bob.locator('.row.theirs .file-card');
+    await until(async () => (await cards.count()) === 2, 'two files at Bob');
+    assert.deepEqual(await cards.locator('.file-name').allTextContents(), ['one.txt', 'three.txt']);
+    await bob.locator('.row.theirs .text', { hasText: 'the third one' }).waitFor();
+    const names = (await apiHistory(bob, f.chats.bob)).map((m) => m.media?.name);
+    assert.ok(!names.includes('two.txt'), 'the removed file was not sent');
+    assertClean(ann);
+  });
+
   it('"Send as file" keeps the bytes; a big download shows its progress and can be cancelled', async () => {
     const photo = await makePhoto(ann, { width: 1200, height: 900, type: 'image/jpeg' });
     const data = randomFile(3 * MB);
@@ -90,7 +126,7 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     ]);
     await ann.getByLabel('Send as file (original quality)').check();
     await sendTray(ann);
-    const cards = bob.locator('.row.theirs .file-card');
+    const cards = bob.locator('.row.theirs .file-card').filter({ hasNotText: '.txt' });
     await until(async () => (await cards.count()) === 2, 'two files at Bob');
     assert.equal(await bob.locator('.row.theirs .media-photo').count(), 0, 'a photo sent as a file is not inline');
     assert.deepEqual(await cards.locator('.file-name').allTextContents(), ['original.jpg', 'data.bin']);
@@ -138,6 +174,16 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     assert.ok(afterReload.some((x) => x.method === 'HEAD'), 'it asked the server where it was');
     assert.ok(!afterReload.some((x) => x.method === 'POST'), 'no new upload');
     assert.ok(afterReload.find((x) => x.method === 'PATCH').offset >= 4 * MB, 'it resumed past the first chunk');
+
+    // The network drops for a moment: it goes on from HEAD again.
+    const cdp = await f.people.ann.context.newCDPSession(ann);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, uploadThroughput: -1, downloadThroughput: -1 });
+    const cut = tus.length;
+    await ann.waitForTimeout(1500);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, uploadThroughput: 1.5 * MB, downloadThroughput: -1 });
+    await until(() => tus.slice(cut).some((x) => x.method === 'PATCH' && x.offset >= 4 * MB), 'the upload goes on after the network is back', T * 2);
+    assert.ok(!tus.slice(cut).some((x) => x.method === 'POST'), 'no new upload after the cut');
 
     // The server goes down mid-upload and comes back on the same data.
     await until(async () => (await uploaded(ann, 'archive.bin')) > 8.5 * MB, 'a second chunk stored', T * 2);
