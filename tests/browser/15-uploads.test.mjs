@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { T, assertClean, launch, online, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { T, assertClean, controlSocket, launch, online, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
 import { apiHistory, attach, fetchMedia, makePhoto, randomFile, sendTray, sha256, throttle } from './lib/media.mjs';
 
 const MB = 1024 * 1024;
@@ -205,5 +205,32 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     assert.equal((await apiHistory(bob, f.chats.bob)).filter((x) => x.media?.name === 'archive.bin').length, 1, 'sent once');
     assertClean(ann);
     assertClean(bob);
+  });
+
+  it('an upload the server lost before the send is uploaded again, then sent', async () => {
+    const g = await withFriends(browser, srv, { browsers: ['cara'], peers: ['dora'], open: false });
+    const { context, page } = g.people.cara;
+    const ctl = await controlSocket(context);
+    const tus = watchTus(page);
+    await page.goto('/');
+    await online(page);
+    await openChat(page, 'dora');
+    ctl.holdSends = true;
+    const data = randomFile(300 * 1024);
+    await attach(page, [{ name: 'notes.bin', mimeType: 'application/octet-stream', buffer: data }]);
+    await sendTray(page);
+    await until(() => ctl.held.length === 1, 'the send waits (held back by the test)');
+    // The upload goes away before the send reaches the server (as if it expired).
+    const url = tus.find((x) => x.method === 'POST') && tus.filter((x) => x.method === 'PATCH').pop().url;
+    assert.equal(await page.evaluate(async (u) => (await fetch(u, { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0' } })).status, url), 204);
+    ctl.release();
+    await until(() => tus.filter((x) => x.method === 'POST').length === 2, 'a second upload of the same bytes');
+    await page.locator('.row.pending').waitFor({ state: 'detached', timeout: T * 2 });
+    const hist = await g.people.dora.user.http.get(`/api/chats/${g.chats.dora}/messages`);
+    const msgs = hist.json.messages.filter((m) => m.media?.name === 'notes.bin');
+    assert.equal(msgs.length, 1, 'sent once');
+    assert.equal(msgs[0].media.size, data.length);
+    assertClean(page);
+    await g.close();
   });
 });

@@ -4,7 +4,7 @@
 // seen leave (session().ownItems) stay shown even while their IndexedDB
 // write is on its way when another tab's change makes us re-read the store.
 import { history } from './history.js';
-import { localMedia, mediaOf, startUpload, resumeUploads } from './media/uploads.js';
+import { localMedia, mediaOf, recoverMedia, resumeUploads, startUpload } from './media/uploads.js';
 import { outboxAdd, outboxAll, outboxRemove, outboxUpdate } from './outbox.js';
 import { session, sock } from './session.js';
 import { emit, insertLive, mergePage, msgAt, normalize, state } from './store.js';
@@ -96,6 +96,7 @@ function trySend(item) {
       (e) => {
         inflight.delete(item.id);
         if (TRANSIENT.has(e.code)) return; // stays queued; sent again on reconnect
+        if (item.media && recoverMedia(item, e.code)) return;
         item.failed = e.code || 'failed';
         outboxUpdate(item.id, { failed: item.failed }).catch(() => {});
         emit('outbox', item.chat_id);

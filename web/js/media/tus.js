@@ -126,7 +126,9 @@ export function download(url, onProgress, ctl) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open('GET', url);
-    x.withCredentials = true;
+    // Same-origin requests carry the cookie anyway; a redirect to a
+    // presigned URL elsewhere must not (it needs no credentials).
+    x.withCredentials = false;
     x.responseType = 'blob';
     x.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : 0);
     x.onload = () => (x.status === 200 ? resolve(x.response) : reject(new TusError(x.status, `http_${x.status}`)));

@@ -173,7 +173,12 @@ async function uploadLoop(id, ctl) {
       return;
     } catch (e) {
       if (ctl.cancelled || e.code === 'aborted') return;
-      if (e.status === 409) continue; // our offset was stale: ask again
+      if (e.status === 409 && e.code !== 'type_mismatch') continue; // our offset was stale: ask again
+      if (e.code === 'type_mismatch' && it.media.type !== 4) {
+        // The bytes are not what the browser called them: a file, then.
+        await patchItem(id, { media: asFile(it.media), upload_url: null });
+        continue;
+      }
       if (!transientTus(e) || PERMANENT.has(e.status)) {
         await patchItem(id, { failed: `upload:${e.code || 'failed'}` });
         emit('outbox', it.chat_id);
@@ -206,6 +211,33 @@ async function uploadOnce(it, ctl) {
     setProgress(it.id, offset);
     if (ctl.cancelled) throw new TusError(0, 'aborted');
   }
+}
+
+function asFile(media) {
+  return { ...media, type: 4, mime: 'application/octet-stream', thumb: undefined, waveform: undefined };
+}
+
+// A send that failed because of its upload (send.js asks): true when it is
+// being dealt with here. The upload vanished (expired): upload it again
+// from the bytes we hold; not complete after all: go on with it; the
+// server's sniffing disagrees with the type: send it as a file.
+const recovered = new Map(); // item id -> recoveries so far (a bound: no loop)
+
+export function recoverMedia(item, code) {
+  if (!item.media || !state.outbox.has(item.id)) return false;
+  const n = recovered.get(item.id) || 0;
+  if (n >= 2) return false;
+  recovered.set(item.id, n + 1);
+  if (code === 'upload_not_found' || code === 'upload_incomplete') {
+    const patch = code === 'upload_not_found' ? { upload_url: null, uploaded: false } : { uploaded: false };
+    patchItem(item.id, patch).then(() => startUpload(current(item.id) || item));
+    return true;
+  }
+  if (code === 'type_mismatch' && item.media.type !== 4) {
+    patchItem(item.id, { media: asFile(item.media) }).then(() => flushOutbox(0));
+    return true;
+  }
+  return false;
 }
 
 // Cancel: the transfer stops, the server forgets the upload (tus DELETE),
