@@ -7,7 +7,18 @@
 // its poster and duration, plays, and seeks (HTTP Range).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { T, assertClean, chatItem, fakeNotifications, launch, newPerson, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
+import {
+  T,
+  assertClean,
+  chatItem,
+  fakeNotifications,
+  launch,
+  newPerson,
+  openChat,
+  startWebServer,
+  until,
+  withFriends,
+} from './lib/browser.mjs';
 import { apiHistory, attach, fetchMedia, makePhoto, makeVideo, sendTray, withExif } from './lib/media.mjs';
 
 describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
@@ -44,7 +55,10 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     await ann.locator('.tray').waitFor({ state: 'hidden' });
 
     // Bob: the row, its box at the photo's aspect ratio, the blurred thumb, then the image.
-    const row = bob.locator('.row.theirs').filter({ has: bob.locator('.media-photo') }).last();
+    const row = bob
+      .locator('.row.theirs')
+      .filter({ has: bob.locator('.media-photo') })
+      .last();
     await row.waitFor({ timeout: T });
     const thumb = row.locator('img.media-thumb');
     assert.match((await thumb.getAttribute('src')) || '', /^data:image\/(webp|jpeg);base64,/);
@@ -95,7 +109,10 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     const lb = bob.locator('dialog.lightbox');
     await lb.waitFor();
     await lb.locator('.lb-count', { hasText: '1 of 2' }).waitFor();
-    await until(() => lb.evaluate((d) => d.classList.contains('loaded') && d.querySelector('.lb-img').naturalWidth === 2560), 'the full photo');
+    await until(
+      () => lb.evaluate((d) => d.classList.contains('loaded') && d.querySelector('.lb-img').naturalWidth === 2560),
+      'the full photo',
+    );
     await bob.keyboard.press('ArrowRight');
     await lb.locator('.lb-count', { hasText: '2 of 2' }).waitFor();
     await until(() => lb.evaluate((d) => d.querySelector('.lb-img').naturalWidth === 400), 'the second photo');
@@ -140,7 +157,10 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     assert.ok(m, 'a voice message in history');
     assert.match(m.media.mime, /^audio\/(webm|ogg)$/);
     assert.equal(m.media.waveform.length, 64, '64 peaks');
-    assert.ok(m.media.waveform.some((v) => v > 0), 'a waveform with sound in it');
+    assert.ok(
+      m.media.waveform.some((v) => v > 0),
+      'a waveform with sound in it',
+    );
     assert.ok(m.media.duration_ms >= 1500 && m.media.duration_ms < 20000, `duration ${m.media.duration_ms} ms`);
 
     await voice.getByRole('button', { name: 'Play voice message' }).click();

@@ -89,7 +89,9 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
           for (const [name, text] of files) dt.items.add(new File([text], name, { type: 'text/plain' }));
           const el = document.querySelector(sel);
           if (type === 'paste') el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
-          else for (const t of ['dragenter', 'dragover', 'drop']) el.dispatchEvent(new DragEvent(t, { dataTransfer: dt, bubbles: true, cancelable: true }));
+          else
+            for (const t of ['dragenter', 'dragover', 'drop'])
+              el.dispatchEvent(new DragEvent(t, { dataTransfer: dt, bubbles: true, cancelable: true }));
         },
         { sel, files, type },
       );
@@ -171,7 +173,10 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     await openChat(ann, 'bob');
     await until(() => tus.slice(before).some((x) => x.method === 'PATCH'), 'the upload goes on after the reload');
     const afterReload = tus.slice(before);
-    assert.ok(afterReload.some((x) => x.method === 'HEAD'), 'it asked the server where it was');
+    assert.ok(
+      afterReload.some((x) => x.method === 'HEAD'),
+      'it asked the server where it was',
+    );
     assert.ok(!afterReload.some((x) => x.method === 'POST'), 'no new upload');
     assert.ok(afterReload.find((x) => x.method === 'PATCH').offset >= 4 * MB, 'it resumed past the first chunk');
 
@@ -182,7 +187,11 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     const cut = tus.length;
     await ann.waitForTimeout(1500);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, uploadThroughput: 1.5 * MB, downloadThroughput: -1 });
-    await until(() => tus.slice(cut).some((x) => x.method === 'PATCH' && x.offset >= 4 * MB), 'the upload goes on after the network is back', T * 2);
+    await until(
+      () => tus.slice(cut).some((x) => x.method === 'PATCH' && x.offset >= 4 * MB),
+      'the upload goes on after the network is back',
+      T * 2,
+    );
     assert.ok(!tus.slice(cut).some((x) => x.method === 'POST'), 'no new upload after the cut');
 
     // The server goes down mid-upload and comes back on the same data.
@@ -192,7 +201,11 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     await srv.stop({ keepData: true });
     await ann.waitForTimeout(1500);
     await srv.restart({ port });
-    await until(() => tus.slice(mark).some((x) => x.method === 'PATCH' && x.offset >= 8 * MB), 'the upload resumes after the restart', T * 2);
+    await until(
+      () => tus.slice(mark).some((x) => x.method === 'PATCH' && x.offset >= 8 * MB),
+      'the upload resumes after the restart',
+      T * 2,
+    );
     assert.ok(!tus.slice(mark).some((x) => x.method === 'POST'), 'the same upload, not a new one');
 
     // Sent once complete: Bob gets exactly the bytes.
@@ -222,7 +235,10 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     await until(() => ctl.held.length === 1, 'the send waits (held back by the test)');
     // The upload goes away before the send reaches the server (as if it expired).
     const url = tus.find((x) => x.method === 'POST') && tus.filter((x) => x.method === 'PATCH').pop().url;
-    assert.equal(await page.evaluate(async (u) => (await fetch(u, { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0' } })).status, url), 204);
+    assert.equal(
+      await page.evaluate(async (u) => (await fetch(u, { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0' } })).status, url),
+      204,
+    );
     ctl.release();
     await until(() => tus.filter((x) => x.method === 'POST').length === 2, 'a second upload of the same bytes');
     await page.locator('.row.pending').waitFor({ state: 'detached', timeout: T * 2 });

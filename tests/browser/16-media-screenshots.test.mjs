@@ -74,7 +74,9 @@ describe('16 screenshots of a chat with media', { timeout: 300000 }, () => {
     await m.waitForTimeout(2500);
     await m.getByRole('button', { name: 'Send the voice message' }).click();
     await s.locator('.row.theirs .voice').waitFor({ timeout: T });
-    await attach(s, [{ name: 'itinerary.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% duet\n' + 'x'.repeat(180000)) }]);
+    await attach(s, [
+      { name: 'itinerary.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% duet\n' + 'x'.repeat(180000)) },
+    ]);
     await sendTray(s);
     await m.locator('.row.theirs .file-card').waitFor({ timeout: T });
     await send(s, 'Next time you come with us!');

@@ -34,7 +34,11 @@ export const CHROMIUM_ARGS = [
 
 // Chromium's fake camera and microphone (a beep), allowed without asking:
 // only for the media tests (launch({ fakeMedia: true })).
-export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
+export const FAKE_MEDIA_ARGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
 
 export async function launch({ fakeMedia = false } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (scripts/install-browser-deps.sh installs it)`);

@@ -139,7 +139,9 @@ export function startUpload(item) {
   const ctl = { abort() {}, cancelled: false };
   running.set(item.id, ctl);
   const run = () => uploadLoop(item.id, ctl);
-  const locked = navigator.locks ? navigator.locks.request(`duet-upload-${item.id}`, { ifAvailable: true }, (l) => (l ? run() : null)) : run();
+  const locked = navigator.locks
+    ? navigator.locks.request(`duet-upload-${item.id}`, { ifAvailable: true }, (l) => (l ? run() : null))
+    : run();
   Promise.resolve(locked)
     .catch((e) => console.warn('duet: upload', e))
     .finally(() => {

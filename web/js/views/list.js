@@ -50,7 +50,9 @@ function preview(chat) {
   if (m.deleted_at) {
     out.push(h('span', { class: 'pv-text deleted' }, m.from === me ? 'You deleted this message' : 'This message was deleted'));
   } else {
-    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, mediaLabel(m).replace(/\s+/g, ' ')));
+    out.push(
+      h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, mediaLabel(m).replace(/\s+/g, ' ')),
+    );
   }
   return out;
 }

@@ -184,7 +184,14 @@ function voiceEl(md, src) {
   const playBtn = h('button', { type: 'button', class: 'voice-play', 'aria-label': 'Play voice message' }, icon('play', { size: 18 }));
   const timeEl = h('span', { class: 'voice-time' }, formatDuration(total));
   const speedBtn = h('button', { type: 'button', class: 'voice-speed', 'aria-label': 'Playback speed 1×' }, '1×');
-  const box = h('div', { class: 'voice', dataset: { duration: String(total) } }, playBtn, wave, h('div', { class: 'voice-side' }, timeEl, speedBtn), audio);
+  const box = h(
+    'div',
+    { class: 'voice', dataset: { duration: String(total) } },
+    playBtn,
+    wave,
+    h('div', { class: 'voice-side' }, timeEl, speedBtn),
+    audio,
+  );
   const durMs = () => (Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration * 1000 : total) || 1;
   let frame = 0;
   const draw = () => {
@@ -292,7 +299,12 @@ function fileEl(md, src) {
   const card = h(
     'div',
     { class: 'file-card' },
-    h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon('file', { size: 22 }), ext ? h('span', { class: 'file-ext' }, ext) : null),
+    h(
+      'span',
+      { class: 'file-icon', 'aria-hidden': 'true' },
+      icon('file', { size: 22 }),
+      ext ? h('span', { class: 'file-ext' }, ext) : null,
+    ),
     h(
       'div',
       { class: 'file-info' },
@@ -338,7 +350,7 @@ export function saveMedia(md, src, ui = {}) {
     button?.replaceChildren(icon('download', { size: 18 }));
     button?.setAttribute('aria-label', `Download ${name}`);
   };
-  download(src, (got, total) => bar && (bar.value = (total || md.size) ? got / (total || md.size) : 0), ctl).then(
+  download(src, (got, total) => bar && (bar.value = total || md.size ? got / (total || md.size) : 0), ctl).then(
     (blob) => {
       done();
       const url = URL.createObjectURL(blob);

@@ -26,8 +26,16 @@ export function mountRecorder({ chat, composer, before, onState }) {
     icon('mic', { size: 22 }),
   );
   const timer = h('span', { class: 'rec-time', role: 'timer', 'aria-live': 'off' }, '0:00');
-  const cancel = h('button', { type: 'button', class: 'icon-btn rec-cancel', 'aria-label': 'Cancel the recording' }, icon('trash', { size: 20 }));
-  const send = h('button', { type: 'button', class: 'send-btn rec-send', 'aria-label': 'Send the voice message' }, icon('send', { size: 20 }));
+  const cancel = h(
+    'button',
+    { type: 'button', class: 'icon-btn rec-cancel', 'aria-label': 'Cancel the recording' },
+    icon('trash', { size: 20 }),
+  );
+  const send = h(
+    'button',
+    { type: 'button', class: 'send-btn rec-send', 'aria-label': 'Send the voice message' },
+    icon('send', { size: 20 }),
+  );
   const bar = h(
     'div',
     { class: 'rec-bar', hidden: true, role: 'group', 'aria-label': 'Recording a voice message' },
