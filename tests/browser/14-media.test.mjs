@@ -172,6 +172,21 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     assert.equal(await voice.evaluate((el) => el.querySelector('audio').playbackRate), 2);
     // The played part is drawn: the slider reports the position.
     await until(async () => Number(await voice.locator('.voice-track').getAttribute('aria-valuenow')) >= 1, 'the position moves');
+    // Closing the chat stops it (nothing plays on unseen).
+    const player = await voice.elementHandle();
+    // Looping, so that it cannot end by itself while we look.
+    await player.evaluate((el) => {
+      const a = el.querySelector('audio');
+      a.loop = true;
+      return a.paused ? a.play() : null;
+    });
+    assert.equal(await player.evaluate((el) => el.querySelector('audio').paused), false);
+    await bob.evaluate(() => {
+      location.hash = '';
+    });
+    await bob.locator('.chat-head').waitFor({ state: 'detached' });
+    await until(() => player.evaluate((el) => el.querySelector('audio').paused), 'paused once the chat is closed');
+    await openChat(bob, 'ann');
     assertClean(ann);
     assertClean(bob);
   });
