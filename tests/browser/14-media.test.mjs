@@ -105,7 +105,10 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     await bob.evaluate(() => window.__setHidden(false));
 
     // The lightbox: open the first, → to the second, ← back, Escape closes.
-    await bob.locator('.row.theirs .media-photo').first().click();
+    // With the keyboard: the photo is a button.
+    const first = bob.locator('.row.theirs .media-photo').first();
+    await first.focus();
+    await bob.keyboard.press('Enter');
     const lb = bob.locator('dialog.lightbox');
     await lb.waitFor();
     await lb.locator('.lb-count', { hasText: '1 of 2' }).waitFor();
@@ -124,6 +127,7 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     assert.match(d.suggestedFilename(), /\.webp$/);
     await bob.keyboard.press('Escape');
     await lb.waitFor({ state: 'detached' });
+    assert.ok(await first.evaluate((el) => el === document.activeElement), 'focus back on the photo');
     assertClean(ann);
     assertClean(bob);
   });

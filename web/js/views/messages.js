@@ -20,6 +20,8 @@ const MAX_ROWS = 240;
 const MAX_MEM = 1500;
 const EDGE_PX = 900;
 const GROUP_MS = 5 * 60 * 1000;
+// Controls inside a row (a photo, a player, a link) keep their own Enter.
+const CONTROLS = 'a, button, input, textarea, [role="slider"]';
 
 const FAIL_TEXT = {
   blocked: 'Not sent: you blocked them.',
@@ -553,7 +555,7 @@ export class MessagesView {
       e.preventDefault();
       if (i < 0) focusRow(this.lastVisibleRow(rows));
       else if (i < rows.length - 1) focusRow(rows[i + 1]);
-    } else if ((e.key === 'Enter' || e.key === ' ') && cur && cur.dataset.seq) {
+    } else if ((e.key === 'Enter' || e.key === ' ') && cur && cur.dataset.seq && !e.target.closest(CONTROLS)) {
       e.preventDefault();
       this.onInfo(Number(cur.dataset.seq));
     } else if (e.key === 'End' && e.ctrlKey) {
