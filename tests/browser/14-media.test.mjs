@@ -230,6 +230,8 @@ describe('14 media: photos, voice notes, videos', { timeout: 300000 }, () => {
     const p = await newPerson(browser, srv, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     await p.context.addCookies([{ name: 'duet_session', value: f.people.bob.user.session, domain: srv.host, path: '/' }]);
     await p.page.goto('/');
+    // The chat list from the server names the last message's kind.
+    await chatItem(p.page, 'ann').locator('.ci-preview', { hasText: '🎥 Video' }).waitFor();
     await chatItem(p.page, 'ann').tap();
     await p.page.locator('.row.theirs .media-photo.loaded').first().waitFor();
     await p.page.locator('.row.theirs .media-photo').first().tap();

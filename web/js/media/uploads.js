@@ -23,6 +23,7 @@ const progress = new Map(); // item id -> bytes the server has (or is getting)
 // once from the bytes we have, without downloading it back.
 const sentBlobs = new Map();
 const SENT_KEEP = 24;
+const SENT_MAX_BYTES = 16 * 1024 * 1024; // bigger ones are not kept in memory
 const wakers = new Set(); // uploads waiting to retry: woken when we are back online
 
 // Back online (the socket synced): waiting uploads try again at once.
@@ -84,7 +85,7 @@ function uploadId(url) {
 export function localMedia(item, ev) {
   const { type, ...meta } = mediaOf(item);
   const id = ev.media?.id || meta.upload;
-  if (item.blob && !sentBlobs.has(item.id)) {
+  if (item.blob && item.blob.size <= SENT_MAX_BYTES && !sentBlobs.has(item.id)) {
     sentBlobs.set(item.id, URL.createObjectURL(item.blob));
     if (sentBlobs.size > SENT_KEEP) {
       const [k, u] = sentBlobs.entries().next().value;
