@@ -150,7 +150,7 @@ static void create_done(struct api_call *call)
 static void create_cb(store_req *r)
 {
     struct api_call *call = r->data;
-    if (r->status == DUET_ELIMIT && r->out.limit == 2)
+    if (r->status == DUET_EFULL)
         uploads_error(call, "too_many_uploads", "too many unfinished uploads; finish or cancel one");
     else if (r->status == DUET_ELIMIT)
         uploads_error(call, "quota", "the daily upload quota is used up; try again later");

@@ -235,7 +235,7 @@ enum store_op {
     STORE_UPLOAD_CREATE,  /* in: user, upload (id, length, name, filetype, created_at,
                              expires_at), max_per_day (bytes created in the last 24 h, with
                              this one; 0 = none), max_pending (uploads staging at once; 0 =
-                             none) -> ELIMIT with out.limit 1 (bytes) or 2 (in flight) */
+                             none) -> upload | ELIMIT (bytes per day) EFULL (in flight) */
     STORE_UPLOAD_GET,     /* in: user, upload_id -> upload | ENOTFOUND (also another user's) */
     STORE_UPLOAD_UPDATE,  /* in: user, upload_id, seq (the new offset; only forward), kind
                              (0 = keep), text (mime, NULL = keep), upload_state (-1 = keep)
@@ -341,7 +341,6 @@ struct store_req {
         struct duet_upload upload;   /* UPLOAD_*, MEDIA_GET */
         struct duet_upload *uploads; /* UPLOAD_EXPIRED */
         size_t n_uploads;
-        int limit; /* UPLOAD_CREATE's ELIMIT: 1 bytes per day, 2 uploads in flight */
         /* MSG_DELETE: the deleted message's upload id (its blob is to be
          * removed; the upload is marked deleted), or NULL. */
         const char *deleted_upload;

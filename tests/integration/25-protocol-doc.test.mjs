@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot, startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, sendMsg } from './lib/client.mjs';
+import { Tus, mediaFor, sample, sendMedia } from './lib/tus.mjs';
 
 const DOC = fs.readFileSync(path.join(repoRoot, 'docs', 'protocol.md'), 'utf8');
 
@@ -130,6 +131,14 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     const del = await A1.request({ type: 'delete', chat_id: chat, seq: sent.seq });
     assert.equal(del.type, 'deleted');
     await B1.next('deleted');
+    // a media message (issue 15): the message event's media field
+    const photo = sample('jpeg', 3000);
+    const upId = await new Tus(alice).upload(photo, { filename: 'p.jpg' });
+    const ps = await sendMedia(A1, chat, mediaFor(upId, 1, photo));
+    assert.equal(ps.type, 'sent', JSON.stringify(ps));
+    const pm = await B1.next('message', (e) => e.seq === ps.seq);
+    assert.equal(pm.media.id, upId);
+    await A1.expectError({ type: 'send', chat_id: chat, id: 'doc-media', text: '', media: { upload: upId } }, 'bad_media');
     const h = await A1.request({ type: 'history', chat_id: chat });
     assert.equal(h.type, 'history');
     const pong = await A1.ping();
@@ -211,7 +220,12 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     assert.ok(entry.last_message, 'the chat has a last message');
     sameKeys(entry.last_message, objectKeys('message'), 'message');
     const hist = await alice.http.get(`/api/chats/${chat}/messages`);
-    for (const m of hist.json.messages) sameKeys(m, objectKeys('message'), 'history message');
+    // media only on media messages (protocol.md: "media" below the example)
+    assert.ok(hist.json.messages.some((m) => m.media), 'the history has the media message');
+    for (const m of hist.json.messages) {
+      sameKeys(m, m.media ? new Set([...objectKeys('message'), 'media']) : objectKeys('message'), 'history message');
+      if (m.media) sameKeys(m.media, new Set(['id', 'mime', 'size', 'name', 'width', 'height', 'duration_ms', 'waveform', 'thumb']), 'media');
+    }
   });
 
   it('HTTP errors use documented codes', async () => {

@@ -171,6 +171,12 @@ const char *const sq_migrations[] = {
     "CREATE INDEX uploads_owner ON uploads (owner, created_at);"
     "CREATE INDEX uploads_expiry ON uploads (state, expires_at);"
     "CREATE INDEX uploads_message ON uploads (chat_id, seq);"
+    /* Bytes each user created uploads for, for the daily quota: kept when
+     * an upload is cancelled or swept (that must not refill the quota),
+     * pruned as the user uploads more (like friend_requests_sent). */
+    "CREATE TABLE upload_log (owner BLOB NOT NULL, created_at INTEGER NOT NULL,"
+    " length INTEGER NOT NULL);"
+    "CREATE INDEX upload_log_owner ON upload_log (owner, created_at);"
     "ALTER TABLE messages ADD COLUMN media TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE pending ADD COLUMN media TEXT NOT NULL DEFAULT '';",
 };

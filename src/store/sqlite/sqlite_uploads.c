@@ -23,8 +23,10 @@ const char *const sq_uploads_sql[SQ_STMT_COUNT] = {
     [SQ_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?1",
     /* The daily quota counts every upload created in the last 24 h, the
      * ones since deleted included (a sweep must not refill it). */
-    [SQ_UPLOAD_DAY_BYTES] = "SELECT coalesce(sum(length), 0) FROM uploads"
+    [SQ_UPLOAD_DAY_BYTES] = "SELECT coalesce(sum(length), 0) FROM upload_log"
                             " WHERE owner = ?1 AND created_at > ?2",
+    [SQ_UPLOAD_LOG_INSERT] = "INSERT INTO upload_log (owner, created_at, length) VALUES (?1, ?2, ?3)",
+    [SQ_UPLOAD_LOG_PRUNE] = "DELETE FROM upload_log WHERE owner = ?1 AND created_at <= ?2",
     [SQ_UPLOAD_INFLIGHT] = "SELECT count(*) FROM uploads WHERE owner = ?1 AND state = 0"
                            " AND expires_at > ?2",
     [SQ_UPLOAD_EXPIRED] = "SELECT " SQ_UPLOAD_COLS " FROM uploads WHERE (state < 2 AND"
@@ -88,20 +90,20 @@ int sq_upload_create(sq_store *s, store_req *req)
     if (req->in.max_pending > 0) {
         if ((rc = sq_get_int(s, &n, SQ_UPLOAD_INFLIGHT, "il", &req->in.user, req->in.now)) < 0)
             return rc;
-        if (n >= req->in.max_pending) {
-            req->out.limit = 2;
-            return DUET_ELIMIT;
-        }
+        if (n >= req->in.max_pending)
+            return DUET_EFULL;
     }
     if (req->in.max_per_day > 0) {
         if ((rc = sq_get_int(s, &n, SQ_UPLOAD_DAY_BYTES, "il", &req->in.user,
                              req->in.now - SQ_DAY_MS)) < 0)
             return rc;
-        if (n + (int64_t)u->length > req->in.max_per_day) {
-            req->out.limit = 1;
+        if (n + (int64_t)u->length > req->in.max_per_day)
             return DUET_ELIMIT;
-        }
     }
+    if ((rc = sq_exec(s, SQ_UPLOAD_LOG_PRUNE, "il", &req->in.user, req->in.now - SQ_DAY_MS)) < 0 ||
+        (rc = sq_exec(s, SQ_UPLOAD_LOG_INSERT, "ill", &req->in.user, req->in.now,
+                      (int64_t)u->length)) < 0)
+        return rc;
     rc = sq_exec(s, SQ_UPLOAD_INSERT, "silssll", u->id, &req->in.user, (int64_t)u->length,
                  u->name ? u->name : "", u->filetype ? u->filetype : "", u->created_at,
                  u->expires_at);
