@@ -19,6 +19,7 @@ export class TusError extends Error {
 
 // Errors worth trying again (the network, the server restarting or busy).
 export function transientTus(e) {
+  if (e?.code === 'quota') return false; // the day's bytes: not a matter of seconds
   return !e || e.code === 'network' || e.status === 0 || e.status >= 500 || e.status === 429 || e.code === 'busy';
 }
 

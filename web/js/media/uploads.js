@@ -41,6 +41,35 @@ on('session', () => {
   for (const w of [...wakers]) w();
 });
 
+// At most SLOTS uploads transfer at once (the server allows a few
+// unfinished uploads per user; the rest wait here, in order).
+const SLOTS = 2;
+let busySlots = 0;
+const slotQueue = [];
+
+function takeSlot(ctl) {
+  if (busySlots < SLOTS) {
+    busySlots++;
+    return Promise.resolve();
+  }
+  return new Promise((resolve, reject) => {
+    const entry = { resolve, reject };
+    slotQueue.push(entry);
+    // Cancelled while waiting: leave the queue.
+    ctl.abort = () => {
+      const i = slotQueue.indexOf(entry);
+      if (i >= 0) slotQueue.splice(i, 1);
+      reject(new TusError(0, 'aborted'));
+    };
+  });
+}
+
+function giveSlot() {
+  const next = slotQueue.shift();
+  if (next) next.resolve();
+  else busySlots--;
+}
+
 function pause(ms) {
   return new Promise((resolve) => {
     const done = () => {
@@ -168,7 +197,12 @@ async function uploadLoop(id, ctl) {
     const it = current(id);
     if (!it || ctl.cancelled || it.failed || it.uploaded) return;
     try {
-      await uploadOnce(it, ctl);
+      await takeSlot(ctl);
+      try {
+        await uploadOnce(it, ctl);
+      } finally {
+        giveSlot();
+      }
       if (ctl.cancelled) return;
       await patchItem(id, { uploaded: true });
       emit('outbox', it.chat_id);
@@ -176,6 +210,10 @@ async function uploadLoop(id, ctl) {
       return;
     } catch (e) {
       if (ctl.cancelled || e.code === 'aborted') return;
+      if (e.code === 'upload_busy') {
+        await pause(500); // a cut PATCH is still being stored: then HEAD again
+        continue;
+      }
       if (e.status === 409 && e.code !== 'type_mismatch') continue; // our offset was stale: ask again
       if (e.code === 'type_mismatch' && it.media.type !== 4) {
         // The bytes are not what the browser called them: a file, then.
