@@ -187,7 +187,9 @@ export async function prepareFile(file, { asFile = false } = {}) {
       d = null;
     }
   }
-  if (!d) d = { type: TYPE.file };
+  // Photos and videos need a thumbnail (the server requires it): without
+  // one, the bytes go as a file.
+  if (!d || ((d.type === TYPE.image || d.type === TYPE.video) && !d.thumb)) d = { type: TYPE.file };
   const out = { ...base, ...d };
   if (out.type === TYPE.image && out.blob !== file) out.name = renameExt(out.name, out.mime);
   out.size = out.blob.size;
