@@ -122,8 +122,13 @@ function loadWithProgress(box, full, md, src) {
         full.src = URL.createObjectURL(blob);
       },
       (e) => {
-        if (e.code !== 'aborted') console.warn('duet: a photo could not be loaded', e);
         if (ctl === mine) idle();
+        // A redirect to storage elsewhere that does not allow reading it
+        // from script (CORS): the plain image still loads, without progress.
+        if (e.code === 'network') {
+          overlay.remove();
+          full.src = src;
+        } else if (e.code !== 'aborted') console.warn('duet: a photo could not be loaded', e);
       },
     );
   };
@@ -359,7 +364,9 @@ export function saveMedia(md, src, ui = {}) {
     },
     (e) => {
       done();
-      if (e.code !== 'aborted') console.warn('duet: download failed', e);
+      // Storage elsewhere that script may not read (CORS): a plain link.
+      if (e.code === 'network') clickLink(src, name);
+      else if (e.code !== 'aborted') console.warn('duet: download failed', e);
     },
   );
 }
