@@ -232,23 +232,27 @@ async function uploadLoop(id, ctl) {
   }
 }
 
+// `it` may be replaced in the outbox meanwhile (another tab's change is
+// read back as new objects): the URL is kept here, and patched there.
 async function uploadOnce(it, ctl) {
   const size = it.blob.size;
+  let url = it.upload_url;
   let offset = null;
-  if (it.upload_url) offset = await tusOffset(it.upload_url);
+  if (url) offset = await tusOffset(url);
   if (offset === null) {
     // New, or the server no longer knows it (expired): start over.
-    const url = await tusCreate(size, it.media.name, it.media.mime);
+    url = await tusCreate(size, it.media.name, it.media.mime);
     if (ctl.cancelled) {
       tusDelete(url).catch(() => {});
       throw new TusError(0, 'aborted');
     }
+    it.upload_url = url;
     await patchItem(it.id, { upload_url: url });
     offset = 0;
   }
   setProgress(it.id, offset);
   while (offset < size) {
-    offset = await tusPatch(it.upload_url, it.blob, offset, (n) => setProgress(it.id, n), ctl);
+    offset = await tusPatch(url, it.blob, offset, (n) => setProgress(it.id, n), ctl);
     setProgress(it.id, offset);
     if (ctl.cancelled) throw new TusError(0, 'aborted');
   }
