@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { T, assertClean, controlSocket, launch, online, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { T, assertClean, controlSocket, launch, newPage, online, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
 import { apiHistory, attach, fetchMedia, makePhoto, randomFile, sendTray, sha256, throttle } from './lib/media.mjs';
 
 const MB = 1024 * 1024;
@@ -265,6 +265,34 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     assert.equal(msgs.length, 1, 'sent once');
     assert.equal(msgs[0].media.size, data.length);
     assertClean(page);
+    await g.close();
+  });
+
+  it('two tabs: the other tab shows the upload, and takes it over when the first one closes', async () => {
+    const g = await withFriends(browser, srv, { browsers: ['eve'], peers: ['finn'] });
+    const { context, page: tab1 } = g.people.eve;
+    const tab2 = await newPage(context);
+    await tab2.goto('/');
+    await online(tab2);
+    await openChat(tab1, 'finn');
+    await openChat(tab2, 'finn');
+    await throttle(context, tab1, { up: 1 * MB });
+    const tus2 = watchTus(tab2);
+    const data = randomFile(6 * MB);
+    await attach(tab1, [{ name: 'shared.bin', mimeType: 'application/octet-stream', buffer: data }]);
+    await sendTray(tab1);
+    await until(async () => (await uploaded(tab1, 'shared.bin')) > 0.5 * MB, 'the first tab uploads');
+    // The other tab lists it as sending, and does not upload it as well.
+    await tab2.locator('.row.pending[data-status="pending"]').waitFor();
+    assert.equal(tus2.filter((x) => x.method === 'PATCH').length, 0, 'one tab uploads at a time');
+    await tab1.close();
+    await until(() => tus2.some((x) => x.method === 'PATCH'), 'the second tab goes on with it', T * 2);
+    assert.equal(tus2.filter((x) => x.method === 'POST').length, 0, 'the same upload');
+    await tab2.locator('.row.pending').waitFor({ state: 'detached', timeout: T * 2 });
+    const hist = await g.people.finn.user.http.get(`/api/chats/${g.chats.finn}/messages`);
+    const msgs = hist.json.messages.filter((m) => m.media?.name === 'shared.bin');
+    assert.equal(msgs.length, 1, 'sent once');
+    assertClean(tab2);
     await g.close();
   });
 });
