@@ -63,12 +63,12 @@ struct config {
     char *cassandra_password;
     int64_t cassandra_timeout_ms;
     /* media (issue 15) */
-    char *media;                 /* "local" | "s3" */
-    int64_t max_upload_bytes;    /* one upload's length at most */
-    int64_t upload_quota_bytes;  /* bytes a user may upload per 24 h (0 = no limit) */
+    char *media;                  /* "local" | "s3" */
+    int64_t max_upload_bytes;     /* one upload's length at most */
+    int64_t upload_quota_bytes;   /* bytes a user may upload per 24 h (0 = no limit) */
     int64_t max_uploads_inflight; /* a user's unfinished uploads at once (0 = no limit) */
-    int64_t upload_ttl_ms;       /* unattached uploads are removed after this (tests: short) */
-    int64_t upload_sweep_ms;     /* how often the sweep looks for them */
+    int64_t upload_ttl_ms;        /* unattached uploads are removed after this (tests: short) */
+    int64_t upload_sweep_ms;      /* how often the sweep looks for them */
 };
 
 /* Fills cfg from defaults, then the environment, then argv.

@@ -15,8 +15,8 @@
 /* Content-Disposition's filename*: RFC 8187 percent-encoding of UTF-8. */
 static void disposition(char *out, size_t cap, int attachment, const char *name)
 {
-    size_t n = (size_t)snprintf(out, cap, "Content-Disposition: %s",
-                                attachment ? "attachment" : "inline");
+    size_t n =
+        (size_t)snprintf(out, cap, "Content-Disposition: %s", attachment ? "attachment" : "inline");
     if (name != NULL && name[0] != '\0' && n + 32 < cap) {
         n += (size_t)snprintf(out + n, cap - n, "; filename*=UTF-8''");
         for (const unsigned char *p = (const unsigned char *)name; *p && n + 8 < cap; p++) {

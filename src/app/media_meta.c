@@ -149,11 +149,11 @@ char *media_meta_stored(const struct media_meta *m, const char *serve_mime)
             json_decref(wave);
             return NULL;
         }
-    json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:o}", "id", m->upload, "mime",
-                          serve_mime, "size", (json_int_t)m->size, "name", m->name, "width",
-                          (json_int_t)m->width, "height", (json_int_t)m->height, "duration_ms",
-                          (json_int_t)m->duration_ms, "waveform",
-                          m->has_waveform ? wave : json_null());
+    json_t *o =
+        json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:o}", "id", m->upload, "mime", serve_mime,
+                  "size", (json_int_t)m->size, "name", m->name, "width", (json_int_t)m->width,
+                  "height", (json_int_t)m->height, "duration_ms", (json_int_t)m->duration_ms,
+                  "waveform", m->has_waveform ? wave : json_null());
     if (!m->has_waveform)
         json_decref(wave);
     if (o == NULL)

@@ -8,20 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MEDIA_THUMB_MAX    16384            /* bytes of the thumb data: URL */
-#define MEDIA_DIM_MAX      20000            /* width, height */
-#define MEDIA_DURATION_MAX 86400000LL       /* 24 h in ms */
-#define MEDIA_WAVE_MAX     64               /* waveform samples */
-#define MEDIA_NAME_MAX     255              /* bytes of name */
-#define MEDIA_MIME_MAX     127              /* bytes of the declared mime */
+#define MEDIA_THUMB_MAX    16384      /* bytes of the thumb data: URL */
+#define MEDIA_DIM_MAX      20000      /* width, height */
+#define MEDIA_DURATION_MAX 86400000LL /* 24 h in ms */
+#define MEDIA_WAVE_MAX     64         /* waveform samples */
+#define MEDIA_NAME_MAX     255        /* bytes of name */
+#define MEDIA_MIME_MAX     127        /* bytes of the declared mime */
 
 /* A send's media object. Ownership: strings borrow from the JSON object
  * parsed (valid while it lives). Absent numbers are 0; absent strings "". */
 struct media_meta {
-    char upload[33];   /* the upload id (32 lowercase hex) */
-    int type;          /* enum media_kind, 1..4 */
-    const char *mime;  /* as declared by the client (informative; the server sniffs) */
-    uint64_t size;     /* must equal the upload's length */
+    char upload[33];  /* the upload id (32 lowercase hex) */
+    int type;         /* enum media_kind, 1..4 */
+    const char *mime; /* as declared by the client (informative; the server sniffs) */
+    uint64_t size;    /* must equal the upload's length */
     const char *name;
     int64_t width, height, duration_ms;
     uint8_t waveform[MEDIA_WAVE_MAX];

@@ -29,19 +29,29 @@
 #include "tus.h"
 #include "uploads_int.h"
 
-
 void uploads_error(struct api_call *call, const char *code, const char *message)
 {
     static const struct {
         const char *code;
         int status;
     } map[] = {
-        {"not_found", 404},     {"too_large", 413},       {"quota", 429},
-        {"too_many_uploads", 429}, {"bad_offset", 409},   {"upload_busy", 409},
-        {"upload_complete", 409}, {"attached", 409},      {"type_mismatch", 415},
-        {"unsupported_media_type", 415}, {"tus_version", 412}, {"disk_full", 507},
-        {"storage_failed", 503}, {"media_unavailable", 501}, {"internal", 500},
-        {"store_failed", 503}, {"busy", 503},
+        {"not_found", 404},
+        {"too_large", 413},
+        {"quota", 429},
+        {"too_many_uploads", 429},
+        {"bad_offset", 409},
+        {"upload_busy", 409},
+        {"upload_complete", 409},
+        {"attached", 409},
+        {"type_mismatch", 415},
+        {"unsupported_media_type", 415},
+        {"tus_version", 412},
+        {"disk_full", 507},
+        {"storage_failed", 503},
+        {"media_unavailable", 501},
+        {"internal", 500},
+        {"store_failed", 503},
+        {"busy", 503},
     };
     int status = 400;
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -141,7 +151,8 @@ static void create_done(struct api_call *call)
         api_fail(call, -ENOMEM);
         return;
     }
-    snprintf(h, 256, TUS_HDR "Location: /api/uploads/%s\r\nUpload-Expires: %s\r\nUpload-Offset: 0\r\n",
+    snprintf(h, 256,
+             TUS_HDR "Location: /api/uploads/%s\r\nUpload-Expires: %s\r\nUpload-Offset: 0\r\n",
              up->id, http_date(call, up->expires_at));
     json_t *j = json_pack("{s:s, s:I}", "id", up->id, "expires_at", (json_int_t)up->expires_at);
     api_json(call, 201, j, h);
@@ -151,7 +162,8 @@ static void create_cb(store_req *r)
 {
     struct api_call *call = r->data;
     if (r->status == DUET_EFULL)
-        uploads_error(call, "too_many_uploads", "too many unfinished uploads; finish or cancel one");
+        uploads_error(call, "too_many_uploads",
+                      "too many unfinished uploads; finish or cancel one");
     else if (r->status == DUET_ELIMIT)
         uploads_error(call, "quota", "the daily upload quota is used up; try again later");
     else if (r->status < 0)
@@ -173,8 +185,9 @@ void api_upload_create(struct api_call *call)
         return;
     }
     if (length == 0 || length > (uint64_t)cfg->max_upload_bytes) {
-        uploads_error(call, "too_large", length == 0 ? "an upload holds at least one byte"
-                                                     : "the upload is larger than Tus-Max-Size");
+        uploads_error(call, "too_large",
+                      length == 0 ? "an upload holds at least one byte"
+                                  : "the upload is larger than Tus-Max-Size");
         return;
     }
     if (call->req->body.len > 0) {

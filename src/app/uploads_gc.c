@@ -24,7 +24,7 @@ struct up_sweep {
     store_req del;  /* UPLOAD_DELETE of the current row */
     uv_fs_t fs;
     size_t i;
-    int single;     /* uploads_forget: one id, not a sweep */
+    int single; /* uploads_forget: one id, not a sweep */
     char id[33];
 };
 

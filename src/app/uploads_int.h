@@ -27,8 +27,8 @@ struct up_patch {
     uv_file fd;
     uv_fs_t fs;
     store_req sreq;
-    int writing;    /* a file operation or store request in flight */
-    int ended;      /* the body ended (end_status) */
+    int writing; /* a file operation or store request in flight */
+    int ended;   /* the body ended (end_status) */
     int end_status;
     int err;        /* the first failure; answered at the end */
     int overflow;   /* the body ran past Upload-Length */

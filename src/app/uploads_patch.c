@@ -389,8 +389,8 @@ static void loaded(store_req *r)
     p->file_off = p->saved = up->offset;
     p->writing = 1;
     p->fs.data = p;
-    int rc = uv_fs_open(call->app->loop, &p->fs, p->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600,
-                        opened);
+    int rc =
+        uv_fs_open(call->app->loop, &p->fs, p->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600, opened);
     if (rc < 0) {
         p->writing = 0;
         fail(p, DUET_ESTORE);
@@ -407,7 +407,8 @@ void api_upload_patch(struct api_call *call)
     const duet_slice *ct = net_header(req, "Content-Type");
     const duet_slice *off = net_header(req, "Upload-Offset");
     uint64_t offset;
-    if (ct == NULL || ct->len != 31 || strncasecmp(ct->base, "application/offset+octet-stream", 31)) {
+    if (ct == NULL || ct->len != 31 ||
+        strncasecmp(ct->base, "application/offset+octet-stream", 31)) {
         uploads_error(call, "unsupported_media_type",
                       "PATCH bodies are application/offset+octet-stream");
         return;

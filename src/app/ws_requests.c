@@ -40,6 +40,7 @@ struct chat_op {
     struct pipe_slot *slot;        /* the answer's place; NULL once answered */
     int again;                     /* done() submitted sreq again: not finished */
     char *media_json;              /* send with media: msg.media (malloc'd) */
+    char media_mime[128];          /* ... the type it is served as (outlives the check's req) */
 };
 
 /* Answers the requester (text NULL: no answer); once per op. */
@@ -202,7 +203,7 @@ static void send_done(struct chat_op *op)
         publish_msg(app, &m->sender, op->cl, m, s, len, r->out.duplicate != 0);
     else
         publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
-                             r->out.duplicate != 0);
+                         r->out.duplicate != 0);
 }
 
 /* ---- send with media (issue 15) ----
@@ -215,6 +216,9 @@ static void send_done(struct chat_op *op)
 static void media_send(struct chat_op *op, const char *serve_mime)
 {
     const struct proto_request *rq = &op->req;
+    /* serve_mime may point into sreq's results, which the reset frees. */
+    snprintf(op->media_mime, sizeof(op->media_mime), "%s", serve_mime);
+    serve_mime = op->media_mime;
     op->media_json = media_meta_stored(&rq->media, serve_mime);
     if (op->media_json == NULL) {
         op_error(op, -ENOMEM, NULL, "out of memory");
@@ -246,7 +250,8 @@ static void media_checked(struct chat_op *op)
         return;
     }
     if (up->state != UPLOAD_STORED) {
-        op_error(op, -EINVAL, up->state == UPLOAD_STAGING ? "upload_incomplete" : "upload_not_found",
+        op_error(op, -EINVAL,
+                 up->state == UPLOAD_STAGING ? "upload_incomplete" : "upload_not_found",
                  up->state == UPLOAD_STAGING ? "the upload is not complete" : "no such upload");
         return;
     }
@@ -315,8 +320,8 @@ static void ack_done(struct chat_op *op)
         return;
     app->metrics.messages_delivered++;
     publish_event(app, &r->out.receipt.peer,
-                proto_receipt_event(&r->in.chat_id, 0, r->out.receipt.seq, r->out.receipt.at),
-                NULL);
+                  proto_receipt_event(&r->in.chat_id, 0, r->out.receipt.seq, r->out.receipt.at),
+                  NULL);
 }
 
 static int start_ack(struct chat_op *op)
@@ -335,13 +340,13 @@ static void seen_done(struct chat_op *op)
     struct app *app = op->cl->app;
     const store_req *r = &op->sreq;
     publish_event(app, &op->cl->hub.user,
-                json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
-                          "seq", (json_int_t)r->out.read_seq),
-                op->cl);
+                  json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
+                            "seq", (json_int_t)r->out.read_seq),
+                  op->cl);
     if (r->out.receipt.changed)
         publish_event(app, &r->out.receipt.peer,
-                    proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
-                    NULL);
+                      proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
+                      NULL);
 }
 
 static int start_seen(struct chat_op *op)
@@ -371,9 +376,9 @@ static void typing_publish(struct chat_op *op, const duet_id *peer, const duet_i
     if (recent_mark(&op->cl->app->typing, key, sizeof(key), uv_now(op->cl->app->loop)))
         return; /* another connection's typing went out this second */
     publish_event(op->cl->app, peer,
-                json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
-                          proto_id(&op->cl->hub.user)),
-                NULL);
+                  json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
+                            proto_id(&op->cl->hub.user)),
+                  NULL);
 }
 
 static void typing_done(struct chat_op *op)

@@ -16,10 +16,10 @@ static void sniff_ftyp(const uint8_t *p, size_t len, struct media_sniffed *out)
         const char *mime;
         int kind;
     } brands[] = {
-        {"avif", "image/avif", MEDIA_IMAGE}, {"avis", "image/avif", MEDIA_IMAGE},
-        {"heic", "image/heic", MEDIA_IMAGE}, {"heix", "image/heic", MEDIA_IMAGE},
-        {"mif1", "image/heic", MEDIA_IMAGE}, {"msf1", "image/heic", MEDIA_IMAGE},
-        {"M4A ", "audio/mp4", MEDIA_AUDIO},  {"M4B ", "audio/mp4", MEDIA_AUDIO},
+        {"avif", "image/avif", MEDIA_IMAGE},      {"avis", "image/avif", MEDIA_IMAGE},
+        {"heic", "image/heic", MEDIA_IMAGE},      {"heix", "image/heic", MEDIA_IMAGE},
+        {"mif1", "image/heic", MEDIA_IMAGE},      {"msf1", "image/heic", MEDIA_IMAGE},
+        {"M4A ", "audio/mp4", MEDIA_AUDIO},       {"M4B ", "audio/mp4", MEDIA_AUDIO},
         {"qt  ", "video/quicktime", MEDIA_VIDEO},
     };
     if (len < 12)
@@ -92,10 +92,10 @@ int media_agrees(int declared, const struct media_sniffed *s, const char **serve
         }
         return 0;
     case MEDIA_FILE:
-        *serve_mime = strcmp(s->mime, "application/pdf") == 0 ||
-                              strcmp(s->mime, "application/zip") == 0
-                          ? s->mime
-                          : "application/octet-stream";
+        *serve_mime =
+            strcmp(s->mime, "application/pdf") == 0 || strcmp(s->mime, "application/zip") == 0
+                ? s->mime
+                : "application/octet-stream";
         return 1;
     default:
         return 0;
@@ -120,9 +120,9 @@ void media_sniffed_from_mime(const char *mime, struct media_sniffed *out)
 int media_inline_ok(const char *mime)
 {
     static const char *const ok[] = {
-        "image/jpeg", "image/png",  "image/gif",  "image/webp", "image/avif", "image/heic",
-        "video/mp4",  "video/webm", "video/quicktime", "audio/mp4", "audio/webm",
-        "audio/ogg",  "audio/mpeg", "audio/wav",  "audio/flac", "audio/aac",
+        "image/jpeg", "image/png",  "image/gif",       "image/webp", "image/avif", "image/heic",
+        "video/mp4",  "video/webm", "video/quicktime", "audio/mp4",  "audio/webm", "audio/ogg",
+        "audio/mpeg", "audio/wav",  "audio/flac",      "audio/aac",
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         if (strcmp(mime, ok[i]) == 0)

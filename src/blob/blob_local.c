@@ -234,8 +234,9 @@ static int bl_serve_fn(blob_store *b, const char *key, net_conn *c, const struct
     const duet_slice *range = net_header(req, "Range");
     const duet_slice *ifr = net_header(req, "If-Range");
     /* If-Range with another validator: the whole body (RFC 9110 13.1.5). */
-    int use_range = range != NULL && (ifr == NULL || (o->etag != NULL && ifr->len == strlen(o->etag) &&
-                                                      memcmp(ifr->base, o->etag, ifr->len) == 0));
+    int use_range =
+        range != NULL && (ifr == NULL || (o->etag != NULL && ifr->len == strlen(o->etag) &&
+                                          memcmp(ifr->base, o->etag, ifr->len) == 0));
     int rr = use_range ? net_range_parse(range->base, range->len, o->size, &v->first, &v->last) : 0;
     if (rr == -ERANGE) {
         char hdr[512];
@@ -260,13 +261,13 @@ static int bl_serve_fn(blob_store *b, const char *key, net_conn *c, const struct
         v->first = 0;
         v->last = o->size ? o->size - 1 : 0;
         n = snprintf(v->headers, sizeof(v->headers),
-                     "Content-Type: %s\r\n%sAccept-Ranges: bytes\r\nETag: %s\r\n",
-                     o->content_type, o->extra_headers ? o->extra_headers : "",
-                     o->etag ? o->etag : "\"\"");
+                     "Content-Type: %s\r\n%sAccept-Ranges: bytes\r\nETag: %s\r\n", o->content_type,
+                     o->extra_headers ? o->extra_headers : "", o->etag ? o->etag : "\"\"");
     }
     char path[BL_PATH_MAX];
-    int r = n < 0 || (size_t)n >= sizeof(v->headers) ? -ENAMETOOLONG
-                                                    : blob_key_path(s->root, key, path, sizeof(path));
+    int r = n < 0 || (size_t)n >= sizeof(v->headers)
+                ? -ENAMETOOLONG
+                : blob_key_path(s->root, key, path, sizeof(path));
     if (r == 0) {
         v->fs.data = v;
         r = uv_fs_open(s->loop, &v->fs, path, O_RDONLY | O_CLOEXEC, 0, bl_opened);

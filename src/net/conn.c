@@ -342,7 +342,8 @@ static void linger(net_conn *c)
 static void pump(net_conn *c)
 {
     /* WebSockets always pass: their input step also moves wslay's queue. */
-    if (!c->finishing && !c->lingering && (c->is_ws || c->rlen > c->roff || net__http_body_open(c))) {
+    if (!c->finishing && !c->lingering &&
+        (c->is_ws || c->rlen > c->roff || net__http_body_open(c))) {
         if (c->is_ws)
             net__ws_input(c);
         else

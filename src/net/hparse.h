@@ -36,8 +36,8 @@ struct hparse_cb {
 
 /* hparse_feed() results. */
 enum {
-    HPARSE_MORE = 0, /* everything was consumed; the message is not complete yet */
-    HPARSE_DONE = 1, /* a message completed; the parser is paused */
+    HPARSE_MORE = 0,    /* everything was consumed; the message is not complete yet */
+    HPARSE_DONE = 1,    /* a message completed; the parser is paused */
     HPARSE_HEADERS = 2, /* headers complete, the callback asked to stream: paused */
 };
 

@@ -123,7 +123,8 @@ static int on_headers_complete(void *ud)
         h->streaming = 1;
         h->stream_len = cl;
         const duet_slice *ex = net_header(&h->req, "expect");
-        if (v == 11 && ex != NULL && ex->len == 12 && strncasecmp(ex->base, "100-continue", 12) == 0 &&
+        if (v == 11 && ex != NULL && ex->len == 12 &&
+            strncasecmp(ex->base, "100-continue", 12) == 0 &&
             net__out_append(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) {
             h->err_status = 500;
             return -1;
@@ -332,8 +333,8 @@ void net_respond(net_conn *c, int status, const char *content_type, const char *
     struct net__http *h = c->u.http;
     /* A refused upgrade closes: what follows may already be WebSocket frames;
      * so does an answer before a streamed body was read whole. */
-    int keep = h->keep_alive && !h->upgrade && !h->req.is_upgrade && !c->srv->closing &&
-               !c->eof && !(h->streaming && !h->body_done);
+    int keep = h->keep_alive && !h->upgrade && !h->req.is_upgrade && !c->srv->closing && !c->eof &&
+               !(h->streaming && !h->body_done);
     if (write_response(c, status, content_type, extra_headers, body, len, keep, h->head) < 0) {
         net__conn_drop(c);
         return;

@@ -110,8 +110,8 @@ void net__fsend_pump(net_conn *c)
     net_conn_ref(c);
 }
 
-void net_respond_file(net_conn *c, int status, const char *content_type,
-                      const char *extra_headers, uv_file fd, uint64_t off, uint64_t len)
+void net_respond_file(net_conn *c, int status, const char *content_type, const char *extra_headers,
+                      uv_file fd, uint64_t off, uint64_t len)
 {
     if (c->closed || c->is_ws || !c->u.http->in_flight || c->u.http->fsend != NULL) {
         close_fd(c->srv ? c->srv->loop : uv_default_loop(), fd);

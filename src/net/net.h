@@ -180,8 +180,8 @@ void net_body_allow(net_conn *c, size_t n);
  * memory whatever the file's size). Takes fd over (closes it, also on
  * failure). A HEAD request gets the header alone. A read error mid-body
  * closes the connection. */
-void net_respond_file(net_conn *c, int status, const char *content_type,
-                      const char *extra_headers, uv_file fd, uint64_t off, uint64_t len);
+void net_respond_file(net_conn *c, int status, const char *content_type, const char *extra_headers,
+                      uv_file fd, uint64_t off, uint64_t len);
 
 /* Parses a Range header value against a body of `size` bytes (RFC 9110
  * 14.1.2, one range: "bytes=a-b", "bytes=a-", "bytes=-n"). 1 and the

@@ -76,16 +76,16 @@ struct net__http {
     size_t n_hoff, cap_hoff;
     char *body;
     size_t body_len, body_cap;
-    int err_status;  /* the status a callback aborted the parser with */
+    int err_status; /* the status a callback aborted the parser with */
     /* A streamed body (net_body_start): the app's callbacks (borrowed) and
      * how many more body bytes it takes now. */
     net_body_data_cb body_data;
     net_body_end_cb body_end;
     void *body_ud;
     size_t body_window;
-    uint64_t stream_len;         /* Content-Length at the headers, or UINT64_MAX */
-    struct net__fsend *fsend;    /* a file answer in progress (http_file.c); owned */
-    uint8_t version; /* 10 or 11 */
+    uint64_t stream_len;      /* Content-Length at the headers, or UINT64_MAX */
+    struct net__fsend *fsend; /* a file answer in progress (http_file.c); owned */
+    uint8_t version;          /* 10 or 11 */
     unsigned in_value : 1, keep_alive : 1, upgrade : 1, head : 1, in_flight : 1;
     unsigned streaming : 1, body_done : 1; /* a streamed body; it was delivered whole */
 };

@@ -88,7 +88,12 @@ struct duet_msg {
  * (complete, handed to the blob store), attached (to a message at
  * chat_id/seq), deleted (the message was deleted for everyone: the blob is
  * to go; the sweep finishes what a crash interrupted). */
-enum upload_state { UPLOAD_STAGING = 0, UPLOAD_STORED = 1, UPLOAD_ATTACHED = 2, UPLOAD_DELETED = 3 };
+enum upload_state {
+    UPLOAD_STAGING = 0,
+    UPLOAD_STORED = 1,
+    UPLOAD_ATTACHED = 2,
+    UPLOAD_DELETED = 3
+};
 
 /* An upload (tus, /api/uploads) and, once attached, a message's media. */
 struct duet_upload {
@@ -294,7 +299,7 @@ struct store_req {
         const char *preview;              /* MSG_SEND: the thumbnail ("" none) */
         const char *media;                /* MSG_SEND: the media JSON (msg.media) */
         const char *media_mime;           /* MSG_SEND: the type the media is served as */
-    } in; /* borrowed by the store until the callback runs */
+    } in;                                 /* borrowed by the store until the callback runs */
 
     struct {
         struct duet_user user; /* USER_*, SESSION_GET */
@@ -309,7 +314,7 @@ struct store_req {
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */
         int hidden;
-        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
+        int unchanged; /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;

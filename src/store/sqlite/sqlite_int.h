@@ -105,7 +105,7 @@ extern const char *const sq_uploads_sql[SQ_STMT_COUNT];
 #define SQ_USER_NCOLS 7
 #define SQ_MSG_COLS(p)                                                                             \
     p "chat_id, " p "sender, " p "receiver, " p "message_id, " p "message, " p "type, " p          \
-      "preview, " p "sequence, " p "sent_at, " p "received_at, " p "seen_at, " p "deleted_at, " p \
+      "preview, " p "sequence, " p "sent_at, " p "received_at, " p "seen_at, " p "deleted_at, " p  \
       "media"
 /* The column after SQ_MSG_COLS in the reads that add ", withheld". */
 #define SQ_MSG_WITHHELD 13

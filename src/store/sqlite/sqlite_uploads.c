@@ -25,7 +25,8 @@ const char *const sq_uploads_sql[SQ_STMT_COUNT] = {
      * ones since deleted included (a sweep must not refill it). */
     [SQ_UPLOAD_DAY_BYTES] = "SELECT coalesce(sum(length), 0) FROM upload_log"
                             " WHERE owner = ?1 AND created_at > ?2",
-    [SQ_UPLOAD_LOG_INSERT] = "INSERT INTO upload_log (owner, created_at, length) VALUES (?1, ?2, ?3)",
+    [SQ_UPLOAD_LOG_INSERT] =
+        "INSERT INTO upload_log (owner, created_at, length) VALUES (?1, ?2, ?3)",
     [SQ_UPLOAD_LOG_PRUNE] = "DELETE FROM upload_log WHERE owner = ?1 AND created_at <= ?2",
     [SQ_UPLOAD_INFLIGHT] = "SELECT count(*) FROM uploads WHERE owner = ?1 AND state = 0"
                            " AND expires_at > ?2",
@@ -125,8 +126,8 @@ int sq_upload_get(sq_store *s, store_req *req)
 
 int sq_upload_update(sq_store *s, store_req *req)
 {
-    int rc = sq_exec(s, SQ_UPLOAD_UPDATE, "sildsd", req->in.upload_id, &req->in.user,
-                     req->in.seq, req->in.kind, req->in.text, req->in.upload_state);
+    int rc = sq_exec(s, SQ_UPLOAD_UPDATE, "sildsd", req->in.upload_id, &req->in.user, req->in.seq,
+                     req->in.kind, req->in.text, req->in.upload_state);
     if (rc < 0)
         return rc;
     if (rc == 0)
