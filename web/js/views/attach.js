@@ -49,53 +49,16 @@ export function mountAttach({ chat, section, composer, before, onChange }) {
         toast(`“${file.name}” is empty.`, { error: true });
         continue;
       }
-      const isImage = file.type.startsWith('image/') && file.type !== 'image/svg+xml';
-      const isVideo = file.type.startsWith('video/');
-      const url = isImage || isVideo ? URL.createObjectURL(file) : null;
-      const caption = h('input', {
-        type: 'text',
-        class: 'tray-caption',
-        placeholder: 'Add a caption',
-        'aria-label': `Caption for ${file.name}`,
-        maxLength: 4000,
-      });
-      const it = { file, url, caption };
-      const preview = isImage
-        ? h('img', { class: 'tray-thumb', alt: '', src: url })
-        : isVideo
-          ? h('video', { class: 'tray-thumb', src: url, muted: '', preload: 'metadata' })
-          : h('span', { class: 'tray-file', 'aria-hidden': 'true' }, icon('file', { size: 26 }));
-      const remove = h(
-        'button',
-        { type: 'button', class: 'icon-btn small tray-remove', 'aria-label': `Remove ${file.name}` },
-        icon('close', { size: 16 }),
-      );
-      it.el = h(
-        'div',
-        { class: 'tray-item', role: 'listitem' },
-        preview,
-        h(
-          'div',
-          { class: 'tray-meta' },
-          h('span', { class: 'tray-name', dir: 'auto', title: file.name }, file.name || 'file'),
-          h('span', { class: 'tray-size' }, formatSize(file.size)),
-          caption,
-        ),
-        remove,
-      );
-      remove.addEventListener('click', () => {
-        const i = items.indexOf(it);
-        if (i >= 0) items.splice(i, 1);
-        it.el.remove();
-        if (it.url) URL.revokeObjectURL(it.url);
-        render();
-        (items[Math.min(i, items.length - 1)]?.el.querySelector('.tray-remove') || button).focus();
-      });
-      caption.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter' && !e.isComposing) {
-          e.preventDefault();
-          composer.requestSubmit();
-        }
+      const it = trayItem(file, {
+        onRemove: () => {
+          const i = items.indexOf(it);
+          if (i >= 0) items.splice(i, 1);
+          it.el.remove();
+          if (it.url) URL.revokeObjectURL(it.url);
+          render();
+          (items[Math.min(i, items.length - 1)]?.el.querySelector('.tray-remove') || button).focus();
+        },
+        onEnter: () => composer.requestSubmit(),
       });
       items.push(it);
       list.append(it.el);
@@ -109,6 +72,92 @@ export function mountAttach({ chat, section, composer, before, onChange }) {
     fileInput.value = '';
   });
 
+  const unwire = wireDrop(section, composer, add);
+
+  // Sends every tray item (each with its caption), in order. True if any.
+  async function send() {
+    if (!items.length) return false;
+    const take = items.splice(0);
+    const original = asFile.checked;
+    list.replaceChildren();
+    asFile.checked = false;
+    render();
+    for (const it of take) {
+      try {
+        const draft = await prepareFile(it.file, { asFile: original });
+        await sendMedia(chat, draft, it.caption.value.trim());
+      } catch (e) {
+        console.warn('duet: an attachment could not be prepared', e);
+        toast(`“${it.file.name}” could not be sent.`, { error: true });
+      } finally {
+        if (it.url) URL.revokeObjectURL(it.url);
+      }
+    }
+    return true;
+  }
+
+  return {
+    button,
+    add,
+    send,
+    count: () => items.length,
+    destroy() {
+      unwire();
+      for (const it of items) if (it.url) URL.revokeObjectURL(it.url);
+    },
+  };
+}
+
+// One tray entry: a preview (the photo, the video's first frame, or a file
+// icon), the name and size, a caption field and a remove button.
+function trayItem(file, { onRemove, onEnter }) {
+  const isImage = file.type.startsWith('image/') && file.type !== 'image/svg+xml';
+  const isVideo = file.type.startsWith('video/');
+  const url = isImage || isVideo ? URL.createObjectURL(file) : null;
+  const caption = h('input', {
+    type: 'text',
+    class: 'tray-caption',
+    placeholder: 'Add a caption',
+    'aria-label': `Caption for ${file.name}`,
+    maxLength: 4000,
+  });
+  const preview = isImage
+    ? h('img', { class: 'tray-thumb', alt: '', src: url })
+    : isVideo
+      ? h('video', { class: 'tray-thumb', src: url, muted: '', preload: 'metadata' })
+      : h('span', { class: 'tray-file', 'aria-hidden': 'true' }, icon('file', { size: 26 }));
+  const remove = h(
+    'button',
+    { type: 'button', class: 'icon-btn small tray-remove', 'aria-label': `Remove ${file.name}` },
+    icon('close', { size: 16 }),
+  );
+  const el = h(
+    'div',
+    { class: 'tray-item', role: 'listitem' },
+    preview,
+    h(
+      'div',
+      { class: 'tray-meta' },
+      h('span', { class: 'tray-name', dir: 'auto', title: file.name }, file.name || 'file'),
+      h('span', { class: 'tray-size' }, formatSize(file.size)),
+      caption,
+    ),
+    remove,
+  );
+  remove.addEventListener('click', onRemove);
+  caption.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.isComposing) {
+      e.preventDefault();
+      onEnter();
+    }
+  });
+  return { file, url, caption, el };
+}
+
+// Drag and drop anywhere on the chat, and paste into the composer (files
+// on the clipboard: a screenshot, copied files) go to add(). Returns the
+// function that unhooks them.
+function wireDrop(section, composer, add) {
   // Drag and drop anywhere on the chat.
   let depth = 0;
   const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
@@ -147,36 +196,11 @@ export function mountAttach({ chat, section, composer, before, onChange }) {
     add(files);
   };
   composer.addEventListener('paste', onPaste);
-
-  // Sends every tray item (each with its caption), in order. True if any.
-  async function send() {
-    if (!items.length) return false;
-    const take = items.splice(0);
-    const original = asFile.checked;
-    list.replaceChildren();
-    asFile.checked = false;
-    render();
-    for (const it of take) {
-      try {
-        const draft = await prepareFile(it.file, { asFile: original });
-        await sendMedia(chat, draft, it.caption.value.trim());
-      } catch (e) {
-        console.warn('duet: an attachment could not be prepared', e);
-        toast(`“${it.file.name}” could not be sent.`, { error: true });
-      } finally {
-        if (it.url) URL.revokeObjectURL(it.url);
-      }
-    }
-    return true;
-  }
-
-  return {
-    button,
-    add,
-    send,
-    count: () => items.length,
-    destroy() {
-      for (const it of items) if (it.url) URL.revokeObjectURL(it.url);
-    },
+  return () => {
+    section.removeEventListener('dragenter', onEnter);
+    section.removeEventListener('dragover', onOver);
+    section.removeEventListener('dragleave', onLeave);
+    section.removeEventListener('drop', onDrop);
+    composer.removeEventListener('paste', onPaste);
   };
 }

@@ -38,18 +38,15 @@ export function openLightbox(chat, seq, opener) {
     next,
   );
 
-  let zoom = 1;
-  let panX = 0;
-  let panY = 0;
+  const z = { zoom: 1, panX: 0, panY: 0 };
   const apply = () => {
-    img.style.transform = zoom === 1 ? '' : `translate(${panX}px, ${panY}px) scale(${zoom})`;
-    dialog.classList.toggle('zoomed', zoom > 1);
+    img.style.transform = z.zoom === 1 ? '' : `translate(${z.panX}px, ${z.panY}px) scale(${z.zoom})`;
+    dialog.classList.toggle('zoomed', z.zoom > 1);
   };
 
   function show() {
     const m = list[i];
-    zoom = 1;
-    panX = panY = 0;
+    Object.assign(z, { zoom: 1, panX: 0, panY: 0 });
     apply();
     dialog.classList.remove('loaded');
     thumb.src = m.media.thumb || '';
@@ -91,12 +88,31 @@ export function openLightbox(chat, seq, opener) {
   });
   // A click on the dark backdrop (not the photo or a button) closes.
   stage.addEventListener('click', (e) => {
-    if (e.target === stage && zoom === 1) dialog.close();
+    if (e.target === stage && z.zoom === 1) dialog.close();
   });
 
-  // Touch: one finger swipes (or pans when zoomed), two pinch.
+  wireTouch(stage, z, apply, go);
+
+  document.body.append(dialog);
+  dialog.showModal();
+  show();
+  close.focus();
+  return dialog;
+}
+
+// Touch (pointer events): one finger swipes to the next or previous photo,
+// or pans when zoomed; two fingers pinch; a double tap zooms in and out.
+function wireTouch(stage, z, apply, go) {
   const pts = new Map();
   let start = null;
+  const snapshot = () => {
+    const p = [...pts.values()];
+    const n = p.length;
+    const x = p.reduce((a, q) => a + q.x, 0) / (n || 1);
+    const y = p.reduce((a, q) => a + q.y, 0) / (n || 1);
+    const dist = n >= 2 ? Math.hypot(p[0].x - p[1].x, p[0].y - p[1].y) : 0;
+    return { n, x, y, dist, zoom: z.zoom, panX: z.panX, panY: z.panY };
+  };
   stage.addEventListener('pointerdown', (e) => {
     try {
       stage.setPointerCapture(e.pointerId);
@@ -111,12 +127,12 @@ export function openLightbox(chat, seq, opener) {
     pts.set(e.pointerId, { x: e.clientX, y: e.clientY });
     const now = snapshot();
     if (pts.size >= 2 && start.dist) {
-      zoom = Math.min(MAX_ZOOM, Math.max(1, start.zoom * (now.dist / start.dist)));
-      if (zoom === 1) panX = panY = 0;
+      z.zoom = Math.min(MAX_ZOOM, Math.max(1, start.zoom * (now.dist / start.dist)));
+      if (z.zoom === 1) z.panX = z.panY = 0;
       apply();
-    } else if (pts.size === 1 && zoom > 1) {
-      panX = start.panX + (now.x - start.x);
-      panY = start.panY + (now.y - start.y);
+    } else if (pts.size === 1 && z.zoom > 1) {
+      z.panX = start.panX + (now.x - start.x);
+      z.panY = start.panY + (now.y - start.y);
       apply();
     }
   });
@@ -125,7 +141,7 @@ export function openLightbox(chat, seq, opener) {
     const end = { x: e.clientX, y: e.clientY };
     const single = pts.size === 1;
     pts.delete(e.pointerId);
-    if (single && start && zoom === 1 && start.n === 1) {
+    if (single && start && z.zoom === 1 && start.n === 1) {
       const dx = end.x - start.x;
       if (Math.abs(dx) > SWIPE_PX && Math.abs(dx) > Math.abs(end.y - start.y)) go(dx < 0 ? 1 : -1);
     }
@@ -134,22 +150,7 @@ export function openLightbox(chat, seq, opener) {
   stage.addEventListener('pointerup', up);
   stage.addEventListener('pointercancel', up);
   stage.addEventListener('dblclick', () => {
-    zoom = zoom > 1 ? 1 : 2;
-    panX = panY = 0;
+    Object.assign(z, { zoom: z.zoom > 1 ? 1 : 2, panX: 0, panY: 0 });
     apply();
   });
-  function snapshot() {
-    const p = [...pts.values()];
-    const n = p.length;
-    const x = p.reduce((a, q) => a + q.x, 0) / (n || 1);
-    const y = p.reduce((a, q) => a + q.y, 0) / (n || 1);
-    const dist = n >= 2 ? Math.hypot(p[0].x - p[1].x, p[0].y - p[1].y) : 0;
-    return { n, x, y, dist, zoom, panX, panY };
-  }
-
-  document.body.append(dialog);
-  dialog.showModal();
-  show();
-  close.focus();
-  return dialog;
 }

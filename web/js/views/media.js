@@ -13,6 +13,9 @@ import { cancelUpload, sentBlobUrl, uploadProgress } from '../media/uploads.js';
 import { download } from '../media/tus.js';
 import { on } from '../store.js';
 import { openLightbox } from './lightbox.js';
+import { formatDuration, voiceEl } from './voice.js';
+
+export { formatDuration };
 
 export const BIG = 200 * 1024; // transfers above this show a progress bar
 const MAX_W = 300;
@@ -30,11 +33,6 @@ export function formatSize(n) {
   if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
   if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
   return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
-}
-
-export function formatDuration(ms) {
-  const s = Math.max(0, Math.round((ms || 0) / 1000));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 // The box of a photo or video: its aspect ratio, scaled into MAX_W x MAX_H.
@@ -162,133 +160,6 @@ function videoEl(md, src) {
   v.addEventListener('play', () => box.classList.add('started'), { once: true });
   sizeBox(box, md.width, md.height);
   return box;
-}
-
-// ---- voice notes ---------------------------------------------------------------
-
-const SPEEDS = [1, 1.5, 2];
-
-function voiceEl(md, src) {
-  const audio = h('audio', { preload: 'none' });
-  audio.src = src;
-  const total = md.duration_ms || 0;
-  const cv = h('canvas', { class: 'voice-wave', width: 180, height: 32 });
-  const wave = h(
-    'div',
-    {
-      class: 'voice-track',
-      role: 'slider',
-      tabIndex: 0,
-      'aria-label': 'Position in the voice message',
-      'aria-valuemin': '0',
-      'aria-valuemax': String(Math.round(total / 1000)),
-      'aria-valuenow': '0',
-    },
-    cv,
-  );
-  const playBtn = h('button', { type: 'button', class: 'voice-play', 'aria-label': 'Play voice message' }, icon('play', { size: 18 }));
-  const timeEl = h('span', { class: 'voice-time' }, formatDuration(total));
-  const speedBtn = h('button', { type: 'button', class: 'voice-speed', 'aria-label': 'Playback speed 1×' }, '1×');
-  const box = h(
-    'div',
-    { class: 'voice', dataset: { duration: String(total) } },
-    playBtn,
-    wave,
-    h('div', { class: 'voice-side' }, timeEl, speedBtn),
-    audio,
-  );
-  const durMs = () => (Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration * 1000 : total) || 1;
-  let frame = 0;
-  const draw = () => {
-    const frac = Math.min(1, (audio.currentTime * 1000) / durMs());
-    drawWave(cv, md.waveform || [], frac);
-    timeEl.textContent = formatDuration(audio.currentTime > 0 || !audio.paused ? audio.currentTime * 1000 : total);
-    wave.setAttribute('aria-valuenow', String(Math.round(audio.currentTime)));
-  };
-  const loop = () => {
-    draw();
-    frame = audio.paused ? 0 : requestAnimationFrame(loop);
-  };
-  audio.addEventListener('play', () => {
-    playBtn.replaceChildren(icon('pause', { size: 18 }));
-    playBtn.setAttribute('aria-label', 'Pause voice message');
-    box.classList.add('playing');
-    if (!frame) frame = requestAnimationFrame(loop);
-  });
-  const stopped = () => {
-    playBtn.replaceChildren(icon('play', { size: 18 }));
-    playBtn.setAttribute('aria-label', 'Play voice message');
-    box.classList.remove('playing');
-    draw();
-  };
-  audio.addEventListener('pause', stopped);
-  audio.addEventListener('ended', () => {
-    audio.currentTime = 0;
-    stopped();
-  });
-  audio.addEventListener('seeked', draw);
-  playBtn.addEventListener('click', (e) => {
-    e.stopPropagation();
-    if (audio.paused) audio.play().catch((err) => console.warn('duet: voice note', err));
-    else audio.pause();
-  });
-  speedBtn.addEventListener('click', (e) => {
-    e.stopPropagation();
-    const next = SPEEDS[(SPEEDS.indexOf(audio.playbackRate) + 1) % SPEEDS.length];
-    audio.playbackRate = next;
-    audio.defaultPlaybackRate = next;
-    speedBtn.textContent = `${next}×`;
-    speedBtn.setAttribute('aria-label', `Playback speed ${next}×`);
-  });
-  const seekTo = (frac) => {
-    const d = durMs() / 1000;
-    audio.currentTime = Math.max(0, Math.min(d - 0.05, frac * d));
-    draw();
-  };
-  wave.addEventListener('click', (e) => {
-    e.stopPropagation();
-    const r = cv.getBoundingClientRect();
-    seekTo((e.clientX - r.left) / r.width);
-  });
-  wave.addEventListener('keydown', (e) => {
-    const step = 5000 / durMs();
-    const frac = (audio.currentTime * 1000) / durMs();
-    if (e.key === 'ArrowRight') seekTo(frac + step);
-    else if (e.key === 'ArrowLeft') seekTo(frac - step);
-    else if (e.key === ' ' || e.key === 'Enter') playBtn.click();
-    else return;
-    e.preventDefault();
-    e.stopPropagation();
-  });
-  requestAnimationFrame(draw);
-  return box;
-}
-
-// The peaks as bars; the played part in the accent colour.
-export function drawWave(cv, peaks, frac) {
-  const dpr = window.devicePixelRatio || 1;
-  const cssW = cv.clientWidth || 180;
-  const cssH = cv.clientHeight || 32;
-  if (cv.width !== Math.round(cssW * dpr)) cv.width = Math.round(cssW * dpr);
-  if (cv.height !== Math.round(cssH * dpr)) cv.height = Math.round(cssH * dpr);
-  const g = cv.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, cssW, cssH);
-  const style = getComputedStyle(cv);
-  const played = style.getPropertyValue('--wave-played').trim() || '#4f46e5';
-  const rest = style.getPropertyValue('--wave-rest').trim() || '#9aa0b4';
-  const n = peaks.length || 48;
-  const bw = cssW / n;
-  for (let i = 0; i < n; i++) {
-    // sqrt: quiet parts of speech still show.
-    const p = peaks.length ? Math.sqrt(peaks[i] / 255) : 0.15;
-    const bh = Math.max(3, p * (cssH - 4));
-    const on = (i + 0.5) / n <= frac;
-    g.fillStyle = on ? played : rest;
-    g.globalAlpha = on ? 1 : 0.55;
-    g.fillRect(i * bw + bw * 0.2, (cssH - bh) / 2, Math.max(1.5, bw * 0.6), bh);
-  }
-  g.globalAlpha = 1;
 }
 
 // ---- files ---------------------------------------------------------------------

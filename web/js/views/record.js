@@ -20,31 +20,7 @@ function pickMime() {
 }
 
 export function mountRecorder({ chat, composer, before, onState }) {
-  const mic = h(
-    'button',
-    { type: 'button', class: 'icon-btn mic-btn', 'aria-label': 'Record a voice message', title: 'Record a voice message' },
-    icon('mic', { size: 22 }),
-  );
-  const timer = h('span', { class: 'rec-time', role: 'timer', 'aria-live': 'off' }, '0:00');
-  const cancel = h(
-    'button',
-    { type: 'button', class: 'icon-btn rec-cancel', 'aria-label': 'Cancel the recording' },
-    icon('trash', { size: 20 }),
-  );
-  const send = h(
-    'button',
-    { type: 'button', class: 'send-btn rec-send', 'aria-label': 'Send the voice message' },
-    icon('send', { size: 20 }),
-  );
-  const bar = h(
-    'div',
-    { class: 'rec-bar', hidden: true, role: 'group', 'aria-label': 'Recording a voice message' },
-    cancel,
-    h('span', { class: 'rec-dot', 'aria-hidden': 'true' }),
-    h('span', { class: 'rec-label' }, 'Recording'),
-    timer,
-    send,
-  );
+  const { mic, timer, cancel, send, bar } = recorderUi();
   composer.insertBefore(mic, before);
   composer.after(bar);
 
@@ -130,4 +106,35 @@ export function mountRecorder({ chat, composer, before, onState }) {
       if (rec) stop(false);
     },
   };
+}
+
+// The microphone button, and the bar shown while recording (cancel, a
+// pulsing dot, the timer, send).
+function recorderUi() {
+  const mic = h(
+    'button',
+    { type: 'button', class: 'icon-btn mic-btn', 'aria-label': 'Record a voice message', title: 'Record a voice message' },
+    icon('mic', { size: 22 }),
+  );
+  const timer = h('span', { class: 'rec-time', role: 'timer', 'aria-live': 'off' }, '0:00');
+  const cancel = h(
+    'button',
+    { type: 'button', class: 'icon-btn rec-cancel', 'aria-label': 'Cancel the recording' },
+    icon('trash', { size: 20 }),
+  );
+  const send = h(
+    'button',
+    { type: 'button', class: 'send-btn rec-send', 'aria-label': 'Send the voice message' },
+    icon('send', { size: 20 }),
+  );
+  const bar = h(
+    'div',
+    { class: 'rec-bar', hidden: true, role: 'group', 'aria-label': 'Recording a voice message' },
+    cancel,
+    h('span', { class: 'rec-dot', 'aria-hidden': 'true' }),
+    h('span', { class: 'rec-label' }, 'Recording'),
+    timer,
+    send,
+  );
+  return { mic, timer, cancel, send, bar };
 }
