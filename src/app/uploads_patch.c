@@ -341,6 +341,13 @@ static void opened(uv_fs_t *req)
         answer(p);
         return;
     }
+    if (!net_conn_is_open(p->call->conn)) {
+        /* Gone before its body was asked for: nothing was written. */
+        p->ended = 1;
+        p->end_status = -ECONNRESET;
+        finish(p);
+        return;
+    }
     net_body_start(p->call->conn, on_data, on_end, p);
     step(p);
 }

@@ -83,6 +83,9 @@ static void on_read(uv_fs_t *req)
     }
     f->off += (uint64_t)n;
     f->left -= (uint64_t)n;
+    /* The next chunk comes once the peer read this one: a peer that stops
+     * reading is dropped after the idle timeout, fd and all. */
+    net__timer_set(c, NET__T_IDLE, c->srv->opts.idle_timeout_ms);
     if (f->left == 0) {
         int keep = f->keep;
         c->u.http->fsend = NULL;
@@ -142,6 +145,7 @@ void net_respond_file(net_conn *c, int status, const char *content_type, const c
     f->keep = keep;
     f->fs.loop = c->srv->loop;
     h->fsend = f;
+    net__timer_set(c, NET__T_IDLE, c->srv->opts.idle_timeout_ms);
     net__conn_mark(c); /* the pump reads the first chunk */
 }
 

@@ -4,6 +4,7 @@
 // for everyone takes its blob with it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, waitFor } from './lib/server.mjs';
@@ -65,6 +66,30 @@ describe('53 media limits', { timeout: 180000 }, () => {
     // the attached one stays
     assert.ok(fs.existsSync(blobPath(srv, keep)), 'an attached upload is not swept');
     expectStatus(await bob.http.get(`/api/media/${keep}`), 200);
+    await srv.stop();
+    srv = null;
+  });
+
+  it('drops a download whose reader stopped reading (idle timeout)', async () => {
+    srv = await startServer({ args: ['--keepalive-timeout', '1'] });
+    const [alice] = await User.all(srv, ['alice']);
+    const body = sample('jpeg', 24 * 1024 * 1024);
+    const id = await new Tus(alice).upload(body, {}, { chunk: 8 * 1024 * 1024 });
+    const got = await new Promise((resolve, reject) => {
+      const sock = net.connect({ host: srv.host, port: srv.port, localAddress: alice.addr });
+      let n = 0;
+      sock.on('error', () => resolve(n));
+      sock.on('data', (d) => (n += d.length));
+      sock.on('close', () => resolve(n));
+      sock.on('connect', () => {
+        sock.write(`GET /api/media/${id} HTTP/1.1\r\nHost: x\r\nCookie: duet_session=${alice.http.session}\r\n\r\n`);
+        sock.pause(); // a reader that stops reading
+        setTimeout(() => sock.resume(), 4000);
+      });
+      setTimeout(() => reject(new Error('the stalled download was never dropped')), 30000);
+    });
+    assert.ok(got < body.length, `the server gave up before the end (${got} of ${body.length} bytes)`);
+    expectStatus(await alice.http.get('/healthz'), 200);
     await srv.stop();
     srv = null;
   });
