@@ -175,6 +175,31 @@ describe('15 uploads: progress, cancel, resume', { timeout: 400000 }, () => {
     assertClean(bob);
   });
 
+  it('a photo over 200 KB loads with a progress bar that can be cancelled and resumed', async () => {
+    const photo = await makePhoto(ann, { width: 2000, height: 1500, type: 'image/jpeg', noise: true });
+    const cdp = await throttle(f.people.bob.context, bob, { down: 128 * 1024 });
+    await attach(ann, [{ name: 'noisy.jpg', mimeType: 'image/jpeg', buffer: photo }]);
+    await sendTray(ann);
+    const row = bob
+      .locator('.row.theirs')
+      .filter({ has: bob.locator('.media-photo') })
+      .last();
+    const box = row.locator('.media-photo');
+    await box.waitFor({ timeout: T });
+    const m = (await apiHistory(bob, f.chats.bob)).find((x) => x.media?.name === 'noisy.webp' || x.media?.name === 'noisy.jpg');
+    assert.ok(m.media.size > 200 * 1024, `a big photo (${m.media.size} bytes)`);
+    const bar = row.locator('.media-load progress');
+    await until(() => bar.evaluate((p) => !p.hidden && p.value > 0), 'the photo loads with progress');
+    await row.getByRole('button', { name: 'Cancel loading the photo' }).click();
+    await row.getByRole('button', { name: /^Load the photo/ }).waitFor();
+    assert.equal(await box.evaluate((el) => el.classList.contains('loaded')), false, 'not shown after cancel');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, uploadThroughput: -1, downloadThroughput: -1 });
+    await row.getByRole('button', { name: /^Load the photo/ }).click();
+    await row.locator('.media-photo.loaded').waitFor();
+    assert.ok((await box.locator('img.media-full').evaluate((i) => i.naturalWidth)) === 2000);
+    assertClean(bob);
+  });
+
   it('an upload resumes after a reload and after a server restart; then it is sent', async () => {
     const tus = watchTus(ann);
     await throttle(f.people.ann.context, ann, { up: 1.5 * MB });

@@ -6,9 +6,10 @@ import crypto from 'node:crypto';
 
 // A photo drawn on a canvas: w x h, a gradient and noise (so the encoder
 // has something to keep), as PNG or JPEG bytes.
-export async function makePhoto(page, { width = 1600, height = 1200, type = 'image/png', quality = 0.92 } = {}) {
+// noise: random pixels all over (a photo that stays big once encoded).
+export async function makePhoto(page, { width = 1600, height = 1200, type = 'image/png', quality = 0.92, noise = false } = {}) {
   const b64 = await page.evaluate(
-    async ({ width, height, type, quality }) => {
+    async ({ width, height, type, quality, noise }) => {
       const c = document.createElement('canvas');
       c.width = width;
       c.height = height;
@@ -31,13 +32,23 @@ export async function makePhoto(page, { width = 1600, height = 1200, type = 'ima
       g.lineTo(width * 0.8, height * 0.6);
       g.lineTo(width, height);
       g.fill();
+      if (noise) {
+        const px = g.getImageData(0, 0, width, height);
+        for (let i = 0; i < px.data.length; i += 4) {
+          const n = (Math.random() - 0.5) * 120;
+          px.data[i] += n;
+          px.data[i + 1] += n;
+          px.data[i + 2] += n;
+        }
+        g.putImageData(px, 0, 0);
+      }
       const blob = await new Promise((r) => c.toBlob(r, type, quality));
       const bytes = new Uint8Array(await blob.arrayBuffer());
       let s = '';
       for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
       return btoa(s);
     },
-    { width, height, type, quality },
+    { width, height, type, quality, noise },
   );
   return Buffer.from(b64, 'base64');
 }

@@ -84,23 +84,23 @@ function photoEl(m, chat, src) {
   );
   sizeBox(box, md.width, md.height);
   full.addEventListener('load', () => box.classList.add('loaded'), { once: true });
-  if (md.size > BIG && !src.startsWith('blob:')) {
-    loadWithProgress(box, full, md, src);
-  } else {
-    full.loading = 'lazy';
-    full.src = src;
-  }
+  if (md.size > BIG && !src.startsWith('blob:')) return loadWithProgress(box, full, md, src);
+  full.loading = 'lazy';
+  full.src = src;
   return box;
 }
 
 // A photo over ~200 KB: fetched when it comes into view, with a progress
 // bar and a cancel button over the blurred thumbnail (cancelled, a tap on
-// the download button loads it again).
+// the download button loads it again). The overlay is the photo button's
+// sibling (no button inside a button); returns their wrapper.
 function loadWithProgress(box, full, md, src) {
   const bar = h('progress', { class: 'media-progress', max: 1, value: 0 });
-  const btn = h('span', { class: 'media-load-btn', role: 'button', tabIndex: 0 });
+  const btn = h('button', { type: 'button', class: 'media-load-btn' });
   const overlay = h('span', { class: 'media-load' }, btn, bar);
-  box.append(overlay);
+  const wrap = h('div', { class: 'media-photo-wrap' }, box, overlay);
+  sizeBox(wrap, md.width, md.height);
+  box.style.width = '100%'; // the wrapper has the size
   let ctl = null;
   const idle = () => {
     ctl = null;
@@ -137,7 +137,6 @@ function loadWithProgress(box, full, md, src) {
     else start();
   };
   btn.addEventListener('click', toggle);
-  btn.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && toggle(e));
   idle();
   const io = new IntersectionObserver((entries) => {
     if (!entries.some((en) => en.isIntersecting)) return;
@@ -145,6 +144,7 @@ function loadWithProgress(box, full, md, src) {
     if (!ctl && !full.src) start();
   });
   io.observe(box);
+  return wrap;
 }
 
 function videoEl(md, src) {
