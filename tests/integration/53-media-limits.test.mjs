@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startServer, waitFor } from './lib/server.mjs';
+import { mkTempDir, rmDir, runDuetd, startServer, waitFor } from './lib/server.mjs';
 import { User, befriend, expectError, expectStatus, fullHistory } from './lib/client.mjs';
 import { Tus, mediaFor, sample, sendMedia, uploadIdOf } from './lib/tus.mjs';
 
@@ -18,6 +18,23 @@ describe('53 media limits', { timeout: 180000 }, () => {
   let srv;
   after(async () => {
     await srv?.stop();
+  });
+
+  it('refuses --media s3 cleanly in this branch, and an unknown --media', async () => {
+    const dir = mkTempDir('duet-media-opt-');
+    try {
+      const s3 = await runDuetd(['--listen', '127.0.0.1:0', '--data', dir, '--media', 's3']);
+      assert.equal(s3.code, 1, s3.stderr);
+      assert.match(s3.stderr, /--media s3: not built in this branch/);
+      const bad = await runDuetd(['--media', 'ftp']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /--media wants local or s3/);
+      const help = await runDuetd(['--help']);
+      for (const o of ['--media', '--max-upload-bytes', '--upload-quota-bytes', '--max-uploads-inflight']) assert.ok(help.stdout.includes(o), `--help lists ${o}`);
+      assert.ok(!help.stdout.includes('--upload-ttl-ms'), 'the test-only options stay hidden');
+    } finally {
+      rmDir(dir);
+    }
   });
 
   it('enforces --max-upload-bytes, --upload-quota-bytes and --max-uploads-inflight', async () => {

@@ -318,7 +318,7 @@ static void cs_schema_fail(cs_store *s, const char *what, cql_req *q)
 
 static int cs_register(cs_store *s)
 {
-    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql};
+    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql, cs_uploads_cql};
     for (int i = 0; i < CS_STMT_COUNT; i++) {
         const char *text = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && text == NULL; t++)

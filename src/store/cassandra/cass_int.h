@@ -124,6 +124,17 @@ enum cs_stmt_id {
     CS_CHAT_RECV_B,
     CS_CHAT_SEEN_A,
     CS_CHAT_SEEN_B,
+    /* cass_uploads.c */
+    CS_UPLOAD_INSERT,
+    CS_UPLOAD_LOG_INSERT,
+    CS_UPLOAD_DAY_BYTES,
+    CS_UPLOAD_OF_OWNER,
+    CS_UPLOAD_GET,
+    CS_UPLOAD_SET,
+    CS_UPLOAD_DELETE,
+    CS_UPLOAD_BY_STATE,
+    CS_UPLOAD_ATTACH,
+    CS_UPLOAD_MARK_DELETED,
     CS_STMT_COUNT
 };
 
@@ -131,14 +142,15 @@ enum cs_stmt_id {
 extern const char *const cs_users_cql[CS_STMT_COUNT];
 extern const char *const cs_friends_cql[CS_STMT_COUNT];
 extern const char *const cs_msgs_cql[CS_STMT_COUNT];
+extern const char *const cs_uploads_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"
 #define CS_USER_NCOLS 7
 #define CS_MSG_COLS                                                                                \
     "sender, receiver, message_id, message, type, preview, sequence, sent_at, received_at,"        \
-    " seen_at, deleted_at"
-#define CS_MSG_NCOLS   11
+    " seen_at, deleted_at, media"
+#define CS_MSG_NCOLS   12
 #define CS_MSG_SEQ_COL 6 /* sequence's index within CS_MSG_COLS */
 #define CS_CHAT_COLS                                                                               \
     "chat_id, user_a, user_b, friends, since, last_seq, last_activity, a_read_seq, b_read_seq,"    \
@@ -467,7 +479,14 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
-/* cass_uploads.c (issue 15): every upload op. */
+/* cass_uploads.c (issue 15): the upload ops. */
 void cs_upload_op(cs_op *op);
+/* MSG_SEND, after a refused attach (a row of CS_UPLOAD_GET in q): 0 when the
+ * upload is attached to this send's chat and message id, else
+ * DUET_ENOTFOUND. */
+int cs_upload_attached_here(cs_op *op);
+/* The upload id in a message's media JSON ("{\"id\":\"<32 hex>\",...",
+ * media_meta.c), copied into p; NULL when there is none. */
+const char *cs_media_upload_id(pool_t *p, const char *media);
 
 #endif

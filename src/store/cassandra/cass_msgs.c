@@ -29,19 +29,20 @@
 #include <string.h>
 
 const char *const cs_msgs_cql[CS_STMT_COUNT] = {
-    [CS_CLAIM_GET] = "SELECT sequence, sender, receiver, message, sent_at FROM @.chats"
-                     " WHERE chat_id = ? AND message_id = ?",
+    [CS_CLAIM_GET] = "SELECT sequence, sender, receiver, message, sent_at, mtype, mpreview, mmedia"
+                     " FROM @.chats WHERE chat_id = ? AND message_id = ?",
     [CS_CLAIM_SEQ] = "UPDATE @.chats SET last_seq = ?, last_activity = ? WHERE chat_id = ?"
                      " IF last_seq = ?",
     [CS_CLAIM_SEQ0] = "UPDATE @.chats SET last_seq = ?, last_activity = ? WHERE chat_id = ?"
                       " IF last_seq = null",
     [CS_CLAIM_ID] = "INSERT INTO @.chats (chat_id, message_id, sequence, sender, receiver, message,"
-                    " sent_at) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL 2592000",
+                    " sent_at, mtype, mpreview, mmedia) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " IF NOT EXISTS USING TTL 2592000",
     /* Deleting a cell never creates a row (an UPDATE would). */
     [CS_CLAIM_ERASE] = "DELETE message FROM @.chats WHERE chat_id = ? AND message_id = ?",
     [CS_MSG_INSERT] = "INSERT INTO @.private_chat (chat_id, bucket, sequence, sender, receiver,"
                       " message_id, message, type, preview, sent_at, received_at, seen_at,"
-                      " deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, 0, 0, 0)",
+                      " deleted_at, media) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
     [CS_MSG_GET] = "SELECT " CS_MSG_COLS " FROM @.private_chat"
                    " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
     /* A void marker (CS_TYPE_VOID) at a hole; only the type cell, so a
@@ -52,8 +53,9 @@ const char *const cs_msgs_cql[CS_STMT_COUNT] = {
      * only for a hole (rare). writetime = when the claim was applied. */
     [CS_CLAIM_BY_SEQ] = "SELECT writetime(sender) FROM @.chats WHERE chat_id = ? AND sequence = ?"
                         " ALLOW FILTERING",
-    [CS_MSG_ERASE] = "UPDATE @.private_chat SET message = '', preview = '', deleted_at = ?"
-                     " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
+    [CS_MSG_ERASE] =
+        "UPDATE @.private_chat SET message = '', preview = '', media = '', deleted_at = ?"
+        " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
     [CS_MSG_MARK_RECV] = "UPDATE @.private_chat SET received_at = ?"
                          " WHERE chat_id = ? AND bucket = ? AND sequence = ?",
     [CS_MSG_MARK_SEEN] = "UPDATE @.private_chat SET seen_at = ?, received_at = ?"
@@ -64,8 +66,8 @@ const char *const cs_msgs_cql[CS_STMT_COUNT] = {
                      " AND sequence > ? AND sequence <= ? LIMIT ?",
     [CS_PENDING_MSG_INSERT] = "INSERT INTO @.pending (user_id, chat_id, service_type, sequence,"
                               " sender, receiver, message_id, message, type, preview, sent_at,"
-                              " received_at, seen_at, deleted_at)"
-                              " VALUES (?, ?, 0, ?, ?, ?, ?, ?, 0, '', ?, 0, 0, 0)",
+                              " received_at, seen_at, deleted_at, media)"
+                              " VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
     /* Receipt and deletion rows: no text (the seed's denormalisation is for
      * MESSAGE rows). */
     [CS_PENDING_INSERT] = "INSERT INTO @.pending (user_id, chat_id, service_type, sequence,"
@@ -98,19 +100,39 @@ const char *const cs_msgs_cql[CS_STMT_COUNT] = {
 /* Steps of cs_msg_send. */
 enum {
     SEND_START,
-    SEND_CLAIM_READ,  /* the claim of (chat, message_id), if any */
-    SEND_CHAT,        /* the chat's statics */
-    SEND_BLOCKS,      /* blocks either way */
-    SEND_BACKLOG,     /* the receiver's pending count */
-    SEND_CLAIMED,     /* the conditional batch's outcome */
-    SEND_WRITTEN,     /* the message and pending rows */
-    SEND_DUP_ROW,     /* a retry: is its row there? */
-    SEND_DUP_WRITTEN, /* a retry: rows written again */
-    SEND_DUP_SEEN,    /* a retry: may seen_at show? */
-    SEND_OTHERS,      /* the id is another sender's: is the user a member? */
-    SEND_CLAIM_CHECK, /* the claim's outcome was unknown: read it at SERIAL */
-    SEND_DUP_BLOCKS,  /* a retry writing its rows: is the receiver blocking? */
+    SEND_CLAIM_READ,   /* the claim of (chat, message_id), if any */
+    SEND_CHAT,         /* the chat's statics */
+    SEND_BLOCKS,       /* blocks either way */
+    SEND_BACKLOG,      /* the receiver's pending count */
+    SEND_CLAIMED,      /* the conditional batch's outcome */
+    SEND_WRITTEN,      /* the message and pending rows */
+    SEND_DUP_ROW,      /* a retry: is its row there? */
+    SEND_DUP_WRITTEN,  /* a retry: rows written again */
+    SEND_DUP_SEEN,     /* a retry: may seen_at show? */
+    SEND_OTHERS,       /* the id is another sender's: is the user a member? */
+    SEND_CLAIM_CHECK,  /* the claim's outcome was unknown: read it at SERIAL */
+    SEND_DUP_BLOCKS,   /* a retry writing its rows: is the receiver blocking? */
+    SEND_ATTACHED,     /* media: the upload's attaching LWT */
+    SEND_ATTACH_CHECK, /* media: not applied: attached to this message already? */
 };
+
+/* Media (issue 15): the upload is attached to (chat, message_id) by an LWT
+ * on its row before the sequence is claimed: IF state = stored AND owner =
+ * sender, so one upload goes with one message. A send that fails after it
+ * leaves the upload attached to its id, and the client's retry with the same
+ * id finds it so (SEND_ATTACH_CHECK). */
+static void cs_send_claim(cs_op *op);
+
+static void cs_send_attach(cs_op *op)
+{
+    store_req *req = op->req;
+    if (req->in.upload_id == NULL || op->tries > 0) {
+        cs_send_claim(op);
+        return;
+    }
+    cs_lwt(op, SEND_ATTACHED, CS_UPLOAD_ATTACH, "isdssdi", &op->chat.id, req->in.message_id,
+           req->in.msg_type, req->in.media_mime, req->in.upload_id, UPLOAD_STORED, &req->in.user);
+}
 
 /* op->flag in MSG_SEND and MSG_DELETE: the message is (to be) withheld from
  * its receiver, who blocks the sender (store.h). */
@@ -147,13 +169,17 @@ static int cs_send_rows(cs_op *op, int next, const struct duet_msg *m)
     if (op->rows_ts == 0)
         op->rows_ts = cs_ts(op->s);
     cs_batch_begin(op);
-    cs_batch_add(op, CS_MSG_INSERT, "illiissdl", &m->chat_id, b, m->sequence, &m->sender,
-                 &m->receiver, m->message_id, m->message, op->flag ? CS_TYPE_WITHHELD : 0,
-                 m->sent_at);
+    /* The type cell marks a withheld message (CS_TYPE_WITHHELD), so a
+     * withheld media message reads back as type 0 with its media. */
+    const char *pv = m->preview ? m->preview : "", *md = m->media ? m->media : "";
+    cs_batch_add(op, CS_MSG_INSERT, "illiissdsls", &m->chat_id, b, m->sequence, &m->sender,
+                 &m->receiver, m->message_id, m->message, op->flag ? CS_TYPE_WITHHELD : m->type, pv,
+                 m->sent_at, md);
     /* A withheld message has no pending row: the receiver never gets it. */
     if (!op->flag)
-        cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissl", &m->receiver, &m->chat_id, m->sequence,
-                     &m->sender, &m->receiver, m->message_id, m->message, m->sent_at);
+        cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissdsls", &m->receiver, &m->chat_id,
+                     m->sequence, &m->sender, &m->receiver, m->message_id, m->message, m->type, pv,
+                     m->sent_at, md);
     op->req->out.hidden = op->flag;
     return cs_batch_submit_at(op, next, op->rows_ts);
 }
@@ -174,8 +200,9 @@ static void cs_send_claim(cs_op *op)
         cs_batch_add(op, CS_CLAIM_SEQ0, "lli", op->seq, req->in.now, &c->id);
     else
         cs_batch_add(op, CS_CLAIM_SEQ, "llil", op->seq, req->in.now, &c->id, c->last_seq);
-    cs_batch_add(op, CS_CLAIM_ID, "isliisl", &c->id, req->in.message_id, op->seq, &req->in.user,
-                 &c->peer, req->in.text, req->in.now);
+    cs_batch_add(op, CS_CLAIM_ID, "isliisldss", &c->id, req->in.message_id, op->seq, &req->in.user,
+                 &c->peer, req->in.text, req->in.now, req->in.msg_type,
+                 req->in.preview ? req->in.preview : "", req->in.media ? req->in.media : "");
     cs_batch_submit_lwt(op, SEND_CLAIMED);
 }
 
@@ -191,8 +218,10 @@ static int cs_claim_read(cs_op *op)
     cs_get_id(cql_cell(r, 0, 2), &m->receiver);
     m->sent_at = cs_get_i64(cql_cell(r, 0, 4));
     m->message_id = pool_strdup(&op->req->pool, op->req->in.message_id);
-    m->preview = "";
-    if (m->message_id == NULL || cs_get_str(&op->req->pool, cql_cell(r, 0, 3), &m->message) < 0)
+    m->type = cs_get_i32(cql_cell(r, 0, 5));
+    if (m->message_id == NULL || cs_get_str(&op->req->pool, cql_cell(r, 0, 3), &m->message) < 0 ||
+        cs_get_str(&op->req->pool, cql_cell(r, 0, 6), &m->preview) < 0 ||
+        cs_get_str(&op->req->pool, cql_cell(r, 0, 7), &m->media) < 0)
         return -ENOMEM;
     return 0;
 }
@@ -290,8 +319,10 @@ static int send_claimed(cs_op *op)
         m->receiver = op->chat.peer;
         m->message_id = pool_strdup(&req->pool, req->in.message_id);
         m->message = pool_strdup(&req->pool, req->in.text);
-        m->preview = "";
-        if (m->message_id == NULL || m->message == NULL)
+        m->preview = pool_strdup(&req->pool, req->in.preview ? req->in.preview : "");
+        m->media = pool_strdup(&req->pool, req->in.media ? req->in.media : "");
+        m->type = req->in.msg_type;
+        if (m->message_id == NULL || m->message == NULL || m->preview == NULL || m->media == NULL)
             return -ENOMEM;
         m->sequence = op->seq;
         m->sent_at = req->in.now;
@@ -379,10 +410,6 @@ void cs_msg_send(cs_op *op)
             cs_finish(op, -EINVAL);
             return;
         }
-        if (req->in.upload_id != NULL) { /* media: cass_uploads.c */
-            cs_finish(op, -ENOTSUP);
-            return;
-        }
         cs_read(op, SEND_CLAIM_READ, CS_CLAIM_GET, "is", &req->in.chat_id, req->in.message_id);
         return;
     case SEND_CLAIM_READ:
@@ -404,7 +431,7 @@ void cs_msg_send(cs_op *op)
             cs_read(op, SEND_BACKLOG, CS_PENDING_COUNT, "i", &op->chat.peer);
             return;
         }
-        cs_send_claim(op);
+        cs_send_attach(op);
         return;
     case SEND_BACKLOG:
         if ((rc = cs_q_status(op)) < 0)
@@ -414,6 +441,24 @@ void cs_msg_send(cs_op *op)
             rc = DUET_EFULL;
             break;
         }
+        cs_send_attach(op);
+        return;
+    case SEND_ATTACHED:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if (op->q.applied == 1) {
+            cs_send_claim(op);
+            return;
+        }
+        /* Not applied: attached already by an earlier try of this send? */
+        op->serial = 1;
+        cs_read(op, SEND_ATTACH_CHECK, CS_UPLOAD_GET, "s", req->in.upload_id);
+        return;
+    case SEND_ATTACH_CHECK:
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        if ((rc = cs_upload_attached_here(op)) < 0)
+            break;
         cs_send_claim(op);
         return;
     case SEND_CLAIMED:
@@ -536,13 +581,17 @@ void cs_msg_delete(cs_op *op)
         cs_batch_add(op, CS_PENDING_INSERT, "iidliisdllll", peer, &op->chat.id, PENDING_DELETED,
                      seq, &m->sender, &m->receiver, m->message_id, m->type, m->sent_at, (int64_t)0,
                      (int64_t)0, now);
+        /* Media: the upload is marked deleted; its blob goes (store.h). */
+        if ((req->out.deleted_upload = cs_media_upload_id(&req->pool, m->media)) != NULL)
+            cs_batch_add(op, CS_UPLOAD_MARK_DELETED, "dls", UPLOAD_DELETED, now,
+                         req->out.deleted_upload);
         cs_batch_submit(op, DEL_WRITTEN, 0);
         return;
     }
     case DEL_WRITTEN:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        m->message = m->preview = "";
+        m->message = m->preview = m->media = "";
         m->deleted_at = now;
         if ((rc = cs_want_receipts(op, DEL_RECEIPTS, m)) != 0)
             return; /* sent, or failed and finished */

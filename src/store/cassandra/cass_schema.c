@@ -39,6 +39,23 @@ const char *const cs_ddl[] = {
     " sequence bigint, sender uuid, receiver uuid, message_id text, message text, type int,"
     " preview text, sent_at timestamp, received_at timestamp, seen_at timestamp,"
     " deleted_at timestamp, PRIMARY KEY ((user_id), chat_id, service_type, sequence))",
+    /* media (issue 15): the message's media object (JSON text) beside the
+     * seed's type and preview, in the rows and in the claim (a retry
+     * rewrites the rows from it); uploads (tus state, never the bytes),
+     * SAI on owner (in-flight count) and state (the sweep); bytes per user
+     * per day, rows expiring after a day. */
+    "ALTER TABLE %1$s.private_chat ADD IF NOT EXISTS media text",
+    "ALTER TABLE %1$s.pending ADD IF NOT EXISTS media text",
+    "ALTER TABLE %1$s.chats ADD IF NOT EXISTS mtype int",
+    "ALTER TABLE %1$s.chats ADD IF NOT EXISTS mpreview text",
+    "ALTER TABLE %1$s.chats ADD IF NOT EXISTS mmedia text",
+    "CREATE TABLE IF NOT EXISTS %1$s.uploads (id text PRIMARY KEY, owner uuid, length bigint,"
+    " upload_offset bigint, name text, filetype text, mime text, kind int, state int,"
+    " created_at timestamp, expires_at timestamp, chat_id uuid, message_id text)",
+    "CREATE INDEX IF NOT EXISTS uploads_owner ON %1$s.uploads (owner) USING 'sai'",
+    "CREATE INDEX IF NOT EXISTS uploads_state ON %1$s.uploads (state) USING 'sai'",
+    "CREATE TABLE IF NOT EXISTS %1$s.upload_log (owner uuid, created_at timestamp, id text,"
+    " length bigint, PRIMARY KEY ((owner), created_at, id))",
 };
 const int cs_n_ddl = (int)(sizeof(cs_ddl) / sizeof(cs_ddl[0]));
 

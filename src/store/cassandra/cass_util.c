@@ -310,6 +310,8 @@ int cs_read_msg(pool_t *p, const struct cql_rows *r, int64_t row, int col, const
     m->received_at = cs_get_i64(cql_cell(r, row, col + 8));
     m->seen_at = cs_get_i64(cql_cell(r, row, col + 9));
     m->deleted_at = cs_get_i64(cql_cell(r, row, col + 10));
+    if (cs_get_str(p, cql_cell(r, row, col + 11), &m->media) < 0)
+        return -ENOMEM;
     return 0;
 }
 
@@ -321,7 +323,7 @@ int cs_row_withheld(const struct cql_rows *r, int64_t row, int col)
 
 void cs_withhold(struct duet_msg *m)
 {
-    m->message = m->preview = m->message_id = "";
+    m->message = m->preview = m->message_id = m->media = "";
     m->sent_at = m->received_at = m->seen_at = m->deleted_at = 0;
     m->withheld = 1;
 }
