@@ -39,16 +39,19 @@
 /* Sent with every static response, errors included. The page needs nothing
  * from anywhere but its own origin: no inline script or style, no frames.
  * The service worker and the manifest are named even though default-src
- * covers them, so that the policy says what the app is allowed. */
+ * covers them, so that the policy says what the app is allowed. blob: and
+ * data: images and media are the client's own previews of files it is about
+ * to send (object URLs, thumbnails); the microphone records voice notes. */
 #define SECURITY_HEADERS                                                                           \
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "           \
-    "img-src 'self' data:; connect-src 'self'; font-src 'self'; worker-src 'self'; "               \
+    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "    \
+    "worker-src 'self'; "                                                                          \
     "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "                \
     "frame-ancestors 'none'\r\n"                                                                   \
     "X-Content-Type-Options: nosniff\r\n"                                                          \
     "X-Frame-Options: DENY\r\n"                                                                    \
     "Referrer-Policy: no-referrer\r\n"                                                             \
-    "Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=(), usb=()\r\n"         \
+    "Permissions-Policy: camera=(), microphone=(self), geolocation=(), payment=(), usb=()\r\n"     \
     "Cross-Origin-Opener-Policy: same-origin\r\n"                                                  \
     "Cross-Origin-Resource-Policy: same-origin\r\n"
 

@@ -33,13 +33,22 @@ function assertSecurityHeaders(r, what) {
   assert.deepEqual(csp.get('base-uri'), ["'none'"], `${what}: base-uri`);
   assert.deepEqual(csp.get('frame-ancestors'), ["'none'"], `${what}: frame-ancestors`);
   assert.ok(csp.has('form-action'), `${what}: form-action`);
+  // Media: the client's own previews (object URLs of files about to be
+  // sent) and the thumbnails; blob: nowhere else (not for scripts).
+  assert.deepEqual(csp.get('img-src'), ["'self'", 'data:', 'blob:'], `${what}: img-src`);
+  assert.deepEqual(csp.get('media-src'), ["'self'", 'blob:'], `${what}: media-src`);
   for (const [d, vals] of csp) {
-    for (const v of vals) assert.ok(!/unsafe|\*|^https?:|^data:$/.test(v) || (d === 'img-src' && v === 'data:'), `${what}: ${d} allows ${v}`);
+    for (const v of vals) {
+      assert.ok(!/unsafe|\*|^https?:|^data:$/.test(v) || (d === 'img-src' && v === 'data:'), `${what}: ${d} allows ${v}`);
+      assert.ok(v !== 'blob:' || d === 'img-src' || d === 'media-src', `${what}: ${d} allows blob:`);
+    }
   }
   assert.equal(r.headers['x-content-type-options'], 'nosniff', `${what}: nosniff`);
   assert.equal(r.headers['x-frame-options'], 'DENY', `${what}: X-Frame-Options`);
   assert.equal(r.headers['referrer-policy'], 'no-referrer', `${what}: Referrer-Policy`);
   assert.match(r.headers['permissions-policy'] || '', /camera=\(\)/, `${what}: Permissions-Policy`);
+  // Voice notes: the microphone for this origin only.
+  assert.match(r.headers['permissions-policy'] || '', /microphone=\(self\)/, `${what}: Permissions-Policy microphone`);
 }
 
 describe('14 web: headers, compression, caching', { timeout: 60000 }, () => {

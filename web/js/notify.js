@@ -2,6 +2,7 @@
 // count in the title and on the app icon.
 import { setBadge } from './app-install.js';
 import { iso } from './format.js';
+import { mediaLabel } from './media/labels.js';
 import { nameOf, on, state, totalUnread } from './store.js';
 
 let openChat = () => {};
@@ -54,7 +55,8 @@ function show(title, body, tag, onclick) {
 
 export function notifyMessage(chat, m) {
   if (chat.muted_until > Date.now()) return; // issue 17: a muted chat is silent
-  const body = m.text.length > 140 ? m.text.slice(0, 139) + '…' : m.text;
+  const text = mediaLabel(m);
+  const body = text.length > 140 ? text.slice(0, 139) + '…' : text;
   show(iso(nameOf(chat.peer)), iso(body), `duet-${m.chat_id}-${m.seq}`, () => openChat(chat.id));
 }
 

@@ -4,6 +4,7 @@
 // seen leave (session().ownItems) stay shown even while their IndexedDB
 // write is on its way when another tab's change makes us re-read the store.
 import { history } from './history.js';
+import { localMedia, mediaOf, recoverMedia, resumeUploads, startUpload } from './media/uploads.js';
 import { outboxAdd, outboxAll, outboxRemove, outboxUpdate } from './outbox.js';
 import { session, sock } from './session.js';
 import { emit, insertLive, mergePage, msgAt, normalize, state } from './store.js';
@@ -20,6 +21,7 @@ export async function loadOutbox(flush) {
   for (const [id, it] of ownItems) if (!next.has(id)) next.set(id, it);
   state.outbox = next;
   emit('outbox', null);
+  resumeUploads();
   if (flush) flushOutbox(0);
 }
 
@@ -76,11 +78,16 @@ export function flushOutbox(minAge) {
 }
 
 function trySend(item) {
+  // Media goes out once its upload is complete (media/uploads.js).
+  if (item.media && !item.uploaded) {
+    if (!item.failed) startUpload(item);
+    return;
+  }
   const inflight = session()?.inflight;
   if (!sock()?.ready || !inflight || inflight.has(item.id) || item.failed) return;
   inflight.add(item.id);
   sock()
-    .request({ type: 'send', chat_id: item.chat_id, id: item.id, text: item.text })
+    .request({ type: 'send', chat_id: item.chat_id, id: item.id, text: item.text, ...(item.media ? { media: mediaOf(item) } : {}) })
     .then(
       (ev) => {
         inflight.delete(item.id);
@@ -89,6 +96,7 @@ function trySend(item) {
       (e) => {
         inflight.delete(item.id);
         if (TRANSIENT.has(e.code)) return; // stays queued; sent again on reconnect
+        if (item.media && recoverMedia(item, e.code)) return;
         item.failed = e.code || 'failed';
         outboxUpdate(item.id, { failed: item.failed }).catch(() => {});
         emit('outbox', item.chat_id);
@@ -106,8 +114,9 @@ function onSent(item, ev) {
     id: ev.id,
     from: state.me.id,
     to: chat.peer.id,
-    type: 0,
+    type: item.media?.type || 0,
     text: item.text,
+    media: item.media ? localMedia(item, ev) : null,
     sent_at: ev.sent_at,
   });
   const joined = insertLive(chat, m);

@@ -158,8 +158,12 @@ export function normalize(m) {
     id: m.id,
     from: m.from,
     to: m.to,
-    type: m.msg_type ?? m.type ?? 0,
+    // An event's own "type" is "message": the message type is msg_type there.
+    type: typeof m.msg_type === 'number' ? m.msg_type : typeof m.type === 'number' ? m.type : 0,
     text: m.deleted_at ? '' : (m.text ?? ''),
+    // Media (issue 15): {id, mime, size, name, width, height, duration_ms,
+    // waveform, thumb}; gone with a deletion.
+    media: m.deleted_at ? null : m.media || null,
     sent_at: m.sent_at || 0,
     received_at: m.received_at || 0,
     seen_at: m.seen_at || 0,
@@ -182,8 +186,9 @@ export function updateMsg(m, n) {
       changed = true;
     }
   }
-  if (m.deleted_at && m.text !== '') {
+  if (m.deleted_at && (m.text !== '' || m.media)) {
     m.text = '';
+    m.media = null;
     changed = true;
   }
   if (changed) m._v = ++version;

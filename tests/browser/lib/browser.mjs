@@ -32,7 +32,15 @@ export const CHROMIUM_ARGS = [
   '--mute-audio',
 ];
 
-export async function launch() {
+// Chromium's fake camera and microphone (a beep), allowed without asking:
+// only for the media tests (launch({ fakeMedia: true })).
+export const FAKE_MEDIA_ARGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export async function launch({ fakeMedia = false } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (scripts/install-browser-deps.sh installs it)`);
   const userDataDir = mkTempDir('duet-chromium-');
   // A persistent context on a fresh profile would tie us to one context;
@@ -41,7 +49,7 @@ export async function launch() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_ARGS, `--crash-dumps-dir=${userDataDir}`],
+    args: [...CHROMIUM_ARGS, ...(fakeMedia ? FAKE_MEDIA_ARGS : []), `--crash-dumps-dir=${userDataDir}`],
     timeout: 60000,
   });
   const close = browser.close.bind(browser);

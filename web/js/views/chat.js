@@ -13,6 +13,8 @@ import { showMessageInfo } from './info.js';
 import { emojiButton } from './emoji.js';
 import { MessagesView } from './messages.js';
 import { mountSearchResults } from './search.js';
+import { mountAttach } from './attach.js';
+import { mountRecorder } from './record.js';
 
 const TYPING_EVERY_MS = 2000;
 const SERVER_TYPING_GAP_MS = 1100; // the server forwards one typing a second
@@ -78,6 +80,11 @@ export function mountChat(el, chat, { onBack }) {
   const emoji = emojiButton(input, composer);
   // After the text box: Shift+Tab from it still reaches the message list.
   composer.insertBefore(emoji.button, sendBtn);
+
+  // Media (issue 15): the attach button and tray, the voice recorder.
+  const section = composer.parentElement;
+  const attach = mountAttach({ chat, section, composer, before: composer, onChange: () => updateCount() });
+  const recorder = mountRecorder({ chat, composer, before: sendBtn });
 
   const view = new MessagesView(body, chat, {
     onInfo: (seq) => showMessageInfo(chat, seq),
@@ -279,11 +286,16 @@ export function mountChat(el, chat, { onBack }) {
     count.textContent = left >= 0 ? `${left} left` : `${-left} too many`;
     count.classList.toggle('over', left < 0);
     sendBtn.disabled = left < 0;
-    composer.classList.toggle('has-text', input.value.trim().length > 0);
+    composer.classList.toggle('has-text', input.value.trim().length > 0 || attach.count() > 0);
   }
 
   function submit() {
     const text = input.value;
+    // The tray first (each attachment with its caption), then the text.
+    if (attach.count()) {
+      view.toLatest();
+      attach.send();
+    }
     if (!text.trim()) return;
     if (charCount(text) > state.limits.max_message_chars) {
       toast(`Messages can be at most ${state.limits.max_message_chars} characters.`, { error: true });
@@ -351,6 +363,8 @@ export function mountChat(el, chat, { onBack }) {
       clearInterval(tick);
       clearTimeout(typingTimer);
       offDraft();
+      attach.destroy();
+      recorder.destroy();
       offs.forEach((f) => f());
       view.destroy();
     },

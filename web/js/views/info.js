@@ -4,6 +4,7 @@
 import { h, linkify } from '../dom.js';
 import { fullTime } from '../format.js';
 import { icon } from '../icons.js';
+import { mediaLabel } from '../media/labels.js';
 import { msgAt, nameOf, on, state } from '../store.js';
 import { deleteForEveryone } from '../sync.js';
 import { openDialog, toast } from './dialogs.js';
@@ -50,7 +51,9 @@ export function showMessageInfo(chat, seq) {
           bubbleEl(
             deleted
               ? [icon('block', { size: 15 }), h('span', null, mine ? 'You deleted this message' : 'This message was deleted')]
-              : linkify(m.text),
+              : m.media
+                ? mediaLabel(m)
+                : linkify(m.text),
             { deleted, at: m.sent_at },
           ),
         );

@@ -7,6 +7,7 @@ import { icon } from '../icons.js';
 import { plain } from '../markup.js';
 import { activity, isMuted, nameOf, on, outboxFor, peerOnline, shownPeer, sortedChats, state } from '../store.js';
 import { mountSearchResults } from './search.js';
+import { mediaLabel } from '../media/labels.js';
 
 function fold(s) {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
@@ -39,7 +40,7 @@ function preview(chat) {
   if (queued.length) {
     const last = queued[queued.length - 1];
     const failed = queued.some((x) => x.failed);
-    out.push(tickIcon(failed ? 'failed' : 'pending'), h('span', { class: 'pv-text' }, last.text));
+    out.push(tickIcon(failed ? 'failed' : 'pending'), h('span', { class: 'pv-text' }, mediaLabel(last)));
     return out;
   }
   const m = chat.last_message;
@@ -51,7 +52,14 @@ function preview(chat) {
   if (m.deleted_at) {
     out.push(h('span', { class: 'pv-text deleted' }, m.from === me ? 'You deleted this message' : 'This message was deleted'));
   } else {
-    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, plain(m.text).replace(/\s+/g, ' ')));
+    out.push(
+      h(
+        'span',
+        { class: 'pv-text' },
+        m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null,
+        plain(mediaLabel(m)).replace(/\s+/g, ' '),
+      ),
+    );
   }
   return out;
 }

@@ -13,6 +13,8 @@ import { history } from '../history.js';
 import { markup } from '../markup.js';
 import { discardItem, loadInitial, loadNewer, loadOlder, markSeen, retryItem } from '../sync.js';
 import { tickFor, tickIcon } from './list.js';
+import { mediaLabel } from '../media/labels.js';
+import { decorateBubble, decoratePending } from './media.js';
 
 const INIT_ROWS = 80;
 const STEP = 60;
@@ -20,6 +22,8 @@ const MAX_ROWS = 240;
 const MAX_MEM = 1500;
 const EDGE_PX = 900;
 const GROUP_MS = 5 * 60 * 1000;
+// Controls inside a row (a photo, a player, a link) keep their own Enter.
+const CONTROLS = 'a, button, input, textarea, [role="slider"]';
 
 const FAIL_TEXT = {
   blocked: 'Not sent: you blocked them.',
@@ -29,6 +33,11 @@ const FAIL_TEXT = {
   forbidden: 'Not sent: this is not your chat.',
   id_conflict: 'Not sent: try again.',
   recipient_backlog_full: 'Not sent: they have too many messages waiting. Try again later.',
+  // Media (issue 15): upload failures (media/uploads.js prefixes them).
+  'upload:too_large': 'Not sent: the file is too big.',
+  'upload:quota': 'Not sent: you have uploaded too much for now. Try again later.',
+  'upload:type_mismatch': 'Not sent: the file is not what its type says.',
+  'upload:not_found': 'Not sent: the upload was lost. Try again.',
 };
 
 // A bubble: the text, then the time and ticks in the bottom corner. An
@@ -47,6 +56,11 @@ export function bubbleEl(content, { deleted = false, at, tick = null }) {
     ),
     h('span', { class: 'meta' }, h('time', { dateTime: new Date(at).toISOString() }, when), tick),
   );
+}
+
+function pendingBubble(it, failed) {
+  const b = bubbleEl(linkify(it.text), { at: it.created, tick: tickIcon(failed ? 'failed' : 'pending') });
+  return it.media ? decoratePending(b, it) : b;
 }
 
 export class MessagesView {
@@ -143,7 +157,7 @@ export class MessagesView {
       on('conn', () => this.checkSeen()),
       on('incoming', ({ chat: c, msg }) => {
         if (c.id !== chat.id) return;
-        announce(`${nameOf(c.peer)}: ${msg.text}`);
+        announce(`${nameOf(c.peer)}: ${mediaLabel(msg)}`);
         if (!this.pinned) this.newBelow++;
       }),
     ];
@@ -193,13 +207,14 @@ export class MessagesView {
     const mine = m.from === state.me.id;
     const who = mine ? 'You' : nameOf(this.chat.peer);
     const deleted = !!m.deleted_at;
-    const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : m.text;
+    const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : mediaLabel(m);
     const statusText = { sent: 'Sent', delivered: 'Delivered', seen: 'Seen' }[status] || '';
     const bubble = bubbleEl(deleted ? [icon('block', { size: 15 }), h('span', null, text)] : markup(m.text), {
       deleted,
       at: m.sent_at,
       tick: status ? tickIcon(status) : null,
     });
+    if (m.media && !deleted) decorateBubble(bubble, m, this.chat);
     const row = h(
       'div',
       {
@@ -247,9 +262,9 @@ export class MessagesView {
           role: 'listitem',
           tabIndex: -1,
           dataset: { id: it.id, status: failed ? 'failed' : 'pending' },
-          'aria-label': `You: ${it.text}. ${failed ? 'Not sent' : 'Sending'}`,
+          'aria-label': `You: ${mediaLabel(it)}. ${failed ? 'Not sent' : 'Sending'}`,
         },
-        h('div', { class: 'bubble-line' }, bubbleEl(linkify(it.text), { at: it.created, tick: tickIcon(failed ? 'failed' : 'pending') })),
+        h('div', { class: 'bubble-line' }, pendingBubble(it, failed)),
         failed
           ? h(
               'div',
@@ -623,7 +638,7 @@ export class MessagesView {
       e.preventDefault();
       if (i < 0) focusRow(this.lastVisibleRow(rows));
       else if (i < rows.length - 1) focusRow(rows[i + 1]);
-    } else if ((e.key === 'Enter' || e.key === ' ') && cur && cur.dataset.seq) {
+    } else if ((e.key === 'Enter' || e.key === ' ') && cur && cur.dataset.seq && !e.target.closest(CONTROLS)) {
       e.preventDefault();
       this.onInfo(Number(cur.dataset.seq));
     } else if (e.key === 'End' && e.ctrlKey) {
