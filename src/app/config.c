@@ -126,6 +126,8 @@ static const struct opt opts[] = {
      "its password (better set as DUET_CASSANDRA_PASSWORD)"},
     {"cassandra-timeout", OPT_INT, OFF(cassandra_timeout_ms), "12000", 100, 600000,
      "ms per Cassandra request attempt before it counts as failed"},
+    {"edit-window", OPT_INT, OFF(edit_window_s), "900", 0, 10LL * 365 * 86400,
+     "seconds during which a sender may edit a message (0: no edits)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -62,6 +62,7 @@ struct config {
     char *cassandra_user;        /* NULL = no authentication */
     char *cassandra_password;
     int64_t cassandra_timeout_ms;
+    int64_t edit_window_s; /* issue 17: a sender may edit this long (0 = never) */
 };
 
 /* Fills cfg from defaults, then the environment, then argv.

@@ -19,6 +19,10 @@ enum proto_req_type {
     PROTO_REQ_DELETE,
     PROTO_REQ_HISTORY,
     PROTO_REQ_PING,
+    /* issue 17 (c-msg) */
+    PROTO_REQ_REACT,
+    PROTO_REQ_EDIT,
+    PROTO_REQ_HIDE,
 };
 
 /* A history page: before=0 is "no bound"; a request's before=0 ("before the
@@ -52,6 +56,12 @@ struct proto_request {
     const char *text; /* send: 1..max_chars characters */
     size_t text_len;
     struct proto_history history; /* history */
+    /* issue 17 (c-msg) */
+    const char *emoji; /* react: NULL or "" removes */
+    int64_t reply_to;  /* send: 0 = none */
+    int has_forward;   /* send: forward {chat_id, seq} instead of text */
+    duet_id fwd_chat;
+    int64_t fwd_seq;
 };
 
 /* Why a frame was refused: err and code as client_send_error takes them

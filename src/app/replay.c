@@ -23,6 +23,7 @@
 #include "../base/log.h"
 #include "client.h"
 #include "proto.h"
+#include "proto_conv.h"
 
 /* Ownership: the replay holds a reference on the client; while it waits for
  * a drain the client points to it (cl->replay) and frees it if the socket
@@ -64,8 +65,9 @@ static json_t *pending_event(const struct duet_pending *p)
     case PENDING_DELETED:
         ev = proto_deleted_event(&p->msg);
         break;
-    default:
-        return NULL;
+    default: /* issue 17: reaction, edited, hidden */
+        ev = proto_conv_pending_event(p);
+        break;
     }
     if (ev != NULL && json_object_set_new(ev, "pending", json_true()) < 0) {
         json_decref(ev);

@@ -154,6 +154,8 @@ const char *duet_strerror_code(int err)
         return "internal";
     case -EINVAL:
         return "bad_request";
+    case -ENOTSUP:
+        return "unsupported";
     default:
         return "internal";
     }

@@ -57,6 +57,9 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_MSG_DELETE] = cs_msg_delete,
     [STORE_HISTORY] = cs_history,
     [STORE_PENDING_LIST] = cs_pending_list,
+    [STORE_MSG_REACT] = cs_msg_conv_unsupported,
+    [STORE_MSG_EDIT] = cs_msg_conv_unsupported,
+    [STORE_MSG_HIDE] = cs_msg_conv_unsupported,
 };
 
 /* schema_i after the DDL: the two schema-agreement reads. */

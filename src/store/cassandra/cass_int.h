@@ -467,5 +467,7 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
+/* cass_conv.c: MSG_REACT, MSG_EDIT, MSG_HIDE (issue 17), not yet done. */
+void cs_msg_conv_unsupported(cs_op *op);
 
 #endif

@@ -375,6 +375,10 @@ void cs_msg_send(cs_op *op)
     int rc;
     switch (op->step) {
     case SEND_START:
+        if (req->in.reply_to > 0 || req->in.has_forward) { /* issue 17: cass_conv.c */
+            cs_finish(op, -ENOTSUP);
+            return;
+        }
         if (req->in.message_id == NULL || req->in.text == NULL) {
             cs_finish(op, -EINVAL);
             return;

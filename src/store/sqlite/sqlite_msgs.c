@@ -151,7 +151,7 @@ int sq_msg_send(sq_store *s, store_req *req)
     struct sq_chat c;
     int64_t now = req->in.now;
 
-    if (mid == NULL || text == NULL)
+    if (mid == NULL || (text == NULL && !req->in.has_forward))
         return -EINVAL;
     /* Dedupe first: a retry must succeed even if access changed since. */
     int rc = sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_ID, "is", &req->in.chat_id, mid), m,
@@ -159,6 +159,8 @@ int sq_msg_send(sq_store *s, store_req *req)
     if (rc == 0) {
         if (duet_id_eq(&m->sender, me)) {
             req->out.duplicate = 1;
+            if ((rc = sq_cv_decorate_one(s, &req->pool, m)) < 0)
+                return rc;
             return sq_hide_seen(s, me, m);
         }
         /* Only a member learns that the id is taken. */
@@ -191,23 +193,30 @@ int sq_msg_send(sq_store *s, store_req *req)
             return DUET_EFULL;
     }
 
+    /* A quote and a forwarded copy (sqlite_conv.c). */
+    struct sq_cv_send cv;
+    if ((rc = sq_cv_send_check(s, req, &c, &cv)) < 0)
+        return rc;
+    text = cv.text;
+
+    memset(m, 0, sizeof(*m));
     /* Read last_seq inside the transaction: other processes may write too. */
     int64_t seq = c.last_seq + 1;
     if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiisslld", &c.id, me, &c.peer, mid, text, now, seq,
                       withheld)) < 0 ||
+        (rc = sq_cv_send_apply(s, req, &c.id, seq, &cv)) < 0 ||
         (!withheld && (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_MESSAGE,
                                     (int64_t)0, (int64_t)0, &c.id, seq)) < 0) ||
         (rc = sq_exec(s, SQ_CHAT_SENT, "ill", &c.id, seq, now)) < 0)
         return rc;
     req->out.hidden = withheld;
 
-    memset(m, 0, sizeof(*m));
     m->chat_id = c.id;
     m->sender = *me;
     m->receiver = c.peer;
     m->message_id = pool_strdup(&req->pool, mid);
     m->message = pool_strdup(&req->pool, text);
-    m->preview = pool_strdup(&req->pool, "");
+    m->preview = pool_strdup(&req->pool, cv.preview);
     if (m->message_id == NULL || m->message == NULL || m->preview == NULL)
         return -ENOMEM;
     m->sequence = seq;
@@ -273,6 +282,9 @@ int sq_msg_ack(sq_store *s, store_req *req)
         rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", me, &c.id, req->in.kind, req->in.seq);
         break;
     case PENDING_DELETED:
+    case PENDING_REACTION:
+    case PENDING_EDITED:
+    case PENDING_HIDDEN:
         rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, req->in.seq);
         break;
     default:
@@ -341,7 +353,8 @@ int sq_msg_delete(sq_store *s, store_req *req)
 
     /* An undelivered copy goes away; the DELETED row still tells a device
      * that may have seen the message through history. */
-    if ((rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0)
+    if ((rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0 ||
+        (rc = sq_cv_on_delete(s, &c, seq)) < 0)
         return rc;
     /* The receiver of a withheld message never had it: nothing to tell. */
     if (!req->out.hidden &&
@@ -398,7 +411,7 @@ int sq_history(sq_store *s, store_req *req)
     /* Newest-first rows were stored from the end; the result is ascending. */
     req->out.msgs = asc ? msgs : msgs + (limit - (int)n);
     req->out.n_msgs = n;
-    return 0;
+    return sq_cv_decorate(s, &req->pool, me, &c.id, req->out.msgs, n);
 }
 
 /* The pending rows of req: all of them, or one page (store.h). */
@@ -443,7 +456,10 @@ int sq_pending_list(sq_store *s, store_req *req)
             break;
         }
     }
-    if (rc < 0 || !req->in.cursors)
+    if (rc < 0 || (rc = sq_cv_decorate_pending(s, &req->pool, req->out.pending,
+                                               req->out.n_pending)) < 0)
+        return rc;
+    if (!req->in.cursors)
         return rc;
     /* Read in the same transaction as the rows above: one snapshot. */
     cap = 0;
