@@ -34,7 +34,8 @@ int proto_conv_msg_extra(json_t *o, const struct duet_msg *m)
 {
     if ((m->reply_to > 0 && json_object_set_new(o, "reply_to", reply_obj(m)) < 0) ||
         (m->forwarded && json_object_set_new(o, "forwarded", json_true()) < 0) ||
-        (m->edited_at != 0 && json_object_set_new(o, "edited_at", json_integer(m->edited_at)) < 0) ||
+        (m->edited_at != 0 &&
+         json_object_set_new(o, "edited_at", json_integer(m->edited_at)) < 0) ||
         (m->hidden && json_object_set_new(o, "hidden", json_true()) < 0) ||
         (m->n_reactions > 0 && json_object_set_new(o, "reactions", reactions_arr(m)) < 0))
         return -ENOMEM;
@@ -94,8 +95,8 @@ json_t *proto_reaction_event(const duet_id *chat, int64_t seq, const struct duet
 {
     const char *e = r->emoji != NULL && r->emoji[0] != '\0' ? r->emoji : NULL;
     return json_pack("{s:s, s:o, s:I, s:o, s:s?, s:I}", "type", "reaction", "chat_id",
-                     proto_id(chat), "seq", (json_int_t)seq, "user", proto_id(&r->user), "emoji",
-                     e, "at", (json_int_t)r->at);
+                     proto_id(chat), "seq", (json_int_t)seq, "user", proto_id(&r->user), "emoji", e,
+                     "at", (json_int_t)r->at);
 }
 
 json_t *proto_edited_event(const struct duet_msg *m)
@@ -116,8 +117,8 @@ json_t *proto_conv_pending_event(const struct duet_pending *p)
 {
     switch (p->kind) {
     case PENDING_REACTION: {
-        struct duet_reaction r = {.user = p->msg.sender, .emoji = p->msg.message,
-                                  .at = p->msg.sent_at};
+        struct duet_reaction r = {
+            .user = p->msg.sender, .emoji = p->msg.message, .at = p->msg.sent_at};
         return proto_reaction_event(&p->msg.chat_id, p->msg.sequence, &r);
     }
     case PENDING_EDITED:

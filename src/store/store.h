@@ -90,14 +90,14 @@ struct duet_msg {
      * sequence numbers stay gap-free; never set in the sender's. */
     int withheld;
     /* issue 17 (c-msg); all 0/NULL when unset. */
-    int64_t reply_to;          /* the quoted message's seq, 0 = not a reply */
-    duet_id reply_sender;      /* the quoted message's sender */
-    const char *reply_snippet; /* its first line (<= 100 chars), "" once deleted */
-    int reply_type;            /* its type */
-    int reply_deleted;         /* it was deleted for everyone */
-    int forwarded;             /* a copy made by forward */
-    int64_t edited_at;         /* last edit, 0 = never */
-    int hidden;                /* the reader hid it (delete for me): no text, no quote */
+    int64_t reply_to;                /* the quoted message's seq, 0 = not a reply */
+    duet_id reply_sender;            /* the quoted message's sender */
+    const char *reply_snippet;       /* its first line (<= 100 chars), "" once deleted */
+    int reply_type;                  /* its type */
+    int reply_deleted;               /* it was deleted for everyone */
+    int forwarded;                   /* a copy made by forward */
+    int64_t edited_at;               /* last edit, 0 = never */
+    int hidden;                      /* the reader hid it (delete for me): no text, no quote */
     struct duet_reaction *reactions; /* HISTORY only: the visible reactions */
     size_t n_reactions;
 };
@@ -303,7 +303,7 @@ struct store_req {
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */
         int hidden;
-        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
+        int unchanged; /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;
@@ -332,8 +332,8 @@ struct store_req {
         struct duet_friend_req *reqs_out;
         size_t n_reqs_out;
         /* issue 17 (c-msg) */
-        int changed; /* MSG_REACT: the reaction changed */
-        int notify;  /* MSG_REACT: a new reaction for the author (push hook) */
+        int changed;                   /* MSG_REACT: the reaction changed */
+        int notify;                    /* MSG_REACT: a new reaction for the author (push hook) */
         struct duet_reaction reaction; /* MSG_REACT: the new state (emoji "" = removed) */
     } out;
 

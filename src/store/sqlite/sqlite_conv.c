@@ -57,8 +57,7 @@ const char *const sq_conv_sql[SQ_STMT_COUNT] = {
 };
 
 /* The message at (chat, seq) with its withheld flag. */
-static int cv_msg_get(sq_store *s, pool_t *p, const duet_id *chat, int64_t seq,
-                      struct duet_msg *m)
+static int cv_msg_get(sq_store *s, pool_t *p, const duet_id *chat, int64_t seq, struct duet_msg *m)
 {
     sqlite3_stmt *st = sq_bind(s, SQ_MSG_BY_SEQ, "il", chat, seq);
     if (st == NULL)
@@ -206,8 +205,8 @@ static struct duet_msg *cv_find(struct duet_msg *msgs, size_t n, int64_t seq)
 static int cv_reactions(sq_store *s, pool_t *p, const duet_id *me, const duet_id *chat,
                         struct duet_msg *msgs, size_t n)
 {
-    sqlite3_stmt *st = sq_bind(s, SQ_CV_REACT_RANGE, "illi", chat, msgs[0].sequence,
-                               msgs[n - 1].sequence, me);
+    sqlite3_stmt *st =
+        sq_bind(s, SQ_CV_REACT_RANGE, "illi", chat, msgs[0].sequence, msgs[n - 1].sequence, me);
     if (st == NULL)
         return DUET_ESTORE;
     struct duet_msg *cur = NULL;
@@ -366,8 +365,8 @@ int sq_msg_react(sq_store *s, store_req *req)
         return rc;
     if (withheld)
         return 0;
-    rc = sq_exec(s, SQ_CV_PENDING_PUT, "iiiidssll", &c.peer, &c.id, me, &c.peer,
-                 PENDING_REACTION, m->message_id, emoji, m->sequence, req->in.now);
+    rc = sq_exec(s, SQ_CV_PENDING_PUT, "iiiidssll", &c.peer, &c.id, me, &c.peer, PENDING_REACTION,
+                 m->message_id, emoji, m->sequence, req->in.now);
     if (rc < 0)
         return rc;
     /* Push (issue 16): the author hears of a new reaction by the other. */

@@ -456,8 +456,8 @@ int sq_pending_list(sq_store *s, store_req *req)
             break;
         }
     }
-    if (rc < 0 || (rc = sq_cv_decorate_pending(s, &req->pool, req->out.pending,
-                                               req->out.n_pending)) < 0)
+    if (rc < 0 ||
+        (rc = sq_cv_decorate_pending(s, &req->pool, req->out.pending, req->out.n_pending)) < 0)
         return rc;
     if (!req->in.cursors)
         return rc;

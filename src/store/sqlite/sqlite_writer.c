@@ -165,8 +165,7 @@ static store_req *sq_run_batch(sq_store *s, store_req *batch)
         req->status = rc;
         writes |= !sq_op_reads_only(req->op);
         /* an edit overwrites text too (issue 17) */
-        if (erase == NULL && rc == 0 &&
-            (req->op == STORE_MSG_DELETE || req->op == STORE_MSG_EDIT))
+        if (erase == NULL && rc == 0 && (req->op == STORE_MSG_DELETE || req->op == STORE_MSG_EDIT))
             erase = req;
         last = req;
     }
