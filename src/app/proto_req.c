@@ -213,8 +213,8 @@ static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto
     }
 }
 
-int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
-                        struct proto_req_error *e)
+int proto_parse_request(const char *data, size_t len, int64_t max_chars,
+                        struct proto_request *out, struct proto_req_error *e)
 {
     memset(out, 0, sizeof(*out));
     memset(e, 0, sizeof(*e));
@@ -232,7 +232,8 @@ int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct 
                     "'ref' is a string of up to 64 characters or an integer");
     out->ref = ref;
     if (!json_is_string(type))
-        return fail(e, -EINVAL, type ? "bad_request" : "missing_field", "'type' must be a string");
+        return fail(e, -EINVAL, type ? "bad_request" : "missing_field",
+                    "'type' must be a string");
     const struct req_spec *spec = NULL;
     for (size_t i = 0; i < sizeof(req_specs) / sizeof(req_specs[0]); i++)
         if (strcmp(req_specs[i].type, out->request) == 0)

@@ -75,8 +75,8 @@ struct proto_req_error {
 /* Decodes and validates a frame. 0, or -1 with *e filled; either way
  * out->request and out->ref name what to answer (request may be NULL) and
  * the caller calls proto_request_free(out). max_chars bounds a send's text. */
-int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
-                        struct proto_req_error *e);
+int proto_parse_request(const char *data, size_t len, int64_t max_chars,
+                        struct proto_request *out, struct proto_req_error *e);
 void proto_request_free(struct proto_request *r);
 
 /* Checks history parameters; 0, or -1 with *bad a message. */

@@ -173,7 +173,7 @@ static void send_done(struct chat_op *op)
         publish_msg(app, &m->sender, op->cl, m, s, len, r->out.duplicate != 0);
     else
         publish_pair_msg(app, &m->receiver, NULL, &m->sender, op->cl, m, s, len,
-                         r->out.duplicate != 0);
+                             r->out.duplicate != 0);
 }
 
 static int start_send(struct chat_op *op)
@@ -207,8 +207,8 @@ static void ack_done(struct chat_op *op)
         return;
     app->metrics.messages_delivered++;
     publish_event(app, &r->out.receipt.peer,
-                  proto_receipt_event(&r->in.chat_id, 0, r->out.receipt.seq, r->out.receipt.at),
-                  NULL);
+                proto_receipt_event(&r->in.chat_id, 0, r->out.receipt.seq, r->out.receipt.at),
+                NULL);
 }
 
 static int start_ack(struct chat_op *op)
@@ -227,13 +227,13 @@ static void seen_done(struct chat_op *op)
     struct app *app = op->cl->app;
     const store_req *r = &op->sreq;
     publish_event(app, &op->cl->hub.user,
-                  json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
-                            "seq", (json_int_t)r->out.read_seq),
-                  op->cl);
+                json_pack("{s:s, s:o, s:I}", "type", "read", "chat_id", proto_id(&r->in.chat_id),
+                          "seq", (json_int_t)r->out.read_seq),
+                op->cl);
     if (r->out.receipt.changed)
         publish_event(app, &r->out.receipt.peer,
-                      proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
-                      NULL);
+                    proto_receipt_event(&r->in.chat_id, 1, r->out.receipt.seq, r->out.receipt.at),
+                    NULL);
 }
 
 static int start_seen(struct chat_op *op)
@@ -263,9 +263,9 @@ static void typing_publish(struct chat_op *op, const duet_id *peer, const duet_i
     if (recent_mark(&op->cl->app->typing, key, sizeof(key), uv_now(op->cl->app->loop)))
         return; /* another connection's typing went out this second */
     publish_event(op->cl->app, peer,
-                  json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
-                            proto_id(&op->cl->hub.user)),
-                  NULL);
+                json_pack("{s:s, s:o, s:o}", "type", "typing", "chat_id", proto_id(chat), "from",
+                          proto_id(&op->cl->hub.user)),
+                NULL);
 }
 
 static void typing_done(struct chat_op *op)
@@ -379,11 +379,14 @@ static int start_ping(struct chat_op *op)
 /* Indexed by enum proto_req_type; each returns 0, or -1 when nothing is in
  * flight (answered, or dropped on purpose). */
 static int (*const starts[])(struct chat_op *op) = {
-    [PROTO_REQ_SEND] = start_send,         [PROTO_REQ_ACK] = start_ack,
-    [PROTO_REQ_SEEN] = start_seen,         [PROTO_REQ_TYPING] = start_typing,
-    [PROTO_REQ_DELETE] = start_delete,     [PROTO_REQ_HISTORY] = start_history,
-    [PROTO_REQ_PING] = start_ping,         [PROTO_REQ_REACT] = ws_conv_start_react,
-    [PROTO_REQ_EDIT] = ws_conv_start_edit, [PROTO_REQ_HIDE] = ws_conv_start_hide,
+    [PROTO_REQ_SEND] = start_send,     [PROTO_REQ_ACK] = start_ack,
+    [PROTO_REQ_SEEN] = start_seen,     [PROTO_REQ_TYPING] = start_typing,
+    [PROTO_REQ_DELETE] = start_delete, [PROTO_REQ_HISTORY] = start_history,
+    [PROTO_REQ_PING] = start_ping,
+    /* issue 17 (c-msg) */
+    [PROTO_REQ_REACT] = ws_conv_start_react,
+    [PROTO_REQ_EDIT] = ws_conv_start_edit,
+    [PROTO_REQ_HIDE] = ws_conv_start_hide,
 };
 
 /* The output an answer to rq may take, reserved before it is built. */

@@ -303,7 +303,7 @@ struct store_req {
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */
         int hidden;
-        int unchanged; /* BLOCK: already blocked, no request withdrawn */
+        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;
