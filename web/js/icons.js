@@ -39,6 +39,11 @@ const PATHS = {
     'M22 19v-1a4 4 0 0 0-3-3.9',
     'M16 4.1a3.5 3.5 0 0 1 0 6.8',
   ],
+  // issue 17: message actions
+  reply: ['M9 14 4 9l5-5', 'M4 9h10a6 6 0 0 1 6 6v4'],
+  forward: ['m15 14 5-5-5-5', 'M20 9H10a6 6 0 0 0-6 6v4'],
+  edit: ['M12 20h9', 'M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4Z'],
+  smile: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Z', 'M8 14s1.5 2 4 2 4-2 4-2', 'M9 9h.01', 'M15 9h.01'],
 };
 
 export function icon(name, { size = 20, label } = {}) {

@@ -31,7 +31,7 @@ export function dropOutboxItem(id) {
   if (it) emit('outbox', it.chat_id);
 }
 
-export async function sendText(chat, text) {
+export async function sendText(chat, text, { reply_to = null } = {}) {
   const item = {
     id: `c-${crypto.randomUUID()}`,
     user_id: state.me.id,
@@ -39,6 +39,7 @@ export async function sendText(chat, text) {
     text,
     created: Date.now(),
     failed: null,
+    reply_to, // issue 17: the quoted seq, or null
   };
   const ownItems = session()?.ownItems;
   if (!ownItems) return;
@@ -80,7 +81,7 @@ function trySend(item) {
   if (!sock()?.ready || !inflight || inflight.has(item.id) || item.failed) return;
   inflight.add(item.id);
   sock()
-    .request({ type: 'send', chat_id: item.chat_id, id: item.id, text: item.text })
+    .request({ type: 'send', chat_id: item.chat_id, id: item.id, text: item.text, ...(item.reply_to ? { reply_to: item.reply_to } : {}) })
     .then(
       (ev) => {
         inflight.delete(item.id);
@@ -116,7 +117,8 @@ function onSent(item, ev) {
     chat.last_message = m;
     chat.last_activity = Math.max(chat.last_activity, m.sent_at);
   }
-  if (ev.duplicate || (!joined && chat.msgs.length && !msgAt(chat, m.seq))) {
+  // A retry, or a reply (its quote is the server's): read it back.
+  if (ev.duplicate || item.reply_to || (!joined && chat.msgs.length && !msgAt(chat, m.seq))) {
     // Sent before (a retry): its receipts may be further along than ours.
     history(chat.id, { after: m.seq - 1, limit: 1 }).then(
       (p) => {

@@ -11,6 +11,7 @@ import { refreshAll, sendTyping, sendText } from '../sync.js';
 import { confirmDialog, openMenu, toast } from './dialogs.js';
 import { showMessageInfo } from './info.js';
 import { MessagesView } from './messages.js';
+import { composerModes } from './reply.js';
 
 const TYPING_EVERY_MS = 2000;
 const SERVER_TYPING_GAP_MS = 1100; // the server forwards one typing a second
@@ -59,13 +60,17 @@ export function mountChat(el, chat, { onBack }) {
     sendBtn,
   );
   const blockedBar = h('div', { class: 'blocked-bar', hidden: true, role: 'status' });
+  // Reply and edit (issue 17): a bar above the composer.
+  const modes = composerModes(chat, input, { onChange: () => (autosize(), updateCount()) });
   el.replaceChildren(
-    h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, composer),
+    h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, modes.bar, composer),
   );
 
   const view = new MessagesView(body, chat, {
     onInfo: (seq) => showMessageInfo(chat, seq),
     onEscape: () => input.focus(),
+    onReply: (m) => modes.reply(m),
+    onEdit: (m) => modes.edit(m),
   });
 
   function renderHeader() {
@@ -220,6 +225,7 @@ export function mountChat(el, chat, { onBack }) {
       toast(`Messages can be at most ${state.limits.max_message_chars} characters.`, { error: true });
       return;
     }
+    if (modes.intercept(text)) return; // Enter saved an edit
     input.value = '';
     // The peer stops showing "typing" when the message arrives; typing on
     // shows it again as soon as the server lets it through.
@@ -230,7 +236,7 @@ export function mountChat(el, chat, { onBack }) {
     autosize();
     updateCount();
     view.toLatest();
-    sendText(chat, text);
+    sendText(chat, text, { reply_to: modes.take() });
   }
 
   composer.addEventListener('submit', (e) => {
@@ -242,6 +248,8 @@ export function mountChat(el, chat, { onBack }) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       submit();
+    } else if (e.key === 'Escape' && modes.escape()) {
+      e.preventDefault(); // only the reply or edit ends
     } else if (e.key === 'Escape' && state.openChatId) {
       onBack(); // on every screen size: back to the list, focus on this chat
     }
