@@ -4,10 +4,14 @@
 // duplicate); history carries them; bad input, former friends and blocks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startServer } from './lib/server.mjs';
+import { isCassandra, startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, history, sendMsg } from './lib/client.mjs';
 
-describe('71 reactions', { timeout: 180000 }, () => {
+// Issue 17 is on the SQLite backend only so far; 75-conv-backend checks that
+// Cassandra refuses it (unsupported) and changes nothing.
+const NOT_ON_CASSANDRA = 'issue 17 is not on the Cassandra backend yet (75-conv-backend)';
+
+describe('71 reactions', { timeout: 180000, skip: isCassandra && NOT_ON_CASSANDRA }, () => {
   let srv;
   before(async () => {
     srv = await startServer();
