@@ -4,6 +4,7 @@
 // outbox item (send.js); its quote comes back from the server.
 import { queueAck } from './acks.js';
 import { history } from './history.js';
+import { scheduleRefresh } from './lists.js';
 import { sock } from './session.js';
 import { emit, mergePage, msgAt, state, touch } from './store.js';
 
@@ -66,7 +67,10 @@ function applyHidden(ev) {
     m.hidden = true;
     touch(m);
   }
-  if (chat) emit('msgs', chat.id);
+  if (!chat) return;
+  emit('msgs', chat.id);
+  // The list's preview and unread skip hidden messages: ask the server.
+  if (chat.last_message?.seq === ev.seq || ev.seq > chat.read_seq) scheduleRefresh(300);
 }
 
 // events.js hands these three over; each is acked once applied.
@@ -116,5 +120,6 @@ export async function forward(from, seq, to) {
 // Whether my message can still be edited (text, not deleted, in the window).
 export function canEdit(chat, m) {
   const win = state.limits.edit_window_ms ?? 15 * 60 * 1000;
-  return m.from === state.me.id && !m.deleted_at && m.type === 0 && win > 0 && Date.now() - m.sent_at < win && chat.friends && !chat.blocked_by_me;
+  const mine = m.from === state.me.id && !m.deleted_at && m.type === 0;
+  return mine && win > 0 && Date.now() - m.sent_at < win && chat.friends && !chat.blocked_by_me;
 }

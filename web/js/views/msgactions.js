@@ -135,7 +135,12 @@ export function openActions(anchor, chat, m, hooks) {
     canEdit(chat, m) ? { label: 'Edit', icon: 'edit', onSelect: () => hooks.onEdit(m) } : null,
     !m.deleted_at ? { label: 'Forward', icon: 'forward', onSelect: () => forwardDialog(chat, m) } : null,
     { label: 'Message info', icon: 'info', onSelect: () => hooks.onInfo(m.seq) },
-    { label: 'Delete for me', icon: 'trash', danger: true, onSelect: () => hideMessage(chat, m.seq).catch((e) => toast(e.message, { error: true })) },
+    {
+      label: 'Delete for me',
+      icon: 'trash',
+      danger: true,
+      onSelect: () => hideMessage(chat, m.seq).catch((e) => toast(e.message, { error: true })),
+    },
   ].filter(Boolean);
   openMenu(anchor, items, { label: 'Message actions' });
 }
