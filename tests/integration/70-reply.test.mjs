@@ -5,14 +5,11 @@
 // quoted; bad input answers an error naming send.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isCassandra, startServer } from './lib/server.mjs';
+import { startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, history, sendMsg } from './lib/client.mjs';
 
-// Issue 17 is on the SQLite backend only so far; 75-conv-backend checks that
-// Cassandra refuses it (unsupported) and changes nothing.
-const NOT_ON_CASSANDRA = 'issue 17 is not on the Cassandra backend yet (75-conv-backend)';
 
-describe('70 reply', { timeout: 180000, skip: isCassandra && NOT_ON_CASSANDRA }, () => {
+describe('70 reply', { timeout: 180000 }, () => {
   let srv;
   before(async () => {
     srv = await startServer();

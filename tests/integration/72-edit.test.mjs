@@ -5,14 +5,11 @@
 // not_sender, edit_window_over, already_deleted, not_found, not_friends.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isCassandra, sleep, startServer } from './lib/server.mjs';
+import { sleep, startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, history, sendMsg } from './lib/client.mjs';
 
-// Issue 17 is on the SQLite backend only so far; 75-conv-backend checks that
-// Cassandra refuses it (unsupported) and changes nothing.
-const NOT_ON_CASSANDRA = 'issue 17 is not on the Cassandra backend yet (75-conv-backend)';
 
-describe('72 edit', { timeout: 180000, skip: isCassandra && NOT_ON_CASSANDRA }, () => {
+describe('72 edit', { timeout: 180000 }, () => {
   let srv;
   before(async () => {
     srv = await startServer();

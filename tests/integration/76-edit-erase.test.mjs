@@ -16,9 +16,8 @@ function uniqueText(n) {
   return { text: tokens.join(''), tokens };
 }
 
-const NOT_ON_CASSANDRA = 'issue 17 is not on the Cassandra backend yet (75-conv-backend)';
 
-describe('76 an edit erases the old text', { timeout: 120000 * SLOW, skip: isCassandra && NOT_ON_CASSANDRA }, () => {
+describe('76 an edit erases the old text', { timeout: 120000 * SLOW }, () => {
   let srv;
   before(async () => {
     srv = await startServer({ args: ['--max-message-chars', '6000'] });

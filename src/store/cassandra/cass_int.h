@@ -124,6 +124,22 @@ enum cs_stmt_id {
     CS_CHAT_RECV_B,
     CS_CHAT_SEEN_A,
     CS_CHAT_SEEN_B,
+    /* cass_conv.c (issue 17) */
+    CS_CV_EXTRA_GET,
+    CS_CV_EXTRA_RANGE,
+    CS_CV_SET_EXTRA,
+    CS_CV_EDIT,
+    CS_CV_PENDING_GET,
+    CS_CV_PENDING_TEXT,
+    CS_CV_PENDING_PUT,
+    CS_CV_REACT_GET,
+    CS_CV_REACT_PUT,
+    CS_CV_REACT_DEL,
+    CS_CV_REACT_DEL_ALL,
+    CS_CV_REACT_RANGE,
+    CS_CV_HIDE_GET,
+    CS_CV_HIDE_PUT,
+    CS_CV_HIDDEN_RANGE,
     CS_STMT_COUNT
 };
 
@@ -131,6 +147,7 @@ enum cs_stmt_id {
 extern const char *const cs_users_cql[CS_STMT_COUNT];
 extern const char *const cs_friends_cql[CS_STMT_COUNT];
 extern const char *const cs_msgs_cql[CS_STMT_COUNT];
+extern const char *const cs_conv_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"
@@ -255,6 +272,7 @@ struct cs_op {
     uint8_t *paging; /* a copy of the paging state, for the next read */
     size_t paging_len;
     struct duet_msg msg; /* a message being worked on (strings in op pool) */
+    int conv;            /* MSG_SEND: issue 17's quote/forward checked (cass_conv.c) */
 };
 
 /* Ownership: created by store_cass_open(); owns the cluster, the options'
@@ -467,7 +485,17 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
-/* cass_conv.c: MSG_REACT, MSG_EDIT, MSG_HIDE (issue 17), not yet done. */
-void cs_msg_conv_unsupported(cs_op *op);
+/* cass_conv.c (issue 17): the ops, and the steps other ops hand over to.
+ * cs_conv_send_start: at a send's start, checks its quote and forward
+ * first (1: handed over; the send starts again after). cs_conv_send_done:
+ * after a stored send, writes them (1: handed over, finishes the op). The
+ * _done ones take a finished history / pending read and finish the op. */
+void cs_msg_react(cs_op *op);
+void cs_msg_edit(cs_op *op);
+void cs_msg_hide(cs_op *op);
+int cs_conv_send_start(cs_op *op);
+int cs_conv_send_done(cs_op *op);
+void cs_conv_history_done(cs_op *op);
+void cs_conv_pending_done(cs_op *op);
 
 #endif

@@ -375,10 +375,8 @@ void cs_msg_send(cs_op *op)
     int rc;
     switch (op->step) {
     case SEND_START:
-        if (req->in.reply_to > 0 || req->in.has_forward) { /* issue 17: cass_conv.c */
-            cs_finish(op, -ENOTSUP);
+        if (cs_conv_send_start(op)) /* issue 17: a quote or forward first */
             return;
-        }
         if (req->in.message_id == NULL || req->in.text == NULL) {
             cs_finish(op, -EINVAL);
             return;
@@ -467,6 +465,8 @@ void cs_msg_send(cs_op *op)
         rc = -EINVAL;
         break;
     }
+    if (rc == 0 && cs_conv_send_done(op)) /* issue 17: the quote, forwarded */
+        return;
     cs_finish(op, rc);
 }
 
@@ -536,6 +536,10 @@ void cs_msg_delete(cs_op *op)
         cs_batch_add(op, CS_PENDING_INSERT, "iidliisdllll", peer, &op->chat.id, PENDING_DELETED,
                      seq, &m->sender, &m->receiver, m->message_id, m->type, m->sent_at, (int64_t)0,
                      (int64_t)0, now);
+        /* issue 17: its reactions and the peer's reaction and edit rows go too */
+        cs_batch_add(op, CS_CV_REACT_DEL_ALL, "il", &op->chat.id, seq);
+        cs_batch_add(op, CS_PENDING_DEL_AT, "iidl", peer, &op->chat.id, PENDING_REACTION, seq);
+        cs_batch_add(op, CS_PENDING_DEL_AT, "iidl", peer, &op->chat.id, PENDING_EDITED, seq);
         cs_batch_submit(op, DEL_WRITTEN, 0);
         return;
     }
