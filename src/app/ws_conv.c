@@ -121,8 +121,6 @@ const char *ws_conv_err_code(enum store_op op, int err)
 
 const char *ws_conv_err_message(enum store_op op, int err)
 {
-    if (err == -ENOTSUP)
-        return "not available with this server's storage backend yet";
     switch (op) {
     case STORE_MSG_EDIT:
         if (err == -EPERM)

@@ -154,8 +154,6 @@ const char *duet_strerror_code(int err)
         return "internal";
     case -EINVAL:
         return "bad_request";
-    case -ENOTSUP:
-        return "unsupported";
     default:
         return "internal";
     }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isCassandra, repoRoot, startServer } from './lib/server.mjs';
+import { repoRoot, startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, sendMsg } from './lib/client.mjs';
 
 const DOC = fs.readFileSync(path.join(repoRoot, 'docs', 'protocol.md'), 'utf8');
@@ -169,11 +169,7 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     await A1.ping();
 
     // Issue 17 (own pair, so alice's history keeps the plain message object):
-    // reply, forward, react, edit, hide, live and replayed. Not on the
-    // Cassandra backend yet (75-conv-backend checks its refusal).
-    const ISSUE17 = ['reaction', 'edited', 'hidden'];
-    if (!isCassandra) await issue17Session();
-    async function issue17Session() {
+    // reply, forward, react, edit, hide, live and replayed.
     const [erin, fred] = await User.all(srv, ['erin', 'fred']);
     const ef = await befriend(erin, fred);
     const E1 = await erin.connect();
@@ -199,7 +195,6 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     const F3 = await fred.connect();
     sockets.push(F3);
     for (const t of ['reaction', 'edited', 'hidden']) assert.ok(F3.pending.some((e) => e.type === t && e.pending === true), `replayed ${t}: ${JSON.stringify(F3.pending)}`);
-    }
     await new Promise((r) => setTimeout(r, 200));
 
     const seen = new Map();
@@ -216,7 +211,7 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
         seen.set(ev.type, (seen.get(ev.type) || 0) + 1);
       }
     }
-    for (const t of EVENTS.keys()) if (!(isCassandra && ISSUE17.includes(t))) assert.ok(seen.has(t), `protocol.md documents "${t}", which the session never received (seen: ${[...seen.keys()]})`);
+    for (const t of EVENTS.keys()) assert.ok(seen.has(t), `protocol.md documents "${t}", which the session never received (seen: ${[...seen.keys()]})`);
   });
 
   it('every documented request type is known to the server', async () => {

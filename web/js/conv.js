@@ -20,7 +20,6 @@ const ERRORS = {
   blocked: 'You blocked them.',
   not_found: 'That message is not available.',
   bad_emoji: 'That is not an emoji.',
-  unsupported: 'This server does not support that yet.',
 };
 
 function fail(e, what) {

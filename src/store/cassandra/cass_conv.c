@@ -51,6 +51,9 @@ const char *const cs_conv_cql[CS_STMT_COUNT] = {
     [CS_CV_HIDE_PUT] = "INSERT INTO @.hidden (user_id, chat_id, sequence) VALUES (?, ?, ?)",
     [CS_CV_HIDDEN_RANGE] = "SELECT sequence FROM @.hidden WHERE user_id = ? AND chat_id = ?"
                            " AND sequence >= ? AND sequence <= ?",
+    /* The chat list skips the newest hidden ones (CS_UNREAD_MAX of them). */
+    [CS_CV_HIDDEN_TOP] = "SELECT sequence FROM @.hidden WHERE user_id = ? AND chat_id = ?"
+                         " ORDER BY sequence DESC LIMIT 1000",
 };
 
 /* ---- shared ---- */
@@ -702,4 +705,35 @@ void cs_conv_pending_done(cs_op *op)
     op->paging = NULL;
     op->paging_len = 0;
     cv_pending_fn(op);
+}
+
+/* ---- the chat list: hidden messages are neither last nor unread ---- */
+
+int cs_conv_hidden_load(cs_op *op)
+{
+    const struct cql_rows *r = &op->q.rows;
+    op->n_marks = 0;
+    for (int64_t i = 0; i < r->n_rows; i++) {
+        int64_t *a = pool_grow(&op->pool, op->marks, op->n_marks, &op->cap_marks, sizeof(*a));
+        if (a == NULL)
+            return -ENOMEM;
+        op->marks = a;
+        a[op->n_marks++] = cs_get_i64(cql_cell(r, i, 0));
+    }
+    return 0;
+}
+
+int cs_conv_hidden_has(const cs_op *op, int64_t seq)
+{
+    size_t lo = 0, hi = op->n_marks; /* descending */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (op->marks[mid] == seq)
+            return 1;
+        if (op->marks[mid] > seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }

@@ -140,6 +140,7 @@ enum cs_stmt_id {
     CS_CV_HIDE_GET,
     CS_CV_HIDE_PUT,
     CS_CV_HIDDEN_RANGE,
+    CS_CV_HIDDEN_TOP,
     CS_STMT_COUNT
 };
 
@@ -497,5 +498,9 @@ int cs_conv_send_start(cs_op *op);
 int cs_conv_send_done(cs_op *op);
 void cs_conv_history_done(cs_op *op);
 void cs_conv_pending_done(cs_op *op);
+/* The chat list: the user's hidden sequences of a chat (CS_CV_HIDDEN_TOP
+ * rows in q, newest first) into op->marks; whether seq is one of them. */
+int cs_conv_hidden_load(cs_op *op);
+int cs_conv_hidden_has(const cs_op *op, int64_t seq);
 
 #endif
