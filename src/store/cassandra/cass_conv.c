@@ -42,7 +42,8 @@ const char *const cs_conv_cql[CS_STMT_COUNT] = {
                         " AND user_id = ?",
     [CS_CV_REACT_PUT] = "INSERT INTO @.reactions (chat_id, sequence, user_id, emoji, at, withheld)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
-    [CS_CV_REACT_DEL] = "DELETE FROM @.reactions WHERE chat_id = ? AND sequence = ? AND user_id = ?",
+    [CS_CV_REACT_DEL] =
+        "DELETE FROM @.reactions WHERE chat_id = ? AND sequence = ? AND user_id = ?",
     [CS_CV_REACT_DEL_ALL] = "DELETE FROM @.reactions WHERE chat_id = ? AND sequence = ?",
     [CS_CV_REACT_RANGE] = "SELECT sequence, user_id, emoji, at, withheld FROM @.reactions"
                           " WHERE chat_id = ? AND sequence >= ? AND sequence <= ?",
@@ -183,7 +184,8 @@ void cs_msg_react(cs_op *op)
         if ((rc = cs_q_status(op)) < 0)
             break;
         const char *old = "";
-        if (op->q.rows.n_rows > 0 && cs_get_str(&req->pool, cql_cell(&op->q.rows, 0, 0), &old) < 0) {
+        if (op->q.rows.n_rows > 0 &&
+            cs_get_str(&req->pool, cql_cell(&op->q.rows, 0, 0), &old) < 0) {
             rc = -ENOMEM;
             break;
         }
@@ -283,8 +285,8 @@ void cs_msg_edit(cs_op *op)
         /* The claim keeps the text a retry would see: it goes too. */
         cs_batch_add(op, CS_CLAIM_ERASE, "is", &op->chat.id, m->message_id);
         if (copy)
-            cs_batch_add(op, CS_CV_PENDING_TEXT, "siil", req->in.text, &op->chat.peer,
-                         &op->chat.id, seq);
+            cs_batch_add(op, CS_CV_PENDING_TEXT, "siil", req->in.text, &op->chat.peer, &op->chat.id,
+                         seq);
         if (!op->flag)
             cs_batch_add(op, CS_CV_PENDING_PUT, "iidliissl", &op->chat.peer, &op->chat.id,
                          PENDING_EDITED, seq, me, &op->chat.peer, m->message_id, req->in.text,
@@ -525,8 +527,8 @@ static int cv_add_reactions(cs_op *op)
             cur = m;
             cap = m->n_reactions;
         }
-        struct duet_reaction *a = pool_grow(&req->pool, m->reactions, m->n_reactions, &cap,
-                                            sizeof(*a));
+        struct duet_reaction *a =
+            pool_grow(&req->pool, m->reactions, m->n_reactions, &cap, sizeof(*a));
         if (a == NULL || cs_get_str(&req->pool, cql_cell(r, i, 2), &a[m->n_reactions].emoji) < 0)
             return -ENOMEM;
         a[m->n_reactions].user = who;
