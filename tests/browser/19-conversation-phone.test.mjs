@@ -42,6 +42,8 @@ describe('19 reply and reactions on a phone', { timeout: 300000 }, () => {
     await mine.locator('.quote', { hasText: 'Are we still on for the hike' }).waitFor();
     const got = await N.next('message', (e) => e.text === 'Yes! Meet at the trailhead at 8?');
     assert.equal(got.reply_to.snippet, 'Are we still on for the hike on Saturday?');
+    await shot(page, 'reply-phone');
+    publishShot('reply-phone', 'reply');
 
     // Noah reacts to the reply; Mia reacts to the forecast from the picker.
     await N.request({ type: 'react', chat_id: chats.noah, seq: got.seq, emoji: '👍' });
@@ -57,9 +59,7 @@ describe('19 reply and reactions on a phone', { timeout: 300000 }, () => {
     await N.request({ type: 'react', chat_id: chats.noah, seq: ev.seq, emoji: '😂' });
     await until(async () => (await sun.locator('.reaction-count').innerText()) === '2', 'two 😂');
 
-    await shot(page, 'reply-phone');
-    publishShot('reply-phone', 'reply');
-    await shot(page, 'reactions-phone', { clip: { x: 0, y: 0, width: 390, height: 844 } });
+    await shot(page, 'reactions-phone');
     publishShot('reactions-phone', 'reactions');
     assertClean(page);
     await close();
