@@ -502,5 +502,11 @@ void cs_conv_pending_done(cs_op *op);
  * rows in q, newest first) into op->marks; whether seq is one of them. */
 int cs_conv_hidden_load(cs_op *op);
 int cs_conv_hidden_has(const cs_op *op, int64_t seq);
+/* Shared by cass_conv.c and cass_conv_read.c: reads message seq of chat
+ * (CS_MSG_GET, then step next); a CS_MSG_GET row (q) as m's quote (the
+ * original's sender, type, first line; deleted or missing: erased): 0 or
+ * -ENOMEM. */
+void cs_cv_read_msg(cs_op *op, int next, const duet_id *chat, int64_t seq);
+int cs_cv_quote_from_row(cs_op *op, struct duet_msg *m);
 
 #endif
