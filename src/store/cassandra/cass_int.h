@@ -4,7 +4,8 @@
  * cass_sched.c decides which queued requests may run at once;
  * cass_util.c has the binding, reading and scanning helpers;
  * cass_users.c, cass_friends.c, cass_lists.c and cass_msgs.c implement the
- * ops. docs/cassandra.md describes the schema and every query.
+ * ops; cass_conv.c and cass_conv_read.c issue 17's (reply, forward,
+ * reactions, edit, delete for me). docs/cassandra.md describes the schema and every query.
  *
  * An op is a small state machine: its function is called with op->step set,
  * issues at most one CQL request (op->q) and returns; the request's callback

@@ -2,7 +2,8 @@
  *
  * sqlite.c owns the connection, the statement cache and the request queue;
  * sqlite_schema.c holds the schema as migrations; sqlite_users.c, sqlite_friends.c and
- * sqlite_msgs.c implement the ops. An op runs inside a savepoint of the batch's transaction and
+ * sqlite_msgs.c implement the ops (sqlite_conv.c issue 17's: reply, forward,
+ * reactions, edit, delete for me). An op runs inside a savepoint of the batch's transaction and
  * returns the request's status; it fills req->out from req->pool.
  */
 #ifndef DUET_STORE_SQLITE_INT_H
