@@ -49,6 +49,9 @@ describe('19 reply and reactions on a phone', { timeout: 300000 }, () => {
     await N.request({ type: 'react', chat_id: chats.noah, seq: got.seq, emoji: '👍' });
     await mine.locator('.reaction', { hasText: '👍' }).waitFor();
     assert.match(await mine.locator('.reaction').getAttribute('aria-label'), /👍 1: Noah/);
+    // Long press on the chip: who reacted.
+    await mine.locator('.reaction').click({ button: 'right' });
+    await page.locator('.toast', { hasText: '👍 Noah' }).waitFor();
     const sun = rowsWithText(page, 'The forecast says sun all day ☀️');
     await sun.locator('.bubble').click({ button: 'right' });
     await page.getByRole('menuitem', { name: 'React' }).click();

@@ -68,6 +68,12 @@ function reactionsEl(chat, m) {
             if (!chat.friends || chat.blocked_by_me) return toast(names);
             react(chat, m.seq, mine ? null : emoji).catch((err) => toast(err.message, { error: true }));
           },
+          // A long press shows who reacted (touch screens have no hover title).
+          oncontextmenu: (e) => {
+            e.preventDefault();
+            e.stopPropagation();
+            toast(`${emoji} ${names}`);
+          },
         },
         h('span', { class: 'reaction-emoji' }, emoji),
         h('span', { class: 'reaction-count' }, String(people.length)),
