@@ -185,7 +185,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
                 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS))
-FUZZ_NAMES   := http ws json cookie cql
+FUZZ_NAMES   := http ws json cookie cql snip
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_TIME    ?= 20
@@ -228,6 +228,7 @@ fuzz-smoke: fuzz
 .PHONY: check-layers
 check-layers:
 	scripts/check-layers.sh
+	scripts/check-test-names.sh
 
 check:
 	$(MAKE) check-layers
@@ -242,9 +243,20 @@ check:
 	$(MAKE) test-cassandra-own
 	$(MAKE) test-cassandra-cluster
 
+# Debian 12's clang-format package provides clang-format; clang-format-14
+# is the versioned binary that it points to.
+CLANG_FORMAT ?= $(shell sh -c 'command -v clang-format || command -v clang-format-14')
+FORMAT_SRCS   = $(sort $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h src/*/*/*.h \
+                  fuzz/*.c fuzz/*.h tests/unit/*.h tests/push/*.c) $(BENCH_SRCS) $(wildcard bench/*.h))
+
 format:
-	clang-format -i $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h src/*/*/*.h fuzz/*.c fuzz/*.h) \
-	    $(BENCH_SRCS) $(wildcard bench/*.h)
+	$(CLANG_FORMAT) -i $(FORMAT_SRCS)
+
+# Fails when a C file differs from what `make format` would make of it.
+.PHONY: format-check
+format-check:
+	@test -n "$(CLANG_FORMAT)" || { echo "format-check: clang-format is not installed" >&2; exit 1; }
+	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build build-asan build-fuzz
@@ -284,7 +296,7 @@ help:
 	  '' \
 	  'One piece at a time:' \
 	  "  build/unit-tests --list                     the unit suites and tests" \
-	  "  build/unit-tests --filter 'writer/*'        one unit suite" \
+	  "  build/unit-tests --filter 'net_ws*/*'      one unit file's suites" \
 	  "  DUETD=\$$PWD/build/duetd node --test --test-reporter=spec tests/integration/01-http.test.mjs" \
 	  "  DUETD=\$$PWD/build/duetd node --test tests/browser/NN-name.test.mjs" \
 	  "  VALGRIND_TESTS=tests/integration/NN-name.test.mjs make test-valgrind" \

@@ -47,6 +47,7 @@ enum scenario {
     SC_STORM,          /* all drop and resume at once */
     SC_BACKLOG,        /* one user gets N pending messages on connect */
     SC_HISTORY,        /* paging in a long conversation */
+    SC_SEARCH,         /* GET /api/search over a long conversation (issue 17) */
     SC_COUNT
 };
 

@@ -26,7 +26,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: duet-bench [options]\n"
             "  --server HOST:PORT      duetd to load [127.0.0.1:8080]\n"
-            "  --scenario LIST         throughput,latency,idle,storm,backlog,history or all "
+            "  --scenario LIST         throughput,latency,idle,storm,backlog,history,search or all "
             "[latency]\n"
             "  --runs N                runs of each scenario; the summary gives the median [1]\n"
             "  --users-file PATH       created users and sessions, reused by reruns "
@@ -44,8 +44,8 @@ static void usage(FILE *f)
             "  --conns N               idle, storm: connections (one user each) [15000]\n"
             "  --idle-hold S           idle: seconds from all synced to the RSS reading [3]\n"
             "  --backlog N             backlog: pending messages [10000]\n"
-            "  --history-msgs N        history: conversation length [1000000]\n"
-            "  --history-pages N       history: pages read [2000]\n"
+            "  --history-msgs N        history, search: conversation length [1000000]\n"
+            "  --history-pages N       history: pages read; search: searches [2000]\n"
             "  --page N                history: page size [100]\n"
             "  --window N              sends in flight while filling [256]\n"
             "  --workers N             worker processes [as the connection count needs]\n"
@@ -245,6 +245,10 @@ static void scen_users(const struct bench_opts *o, enum scenario sc, int *first,
         break;
     case SC_BACKLOG:
         *first = 2;
+        *n = 2;
+        break;
+    case SC_SEARCH: /* a conversation of its own, with words to find */
+        *first = 4;
         *n = 2;
         break;
     default:

@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 
-static const char *const names[SC_COUNT] = {"throughput", "latency", "idle",
-                                            "storm",      "backlog", "history"};
+static const char *const names[SC_COUNT] = {"throughput", "latency", "idle",  "storm",
+                                            "backlog",    "history", "search"};
 
 const char *scenario_name(enum scenario sc)
 {
@@ -58,6 +58,9 @@ double report_key(const struct bench_opts *o, const struct scen_report *rep, con
         return r->phase_s;
     case SC_HISTORY:
         *name = "page_p99_ms";
+        return ms(hist_pct(&r->pages, 99));
+    case SC_SEARCH:
+        *name = "search_p99_ms";
         return ms(hist_pct(&r->pages, 99));
     default:
         *name = "?";
@@ -114,7 +117,7 @@ void report_print(const struct bench_opts *o, const struct scen_report *rep)
     if (rep->sc == SC_IDLE)
         printf("    server RSS %ld KiB before, %ld KiB with the connections\n", rep->rss_base_kib,
                rep->rss_kib);
-    if (rep->sc == SC_BACKLOG || rep->sc == SC_HISTORY)
+    if (rep->sc == SC_BACKLOG || rep->sc == SC_HISTORY || rep->sc == SC_SEARCH)
         printf("    filled %llu messages in %.2f s (%.0f msg/s)\n",
                (unsigned long long)r->fill_msgs, r->fill_s,
                r->fill_s > 0 ? (double)r->fill_msgs / r->fill_s : 0.0);
@@ -122,6 +125,11 @@ void report_print(const struct bench_opts *o, const struct scen_report *rep)
         printf("    conversation of %lld messages, pages of %d, bad pages %llu\n",
                (long long)r->last_seq, o->page, (unsigned long long)r->bad_pages);
         print_hist("history page", &r->pages);
+    }
+    if (rep->sc == SC_SEARCH) {
+        printf("    conversation of %lld messages, searches that failed %llu\n",
+               (long long)r->last_seq, (unsigned long long)r->bad_pages);
+        print_hist("search", &r->pages);
     }
     printf("    sends %llu, sent %llu, received %llu, receipts %llu, pending replayed %llu\n",
            (unsigned long long)r->sends, (unsigned long long)r->sent_ok,
@@ -196,7 +204,7 @@ json_t *report_json(const struct bench_opts *o, const struct scen_report *rep)
     }
     if (rep->sc == SC_STORM || rep->sc == SC_BACKLOG)
         json_object_set_new(j, "pending_replayed", json_integer((json_int_t)r->pending_seen));
-    if (rep->sc == SC_BACKLOG || rep->sc == SC_HISTORY) {
+    if (rep->sc == SC_BACKLOG || rep->sc == SC_HISTORY || rep->sc == SC_SEARCH) {
         json_object_set_new(j, "fill_messages", json_integer((json_int_t)r->fill_msgs));
         json_object_set_new(j, "fill_s", json_real(r->fill_s));
     }
@@ -204,6 +212,11 @@ json_t *report_json(const struct bench_opts *o, const struct scen_report *rep)
         json_object_set_new(j, "conversation_length", json_integer(r->last_seq));
         json_object_set_new(j, "page", hist_json(&r->pages));
         json_object_set_new(j, "bad_pages", json_integer((json_int_t)r->bad_pages));
+    }
+    if (rep->sc == SC_SEARCH) {
+        json_object_set_new(j, "conversation_length", json_integer(r->last_seq));
+        json_object_set_new(j, "search", hist_json(&r->pages));
+        json_object_set_new(j, "failed_searches", json_integer((json_int_t)r->bad_pages));
     }
     if (r->note[0])
         json_object_set_new(j, "note", json_string(r->note));

@@ -18,6 +18,7 @@ enum {
     PH_PROBE,    /* history: how long is the conversation */
     PH_SETTLE,   /* history: the recipient catches up before paging */
     PH_PAGES,    /* history: paging */
+    PH_SEARCH,   /* search: searching */
 };
 
 #define STORM_TIMEOUT_S 120.0
@@ -102,6 +103,53 @@ static void fill_more(struct worker *w)
     }
 }
 
+static void next_search(struct worker *w);
+
+static void search_done(struct hreq *h, int err)
+{
+    struct worker *w = h->data;
+    hist_record(&w->res.pages, now_us() - w->search_t);
+    if (err != 0 || h->status != 200 || h->body == NULL || strstr(h->body, "\"results\"") == NULL)
+        w->res.bad_pages++;
+    hreq_free(h);
+    if (++w->pages_done >= w->o->history_pages) {
+        finish(w);
+        return;
+    }
+    next_search(w);
+}
+
+/* One search, one at a time: a word of the vocabulary (about 1 message in
+ * 700, across all the user's chats), two words (both must be there), or a
+ * 3-letter prefix (26 words), in turn. */
+static void next_search(struct worker *w)
+{
+    char path[160], a[5], b[5];
+    uint64_t k = worker_rand(w);
+    worker_vocab(k % 2000, a);
+    worker_vocab((k >> 16) % 2000, b);
+    switch (w->pages_done % 3) {
+    case 0:
+        snprintf(path, sizeof(path), "/api/search?q=%s&limit=20", a);
+        break;
+    case 1:
+        snprintf(path, sizeof(path), "/api/search?q=%s+%s&limit=20", a, b);
+        break;
+    default:
+        a[3] = '\0';
+        snprintf(path, sizeof(path), "/api/search?q=%s&limit=20", a);
+        break;
+    }
+    struct sockaddr_in src;
+    users_src(w->c[0].user, &src);
+    w->search_t = now_us();
+    if (hreq_start(&w->sreq, &w->loop, &src, &w->o->dst, "GET", path, w->c[0].u->cookie, NULL,
+                   search_done, w) < 0) {
+        w->res.errors++;
+        finish(w);
+    }
+}
+
 static void next_page(struct worker *w)
 {
     struct bconn *a = &w->c[0];
@@ -140,6 +188,7 @@ void scen_on_go(struct worker *w)
         fill_more(w);
         break;
     case SC_HISTORY:
+    case SC_SEARCH:
         w->phase = PH_PROBE;
         send_history(w, &w->c[0], 0, 1);
         break;
@@ -212,7 +261,8 @@ static void send_due(struct worker *w, double t)
 void scen_on_tick(struct worker *w)
 {
     double now = now_s();
-    if (w->n_failed > 0 && (w->spec->sc == SC_BACKLOG || w->spec->sc == SC_HISTORY)) {
+    if (w->n_failed > 0 &&
+        (w->spec->sc == SC_BACKLOG || w->spec->sc == SC_HISTORY || w->spec->sc == SC_SEARCH)) {
         snprintf(w->res.note, sizeof(w->res.note), "a connection failed");
         finish(w);
         return;
@@ -220,6 +270,11 @@ void scen_on_tick(struct worker *w)
     switch (w->phase) {
     case PH_SETTLE:
         if (worker_drained(w) || now - w->phase_t0 > w->o->drain_s) {
+            if (w->spec->sc == SC_SEARCH) {
+                w->phase = PH_SEARCH;
+                next_search(w);
+                break;
+            }
             w->phase = PH_PAGES;
             next_page(w);
         }
@@ -319,6 +374,9 @@ void scen_on_history(struct worker *w, struct bconn *c, json_t *ev, uint64_t t)
             fprintf(stderr, "duet-bench: filling the conversation: %" PRIu64 " messages\n",
                     w->goal);
             fill_more(w);
+        } else if (w->spec->sc == SC_SEARCH) {
+            w->phase = PH_SEARCH;
+            next_search(w);
         } else {
             w->phase = PH_PAGES;
             next_page(w);

@@ -66,11 +66,15 @@ struct worker {
     double drain_t;
     int pages_done;
     int64_t page_before;
+    struct hreq sreq;  /* search: the request in flight */
+    uint64_t search_t; /* search: its start (us) */
 };
 
 /* worker.c */
 void worker_connect_all(struct worker *w); /* the ones with want_online */
 int worker_send_msg(struct worker *w, struct bconn *c, uint64_t t_us);
+/* search: the k-th word of the scenario's vocabulary ("q" + 3 letters). */
+void worker_vocab(uint64_t k, char out[5]);
 int worker_send_raw(struct bconn *c, const char *s, size_t n);
 void worker_flush_dirty(struct worker *w);
 void worker_finish(struct worker *w);

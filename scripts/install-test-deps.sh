@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-test-deps.sh - installs what `make check` needs on Debian 12: the
-# build dependencies (scripts/install-deps.sh), Criterion, clang, the sqlite3
+# build dependencies (scripts/install-deps.sh), Criterion, clang and
+# clang-format (make format-check), the sqlite3
 # CLI, Node.js 18+ with npm, and what the cluster suite runs (redis-server,
 # nginx: scripts/install-cluster-deps.sh), the browser suite (Chromium:
 # scripts/install-browser-deps.sh) and the Cassandra suites (Java 17, Maven
@@ -12,7 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 # For make shellcheck and make test-install (.ci/run): shellcheck, mmdebstrap.
-extra=(libcriterion-dev clang sqlite3 shellcheck mmdebstrap)
+extra=(libcriterion-dev clang clang-format sqlite3 shellcheck mmdebstrap)
 
 # Node.js 18+ with npm. An existing install is kept: NodeSource's nodejs
 # package ships npm itself and conflicts with Debian's npm package.

@@ -44,6 +44,8 @@ static const struct route routes[] = {
     {"DELETE", "/api/blocks/*", api_unblock, 1, 0},
     {"GET", "/api/chats", api_chats_list, 1, 0},
     {"GET", "/api/chats/*/messages", api_history, 1, 0},
+    {"PUT", "/api/chats/*/state", api_chat_state, 1, 1}, /* c-org */
+    {"GET", "/api/search", api_search, 1, 0},            /* c-org */
     {"GET", "/healthz", api_healthz, 0, 0},
     {"GET", "/metrics", api_metrics, 0, 0},
     {"GET", "/ws", api_ws, 1, 0},
@@ -145,6 +147,7 @@ static int status_for(const char *code)
         {"store_failed", 503},       {"internal", 500},
         {"upgrade_required", 426},   {"too_many_connections", 429},
         {"daily_limit", 429},        {"recipient_backlog_full", 409},
+        {"pin_limit", 409},          {"not_implemented", 501}, /* c-org */
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].code, code) == 0)

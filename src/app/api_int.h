@@ -79,5 +79,11 @@ void api_block(struct api_call *call);
 void api_unblock(struct api_call *call);
 void api_chats_list(struct api_call *call);
 void api_history(struct api_call *call);
+/* Handlers (api_org.c, c-org). */
+void api_search(struct api_call *call);
+void api_chat_state(struct api_call *call);
+/* Adds pinned, archived and muted_until to a chat object j (stolen; NULL
+ * when j is NULL or out of memory). */
+json_t *api_org_chat_fields(json_t *j, const struct duet_chat_state *st);
 
 #endif

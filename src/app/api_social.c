@@ -278,12 +278,13 @@ static json_t *chat_json(struct api_call *call, const struct duet_chat *c, int o
      * blocked user the blocker looks like someone who hides last seen. */
     presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me || !c->friends, online,
                   peer);
-    return json_pack(
+    json_t *j = json_pack(
         "{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id", proto_id(&c->chat_id), "peer",
         peer, "last_message", c->has_last ? proto_message(&c->last) : json_null(), "unread",
         (json_int_t)c->unread, "last_activity", (json_int_t)c->last_activity, "read_seq",
         (json_int_t)c->my_read_seq, "peer_read_seq", (json_int_t)c->peer_read_seq, "blocked_by_me",
         c->blocked_by_me != 0, "friends", c->friends != 0);
+    return api_org_chat_fields(j, &c->state); /* c-org */
 }
 
 /* The hub answered which peers are online (cluster-wide); online is NULL

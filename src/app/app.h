@@ -5,6 +5,8 @@
  *                       from cookies (api_int.h: what the api_*.c share)
  *   api_users.c         sign-up, login, logout, settings, password
  *   api_social.c        friends, blocks, conversation list, history over HTTP
+ *   api_org.c           search and pin/archive/mute over HTTP (issue 17);
+ *                       search_snip.h its result snippets
  *   auth.h              Argon2id on the thread pool, tokens, login throttling
  *   login_limit.h       one login attempt's throttle: the cluster's counters
  *                       (hub), else this instance's (auth.h)

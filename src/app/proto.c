@@ -262,3 +262,11 @@ int proto_get_id(json_t *obj, const char *key, duet_id *id)
         return r;
     return duet_id_parse(s, len, id);
 }
+
+/* c-org: the user's pin/archive/mute of a chat (docs/protocol.md). */
+json_t *proto_chat_state_event(const duet_id *chat, const struct duet_chat_state *st)
+{
+    return json_pack("{s:s, s:o, s:b, s:b, s:o}", "type", "chat_state", "chat_id", proto_id(chat),
+                     "pinned", st->pinned != 0, "archived", st->archived != 0, "muted_until",
+                     proto_time(st->muted_until));
+}

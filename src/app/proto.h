@@ -24,6 +24,8 @@ json_t *proto_deleted_event(const struct duet_msg *m);
 /* friends_changed: reason, the other party, and the pair's chat (NULL:
  * no chat_id field). */
 json_t *proto_friends_event(const char *reason, const struct duet_user *other, const duet_id *chat);
+/* c-org: chat_state {chat_id, pinned, archived, muted_until}. */
+json_t *proto_chat_state_event(const duet_id *chat, const struct duet_chat_state *st);
 
 /* Direct writers (jsonw.h) of the hot events, byte for byte what
  * json_dumps(..., JSON_COMPACT) makes of the jansson versions above; errors

@@ -158,6 +158,8 @@ static int parse_ack(struct proto_request *q, struct proto_req_error *e)
     for (int i = 0; r == 0 && i < (int)(sizeof(kinds) / sizeof(kinds[0])); i++)
         if (strcmp(kind, kinds[i]) == 0)
             q->kind = i;
+    if (r == 0 && strcmp(kind, "chat_state") == 0) /* c-org */
+        q->kind = PENDING_CHAT_STATE;
     if (q->kind < 0)
         return field_fail(e, r, "missing field 'kind'",
                           "'kind' is message, delivered, seen, deleted, reaction, edited or "

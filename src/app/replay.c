@@ -65,7 +65,10 @@ static json_t *pending_event(const struct duet_pending *p)
     case PENDING_DELETED:
         ev = proto_deleted_event(&p->msg);
         break;
-    default: /* issue 17: reaction, edited, hidden */
+    case PENDING_CHAT_STATE: /* c-org */
+        ev = proto_chat_state_event(&p->msg.chat_id, &p->state);
+        break;
+    default: /* c-msg: reaction, edited, hidden */
         ev = proto_conv_pending_event(p);
         break;
     }

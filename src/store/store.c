@@ -51,6 +51,8 @@ const char *store_op_name(enum store_op op)
         [STORE_MSG_DELETE] = "MSG_DELETE",
         [STORE_HISTORY] = "HISTORY",
         [STORE_PENDING_LIST] = "PENDING_LIST",
+        [STORE_SEARCH] = "SEARCH",
+        [STORE_CHAT_STATE_SET] = "CHAT_STATE_SET",
         [STORE_MSG_REACT] = "MSG_REACT",
         [STORE_MSG_EDIT] = "MSG_EDIT",
         [STORE_MSG_HIDE] = "MSG_HIDE",

@@ -49,6 +49,10 @@ enum pending_kind {
     PENDING_REACTION = 4, /* the peer reacted to the message at seq (or removed it) */
     PENDING_EDITED = 5,   /* the message at seq was edited */
     PENDING_HIDDEN = 6,   /* the user hid the message at seq (delete for me) */
+    /* c-org: the user's pin/archive/mute of a chat changed (latest wins per
+     * chat: one row per user and chat, at sequence 0; the state is in
+     * duet_pending.state). */
+    PENDING_CHAT_STATE = 7,
 };
 
 /* One reaction to a message (issue 17). */
@@ -102,6 +106,16 @@ struct duet_msg {
     size_t n_reactions;
 };
 
+/* One user's organisation of one chat (c-org): per user, never seen by the
+ * peer. muted_until: ms, 0 = not muted, INT64_MAX = always (the push
+ * engineer's hook: no notification while now < muted_until). */
+struct duet_chat_state {
+    int pinned;          /* 0/1; at most STORE_MAX_PINNED per user */
+    int archived;        /* 0/1; a new message from the peer clears it */
+    int64_t muted_until; /* 0 = not muted */
+    int64_t pinned_at;   /* when pinned (orders the pinned chats), 0 = not */
+};
+
 /* A row of the seed's pending/notification table, for one user.
  *  MESSAGE:   msg is the whole message.
  *  DELIVERED: msg.chat_id, msg.sequence (up to), msg.received_at.
@@ -113,10 +127,12 @@ struct duet_msg {
  *  EDITED:    msg.chat_id, msg.sequence, msg.message_id, msg.sender, msg.message
  *             (the new text), msg.edited_at.
  *  HIDDEN:    msg.chat_id, msg.sequence (hidden by the user on another device).
+ *  CHAT_STATE: msg.chat_id, msg.sequence = 0, state.
  */
 struct duet_pending {
     int kind; /* enum pending_kind */
     struct duet_msg msg;
+    struct duet_chat_state state; /* CHAT_STATE only */
 };
 
 /* One entry of the conversation list. */
@@ -132,7 +148,20 @@ struct duet_chat {
     int blocked_by_me;
     int blocked_me; /* for presence only: never shown to the user (docs/security.md) */
     int friends;    /* 0: the friendship ended; the chat stays, read-only */
+    struct duet_chat_state state; /* the user's pin/archive/mute (muted_until: push's hook) */
 };
+
+/* A search result (STORE_SEARCH): the message as the user may read it. */
+struct duet_hit {
+    struct duet_msg msg;
+    int64_t cursor; /* the backend's position: pass as before for the next page */
+};
+
+#define STORE_MAX_PINNED 3
+#define STORE_SEARCH_MAX 50
+#define STORE_QUERY_MAX  256 /* bytes of a search query */
+/* muted_until of "always": the year 9999, still exact in JavaScript */
+#define STORE_MUTE_ALWAYS 253402300799999LL
 
 /* How far a chat had got when a request read it (STORE_PENDING_LIST). */
 struct duet_cursor {
@@ -244,8 +273,19 @@ enum store_op {
     STORE_MSG_HIDE,  /* in: user, chat_id, seq, now -> msg | ENOTFOUND EFORBIDDEN. Hides the
                         message for the user only, adds a PENDING_HIDDEN row for the user's
                         other devices; out.unchanged when already hidden. */
+    /* c-org: search and organise (docs/protocol.md "Search", "Organise") */
+    STORE_SEARCH,         /* in: user, query (the user's words), chat_id when has_chat, before
+                             (a cursor of the last page, 0 = newest), limit (1..STORE_SEARCH_MAX)
+                             -> hits[] newest first, more (a next page may exist) | EFORBIDDEN
+                             (has_chat and not a member). Only messages the user may read: not
+                             deleted, not withheld from them; former friends' chats included. */
+    STORE_CHAT_STATE_SET, /* in: user, chat_id, state_set (bits STATE_SET_*), state, now
+                             -> state (the result), unchanged | EFORBIDDEN ELIMIT (a fourth pin).
+                             Replaces the user's PENDING_CHAT_STATE row of the chat. */
     STORE_OP_COUNT
 };
+
+enum { STATE_SET_PIN = 1, STATE_SET_ARCHIVE = 2, STATE_SET_MUTE = 4 };
 
 enum friend_result { FRIEND_REQUESTED = 1, FRIEND_ACCEPTED = 2, FRIEND_PENDING = 3 };
 
@@ -288,6 +328,11 @@ struct store_req {
         int has_forward;   /* MSG_SEND: copy (fwd_chat, fwd_seq) */
         duet_id fwd_chat;
         int64_t fwd_seq;
+        /* c-org */
+        const char *query; /* SEARCH: the user's words, 1..STORE_QUERY_MAX bytes */
+        int has_chat;      /* SEARCH: only chat_id */
+        int state_set;     /* CHAT_STATE_SET: which of state's fields to set */
+        struct duet_chat_state state;
     } in; /* borrowed by the store until the callback runs */
 
     struct {
@@ -335,6 +380,10 @@ struct store_req {
         int changed;                   /* MSG_REACT: the reaction changed */
         int notify;                    /* MSG_REACT: a new reaction for the author (push hook) */
         struct duet_reaction reaction; /* MSG_REACT: the new state (emoji "" = removed) */
+        /* c-org */
+        struct duet_hit *hits; /* SEARCH */
+        size_t n_hits;
+        struct duet_chat_state state; /* CHAT_STATE_SET */
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */

@@ -16,13 +16,12 @@ import {
   rowsWithText,
   send,
   shot,
-  signupInto,
   startWebServer,
   until,
   waitStatus,
   withFriends,
 } from './lib/browser.mjs';
-import { befriend, fullHistory, sendMsg } from '../integration/lib/client.mjs';
+import { fullHistory, sendMsg } from '../integration/lib/client.mjs';
 
 describe('03 offline delivery, server restarts and the outbox', { timeout: 300000 }, () => {
   let srv;
@@ -87,13 +86,9 @@ describe('03 offline delivery, server restarts and the outbox', { timeout: 30000
   });
 
   it('server down: a banner, queued messages, then delivered exactly once after the restart', async () => {
-    const cleo = await newPerson(browser, srv);
-    const dan = await newPerson(browser, srv);
-    const uc = await signupInto(cleo.context, srv, 'cleo', { displayName: 'Cleo' });
-    const ud = await signupInto(dan.context, srv, 'dan', { displayName: 'Dan' });
-    const chatId = await befriend(uc, ud);
-    await cleo.page.goto('/');
-    await dan.page.goto('/');
+    const f = await withFriends(browser, srv, { browsers: ['cleo', 'dan'] });
+    const { cleo, dan } = f.people;
+    const chatId = f.chats.dan;
     await openChat(cleo.page, 'dan');
     await openChat(dan.page, 'cleo');
     await send(cleo.page, 'before the outage');
@@ -125,7 +120,7 @@ describe('03 offline delivery, server restarts and the outbox', { timeout: 30000
     assert.deepEqual(await dan.page.locator('.msg-list .row .text').allTextContents(), want);
     assert.deepEqual(await cleo.page.locator('.msg-list .row .text').allTextContents(), want);
     assert.equal(await cleo.page.locator('.pending-list .row').count(), 0);
-    const hist = await fullHistory(uc, chatId);
+    const hist = await fullHistory(cleo.user, chatId);
     assert.deepEqual(
       hist.map((m) => m.text),
       want,
@@ -138,8 +133,7 @@ describe('03 offline delivery, server restarts and the outbox', { timeout: 30000
     );
     assertClean(cleo.page);
     assertClean(dan.page);
-    await cleo.context.close();
-    await dan.context.close();
+    await f.close();
   });
 
   it('the outbox survives a reload and re-sends with the original client ids', async () => {

@@ -6,18 +6,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   T,
-  User,
   assertClean,
   launch,
-  newPerson,
   openChat,
   rowsWithText,
   shot,
-  signupInto,
   startWebServer,
   until,
+  withFriends,
 } from './lib/browser.mjs';
-import { befriend, sendMsg } from '../integration/lib/client.mjs';
+import { sendMsg } from '../integration/lib/client.mjs';
 
 const N = 10000;
 const MAX_ROWS = 240; // web/js/views/messages.js
@@ -66,10 +64,12 @@ describe('07 a 10,000-message conversation', { timeout: 600000 }, () => {
   });
 
   it('windowed rendering: bounded DOM, full history up and down, no gap, no duplicate', async () => {
-    const p = await newPerson(browser, srv, { viewport: { width: 1100, height: 760 } });
-    const ut = await signupInto(p.context, srv, 'tess', { displayName: 'Tess' });
-    const uu = await User.signup(srv, 'uma', { displayName: 'Uma' });
-    const chatId = await befriend(ut, uu);
+    const f = await withFriends(browser, srv, {
+      browsers: ['tess'], peers: ['uma'], open: false, viewport: { width: 1100, height: 760 },
+    });
+    const p = f.people.tess;
+    const [ut, uu] = [p.user, f.people.uma.user];
+    const chatId = f.chats.uma;
     const wu = await uu.connect();
     const t0 = Date.now();
     await seed(wu, chatId, N);
@@ -180,6 +180,6 @@ describe('07 a 10,000-message conversation', { timeout: 600000 }, () => {
     );
     assertClean(page);
     await wu.close();
-    await p.context.close();
+    await f.close();
   });
 });

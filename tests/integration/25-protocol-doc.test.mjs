@@ -166,6 +166,14 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     for (const reason of ['request', 'accepted', 'declined', 'cancelled', 'removed', 'blocked', 'unblocked', 'renamed']) {
       await A2.next('friends_changed', (e) => e.reason === reason);
     }
+    // chat_state (issue 17): alice pins and mutes her chat with bob; every
+    // connection of hers is told, and an offline device gets it pending.
+    expectStatus(await alice.http.put(`/api/chats/${chat}/state`, { pinned: true, mute: '8h' }), 200);
+    await A1.next('chat_state', (e) => e.chat_id === chat);
+    await A2.next('chat_state', (e) => e.chat_id === chat);
+    const A3 = await (await alice.device()).connect();
+    sockets.push(A3);
+    assert.ok(A3.pending.some((e) => e.type === 'chat_state' && e.pending === true), `replayed chat_state: ${JSON.stringify(A3.pending)}`);
     await A1.ping();
 
     // Issue 17 (own pair, so alice's history keeps the plain message object):
@@ -250,6 +258,8 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
       ['post', '/api/friends/requests', { username: alice.username }],
       ['get', '/api/nowhere'],
       ['del', '/api/me'],
+      ['get', '/api/search?q=%20'],
+      ['get', `/api/search?q=x&chat_id=${chat}&limit=99`],
     ];
     for (const [m, p, body] of probes) {
       const res = m === 'get' || m === 'del' ? await alice.http[m](p) : await alice.http[m](p, body);

@@ -5,7 +5,7 @@
 // not_sender, edit_window_over, already_deleted, not_found, not_friends.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sleep, startServer } from './lib/server.mjs';
+import { isCassandra, sleep, startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, history, sendMsg } from './lib/client.mjs';
 
 
@@ -45,6 +45,12 @@ describe('72 edit', { timeout: 180000 }, () => {
     // The chat list shows the new text.
     const c = (await ben.http.get('/api/chats')).json.chats.find((x) => x.chat_id === chat);
     assert.equal(c.last_message.text, 'hello');
+    // Search (c-org's index) follows the edit: the old word is not found.
+    if (!isCassandra) {
+      const find = async (u, q) => (await u.http.get(`/api/search?q=${q}&chat_id=${chat}`)).json.results.map((r) => r.seq);
+      assert.deepEqual(await find(ben, 'helo'), [], 'the old text is not in the index');
+      assert.deepEqual(await find(ben, 'hello'), [s.seq]);
+    }
   });
 
   it('offline: an undelivered message arrives edited; a delivered one gets one edited row', async () => {

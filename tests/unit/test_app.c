@@ -13,9 +13,9 @@ static void init_sodium(void)
     cr_assert(sodium_init() >= 0);
 }
 
-TestSuite(auth, .init = init_sodium);
+TestSuite(app_auth, .init = init_sodium);
 
-Test(auth, tokens_hash_and_validate)
+Test(app_auth, tokens_hash_and_validate)
 {
     char tok[AUTH_TOKEN_LEN + 1];
     uint8_t h1[32], h2[32];
@@ -28,9 +28,9 @@ Test(auth, tokens_hash_and_validate)
     cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN, h2), -EINVAL);
 }
 
-TestSuite(config);
+TestSuite(app_config);
 
-Test(config, defaults_argv_and_errors)
+Test(app_config, defaults_argv_and_errors)
 {
     struct config c;
     char *argv1[] = {"duetd", "--listen", "127.0.0.1:0", "--instance=x7", "--secure-cookies", NULL};

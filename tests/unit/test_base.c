@@ -17,9 +17,9 @@ static void init_sodium(void)
     cr_assert(sodium_init() >= 0);
 }
 
-TestSuite(text);
+TestSuite(base_text);
 
-Test(text, utf8_valid_accepts_well_formed)
+Test(base_text, utf8_valid_accepts_well_formed)
 {
     cr_assert(text_utf8_valid("", 0));
     cr_assert(text_utf8_valid("hello", 5));
@@ -28,7 +28,7 @@ Test(text, utf8_valid_accepts_well_formed)
     cr_assert(text_utf8_valid("\xf0\x9f\x98\x80", 4));
 }
 
-Test(text, utf8_valid_rejects_malformed)
+Test(base_text, utf8_valid_rejects_malformed)
 {
     cr_assert_not(text_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
     cr_assert_not(text_utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
@@ -39,14 +39,14 @@ Test(text, utf8_valid_rejects_malformed)
     cr_assert_not(text_utf8_valid("\xff", 1));
 }
 
-Test(text, utf8_chars_counts_code_points)
+Test(base_text, utf8_chars_counts_code_points)
 {
     cr_assert_eq(text_utf8_chars("abc", 3), 3);
     cr_assert_eq(text_utf8_chars("h\xc3\xa9", 3), 2);
     cr_assert_eq(text_utf8_chars("\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 8), 2);
 }
 
-Test(text, username_folds_and_validates)
+Test(base_text, username_folds_and_validates)
 {
     char out[33];
     cr_assert_eq(text_username("Alice_1.x", 9, out), 0);
@@ -62,7 +62,7 @@ Test(text, username_folds_and_validates)
     cr_assert_eq(text_username(long33, 33, out), -EINVAL);
 }
 
-Test(text, display_name_rules)
+Test(base_text, display_name_rules)
 {
     cr_assert(text_display_name_ok("Alice A.", 8));
     cr_assert(text_display_name_ok("\xc3\x89lodie", 7));
@@ -77,7 +77,7 @@ Test(text, display_name_rules)
 }
 
 /* Issue 14 item 10: names that show nothing, or reorder what is around. */
-Test(text, display_name_invisible_and_bidi)
+Test(base_text, display_name_invisible_and_bidi)
 {
     cr_assert_not(text_display_name_ok("\xe2\x80\x8b", 3));             /* U+200B */
     cr_assert_not(text_display_name_ok("\xe3\x85\xa4\xe3\x85\xa4", 6)); /* U+3164 x2 */
@@ -98,7 +98,7 @@ Test(text, display_name_invisible_and_bidi)
     cr_assert(text_display_name_ok("\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", 11));
 }
 
-Test(text, client_ids)
+Test(base_text, client_ids)
 {
     cr_assert(text_client_id_ok("c-1_A", 5));
     cr_assert_not(text_client_id_ok("", 0));
@@ -110,9 +110,9 @@ Test(text, client_ids)
     cr_assert_not(text_client_id_ok(s65, 65));
 }
 
-TestSuite(ids, .init = init_sodium);
+TestSuite(base_ids, .init = init_sodium);
 
-Test(ids, format_parse_round_trip)
+Test(base_ids, format_parse_round_trip)
 {
     duet_id a, b;
     char s[DUET_ID_STRLEN + 1];
@@ -124,7 +124,7 @@ Test(ids, format_parse_round_trip)
     cr_assert(duet_id_eq(&a, &b));
 }
 
-Test(ids, parse_rejects_bad_text)
+Test(base_ids, parse_rejects_bad_text)
 {
     duet_id x;
     cr_assert_eq(duet_id_parse("not-a-uuid", 10, &x), -EINVAL);
@@ -133,7 +133,7 @@ Test(ids, parse_rejects_bad_text)
     cr_assert_eq(duet_id_parse("01234567-89AB-cdef-0123-456789abcdef", 36, &x), 0);
 }
 
-Test(ids, chat_id_is_symmetric_and_distinct)
+Test(base_ids, chat_id_is_symmetric_and_distinct)
 {
     duet_id a, b, c, ab, ba, ac;
     duet_id_random(&a);
@@ -146,7 +146,7 @@ Test(ids, chat_id_is_symmetric_and_distinct)
     cr_assert_not(duet_id_eq(&ab, &ac));
 }
 
-Test(ids, error_codes_are_stable)
+Test(base_ids, error_codes_are_stable)
 {
     cr_assert_str_eq(duet_strerror_code(DUET_ENOTFRIENDS), "not_friends");
     cr_assert_str_eq(duet_strerror_code(DUET_EBLOCKED), "blocked");
@@ -154,7 +154,7 @@ Test(ids, error_codes_are_stable)
     cr_assert_str_eq(duet_strerror_code(-12345), "internal");
 }
 
-TestSuite(map, .init = init_sodium);
+TestSuite(base_map, .init = init_sodium);
 
 static int drop_odd(void *v, void *ctx)
 {
@@ -162,7 +162,7 @@ static int drop_odd(void *v, void *ctx)
     return ((intptr_t)v & 1) != 0;
 }
 
-Test(map, put_get_del_and_grow)
+Test(base_map, put_get_del_and_grow)
 {
     map_t m;
     cr_assert_eq(map_init(&m), 0);
@@ -189,7 +189,7 @@ Test(map, put_get_del_and_grow)
     map_free(&m);
 }
 
-Test(recent, marks_last_an_interval_and_expire_from_the_head)
+Test(base_recent, marks_last_an_interval_and_expire_from_the_head)
 {
     struct recent r;
     cr_assert_eq(recent_init(&r, 1000), 0);
@@ -214,9 +214,9 @@ Test(recent, marks_last_an_interval_and_expire_from_the_head)
     recent_free(&r);
 }
 
-TestSuite(pool);
+TestSuite(base_pool);
 
-Test(pool, alignment_and_large_blocks)
+Test(base_pool, alignment_and_large_blocks)
 {
     pool_t p;
     pool_init(&p);
@@ -237,7 +237,7 @@ Test(pool, alignment_and_large_blocks)
 
 /* Grows an array element by element: contents kept across moves, the
  * capacity doubles, and a size that would overflow is refused. */
-Test(pool, grow_keeps_elements_and_refuses_overflow)
+Test(base_pool, grow_keeps_elements_and_refuses_overflow)
 {
     pool_t p;
     pool_init(&p);
@@ -258,9 +258,9 @@ Test(pool, grow_keeps_elements_and_refuses_overflow)
     pool_clear(&p);
 }
 
-TestSuite(hex);
+TestSuite(base_hex);
 
-Test(hex, encode_decode_round_trip)
+Test(base_hex, encode_decode_round_trip)
 {
     const uint8_t b[4] = {0x00, 0x9f, 0xa0, 0xff};
     char out[9];

@@ -10,9 +10,9 @@
 #include "test_cql.h"
 
 /* ---- frames ------------------------------------------------------------------ */
-TestSuite(cql_frame);
+TestSuite(cql_codec_frame);
 
-Test(cql_frame, header_round_trip)
+Test(cql_codec_frame, header_round_trip)
 {
     struct cql_header h = {CQL_VERSION_RESP, CQL_FLAG_WARNING, -1, CQL_OP_EVENT, 123456}, d;
     uint8_t buf[CQL_HEADER_LEN];
@@ -34,7 +34,7 @@ Test(cql_frame, header_round_trip)
     cr_assert_eq(buf[3], 1);
 }
 
-Test(cql_frame, header_rejects_bad_input)
+Test(cql_codec_frame, header_rejects_bad_input)
 {
     struct cql_header h = {CQL_VERSION_RESP, 0, 1, CQL_OP_RESULT, CQL_MAX_BODY}, d;
     uint8_t buf[CQL_HEADER_LEN];
@@ -58,9 +58,9 @@ Test(cql_frame, header_rejects_bad_input)
 }
 
 /* ---- requests ----------------------------------------------------------------- */
-TestSuite(cql_enc);
+TestSuite(cql_codec_enc);
 
-Test(cql_enc, startup_and_options)
+Test(cql_codec_enc, startup_and_options)
 {
     struct cql_buf b;
     cql_buf_init(&b);
@@ -77,7 +77,7 @@ Test(cql_enc, startup_and_options)
     cql_buf_free(&b);
 }
 
-Test(cql_enc, auth_plain)
+Test(cql_codec_enc, auth_plain)
 {
     struct cql_buf b;
     cql_buf_init(&b);
@@ -89,7 +89,7 @@ Test(cql_enc, auth_plain)
     cql_buf_free(&b);
 }
 
-Test(cql_enc, query_with_every_parameter)
+Test(cql_codec_enc, query_with_every_parameter)
 {
     struct cql_values v;
     cql_values_init(&v);
@@ -140,7 +140,7 @@ Test(cql_enc, query_with_every_parameter)
     cql_values_free(&v);
 }
 
-Test(cql_enc, query_without_parameters_is_minimal)
+Test(cql_codec_enc, query_without_parameters_is_minimal)
 {
     struct cql_params p = {.consistency = CQL_ONE};
     struct cql_buf b;
@@ -151,7 +151,7 @@ Test(cql_enc, query_without_parameters_is_minimal)
     cql_buf_free(&b);
 }
 
-Test(cql_enc, execute_prepare_and_batch)
+Test(cql_codec_enc, execute_prepare_and_batch)
 {
     struct cql_values v1, v2;
     cql_values_init(&v1);
@@ -219,7 +219,7 @@ Test(cql_enc, execute_prepare_and_batch)
     cql_values_free(&v2);
 }
 
-Test(cql_enc, failed_value_fails_the_request_and_leaves_the_buffer)
+Test(cql_codec_enc, failed_value_fails_the_request_and_leaves_the_buffer)
 {
     struct cql_values v;
     cql_values_init(&v);
@@ -236,9 +236,9 @@ Test(cql_enc, failed_value_fails_the_request_and_leaves_the_buffer)
 }
 
 /* ---- values and routing -------------------------------------------------------- */
-TestSuite(cql_values);
+TestSuite(cql_codec_values);
 
-Test(cql_values, get_and_getters)
+Test(cql_codec_values, get_and_getters)
 {
     struct cql_values v;
     cql_values_init(&v);
@@ -298,7 +298,7 @@ Test(cql_values, get_and_getters)
     cr_assert_null(v.buf);
 }
 
-Test(cql_values, routing_key_single_and_composite)
+Test(cql_codec_values, routing_key_single_and_composite)
 {
     struct cql_values v;
     cql_values_init(&v);
@@ -327,7 +327,7 @@ Test(cql_values, routing_key_single_and_composite)
 
 /* Tokens read from a Cassandra 5.0.6 node with
  * SELECT token(k), k FROM t (k blob) and token(a, b) for PRIMARY KEY ((a, b)). */
-Test(cql_values, murmur3_matches_cassandra)
+Test(cql_codec_values, murmur3_matches_cassandra)
 {
     static const struct {
         const char *hex;
@@ -374,7 +374,7 @@ Test(cql_values, murmur3_matches_cassandra)
     cql_values_free(&v);
 }
 
-Test(cql_values, murmur3_empty_key)
+Test(cql_codec_values, murmur3_empty_key)
 {
     /* MurmurHash3 x64 128 of nothing with seed 0 is all zeros. */
     uint64_t h[2];

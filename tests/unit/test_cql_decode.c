@@ -10,9 +10,9 @@
 #include "test_cql.h"
 
 /* ---- errors --------------------------------------------------------------------- */
-TestSuite(cql_error);
+TestSuite(cql_decode_error);
 
-Test(cql_error, every_code_and_its_fields)
+Test(cql_decode_error, every_code_and_its_fields)
 {
     static const int plain[] = {
         CQL_ERR_SERVER,           CQL_ERR_PROTOCOL, CQL_ERR_BAD_CREDENTIALS, CQL_ERR_OVERLOADED,
@@ -144,7 +144,7 @@ Test(cql_error, every_code_and_its_fields)
     pool_destroy(&pool);
 }
 
-Test(cql_error, strerror_never_null)
+Test(cql_decode_error, strerror_never_null)
 {
     static const int codes[] = {0,           CQL_ESERVER, CQL_ETIMEOUT, CQL_ENOHOST, CQL_EPROTO,
                                 CQL_ECLOSED, CQL_EAUTH,   -ENOMEM,      -99999};
@@ -154,7 +154,7 @@ Test(cql_error, strerror_never_null)
 }
 
 /* ---- results ---------------------------------------------------------------------- */
-TestSuite(cql_result);
+TestSuite(cql_decode_result);
 
 /* Rows with per-column table specs, paging state, nested types and a null. */
 static void build_rows(struct bb *b, int global)
@@ -209,7 +209,7 @@ static void build_rows(struct bb *b, int global)
     b_bytes(b, "", 0);
 }
 
-Test(cql_result, rows_with_paging_state_and_nulls)
+Test(cql_decode_result, rows_with_paging_state_and_nulls)
 {
     for (int global = 0; global < 2; global++) {
         struct bb b = {.n = 0};
@@ -243,7 +243,7 @@ Test(cql_result, rows_with_paging_state_and_nulls)
     }
 }
 
-Test(cql_result, rows_no_metadata_and_applied)
+Test(cql_decode_result, rows_no_metadata_and_applied)
 {
     struct bb b = {.n = 0};
     b_i32(&b, CQL_RESULT_ROWS);
@@ -280,7 +280,7 @@ Test(cql_result, rows_no_metadata_and_applied)
     pool_destroy(&pool);
 }
 
-Test(cql_result, rows_counts_that_do_not_fit_are_refused)
+Test(cql_decode_result, rows_counts_that_do_not_fit_are_refused)
 {
     pool_t pool;
     pool_init(&pool);
@@ -351,7 +351,7 @@ Test(cql_result, rows_counts_that_do_not_fit_are_refused)
     pool_destroy(&pool);
 }
 
-Test(cql_result, prepared_with_pk_indexes)
+Test(cql_decode_result, prepared_with_pk_indexes)
 {
     struct bb b = {.n = 0};
     b_i32(&b, CQL_RESULT_PREPARED);
@@ -394,7 +394,7 @@ Test(cql_result, prepared_with_pk_indexes)
     pool_destroy(&pool);
 }
 
-Test(cql_result, void_keyspace_schema_change)
+Test(cql_decode_result, void_keyspace_schema_change)
 {
     pool_t pool;
     pool_init(&pool);
@@ -441,7 +441,7 @@ Test(cql_result, void_keyspace_schema_change)
 
 /* A RESULT body captured from Cassandra 5.0.6:
  * SELECT token(a, b), a, b FROM cql_dev.tok2 (PRIMARY KEY ((a, b))). */
-Test(cql_result, real_rows_from_cassandra)
+Test(cql_decode_result, real_rows_from_cassandra)
 {
     static const char hex[] =
         "000000020000000100000003000763716c5f6465760004746f6b32001273797374656d2e746f6b656e28"
@@ -482,9 +482,9 @@ Test(cql_result, real_rows_from_cassandra)
 }
 
 /* ---- other responses and garbage ------------------------------------------------------ */
-TestSuite(cql_misc);
+TestSuite(cql_decode_misc);
 
-Test(cql_misc, prefix_flags)
+Test(cql_decode_misc, prefix_flags)
 {
     struct bb b = {.n = 0};
     b_raw(&b, "0123456789abcdef", 16); /* tracing id */
@@ -507,7 +507,7 @@ Test(cql_misc, prefix_flags)
     cr_assert_eq(cql_dec_prefix(CQL_FLAG_TRACING, b.b, 15, &off), CQL_EPROTO);
 }
 
-Test(cql_misc, handshake_messages)
+Test(cql_decode_misc, handshake_messages)
 {
     pool_t pool;
     pool_init(&pool);
@@ -558,7 +558,7 @@ static int count_elem(void *ctx, const uint8_t *e, int32_t el)
     return 0;
 }
 
-Test(cql_misc, collection_of_text)
+Test(cql_decode_misc, collection_of_text)
 {
     struct bb b = {.n = 0};
     b_i32(&b, 2);
@@ -572,7 +572,7 @@ Test(cql_misc, collection_of_text)
 }
 
 /* Random bytes through every decoder: no crash, no overread, no leak. */
-Test(cql_misc, garbage_is_refused_safely)
+Test(cql_decode_misc, garbage_is_refused_safely)
 {
     uint32_t seed = 12345;
     for (int iter = 0; iter < 20000; iter++) {

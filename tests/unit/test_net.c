@@ -71,7 +71,7 @@ static hparse *new_parser(struct seen *s, size_t max_header)
     return p;
 }
 
-Test(hparse, simple_get)
+Test(net_hparse, simple_get)
 {
     struct seen s;
     hparse *p = new_parser(&s, 16384);
@@ -87,7 +87,7 @@ Test(hparse, simple_get)
     hparse_free(p);
 }
 
-Test(hparse, split_byte_by_byte)
+Test(net_hparse, split_byte_by_byte)
 {
     struct seen s;
     hparse *p = new_parser(&s, 16384);
@@ -105,7 +105,7 @@ Test(hparse, split_byte_by_byte)
     hparse_free(p);
 }
 
-Test(hparse, pipelined_pauses_after_each)
+Test(net_hparse, pipelined_pauses_after_each)
 {
     struct seen s;
     hparse *p = new_parser(&s, 16384);
@@ -124,7 +124,7 @@ Test(hparse, pipelined_pauses_after_each)
     hparse_free(p);
 }
 
-Test(hparse, chunked_body)
+Test(net_hparse, chunked_body)
 {
     struct seen s;
     hparse *p = new_parser(&s, 16384);
@@ -137,7 +137,7 @@ Test(hparse, chunked_body)
     hparse_free(p);
 }
 
-Test(hparse, invalid_input)
+Test(net_hparse, invalid_input)
 {
     const char *bad[] = {
         "GARBAGE\r\n\r\n",
@@ -157,7 +157,7 @@ Test(hparse, invalid_input)
 
 /* Strict mode, enforced by the wrapper (issue 14 item 12): each case is
  * refused with its own reason, fed whole and fed byte by byte. */
-Test(hparse, strict_refusals)
+Test(net_hparse, strict_refusals)
 {
     const char *bad[][2] = {
         {"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", "header name"},
@@ -189,7 +189,7 @@ Test(hparse, strict_refusals)
 
 /* What strict mode must not refuse: a body that looks like folding, and a
  * second pipelined request after one with a body. */
-Test(hparse, strict_keeps_good_requests)
+Test(net_hparse, strict_keeps_good_requests)
 {
     const char *req = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\na\n bc"
                       "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -204,7 +204,7 @@ Test(hparse, strict_keeps_good_requests)
     hparse_free(p);
 }
 
-Test(hparse, header_limit_is_exact)
+Test(net_hparse, header_limit_is_exact)
 {
     const char *req = "GET / HTTP/1.1\r\nX: 0123456789\r\n\r\n"; /* 34 bytes */
     struct seen s;
@@ -223,7 +223,7 @@ Test(hparse, header_limit_is_exact)
     hparse_free(p);
 }
 
-Test(hparse, body_does_not_count_as_headers)
+Test(net_hparse, body_does_not_count_as_headers)
 {
     const char *req = "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n";
     char buf[256];
@@ -236,7 +236,7 @@ Test(hparse, body_does_not_count_as_headers)
     hparse_free(p);
 }
 
-Test(hparse, callback_abort)
+Test(net_hparse, callback_abort)
 {
     struct seen s;
     hparse *p = new_parser(&s, 16384);
@@ -247,7 +247,7 @@ Test(hparse, callback_abort)
     hparse_free(p);
 }
 
-Test(hparse, upgrade_leaves_the_rest)
+Test(net_hparse, upgrade_leaves_the_rest)
 {
     struct seen s;
     hparse *p = new_parser(&s, 16384);
@@ -261,7 +261,7 @@ Test(hparse, upgrade_leaves_the_rest)
     hparse_free(p);
 }
 
-Test(hparse, http10_keep_alive)
+Test(net_hparse, http10_keep_alive)
 {
     struct seen s;
     size_t used;
@@ -295,7 +295,7 @@ static int slice_is(duet_slice s, const char *want)
     return s.len == strlen(want) && memcmp(s.base, want, s.len) == 0;
 }
 
-Test(request, cookies)
+Test(net_request, cookies)
 {
     struct net_header h[] = {
         HDR("Host", "x"),
@@ -321,7 +321,7 @@ Test(request, cookies)
     cr_assert_eq(net_cookie(&none, "a", &v), -ENOENT);
 }
 
-Test(request, cookie_repeated)
+Test(net_request, cookie_repeated)
 {
     struct net_header same[] = {HDR("Cookie", "s=1; t=2; s=\"1\""), HDR("Cookie", "s=1")};
     net_request req = {.headers = same, .n_headers = 2};
@@ -336,7 +336,7 @@ Test(request, cookie_repeated)
     cr_assert_eq(net_cookie(&req3, "s", &v), -EEXIST);
 }
 
-Test(request, origin)
+Test(net_request, origin)
 {
     struct net_header h[] = {HDR("Host", "chat.example:8443"), HDR("Origin", "")};
     net_request req = {.headers = h, .n_headers = 2};
@@ -363,7 +363,7 @@ Test(request, origin)
     cr_assert(net_origin_ok(&no_origin, NULL, 1));
 }
 
-Test(request, addr_group)
+Test(net_request, addr_group)
 {
     const char *cases[][2] = {
         {"203.0.113.7", "203.0.113.7"},
@@ -386,7 +386,7 @@ Test(request, addr_group)
     cr_assert_eq(strlen(out), NET_ADDR_GROUP_LEN - 1);
 }
 
-Test(request, headers_case_insensitive)
+Test(net_request, headers_case_insensitive)
 {
     struct net_header h[] = {HDR("Content-Type", "text/plain"), HDR("X-A", "1"), HDR("x-a", "2")};
     net_request req = {.headers = h, .n_headers = 3};
@@ -395,7 +395,7 @@ Test(request, headers_case_insensitive)
     cr_assert_null(net_header(&req, "x-b"));
 }
 
-Test(request, query)
+Test(net_request, query)
 {
     pool_t pool;
     pool_init(&pool);
@@ -420,7 +420,7 @@ Test(request, query)
     pool_destroy(&pool);
 }
 
-Test(request, percent_decoding)
+Test(net_request, percent_decoding)
 {
     char out[64];
     size_t n;
@@ -442,7 +442,7 @@ Test(request, percent_decoding)
     cr_assert_eq(memcmp(buf, "xAy", 3), 0);
 }
 
-Test(request, target)
+Test(net_request, target)
 {
     pool_t pool;
     pool_init(&pool);
@@ -467,7 +467,7 @@ Test(request, target)
     pool_destroy(&pool);
 }
 
-Test(request, tokens)
+Test(net_request, tokens)
 {
     duet_slice v = DUET_SLICE_LIT("keep-alive, Upgrade");
     cr_assert(net__has_token(&v, "upgrade"));
@@ -478,7 +478,7 @@ Test(request, tokens)
     cr_assert(net__has_token(&w, "foo"));
 }
 
-Test(request, json_error)
+Test(net_request, json_error)
 {
     char buf[128];
     int n = net__json_error(buf, sizeof(buf), "bad_request", "no");
@@ -490,7 +490,7 @@ Test(request, json_error)
 /* ---- WebSocket ---------------------------------------------------------------- */
 
 /* RFC 6455, section 1.3 (checked against Python's hashlib as well). */
-Test(ws, accept_key_rfc6455_example)
+Test(net_ws, accept_key_rfc6455_example)
 {
     char out[29];
     const char *key = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -498,7 +498,7 @@ Test(ws, accept_key_rfc6455_example)
     cr_assert_str_eq(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
-Test(ws, accept_key_rejects_bad_keys)
+Test(net_ws, accept_key_rejects_bad_keys)
 {
     char out[29];
     const char *bad[] = {"", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ===",
@@ -536,7 +536,7 @@ static ssize_t wire_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, 
     return -1;
 }
 
-Test(ws, frame_header_matches_wslay)
+Test(net_ws, frame_header_matches_wslay)
 {
     /* each length form and both ends of it (RFC 6455 5.2) */
     const size_t lens[] = {0, 1, 125, 126, 127, 65535, 65536, 70000};
@@ -566,7 +566,7 @@ Test(ws, frame_header_matches_wslay)
     free(theirs);
 }
 
-Test(ws_pure, ping_ids_and_the_pongs_that_answer_them)
+Test(net_ws_pure, ping_ids_and_the_pongs_that_answer_them)
 {
     uint8_t f[NET__WS_PING_LEN];
     net__ws_ping_frame(f, 0x01020304u);
@@ -593,7 +593,7 @@ static uint32_t utf8(const char *s, size_t len)
 
 #define U8(lit) utf8(lit, sizeof(lit) - 1)
 
-Test(utf8, valid)
+Test(net_utf8, valid)
 {
     cr_assert_eq(U8(""), NET__UTF8_ACCEPT);
     cr_assert_eq(U8("hello"), NET__UTF8_ACCEPT);
@@ -604,7 +604,7 @@ Test(utf8, valid)
     cr_assert_eq(U8("\xef\xbf\xbf"), NET__UTF8_ACCEPT);     /* U+FFFF */
 }
 
-Test(utf8, overlongs)
+Test(net_utf8, overlongs)
 {
     cr_assert_eq(U8("\xc0\x80"), NET__UTF8_REJECT);
     cr_assert_eq(U8("\xc1\xbf"), NET__UTF8_REJECT);
@@ -614,7 +614,7 @@ Test(utf8, overlongs)
     cr_assert_eq(U8("\xf0\x8f\xbf\xbf"), NET__UTF8_REJECT);
 }
 
-Test(utf8, surrogates_and_range)
+Test(net_utf8, surrogates_and_range)
 {
     cr_assert_eq(U8("\xed\xa0\x80"), NET__UTF8_REJECT);     /* U+D800 */
     cr_assert_eq(U8("\xed\xbf\xbf"), NET__UTF8_REJECT);     /* U+DFFF */
@@ -627,14 +627,14 @@ Test(utf8, surrogates_and_range)
                  NET__UTF8_REJECT); /* cut short */
 }
 
-Test(utf8, incomplete_is_not_accept)
+Test(net_utf8, incomplete_is_not_accept)
 {
     uint32_t st = U8("ok\xe2\x82");
     cr_assert_neq(st, NET__UTF8_ACCEPT);
     cr_assert_neq(st, NET__UTF8_REJECT);
 }
 
-Test(utf8, split_across_fragments)
+Test(net_utf8, split_across_fragments)
 {
     const char *msg = "a\xf0\x9f\x98\x80\xe2\x82\xac";
     size_t n = strlen(msg);

@@ -25,7 +25,7 @@ static int inm(const char *v, const char *etag)
     return net__etag_match(&s, etag);
 }
 
-Test(static_files, content_types)
+Test(static, content_types)
 {
     cr_assert_str_eq(net__content_type("/w/index.html"), "text/html; charset=utf-8");
     cr_assert_str_eq(net__content_type("/w/js/app.JS"), "text/javascript; charset=utf-8");
@@ -37,7 +37,7 @@ Test(static_files, content_types)
     cr_assert_str_eq(net__content_type("/w/x.exe"), "application/octet-stream");
 }
 
-Test(static_files, compressible)
+Test(static, compressible)
 {
     cr_assert(net__compressible("text/html; charset=utf-8"));
     cr_assert(net__compressible("text/javascript; charset=utf-8"));
@@ -49,7 +49,7 @@ Test(static_files, compressible)
     cr_assert_not(net__compressible("application/octet-stream"));
 }
 
-Test(static_files, etag_is_a_quoted_content_hash)
+Test(static, etag_is_a_quoted_content_hash)
 {
     char a[NET__ETAG_LEN + 1], b[NET__ETAG_LEN + 1], c[NET__ETAG_LEN + 1];
     net__etag("hello", 5, a);
@@ -66,7 +66,7 @@ Test(static_files, etag_is_a_quoted_content_hash)
     cr_assert_str_neq(a, c);
 }
 
-Test(static_files, if_none_match)
+Test(static, if_none_match)
 {
     const char *e = "\"0123456789abcdef\"";
     cr_assert(inm("\"0123456789abcdef\"", e));
@@ -83,7 +83,7 @@ Test(static_files, if_none_match)
     cr_assert_not(inm(",,,", e));
 }
 
-Test(static_files, accept_encoding)
+Test(static, accept_encoding)
 {
     cr_assert(gz_ok("gzip"));
     cr_assert(gz_ok("gzip, deflate, br, zstd"));
@@ -129,7 +129,7 @@ static void roundtrip(const char *in, size_t len)
     free(gz);
 }
 
-Test(static_files, gzip_roundtrip)
+Test(static, gzip_roundtrip)
 {
     roundtrip("", 0);
     roundtrip("a", 1);
@@ -150,7 +150,7 @@ Test(static_files, gzip_roundtrip)
 }
 
 /* The version token of index.html: every @V@ replaced, nothing else. */
-Test(static_files, version_substitution)
+Test(static, version_substitution)
 {
     const char *page = "<a href=\"v/@V@/x.js\">@V@@V@ @V</a>";
     char *out = NULL;

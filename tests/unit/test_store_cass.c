@@ -7,9 +7,9 @@
 
 #include "../../src/store/cassandra/cass_int.h"
 
-TestSuite(cass_bucket);
+TestSuite(store_cass_bucket);
 
-Test(cass_bucket, sequences_map_to_fixed_size_buckets)
+Test(store_cass_bucket, sequences_map_to_fixed_size_buckets)
 {
     cr_assert_eq(cs_bucket(1), 0);
     cr_assert_eq(cs_bucket(CS_BUCKET), 0);
@@ -34,7 +34,7 @@ static int walk(struct cs_scan *sc, int64_t *out, int max)
     return n;
 }
 
-Test(cass_bucket, ascending_scan_visits_buckets_of_the_range_upwards)
+Test(store_cass_bucket, ascending_scan_visits_buckets_of_the_range_upwards)
 {
     duet_id chat = {{0}};
     struct cs_scan sc;
@@ -47,7 +47,7 @@ Test(cass_bucket, ascending_scan_visits_buckets_of_the_range_upwards)
     cr_assert_eq(seen[2], 2);
 }
 
-Test(cass_bucket, ascending_scan_starts_after_lo)
+Test(store_cass_bucket, ascending_scan_starts_after_lo)
 {
     duet_id chat = {{0}};
     struct cs_scan sc;
@@ -59,7 +59,7 @@ Test(cass_bucket, ascending_scan_starts_after_lo)
     cr_assert_eq(seen[0], 1);
 }
 
-Test(cass_bucket, descending_scan_visits_buckets_downwards)
+Test(store_cass_bucket, descending_scan_visits_buckets_downwards)
 {
     duet_id chat = {{0}};
     struct cs_scan sc;
@@ -72,7 +72,7 @@ Test(cass_bucket, descending_scan_visits_buckets_downwards)
     cr_assert_eq(seen[2], 0);
 }
 
-Test(cass_bucket, empty_ranges_read_nothing)
+Test(store_cass_bucket, empty_ranges_read_nothing)
 {
     duet_id chat = {{0}};
     struct cs_scan sc;
@@ -101,7 +101,7 @@ static void sched_fini(void)
     map_free(&sched_store.members);
 }
 
-TestSuite(cass_sched, .init = sched_init, .fini = sched_fini);
+TestSuite(store_cass_sched, .init = sched_init, .fini = sched_fini);
 
 static void mk(cs_op *op, store_req *req, enum store_op kind, const duet_id *user,
                const duet_id *chat)
@@ -125,7 +125,7 @@ static void ids(duet_id *a, duet_id *b, duet_id *c, duet_id *chat)
     duet_chat_id(a, b, chat);
 }
 
-Test(cass_sched, message_op_on_an_unknown_chat_is_a_barrier)
+Test(store_cass_sched, message_op_on_an_unknown_chat_is_a_barrier)
 {
     duet_id a, b, c, chat;
     ids(&a, &b, &c, &chat);
@@ -137,7 +137,7 @@ Test(cass_sched, message_op_on_an_unknown_chat_is_a_barrier)
     cr_assert(cs_conflict(&op, &other));
 }
 
-Test(cass_sched, known_chat_conflicts_with_both_members_only)
+Test(store_cass_sched, known_chat_conflicts_with_both_members_only)
 {
     duet_id a, b, c, chat;
     ids(&a, &b, &c, &chat);
@@ -154,7 +154,7 @@ Test(cass_sched, known_chat_conflicts_with_both_members_only)
     cr_assert_not(cs_conflict(&send, &pend_c));
 }
 
-Test(cass_sched, friend_ops_and_settings_are_barriers)
+Test(store_cass_sched, friend_ops_and_settings_are_barriers)
 {
     duet_id a, b, c, chat;
     ids(&a, &b, &c, &chat);
@@ -171,7 +171,7 @@ Test(cass_sched, friend_ops_and_settings_are_barriers)
     }
 }
 
-Test(cass_sched, same_name_conflicts_other_names_do_not)
+Test(store_cass_sched, same_name_conflicts_other_names_do_not)
 {
     cs_op x, y, z;
     store_req r1, r2, r3;
@@ -188,7 +188,7 @@ Test(cass_sched, same_name_conflicts_other_names_do_not)
     cr_assert_not(cs_conflict(&x, &z));
 }
 
-Test(cass_sched, sessions_conflict_by_token)
+Test(store_cass_sched, sessions_conflict_by_token)
 {
     duet_id a, b, c, chat;
     ids(&a, &b, &c, &chat);
@@ -214,7 +214,7 @@ Test(cass_sched, sessions_conflict_by_token)
 
 /* ---- void markers (docs/cassandra.md "Holes") ---- */
 
-TestSuite(cass_void);
+TestSuite(store_cass_void);
 
 /* One CS_MSG_COLS row whose type cell (column 4) is *type, or null. */
 static void void_row(struct cql_cell cells[CS_MSG_NCOLS], uint8_t buf[4], const int32_t *type)
@@ -231,7 +231,7 @@ static void void_row(struct cql_cell cells[CS_MSG_NCOLS], uint8_t buf[4], const 
     }
 }
 
-Test(cass_void, only_type_minus_one_is_a_void_marker)
+Test(store_cass_void, only_type_minus_one_is_a_void_marker)
 {
     struct cql_cell cells[CS_MSG_NCOLS];
     uint8_t buf[4];
@@ -249,7 +249,7 @@ Test(cass_void, only_type_minus_one_is_a_void_marker)
     cr_assert_not(cs_row_void(&r, 0, 0), "no type cell");
 }
 
-Test(cass_void, the_bound_is_ten_request_timeouts)
+Test(store_cass_void, the_bound_is_ten_request_timeouts)
 {
     cs_store s;
     memset(&s, 0, sizeof(s));

@@ -17,7 +17,7 @@ static void lists_init(void)
     cr_assert(sodium_init() >= 0);
 }
 
-TestSuite(cass_sched_lists, .init = lists_init);
+TestSuite(store_cass_sched_lists, .init = lists_init);
 
 /* ---- the scheduler's lists (cs_sched_*) ---- */
 
@@ -155,7 +155,7 @@ static void keys_init(void)
         duet_id_random(&K[i]);
 }
 
-Test(cass_sched_lists, a_chain_on_one_key_runs_one_at_a_time_in_order)
+Test(store_cass_sched_lists, a_chain_on_one_key_runs_one_at_a_time_in_order)
 {
     struct hq h;
     hq_init(&h);
@@ -173,7 +173,7 @@ Test(cass_sched_lists, a_chain_on_one_key_runs_one_at_a_time_in_order)
     hq_fini(&h);
 }
 
-Test(cass_sched_lists, independent_keys_run_in_parallel)
+Test(store_cass_sched_lists, independent_keys_run_in_parallel)
 {
     struct hq h;
     hq_init(&h);
@@ -190,7 +190,7 @@ Test(cass_sched_lists, independent_keys_run_in_parallel)
     hq_fini(&h);
 }
 
-Test(cass_sched_lists, a_barrier_in_the_middle_waits_for_all_before_and_holds_all_after)
+Test(store_cass_sched_lists, a_barrier_in_the_middle_waits_for_all_before_and_holds_all_after)
 {
     struct hq h;
     hq_init(&h);
@@ -228,7 +228,7 @@ Test(cass_sched_lists, a_barrier_in_the_middle_waits_for_all_before_and_holds_al
     hq_fini(&h);
 }
 
-Test(cass_sched_lists, four_keys_wait_on_two_different_earlier_ops)
+Test(store_cass_sched_lists, four_keys_wait_on_two_different_earlier_ops)
 {
     struct hq h;
     hq_init(&h);
@@ -252,7 +252,7 @@ Test(cass_sched_lists, four_keys_wait_on_two_different_earlier_ops)
     hq_fini(&h);
 }
 
-Test(cass_sched_lists, a_message_op_whose_user_is_a_member_does_not_wait_for_itself)
+Test(store_cass_sched_lists, a_message_op_whose_user_is_a_member_does_not_wait_for_itself)
 {
     duet_id a, b, c, chat;
     duet_id_random(&a);
@@ -346,7 +346,7 @@ static void random_sequence(uint64_t seed)
     hq_fini(&h);
 }
 
-Test(cass_sched_lists, random_sequences_match_the_old_rule)
+Test(store_cass_sched_lists, random_sequences_match_the_old_rule)
 {
     keys_init();
     for (uint64_t seed = 1; seed <= 3000; seed++)
@@ -362,7 +362,7 @@ Test(cass_sched_lists, random_sequences_match_the_old_rule)
  * one op in five a user's own read. The op that finishes is the oldest
  * running one (round trips of equal length: the queue is mostly waiting
  * ops) or a random running one (finished ops then wait for their turn). */
-TestSuite(cass_sched_cost);
+TestSuite(store_cass_sched_cost);
 
 #define COST_USERS  1000
 #define COST_WINDOW 512 /* the old CS_SCHED_WINDOW */
@@ -504,7 +504,7 @@ static void cost_fini(struct cost *c)
     cs_sched_free(&c->h.sc); /* frees the lists left */
 }
 
-Test(cass_sched_cost, completion_and_submission_with_2048_queued, .timeout = 300)
+Test(store_cass_sched_cost, completion_and_submission_with_2048_queued, .timeout = 300)
 {
     cr_assert(sodium_init() >= 0);
     struct cost *c = malloc(sizeof(*c));

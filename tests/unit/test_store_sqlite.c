@@ -2,11 +2,11 @@
  * and the request queue. */
 #include "test_store_sqlite.h"
 
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store_sqlite, .init = setup, .fini = teardown, .timeout = 30);
 
 /* ---- accounts and sessions ---- */
 
-Test(store, user_create_and_get)
+Test(store_sqlite, user_create_and_get)
 {
     store_req *r = op(STORE_USER_CREATE);
     r->in.username = "alice";
@@ -53,7 +53,7 @@ Test(store, user_create_and_get)
     done(r);
 }
 
-Test(store, user_update_and_last_seen)
+Test(store_sqlite, user_update_and_last_seen)
 {
     store_req *r = op(STORE_USER_UPDATE);
     r->in.user = E.alice;
@@ -111,7 +111,7 @@ static void session_create(duet_id user, const uint8_t *tok, int64_t now)
     done(r);
 }
 
-Test(store, sessions)
+Test(store_sqlite, sessions)
 {
     uint8_t t1[32], t2[32], t3[32];
     memset(t1, 1, 32);
@@ -150,7 +150,7 @@ Test(store, sessions)
 
 /* ---- friends and blocks ---- */
 
-Test(store, friend_request_flow)
+Test(store_sqlite, friend_request_flow)
 {
     cr_assert_eq(friend_op(STORE_FRIEND_REQUEST, E.alice, "nobody", T0), DUET_ENOTFOUND);
     cr_assert_eq(friend_op(STORE_FRIEND_REQUEST, E.alice, "alice", T0), DUET_ESELF);
@@ -201,7 +201,7 @@ Test(store, friend_request_flow)
     done(r);
 }
 
-Test(store, crossing_requests)
+Test(store_sqlite, crossing_requests)
 {
     cr_assert_eq(friend_op(STORE_FRIEND_REQUEST, E.carol, "alice", T0), 0);
     store_req *r = op(STORE_FRIEND_REQUEST);
@@ -222,7 +222,7 @@ Test(store, crossing_requests)
     cr_assert_eq(send_msg(E.carol, want, "m1", "hi", T0 + 6, NULL), 0);
 }
 
-Test(store, remove_keeps_history)
+Test(store_sqlite, remove_keeps_history)
 {
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "m1", "hello", T0 + 10, &seq), 0);
@@ -250,7 +250,7 @@ Test(store, remove_keeps_history)
     cr_assert_eq(seq, 2, "re-friending reuses the chat");
 }
 
-Test(store, blocks)
+Test(store_sqlite, blocks)
 {
     cr_assert_eq(friend_op(STORE_FRIEND_REQUEST, E.carol, "alice", T0), 0);
     cr_assert_eq(friend_op(STORE_BLOCK, E.alice, "alice", T0), DUET_ESELF);
@@ -330,7 +330,7 @@ Test(store, blocks)
     done(r);
 }
 
-Test(store, chat_peer)
+Test(store_sqlite, chat_peer)
 {
     store_req *r = op(STORE_CHAT_PEER);
     r->in.user = E.alice;
@@ -395,7 +395,7 @@ static void tag(struct tagged *t, int id, enum store_op o, int *log, int *n)
     t->req.in.limit = 10;
 }
 
-Test(store, fifo_completion_order)
+Test(store_sqlite, fifo_completion_order)
 {
     struct tagged t[9];
     int log[16], n = 0;
@@ -441,7 +441,7 @@ static void on_never(uv_poll_t *h, int status, int events)
     cr_assert_fail("nothing writes to the pipe");
 }
 
-Test(store, submit_from_timer_does_not_wait_for_io)
+Test(store_sqlite, submit_from_timer_does_not_wait_for_io)
 {
     /* Submitted before poll: the idle handle must keep poll from sleeping
      * until the next timer (a fd keeps poll from returning at once). */
@@ -472,7 +472,7 @@ Test(store, submit_from_timer_does_not_wait_for_io)
     close(fds[1]);
 }
 
-Test(store, failed_request_changed_nothing)
+Test(store_sqlite, failed_request_changed_nothing)
 {
     /* A trigger makes the pending insert of a "boom" message fail after the
      * message row was written. */
@@ -514,7 +514,7 @@ Test(store, failed_request_changed_nothing)
     done(h);
 }
 
-Test(store, commit_failure_fails_the_batch)
+Test(store_sqlite, commit_failure_fails_the_batch)
 {
     /* A deferred foreign key violation fails only at COMMIT. */
     cr_assert_eq(sqlite3_exec(store_db(E.st),
@@ -548,7 +548,7 @@ Test(store, commit_failure_fails_the_batch)
     mkuser("dave"); /* the next batch works */
 }
 
-Test(store, close_completes_queued_requests)
+Test(store_sqlite, close_completes_queued_requests)
 {
     store_req *r[3];
     for (int i = 0; i < 3; i++) {
@@ -580,7 +580,7 @@ Test(store, close_completes_queued_requests)
     sqlite3_close(db);
 }
 
-Test(store, no_state_cached_between_processes)
+Test(store_sqlite, no_state_cached_between_processes)
 {
     /* Two stores on one file stand for two duetd processes. */
     store_t *other = open_store();

@@ -3,7 +3,7 @@
  * pending count kept by triggers, and migration 2 on a version 1 file. */
 #include "test_store_sqlite.h"
 
-TestSuite(ceil, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store_sqlite_ceil, .init = setup, .fini = teardown, .timeout = 30);
 
 #define DAY (24 * 60 * MINUTE)
 
@@ -84,7 +84,7 @@ static size_t n_pending(duet_id user)
     return n;
 }
 
-Test(ceil, send_refused_at_the_recipients_ceiling_and_nothing_stored)
+Test(store_sqlite_ceil, send_refused_at_the_recipients_ceiling_and_nothing_stored)
 {
     char mid[16];
     for (int i = 1; i <= 3; i++) {
@@ -106,7 +106,7 @@ Test(ceil, send_refused_at_the_recipients_ceiling_and_nothing_stored)
     assert_counts_exact();
 }
 
-Test(ceil, acks_and_deletes_move_the_count)
+Test(store_sqlite_ceil, acks_and_deletes_move_the_count)
 {
     char mid[16];
     for (int i = 1; i <= 4; i++) {
@@ -140,7 +140,7 @@ Test(ceil, acks_and_deletes_move_the_count)
     cr_assert_eq(sql_int("SELECT count(*) FROM pending_counts WHERE n <> 0"), 0);
 }
 
-Test(ceil, seen_receipts_and_a_second_delete_keep_the_count_exact)
+Test(store_sqlite_ceil, seen_receipts_and_a_second_delete_keep_the_count_exact)
 {
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "a", "1", T0 + MINUTE, &seq), 0);
@@ -169,7 +169,7 @@ static int request(duet_id from, const char *to, int64_t now, int64_t max)
     return rc;
 }
 
-Test(ceil, friend_requests_per_day)
+Test(store_sqlite_ceil, friend_requests_per_day)
 {
     mkuser("dave");
     mkuser("erin");
@@ -207,7 +207,17 @@ Test(ceil, friend_requests_per_day)
     cr_assert_eq(sql_int("SELECT count(*) FROM friend_requests_sent"), 3);
 }
 
-Test(ceil, migration_2_counts_the_existing_pending_rows)
+/* Undoes c-org's migration (search and chat state), for the tests that
+ * take a file back to an older version. */
+#define SEARCH_UNDO                                                                                \
+    "DROP TABLE msg_fts; DROP TABLE msg_fts_rows; DROP TABLE chat_state;"                          \
+    " ALTER TABLE messages DROP COLUMN fts_id;"
+/* Undoes c-msg's migration (reply, forward, edit, reactions, delete for me). */
+#define CONV_UNDO                                                                                  \
+    "ALTER TABLE messages DROP COLUMN reply_to; ALTER TABLE messages DROP COLUMN forwarded;"       \
+    " ALTER TABLE messages DROP COLUMN edited_at; DROP TABLE reactions; DROP TABLE hidden;"
+
+Test(store_sqlite_ceil, migration_2_counts_the_existing_pending_rows)
 {
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "a", "1", T0 + MINUTE, &seq), 0);
@@ -216,23 +226,22 @@ Test(ceil, migration_2_counts_the_existing_pending_rows)
     close_store(E.st);
     E.st = NULL;
     /* Back to what a version 1 file looks like, pending rows and all. */
-    sql_exec(
-        "DROP TRIGGER pending_counts_ins; DROP TRIGGER pending_counts_del;"
-        " DROP TABLE pending_counts; DROP TABLE friend_requests_sent;"
-        " ALTER TABLE messages DROP COLUMN withheld; DROP INDEX pending_replay;"
-        " ALTER TABLE chats DROP COLUMN a_seen_seq; ALTER TABLE chats DROP COLUMN b_seen_seq;"
-        " ALTER TABLE messages DROP COLUMN reply_to; ALTER TABLE messages DROP COLUMN forwarded;"
-        " ALTER TABLE messages DROP COLUMN edited_at; DROP TABLE reactions; DROP TABLE hidden;"
-        " PRAGMA user_version = 1;");
+    sql_exec("DROP TRIGGER pending_counts_ins; DROP TRIGGER pending_counts_del;"
+             " DROP TABLE pending_counts; DROP TABLE friend_requests_sent;"
+             " ALTER TABLE messages DROP COLUMN withheld; DROP INDEX pending_replay;"
+             " ALTER TABLE chats DROP COLUMN a_seen_seq; ALTER TABLE chats DROP COLUMN b_seen_seq;"
+             " PRAGMA user_version = 1;");
+    sql_exec(SEARCH_UNDO); /* c-org's migration too */
+    sql_exec(CONV_UNDO);   /* and c-msg's */
     E.st = open_store();
-    cr_assert_geq(sql_int("PRAGMA user_version"), 6, "migrations 2 to the last ran");
+    cr_assert_eq(sql_int("PRAGMA user_version"), (int)sq_migrations_count, "migrations 2 on ran");
     assert_counts_exact();
     cr_assert_eq(send_max(E.alice, "d", 3), 0);
     cr_assert_eq(send_max(E.alice, "e", 3), DUET_EFULL, "bob had 2 rows before the migration");
     assert_counts_exact();
 }
 
-Test(ceil, migration_5_starts_the_seen_positions_from_the_seen_messages)
+Test(store_sqlite_ceil, migration_5_starts_the_seen_positions_from_the_seen_messages)
 {
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "a", "1", T0 + MINUTE, &seq), 0);
@@ -244,13 +253,12 @@ Test(ceil, migration_5_starts_the_seen_positions_from_the_seen_messages)
     close_store(E.st);
     E.st = NULL;
     /* Back to what a version 4 file looks like. */
-    sql_exec(
-        "ALTER TABLE chats DROP COLUMN a_seen_seq; ALTER TABLE chats DROP COLUMN b_seen_seq;"
-        " ALTER TABLE messages DROP COLUMN reply_to; ALTER TABLE messages DROP COLUMN forwarded;"
-        " ALTER TABLE messages DROP COLUMN edited_at; DROP TABLE reactions; DROP TABLE hidden;"
-        " PRAGMA user_version = 4;");
+    sql_exec("ALTER TABLE chats DROP COLUMN a_seen_seq; ALTER TABLE chats DROP COLUMN b_seen_seq;"
+             " PRAGMA user_version = 4;");
+    sql_exec(SEARCH_UNDO);
+    sql_exec(CONV_UNDO);
     E.st = open_store();
-    cr_assert_geq(sql_int("PRAGMA user_version"), 6);
+    cr_assert_eq(sql_int("PRAGMA user_version"), (int)sq_migrations_count);
     /* bob saw alice's messages 1 and 2 (3 is his own); alice saw none. */
     cr_assert_eq(sql_int("SELECT max(a_seen_seq, b_seen_seq) FROM chats"), 2);
     cr_assert_eq(sql_int("SELECT min(a_seen_seq, b_seen_seq) FROM chats"), 0);

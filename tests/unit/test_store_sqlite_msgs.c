@@ -2,7 +2,7 @@
  * the chat list and pending rows. */
 #include "test_store_sqlite.h"
 
-TestSuite(store_msgs, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store_sqlite_msgs, .init = setup, .fini = teardown, .timeout = 30);
 
 #define WINDOW (15 * MINUTE)
 
@@ -43,7 +43,7 @@ static size_t count_pending(duet_id user, int kind)
     return n;
 }
 
-Test(store_msgs, send_sequences_without_gaps)
+Test(store_sqlite_msgs, send_sequences_without_gaps)
 {
     store_req *r = op(STORE_MSG_SEND);
     r->in.user = E.alice;
@@ -78,7 +78,7 @@ Test(store_msgs, send_sequences_without_gaps)
     cr_assert_eq(count_pending(E.alice, PENDING_MESSAGE), 3);
 }
 
-Test(store_msgs, send_dedupe_and_access)
+Test(store_sqlite_msgs, send_dedupe_and_access)
 {
     int64_t seq;
     cr_assert_eq(send_msg(E.alice, E.ab, "m1", "hello", T0, &seq), 0);
@@ -126,7 +126,7 @@ Test(store_msgs, send_dedupe_and_access)
     cr_assert_eq(seq, 3);
 }
 
-Test(store_msgs, ack_is_cumulative)
+Test(store_sqlite_msgs, ack_is_cumulative)
 {
     cr_assert_eq(send_msg(E.alice, E.ab, "a1", "1", T0 + 1, NULL), 0);
     cr_assert_eq(send_msg(E.alice, E.ab, "a2", "2", T0 + 2, NULL), 0);
@@ -177,7 +177,7 @@ Test(store_msgs, ack_is_cumulative)
     done(run_mark(STORE_MSG_ACK, E.bob, 9, 4, T0, -EINVAL));
 }
 
-Test(store_msgs, seen_and_receipts_privacy)
+Test(store_sqlite_msgs, seen_and_receipts_privacy)
 {
     for (int i = 1; i <= 3; i++) {
         char mid[16];
@@ -242,7 +242,7 @@ Test(store_msgs, seen_and_receipts_privacy)
     done(run_mark(STORE_MSG_SEEN, E.carol, 0, 1, T0, DUET_EFORBIDDEN));
 }
 
-Test(store_msgs, delete_rules)
+Test(store_sqlite_msgs, delete_rules)
 {
     cr_assert_eq(send_msg(E.alice, E.ab, "a1", "secret", T0, NULL), 0);
     cr_assert_eq(send_msg(E.alice, E.ab, "a2", "old", T0 - WINDOW - 1, NULL), 0);
@@ -289,7 +289,7 @@ static void expect_seqs(store_req *r, int64_t first, size_t n)
     done(r);
 }
 
-Test(store_msgs, history_paging)
+Test(store_sqlite_msgs, history_paging)
 {
     for (int i = 1; i <= 10; i++) {
         char mid[16];
@@ -312,7 +312,7 @@ Test(store_msgs, history_paging)
     done(r);
 }
 
-Test(store_msgs, chats_list)
+Test(store_sqlite_msgs, chats_list)
 {
     cr_assert_eq(friend_op(STORE_FRIEND_REQUEST, E.carol, "alice", T0 + 50), 0);
     cr_assert_eq(friend_op(STORE_FRIEND_ACCEPT, E.alice, "carol", T0 + 60), 0);
@@ -350,7 +350,7 @@ Test(store_msgs, chats_list)
     done(r);
 }
 
-Test(store_msgs, pending_list_order)
+Test(store_sqlite_msgs, pending_list_order)
 {
     duet_id ac;
     cr_assert_eq(friend_op(STORE_FRIEND_REQUEST, E.carol, "alice", T0), 0);
@@ -399,7 +399,7 @@ static store_req *pending_page(int limit, int64_t page_bytes, const struct duet_
     return r;
 }
 
-Test(store_msgs, pending_pages_follow_the_key_and_bound_their_text)
+Test(store_sqlite_msgs, pending_pages_follow_the_key_and_bound_their_text)
 {
     int64_t seq;
     char mid[16], text[1100];

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-TestSuite(writer, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store_sqlite_writer, .init = setup, .fini = teardown, .timeout = 30);
 
 /* ---- group commit window ---- */
 
@@ -48,7 +48,7 @@ static void window_a_done(store_req *r)
     cr_assert_eq(uv_idle_start(&w->idle, window_turn), 0);
 }
 
-Test(writer, commit_window_batches_loop_turns)
+Test(store_sqlite_writer, commit_window_batches_loop_turns)
 {
     close_store(E.st);
     /* A long window, so that the test does not depend on the machine's
@@ -110,7 +110,7 @@ Test(writer, commit_window_batches_loop_turns)
 /* A batch of reads only has nothing to make durable: it neither waits for
  * the commit window nor starts one. (The window is 3 s, so a read that
  * completes before its end did not wait for it.) */
-Test(writer, commit_window_spares_read_only_batches)
+Test(store_sqlite_writer, commit_window_spares_read_only_batches)
 {
     close_store(E.st);
     struct store_sqlite_opts o = {
@@ -190,7 +190,7 @@ static void gate_done(store_req *r)
     g->order[g->n++] = (int)r->in.now;
 }
 
-Test(writer, loop_runs_while_the_writer_commits)
+Test(store_sqlite_writer, loop_runs_while_the_writer_commits)
 {
     struct gate g = {0};
     cr_assert_eq(uv_sem_init(&g.entered, 0), 0);
@@ -241,7 +241,7 @@ static long file_size(const char *path)
     return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
-Test(writer, checkpoints_run_on_the_helper_thread)
+Test(store_sqlite_writer, checkpoints_run_on_the_helper_thread)
 {
     sq_store *s = (sq_store *)E.st;
     char wal[128];
@@ -297,7 +297,7 @@ Test(writer, checkpoints_run_on_the_helper_thread)
 /* Offered more than the writer commits, the queue stops at max_inflight
  * outstanding requests (here 64): the next is refused with DUET_EBUSY and
  * changes nothing; once the writer caught up, submit works again. */
-Test(writer, outstanding_requests_are_capped)
+Test(store_sqlite_writer, outstanding_requests_are_capped)
 {
     enum { N = 64 };
     close_store(E.st);
@@ -356,7 +356,7 @@ static store_req *erase_req(enum store_op o, int who)
 /* One batch [send, delete, send]: the callbacks run in order; when the
  * delete's runs, the WAL (which held the old text) is cut to 0 bytes; a
  * failed delete checkpoints nothing. */
-Test(writer, delete_erases_the_wal_before_its_callback)
+Test(store_sqlite_writer, delete_erases_the_wal_before_its_callback)
 {
     sq_store *s = (sq_store *)E.st;
     snprintf(X.wal, sizeof(X.wal), "%s-wal", E.path);

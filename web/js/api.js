@@ -63,6 +63,9 @@ export const api = {
     const qs = q.toString();
     return call('GET', `/api/chats/${u(chatId)}/messages${qs ? '?' + qs : ''}`);
   },
+  // issue 17: search and organise
+  search: (params) => call('GET', `/api/search?${new URLSearchParams(params).toString()}`),
+  setChatState: (chatId, body) => call('PUT', `/api/chats/${u(chatId)}/state`, body),
 };
 
 // A sentence for a person, for the codes a form can meet.

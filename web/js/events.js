@@ -10,6 +10,7 @@ import { dropOutboxItem, flushOutbox } from './send.js';
 import { session } from './session.js';
 import {
   DEFAULT_LIMITS,
+  applyChatState,
   atLatest,
   chatByPeer,
   emit,
@@ -23,6 +24,14 @@ import {
   touch,
   updateMsg,
 } from './store.js';
+
+function onChatState(ev) {
+  if (ev.pending) queueAck(ev.chat_id, 'chat_state', 0);
+  const chat = state.chats.get(ev.chat_id);
+  if (!chat) return;
+  applyChatState(chat, ev);
+  emit('chats');
+}
 
 export function onEvent(ev) {
   switch (ev.type) {
@@ -60,6 +69,9 @@ export function onEvent(ev) {
     case 'friends_changed':
       onFriendsChanged(ev);
       break;
+    case 'chat_state': // issue 17: pin/archive/mute from another device
+      onChatState(ev);
+      break;
     case 'error':
       if (ev.request !== 'typing') console.warn('duet: server error', ev.request, ev.code, ev.message);
       break;
@@ -94,6 +106,7 @@ function onMessage(ev) {
   }
   const fromPeer = m.from !== state.me?.id;
   const isNew = m.seq > chat.latestSeq;
+  if (fromPeer && isNew && !m.withheld) chat.archived = false; // as the server does
   insertLive(chat, m);
   if (m.withheld) {
     // Only a placeholder (a message from someone we block): it fills the

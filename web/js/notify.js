@@ -53,6 +53,7 @@ function show(title, body, tag, onclick) {
 }
 
 export function notifyMessage(chat, m) {
+  if (chat.muted_until > Date.now()) return; // issue 17: a muted chat is silent
   const body = m.text.length > 140 ? m.text.slice(0, 139) + '…' : m.text;
   show(iso(nameOf(chat.peer)), iso(body), `duet-${m.chat_id}-${m.seq}`, () => openChat(chat.id));
 }

@@ -86,12 +86,31 @@ export function makeChat(c) {
     loadingOlder: false,
     loadingNewer: false,
     loaded: false, // the newest page was fetched at least once
+    // issue 17: the user's own organisation of the chat
+    pinned: !!c.pinned,
+    archived: !!c.archived,
+    muted_until: c.muted_until || 0,
   };
+}
+
+// Muted now (no notifications, a grey badge).
+export function isMuted(chat) {
+  return chat.muted_until > Date.now();
+}
+
+// A chat_state event or answer folded into the chat.
+export function applyChatState(chat, st) {
+  chat.pinned = !!st.pinned;
+  chat.archived = !!st.archived;
+  chat.muted_until = st.muted_until || 0;
 }
 
 // Chats newest activity first, as the list shows them.
 export function sortedChats() {
-  return [...state.chats.values()].sort((a, b) => activity(b) - activity(a) || nameOf(a.peer).localeCompare(nameOf(b.peer)));
+  // Pinned chats first (issue 17), then newest activity.
+  return [...state.chats.values()].sort(
+    (a, b) => b.pinned - a.pinned || activity(b) - activity(a) || nameOf(a.peer).localeCompare(nameOf(b.peer)),
+  );
 }
 
 export function activity(chat) {

@@ -57,6 +57,8 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_MSG_DELETE] = cs_msg_delete,
     [STORE_HISTORY] = cs_history,
     [STORE_PENDING_LIST] = cs_pending_list,
+    [STORE_SEARCH] = cs_search,
+    [STORE_CHAT_STATE_SET] = cs_chat_state_set,
     [STORE_MSG_REACT] = cs_msg_react,
     [STORE_MSG_EDIT] = cs_msg_edit,
     [STORE_MSG_HIDE] = cs_msg_hide,
@@ -315,7 +317,8 @@ static void cs_schema_fail(cs_store *s, const char *what, cql_req *q)
 
 static int cs_register(cs_store *s)
 {
-    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql, cs_conv_cql};
+    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql, cs_org_cql,
+                                   cs_conv_cql};
     for (int i = 0; i < CS_STMT_COUNT; i++) {
         const char *text = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && text == NULL; t++)

@@ -125,6 +125,10 @@ enum cs_stmt_id {
     CS_CHAT_RECV_B,
     CS_CHAT_SEEN_A,
     CS_CHAT_SEEN_B,
+    /* cass_org.c (c-org) */
+    CS_STATE_ALL,
+    CS_STATE_PUT,
+    CS_STATE_UNARCHIVE,
     /* cass_conv.c (issue 17) */
     CS_CV_EXTRA_GET,
     CS_CV_EXTRA_RANGE,
@@ -149,6 +153,7 @@ enum cs_stmt_id {
 extern const char *const cs_users_cql[CS_STMT_COUNT];
 extern const char *const cs_friends_cql[CS_STMT_COUNT];
 extern const char *const cs_msgs_cql[CS_STMT_COUNT];
+extern const char *const cs_org_cql[CS_STMT_COUNT];
 extern const char *const cs_conv_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
@@ -487,6 +492,13 @@ void cs_msg_seen(cs_op *op);
 void cs_msg_delete(cs_op *op);
 void cs_history(cs_op *op);
 void cs_pending_list(cs_op *op);
+/* cass_org.c (c-org) */
+void cs_search(cs_op *op);
+void cs_chat_state_set(cs_op *op);
+/* After a CS_STATE_ALL read: the user's pin/archive/mute into chats[]. */
+void cs_state_apply(const cs_op *op, struct duet_chat *chats, size_t n);
+/* A PENDING_CHAT_STATE row: its time columns into p->state (as SQLite). */
+void cs_state_from_row(struct duet_pending *p);
 /* cass_conv.c (issue 17): the ops, and the steps other ops hand over to.
  * cs_conv_send_start: at a send's start, checks its quote and forward
  * first (1: handed over; the send starts again after). cs_conv_send_done:

@@ -278,6 +278,7 @@ enum {
     CL_HIDDEN, /* entry i_items' messages I hid (issue 17) */
     CL_LAST,   /* the newest message of entry i_items */
     CL_UNREAD, /* a chunk of entry i_items' messages after my read position */
+    CL_STATE,  /* c-org: my pin/archive/mute rows */
 };
 
 /* Entry i of the op's list. */
@@ -485,7 +486,13 @@ void cs_chats_list(cs_op *op)
         op->count = 0;
         goto unread; /* no message at all: nothing unread either */
     build:
-        rc = cs_cl_build(op);
+        if ((rc = cs_cl_build(op)) < 0 || op->n_items == 0)
+            break;
+        cs_read(op, CL_STATE, CS_STATE_ALL, "i", &req->in.user); /* c-org */
+        return;
+    case CL_STATE:
+        if ((rc = cs_q_status(op)) == 0)
+            cs_state_apply(op, req->out.chats, req->out.n_chats);
         break;
     default:
         rc = -EINVAL;

@@ -196,6 +196,10 @@ void cs_msg_ack(cs_op *op)
             cs_write(op, ACK_DROPPED, CS_PENDING_DEL_AT, "iidl", me, &op->chat.id, req->in.kind,
                      req->in.seq);
             return;
+        case PENDING_CHAT_STATE: /* c-org: one row per chat, at sequence 0 */
+            cs_write(op, ACK_DROPPED, CS_PENDING_DEL_AT, "iidl", me, &op->chat.id, req->in.kind,
+                     (int64_t)0);
+            return;
         default:
             rc = -EINVAL;
             break;

@@ -154,6 +154,9 @@ static int cs_send_rows(cs_op *op, int next, const struct duet_msg *m)
     if (!op->flag)
         cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissl", &m->receiver, &m->chat_id, m->sequence,
                      &m->sender, &m->receiver, m->message_id, m->message, m->sent_at);
+    /* c-org: a message the receiver sees ends their archive of the chat. */
+    if (!op->flag)
+        cs_batch_add(op, CS_STATE_UNARCHIVE, "ii", &m->receiver, &m->chat_id);
     op->req->out.hidden = op->flag;
     return cs_batch_submit_at(op, next, op->rows_ts);
 }

@@ -115,6 +115,8 @@ static int cs_pl_add_rows(cs_op *op)
         p->kind = cs_get_i32(cql_cell(r, i, 1));
         if (cs_read_msg(&req->pool, r, i, 2, &chat, &p->msg) < 0)
             return -ENOMEM;
+        if (p->kind == PENDING_CHAT_STATE) /* c-org */
+            cs_state_from_row(p);
         req->out.n_pending++;
         if (req->in.limit > 0 && cs_pl_page_full(req)) {
             req->out.more = 1;

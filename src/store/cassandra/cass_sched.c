@@ -114,6 +114,8 @@ void cs_keys(cs_store *s, cs_op *op)
     case STORE_CHATS_LIST:
     case STORE_PRESENCE_PEERS:
     case STORE_PENDING_LIST:
+    case STORE_CHAT_STATE_SET: /* c-org: the pin count is the user's */
+    case STORE_SEARCH:
         cs_key_add(op, &req->in.user);
         break;
     case STORE_SESSION_CREATE:

@@ -39,6 +39,11 @@ const char *const cs_ddl[] = {
     " sequence bigint, sender uuid, receiver uuid, message_id text, message text, type int,"
     " preview text, sent_at timestamp, received_at timestamp, seen_at timestamp,"
     " deleted_at timestamp, PRIMARY KEY ((user_id), chat_id, service_type, sequence))",
+    /* c-org (issue 17): each user's pin, archive and mute of a chat, one
+     * partition per user (cass_org.c). */
+    "CREATE TABLE IF NOT EXISTS %1$s.chat_state (user_id uuid, chat_id uuid,"
+    " pinned_at timestamp, archived boolean, muted_until timestamp,"
+    " PRIMARY KEY ((user_id), chat_id))",
     /* c-msg (issue 17): a message's quote (the quoted seq; the snippet is
      * read from the original), forwarded copy and last edit; reactions, one
      * per user per message (withheld: shown to its author only); hidden,

@@ -58,6 +58,8 @@ const sq_op_fn sq_ops[STORE_OP_COUNT] = {
     [STORE_MSG_DELETE] = sq_msg_delete,
     [STORE_HISTORY] = sq_history,
     [STORE_PENDING_LIST] = sq_pending_list,
+    [STORE_SEARCH] = sq_search,
+    [STORE_CHAT_STATE_SET] = sq_chat_state_set,
     [STORE_MSG_REACT] = sq_msg_react,
     [STORE_MSG_EDIT] = sq_msg_edit,
     [STORE_MSG_HIDE] = sq_msg_hide,
@@ -360,8 +362,8 @@ err:
 
 static int sq_prepare_all(sq_store *s)
 {
-    const char *const *tables[] = {sq_core_sql, sq_users_sql, sq_friends_sql, sq_msgs_sql,
-                                   sq_conv_sql};
+    const char *const *tables[] = {sq_core_sql, sq_users_sql,  sq_friends_sql, sq_msgs_sql,
+                                   sq_search_sql, sq_org_sql, sq_conv_sql};
     for (int i = 0; i < SQ_STMT_COUNT; i++) {
         const char *sql = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && sql == NULL; t++)

@@ -394,9 +394,13 @@ int sq_msg_edit(sq_store *s, store_req *req)
     if ((rc = cv_may_change(s, me, &c, m, &withheld)) < 0)
         return rc;
     /* The old text is overwritten (secure_delete: its bytes are zeroed),
-     * in the message and in an undelivered copy. */
-    if ((rc = sq_exec(s, SQ_CV_MSG_EDIT, "ilsl", &c.id, m->sequence, text, req->in.now)) < 0 ||
-        (rc = sq_exec(s, SQ_CV_PENDING_TEXT, "ilis", &c.id, m->sequence, &c.peer, text)) < 0)
+     * in the message and in an undelivered copy, and leaves the search
+     * index as a deleted one does (unindexed while still stored, then
+     * indexed again: c-org's sqlite_search.c). */
+    if ((rc = sq_search_unindex(s, &c.id, m->sequence)) < 0 ||
+        (rc = sq_exec(s, SQ_CV_MSG_EDIT, "ilsl", &c.id, m->sequence, text, req->in.now)) < 0 ||
+        (rc = sq_exec(s, SQ_CV_PENDING_TEXT, "ilis", &c.id, m->sequence, &c.peer, text)) < 0 ||
+        (rc = sq_search_index(s, &c.id, m->sequence, text)) < 0)
         return rc;
     if (!withheld &&
         (rc = sq_exec(s, SQ_CV_PENDING_PUT, "iiiidssll", &c.peer, &c.id, me, &c.peer,

@@ -411,6 +411,8 @@ static int sq_chat_fill(sq_store *s, store_req *req, struct duet_chat *c, int64_
         }
     }
     rc = sq_get_int(s, &c->unread, SQ_CHAT_UNREAD, "ili", &c->chat_id, c->my_read_seq, &c->peer.id);
+    if (rc >= 0)
+        rc = sq_state_fill(s, &req->in.user, c); /* c-org */
     return rc < 0 ? rc : 0;
 }
 

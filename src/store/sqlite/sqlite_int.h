@@ -78,6 +78,21 @@ enum sq_stmt_id {
     SQ_PENDING_LIST,
     SQ_PENDING_PAGE,
     SQ_CHAT_CURSORS,
+    /* sqlite_search.c (c-org) */
+    SQ_FTS_ROW_INSERT,
+    SQ_FTS_INSERT,
+    SQ_FTS_SET_ID,
+    SQ_FTS_ROW_OF,
+    SQ_FTS_DELETE,
+    SQ_FTS_ROW_DELETE,
+    SQ_FTS_OPTIMIZE,
+    SQ_SEARCH,
+    /* sqlite_org.c (c-org) */
+    SQ_STATE_GET,
+    SQ_STATE_PUT,
+    SQ_STATE_PINNED,
+    SQ_STATE_UNARCHIVE,
+    SQ_STATE_PENDING,
     /* sqlite_conv.c (issue 17: reply, forward, react, edit, hide) */
     SQ_CV_MSG_EXTRA,
     SQ_CV_MSG_SET_EXTRA,
@@ -100,6 +115,8 @@ enum sq_stmt_id {
 extern const char *const sq_users_sql[SQ_STMT_COUNT];
 extern const char *const sq_friends_sql[SQ_STMT_COUNT];
 extern const char *const sq_msgs_sql[SQ_STMT_COUNT];
+extern const char *const sq_search_sql[SQ_STMT_COUNT];
+extern const char *const sq_org_sql[SQ_STMT_COUNT];
 extern const char *const sq_conv_sql[SQ_STMT_COUNT];
 
 /* Column lists read by sq_read_user() and sq_read_msg(); p is a table alias
@@ -176,6 +193,7 @@ typedef struct sq_store {
     uint64_t window_ns;      /* group commit window (0: none); set before the thread starts */
     uint64_t last_commit_ns; /* uv_hrtime() after the last commit */
     int erase_owed;          /* a delete committed, its erasing checkpoint failed */
+    int fts_optimize;        /* a delete left tokens in old FTS segments: optimize (c-org) */
     /* shared */
     uv_mutex_t mu;
     uv_cond_t work_cond;            /* the writer waits here for work, a full batch or stop */
@@ -304,6 +322,25 @@ int sq_msg_delete(sq_store *s, store_req *req);
 int sq_history(sq_store *s, store_req *req);
 int sq_pending_list(sq_store *s, store_req *req);
 
+/* sqlite_search.c (c-org): the FTS5 index of message text, kept in step in
+ * the message's own transaction. index: after a message row was inserted;
+ * unindex: before a delete erases it (sets s->fts_optimize); optimize: once
+ * per batch with a delete, before its commit, so that no segment keeps the
+ * erased tokens (docs/security.md). */
+int sq_search_index(sq_store *s, const duet_id *chat, int64_t seq, const char *text);
+int sq_search_unindex(sq_store *s, const duet_id *chat, int64_t seq);
+int sq_search_optimize(sq_store *s);
+int sq_search(sq_store *s, store_req *req);
+
+/* sqlite_org.c (c-org): pin, archive, mute. */
+int sq_chat_state_set(sq_store *s, store_req *req);
+/* Fills c->state for user (chat list). */
+int sq_state_fill(sq_store *s, const duet_id *user, struct duet_chat *c);
+/* A message from the peer arrived: the receiver's archive of it ends. */
+int sq_state_unarchive(sq_store *s, const duet_id *user, const duet_id *chat);
+/* A PENDING_CHAT_STATE row as read by sq_read_msg: moves its columns into
+ * p->state (the row keeps the state in the time columns). */
+void sq_state_from_row(struct duet_pending *p);
 /* sqlite_conv.c (issue 17). What a send adds: the quoted message checked and
  * the forwarded one copied. Ownership: a plain value; strings borrowed from
  * the request's pool or input. */

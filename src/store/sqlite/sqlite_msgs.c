@@ -209,6 +209,11 @@ int sq_msg_send(sq_store *s, store_req *req)
                                     (int64_t)0, (int64_t)0, &c.id, seq)) < 0) ||
         (rc = sq_exec(s, SQ_CHAT_SENT, "ill", &c.id, seq, now)) < 0)
         return rc;
+    /* c-org: the index in the message's transaction; the peer's archive
+     * ends with a message they can see. */
+    if ((rc = sq_search_index(s, &c.id, seq, text)) < 0 ||
+        (!withheld && (rc = sq_state_unarchive(s, &c.peer, &c.id)) < 0))
+        return rc;
     req->out.hidden = withheld;
 
     m->chat_id = c.id;
@@ -287,6 +292,9 @@ int sq_msg_ack(sq_store *s, store_req *req)
     case PENDING_HIDDEN:
         rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, req->in.seq);
         break;
+    case PENDING_CHAT_STATE: /* c-org: one row per chat, at sequence 0 */
+        rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, (int64_t)0);
+        break;
     default:
         return -EINVAL;
     }
@@ -353,8 +361,9 @@ int sq_msg_delete(sq_store *s, store_req *req)
 
     /* An undelivered copy goes away; the DELETED row still tells a device
      * that may have seen the message through history. */
-    if ((rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0 ||
-        (rc = sq_cv_on_delete(s, &c, seq)) < 0)
+    if ((rc = sq_search_unindex(s, &c.id, seq)) < 0 || /* c-org */
+        (rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0 ||
+        (rc = sq_cv_on_delete(s, &c, seq)) < 0) /* c-msg */
         return rc;
     /* The receiver of a withheld message never had it: nothing to tell. */
     if (!req->out.hidden &&
@@ -443,6 +452,8 @@ int sq_pending_list(sq_store *s, store_req *req)
             return -ENOMEM;
         }
         a[req->out.n_pending].kind = sqlite3_column_int(st, 0);
+        if (a[req->out.n_pending].kind == PENDING_CHAT_STATE) /* c-org */
+            sq_state_from_row(&a[req->out.n_pending]);
         req->out.pending = a;
         req->out.n_pending++;
         if (req->in.limit <= 0)

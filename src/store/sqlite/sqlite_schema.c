@@ -148,6 +148,35 @@ const char *const sq_migrations[] = {
     " chats.chat_id AND m.receiver = chats.user_a AND m.seen_at <> 0), 0),"
     " b_seen_seq = coalesce((SELECT max(sequence) FROM messages m WHERE m.chat_id ="
     " chats.chat_id AND m.receiver = chats.user_b AND m.seen_at <> 0), 0);",
+    /* c-org (issue 17): search and organise. msg_fts is a contentless FTS5
+     * index of the text (sqlite_search.c: no copy of the text, and how a
+     * delete leaves no token behind), with the chat as a token of its own
+     * column; msg_fts_rows maps its rowids to messages, messages.fts_id
+     * back. Existing messages are indexed here, oldest first. chat_state:
+     * each user's pin, archive and mute of a chat (sqlite_org.c). */
+    "ALTER TABLE messages ADD COLUMN fts_id INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE msg_fts_rows ("
+    " id INTEGER PRIMARY KEY,"
+    " chat_id BLOB NOT NULL,"
+    " sequence INTEGER NOT NULL"
+    ");"
+    "CREATE VIRTUAL TABLE msg_fts USING fts5(text, chat, content='',"
+    " tokenize='unicode61 remove_diacritics 2', prefix='2 3');"
+    "INSERT INTO msg_fts_rows (chat_id, sequence) SELECT chat_id, sequence FROM messages"
+    " WHERE deleted_at = 0 AND message <> '' ORDER BY sent_at, chat_id, sequence;"
+    "UPDATE messages SET fts_id = r.id FROM msg_fts_rows r"
+    " WHERE messages.chat_id = r.chat_id AND messages.sequence = r.sequence;"
+    "INSERT INTO msg_fts (rowid, text, chat) SELECT r.id, m.message, hex(m.chat_id)"
+    " FROM msg_fts_rows r JOIN messages m ON m.chat_id = r.chat_id AND m.sequence = r.sequence"
+    " ORDER BY r.id;"
+    "CREATE TABLE chat_state ("
+    " user_id BLOB NOT NULL,"
+    " chat_id BLOB NOT NULL,"
+    " pinned_at INTEGER NOT NULL DEFAULT 0,"
+    " archived INTEGER NOT NULL DEFAULT 0,"
+    " muted_until INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (user_id, chat_id)"
+") WITHOUT ROWID;",
     /* c-msg (issue 17): reply, forward, edit, reactions, delete for me.
      * reply_to is the quoted seq; its snippet is read from the original at
      * each read, so erasing the original erases the quote too. A reaction

@@ -74,6 +74,7 @@ static int sq_op_reads_only(enum store_op op)
     case STORE_CHAT_PEER:
     case STORE_HISTORY:
     case STORE_PENDING_LIST:
+    case STORE_SEARCH:
         return 1;
     default:
         return 0;
@@ -170,6 +171,11 @@ static store_req *sq_run_batch(sq_store *s, store_req *batch)
         last = req;
     }
     s->cur = NULL;
+    /* c-org: once per batch, the deletes' tokens leave the FTS segments in
+     * the same transaction (sqlite_search.c); owed to the next batch if the
+     * optimize fails. */
+    if (s->fts_optimize && s->in_txn && sq_search_optimize(s) == 0)
+        s->fts_optimize = 0;
     if (s->in_txn && sq_ctl(s, SQ_COMMIT) < 0)
         sq_txn_fail(s, last);
     s->in_txn = 0;

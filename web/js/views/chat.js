@@ -6,12 +6,14 @@ import { avatar, h } from '../dom.js';
 import { presence } from '../format.js';
 import { icon } from '../icons.js';
 import { loadDraft, onDraftChange, saveDraft } from '../drafts.js';
-import { nameOf, on, peerOnline, shownPeer, state } from '../store.js';
+import { applyChatState, emit, isMuted, nameOf, on, peerOnline, shownPeer, state } from '../store.js';
 import { refreshAll, sendTyping, sendText } from '../sync.js';
 import { confirmDialog, openMenu, toast } from './dialogs.js';
 import { showMessageInfo } from './info.js';
+import { emojiButton } from './emoji.js';
 import { MessagesView } from './messages.js';
 import { composerModes } from './reply.js';
+import { mountSearchResults } from './search.js';
 
 const TYPING_EVERY_MS = 2000;
 const SERVER_TYPING_GAP_MS = 1100; // the server forwards one typing a second
@@ -37,8 +39,19 @@ export function mountChat(el, chat, { onBack }) {
     h('button', { type: 'button', class: 'icon-btn back', 'aria-label': 'Back to conversations', onclick: onBack }, icon('back')),
     av,
     h('div', { class: 'ch-title' }, name, sub),
+    h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Search in this conversation', onclick: () => toggleSearch() }, icon('search')),
     menuBtn,
   );
+  // issue 17: search within this chat, in a bar under the header.
+  const searchInput = h('input', {
+    type: 'search',
+    class: 'search-input chat-search-input',
+    placeholder: 'Search this conversation',
+    'aria-label': 'Search this conversation',
+    autocomplete: 'off',
+    spellcheck: false,
+  });
+  const searchBar = h('div', { class: 'chat-search', hidden: true }, searchInput);
 
   const body = h('div', { class: 'chat-body' });
   const input = h('textarea', {
@@ -63,8 +76,20 @@ export function mountChat(el, chat, { onBack }) {
   // Reply and edit (issue 17): a bar above the composer.
   const modes = composerModes(chat, input, { onChange: () => (autosize(), updateCount()) });
   el.replaceChildren(
-    h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, body, blockedBar, modes.bar, composer),
+    h(
+      'section',
+      { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` },
+      header,
+      searchBar,
+      body,
+      blockedBar,
+      modes.bar,
+      composer,
+    ),
   );
+  const emoji = emojiButton(input, composer);
+  // After the text box: Shift+Tab from it still reaches the message list.
+  composer.insertBefore(emoji.button, sendBtn);
 
   const view = new MessagesView(body, chat, {
     onInfo: (seq) => showMessageInfo(chat, seq),
@@ -72,6 +97,49 @@ export function mountChat(el, chat, { onBack }) {
     onReply: (m) => modes.reply(m),
     onEdit: (m) => modes.edit(m),
   });
+  const found = mountSearchResults(searchBar, { chatId: chat.id, onPick: (_, seq) => view.jumpTo(seq) });
+  function toggleSearch(show = searchBar.hidden) {
+    searchBar.hidden = !show;
+    if (show) searchInput.focus();
+    else {
+      searchInput.value = '';
+      found.set('');
+      input.focus();
+    }
+  }
+  searchInput.addEventListener('input', () => found.set(searchInput.value));
+  searchInput.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      toggleSearch(false);
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      found.first()?.focus();
+    }
+  });
+
+  // issue 17: pin, archive, mute (the user's own; synced by chat_state).
+  async function setState(body, done) {
+    try {
+      applyChatState(chat, await api.setChatState(chat.id, body));
+      emit('chats');
+      if (done) toast(done);
+    } catch (e) {
+      toast(e.code === 'pin_limit' ? 'You can pin up to 3 chats.' : errorText(e), { error: true });
+    }
+  }
+  function muteMenu() {
+    openMenu(
+      menuBtn,
+      [
+        { label: 'For 8 hours', onSelect: () => setState({ mute: '8h' }, 'Muted for 8 hours.') },
+        { label: 'For 1 week', onSelect: () => setState({ mute: '1w' }, 'Muted for a week.') },
+        { label: 'Always', onSelect: () => setState({ mute: 'always' }, 'Muted.') },
+      ],
+      { label: 'Mute notifications' },
+    );
+  }
 
   function renderHeader() {
     // Whether the peer blocks us is never known here (the server does not
@@ -171,6 +239,16 @@ export function mountChat(el, chat, { onBack }) {
           ? { label: 'Unblock', icon: 'block', onSelect: () => setBlocked(false) }
           : { label: 'Block', icon: 'block', danger: true, onSelect: () => setBlocked(true) },
         chat.friends ? { label: 'Remove friend', icon: 'userMinus', danger: true, onSelect: removeFriend } : null,
+        // issue 17: the user's own organisation of the chat
+        { label: chat.pinned ? 'Unpin' : 'Pin', icon: 'pin', onSelect: () => setState({ pinned: !chat.pinned }) },
+        {
+          label: chat.archived ? 'Unarchive' : 'Archive',
+          icon: 'archive',
+          onSelect: () => setState({ archived: !chat.archived }, chat.archived ? 'Chat unarchived.' : 'Chat archived.'),
+        },
+        isMuted(chat)
+          ? { label: 'Unmute', icon: 'bell', onSelect: () => setState({ mute: 'off' }, 'Unmuted.') }
+          : { label: 'Mute…', icon: 'bell', onSelect: muteMenu },
       ].filter(Boolean),
       { label: 'Conversation options' },
     );
@@ -283,7 +361,10 @@ export function mountChat(el, chat, { onBack }) {
   return {
     chat,
     focusInput: () => (composer.hidden ? view.scroller.focus() : input.focus()),
+    jumpTo: (seq) => view.jumpTo(seq),
     destroy() {
+      found.destroy();
+      emoji.close();
       clearInterval(tick);
       clearTimeout(typingTimer);
       offDraft();

@@ -4,7 +4,9 @@
 import { avatar, h } from '../dom.js';
 import { listTime, plural, presenceShort } from '../format.js';
 import { icon } from '../icons.js';
-import { activity, nameOf, on, outboxFor, peerOnline, shownPeer, sortedChats, state } from '../store.js';
+import { plain } from '../markup.js';
+import { activity, isMuted, nameOf, on, outboxFor, peerOnline, shownPeer, sortedChats, state } from '../store.js';
+import { mountSearchResults } from './search.js';
 
 function fold(s) {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
@@ -49,7 +51,7 @@ function preview(chat) {
   if (m.deleted_at) {
     out.push(h('span', { class: 'pv-text deleted' }, m.from === me ? 'You deleted this message' : 'This message was deleted'));
   } else {
-    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, m.text.replace(/\s+/g, ' ')));
+    out.push(h('span', { class: 'pv-text' }, m.from === me ? h('span', { class: 'pv-you' }, 'You: ') : null, plain(m.text).replace(/\s+/g, ' ')));
   }
   return out;
 }
@@ -65,11 +67,21 @@ export function mountList(el, { onOpen, onAddFriend }) {
   });
   const list = h('ul', { class: 'chat-list', 'aria-label': 'Conversations' });
   const empty = h('div', { class: 'list-empty', hidden: true });
+  // issue 17: the archived chats' view, entered from a row above the list.
+  let showArchived = false;
+  const archivedRow = h('button', { type: 'button', class: 'archived-row', hidden: true });
+  archivedRow.addEventListener('click', () => {
+    showArchived = !showArchived;
+    schedule();
+  });
   el.append(
     h('div', { class: 'search' }, h('span', { class: 'search-icon', 'aria-hidden': 'true' }, icon('search', { size: 18 })), search),
+    archivedRow,
     list,
     empty,
   );
+  // Messages that match the search box, under the conversations.
+  const results = mountSearchResults(el, { onPick: (id, seq) => onOpen(id, seq), label: 'Messages found' });
 
   let frame = 0;
   const schedule = () => {
@@ -80,7 +92,19 @@ export function mountList(el, { onOpen, onAddFriend }) {
     frame = 0;
     const q = fold(search.value.trim());
     const focusedId = document.activeElement?.closest?.('.chat-item')?.dataset.chatId;
-    const chats = sortedChats().filter((c) => !q || fold(nameOf(c.peer)).includes(q) || fold(c.peer.username).includes(q));
+    const all = sortedChats();
+    const nArchived = all.filter((c) => c.archived).length;
+    if (!nArchived) showArchived = false;
+    archivedRow.hidden = !nArchived || !!q;
+    archivedRow.replaceChildren(
+      icon(showArchived ? 'back' : 'archive', { size: 18 }),
+      h('span', null, showArchived ? 'Back to chats' : `Archived (${nArchived})`),
+    );
+    archivedRow.setAttribute('aria-expanded', String(showArchived));
+    // A search looks through every chat, archived ones too.
+    const chats = all.filter(
+      (c) => (q ? fold(nameOf(c.peer)).includes(q) || fold(c.peer.username).includes(q) : c.archived === showArchived),
+    );
     const items = chats.map((chat) => {
       const active = chat.id === state.openChatId;
       const name = nameOf(chat.peer);
@@ -92,7 +116,7 @@ export function mountList(el, { onOpen, onAddFriend }) {
         'button',
         {
           type: 'button',
-          class: ['chat-item', active && 'active', chat.unread && 'has-unread'],
+          class: ['chat-item', active && 'active', chat.unread && 'has-unread', chat.pinned && 'pinned', isMuted(chat) && 'muted'],
           dataset: { chatId: chat.id, username: chat.peer.username },
           'aria-current': active ? 'true' : undefined,
           'aria-label': label,
@@ -107,13 +131,17 @@ export function mountList(el, { onOpen, onAddFriend }) {
             { class: 'ci-top' },
             h('span', { class: 'ci-name' }, name),
             blocked ? h('span', { class: 'ci-flag' }, 'Blocked') : null,
+            chat.pinned ? h('span', { class: 'ci-pin', title: 'Pinned', 'aria-label': 'Pinned' }, icon('pin', { size: 14 })) : null,
+            isMuted(chat) ? h('span', { class: 'ci-muted', title: 'Muted', 'aria-label': 'Muted' }, icon('bell', { size: 14 })) : null,
             h('time', { class: 'ci-time' }, listTime(activity(chat))),
           ),
           h(
             'span',
             { class: 'ci-bottom' },
             h('span', { class: 'ci-preview' }, preview(chat)),
-            chat.unread ? h('span', { class: 'badge', 'aria-hidden': 'true' }, chat.unread > 999 ? '999+' : String(chat.unread)) : null,
+            chat.unread
+              ? h('span', { class: ['badge', isMuted(chat) && 'badge-muted'], 'aria-hidden': 'true' }, chat.unread > 999 ? '999+' : String(chat.unread))
+              : null,
           ),
           seen ? h('span', { class: ['ci-presence', online && 'online'] }, seen) : null,
         ),
@@ -122,23 +150,25 @@ export function mountList(el, { onOpen, onAddFriend }) {
     });
     list.replaceChildren(...items);
     if (focusedId) list.querySelector(`[data-chat-id="${CSS.escape(focusedId)}"]`)?.focus();
-    empty.hidden = chats.length > 0 || !state.chatsLoaded;
+    empty.hidden = chats.length > 0 || !state.chatsLoaded || (showArchived && !q);
     list.hidden = !empty.hidden;
     if (!empty.hidden) {
       empty.replaceChildren(
         ...(q
           ? [h('p', null, `No conversations match “${search.value.trim()}”.`)]
-          : [
-              h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
-              h('p', { class: 'empty-title' }, 'No conversations yet'),
-              h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
-              h(
-                'button',
-                { type: 'button', class: 'btn btn-primary', onclick: onAddFriend },
-                icon('userPlus', { size: 18 }),
-                'Add a friend',
-              ),
-            ]),
+          : nArchived
+            ? [h('p', { class: 'muted' }, 'Every chat is archived. A new message brings its chat back here.')]
+            : [
+                h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
+                h('p', { class: 'empty-title' }, 'No conversations yet'),
+                h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
+                h(
+                  'button',
+                  { type: 'button', class: 'btn btn-primary', onclick: onAddFriend },
+                  icon('userPlus', { size: 18 }),
+                  'Add a friend',
+                ),
+              ]),
       );
     }
   }
@@ -159,10 +189,14 @@ export function mountList(el, { onOpen, onAddFriend }) {
             : Math.max(0, i - 1);
     buttons[j].focus();
   });
-  search.addEventListener('input', schedule);
+  search.addEventListener('input', () => {
+    schedule();
+    results.set(search.value);
+  });
   search.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && search.value) {
       search.value = '';
+      results.set('');
       schedule();
     } else if (e.key === 'ArrowDown') {
       e.preventDefault();
@@ -195,6 +229,7 @@ export function mountList(el, { onOpen, onAddFriend }) {
     focusSearch: () => search.focus(),
     destroy() {
       offs.forEach((f) => f());
+      results.destroy();
       clearInterval(timer);
       cancelAnimationFrame(frame);
     },

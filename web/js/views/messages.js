@@ -8,7 +8,9 @@
 import { announce, h, linkify } from '../dom.js';
 import { dayLabel, startOfDay, time } from '../format.js';
 import { icon } from '../icons.js';
-import { atLatest, firstSeq, lastSeq, msgAt, nameOf, on, outboxFor, state, trimRun } from '../store.js';
+import { atLatest, firstSeq, lastSeq, mergePage, msgAt, nameOf, on, outboxFor, state, trimRun } from '../store.js';
+import { history } from '../history.js';
+import { markup } from '../markup.js';
 import { discardItem, loadInitial, loadNewer, loadOlder, markSeen, retryItem } from '../sync.js';
 import { tickFor, tickIcon } from './list.js';
 import { convParts, jumpTo, openActions } from './msgactions.js';
@@ -106,7 +108,18 @@ export class MessagesView {
       icon('down', { size: 22 }),
       this.jumpBadge,
     );
-    host.append(this.scroller, this.jump);
+    // issue 17: the floating date of the rows in view, and "jump to the
+    // first unread" when the chat opens with unread messages above the fold.
+    this.floatDate = h('div', { class: 'float-date', hidden: true, 'aria-hidden': 'true' });
+    this.firstUnread = chat.unread > 0 ? chat.read_seq + 1 : 0;
+    this.unreadBtn = h(
+      'button',
+      { type: 'button', class: 'jump-unread', hidden: true, onclick: () => this.jumpTo(this.firstUnread) },
+      icon('up', { size: 18 }),
+      h('span', null, `${chat.unread} unread`),
+    );
+    this.unreadBtn.setAttribute('aria-label', `Jump to the first unread message (${chat.unread} unread)`);
+    host.append(this.floatDate, this.scroller, this.jump, this.unreadBtn);
 
     this.frame = 0;
     this.scroller.addEventListener(
@@ -158,6 +171,7 @@ export class MessagesView {
     this.resizeObs.disconnect();
     cancelAnimationFrame(this.frame);
     cancelAnimationFrame(this.syncFrame);
+    clearTimeout(this.floatTimer);
   }
 
   schedule() {
@@ -194,7 +208,7 @@ export class MessagesView {
     const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : m.text;
     const statusText = { sent: 'Sent', delivered: 'Delivered', seen: 'Seen' }[status] || '';
     const parts = convParts(this.chat, m, { onJump: (seq) => jumpTo(this, seq) });
-    const bubble = bubbleEl(deleted ? [icon('block', { size: 15 }), h('span', null, text)] : linkify(m.text), {
+    const bubble = bubbleEl(deleted ? [icon('block', { size: 15 }), h('span', null, text)] : markup(m.text), {
       deleted,
       at: m.sent_at,
       tick: status ? tickIcon(status) : null,
@@ -339,7 +353,7 @@ export class MessagesView {
       this.clearRows();
       let hi = last;
       let lo = Math.max(first, hi - INIT_ROWS + 1);
-      if (this.dividerSeq && this.dividerSeq - 5 < lo) {
+      if (this.dividerSeq && this.dividerSeq - 5 < lo && !this.toEnd) {
         lo = Math.max(first, this.dividerSeq - 5);
         hi = Math.min(last, lo + INIT_ROWS - 1);
       }
@@ -398,7 +412,7 @@ export class MessagesView {
       );
     }
 
-    if (initial && this.dividerSeq && this.rows.has(this.dividerSeq) && this.dividerSeq > this.wLo) {
+    if (initial && this.dividerSeq && this.rows.has(this.dividerSeq) && this.dividerSeq > this.wLo && !this.toEnd) {
       const el = this.rows.get(this.dividerSeq).el;
       this.scroller.scrollTop = el.offsetTop - 24;
       this.pinned = this.distanceFromBottom() < 40;
@@ -504,10 +518,78 @@ export class MessagesView {
       }
     }
     this.updateJump();
+    this.updateFloatDate();
     this.checkSeen();
   }
 
+  // The day of the topmost row in view, shown at the top while scrolling.
+  updateFloatDate() {
+    const top = this.scroller.scrollTop;
+    let label = '';
+    for (const s of [...this.rows.keys()].sort((a, b) => a - b)) {
+      const el = this.rows.get(s).el;
+      const m = msgAt(this.chat, s);
+      if (m && !m.withheld && el.offsetTop + el.offsetHeight > top) {
+        label = dayLabel(m.sent_at);
+        break;
+      }
+    }
+    this.floatDate.textContent = label;
+    this.floatDate.hidden = !label || top < 8;
+    clearTimeout(this.floatTimer);
+    this.floatDate.classList.add('shown');
+    this.floatTimer = setTimeout(() => this.floatDate.classList.remove('shown'), 1500);
+  }
+
+  // Shows "jump to first unread" while that message is above the viewport.
+  updateUnreadJump() {
+    let show = false;
+    if (this.firstUnread) {
+      const r = this.rows.get(this.firstUnread);
+      if (r) show = r.el.offsetTop + r.el.offsetHeight < this.scroller.scrollTop;
+      else show = !msgAt(this.chat, this.firstUnread) || this.firstUnread < this.wLo;
+      if (r && !show) this.firstUnread = 0; // seen once: done
+    }
+    this.unreadBtn.hidden = !show;
+  }
+
+  // Shows message seq in context, loading the history around it when it
+  // is not in memory (a search result, the first unread), and flashes it.
+  async jumpTo(seq) {
+    const chat = this.chat;
+    for (let i = 0; i < 100 && chat.loadingNewer; i++) await new Promise((r) => setTimeout(r, 50));
+    if (!msgAt(chat, seq)) {
+      let page;
+      try {
+        page = await history(chat.id, { after: Math.max(0, seq - 25), limit: 50 });
+      } catch {
+        return;
+      }
+      if (!this.scroller.isConnected || !page.length) return;
+      chat.msgs = [];
+      mergePage(chat, page);
+      chat.loaded = true;
+    }
+    if (!msgAt(chat, seq)) return;
+    if (seq === this.firstUnread) this.firstUnread = 0;
+    this.pinned = false;
+    this.clearRows();
+    this.wLo = Math.max(firstSeq(chat), seq - 30);
+    this.wHi = Math.min(lastSeq(chat), seq + 30);
+    this.lastKnown = lastSeq(chat);
+    this.trimSide = 'bottom';
+    this.sync();
+    const el = this.rows.get(seq)?.el;
+    if (!el) return;
+    this.scroller.scrollTop = el.offsetTop - this.scroller.clientHeight / 3;
+    el.classList.add('flash');
+    setTimeout(() => el.classList.remove('flash'), 2000);
+    el.focus({ preventScroll: true });
+    this.updateJump();
+  }
+
   updateJump() {
+    this.updateUnreadJump();
     const away = !this.pinned && (this.distanceFromBottom() > 300 || this.wHi < lastSeq(this.chat) || !atLatest(this.chat));
     this.jump.hidden = !away;
     this.jumpBadge.hidden = !this.newBelow;
@@ -518,6 +600,7 @@ export class MessagesView {
   toLatest(focus = false) {
     const chat = this.chat;
     this.pinned = true;
+    this.toEnd = true; // the end, not the "new messages" divider (issue 17: after a jump)
     this.newBelow = 0;
     this.trimSide = 'top';
     if (atLatest(chat)) {

@@ -43,7 +43,12 @@ export function mountShell(root, { onLogout }) {
 
   let current = null;
   let pushed = 0; // chats we opened with a new history entry (Back returns to the list)
-  const list = mountList(listHost, { onOpen: openChat, onAddFriend: () => openPeople({ onOpenChat: openChat }) });
+  // A search result opens its chat at the message (issue 17).
+  const openAt = (id, seq) => {
+    openChat(id);
+    if (seq) current?.jumpTo(seq);
+  };
+  const list = mountList(listHost, { onOpen: openAt, onAddFriend: () => openPeople({ onOpenChat: openChat }) });
 
   peopleBtn.addEventListener('click', () => openPeople({ onOpenChat: openChat }));
   settingsBtn.addEventListener('click', () => openSettings({ onLogout }));

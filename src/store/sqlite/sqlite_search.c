@@ -1,0 +1,252 @@
+/* sqlite_search.c - message search on an FTS5 index (c-org, issue 17).
+ *
+ * msg_fts is a contentless FTS5 table (content=''): it keeps tokens, never
+ * a copy of the text, and reads the text from messages. Its two columns are
+ * the text (unicode61, diacritics folded) and the chat as one token (hex of
+ * the chat id), so that "within my chats" is an FTS5 AND with an OR of the
+ * user's chat tokens and a page of results is one walk down the rowids.
+ * msg_fts_rows maps an FTS rowid to its message; rowids grow with every
+ * message indexed, so rowid order is newest first across chats.
+ *
+ * Deleted text: a contentless FTS5 delete (the 'delete' command) only adds
+ * a delete marker; the tokens stay in the older segments until a merge. So
+ * a batch with a delete ends with 'optimize' (every segment merged into one,
+ * old segment rows deleted and, with secure_delete, zeroed) before its
+ * commit, and the writer's TRUNCATE checkpoint then clears the WAL: when
+ * the delete completes, no file under the data directory holds a token of
+ * the erased text. Cost: an optimize rewrites the whole index (BENCHMARKS.md,
+ * docs/security.md); deletes are rare and one optimize serves a batch.
+ */
+#include "sqlite_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Words of a query used at most; more are ignored. */
+#define SQ_QUERY_WORDS 8
+
+const char *const sq_search_sql[SQ_STMT_COUNT] = {
+    [SQ_FTS_ROW_INSERT] = "INSERT INTO msg_fts_rows (chat_id, sequence) VALUES (?1, ?2)",
+    [SQ_FTS_INSERT] = "INSERT INTO msg_fts (rowid, text, chat) VALUES (?1, ?2, hex(?3))",
+    [SQ_FTS_SET_ID] = "UPDATE messages SET fts_id = ?3 WHERE chat_id = ?1 AND sequence = ?2",
+    [SQ_FTS_ROW_OF] = "SELECT fts_id, message FROM messages WHERE chat_id = ?1 AND sequence = ?2",
+    /* The contentless delete needs the values that were indexed. */
+    [SQ_FTS_DELETE] = "INSERT INTO msg_fts (msg_fts, rowid, text, chat)"
+                      " VALUES ('delete', ?1, ?2, hex(?3))",
+    [SQ_FTS_ROW_DELETE] = "DELETE FROM msg_fts_rows WHERE id = ?1",
+    [SQ_FTS_OPTIMIZE] = "INSERT INTO msg_fts (msg_fts) VALUES ('optimize')",
+    /* FTS5 drives (CROSS JOIN keeps it outside), newest rowid first; a
+     * message withheld from the user is skipped. */
+    [SQ_SEARCH] = "SELECT f.rowid, " SQ_MSG_COLS(
+        "m.") ", m.withheld FROM msg_fts f"
+              " CROSS JOIN msg_fts_rows r ON r.id = f.rowid"
+              " CROSS JOIN messages m ON m.chat_id = r.chat_id AND m.sequence = r.sequence"
+              " WHERE msg_fts MATCH ?1 AND f.rowid < ?2 AND m.deleted_at = 0"
+              " AND NOT (m.withheld = 1 AND m.receiver = ?3)"
+              /* c-msg: not one the user deleted for themself */
+              " AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = ?3"
+              " AND h.chat_id = m.chat_id AND h.sequence = m.sequence)"
+              " ORDER BY f.rowid DESC LIMIT ?4",
+};
+
+int sq_search_index(sq_store *s, const duet_id *chat, int64_t seq, const char *text)
+{
+    int rc = sq_exec(s, SQ_FTS_ROW_INSERT, "il", chat, seq);
+    if (rc < 0)
+        return rc;
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    if ((rc = sq_exec(s, SQ_FTS_INSERT, "lsi", id, text, chat)) < 0 ||
+        (rc = sq_exec(s, SQ_FTS_SET_ID, "ill", chat, seq, id)) < 0)
+        return rc;
+    return 0;
+}
+
+int sq_search_unindex(sq_store *s, const duet_id *chat, int64_t seq)
+{
+    sqlite3_stmt *st = sq_bind(s, SQ_FTS_ROW_OF, "il", chat, seq);
+    if (st == NULL)
+        return DUET_ESTORE;
+    int rc = sq_step(s, st);
+    if (rc <= 0)
+        return rc; /* no such message: nothing indexed */
+    int64_t id = sqlite3_column_int64(st, 0);
+    const char *t = (const char *)sqlite3_column_text(st, 1);
+    /* Copied: the statement is reset before the delete runs. */
+    char *text = sqlite3_mprintf("%s", t ? t : "");
+    sq_reset(st);
+    if (text == NULL)
+        return -ENOMEM;
+    if (id == 0) { /* indexed never (empty) */
+        sqlite3_free(text);
+        return 0;
+    }
+    rc = sq_exec(s, SQ_FTS_DELETE, "lsi", id, text, chat);
+    sqlite3_free(text);
+    if (rc < 0 || (rc = sq_exec(s, SQ_FTS_ROW_DELETE, "l", id)) < 0)
+        return rc;
+    s->fts_optimize = 1;
+    return 0;
+}
+
+int sq_search_optimize(sq_store *s)
+{
+    int rc = sq_exec(s, SQ_FTS_OPTIMIZE, "");
+    return rc < 0 ? rc : 0;
+}
+
+/* Appends s to the buffer; -ENOSPC when it does not fit. */
+static int sq_put(char *buf, size_t cap, size_t *n, const char *s, size_t len)
+{
+    if (*n + len + 1 > cap)
+        return -ENOSPC;
+    memcpy(buf + *n, s, len);
+    *n += len;
+    buf[*n] = '\0';
+    return 0;
+}
+
+static int sq_word_byte(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The text half of the MATCH expression: each word of q a quoted phrase (no
+ * FTS5 syntax gets through: '"' is a separator), a prefix query from two
+ * characters on; words ANDed. 0, or -EINVAL when q has no word. */
+static int sq_match_text(const char *q, char *buf, size_t cap, size_t *n)
+{
+    int words = 0, rc = sq_put(buf, cap, n, "text : (", 8);
+    for (const char *p = q; rc == 0 && *p != '\0' && words < SQ_QUERY_WORDS;) {
+        if (!sq_word_byte((unsigned char)*p)) {
+            p++;
+            continue;
+        }
+        const char *w = p;
+        while (sq_word_byte((unsigned char)*p))
+            p++;
+        size_t len = (size_t)(p - w);
+        if (words > 0)
+            rc = sq_put(buf, cap, n, " AND ", 5);
+        if (rc == 0)
+            rc = sq_put(buf, cap, n, "\"", 1);
+        if (rc == 0)
+            rc = sq_put(buf, cap, n, w, len);
+        if (rc == 0)
+            rc = sq_put(buf, cap, n, len >= 2 ? "\"*" : "\"", len >= 2 ? 2 : 1);
+        words++;
+    }
+    if (rc == 0)
+        rc = sq_put(buf, cap, n, ")", 1);
+    return rc < 0 ? rc : words > 0 ? 0 : -EINVAL;
+}
+
+static int sq_put_chat(char *buf, size_t cap, size_t *n, const duet_id *id, int first)
+{
+    char hex[40];
+    static const char digits[] = "0123456789ABCDEF";
+    size_t k = 0;
+    if (!first)
+        hex[k++] = ' ', hex[k++] = 'O', hex[k++] = 'R', hex[k++] = ' ';
+    hex[k++] = '"';
+    for (int i = 0; i < 16; i++) {
+        hex[k++] = digits[id->b[i] >> 4];
+        hex[k++] = digits[id->b[i] & 15];
+    }
+    hex[k++] = '"';
+    return sq_put(buf, cap, n, hex, k);
+}
+
+/* The whole MATCH expression, in memory from p: the words, and the chat
+ * (has_chat) or every chat of the user. */
+static int sq_match(sq_store *s, store_req *req, char **out)
+{
+    size_t cap = 64 + 8 * (STORE_QUERY_MAX + 8), n = 0, nchats = 0;
+    int rc;
+    sqlite3_stmt *st = NULL;
+    if (!req->in.has_chat) {
+        /* Each chat costs 37 bytes; count them first. */
+        if ((st = sq_bind(s, SQ_CHAT_CURSORS, "i", &req->in.user)) == NULL)
+            return DUET_ESTORE;
+        while ((rc = sq_step(s, st)) == 1)
+            nchats++;
+        if (rc < 0)
+            return rc;
+        if (nchats == 0)
+            return 1; /* no chat: no result */
+    }
+    cap += 40 * (nchats + 1);
+    char *buf = pool_alloc(&req->pool, cap);
+    if (buf == NULL)
+        return -ENOMEM;
+    buf[0] = '\0';
+    if ((rc = sq_match_text(req->in.query, buf, cap, &n)) < 0 ||
+        (rc = sq_put(buf, cap, &n, " AND chat : (", 13)) < 0)
+        return rc;
+    if (req->in.has_chat) {
+        rc = sq_put_chat(buf, cap, &n, &req->in.chat_id, 1);
+    } else {
+        if ((st = sq_bind(s, SQ_CHAT_CURSORS, "i", &req->in.user)) == NULL)
+            return DUET_ESTORE;
+        size_t i = 0;
+        while ((rc = sq_step(s, st)) == 1) {
+            duet_id id;
+            sq_col_id(st, 0, &id);
+            if (i++ < nchats && (rc = sq_put_chat(buf, cap, &n, &id, i == 1)) < 0) {
+                sq_reset(st);
+                return rc;
+            }
+        }
+    }
+    if (rc < 0 || (rc = sq_put(buf, cap, &n, ")", 1)) < 0)
+        return rc;
+    *out = buf;
+    return 0;
+}
+
+int sq_search(sq_store *s, store_req *req)
+{
+    int limit = req->in.limit, rc;
+    if (req->in.query == NULL || strlen(req->in.query) > STORE_QUERY_MAX)
+        return -EINVAL;
+    if (limit < 1 || limit > STORE_SEARCH_MAX)
+        limit = STORE_SEARCH_MAX;
+    if (req->in.has_chat) {
+        struct sq_chat c;
+        if ((rc = sq_chat_load(s, &req->in.chat_id, &req->in.user, &c)) < 0)
+            return rc;
+    }
+    char *match = NULL;
+    if ((rc = sq_match(s, req, &match)) != 0)
+        return rc > 0 ? 0 : rc;
+    struct duet_hit *hits = pool_alloc(&req->pool, (size_t)limit * sizeof(*hits));
+    if (hits == NULL)
+        return -ENOMEM;
+    int64_t before = req->in.before > 0 ? req->in.before : INT64_MAX;
+    /* One more than asked: whether a next page exists. */
+    sqlite3_stmt *st = sq_bind(s, SQ_SEARCH, "slid", match, before, &req->in.user, limit + 1);
+    if (st == NULL)
+        return DUET_ESTORE;
+    size_t n = 0;
+    while ((rc = sq_step(s, st)) == 1) {
+        if (n == (size_t)limit) {
+            req->out.more = 1;
+            sq_reset(st);
+            rc = 0;
+            break;
+        }
+        struct duet_hit *h = &hits[n];
+        memset(h, 0, sizeof(*h));
+        h->cursor = sqlite3_column_int64(st, 0);
+        if (sq_read_msg(&req->pool, st, 1, &h->msg) < 0) {
+            sq_reset(st);
+            return -ENOMEM;
+        }
+        n++;
+    }
+    if (rc < 0)
+        return rc;
+    req->out.hits = hits;
+    req->out.n_hits = n;
+    return 0;
+}
