@@ -55,11 +55,31 @@ static void request_fields(const struct proto_request *q)
         check(q->id_len >= 1 && q->id_len <= 64, "client id length");
         for (size_t i = 0; i < q->id_len; i++)
             check(q->id[i] > 32 && q->id[i] < 127, "client id characters");
+        /* issue 17: a forward carries no text (nor reply_to); a reply_to is >= 1 */
+        check(q->reply_to >= 0, "reply_to");
+        if (q->has_forward) {
+            check(q->text == NULL && q->reply_to == 0 && q->fwd_seq >= 1, "forward fields");
+            break;
+        }
         check(q->text_len > 0 && text_utf8_valid(q->text, q->text_len), "text is not UTF-8");
         check(text_utf8_chars(q->text, q->text_len) <= FUZZ_MAX_CHARS, "text too long");
         break;
     case PROTO_REQ_ACK:
-        check(q->kind >= 0 && q->kind <= 3 && q->seq >= 0, "ack fields");
+        check(q->kind >= 0 && q->kind <= 6 && q->seq >= 0, "ack fields");
+        break;
+    case PROTO_REQ_REACT: {
+        size_t n = q->emoji ? strlen(q->emoji) : 0;
+        check(q->seq >= 1 && n <= 32 && text_utf8_valid(q->emoji ? q->emoji : "", n),
+              "react fields");
+        break;
+    }
+    case PROTO_REQ_EDIT:
+        check(q->seq >= 1 && q->text_len > 0 && text_utf8_valid(q->text, q->text_len) &&
+                  text_utf8_chars(q->text, q->text_len) <= FUZZ_MAX_CHARS,
+              "edit fields");
+        break;
+    case PROTO_REQ_HIDE:
+        check(q->seq >= 1, "hide seq");
         break;
     case PROTO_REQ_SEEN:
         check(q->seq >= 0, "seen seq");

@@ -137,11 +137,12 @@ int client_start(struct app *app, net_conn *c, const struct duet_user *me,
 
     /* The limits let a client show the length limit and offer delete for
      * everyone only while it can work; both are configurable. */
-    client_send(cl, json_pack("{s:s, s:o, s:s, s:I, s:{s:I, s:I}}", "type", "hello", "user",
+    client_send(cl, json_pack("{s:s, s:o, s:s, s:I, s:{s:I, s:I, s:I}}", "type", "hello", "user",
                               proto_me(me), "instance", app->cfg->instance, "time",
                               (json_int_t)duet_now_ms(), "limits", "max_message_chars",
                               (json_int_t)app->cfg->max_message_chars, "delete_window_ms",
-                              (json_int_t)app->cfg->delete_window_s * 1000));
+                              (json_int_t)app->cfg->delete_window_s * 1000, "edit_window_ms",
+                              (json_int_t)app->cfg->edit_window_s * 1000));
 
     client_ref(cl); /* the join's, until ready */
     r = hub_join(app->hub, &cl->hub, client_ready);

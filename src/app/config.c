@@ -167,6 +167,8 @@ static const struct opt opts[] = {
     {"s3-part-size", OPT_INT, OFF(s3_part_mib), "8", 5, 4096, "MiB per part of a multipart upload"},
     {"s3-multipart-min", OPT_INT, OFF(s3_multipart_min_mib), "16", 5, 1LL << 20,
      "files of this many MiB or more are uploaded in parts"},
+    {"edit-window", OPT_INT, OFF(edit_window_s), "900", 0, 10LL * 365 * 86400,
+     "seconds during which a sender may edit a message (0: no edits)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -85,6 +85,7 @@ struct config {
     int64_t s3_presign_s;
     int64_t s3_part_mib;
     int64_t s3_multipart_min_mib;
+    int64_t edit_window_s; /* issue 17: a sender may edit this long (0 = never) */
 };
 
 /* Fills cfg from defaults, then the environment, then argv.

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "proto_conv.h"
+
 json_t *proto_id(const duet_id *id)
 {
     char s[DUET_ID_STRLEN + 1];
@@ -46,7 +48,8 @@ static json_t *message_fields(const struct duet_msg *m, const char *type_key)
                   proto_id(&m->receiver), type_key, m->type, "text", m->message ? m->message : "",
                   "sent_at", proto_time(m->sent_at), "received_at", proto_time(m->received_at),
                   "seen_at", proto_time(m->seen_at), "deleted_at", proto_time(m->deleted_at));
-    if (o != NULL && m->withheld && json_object_set_new(o, "withheld", json_true()) < 0) {
+    if (o != NULL && ((m->withheld && json_object_set_new(o, "withheld", json_true()) < 0) ||
+                      proto_conv_msg_extra(o, m) < 0)) {
         json_decref(o);
         return NULL;
     }
@@ -186,6 +189,7 @@ static void write_message_fields(struct jsonw *w, const struct duet_msg *m, cons
             jsonw_lit(w, "null");
         jsonw_lit(w, "}");
     }
+    proto_conv_write_msg_extra(w, m); /* issue 17's optional fields */
 }
 
 void proto_write_message(struct jsonw *w, const struct duet_msg *m)

@@ -21,6 +21,8 @@ static const struct req_spec req_specs[] = {
     {"typing", PROTO_REQ_TYPING}, {"delete", PROTO_REQ_DELETE}, {"history", PROTO_REQ_HISTORY},
     {"ping", PROTO_REQ_PING},
     {"visibility", PROTO_REQ_VISIBILITY},
+    {"ping", PROTO_REQ_PING},     {"react", PROTO_REQ_REACT},   {"edit", PROTO_REQ_EDIT},
+    {"hide", PROTO_REQ_HIDE},
 };
 
 static int fail(struct proto_req_error *e, int err, const char *code, const char *message)
@@ -62,12 +64,10 @@ static int need_seq(json_t *frame, const char *key, int64_t *v, int64_t min,
     return field_fail(e, r, missing, bad);
 }
 
-static int parse_send(struct proto_request *q, int64_t max_chars, struct proto_req_error *e)
+/* A message text (send, edit): 1..max_chars characters. */
+static int parse_text(struct proto_request *q, int64_t max_chars, struct proto_req_error *e)
 {
-    int r = proto_get_str(q->frame, "id", &q->id, &q->id_len);
-    if (r < 0 || !text_client_id_ok(q->id, q->id_len))
-        return field_fail(e, r, "missing field 'id'", "'id' is 1 to 64 of A-Z a-z 0-9 _ -");
-    r = proto_get_str(q->frame, "text", &q->text, &q->text_len);
+    int r = proto_get_str(q->frame, "text", &q->text, &q->text_len);
     if (r < 0)
         return field_fail(e, r, "missing field 'text'", "'text' must be a string");
     json_t *media = json_object_get(q->frame, "media");
@@ -89,23 +89,91 @@ static int parse_send(struct proto_request *q, int64_t max_chars, struct proto_r
     return 0;
 }
 
+/* send's reply_to and forward (issue 17): a forward carries no text. */
+static int parse_send_conv(struct proto_request *q, struct proto_req_error *e)
+{
+    int r = proto_get_int(q->frame, "reply_to", &q->reply_to);
+    if (r == -ENOENT)
+        q->reply_to = 0;
+    else if (r < 0 || q->reply_to < 1)
+        return fail(e, -EINVAL, "bad_request", "'reply_to' must be an integer >= 1");
+    json_t *fwd = json_object_get(q->frame, "forward");
+    if (fwd == NULL || json_is_null(fwd))
+        return 0;
+    if (!json_is_object(fwd))
+        return fail(e, -EINVAL, "bad_request", "'forward' is {chat_id, seq}");
+    if (json_object_get(q->frame, "text") != NULL || q->reply_to > 0)
+        return fail(e, -EINVAL, "bad_request", "a forward has no 'text' or 'reply_to'");
+    if (need_id(fwd, "chat_id", &q->fwd_chat, e) < 0 || need_seq(fwd, "seq", &q->fwd_seq, 1, e) < 0)
+        return -1;
+    q->has_forward = 1;
+    return 0;
+}
+
+static int parse_send(struct proto_request *q, int64_t max_chars, struct proto_req_error *e)
+{
+    int r = proto_get_str(q->frame, "id", &q->id, &q->id_len);
+    if (r < 0 || !text_client_id_ok(q->id, q->id_len))
+        return field_fail(e, r, "missing field 'id'", "'id' is 1 to 64 of A-Z a-z 0-9 _ -");
+    if (parse_send_conv(q, e) < 0)
+        return -1;
+    return q->has_forward ? 0 : parse_text(q, max_chars, e);
+}
+
+/* An emoji: 1..32 bytes, at most 10 code points, no ASCII control, space or
+ * letter (a keycap's digit is allowed), at least one non-ASCII code point. */
+static int emoji_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > 32 || text_utf8_chars(s, len) > 10)
+        return 0;
+    int wide = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80)
+            wide = 1;
+        else if (!(c == '#' || c == '*' || (c >= '0' && c <= '9')))
+            return 0;
+    }
+    return wide;
+}
+
+static int parse_react(struct proto_request *q, struct proto_req_error *e)
+{
+    size_t len = 0;
+    if (need_seq(q->frame, "seq", &q->seq, 1, e) < 0)
+        return -1;
+    json_t *v = json_object_get(q->frame, "emoji");
+    if (v == NULL)
+        return fail(e, -EINVAL, "missing_field", "missing field 'emoji' (null removes)");
+    if (json_is_null(v)) {
+        q->emoji = "";
+        return 0;
+    }
+    if (proto_get_str(q->frame, "emoji", &q->emoji, &len) < 0 ||
+        (len > 0 && !emoji_ok(q->emoji, len)))
+        return fail(e, -EINVAL, "bad_emoji", "'emoji' is one emoji (up to 32 bytes), or null");
+    return 0;
+}
+
 static int parse_ack(struct proto_request *q, struct proto_req_error *e)
 {
-    static const char *kinds[] = {"message", "delivered", "seen", "deleted"};
+    static const char *kinds[] = {"message",  "delivered", "seen",  "deleted",
+                                  "reaction", "edited",    "hidden"};
     const char *kind;
     size_t klen;
     if (need_seq(q->frame, "seq", &q->seq, 0, e) < 0)
         return -1;
     int r = proto_get_str(q->frame, "kind", &kind, &klen);
     q->kind = -1;
-    for (int i = 0; r == 0 && i < 4; i++)
+    for (int i = 0; r == 0 && i < (int)(sizeof(kinds) / sizeof(kinds[0])); i++)
         if (strcmp(kind, kinds[i]) == 0)
             q->kind = i;
     if (r == 0 && strcmp(kind, "chat_state") == 0) /* c-org */
         q->kind = PENDING_CHAT_STATE;
     if (q->kind < 0)
         return field_fail(e, r, "missing field 'kind'",
-                          "'kind' is message, delivered, seen or deleted");
+                          "'kind' is message, delivered, seen, deleted, reaction, edited or "
+                          "hidden");
     return 0;
 }
 
@@ -155,6 +223,12 @@ static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto
         return need_seq(q->frame, "seq", &q->seq, 1, e);
     case PROTO_REQ_HISTORY:
         return parse_history(q, e);
+    case PROTO_REQ_REACT:
+        return parse_react(q, e);
+    case PROTO_REQ_EDIT:
+        return need_seq(q->frame, "seq", &q->seq, 1, e) < 0 ? -1 : parse_text(q, max_chars, e);
+    case PROTO_REQ_HIDE:
+        return need_seq(q->frame, "seq", &q->seq, 1, e);
     default:
         return 0;
     }

@@ -21,6 +21,10 @@ enum proto_req_type {
     PROTO_REQ_HISTORY,
     PROTO_REQ_PING,
     PROTO_REQ_VISIBILITY, /* {visible: bool}: Web Push (ws_visibility.c) */
+    /* issue 17 (c-msg) */
+    PROTO_REQ_REACT,
+    PROTO_REQ_EDIT,
+    PROTO_REQ_HIDE,
 };
 
 /* A history page: before=0 is "no bound"; a request's before=0 ("before the
@@ -59,6 +63,12 @@ struct proto_request {
      * borrow from frame. */
     int has_media;
     struct media_meta media;
+    /* issue 17 (c-msg) */
+    const char *emoji; /* react: NULL or "" removes */
+    int64_t reply_to;  /* send: 0 = none */
+    int has_forward;   /* send: forward {chat_id, seq} instead of text */
+    duet_id fwd_chat;
+    int64_t fwd_seq;
 };
 
 /* Why a frame was refused: err and code as client_send_error takes them

@@ -23,6 +23,7 @@
 #include "../base/log.h"
 #include "client.h"
 #include "proto.h"
+#include "proto_conv.h"
 
 /* Ownership: the replay holds a reference on the client; while it waits for
  * a drain the client points to it (cl->replay) and frees it if the socket
@@ -67,8 +68,9 @@ static json_t *pending_event(const struct duet_pending *p)
     case PENDING_CHAT_STATE: /* c-org */
         ev = proto_chat_state_event(&p->msg.chat_id, &p->state);
         break;
-    default:
-        return NULL;
+    default: /* c-msg: reaction, edited, hidden */
+        ev = proto_conv_pending_event(p);
+        break;
     }
     if (ev != NULL && json_object_set_new(ev, "pending", json_true()) < 0) {
         json_decref(ev);

@@ -17,6 +17,7 @@
 #include "publish.h"
 #include "ws_pipe.h"
 #include "uploads.h"
+#include "ws_op.h"
 #include "ws_requests.h"
 #include "ws_visibility.h"
 #include "push_hooks.h"
@@ -26,25 +27,6 @@
 #define ANSWER_RESERVE      512u
 #define HISTORY_MSG_RESERVE 512u
 
-/* One WebSocket request in flight.
- * Ownership: holds a reference on its client and owns the decoded request
- * (the store borrows strings from its frame); freed by op_free. */
-struct chat_op {
-    struct client *cl;
-    struct proto_request req;
-    json_t *ref;         /* borrowed from req */
-    const char *request; /* static type name */
-    store_req sreq;
-    uint64_t t0; /* uv_hrtime at receipt */
-    void (*done)(struct chat_op *op);
-    char cache_key[CACHE_KEY_MAX]; /* typing: the check's cache entry */
-    char *cache_gen;               /* set on a miss: fill it after the read */
-    struct pipe_slot *slot;        /* the answer's place; NULL once answered */
-    int again;                     /* done() submitted sreq again: not finished */
-    char *media_json;              /* send with media: msg.media (malloc'd) */
-    char media_mime[128];          /* ... the type it is served as (outlives the check's req) */
-};
-
 /* Answers the requester (text NULL: no answer); once per op. */
 static void op_answer_text(struct chat_op *op, const char *text, size_t len)
 {
@@ -53,7 +35,7 @@ static void op_answer_text(struct chat_op *op, const char *text, size_t len)
     pipe_answer(op->cl, s, text, len);
 }
 
-static void op_answer(struct chat_op *op, json_t *ev)
+void op_answer(struct chat_op *op, json_t *ev)
 {
     struct pipe_slot *s = op->slot;
     op->slot = NULL;
@@ -109,7 +91,8 @@ static const char *op_err_message(const struct chat_op *op, int err)
 {
     if (err == DUET_EFORBIDDEN && op->sreq.op == STORE_MSG_DELETE)
         return "you can delete only your own messages, in your own chats";
-    return err_message(err);
+    const char *m = ws_conv_err_message(op->sreq.op, err); /* issue 17's requests */
+    return m != NULL ? m : err_message(err);
 }
 
 static void op_store_done(store_req *r)
@@ -130,7 +113,7 @@ static void op_store_done(store_req *r)
     } else if (r->status < 0) {
         if (r->status == DUET_ESTORE)
             op->cl->app->metrics.store_errors++;
-        op_error(op, r->status, NULL, op_err_message(op, r->status));
+        op_error(op, r->status, ws_conv_err_code(r->op, r->status), op_err_message(op, r->status));
     } else {
         /* Fan-out runs even if the requester has gone: others still need
          * the event. Answers to the requester are no-ops then. */
@@ -143,7 +126,7 @@ static void op_store_done(store_req *r)
     op_free(op);
 }
 
-static store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done)(struct chat_op *))
+store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done)(struct chat_op *))
 {
     store_req_init(&op->sreq, type, op_store_done, op);
     op->sreq.in.user = op->cl->hub.user;
@@ -152,7 +135,7 @@ static store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done
     return &op->sreq;
 }
 
-static int op_submit(struct chat_op *op)
+int op_submit(struct chat_op *op)
 {
     int r = app_store(op->cl->app, &op->sreq);
     if (r < 0) {
@@ -314,6 +297,10 @@ static int start_send(struct chat_op *op)
     q->in.message_id = rq->id;
     q->in.text = rq->text;
     q->in.max_pending = op->cl->app->cfg->max_pending;
+    q->in.reply_to = rq->reply_to; /* issue 17: a quote, or a forward */
+    q->in.has_forward = rq->has_forward;
+    q->in.fwd_chat = rq->fwd_chat;
+    q->in.fwd_seq = rq->fwd_seq;
     return op_submit(op);
 }
 
@@ -522,6 +509,10 @@ static int (*const starts[])(struct chat_op *op) = {
     [PROTO_REQ_DELETE] = start_delete, [PROTO_REQ_HISTORY] = start_history,
     [PROTO_REQ_PING] = start_ping,
     [PROTO_REQ_VISIBILITY] = start_visibility,
+    /* issue 17 (c-msg) */
+    [PROTO_REQ_REACT] = ws_conv_start_react,
+    [PROTO_REQ_EDIT] = ws_conv_start_edit,
+    [PROTO_REQ_HIDE] = ws_conv_start_hide,
 };
 
 /* The output an answer to rq may take, reserved before it is built. */

@@ -67,6 +67,9 @@ const char *store_op_name(enum store_op op)
         [STORE_UPLOAD_DELETE] = "UPLOAD_DELETE",
         [STORE_UPLOAD_EXPIRED] = "UPLOAD_EXPIRED",
         [STORE_MEDIA_GET] = "MEDIA_GET",
+        [STORE_MSG_REACT] = "MSG_REACT",
+        [STORE_MSG_EDIT] = "MSG_EDIT",
+        [STORE_MSG_HIDE] = "MSG_HIDE",
     };
     if ((unsigned)op >= STORE_OP_COUNT || names[op] == NULL)
         return "UNKNOWN";

@@ -45,10 +45,21 @@ enum pending_kind {
     PENDING_DELIVERED = 1, /* "delivered up to seq", for the sender */
     PENDING_SEEN = 2,      /* "seen up to seq", for the sender */
     PENDING_DELETED = 3,   /* a message at seq was deleted for everyone */
+    /* issue 17 (c-msg): each a latest-wins row per (user, chat, seq) */
+    PENDING_REACTION = 4, /* the peer reacted to the message at seq (or removed it) */
+    PENDING_EDITED = 5,   /* the message at seq was edited */
+    PENDING_HIDDEN = 6,   /* the user hid the message at seq (delete for me) */
     /* c-org: the user's pin/archive/mute of a chat changed (latest wins per
      * chat: one row per user and chat, at sequence 0; the state is in
      * duet_pending.state). */
     PENDING_CHAT_STATE = 7,
+};
+
+/* One reaction to a message (issue 17). */
+struct duet_reaction {
+    duet_id user;
+    const char *emoji; /* 1..32 bytes of UTF-8 */
+    int64_t at;
 };
 
 enum lastseen_vis { LASTSEEN_FRIENDS = 0, LASTSEEN_NOBODY = 1 };
@@ -86,6 +97,17 @@ struct duet_msg {
      * width, height, duration_ms, waveform; docs/protocol.md), or "" / NULL
      * for text; the thumbnail is preview. "" once deleted. */
     const char *media;
+    /* issue 17 (c-msg); all 0/NULL when unset. */
+    int64_t reply_to;                /* the quoted message's seq, 0 = not a reply */
+    duet_id reply_sender;            /* the quoted message's sender */
+    const char *reply_snippet;       /* its first line (<= 100 chars), "" once deleted */
+    int reply_type;                  /* its type */
+    int reply_deleted;               /* it was deleted for everyone */
+    int forwarded;                   /* a copy made by forward */
+    int64_t edited_at;               /* last edit, 0 = never */
+    int hidden;                      /* the reader hid it (delete for me): no text, no quote */
+    struct duet_reaction *reactions; /* HISTORY only: the visible reactions */
+    size_t n_reactions;
 };
 
 /* An upload's life: staged (bytes arriving under <data>/uploads/), stored
@@ -132,6 +154,11 @@ struct duet_chat_state {
  *  SEEN:      msg.chat_id, msg.sequence (up to), msg.seen_at.
  *  DELETED:   msg.chat_id, msg.sequence, msg.message_id, msg.deleted_at,
  *             msg.sender.
+ *  REACTION:  msg.chat_id, msg.sequence, msg.sender (who reacted), msg.message
+ *             (the emoji, "" = removed), msg.sent_at (when).
+ *  EDITED:    msg.chat_id, msg.sequence, msg.message_id, msg.sender, msg.message
+ *             (the new text), msg.edited_at.
+ *  HIDDEN:    msg.chat_id, msg.sequence (hidden by the user on another device).
  *  CHAT_STATE: msg.chat_id, msg.sequence = 0, state.
  */
 struct duet_pending {
@@ -265,6 +292,22 @@ enum store_op {
                            follow. Pages are in key order: SQLite (chat, seq, kind),
                            Cassandra (chat, kind, seq), so a chat's messages are in seq
                            order on both and a row present throughout is in one page. */
+    /* issue 17 (c-msg). Send also takes in.reply_to (a seq of the chat, not withheld,
+       else ENOTFOUND) and in.fwd_chat/in.fwd_seq (forward: copy a message the user can
+       read; ENOTFOUND EDELETED) and then ignores in.text. */
+    STORE_MSG_REACT, /* in: user, chat_id, seq, emoji ("" removes), now -> msg (the message,
+                        text not needed), out.changed | ENOTFOUND EFORBIDDEN ENOTFRIENDS EBLOCKED
+                        EDELETED. One per (chat, seq, user), latest wins; a PENDING_REACTION row
+                        for the peer unless they block the user (out.hidden = 1: stored, never
+                        shown to them); out.notify = 1 when the author is to be notified. */
+    STORE_MSG_EDIT,  /* in: user, chat_id, seq, text, now, window_ms -> msg (edited) |
+                        ENOTFOUND EFORBIDDEN EPERM (not the sender) ENOTFRIENDS EBLOCKED EEXPIRED
+                        EDELETED EINVAL (not a text message). Overwrites the text, sets
+                        edited_at, updates an undelivered copy and a PENDING_EDITED row for
+                        the peer (none when withheld from them: out.hidden). */
+    STORE_MSG_HIDE,  /* in: user, chat_id, seq, now -> msg | ENOTFOUND EFORBIDDEN. Hides the
+                        message for the user only, adds a PENDING_HIDDEN row for the user's
+                        other devices; out.unchanged when already hidden. */
     /* c-org: search and organise (docs/protocol.md "Search", "Organise") */
     STORE_SEARCH,         /* in: user, query (the user's words), chat_id when has_chat, before
                              (a cursor of the last page, 0 = newest), limit (1..STORE_SEARCH_MAX)
@@ -378,6 +421,12 @@ struct store_req {
         int64_t max_per_day; /* FRIEND_REQUEST: ELIMIT when user sent this many in the last 24 h (0
                                 = none) */
         uint8_t token_hash[32];
+        /* issue 17 (c-msg) */
+        const char *emoji; /* MSG_REACT: "" removes */
+        int64_t reply_to;  /* MSG_SEND: 0 = none */
+        int has_forward;   /* MSG_SEND: copy (fwd_chat, fwd_seq) */
+        duet_id fwd_chat;
+        int64_t fwd_seq;
         /* c-org */
         const char *query; /* SEARCH: the user's words, 1..STORE_QUERY_MAX bytes */
         int has_chat;      /* SEARCH: only chat_id */
@@ -445,6 +494,10 @@ struct store_req {
         size_t n_reqs_in;
         struct duet_friend_req *reqs_out;
         size_t n_reqs_out;
+        /* issue 17 (c-msg) */
+        int changed;                   /* MSG_REACT: the reaction changed */
+        int notify;                    /* MSG_REACT: a new reaction for the author (push hook) */
+        struct duet_reaction reaction; /* MSG_REACT: the new state (emoji "" = removed) */
         /* c-org */
         struct duet_hit *hits; /* SEARCH */
         size_t n_hits;

@@ -286,7 +286,7 @@ describe('14 web: the real web client under that policy', { timeout: 60000 }, ()
     try {
       const u = await User.signup(s2, 'limits_user');
       const ws = await u.connect();
-      assert.deepEqual(ws.hello.limits, { max_message_chars: 123, delete_window_ms: 60000 });
+      assert.deepEqual(ws.hello.limits, { max_message_chars: 123, delete_window_ms: 60000, edit_window_ms: 900000 });
       await ws.close();
     } finally {
       await s2.stop();

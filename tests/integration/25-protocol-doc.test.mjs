@@ -95,7 +95,7 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
 
   it('the document parses into the tables this test walks', () => {
     assert.ok(ERROR_CODES.size > 20, `error codes: ${[...ERROR_CODES]}`);
-    for (const t of ['send', 'ack', 'seen', 'typing', 'delete', 'history', 'ping']) assert.ok(REQUESTS.has(t), `request ${t} is documented`);
+    for (const t of ['send', 'ack', 'seen', 'typing', 'delete', 'history', 'ping', 'react', 'edit', 'hide']) assert.ok(REQUESTS.has(t), `request ${t} is documented`);
     for (const t of ['hello', 'synced', 'message', 'sent', 'receipt', 'deleted', 'read', 'typing', 'presence', 'friends_changed', 'history', 'pong', 'error']) {
       assert.ok(EVENTS.has(t), `event ${t} is documented`);
     }
@@ -186,6 +186,34 @@ describe('25 protocol.md matches the server', { timeout: 120000 }, () => {
     sockets.push(A3);
     assert.ok(A3.pending.some((e) => e.type === 'chat_state' && e.pending === true), `replayed chat_state: ${JSON.stringify(A3.pending)}`);
     await A1.ping();
+
+    // Issue 17 (own pair, so alice's history keeps the plain message object):
+    // reply, forward, react, edit, hide, live and replayed.
+    const [erin, fred] = await User.all(srv, ['erin', 'fred']);
+    const ef = await befriend(erin, fred);
+    const E1 = await erin.connect();
+    const F1 = await fred.connect();
+    const F2 = await fred.connect();
+    sockets.push(E1, F1, F2);
+    const o = await sendMsg(E1, ef, 'original');
+    await F1.next('message', (e) => e.seq === o.seq);
+    const rep = await F1.request({ type: 'send', chat_id: ef, id: 'doc-rep', text: 'reply', reply_to: o.seq });
+    assert.ok((await E1.next('message', (e) => e.seq === rep.seq)).reply_to);
+    const fw = await E1.request({ type: 'send', chat_id: ef, id: 'doc-fw', forward: { chat_id: ef, seq: rep.seq } });
+    assert.equal((await F1.next('message', (e) => e.seq === fw.seq)).forwarded, true);
+    assert.equal((await F1.request({ type: 'react', chat_id: ef, seq: o.seq, emoji: '👍' })).type, 'reaction');
+    await E1.next('reaction');
+    assert.equal((await E1.request({ type: 'edit', chat_id: ef, seq: o.seq, text: 'edited' })).type, 'edited');
+    await F1.next('edited');
+    assert.equal((await F1.request({ type: 'hide', chat_id: ef, seq: fw.seq })).type, 'hidden');
+    await F2.next('hidden');
+    await F1.close();
+    await F2.close();
+    await E1.request({ type: 'react', chat_id: ef, seq: rep.seq, emoji: '🎉' });
+    await E1.request({ type: 'edit', chat_id: ef, seq: fw.seq, text: 'fwd edited' });
+    const F3 = await fred.connect();
+    sockets.push(F3);
+    for (const t of ['reaction', 'edited', 'hidden']) assert.ok(F3.pending.some((e) => e.type === t && e.pending === true), `replayed ${t}: ${JSON.stringify(F3.pending)}`);
     await new Promise((r) => setTimeout(r, 200));
 
     const seen = new Map();

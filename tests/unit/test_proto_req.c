@@ -124,7 +124,7 @@ Test(proto_req, ack_seen_delete)
             "'seq' must be an integer >= 0");
     refused("{\"type\":\"ack\"," CHAT ",\"seq\":1}", "missing_field", "missing field 'kind'");
     refused("{\"type\":\"ack\"," CHAT ",\"seq\":1,\"kind\":\"read\"}", "bad_request",
-            "'kind' is message, delivered, seen or deleted");
+            "'kind' is message, delivered, seen, deleted, reaction, edited or hidden");
     refused("{\"type\":\"seen\"," CHAT ",\"seq\":\"1\"}", "bad_request",
             "'seq' must be an integer >= 0");
     refused("{\"type\":\"delete\"," CHAT ",\"seq\":0}", "bad_request",

@@ -216,6 +216,11 @@ Test(store_sqlite_ceil, friend_requests_per_day)
     " DROP TABLE uploads; DROP TABLE upload_log;"                                                  \
     " ALTER TABLE messages DROP COLUMN media; ALTER TABLE pending DROP COLUMN media;"
 
+/* Undoes c-msg's migration (reply, forward, edit, reactions, delete for me). */
+#define CONV_UNDO                                                                                  \
+    "ALTER TABLE messages DROP COLUMN reply_to; ALTER TABLE messages DROP COLUMN forwarded;"       \
+    " ALTER TABLE messages DROP COLUMN edited_at; DROP TABLE reactions; DROP TABLE hidden;"
+
 Test(store_sqlite_ceil, migration_2_counts_the_existing_pending_rows)
 {
     int64_t seq;
@@ -231,6 +236,7 @@ Test(store_sqlite_ceil, migration_2_counts_the_existing_pending_rows)
              " ALTER TABLE chats DROP COLUMN a_seen_seq; ALTER TABLE chats DROP COLUMN b_seen_seq;"
              " PRAGMA user_version = 1;");
     sql_exec(SEARCH_UNDO); /* c-org's migration too */
+    sql_exec(CONV_UNDO);   /* and c-msg's */
     E.st = open_store();
     cr_assert_eq(sql_int("PRAGMA user_version"), (int)sq_migrations_count, "migrations 2 on ran");
     assert_counts_exact();
@@ -254,6 +260,7 @@ Test(store_sqlite_ceil, migration_5_starts_the_seen_positions_from_the_seen_mess
     sql_exec("ALTER TABLE chats DROP COLUMN a_seen_seq; ALTER TABLE chats DROP COLUMN b_seen_seq;"
              " PRAGMA user_version = 4;");
     sql_exec(SEARCH_UNDO);
+    sql_exec(CONV_UNDO);
     E.st = open_store();
     cr_assert_eq(sql_int("PRAGMA user_version"), (int)sq_migrations_count);
     /* bob saw alice's messages 1 and 2 (3 is his own); alice saw none. */

@@ -6,8 +6,8 @@ import { session } from './session.js';
 export function queueAck(chatId, kind, seq) {
   const s = session();
   if (!s) return;
-  if (kind === 'deleted') {
-    s.ackDeleted.push([chatId, seq]);
+  if (kind === 'deleted' || kind === 'reaction' || kind === 'edited' || kind === 'hidden') {
+    s.ackDeleted.push([chatId, seq, kind]); // per message, not cumulative
   } else {
     const k = `${chatId}|${kind}`;
     if (!(s.ackMax.get(k) >= seq)) s.ackMax.set(k, seq);
@@ -29,7 +29,7 @@ export function flushAcks() {
     const [chat_id, kind] = k.split('|');
     socket.send({ type: 'ack', chat_id, kind, seq });
   }
-  for (const [chat_id, seq] of s.ackDeleted) socket.send({ type: 'ack', chat_id, kind: 'deleted', seq });
+  for (const [chat_id, seq, kind] of s.ackDeleted) socket.send({ type: 'ack', chat_id, kind, seq });
   s.ackMax = new Map();
   s.ackDeleted = [];
 }

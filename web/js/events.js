@@ -4,6 +4,7 @@
 import { flushAcks, queueAck } from './acks.js';
 import { loadNewer, resume } from './history.js';
 import { refreshAll, scheduleRefresh } from './lists.js';
+import { onConvEvent } from './conv.js';
 import { notifyAccepted, notifyMessage } from './notify.js';
 import { dropOutboxItem, flushOutbox } from './send.js';
 import { session } from './session.js';
@@ -75,6 +76,7 @@ export function onEvent(ev) {
       if (ev.request !== 'typing') console.warn('duet: server error', ev.request, ev.code, ev.message);
       break;
     default:
+      onConvEvent(ev); // issue 17: reaction, edited, hidden
       break;
   }
 }

@@ -50,6 +50,11 @@ const PATHS = {
   file: ['M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8l-5-5Z', 'M14 3v5h5'],
   download: ['M12 4v11', 'm7 10 5 5 5-5', 'M5 20h14'],
   next: ['M9 18l6-6-6-6'],
+  // issue 17: message actions
+  reply: ['M9 14 4 9l5-5', 'M4 9h10a6 6 0 0 1 6 6v4'],
+  forward: ['m15 14 5-5-5-5', 'M20 9H10a6 6 0 0 0-6 6v4'],
+  edit: ['M12 20h9', 'M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4Z'],
+  smile: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Z', 'M8 14s1.5 2 4 2 4-2 4-2', 'M9 9h.01', 'M15 9h.01'],
 };
 
 export function icon(name, { size = 20, label } = {}) {

@@ -33,7 +33,7 @@ export function dropOutboxItem(id) {
   if (it) emit('outbox', it.chat_id);
 }
 
-export async function sendText(chat, text) {
+export async function sendText(chat, text, { reply_to = null } = {}) {
   const item = {
     id: `c-${crypto.randomUUID()}`,
     user_id: state.me.id,
@@ -41,6 +41,7 @@ export async function sendText(chat, text) {
     text,
     created: Date.now(),
     failed: null,
+    reply_to, // issue 17: the quoted seq, or null
   };
   const ownItems = session()?.ownItems;
   if (!ownItems) return;
@@ -87,7 +88,14 @@ function trySend(item) {
   if (!sock()?.ready || !inflight || inflight.has(item.id) || item.failed) return;
   inflight.add(item.id);
   sock()
-    .request({ type: 'send', chat_id: item.chat_id, id: item.id, text: item.text, ...(item.media ? { media: mediaOf(item) } : {}) })
+    .request({
+      type: 'send',
+      chat_id: item.chat_id,
+      id: item.id,
+      text: item.text,
+      ...(item.media ? { media: mediaOf(item) } : {}),
+      ...(item.reply_to ? { reply_to: item.reply_to } : {}),
+    })
     .then(
       (ev) => {
         inflight.delete(item.id);
@@ -125,7 +133,8 @@ function onSent(item, ev) {
     chat.last_message = m;
     chat.last_activity = Math.max(chat.last_activity, m.sent_at);
   }
-  if (ev.duplicate || (!joined && chat.msgs.length && !msgAt(chat, m.seq))) {
+  // A retry, or a reply (its quote is the server's): read it back.
+  if (ev.duplicate || item.reply_to || (!joined && chat.msgs.length && !msgAt(chat, m.seq))) {
     // Sent before (a retry): its receipts may be further along than ours.
     history(chat.id, { after: m.seq - 1, limit: 1 }).then(
       (p) => {

@@ -171,6 +171,12 @@ export function normalize(m) {
     // A placeholder for a message withheld from us (we block its sender):
     // it keeps the run of sequence numbers whole and is never shown.
     withheld: !!m.withheld,
+    // Issue 17: a quote, a forwarded copy, the last edit, delete for me, reactions.
+    reply_to: m.reply_to || null,
+    forwarded: !!m.forwarded,
+    edited_at: m.edited_at || 0,
+    hidden: !!m.hidden,
+    reactions: m.reactions || [],
     _v: ++version,
   };
 }
@@ -191,7 +197,30 @@ export function updateMsg(m, n) {
     m.media = null;
     changed = true;
   }
+  if (foldConv(m, n)) changed = true;
   if (changed) m._v = ++version;
+  return changed;
+}
+
+// Issue 17's fields from a history page or an event: the newer edit wins,
+// hidden and forwarded only get set, reactions and the quote are the page's.
+function foldConv(m, n) {
+  let changed = false;
+  if (n.edited_at && n.edited_at > (m.edited_at || 0) && !m.deleted_at) {
+    m.edited_at = n.edited_at;
+    m.text = n.text ?? m.text;
+    changed = true;
+  }
+  if (n.hidden && !m.hidden) m.hidden = changed = true;
+  if (n.forwarded && !m.forwarded) m.forwarded = changed = true;
+  if (Array.isArray(n.reactions) && JSON.stringify(n.reactions) !== JSON.stringify(m.reactions || [])) {
+    m.reactions = n.reactions;
+    changed = true;
+  }
+  if (n.reply_to && JSON.stringify(n.reply_to) !== JSON.stringify(m.reply_to)) {
+    m.reply_to = n.reply_to;
+    changed = true;
+  }
   return changed;
 }
 

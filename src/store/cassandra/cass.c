@@ -73,6 +73,9 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
     [STORE_UPLOAD_DELETE] = cs_upload_op,
     [STORE_UPLOAD_EXPIRED] = cs_upload_op,
     [STORE_MEDIA_GET] = cs_upload_op,
+    [STORE_MSG_REACT] = cs_msg_react,
+    [STORE_MSG_EDIT] = cs_msg_edit,
+    [STORE_MSG_HIDE] = cs_msg_hide,
 };
 
 /* schema_i after the DDL: the two schema-agreement reads. */
@@ -328,8 +331,8 @@ static void cs_schema_fail(cs_store *s, const char *what, cql_req *q)
 
 static int cs_register(cs_store *s)
 {
-    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql,   cs_org_cql,
-                                   cs_push_cql,  cs_search_cql,  cs_uploads_cql};
+    const char *const *tables[] = {cs_users_cql, cs_friends_cql, cs_msgs_cql,    cs_org_cql,
+                                   cs_push_cql,  cs_search_cql,  cs_uploads_cql, cs_conv_cql};
     for (int i = 0; i < CS_STMT_COUNT; i++) {
         const char *text = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && text == NULL; t++)

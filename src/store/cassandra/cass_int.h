@@ -4,7 +4,8 @@
  * cass_sched.c decides which queued requests may run at once;
  * cass_util.c has the binding, reading and scanning helpers;
  * cass_users.c, cass_friends.c, cass_lists.c and cass_msgs.c implement the
- * ops. docs/cassandra.md describes the schema and every query.
+ * ops; cass_conv.c and cass_conv_read.c issue 17's (reply, forward,
+ * reactions, edit, delete for me). docs/cassandra.md describes the schema and every query.
  *
  * An op is a small state machine: its function is called with op->step set,
  * issues at most one CQL request (op->q) and returns; the request's callback
@@ -158,6 +159,23 @@ enum cs_stmt_id {
     CS_UPLOAD_BY_STATE,
     CS_UPLOAD_ATTACH,
     CS_UPLOAD_MARK_DELETED,
+    /* cass_conv.c (issue 17) */
+    CS_CV_EXTRA_GET,
+    CS_CV_EXTRA_RANGE,
+    CS_CV_SET_EXTRA,
+    CS_CV_EDIT,
+    CS_CV_PENDING_GET,
+    CS_CV_PENDING_TEXT,
+    CS_CV_PENDING_PUT,
+    CS_CV_REACT_GET,
+    CS_CV_REACT_PUT,
+    CS_CV_REACT_DEL,
+    CS_CV_REACT_DEL_ALL,
+    CS_CV_REACT_RANGE,
+    CS_CV_HIDE_GET,
+    CS_CV_HIDE_PUT,
+    CS_CV_HIDDEN_RANGE,
+    CS_CV_HIDDEN_TOP,
     CS_STMT_COUNT
 };
 
@@ -169,6 +187,7 @@ extern const char *const cs_org_cql[CS_STMT_COUNT];
 extern const char *const cs_push_cql[CS_STMT_COUNT];
 extern const char *const cs_search_cql[CS_STMT_COUNT];
 extern const char *const cs_uploads_cql[CS_STMT_COUNT];
+extern const char *const cs_conv_cql[CS_STMT_COUNT];
 
 #define CS_USER_COLS                                                                               \
     "user_id, username, display_name, created_at, last_seen, lastseen_vis, read_receipts"
@@ -293,6 +312,7 @@ struct cs_op {
     uint8_t *paging; /* a copy of the paging state, for the next read */
     size_t paging_len;
     struct duet_msg msg; /* a message being worked on (strings in op pool) */
+    int conv;            /* MSG_SEND: issue 17's quote/forward checked (cass_conv.c) */
 };
 
 /* Ownership: created by store_cass_open(); owns the cluster, the options'
@@ -542,5 +562,27 @@ int cs_upload_attached_here(cs_op *op);
 /* The upload id in a message's media JSON ("{\"id\":\"<32 hex>\",...",
  * media_meta.c), copied into p; NULL when there is none. */
 const char *cs_media_upload_id(pool_t *p, const char *media);
+/* cass_conv.c (issue 17): the ops, and the steps other ops hand over to.
+ * cs_conv_send_start: at a send's start, checks its quote and forward
+ * first (1: handed over; the send starts again after). cs_conv_send_done:
+ * after a stored send, writes them (1: handed over, finishes the op). The
+ * _done ones take a finished history / pending read and finish the op. */
+void cs_msg_react(cs_op *op);
+void cs_msg_edit(cs_op *op);
+void cs_msg_hide(cs_op *op);
+int cs_conv_send_start(cs_op *op);
+int cs_conv_send_done(cs_op *op);
+void cs_conv_history_done(cs_op *op);
+void cs_conv_pending_done(cs_op *op);
+/* The chat list: the user's hidden sequences of a chat (CS_CV_HIDDEN_TOP
+ * rows in q, newest first) into op->marks; whether seq is one of them. */
+int cs_conv_hidden_load(cs_op *op);
+int cs_conv_hidden_has(const cs_op *op, int64_t seq);
+/* Shared by cass_conv.c and cass_conv_read.c: reads message seq of chat
+ * (CS_MSG_GET, then step next); a CS_MSG_GET row (q) as m's quote (the
+ * original's sender, type, first line; deleted or missing: erased): 0 or
+ * -ENOMEM. */
+void cs_cv_read_msg(cs_op *op, int next, const duet_id *chat, int64_t seq);
+int cs_cv_quote_from_row(cs_op *op, struct duet_msg *m);
 
 #endif

@@ -275,6 +275,7 @@ enum {
     CL_ME,     /* my user row (read receipts) */
     CL_CHATS,  /* a slice of the chats' statics */
     CL_USERS,  /* a slice of the peers' user rows */
+    CL_HIDDEN, /* entry i_items' messages I hid (issue 17) */
     CL_LAST,   /* the newest message of entry i_items */
     CL_UNREAD, /* a chunk of entry i_items' messages after my read position */
     CL_STATE,  /* c-org: my pin/archive/mute rows */
@@ -361,7 +362,8 @@ static int cs_cl_last(cs_op *op, struct cs_cl *it)
 {
     store_req *req = op->req;
     if (op->q.rows.n_rows > 0 && !cs_row_void(&op->q.rows, 0, 0) &&
-        !cs_withheld_from(&op->q.rows, 0, &req->in.user)) {
+        !cs_withheld_from(&op->q.rows, 0, &req->in.user) &&
+        !cs_conv_hidden_has(op, cs_get_i64(cql_cell(&op->q.rows, 0, CS_MSG_SEQ_COL)))) {
         if (cs_read_msg(&req->pool, &op->q.rows, 0, 0, &it->c.chat_id, &it->c.last) < 0) {
             cs_finish(op, -ENOMEM);
             return 1;
@@ -383,7 +385,8 @@ static void cs_cl_count_unread(cs_op *op, struct cs_cl *it)
         duet_id sender;
         cs_get_id(cql_cell(&op->q.rows, i, 0), &sender);
         if (duet_id_eq(&sender, &it->c.peer.id) && cs_get_i64(cql_cell(&op->q.rows, i, 10)) == 0 &&
-            !cs_row_withheld(&op->q.rows, i, 0))
+            !cs_row_withheld(&op->q.rows, i, 0) &&
+            !cs_conv_hidden_has(op, cs_get_i64(cql_cell(&op->q.rows, i, CS_MSG_SEQ_COL))))
             it->c.unread++;
     }
     op->count += op->q.rows.n_rows;
@@ -468,12 +471,20 @@ void cs_chats_list(cs_op *op)
     entry:
         if (op->i_items < op->n_items) {
             it = cs_cl_at(op, op->i_items);
-            cs_scan_init(&op->scan, &it->c.chat_id, 0, it->last_seq, 0);
-            if ((rc = cs_scan_next(op, CL_LAST, 1)) != 0)
-                return;
-            op->count = 0;
-            goto unread; /* no message at all: nothing unread either */
+            op->page_size = 0;
+            cs_read(op, CL_HIDDEN, CS_CV_HIDDEN_TOP, "ii", &req->in.user, &it->c.chat_id);
+            return;
         }
+        goto build;
+    case CL_HIDDEN:
+        if ((rc = cs_q_status(op)) < 0 || (rc = cs_conv_hidden_load(op)) < 0)
+            break;
+        it = cs_cl_at(op, op->i_items);
+        cs_scan_init(&op->scan, &it->c.chat_id, 0, it->last_seq, 0);
+        if ((rc = cs_scan_next(op, CL_LAST, 1)) != 0)
+            return;
+        op->count = 0;
+        goto unread; /* no message at all: nothing unread either */
     build:
         if ((rc = cs_cl_build(op)) < 0 || op->n_items == 0)
             break;

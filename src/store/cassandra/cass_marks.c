@@ -190,6 +190,9 @@ void cs_msg_ack(cs_op *op)
                      req->in.seq);
             return;
         case PENDING_DELETED:
+        case PENDING_REACTION: /* issue 17 */
+        case PENDING_EDITED:
+        case PENDING_HIDDEN:
             cs_write(op, ACK_DROPPED, CS_PENDING_DEL_AT, "iidl", me, &op->chat.id, req->in.kind,
                      req->in.seq);
             return;
@@ -443,6 +446,10 @@ void cs_history(cs_op *op)
     default:
         rc = -EINVAL;
         break;
+    }
+    if (rc == 0) {
+        cs_conv_history_done(op); /* issue 17's fields; finishes the op */
+        return;
     }
     cs_finish(op, rc);
 }

@@ -409,6 +409,8 @@ void cs_msg_send(cs_op *op)
     int rc;
     switch (op->step) {
     case SEND_START:
+        if (cs_conv_send_start(op)) /* issue 17: a quote or forward first */
+            return;
         if (req->in.message_id == NULL || req->in.text == NULL) {
             cs_finish(op, -EINVAL);
             return;
@@ -515,6 +517,8 @@ void cs_msg_send(cs_op *op)
         rc = -EINVAL;
         break;
     }
+    if (rc == 0 && cs_conv_send_done(op)) /* issue 17: the quote, forwarded */
+        return;
     cs_finish(op, rc);
 }
 
@@ -588,6 +592,10 @@ void cs_msg_delete(cs_op *op)
         if ((req->out.deleted_upload = cs_media_upload_id(&req->pool, m->media)) != NULL)
             cs_batch_add(op, CS_UPLOAD_MARK_DELETED, "dls", UPLOAD_DELETED, now,
                          req->out.deleted_upload);
+        /* issue 17: its reactions and the peer's reaction and edit rows go too */
+        cs_batch_add(op, CS_CV_REACT_DEL_ALL, "il", &op->chat.id, seq);
+        cs_batch_add(op, CS_PENDING_DEL_AT, "iidl", peer, &op->chat.id, PENDING_REACTION, seq);
+        cs_batch_add(op, CS_PENDING_DEL_AT, "iidl", peer, &op->chat.id, PENDING_EDITED, seq);
         cs_batch_submit(op, DEL_WRITTEN, 0);
         return;
     }

@@ -220,8 +220,8 @@ void cs_pending_list(cs_op *op)
         if (req->in.limit <= 0 && req->out.n_pending > 1)
             qsort(req->out.pending, req->out.n_pending, sizeof(*req->out.pending), cs_pending_cmp);
         cs_cursors_raise(req);
-        rc = 0;
-        break;
+        cs_conv_pending_done(op); /* issue 17's fields; finishes the op */
+        return;
     }
     }
     cs_finish(op, rc);

@@ -150,6 +150,9 @@ void cs_keys(cs_store *s, cs_op *op)
     case STORE_MSG_SEEN:
     case STORE_MSG_DELETE:
     case STORE_HISTORY:
+    case STORE_MSG_REACT: /* issue 17 */
+    case STORE_MSG_EDIT:
+    case STORE_MSG_HIDE:
         cs_key_chat(s, op);
         break;
     default:

@@ -77,6 +77,17 @@ const char *const cs_ddl[] = {
     "CREATE INDEX IF NOT EXISTS uploads_state ON %1$s.uploads (state) USING 'sai'",
     "CREATE TABLE IF NOT EXISTS %1$s.upload_log (owner uuid, created_at timestamp, id text,"
     " length bigint, PRIMARY KEY ((owner), created_at, id))",
+    /* c-msg (issue 17): a message's quote (the quoted seq; the snippet is
+     * read from the original), forwarded copy and last edit; reactions, one
+     * per user per message (withheld: shown to its author only); hidden,
+     * "delete for me" per user. */
+    "ALTER TABLE %1$s.private_chat ADD IF NOT EXISTS reply_to bigint",
+    "ALTER TABLE %1$s.private_chat ADD IF NOT EXISTS forwarded boolean",
+    "ALTER TABLE %1$s.private_chat ADD IF NOT EXISTS edited_at timestamp",
+    "CREATE TABLE IF NOT EXISTS %1$s.reactions (chat_id uuid, sequence bigint, user_id uuid,"
+    " emoji text, at timestamp, withheld boolean, PRIMARY KEY ((chat_id), sequence, user_id))",
+    "CREATE TABLE IF NOT EXISTS %1$s.hidden (user_id uuid, chat_id uuid, sequence bigint,"
+    " PRIMARY KEY ((user_id, chat_id), sequence))",
 };
 const int cs_n_ddl = (int)(sizeof(cs_ddl) / sizeof(cs_ddl[0]));
 

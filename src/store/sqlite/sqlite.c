@@ -74,6 +74,9 @@ const sq_op_fn sq_ops[STORE_OP_COUNT] = {
     [STORE_UPLOAD_DELETE] = sq_upload_delete,
     [STORE_UPLOAD_EXPIRED] = sq_upload_expired,
     [STORE_MEDIA_GET] = sq_media_get,
+    [STORE_MSG_REACT] = sq_msg_react,
+    [STORE_MSG_EDIT] = sq_msg_edit,
+    [STORE_MSG_HIDE] = sq_msg_hide,
 };
 
 /* ---- logging and statement helpers ---- */
@@ -376,7 +379,8 @@ err:
 static int sq_prepare_all(sq_store *s)
 {
     const char *const *tables[] = {sq_core_sql,   sq_users_sql, sq_friends_sql, sq_msgs_sql,
-                                   sq_search_sql, sq_org_sql,   sq_push_sql,    sq_uploads_sql};
+                                   sq_search_sql, sq_org_sql,   sq_push_sql,    sq_uploads_sql,
+                                   sq_conv_sql};
     for (int i = 0; i < SQ_STMT_COUNT; i++) {
         const char *sql = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && sql == NULL; t++)

@@ -66,9 +66,16 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
     /* Messages withheld from the user (?2) are neither last nor unread. */
     [SQ_CHAT_LAST_MSG] = "SELECT " SQ_MSG_COLS("") " FROM messages WHERE chat_id = ?1"
                                                    " AND NOT (withheld = 1 AND receiver = ?2)"
+                                                   /* not one the user hid (issue 17) */
+                                                   " AND NOT EXISTS (SELECT 1 FROM hidden h"
+                                                   " WHERE h.user_id = ?2 AND h.chat_id = ?1"
+                                                   " AND h.sequence = messages.sequence)"
                                                    " ORDER BY sequence DESC LIMIT 1",
     [SQ_CHAT_UNREAD] = "SELECT count(*) FROM messages WHERE chat_id = ?1 AND sequence > ?2"
-                       " AND sender = ?3 AND deleted_at = 0 AND withheld = 0",
+                       " AND sender = ?3 AND deleted_at = 0 AND withheld = 0"
+                       /* hidden by the reader (the member who is not ?3) */
+                       " AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.chat_id = ?1"
+                       " AND h.sequence = messages.sequence AND h.user_id <> ?3)",
     [SQ_PRESENCE_PEERS] =
         "SELECT " SQ_USER_COLS("u.") " FROM chats c"
                                      " JOIN users u ON u.user_id = " SQ_PEER_OF

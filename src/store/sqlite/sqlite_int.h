@@ -2,7 +2,8 @@
  *
  * sqlite.c owns the connection, the statement cache and the request queue;
  * sqlite_schema.c holds the schema as migrations; sqlite_users.c, sqlite_friends.c and
- * sqlite_msgs.c implement the ops. An op runs inside a savepoint of the batch's transaction and
+ * sqlite_msgs.c implement the ops (sqlite_conv.c issue 17's: reply, forward,
+ * reactions, edit, delete for me). An op runs inside a savepoint of the batch's transaction and
  * returns the request's status; it fills req->out from req->pool.
  */
 #ifndef DUET_STORE_SQLITE_INT_H
@@ -127,6 +128,22 @@ enum sq_stmt_id {
     SQ_UPLOAD_MARK_DELETED,
     SQ_UPLOAD_LOG_INSERT,
     SQ_UPLOAD_LOG_PRUNE,
+    /* sqlite_conv.c (issue 17: reply, forward, react, edit, hide) */
+    SQ_CV_MSG_EXTRA,
+    SQ_CV_MSG_SET_EXTRA,
+    SQ_CV_EXTRA_RANGE,
+    SQ_CV_QUOTE,
+    SQ_CV_REACT_GET,
+    SQ_CV_REACT_PUT,
+    SQ_CV_REACT_DEL,
+    SQ_CV_REACT_DEL_ALL,
+    SQ_CV_REACT_RANGE,
+    SQ_CV_PENDING_PUT,
+    SQ_CV_PENDING_TEXT,
+    SQ_CV_PENDING_DEL_CONV,
+    SQ_CV_MSG_EDIT,
+    SQ_CV_HIDE_PUT,
+    SQ_CV_HIDDEN_RANGE,
     SQ_STMT_COUNT
 };
 
@@ -137,6 +154,7 @@ extern const char *const sq_search_sql[SQ_STMT_COUNT];
 extern const char *const sq_org_sql[SQ_STMT_COUNT];
 extern const char *const sq_push_sql[SQ_STMT_COUNT];
 extern const char *const sq_uploads_sql[SQ_STMT_COUNT];
+extern const char *const sq_conv_sql[SQ_STMT_COUNT];
 
 /* Column lists read by sq_read_user() and sq_read_msg(); p is a table alias
  * prefix such as "u." or "". */
@@ -385,5 +403,34 @@ int sq_upload_attach(sq_store *s, store_req *req, const duet_id *chat, int64_t s
 /* MSG_DELETE: marks the upload of (chat, seq) deleted; its id (in req's
  * pool) or NULL in out.deleted_upload. */
 int sq_upload_detach(sq_store *s, store_req *req, const duet_id *chat, int64_t seq);
+/* sqlite_conv.c (issue 17). What a send adds: the quoted message checked and
+ * the forwarded one copied. Ownership: a plain value; strings borrowed from
+ * the request's pool or input. */
+struct sq_cv_send {
+    const char *text; /* the text to store: the input's, or the forwarded copy's */
+    int type;
+    const char *preview;
+    int64_t reply_to;
+    int forwarded;
+};
+/* Checks req's reply_to and forward against chat c (before the insert). */
+int sq_cv_send_check(sq_store *s, store_req *req, const struct sq_chat *c, struct sq_cv_send *cv);
+/* Stores the extras on the inserted message (before its pending row is
+ * copied from it) and fills them into req->out.msg. */
+int sq_cv_send_apply(sq_store *s, store_req *req, const duet_id *chat, int64_t seq,
+                     const struct sq_cv_send *cv);
+/* Fills the extras (reply, forwarded, edited_at) of one message as stored. */
+int sq_cv_decorate_one(sq_store *s, pool_t *p, struct duet_msg *m);
+/* A history page for user me: extras, hidden, reactions. */
+int sq_cv_decorate(sq_store *s, pool_t *p, const duet_id *me, const duet_id *chat,
+                   struct duet_msg *msgs, size_t n);
+/* The pending rows read: messages get their extras, EDITED rows their time. */
+int sq_cv_decorate_pending(sq_store *s, pool_t *p, struct duet_pending *rows, size_t n);
+/* Delete for everyone at (chat, seq): reactions and the peer's reaction and
+ * edit rows go with the text. */
+int sq_cv_on_delete(sq_store *s, const struct sq_chat *c, int64_t seq);
+int sq_msg_react(sq_store *s, store_req *req);
+int sq_msg_edit(sq_store *s, store_req *req);
+int sq_msg_hide(sq_store *s, store_req *req);
 
 #endif

@@ -152,7 +152,7 @@ int sq_msg_send(sq_store *s, store_req *req)
     struct sq_chat c;
     int64_t now = req->in.now;
 
-    if (mid == NULL || text == NULL)
+    if (mid == NULL || (text == NULL && !req->in.has_forward))
         return -EINVAL;
     /* Dedupe first: a retry must succeed even if access changed since. */
     int rc = sq_msg_get(s, &req->pool, sq_bind(s, SQ_MSG_BY_ID, "is", &req->in.chat_id, mid), m,
@@ -160,6 +160,8 @@ int sq_msg_send(sq_store *s, store_req *req)
     if (rc == 0) {
         if (duet_id_eq(&m->sender, me)) {
             req->out.duplicate = 1;
+            if ((rc = sq_cv_decorate_one(s, &req->pool, m)) < 0)
+                return rc;
             return sq_hide_seen(s, me, m);
         }
         /* Only a member learns that the id is taken. */
@@ -192,12 +194,20 @@ int sq_msg_send(sq_store *s, store_req *req)
             return DUET_EFULL;
     }
 
+    /* A quote and a forwarded copy (sqlite_conv.c). */
+    struct sq_cv_send cv;
+    if ((rc = sq_cv_send_check(s, req, &c, &cv)) < 0)
+        return rc;
+    text = cv.text;
+
+    memset(m, 0, sizeof(*m));
     /* Read last_seq inside the transaction: other processes may write too. */
     int64_t seq = c.last_seq + 1;
     if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiissllddss", &c.id, me, &c.peer, mid, text, now, seq,
                       withheld, req->in.msg_type, req->in.preview ? req->in.preview : "",
                       req->in.media ? req->in.media : "")) < 0 ||
         (req->in.upload_id != NULL && (rc = sq_upload_attach(s, req, &c.id, seq)) < 0) ||
+        (rc = sq_cv_send_apply(s, req, &c.id, seq, &cv)) < 0 ||
         (!withheld && (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_MESSAGE,
                                     (int64_t)0, (int64_t)0, &c.id, seq)) < 0) ||
         (rc = sq_exec(s, SQ_CHAT_SENT, "ill", &c.id, seq, now)) < 0)
@@ -209,17 +219,18 @@ int sq_msg_send(sq_store *s, store_req *req)
         return rc;
     req->out.hidden = withheld;
 
-    memset(m, 0, sizeof(*m));
     m->chat_id = c.id;
     m->sender = *me;
     m->receiver = c.peer;
     m->message_id = pool_strdup(&req->pool, mid);
     m->message = pool_strdup(&req->pool, text);
-    m->preview = pool_strdup(&req->pool, req->in.preview ? req->in.preview : "");
+    /* A forward copies text only (sqlite_conv.c refuses media): the
+     * preview and type are the media send's, else the forwarded copy's. */
+    m->preview = pool_strdup(&req->pool, req->in.preview ? req->in.preview : cv.preview);
     m->media = pool_strdup(&req->pool, req->in.media ? req->in.media : "");
     if (m->message_id == NULL || m->message == NULL || m->preview == NULL || m->media == NULL)
         return -ENOMEM;
-    m->type = req->in.msg_type;
+    m->type = req->in.upload_id != NULL ? req->in.msg_type : cv.type;
     m->sequence = seq;
     m->sent_at = now;
     return 0;
@@ -283,6 +294,9 @@ int sq_msg_ack(sq_store *s, store_req *req)
         rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", me, &c.id, req->in.kind, req->in.seq);
         break;
     case PENDING_DELETED:
+    case PENDING_REACTION:
+    case PENDING_EDITED:
+    case PENDING_HIDDEN:
         rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, req->in.seq);
         break;
     case PENDING_CHAT_STATE: /* c-org: one row per chat, at sequence 0 */
@@ -357,7 +371,8 @@ int sq_msg_delete(sq_store *s, store_req *req)
     if ((rc = sq_search_unindex(s, &c.id, seq)) < 0 || /* c-org */
         (rc = sq_push_erase(s, &c.id, seq)) < 0 ||
         (rc = sq_exec(s, SQ_MSG_ERASE, "ill", &c.id, seq, now)) < 0 ||
-        (rc = sq_upload_detach(s, req, &c.id, seq)) < 0)
+        (rc = sq_upload_detach(s, req, &c.id, seq)) < 0 ||
+        (rc = sq_cv_on_delete(s, &c, seq)) < 0) /* c-msg */
         return rc;
     /* The receiver of a withheld message never had it: nothing to tell. */
     if (!req->out.hidden &&
@@ -414,7 +429,7 @@ int sq_history(sq_store *s, store_req *req)
     /* Newest-first rows were stored from the end; the result is ascending. */
     req->out.msgs = asc ? msgs : msgs + (limit - (int)n);
     req->out.n_msgs = n;
-    return 0;
+    return sq_cv_decorate(s, &req->pool, me, &c.id, req->out.msgs, n);
 }
 
 /* The pending rows of req: all of them, or one page (store.h). */
@@ -461,7 +476,10 @@ int sq_pending_list(sq_store *s, store_req *req)
             break;
         }
     }
-    if (rc < 0 || !req->in.cursors)
+    if (rc < 0 ||
+        (rc = sq_cv_decorate_pending(s, &req->pool, req->out.pending, req->out.n_pending)) < 0)
+        return rc;
+    if (!req->in.cursors)
         return rc;
     /* Read in the same transaction as the rows above: one snapshot. */
     cap = 0;

@@ -176,6 +176,29 @@ const char *const sq_migrations[] = {
     " archived INTEGER NOT NULL DEFAULT 0,"
     " muted_until INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (user_id, chat_id)"
+") WITHOUT ROWID;",
+    /* c-msg (issue 17): reply, forward, edit, reactions, delete for me.
+     * reply_to is the quoted seq; its snippet is read from the original at
+     * each read, so erasing the original erases the quote too. A reaction
+     * made while the peer blocks the reactor is withheld (never shown to the
+     * peer). hidden is "delete for me", per user. */
+    "ALTER TABLE messages ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN edited_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE reactions ("
+    " chat_id BLOB NOT NULL,"
+    " sequence INTEGER NOT NULL,"
+    " user_id BLOB NOT NULL,"
+    " emoji TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " withheld INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (chat_id, sequence, user_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE hidden ("
+    " user_id BLOB NOT NULL,"
+    " chat_id BLOB NOT NULL,"
+    " sequence INTEGER NOT NULL,"
+    " PRIMARY KEY (user_id, chat_id, sequence)"
     ") WITHOUT ROWID;",
     /* Web Push (issue 16): subscriptions (tied to the session that made
      * them: logout removes them), the preview setting, which chats have a

@@ -44,6 +44,9 @@ const char *const sq_search_sql[SQ_STMT_COUNT] = {
               " CROSS JOIN messages m ON m.chat_id = r.chat_id AND m.sequence = r.sequence"
               " WHERE msg_fts MATCH ?1 AND f.rowid < ?2 AND m.deleted_at = 0"
               " AND NOT (m.withheld = 1 AND m.receiver = ?3)"
+              /* c-msg: not one the user deleted for themself */
+              " AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = ?3"
+              " AND h.chat_id = m.chat_id AND h.sequence = m.sequence)"
               " ORDER BY f.rowid DESC LIMIT ?4",
 };
 

@@ -170,7 +170,8 @@ static store_req *sq_run_batch(sq_store *s, store_req *batch)
             sq_req_fail(req, rc);
         req->status = rc;
         writes |= !sq_op_reads_only(req->op);
-        if (erase == NULL && rc == 0 && req->op == STORE_MSG_DELETE)
+        /* an edit overwrites text too (issue 17) */
+        if (erase == NULL && rc == 0 && (req->op == STORE_MSG_DELETE || req->op == STORE_MSG_EDIT))
             erase = req;
         last = req;
     }

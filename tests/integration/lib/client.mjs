@@ -326,7 +326,7 @@ export class WsClient {
     const o = { ...obj };
     if (o.ref === undefined) o.ref = this.newRef();
     this.send(o);
-    return this.next(null, (e) => e.ref === o.ref && ['sent', 'history', 'pong', 'deleted', 'error'].includes(e.type), timeoutMs);
+    return this.next(null, (e) => e.ref === o.ref && ['sent', 'history', 'pong', 'deleted', 'error', 'reaction', 'edited', 'hidden'].includes(e.type), timeoutMs);
   }
 
   // Like request, but the answer must be an `error` with the given code.

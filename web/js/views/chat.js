@@ -12,6 +12,7 @@ import { confirmDialog, openMenu, toast } from './dialogs.js';
 import { showMessageInfo } from './info.js';
 import { emojiButton } from './emoji.js';
 import { MessagesView } from './messages.js';
+import { composerModes } from './reply.js';
 import { mountSearchResults } from './search.js';
 import { mountAttach } from './attach.js';
 import { mountRecorder } from './record.js';
@@ -74,8 +75,19 @@ export function mountChat(el, chat, { onBack }) {
     sendBtn,
   );
   const blockedBar = h('div', { class: 'blocked-bar', hidden: true, role: 'status' });
+  // Reply and edit (issue 17): a bar above the composer.
+  const modes = composerModes(chat, input, { onChange: () => (autosize(), updateCount()) });
   el.replaceChildren(
-    h('section', { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` }, header, searchBar, body, blockedBar, composer),
+    h(
+      'section',
+      { class: 'chat', 'aria-label': `Conversation with ${nameOf(chat.peer)}` },
+      header,
+      searchBar,
+      body,
+      blockedBar,
+      modes.bar,
+      composer,
+    ),
   );
   const emoji = emojiButton(input, composer);
   // After the text box: Shift+Tab from it still reaches the message list.
@@ -89,6 +101,8 @@ export function mountChat(el, chat, { onBack }) {
   const view = new MessagesView(body, chat, {
     onInfo: (seq) => showMessageInfo(chat, seq),
     onEscape: () => input.focus(),
+    onReply: (m) => modes.reply(m),
+    onEdit: (m) => modes.edit(m),
   });
   const found = mountSearchResults(searchBar, { chatId: chat.id, onPick: (_, seq) => view.jumpTo(seq) });
   function toggleSearch(show = searchBar.hidden) {
@@ -301,6 +315,7 @@ export function mountChat(el, chat, { onBack }) {
       toast(`Messages can be at most ${state.limits.max_message_chars} characters.`, { error: true });
       return;
     }
+    if (modes.intercept(text)) return; // Enter saved an edit
     input.value = '';
     // The peer stops showing "typing" when the message arrives; typing on
     // shows it again as soon as the server lets it through.
@@ -311,7 +326,7 @@ export function mountChat(el, chat, { onBack }) {
     autosize();
     updateCount();
     view.toLatest();
-    sendText(chat, text);
+    sendText(chat, text, { reply_to: modes.take() });
   }
 
   composer.addEventListener('submit', (e) => {
@@ -323,6 +338,8 @@ export function mountChat(el, chat, { onBack }) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       submit();
+    } else if (e.key === 'Escape' && modes.escape()) {
+      e.preventDefault(); // only the reply or edit ends
     } else if (e.key === 'Escape' && state.openChatId) {
       onBack(); // on every screen size: back to the list, focus on this chat
     }

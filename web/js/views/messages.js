@@ -15,6 +15,7 @@ import { discardItem, loadInitial, loadNewer, loadOlder, markSeen, retryItem } f
 import { tickFor, tickIcon } from './list.js';
 import { mediaLabel } from '../media/labels.js';
 import { decorateBubble, decoratePending } from './media.js';
+import { convParts, jumpTo, openActions } from './msgactions.js';
 
 const INIT_ROWS = 80;
 const STEP = 60;
@@ -43,7 +44,8 @@ const FAIL_TEXT = {
 // A bubble: the text, then the time and ticks in the bottom corner. An
 // invisible copy of the time ends the text so that the last line leaves
 // room for it (or wraps, when the line is full).
-export function bubbleEl(content, { deleted = false, at, tick = null }) {
+// above: nodes before the text (a quote, "Forwarded"); edited: a label by the time.
+export function bubbleEl(content, { deleted = false, at, tick = null, above = null, edited = null }) {
   const when = time(at);
   return h(
     'div',
@@ -51,10 +53,11 @@ export function bubbleEl(content, { deleted = false, at, tick = null }) {
     h(
       'div',
       { class: 'content' },
+      above,
       h('span', { class: ['text', deleted && 'tombstone'], dir: deleted ? undefined : 'auto' }, content),
       h('span', { class: 'meta-space', 'aria-hidden': 'true' }, when, tick ? h('span', { class: 'tick-space' }) : null),
     ),
-    h('span', { class: 'meta' }, h('time', { dateTime: new Date(at).toISOString() }, when), tick),
+    h('span', { class: 'meta' }, edited, h('time', { dateTime: new Date(at).toISOString() }, when), tick),
   );
 }
 
@@ -64,9 +67,10 @@ function pendingBubble(it, failed) {
 }
 
 export class MessagesView {
-  constructor(host, chat, { onInfo, onEscape }) {
+  constructor(host, chat, { onInfo, onEscape, onReply, onEdit }) {
     this.chat = chat;
     this.onInfo = onInfo;
+    this.actionHooks = { onInfo, onReply, onEdit }; // issue 17 (msgactions.js)
     this.onEscape = onEscape;
     this.rows = new Map(); // seq -> {el, key}
     this.wLo = 0;
@@ -140,6 +144,13 @@ export class MessagesView {
       { passive: true },
     );
     this.scroller.addEventListener('keydown', (e) => this.onKey(e));
+    // A long press (or right click) on a bubble opens its actions.
+    this.scroller.addEventListener('contextmenu', (e) => {
+      const row = e.target.closest('.row[data-seq]');
+      if (!row || !e.target.closest('.bubble') || e.target.closest('a')) return;
+      e.preventDefault();
+      this.openActions(Number(row.dataset.seq), row.querySelector('.msg-act') || row);
+    });
     // Touch screens have no hover button: a tap on a bubble opens its info.
     this.scroller.addEventListener('click', (e) => {
       if (!window.matchMedia('(hover: none)').matches || e.target.closest('a, button')) return;
@@ -203,16 +214,20 @@ export class MessagesView {
   buildRow(info) {
     const { m, day, grouped, divider, status } = info;
     // A withheld placeholder keeps its place in the run, unseen.
-    if (m.withheld) return h('div', { class: 'row withheld', hidden: true, dataset: { seq: String(m.seq) } });
+    // So does a message deleted for me (issue 17).
+    if (m.withheld || m.hidden) return h('div', { class: 'row withheld', hidden: true, dataset: { seq: String(m.seq) } });
     const mine = m.from === state.me.id;
     const who = mine ? 'You' : nameOf(this.chat.peer);
     const deleted = !!m.deleted_at;
     const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : mediaLabel(m);
     const statusText = { sent: 'Sent', delivered: 'Delivered', seen: 'Seen' }[status] || '';
+    const parts = convParts(this.chat, m, { onJump: (seq) => jumpTo(this, seq) });
     const bubble = bubbleEl(deleted ? [icon('block', { size: 15 }), h('span', null, text)] : markup(m.text), {
       deleted,
       at: m.sent_at,
       tick: status ? tickIcon(status) : null,
+      above: deleted ? null : parts.above,
+      edited: parts.edited,
     });
     if (m.media && !deleted) decorateBubble(bubble, m, this.chat);
     const row = h(
@@ -234,6 +249,21 @@ export class MessagesView {
           'button',
           {
             type: 'button',
+            class: 'msg-more msg-act',
+            tabIndex: -1,
+            'aria-label': 'Message actions',
+            'aria-haspopup': 'menu',
+            onclick: (e) => {
+              e.stopPropagation();
+              this.openActions(m.seq, e.currentTarget);
+            },
+          },
+          icon('more', { size: 16 }),
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
             class: 'msg-more',
             tabIndex: -1,
             'aria-label': 'Message info',
@@ -245,8 +275,15 @@ export class MessagesView {
           icon('info', { size: 16 }),
         ),
       ),
+      parts.below,
     );
     return row;
+  }
+
+  // The actions menu of the message at seq (msgactions.js), under anchor.
+  openActions(seq, anchor) {
+    const m = msgAt(this.chat, seq);
+    if (m && !m.withheld && !m.hidden) openActions(anchor, this.chat, m, this.actionHooks);
   }
 
   renderPending() {
@@ -641,6 +678,12 @@ export class MessagesView {
     } else if ((e.key === 'Enter' || e.key === ' ') && cur && cur.dataset.seq && !e.target.closest(CONTROLS)) {
       e.preventDefault();
       this.onInfo(Number(cur.dataset.seq));
+    } else if ((e.key === 'a' || e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) && cur?.dataset.seq) {
+      e.preventDefault(); // the message's actions (issue 17)
+      this.openActions(Number(cur.dataset.seq), cur.querySelector('.msg-act') || cur);
+    } else if (e.key === 'r' && cur?.dataset.seq && msgAt(this.chat, Number(cur.dataset.seq))) {
+      e.preventDefault();
+      this.actionHooks.onReply?.(msgAt(this.chat, Number(cur.dataset.seq)));
     } else if (e.key === 'End' && e.ctrlKey) {
       e.preventDefault();
       this.toLatest(true);
