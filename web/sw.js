@@ -115,8 +115,8 @@ self.addEventListener('fetch', (e) => {
 });
 
 // ---- Web Push (docs/protocol.md "Push notifications") ----
-// The payload is {type: "message", chat_id, seq, from, text?} or
-// {type: "clear", chat_id}. One notification per chat (tag), replaced by
+// The payload is {type: "message", chat_id, seq, from, text?},
+// {type: "reaction", chat_id, seq, from, emoji} or {type: "clear", chat_id}. One notification per chat (tag), replaced by
 // the next; a clear closes the chat's (it was read on another device).
 const chatTag = (id) => `duet-chat-${id}`;
 
@@ -127,8 +127,9 @@ async function onPush(data) {
     for (const n of await self.registration.getNotifications({ tag })) n.close();
     return;
   }
+  const body = data.type === 'reaction' ? `Reacted ${data.emoji || ''} to your message` : data.text || 'New message';
   await self.registration.showNotification(data.from || 'duet', {
-    body: data.text || 'New message',
+    body,
     tag,
     renotify: true,
     icon: '/icons/icon-192.png',

@@ -126,6 +126,17 @@ void push_on_message(struct app *app, const struct duet_msg *m)
         hub_visible(app->hub, &m->receiver, on_visible, e);
 }
 
+void push_on_reaction(struct app *app, const duet_id *author, const struct duet_msg *m,
+                      const duet_id *reactor, const char *emoji)
+{
+    if (app->push == NULL || emoji == NULL || emoji[0] == '\0')
+        return; /* a removed reaction tells nobody */
+    struct push_enq *e =
+        enq_new(app, author, &m->chat_id, m->sequence, PUSH_JOB_REACTION, reactor, emoji);
+    if (e != NULL)
+        hub_visible(app->hub, author, on_visible, e);
+}
+
 void push_on_read(struct app *app, const duet_id *user, const duet_id *chat)
 {
     if (app->push == NULL)

@@ -226,7 +226,7 @@ static int send_item(struct push_svc *p, struct push_item *it)
                           sizeof(body), &body_len);
     if (rc < 0)
         return rc;
-    int msg = it->kind == PUSH_JOB_MESSAGE;
+    int msg = it->kind != PUSH_JOB_CLEAR; /* a message or a reaction */
     struct ob_header h[] = {
         {"Authorization", auth},
         {"Content-Encoding", "aes128gcm"},
@@ -330,6 +330,10 @@ static char *payload_of(const struct duet_push_job *j)
     json_t *o;
     if (j->kind == PUSH_JOB_CLEAR)
         o = json_pack("{s:s, s:o}", "type", "clear", "chat_id", proto_id(&j->chat_id));
+    else if (j->kind == PUSH_JOB_REACTION)
+        o = json_pack("{s:s, s:o, s:I, s:s, s:s}", "type", "reaction", "chat_id",
+                      proto_id(&j->chat_id), "seq", (json_int_t)j->seq, "from",
+                      j->from ? j->from : "", "emoji", j->text ? j->text : "");
     else
         o = json_pack("{s:s, s:o, s:I, s:s}", "type", "message", "chat_id", proto_id(&j->chat_id),
                       "seq", (json_int_t)j->seq, "from", j->from ? j->from : "");

@@ -8,6 +8,7 @@
 #include "proto.h"
 #include "proto_conv.h"
 #include "publish.h"
+#include "push_hooks.h"
 #include "ws_op.h"
 
 /* The answer: ev with the request's ref (steals ev). */
@@ -20,15 +21,12 @@ static void answer_with_ref(struct chat_op *op, json_t *ev)
 
 /* Push hook (issue 16): called once for each new reaction by the other
  * participant, with the message's author (the one to notify), after the
- * store made it durable and never for a withheld one. Nothing is sent yet:
- * the push engineer plugs the notification in here. */
+ * store made it durable and never for a withheld one: a Web Push when the
+ * author has no visible tab (push_hooks.c). */
 static void ws_conv_reaction_notify(struct app *app, const duet_id *author,
                                     const struct duet_msg *m, const struct duet_reaction *r)
 {
-    (void)app;
-    (void)author;
-    (void)m;
-    (void)r;
+    push_on_reaction(app, author, m, &r->user, r->emoji);
 }
 
 /* ---- react ---- */

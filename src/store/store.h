@@ -359,7 +359,9 @@ enum store_op {
 
 enum { STATE_SET_PIN = 1, STATE_SET_ARCHIVE = 2, STATE_SET_MUTE = 4 };
 
-enum push_job_kind { PUSH_JOB_MESSAGE = 0, PUSH_JOB_CLEAR = 1 };
+/* REACTION: someone reacted to the user's message; text is the emoji (kept
+ * whatever the preview setting: it is not the message's text). */
+enum push_job_kind { PUSH_JOB_MESSAGE = 0, PUSH_JOB_CLEAR = 1, PUSH_JOB_REACTION = 2 };
 enum push_job_result { PUSH_RESULT_DELIVERED = 0, PUSH_RESULT_GONE = 1, PUSH_RESULT_FAILED = 2 };
 
 /* A browser's push subscription (strings in the request's pool). */

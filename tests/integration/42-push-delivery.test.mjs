@@ -188,4 +188,25 @@ describe('42 push delivery', { timeout: 180000 }, () => {
     await waitFor(() => pushes(s).length === 1, 'the push once unmuted');
     assert.equal(pushes(s)[0].payload.seq, sent.seq);
   });
+  it('a reaction to my message is pushed to me (not its removal)', async () => {
+    const { a, b, chat } = await pair();
+    const sa = await subscribed(a);
+    const wa = await a.connect();
+    const sent = await sendMsg(wa, chat, 'react to this');
+    await wa.close();
+    const wb = await b.connect();
+    const r = await wb.request({ type: 'react', ref: 'r1', chat_id: chat, seq: sent.seq, emoji: '👍' });
+    assert.equal(r.type, 'reaction', JSON.stringify(r));
+    await waitFor(() => pushes(sa).length === 1, 'the reaction push to the author');
+    const [p] = pushes(sa);
+    assert.equal(p.payload.type, 'reaction');
+    assert.equal(p.payload.chat_id, chat);
+    assert.equal(p.payload.seq, sent.seq);
+    assert.equal(p.payload.emoji, '👍');
+    assert.equal(typeof p.payload.from, 'string');
+    const rm = await wb.request({ type: 'react', ref: 'r2', chat_id: chat, seq: sent.seq, emoji: null });
+    assert.equal(rm.type, 'reaction', JSON.stringify(rm));
+    await sleep(800 * SLOW);
+    assert.equal(pushes(sa).length, 1, 'removing a reaction pushes nothing');
+  });
 });

@@ -20,12 +20,12 @@ describe('53 media limits', { timeout: 180000 }, () => {
     await srv?.stop();
   });
 
-  it('refuses --media s3 cleanly in this branch, and an unknown --media', async () => {
+  it('refuses --media s3 without its endpoint and bucket, and an unknown --media', async () => {
     const dir = mkTempDir('duet-media-opt-');
     try {
       const s3 = await runDuetd(['--listen', '127.0.0.1:0', '--data', dir, '--media', 's3']);
       assert.equal(s3.code, 1, s3.stderr);
-      assert.match(s3.stderr, /--media s3: not built in this branch/);
+      assert.match(s3.stderr, /--media s3 needs --s3-endpoint and --s3-bucket/);
       const bad = await runDuetd(['--media', 'ftp']);
       assert.equal(bad.code, 2, bad.stderr);
       assert.match(bad.stderr, /--media wants local or s3/);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, history, sendMsg } from './lib/client.mjs';
+import { Tus, mediaFor, sample, sendMedia } from './lib/tus.mjs';
 
 
 describe('74 forward', { timeout: 180000 }, () => {
@@ -69,5 +70,22 @@ describe('74 forward', { timeout: 180000 }, () => {
     // Deleted source.
     await D.request({ type: 'delete', chat_id: de, seq: mine.seq });
     await D.expectError({ type: 'send', chat_id: df, id: 'x-8', forward: { chat_id: de, seq: mine.seq } }, 'already_deleted');
+  });
+  // A blob belongs to one message: delete for everyone of a forwarded copy
+  // would take it from the original too, so media is not forwarded (yet).
+  it('a media message is not forwarded: not_forwardable, nothing sent', async () => {
+    const [amy, ben, cal] = await User.all(srv, ['f_amm', 'f_bem', 'f_cam']);
+    const ab = await befriend(amy, ben);
+    const ac = await befriend(amy, cal);
+    const A = await amy.connect();
+    const buf = sample('jpeg');
+    const id = await new Tus(amy).upload(buf, { filename: 'p.jpg', filetype: 'image/jpeg' });
+    const sent = await sendMedia(A, ab, mediaFor(id, 1, buf));
+    assert.equal(sent.type, 'sent', JSON.stringify(sent));
+    const f = await A.request({ type: 'send', chat_id: ac, id: 'fw-media', forward: { chat_id: ab, seq: sent.seq } });
+    assert.equal(f.type, 'error', JSON.stringify(f));
+    assert.equal(f.request, 'send');
+    assert.equal(f.code, 'not_forwardable');
+    assert.deepEqual(await history(cal, ac), [], 'nothing reached the target chat');
   });
 });

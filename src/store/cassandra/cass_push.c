@@ -282,7 +282,7 @@ static int enqueue_write(cs_op *op)
     struct duet_push_job *jobs = n ? pool_calloc(&req->pool, n * sizeof(*jobs)) : NULL;
     if (n > 0 && jobs == NULL)
         return -ENOMEM;
-    int msg = req->in.push.kind == PUSH_JOB_MESSAGE;
+    int msg = req->in.push.kind != PUSH_JOB_CLEAR; /* a message or a reaction */
     const char *from = msg ? op->msg.message : "", *text = msg ? op->msg.preview : "";
     cs_batch_begin(op);
     cs_batch_add(op, msg ? CS_PUSH_NOTIFIED_SET : CS_PUSH_NOTIFIED_DEL, "ii", &req->in.user,
@@ -336,7 +336,8 @@ void cs_push_enqueue(cs_op *op)
         /* op->msg holds the sender's name (message) and the text kept
          * (preview): only with the setting on. */
         op->msg.preview = "";
-        if (op->q.rows.n_rows > 0 && cs_get_i32(cql_cell(&op->q.rows, 0, 0)) != 0 &&
+        if ((req->in.push.kind == PUSH_JOB_REACTION ||
+             (op->q.rows.n_rows > 0 && cs_get_i32(cql_cell(&op->q.rows, 0, 0)) != 0)) &&
             (op->msg.preview = pool_strdup(&req->pool, req->in.text ? req->in.text : "")) == NULL) {
             rc = -ENOMEM;
             break;
