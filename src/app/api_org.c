@@ -89,9 +89,10 @@ static void search_read(struct api_call *call)
             json_decref(a);
             a = NULL;
         }
-    json_t *next = r->out.more && r->out.n_hits > 0
-                       ? json_integer(r->out.hits[r->out.n_hits - 1].cursor)
-                       : json_null();
+    json_t *next = !r->out.more             ? json_null()
+                   : r->out.next_before > 0 ? json_integer(r->out.next_before) /* s-shard */
+                   : r->out.n_hits > 0      ? json_integer(r->out.hits[r->out.n_hits - 1].cursor)
+                                            : json_null();
     api_json(call, 200, json_pack("{s:o, s:o}", "results", a, "next_before", next), NULL);
 }
 

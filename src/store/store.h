@@ -299,7 +299,7 @@ struct store_req {
          * MSG_SEND, MSG_DELETE: the message is withheld from its receiver
          * (they block the sender): no event to them. */
         int hidden;
-        int unchanged;     /* BLOCK: already blocked, no request withdrawn */
+        int unchanged; /* BLOCK: already blocked, no request withdrawn */
         int duplicate;
         struct {
             int changed;
@@ -331,6 +331,10 @@ struct store_req {
         struct duet_hit *hits; /* SEARCH */
         size_t n_hits;
         struct duet_chat_state state; /* CHAT_STATE_SET */
+        /* s-shard: SEARCH stopped before the oldest message (more = 1):
+         * the next page's `before`, even with no hit; 0: the last hit's
+         * cursor is (Cassandra, or a full page). */
+        int64_t next_before;
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */
@@ -403,6 +407,9 @@ struct store_sqlite_opts {
     /* Requests submitted and not yet completed, at most; beyond, submit
      * returns DUET_EBUSY. 0: 131072 (SQ_INFLIGHT_MAX). */
     size_t max_inflight;
+    /* s-shard: messages per search index shard (sqlite_shards.c); 0: the
+     * default, SQ_SHARD_ROWS. Applies to shards created from now on. */
+    int64_t fts_shard_rows;
 };
 
 /* Opens (creating and migrating the schema) the SQLite store. On success

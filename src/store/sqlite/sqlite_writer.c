@@ -149,6 +149,10 @@ static store_req *sq_run_batch(sq_store *s, store_req *batch)
 {
     store_req *last = batch, *erase = NULL;
     int writes = 0;
+    /* s-shard: the next search shard, between transactions; a failure is
+     * logged and retried by the next batch (the newest shard takes the rows
+     * meanwhile). */
+    (void)sq_shards_grow(s);
     for (store_req *req = batch; req != NULL; req = req->next) {
         int rc = 0;
         s->cur = req;
