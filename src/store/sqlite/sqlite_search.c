@@ -1,21 +1,27 @@
 /* sqlite_search.c - message search on an FTS5 index (c-org, issue 17).
  *
- * msg_fts is a contentless FTS5 table (content=''): it keeps tokens, never
- * a copy of the text, and reads the text from messages. Its two columns are
+ * The index is contentless FTS5 tables (content=''): they keep tokens, never
+ * a copy of the text, and read the text from messages. Their two columns are
  * the text (unicode61, diacritics folded) and the chat as one token (hex of
  * the chat id), so that "within my chats" is an FTS5 AND with an OR of the
  * user's chat tokens and a page of results is one walk down the rowids.
  * msg_fts_rows maps an FTS rowid to its message; rowids grow with every
  * message indexed, so rowid order is newest first across chats.
  *
+ * Shards (s-shard, sqlite_shards.c): the index is msg_fts_<k>, one table per
+ * block of SQ_SHARD_ROWS rowids. A search walks the shards newest first until
+ * the page is full, and at most SQ_SEARCH_SHARDS of them: then next_before
+ * is the first rowid of the last shard scanned, and the client continues.
+ *
  * Deleted text: a contentless FTS5 delete (the 'delete' command) only adds
  * a delete marker; the tokens stay in the older segments until a merge. So
  * a batch with a delete ends with 'optimize' (every segment merged into one,
- * old segment rows deleted and, with secure_delete, zeroed) before its
- * commit, and the writer's TRUNCATE checkpoint then clears the WAL: when
- * the delete completes, no file under the data directory holds a token of
- * the erased text. Cost: an optimize rewrites the whole index (BENCHMARKS.md,
- * docs/security.md); deletes are rare and one optimize serves a batch.
+ * old segment rows deleted and, with secure_delete, zeroed) of each shard a
+ * delete touched, before its commit, and the writer's TRUNCATE checkpoint
+ * then clears the WAL: when the delete completes, no file under the data
+ * directory holds a token of the erased text. Cost: one shard's rewrite per
+ * shard touched, bounded by the shard size whatever the store size
+ * (BENCHMARKS.md, docs/security.md).
  */
 #include "sqlite_int.h"
 
