@@ -155,8 +155,9 @@ struct sq_shard {
 struct sq_shards {
     struct sq_shard *v; /* oldest first; v[k] is table msg_fts_<k> */
     size_t n, cap;
-    int64_t rows;   /* FTS rowids per new shard */
-    int64_t max_id; /* no FTS rowid in use is above it */
+    size_t n_committed; /* of n, those whose creation committed */
+    int64_t rows;       /* FTS rowids per new shard */
+    int64_t max_id;     /* no FTS rowid in use is above it */
 };
 
 /* Ownership: created by store_sqlite_open(); owns the connection, the
@@ -333,13 +334,14 @@ int sq_search(sq_store *s, store_req *req);
 /* sqlite_shards.c (s-shard): the shards of the search index.
  * open: at store open, after the migrations: loads the shards, splits a
  * c-org store's single msg_fts into shards, and makes sure one exists.
- * grow: writer, outside a transaction: creates the next shard (in its own
- * transaction) once the newest shard is in use, so that a batch never
- * creates one (a rolled back CREATE would leave the list wrong).
+ * grow: writer, first thing in a batch's transaction: creates the next shard
+ * once the newest one is in use. settle: after the batch's COMMIT (1) or
+ * its rollback (0): forgets the shards the rollback undid.
  * of: the shard holding rowid id. stmt: its statement (NULL: logged). */
 int sq_shards_open(sq_store *s, int64_t rows);
 void sq_shards_free(sq_store *s);
 int sq_shards_grow(sq_store *s);
+void sq_shards_settle(sq_store *s, int committed);
 size_t sq_shard_of(const sq_store *s, int64_t id);
 sqlite3_stmt *sq_shard_stmt(sq_store *s, size_t k, enum sq_shard_stmt which);
 

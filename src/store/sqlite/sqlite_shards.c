@@ -10,8 +10,10 @@
  * size of the store.
  *
  * Shards are created ahead: once a row went into the newest shard, the
- * writer creates the next one between batches, in a transaction of its own,
- * starting above every rowid in use. A row whose rowid is past the newest
+ * writer creates the next one at the start of the next batch's transaction
+ * (before any request's savepoint, so only a rollback of the whole
+ * transaction undoes it: sq_shards_settle()), starting above every rowid in
+ * use. A row whose rowid is past the newest
  * shard's block (the creation failed) goes into the newest shard, which then
  * grows beyond the block: correct, only its optimize costs more.
  *
@@ -182,6 +184,7 @@ int sq_shards_open(sq_store *s, int64_t rows)
         sq_sh_push(sh, 1);
     if (rc < 0 || (rc = sq_sh_exec(s, "COMMIT")) < 0)
         goto err;
+    sh->n_committed = sh->n;
     return 0;
 
 err:
@@ -212,15 +215,29 @@ int sq_shards_grow(sq_store *s)
     int rc = sq_sh_reserve(sh);
     if (rc < 0)
         return rc;
-    if ((rc = sq_sh_exec(s, "BEGIN IMMEDIATE")) < 0)
+    /* Its own savepoint: both statements or neither (a table left out of the
+     * list would make every later creation fail). */
+    if ((rc = sq_sh_exec(s, "SAVEPOINT g")) < 0)
         return rc;
-    if ((rc = sq_sh_create(s, sh->n, first)) < 0 || (rc = sq_sh_exec(s, "COMMIT")) < 0) {
-        if (!sqlite3_get_autocommit(s->db))
-            (void)sq_sh_exec(s, "ROLLBACK");
+    if ((rc = sq_sh_create(s, sh->n, first)) < 0) {
+        (void)sq_sh_exec(s, "ROLLBACK TO g");
+        (void)sq_sh_exec(s, "RELEASE g");
         return rc;
     }
+    if ((rc = sq_sh_exec(s, "RELEASE g")) < 0)
+        return rc;
     sq_sh_push(sh, first);
     return 0;
+}
+
+void sq_shards_settle(sq_store *s, int committed)
+{
+    struct sq_shards *sh = &s->shards;
+    /* Shards created in a transaction that rolled back do not exist. */
+    for (; !committed && sh->n > sh->n_committed; sh->n--)
+        for (int i = 0; i < SQ_SH_COUNT; i++)
+            (void)sqlite3_finalize(sh->v[sh->n - 1].stmts[i]);
+    sh->n_committed = sh->n;
 }
 
 size_t sq_shard_of(const sq_store *s, int64_t id)
