@@ -1,7 +1,8 @@
 /* test_shards.c - the SQLite search index in shards by age (s-shard,
  * sqlite_shards.c): every indexed message sits in the shard whose block
  * holds its FTS rowid, shards follow each other without overlap, and a
- * reopen with another shard size keeps the existing blocks. */
+ * reopen with another shard size keeps the existing blocks; a shard created
+ * in a transaction that rolls back is forgotten. */
 #include "test_store_sqlite.h"
 
 TestSuite(shards, .init = setup, .fini = teardown, .timeout = 30);
@@ -74,5 +75,35 @@ Test(shards, messages_go_to_the_shard_of_their_block)
         cr_assert_eq(send_msg(E.alice, E.ab, mid, "more words", T0 + MINUTE + i, &seq), 0);
     }
     cr_assert_leq(sql_int("SELECT count(*) FROM msg_fts_shards"), n + 2);
+    assert_placed();
+}
+
+/* Fails every commit (the commit hook turns COMMIT into a rollback). */
+static int fail_commit(void *arg)
+{
+    (void)arg;
+    return 1;
+}
+
+/* A shard created in a transaction that rolls back does not exist: the
+ * writer must forget it (sq_shards_settle), or the next message of its
+ * block would go to a missing table. */
+Test(shards, a_rolled_back_creation_is_forgotten)
+{
+    reopen(2);
+    int64_t seq;
+    cr_assert_eq(send_msg(E.alice, E.ab, "a", "first words", T0 + MINUTE, &seq), 0);
+    /* This batch creates shard 1 ahead, then its commit fails. */
+    sqlite3_commit_hook(store_db(E.st), fail_commit, NULL);
+    cr_assert_neq(send_msg(E.alice, E.ab, "b", "second words", T0 + MINUTE, &seq), 0);
+    sqlite3_commit_hook(store_db(E.st), NULL, NULL);
+    cr_assert_eq(sql_int("SELECT count(*) FROM msg_fts_shards"), 1, "the creation rolled back");
+    char mid[16];
+    for (int i = 0; i < 6; i++) {
+        snprintf(mid, sizeof(mid), "c%d", i);
+        cr_assert_eq(send_msg(E.alice, E.ab, mid, "later words", T0 + MINUTE + i, &seq), 0,
+                     "message %d", i);
+    }
+    cr_assert_geq(sql_int("SELECT count(*) FROM msg_fts_shards"), 3);
     assert_placed();
 }
