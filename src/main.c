@@ -201,6 +201,7 @@ static int open_sqlite(struct daemon *d)
         .sync_full = strcmp(d->cfg.sync, "full") == 0,
         .cache_kib = d->cfg.cache_mib * 1024,
         .commit_window_ms = d->cfg.commit_window_ms,
+        .fts_shard_rows = d->cfg.fts_shard_rows,
     };
     int r = store_sqlite_open(&d->loop, &so, &d->app.store);
     if (r < 0)

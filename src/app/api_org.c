@@ -90,9 +90,12 @@ static void search_read(struct api_call *call)
             a = NULL;
         }
     /* No hit but more: a bounded store read part of the history only. */
+    /* A page may be cut before its end (SQLite: the shards scanned;
+     * Cassandra: the rows read) and still carry a cursor, even with no hit. */
     json_t *next = !r->out.more             ? json_null()
+                   : r->out.next_before > 0 ? json_integer(r->out.next_before) /* s-shard */
                    : r->out.n_hits > 0      ? json_integer(r->out.hits[r->out.n_hits - 1].cursor)
-                   : r->out.search_next > 0 ? json_integer(r->out.search_next)
+                   : r->out.search_next > 0 ? json_integer(r->out.search_next) /* s-cass */
                                             : json_null();
     api_json(call, 200, json_pack("{s:o, s:o}", "results", a, "next_before", next), NULL);
 }

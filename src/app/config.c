@@ -57,6 +57,10 @@ static const struct opt opts[] = {
     {"cache", OPT_INT, OFF(cache_mib), "64", 1, 65536, "SQLite page cache in MiB"},
     {"commit-window", OPT_INT, OFF(commit_window_ms), "2", 0, 100,
      "group commit: at most one SQLite commit per this many ms (0: each batch at once)"},
+    /* s-shard: the search index's shard size; small values are for tests
+     * (an old shard without 32,768 messages). */
+    {"fts-shard-rows", OPT_INT, OFF(fts_shard_rows), "32768", 1, 1LL << 30,
+     "messages per search index shard (SQLite): a delete re-writes one shard"},
     {"max-body", OPT_INT, OFF(max_body_kib), "64", 1, 65536, "largest HTTP body in KiB"},
     {"max-ws-message", OPT_INT, OFF(max_ws_msg_kib), "64", 1, 65536,
      "largest WebSocket message in KiB"},

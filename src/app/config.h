@@ -32,6 +32,7 @@ struct config {
     char *log_level; /* debug | info | warn | error */
     int64_t cache_mib;
     int64_t commit_window_ms;
+    int64_t fts_shard_rows; /* s-shard: --fts-shard-rows */
     int64_t max_body_kib;
     int64_t max_ws_msg_kib;
     int64_t max_ws_queue_kib;

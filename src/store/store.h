@@ -520,6 +520,10 @@ struct store_req {
         /* MSG_DELETE: the deleted message's upload id (its blob is to be
          * removed; the upload is marked deleted), or NULL. */
         const char *deleted_upload;
+        /* s-shard: SEARCH stopped before the oldest message (more = 1):
+         * the next page's `before`, even with no hit; 0: the last hit's
+         * cursor is (Cassandra, or a full page). */
+        int64_t next_before;
     } out;
 
     pool_t pool;     /* owns out's strings and arrays */
@@ -592,6 +596,9 @@ struct store_sqlite_opts {
     /* Requests submitted and not yet completed, at most; beyond, submit
      * returns DUET_EBUSY. 0: 131072 (SQ_INFLIGHT_MAX). */
     size_t max_inflight;
+    /* s-shard: messages per search index shard (sqlite_shards.c); 0: the
+     * default, SQ_SHARD_ROWS. Applies to shards created from now on. */
+    int64_t fts_shard_rows;
 };
 
 /* Opens (creating and migrating the schema) the SQLite store. On success

@@ -192,3 +192,49 @@ describe('78 search on Cassandra: the bounded scan goes on with next_before', { 
     assert.deepEqual(top.results.map((r) => r.seq), [FILL + 1, FILL, FILL - 1], 'across chats, newest first');
   });
 });
+
+// s-shard: the SQLite index is in shards by age (2 messages a shard here)
+// and one request scans at most 8 shards: a rare word far back takes several
+// requests, some with no result but a next_before that continues below the
+// shards scanned; following it finds every hit once, newest first, and the
+// last page says null. Pages across shards neither skip nor repeat a hit.
+describe('78 search across index shards', { timeout: 60000 * SLOW, skip: isCassandra && 'SQLite shards' }, () => {
+  let srv, alice, bob, ab;
+  before(async () => {
+    srv = await startServer({ args: [...NO_RATE_LIMIT, '--fts-shard-rows', '2'] });
+    [alice, bob] = await User.all(srv, ['alice', 'bob']);
+    ab = await befriend(alice, bob);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  async function all(params) {
+    const pages = [];
+    let next = null;
+    do {
+      const p = await search(bob, next === null ? params : { ...params, before: next });
+      pages.push(p.results.map((r) => r.seq));
+      if (p.next_before !== null) assert.ok(next === null || p.next_before < next, 'next_before goes down');
+      next = p.next_before;
+    } while (next !== null && pages.length < 100);
+    assert.equal(next, null, 'the walk ends');
+    return pages;
+  }
+
+  it('a rare word 20 shards back: empty pages carry next_before, the walk finds it', async () => {
+    const A = await alice.connect();
+    const rare = await sendMsg(A, ab, 'the saffron crocus');
+    const seqs = [];
+    for (let i = 0; i < 40; i++) seqs.push((await sendMsg(A, ab, `plain ${i} ${i % 3 === 0 ? 'tulip' : 'grass'}`)).seq);
+    await A.close();
+    const pages = await all({ q: 'saffron' });
+    assert.ok(pages.length >= 2, `more than one request (${pages.length})`);
+    assert.ok(pages.slice(0, -1).some((p) => p.length === 0), 'a page with no hit but a cursor');
+    assert.deepEqual(pages.flat(), [rare.seq]);
+    // Every third message, in pages of 2, newest first, each once.
+    const tulips = seqs.filter((_, i) => i % 3 === 0).reverse();
+    assert.deepEqual((await all({ q: 'tulip', limit: 2 })).flat(), tulips);
+    assert.deepEqual((await all({ q: 'tulip', chat_id: ab })).flat(), tulips);
+  });
+});

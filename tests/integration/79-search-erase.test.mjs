@@ -7,6 +7,7 @@
 // (sqlite_search.c): a contentless FTS5 delete only adds a marker.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { NO_RATE_LIMIT, SLOW, isCassandra, startServer } from './lib/server.mjs';
 import { User, befriend, expectStatus, sendMsg } from './lib/client.mjs';
@@ -74,5 +75,49 @@ describe('79 delete for everyone erases the search index', { timeout: 120000 * S
     assert.equal(await found(srv, w), false, 'after the restart');
     assert.equal(await searchCount(bob, w.word), 0);
     assert.ok((await searchCount(bob, 'common')) > 0, 'the index survived the crash');
+  });
+});
+
+// s-shard: the index is split into shards by age (sqlite_shards.c) and a
+// delete optimizes only its own shard. With 8 messages a shard, the word sits
+// in a shard several blocks older than the newest: it must still be erased
+// (fails if the batch optimized only the newest shard, or none).
+describe('79 the erase reaches a message in an old shard', { timeout: 120000 * SLOW, skip: isCassandra && 'SQLite files only' }, () => {
+  let srv, alice, bob, chat;
+  before(async () => {
+    srv = await startServer({ args: [...NO_RATE_LIMIT, '--fts-shard-rows', '8'] });
+    [alice, bob] = await User.all(srv, ['alice', 'bob']);
+    chat = await befriend(alice, bob);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('no file holds the word of a message 5 shards back once `deleted` went out', async () => {
+    const A = await alice.connect();
+    const w = uniqueWord();
+    for (let i = 0; i < 10; i++) await sendMsg(A, chat, `filler before ${i} common words`);
+    const s = await sendMsg(A, chat, `meet at ${w.word} please`);
+    for (let i = 0; i < 40; i++) await sendMsg(A, chat, `filler after ${i} common words`);
+    const shards = Number(execFileSync('sqlite3', [srv.dbPath, 'SELECT count(*) FROM msg_fts_shards'], { encoding: 'utf8' }).trim());
+    assert.ok(shards >= 6, `51 messages at 8 a shard make 6 shards or more (${shards})`);
+    // A search from the newest page on reaches it (following next_before).
+    let next = null;
+    let hits = 0;
+    for (let page = 0; page < 10 && (page === 0 || next !== null); page++) {
+      const res = await bob.http.get(`/api/search?q=${w.word}${next ? `&before=${next}` : ''}`);
+      expectStatus(res, 200, 'search:');
+      hits += res.json.results.length;
+      next = res.json.next_before;
+    }
+    assert.equal(hits, 1, 'search finds the word before the delete');
+    assert.ok(await found(srv, w), 'the scan finds the indexed word before the delete (else it proves nothing)');
+    const d = await A.request({ type: 'delete', ref: 'd', chat_id: chat, seq: s.seq });
+    assert.equal(d.type, 'deleted', JSON.stringify(d));
+    assert.equal(await found(srv, w), false, 'right after `deleted`, the old shard still holds the word');
+    for (let i = 0; i < 20; i++) await sendMsg(A, chat, `later ${i}`);
+    assert.equal(await found(srv, w), false, 'later traffic brought the word back');
+    assert.ok((await searchCount(bob, 'filler')) > 0, 'the other words still work');
+    await A.close();
   });
 });

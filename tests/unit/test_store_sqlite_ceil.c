@@ -207,14 +207,20 @@ Test(store_sqlite_ceil, friend_requests_per_day)
     cr_assert_eq(sql_int("SELECT count(*) FROM friend_requests_sent"), 3);
 }
 
+/* Undoes s-shard's migration (the index in shards: the tests' stores have
+ * at most two, sqlite_shards.c creates one ahead). */
+#define SHARDS_UNDO                                                                                \
+    " DROP TABLE msg_fts_0; DROP TABLE IF EXISTS msg_fts_1; DROP TABLE msg_fts_shards;"
+
 /* Undoes the migrations after 5 that do not re-run (tables and columns
  * they add without IF NOT EXISTS), for the tests that take a file back to
- * an older version: search and chat state (c-org), media (issue 15). */
+ * an older version: search and chat state (c-org), media (issue 15), the
+ * index in shards (s-shard). */
 #define SEARCH_UNDO                                                                                \
-    "DROP TABLE msg_fts; DROP TABLE msg_fts_rows; DROP TABLE chat_state;"                          \
+    "DROP TABLE msg_fts_rows; DROP TABLE chat_state;"                                              \
     " ALTER TABLE messages DROP COLUMN fts_id;"                                                    \
     " DROP TABLE uploads; DROP TABLE upload_log;"                                                  \
-    " ALTER TABLE messages DROP COLUMN media; ALTER TABLE pending DROP COLUMN media;"
+    " ALTER TABLE messages DROP COLUMN media; ALTER TABLE pending DROP COLUMN media;" SHARDS_UNDO
 
 /* Undoes c-msg's migration (reply, forward, edit, reactions, delete for me). */
 #define CONV_UNDO                                                                                  \

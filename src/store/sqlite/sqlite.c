@@ -138,6 +138,15 @@ sqlite3_stmt *sq_bind(sq_store *s, enum sq_stmt_id id, const char *fmt, ...)
     return rc < 0 ? NULL : st;
 }
 
+sqlite3_stmt *sq_bind_st(sq_store *s, sqlite3_stmt *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = sq_vbind(s, st, fmt, ap);
+    va_end(ap);
+    return rc < 0 ? NULL : st;
+}
+
 int sq_step(sq_store *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -246,6 +255,7 @@ void sq_release_db(sq_store *s)
         (void)sqlite3_finalize(s->stmts[i]);
         s->stmts[i] = NULL;
     }
+    sq_shards_free(s); /* s-shard */
     int rc = sqlite3_close(s->db);
     if (rc != SQLITE_OK)
         log_error("store: sqlite: close: %s", sqlite3_errstr(rc));
@@ -433,7 +443,7 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
         goto err;
     }
     if ((rc = sq_configure(s, opts)) < 0 || (rc = sq_migrate(s)) < 0 ||
-        (rc = sq_prepare_all(s)) < 0)
+        (rc = sq_shards_open(s, opts->fts_shard_rows)) < 0 || (rc = sq_prepare_all(s)) < 0)
         goto err;
 
     if ((rc = sq_ckpt_start(&s->ckpt, opts->path, s->db)) < 0)

@@ -80,13 +80,9 @@ enum sq_stmt_id {
     SQ_CHAT_CURSORS,
     /* sqlite_search.c (c-org) */
     SQ_FTS_ROW_INSERT,
-    SQ_FTS_INSERT,
     SQ_FTS_SET_ID,
     SQ_FTS_ROW_OF,
-    SQ_FTS_DELETE,
     SQ_FTS_ROW_DELETE,
-    SQ_FTS_OPTIMIZE,
-    SQ_SEARCH,
     /* sqlite_org.c (c-org) */
     SQ_STATE_GET,
     SQ_STATE_PUT,
@@ -202,6 +198,24 @@ void sq_ckpt_stop(struct sq_ckpt *c, sqlite3 *writer);
  * old pages). */
 int sq_ckpt_erase(struct sq_ckpt *c, sqlite3 *writer);
 
+/* The search index in shards by age (sqlite_shards.c, s-shard): FTS5 table
+ * msg_fts_<k> holds the FTS rowids from v[k].first_id up to the next
+ * shard's first_id. Ownership: embedded in sq_store (writer fields); owns v
+ * and each shard's statements. */
+enum sq_shard_stmt { SQ_SH_INSERT, SQ_SH_DELETE, SQ_SH_OPTIMIZE, SQ_SH_SEARCH, SQ_SH_COUNT };
+struct sq_shard {
+    int64_t first_id;                 /* lowest FTS rowid it holds */
+    sqlite3_stmt *stmts[SQ_SH_COUNT]; /* prepared on first use */
+    int dirty;                        /* a delete since its last optimize */
+};
+struct sq_shards {
+    struct sq_shard *v; /* oldest first; v[k] is table msg_fts_<k> */
+    size_t n, cap;
+    size_t n_committed; /* of n, those whose creation committed */
+    int64_t rows;       /* FTS rowids per new shard */
+    int64_t max_id;     /* no FTS rowid in use is above it */
+};
+
 /* Ownership: created by store_sqlite_open(); owns the connection, the
  * statements, the writer thread, its mutex and condition variables and the
  * three uv handles, and is freed by the last handle close callback after
@@ -232,6 +246,7 @@ typedef struct sq_store {
     uint64_t last_commit_ns; /* uv_hrtime() after the last commit */
     int erase_owed;          /* a delete committed, its erasing checkpoint failed */
     int fts_optimize;        /* a delete left tokens in old FTS segments: optimize (c-org) */
+    struct sq_shards shards; /* the FTS shards (s-shard, sqlite_shards.c) */
     /* shared */
     uv_mutex_t mu;
     uv_cond_t work_cond;            /* the writer waits here for work, a full batch or stop */
@@ -283,6 +298,8 @@ extern const size_t sq_migrations_count;
  * 'h' const uint8_t[32], 's' const char * (NULL binds NULL), 'l' int64_t,
  * 'd' int. Bound memory must stay valid until the statement is reset. */
 
+/* st (any statement of s->db) with fmt's arguments bound, or NULL (logged). */
+sqlite3_stmt *sq_bind_st(sq_store *s, sqlite3_stmt *st, const char *fmt, ...);
 /* The cached statement id with fmt's arguments bound, or NULL (logged). */
 sqlite3_stmt *sq_bind(sq_store *s, enum sq_stmt_id id, const char *fmt, ...);
 /* 1: a row is ready; 0: done; DUET_ESTORE (logged). Resets on 0 and errors. */
@@ -369,6 +386,20 @@ int sq_search_index(sq_store *s, const duet_id *chat, int64_t seq, const char *t
 int sq_search_unindex(sq_store *s, const duet_id *chat, int64_t seq);
 int sq_search_optimize(sq_store *s);
 int sq_search(sq_store *s, store_req *req);
+
+/* sqlite_shards.c (s-shard): the shards of the search index.
+ * open: at store open, after the migrations: loads the shards, splits a
+ * c-org store's single msg_fts into shards, and makes sure one exists.
+ * grow: writer, first thing in a batch's transaction: creates the next shard
+ * once the newest one is in use. settle: after the batch's COMMIT (1) or
+ * its rollback (0): forgets the shards the rollback undid.
+ * of: the shard holding rowid id. stmt: its statement (NULL: logged). */
+int sq_shards_open(sq_store *s, int64_t rows);
+void sq_shards_free(sq_store *s);
+int sq_shards_grow(sq_store *s);
+void sq_shards_settle(sq_store *s, int committed);
+size_t sq_shard_of(const sq_store *s, int64_t id);
+sqlite3_stmt *sq_shard_stmt(sq_store *s, size_t k, enum sq_shard_stmt which);
 
 /* sqlite_org.c (c-org): pin, archive, mute. */
 int sq_chat_state_set(sq_store *s, store_req *req);

@@ -272,6 +272,14 @@ const char *const sq_migrations[] = {
     "CREATE INDEX upload_log_owner ON upload_log (owner, created_at);"
     "ALTER TABLE messages ADD COLUMN media TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE pending ADD COLUMN media TEXT NOT NULL DEFAULT '';",
+    /* s-shard: the search index in shards by age, msg_fts_<n> holding the
+     * FTS rowids from first_id on (sqlite_shards.c, which creates them and
+     * splits c-org's msg_fts into them at open: the shard size is an
+     * option, not SQL). */
+    "CREATE TABLE msg_fts_shards ("
+    " n INTEGER PRIMARY KEY,"
+    " first_id INTEGER NOT NULL"
+    ");",
 };
 
 const size_t sq_migrations_count = sizeof(sq_migrations) / sizeof(sq_migrations[0]);

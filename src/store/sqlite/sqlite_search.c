@@ -1,21 +1,27 @@
 /* sqlite_search.c - message search on an FTS5 index (c-org, issue 17).
  *
- * msg_fts is a contentless FTS5 table (content=''): it keeps tokens, never
- * a copy of the text, and reads the text from messages. Its two columns are
+ * The index is contentless FTS5 tables (content=''): they keep tokens, never
+ * a copy of the text, and read the text from messages. Their two columns are
  * the text (unicode61, diacritics folded) and the chat as one token (hex of
  * the chat id), so that "within my chats" is an FTS5 AND with an OR of the
  * user's chat tokens and a page of results is one walk down the rowids.
  * msg_fts_rows maps an FTS rowid to its message; rowids grow with every
  * message indexed, so rowid order is newest first across chats.
  *
+ * Shards (s-shard, sqlite_shards.c): the index is msg_fts_<k>, one table per
+ * block of SQ_SHARD_ROWS rowids. A search walks the shards newest first until
+ * the page is full, and at most SQ_SEARCH_SHARDS of them: then next_before
+ * is the first rowid of the last shard scanned, and the client continues.
+ *
  * Deleted text: a contentless FTS5 delete (the 'delete' command) only adds
  * a delete marker; the tokens stay in the older segments until a merge. So
  * a batch with a delete ends with 'optimize' (every segment merged into one,
- * old segment rows deleted and, with secure_delete, zeroed) before its
- * commit, and the writer's TRUNCATE checkpoint then clears the WAL: when
- * the delete completes, no file under the data directory holds a token of
- * the erased text. Cost: an optimize rewrites the whole index (BENCHMARKS.md,
- * docs/security.md); deletes are rare and one optimize serves a batch.
+ * old segment rows deleted and, with secure_delete, zeroed) of each shard a
+ * delete touched, before its commit, and the writer's TRUNCATE checkpoint
+ * then clears the WAL: when the delete completes, no file under the data
+ * directory holds a token of the erased text. Cost: one shard's rewrite per
+ * shard touched, bounded by the shard size whatever the store size
+ * (BENCHMARKS.md, docs/security.md).
  */
 #include "sqlite_int.h"
 
@@ -25,29 +31,15 @@
 
 /* Words of a query used at most; more are ignored. */
 #define SQ_QUERY_WORDS 8
+/* Shards one search request scans at most (s-shard): a rare word over a
+ * huge store costs several requests, each bounded. */
+#define SQ_SEARCH_SHARDS 8
 
 const char *const sq_search_sql[SQ_STMT_COUNT] = {
     [SQ_FTS_ROW_INSERT] = "INSERT INTO msg_fts_rows (chat_id, sequence) VALUES (?1, ?2)",
-    [SQ_FTS_INSERT] = "INSERT INTO msg_fts (rowid, text, chat) VALUES (?1, ?2, hex(?3))",
     [SQ_FTS_SET_ID] = "UPDATE messages SET fts_id = ?3 WHERE chat_id = ?1 AND sequence = ?2",
     [SQ_FTS_ROW_OF] = "SELECT fts_id, message FROM messages WHERE chat_id = ?1 AND sequence = ?2",
-    /* The contentless delete needs the values that were indexed. */
-    [SQ_FTS_DELETE] = "INSERT INTO msg_fts (msg_fts, rowid, text, chat)"
-                      " VALUES ('delete', ?1, ?2, hex(?3))",
     [SQ_FTS_ROW_DELETE] = "DELETE FROM msg_fts_rows WHERE id = ?1",
-    [SQ_FTS_OPTIMIZE] = "INSERT INTO msg_fts (msg_fts) VALUES ('optimize')",
-    /* FTS5 drives (CROSS JOIN keeps it outside), newest rowid first; a
-     * message withheld from the user is skipped. */
-    [SQ_SEARCH] = "SELECT f.rowid, " SQ_MSG_COLS(
-        "m.") ", m.withheld FROM msg_fts f"
-              " CROSS JOIN msg_fts_rows r ON r.id = f.rowid"
-              " CROSS JOIN messages m ON m.chat_id = r.chat_id AND m.sequence = r.sequence"
-              " WHERE msg_fts MATCH ?1 AND f.rowid < ?2 AND m.deleted_at = 0"
-              " AND NOT (m.withheld = 1 AND m.receiver = ?3)"
-              /* c-msg: not one the user deleted for themself */
-              " AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = ?3"
-              " AND h.chat_id = m.chat_id AND h.sequence = m.sequence)"
-              " ORDER BY f.rowid DESC LIMIT ?4",
 };
 
 int sq_search_index(sq_store *s, const duet_id *chat, int64_t seq, const char *text)
@@ -56,8 +48,12 @@ int sq_search_index(sq_store *s, const duet_id *chat, int64_t seq, const char *t
     if (rc < 0)
         return rc;
     int64_t id = sqlite3_last_insert_rowid(s->db);
-    if ((rc = sq_exec(s, SQ_FTS_INSERT, "lsi", id, text, chat)) < 0 ||
-        (rc = sq_exec(s, SQ_FTS_SET_ID, "ill", chat, seq, id)) < 0)
+    if (id > s->shards.max_id)
+        s->shards.max_id = id; /* an upper bound: stays if this rolls back */
+    sqlite3_stmt *st = sq_shard_stmt(s, sq_shard_of(s, id), SQ_SH_INSERT);
+    if (st == NULL || sq_bind_st(s, st, "lsi", id, text, chat) == NULL)
+        return DUET_ESTORE;
+    if ((rc = sq_step(s, st)) < 0 || (rc = sq_exec(s, SQ_FTS_SET_ID, "ill", chat, seq, id)) < 0)
         return rc;
     return 0;
 }
@@ -81,18 +77,32 @@ int sq_search_unindex(sq_store *s, const duet_id *chat, int64_t seq)
         sqlite3_free(text);
         return 0;
     }
-    rc = sq_exec(s, SQ_FTS_DELETE, "lsi", id, text, chat);
+    size_t k = sq_shard_of(s, id);
+    sqlite3_stmt *del = sq_shard_stmt(s, k, SQ_SH_DELETE);
+    rc = del != NULL && sq_bind_st(s, del, "lsi", id, text, chat) != NULL ? sq_step(s, del)
+                                                                          : DUET_ESTORE;
     sqlite3_free(text);
     if (rc < 0 || (rc = sq_exec(s, SQ_FTS_ROW_DELETE, "l", id)) < 0)
         return rc;
+    s->shards.v[k].dirty = 1;
     s->fts_optimize = 1;
     return 0;
 }
 
 int sq_search_optimize(sq_store *s)
 {
-    int rc = sq_exec(s, SQ_FTS_OPTIMIZE, "");
-    return rc < 0 ? rc : 0;
+    int failed = 0;
+    for (size_t k = 0; k < s->shards.n; k++) {
+        if (!s->shards.v[k].dirty)
+            continue;
+        sqlite3_stmt *st = sq_shard_stmt(s, k, SQ_SH_OPTIMIZE);
+        /* A failed shard stays dirty: owed to the next batch. */
+        if (st == NULL || sq_step(s, st) < 0)
+            failed = 1;
+        else
+            s->shards.v[k].dirty = 0;
+    }
+    return failed ? DUET_ESTORE : 0;
 }
 
 /* Appends s to the buffer; -ENOSPC when it does not fit. */
@@ -204,6 +214,34 @@ static int sq_match(sq_store *s, store_req *req, char **out)
     return 0;
 }
 
+/* Shard k's hits below before, appended to hits[*n..limit). 1: one more
+ * than the page holds exists; 0: the shard is done; or an error. */
+static int sq_search_shard(sq_store *s, store_req *req, size_t k, const char *match, int64_t before,
+                           struct duet_hit *hits, size_t *n, int limit)
+{
+    sqlite3_stmt *st = sq_shard_stmt(s, k, SQ_SH_SEARCH);
+    /* One more than asked: whether a next page exists. */
+    if (st == NULL ||
+        sq_bind_st(s, st, "slid", match, before, &req->in.user, limit + 1 - (int)*n) == NULL)
+        return DUET_ESTORE;
+    int rc;
+    while ((rc = sq_step(s, st)) == 1) {
+        if (*n == (size_t)limit) {
+            sq_reset(st);
+            return 1;
+        }
+        struct duet_hit *h = &hits[*n];
+        memset(h, 0, sizeof(*h));
+        h->cursor = sqlite3_column_int64(st, 0);
+        if (sq_read_msg(&req->pool, st, 1, &h->msg) < 0) {
+            sq_reset(st);
+            return -ENOMEM;
+        }
+        (*n)++;
+    }
+    return rc;
+}
+
 int sq_search(sq_store *s, store_req *req)
 {
     int limit = req->in.limit, rc;
@@ -217,35 +255,32 @@ int sq_search(sq_store *s, store_req *req)
             return rc;
     }
     char *match = NULL;
+    if (s->shards.n == 0)
+        return DUET_ESTORE; /* sq_shards_open() makes one */
     if ((rc = sq_match(s, req, &match)) != 0)
         return rc > 0 ? 0 : rc;
     struct duet_hit *hits = pool_alloc(&req->pool, (size_t)limit * sizeof(*hits));
     if (hits == NULL)
         return -ENOMEM;
     int64_t before = req->in.before > 0 ? req->in.before : INT64_MAX;
-    /* One more than asked: whether a next page exists. */
-    sqlite3_stmt *st = sq_bind(s, SQ_SEARCH, "slid", match, before, &req->in.user, limit + 1);
-    if (st == NULL)
-        return DUET_ESTORE;
-    size_t n = 0;
-    while ((rc = sq_step(s, st)) == 1) {
-        if (n == (size_t)limit) {
+    /* Newest shard first, until the page and one more hit are found, the
+     * oldest shard is done, or SQ_SEARCH_SHARDS were scanned: then the
+     * next page starts below the last one scanned (next_before). */
+    size_t n = 0, k = sq_shard_of(s, before - 1);
+    for (int scanned = 1;; scanned++, k--) {
+        if ((rc = sq_search_shard(s, req, k, match, before, hits, &n, limit)) != 0)
+            break; /* more, or an error */
+        if (k == 0)
+            break;
+        if (scanned == SQ_SEARCH_SHARDS) {
             req->out.more = 1;
-            sq_reset(st);
-            rc = 0;
+            req->out.next_before = s->shards.v[k].first_id;
             break;
         }
-        struct duet_hit *h = &hits[n];
-        memset(h, 0, sizeof(*h));
-        h->cursor = sqlite3_column_int64(st, 0);
-        if (sq_read_msg(&req->pool, st, 1, &h->msg) < 0) {
-            sq_reset(st);
-            return -ENOMEM;
-        }
-        n++;
     }
     if (rc < 0)
         return rc;
+    req->out.more |= rc;
     req->out.hits = hits;
     req->out.n_hits = n;
     return 0;

@@ -113,6 +113,7 @@ static void sq_txn_fail(sq_store *s, store_req *last)
 {
     if (!sqlite3_get_autocommit(s->db) && sq_ctl(s, SQ_ROLLBACK) < 0)
         sq_log(s, "ROLLBACK", sqlite3_errcode(s->db));
+    sq_shards_settle(s, 0); /* s-shard */
     for (store_req *r = s->txn_first; r != NULL; r = r->next) {
         sq_req_fail(r, DUET_ESTORE);
         if (r == last)
@@ -163,6 +164,11 @@ static store_req *sq_run_batch(sq_store *s, store_req *batch)
             s->in_txn = rc == 0;
             if (s->in_txn)
                 s->txn_first = req;
+            /* s-shard: the next search shard, outside every request's
+             * savepoint; a failure is logged and retried by the next batch
+             * (the newest shard takes the rows meanwhile). */
+            if (s->in_txn)
+                (void)sq_shards_grow(s);
         }
         if (rc == 0)
             rc = sq_run_op(s, req);
@@ -183,6 +189,7 @@ static store_req *sq_run_batch(sq_store *s, store_req *batch)
         s->fts_optimize = 0;
     if (s->in_txn && sq_ctl(s, SQ_COMMIT) < 0)
         sq_txn_fail(s, last);
+    sq_shards_settle(s, 1); /* s-shard: a failed commit settled 0 first */
     s->in_txn = 0;
     s->txn_first = NULL;
     /* A failed commit failed the delete too: nothing to erase. */
