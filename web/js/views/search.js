@@ -67,6 +67,12 @@ export function mountSearchResults(host, { chatId = null, onPick, label = 'Searc
     );
   }
 
+  // A page may come back empty with a cursor: the server scans a bounded
+  // part of a big history per request (docs/protocol.md, "Search"). Empty
+  // pages are followed at once, a few at a time, so a rare word deep in the
+  // history is still found without a click per empty page.
+  const EMPTY_PAGES_MAX = 10;
+
   async function load(reset) {
     const my = ++gen;
     const params = { q, limit: 20 };
@@ -74,15 +80,23 @@ export function mountSearchResults(host, { chatId = null, onPick, label = 'Searc
     if (!reset && next) params.before = next;
     status.textContent = 'Searching…';
     try {
-      const res = await api.search(params);
-      if (my !== gen) return;
-      if (reset) list.replaceChildren();
-      list.append(...res.results.map(item));
-      next = res.next_before;
+      let got = 0;
+      for (let pages = 0; ; pages++) {
+        const res = await api.search(params);
+        if (my !== gen) return;
+        if (reset && pages === 0) list.replaceChildren();
+        list.append(...res.results.map(item));
+        got += res.results.length;
+        next = res.next_before;
+        if (got > 0 || !next || pages + 1 >= EMPTY_PAGES_MAX) break;
+        params.before = next;
+      }
       more.hidden = !next;
       status.textContent = list.children.length
         ? `${list.children.length}${next ? '+' : ''} message${list.children.length === 1 && !next ? '' : 's'} found`
-        : `No messages match “${q}”.`;
+        : next
+          ? `No messages match “${q}” in the newest messages; search further back?`
+          : `No messages match “${q}”.`;
     } catch (e) {
       if (my !== gen) return;
       status.textContent = errorText(e);
