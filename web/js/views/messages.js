@@ -8,14 +8,14 @@
 import { announce, h, linkify } from '../dom.js';
 import { dayLabel, startOfDay, time } from '../format.js';
 import { icon } from '../icons.js';
-import { atLatest, firstSeq, lastSeq, mergePage, msgAt, nameOf, on, outboxFor, state, trimRun } from '../store.js';
-import { history } from '../history.js';
+import { atLatest, firstSeq, lastSeq, msgAt, nameOf, on, outboxFor, state, trimRun } from '../store.js';
 import { markup } from '../markup.js';
 import { discardItem, loadInitial, loadNewer, loadOlder, markSeen, retryItem } from '../sync.js';
 import { tickFor, tickIcon } from './list.js';
 import { mediaLabel } from '../media/labels.js';
 import { decorateBubble, decoratePending } from './media.js';
 import { convParts, jumpTo, openActions } from './msgactions.js';
+import { jumpToSeq, onRowKey, toLatest, updateFloatDate, updateUnreadJump } from './msgnav.js';
 
 const INIT_ROWS = 80;
 const STEP = 60;
@@ -24,8 +24,6 @@ const MAX_MEM = 1500;
 const EDGE_PX = 900;
 const GROUP_MS = 5 * 60 * 1000;
 // Controls inside a row (a photo, a player, a link) keep their own Enter.
-const CONTROLS = 'a, button, input, textarea, [role="slider"]';
-
 const FAIL_TEXT = {
   blocked: 'Not sent: you blocked them.',
   not_friends: 'Not sent: you are no longer friends.',
@@ -537,70 +535,16 @@ export class MessagesView {
     this.checkSeen();
   }
 
-  // The day of the topmost row in view, shown at the top while scrolling.
   updateFloatDate() {
-    const top = this.scroller.scrollTop;
-    let label = '';
-    for (const s of [...this.rows.keys()].sort((a, b) => a - b)) {
-      const el = this.rows.get(s).el;
-      const m = msgAt(this.chat, s);
-      if (m && !m.withheld && el.offsetTop + el.offsetHeight > top) {
-        label = dayLabel(m.sent_at);
-        break;
-      }
-    }
-    this.floatDate.textContent = label;
-    this.floatDate.hidden = !label || top < 8;
-    clearTimeout(this.floatTimer);
-    this.floatDate.classList.add('shown');
-    this.floatTimer = setTimeout(() => this.floatDate.classList.remove('shown'), 1500);
+    updateFloatDate(this);
   }
 
-  // Shows "jump to first unread" while that message is above the viewport.
   updateUnreadJump() {
-    let show = false;
-    if (this.firstUnread) {
-      const r = this.rows.get(this.firstUnread);
-      if (r) show = r.el.offsetTop + r.el.offsetHeight < this.scroller.scrollTop;
-      else show = !msgAt(this.chat, this.firstUnread) || this.firstUnread < this.wLo;
-      if (r && !show) this.firstUnread = 0; // seen once: done
-    }
-    this.unreadBtn.hidden = !show;
+    updateUnreadJump(this);
   }
 
-  // Shows message seq in context, loading the history around it when it
-  // is not in memory (a search result, the first unread), and flashes it.
-  async jumpTo(seq) {
-    const chat = this.chat;
-    for (let i = 0; i < 100 && chat.loadingNewer; i++) await new Promise((r) => setTimeout(r, 50));
-    if (!msgAt(chat, seq)) {
-      let page;
-      try {
-        page = await history(chat.id, { after: Math.max(0, seq - 25), limit: 50 });
-      } catch {
-        return;
-      }
-      if (!this.scroller.isConnected || !page.length) return;
-      chat.msgs = [];
-      mergePage(chat, page);
-      chat.loaded = true;
-    }
-    if (!msgAt(chat, seq)) return;
-    if (seq === this.firstUnread) this.firstUnread = 0;
-    this.pinned = false;
-    this.clearRows();
-    this.wLo = Math.max(firstSeq(chat), seq - 30);
-    this.wHi = Math.min(lastSeq(chat), seq + 30);
-    this.lastKnown = lastSeq(chat);
-    this.trimSide = 'bottom';
-    this.sync();
-    const el = this.rows.get(seq)?.el;
-    if (!el) return;
-    this.scroller.scrollTop = el.offsetTop - this.scroller.clientHeight / 3;
-    el.classList.add('flash');
-    setTimeout(() => el.classList.remove('flash'), 2000);
-    el.focus({ preventScroll: true });
-    this.updateJump();
+  jumpTo(seq) {
+    return jumpToSeq(this, seq);
   }
 
   updateJump() {
@@ -613,23 +557,7 @@ export class MessagesView {
 
   // Jumps to the newest message (reloading the end if memory does not reach it).
   toLatest(focus = false) {
-    const chat = this.chat;
-    this.pinned = true;
-    this.toEnd = true; // the end, not the "new messages" divider (issue 17: after a jump)
-    this.newBelow = 0;
-    this.trimSide = 'top';
-    if (atLatest(chat)) {
-      if (this.wHi !== lastSeq(chat)) this.clearRows();
-      this.sync();
-    } else {
-      chat.msgs = [];
-      chat.loaded = false;
-      this.clearRows();
-      loadInitial(chat);
-      this.sync();
-    }
-    this.scrollToBottom();
-    if (focus) this.scroller.focus({ preventScroll: true });
+    toLatest(this, focus);
   }
 
   // Tells the server how far the user has seen: the newest row on screen,
@@ -655,50 +583,8 @@ export class MessagesView {
     if (seq > chat.read_seq) markSeen(chat, seq);
   }
 
-  // ---- keyboard ---------------------------------------------------------------
-
   onKey(e) {
-    const rows = [...this.list.children, ...this.pending.children];
-    const cur = document.activeElement?.closest?.('.row');
-    const i = cur ? rows.indexOf(cur) : -1;
-    const focusRow = (el) => {
-      if (!el) return;
-      el.focus({ preventScroll: true });
-      el.scrollIntoView({ block: 'nearest' });
-    };
-    if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      if (i < 0) focusRow(this.lastVisibleRow(rows));
-      else if (i > 0) focusRow(rows[i - 1]);
-      else this.onScroll();
-    } else if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      if (i < 0) focusRow(this.lastVisibleRow(rows));
-      else if (i < rows.length - 1) focusRow(rows[i + 1]);
-    } else if ((e.key === 'Enter' || e.key === ' ') && cur && cur.dataset.seq && !e.target.closest(CONTROLS)) {
-      e.preventDefault();
-      this.onInfo(Number(cur.dataset.seq));
-    } else if ((e.key === 'a' || e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) && cur?.dataset.seq) {
-      e.preventDefault(); // the message's actions (issue 17)
-      this.openActions(Number(cur.dataset.seq), cur.querySelector('.msg-act') || cur);
-    } else if (e.key === 'r' && cur?.dataset.seq && msgAt(this.chat, Number(cur.dataset.seq))) {
-      e.preventDefault();
-      this.actionHooks.onReply?.(msgAt(this.chat, Number(cur.dataset.seq)));
-    } else if (e.key === 'End' && e.ctrlKey) {
-      e.preventDefault();
-      this.toLatest(true);
-    } else if (e.key === 'Escape') {
-      this.onEscape?.();
-    }
-  }
-
-  lastVisibleRow(rows) {
-    const box = this.scroller.getBoundingClientRect();
-    for (let j = rows.length - 1; j >= 0; j--) {
-      const r = rows[j].getBoundingClientRect();
-      if (r.top < box.bottom && r.bottom > box.top) return rows[j];
-    }
-    return rows[rows.length - 1];
+    onRowKey(this, e);
   }
 
   focusRow(seq) {
