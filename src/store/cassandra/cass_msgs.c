@@ -401,6 +401,47 @@ static int send_dup_row(cs_op *op)
     return 0;
 }
 
+/* SEND_BLOCKS (the blocks read) and SEND_BACKLOG (the receiver's pending
+ * count): refused, or on to the media attach and the claim. */
+static int send_backlog(cs_op *op)
+{
+    store_req *req = op->req;
+    int rc;
+    if ((rc = cs_q_status(op)) < 0)
+        return rc;
+    if (op->step == SEND_BLOCKS) {
+        if ((rc = cs_send_blocks(op)) < 0)
+            return rc;
+        if (req->in.max_pending > 0 && !op->flag) {
+            cs_read(op, SEND_BACKLOG, CS_PENDING_COUNT, "i", &op->chat.peer);
+            return CS_GOON;
+        }
+    } else if (op->q.rows.n_rows > 0 &&
+               cs_get_i64(cql_cell(&op->q.rows, 0, 0)) >= req->in.max_pending) {
+        return DUET_EFULL;
+    }
+    cs_send_attach(op);
+    return CS_GOON;
+}
+
+/* SEND_ATTACHED (the upload's LWT) and SEND_ATTACH_CHECK (it was not
+ * applied: attached already by an earlier try of this send?). */
+static int send_attached(cs_op *op)
+{
+    int rc;
+    if ((rc = cs_q_status(op)) < 0)
+        return rc;
+    if (op->step == SEND_ATTACHED && op->q.applied != 1) {
+        op->serial = 1;
+        cs_read(op, SEND_ATTACH_CHECK, CS_UPLOAD_GET, "s", op->req->in.upload_id);
+        return CS_GOON;
+    }
+    if (op->step == SEND_ATTACH_CHECK && (rc = cs_upload_attached_here(op)) < 0)
+        return rc;
+    cs_send_claim(op);
+    return CS_GOON;
+}
+
 void cs_msg_send(cs_op *op)
 {
     store_req *req = op->req;
@@ -428,44 +469,17 @@ void cs_msg_send(cs_op *op)
             return;
         break;
     case SEND_BLOCKS:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if ((rc = cs_send_blocks(op)) < 0)
-            break;
-        if (req->in.max_pending > 0 && !op->flag) {
-            cs_read(op, SEND_BACKLOG, CS_PENDING_COUNT, "i", &op->chat.peer);
-            return;
-        }
-        cs_send_attach(op);
-        return;
     case SEND_BACKLOG:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->q.rows.n_rows > 0 &&
-            cs_get_i64(cql_cell(&op->q.rows, 0, 0)) >= req->in.max_pending) {
-            rc = DUET_EFULL;
-            break;
-        }
-        cs_send_attach(op);
-        return;
-    case SEND_ATTACHED:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->q.applied == 1) {
-            cs_send_claim(op);
+        rc = send_backlog(op);
+        if (rc == CS_GOON)
             return;
-        }
-        /* Not applied: attached already by an earlier try of this send? */
-        op->serial = 1;
-        cs_read(op, SEND_ATTACH_CHECK, CS_UPLOAD_GET, "s", req->in.upload_id);
-        return;
+        break;
+    case SEND_ATTACHED:
     case SEND_ATTACH_CHECK:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if ((rc = cs_upload_attached_here(op)) < 0)
-            break;
-        cs_send_claim(op);
-        return;
+        rc = send_attached(op);
+        if (rc == CS_GOON)
+            return;
+        break;
     case SEND_CLAIMED:
         rc = send_claimed(op);
         if (rc == CS_GOON)
