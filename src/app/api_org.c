@@ -23,24 +23,6 @@
 #define MUTE_8H_MS           (8LL * 3600 * 1000)
 #define MUTE_WEEK_MS         (7LL * 24 * 3600 * 1000)
 
-/* 0 absent, 1 present, -1 malformed (a non-negative decimal integer). */
-static int org_query_int(const net_request *req, const char *key, int64_t *v)
-{
-    duet_slice s;
-    if (net_query(req, key, &s) < 0)
-        return 0;
-    if (s.len == 0 || s.len > 18)
-        return -1;
-    int64_t x = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.base[i] < '0' || s.base[i] > '9')
-            return -1;
-        x = x * 10 + (s.base[i] - '0');
-    }
-    *v = x;
-    return 1;
-}
-
 /* Errors of the org ops, where the common mapping would mislead. */
 static void org_fail(struct api_call *call, int err)
 {
@@ -134,8 +116,8 @@ void api_search(struct api_call *call)
     if (q == NULL)
         return;
     int64_t before = 0, limit = SEARCH_LIMIT_DEFAULT;
-    int hb = org_query_int(call->req, "before", &before);
-    int hl = org_query_int(call->req, "limit", &limit);
+    int hb = net_query_int(call->req, "before", &before);
+    int hl = net_query_int(call->req, "limit", &limit);
     if (hb < 0 || hl < 0 || limit < 1 || limit > STORE_SEARCH_MAX) {
         api_error(call, "bad_request", "before is a cursor (next_before); limit is 1 to 50");
         return;

@@ -327,34 +327,15 @@ void api_chats_list(struct api_call *call)
     api_submit(call);
 }
 
-/* Reads an integer parameter from the query string, as proto_history_in
- * counts it: 0 = absent, 1 = present, -1 = malformed. */
-static int query_int(const net_request *req, const char *key, int64_t *v)
-{
-    duet_slice s;
-    if (net_query(req, key, &s) < 0)
-        return 0;
-    if (s.len == 0 || s.len > 18)
-        return -1;
-    int64_t x = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.base[i] < '0' || s.base[i] > '9')
-            return -1;
-        x = x * 10 + (s.base[i] - '0');
-    }
-    *v = x;
-    return 1;
-}
-
 /* Fills q's before/after/limit from the query, checked as the WebSocket's
  * history request is (proto_history_check). */
 static int history_params(const net_request *req, store_req *q, const char **bad)
 {
     struct proto_history_in in = {0};
     struct proto_history h;
-    in.has_before = query_int(req, "before", &in.before);
-    in.has_after = query_int(req, "after", &in.after);
-    in.has_limit = query_int(req, "limit", &in.limit);
+    in.has_before = net_query_int(req, "before", &in.before);
+    in.has_after = net_query_int(req, "after", &in.after);
+    in.has_limit = net_query_int(req, "limit", &in.limit);
     if (proto_history_check(&in, &h, bad) < 0)
         return -1;
     q->in.before = h.before;

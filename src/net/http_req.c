@@ -243,3 +243,20 @@ int net_query(const net_request *req, const char *name, duet_slice *out)
     }
     return -ENOENT;
 }
+
+int net_query_int(const net_request *req, const char *name, int64_t *v)
+{
+    duet_slice s;
+    if (net_query(req, name, &s) < 0)
+        return 0;
+    if (s.len == 0 || s.len > 18)
+        return -1;
+    int64_t x = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.base[i] < '0' || s.base[i] > '9')
+            return -1;
+        x = x * 10 + (s.base[i] - '0');
+    }
+    *v = x;
+    return 1;
+}

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/dlist.h"
 #include "../base/duet.h"
 #include "ob.h"
 
@@ -73,22 +74,6 @@ struct ob_client {
     void *closed_ud;
 };
 
-#define LINK(head, x)                                                                              \
-    do {                                                                                           \
-        (x)->prev = NULL, (x)->next = (head);                                                      \
-        if (head)                                                                                  \
-            (head)->prev = (x);                                                                    \
-        (head) = (x);                                                                              \
-    } while (0)
-#define UNLINK(head, x)                                                                            \
-    do {                                                                                           \
-        if ((x)->prev)                                                                             \
-            (x)->prev->next = (x)->next;                                                           \
-        else                                                                                       \
-            (head) = (x)->next;                                                                    \
-        if ((x)->next)                                                                             \
-            (x)->next->prev = (x)->prev;                                                           \
-    } while (0)
 
 static void check_done(ob_client *c);
 
@@ -118,7 +103,7 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void sock_close(ob_client *c, struct ob_sock *k)
 {
-    UNLINK(c->socks, k);
+    DLIST_UNLINK(c->socks, k);
     k->poll.data = c;
     c->pending_closes++;
     uv_close((uv_handle_t *)&k->poll, on_handle_closed);
@@ -175,7 +160,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
             return -1;
         }
         k->fd = s, k->c = c;
-        LINK(c->socks, k);
+        DLIST_LINK(c->socks, k);
         if (curl_multi_assign(c->multi, s, k) != CURLM_OK) {
             sock_close(c, k);
             return -1;
@@ -278,7 +263,7 @@ static void req_finish(ob_client *c, struct ob_req *r, int err, CURLcode rc)
 {
     struct ob_header hv[OB_MAX_WANT];
     struct ob_response res = {.err = err, .detail = "", .headers = hv, .n_headers = r->n_want};
-    UNLINK(c->reqs, r);
+    DLIST_UNLINK(c->reqs, r);
     c->n_reqs--;
     /* Fails only for a handle that is not in the multi: nothing to undo. */
     if (c->multi)
@@ -537,7 +522,7 @@ int ob_request(ob_client *c, const struct ob_request *r)
         rc = -EIO;
         goto err;
     }
-    LINK(c->reqs, q);
+    DLIST_LINK(c->reqs, q);
     c->n_reqs++;
     return 0;
 err:

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../base/dlist.h"
 #include "../base/duet.h"
 #include "s3_int.h"
 #include "s3_sigv4.h"
@@ -34,22 +35,6 @@ struct s3_client {
     void *closed_ud;
 };
 
-#define LINK(head, x)                                                                              \
-    do {                                                                                           \
-        (x)->prev = NULL, (x)->next = (head);                                                      \
-        if (head)                                                                                  \
-            (head)->prev = (x);                                                                    \
-        (head) = (x);                                                                              \
-    } while (0)
-#define UNLINK(head, x)                                                                            \
-    do {                                                                                           \
-        if ((x)->prev)                                                                             \
-            (x)->prev->next = (x)->next;                                                           \
-        else                                                                                       \
-            (head) = (x)->next;                                                                    \
-        if ((x)->next)                                                                             \
-            (x)->next->prev = (x)->prev;                                                           \
-    } while (0)
 
 static void start_queued(s3_client *c);
 
@@ -192,7 +177,7 @@ static void op_freed(uv_handle_t *h)
 {
     struct s3_op *op = h->data;
     s3_client *c = op->c;
-    UNLINK(c->ops, op);
+    DLIST_UNLINK(c->ops, op);
     c->n_ops--;
     free(op->key), free(op->path), free(op->ctype), free(op->etags), free(op->xml);
     free(op);
@@ -422,7 +407,7 @@ static int op_new(s3_client *c, enum s3_kind kind, const char *key, s3_cb cb, vo
     }
     op->c = c, op->kind = kind, op->cb = cb, op->ud = ud, op->queued = 1;
     op->timer.data = op;
-    LINK(c->ops, op);
+    DLIST_LINK(c->ops, op);
     c->n_ops++;
     /* Never from inside the call: the op starts on the next loop turn (or
      * later, when a running op finishes). */
