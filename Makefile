@@ -260,6 +260,7 @@ fuzz-smoke: fuzz
 check-layers:
 	scripts/check-layers.sh
 	scripts/check-test-names.sh
+	$(MAKE) --no-print-directory format-check
 
 check:
 	$(MAKE) check-layers

@@ -514,8 +514,7 @@ static void api_metrics(struct api_call *call)
     app->metrics.http_requests++;
     if (metrics_render(&app->metrics, &app->hub->stats, net_server_conn_count(app->net),
                        net_server_ws_count(app->net), net_server_ws_parked_count(app->net),
-                       hub_online_count(app->hub), app->cfg->instance, &text,
-                       &len) < 0) {
+                       hub_online_count(app->hub), app->cfg->instance, &text, &len) < 0) {
         api_fail(call, -ENOMEM);
         return;
     }

@@ -475,4 +475,3 @@ void api_password(struct api_call *call)
     }
     login_limit_begin(call, password_go);
 }
-

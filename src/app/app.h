@@ -64,7 +64,7 @@ struct app {
     /* The loop's scratch buffer for events written directly (jsonw.h):
      * filled and sent in one go, never held across a callback. */
     struct jsonw out;
-    struct push_svc *push; /* Web Push sender (push_svc.h); NULL when off */
+    struct push_svc *push;   /* Web Push sender (push_svc.h); NULL when off */
     struct uploads *uploads; /* media uploads and the blob store (uploads.h) */
 };
 

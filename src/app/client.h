@@ -18,9 +18,9 @@ struct client {
      * open (the WebSocket is open) are ours to set; the rest is the hub's. */
     struct hub_conn hub;
     int refs;
-    int joined;    /* hub join succeeded: leave is owed */
-    char addr[64]; /* client address (proxy-aware), counted in app->limits */
-    int lastseen_vis; /* the user's setting at connect, for the presence snapshot */
+    int joined;                  /* hub join succeeded: leave is owed */
+    char addr[64];               /* client address (proxy-aware), counted in app->limits */
+    int lastseen_vis;            /* the user's setting at connect, for the presence snapshot */
     struct pending_load *replay; /* the backlog still being sent, or NULL */
     struct ws_pipe pipe;         /* answers in request order (ws_pipe.h) */
 };

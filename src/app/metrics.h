@@ -31,11 +31,11 @@ struct metrics {
     uint64_t logins_throttled;
     struct histogram send_latency; /* send received -> "sent" ack */
     /* Web Push (push_svc.c) */
-    uint64_t push_delivered;  /* accepted by the push service (2xx) */
-    uint64_t push_gone;       /* 404/410: the subscription was deleted */
-    uint64_t push_failed;     /* given up (other 4xx, too many tries) */
-    uint64_t push_retried;    /* attempts repeated after 429, 5xx or a network error */
-    uint64_t push_dropped;    /* refused by a full queue, or replaced by a newer push */
+    uint64_t push_delivered; /* accepted by the push service (2xx) */
+    uint64_t push_gone;      /* 404/410: the subscription was deleted */
+    uint64_t push_failed;    /* given up (other 4xx, too many tries) */
+    uint64_t push_retried;   /* attempts repeated after 429, 5xx or a network error */
+    uint64_t push_dropped;   /* refused by a full queue, or replaced by a newer push */
 };
 
 void metrics_observe(struct histogram *h, double seconds);

@@ -17,12 +17,12 @@ struct req_spec {
 };
 
 static const struct req_spec req_specs[] = {
-    {"send", PROTO_REQ_SEND},     {"ack", PROTO_REQ_ACK},       {"seen", PROTO_REQ_SEEN},
-    {"typing", PROTO_REQ_TYPING}, {"delete", PROTO_REQ_DELETE}, {"history", PROTO_REQ_HISTORY},
-    {"ping", PROTO_REQ_PING},
-    {"visibility", PROTO_REQ_VISIBILITY},
-    {"ping", PROTO_REQ_PING},     {"react", PROTO_REQ_REACT},   {"edit", PROTO_REQ_EDIT},
-    {"hide", PROTO_REQ_HIDE},
+    {"send", PROTO_REQ_SEND},     {"ack", PROTO_REQ_ACK},
+    {"seen", PROTO_REQ_SEEN},     {"typing", PROTO_REQ_TYPING},
+    {"delete", PROTO_REQ_DELETE}, {"history", PROTO_REQ_HISTORY},
+    {"ping", PROTO_REQ_PING},     {"visibility", PROTO_REQ_VISIBILITY},
+    {"ping", PROTO_REQ_PING},     {"react", PROTO_REQ_REACT},
+    {"edit", PROTO_REQ_EDIT},     {"hide", PROTO_REQ_HIDE},
 };
 
 static int fail(struct proto_req_error *e, int err, const char *code, const char *message)

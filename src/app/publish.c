@@ -60,8 +60,8 @@ static void publish(struct app *app, const duet_id *const *users,
 }
 
 void publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_except,
-                          const duet_id *b, const struct client *b_except, const struct duet_msg *m,
-                          const char *s, size_t len, int replay)
+                      const duet_id *b, const struct client *b_except, const struct duet_msg *m,
+                      const char *s, size_t len, int replay)
 {
     if (s == NULL) {
         log_error("publish: out of memory encoding an event");

@@ -13,8 +13,8 @@ void publish_replay(struct app *app, const duet_id *user, json_t *ev, const stru
  * caller into s (proto_write_message_event of m): the hot path of a message.
  * replay as publish_replay. */
 void publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_except,
-                          const duet_id *b, const struct client *b_except, const struct duet_msg *m,
-                          const char *s, size_t len, int replay);
+                      const duet_id *b, const struct client *b_except, const struct duet_msg *m,
+                      const char *s, size_t len, int replay);
 /* The same to one user only: a message withheld from its receiver goes to
  * the sender's other connections alone. */
 void publish_msg(struct app *app, const duet_id *user, const struct client *except,

@@ -37,9 +37,9 @@ struct pipe_slot;
  * it must do exactly once. */
 struct ws_pipe {
     struct pipe_slot *head, *tail;
-    size_t n;        /* slots in the FIFO */
-    size_t reserved; /* bytes reserved by them */
-    int paused;      /* the socket is not read (net_ws_pause) */
+    size_t n;                    /* slots in the FIFO */
+    size_t reserved;             /* bytes reserved by them */
+    int paused;                  /* the socket is not read (net_ws_pause) */
     struct limits_waiter waiter; /* queued while the user is at PIPE_MAX_PER_USER */
 };
 

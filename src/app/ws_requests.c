@@ -504,9 +504,12 @@ static int start_visibility(struct chat_op *op)
 /* Indexed by enum proto_req_type; each returns 0, or -1 when nothing is in
  * flight (answered, or dropped on purpose). */
 static int (*const starts[])(struct chat_op *op) = {
-    [PROTO_REQ_SEND] = start_send,     [PROTO_REQ_ACK] = start_ack,
-    [PROTO_REQ_SEEN] = start_seen,     [PROTO_REQ_TYPING] = start_typing,
-    [PROTO_REQ_DELETE] = start_delete, [PROTO_REQ_HISTORY] = start_history,
+    [PROTO_REQ_SEND] = start_send,
+    [PROTO_REQ_ACK] = start_ack,
+    [PROTO_REQ_SEEN] = start_seen,
+    [PROTO_REQ_TYPING] = start_typing,
+    [PROTO_REQ_DELETE] = start_delete,
+    [PROTO_REQ_HISTORY] = start_history,
     [PROTO_REQ_PING] = start_ping,
     [PROTO_REQ_VISIBILITY] = start_visibility,
     /* issue 17 (c-msg) */

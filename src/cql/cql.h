@@ -30,12 +30,12 @@
 #include "../base/pool.h"
 
 enum {
-    CQL_ESERVER = -2001,      /* the server answered ERROR: see req->err */
-    CQL_ETIMEOUT = -2002,     /* no answer within the request's timeout */
-    CQL_ENOHOST = -2003,      /* no node is up (or all tried failed) */
-    CQL_EPROTO = -2004,       /* malformed frame or unexpected answer */
-    CQL_ECLOSED = -2005,      /* the cluster is closing */
-    CQL_EAUTH = -2006,        /* authentication refused or needed but not configured */
+    CQL_ESERVER = -2001,  /* the server answered ERROR: see req->err */
+    CQL_ETIMEOUT = -2002, /* no answer within the request's timeout */
+    CQL_ENOHOST = -2003,  /* no node is up (or all tried failed) */
+    CQL_EPROTO = -2004,   /* malformed frame or unexpected answer */
+    CQL_ECLOSED = -2005,  /* the cluster is closing */
+    CQL_EAUTH = -2006,    /* authentication refused or needed but not configured */
 };
 
 /* Server error codes (spec section 9). */
@@ -106,11 +106,11 @@ struct cql_error {
     int32_t required, received;
     const char *write_type; /* WRITE_TIMEOUT: "SIMPLE", "BATCH", "CAS", ... */
     /* Added by the driver: the remaining extra fields of spec section 9. */
-    int32_t num_failures;   /* READ_FAILURE / WRITE_FAILURE */
-    int data_present;       /* READ_TIMEOUT / READ_FAILURE */
-    const char *keyspace;   /* ALREADY_EXISTS, FUNCTION_FAILURE */
-    const char *table;      /* ALREADY_EXISTS ("" for a keyspace); FUNCTION_FAILURE: function */
-    const char *arg_types;  /* FUNCTION_FAILURE: the argument types, comma-separated */
+    int32_t num_failures;  /* READ_FAILURE / WRITE_FAILURE */
+    int data_present;      /* READ_TIMEOUT / READ_FAILURE */
+    const char *keyspace;  /* ALREADY_EXISTS, FUNCTION_FAILURE */
+    const char *table;     /* ALREADY_EXISTS ("" for a keyspace); FUNCTION_FAILURE: function */
+    const char *arg_types; /* FUNCTION_FAILURE: the argument types, comma-separated */
     const uint8_t *unprepared_id; /* UNPREPARED: the unknown id (in the pool) */
     size_t unprepared_id_len;
 };
@@ -134,13 +134,13 @@ struct cql_values {
 void cql_values_init(struct cql_values *v);
 void cql_values_free(struct cql_values *v);
 void cql_bind_null(struct cql_values *v);
-void cql_bind_int(struct cql_values *v, int32_t x);      /* int */
-void cql_bind_bigint(struct cql_values *v, int64_t x);   /* bigint, counter, timestamp */
-void cql_bind_bool(struct cql_values *v, int x);         /* boolean */
+void cql_bind_int(struct cql_values *v, int32_t x);    /* int */
+void cql_bind_bigint(struct cql_values *v, int64_t x); /* bigint, counter, timestamp */
+void cql_bind_bool(struct cql_values *v, int x);       /* boolean */
 void cql_bind_text(struct cql_values *v, const char *s, size_t len); /* text/varchar/ascii */
 void cql_bind_cstr(struct cql_values *v, const char *s);
 void cql_bind_blob(struct cql_values *v, const void *p, size_t len); /* blob */
-void cql_bind_uuid(struct cql_values *v, const uint8_t uuid[16]);   /* uuid/timeuuid */
+void cql_bind_uuid(struct cql_values *v, const uint8_t uuid[16]);    /* uuid/timeuuid */
 
 /* ---- results ------------------------------------------------------------ */
 enum cql_result_kind {
@@ -194,8 +194,8 @@ struct cql_cluster_opts {
     const char *keyspace;       /* USE'd on every connection once it exists; NULL = none */
     const char *username;       /* PasswordAuthenticator (SASL PLAIN); NULL = none */
     const char *password;
-    const char *local_dc;       /* nodes of other DCs are used only when no local one is up; NULL = any */
-    int consistency;            /* default for requests that leave it 0; LOCAL_QUORUM if 0 */
+    const char *local_dc; /* nodes of other DCs are used only when no local one is up; NULL = any */
+    int consistency;      /* default for requests that leave it 0; LOCAL_QUORUM if 0 */
     int serial_consistency;     /* for LWTs; LOCAL_SERIAL if 0 */
     int64_t request_timeout_ms; /* per attempt; 12000 if 0 */
     int64_t connect_timeout_ms; /* 5000 if 0 */
@@ -246,34 +246,34 @@ struct cql_batch_item {
 struct cql_req {
     /* in */
     enum cql_req_kind kind;
-    const char *query;  /* CQL_REQ_QUERY; borrowed until the callback */
-    cql_stmt *stmt;     /* CQL_REQ_EXECUTE */
+    const char *query; /* CQL_REQ_QUERY; borrowed until the callback */
+    cql_stmt *stmt;    /* CQL_REQ_EXECUTE */
     struct cql_values values;
     struct cql_batch_item batch[CQL_BATCH_MAX];
     int n_batch;
     int batch_type;         /* enum cql_batch_type */
     int consistency;        /* 0 = the cluster's default */
     int serial_consistency; /* 0 = the cluster's default; used by LWTs */
-    int idempotent;         /* may be retried on another node after a timeout or a lost connection */
-    int32_t page_size;      /* 0 = no paging */
+    int idempotent;    /* may be retried on another node after a timeout or a lost connection */
+    int32_t page_size; /* 0 = no paging */
     const uint8_t *paging_state; /* borrowed */
     size_t paging_state_len;
-    int64_t timestamp_us;   /* 0 = let the server assign; else the write timestamp */
+    int64_t timestamp_us; /* 0 = let the server assign; else the write timestamp */
     cql_cb cb;
     void *data;
 
     /* out */
-    int status; /* 0, -errno or CQL_E* */
-    struct cql_error err;     /* when status == CQL_ESERVER */
-    int result_kind;          /* enum cql_result_kind */
-    struct cql_rows rows;     /* CQL_RESULT_ROWS */
+    int status;           /* 0, -errno or CQL_E* */
+    struct cql_error err; /* when status == CQL_ESERVER */
+    int result_kind;      /* enum cql_result_kind */
+    struct cql_rows rows; /* CQL_RESULT_ROWS */
     /* LWT: the first column "[applied]" of a conditional statement's row.
      * -1 when the result had no such column. */
     int applied;
 
     /* the driver's */
-    pool_t pool;        /* owns decoded results */
-    uint8_t *body;      /* the response body the cells point into (malloc'd) */
+    pool_t pool;   /* owns decoded results */
+    uint8_t *body; /* the response body the cells point into (malloc'd) */
     void *priv;
     cql_req *next;
 };

@@ -141,8 +141,8 @@ struct hub_backend {
      * called). throttle_ok: the password was right: drops user_key and
      * uncounts one attempt of addr_key. Keys are the caller's strings. */
     int (*throttle_take)(struct hub *h, const char *user_key, const char *addr_key,
-                         int64_t max_user, int64_t max_addr, int64_t window_ms,
-                         hub_throttle_cb cb, void *data);
+                         int64_t max_user, int64_t max_addr, int64_t window_ms, hub_throttle_cb cb,
+                         void *data);
     void (*throttle_ok)(struct hub *h, const char *user_key, const char *addr_key);
     /* Users with a connection on this instance. */
     size_t (*online_count)(struct hub *h);

@@ -25,16 +25,16 @@
 /* ---- scripts (hub_redis_lua.c) ---- */
 
 enum hr_script {
-    HR_S_HEARTBEAT,  /* sid, first -> now ms | -1 (our session was reaped) */
-    HR_S_ATTACH,     /* sid, uid -> version when uid came online, 0, -1 (session gone) */
-    HR_S_DETACH,     /* sid, uid -> version when uid went offline, or 0 */
-    HR_S_REAP,       /* ttl_ms, max -> [uid, version, at]... of users gone offline */
-    HR_S_REAP_MINE,  /* old sid, at, uid... -> the same, for a session of ours */
-    HR_S_ROUTE,      /* skip sid, uid, payload, cond uid, cond version -> receivers */
-    HR_S_ONLINE,     /* uid... -> [0|1]... */
-    HR_S_CACHE_GET,  /* key -> value | nil, and the cache epoch */
-    HR_S_CACHE_SET,  /* key, value, ttl_s, epoch -> 1 | 0 (epoch moved on) */
-    HR_S_CACHE_DROP, /* key... -> deleted count */
+    HR_S_HEARTBEAT,     /* sid, first -> now ms | -1 (our session was reaped) */
+    HR_S_ATTACH,        /* sid, uid -> version when uid came online, 0, -1 (session gone) */
+    HR_S_DETACH,        /* sid, uid -> version when uid went offline, or 0 */
+    HR_S_REAP,          /* ttl_ms, max -> [uid, version, at]... of users gone offline */
+    HR_S_REAP_MINE,     /* old sid, at, uid... -> the same, for a session of ours */
+    HR_S_ROUTE,         /* skip sid, uid, payload, cond uid, cond version -> receivers */
+    HR_S_ONLINE,        /* uid... -> [0|1]... */
+    HR_S_CACHE_GET,     /* key -> value | nil, and the cache epoch */
+    HR_S_CACHE_SET,     /* key, value, ttl_s, epoch -> 1 | 0 (epoch moved on) */
+    HR_S_CACHE_DROP,    /* key... -> deleted count */
     HR_S_THROTTLE_TAKE, /* user key, addr key, max user, max addr, window ms -> 0 | wait ms */
     HR_S_THROTTLE_OK,   /* user key, addr key -> 1 */
     HR_S_VIS_SET,       /* sid, uid, 1|0 -> 1 (hub_redis_vis.c) */
@@ -75,11 +75,11 @@ struct hr_req {
 struct hr_user {
     duet_id id;
     struct hub_conns conns; /* our connections of this user */
-    uint64_t reg_epoch; /* the epoch whose session holds our registration */
-    uint64_t reg_op;    /* which attach command that is (hr->next_op) */
-    int reg_state;      /* HR_REG_* */
-    int vis_pub;        /* Web Push: our session is in duet:vis:<uid> */
-    uint64_t vis_epoch; /* the epoch that vis_pub was published in */
+    uint64_t reg_epoch;     /* the epoch whose session holds our registration */
+    uint64_t reg_op;        /* which attach command that is (hr->next_op) */
+    int reg_state;          /* HR_REG_* */
+    int vis_pub;            /* Web Push: our session is in duet:vis:<uid> */
+    uint64_t vis_epoch;     /* the epoch that vis_pub was published in */
 };
 
 enum { HR_REG_NONE, HR_REG_PENDING, HR_REG_DONE };
@@ -102,7 +102,7 @@ struct hr_old {
  * map and the per-client state (hub_order) of the clients it has joined. */
 struct hub_redis {
     struct hub base;
-    char instance[65]; /* --instance (1..64), in our session id and channel */
+    char instance[65];        /* --instance (1..64), in our session id and channel */
     struct hub_host app_host; /* the application's callbacks (hub.h) */
     uv_loop_t *loop;
     char host[256];

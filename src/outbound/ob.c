@@ -74,7 +74,6 @@ struct ob_client {
     void *closed_ud;
 };
 
-
 static void check_done(ob_client *c);
 
 /* ---- freeing ------------------------------------------------------------- */

@@ -35,7 +35,6 @@ struct s3_client {
     void *closed_ud;
 };
 
-
 static void start_queued(s3_client *c);
 
 uint64_t s3_part_size(const s3_client *c)

@@ -152,24 +152,24 @@ enum store_op {
                              Replaces the user's PENDING_CHAT_STATE row of the chat. */
     /* Web Push (issue 16; docs/protocol.md "Push"). Subscriptions belong to
        a user and to the session that registered them (logout removes them). */
-    STORE_PUSH_SUB_ADD,      /* in: user, token_hash, push.{endpoint, p256dh, auth, device}, limit
-                                (subscriptions per user at most: the oldest go), now -> push_sub.
-                                An endpoint already stored (any user) is replaced. */
-    STORE_PUSH_SUB_LIST,     /* in: user -> push_subs[] oldest first */
-    STORE_PUSH_SUB_DELETE,   /* in: user, push.sub_id -> ENOTFOUND; its jobs go too */
-    STORE_PUSH_SUB_LOGOUT,   /* in: user, token_hash: deletes that session's subscriptions
-                                (push.kind 1: every other session's, a password change) */
-    STORE_PUSH_PREFS,        /* in: user, push.preview (-1 = keep) -> push_preview */
-    STORE_PUSH_ENQUEUE,      /* in: user (the recipient), chat_id, seq, push.kind, push.sender,
-                                text, push.instance, now -> push_jobs[]: one job per subscription
-                                of user, owned by push.instance (none when the user muted the
-                                chat). MESSAGE: text is kept only with
-                                the user's preview on; marks the chat as notified. CLEAR: only
-                                when the chat was notified since the last clear (else none). */
-    STORE_PUSH_JOBS_LIST,    /* in: push.instance -> push_jobs[]: every job it owns */
-    STORE_PUSH_JOB_DONE,     /* in: push.job_id, push.result, now: DELIVERED deletes the job and
-                                stamps its subscription's last_success; GONE deletes the
-                                subscription and its jobs; FAILED deletes the job */
+    STORE_PUSH_SUB_ADD,    /* in: user, token_hash, push.{endpoint, p256dh, auth, device}, limit
+                              (subscriptions per user at most: the oldest go), now -> push_sub.
+                              An endpoint already stored (any user) is replaced. */
+    STORE_PUSH_SUB_LIST,   /* in: user -> push_subs[] oldest first */
+    STORE_PUSH_SUB_DELETE, /* in: user, push.sub_id -> ENOTFOUND; its jobs go too */
+    STORE_PUSH_SUB_LOGOUT, /* in: user, token_hash: deletes that session's subscriptions
+                              (push.kind 1: every other session's, a password change) */
+    STORE_PUSH_PREFS,      /* in: user, push.preview (-1 = keep) -> push_preview */
+    STORE_PUSH_ENQUEUE,    /* in: user (the recipient), chat_id, seq, push.kind, push.sender,
+                              text, push.instance, now -> push_jobs[]: one job per subscription
+                              of user, owned by push.instance (none when the user muted the
+                              chat). MESSAGE: text is kept only with
+                              the user's preview on; marks the chat as notified. CLEAR: only
+                              when the chat was notified since the last clear (else none). */
+    STORE_PUSH_JOBS_LIST,  /* in: push.instance -> push_jobs[]: every job it owns */
+    STORE_PUSH_JOB_DONE,   /* in: push.job_id, push.result, now: DELIVERED deletes the job and
+                              stamps its subscription's last_success; GONE deletes the
+                              subscription and its jobs; FAILED deletes the job */
     /* uploads and media (issue 15) */
     STORE_UPLOAD_CREATE,  /* in: user, upload (id, length, name, filetype, created_at,
                              expires_at), max_per_day (bytes created in the last 24 h, with
@@ -189,7 +189,6 @@ enum store_op {
                              them) */
     STORE_OP_COUNT
 };
-
 
 struct store_req {
     enum store_op op;
@@ -304,7 +303,7 @@ struct store_req {
         /* c-org */
         struct duet_hit *hits; /* SEARCH */
         size_t n_hits;
-        struct duet_chat_state state; /* CHAT_STATE_SET */
+        struct duet_chat_state state;  /* CHAT_STATE_SET */
         struct duet_push_sub push_sub; /* PUSH_SUB_ADD */
         struct duet_push_sub *push_subs;
         size_t n_push_subs;

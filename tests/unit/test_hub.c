@@ -68,8 +68,8 @@ static void ready_cb(struct hub_conn *c)
 Test(hub, local_tells_the_host_first_and_last)
 {
     struct rec r = {0};
-    struct hub_host host = {.ctx = &r, .online = rec_online, .offline = rec_offline,
-                            .now_ms = rec_now};
+    struct hub_host host = {
+        .ctx = &r, .online = rec_online, .offline = rec_offline, .now_ms = rec_now};
     struct hub *h;
     cr_assert_eq(hub_local_new(&host, &h), 0);
     struct hub_conn a = {.user = {{1}}}, b = {.user = {{1}}};

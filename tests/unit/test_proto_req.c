@@ -185,5 +185,6 @@ Test(proto_req, visibility)
     cr_assert_eq(p.q.visible, 1);
     proto_request_free(&p.q);
     refused("{\"type\":\"visibility\"}", "missing_field", "missing field 'visible'");
-    refused("{\"type\":\"visibility\",\"visible\":1}", "bad_request", "'visible' must be true or false");
+    refused("{\"type\":\"visibility\",\"visible\":1}", "bad_request",
+            "'visible' must be true or false");
 }

@@ -232,7 +232,8 @@ Test(store_sqlite, remove_keeps_history)
     cr_assert_eq(run(r), 0);
     cr_assert(duet_id_eq(&r->out.chat_id, &E.ab));
     done(r);
-    cr_assert_eq(friend_op(STORE_FRIEND_REMOVE, E.bob, "alice", T0), DUET_ENOTFOUND, "not friends answers as no such user");
+    cr_assert_eq(friend_op(STORE_FRIEND_REMOVE, E.bob, "alice", T0), DUET_ENOTFOUND,
+                 "not friends answers as no such user");
     cr_assert_eq(friend_op(STORE_FRIEND_REMOVE, E.bob, "carol", T0), DUET_ENOTFOUND);
 
     cr_assert_eq(send_msg(E.alice, E.ab, "m2", "there?", T0 + 11, NULL), DUET_ENOTFRIENDS);
@@ -314,7 +315,8 @@ Test(store_sqlite, blocks)
     done(r);
 
     cr_assert_eq(friend_op(STORE_UNBLOCK, E.bob, "alice", T0), 0);
-    cr_assert_eq(friend_op(STORE_UNBLOCK, E.bob, "alice", T0), DUET_ENOTFOUND, "nothing left to lift");
+    cr_assert_eq(friend_op(STORE_UNBLOCK, E.bob, "alice", T0), DUET_ENOTFOUND,
+                 "nothing left to lift");
     cr_assert_eq(friend_op(STORE_UNBLOCK, E.bob, "nobody", T0), DUET_ENOTFOUND);
     cr_assert_eq(send_msg(E.alice, E.ab, "m3", "hi", T0 + 5, NULL), 0);
     r = history(E.bob, E.ab, 0, -1, 50);

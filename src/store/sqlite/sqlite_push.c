@@ -234,8 +234,8 @@ int sq_push_enqueue(sq_store *s, store_req *req)
         from = sender.display_name;
     }
     const char *text = req->in.push.kind == PUSH_JOB_REACTION ? (req->in.text ? req->in.text : "")
-                       : preview && req->in.text                ? req->in.text
-                                                                : "";
+                       : preview && req->in.text              ? req->in.text
+                                                              : "";
     return enqueue_each(s, req, from, text);
 }
 

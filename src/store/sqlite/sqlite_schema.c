@@ -176,7 +176,7 @@ const char *const sq_migrations[] = {
     " archived INTEGER NOT NULL DEFAULT 0,"
     " muted_until INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (user_id, chat_id)"
-") WITHOUT ROWID;",
+    ") WITHOUT ROWID;",
     /* c-msg (issue 17): reply, forward, edit, reactions, delete for me.
      * reply_to is the quoted seq; its snippet is read from the original at
      * each read, so erasing the original erases the quote too. A reaction
