@@ -289,7 +289,7 @@ format:
 .PHONY: format-check
 format-check:
 	@test -n "$(CLANG_FORMAT)" || { echo "format-check: clang-format is not installed" >&2; exit 1; }
-	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
+	@$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS) && echo "format-check: every C file is as .clang-format makes it"
 
 clean:
 	rm -rf build build-asan build-fuzz
