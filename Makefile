@@ -280,7 +280,7 @@ check:
 # is the versioned binary that it points to.
 CLANG_FORMAT ?= $(shell sh -c 'command -v clang-format || command -v clang-format-14')
 FORMAT_SRCS   = $(sort $(SRCS) src/main.c $(UNIT_SRCS) $(wildcard src/*/*.h src/*/*/*.h \
-                  fuzz/*.c fuzz/*.h tests/unit/*.h tests/push/*.c) $(BENCH_SRCS) $(wildcard bench/*.h))
+                  fuzz/*.c fuzz/*.h tests/unit/*.h tests/push/*.c tests/s3/*.c) $(BENCH_SRCS) $(wildcard bench/*.h))
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_SRCS)
