@@ -48,6 +48,7 @@ enum scenario {
     SC_BACKLOG,        /* one user gets N pending messages on connect */
     SC_HISTORY,        /* paging in a long conversation */
     SC_SEARCH,         /* GET /api/search over a long conversation (issue 17) */
+    SC_UPLOAD,         /* latency, then latency while tus uploads run (issue 15) */
     SC_COUNT
 };
 
@@ -74,6 +75,9 @@ struct bench_opts {
     int window;          /* sends in flight per connection while filling */
     int workers;         /* 0: as many as the connection count needs */
     int connect_window;  /* handshakes in flight per worker (storm: 0 = all at once) */
+    int uploads;         /* upload: concurrent uploads, one user each */
+    uint64_t upload_size;  /* upload: bytes of each */
+    uint64_t upload_patch; /* upload: bytes per PATCH request */
     int server_pid;
     int smoke;
     int verbose;
@@ -206,6 +210,14 @@ struct worker_result {
     struct hist pages;   /* history: page latency */
     uint64_t bad_pages;  /* history: pages that were not the expected run */
     uint64_t connect_us; /* time to connect and sync everything */
+    /* upload (upload.c): finished and failed uploads, their bytes, first
+     * POST to last byte acknowledged, time per upload; the server's VmRSS
+     * and VmHWM just before the uploads, its highest VmRSS sampled while they
+     * ran and its VmHWM after them (KiB) */
+    uint64_t up_done, up_failed, up_bytes;
+    double up_s;
+    struct hist up_time;
+    long rss_up0_kib, hwm_up0_kib, rss_up_max_kib, hwm_up_kib;
     char note[160];
 };
 
