@@ -61,6 +61,7 @@ struct bench_opts {
     int pairs;              /* friend pairs exchanging messages */
     int conns;              /* idle and storm: connections (= users) */
     double rate;            /* latency: msg/s in total */
+    double upload_rate;     /* upload: msg/s in total (--rate sets it too) */
     double duration;        /* seconds per measured step */
     double warmup;          /* seconds before measuring (latency) */
     double ramp_start, ramp_step, ramp_max;

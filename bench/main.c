@@ -34,7 +34,7 @@ static void usage(FILE *f)
             "[bench-users.txt]\n"
             "  --out PATH              JSON result file\n"
             "  --pairs N               friend pairs exchanging messages [500]\n"
-            "  --rate N                latency: messages/s in total [25000]\n"
+            "  --rate N                latency: messages/s in total [25000; upload: 200]\n"
             "  --duration S            seconds per measured step [10]\n"
             "  --warmup S              latency: seconds before measuring [3]\n"
             "  --ramp START:STEP:MAX   throughput: target rates [5000:5000:60000]\n"
@@ -480,6 +480,7 @@ int main(int argc, char **argv)
         .page = 100,
         .window = 256,
         .drain_s = 15,
+        .upload_rate = 200,
         .uploads = 8,
         .upload_size = 1 << 20,
         .upload_patch = 8 << 20,
@@ -572,7 +573,7 @@ int main(int argc, char **argv)
             o.pairs = atoi(optarg);
             break;
         case O_RATE:
-            o.rate = atof(optarg);
+            o.rate = o.upload_rate = atof(optarg);
             break;
         case O_DUR:
             o.duration = atof(optarg);
@@ -659,11 +660,11 @@ int main(int argc, char **argv)
     }
     int want[SC_COUNT];
     if (optind < argc || parse_server(&o, server) < 0 || parse_scenarios(scen, want) < 0 ||
-        runs < 1 || runs > 99 || o.pairs < 1 || o.rate <= 0 || o.duration <= 0 || o.text_len < 30 ||
-        o.text_len > 400 || o.conns < 2 || o.backlog < 1 || o.idle_hold < 0 || o.history_msgs < 1 ||
-        o.page < 1 || o.page > 100 || o.window < 1 || o.ramp_start <= 0 || o.ramp_step <= 0 ||
-        o.workers < 0 || o.workers > 64 || o.uploads < 1 || o.uploads > 1000 ||
-        o.upload_size == 0 || o.upload_patch == 0) {
+        runs < 1 || runs > 99 || o.pairs < 1 || o.rate <= 0 || o.upload_rate <= 0 ||
+        o.duration <= 0 || o.text_len < 30 || o.text_len > 400 || o.conns < 2 || o.backlog < 1 ||
+        o.idle_hold < 0 || o.history_msgs < 1 || o.page < 1 || o.page > 100 || o.window < 1 ||
+        o.ramp_start <= 0 || o.ramp_step <= 0 || o.workers < 0 || o.workers > 64 || o.uploads < 1 ||
+        o.uploads > 1000 || o.upload_size == 0 || o.upload_patch == 0) {
         fprintf(stderr, "duet-bench: bad arguments\n");
         usage(stderr);
         return 2;

@@ -56,10 +56,10 @@ void scen_init(struct worker *w)
         /* a warm-up, the baseline without uploads, then the same chat
          * traffic while the uploads run: that step ends when they do */
         r->nsteps = 3;
-        r->steps[0] = (struct step_result){.rate = o->rate, .t0 = 0, .t1 = o->warmup};
-        r->steps[1] =
-            (struct step_result){.rate = o->rate, .t0 = o->warmup, .t1 = o->warmup + o->duration};
-        r->steps[2] = (struct step_result){.rate = o->rate,
+        r->steps[0] = (struct step_result){.rate = o->upload_rate, .t0 = 0, .t1 = o->warmup};
+        r->steps[1] = (struct step_result){
+            .rate = o->upload_rate, .t0 = o->warmup, .t1 = o->warmup + o->duration};
+        r->steps[2] = (struct step_result){.rate = o->upload_rate,
                                            .t0 = o->warmup + o->duration,
                                            .t1 = o->warmup + o->duration + UPLOAD_MAX_S};
         break;
