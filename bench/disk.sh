@@ -12,11 +12,12 @@ set -eu
 dir=${1:?usage: bench/disk.sh DATA_DIR [RESULT.json...]}
 shift
 f="$dir/ddtest.$$"
-trap 'rm -f "$f"' EXIT INT TERM
-# dd's last line: "... copied, 2.1 s, 255 MB/s"; in MB/s (10^6 bytes)
+trap 'rm -f "$f" "$f.log"' EXIT INT TERM
+# dd's last line: "536870912 bytes (537 MB, 512 MiB) copied, 0.356 s, 1.5 GB/s";
+# its own rate has two digits, so bytes / seconds, in MB/s (10^6 bytes)
 mbps() {
-    sed -n 's/.*copied, [^,]*, \([0-9.,]*\) \([kMG]\)B\/s.*/\1 \2/p' | tr , . |
-        awk '{v = $1; if ($2 == "k") v /= 1000; if ($2 == "G") v *= 1000; printf "%.1f\n", v}'
+    tee -a "$f.log" | sed -n 's/^\([0-9]*\) bytes .* copied, \([0-9.,]*\) s,.*/\1 \2/p' | tr , . |
+        awk '{printf "%.0f\n", $1 / $2 / 1e6}'
 }
 direct=$(dd if=/dev/zero of="$f" bs=1M count=512 oflag=direct 2>&1 | mbps)
 rm -f "$f"
@@ -25,6 +26,7 @@ fdsync=$(dd if=/dev/zero of="$f" bs=1M count=512 conv=fdatasync 2>&1 | mbps)
 rm -f "$f"
 echo "dd 512 MiB, oflag=direct:    $direct MB/s"
 echo "dd 512 MiB, conv=fdatasync:  $fdsync MB/s"
+sed 's/^/    dd: /' "$f.log"
 for r in "$@"; do
     node -e '
         const doc = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

@@ -120,7 +120,8 @@ void report_print(const struct bench_opts *o, const struct scen_report *rep)
         }
     }
     if (rep->sc == SC_UPLOAD) {
-        printf("    uploads %llu of %d done (failed %llu), %.1f MiB each, %.2f MB in %.2f s = %.2f "
+        printf("    uploads %llu by %d users done (failed %llu), %.1f MiB each, %.2f MB in %.2f s "
+               "= %.2f "
                "MB/s\n",
                (unsigned long long)r->up_done, o->uploads, (unsigned long long)r->up_failed,
                (double)o->upload_size / 1048576.0, (double)r->up_bytes / 1e6, r->up_s,

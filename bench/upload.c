@@ -3,9 +3,12 @@
  * each POST /api/uploads with Upload-Length, then PATCH the bytes in
  * requests of --upload-patch bytes, each body written UPL_PIECE bytes at a
  * time from one shared pattern buffer: the client never holds a file, only
- * one piece. A finished upload is deleted (tus termination) so reruns do not
- * fill the disk; that DELETE is not part of the upload's time. Meanwhile the
- * server's VmRSS is sampled, so memory per concurrent upload can be read. */
+ * one piece. A finished upload is deleted (tus termination) so the disk does
+ * not fill; that DELETE is not part of the upload's time. Each uploader
+ * starts a new upload after the last until --duration seconds have passed,
+ * so the chat traffic sees uploads for as long as it saw none (small files
+ * would otherwise be done in a fraction of a second). Meanwhile the server's
+ * VmRSS is sampled, so memory per concurrent upload can be read. */
 #include "worker.h"
 
 #include <errno.h>
@@ -151,10 +154,14 @@ static void u_closed(uv_handle_t *h)
             }
         }
     } else if (u->stage == UPL_DELETE) {
-        if (u->status != 204)
+        if (u->status != 204) {
             u_fail(u, "DELETE refused");
-        else
+        } else if (now_s() - u->set->t0 < w->o->duration) {
+            u->stage = UPL_POST; /* the next upload of this user */
+            u->off = 0;
+        } else {
             u->stage = UPL_DONE;
+        }
     }
     if (u->stage == UPL_DONE) {
         u->set->active--;
