@@ -28,6 +28,7 @@ echo "dd 512 MiB, oflag=direct:    $direct MB/s"
 echo "dd 512 MiB, conv=fdatasync:  $fdsync MB/s"
 sed 's/^/    dd: /' "$f.log"
 for r in "$@"; do
+    # shellcheck disable=SC2016 # the template literals are node's, not the shell's
     node -e '
         const doc = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
         for (const s of doc.results.filter((x) => x.scenario === "upload")) {
