@@ -85,6 +85,10 @@ struct bench_opts {
     double drain_s; /* how long to wait for stragglers after sending */
 };
 
+/* --upload-size and --upload-patch (upload.c): "50M", "512K", "1G" (powers
+ * of 1024) or plain bytes; 0 when bad. */
+uint64_t upload_parse_size(const char *s);
+
 /* ---- users (users.c) ----------------------------------------------------- */
 /* One benchmark user; pairs are users 2i and 2i+1 (friends, one chat). */
 struct buser {

@@ -75,28 +75,6 @@ static int parse_server(struct bench_opts *o, const char *s)
     return uv_ip4_addr(o->host, o->port, &o->dst);
 }
 
-/* "50M", "512K", "1G" (powers of 1024) or plain bytes; 0 when bad. */
-static uint64_t parse_size(const char *s)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || v == 0)
-        return 0;
-    unsigned shift = 0;
-    if (*end == 'K' || *end == 'k')
-        shift = 10;
-    else if (*end == 'M' || *end == 'm')
-        shift = 20;
-    else if (*end == 'G' || *end == 'g')
-        shift = 30;
-    if (shift != 0)
-        end++;
-    if (*end != '\0' || v > (1ULL << 40) >> shift)
-        return 0;
-    return (uint64_t)v << shift;
-}
-
 static int parse_scenarios(const char *s, int *want)
 {
     memset(want, 0, sizeof(int) * SC_COUNT);
@@ -622,10 +600,10 @@ int main(int argc, char **argv)
             o.uploads = atoi(optarg);
             break;
         case O_USIZE:
-            o.upload_size = parse_size(optarg);
+            o.upload_size = upload_parse_size(optarg);
             break;
         case O_UPATCH:
-            o.upload_patch = parse_size(optarg);
+            o.upload_patch = upload_parse_size(optarg);
             break;
         case O_WORKERS:
             o.workers = atoi(optarg);

@@ -54,6 +54,27 @@ struct upload_set {
 
 static void upl_next(struct upl *u);
 
+uint64_t upload_parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || v == 0)
+        return 0;
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift != 0)
+        end++;
+    if (*end != '\0' || v > (1ULL << 40) >> shift)
+        return 0;
+    return (uint64_t)v << shift;
+}
+
 int upload_read_mem(int pid, long *rss_kib, long *hwm_kib)
 {
     char path[64], line[256];
