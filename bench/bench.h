@@ -4,8 +4,9 @@
  * Layout: main.c (options, orchestration, worker processes), users.c (users
  * and their credential file), http.c (tiny HTTP/1.1 client), ws.c (WebSocket
  * client on wslay), worker.c (one worker's connections and message checks),
- * scen.c (the scenarios' phases inside a worker), hist.c (latency
- * histograms), report.c (human summary and JSON).
+ * scen.c (the scenarios' phases inside a worker), upload.c (the upload
+ * scenario's tus clients), hist.c (latency histograms), report.c (human
+ * summary and JSON).
  */
 #ifndef DUET_BENCH_H
 #define DUET_BENCH_H
