@@ -4,8 +4,9 @@
  * Layout: main.c (options, orchestration, worker processes), users.c (users
  * and their credential file), http.c (tiny HTTP/1.1 client), ws.c (WebSocket
  * client on wslay), worker.c (one worker's connections and message checks),
- * scen.c (the scenarios' phases inside a worker), hist.c (latency
- * histograms), report.c (human summary and JSON).
+ * scen.c (the scenarios' phases inside a worker), upload.c (the upload
+ * scenario's tus clients), hist.c (latency histograms), report.c (human
+ * summary and JSON).
  */
 #ifndef DUET_BENCH_H
 #define DUET_BENCH_H
@@ -48,6 +49,7 @@ enum scenario {
     SC_BACKLOG,        /* one user gets N pending messages on connect */
     SC_HISTORY,        /* paging in a long conversation */
     SC_SEARCH,         /* GET /api/search over a long conversation (issue 17) */
+    SC_UPLOAD,         /* latency, then latency while tus uploads run (issue 15) */
     SC_COUNT
 };
 
@@ -60,6 +62,7 @@ struct bench_opts {
     int pairs;              /* friend pairs exchanging messages */
     int conns;              /* idle and storm: connections (= users) */
     double rate;            /* latency: msg/s in total */
+    double upload_rate;     /* upload: msg/s in total (--rate sets it too) */
     double duration;        /* seconds per measured step */
     double warmup;          /* seconds before measuring (latency) */
     double ramp_start, ramp_step, ramp_max;
@@ -74,11 +77,18 @@ struct bench_opts {
     int window;          /* sends in flight per connection while filling */
     int workers;         /* 0: as many as the connection count needs */
     int connect_window;  /* handshakes in flight per worker (storm: 0 = all at once) */
+    int uploads;         /* upload: concurrent uploads, one user each */
+    uint64_t upload_size;  /* upload: bytes of each */
+    uint64_t upload_patch; /* upload: bytes per PATCH request */
     int server_pid;
     int smoke;
     int verbose;
     double drain_s; /* how long to wait for stragglers after sending */
 };
+
+/* --upload-size and --upload-patch (upload.c): "50M", "512K", "1G" (powers
+ * of 1024) or plain bytes; 0 when bad. */
+uint64_t upload_parse_size(const char *s);
 
 /* ---- users (users.c) ----------------------------------------------------- */
 /* One benchmark user; pairs are users 2i and 2i+1 (friends, one chat). */
@@ -206,6 +216,14 @@ struct worker_result {
     struct hist pages;   /* history: page latency */
     uint64_t bad_pages;  /* history: pages that were not the expected run */
     uint64_t connect_us; /* time to connect and sync everything */
+    /* upload (upload.c): finished and failed uploads, their bytes, first
+     * POST to last byte acknowledged, time per upload; the server's VmRSS
+     * and VmHWM just before the uploads, its highest VmRSS sampled while they
+     * ran and its VmHWM after them (KiB) */
+    uint64_t up_done, up_failed, up_bytes;
+    double up_s;
+    struct hist up_time;
+    long rss_up0_kib, hwm_up0_kib, rss_up_max_kib, hwm_up_kib;
     char note[160];
 };
 

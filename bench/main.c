@@ -26,14 +26,15 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: duet-bench [options]\n"
             "  --server HOST:PORT      duetd to load [127.0.0.1:8080]\n"
-            "  --scenario LIST         throughput,latency,idle,storm,backlog,history,search or all "
+            "  --scenario LIST         throughput,latency,idle,storm,backlog,history,search,upload "
+            "or all "
             "[latency]\n"
             "  --runs N                runs of each scenario; the summary gives the median [1]\n"
             "  --users-file PATH       created users and sessions, reused by reruns "
             "[bench-users.txt]\n"
             "  --out PATH              JSON result file\n"
             "  --pairs N               friend pairs exchanging messages [500]\n"
-            "  --rate N                latency: messages/s in total [25000]\n"
+            "  --rate N                latency: messages/s in total [25000; upload: 200]\n"
             "  --duration S            seconds per measured step [10]\n"
             "  --warmup S              latency: seconds before measuring [3]\n"
             "  --ramp START:STEP:MAX   throughput: target rates [5000:5000:60000]\n"
@@ -47,6 +48,10 @@ static void usage(FILE *f)
             "  --history-msgs N        history, search: conversation length [1000000]\n"
             "  --history-pages N       history: pages read; search: searches [2000]\n"
             "  --page N                history: page size [100]\n"
+            "  --uploads N             upload: concurrent tus uploads, one user each, each\n"
+            "                          uploading again until --duration s have passed [8]\n"
+            "  --upload-size SIZE      upload: bytes of each, as 1M, 50M, 512K or bytes [1M]\n"
+            "  --upload-patch SIZE     upload: bytes per PATCH request [8M]\n"
             "  --window N              sends in flight while filling [256]\n"
             "  --workers N             worker processes [as the connection count needs]\n"
             "  --connect-window N      handshakes in flight per worker; the storm's default\n"
@@ -215,7 +220,19 @@ static void merge(struct worker_result *into, const struct worker_result *w, int
     SUM(pending_seen);
     SUM(fill_msgs);
     SUM(bad_pages);
+    SUM(up_done);
+    SUM(up_failed);
+    SUM(up_bytes);
 #undef SUM
+    hist_merge(&into->up_time, &w->up_time);
+    if (w->up_s > into->up_s)
+        into->up_s = w->up_s;
+#define KEEP_MAX(f) into->f = w->f > into->f ? w->f : into->f
+    KEEP_MAX(rss_up0_kib);
+    KEEP_MAX(hwm_up0_kib);
+    KEEP_MAX(rss_up_max_kib);
+    KEEP_MAX(hwm_up_kib);
+#undef KEEP_MAX
     hist_merge(&into->pages, &w->pages);
     if (w->phase_s > into->phase_s)
         into->phase_s = w->phase_s;
@@ -237,6 +254,7 @@ static void scen_users(const struct bench_opts *o, enum scenario sc, int *first,
     switch (sc) {
     case SC_THROUGHPUT:
     case SC_LATENCY:
+    case SC_UPLOAD: /* the uploaders follow the pairs (upload.c) */
         *n = 2 * o->pairs;
         break;
     case SC_IDLE:
@@ -271,8 +289,8 @@ static int run_once(const struct bench_opts *o, enum scenario sc, const struct u
     int nw = o->workers > 0 ? o->workers : (n + BENCH_FD_BUDGET - 1) / BENCH_FD_BUDGET;
     if (nw > npairs)
         nw = npairs;
-    if (nw < 1)
-        nw = 1;
+    if (nw < 1 || sc == SC_UPLOAD)
+        nw = 1; /* upload: the worker that runs the uploads ends the last step */
     memset(rep, 0, sizeof(*rep));
     rep->sc = sc;
     rep->load1 = load1();
@@ -391,7 +409,8 @@ static int run_once(const struct bench_opts *o, enum scenario sc, const struct u
     const struct worker_result *m = &rep->r;
     rep->pass = r == 0 && m->conn_fail == 0 && m->errors == 0 && m->lost == 0 && m->dup == 0 &&
                 m->reorder == 0 && m->bad_seq == 0 && m->unanswered == 0 && m->missing_rcpt == 0 &&
-                m->bad_pages == 0 && m->note[0] == '\0';
+                m->bad_pages == 0 && m->up_failed == 0 &&
+                (sc != SC_UPLOAD || m->up_done >= (uint64_t)o->uploads) && m->note[0] == '\0';
     return r;
 }
 
@@ -414,6 +433,9 @@ static void set_smoke(struct bench_opts *o)
     o->backlog = 300;
     o->history_msgs = 3000;
     o->history_pages = 50;
+    o->uploads = 3;
+    o->upload_size = 3 << 20;
+    o->upload_patch = 1 << 20; /* several PATCH requests per upload */
 }
 
 int main(int argc, char **argv)
@@ -437,6 +459,10 @@ int main(int argc, char **argv)
         .page = 100,
         .window = 256,
         .drain_s = 15,
+        .upload_rate = 200,
+        .uploads = 8,
+        .upload_size = 1 << 20,
+        .upload_patch = 8 << 20,
     };
     const char *server = "127.0.0.1:8080", *scen = "latency";
     int runs = 1, smoke = 0, scen_given = 0;
@@ -461,6 +487,9 @@ int main(int argc, char **argv)
         O_IDLE_HOLD,
         O_PAGE,
         O_WINDOW,
+        O_UPLOADS,
+        O_USIZE,
+        O_UPATCH,
         O_WORKERS,
         O_CWIN,
         O_DRAIN,
@@ -489,6 +518,9 @@ int main(int argc, char **argv)
                                        {"idle-hold", 1, 0, O_IDLE_HOLD},
                                        {"page", 1, 0, O_PAGE},
                                        {"window", 1, 0, O_WINDOW},
+                                       {"uploads", 1, 0, O_UPLOADS},
+                                       {"upload-size", 1, 0, O_USIZE},
+                                       {"upload-patch", 1, 0, O_UPATCH},
                                        {"workers", 1, 0, O_WORKERS},
                                        {"connect-window", 1, 0, O_CWIN},
                                        {"drain", 1, 0, O_DRAIN},
@@ -520,7 +552,7 @@ int main(int argc, char **argv)
             o.pairs = atoi(optarg);
             break;
         case O_RATE:
-            o.rate = atof(optarg);
+            o.rate = o.upload_rate = atof(optarg);
             break;
         case O_DUR:
             o.duration = atof(optarg);
@@ -564,6 +596,15 @@ int main(int argc, char **argv)
         case O_WINDOW:
             o.window = atoi(optarg);
             break;
+        case O_UPLOADS:
+            o.uploads = atoi(optarg);
+            break;
+        case O_USIZE:
+            o.upload_size = upload_parse_size(optarg);
+            break;
+        case O_UPATCH:
+            o.upload_patch = upload_parse_size(optarg);
+            break;
         case O_WORKERS:
             o.workers = atoi(optarg);
             break;
@@ -598,10 +639,11 @@ int main(int argc, char **argv)
     }
     int want[SC_COUNT];
     if (optind < argc || parse_server(&o, server) < 0 || parse_scenarios(scen, want) < 0 ||
-        runs < 1 || runs > 99 || o.pairs < 1 || o.rate <= 0 || o.duration <= 0 || o.text_len < 30 ||
-        o.text_len > 400 || o.conns < 2 || o.backlog < 1 || o.idle_hold < 0 || o.history_msgs < 1 ||
-        o.page < 1 || o.page > 100 || o.window < 1 || o.ramp_start <= 0 || o.ramp_step <= 0 ||
-        o.workers < 0 || o.workers > 64) {
+        runs < 1 || runs > 99 || o.pairs < 1 || o.rate <= 0 || o.upload_rate <= 0 ||
+        o.duration <= 0 || o.text_len < 30 || o.text_len > 400 || o.conns < 2 || o.backlog < 1 ||
+        o.idle_hold < 0 || o.history_msgs < 1 || o.page < 1 || o.page > 100 || o.window < 1 ||
+        o.ramp_start <= 0 || o.ramp_step <= 0 || o.workers < 0 || o.workers > 64 || o.uploads < 1 ||
+        o.uploads > 1000 || o.upload_size == 0 || o.upload_patch == 0) {
         fprintf(stderr, "duet-bench: bad arguments\n");
         usage(stderr);
         return 2;
@@ -613,6 +655,8 @@ int main(int argc, char **argv)
         if (want[i] && first + n > need)
             need = first + n;
     }
+    if (want[SC_UPLOAD] && 2 * o.pairs + o.uploads + o.uploads % 2 > need)
+        need = 2 * o.pairs + o.uploads + o.uploads % 2; /* an even number */
     struct users us = {0};
     if (users_ensure(&o, need, &us) < 0)
         return 2;

@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 
-static const char *const names[SC_COUNT] = {"throughput", "latency", "idle",  "storm",
-                                            "backlog",    "history", "search"};
+static const char *const names[SC_COUNT] = {"throughput", "latency", "idle",   "storm",
+                                            "backlog",    "history", "search", "upload"};
 
 const char *scenario_name(enum scenario sc)
 {
@@ -62,6 +62,9 @@ double report_key(const struct bench_opts *o, const struct scen_report *rep, con
     case SC_SEARCH:
         *name = "search_p99_ms";
         return ms(hist_pct(&r->pages, 99));
+    case SC_UPLOAD:
+        *name = "upload_mb_per_s";
+        return r->up_s > 0 ? (double)r->up_bytes / 1e6 / r->up_s : 0;
     default:
         *name = "?";
         return 0;
@@ -97,13 +100,15 @@ void report_print(const struct bench_opts *o, const struct scen_report *rep)
     printf("    connections %llu (failed %llu), connect+sync %.2f s\n",
            (unsigned long long)r->conns, (unsigned long long)r->conn_fail,
            (double)r->connect_us / 1e6);
-    if (rep->sc == SC_THROUGHPUT || rep->sc == SC_LATENCY) {
+    if (rep->sc == SC_THROUGHPUT || rep->sc == SC_LATENCY || rep->sc == SC_UPLOAD) {
         for (int i = 0; i < r->nsteps; i++) {
             const struct step_result *s = &r->steps[i];
             double secs = s->t1 - s->t0;
+            const char *what = rep->sc == SC_LATENCY && i == 0 ? " (warm-up)" : "";
+            if (rep->sc == SC_UPLOAD)
+                what = i == 0 ? " (warm-up)" : i == 1 ? " (no uploads)" : " (uploads running)";
             printf("  step %d%s: target %.0f msg/s, sent %.0f/s, received %.0f/s over %.1f s%s\n",
-                   i, rep->sc == SC_LATENCY && i == 0 ? " (warm-up)" : "", s->rate,
-                   (double)s->sent / secs, (double)s->received / secs, secs,
+                   i, what, s->rate, (double)s->sent / secs, (double)s->received / secs, secs,
                    rep->sc == SC_THROUGHPUT ? (step_ok(o, s) ? " ok" : " NOT sustained") : "");
             print_hist("send -> receive", &s->recv);
             print_hist("send -> sent", &s->ack);
@@ -113,6 +118,20 @@ void report_print(const struct bench_opts *o, const struct scen_report *rep)
                 print_hist("delete -> deleted", &s->del);
             }
         }
+    }
+    if (rep->sc == SC_UPLOAD) {
+        printf("    uploads %llu by %d users done (failed %llu), %.1f MiB each, %.2f MB in %.2f s "
+               "= %.2f "
+               "MB/s\n",
+               (unsigned long long)r->up_done, o->uploads, (unsigned long long)r->up_failed,
+               (double)o->upload_size / 1048576.0, (double)r->up_bytes / 1e6, r->up_s,
+               r->up_s > 0 ? (double)r->up_bytes / 1e6 / r->up_s : 0.0);
+        print_hist("time per upload", &r->up_time);
+        printf("    server VmRSS %ld KiB before, %ld KiB at most during (+%ld KiB, %.1f KiB per "
+               "upload); VmHWM %ld -> %ld KiB\n",
+               r->rss_up0_kib, r->rss_up_max_kib, r->rss_up_max_kib - r->rss_up0_kib,
+               (double)(r->rss_up_max_kib - r->rss_up0_kib) / o->uploads, r->hwm_up0_kib,
+               r->hwm_up_kib);
     }
     if (rep->sc == SC_IDLE)
         printf("    server RSS %ld KiB before, %ld KiB with the connections\n", rep->rss_base_kib,
@@ -169,7 +188,7 @@ json_t *report_json(const struct bench_opts *o, const struct scen_report *rep)
         "connect_s", (double)r->connect_us / 1e6);
     if (j == NULL)
         return NULL;
-    if (rep->sc == SC_THROUGHPUT || rep->sc == SC_LATENCY) {
+    if (rep->sc == SC_THROUGHPUT || rep->sc == SC_LATENCY || rep->sc == SC_UPLOAD) {
         json_t *steps = json_array();
         for (int i = 0; i < r->nsteps; i++) {
             const struct step_result *s = &r->steps[i];
@@ -218,6 +237,17 @@ json_t *report_json(const struct bench_opts *o, const struct scen_report *rep)
         json_object_set_new(j, "search", hist_json(&r->pages));
         json_object_set_new(j, "failed_searches", json_integer((json_int_t)r->bad_pages));
     }
+    if (rep->sc == SC_UPLOAD)
+        json_object_set_new(
+            j, "upload",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:o, s:I, s:I, s:I, s:I}", "uploads",
+                      (json_int_t)o->uploads, "size", (json_int_t)o->upload_size, "done",
+                      (json_int_t)r->up_done, "failed", (json_int_t)r->up_failed, "bytes",
+                      (json_int_t)r->up_bytes, "seconds", r->up_s, "mb_per_s",
+                      r->up_s > 0 ? (double)r->up_bytes / 1e6 / r->up_s : 0.0, "time_per_upload",
+                      hist_json(&r->up_time), "rss_before_kib", (json_int_t)r->rss_up0_kib,
+                      "rss_max_during_kib", (json_int_t)r->rss_up_max_kib, "hwm_before_kib",
+                      (json_int_t)r->hwm_up0_kib, "hwm_after_kib", (json_int_t)r->hwm_up_kib));
     if (r->note[0])
         json_object_set_new(j, "note", json_string(r->note));
     return j;

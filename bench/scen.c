@@ -22,7 +22,10 @@ enum {
 };
 
 #define STORM_TIMEOUT_S 120.0
-#define DRAIN_MAX_S     300.0
+/* upload: after --duration s no upload starts; those in flight must end
+ * within this, else the run fails with a note instead of hanging */
+#define UPLOAD_GRACE_S 120.0
+#define DRAIN_MAX_S    300.0
 
 static double local_rate(const struct worker *w, int i)
 {
@@ -50,6 +53,17 @@ void scen_init(struct worker *w)
         r->steps[0] = (struct step_result){.rate = o->rate, .t0 = 0, .t1 = o->warmup};
         r->steps[1] =
             (struct step_result){.rate = o->rate, .t0 = o->warmup, .t1 = o->warmup + o->duration};
+        break;
+    case SC_UPLOAD:
+        /* a warm-up, the baseline without uploads, then the same chat
+         * traffic while the uploads run: that step ends when they do */
+        r->nsteps = 3;
+        r->steps[0] = (struct step_result){.rate = o->upload_rate, .t0 = 0, .t1 = o->warmup};
+        r->steps[1] = (struct step_result){
+            .rate = o->upload_rate, .t0 = o->warmup, .t1 = o->warmup + o->duration};
+        r->steps[2] = (struct step_result){.rate = o->upload_rate,
+                                           .t0 = o->warmup + o->duration,
+                                           .t1 = o->warmup + 2 * o->duration + UPLOAD_GRACE_S};
         break;
     default:
         r->nsteps = 1;
@@ -171,6 +185,7 @@ void scen_on_go(struct worker *w)
     switch (w->spec->sc) {
     case SC_THROUGHPUT:
     case SC_LATENCY:
+    case SC_UPLOAD:
         w->phase = PH_SEND;
         break;
     case SC_IDLE:
@@ -258,6 +273,30 @@ static void send_due(struct worker *w, double t)
     }
 }
 
+/* upload: the uploads start with the last step, which ends when they have
+ * all ended (or UPLOAD_GRACE_S after the last could start: a note says so). */
+static void upload_step(struct worker *w, double t)
+{
+    struct step_result *last = &w->res.steps[2];
+    if (!w->uploads_started) {
+        if (t < last->t0)
+            return;
+        w->uploads_started = 1;
+        if (upload_start(w) < 0) {
+            snprintf(w->res.note, sizeof(w->res.note), "uploads could not start");
+            last->t1 = t;
+        }
+        return;
+    }
+    if (upload_tick(w)) {
+        if (last->t1 > t)
+            last->t1 = t;
+    } else if (t >= last->t1) {
+        snprintf(w->res.note, sizeof(w->res.note), "uploads not done %.0f s after the last started",
+                 UPLOAD_GRACE_S);
+    }
+}
+
 void scen_on_tick(struct worker *w)
 {
     double now = now_s();
@@ -280,7 +319,10 @@ void scen_on_tick(struct worker *w)
         }
         break;
     case PH_SEND:
-        send_due(w, now - w->go);
+        if (w->spec->sc == SC_UPLOAD)
+            upload_step(w, now - w->go);
+        if (w->phase == PH_SEND)
+            send_due(w, now - w->go);
         break;
     case PH_DRAIN: {
         /* wait while answers keep coming: --drain s without progress, at

@@ -1,5 +1,6 @@
 #!/bin/sh
 # bench/smoke.sh - `make bench-smoke`: a tiny run of every duet-bench scenario
+# (upload included: 3 concurrent tus uploads of 3 MiB in 1 MiB PATCHes)
 # against a fresh duetd. It proves that the bench works and that delivery is
 # exactly once and in order; duet-bench exits nonzero on any loss, duplicate,
 # reordering or error. No timing is asserted.

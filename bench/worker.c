@@ -434,6 +434,7 @@ void worker_finish(struct worker *w)
         perror("duet-bench: worker result");
     uv_timer_stop(&w->tick);
     uv_poll_stop(&w->ctl);
+    upload_stop(w);
     for (int i = 0; i < w->n; i++) {
         w->c[i].want_online = 0;
         wsc_drop(&w->c[i].ws, 0);
@@ -540,7 +541,9 @@ out_loop:
     for (int i = 0; i < w->n; i++)
         wsc_drop(&w->c[i].ws, 0);
 out_loop0:
+    upload_stop(w);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    upload_free(w);
     if (uv_loop_close(&w->loop) < 0)
         fprintf(stderr, "duet-bench: worker: handles left open\n");
 out:

@@ -66,8 +66,10 @@ struct worker {
     double drain_t;
     int pages_done;
     int64_t page_before;
-    struct hreq sreq;  /* search: the request in flight */
-    uint64_t search_t; /* search: its start (us) */
+    struct hreq sreq;       /* search: the request in flight */
+    uint64_t search_t;      /* search: its start (us) */
+    struct upload_set *ups; /* upload: owned (upload.c), NULL before */
+    int uploads_started;
 };
 
 /* worker.c */
@@ -82,6 +84,14 @@ int worker_step_of(const struct worker *w, uint64_t t_us);
 void worker_tally(struct worker *w); /* loss and missing answers, at the end */
 int worker_drained(const struct worker *w);
 uint64_t worker_rand(struct worker *w);
+
+/* upload.c: the upload scenario's tus clients */
+int upload_start(struct worker *w);
+/* Samples the server's memory; 1 once every upload has ended. */
+int upload_tick(struct worker *w);
+void upload_stop(struct worker *w); /* closes the connections (finish) */
+void upload_free(struct worker *w); /* after the loop has run them closed */
+int upload_read_mem(int pid, long *rss_kib, long *hwm_kib);
 
 /* scen.c */
 void scen_init(struct worker *w);    /* before connecting */
