@@ -278,4 +278,14 @@ static inline uint64_t now_us(void)
     return uv_hrtime() / 1000;
 }
 
+/* args.c: the command line. */
+struct bench_cli {
+    const char *server; /* HOST:PORT as given */
+    int runs;           /* of each scenario, 1..99 */
+    int want[SC_COUNT]; /* the scenarios asked for */
+};
+/* Fills o and cli from argv: 0, 1 after --help (printed), -1 when the
+ * arguments are bad (usage printed on stderr). */
+int bench_args(int argc, char **argv, struct bench_opts *o, struct bench_cli *cli);
+
 #endif
