@@ -203,7 +203,9 @@ export class DuetServer {
       this.stdout += d;
     });
     const verbose = !!process.env.DUET_TEST_VERBOSE;
-    const startTimeout = this.opts.startTimeoutMs || START_TIMEOUT_MS;
+    // A Cassandra store (this run's backend, or one given to this server) starts
+    // slower: the schema's tables and indexes are agreed on by every node.
+    const startTimeout = this.opts.startTimeoutMs || (this.opts.cassandra ? 3 * START_TIMEOUT_MS : START_TIMEOUT_MS);
     this.exited = new Promise((resolve) => {
       proc.on('exit', (code, signal) => {
         this.exit = { code, signal };
