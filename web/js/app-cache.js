@@ -5,7 +5,7 @@
 //
 // Ownership: the saved copy belongs to the signed-in user; this module's
 // timer and subscriptions live from startChatCache to its stop function.
-import { atLatest, emit, makeChat, normalize, on, state } from './store.js';
+import { addSavedChat, atLatest, emit, on, setChatsLoaded, state } from './store.js';
 
 const LAST = 'duet.app.last'; // the id of the user whose copy opens offline
 const keyOf = (id) => `duet.app.chats.${id}`;
@@ -82,16 +82,8 @@ export function cachedSession() {
 
 // Puts a saved copy into the (freshly reset) store.
 export function restoreChats(saved) {
-  for (const c of saved.chats) {
-    const chat = makeChat(c);
-    if (Array.isArray(c.msgs) && c.msgs.length) {
-      chat.msgs = c.msgs.map(normalize);
-      chat.latestSeq = Math.max(chat.latestSeq, chat.msgs[chat.msgs.length - 1].seq);
-      chat.loaded = true; // a run up to the newest message: resuming fills in the rest
-    }
-    state.chats.set(chat.id, chat);
-  }
-  state.chatsLoaded = true;
+  for (const c of saved.chats) addSavedChat(c);
+  setChatsLoaded();
   emit('chats');
 }
 

@@ -6,7 +6,7 @@ import { queueAck } from './acks.js';
 import { history } from './history.js';
 import { scheduleRefresh } from './lists.js';
 import { sock } from './session.js';
-import { emit, mergePage, msgAt, state, touch } from './store.js';
+import { applyEdit, emit, hideMsg, mergePage, msgAt, setReactions, state } from './store.js';
 
 // The quick picker's emoji (the full picker is the composer's, c-org).
 export const QUICK_EMOJI = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
@@ -41,8 +41,7 @@ function applyReaction(ev) {
   const m = chat && msgAt(chat, ev.seq);
   if (!m) return;
   const rest = (m.reactions || []).filter((r) => r.user !== ev.user);
-  m.reactions = ev.emoji ? [...rest, { user: ev.user, emoji: ev.emoji, at: ev.at }] : rest;
-  touch(m);
+  setReactions(m, ev.emoji ? [...rest, { user: ev.user, emoji: ev.emoji, at: ev.at }] : rest);
   emit('msgs', chat.id);
 }
 
@@ -51,9 +50,7 @@ function applyEdited(ev) {
   if (!chat) return;
   for (const m of [msgAt(chat, ev.seq), chat.last_message?.seq === ev.seq ? chat.last_message : null]) {
     if (!m || m.deleted_at || (m.edited_at || 0) > ev.edited_at) continue;
-    m.text = ev.text;
-    m.edited_at = ev.edited_at;
-    touch(m);
+    applyEdit(m, ev.text, ev.edited_at);
   }
   emit('msgs', chat.id);
   emit('chats');
@@ -62,10 +59,7 @@ function applyEdited(ev) {
 function applyHidden(ev) {
   const chat = state.chats.get(ev.chat_id);
   const m = chat && msgAt(chat, ev.seq);
-  if (m && !m.hidden) {
-    m.hidden = true;
-    touch(m);
-  }
+  if (m && !m.hidden) hideMsg(m);
   if (!chat) return;
   emit('msgs', chat.id);
   // The list's preview and unread skip hidden messages: ask the server.

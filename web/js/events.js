@@ -9,19 +9,25 @@ import { notifyAccepted, notifyMessage } from './notify.js';
 import { dropOutboxItem, flushOutbox } from './send.js';
 import { session } from './session.js';
 import {
-  DEFAULT_LIMITS,
   applyChatState,
+  applyReceipt,
   atLatest,
   chatByPeer,
+  countLiveUnread,
   emit,
-  firstSeq,
   insertLive,
-  lastSeq,
   msgAt,
   normalize,
-  recountUnread,
+  setChatArchived,
+  setLatestMessage,
+  setLatestSeq,
+  setLimits,
+  setMe,
+  setPeer,
+  setReadSeq,
+  setSynced,
+  setTypingUntil,
   state,
-  touch,
   updateMsg,
 } from './store.js';
 
@@ -36,14 +42,13 @@ function onChatState(ev) {
 export function onEvent(ev) {
   switch (ev.type) {
     case 'hello':
-      state.me = ev.user;
-      state.limits = { ...DEFAULT_LIMITS, ...(ev.limits || {}) };
+      setLimits(ev.limits || {});
       try {
         localStorage.setItem('duet.limits', JSON.stringify(state.limits));
       } catch {
         /* private mode */
       }
-      emit('me');
+      setMe(ev.user);
       break;
     case 'synced':
       onSynced();
@@ -82,7 +87,7 @@ export function onEvent(ev) {
 }
 
 async function onSynced() {
-  state.synced = true;
+  setSynced();
   flushAcks();
   emit('conn');
   flushOutbox(0);
@@ -106,31 +111,28 @@ function onMessage(ev) {
   }
   const fromPeer = m.from !== state.me?.id;
   const isNew = m.seq > chat.latestSeq;
-  if (fromPeer && isNew && !m.withheld) chat.archived = false; // as the server does
+  if (fromPeer && isNew && !m.withheld) setChatArchived(chat, false); // as the server does
   insertLive(chat, m);
   if (m.withheld) {
     // Only a placeholder (a message from someone we block): it fills the
     // run; no preview, no unread, no notice.
-    if (isNew) chat.latestSeq = m.seq;
+    if (isNew) setLatestSeq(chat, m.seq);
     emit('msgs', chat.id);
     return;
   }
   if (isNew) {
-    chat.latestSeq = m.seq;
-    chat.last_message = m;
-    chat.last_activity = Math.max(chat.last_activity, m.sent_at);
+    setLatestMessage(chat, m);
   } else if (chat.last_message?.seq === m.seq) {
     updateMsg(chat.last_message, m);
   }
   if (!fromPeer && state.outbox.has(m.id)) dropOutboxItem(m.id); // another tab sent it
   if (fromPeer) {
     if (chat.typingUntil) {
-      chat.typingUntil = 0;
+      setTypingUntil(chat, 0);
       emit('typing', chat.id);
     }
     if (isNew && m.seq > chat.read_seq) {
-      chat.unread++;
-      chat.liveUnread.add(m.seq);
+      countLiveUnread(chat, m.seq);
     }
   }
   emit('msgs', chat.id);
@@ -145,32 +147,9 @@ function onReceipt(ev) {
   queueAck(ev.chat_id, ev.status, ev.seq);
   const chat = state.chats.get(ev.chat_id);
   if (!chat) return;
-  const seen = ev.status === 'seen';
-  if (seen) chat.peer_read_seq = Math.max(chat.peer_read_seq, ev.seq);
-  else chat.peer_recv_seq = Math.max(chat.peer_recv_seq || 0, ev.seq);
-  markOwn(chat, ev.seq, seen ? 'seen_at' : 'received_at', ev.at);
-  if (seen) markOwn(chat, ev.seq, 'received_at', ev.at);
-  const lm = chat.last_message;
-  if (lm && lm.from === state.me.id && lm.seq <= ev.seq) {
-    if (seen && !lm.seen_at) lm.seen_at = ev.at;
-    if (!lm.received_at) lm.received_at = ev.at;
-    touch(lm);
-  }
+  applyReceipt(chat, ev.seq, ev.status === 'seen', ev.at);
   emit('msgs', chat.id);
   emit('chats');
-}
-
-// Sets field on my messages up to seq that do not have it yet.
-function markOwn(chat, seq, field, at) {
-  if (!chat.msgs.length) return;
-  const top = Math.min(seq, lastSeq(chat));
-  for (let s = top; s >= firstSeq(chat); s--) {
-    const m = msgAt(chat, s);
-    if (m.from !== state.me.id || m.deleted_at) continue;
-    if (m[field]) break; // earlier ones are set too
-    m[field] = at;
-    touch(m);
-  }
 }
 
 function onDeleted(ev) {
@@ -187,8 +166,7 @@ function onDeleted(ev) {
 function onRead(ev) {
   const chat = state.chats.get(ev.chat_id);
   if (!chat || ev.seq <= chat.read_seq) return;
-  chat.read_seq = ev.seq;
-  recountUnread(chat);
+  setReadSeq(chat, ev.seq);
   if (chat.read_seq < chat.latestSeq && !(chat.msgs.length && atLatest(chat))) scheduleRefresh(300);
   emit('chats');
   emit('msgs', chat.id);
@@ -199,12 +177,12 @@ function onTyping(ev) {
   if (!typingTimers) return;
   const chat = state.chats.get(ev.chat_id);
   if (!chat || ev.from !== chat.peer.id) return;
-  chat.typingUntil = Date.now() + 5000;
+  setTypingUntil(chat, Date.now() + 5000);
   clearTimeout(typingTimers.get(chat.id));
   typingTimers.set(
     chat.id,
     setTimeout(() => {
-      chat.typingUntil = 0;
+      setTypingUntil(chat, 0);
       emit('typing', chat.id);
     }, 5000),
   );
@@ -214,7 +192,7 @@ function onTyping(ev) {
 function onPresence(ev) {
   const chat = chatByPeer(ev.user);
   if (!chat) return;
-  chat.peer = { ...chat.peer, online: !!ev.online, last_seen: ev.last_seen || null };
+  setPeer(chat, { ...chat.peer, online: !!ev.online, last_seen: ev.last_seen || null });
   emit('chats');
   emit('peer', chat.id);
 }
@@ -227,7 +205,7 @@ function onFriendsChanged(ev) {
   // A friend's new name shows at once in the list, header and info panel.
   const renamed = ev.reason === 'renamed' && who ? chatByPeer(who.id) : null;
   if (renamed) {
-    renamed.peer = { ...renamed.peer, display_name: who.display_name };
+    setPeer(renamed, { ...renamed.peer, display_name: who.display_name });
     emit('chats');
     emit('peer', renamed.id);
   }

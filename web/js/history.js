@@ -4,7 +4,20 @@
 // else over HTTP.
 import { api } from './api.js';
 import { sock } from './session.js';
-import { atLatest, emit, firstSeq, lastSeq, mergePage, recountUnread, state } from './store.js';
+import {
+  atLatest,
+  emit,
+  firstSeq,
+  lastSeq,
+  mergePage,
+  recountUnread,
+  setLatestSeq,
+  setLoaded,
+  setLoadError,
+  setLoadingNewer,
+  setLoadingOlder,
+  state,
+} from './store.js';
 
 export const PAGE = 100;
 
@@ -24,29 +37,29 @@ export async function history(chatId, params) {
 // The newest page (and back to the first unread message, within reason).
 export async function loadInitial(chat) {
   if (chat.loadingNewer) return;
-  chat.loadingNewer = true;
+  setLoadingNewer(chat, true);
   try {
     const page = await history(chat.id, { limit: 50 });
     mergePage(chat, page);
-    if (page.length) chat.latestSeq = Math.max(chat.latestSeq, page[page.length - 1].seq);
-    else chat.latestSeq = 0; // the newest page is empty: so is the chat
-    chat.loaded = true;
+    if (page.length) setLatestSeq(chat, Math.max(chat.latestSeq, page[page.length - 1].seq));
+    else setLatestSeq(chat, 0); // the newest page is empty: so is the chat
+    setLoaded(chat, true);
     for (let i = 0; i < 5 && chat.unread > 0 && firstSeq(chat) > chat.read_seq + 1 && firstSeq(chat) > 1; i++) {
       const older = await history(chat.id, { before: firstSeq(chat), limit: PAGE });
       if (!older.length) break;
       mergePage(chat, older);
     }
   } catch (e) {
-    chat.loadError = e.code || 'network';
+    setLoadError(chat, e.code || 'network');
   } finally {
-    chat.loadingNewer = false;
+    setLoadingNewer(chat, false);
   }
   emit('msgs', chat.id);
 }
 
 export async function loadOlder(chat) {
   if (chat.loadingOlder || !chat.msgs.length || firstSeq(chat) <= 1) return false;
-  chat.loadingOlder = true;
+  setLoadingOlder(chat, true);
   try {
     const page = await history(chat.id, { before: firstSeq(chat), limit: PAGE });
     mergePage(chat, page);
@@ -54,7 +67,7 @@ export async function loadOlder(chat) {
   } catch {
     return false;
   } finally {
-    chat.loadingOlder = false;
+    setLoadingOlder(chat, false);
     emit('msgs', chat.id);
   }
 }
@@ -64,27 +77,27 @@ export async function loadNewer(chat) {
   if (!chat.msgs.length) {
     // Loaded while empty, and messages came since that we never held
     // (say, the list told of them first): start from the newest page.
-    chat.loaded = false;
+    setLoaded(chat, false);
     await loadInitial(chat);
     return chat.msgs.length > 0;
   }
-  chat.loadingNewer = true;
+  setLoadingNewer(chat, true);
   try {
     const page = await history(chat.id, { after: lastSeq(chat), limit: PAGE });
     mergePage(chat, page);
-    if (page.length < PAGE) chat.latestSeq = Math.max(chat.latestSeq, lastSeq(chat));
+    if (page.length < PAGE) setLatestSeq(chat, Math.max(chat.latestSeq, lastSeq(chat)));
     return page.length > 0;
   } catch {
     return false;
   } finally {
-    chat.loadingNewer = false;
+    setLoadingNewer(chat, false);
     emit('msgs', chat.id);
   }
 }
 
 export async function resume(chat) {
   if (chat.loadingNewer) return;
-  chat.loadingNewer = true;
+  setLoadingNewer(chat, true);
   try {
     let after = Math.max(firstSeq(chat) - 1, lastSeq(chat) - 50);
     for (let i = 0; i < 20; i++) {
@@ -95,13 +108,13 @@ export async function resume(chat) {
       if (page.length < PAGE) break;
       after = page[page.length - 1].seq;
     }
-    chat.loaded = true;
+    setLoaded(chat, true);
     recountUnread(chat);
     emit('chats');
   } catch {
     /* the next reconnect resumes again */
   } finally {
-    chat.loadingNewer = false;
+    setLoadingNewer(chat, false);
     emit('msgs', chat.id);
   }
 }

@@ -7,7 +7,19 @@ import { history } from './history.js';
 import { localMedia, mediaOf, recoverMedia, resumeUploads, startUpload } from './media/uploads.js';
 import { outboxAdd, outboxAll, outboxRemove, outboxUpdate } from './outbox.js';
 import { session, sock } from './session.js';
-import { emit, insertLive, mergePage, msgAt, normalize, state } from './store.js';
+import {
+  emit,
+  insertLive,
+  mergePage,
+  msgAt,
+  normalize,
+  patchOutboxItem,
+  putOutboxItem,
+  setLatestMessage,
+  setOutbox,
+  state,
+  takeOutboxItem,
+} from './store.js';
 
 // Errors after which a queued message is worth sending again later.
 const TRANSIENT = new Set(['offline', 'disconnected', 'timeout', 'store_failed', 'internal', 'busy']);
@@ -19,7 +31,7 @@ export async function loadOutbox(flush) {
   const next = new Map();
   for (const it of items) next.set(it.id, it);
   for (const [id, it] of ownItems) if (!next.has(id)) next.set(id, it);
-  state.outbox = next;
+  setOutbox(next);
   emit('outbox', null);
   resumeUploads();
   if (flush) flushOutbox(0);
@@ -27,8 +39,7 @@ export async function loadOutbox(flush) {
 
 export function dropOutboxItem(id) {
   session()?.ownItems.delete(id);
-  const it = state.outbox.get(id);
-  state.outbox.delete(id);
+  const it = takeOutboxItem(id);
   outboxRemove(id).catch(() => {});
   if (it) emit('outbox', it.chat_id);
 }
@@ -45,7 +56,7 @@ export async function sendText(chat, text, { reply_to = null } = {}) {
   };
   const ownItems = session()?.ownItems;
   if (!ownItems) return;
-  state.outbox.set(item.id, item);
+  putOutboxItem(item);
   ownItems.set(item.id, item);
   emit('outbox', chat.id);
   try {
@@ -60,7 +71,7 @@ export async function sendText(chat, text, { reply_to = null } = {}) {
 export function retryItem(id) {
   const it = state.outbox.get(id);
   if (!it) return;
-  it.failed = null;
+  patchOutboxItem(it, { failed: null });
   outboxUpdate(id, { failed: null }).catch(() => {});
   emit('outbox', it.chat_id);
   trySend(it);
@@ -105,7 +116,7 @@ function trySend(item) {
         inflight.delete(item.id);
         if (TRANSIENT.has(e.code)) return; // stays queued; sent again on reconnect
         if (item.media && recoverMedia(item, e.code)) return;
-        item.failed = e.code || 'failed';
+        patchOutboxItem(item, { failed: e.code || 'failed' });
         outboxUpdate(item.id, { failed: item.failed }).catch(() => {});
         emit('outbox', item.chat_id);
       },
@@ -128,11 +139,7 @@ function onSent(item, ev) {
     sent_at: ev.sent_at,
   });
   const joined = insertLive(chat, m);
-  if (m.seq > chat.latestSeq) {
-    chat.latestSeq = m.seq;
-    chat.last_message = m;
-    chat.last_activity = Math.max(chat.last_activity, m.sent_at);
-  }
+  if (m.seq > chat.latestSeq) setLatestMessage(chat, m);
   // A retry, or a reply (its quote is the server's): read it back.
   if (ev.duplicate || item.reply_to || (!joined && chat.msgs.length && !msgAt(chat, m.seq))) {
     // Sent before (a retry): its receipts may be further along than ours.

@@ -43,11 +43,36 @@ export function emit(topic, detail) {
   }
 }
 
-// The views and main.js change state only through these setters (the
-// sync modules are the other writers); each tells its listeners.
+// Only this module writes state: everything else calls the named
+// mutations below (issue 13), so a change to the state is found here.
+// setMe tells its listeners; for the others the caller emits, once it has
+// made all its changes.
 export function setMe(user) {
   state.me = user;
   emit('me');
+}
+
+export function setLimits(limits) {
+  state.limits = { ...DEFAULT_LIMITS, ...limits };
+}
+
+// The socket's state; offline, nothing is synced any more.
+export function setConn(conn) {
+  state.conn = conn;
+  if (conn.state !== 'online') state.synced = false;
+}
+
+export function setSynced() {
+  state.synced = true;
+}
+
+export function setRequests(requests, blocked) {
+  state.requests = requests;
+  state.blocked = blocked;
+}
+
+export function setRequestsLoaded() {
+  state.requestsLoaded = true;
 }
 
 export function setOpenChat(id) {
@@ -105,6 +130,139 @@ export function applyChatState(chat, st) {
   chat.muted_until = st.muted_until || 0;
 }
 
+export function setChatArchived(chat, archived) {
+  chat.archived = archived;
+}
+
+// Folds the server's list of chats into ours; returns the ids it listed.
+// Chats it no longer lists go (a removed friend).
+export function applyChatList(list) {
+  const seen = new Set();
+  for (const c of list) {
+    seen.add(c.chat_id);
+    const old = state.chats.get(c.chat_id);
+    if (old) mergeListed(old, c);
+    else state.chats.set(c.chat_id, makeChat(c));
+  }
+  for (const id of [...state.chats.keys()]) if (!seen.has(id)) state.chats.delete(id);
+  state.chatsLoaded = true;
+  return seen;
+}
+
+// A listed chat over the one we hold: the list's peer and flags win; the
+// preview and unread count only when we hold nothing newer.
+function mergeListed(old, c) {
+  const srvLatest = c.last_message ? c.last_message.seq : 0;
+  old.peer = c.peer;
+  old.blocked_by_me = !!c.blocked_by_me;
+  old.friends = c.friends !== false;
+  old.peer_read_seq = c.peer_read_seq || 0; // 0 while either has receipts off
+  old.last_activity = Math.max(old.last_activity, c.last_activity || 0);
+  if (srvLatest >= old.latestSeq) {
+    old.latestSeq = srvLatest;
+    old.last_message = c.last_message ? normalize(c.last_message) : null;
+    old.unread = c.unread;
+    old.liveUnread.clear();
+  } else {
+    // We already hold newer messages than this answer knew of.
+    let extra = 0;
+    for (const s of old.liveUnread) if (s > srvLatest && s > c.read_seq) extra++;
+    old.unread = c.unread + extra;
+  }
+  if (c.read_seq > old.read_seq) old.read_seq = c.read_seq;
+  else if (old.read_seq > c.read_seq) recountUnread(old);
+}
+
+// A chat as app-cache.js saved it, with the newest messages it kept.
+export function addSavedChat(c) {
+  const chat = makeChat(c);
+  if (Array.isArray(c.msgs) && c.msgs.length) {
+    chat.msgs = c.msgs.map(normalize);
+    chat.latestSeq = Math.max(chat.latestSeq, chat.msgs[chat.msgs.length - 1].seq);
+    chat.loaded = true; // a run up to the newest message: resuming fills in the rest
+  }
+  state.chats.set(chat.id, chat);
+}
+
+export function setChatsLoaded() {
+  state.chatsLoaded = true;
+}
+
+export function setPeer(chat, peer) {
+  chat.peer = peer;
+}
+
+export function setTypingUntil(chat, until) {
+  chat.typingUntil = until;
+}
+
+// m is the chat's newest message now: the preview and the list's order.
+export function setLatestMessage(chat, m) {
+  chat.latestSeq = m.seq;
+  chat.last_message = m;
+  chat.last_activity = Math.max(chat.last_activity, m.sent_at);
+}
+
+export function setLatestSeq(chat, seq) {
+  chat.latestSeq = seq;
+}
+
+// A message of the peer that arrived live and is unread.
+export function countLiveUnread(chat, seq) {
+  chat.unread++;
+  chat.liveUnread.add(seq);
+}
+
+// We read the chat up to seq (here or on another device).
+export function setReadSeq(chat, seq) {
+  chat.read_seq = seq;
+  recountUnread(chat);
+}
+
+// The peer received (or saw) my messages up to seq at time at.
+export function applyReceipt(chat, seq, seen, at) {
+  if (seen) chat.peer_read_seq = Math.max(chat.peer_read_seq, seq);
+  else chat.peer_recv_seq = Math.max(chat.peer_recv_seq || 0, seq);
+  markOwn(chat, seq, seen ? 'seen_at' : 'received_at', at);
+  if (seen) markOwn(chat, seq, 'received_at', at);
+  const lm = chat.last_message;
+  if (lm && lm.from === state.me.id && lm.seq <= seq) {
+    if (seen && !lm.seen_at) lm.seen_at = at;
+    if (!lm.received_at) lm.received_at = at;
+    touch(lm);
+  }
+}
+
+// Sets field on my messages up to seq that do not have it yet.
+function markOwn(chat, seq, field, at) {
+  if (!chat.msgs.length) return;
+  const top = Math.min(seq, lastSeq(chat));
+  for (let s = top; s >= firstSeq(chat); s--) {
+    const m = msgAt(chat, s);
+    if (m.from !== state.me.id || m.deleted_at) continue;
+    if (m[field]) break; // earlier ones are set too
+    m[field] = at;
+    touch(m);
+  }
+}
+
+// Paging (history.js): what is on its way, and whether the newest page came.
+export function setLoadingNewer(chat, on) {
+  chat.loadingNewer = on;
+}
+
+export function setLoadingOlder(chat, on) {
+  chat.loadingOlder = on;
+}
+
+export function setLoaded(chat, loaded) {
+  chat.loaded = loaded;
+}
+
+export function setLoadError(chat, code) {
+  chat.loadError = code;
+}
+
 // Chats newest activity first, as the list shows them.
 export function sortedChats() {
   // Pinned chats first (issue 17), then newest activity.
@@ -144,6 +302,27 @@ export function chatByPeer(userId) {
 
 export function outboxFor(chatId) {
   return [...state.outbox.values()].filter((x) => x.chat_id === chatId).sort((a, b) => a.created - b.created);
+}
+
+// ---- the outbox (its copy of outbox.js's IndexedDB store) --------------------
+
+export function setOutbox(items) {
+  state.outbox = items;
+}
+
+export function putOutboxItem(item) {
+  state.outbox.set(item.id, item);
+}
+
+// Removes an item; returns it, or undefined.
+export function takeOutboxItem(id) {
+  const it = state.outbox.get(id);
+  state.outbox.delete(id);
+  return it;
+}
+
+export function patchOutboxItem(item, patch) {
+  Object.assign(item, patch);
 }
 
 // ---- messages ---------------------------------------------------------------
@@ -228,6 +407,24 @@ export function touch(m) {
   m._v = ++version;
 }
 
+// Issue 17's events on a message we hold: a reaction set or taken back,
+// an edit, delete for me.
+export function setReactions(m, reactions) {
+  m.reactions = reactions;
+  touch(m);
+}
+
+export function applyEdit(m, text, editedAt) {
+  m.text = text;
+  m.edited_at = editedAt;
+  touch(m);
+}
+
+export function hideMsg(m) {
+  m.hidden = true;
+  touch(m);
+}
+
 export function firstSeq(chat) {
   return chat.msgs.length ? chat.msgs[0].seq : 0;
 }
@@ -299,6 +496,13 @@ export function insertLive(chat, m) {
     return true;
   }
   return false; // older than the run, or after a gap: history fills it in
+}
+
+// Forgets the run (a jump far away, or back to the end): the next page
+// starts a new one.
+export function dropRun(chat) {
+  chat.msgs = [];
+  chat.loaded = false;
 }
 
 // Keeps only seqs [lo, hi] in memory (the view calls this for long chats).

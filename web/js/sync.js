@@ -10,7 +10,7 @@ import { loadOutbox, flushOutbox } from './send.js';
 import { onOutboxChange } from './outbox.js';
 import { closeSession, openSession, session, sock } from './session.js';
 import { Socket } from './socket.js';
-import { DEFAULT_LIMITS, emit, recountUnread, state } from './store.js';
+import { emit, setConn, setLimits, setMe, setReadSeq, state } from './store.js';
 
 export { refreshAll, refreshChats, refreshRequests } from './lists.js';
 export { loadInitial, loadNewer, loadOlder } from './history.js';
@@ -22,20 +22,18 @@ export function currentSocket() {
 
 export function startSession(me, { loggedOut }) {
   closeSession();
-  state.me = me;
   try {
     const saved = JSON.parse(localStorage.getItem('duet.limits') || 'null');
-    if (saved) state.limits = { ...DEFAULT_LIMITS, ...saved };
+    if (saved) setLimits(saved);
   } catch {
     /* defaults */
   }
-  emit('me');
+  setMe(me);
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const socket = new Socket(`${proto}//${location.host}/ws`);
   const s = openSession({ socket, onLoggedOut: loggedOut });
   socket.addEventListener('state', (e) => {
-    state.conn = e.detail;
-    if (e.detail.state !== 'online') state.synced = false;
+    setConn(e.detail);
     emit('conn');
   });
   socket.addEventListener('event', (e) => onEvent(e.detail));
@@ -61,10 +59,7 @@ async function checkSession() {
   s.checking = true;
   try {
     const r = await api.me();
-    if (r?.user && state.me) {
-      state.me = r.user;
-      emit('me');
-    }
+    if (r?.user && state.me) setMe(r.user);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) s.onLoggedOut();
   } finally {
@@ -80,8 +75,7 @@ export function retryNow() {
 export function markSeen(chat, seq) {
   if (!seq || seq <= chat.read_seq || !sock()?.ready) return;
   if (!sock().send({ type: 'seen', chat_id: chat.id, seq })) return;
-  chat.read_seq = seq;
-  recountUnread(chat);
+  setReadSeq(chat, seq);
   emit('chats');
 }
 

@@ -11,7 +11,7 @@
 import { outboxAdd, outboxUpdate } from '../outbox.js';
 import { session } from '../session.js';
 import { dropOutboxItem, flushOutbox } from '../send.js';
-import { emit, on, state } from '../store.js';
+import { emit, on, patchOutboxItem, putOutboxItem, state } from '../store.js';
 import { clipName } from './labels.js';
 import { TusError, transientTus, tusCreate, tusDelete, tusOffset, tusPatch } from './tus.js';
 
@@ -143,7 +143,7 @@ export async function sendMedia(chat, draft, caption = '') {
     upload_url: null,
     uploaded: false,
   };
-  state.outbox.set(item.id, item);
+  putOutboxItem(item);
   ownItems.set(item.id, item);
   emit('outbox', chat.id);
   try {
@@ -187,7 +187,7 @@ function current(id) {
 
 async function patchItem(id, patch) {
   const it = current(id);
-  if (it) Object.assign(it, patch);
+  if (it) patchOutboxItem(it, patch);
   await outboxUpdate(id, patch).catch(() => {});
 }
 
@@ -246,7 +246,7 @@ async function uploadOnce(it, ctl) {
       tusDelete(url).catch(() => {});
       throw new TusError(0, 'aborted');
     }
-    it.upload_url = url;
+    patchOutboxItem(it, { upload_url: url });
     await patchItem(it.id, { upload_url: url });
     offset = 0;
   }

@@ -70,115 +70,125 @@ export function renderAuth(root, { onLoggedIn, mode: initial = 'login' }) {
 
   function render() {
     const signup = mode === 'signup';
-    const user = field({
-      id: 'auth-username',
-      label: 'Username',
-      autocomplete: 'username',
-      hint: signup ? '3–32 characters: a–z, 0–9, “_” and “.”' : '',
+    const f = authForm(signup, {
+      onSwitch: () => {
+        typedName = f.user.input.value;
+        mode = signup ? 'login' : 'signup';
+        render();
+      },
     });
-    const name = signup ? field({ id: 'auth-display', label: 'Display name', autocomplete: 'nickname', optional: true }) : null;
-    const pass = field({
-      id: 'auth-password',
-      label: 'Password',
-      type: 'password',
-      autocomplete: signup ? 'new-password' : 'current-password',
-      hint: signup ? 'At least 8 characters' : '',
-    });
-    const formError = h('div', { class: 'form-error', role: 'alert', hidden: true });
-    const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, signup ? 'Create account' : 'Log in');
-    const form = h(
-      'form',
-      { class: 'auth-form', novalidate: true, 'aria-labelledby': 'auth-title' },
-      h('h2', { id: 'auth-title', class: 'auth-title' }, signup ? 'Create your account' : 'Welcome back'),
-      h('p', { class: 'auth-sub' }, signup ? 'Pick a username your friends can find you by.' : 'Log in to continue your conversations.'),
-      user.wrap,
-      name?.wrap,
-      pass.wrap,
-      formError,
-      submit,
-      h(
-        'p',
-        { class: 'auth-switch' },
-        signup ? 'Already have an account? ' : 'New to duet? ',
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'link-btn',
-            onclick: () => {
-              typedName = user.input.value;
-              mode = signup ? 'login' : 'signup';
-              render();
-            },
-          },
-          signup ? 'Log in' : 'Create an account',
-        ),
-      ),
-    );
-
-    const showFormError = (text) => {
-      formError.textContent = text;
-      formError.hidden = !text;
-    };
-
-    form.addEventListener('submit', async (e) => {
+    f.form.addEventListener('submit', (e) => {
       e.preventDefault();
-      user.setError('');
-      pass.setError('');
-      name?.setError('');
-      showFormError('');
-      const username = user.input.value.trim().toLowerCase();
-      const password = pass.input.value;
-      let bad = false;
-      if (!username) {
-        user.setError('Enter your username.');
-        bad = true;
-      } else if (signup && !USERNAME_RE.test(username)) {
-        user.setError(errorText({ code: 'bad_username' }));
-        bad = true;
-      }
-      if (!password) {
-        pass.setError('Enter your password.');
-        bad = true;
-      } else if (signup && [...password].length < 8) {
-        pass.setError(errorText({ code: 'weak_password' }));
-        bad = true;
-      }
-      if (bad) {
-        form.querySelector('[aria-invalid="true"]')?.focus();
-        return;
-      }
-      submit.disabled = true;
-      submit.classList.add('busy');
-      try {
-        const res = signup
-          ? await api.signup(username, password, name.input.value.trim() || undefined)
-          : await api.login(username, password);
-        onLoggedIn(res.user);
-      } catch (err) {
-        const text = errorText(err);
-        if (err.code === 'username_taken' || err.code === 'bad_username') {
-          user.setError(text);
-          user.input.focus();
-        } else if (err.code === 'weak_password') {
-          pass.setError(text);
-          pass.input.focus();
-        } else if (err.code === 'bad_display_name' && name) {
-          name.setError(text);
-          name.input.focus();
-        } else {
-          showFormError(text);
-          if (err.code === 'bad_credentials') pass.input.select();
-        }
-      } finally {
-        submit.disabled = false;
-        submit.classList.remove('busy');
-      }
+      submitAuth(f, signup, onLoggedIn);
     });
-    card.replaceChildren(form);
-    user.input.value = typedName;
-    if (typedName) pass.input.focus();
-    else user.input.focus();
+    card.replaceChildren(f.form);
+    f.user.input.value = typedName;
+    if (typedName) f.pass.input.focus();
+    else f.user.input.focus();
   }
   render();
+}
+
+// The form of either mode, not yet wired to submit.
+function authForm(signup, { onSwitch }) {
+  const user = field({
+    id: 'auth-username',
+    label: 'Username',
+    autocomplete: 'username',
+    hint: signup ? '3–32 characters: a–z, 0–9, “_” and “.”' : '',
+  });
+  const name = signup ? field({ id: 'auth-display', label: 'Display name', autocomplete: 'nickname', optional: true }) : null;
+  const pass = field({
+    id: 'auth-password',
+    label: 'Password',
+    type: 'password',
+    autocomplete: signup ? 'new-password' : 'current-password',
+    hint: signup ? 'At least 8 characters' : '',
+  });
+  const formError = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, signup ? 'Create account' : 'Log in');
+  const form = h(
+    'form',
+    { class: 'auth-form', novalidate: true, 'aria-labelledby': 'auth-title' },
+    h('h2', { id: 'auth-title', class: 'auth-title' }, signup ? 'Create your account' : 'Welcome back'),
+    h('p', { class: 'auth-sub' }, signup ? 'Pick a username your friends can find you by.' : 'Log in to continue your conversations.'),
+    user.wrap,
+    name?.wrap,
+    pass.wrap,
+    formError,
+    submit,
+    h(
+      'p',
+      { class: 'auth-switch' },
+      signup ? 'Already have an account? ' : 'New to duet? ',
+      h('button', { type: 'button', class: 'link-btn', onclick: onSwitch }, signup ? 'Log in' : 'Create an account'),
+    ),
+  );
+  const showFormError = (text) => {
+    formError.textContent = text;
+    formError.hidden = !text;
+  };
+  return { form, user, name, pass, submit, showFormError };
+}
+
+// Checks the fields before asking the server; false (and the first bad
+// field focused) when one is wrong.
+function checkFields({ form, user, pass }, signup, username, password) {
+  let bad = false;
+  if (!username) {
+    user.setError('Enter your username.');
+    bad = true;
+  } else if (signup && !USERNAME_RE.test(username)) {
+    user.setError(errorText({ code: 'bad_username' }));
+    bad = true;
+  }
+  if (!password) {
+    pass.setError('Enter your password.');
+    bad = true;
+  } else if (signup && [...password].length < 8) {
+    pass.setError(errorText({ code: 'weak_password' }));
+    bad = true;
+  }
+  if (bad) form.querySelector('[aria-invalid="true"]')?.focus();
+  return !bad;
+}
+
+async function submitAuth(f, signup, onLoggedIn) {
+  const { user, name, pass, submit, showFormError } = f;
+  user.setError('');
+  pass.setError('');
+  name?.setError('');
+  showFormError('');
+  const username = user.input.value.trim().toLowerCase();
+  const password = pass.input.value;
+  if (!checkFields(f, signup, username, password)) return;
+  submit.disabled = true;
+  submit.classList.add('busy');
+  try {
+    const res = signup ? await api.signup(username, password, name.input.value.trim() || undefined) : await api.login(username, password);
+    onLoggedIn(res.user);
+  } catch (err) {
+    showAuthError(f, err);
+  } finally {
+    submit.disabled = false;
+    submit.classList.remove('busy');
+  }
+}
+
+// The server's answer under the field it concerns, else above the button.
+function showAuthError({ user, name, pass, showFormError }, err) {
+  const text = errorText(err);
+  if (err.code === 'username_taken' || err.code === 'bad_username') {
+    user.setError(text);
+    user.input.focus();
+  } else if (err.code === 'weak_password') {
+    pass.setError(text);
+    pass.input.focus();
+  } else if (err.code === 'bad_display_name' && name) {
+    name.setError(text);
+    name.input.focus();
+  } else {
+    showFormError(text);
+    if (err.code === 'bad_credentials') pass.input.select();
+  }
 }

@@ -49,6 +49,42 @@ function insertAtCaret(input, text) {
   input.dispatchEvent(new Event('input', { bubbles: true }));
 }
 
+function emojiOption(e, n, first, onclick) {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'emoji-opt',
+      role: 'option',
+      tabIndex: first ? 0 : -1,
+      'aria-label': n.split(' ').slice(0, 3).join(' '),
+      title: n,
+      dataset: { emoji: e },
+      onclick,
+    },
+    e,
+  );
+}
+
+// Arrows move in the grid (up from the first row goes to the search box),
+// Home and End to either end, Esc closes.
+function onGridKey(e, { grid, search, close }) {
+  const list = [...grid.querySelectorAll('.emoji-opt')];
+  const i = list.indexOf(document.activeElement);
+  if (i < 0) return;
+  const move = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: COLS, ArrowUp: -COLS, Home: -i, End: list.length - 1 - i }[e.key];
+  if (move !== undefined) {
+    e.preventDefault();
+    const j = i + move;
+    if (j < 0 && e.key === 'ArrowUp') search.focus();
+    else list[Math.max(0, Math.min(list.length - 1, j))].focus();
+  } else if (e.key === 'Escape') {
+    e.preventDefault();
+    e.stopPropagation();
+    close(true);
+  }
+}
+
 // A button that opens the picker above anchor, inserting into input.
 export function emojiButton(input, anchor) {
   let picker = null;
@@ -98,24 +134,7 @@ export function emojiButton(input, anchor) {
     };
     const fill = () => {
       const items = emojiMatches(search.value);
-      grid.replaceChildren(
-        ...items.map(([e, n], i) =>
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'emoji-opt',
-              role: 'option',
-              tabIndex: i === 0 ? 0 : -1,
-              'aria-label': n.split(' ').slice(0, 3).join(' '),
-              title: n,
-              dataset: { emoji: e },
-              onclick: () => pick(e),
-            },
-            e,
-          ),
-        ),
-      );
+      grid.replaceChildren(...items.map(([e, n], i) => emojiOption(e, n, i === 0, () => pick(e))));
       none.hidden = items.length > 0;
     };
     const opts = () => [...grid.querySelectorAll('.emoji-opt')];
@@ -134,22 +153,7 @@ export function emojiButton(input, anchor) {
         if (first) pick(first.dataset.emoji);
       }
     });
-    grid.addEventListener('keydown', (e) => {
-      const list = opts();
-      const i = list.indexOf(document.activeElement);
-      if (i < 0) return;
-      const move = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: COLS, ArrowUp: -COLS, Home: -i, End: list.length - 1 - i }[e.key];
-      if (move !== undefined) {
-        e.preventDefault();
-        const j = i + move;
-        if (j < 0 && e.key === 'ArrowUp') search.focus();
-        else list[Math.max(0, Math.min(list.length - 1, j))].focus();
-      } else if (e.key === 'Escape') {
-        e.preventDefault();
-        e.stopPropagation();
-        close(true);
-      }
-    });
+    grid.addEventListener('keydown', (e) => onGridKey(e, { grid, search, close }));
     fill();
     anchor.append(picker);
     btn.setAttribute('aria-expanded', 'true');

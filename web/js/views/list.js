@@ -64,8 +64,89 @@ function preview(chat) {
   return out;
 }
 
-export function mountList(el, { onOpen, onAddFriend }) {
-  const search = h('input', {
+// One row of the list: avatar, name, flags, time, preview, unread, presence.
+function chatItem(chat, onOpen) {
+  const active = chat.id === state.openChatId;
+  const name = nameOf(chat.peer);
+  const blocked = chat.blocked_by_me;
+  const online = peerOnline(chat) && !blocked;
+  const seen = blocked ? '' : presenceShort(shownPeer(chat));
+  const label = [name, seen, chat.unread ? plural(chat.unread, 'unread message', 'unread messages') : ''].filter(Boolean).join(', ');
+  const btn = h(
+    'button',
+    {
+      type: 'button',
+      class: ['chat-item', active && 'active', chat.unread && 'has-unread', chat.pinned && 'pinned', isMuted(chat) && 'muted'],
+      dataset: { chatId: chat.id, username: chat.peer.username },
+      'aria-current': active ? 'true' : undefined,
+      'aria-label': label,
+      onclick: () => onOpen(chat.id),
+    },
+    avatar(chat.peer, { online }),
+    h(
+      'span',
+      { class: 'ci-body' },
+      h(
+        'span',
+        { class: 'ci-top' },
+        h('span', { class: 'ci-name' }, name),
+        blocked ? h('span', { class: 'ci-flag' }, 'Blocked') : null,
+        chat.pinned ? h('span', { class: 'ci-pin', title: 'Pinned', 'aria-label': 'Pinned' }, icon('pin', { size: 14 })) : null,
+        isMuted(chat) ? h('span', { class: 'ci-muted', title: 'Muted', 'aria-label': 'Muted' }, icon('bell', { size: 14 })) : null,
+        h('time', { class: 'ci-time' }, listTime(activity(chat))),
+      ),
+      h(
+        'span',
+        { class: 'ci-bottom' },
+        h('span', { class: 'ci-preview' }, preview(chat)),
+        chat.unread
+          ? h(
+              'span',
+              { class: ['badge', isMuted(chat) && 'badge-muted'], 'aria-hidden': 'true' },
+              chat.unread > 999 ? '999+' : String(chat.unread),
+            )
+          : null,
+      ),
+      seen ? h('span', { class: ['ci-presence', online && 'online'] }, seen) : null,
+    ),
+  );
+  return h('li', null, btn);
+}
+
+// What an empty list says: nothing matches, all archived, or no friends yet.
+function emptyContent(query, nArchived, onAddFriend) {
+  return query
+    ? [h('p', null, `No conversations match “${query}”.`)]
+    : nArchived
+      ? [h('p', { class: 'muted' }, 'Every chat is archived. A new message brings its chat back here.')]
+      : [
+          h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
+          h('p', { class: 'empty-title' }, 'No conversations yet'),
+          h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
+          h('button', { type: 'button', class: 'btn btn-primary', onclick: onAddFriend }, icon('userPlus', { size: 18 }), 'Add a friend'),
+        ];
+}
+
+// Arrow keys, Home and End move between the rows.
+function moveFocus(list, e) {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Home' && e.key !== 'End') return;
+  const buttons = [...list.querySelectorAll('.chat-item')];
+  const i = buttons.indexOf(document.activeElement);
+  if (i < 0) return;
+  e.preventDefault();
+  const j =
+    e.key === 'Home'
+      ? 0
+      : e.key === 'End'
+        ? buttons.length - 1
+        : e.key === 'ArrowDown'
+          ? Math.min(buttons.length - 1, i + 1)
+          : Math.max(0, i - 1);
+  buttons[j].focus();
+}
+
+function searchInput() {
+  return h('input', {
     type: 'search',
     class: 'search-input',
     placeholder: 'Search',
@@ -73,6 +154,19 @@ export function mountList(el, { onOpen, onAddFriend }) {
     autocomplete: 'off',
     spellcheck: false,
   });
+}
+
+// The row that enters the archived chats' view, or leaves it.
+function drawArchivedRow(row, nArchived, showArchived) {
+  row.replaceChildren(
+    icon(showArchived ? 'back' : 'archive', { size: 18 }),
+    h('span', null, showArchived ? 'Back to chats' : `Archived (${nArchived})`),
+  );
+  row.setAttribute('aria-expanded', String(showArchived));
+}
+
+export function mountList(el, { onOpen, onAddFriend }) {
+  const search = searchInput();
   const list = h('ul', { class: 'chat-list', 'aria-label': 'Conversations' });
   const empty = h('div', { class: 'list-empty', hidden: true });
   // issue 17: the archived chats' view, entered from a row above the list.
@@ -104,99 +198,22 @@ export function mountList(el, { onOpen, onAddFriend }) {
     const nArchived = all.filter((c) => c.archived).length;
     if (!nArchived) showArchived = false;
     archivedRow.hidden = !nArchived || !!q;
-    archivedRow.replaceChildren(
-      icon(showArchived ? 'back' : 'archive', { size: 18 }),
-      h('span', null, showArchived ? 'Back to chats' : `Archived (${nArchived})`),
-    );
-    archivedRow.setAttribute('aria-expanded', String(showArchived));
+    drawArchivedRow(archivedRow, nArchived, showArchived);
     // A search looks through every chat, archived ones too.
-    const chats = all.filter(
-      (c) => (q ? fold(nameOf(c.peer)).includes(q) || fold(c.peer.username).includes(q) : c.archived === showArchived),
+    const chats = all.filter((c) =>
+      q ? fold(nameOf(c.peer)).includes(q) || fold(c.peer.username).includes(q) : c.archived === showArchived,
     );
-    const items = chats.map((chat) => {
-      const active = chat.id === state.openChatId;
-      const name = nameOf(chat.peer);
-      const blocked = chat.blocked_by_me;
-      const online = peerOnline(chat) && !blocked;
-      const seen = blocked ? '' : presenceShort(shownPeer(chat));
-      const label = [name, seen, chat.unread ? plural(chat.unread, 'unread message', 'unread messages') : ''].filter(Boolean).join(', ');
-      const btn = h(
-        'button',
-        {
-          type: 'button',
-          class: ['chat-item', active && 'active', chat.unread && 'has-unread', chat.pinned && 'pinned', isMuted(chat) && 'muted'],
-          dataset: { chatId: chat.id, username: chat.peer.username },
-          'aria-current': active ? 'true' : undefined,
-          'aria-label': label,
-          onclick: () => onOpen(chat.id),
-        },
-        avatar(chat.peer, { online }),
-        h(
-          'span',
-          { class: 'ci-body' },
-          h(
-            'span',
-            { class: 'ci-top' },
-            h('span', { class: 'ci-name' }, name),
-            blocked ? h('span', { class: 'ci-flag' }, 'Blocked') : null,
-            chat.pinned ? h('span', { class: 'ci-pin', title: 'Pinned', 'aria-label': 'Pinned' }, icon('pin', { size: 14 })) : null,
-            isMuted(chat) ? h('span', { class: 'ci-muted', title: 'Muted', 'aria-label': 'Muted' }, icon('bell', { size: 14 })) : null,
-            h('time', { class: 'ci-time' }, listTime(activity(chat))),
-          ),
-          h(
-            'span',
-            { class: 'ci-bottom' },
-            h('span', { class: 'ci-preview' }, preview(chat)),
-            chat.unread
-              ? h('span', { class: ['badge', isMuted(chat) && 'badge-muted'], 'aria-hidden': 'true' }, chat.unread > 999 ? '999+' : String(chat.unread))
-              : null,
-          ),
-          seen ? h('span', { class: ['ci-presence', online && 'online'] }, seen) : null,
-        ),
-      );
-      return h('li', null, btn);
-    });
+    const items = chats.map((chat) => chatItem(chat, onOpen));
     list.replaceChildren(...items);
     if (focusedId) list.querySelector(`[data-chat-id="${CSS.escape(focusedId)}"]`)?.focus();
     empty.hidden = chats.length > 0 || !state.chatsLoaded || (showArchived && !q);
     list.hidden = !empty.hidden;
     if (!empty.hidden) {
-      empty.replaceChildren(
-        ...(q
-          ? [h('p', null, `No conversations match “${search.value.trim()}”.`)]
-          : nArchived
-            ? [h('p', { class: 'muted' }, 'Every chat is archived. A new message brings its chat back here.')]
-            : [
-                h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('users', { size: 40 })),
-                h('p', { class: 'empty-title' }, 'No conversations yet'),
-                h('p', { class: 'muted' }, 'Add a friend by their username to start chatting.'),
-                h(
-                  'button',
-                  { type: 'button', class: 'btn btn-primary', onclick: onAddFriend },
-                  icon('userPlus', { size: 18 }),
-                  'Add a friend',
-                ),
-              ]),
-      );
+      empty.replaceChildren(...emptyContent(q && search.value.trim(), nArchived, onAddFriend));
     }
   }
 
-  list.addEventListener('keydown', (e) => {
-    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Home' && e.key !== 'End') return;
-    const buttons = [...list.querySelectorAll('.chat-item')];
-    const i = buttons.indexOf(document.activeElement);
-    if (i < 0) return;
-    e.preventDefault();
-    const j =
-      e.key === 'Home'
-        ? 0
-        : e.key === 'End'
-          ? buttons.length - 1
-          : e.key === 'ArrowDown'
-            ? Math.min(buttons.length - 1, i + 1)
-            : Math.max(0, i - 1);
-    buttons[j].focus();
-  });
+  list.addEventListener('keydown', (e) => moveFocus(list, e));
   search.addEventListener('input', () => {
     schedule();
     results.set(search.value);

@@ -5,17 +5,16 @@
 // viewport are dropped, and memory beyond MAX_MEM messages is trimmed. The
 // scroll position is kept by hand around every change (an anchor row keeps
 // its place on screen).
-import { announce, h, linkify } from '../dom.js';
-import { dayLabel, startOfDay, time } from '../format.js';
+import { announce, h } from '../dom.js';
+import { startOfDay } from '../format.js';
 import { icon } from '../icons.js';
 import { atLatest, firstSeq, lastSeq, msgAt, nameOf, on, outboxFor, state, trimRun } from '../store.js';
-import { markup } from '../markup.js';
-import { discardItem, loadInitial, loadNewer, loadOlder, markSeen, retryItem } from '../sync.js';
-import { tickFor, tickIcon } from './list.js';
+import { loadInitial, loadNewer, loadOlder, markSeen } from '../sync.js';
+import { tickFor } from './list.js';
 import { mediaLabel } from '../media/labels.js';
-import { decorateBubble, decoratePending } from './media.js';
-import { convParts, jumpTo, openActions } from './msgactions.js';
+import { openActions } from './msgactions.js';
 import { jumpToSeq, onRowKey, toLatest, updateFloatDate, updateUnreadJump } from './msgnav.js';
+import { messageRow, pendingRow } from './msgrows.js';
 
 const INIT_ROWS = 80;
 const STEP = 60;
@@ -23,47 +22,6 @@ const MAX_ROWS = 240;
 const MAX_MEM = 1500;
 const EDGE_PX = 900;
 const GROUP_MS = 5 * 60 * 1000;
-// Controls inside a row (a photo, a player, a link) keep their own Enter.
-const FAIL_TEXT = {
-  blocked: 'Not sent: you blocked them.',
-  not_friends: 'Not sent: you are no longer friends.',
-  too_long: 'Not sent: the message is too long.',
-  empty: 'Not sent: the message is empty.',
-  forbidden: 'Not sent: this is not your chat.',
-  id_conflict: 'Not sent: try again.',
-  recipient_backlog_full: 'Not sent: they have too many messages waiting. Try again later.',
-  // Media (issue 15): upload failures (media/uploads.js prefixes them).
-  'upload:too_large': 'Not sent: the file is too big.',
-  'upload:quota': 'Not sent: you have uploaded too much for now. Try again later.',
-  'upload:type_mismatch': 'Not sent: the file is not what its type says.',
-  'upload:not_found': 'Not sent: the upload was lost. Try again.',
-};
-
-// A bubble: the text, then the time and ticks in the bottom corner. An
-// invisible copy of the time ends the text so that the last line leaves
-// room for it (or wraps, when the line is full).
-// above: nodes before the text (a quote, "Forwarded"); edited: a label by the time.
-export function bubbleEl(content, { deleted = false, at, tick = null, above = null, edited = null }) {
-  const when = time(at);
-  return h(
-    'div',
-    { class: 'bubble' },
-    h(
-      'div',
-      { class: 'content' },
-      above,
-      h('span', { class: ['text', deleted && 'tombstone'], dir: deleted ? undefined : 'auto' }, content),
-      h('span', { class: 'meta-space', 'aria-hidden': 'true' }, when, tick ? h('span', { class: 'tick-space' }) : null),
-    ),
-    h('span', { class: 'meta' }, edited, h('time', { dateTime: new Date(at).toISOString() }, when), tick),
-  );
-}
-
-function pendingBubble(it, failed) {
-  const b = bubbleEl(linkify(it.text), { at: it.created, tick: tickIcon(failed ? 'failed' : 'pending') });
-  return it.media ? decoratePending(b, it) : b;
-}
-
 export class MessagesView {
   constructor(host, chat, { onInfo, onEscape, onReply, onEdit }) {
     this.chat = chat;
@@ -81,7 +39,19 @@ export class MessagesView {
     this.unreadAtOpen = chat.unread;
     this.readAtOpen = chat.read_seq;
     this.dividerSeq = 0;
+    this.firstUnread = chat.unread > 0 ? chat.read_seq + 1 : 0;
 
+    this.mountDom(host);
+    this.frame = 0;
+    this.listen();
+    this.syncFrame = 0;
+    if (!chat.loaded && !chat.loadingNewer) loadInitial(chat);
+    this.sync();
+  }
+
+  // The scroller with its rows and loaders, and the buttons over it.
+  mountDom(host) {
+    const chat = this.chat;
     this.startEl = h('div', { class: 'chat-start', hidden: true });
     this.topLoader = h(
       'div',
@@ -123,7 +93,6 @@ export class MessagesView {
     // issue 17: the floating date of the rows in view, and "jump to the
     // first unread" when the chat opens with unread messages above the fold.
     this.floatDate = h('div', { class: 'float-date', hidden: true, 'aria-hidden': 'true' });
-    this.firstUnread = chat.unread > 0 ? chat.read_seq + 1 : 0;
     this.unreadBtn = h(
       'button',
       { type: 'button', class: 'jump-unread', hidden: true, onclick: () => this.jumpTo(this.firstUnread) },
@@ -132,8 +101,11 @@ export class MessagesView {
     );
     this.unreadBtn.setAttribute('aria-label', `Jump to the first unread message (${chat.unread} unread)`);
     host.append(this.floatDate, this.scroller, this.jump, this.unreadBtn);
+  }
 
-    this.frame = 0;
+  // Scrolling, keys, a bubble's long press or tap, resizes, and the store.
+  listen() {
+    const chat = this.chat;
     this.scroller.addEventListener(
       'scroll',
       () => {
@@ -172,9 +144,6 @@ export class MessagesView {
     ];
     this.onVisible = () => this.checkSeen();
     document.addEventListener('visibilitychange', this.onVisible);
-    this.syncFrame = 0;
-    if (!chat.loaded && !chat.loadingNewer) loadInitial(chat);
-    this.sync();
   }
 
   destroy() {
@@ -210,72 +179,7 @@ export class MessagesView {
   }
 
   buildRow(info) {
-    const { m, day, grouped, divider, status } = info;
-    // A withheld placeholder keeps its place in the run, unseen.
-    // So does a message deleted for me (issue 17).
-    if (m.withheld || m.hidden) return h('div', { class: 'row withheld', hidden: true, dataset: { seq: String(m.seq) } });
-    const mine = m.from === state.me.id;
-    const who = mine ? 'You' : nameOf(this.chat.peer);
-    const deleted = !!m.deleted_at;
-    const text = deleted ? (mine ? 'You deleted this message' : 'This message was deleted') : mediaLabel(m);
-    const statusText = { sent: 'Sent', delivered: 'Delivered', seen: 'Seen' }[status] || '';
-    const parts = convParts(this.chat, m, { onJump: (seq) => jumpTo(this, seq) });
-    const bubble = bubbleEl(deleted ? [icon('block', { size: 15 }), h('span', null, text)] : markup(m.text), {
-      deleted,
-      at: m.sent_at,
-      tick: status ? tickIcon(status) : null,
-      above: deleted ? null : parts.above,
-      edited: parts.edited,
-    });
-    if (m.media && !deleted) decorateBubble(bubble, m, this.chat);
-    const row = h(
-      'div',
-      {
-        class: ['row', mine ? 'mine' : 'theirs', grouped && 'grouped', deleted && 'deleted'],
-        role: 'listitem',
-        tabIndex: -1,
-        dataset: { seq: String(m.seq), id: m.id, status: deleted ? 'deleted' : status || 'received' },
-        'aria-label': `${who}, ${time(m.sent_at)}: ${text}${statusText ? `. ${statusText}` : ''}`,
-      },
-      day ? h('div', { class: 'day-sep', role: 'separator' }, h('span', null, dayLabel(m.sent_at))) : null,
-      divider ? h('div', { class: 'unread-sep', role: 'separator' }, h('span', null, 'New messages')) : null,
-      h(
-        'div',
-        { class: 'bubble-line' },
-        bubble,
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'msg-more msg-act',
-            tabIndex: -1,
-            'aria-label': 'Message actions',
-            'aria-haspopup': 'menu',
-            onclick: (e) => {
-              e.stopPropagation();
-              this.openActions(m.seq, e.currentTarget);
-            },
-          },
-          icon('more', { size: 16 }),
-        ),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'msg-more',
-            tabIndex: -1,
-            'aria-label': 'Message info',
-            onclick: (e) => {
-              e.stopPropagation();
-              this.onInfo(m.seq);
-            },
-          },
-          icon('info', { size: 16 }),
-        ),
-      ),
-      parts.below,
-    );
-    return row;
+    return messageRow(this, info);
   }
 
   // The actions menu of the message at seq (msgactions.js), under anchor.
@@ -288,29 +192,7 @@ export class MessagesView {
     const chat = this.chat;
     const show = !this.wHi || (this.wHi === lastSeq(chat) && atLatest(chat));
     const items = show ? outboxFor(chat.id) : [];
-    const rows = items.map((it) => {
-      const failed = !!it.failed;
-      return h(
-        'div',
-        {
-          class: ['row', 'mine', 'pending', failed && 'failed'],
-          role: 'listitem',
-          tabIndex: -1,
-          dataset: { id: it.id, status: failed ? 'failed' : 'pending' },
-          'aria-label': `You: ${mediaLabel(it)}. ${failed ? 'Not sent' : 'Sending'}`,
-        },
-        h('div', { class: 'bubble-line' }, pendingBubble(it, failed)),
-        failed
-          ? h(
-              'div',
-              { class: 'fail-line' },
-              h('span', null, FAIL_TEXT[it.failed] || 'Not sent.'),
-              h('button', { type: 'button', class: 'link-btn', onclick: () => retryItem(it.id) }, 'Retry'),
-              h('button', { type: 'button', class: 'link-btn', onclick: () => discardItem(it.id) }, 'Delete'),
-            )
-          : null,
-      );
-    });
+    const rows = items.map(pendingRow);
     // A focused row that leaves the outbox becomes a message row with the
     // same id: focus follows it, so arrow keys go on from where they were.
     const focusedId = this.pending.contains(document.activeElement) ? document.activeElement.closest('.row')?.dataset.id : null;
@@ -331,35 +213,65 @@ export class MessagesView {
     this.topLoader.hidden = !chat.loadingOlder;
     this.bottomLoader.hidden = !(chat.loadingNewer && chat.msgs.length > 0 && this.wHi >= last);
     if (!chat.msgs.length) {
-      this.clearRows();
-      const n = this.renderPending();
-      const loading = !chat.loaded || chat.loadingNewer;
-      this.emptyEl.hidden = loading || n > 0;
-      const blocked = chat.blocked_by_me || !chat.friends;
-      this.emptyEl.replaceChildren(
-        h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon(blocked ? 'block' : 'chat', { size: 36 })),
-        h('p', { class: 'empty-title' }, blocked ? 'No messages' : `Say hi to ${nameOf(chat.peer)}`),
-        blocked ? null : h('p', { class: 'muted' }, 'Messages are delivered even when they are offline.'),
-      );
-      this.bottomLoader.hidden = !loading;
-      this.startEl.hidden = true;
-      // The chat was empty when loaded and has messages now that did not
-      // reach us live (the list saw them first): fetch them.
-      if (chat.loaded && !chat.loadingNewer && !atLatest(chat)) loadNewer(chat);
-      this.updateJump();
-      if (this.pinned) this.scrollToBottom();
+      this.syncEmpty();
       return;
     }
     this.emptyEl.hidden = true;
-    if (!this.dividerSeq && this.unreadAtOpen > 0 && first <= this.readAtOpen + 1) {
-      for (let s = Math.max(first, this.readAtOpen + 1); s <= last; s++) {
-        if (msgAt(chat, s).from !== state.me.id && !msgAt(chat, s).withheld) {
-          this.dividerSeq = s;
-          break;
-        }
+    this.findDivider(first, last);
+    const initial = this.placeWindow(first, last);
+    const anchor = initial ? null : this.captureAnchor();
+    this.syncRows();
+    this.trimRows();
+    this.renderPending();
+    this.showStart();
+    this.settleScroll(initial, anchor);
+    // Memory: keep a margin around the window, drop the rest.
+    if (chat.msgs.length > MAX_MEM) trimRun(chat, this.wLo - 400, this.wHi + 400);
+    this.updateJump();
+    this.checkSeen();
+    // Fill the screen: a short window on a tall screen must grow.
+    if (this.scroller.scrollHeight <= this.scroller.clientHeight + EDGE_PX / 2) this.onScroll();
+    // Following the end but the run has a gap after it: fetch it.
+    if (this.pinned && !atLatest(chat) && chat.loaded && !chat.loadingNewer && this.wHi === lastSeq(chat)) loadNewer(chat);
+  }
+
+  // No message in memory: the outbox, "Say hi", or the loader.
+  syncEmpty() {
+    const chat = this.chat;
+    this.clearRows();
+    const n = this.renderPending();
+    const loading = !chat.loaded || chat.loadingNewer;
+    this.emptyEl.hidden = loading || n > 0;
+    const blocked = chat.blocked_by_me || !chat.friends;
+    this.emptyEl.replaceChildren(
+      h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon(blocked ? 'block' : 'chat', { size: 36 })),
+      h('p', { class: 'empty-title' }, blocked ? 'No messages' : `Say hi to ${nameOf(chat.peer)}`),
+      blocked ? null : h('p', { class: 'muted' }, 'Messages are delivered even when they are offline.'),
+    );
+    this.bottomLoader.hidden = !loading;
+    this.startEl.hidden = true;
+    // The chat was empty when loaded and has messages now that did not
+    // reach us live (the list saw them first): fetch them.
+    if (chat.loaded && !chat.loadingNewer && !atLatest(chat)) loadNewer(chat);
+    this.updateJump();
+    if (this.pinned) this.scrollToBottom();
+  }
+
+  // The "new messages" divider goes before the peer's first message after
+  // what was read when the chat opened, once that is in memory.
+  findDivider(first, last) {
+    const chat = this.chat;
+    if (this.dividerSeq || this.unreadAtOpen <= 0 || first > this.readAtOpen + 1) return;
+    for (let s = Math.max(first, this.readAtOpen + 1); s <= last; s++) {
+      if (msgAt(chat, s).from !== state.me.id && !msgAt(chat, s).withheld) {
+        this.dividerSeq = s;
+        break;
       }
     }
+  }
 
+  // Moves [wLo, wHi] into the run; true when it starts over (first render).
+  placeWindow(first, last) {
     let initial = false;
     if (!this.wHi || this.wLo > last || this.wHi < first) {
       // First render: the end, or the divider when it is further up.
@@ -382,9 +294,11 @@ export class MessagesView {
       }
     }
     this.lastKnown = last;
+    return initial;
+  }
 
-    const anchor = initial ? null : this.captureAnchor();
-    // Drop rows outside the window.
+  // The rows in the DOM become the window's: drop, rebuild, add.
+  syncRows() {
     for (const [seq, r] of this.rows) {
       if (seq < this.wLo || seq > this.wHi) {
         r.el.remove();
@@ -415,16 +329,22 @@ export class MessagesView {
       for (let s = Math.max(hi + 1, this.wLo); s <= this.wHi; s++) frag.append(this.addRow(s));
       this.list.append(frag);
     }
-    this.trimRows();
-    this.renderPending();
+  }
+
+  // "The beginning of your conversation" above the first message.
+  showStart() {
     this.startEl.hidden = !(this.wLo === 1);
     if (!this.startEl.hidden && !this.startEl.firstChild) {
       this.startEl.append(
         h('div', { class: 'empty-art small', 'aria-hidden': 'true' }, icon('chat', { size: 22 })),
-        h('p', null, `This is the beginning of your conversation with ${nameOf(chat.peer)}.`),
+        h('p', null, `This is the beginning of your conversation with ${nameOf(this.chat.peer)}.`),
       );
     }
+  }
 
+  // Where the scroller ends up: at the divider on opening, at the end when
+  // following it, else where the anchor row was.
+  settleScroll(initial, anchor) {
     if (initial && this.dividerSeq && this.rows.has(this.dividerSeq) && this.dividerSeq > this.wLo && !this.toEnd) {
       const el = this.rows.get(this.dividerSeq).el;
       this.scroller.scrollTop = el.offsetTop - 24;
@@ -434,14 +354,6 @@ export class MessagesView {
     } else if (anchor) {
       this.restoreAnchor(anchor);
     }
-    // Memory: keep a margin around the window, drop the rest.
-    if (chat.msgs.length > MAX_MEM) trimRun(chat, this.wLo - 400, this.wHi + 400);
-    this.updateJump();
-    this.checkSeen();
-    // Fill the screen: a short window on a tall screen must grow.
-    if (this.scroller.scrollHeight <= this.scroller.clientHeight + EDGE_PX / 2) this.onScroll();
-    // Following the end but the run has a gap after it: fetch it.
-    if (this.pinned && !atLatest(chat) && chat.loaded && !chat.loadingNewer && this.wHi === lastSeq(chat)) loadNewer(chat);
   }
 
   addRow(seq) {

@@ -3,7 +3,7 @@
 // context (search results, quotes), and the keyboard on rows.
 import { dayLabel } from '../format.js';
 import { history } from '../history.js';
-import { atLatest, firstSeq, lastSeq, mergePage, msgAt } from '../store.js';
+import { atLatest, dropRun, firstSeq, lastSeq, mergePage, msgAt, setLoaded } from '../store.js';
 import { loadInitial } from '../sync.js';
 
 const CONTROLS = 'a, button, input, textarea, [role="slider"]';
@@ -52,9 +52,9 @@ export async function jumpToSeq(v, seq) {
       return;
     }
     if (!v.scroller.isConnected || !page.length) return;
-    chat.msgs = [];
+    dropRun(chat);
     mergePage(chat, page);
-    chat.loaded = true;
+    setLoaded(chat, true);
   }
   if (!msgAt(chat, seq)) return;
   if (seq === v.firstUnread) v.firstUnread = 0;
@@ -129,8 +129,7 @@ export function toLatest(v, focus = false) {
     if (v.wHi !== lastSeq(chat)) v.clearRows();
     v.sync();
   } else {
-    chat.msgs = [];
-    chat.loaded = false;
+    dropRun(chat);
     v.clearRows();
     loadInitial(chat);
     v.sync();

@@ -16,6 +16,58 @@ import { toast } from './dialogs.js';
 const ROUTE_RE = /^#\/c\/([0-9a-fA-F-]{36})$/;
 
 export function mountShell(root, { onLogout }) {
+  const ui = shellDom();
+  root.replaceChildren(ui.shell);
+  const people = () => openPeople({ onOpenChat: router.openChat });
+  const router = chatRouter(ui, { onAddFriend: people });
+  const list = mountList(ui.listHost, { onOpen: router.openAt, onAddFriend: people });
+  const banner = connectionBanner(ui);
+  ui.peopleBtn.addEventListener('click', people);
+  ui.settingsBtn.addEventListener('click', () => openSettings({ onLogout }));
+
+  const offs = [
+    on('me', () => renderMe(ui)),
+    on('requests', () => renderRequests(ui)),
+    on('conn', banner.render),
+    on('chats', router.onChats),
+    on('accepted', (user) => {
+      toast(['', h('bdi', null, nameOf(user)), ' accepted your friend request.']);
+    }),
+    on('incoming', ({ chat, msg }) => {
+      if (chat.id !== state.openChatId) announce(`New message from ${iso(nameOf(chat.peer))}: ${iso(msg.text.slice(0, 100))}`);
+    }),
+  ];
+  window.addEventListener('hashchange', router.route);
+  const onGlobalKey = (e) => {
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName) || document.querySelector('dialog[open]');
+    if (e.key === '/' && !typing) {
+      e.preventDefault();
+      list.focusSearch();
+    }
+  };
+  document.addEventListener('keydown', onGlobalKey);
+  renderMe(ui);
+  renderRequests(ui);
+  router.route();
+  if (!ui.main.firstChild) renderWelcome(ui.main, people);
+  return {
+    focusStart() {
+      if (window.matchMedia('(hover: none)').matches) return; // no keyboard popping up
+      if (router.current()) router.current().focusInput();
+      else list.focusSearch();
+    },
+    destroy() {
+      offs.forEach((f) => f());
+      window.removeEventListener('hashchange', router.route);
+      document.removeEventListener('keydown', onGlobalKey);
+      banner.stop();
+      router.destroy();
+      list.destroy();
+    },
+  };
+}
+
+function shellDom() {
   const banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true });
   const meAvatar = h('span', { class: 'me-avatar' });
   const meName = h('span', { class: 'me-name' });
@@ -39,53 +91,43 @@ export function mountShell(root, { onLogout }) {
   const sidebar = h('aside', { class: 'sidebar' }, h('h1', { class: 'sr-only' }, 'duet'), sideHead, listHost);
   const main = h('main', { class: 'main' });
   const shell = h('div', { class: 'shell' }, banner, sidebar, main);
-  root.replaceChildren(shell);
+  return { shell, banner, main, listHost, meAvatar, meName, meUser, reqBadge, peopleBtn, settingsBtn };
+}
 
+function renderMe({ meAvatar, meName, meUser }) {
+  if (!state.me) return;
+  meAvatar.replaceChildren(avatar(state.me));
+  meName.textContent = nameOf(state.me);
+  meUser.textContent = `@${state.me.username}`;
+}
+
+function renderRequests({ reqBadge, peopleBtn }) {
+  const n = state.requests.incoming.length;
+  reqBadge.hidden = n === 0;
+  reqBadge.textContent = n ? String(n) : '';
+  peopleBtn.setAttribute('aria-label', n ? `Friends and requests, ${n} new ${n === 1 ? 'request' : 'requests'}` : 'Friends and requests');
+}
+
+function renderWelcome(main, onAddFriend) {
+  main.replaceChildren(
+    h(
+      'div',
+      { class: 'welcome' },
+      h('div', { class: 'empty-art big', 'aria-hidden': 'true' }, icon('chat', { size: 44 })),
+      h('h2', null, state.me ? ['Hi, ', h('bdi', null, nameOf(state.me))] : 'Welcome'),
+      h('p', { class: 'muted' }, 'Pick a conversation on the left, or add a friend by their username.'),
+      h('button', { type: 'button', class: 'btn btn-primary', onclick: onAddFriend }, icon('userPlus', { size: 18 }), 'Add a friend'),
+    ),
+  );
+}
+
+// The open chat, following the hash: openChat() pushes a history entry
+// (Back returns to the list), back() leaves the chat.
+function chatRouter({ shell, main, listHost }, { onAddFriend }) {
   let current = null;
   let pushed = 0; // chats we opened with a new history entry (Back returns to the list)
-  // A search result opens its chat at the message (issue 17).
-  const openAt = (id, seq) => {
-    openChat(id);
-    if (seq) current?.jumpTo(seq);
-  };
-  const list = mountList(listHost, { onOpen: openAt, onAddFriend: () => openPeople({ onOpenChat: openChat }) });
-
-  peopleBtn.addEventListener('click', () => openPeople({ onOpenChat: openChat }));
-  settingsBtn.addEventListener('click', () => openSettings({ onLogout }));
-
-  function renderMe() {
-    if (!state.me) return;
-    meAvatar.replaceChildren(avatar(state.me));
-    meName.textContent = nameOf(state.me);
-    meUser.textContent = `@${state.me.username}`;
-  }
-
-  function renderRequests() {
-    const n = state.requests.incoming.length;
-    reqBadge.hidden = n === 0;
-    reqBadge.textContent = n ? String(n) : '';
-    peopleBtn.setAttribute('aria-label', n ? `Friends and requests, ${n} new ${n === 1 ? 'request' : 'requests'}` : 'Friends and requests');
-  }
-
-  function renderWelcome() {
-    main.replaceChildren(
-      h(
-        'div',
-        { class: 'welcome' },
-        h('div', { class: 'empty-art big', 'aria-hidden': 'true' }, icon('chat', { size: 44 })),
-        h('h2', null, state.me ? ['Hi, ', h('bdi', null, nameOf(state.me))] : 'Welcome'),
-        h('p', { class: 'muted' }, 'Pick a conversation on the left, or add a friend by their username.'),
-        h(
-          'button',
-          { type: 'button', class: 'btn btn-primary', onclick: () => openPeople({ onOpenChat: openChat }) },
-          icon('userPlus', { size: 18 }),
-          'Add a friend',
-        ),
-      ),
-    );
-  }
-
   let opening = false;
+
   function setOpen(id) {
     if (id && !state.chats.has(id)) id = null;
     if (opening || (current && current.chat.id === id)) return;
@@ -99,7 +141,7 @@ export function mountShell(root, { onLogout }) {
         current = mountChat(main, state.chats.get(id), { onBack: back });
         shell.classList.add('chat-open');
       } else {
-        renderWelcome();
+        renderWelcome(main, onAddFriend);
         shell.classList.remove('chat-open');
       }
     } finally {
@@ -138,10 +180,53 @@ export function mountShell(root, { onLogout }) {
     setTimeout(() => listHost.querySelector(`[data-chat-id="${fromId}"]`)?.focus(), 50);
   }
 
-  // ---- the connection banner ----
+  // The list changed: open the chat the hash names once it is there, or
+  // leave one that went (the friend was removed).
+  function onChats() {
+    if (opening) return;
+    if (!state.openChatId) {
+      const m = ROUTE_RE.exec(location.hash);
+      if (m && state.chats.has(m[1].toLowerCase())) route();
+    } else if (!state.chats.has(state.openChatId)) {
+      route();
+    }
+  }
+
+  return {
+    route,
+    openChat,
+    onChats,
+    // A search result opens its chat at the message (issue 17).
+    openAt(id, seq) {
+      openChat(id);
+      if (seq) current?.jumpTo(seq);
+    },
+    current: () => current,
+    destroy: () => current?.destroy(),
+  };
+}
+
+// The connection banner: shown after a moment offline (a blink of a
+// reconnect is not worth one), with a countdown to the next try.
+function connectionBanner({ banner, shell }) {
   let bannerTimer = 0;
   let countdown = 0;
-  function renderBanner() {
+  function show() {
+    const c = state.conn;
+    bannerTimer = 0;
+    banner.hidden = false;
+    shell.classList.add('has-banner');
+    if (c.state === 'waiting') {
+      countdown = drawOffline(banner, c);
+    } else {
+      banner.className = 'banner banner-connecting';
+      banner.replaceChildren(
+        h('span', { class: 'spinner small', 'aria-hidden': 'true' }),
+        h('span', { class: 'banner-text' }, 'Connecting…'),
+      );
+    }
+  }
+  function render() {
     clearInterval(countdown);
     if (['online', 'stopped', 'idle'].includes(state.conn.state)) {
       clearTimeout(bannerTimer);
@@ -150,91 +235,38 @@ export function mountShell(root, { onLogout }) {
       shell.classList.remove('has-banner');
       return;
     }
-    const show = () => {
-      const c = state.conn;
-      bannerTimer = 0;
-      banner.hidden = false;
-      shell.classList.add('has-banner');
-      if (c.state === 'waiting') {
-        const when = h('span', { class: 'banner-when' });
-        const draw = () => {
-          const s = Math.max(0, Math.ceil((c.retryAt - Date.now()) / 1000));
-          when.textContent = s > 0 ? `Retrying in ${s} s.` : 'Retrying…';
-        };
-        banner.className = 'banner banner-offline';
-        banner.replaceChildren(
-          h('span', { class: 'banner-dot', 'aria-hidden': 'true' }),
-          h(
-            'span',
-            { class: 'banner-text' },
-            navigator.onLine === false ? 'You are offline.' : 'Offline: the server cannot be reached.',
-            ' ',
-            h('span', { class: 'banner-sub' }, when, ' Messages you write are sent when you are back.'),
-          ),
-          h('button', { type: 'button', class: 'banner-btn', onclick: retryNow }, 'Retry now'),
-        );
-        draw();
-        countdown = setInterval(draw, 1000);
-      } else {
-        banner.className = 'banner banner-connecting';
-        banner.replaceChildren(
-          h('span', { class: 'spinner small', 'aria-hidden': 'true' }),
-          h('span', { class: 'banner-text' }, 'Connecting…'),
-        );
-      }
-    };
-    // A blink of a reconnect is not worth a banner.
     if (banner.hidden && !bannerTimer) bannerTimer = setTimeout(show, state.conn.attempt > 1 ? 0 : 1200);
     else if (!banner.hidden) show();
   }
-
-  const offs = [
-    on('me', renderMe),
-    on('requests', renderRequests),
-    on('conn', renderBanner),
-    on('chats', () => {
-      if (opening) return;
-      if (!state.openChatId) {
-        const m = ROUTE_RE.exec(location.hash);
-        if (m && state.chats.has(m[1].toLowerCase())) route();
-      } else if (!state.chats.has(state.openChatId)) {
-        route(); // the friend was removed
-      }
-    }),
-    on('accepted', (user) => {
-      toast(['', h('bdi', null, nameOf(user)), ' accepted your friend request.']);
-    }),
-    on('incoming', ({ chat, msg }) => {
-      if (chat.id !== state.openChatId) announce(`New message from ${iso(nameOf(chat.peer))}: ${iso(msg.text.slice(0, 100))}`);
-    }),
-  ];
-  window.addEventListener('hashchange', route);
-  const onGlobalKey = (e) => {
-    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName) || document.querySelector('dialog[open]');
-    if (e.key === '/' && !typing) {
-      e.preventDefault();
-      list.focusSearch();
-    }
-  };
-  document.addEventListener('keydown', onGlobalKey);
-  renderMe();
-  renderRequests();
-  route();
-  if (!main.firstChild) renderWelcome();
   return {
-    focusStart() {
-      if (window.matchMedia('(hover: none)').matches) return; // no keyboard popping up
-      if (current) current.focusInput();
-      else list.focusSearch();
-    },
-    destroy() {
-      offs.forEach((f) => f());
-      window.removeEventListener('hashchange', route);
-      document.removeEventListener('keydown', onGlobalKey);
+    render,
+    stop() {
       clearTimeout(bannerTimer);
       clearInterval(countdown);
-      current?.destroy();
-      list.destroy();
     },
   };
+}
+
+// "Offline", a Retry button and the seconds to the next try; returns the
+// countdown's interval.
+function drawOffline(banner, c) {
+  const when = h('span', { class: 'banner-when' });
+  const draw = () => {
+    const s = Math.max(0, Math.ceil((c.retryAt - Date.now()) / 1000));
+    when.textContent = s > 0 ? `Retrying in ${s} s.` : 'Retrying…';
+  };
+  banner.className = 'banner banner-offline';
+  banner.replaceChildren(
+    h('span', { class: 'banner-dot', 'aria-hidden': 'true' }),
+    h(
+      'span',
+      { class: 'banner-text' },
+      navigator.onLine === false ? 'You are offline.' : 'Offline: the server cannot be reached.',
+      ' ',
+      h('span', { class: 'banner-sub' }, when, ' Messages you write are sent when you are back.'),
+    ),
+    h('button', { type: 'button', class: 'banner-btn', onclick: retryNow }, 'Retry now'),
+  );
+  draw();
+  return setInterval(draw, 1000);
 }
