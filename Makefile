@@ -75,7 +75,7 @@ CQL_HOSTS    ?= 127.0.0.1
 
 .PHONY: cql-unit cql-live
 $(CQL_UNIT_BIN): $(CQL_OBJS) $(BUILD)/tests/unit/test_cql_codec.o \
-                 $(BUILD)/tests/unit/test_cql_decode.o
+                 $(BUILD)/tests/unit/test_cql_decode.o $(BUILD)/tests/unit/test_cql_decode_misc.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 cql-unit: $(CQL_UNIT_BIN)
