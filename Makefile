@@ -75,13 +75,13 @@ CQL_HOSTS    ?= 127.0.0.1
 
 .PHONY: cql-unit cql-live
 $(CQL_UNIT_BIN): $(CQL_OBJS) $(BUILD)/tests/unit/test_cql_codec.o \
-                 $(BUILD)/tests/unit/test_cql_decode.o
+                 $(BUILD)/tests/unit/test_cql_decode.o $(BUILD)/tests/unit/test_cql_decode_misc.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 cql-unit: $(CQL_UNIT_BIN)
 	$(CQL_UNIT_BIN)
 
-$(CQL_SMOKE): $(CQL_OBJS) $(BUILD)/tests/cql/cql_smoke.o
+$(CQL_SMOKE): $(CQL_OBJS) $(BUILD)/tests/cql/cql_smoke.o $(BUILD)/tests/cql/cql_smoke_checks.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 cql-live: $(CQL_SMOKE)
@@ -341,5 +341,5 @@ help:
 	  '  deploy/cluster.sh start|status|stop         the local cluster (docs/deploy.md)'
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(BENCH_OBJS:.o=.d) \
-    $(BUILD)/tests/cql/cql_smoke.d $(BUILD)/tests/push/push_selftest.d $(BUILD)/tests/s3/s3_selftest.d
+    $(BUILD)/tests/cql/cql_smoke.d $(BUILD)/tests/cql/cql_smoke_checks.d $(BUILD)/tests/push/push_selftest.d $(BUILD)/tests/s3/s3_selftest.d
 -include $(wildcard $(FUZZ_BUILD)/src/*/*.d $(FUZZ_BUILD)/src/*/*/*.d $(FUZZ_BUILD)/fuzz/*.d)

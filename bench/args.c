@@ -4,6 +4,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,72 @@ static void set_smoke(struct bench_opts *o)
     o->upload_patch = 1 << 20; /* several PATCH requests per upload */
 }
 
-int bench_args(int argc, char **argv, struct bench_opts *o, struct bench_cli *cli)
+/* The options that set one field of bench_opts from their argument. */
+enum field_kind { F_INT, F_DBL, F_STR, F_SIZE };
+struct field_opt {
+    const char *name;
+    enum field_kind kind;
+    size_t off; /* in struct bench_opts */
+};
+#define FIELD(name, kind, field)                                                                   \
+    {                                                                                              \
+        name, kind, offsetof(struct bench_opts, field)                                             \
+    }
+static const struct field_opt fields[] = {
+    FIELD("users-file", F_STR, users_file),
+    FIELD("out", F_STR, out),
+    FIELD("pairs", F_INT, pairs),
+    FIELD("duration", F_DBL, duration),
+    FIELD("warmup", F_DBL, warmup),
+    FIELD("p99-bound", F_DBL, p99_bound_ms),
+    FIELD("text-len", F_INT, text_len),
+    FIELD("delete-every", F_INT, delete_every),
+    FIELD("conns", F_INT, conns),
+    FIELD("backlog", F_INT, backlog),
+    FIELD("history-msgs", F_INT, history_msgs),
+    FIELD("history-pages", F_INT, history_pages),
+    FIELD("idle-hold", F_INT, idle_hold),
+    FIELD("page", F_INT, page),
+    FIELD("window", F_INT, window),
+    FIELD("uploads", F_INT, uploads),
+    FIELD("upload-size", F_SIZE, upload_size),
+    FIELD("upload-patch", F_SIZE, upload_patch),
+    FIELD("workers", F_INT, workers),
+    FIELD("connect-window", F_INT, connect_window),
+    FIELD("drain", F_DBL, drain_s),
+    FIELD("server-pid", F_INT, server_pid),
+};
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+/* The options handled one by one; getopt_long returns a field's index. */
+enum { O_SERVER = 256, O_SCEN, O_RUNS, O_RATE, O_RAMP, O_SMOKE, O_VERBOSE, O_HELP };
+static const struct option others[] = {
+    {"server", 1, 0, O_SERVER},   {"scenario", 1, 0, O_SCEN}, {"runs", 1, 0, O_RUNS},
+    {"rate", 1, 0, O_RATE},       {"ramp", 1, 0, O_RAMP},     {"smoke", 0, 0, O_SMOKE},
+    {"verbose", 0, 0, O_VERBOSE}, {"help", 0, 0, O_HELP},
+};
+#define N_OTHERS (sizeof(others) / sizeof(others[0]))
+
+static void set_field(struct bench_opts *o, const struct field_opt *f, const char *v)
+{
+    char *p = (char *)o + f->off;
+    switch (f->kind) {
+    case F_INT:
+        *(int *)p = atoi(v);
+        break;
+    case F_DBL:
+        *(double *)p = atof(v);
+        break;
+    case F_STR:
+        *(const char **)p = v;
+        break;
+    case F_SIZE:
+        *(uint64_t *)p = upload_parse_size(v);
+        break;
+    }
+}
+
+static void set_defaults(struct bench_opts *o, struct bench_cli *cli)
 {
     *o = (struct bench_opts){
         .users_file = "bench-users.txt",
@@ -123,188 +189,88 @@ int bench_args(int argc, char **argv, struct bench_opts *o, struct bench_cli *cl
         .upload_size = 1 << 20,
         .upload_patch = 8 << 20,
     };
-    const char *scen = "latency";
-    int smoke = 0, scen_given = 0;
     cli->server = "127.0.0.1:8080";
     cli->runs = 1;
-    enum {
-        O_SERVER = 256,
-        O_SCEN,
-        O_RUNS,
-        O_USERS,
-        O_OUT,
-        O_PAIRS,
-        O_RATE,
-        O_DUR,
-        O_WARM,
-        O_RAMP,
-        O_BOUND,
-        O_TEXT,
-        O_DELETE,
-        O_CONNS,
-        O_BACKLOG,
-        O_HMSGS,
-        O_HPAGES,
-        O_IDLE_HOLD,
-        O_PAGE,
-        O_WINDOW,
-        O_UPLOADS,
-        O_USIZE,
-        O_UPATCH,
-        O_WORKERS,
-        O_CWIN,
-        O_DRAIN,
-        O_PID,
-        O_SMOKE,
-        O_VERBOSE,
-        O_HELP
-    };
-    static const struct option lo[] = {{"server", 1, 0, O_SERVER},
-                                       {"scenario", 1, 0, O_SCEN},
-                                       {"runs", 1, 0, O_RUNS},
-                                       {"users-file", 1, 0, O_USERS},
-                                       {"out", 1, 0, O_OUT},
-                                       {"pairs", 1, 0, O_PAIRS},
-                                       {"rate", 1, 0, O_RATE},
-                                       {"duration", 1, 0, O_DUR},
-                                       {"warmup", 1, 0, O_WARM},
-                                       {"ramp", 1, 0, O_RAMP},
-                                       {"p99-bound", 1, 0, O_BOUND},
-                                       {"text-len", 1, 0, O_TEXT},
-                                       {"delete-every", 1, 0, O_DELETE},
-                                       {"conns", 1, 0, O_CONNS},
-                                       {"backlog", 1, 0, O_BACKLOG},
-                                       {"history-msgs", 1, 0, O_HMSGS},
-                                       {"history-pages", 1, 0, O_HPAGES},
-                                       {"idle-hold", 1, 0, O_IDLE_HOLD},
-                                       {"page", 1, 0, O_PAGE},
-                                       {"window", 1, 0, O_WINDOW},
-                                       {"uploads", 1, 0, O_UPLOADS},
-                                       {"upload-size", 1, 0, O_USIZE},
-                                       {"upload-patch", 1, 0, O_UPATCH},
-                                       {"workers", 1, 0, O_WORKERS},
-                                       {"connect-window", 1, 0, O_CWIN},
-                                       {"drain", 1, 0, O_DRAIN},
-                                       {"server-pid", 1, 0, O_PID},
-                                       {"smoke", 0, 0, O_SMOKE},
-                                       {"verbose", 0, 0, O_VERBOSE},
-                                       {"help", 0, 0, O_HELP},
-                                       {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case O_SERVER:
-            cli->server = optarg;
-            break;
-        case O_SCEN:
-            scen = optarg;
-            scen_given = 1;
-            break;
-        case O_RUNS:
-            cli->runs = atoi(optarg);
-            break;
-        case O_USERS:
-            o->users_file = optarg;
-            break;
-        case O_OUT:
-            o->out = optarg;
-            break;
-        case O_PAIRS:
-            o->pairs = atoi(optarg);
-            break;
-        case O_RATE:
-            o->rate = o->upload_rate = atof(optarg);
-            break;
-        case O_DUR:
-            o->duration = atof(optarg);
-            break;
-        case O_WARM:
-            o->warmup = atof(optarg);
-            break;
-        case O_RAMP:
-            if (sscanf(optarg, "%lf:%lf:%lf", &o->ramp_start, &o->ramp_step, &o->ramp_max) != 3) {
-                fprintf(stderr, "duet-bench: --ramp wants START:STEP:MAX\n");
-                return -1;
-            }
-            break;
-        case O_BOUND:
-            o->p99_bound_ms = atof(optarg);
-            break;
-        case O_TEXT:
-            o->text_len = atoi(optarg);
-            break;
-        case O_DELETE:
-            o->delete_every = atoi(optarg);
-            break;
-        case O_CONNS:
-            o->conns = atoi(optarg);
-            break;
-        case O_BACKLOG:
-            o->backlog = atoi(optarg);
-            break;
-        case O_HMSGS:
-            o->history_msgs = atoi(optarg);
-            break;
-        case O_IDLE_HOLD:
-            o->idle_hold = atoi(optarg);
-            break;
-        case O_HPAGES:
-            o->history_pages = atoi(optarg);
-            break;
-        case O_PAGE:
-            o->page = atoi(optarg);
-            break;
-        case O_WINDOW:
-            o->window = atoi(optarg);
-            break;
-        case O_UPLOADS:
-            o->uploads = atoi(optarg);
-            break;
-        case O_USIZE:
-            o->upload_size = upload_parse_size(optarg);
-            break;
-        case O_UPATCH:
-            o->upload_patch = upload_parse_size(optarg);
-            break;
-        case O_WORKERS:
-            o->workers = atoi(optarg);
-            break;
-        case O_CWIN:
-            o->connect_window = atoi(optarg);
-            break;
-        case O_DRAIN:
-            o->drain_s = atof(optarg);
-            break;
-        case O_PID:
-            o->server_pid = atoi(optarg);
-            break;
-        case O_SMOKE:
-            smoke = 1;
-            break;
-        case O_VERBOSE:
-            o->verbose = 1;
-            break;
-        case O_HELP:
-            usage(stdout);
-            return 1;
-        default:
-            usage(stderr);
+}
+
+static int args_ok(const struct bench_opts *o, const struct bench_cli *cli)
+{
+    return cli->runs >= 1 && cli->runs <= 99 && o->pairs >= 1 && o->rate > 0 &&
+           o->upload_rate > 0 && o->duration > 0 && o->text_len >= 30 && o->text_len <= 400 &&
+           o->conns >= 2 && o->backlog >= 1 && o->idle_hold >= 0 && o->history_msgs >= 1 &&
+           o->page >= 1 && o->page <= 100 && o->window >= 1 && o->ramp_start > 0 &&
+           o->ramp_step > 0 && o->workers >= 0 && o->workers <= 64 && o->uploads >= 1 &&
+           o->uploads <= 1000 && o->upload_size != 0 && o->upload_patch != 0;
+}
+
+/* What the command line said besides bench_opts' fields. */
+struct parsed {
+    const char *scen;
+    int smoke, scen_given;
+};
+
+/* One option of the others: 0, 1 after --help, -1 when bad. */
+static int other_opt(int c, struct bench_opts *o, struct bench_cli *cli, struct parsed *p)
+{
+    switch (c) {
+    case O_SERVER:
+        cli->server = optarg;
+        return 0;
+    case O_SCEN:
+        p->scen = optarg;
+        p->scen_given = 1;
+        return 0;
+    case O_RUNS:
+        cli->runs = atoi(optarg);
+        return 0;
+    case O_RATE:
+        o->rate = o->upload_rate = atof(optarg);
+        return 0;
+    case O_RAMP:
+        if (sscanf(optarg, "%lf:%lf:%lf", &o->ramp_start, &o->ramp_step, &o->ramp_max) != 3) {
+            fprintf(stderr, "duet-bench: --ramp wants START:STEP:MAX\n");
             return -1;
         }
+        return 0;
+    case O_SMOKE:
+        p->smoke = 1;
+        return 0;
+    case O_VERBOSE:
+        o->verbose = 1;
+        return 0;
+    case O_HELP:
+        usage(stdout);
+        return 1;
+    default:
+        usage(stderr);
+        return -1;
     }
-    if (smoke) {
+}
+
+int bench_args(int argc, char **argv, struct bench_opts *o, struct bench_cli *cli)
+{
+    struct option lo[N_FIELDS + N_OTHERS + 1];
+    struct parsed p = {.scen = "latency"};
+    int c, rc;
+    set_defaults(o, cli);
+    for (size_t i = 0; i < N_FIELDS; i++)
+        lo[i] = (struct option){fields[i].name, 1, 0, (int)i};
+    memcpy(lo + N_FIELDS, others, sizeof(others));
+    lo[N_FIELDS + N_OTHERS] = (struct option){0, 0, 0, 0};
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (c >= 0 && (size_t)c < N_FIELDS)
+            set_field(o, &fields[c], optarg);
+        else if ((rc = other_opt(c, o, cli, &p)) != 0)
+            return rc;
+    }
+    if (p.smoke) {
         set_smoke(o);
         o->smoke = 1;
-        if (!scen_given)
-            scen = "all";
+        if (!p.scen_given)
+            p.scen = "all";
     }
-    if (optind < argc || parse_server(o, cli->server) < 0 || parse_scenarios(scen, cli->want) < 0 ||
-        cli->runs < 1 || cli->runs > 99 || o->pairs < 1 || o->rate <= 0 || o->upload_rate <= 0 ||
-        o->duration <= 0 || o->text_len < 30 || o->text_len > 400 || o->conns < 2 ||
-        o->backlog < 1 || o->idle_hold < 0 || o->history_msgs < 1 || o->page < 1 || o->page > 100 ||
-        o->window < 1 || o->ramp_start <= 0 || o->ramp_step <= 0 || o->workers < 0 ||
-        o->workers > 64 || o->uploads < 1 || o->uploads > 1000 || o->upload_size == 0 ||
-        o->upload_patch == 0) {
+    if (optind < argc || parse_server(o, cli->server) < 0 ||
+        parse_scenarios(p.scen, cli->want) < 0 || !args_ok(o, cli)) {
         fprintf(stderr, "duet-bench: bad arguments\n");
         usage(stderr);
         return -1;

@@ -53,19 +53,9 @@ net=${CASSANDRA_NET:-127.0.0}
 heap=${CASSANDRA_HEAP:-768M}
 wait_s=${CASSANDRA_WAIT:-300}
 auth=${CASSANDRA_AUTH:-}
-JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
-java=$JAVA_HOME/bin/java
-[ -x "$java" ] || java=$(command -v java || echo java)
-
-say() { echo "cassandra: $*"; }
-die() {
-  echo "cassandra: $*" >&2
-  exit 1
-}
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+jvm_name=cassandra
+# shellcheck source=scripts/lib-jvm.sh
+. "$here/lib-jvm.sh"
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -106,11 +96,7 @@ check_node_or_addr() {
     die "a node number (1..99) or an IPv4 address is needed, got '${1:-}'"
 }
 
-node_pid() {
-  local f
-  f=$(node_dir "$1")/pid
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
-}
+node_pid() { pidfile_pid "$(node_dir "$1")/pid"; }
 
 # Nodes that have a directory, in order.
 known_nodes() {
@@ -314,18 +300,9 @@ do_start() {
 }
 
 stop_node() {
-  local n=$1 sig=${2:-TERM} pid i
+  local n=$1 sig=${2:-TERM} pid
   pid=$(node_pid "$n") || { rm -f "$(node_dir "$n")/pid"; return 0; }
-  kill -"$sig" "$pid" 2>/dev/null || true
-  for ((i = 0; i < 600; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "node $n (pid $pid) ignored SIG$sig for 60 s; killing it"
-    kill -9 "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  stop_pid "$pid" 60 "$sig" || say "node $n (pid $pid) ignored SIG$sig for 60 s; killed it"
   rm -f "$(node_dir "$n")/pid"
   say "node $n stopped (SIG$sig)"
 }

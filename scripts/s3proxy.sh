@@ -42,19 +42,9 @@ addr=${S3PROXY_ADDR:-127.0.60.1:9060}
 bucket=${S3PROXY_BUCKET:-duet-media}
 heap=${S3PROXY_HEAP:-256m}
 cache=${S3PROXY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/duet}
-JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
-java=$JAVA_HOME/bin/java
-[ -x "$java" ] || java=$(command -v java || echo java)
-
-say() { echo "s3proxy: $*"; }
-die() {
-  echo "s3proxy: $*" >&2
-  exit 1
-}
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+jvm_name=s3proxy
+# shellcheck source=scripts/lib-jvm.sh
+. "$here/lib-jvm.sh"
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -97,16 +87,7 @@ fetch() {
   say "cached $jar"
 }
 
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid
-  pid=$(cat "$pidfile")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    echo "$pid"
-    return 0
-  fi
-  return 1
-}
+running_pid() { pidfile_pid "$pidfile"; }
 
 # A random key pair, made once per DIR (0600), like a real deployment's.
 make_keys() {
@@ -159,19 +140,12 @@ CONF
 }
 
 stop() {
-  local pid i
+  local pid
   if ! pid=$(running_pid); then
     rm -f "$pidfile"
     return 0
   fi
-  kill "$pid"
-  for i in $(seq 1 20); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -9 "$pid" || true
-  fi
+  stop_pid "$pid" 20 || true
   rm -f "$pidfile"
   say "stopped"
 }

@@ -4,8 +4,7 @@
 // of bad input.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startPushService } from './lib/push-service.mjs';
-import { startServer } from './lib/server.mjs';
+import { startPushEnv } from './lib/push-env.mjs';
 import { UUID_RE, User, expectError, expectStatus, uniqueName } from './lib/client.mjs';
 
 describe('41 push subscriptions', { timeout: 120000 }, () => {
@@ -13,12 +12,7 @@ describe('41 push subscriptions', { timeout: 120000 }, () => {
   let svc;
   let key;
   before(async () => {
-    server = await startServer({ args: ['--push-test-loopback', '--push-max-subs', '3'] });
-    svc = await startPushService();
-    const u = await User.signup(server, uniqueName('k'));
-    const res = await u.http.get('/api/push/key');
-    expectStatus(res, 200, 'GET /api/push/key:');
-    key = res.json.key;
+    ({ server, svc, key } = await startPushEnv(['--push-max-subs', '3']));
   });
   after(async () => {
     await svc?.close();

@@ -6,8 +6,8 @@
 // sender's message pushes nothing; reading on one device sends a "clear".
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startPushService } from './lib/push-service.mjs';
-import { SLOW, sleep, startServer, waitFor } from './lib/server.mjs';
+import { startPushEnv, subscribe } from './lib/push-env.mjs';
+import { SLOW, sleep, waitFor } from './lib/server.mjs';
 import { User, befriend, expectStatus, sendMsg, uniqueName } from './lib/client.mjs';
 
 describe('42 push delivery', { timeout: 180000 }, () => {
@@ -15,23 +15,14 @@ describe('42 push delivery', { timeout: 180000 }, () => {
   let svc;
   let key;
   before(async () => {
-    server = await startServer({ args: ['--push-test-loopback'] });
-    svc = await startPushService();
-    const u = await User.signup(server, uniqueName('k'));
-    key = (await u.http.get('/api/push/key')).json.key;
+    ({ server, svc, key } = await startPushEnv());
   });
   after(async () => {
     await svc?.close();
     await server?.stop();
   });
 
-  async function subscribed(user, device = 'test') {
-    const s = svc.subscribe({ applicationServerKey: key });
-    const r = await user.http.post('/api/push/subscriptions', { endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth }, device });
-    expectStatus(r, 201, 'subscribe:');
-    s.subId = r.json.subscription.id;
-    return s;
-  }
+  const subscribed = (user, device = 'test') => subscribe({ svc, key }, user, device);
   const pushes = (s) => svc.forSubscription(s).filter((r) => r.status === 201).map((r) => ({ ...r, payload: JSON.parse(r.plaintext) }));
   async function pair() {
     const a = await User.signup(server, uniqueName('a'), { displayName: 'Alice Sender' });

@@ -3,8 +3,8 @@
 // kill -9 of duetd: after the restart it is delivered, once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startPushService } from './lib/push-service.mjs';
-import { SLOW, isCassandra, sleep, startServer, waitFor } from './lib/server.mjs';
+import { startPushEnv, subscribe } from './lib/push-env.mjs';
+import { SLOW, isCassandra, sleep, waitFor } from './lib/server.mjs';
 import { User, befriend, expectStatus, sendMsg, uniqueName } from './lib/client.mjs';
 
 describe('43 push retries and restarts', { timeout: 180000 }, () => {
@@ -12,10 +12,7 @@ describe('43 push retries and restarts', { timeout: 180000 }, () => {
   let svc;
   let key;
   before(async () => {
-    server = await startServer({ args: ['--push-test-loopback'] });
-    svc = await startPushService();
-    const u = await User.signup(server, uniqueName('k'));
-    key = (await u.http.get('/api/push/key')).json.key;
+    ({ server, svc, key } = await startPushEnv());
   });
   after(async () => {
     await svc?.close();
@@ -26,9 +23,7 @@ describe('43 push retries and restarts', { timeout: 180000 }, () => {
     const a = await User.signup(server, uniqueName('a'));
     const b = await User.signup(server, uniqueName('b'));
     const chat = await befriend(a, b);
-    const s = svc.subscribe({ applicationServerKey: key });
-    const r = await b.http.post('/api/push/subscriptions', { endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } });
-    expectStatus(r, 201, 'subscribe:');
+    const s = await subscribe({ svc, key }, b);
     return { a, b, chat, s, wa: await a.connect() };
   }
   const got = (s, status) => svc.forSubscription(s).filter((r) => r.status === status);

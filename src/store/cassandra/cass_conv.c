@@ -114,17 +114,6 @@ static int cv_loaded_msg(cs_op *op, struct duet_msg *m, int *withheld)
     return m->deleted_at != 0 ? DUET_EDELETED : 0;
 }
 
-/* The CS_CHAT_GET row (q) for the user: EFORBIDDEN when not a member. */
-static int cv_loaded_chat(cs_op *op)
-{
-    int rc = cs_q_status(op);
-    if (rc < 0)
-        return rc;
-    if (op->q.rows.n_rows < 1)
-        return DUET_EFORBIDDEN;
-    return cs_read_chat(op->s, &op->q.rows, 0, &op->req->in.user, &op->chat);
-}
-
 /* CS_REL_BLOCKED rows (q): EBLOCKED when I block the peer; *withheld |= 1
  * when the peer blocks me. */
 static int cv_blocks(cs_op *op, int *withheld)
@@ -158,7 +147,7 @@ void cs_msg_react(cs_op *op)
         cs_read(op, RX_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     case RX_CHAT:
-        if ((rc = cv_loaded_chat(op)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         cs_cv_read_msg(op, RX_MSG, &op->chat.id, req->in.seq);
         return;
@@ -238,7 +227,7 @@ void cs_msg_edit(cs_op *op)
         cs_read(op, ED_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     case ED_CHAT:
-        if ((rc = cv_loaded_chat(op)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         cs_cv_read_msg(op, ED_MSG, &op->chat.id, req->in.seq);
         return;
@@ -322,7 +311,7 @@ void cs_msg_hide(cs_op *op)
         cs_read(op, HD_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     case HD_CHAT:
-        if ((rc = cv_loaded_chat(op)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         cs_cv_read_msg(op, HD_MSG, &op->chat.id, req->in.seq);
         return;
@@ -384,7 +373,7 @@ static void cv_send_pre(cs_op *op)
         goto reply;
     case SP_FCHAT:
         /* Not a member of the source chat: as if there were no message. */
-        if ((rc = cv_loaded_chat(op)) < 0) {
+        if ((rc = cs_load_member_chat(op)) < 0) {
             rc = rc == DUET_EFORBIDDEN ? DUET_ENOTFOUND : rc;
             break;
         }
@@ -407,7 +396,7 @@ static void cv_send_pre(cs_op *op)
         goto go;
     case SP_RCHAT:
         /* A member only learns whether a sequence exists. */
-        if ((rc = cv_loaded_chat(op)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         cs_cv_read_msg(op, SP_RMSG, &req->in.chat_id, req->in.reply_to);
         return;

@@ -249,13 +249,7 @@ void cs_chat_peer(cs_op *op)
         cs_read(op, PEER_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     case PEER_CHAT:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->q.rows.n_rows < 1) {
-            rc = DUET_EFORBIDDEN;
-            break;
-        }
-        if ((rc = cs_read_chat(op->s, &op->q.rows, 0, &req->in.user, &op->chat)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         if (!op->chat.friends) {
             rc = DUET_ENOTFRIENDS;

@@ -470,6 +470,10 @@ int64_t cs_void_age_us(const cs_store *s);
  * DUET_EFORBIDDEN when user is not a member. Caches the members. */
 int cs_read_chat(cs_store *s, const struct cql_rows *r, int64_t row, const duet_id *user,
                  struct cs_chat *c);
+/* The step after a CS_CHAT_GET read of req->in.chat_id (or another chat):
+ * its row into op->chat for the caller, req->in.user. 0, DUET_EFORBIDDEN
+ * (no such chat, or not a member) or the read's error. */
+int cs_load_member_chat(cs_op *op);
 
 /* Scans: set up for lo < sequence <= hi. cs_scan_next submits the next
  * query (at most limit rows) and returns 1, returns 0 when the walk is

@@ -143,17 +143,6 @@ static void cs_mark(cs_op *op)
     cs_finish(op, rc);
 }
 
-/* Reads the chat for member user into op->chat (step 0 -> 1). */
-static int cs_chat_loaded(cs_op *op)
-{
-    int rc = cs_q_status(op);
-    if (rc < 0)
-        return rc;
-    if (op->q.rows.n_rows < 1)
-        return DUET_EFORBIDDEN;
-    return cs_read_chat(op->s, &op->q.rows, 0, &op->req->in.user, &op->chat);
-}
-
 /* Steps of cs_msg_ack. */
 enum {
     ACK_START = 0,
@@ -175,7 +164,7 @@ void cs_msg_ack(cs_op *op)
         cs_read(op, ACK_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     case ACK_CHAT:
-        if ((rc = cs_chat_loaded(op)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         switch (req->in.kind) {
         case PENDING_MESSAGE:
@@ -255,7 +244,7 @@ void cs_msg_seen(cs_op *op)
         cs_read(op, SEEN_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     case SEEN_CHAT:
-        if ((rc = cs_chat_loaded(op)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         op->seq = req->in.seq < c->last_seq ? req->in.seq : c->last_seq;
         if (op->seq < 0)
@@ -371,7 +360,7 @@ void cs_history(cs_op *op)
         cs_read(op, HIST_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     case HIST_CHAT: {
-        if ((rc = cs_chat_loaded(op)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         duet_id ids[2] = {req->in.user, c->peer};
         cs_read(op, HIST_USERS, CS_USERS_IN, "L", ids, (size_t)2);

@@ -281,11 +281,7 @@ static int send_chat(cs_op *op)
     store_req *req = op->req;
     const duet_id *me = &req->in.user;
     int rc;
-    if ((rc = cs_q_status(op)) < 0)
-        return rc;
-    if (op->q.rows.n_rows < 1)
-        return DUET_EFORBIDDEN;
-    if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
+    if ((rc = cs_load_member_chat(op)) < 0)
         return rc;
     if (!op->chat.friends)
         return DUET_ENOTFRIENDS;
@@ -445,7 +441,6 @@ static int send_attached(cs_op *op)
 void cs_msg_send(cs_op *op)
 {
     store_req *req = op->req;
-    const duet_id *me = &req->in.user;
     struct duet_msg *m = &req->out.msg;
     int rc;
     switch (op->step) {
@@ -517,14 +512,7 @@ void cs_msg_send(cs_op *op)
         rc = 0;
         break;
     case SEND_OTHERS:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->q.rows.n_rows < 1) {
-            rc = DUET_EFORBIDDEN;
-            break;
-        }
-        rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat);
-        if (rc == 0)
+        if ((rc = cs_load_member_chat(op)) == 0)
             rc = DUET_ECONFLICT;
         break;
     default:

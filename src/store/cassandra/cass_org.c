@@ -98,13 +98,7 @@ void cs_chat_state_set(cs_op *op)
         cs_read(op, ST_CHAT, CS_CHAT_GET, "i", &req->in.chat_id);
         return;
     case ST_CHAT:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->q.rows.n_rows < 1) {
-            rc = DUET_EFORBIDDEN;
-            break;
-        }
-        if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             break;
         cs_read(op, ST_STATE, CS_STATE_ALL, "i", me);
         return;

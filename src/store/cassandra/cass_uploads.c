@@ -257,11 +257,7 @@ static int media_step(cs_op *op)
         cs_read(op, UP_CHAT, CS_CHAT_GET, "i", &u->chat_id);
         return 1;
     case UP_CHAT:
-        if ((rc = cs_q_status(op)) < 0)
-            return rc;
-        if (op->q.rows.n_rows < 1)
-            return DUET_ENOTFOUND;
-        if ((rc = cs_read_chat(op->s, &op->q.rows, 0, me, &op->chat)) < 0)
+        if ((rc = cs_load_member_chat(op)) < 0)
             return rc == DUET_EFORBIDDEN ? DUET_ENOTFOUND : rc;
         cs_read(op, UP_CLAIM, CS_CLAIM_GET, "is", &op->id, req->in.message_id);
         return 1;

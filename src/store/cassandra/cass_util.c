@@ -375,6 +375,16 @@ int cs_read_chat(cs_store *s, const struct cql_rows *r, int64_t row, const duet_
     return 0;
 }
 
+int cs_load_member_chat(cs_op *op)
+{
+    int rc = cs_q_status(op);
+    if (rc < 0)
+        return rc;
+    if (op->q.rows.n_rows < 1)
+        return DUET_EFORBIDDEN;
+    return cs_read_chat(op->s, &op->q.rows, 0, &op->req->in.user, &op->chat);
+}
+
 /* ---- scans ---- */
 
 void cs_scan_init(struct cs_scan *sc, const duet_id *chat, int64_t lo, int64_t hi, int asc)
