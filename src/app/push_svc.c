@@ -5,8 +5,11 @@
  * or too many retries). 429 waits Retry-After, 5xx and network errors
  * back off exponentially. A token bucket per subscription bounds the rate,
  * and a newer message push for a chat replaces a queued older one for the
- * same subscription (the Topic collapses them at the push service too). */
-#include "push_svc.h"
+ * same subscription (the Topic collapses them at the push service too).
+ * One push at a time is in flight to a subscription, and a failed push that
+ * a newer one of its chat follows is dropped rather than retried: pushes of
+ * one chat reach the service in order, so the newest is what shows. */
+#include "push_svc_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,58 +21,6 @@
 #include "../outbound/ob.h"
 #include "app.h"
 #include "proto.h"
-
-#define PUSH_QUEUE_MAX         10000 /* items at most, over every user */
-#define PUSH_USER_MAX          256   /* items at most for one user */
-#define PUSH_TRIES_MAX         8     /* attempts before a push fails for good */
-#define PUSH_BACKOFF_MS        1000  /* first back-off; doubles, capped */
-#define PUSH_BACKOFF_MAX       (10 * 60 * 1000)
-#define PUSH_RETRY_AFTER_MAX_S 3600
-#define PUSH_RATE_PER_S        1.0  /* pushes per second to one subscription, sustained */
-#define PUSH_BURST             10.0 /* and in a burst */
-#define PUSH_TTL_MESSAGE       "86400"
-#define PUSH_TTL_CLEAR         "3600"
-#define PUSH_JWT_TTL_S         (12 * 3600)
-#define PUSH_TIMEOUT_MS        30000
-
-/* One push due. Ownership: the svc's queue; owns endpoint and payload. */
-struct push_item {
-    struct push_item *next;
-    struct push_svc *svc; /* NULL once the svc closed under a request */
-    duet_id job, sub, user, chat;
-    int kind;
-    int64_t seq; /* the message's, for push_svc_erase */
-    int inflight;
-    int attempts;
-    uint64_t due; /* uv_now ms */
-    char *endpoint;
-    struct push_sub_keys keys;
-    char topic[PUSH_TOPIC_SIZE];
-    char *payload;
-    size_t payload_len;
-};
-
-/* A subscription's token bucket. Ownership: the svc's buckets map. */
-struct push_bucket {
-    double tokens;
-    uint64_t at;
-};
-
-/* Ownership: app->push; owns the outbound client, the key, the queue, the
- * buckets and the timer; freed when the timer and the client are closed. */
-struct push_svc {
-    struct app *app;
-    ob_client *ob;
-    push_vapid *vapid;
-    char key[PUSH_PUB_B64_SIZE];
-    struct push_item *head;
-    size_t n;
-    map_t per_user; /* duet_id -> count (as a pointer) */
-    map_t buckets;  /* sub id -> struct push_bucket */
-    uv_timer_t timer;
-    int timer_open, ob_open, loading, closing;
-    store_req load;
-};
 
 /* A job settled in the store. Ownership: freed by its callback; independent
  * of the svc, which may be gone by then. */
@@ -85,7 +36,7 @@ static void settle_done(store_req *r)
     free(r->data);
 }
 
-static void settle(struct push_svc *p, const duet_id *job, int result)
+void push_svc__settle(struct push_svc *p, const duet_id *job, int result)
 {
     struct push_settle *s = calloc(1, sizeof(*s));
     if (s == NULL) {
@@ -105,7 +56,7 @@ static void settle(struct push_svc *p, const duet_id *job, int result)
     }
 }
 
-static void user_count(struct push_svc *p, const duet_id *user, int delta)
+void push_svc__user_count(struct push_svc *p, const duet_id *user, int delta)
 {
     uintptr_t n = (uintptr_t)map_get(&p->per_user, user->b, 16);
     n = (uintptr_t)((intptr_t)n + delta);
@@ -115,7 +66,7 @@ static void user_count(struct push_svc *p, const duet_id *user, int delta)
         log_warn("push: out of memory counting a user's pushes");
 }
 
-static void item_free(struct push_item *it)
+void push_svc__item_free(struct push_item *it)
 {
     free(it->endpoint);
     free(it->payload);
@@ -123,7 +74,7 @@ static void item_free(struct push_item *it)
 }
 
 /* Takes it off the queue (not in flight) and frees it. */
-static void unqueue(struct push_svc *p, struct push_item *it)
+void push_svc__unqueue(struct push_svc *p, struct push_item *it)
 {
     for (struct push_item **pp = &p->head; *pp != NULL; pp = &(*pp)->next)
         if (*pp == it) {
@@ -131,195 +82,8 @@ static void unqueue(struct push_svc *p, struct push_item *it)
             break;
         }
     p->n--;
-    user_count(p, &it->user, -1);
-    item_free(it);
-}
-
-static void schedule(struct push_svc *p);
-
-/* ---- sending ---- */
-
-static int64_t retry_after_ms(const struct ob_response *res)
-{
-    const char *v = res->n_headers > 0 ? res->headers[0].value : NULL;
-    char *end;
-    long long s = v != NULL ? strtoll(v, &end, 10) : -1;
-    if (v == NULL || end == v || s < 0)
-        return -1; /* (an HTTP date is treated as absent) */
-    return (s > PUSH_RETRY_AFTER_MAX_S ? PUSH_RETRY_AFTER_MAX_S : s) * 1000;
-}
-
-static void retry(struct push_svc *p, struct push_item *it, int64_t wait_ms)
-{
-    if (it->attempts >= PUSH_TRIES_MAX) {
-        log_warn("push: gave up after %d attempts", it->attempts);
-        p->app->metrics.push_failed++;
-        settle(p, &it->job, PUSH_RESULT_FAILED);
-        unqueue(p, it);
-        return;
-    }
-    if (wait_ms < 0) {
-        wait_ms = PUSH_BACKOFF_MS << (it->attempts > 10 ? 10 : it->attempts - 1);
-        if (wait_ms > PUSH_BACKOFF_MAX)
-            wait_ms = PUSH_BACKOFF_MAX;
-    }
-    p->app->metrics.push_retried++;
-    it->due = uv_now(p->app->loop) + (uint64_t)wait_ms;
-}
-
-/* Every queued push to a subscription that is gone goes too. */
-static void drop_sub(struct push_svc *p, const duet_id *sub)
-{
-    struct push_item *it = p->head, *next;
-    for (; it != NULL; it = next) {
-        next = it->next;
-        if (!it->inflight && duet_id_eq(&it->sub, sub))
-            unqueue(p, it);
-    }
-    free(map_del(&p->buckets, sub->b, 16));
-}
-
-static void on_sent(void *ud, const struct ob_response *res)
-{
-    struct push_item *it = ud;
-    struct push_svc *p = it->svc;
-    it->inflight = 0;
-    if (p == NULL || res->err == -ECANCELED) {
-        /* Closing: the job stays in the store, for the next start. */
-        if (p == NULL)
-            item_free(it);
-        return;
-    }
-    if (res->err < 0) {
-        log_info("push: %s: %s", duet_strerror_code(res->err), res->detail);
-        retry(p, it, -1);
-    } else if (res->status >= 200 && res->status < 300) {
-        p->app->metrics.push_delivered++;
-        settle(p, &it->job, PUSH_RESULT_DELIVERED);
-        unqueue(p, it);
-    } else if (res->status == 404 || res->status == 410) {
-        p->app->metrics.push_gone++;
-        duet_id sub = it->sub;
-        settle(p, &it->job, PUSH_RESULT_GONE);
-        unqueue(p, it);
-        drop_sub(p, &sub);
-    } else if (res->status == 429 || res->status >= 500) {
-        retry(p, it, res->status == 429 ? retry_after_ms(res) : -1);
-    } else {
-        log_warn("push: the push service answered %ld; dropping the push", res->status);
-        p->app->metrics.push_failed++;
-        settle(p, &it->job, PUSH_RESULT_FAILED);
-        unqueue(p, it);
-    }
-    schedule(p);
-}
-
-static int send_item(struct push_svc *p, struct push_item *it)
-{
-    char auth[PUSH_JWT_SIZE + PUSH_PUB_B64_SIZE + 32];
-    uint8_t body[PUSH_MAX_BODY];
-    size_t body_len;
-    int rc = push_vapid_auth(p->vapid, it->endpoint, p->app->cfg->push_contact,
-                             duet_now_ms() / 1000, PUSH_JWT_TTL_S, auth, sizeof(auth));
-    if (rc == 0)
-        rc = push_encrypt(&it->keys, (const uint8_t *)it->payload, it->payload_len, 0, body,
-                          sizeof(body), &body_len);
-    if (rc < 0)
-        return rc;
-    int msg = it->kind != PUSH_JOB_CLEAR; /* a message or a reaction */
-    struct ob_header h[] = {
-        {"Authorization", auth},
-        {"Content-Encoding", "aes128gcm"},
-        {"Content-Type", "application/octet-stream"},
-        {"TTL", msg ? PUSH_TTL_MESSAGE : PUSH_TTL_CLEAR},
-        /* A clear only tidies up: no need to wake a phone for it. */
-        {"Urgency", msg ? "high" : "low"},
-        {"Topic", it->topic},
-    };
-    static const char *const want[] = {"Retry-After"};
-    struct ob_request r = {
-        .method = "POST",
-        .url = it->endpoint,
-        .headers = h,
-        .n_headers = sizeof(h) / sizeof(h[0]),
-        .body = body,
-        .body_len = body_len,
-        .timeout_ms = PUSH_TIMEOUT_MS,
-        .want = want,
-        .n_want = 1,
-        .cb = on_sent,
-        .ud = it,
-    };
-    return ob_request(p->ob, &r);
-}
-
-/* Takes a token of the subscription's bucket: 0, or the ms until one. */
-static uint64_t bucket_take(struct push_svc *p, const duet_id *sub, uint64_t now)
-{
-    struct push_bucket *b = map_get(&p->buckets, sub->b, 16);
-    if (b == NULL) {
-        if ((b = calloc(1, sizeof(*b))) == NULL || map_put(&p->buckets, sub->b, 16, b) < 0) {
-            free(b);
-            return 0; /* out of memory: unlimited rather than stuck */
-        }
-        b->tokens = PUSH_BURST;
-        b->at = now;
-    }
-    b->tokens += (double)(now - b->at) / 1000.0 * PUSH_RATE_PER_S;
-    if (b->tokens > PUSH_BURST)
-        b->tokens = PUSH_BURST;
-    b->at = now;
-    if (b->tokens < 1.0)
-        return (uint64_t)((1.0 - b->tokens) * 1000.0 / PUSH_RATE_PER_S) + 1;
-    b->tokens -= 1.0;
-    return 0;
-}
-
-static void on_timer(uv_timer_t *t)
-{
-    struct push_svc *p = t->data;
-    uint64_t now = uv_now(p->app->loop);
-    struct push_item *it = p->head, *next;
-    for (; it != NULL && !p->closing; it = next) {
-        next = it->next;
-        if (it->inflight || it->due > now)
-            continue;
-        uint64_t wait = bucket_take(p, &it->sub, now);
-        if (wait > 0) {
-            it->due = now + wait;
-            continue;
-        }
-        it->attempts++;
-        int rc = send_item(p, it);
-        if (rc == DUET_EBUSY) {
-            it->attempts--;
-            it->due = now + 100; /* the outbound client is full: soon */
-        } else if (rc < 0) {
-            log_warn("push: cannot send: %s", duet_strerror_code(rc));
-            p->app->metrics.push_failed++;
-            settle(p, &it->job, PUSH_RESULT_FAILED);
-            unqueue(p, it);
-        } else {
-            it->inflight = 1;
-        }
-    }
-    schedule(p);
-}
-
-/* Arms the timer for the earliest push due. */
-static void schedule(struct push_svc *p)
-{
-    if (p->closing)
-        return;
-    uint64_t now = uv_now(p->app->loop), first = UINT64_MAX;
-    for (const struct push_item *it = p->head; it != NULL; it = it->next)
-        if (!it->inflight && it->due < first)
-            first = it->due;
-    if (first == UINT64_MAX) {
-        (void)uv_timer_stop(&p->timer);
-        return;
-    }
-    (void)uv_timer_start(&p->timer, on_timer, first > now ? first - now : 0, 0);
+    push_svc__user_count(p, &it->user, -1);
+    push_svc__item_free(it);
 }
 
 /* ---- queueing ---- */
@@ -352,9 +116,8 @@ static char *payload_of(const struct duet_push_job *j)
 static struct push_item *find_older(struct push_svc *p, const struct duet_push_job *j)
 {
     for (struct push_item *it = p->head; it != NULL; it = it->next)
-        if (!it->inflight && it->attempts == 0 && it->kind == PUSH_JOB_MESSAGE &&
-            j->kind == PUSH_JOB_MESSAGE && duet_id_eq(&it->sub, &j->sub.id) &&
-            duet_id_eq(&it->chat, &j->chat_id))
+        if (!it->inflight && it->kind == PUSH_JOB_MESSAGE && j->kind == PUSH_JOB_MESSAGE &&
+            duet_id_eq(&it->sub, &j->sub.id) && duet_id_eq(&it->chat, &j->chat_id))
             return it;
     return NULL;
 }
@@ -378,7 +141,7 @@ static void add_one(struct push_svc *p, const struct duet_push_job *j)
         duet_id was = old->job;
         if (item_fill(p, old, j) == 0) {
             p->app->metrics.push_dropped++;
-            settle(p, &was, PUSH_RESULT_FAILED);
+            push_svc__settle(p, &was, PUSH_RESULT_FAILED);
         }
         return;
     }
@@ -386,21 +149,21 @@ static void add_one(struct push_svc *p, const struct duet_push_job *j)
         (uintptr_t)map_get(&p->per_user, j->sub.user.b, 16) >= PUSH_USER_MAX) {
         p->app->metrics.push_dropped++;
         log_warn("push: queue full; a push is dropped");
-        settle(p, &j->id, PUSH_RESULT_FAILED);
+        push_svc__settle(p, &j->id, PUSH_RESULT_FAILED);
         return;
     }
     struct push_item *it = calloc(1, sizeof(*it));
     if (it == NULL || (it->endpoint = strdup(j->sub.endpoint)) == NULL || item_fill(p, it, j) < 0) {
         log_warn("push: out of memory; a push waits for the next start");
         if (it != NULL)
-            item_free(it);
+            push_svc__item_free(it);
         return;
     }
     if (push_sub_keys_parse(j->sub.p256dh, j->sub.auth, &it->keys) < 0 ||
         push_topic(p->vapid, j->chat_id.b, 16, it->topic) < 0) {
         log_warn("push: a stored subscription has bad keys; dropping its push");
-        settle(p, &j->id, PUSH_RESULT_GONE);
-        item_free(it);
+        push_svc__settle(p, &j->id, PUSH_RESULT_GONE);
+        push_svc__item_free(it);
         return;
     }
     it->svc = p;
@@ -416,7 +179,7 @@ static void add_one(struct push_svc *p, const struct duet_push_job *j)
         pp = &(*pp)->next;
     *pp = it;
     p->n++;
-    user_count(p, &it->user, 1);
+    push_svc__user_count(p, &it->user, 1);
 }
 
 /* The payload without its "text" member; NULL when it has none or on
@@ -453,7 +216,7 @@ void push_svc_add(struct push_svc *p, const struct duet_push_job *jobs, size_t n
         return;
     for (size_t i = 0; i < n; i++)
         add_one(p, &jobs[i]);
-    schedule(p);
+    push_svc__schedule(p);
 }
 
 const char *push_svc_key(const struct push_svc *p)
@@ -580,7 +343,7 @@ void push_svc_close(struct push_svc *p)
         if (it->inflight)
             it->svc = NULL;
         else
-            item_free(it);
+            push_svc__item_free(it);
     }
     p->head = NULL;
     uv_close((uv_handle_t *)&p->timer, on_timer_closed);
