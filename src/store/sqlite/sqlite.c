@@ -424,8 +424,14 @@ static int sq_prepare_all(sq_store *s)
 static void sq_global_config(void)
 {
     int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* Every page cache starts with one bulk allocation of 20 pages (88 KB),
+     * and so does the temporary b-tree of each DELETE or INSERT ... SELECT
+     * on pending (its triggers force one) that holds a row or two: one page
+     * at a time instead. Debian's SQLite has no lookaside (OMIT_LOOKASIDE). */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
     if (rc != SQLITE_OK)
-        log_debug("store: sqlite: memstatus stays on (%s)", sqlite3_errstr(rc));
+        log_debug("store: sqlite: global defaults stay (%s)", sqlite3_errstr(rc));
 }
 
 int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, store_t **out)
