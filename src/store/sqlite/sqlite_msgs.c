@@ -177,11 +177,10 @@ static int sq_receipt_replace(sq_store *s, const struct sq_chat *c, int kind, in
     sq_col_id(src, 1, &to);
     /* message_id stays valid until src is reset, after the insert. */
     const char *mid = (const char *)sqlite3_column_text(src, 2);
-    rc = sq_exec(s, SQ_PENDING_RECEIPT, "iiiidsdlllll", &c->peer, &c->id, &from, &to, kind,
-                 mid != NULL ? mid : "", sqlite3_column_int(src, 3),
-                 (int64_t)sqlite3_column_int64(src, 4), now,
-                 kind == PENDING_SEEN ? now : (int64_t)0, seq,
-                 (int64_t)sqlite3_column_int64(src, 5));
+    rc = sq_exec(
+        s, SQ_PENDING_RECEIPT, "iiiidsdlllll", &c->peer, &c->id, &from, &to, kind,
+        mid != NULL ? mid : "", sqlite3_column_int(src, 3), (int64_t)sqlite3_column_int64(src, 4),
+        now, kind == PENDING_SEEN ? now : (int64_t)0, seq, (int64_t)sqlite3_column_int64(src, 5));
     sq_reset(src);
     return rc < 0 ? rc : 0;
 }
