@@ -59,19 +59,6 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                            " type = excluded.type, preview = excluded.preview,"
                            " sent_at = excluded.sent_at, received_at = 0, seen_at = 0,"
                            " deleted_at = 0, media = excluded.media",
-    /* A receipt row (no text) from the values in hand, as above. */
-    [SQ_MSG_RECEIPT_SRC] = "SELECT sender, receiver, message_id, type, sent_at, deleted_at"
-                           " FROM messages WHERE chat_id = ?1 AND sequence = ?2",
-    [SQ_PENDING_RECEIPT] = "INSERT INTO pending (user_id, chat_id, sender, receiver,"
-                           " service_type, message_id, message, type, preview, sent_at,"
-                           " received_at, seen_at, sequence, deleted_at, media)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7, '', ?8, ?9, ?10, ?11, ?12, '')"
-                           " ON CONFLICT (user_id, chat_id, service_type, message_id, sequence)"
-                           " DO UPDATE SET sender = excluded.sender,"
-                           " receiver = excluded.receiver, message = '', type = excluded.type,"
-                           " preview = '', sent_at = excluded.sent_at,"
-                           " received_at = excluded.received_at, seen_at = excluded.seen_at,"
-                           " deleted_at = excluded.deleted_at, media = ''",
     [SQ_PENDING_DELETE_UPTO] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                                " AND service_type = ?3 AND sequence <= ?4",
     [SQ_PENDING_DELETE_AT] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
@@ -165,23 +152,8 @@ static int sq_receipt_replace(sq_store *s, const struct sq_chat *c, int kind, in
     int rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", &c->peer, &c->id, kind, INT64_MAX);
     if (rc < 0)
         return rc;
-    /* Read, then INSERT ... VALUES: no temporary b-tree (SQ_PENDING_NEW_MSG).
-     * No message, no row, as INSERT ... SELECT did. */
-    sqlite3_stmt *src = sq_bind(s, SQ_MSG_RECEIPT_SRC, "il", &c->id, seq);
-    if (src == NULL)
-        return DUET_ESTORE;
-    if ((rc = sq_step(s, src)) <= 0)
-        return rc;
-    duet_id from, to;
-    sq_col_id(src, 0, &from);
-    sq_col_id(src, 1, &to);
-    /* message_id stays valid until src is reset, after the insert. */
-    const char *mid = (const char *)sqlite3_column_text(src, 2);
-    rc = sq_exec(
-        s, SQ_PENDING_RECEIPT, "iiiidsdlllll", &c->peer, &c->id, &from, &to, kind,
-        mid != NULL ? mid : "", sqlite3_column_int(src, 3), (int64_t)sqlite3_column_int64(src, 4),
-        now, kind == PENDING_SEEN ? now : (int64_t)0, seq, (int64_t)sqlite3_column_int64(src, 5));
-    sq_reset(src);
+    rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c->peer, kind, now,
+                 kind == PENDING_SEEN ? now : (int64_t)0, &c->id, seq);
     return rc < 0 ? rc : 0;
 }
 
