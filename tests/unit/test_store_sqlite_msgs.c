@@ -449,3 +449,47 @@ Test(store_sqlite_msgs, pending_pages_follow_the_key_and_bound_their_text)
     cr_assert_eq(p->out.n_pending, 1);
     done(p);
 }
+
+/* A send writes its pending row from the values in hand (issue 18), not by
+ * copying the message row: both must say the same, media fields included. */
+Test(store_sqlite_msgs, pending_row_of_a_send_is_the_message_row)
+{
+    store_req *r = op(STORE_MSG_SEND);
+    r->in.user = E.alice;
+    r->in.chat_id = E.ab;
+    r->in.message_id = "m-media";
+    r->in.text = "caption";
+    r->in.msg_type = 1;
+    r->in.preview = "thumb";
+    r->in.media = "{\"id\":\"x\"}";
+    r->in.now = T0 + 7;
+    cr_assert_eq(run(r), 0);
+    done(r);
+    int64_t seq;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m-text", "plain", T0 + 8, &seq), 0);
+    store_req *h = history(E.bob, E.ab, 0, -1, 100);
+    store_req *p = pending(E.bob);
+    cr_assert_eq(h->out.n_msgs, 2);
+    cr_assert_eq(p->out.n_pending, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct duet_msg *a = &h->out.msgs[i], *b = &p->out.pending[i].msg;
+        cr_assert_eq(p->out.pending[i].kind, PENDING_MESSAGE);
+        cr_assert(duet_id_eq(&a->chat_id, &b->chat_id));
+        cr_assert(duet_id_eq(&a->sender, &b->sender));
+        cr_assert(duet_id_eq(&a->receiver, &b->receiver));
+        cr_assert_str_eq(a->message_id, b->message_id);
+        cr_assert_str_eq(a->message, b->message);
+        cr_assert_eq(a->type, b->type);
+        cr_assert_str_eq(a->preview, b->preview);
+        cr_assert_str_eq(a->media, b->media);
+        cr_assert_eq(a->sequence, b->sequence);
+        cr_assert_eq(a->sent_at, b->sent_at);
+        cr_assert_eq(b->received_at, 0);
+        cr_assert_eq(b->seen_at, 0);
+        cr_assert_eq(b->deleted_at, 0);
+    }
+    cr_assert_eq(p->out.pending[0].msg.type, 1);
+    cr_assert_str_eq(p->out.pending[0].msg.media, "{\"id\":\"x\"}");
+    done(h);
+    done(p);
+}

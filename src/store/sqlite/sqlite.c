@@ -17,6 +17,7 @@
 #include "sqlite_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,6 +415,25 @@ static int sq_prepare_all(sq_store *s)
     return 0;
 }
 
+/* Process-wide settings, before the library initialises. Memory statistics
+ * take a global mutex around every sqlite3_malloc and sqlite3_free (the
+ * pthread mutex share of issue 18's profile), and duetd never reads them.
+ * Once per process: sqlite3_config is not thread-safe. SQLITE_MISUSE means
+ * the library was initialised already (a unit test opened a file first);
+ * the defaults then stay, which is only slower. */
+static void sq_global_config(void)
+{
+    int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* Every page cache starts with one bulk allocation of 20 pages (88 KB),
+     * and so does the temporary b-tree of each DELETE or INSERT ... SELECT
+     * on pending (its triggers force one) that holds a row or two: one page
+     * at a time instead. Debian's SQLite has no lookaside (OMIT_LOOKASIDE). */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+    if (rc != SQLITE_OK)
+        log_debug("store: sqlite: global defaults stay (%s)", sqlite3_errstr(rc));
+}
+
 int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, store_t **out)
 {
     if (loop == NULL || opts == NULL || opts->path == NULL || out == NULL)
@@ -425,6 +445,9 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
         log_error("store: sqlite: the SQLite library was built without thread support");
         return DUET_ESTORE;
     }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (pthread_once(&once, sq_global_config) != 0)
+        return DUET_ESTORE;
     sq_store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;

@@ -46,6 +46,19 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                             " preview = excluded.preview, sent_at = excluded.sent_at,"
                             " received_at = excluded.received_at, seen_at = excluded.seen_at,"
                             " deleted_at = excluded.deleted_at, media = excluded.media",
+    /* The same row for a message just inserted, from the values in hand:
+     * INSERT ... SELECT on a table with triggers goes through a temporary
+     * b-tree (issue 18's profile), VALUES does not. */
+    [SQ_PENDING_NEW_MSG] = "INSERT INTO pending (user_id, chat_id, sender, receiver,"
+                           " service_type, message_id, message, type, preview, sent_at,"
+                           " received_at, seen_at, sequence, deleted_at, media)"
+                           " VALUES (?1, ?2, ?3, ?1, 0, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, 0, ?10)"
+                           " ON CONFLICT (user_id, chat_id, service_type, message_id, sequence)"
+                           " DO UPDATE SET sender = excluded.sender,"
+                           " receiver = excluded.receiver, message = excluded.message,"
+                           " type = excluded.type, preview = excluded.preview,"
+                           " sent_at = excluded.sent_at, received_at = 0, seen_at = 0,"
+                           " deleted_at = 0, media = excluded.media",
     [SQ_PENDING_DELETE_UPTO] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                                " AND service_type = ?3 AND sequence <= ?4",
     [SQ_PENDING_DELETE_AT] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
@@ -144,6 +157,20 @@ static int sq_receipt_replace(sq_store *s, const struct sq_chat *c, int kind, in
     return rc < 0 ? rc : 0;
 }
 
+/* The receiver's pending row for a message just sent. A quote or forward
+ * rewrote the row's type and preview (sq_cv_send_apply): copied from it. */
+static int sq_pending_new(sq_store *s, const store_req *req, const struct sq_chat *c,
+                          const struct sq_cv_send *cv, int64_t seq)
+{
+    if (cv->reply_to != 0 || cv->forwarded)
+        return sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c->peer, PENDING_MESSAGE, (int64_t)0,
+                       (int64_t)0, &c->id, seq);
+    return sq_exec(s, SQ_PENDING_NEW_MSG, "iiissdslls", &c->peer, &c->id, &req->in.user,
+                   req->in.message_id, cv->text, req->in.msg_type,
+                   req->in.preview ? req->in.preview : "", req->in.now, seq,
+                   req->in.media ? req->in.media : "");
+}
+
 int sq_msg_send(sq_store *s, store_req *req)
 {
     const duet_id *me = &req->in.user;
@@ -208,8 +235,7 @@ int sq_msg_send(sq_store *s, store_req *req)
                       req->in.media ? req->in.media : "")) < 0 ||
         (req->in.upload_id != NULL && (rc = sq_upload_attach(s, req, &c.id, seq)) < 0) ||
         (rc = sq_cv_send_apply(s, req, &c.id, seq, &cv)) < 0 ||
-        (!withheld && (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_MESSAGE,
-                                    (int64_t)0, (int64_t)0, &c.id, seq)) < 0) ||
+        (!withheld && (rc = sq_pending_new(s, req, &c, &cv, seq)) < 0) ||
         (rc = sq_exec(s, SQ_CHAT_SENT, "ill", &c.id, seq, now)) < 0)
         return rc;
     /* c-org: the index in the message's transaction; the peer's archive
