@@ -5,7 +5,21 @@ import { notifyRequest } from './notify.js';
 import { session } from './session.js';
 import { applyChatList, emit, setRequests, setRequestsLoaded, state } from './store.js';
 
+// A fetch's number; fresh(s, kind, n) says whether its answer is newer than
+// every one applied so far, and marks it applied.
+function ticket(kind) {
+  const s = session();
+  return s ? { s, n: ++s.listGen[kind] } : null;
+}
+
+function fresh(t, kind) {
+  if (!t || session() !== t.s || t.n <= t.s.listGen[`${kind}Applied`]) return false;
+  t.s.listGen[`${kind}Applied`] = t.n;
+  return true;
+}
+
 export async function refreshChats() {
+  const t = ticket('chats');
   let res;
   try {
     res = await api.chats();
@@ -13,6 +27,7 @@ export async function refreshChats() {
     if (e.status === 401) session()?.onLoggedOut();
     return;
   }
+  if (!fresh(t, 'chats')) return; // a later fetch already answered
   const seen = applyChatList(res.chats);
   emit('chats');
   for (const id of seen) emit('msgs', id);
@@ -20,8 +35,10 @@ export async function refreshChats() {
 }
 
 export async function refreshRequests() {
+  const t = ticket('requests');
   try {
     const [r, b] = await Promise.all([api.requests(), api.blocks()]);
+    if (!fresh(t, 'requests')) return;
     const before = new Set(state.requests.incoming.map((x) => x.user.id));
     setRequests(r, b.blocked);
     emit('requests');

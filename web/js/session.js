@@ -27,6 +27,9 @@ export function openSession({ socket, onLoggedOut }) {
     ownItems: new Map(), // outbox items this tab added, until stored
     typingTimers: new Map(), // chat id -> the timer that ends "typing"
     refreshTimer: 0,
+    // Each list fetch takes a number; an answer older than one already
+    // applied is dropped (two fetches can overlap and answer out of order).
+    listGen: { chats: 0, chatsApplied: 0, requests: 0, requestsApplied: 0 },
     flushTimer: 0,
     stopOutboxWatch: null,
     checking: false,
