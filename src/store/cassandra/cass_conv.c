@@ -15,9 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../base/text.h"
-
-#define CS_SNIPPET_CHARS 100
+#include "../store_rules.h"
 
 const char *const cs_conv_cql[CS_STMT_COUNT] = {
     [CS_CV_EXTRA_GET] = "SELECT reply_to, forwarded, edited_at FROM @.private_chat"
@@ -57,21 +55,6 @@ const char *const cs_conv_cql[CS_STMT_COUNT] = {
 
 /* ---- shared ---- */
 
-/* The first line of text, at most CS_SNIPPET_CHARS characters. */
-static const char *cv_snippet(pool_t *p, const char *text)
-{
-    size_t len = strlen(text), i = 0, chars = 0;
-    while (i < len && text[i] != '\n' && chars < CS_SNIPPET_CHARS) {
-        uint32_t cp;
-        size_t n = text_utf8_seq((const unsigned char *)text, len, i, &cp);
-        if (n == 0)
-            break;
-        i += n;
-        chars++;
-    }
-    return pool_strndup(p, text, i);
-}
-
 int cs_cv_quote_from_row(cs_op *op, struct duet_msg *m)
 {
     pool_t *p = &op->req->pool;
@@ -87,7 +70,7 @@ int cs_cv_quote_from_row(cs_op *op, struct duet_msg *m)
     m->reply_sender = o.sender;
     m->reply_type = o.type;
     m->reply_deleted = o.deleted_at != 0;
-    m->reply_snippet = cv_snippet(p, m->reply_deleted ? "" : o.message);
+    m->reply_snippet = store_snippet(p, m->reply_deleted ? "" : o.message);
     return m->reply_snippet == NULL ? -ENOMEM : 0;
 }
 

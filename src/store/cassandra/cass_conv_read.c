@@ -9,25 +9,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../store_rules.h"
+
 /* ---- history: extras, hidden, reactions, quotes ---- */
 
 enum { HX_START = 0, HX_EXTRA, HX_HIDDEN, HX_REACT, HX_QUOTE };
-
-/* The page's message at seq (ascending), or NULL. */
-static struct duet_msg *cv_find(struct duet_msg *msgs, size_t n, int64_t seq)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (msgs[mid].sequence == seq)
-            return &msgs[mid];
-        if (msgs[mid].sequence < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
 
 static int cv_add_reactions(cs_op *op)
 {
@@ -36,7 +22,7 @@ static int cv_add_reactions(cs_op *op)
     size_t cap = 0;
     const struct cql_rows *r = &op->q.rows;
     for (int64_t i = 0; i < r->n_rows; i++) {
-        struct duet_msg *m = cv_find(msgs, req->out.n_msgs, cs_get_i64(cql_cell(r, i, 0)));
+        struct duet_msg *m = store_msg_find(msgs, req->out.n_msgs, cs_get_i64(cql_cell(r, i, 0)));
         duet_id who;
         cs_get_id(cql_cell(r, i, 1), &who);
         /* A withheld reaction is shown to its author only. */
@@ -91,7 +77,7 @@ static void cv_history_fn(cs_op *op)
         if ((rc = cs_q_status(op)) < 0)
             break;
         for (int64_t i = 0; i < r->n_rows; i++) {
-            struct duet_msg *m = cv_find(msgs, n, cs_get_i64(cql_cell(r, i, 0)));
+            struct duet_msg *m = store_msg_find(msgs, n, cs_get_i64(cql_cell(r, i, 0)));
             if (m == NULL || m->withheld)
                 continue;
             m->reply_to = cs_get_i64(cql_cell(r, i, 1));
@@ -112,7 +98,7 @@ static void cv_history_fn(cs_op *op)
         if ((rc = cs_q_status(op)) < 0)
             break;
         for (int64_t i = 0; i < r->n_rows; i++) {
-            struct duet_msg *m = cv_find(msgs, n, cs_get_i64(cql_cell(r, i, 0)));
+            struct duet_msg *m = store_msg_find(msgs, n, cs_get_i64(cql_cell(r, i, 0)));
             if (m != NULL)
                 m->hidden = 1;
         }

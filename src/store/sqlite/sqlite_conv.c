@@ -7,10 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../base/text.h"
-
-/* A quote shows the original's first line, at most this many characters. */
-#define SQ_CV_SNIPPET_CHARS 100
+#include "../store_rules.h"
 
 const char *const sq_conv_sql[SQ_STMT_COUNT] = {
     [SQ_CV_MSG_EXTRA] = "SELECT reply_to, forwarded, edited_at FROM messages"
@@ -77,21 +74,6 @@ static int cv_visible(const struct duet_msg *m, const duet_id *me)
     return !(m->withheld && duet_id_eq(&m->receiver, me));
 }
 
-/* The first line of text, at most SQ_CV_SNIPPET_CHARS characters. */
-static const char *cv_snippet(pool_t *p, const char *text)
-{
-    size_t len = strlen(text), i = 0, chars = 0;
-    while (i < len && text[i] != '\n' && chars < SQ_CV_SNIPPET_CHARS) {
-        uint32_t cp;
-        size_t n = text_utf8_seq((const unsigned char *)text, len, i, &cp);
-        if (n == 0)
-            break;
-        i += n;
-        chars++;
-    }
-    return pool_strndup(p, text, i);
-}
-
 /* Fills m's quote from the original at m->reply_to. */
 static int cv_quote(sq_store *s, pool_t *p, struct duet_msg *m)
 {
@@ -108,7 +90,7 @@ static int cv_quote(sq_store *s, pool_t *p, struct duet_msg *m)
     m->reply_type = sqlite3_column_int(st, 2);
     m->reply_deleted = sqlite3_column_int64(st, 3) != 0;
     const char *text = (const char *)sqlite3_column_text(st, 1);
-    m->reply_snippet = cv_snippet(p, m->reply_deleted || text == NULL ? "" : text);
+    m->reply_snippet = store_snippet(p, m->reply_deleted || text == NULL ? "" : text);
     sq_reset(st);
     return m->reply_snippet == NULL ? -ENOMEM : 0;
 }
@@ -188,22 +170,6 @@ int sq_cv_decorate_one(sq_store *s, pool_t *p, struct duet_msg *m)
     return m->reply_to > 0 && m->deleted_at == 0 ? cv_quote(s, p, m) : 0;
 }
 
-/* The message of the page at seq (msgs ascending), or NULL. */
-static struct duet_msg *cv_find(struct duet_msg *msgs, size_t n, int64_t seq)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (msgs[mid].sequence == seq)
-            return &msgs[mid];
-        if (msgs[mid].sequence < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 /* Adds the page's visible reactions to its messages. */
 static int cv_reactions(sq_store *s, pool_t *p, const duet_id *me, const duet_id *chat,
                         struct duet_msg *msgs, size_t n)
@@ -216,7 +182,7 @@ static int cv_reactions(sq_store *s, pool_t *p, const duet_id *me, const duet_id
     size_t cap = 0;
     int rc;
     while ((rc = sq_step(s, st)) == 1) {
-        struct duet_msg *m = cv_find(msgs, n, sqlite3_column_int64(st, 0));
+        struct duet_msg *m = store_msg_find(msgs, n, sqlite3_column_int64(st, 0));
         if (m == NULL || m->withheld)
             continue;
         if (m != cur) { /* rows come by sequence: a new message */
@@ -247,7 +213,7 @@ int sq_cv_decorate(sq_store *s, pool_t *p, const duet_id *me, const duet_id *cha
         return DUET_ESTORE;
     int rc;
     while ((rc = sq_step(s, st)) == 1) {
-        struct duet_msg *m = cv_find(msgs, n, sqlite3_column_int64(st, 0));
+        struct duet_msg *m = store_msg_find(msgs, n, sqlite3_column_int64(st, 0));
         if (m == NULL || m->withheld)
             continue;
         m->reply_to = sqlite3_column_int64(st, 1);
@@ -259,7 +225,7 @@ int sq_cv_decorate(sq_store *s, pool_t *p, const duet_id *me, const duet_id *cha
     if ((st = sq_bind(s, SQ_CV_HIDDEN_RANGE, "iill", me, chat, lo, hi)) == NULL)
         return DUET_ESTORE;
     while ((rc = sq_step(s, st)) == 1) {
-        struct duet_msg *m = cv_find(msgs, n, sqlite3_column_int64(st, 0));
+        struct duet_msg *m = store_msg_find(msgs, n, sqlite3_column_int64(st, 0));
         if (m != NULL)
             m->hidden = 1;
     }
