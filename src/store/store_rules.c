@@ -34,3 +34,22 @@ struct duet_msg *store_msg_find(struct duet_msg *msgs, size_t n, int64_t seq)
     }
     return NULL;
 }
+
+struct duet_push_job *store_push_jobs(store_req *req, size_t n, const char *from, const char *text)
+{
+    struct duet_push_job *jobs = n ? pool_calloc(&req->pool, n * sizeof(*jobs)) : NULL;
+    if (jobs == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct duet_push_job *j = &jobs[i];
+        duet_id_random(&j->id);
+        j->sub = req->out.push_subs[i];
+        j->kind = req->in.push.kind;
+        j->chat_id = req->in.chat_id;
+        j->seq = req->in.seq;
+        j->from = from;
+        j->text = text;
+        j->created_at = req->in.now;
+    }
+    return jobs;
+}

@@ -17,4 +17,9 @@ const char *store_snippet(pool_t *p, const char *text);
 /* The message of a page at seq (msgs ascending by sequence), or NULL. */
 struct duet_msg *store_msg_find(struct duet_msg *msgs, size_t n, int64_t seq);
 
+/* n push jobs, one per subscription read (req->out.push_subs), for
+ * req->in's push, allocated in req's pool; NULL when n is 0 or out of
+ * memory. */
+struct duet_push_job *store_push_jobs(store_req *req, size_t n, const char *from, const char *text);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store_rules.h"
 #include "cass_int.h"
 
 #define SUB_COLS  "sub_id, user_id, endpoint, p256dh, auth, device, created_at, last_success"
@@ -279,24 +280,16 @@ static int enqueue_write(cs_op *op)
     size_t n = req->out.n_push_subs;
     if (n > CQL_BATCH_MAX - 1)
         n = CQL_BATCH_MAX - 1;
-    struct duet_push_job *jobs = n ? pool_calloc(&req->pool, n * sizeof(*jobs)) : NULL;
-    if (n > 0 && jobs == NULL)
-        return -ENOMEM;
     int msg = req->in.push.kind != PUSH_JOB_CLEAR; /* a message or a reaction */
     const char *from = msg ? op->msg.message : "", *text = msg ? op->msg.preview : "";
+    struct duet_push_job *jobs = store_push_jobs(req, n, from, text);
+    if (n > 0 && jobs == NULL)
+        return -ENOMEM;
     cs_batch_begin(op);
     cs_batch_add(op, msg ? CS_PUSH_NOTIFIED_SET : CS_PUSH_NOTIFIED_DEL, "ii", &req->in.user,
                  &req->in.chat_id);
     for (size_t i = 0; i < n; i++) {
-        struct duet_push_job *j = &jobs[i];
-        duet_id_random(&j->id);
-        j->sub = req->out.push_subs[i];
-        j->kind = req->in.push.kind;
-        j->chat_id = req->in.chat_id;
-        j->seq = req->in.seq;
-        j->from = from;
-        j->text = text;
-        j->created_at = req->in.now;
+        const struct duet_push_job *j = &jobs[i];
         cs_batch_add(op, CS_PUSH_JOB_INSERT, "siiisssdilssl", req->in.push.instance, &j->id,
                      &j->sub.id, &j->sub.user, j->sub.endpoint, j->sub.p256dh, j->sub.auth, j->kind,
                      &j->chat_id, j->seq, from, text, j->created_at);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../store_rules.h"
 #include "sqlite_int.h"
 
 #define SUB_COLS                                                                                   \
@@ -179,19 +180,11 @@ static int enqueue_each(sq_store *s, store_req *req, const char *from, const cha
 {
     int rc;
     size_t n = req->out.n_push_subs;
-    struct duet_push_job *jobs = n ? pool_calloc(&req->pool, n * sizeof(*jobs)) : NULL;
+    struct duet_push_job *jobs = store_push_jobs(req, n, from, text);
     if (n > 0 && jobs == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        struct duet_push_job *j = &jobs[i];
-        duet_id_random(&j->id);
-        j->sub = req->out.push_subs[i];
-        j->kind = req->in.push.kind;
-        j->chat_id = req->in.chat_id;
-        j->seq = req->in.seq;
-        j->from = from;
-        j->text = text;
-        j->created_at = req->in.now;
+        const struct duet_push_job *j = &jobs[i];
         rc = sq_exec(s, SQ_PUSH_JOB_INSERT, "isidilssl", &j->id, req->in.push.instance, &j->sub.id,
                      j->kind, &j->chat_id, j->seq, from, text, j->created_at);
         if (rc < 0)
