@@ -136,14 +136,21 @@ static void cv_history_fn(cs_op *op)
     cs_finish(op, rc);
 }
 
-void cs_conv_history_done(cs_op *op)
+/* Runs fn from step on the op: reads it issues start unpaged, whatever the
+ * read that came before used. */
+static void cv_run(cs_op *op, void (*fn)(cs_op *), int step)
 {
-    op->fn = cv_history_fn;
-    op->step = HX_START;
+    op->fn = fn;
+    op->step = step;
     op->page_size = 0;
     op->paging = NULL;
     op->paging_len = 0;
-    cv_history_fn(op);
+    fn(op);
+}
+
+void cs_conv_history_done(cs_op *op)
+{
+    cv_run(op, cv_history_fn, HX_START);
 }
 
 /* ---- the replay: extras and quotes of messages, the edit's time ---- */
@@ -207,12 +214,7 @@ static void cv_pending_fn(cs_op *op)
 
 void cs_conv_pending_done(cs_op *op)
 {
-    op->fn = cv_pending_fn;
-    op->step = PX_START;
-    op->page_size = 0;
-    op->paging = NULL;
-    op->paging_len = 0;
-    cv_pending_fn(op);
+    cv_run(op, cv_pending_fn, PX_START);
 }
 
 /* ---- the chat list: hidden messages are neither last nor unread ---- */
