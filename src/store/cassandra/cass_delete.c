@@ -88,11 +88,7 @@ void cs_msg_delete(cs_op *op)
             return; /* sent, or failed and finished */
         break;
     default: /* DEL_RECEIPTS */
-        if ((rc = cs_receipts_both(op)) < 0)
-            break;
-        if (rc == 0)
-            m->seen_at = 0;
-        rc = 0;
+        rc = cs_receipts_apply(op, m);
         break;
     }
     cs_finish(op, rc);

@@ -495,9 +495,12 @@ const struct duet_user *cs_user_find(const cs_op *op, const duet_id *id);
 /* seen_at shows only while both users have read receipts on.
  * cs_want_receipts reads both users (then step next) when m has a seen_at
  * to hide: 1 sent, 0 nothing to do, or an error (op finished).
- * cs_receipts_both, after that read: 1 both on, 0 not, or an error. */
+ * cs_receipts_both, after that read: 1 both on, 0 not, or an error;
+ * cs_receipts_apply, after it: clears m's seen_at unless both are on, 0 or
+ * an error. */
 int cs_want_receipts(cs_op *op, int next, const struct duet_msg *m);
 int cs_receipts_both(cs_op *op);
+int cs_receipts_apply(cs_op *op, struct duet_msg *m);
 
 /* Shared by the lists (cass_lists.c, cass_pending.c). */
 int cs_ids_add(cs_op *op, const duet_id *id, size_t *cap);

@@ -505,11 +505,7 @@ void cs_msg_send(cs_op *op)
         cs_send_rows(op, SEND_DUP_WRITTEN, m);
         return;
     case SEND_DUP_SEEN:
-        if ((rc = cs_receipts_both(op)) < 0)
-            break;
-        if (rc == 0)
-            m->seen_at = 0;
-        rc = 0;
+        rc = cs_receipts_apply(op, m);
         break;
     case SEND_OTHERS:
         if ((rc = cs_load_member_chat(op)) == 0)

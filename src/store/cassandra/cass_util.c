@@ -511,3 +511,13 @@ int cs_receipts_both(cs_op *op)
         on += cs_get_i32(cql_cell(&op->q.rows, i, 6)) != 0;
     return on == 2;
 }
+
+int cs_receipts_apply(cs_op *op, struct duet_msg *m)
+{
+    int rc = cs_receipts_both(op);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        m->seen_at = 0;
+    return 0;
+}
