@@ -175,6 +175,17 @@ static int create_step(cs_op *op)
     }
 }
 
+/* The upload's row, read by CS_UPLOAD_GET (q), into u and *mid. */
+static int row_loaded(cs_op *op, struct duet_upload *u, const char **mid)
+{
+    int rc = cs_q_status(op);
+    if (rc < 0)
+        return rc;
+    if (op->q.rows.n_rows < 1)
+        return DUET_ENOTFOUND;
+    return read_upload(&op->req->pool, &op->q.rows, 0, u, mid) < 0 ? -ENOMEM : 0;
+}
+
 /* GET, UPDATE, DELETE: the row first, then what the op does with it. */
 static int row_step(cs_op *op)
 {
@@ -190,12 +201,8 @@ static int row_step(cs_op *op)
     }
     if (op->step == UP_WRITTEN)
         return cs_q_status(op);
-    if ((rc = cs_q_status(op)) < 0)
+    if ((rc = row_loaded(op, u, &mid)) < 0)
         return rc;
-    if (op->q.rows.n_rows < 1)
-        return DUET_ENOTFOUND;
-    if (read_upload(&req->pool, &op->q.rows, 0, u, &mid) < 0)
-        return -ENOMEM;
     int sweep = req->op == STORE_UPLOAD_DELETE && is_zero(&req->in.user);
     if (!sweep && !duet_id_eq(&u->owner, &req->in.user))
         return DUET_ENOTFOUND;
@@ -241,12 +248,8 @@ static int media_step(cs_op *op)
         cs_read(op, UP_ROW, CS_UPLOAD_GET, "s", req->in.upload_id);
         return 1;
     case UP_ROW:
-        if ((rc = cs_q_status(op)) < 0)
+        if ((rc = row_loaded(op, u, &mid)) < 0)
             return rc;
-        if (op->q.rows.n_rows < 1)
-            return DUET_ENOTFOUND;
-        if (read_upload(&req->pool, &op->q.rows, 0, u, &mid) < 0)
-            return -ENOMEM;
         if (u->state == UPLOAD_STORED)
             return duet_id_eq(&u->owner, me) ? 0 : DUET_ENOTFOUND;
         if (u->state != UPLOAD_ATTACHED || mid[0] == '\0')
