@@ -53,6 +53,17 @@ static int addr_eq(const struct sockaddr_storage *a, const struct sockaddr_stora
 }
 
 /* ---- handles and closing --------------------------------------------------- */
+/* The copies of the options' strings, and cl itself. */
+static void cluster_free_opts(cql_cluster *cl)
+{
+    free(cl->contact_points);
+    free(cl->keyspace);
+    free(cl->username);
+    free(cl->password);
+    free(cl->local_dc);
+    free(cl);
+}
+
 static void cluster_free(cql_cluster *cl)
 {
     void (*done)(void *) = cl->done;
@@ -72,12 +83,7 @@ static void cluster_free(cql_cluster *cl)
         free(s);
     }
     cql_buf_free(&cl->scratch);
-    free(cl->contact_points);
-    free(cl->keyspace);
-    free(cl->username);
-    free(cl->password);
-    free(cl->local_dc);
-    free(cl);
+    cluster_free_opts(cl);
     if (done != NULL)
         done(done_data);
 }
@@ -436,12 +442,7 @@ int cql_cluster_open(uv_loop_t *loop, const struct cql_cluster_opts *opts, cql_r
 
 err:
     free(cl->contacts);
-    free(cl->contact_points);
-    free(cl->keyspace);
-    free(cl->username);
-    free(cl->password);
-    free(cl->local_dc);
-    free(cl);
+    cluster_free_opts(cl);
     return r;
 }
 
