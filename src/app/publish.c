@@ -59,39 +59,37 @@ static void publish(struct app *app, const duet_id *const *users,
     free(s);
 }
 
-void publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_except,
-                      const duet_id *b, const struct client *b_except, const struct duet_msg *m,
-                      const char *s, size_t len, int replay)
+/* Publishes m's encoded message event s to n users, as publish_he. */
+static void publish_msg_to(struct app *app, const duet_id *const *users,
+                           const struct client *const *except, size_t n, const struct duet_msg *m,
+                           const char *s, size_t len, int replay)
 {
     if (s == NULL) {
         log_error("publish: out of memory encoding an event");
         return;
     }
-    const duet_id *users[2] = {a, b};
-    const struct client *except[2] = {a_except, b_except};
     struct hub_event he = {.json = s,
                            .len = len,
                            .kind = HUB_EV_MESSAGE,
                            .chat = m->chat_id,
                            .seq = m->sequence,
                            .replay = replay};
-    publish_he(app, users, except, 2, &he);
+    publish_he(app, users, except, n, &he);
+}
+
+void publish_pair_msg(struct app *app, const duet_id *a, const struct client *a_except,
+                      const duet_id *b, const struct client *b_except, const struct duet_msg *m,
+                      const char *s, size_t len, int replay)
+{
+    const duet_id *users[2] = {a, b};
+    const struct client *except[2] = {a_except, b_except};
+    publish_msg_to(app, users, except, 2, m, s, len, replay);
 }
 
 void publish_msg(struct app *app, const duet_id *user, const struct client *except,
                  const struct duet_msg *m, const char *s, size_t len, int replay)
 {
-    if (s == NULL) {
-        log_error("publish: out of memory encoding an event");
-        return;
-    }
-    struct hub_event he = {.json = s,
-                           .len = len,
-                           .kind = HUB_EV_MESSAGE,
-                           .chat = m->chat_id,
-                           .seq = m->sequence,
-                           .replay = replay};
-    publish_he(app, &user, &except, 1, &he);
+    publish_msg_to(app, &user, &except, 1, m, s, len, replay);
 }
 
 void publish_event(struct app *app, const duet_id *user, json_t *ev, const struct client *except)
