@@ -64,16 +64,9 @@ static void on_read(uv_fs_t *req)
         net_conn_unref(c);
         return;
     }
-    if (n <= 0 || (uint64_t)n > f->left) {
-        /* The header promised more: the only honest end is a cut. */
-        c->u.http->fsend = NULL;
-        close_fd(loop, f->fd);
-        free(f);
-        net__conn_drop(c);
-        net_conn_unref(c);
-        return;
-    }
-    if (net__out_append(c, f->buf, (size_t)n) < 0) {
+    /* The file is not the size the header promised, or there is no memory
+     * for the chunk: the only honest end is a cut. */
+    if (n <= 0 || (uint64_t)n > f->left || net__out_append(c, f->buf, (size_t)n) < 0) {
         c->u.http->fsend = NULL;
         close_fd(loop, f->fd);
         free(f);
