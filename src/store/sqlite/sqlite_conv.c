@@ -56,15 +56,9 @@ const char *const sq_conv_sql[SQ_STMT_COUNT] = {
 /* The message at (chat, seq) with its withheld flag. */
 static int cv_msg_get(sq_store *s, pool_t *p, const duet_id *chat, int64_t seq, struct duet_msg *m)
 {
-    sqlite3_stmt *st = sq_bind(s, SQ_MSG_BY_SEQ, "il", chat, seq);
-    if (st == NULL)
-        return DUET_ESTORE;
-    int rc = sq_step(s, st);
-    if (rc <= 0)
-        return rc == 0 ? DUET_ENOTFOUND : rc;
-    rc = sq_read_msg(p, st, 0, m);
-    m->withheld = sqlite3_column_int(st, SQ_MSG_WITHHELD) != 0;
-    sq_reset(st);
+    int withheld = 0;
+    int rc = sq_msg_get(s, p, sq_bind(s, SQ_MSG_BY_SEQ, "il", chat, seq), m, &withheld);
+    m->withheld = withheld;
     return rc;
 }
 

@@ -317,6 +317,9 @@ void sq_col_id(sqlite3_stmt *st, int col, duet_id *out);
 int sq_col_str(pool_t *p, sqlite3_stmt *st, int col, const char **out);
 int sq_read_user(pool_t *p, sqlite3_stmt *st, int col, struct duet_user *u);
 int sq_read_msg(pool_t *p, sqlite3_stmt *st, int col, struct duet_msg *m);
+/* The message st (bound SQ_MSG_BY_SEQ or SQ_MSG_BY_ID; NULL: a failed
+ * bind) selects into m, *withheld from its receiver; DUET_ENOTFOUND. */
+int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg *m, int *withheld);
 
 /* Shared lookups (sqlite_users.c, sqlite_friends.c). */
 int sq_user_by_id(sq_store *s, pool_t *p, const duet_id *id, struct duet_user *u);

@@ -111,7 +111,7 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
 
 /* Reads the message at (chat, seq) or with message_id into m, and whether
  * it is withheld from its receiver into *withheld. */
-static int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg *m, int *withheld)
+int sq_msg_get(sq_store *s, pool_t *p, sqlite3_stmt *st, struct duet_msg *m, int *withheld)
 {
     if (st == NULL)
         return DUET_ESTORE;
