@@ -2,7 +2,8 @@
  * sqlite_search.c): a message sent and deleted in one batch is never found,
  * one edited in it is found by its new text only, a request whose savepoint
  * rolled back indexes nothing (and leaves the index of what it touched as
- * it was), and after a reopen everything sent is found. */
+ * it was), a search sees the sends before it in its batch, and after a
+ * reopen everything sent is found. */
 #include "test_store_sqlite.h"
 
 TestSuite(fts_batch, .init = setup, .fini = teardown, .timeout = 60);
@@ -236,4 +237,34 @@ Test(fts_batch, a_failed_edit_leaves_the_index_as_it_was)
     reopen(0);
     assert_found("kilo", "kilo original");
     assert_found("november", "november last");
+}
+
+/* A search in the same batch as a send finds it (store.h, contract 4): the
+ * batch's pending texts reach FTS5 before the search reads; a delete after
+ * the search then takes the message out of FTS5 again. */
+Test(fts_batch, a_search_sees_the_sends_before_it_in_its_batch)
+{
+    reopen(1000);
+    int64_t s0;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m0", "quebec first", T0, &s0), 0);
+    store_req *q = op(STORE_SEARCH);
+    q->in.user = E.alice;
+    q->in.query = "romeo";
+    q->in.limit = 10;
+    store_req *r[] = {
+        req(STORE_MSG_SEND, "m1", "romeo here", 0),
+        q,
+        req(STORE_MSG_SEND, "m2", "sierra after", 0),
+        req(STORE_MSG_DELETE, NULL, NULL, s0 + 1),
+    };
+    run_batch(r, 4);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(r[i]->status, 0, "request %d: %d", i, r[i]->status);
+    cr_assert_eq(q->out.n_hits, 1, "the search missed the send before it");
+    cr_assert_str_eq(q->out.hits[0].msg.message, "romeo here");
+    for (int i = 0; i < 4; i++)
+        done(r[i]);
+    assert_absent("romeo");
+    assert_found("sierra", "sierra after");
+    assert_found("quebec", "quebec first");
 }

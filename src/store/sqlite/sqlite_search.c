@@ -20,6 +20,7 @@
  * segment per message for the automerge to rewrite (BENCHMARKS.md 13). A
  * row that a later request of the batch removes (delete, edit) never
  * reaches FTS5; a rolled-back request's row is gone with its savepoint.
+ * A search flushes first, so that it sees the sends before it.
  *
  * Deleted text: a contentless FTS5 delete (the 'delete' command) only adds
  * a delete marker; the tokens stay in the older segments until a merge. So
@@ -290,6 +291,11 @@ int sq_search(sq_store *s, store_req *req)
     char *match = NULL;
     if (s->shards.n == 0)
         return DUET_ESTORE; /* sq_shards_open() makes one */
+    /* A send earlier in this batch is the store's effect before this
+     * request (store.h, contract 4): its text goes to FTS5 now. A failed
+     * search rolls the flush back with its savepoint (sq_run_op). */
+    if ((rc = sq_search_flush(s)) < 0)
+        return rc;
     if ((rc = sq_match(s, req, &match)) != 0)
         return rc > 0 ? 0 : rc;
     struct duet_hit *hits = pool_alloc(&req->pool, (size_t)limit * sizeof(*hits));
