@@ -203,7 +203,7 @@ int sq_ckpt_erase(struct sq_ckpt *c, sqlite3 *writer);
  * msg_fts_<k> holds the FTS rowids from v[k].first_id up to the next
  * shard's first_id. Ownership: embedded in sq_store (writer fields); owns v
  * and each shard's statements. */
-enum sq_shard_stmt { SQ_SH_INSERT, SQ_SH_DELETE, SQ_SH_OPTIMIZE, SQ_SH_SEARCH, SQ_SH_COUNT };
+enum sq_shard_stmt { SQ_SH_FLUSH, SQ_SH_DELETE, SQ_SH_OPTIMIZE, SQ_SH_SEARCH, SQ_SH_COUNT };
 struct sq_shard {
     int64_t first_id;                 /* lowest FTS rowid it holds */
     sqlite3_stmt *stmts[SQ_SH_COUNT]; /* prepared on first use */
@@ -247,6 +247,7 @@ typedef struct sq_store {
     uint64_t last_commit_ns; /* uv_hrtime() after the last commit */
     int erase_owed;          /* a delete committed, its erasing checkpoint failed */
     int fts_optimize;        /* a delete left tokens in old FTS segments: optimize (c-org) */
+    int64_t fts_pending;     /* lowest FTS rowid of this batch not yet in FTS5 (0: none) */
     struct sq_shards shards; /* the FTS shards (s-shard, sqlite_shards.c) */
     /* shared */
     uv_mutex_t mu;
@@ -382,12 +383,17 @@ int sq_history(sq_store *s, store_req *req);
 int sq_pending_list(sq_store *s, store_req *req);
 
 /* sqlite_search.c (c-org): the FTS5 index of message text, kept in step in
- * the message's own transaction. index: after a message row was inserted;
+ * the message's own transaction. index: after a message row was inserted
+ * (its FTS5 entry waits for flush);
  * unindex: before a delete erases it (sets s->fts_optimize); optimize: once
  * per batch with a delete, before its commit, so that no segment keeps the
  * erased tokens (docs/security.md). */
 int sq_search_index(sq_store *s, const duet_id *chat, int64_t seq, const char *text);
 int sq_search_unindex(sq_store *s, const duet_id *chat, int64_t seq);
+/* flush: once per batch, after its last request and before COMMIT: the
+ * rows that index added and no later request removed go to FTS5, one
+ * statement per shard (issue 18). DUET_ESTORE: the transaction must fail. */
+int sq_search_flush(sq_store *s);
 int sq_search_optimize(sq_store *s);
 int sq_search(sq_store *s, store_req *req);
 

@@ -13,6 +13,15 @@
  * the page is full, and at most SQ_SEARCH_SHARDS of them: then next_before
  * is the first rowid of the last shard scanned, and the client continues.
  *
+ * Once per batch (issue 18): a send or edit adds the msg_fts_rows row in
+ * its own savepoint, and sq_search_flush feeds the batch's rows to FTS5
+ * after the last request, before COMMIT. FTS5 writes its in-memory terms
+ * out as a segment at every savepoint, so indexing per request made a tiny
+ * segment per message for the automerge to rewrite (BENCHMARKS.md 13). A
+ * row that a later request of the batch removes (delete, edit) never
+ * reaches FTS5; a rolled-back request's row is gone with its savepoint.
+ * A search flushes first, so that it sees the sends before it.
+ *
  * Deleted text: a contentless FTS5 delete (the 'delete' command) only adds
  * a delete marker; the tokens stay in the older segments until a merge. So
  * a batch with a delete ends with 'optimize' (every segment merged into one,
@@ -44,17 +53,40 @@ const char *const sq_search_sql[SQ_STMT_COUNT] = {
 
 int sq_search_index(sq_store *s, const duet_id *chat, int64_t seq, const char *text)
 {
+    (void)text; /* sq_search_flush reads it from messages */
     int rc = sq_exec(s, SQ_FTS_ROW_INSERT, "il", chat, seq);
     if (rc < 0)
         return rc;
     int64_t id = sqlite3_last_insert_rowid(s->db);
     if (id > s->shards.max_id)
         s->shards.max_id = id; /* an upper bound: stays if this rolls back */
-    sqlite3_stmt *st = sq_shard_stmt(s, sq_shard_of(s, id), SQ_SH_INSERT);
-    if (st == NULL || sq_bind_st(s, st, "lsi", id, text, chat) == NULL)
-        return DUET_ESTORE;
-    if ((rc = sq_step(s, st)) < 0 || (rc = sq_exec(s, SQ_FTS_SET_ID, "ill", chat, seq, id)) < 0)
+    if ((rc = sq_exec(s, SQ_FTS_SET_ID, "ill", chat, seq, id)) < 0)
         return rc;
+    /* FTS5 gets it at the batch's end (sq_search_flush). A new rowid is the
+     * largest in use plus one, so every row from the batch's lowest new one
+     * up is this batch's, even when a delete freed the top rowid. */
+    if (s->fts_pending == 0 || id < s->fts_pending)
+        s->fts_pending = id;
+    return 0;
+}
+
+int sq_search_flush(sq_store *s)
+{
+    int64_t from = s->fts_pending;
+    if (from == 0)
+        return 0;
+    /* One statement per shard: FTS5 writes its pending terms at each
+     * statement's savepoint, so the whole batch becomes one segment. */
+    for (size_t k = sq_shard_of(s, from); k < s->shards.n; k++) {
+        int64_t lo = s->shards.v[k].first_id > from ? s->shards.v[k].first_id : from;
+        int64_t hi = k + 1 < s->shards.n ? s->shards.v[k + 1].first_id : INT64_MAX;
+        sqlite3_stmt *st = sq_shard_stmt(s, k, SQ_SH_FLUSH);
+        int rc =
+            st != NULL && sq_bind_st(s, st, "ll", lo, hi) != NULL ? sq_step(s, st) : DUET_ESTORE;
+        if (rc < 0)
+            return rc;
+    }
+    s->fts_pending = 0;
     return 0;
 }
 
@@ -67,16 +99,18 @@ int sq_search_unindex(sq_store *s, const duet_id *chat, int64_t seq)
     if (rc <= 0)
         return rc; /* no such message: nothing indexed */
     int64_t id = sqlite3_column_int64(st, 0);
+    if (id == 0 || (s->fts_pending != 0 && id >= s->fts_pending)) {
+        /* Indexed never (empty), or not yet (this batch's, sq_search_flush):
+         * no token reached FTS5, and without its row the flush skips it. */
+        sq_reset(st);
+        return id == 0 ? 0 : sq_exec(s, SQ_FTS_ROW_DELETE, "l", id);
+    }
     const char *t = (const char *)sqlite3_column_text(st, 1);
     /* Copied: the statement is reset before the delete runs. */
     char *text = sqlite3_mprintf("%s", t ? t : "");
     sq_reset(st);
     if (text == NULL)
         return -ENOMEM;
-    if (id == 0) { /* indexed never (empty) */
-        sqlite3_free(text);
-        return 0;
-    }
     size_t k = sq_shard_of(s, id);
     sqlite3_stmt *del = sq_shard_stmt(s, k, SQ_SH_DELETE);
     rc = del != NULL && sq_bind_st(s, del, "lsi", id, text, chat) != NULL ? sq_step(s, del)
@@ -257,6 +291,11 @@ int sq_search(sq_store *s, store_req *req)
     char *match = NULL;
     if (s->shards.n == 0)
         return DUET_ESTORE; /* sq_shards_open() makes one */
+    /* A send earlier in this batch is the store's effect before this
+     * request (store.h, contract 4): its text goes to FTS5 now. A failed
+     * search rolls the flush back with its savepoint (sq_run_op). */
+    if ((rc = sq_search_flush(s)) < 0)
+        return rc;
     if ((rc = sq_match(s, req, &match)) != 0)
         return rc > 0 ? 0 : rc;
     struct duet_hit *hits = pool_alloc(&req->pool, (size_t)limit * sizeof(*hits));

@@ -262,9 +262,14 @@ sqlite3_stmt *sq_shard_stmt(sq_store *s, size_t k, enum sq_shard_stmt which)
         return x->stmts[which];
     char sql[700];
     switch (which) {
-    case SQ_SH_INSERT:
+    case SQ_SH_FLUSH:
+        /* The batch's new rows of this shard (sq_search_flush). */
         snprintf(sql, sizeof(sql),
-                 "INSERT INTO msg_fts_%zu (rowid, text, chat) VALUES (?1, ?2, hex(?3))", k);
+                 "INSERT INTO msg_fts_%zu (rowid, text, chat) SELECT r.id, m.message,"
+                 " hex(m.chat_id) FROM msg_fts_rows r JOIN messages m ON m.chat_id ="
+                 " r.chat_id AND m.sequence = r.sequence WHERE r.id >= ?1 AND r.id < ?2"
+                 " ORDER BY r.id",
+                 k);
         break;
     case SQ_SH_DELETE:
         /* The contentless delete needs the values that were indexed. */

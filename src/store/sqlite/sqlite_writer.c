@@ -114,6 +114,7 @@ static void sq_txn_fail(sq_store *s, store_req *last)
     if (!sqlite3_get_autocommit(s->db) && sq_ctl(s, SQ_ROLLBACK) < 0)
         sq_log(s, "ROLLBACK", sqlite3_errcode(s->db));
     sq_shards_settle(s, 0); /* s-shard */
+    s->fts_pending = 0;     /* its rows are gone with it */
     for (store_req *r = s->txn_first; r != NULL; r = r->next) {
         sq_req_fail(r, DUET_ESTORE);
         if (r == last)
@@ -125,6 +126,9 @@ static void sq_txn_fail(sq_store *s, store_req *last)
 
 static int sq_run_op(sq_store *s, store_req *req)
 {
+    /* A rollback takes this request's search rows away: the batch's lowest
+     * unindexed rowid goes back with them (sqlite_search.c). */
+    int64_t fts_pending = s->fts_pending;
     int rc = sq_ctl(s, SQ_SAVEPOINT);
     if (rc < 0)
         goto lost;
@@ -132,8 +136,11 @@ static int sq_run_op(sq_store *s, store_req *req)
     rc = sq_ops[req->op](s, req);
     if (sqlite3_get_autocommit(s->db))
         goto lost;
-    if (rc < 0 && !s->keep_writes && sq_ctl(s, SQ_ROLLBACK_TO) < 0)
-        goto lost;
+    if (rc < 0 && !s->keep_writes) {
+        if (sq_ctl(s, SQ_ROLLBACK_TO) < 0)
+            goto lost;
+        s->fts_pending = fts_pending;
+    }
     if (sq_ctl(s, SQ_RELEASE) < 0)
         goto lost;
     return rc;
@@ -142,8 +149,10 @@ lost:
     /* If the transaction survived, undo just this request; else (SQLite
      * rolls back on some I/O errors) every request of it fails. */
     if (!sqlite3_get_autocommit(s->db) && sq_ctl(s, SQ_ROLLBACK_TO) == 0 &&
-        sq_ctl(s, SQ_RELEASE) == 0)
+        sq_ctl(s, SQ_RELEASE) == 0) {
+        s->fts_pending = fts_pending;
         return DUET_ESTORE;
+    }
     sq_txn_fail(s, req);
     return DUET_ESTORE;
 }
@@ -182,6 +191,10 @@ static store_req *sq_run_batch(sq_store *s, store_req *batch)
         last = req;
     }
     s->cur = NULL;
+    /* issue 18: the batch's texts reach FTS5 in its transaction, one
+     * segment per shard; without them the batch must not commit. */
+    if (s->in_txn && sq_search_flush(s) < 0)
+        sq_txn_fail(s, last);
     /* c-org: once per batch, the deletes' tokens leave the FTS segments in
      * the same transaction (sqlite_search.c); owed to the next batch if the
      * optimize fails. */
