@@ -25,7 +25,8 @@ struct up_sweep {
     store_req del;  /* UPLOAD_DELETE of the current row */
     uv_fs_t fs;
     size_t i;
-    int single; /* uploads_forget: one id, not a sweep */
+    int single;      /* uploads_forget: one id, not a sweep */
+    int files_first; /* the row is deleted for everyone: files, then row */
     char id[33];
 };
 
@@ -54,11 +55,19 @@ static void sweep_end(struct up_sweep *w)
     up_maybe_done(u);
 }
 
-static void deleted_cb(store_req *r)
+/* The order of the two steps depends on the row.
+ * - Never attached (staging, stored): the row goes first, and the store
+ *   refuses that once the upload is attached. A send racing the sweep then
+ *   either attaches the upload (which stays whole) or finds it gone
+ *   (upload_not_found), never a message whose blob was removed under it.
+ *   The price: a crash or an I/O error between the two leaves files that
+ *   no row names (never sent; logged).
+ * - Deleted for everyone (or uploads_forget): nothing can attach it, so the
+ *   files go first and the row last, and a removal that fails (S3 down) is
+ *   tried again by the next sweep: deleted media does not linger. */
+static int delete_row(struct up_sweep *w);
+static void next_row(struct up_sweep *w)
 {
-    struct up_sweep *w = r->data;
-    if (r->status < 0 && r->status != DUET_ENOTFOUND && r->status != DUET_EFORBIDDEN)
-        log_warn("uploads: sweep: deleting %s: %s", w->id, duet_strerror_code(r->status));
     w->i++;
     sweep_next(w);
 }
@@ -66,21 +75,12 @@ static void deleted_cb(store_req *r)
 static void removed_cb(int status, void *ud)
 {
     struct up_sweep *w = ud;
-    if (status < 0) { /* kept: the next sweep tries again */
-        log_warn("uploads: sweep: removing blob %s: %s", w->id, strerror(-status));
-        w->i++;
-        sweep_next(w);
-        return;
-    }
-    store_req_reset(&w->del);
-    store_req_init(&w->del, STORE_UPLOAD_DELETE, deleted_cb, w);
-    memset(&w->del.in.user, 0, sizeof(w->del.in.user)); /* the sweep: any owner */
-    w->del.in.upload_id = w->id;
-    w->del.in.now = duet_now_ms();
-    if (app_store(w->u->app, &w->del) < 0) {
-        w->i++;
-        sweep_next(w);
-    }
+    if (status < 0)
+        log_warn("uploads: sweep: removing blob %s%s: %s", w->id,
+                 w->files_first ? " (kept for the next sweep)" : " (its row is gone)",
+                 strerror(-status));
+    if (status < 0 || !w->files_first || delete_row(w) < 0)
+        next_row(w);
 }
 
 static void unlinked(uv_fs_t *req)
@@ -89,10 +89,38 @@ static void unlinked(uv_fs_t *req)
     if (req->result < 0 && req->result != UV_ENOENT)
         log_warn("uploads: sweep: unlink staged %s: %s", w->id, uv_strerror((int)req->result));
     uv_fs_req_cleanup(req);
-    if (blob_remove(w->u->blob, w->id, removed_cb, w) < 0) {
-        w->i++;
-        sweep_next(w);
-    }
+    if (blob_remove(w->u->blob, w->id, removed_cb, w) < 0)
+        next_row(w);
+}
+
+static int remove_files(struct up_sweep *w)
+{
+    char path[1100];
+    w->fs.data = w;
+    if (uploads_staged_path(w->u, w->id, path, sizeof(path)) < 0)
+        return -ENAMETOOLONG;
+    return uv_fs_unlink(w->u->app->loop, &w->fs, path, unlinked);
+}
+
+static void deleted_cb(store_req *r)
+{
+    struct up_sweep *w = r->data;
+    int gone = r->status == 0 || r->status == DUET_ENOTFOUND;
+    /* EFORBIDDEN: attached meanwhile, and kept. */
+    if (!gone && r->status != DUET_EFORBIDDEN)
+        log_warn("uploads: sweep: deleting %s: %s", w->id, duet_strerror_code(r->status));
+    if (w->files_first || !gone || remove_files(w) < 0)
+        next_row(w);
+}
+
+static int delete_row(struct up_sweep *w)
+{
+    store_req_reset(&w->del);
+    store_req_init(&w->del, STORE_UPLOAD_DELETE, deleted_cb, w);
+    memset(&w->del.in.user, 0, sizeof(w->del.in.user)); /* the sweep: any owner */
+    w->del.in.upload_id = w->id;
+    w->del.in.now = duet_now_ms();
+    return app_store(w->u->app, &w->del);
 }
 
 static void sweep_next(struct up_sweep *w)
@@ -103,20 +131,13 @@ static void sweep_next(struct up_sweep *w)
             sweep_end(w);
             return;
         }
-        if (!w->single)
+        if (!w->single) {
             snprintf(w->id, sizeof(w->id), "%s", w->sreq.out.uploads[w->i].id);
-        if (uploads_busy(u, w->id)) {
-            w->i++;
-            continue;
+            w->files_first = w->sreq.out.uploads[w->i].state == UPLOAD_DELETED;
         }
-        char path[1100];
-        w->fs.data = w;
-        if (uploads_staged_path(u, w->id, path, sizeof(path)) < 0 ||
-            uv_fs_unlink(u->app->loop, &w->fs, path, unlinked) < 0) {
-            w->i++;
-            continue;
-        }
-        return;
+        if (!uploads_busy(u, w->id) && (w->files_first ? remove_files(w) : delete_row(w)) == 0)
+            return;
+        w->i++;
     }
 }
 
@@ -167,7 +188,8 @@ void uploads_forget(struct app *app, const char *upload_id)
     store_req_init(&w->del, STORE_UPLOAD_DELETE, NULL, w);
     /* Not u->sweeping: a forget runs beside the sweep (a row cleared twice
      * is harmless: both steps are idempotent). */
-    if (blob_remove(u->blob, w->id, removed_cb, w) < 0) {
+    w->files_first = 1; /* its message is deleted for everyone */
+    if (remove_files(w) < 0) {
         store_req_reset(&w->sreq);
         store_req_reset(&w->del);
         free(w);

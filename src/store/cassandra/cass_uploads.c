@@ -26,7 +26,9 @@ const char *const cs_uploads_cql[CS_STMT_COUNT] = {
     [CS_UPLOAD_GET] = "SELECT " CS_UPLOAD_COLS " FROM @.uploads WHERE id = ?",
     [CS_UPLOAD_SET] = "UPDATE @.uploads SET upload_offset = ?, kind = ?, mime = ?, state = ?"
                       " WHERE id = ?",
-    [CS_UPLOAD_DELETE] = "DELETE FROM @.uploads WHERE id = ?",
+    /* An LWT, as the attach is: a sweep that read the row before a send
+     * attached it must not delete it after. */
+    [CS_UPLOAD_DELETE] = "DELETE FROM @.uploads WHERE id = ? IF state = ?",
     [CS_UPLOAD_BY_STATE] = "SELECT " CS_UPLOAD_COLS " FROM @.uploads WHERE state = ? LIMIT ?",
     [CS_UPLOAD_ATTACH] = "UPDATE @.uploads SET state = 2, chat_id = ?, message_id = ?, kind = ?,"
                          " mime = ? WHERE id = ? IF state = ? AND owner = ?",
@@ -97,11 +99,12 @@ enum {
     UP_OWNER, /* CREATE: the owner's uploads (in flight) */
     UP_BYTES, /* CREATE: bytes of the last day */
     UP_WRITTEN,
-    UP_ROW,   /* the upload's row */
-    UP_CHAT,  /* MEDIA_GET: the chat's statics */
-    UP_CLAIM, /* MEDIA_GET: the message id's claim (its sequence) */
-    UP_MSG,   /* MEDIA_GET: the message row */
-    UP_STATE, /* EXPIRED: the rows of one state */
+    UP_DELETED, /* DELETE's LWT */
+    UP_ROW,     /* the upload's row */
+    UP_CHAT,    /* MEDIA_GET: the chat's statics */
+    UP_CLAIM,   /* MEDIA_GET: the message id's claim (its sequence) */
+    UP_MSG,     /* MEDIA_GET: the message row */
+    UP_STATE,   /* EXPIRED: the rows of one state */
 };
 
 static void create_write(cs_op *op)
@@ -201,6 +204,8 @@ static int row_step(cs_op *op)
     }
     if (op->step == UP_WRITTEN)
         return cs_q_status(op);
+    if (op->step == UP_DELETED) /* not applied: the row changed (attached?) */
+        return (rc = cs_q_status(op)) < 0 ? rc : op->q.applied == 1 ? 0 : DUET_EFORBIDDEN;
     if ((rc = row_loaded(op, u, &mid)) < 0)
         return rc;
     int sweep = req->op == STORE_UPLOAD_DELETE && is_zero(&req->in.user);
@@ -226,7 +231,7 @@ static int row_step(cs_op *op)
             return DUET_EFORBIDDEN;
         if (!sweep && u->state == UPLOAD_DELETED)
             return DUET_ENOTFOUND;
-        cs_write(op, UP_WRITTEN, CS_UPLOAD_DELETE, "s", u->id);
+        cs_lwt(op, UP_DELETED, CS_UPLOAD_DELETE, "sd", u->id, u->state);
         return 1;
     default: /* GET */
         return 0;
