@@ -32,16 +32,6 @@ static void sql_exec(const char *sql)
     cr_assert_eq(sqlite3_close(db), SQLITE_OK);
 }
 
-static int64_t sql_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    cr_assert_eq(sqlite3_finalize(st), SQLITE_OK);
-    return v;
-}
-
 /* FTS5 entries holding word, over every shard, from the file: a stale or
  * doubled entry shows here even where a search would hide it. Each must
  * sit in its shard's block. */
@@ -49,7 +39,7 @@ static int64_t fts_count(const char *word)
 {
     sqlite3 *db;
     cr_assert_eq(sqlite3_open(E.path, &db), SQLITE_OK);
-    int64_t n = sql_int(db, "SELECT count(*) FROM msg_fts_shards"), total = 0;
+    int64_t n = sql_int_on(db, "SELECT count(*) FROM msg_fts_shards"), total = 0;
     for (int64_t k = 0; k < n; k++) {
         char q[400];
         snprintf(q, sizeof(q),

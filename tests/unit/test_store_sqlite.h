@@ -161,6 +161,27 @@ static inline void set_receipts(duet_id user, int on)
     done(r);
 }
 
+/* One-row integer query on db. */
+static inline int64_t sql_int_on(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+    int64_t v = sqlite3_column_int64(st, 0);
+    cr_assert_eq(sqlite3_finalize(st), SQLITE_OK);
+    return v;
+}
+
+/* The same on a second connection to the store's file. */
+static inline int64_t sql_int(const char *sql)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(E.path, &db), SQLITE_OK);
+    int64_t v = sql_int_on(db, sql);
+    sqlite3_close(db);
+    return v;
+}
+
 static inline store_t *open_store(void)
 {
     struct store_sqlite_opts o = {.path = E.path, .sync_full = 0, .cache_kib = 8192};

@@ -7,20 +7,6 @@ TestSuite(store_sqlite_ceil, .init = setup, .fini = teardown, .timeout = 30);
 
 #define DAY (24 * 60 * MINUTE)
 
-/* One-row integer query on a second connection to the file. */
-static int64_t sql_int(const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_open(E.path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 static void sql_exec(const char *sql)
 {
     sqlite3 *db;
