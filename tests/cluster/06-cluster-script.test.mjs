@@ -123,6 +123,16 @@ describe('06 deploy/cluster.sh', { timeout: 300000 }, () => {
     // kill -0 accepts. Make one and point redis.pid at it.
     zombieParent = spawn('bash', ['-c', 'sleep 600 & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const zpid = await new Promise((resolve) => zombieParent.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+    // Only once bash has become the sleep that never reaps: killed before
+    // its exec, bash itself would reap the child and leave no zombie.
+    const comm = (pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+    await waitFor(() => comm(zombieParent.pid) === 'sleep', 'the parent exec', 5000);
     process.kill(zpid, 'SIGKILL');
     await waitFor(() => /^Z/.test(fs.readFileSync(`/proc/${zpid}/stat`, 'utf8').replace(/^.*\) /, '')), 'zombie', 5000);
     fs.writeFileSync(pidFile, `${zpid}\n`);
