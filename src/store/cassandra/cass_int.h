@@ -30,7 +30,16 @@
  * waiting stays bounded when Cassandra is slower than the offered load),
  * and at most CS_RUN_MAX of them running (in flight on the cluster) at once;
  * the others wait in cass_sched.c's lists. */
-#define CS_QUEUE_MAX   2048
+#define CS_QUEUE_MAX 2048
+/* The ops a connection makes as it opens and closes (cs_is_setup: the
+ * session, the user, presence, the replay, the chat list, last seen) have
+ * a ceiling of their own. A reconnect storm queues five or so per client
+ * at once, 75,000 for 15,000 clients: under CS_QUEUE_MAX most of them
+ * were refused (a client then retries, or its friends never see it come
+ * online). Each connection has one or two of them in flight, so the
+ * connection ceiling already bounds them; this caps their memory (~2 KB
+ * each here, plus the caller's request) for any --max-conns. */
+#define CS_SETUP_MAX   32768
 #define CS_RUN_MAX     512
 #define CS_HISTORY_MAX 100  /* as the SQLite backend */
 #define CS_UNREAD_MAX  1000 /* unread counts stop here (docs/cassandra.md) */
@@ -343,8 +352,10 @@ typedef struct cs_store {
     /* The queue, in submission order. */
     cs_op *head, *tail;
     int running;
-    int n_ops;       /* in the queue, CS_QUEUE_MAX at most */
+    int n_ops;       /* in the queue: CS_QUEUE_MAX + CS_SETUP_MAX at most */
+    int n_setup;     /* of them cs_is_setup, CS_SETUP_MAX at most */
     int full_logged; /* "queue full" logged; again once it half drained */
+    int trim_owed;   /* the queue was long: malloc_trim once it empties */
     int pumping, repump;
     struct cs_sched sched; /* which queued ops may start */
     map_t members;         /* chat id -> struct cs_members, for conflict keys */
