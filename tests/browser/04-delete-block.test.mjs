@@ -141,7 +141,10 @@ describe('04 delete for everyone, blocking, removing, declining', { timeout: 300
     await pa.page.getByRole('menuitem', { name: 'Remove friend' }).click();
     await pa.page.getByRole('dialog', { name: 'Remove Finn?' }).getByRole('button', { name: 'Remove' }).click();
     // Both keep the conversation, read-only; Finn learns it live.
-    for (const [pg, peer] of [[pa.page, 'Finn'], [pb.page, 'Elle']]) {
+    for (const [pg, peer] of [
+      [pa.page, 'Finn'],
+      [pb.page, 'Elle'],
+    ]) {
       await pg.locator('.blocked-bar', { hasText: `You are no longer friends with ${peer}.` }).waitFor();
       assert.equal(await pg.locator('.composer').isHidden(), true, 'read-only');
       await rowsWithText(pg, 'before we part').waitFor();

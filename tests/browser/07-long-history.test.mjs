@@ -4,17 +4,7 @@
 // too), and live messages still land at the bottom.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  T,
-  assertClean,
-  launch,
-  openChat,
-  rowsWithText,
-  shot,
-  startWebServer,
-  until,
-  withFriends,
-} from './lib/browser.mjs';
+import { T, assertClean, launch, openChat, rowsWithText, shot, startWebServer, until, withFriends } from './lib/browser.mjs';
 import { sendMsg } from '../integration/lib/client.mjs';
 
 const N = 10000;
@@ -65,7 +55,10 @@ describe('07 a 10,000-message conversation', { timeout: 600000 }, () => {
 
   it('windowed rendering: bounded DOM, full history up and down, no gap, no duplicate', async () => {
     const f = await withFriends(browser, srv, {
-      browsers: ['tess'], peers: ['uma'], open: false, viewport: { width: 1100, height: 760 },
+      browsers: ['tess'],
+      peers: ['uma'],
+      open: false,
+      viewport: { width: 1100, height: 760 },
     });
     const p = f.people.tess;
     const [ut, uu] = [p.user, f.people.uma.user];

@@ -87,7 +87,11 @@ describe('12 friends live: renames and request answers', { timeout: 300000 }, ()
       ['hi kay', 'after the unblock'],
       'in order, nothing withheld shown',
     );
-    assert.deepEqual(warnings.filter((w) => w.includes('gap')), [], 'no gap in the run');
+    assert.deepEqual(
+      warnings.filter((w) => w.includes('gap')),
+      [],
+      'no gap in the run',
+    );
     assertClean(page);
     await ws.close();
     await f.close();

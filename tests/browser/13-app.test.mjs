@@ -145,7 +145,10 @@ describe('12 the app: manifest, service worker, offline start, updates, badge', 
     await rowsWithText(page, 'the newest one').waitFor();
     // The saved copy follows the list and the open chat.
     await until(
-      () => page.evaluate(() => Object.keys(localStorage).some((k) => k.startsWith('duet.app.chats.') && localStorage[k].includes('the newest one'))),
+      () =>
+        page.evaluate(() =>
+          Object.keys(localStorage).some((k) => k.startsWith('duet.app.chats.') && localStorage[k].includes('the newest one')),
+        ),
       'the chats to be saved',
     );
     await ben.close();
@@ -162,14 +165,22 @@ describe('12 the app: manifest, service worker, offline start, updates, badge', 
     // The chat that was open (the address names it) shows its saved messages.
     for (const t of ['kept for the trip', 'unread while away', 'the newest one']) await rowsWithText(page, t).waitFor();
     // Nothing else of the server was cached: the API is really down.
-    assert.equal(await page.evaluate(() => fetch('/api/me').then(() => 'answered', () => 'failed')), 'failed');
+    assert.equal(
+      await page.evaluate(() =>
+        fetch('/api/me').then(
+          () => 'answered',
+          () => 'failed',
+        ),
+      ),
+      'failed',
+    );
 
     // The server returns (on the same port: the worker belongs to the origin)
     // and the app reconnects from there, without a reload.
     await srv.restart({ port });
     await online(page);
     const listed = await page.evaluate(() => document.querySelectorAll('.chat-item').length);
-    assert.equal(listed, 1, "the list from the server: still the one chat");
+    assert.equal(listed, 1, 'the list from the server: still the one chat');
     assertClean(page);
     await friends.close();
     await srv.stop();
@@ -212,7 +223,10 @@ describe('12 the app: manifest, service worker, offline start, updates, badge', 
       const v2 = await pageVersion(page);
       assert.notEqual(v2, v1, 'a new version');
       assert.equal(await mark(), '2', 'with the new styles');
-      await until(async () => JSON.stringify(await page.evaluate(() => caches.keys())) === JSON.stringify([`duet-shell-${v2}`]), 'only the new cache to remain');
+      await until(
+        async () => JSON.stringify(await page.evaluate(() => caches.keys())) === JSON.stringify([`duet-shell-${v2}`]),
+        'only the new cache to remain',
+      );
       assert.equal(await bar.count(), 0, 'no more announcement');
       assertClean(page);
       await friends.close();
@@ -237,14 +251,15 @@ describe('12 the app: manifest, service worker, offline start, updates, badge', 
     await page.evaluate(() => {
       location.hash = '';
     });
-    await until(
-      () => page.evaluate(() => Object.keys(localStorage).some((k) => k.startsWith('duet.app.chats.'))),
-      'the chats to be saved',
-    );
+    await until(() => page.evaluate(() => Object.keys(localStorage).some((k) => k.startsWith('duet.app.chats.'))), 'the chats to be saved');
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
-    assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('duet.app.'))), [], 'no saved chats after logout');
+    assert.deepEqual(
+      await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('duet.app.'))),
+      [],
+      'no saved chats after logout',
+    );
     assert.equal(await page.evaluate(() => window.__badges.at(-1)), 0, 'no badge after logout');
     await ben.close();
     assertClean(page);

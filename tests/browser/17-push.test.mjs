@@ -170,7 +170,11 @@ describe('17 push notifications in the browser', { timeout: 300000 }, () => {
     await send(page, 'second words');
     await page.waitForTimeout(800);
     assert.equal(await offer.count(), 0, 'offered once only');
-    assert.equal((await friends.people.dee.user.http.get('/api/push/subscriptions')).json.subscriptions.length, 0, 'declined: nothing subscribed');
+    assert.equal(
+      (await friends.people.dee.user.http.get('/api/push/subscriptions')).json.subscriptions.length,
+      0,
+      'declined: nothing subscribed',
+    );
     assertClean(page);
     await friends.close();
   });

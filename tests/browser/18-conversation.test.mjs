@@ -41,7 +41,10 @@ describe('18 reply, reactions, edit, delete for me, forward', { timeout: 300000 
     await quote.click();
     const target = rowsWithText(page, 'the very first message');
     await target.waitFor();
-    await until(async () => (await target.evaluate((el) => el.classList.contains('flash') || document.activeElement === el)), 'the original highlighted');
+    await until(
+      async () => await target.evaluate((el) => el.classList.contains('flash') || document.activeElement === el),
+      'the original highlighted',
+    );
     await until(async () => {
       const box = await target.boundingBox();
       return box && box.y >= 0 && box.y < 800;
@@ -75,7 +78,10 @@ describe('18 reply, reactions, edit, delete for me, forward', { timeout: 300000 
     await chipA.waitFor();
     assert.match(await chipA.getAttribute('title'), /Ben/);
     await chipA.click(); // Ann adds hers by clicking the chip
-    await until(async () => (await rowsWithText(pb, 'lunch at noon?').locator('.reaction-count').innerText()) === '2', 'the count reaches 2 on Ben\'s side');
+    await until(
+      async () => (await rowsWithText(pb, 'lunch at noon?').locator('.reaction-count').innerText()) === '2',
+      "the count reaches 2 on Ben's side",
+    );
     assert.match(await rowsWithText(pb, 'lunch at noon?').locator('.reaction').getAttribute('aria-label'), /👍 2: .*Ann.*|👍 2: .*You.*/);
 
     // Ann edits her message: both sides show the new text, marked edited.
@@ -108,7 +114,10 @@ describe('18 reply, reactions, edit, delete for me, forward', { timeout: 300000 
     await pa.getByRole('menuitem', { name: 'Forward' }).click();
     const dlg = pa.getByRole('dialog', { name: 'Forward to…' });
     await dlg.getByRole('button', { name: 'Cat' }).click();
-    await until(async () => (await history(people.cat.user, chats.cat)).some((m) => m.text === 'sure!' && m.forwarded), 'the copy in Cat\'s chat');
+    await until(
+      async () => (await history(people.cat.user, chats.cat)).some((m) => m.text === 'sure!' && m.forwarded),
+      "the copy in Cat's chat",
+    );
     await pa.locator('.chat-item[data-username="cat"]').click();
     await rowsWithText(pa, 'sure!').locator('.fwd-label').waitFor();
     assertClean(pa);
@@ -126,7 +135,10 @@ describe('18 reply, reactions, edit, delete for me, forward', { timeout: 300000 
     await rowsWithText(pd, 'what time is it?').waitFor();
     await pd.locator('.messages').focus();
     await pd.keyboard.press('ArrowUp');
-    await until(async () => (await pd.evaluate(() => document.activeElement?.closest('.row')?.innerText || '')).includes('what time is it?'), 'the row focused');
+    await until(
+      async () => (await pd.evaluate(() => document.activeElement?.closest('.row')?.innerText || '')).includes('what time is it?'),
+      'the row focused',
+    );
     await pd.keyboard.press('r');
     const bar = pd.locator('.composer-bar');
     await bar.waitFor();

@@ -4,7 +4,18 @@
 // reactions (published to docs/screenshots with DUET_UPDATE_SCREENSHOTS=1).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertClean, launch, openChat, publishShot, rowsWithText, send, shot, startWebServer, until, withFriends } from './lib/browser.mjs';
+import {
+  assertClean,
+  launch,
+  openChat,
+  publishShot,
+  rowsWithText,
+  send,
+  shot,
+  startWebServer,
+  until,
+  withFriends,
+} from './lib/browser.mjs';
 import { sendMsg } from '../integration/lib/client.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };

@@ -67,7 +67,10 @@ describe('20 search in the browser', { timeout: 300000 }, () => {
     await until(async () => (await inChat.count()) >= 1, 'results in the chat');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
-    await page.locator('.row.flash', { hasText: /^hay 15/ }).first().waitFor();
+    await page
+      .locator('.row.flash', { hasText: /^hay 15/ })
+      .first()
+      .waitFor();
     assertClean(page);
     await B.close();
     await C.close();

@@ -64,7 +64,9 @@ describe('21 organise chats in the browser', { timeout: 300000 }, () => {
       const badge = chatItem(page, `carol${sfx}`).locator('.badge');
       await badge.waitFor();
       assert.ok(await badge.evaluate((e) => e.classList.contains('badge-muted')), 'the badge of a muted chat is grey');
-      const colors = await page.evaluate(() => [...document.querySelectorAll('.chat-item .badge')].map((b) => getComputedStyle(b).backgroundColor));
+      const colors = await page.evaluate(() =>
+        [...document.querySelectorAll('.chat-item .badge')].map((b) => getComputedStyle(b).backgroundColor),
+      );
       assert.equal(new Set(colors).size, colors.length, `the muted badge has its own colour: ${colors}`);
 
       // Archive dave (by keyboard in the menu): he leaves the list.

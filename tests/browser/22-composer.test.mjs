@@ -45,7 +45,11 @@ describe('22 composer and message view', { timeout: 300000 }, () => {
       { t: 'text', v: ' ' },
       { t: 's', c: [{ t: 'text', v: 'gone' }] },
     ]);
-    assert.deepEqual(got['a `x*y*` b'], [{ t: 'text', v: 'a ' }, { t: 'code', v: 'x*y*' }, { t: 'text', v: ' b' }]);
+    assert.deepEqual(got['a `x*y*` b'], [
+      { t: 'text', v: 'a ' },
+      { t: 'code', v: 'x*y*' },
+      { t: 'text', v: ' b' },
+    ]);
     assert.deepEqual(got['```\nline *1*\nline 2```'], [{ t: 'pre', v: 'line *1*\nline 2' }]);
     assert.deepEqual(got['snake_case_name and 2*3*4'], [{ t: 'text', v: 'snake_case_name and 2*3*4' }]);
     assert.deepEqual(got['*not closed'], [{ t: 'text', v: '*not closed' }]);

@@ -18,7 +18,12 @@ function showUpdate(worker) {
     // The page reloads on controllerchange, once the new worker is in charge.
     worker.postMessage('skipWaiting');
   });
-  bar = h('div', { class: 'update-bar', role: 'status', 'aria-live': 'polite' }, h('span', { class: 'update-text' }, 'A new version of duet is ready.'), btn);
+  bar = h(
+    'div',
+    { class: 'update-bar', role: 'status', 'aria-live': 'polite' },
+    h('span', { class: 'update-text' }, 'A new version of duet is ready.'),
+    btn,
+  );
   document.body.append(bar);
 }
 

@@ -193,7 +193,8 @@ export function forwardDialog(chat, m) {
 export async function jumpTo(view, seq) {
   const chat = view.chat;
   for (let i = 0; i < 50 && firstSeq(chat) > seq; i++) {
-    if (chat.loadingOlder) await new Promise((r) => setTimeout(r, 100)); // a scroll's page first
+    if (chat.loadingOlder)
+      await new Promise((r) => setTimeout(r, 100)); // a scroll's page first
     else if (!(await loadOlder(chat))) break;
   }
   if (!msgAt(chat, seq)) return toast('The original message is not available.', { error: true });
