@@ -268,8 +268,9 @@ static void delete_removed(int status, void *ud)
 {
     struct api_call *call = ud;
     if (status < 0)
-        log_warn("uploads: removing a cancelled upload's blob: %s", strerror(-status));
-    api_no_content(call, TUS_HDR); /* the row is gone; the sweep has nothing left */
+        log_warn("uploads: removing a cancelled upload's blob (the sweep tries again): %s",
+                 strerror(-status));
+    api_no_content(call, TUS_HDR); /* the row is marked deleted; the sweep clears it */
 }
 
 static void delete_cb(store_req *r)
@@ -306,5 +307,6 @@ void api_upload_delete(struct api_call *call)
     r->cb = delete_cb;
     r->in.user = call->me.id;
     r->in.upload_id = call->name;
+    r->in.now = duet_now_ms();
     api_submit(call);
 }

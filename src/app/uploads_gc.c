@@ -55,16 +55,16 @@ static void sweep_end(struct up_sweep *w)
     up_maybe_done(u);
 }
 
-/* The order of the two steps depends on the row.
- * - Never attached (staging, stored): the row goes first, and the store
- *   refuses that once the upload is attached. A send racing the sweep then
- *   either attaches the upload (which stays whole) or finds it gone
- *   (upload_not_found), never a message whose blob was removed under it.
- *   The price: a crash or an I/O error between the two leaves files that
- *   no row names (never sent; logged).
- * - Deleted for everyone (or uploads_forget): nothing can attach it, so the
- *   files go first and the row last, and a removal that fails (S3 down) is
- *   tried again by the next sweep: deleted media does not linger. */
+/* A row marked deleted has its files removed first and goes last, so a
+ * removal that fails (S3 down) or a crash in between is finished by the
+ * next sweep: no file outlives its row.
+ * - Never attached (staging, stored): it is marked deleted first (the store
+ *   refuses that once the upload is attached, conditionally on Cassandra).
+ *   A send racing the sweep then either attaches the upload (which stays
+ *   whole) or finds it deleted (upload_not_found), never a message whose
+ *   blob was removed under it.
+ * - Deleted for everyone (or uploads_forget, or cancelled by its owner):
+ *   already marked. */
 static int delete_row(struct up_sweep *w);
 static void next_row(struct up_sweep *w)
 {
@@ -76,10 +76,9 @@ static void removed_cb(int status, void *ud)
 {
     struct up_sweep *w = ud;
     if (status < 0)
-        log_warn("uploads: sweep: removing blob %s%s: %s", w->id,
-                 w->files_first ? " (kept for the next sweep)" : " (its row is gone)",
+        log_warn("uploads: sweep: removing blob %s (kept for the next sweep): %s", w->id,
                  strerror(-status));
-    if (status < 0 || !w->files_first || delete_row(w) < 0)
+    if (status < 0 || delete_row(w) < 0)
         next_row(w);
 }
 
@@ -109,7 +108,13 @@ static void deleted_cb(store_req *r)
     /* EFORBIDDEN: attached meanwhile, and kept. */
     if (!gone && r->status != DUET_EFORBIDDEN)
         log_warn("uploads: sweep: deleting %s: %s", w->id, duet_strerror_code(r->status));
-    if (w->files_first || !gone || remove_files(w) < 0)
+    if (w->files_first || !gone) {
+        next_row(w);
+        return;
+    }
+    /* Marked deleted (or gone already): the files, then the row. */
+    w->files_first = 1;
+    if (remove_files(w) < 0)
         next_row(w);
 }
 

@@ -179,8 +179,11 @@ enum store_op {
     STORE_UPLOAD_UPDATE,  /* in: user, upload_id, seq (the new offset; only forward), kind
                              (0 = keep), text (mime, NULL = keep), upload_state (-1 = keep)
                              -> upload | ENOTFOUND. Never touches an attached upload. */
-    STORE_UPLOAD_DELETE,  /* in: user (zero: the sweep, any owner), upload_id -> upload |
-                             ENOTFOUND; EFORBIDDEN when attached (a message holds it) */
+    STORE_UPLOAD_DELETE,  /* in: user (zero: the sweep, any owner), upload_id, now -> upload
+                             (its state before) | ENOTFOUND; EFORBIDDEN when attached (a
+                             message holds it). Staging or stored: marked deleted (the
+                             files are the caller's to remove; the sweep clears the row);
+                             deleted (the sweep only): the row goes */
     STORE_UPLOAD_EXPIRED, /* in: now, limit -> uploads[]: unattached ones whose expires_at
                              passed, and deleted ones (their blobs are to go) */
     STORE_MEDIA_GET,      /* in: user, upload_id -> upload | ENOTFOUND unless the user may read

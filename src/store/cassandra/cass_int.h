@@ -168,6 +168,7 @@ enum cs_stmt_id {
     CS_UPLOAD_BY_STATE,
     CS_UPLOAD_ATTACH,
     CS_UPLOAD_MARK_DELETED,
+    CS_UPLOAD_MARK_GONE,
     /* cass_conv.c (issue 17) */
     CS_CV_EXTRA_GET,
     CS_CV_EXTRA_RANGE,

@@ -33,6 +33,11 @@ const char *const cs_uploads_cql[CS_STMT_COUNT] = {
     [CS_UPLOAD_ATTACH] = "UPDATE @.uploads SET state = 2, chat_id = ?, message_id = ?, kind = ?,"
                          " mime = ? WHERE id = ? IF state = ? AND owner = ?",
     [CS_UPLOAD_MARK_DELETED] = "UPDATE @.uploads SET state = ?, expires_at = ? WHERE id = ?",
+    /* A never-attached upload is marked deleted before its files go (a
+     * crash in between leaves a row the sweep finishes); an LWT for the
+     * same reason as the delete. */
+    [CS_UPLOAD_MARK_GONE] = "UPDATE @.uploads SET state = 3, expires_at = ? WHERE id = ?"
+                            " IF state = ?",
 };
 
 /* Row `row` of q (CS_UPLOAD_COLS) into u; strings in p. */
@@ -231,7 +236,10 @@ static int row_step(cs_op *op)
             return DUET_EFORBIDDEN;
         if (!sweep && u->state == UPLOAD_DELETED)
             return DUET_ENOTFOUND;
-        cs_lwt(op, UP_DELETED, CS_UPLOAD_DELETE, "sd", u->id, u->state);
+        if (u->state == UPLOAD_DELETED)
+            cs_lwt(op, UP_DELETED, CS_UPLOAD_DELETE, "sd", u->id, u->state);
+        else
+            cs_lwt(op, UP_DELETED, CS_UPLOAD_MARK_GONE, "lsd", req->in.now, u->id, u->state);
         return 1;
     default: /* GET */
         return 0;

@@ -125,6 +125,7 @@ enum sq_stmt_id {
     SQ_UPLOAD_MARK_DELETED,
     SQ_UPLOAD_LOG_INSERT,
     SQ_UPLOAD_LOG_PRUNE,
+    SQ_UPLOAD_MARK_GONE,
     /* sqlite_conv.c (issue 17: reply, forward, react, edit, hide) */
     SQ_CV_MSG_EXTRA,
     SQ_CV_MSG_SET_EXTRA,

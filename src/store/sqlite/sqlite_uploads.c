@@ -21,6 +21,10 @@ const char *const sq_uploads_sql[SQ_STMT_COUNT] = {
                          " state = iif(?6 < 0, state, ?6)"
                          " WHERE id = ?1 AND owner = ?2 AND state < 2",
     [SQ_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?1",
+    /* A never-attached upload is marked deleted before its files go, so
+     * that a crash in between leaves a row the sweep finishes. */
+    [SQ_UPLOAD_MARK_GONE] = "UPDATE uploads SET state = 3, expires_at = ?2"
+                            " WHERE id = ?1 AND state < 2",
     /* The daily quota counts every upload created in the last 24 h, the
      * ones since deleted included (a sweep must not refill it). */
     [SQ_UPLOAD_DAY_BYTES] = "SELECT coalesce(sum(length), 0) FROM upload_log"
@@ -148,7 +152,10 @@ int sq_upload_delete(sq_store *s, store_req *req)
         return DUET_EFORBIDDEN;
     if (!sweep && u->state == UPLOAD_DELETED)
         return DUET_ENOTFOUND;
-    rc = sq_exec(s, SQ_UPLOAD_DELETE, "s", u->id);
+    if (u->state == UPLOAD_DELETED)
+        rc = sq_exec(s, SQ_UPLOAD_DELETE, "s", u->id);
+    else
+        rc = sq_exec(s, SQ_UPLOAD_MARK_GONE, "sl", u->id, req->in.now);
     return rc < 0 ? rc : 0;
 }
 
