@@ -46,18 +46,38 @@ static int q_fill(store_t *st, store_req *reqs, int *at, int n, enum store_op op
     return ok;
 }
 
-Test(store_cass_queue, setup_ops_have_their_own_larger_ceiling)
+/* A store on an address where nothing listens, on a new loop. */
+static store_t *q_open(uv_loop_t *loop)
 {
-    uv_loop_t loop;
-    cr_assert_eq(uv_loop_init(&loop), 0);
+    cr_assert_eq(uv_loop_init(loop), 0);
     struct store_cass_opts o = {.hosts = "127.0.9.9:9",
                                 .keyspace = "ks_queue_test",
                                 .replication =
                                     "{'class': 'SimpleStrategy', 'replication_factor': 1}",
                                 .timeout_ms = 1000};
     store_t *st = NULL;
-    cr_assert_eq(store_cass_open(&loop, &o, &st), 0);
+    cr_assert_eq(store_cass_open(loop, &o, &st), 0);
+    return st;
+}
 
+/* Closes the store, runs the loop until every request completed, checks
+ * that all `at` did, failed (none ran: no node), and frees them. */
+static void q_close(uv_loop_t *loop, store_t *st, store_req *reqs, int at, struct q_run *r)
+{
+    store_close(st);
+    cr_assert_eq(uv_run(loop, UV_RUN_DEFAULT), 0);
+    cr_assert_eq(r->done, at);
+    cr_assert_eq(r->failed, at);
+    for (int i = 0; i < at; i++)
+        store_req_reset(&reqs[i]);
+    free(reqs);
+    cr_assert_eq(uv_loop_close(loop), 0);
+}
+
+Test(store_cass_queue, setup_ops_have_their_own_larger_ceiling)
+{
+    uv_loop_t loop;
+    store_t *st = q_open(&loop);
     int total = CS_QUEUE_MAX + CS_SETUP_MAX + 2;
     store_req *reqs = calloc((size_t)total, sizeof(*reqs));
     cr_assert_not_null(reqs);
@@ -77,43 +97,21 @@ Test(store_cass_queue, setup_ops_have_their_own_larger_ceiling)
     cr_assert_eq(refused, DUET_EBUSY);
     cr_assert_eq(q_fill(st, reqs, &at, 1, STORE_MSG_ACK, &r, &refused), 0);
     cr_assert_eq(refused, DUET_EBUSY);
-
     /* Closing completes every accepted request (none ran: no node). */
-    store_close(st);
-    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    cr_assert_eq(r.done, at);
-    cr_assert_eq(r.failed, at);
-    for (int i = 0; i < at; i++)
-        store_req_reset(&reqs[i]);
-    free(reqs);
-    cr_assert_eq(uv_loop_close(&loop), 0);
+    q_close(&loop, st, reqs, at, &r);
 }
 
 Test(store_cass_queue, setup_ops_leave_the_sends_their_room)
 {
     uv_loop_t loop;
-    cr_assert_eq(uv_loop_init(&loop), 0);
-    struct store_cass_opts o = {.hosts = "127.0.9.9:9",
-                                .keyspace = "ks_queue_test",
-                                .replication =
-                                    "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-                                .timeout_ms = 1000};
-    store_t *st = NULL;
-    cr_assert_eq(store_cass_open(&loop, &o, &st), 0);
+    store_t *st = q_open(&loop);
     store_req *reqs = calloc(CS_SETUP_MAX + CS_QUEUE_MAX, sizeof(*reqs));
     cr_assert_not_null(reqs);
     struct q_run r = {0};
     int at = 0, refused = 0;
-    /* Setup ops do not take the sends' room either. */
     cr_assert_eq(q_fill(st, reqs, &at, CS_SETUP_MAX, STORE_USER_GET, &r, &refused), CS_SETUP_MAX);
     cr_assert_eq(refused, 0);
     cr_assert_eq(q_fill(st, reqs, &at, CS_QUEUE_MAX, STORE_MSG_ACK, &r, &refused), CS_QUEUE_MAX);
     cr_assert_eq(refused, 0);
-    store_close(st);
-    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    cr_assert_eq(r.done, at);
-    for (int i = 0; i < at; i++)
-        store_req_reset(&reqs[i]);
-    free(reqs);
-    cr_assert_eq(uv_loop_close(&loop), 0);
+    q_close(&loop, st, reqs, at, &r);
 }
