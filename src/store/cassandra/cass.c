@@ -118,6 +118,10 @@ static void cs_op_free(cs_op *op)
 
 void cs_finish(cs_op *op, int status)
 {
+    if (op->n_group > 1) {
+        cs_group_finish(op, status); /* every send of its group (cass_group.c) */
+        return;
+    }
     cs_store *s = op->s;
     store_req *req = op->req;
     cs_q_reset(op);
@@ -130,7 +134,8 @@ void cs_finish(cs_op *op, int status)
     req->status = status;
     op->state = CS_DONE;
     cs_sched_done(&s->sched, op);
-    s->running--;
+    if (!op->grouped) /* a group's member never counted as running */
+        s->running--;
     cs_pump(s);
 }
 
@@ -150,6 +155,8 @@ static void cs_schedule(cs_store *s)
         }
         op->step = 0;
         op->fn = cs_ops[op->req->op];
+        if (op->req->op == STORE_MSG_SEND)
+            (void)cs_group_take(s, op); /* may set op->fn */
         op->fn(op);
     }
 }
@@ -186,6 +193,11 @@ static void cs_pump(cs_store *s)
         cb(s->drained_data);
     }
     cs_maybe_free(s);
+}
+
+void cs_pump_now(cs_store *s)
+{
+    cs_pump(s);
 }
 
 static void cs_on_idle(uv_idle_t *h)
