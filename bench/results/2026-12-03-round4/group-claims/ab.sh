@@ -6,7 +6,7 @@
 # node, and the faster one would take the node from the slower.
 # Run from the checkout's root after `make bench`; the node:
 #   CASSANDRA_DIR=$PWD/run/cass6 CASSANDRA_NET=127.0.6 scripts/cassandra.sh start
-#   ab.sh OUT ROUNDS old=BIN new=BIN
+#   [FIRST=N] ab.sh OUT ROUNDS old=BIN new=BIN   (rounds FIRST.., default 1)
 set -eu
 out=$1
 rounds=$2
@@ -22,7 +22,8 @@ run() { # name bin scenario-tag args...
     bench/run.sh bench "$@" --runs 1 >"$out/$name-r$r-$tag.txt" 2>&1 || true
     bench/run.sh stop
 }
-for r in $(seq 1 "$rounds"); do
+first=${FIRST:-1}
+for r in $(seq "$first" $((first + rounds - 1))); do
     if [ $((r % 2)) -eq 1 ]; then x=$a y=$b; else x=$b y=$a; fi
     for v in $x $y; do
         name=${v%%=*} bin=${v#*=}
