@@ -238,7 +238,10 @@ struct cql_batch_item {
     struct cql_values values;
 };
 
-#define CQL_BATCH_MAX 16
+/* Statements per batch: the Cassandra store's group send (cass_group.c)
+ * writes two rows per message of a group of up to 32, plus the unarchive of
+ * each receiver. */
+#define CQL_BATCH_MAX 72
 
 /* Ownership: the caller owns the request (usually embedded in a larger
  * struct) and keeps it alive until its callback ran; the callback, or the

@@ -17,16 +17,17 @@ void cql_req_init(cql_req *req, enum cql_req_kind kind, cql_cb cb, void *data)
     req->cb = cb;
     req->data = data;
     req->applied = -1;
-    cql_values_init(&req->values);
-    for (int i = 0; i < CQL_BATCH_MAX; i++)
-        cql_values_init(&req->batch[i].values);
+    /* The memset left every value empty (cql_values_init is a memset), the
+     * batch's too: no loop over CQL_BATCH_MAX on every request. */
     pool_init(&req->pool);
 }
 
 void cql_req_reset(cql_req *req)
 {
     cql_values_free(&req->values);
-    for (int i = 0; i < CQL_BATCH_MAX; i++)
+    /* Only the first n_batch items are ever bound (and freed ones are
+     * empty again). */
+    for (int i = 0; i < req->n_batch && i < CQL_BATCH_MAX; i++)
         cql_values_free(&req->batch[i].values);
     pool_destroy(&req->pool);
     free(req->body);

@@ -135,6 +135,10 @@ static void cs_op_free(cs_op *op)
 
 void cs_finish(cs_op *op, int status)
 {
+    if (op->n_group > 1) {
+        cs_group_finish(op, status); /* every send of its group (cass_group.c) */
+        return;
+    }
     cs_store *s = op->s;
     store_req *req = op->req;
     cs_q_reset(op);
@@ -147,7 +151,8 @@ void cs_finish(cs_op *op, int status)
     req->status = status;
     op->state = CS_DONE;
     cs_sched_done(&s->sched, op);
-    s->running--;
+    if (!op->grouped) /* a group's member never counted as running */
+        s->running--;
     cs_pump(s);
 }
 
@@ -167,6 +172,8 @@ static void cs_schedule(cs_store *s)
         }
         op->step = 0;
         op->fn = cs_ops[op->req->op];
+        if (op->req->op == STORE_MSG_SEND)
+            (void)cs_group_take(s, op); /* may set op->fn */
         op->fn(op);
     }
 }
@@ -210,6 +217,11 @@ static void cs_pump(cs_store *s)
         cb(s->drained_data);
     }
     cs_maybe_free(s);
+}
+
+void cs_pump_now(cs_store *s)
+{
+    cs_pump(s);
 }
 
 static void cs_on_idle(uv_idle_t *h)

@@ -106,6 +106,7 @@ enum cs_stmt_id {
     CS_CHAT_UNFRIEND,
     /* cass_msgs.c */
     CS_CLAIM_GET,
+    CS_CLAIM_GET_IN,
     CS_CLAIM_SEQ,
     CS_CLAIM_SEQ0,
     CS_CLAIM_ID,
@@ -323,6 +324,15 @@ struct cs_op {
     size_t paging_len;
     struct duet_msg msg; /* a message being worked on (strings in op pool) */
     int conv;            /* MSG_SEND: issue 17's quote/forward checked (cass_conv.c) */
+    /* MSG_SEND groups (cass_group.c). A leader runs the group and owns the
+     * array (in its pool; [0] is itself); a member is one of a leader's
+     * group (never handed out by the scheduler while grouped); nogroup:
+     * sends alone (after a group fell back). gstatus: a member's refusal,
+     * or 0 when it takes op->seq (op->flag: withheld). */
+    cs_op **group;
+    int n_group;
+    int grouped, nogroup, gstatus;
+    int64_t gcount[2]; /* the receivers' pending counts: [0] the leader's peer */
 };
 
 /* Ownership: created by store_cass_open(); owns the cluster, the options'
@@ -395,9 +405,31 @@ void cs_members_clear(cs_store *s);
  * equal a user or chat id by accident. */
 void cs_name_key(const char *tag, const void *p, size_t n, duet_id *out);
 
+/* The op that waits right behind g in every one of g's wait lists and in no
+ * other list, for nothing else (no barrier): the next op of g's chat that
+ * could run with it as one; else NULL. */
+cs_op *cs_sched_behind(const cs_op *g);
+/* A grouped op goes back to the scheduler (ready if it waits for nothing). */
+void cs_sched_ungroup(struct cs_sched *sc, cs_op *op);
+
+/* ---- cass_group.c: MSG_SEND groups (issue 19) ---- */
+#define CS_GROUP_MAX   32    /* sends per group */
+#define CS_GROUP_BYTES 16384 /* their text, preview and media bytes at most */
+/* Called as s starts a MSG_SEND op: takes the plain sends of its chat that
+ * wait right behind it into its group, and makes it run them (1), or
+ * leaves it alone (0). */
+int cs_group_take(cs_store *s, cs_op *op);
+/* Finishes a leader and its group: each member with its refusal, or with
+ * status (cs_finish calls it for a leader). */
+void cs_group_finish(cs_op *op, int status);
+/* cass_msgs.c: within the unknown-outcome retry budget (1) or not (0). */
+int cs_send_again(cs_op *op);
+
 /* ---- cass.c ---- */
 /* Ends op with status (0 or an error); its callback runs later, in order. */
 void cs_finish(cs_op *op, int status);
+/* Completes what is finished and starts what may start (the queue's pump). */
+void cs_pump_now(cs_store *s);
 /* A client-side write timestamp in microseconds, increasing. */
 int64_t cs_ts(cs_store *s);
 cql_stmt *cs_stmt(cs_store *s, enum cs_stmt_id id);
@@ -420,7 +452,8 @@ char *cs_expand(const char *text, const char *ks);
  * returns). Bind formats, one char an argument: 'i' const duet_id *, 'h'
  * const uint8_t[32] (blob), 's' const char * (NULL binds null), 'l' int64_t
  * (bigint, timestamp), 'd' int (int), 'b' int (boolean), 'L' a list of ids
- * (const duet_id *, size_t). */
+ * (const duet_id *, size_t), 'S' a list of strings (const char *const *,
+ * size_t). */
 int cs_read(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...);
 /* A non-conditional write: idempotent, client timestamp. */
 int cs_write(cs_op *op, int next, enum cs_stmt_id id, const char *fmt, ...);

@@ -31,6 +31,9 @@
 const char *const cs_msgs_cql[CS_STMT_COUNT] = {
     [CS_CLAIM_GET] = "SELECT sequence, sender, receiver, message, sent_at, mtype, mpreview, mmedia"
                      " FROM @.chats WHERE chat_id = ? AND message_id = ?",
+    /* A group's dedupe (cass_group.c): its ids' claims, if any. */
+    [CS_CLAIM_GET_IN] = "SELECT message_id, sender FROM @.chats WHERE chat_id = ?"
+                        " AND message_id IN ?",
     [CS_CLAIM_SEQ] = "UPDATE @.chats SET last_seq = ?, last_activity = ? WHERE chat_id = ?"
                      " IF last_seq = ?",
     [CS_CLAIM_SEQ0] = "UPDATE @.chats SET last_seq = ?, last_activity = ? WHERE chat_id = ?"
@@ -144,7 +147,7 @@ static void cs_send_attach(cs_op *op)
  * this one is settled: a write that failed but landed would otherwise show
  * up behind later messages that the receiver already acknowledged. 1 while
  * within the budget (the first failure starts it), 0 when spent. */
-static int cs_send_again(cs_op *op)
+int cs_send_again(cs_op *op)
 {
     int64_t now = cs_ts(op->s);
     int64_t t = op->s->timeout_ms > 0 ? op->s->timeout_ms : 12000;

@@ -191,6 +191,8 @@ void cs_sched_free(struct cs_sched *sc)
 
 static void cs_ready_push(struct cs_sched *sc, cs_op *op)
 {
+    if (op->grouped)
+        return; /* its leader runs it (cass_group.c) */
     op->ready_next = NULL;
     if (sc->ready_tail != NULL)
         sc->ready_tail->ready_next = op;
@@ -284,6 +286,34 @@ void cs_sched_add(struct cs_sched *sc, cs_op *op)
         op->deps++; /* until the barriers before it finished */
     else
         sc->open++;
+    if (op->deps == 0)
+        cs_ready_push(sc, op);
+}
+
+cs_op *cs_sched_behind(const cs_op *g)
+{
+    cs_op *n = NULL;
+    int lists = 0, n_lists = 0;
+    for (int i = 0; i < g->nkeys; i++) {
+        if (g->kq[i] == NULL)
+            continue;
+        if (g->kq_next[i] == NULL || (n != NULL && g->kq_next[i] != n))
+            return NULL;
+        n = g->kq_next[i];
+        lists++;
+    }
+    if (n == NULL || n->barrier || n->state != CS_QUEUED)
+        return NULL;
+    for (int i = 0; i < n->nkeys; i++)
+        n_lists += n->kq[i] != NULL;
+    /* The same lists, and no wait for a barrier (that would be one more). */
+    return n_lists == lists && n->deps == lists ? n : NULL;
+}
+
+void cs_sched_ungroup(struct cs_sched *sc, cs_op *op)
+{
+    op->grouped = 0;
+    op->state = CS_QUEUED;
     if (op->deps == 0)
         cs_ready_push(sc, op);
 }

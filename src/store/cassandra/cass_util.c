@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- requests ---- */
@@ -28,6 +29,12 @@ static void cs_prep(cs_op *op, enum cql_req_kind kind, int next)
     cql_req_init(&op->q, kind, cs_on_cql, op);
     op->q_live = 1;
     op->step = next;
+}
+
+static void cs_put_be32(uint8_t *p, uint32_t x)
+{
+    p[0] = (uint8_t)(x >> 24), p[1] = (uint8_t)(x >> 16);
+    p[2] = (uint8_t)(x >> 8), p[3] = (uint8_t)x;
 }
 
 /* Binds fmt's arguments (see cass_int.h) into v. */
@@ -75,6 +82,28 @@ static int cs_vbind(struct cql_values *v, const char *fmt, va_list ap)
                 memcpy(e + 4, ids[i].b, 16);
             }
             cql_bind_blob(v, buf, 4 + n * 20);
+            break;
+        }
+        case 'S': {
+            /* A list<text> value: [int n] then n times [int len][bytes]. */
+            const char *const *strs = va_arg(ap, const char *const *);
+            size_t n = va_arg(ap, size_t), len = 4;
+            if (n > CS_IN_MAX)
+                return -EINVAL;
+            for (size_t i = 0; i < n; i++)
+                len += 4 + strlen(strs[i]);
+            uint8_t *buf = malloc(len), *e = buf + 4;
+            if (buf == NULL)
+                return -ENOMEM;
+            cs_put_be32(buf, (uint32_t)n);
+            for (size_t i = 0; i < n; i++) {
+                size_t sl = strlen(strs[i]);
+                cs_put_be32(e, (uint32_t)sl);
+                memcpy(e + 4, strs[i], sl);
+                e += 4 + sl;
+            }
+            cql_bind_blob(v, buf, len);
+            free(buf);
             break;
         }
         default:

@@ -1,0 +1,224 @@
+/* Unit tests of the grouping rule of the Cassandra store's sends
+ * (cass_group.c's cs_group_take, cass_sched.c's cs_sched_behind): which
+ * queued sends join a starting send's group, and that the scheduler never
+ * hands out a grouped one (until it leaves the group). The group's CQL is
+ * covered by tests/integration/82-group-sends on a real node. */
+#include <criterion/criterion.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/store/cassandra/cass_int.h"
+
+static void group_init(void)
+{
+    cr_assert(sodium_init() >= 0);
+}
+
+TestSuite(store_cass_group, .init = group_init);
+
+#define NOPS 48
+
+/* A store with the members of chat (a, b) cached, and its queue. */
+struct fx {
+    cs_store s;
+    duet_id a, b, c, chat, chat_ac;
+    store_req r[NOPS];
+    cs_op *op[NOPS];
+    int n;
+};
+
+static void fx_init(struct fx *f)
+{
+    memset(f, 0, sizeof(*f));
+    cr_assert_eq(map_init(&f->s.members), 0);
+    cr_assert_eq(cs_sched_init(&f->s.sched), 0);
+    duet_id_random(&f->a);
+    duet_id_random(&f->b);
+    duet_id_random(&f->c);
+    duet_chat_id(&f->a, &f->b, &f->chat);
+    duet_chat_id(&f->a, &f->c, &f->chat_ac);
+    cs_members_put(&f->s, &f->chat, &f->a, &f->b);
+    cs_members_put(&f->s, &f->chat_ac, &f->a, &f->c);
+}
+
+/* Submits an op of user on chat, as cs_submit does. */
+static cs_op *fx_add(struct fx *f, enum store_op kind, const duet_id *user, const duet_id *chat,
+                     const char *id, const char *text)
+{
+    cr_assert_lt(f->n, NOPS);
+    store_req *r = &f->r[f->n];
+    r->op = kind;
+    r->in.user = *user;
+    r->in.chat_id = *chat;
+    r->in.message_id = id;
+    r->in.text = text;
+    cs_op *op = calloc(1, sizeof(*op));
+    cr_assert_not_null(op);
+    op->s = &f->s;
+    op->req = r;
+    pool_init(&op->pool);
+    cs_keys(&f->s, op);
+    cs_sched_add(&f->s.sched, op);
+    f->op[f->n++] = op;
+    return op;
+}
+
+static cs_op *fx_send(struct fx *f, const duet_id *user, const char *id)
+{
+    return fx_add(f, STORE_MSG_SEND, user, &f->chat, id, "hello");
+}
+
+/* Starts the first op handed out: it must be want. */
+static void fx_start(struct fx *f, cs_op *want)
+{
+    cs_op *op = cs_sched_next(&f->s.sched);
+    cr_assert_eq(op, want);
+    op->state = CS_RUNNING;
+    op->fn = cs_msg_send;
+}
+
+static void fx_fini(struct fx *f)
+{
+    for (int i = 0; i < f->n; i++) {
+        pool_destroy(&f->op[i]->pool);
+        free(f->op[i]);
+    }
+    cs_sched_free(&f->s.sched);
+    cs_members_clear(&f->s);
+    map_free(&f->s.members);
+}
+
+static char ids[NOPS][16];
+
+static const char *idn(int i)
+{
+    snprintf(ids[i], sizeof(ids[i]), "m-%d", i);
+    return ids[i];
+}
+
+Test(store_cass_group, sends_of_both_members_behind_a_send_join_its_group)
+{
+    struct fx f;
+    fx_init(&f);
+    for (int i = 0; i < 6; i++)
+        fx_send(&f, i % 2 ? &f.b : &f.a, idn(i));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 6);
+    for (int i = 1; i < 6; i++) {
+        cr_assert_eq(f.op[0]->group[i], f.op[i], "in queue order");
+        cr_assert(f.op[i]->grouped && f.op[i]->state == CS_RUNNING);
+    }
+    cr_assert_eq(f.op[0]->fn != cs_msg_send, 1, "the leader runs the group");
+    /* The leader done: the next member is first in its lists, but its
+     * leader runs it: never handed out. */
+    cs_sched_done(&f.s.sched, f.op[0]);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    /* Leaving the group: handed out as soon as it waits for nothing. */
+    cs_sched_ungroup(&f.s.sched, f.op[1]);
+    cr_assert_eq(cs_sched_next(&f.s.sched), f.op[1]);
+    cs_sched_ungroup(&f.s.sched, f.op[2]);
+    cr_assert_null(cs_sched_next(&f.s.sched), "op 2 still waits for op 1");
+    fx_fini(&f);
+}
+
+Test(store_cass_group, a_send_alone_or_an_op_in_between_makes_no_group)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 0, "nothing behind it");
+    cr_assert_eq(f.op[0]->n_group, 0);
+    /* An ack of the chat, then a send: the ack is not a send. */
+    fx_add(&f, STORE_MSG_ACK, &f.b, &f.chat, NULL, NULL);
+    fx_send(&f, &f.a, idn(2));
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 0);
+    fx_fini(&f);
+}
+
+Test(store_cass_group, a_member_s_op_on_another_chat_ends_the_group_there)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    fx_send(&f, &f.b, idn(1));
+    /* a's send to c waits in a's list between op 1 and op 3. */
+    fx_add(&f, STORE_MSG_SEND, &f.a, &f.chat_ac, idn(2), "to c");
+    fx_send(&f, &f.a, idn(3));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 2, "op 3 must not overtake op 2");
+    cr_assert(!f.op[3]->grouped);
+    fx_fini(&f);
+}
+
+Test(store_cass_group, a_repeated_id_media_or_a_quote_ends_the_group)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, "x");
+    fx_send(&f, &f.b, "y");
+    fx_send(&f, &f.a, "x"); /* a retry inside the burst */
+    fx_send(&f, &f.a, "z");
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 2);
+    fx_fini(&f);
+
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    cs_op *media = fx_send(&f, &f.a, idn(1));
+    media->req->in.upload_id = "u";
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 0);
+    fx_fini(&f);
+
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    fx_send(&f, &f.a, idn(1));
+    cs_op *quote = fx_send(&f, &f.a, idn(2));
+    quote->req->in.reply_to = 1;
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 2);
+    fx_fini(&f);
+}
+
+Test(store_cass_group, a_group_stops_at_its_count_and_bytes)
+{
+    struct fx f;
+    fx_init(&f);
+    for (int i = 0; i < CS_GROUP_MAX + 8; i++)
+        fx_send(&f, &f.a, idn(i));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, CS_GROUP_MAX);
+    cr_assert(!f.op[CS_GROUP_MAX]->grouped);
+    fx_fini(&f);
+
+    static char big[CS_GROUP_BYTES / 3];
+    memset(big, 'x', sizeof(big) - 1);
+    fx_init(&f);
+    for (int i = 0; i < 5; i++)
+        fx_add(&f, STORE_MSG_SEND, &f.a, &f.chat, idn(i), big);
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 2, "three would pass CS_GROUP_BYTES with their ids");
+    fx_fini(&f);
+}
+
+Test(store_cass_group, a_send_behind_a_barrier_does_not_join)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    cs_op *bar = fx_add(&f, STORE_FRIEND_REMOVE, &f.a, &f.chat, NULL, NULL);
+    cr_assert(bar->barrier);
+    fx_send(&f, &f.b, idn(2));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 0, "op 2 waits for the barrier too");
+    fx_fini(&f);
+}
