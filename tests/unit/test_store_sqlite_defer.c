@@ -60,7 +60,7 @@ static store_req *step_req(const struct step *st, const duet_id *s, const duet_i
 
 static void prepare(const duet_id *s, const duet_id *chat)
 {
-    char mid[8];
+    char mid[16]; /* room for any int: -O1 builds check it */
     for (int i = 1; i <= 6; i++) {
         snprintf(mid, sizeof(mid), "m%d", i);
         int64_t seq;
