@@ -11,6 +11,8 @@
  *  - text_utf8_valid and the WebSocket's streaming validator
  *    (net__utf8_feed, fed in two pieces) agree on the raw input;
  *  - a client id that passes text_client_id_ok is 1..64 plain ASCII;
+ *  - the fast decoder of ack and seen frames (proto_parse_fast) accepts
+ *    only frames the full decoder accepts, and decodes them alike;
  *  - the direct JSON writer (jsonw.h): any bytes written as a string load
  *    back as a string (the same one when they are valid UTF-8), and the
  *    events it writes with the frame's ref and text are byte for byte what
@@ -48,7 +50,10 @@ static void str_field(json_t *obj, const char *key)
 /* What a decoded request promises ws_requests.c. */
 static void request_fields(const struct proto_request *q)
 {
-    check(q->request != NULL && q->frame != NULL, "a request without its type or frame");
+    /* the fast decoder of ack and seen keeps no frame */
+    check(q->request != NULL &&
+              (q->frame != NULL || q->type == PROTO_REQ_ACK || q->type == PROTO_REQ_SEEN),
+          "a request without its type or frame");
     switch (q->type) {
     case PROTO_REQ_SEND:
         check(text_client_id_ok(q->id, q->id_len), "client id passed unchecked");
@@ -65,7 +70,9 @@ static void request_fields(const struct proto_request *q)
         check(text_utf8_chars(q->text, q->text_len) <= FUZZ_MAX_CHARS, "text too long");
         break;
     case PROTO_REQ_ACK:
-        check(q->kind >= 0 && q->kind <= 6 && q->seq >= 0, "ack fields");
+        /* c-org: chat_state is kind 7 */
+        check(((q->kind >= 0 && q->kind <= 6) || q->kind == PENDING_CHAT_STATE) && q->seq >= 0,
+              "ack fields");
         break;
     case PROTO_REQ_REACT: {
         size_t n = q->emoji ? strlen(q->emoji) : 0;
@@ -188,11 +195,33 @@ static void utf8_agree(const uint8_t *data, size_t size)
           "the two UTF-8 validators disagree");
 }
 
+/* The fast decoder of ack and seen (proto_parse_fast) accepts only what
+ * the full one (jansson) accepts, and decodes it to the same request. */
+static void fast_agrees(const uint8_t *data, size_t size)
+{
+    struct proto_request f, j;
+    struct proto_req_error e;
+    if (!proto_parse_fast((const char *)data, size, &f))
+        return;
+    check(proto_parse_json((const char *)data, size, FUZZ_MAX_CHARS, &j, &e) == 0,
+          "the fast decoder took a frame the full one refuses");
+    check(f.type == j.type && (f.type == PROTO_REQ_ACK || f.type == PROTO_REQ_SEEN),
+          "fast decoder: type");
+    check(strcmp(f.request, j.request) == 0, "fast decoder: request");
+    check(duet_id_eq(&f.chat_id, &j.chat_id), "fast decoder: chat_id");
+    check(f.seq == j.seq, "fast decoder: seq");
+    check(f.type != PROTO_REQ_ACK || f.kind == j.kind, "fast decoder: kind");
+    check(f.ref == NULL && j.ref == NULL && f.frame == NULL, "fast decoder: ref or frame");
+    proto_request_free(&j);
+    proto_request_free(&f);
+}
+
 /* The server's decoder on the raw frame; answers must be well formed. */
 static void request_decode(struct jsonw *w, const uint8_t *data, size_t size)
 {
     struct proto_request q;
     struct proto_req_error e;
+    fast_agrees(data, size);
     if (proto_parse_request((const char *)data, size, FUZZ_MAX_CHARS, &q, &e) == 0)
         request_fields(&q);
     else

@@ -166,8 +166,12 @@ for (let p = 0; p < PAIRS; p++) pairs.push(await (target === 'duet' ? duetPair(p
 for (const p of pairs) p.start();
 await new Promise((r) => setTimeout(r, WARMUP * 1000));
 measuring = true;
+// With LOAD_MARKS set (round 4's pair-load.sh), say when the window opens
+// and closes, so the caller can sample the server's CPU there.
+if (process.env.LOAD_MARKS) process.stderr.write('load: measuring\n');
 await new Promise((r) => setTimeout(r, SECONDS * 1000));
 measuring = false;
+if (process.env.LOAD_MARKS) process.stderr.write('load: measured\n');
 for (const p of pairs) p.close();
 lat.sort((x, y) => x - y);
 const pct = (q) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] : NaN);

@@ -44,7 +44,8 @@ struct proto_history_in {
 
 /* One decoded request.
  * Ownership: owns frame (one reference); ref, request, id and text borrow
- * from it, so they live until proto_request_free. */
+ * from it, so they live until proto_request_free. A frame decoded without
+ * jansson (proto_parse_fast) has frame and ref NULL. */
 struct proto_request {
     json_t *frame;
     json_t *ref;         /* NULL when absent */
@@ -85,6 +86,13 @@ struct proto_req_error {
 int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
                         struct proto_req_error *e);
 void proto_request_free(struct proto_request *r);
+/* The two decoders proto_parse_request runs (issue 18, round 4): the fast
+ * one for plain `ack` and `seen` frames (1: decoded, with frame and ref
+ * NULL; 0: not one it reads, nothing set), then the full one (jansson).
+ * Exposed for the fuzzer, which checks that they agree. */
+int proto_parse_fast(const char *data, size_t len, struct proto_request *out);
+int proto_parse_json(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
+                     struct proto_req_error *e);
 
 /* Checks history parameters; 0, or -1 with *bad a message. */
 int proto_history_check(const struct proto_history_in *in, struct proto_history *out,

@@ -257,6 +257,7 @@ void sq_release_db(sq_store *s)
         s->stmts[i] = NULL;
     }
     sq_shards_free(s); /* s-shard */
+    sq_defer_free(s);  /* issue 18 */
     int rc = sqlite3_close(s->db);
     if (rc != SQLITE_OK)
         log_error("store: sqlite: close: %s", sqlite3_errstr(rc));

@@ -218,6 +218,37 @@ struct sq_shards {
     int64_t max_id;     /* no FTS rowid in use is above it */
 };
 
+/* Acks and receipts coalesced per batch (sqlite_defer.c). A slot is the
+ * pending rows of one (user, chat, kind) whose writes wait for the flush.
+ * Ownership: plain values in sq_defer's table. */
+struct sq_slot {
+    duet_id user, chat;
+    int kind;
+    int used;
+    int rep;                  /* a replace waits: delete every row, insert one at rep_seq */
+    int64_t rep_seq, rep_now; /* ... the receipt's sequence and time */
+    int64_t del;              /* delete sequence <= del before the replace (INT64_MIN: none) */
+    int64_t del_after;        /* the same after the replace */
+};
+/* One pending write of the running request, kept until its savepoint is
+ * released (sq_defer_commit) or rolled back (sq_defer_unstage). */
+struct sq_defer_op {
+    duet_id user, chat;
+    int kind, replace;
+    int64_t seq, now;
+};
+#define SQ_DEFER_STAGED 4
+/* Ownership: embedded in sq_store (writer fields); owns v. */
+struct sq_defer {
+    struct sq_slot *v; /* open addressing, cap a power of two, at most half full */
+    size_t cap, n;
+    struct sq_defer_op staged[SQ_DEFER_STAGED];
+    int n_staged;
+    uint64_t flushes; /* flushes that ran (statistics for tests) */
+};
+/* Internal status of an op: roll me back, flush the slots, run me again. */
+#define SQ_EFLUSH (-1999)
+
 /* Ownership: created by store_sqlite_open(); owns the connection, the
  * statements, the writer thread, its mutex and condition variables and the
  * three uv handles, and is freed by the last handle close callback after
@@ -250,6 +281,7 @@ typedef struct sq_store {
     int fts_optimize;        /* a delete left tokens in old FTS segments: optimize (c-org) */
     int64_t fts_pending;     /* lowest FTS rowid of this batch not yet in FTS5 (0: none) */
     struct sq_shards shards; /* the FTS shards (s-shard, sqlite_shards.c) */
+    struct sq_defer defer;   /* acks and receipts coalesced per batch (sqlite_defer.c) */
     /* shared */
     uv_mutex_t mu;
     uv_cond_t work_cond;            /* the writer waits here for work, a full batch or stop */
@@ -411,6 +443,29 @@ int sq_shards_grow(sq_store *s);
 void sq_shards_settle(sq_store *s, int committed);
 size_t sq_shard_of(const sq_store *s, int64_t id);
 sqlite3_stmt *sq_shard_stmt(sq_store *s, size_t k, enum sq_shard_stmt which);
+
+/* sqlite_defer.c (issue 18): pending writes of acks and receipts, run once
+ * per slot per batch. reserve: before each op (room for its staged writes;
+ * -ENOMEM). delete / replace: stage a write of the running op (the rows of
+ * user, chat, kind: sequence <= upto; or all of them replaced by the
+ * receipt at seq). commit / unstage: the op's savepoint was released with
+ * success / rolled back. covers: a slot would delete a row at seq (the op
+ * must return SQ_EFLUSH before writing one). flush: runs every slot (outside
+ * any op's savepoint); DUET_ESTORE means the transaction must fail. clear:
+ * the transaction is gone. n: slots open. */
+int sq_defer_reserve(sq_store *s);
+/* 1 if op may run while slots are open; before any other op, the writer
+ * flushes them. */
+int sq_defer_passes(enum store_op op);
+int sq_defer_delete(sq_store *s, const duet_id *user, const duet_id *chat, int kind, int64_t upto);
+int sq_defer_replace(sq_store *s, const duet_id *user, const duet_id *chat, int kind, int64_t seq,
+                     int64_t now);
+void sq_defer_commit(sq_store *s);
+void sq_defer_unstage(sq_store *s);
+int sq_defer_covers(sq_store *s, const duet_id *user, const duet_id *chat, int kind, int64_t seq);
+int sq_defer_flush(sq_store *s);
+void sq_defer_clear(sq_store *s);
+void sq_defer_free(sq_store *s);
 
 /* sqlite_org.c (c-org): pin, archive, mute. */
 int sq_chat_state_set(sq_store *s, store_req *req);

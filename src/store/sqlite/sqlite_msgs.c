@@ -73,14 +73,14 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                           " ORDER BY sequence DESC LIMIT 1",
     [SQ_MSG_MARK_RECV] = "UPDATE messages SET received_at = ?5 WHERE chat_id = ?1"
                          " AND sequence > ?4 AND sequence <= ?2 AND receiver = ?3"
-                         " AND received_at = 0 AND withheld = 0 RETURNING sequence",
+                         " AND received_at = 0 AND withheld = 0",
     [SQ_MSG_SEEN_FLOOR] = "SELECT sequence FROM messages WHERE chat_id = ?1 AND sequence <= ?2"
                           " AND receiver = ?3 AND seen_at <> 0"
                           " ORDER BY sequence DESC LIMIT 1",
     [SQ_MSG_MARK_SEEN] = "UPDATE messages SET seen_at = ?5,"
                          " received_at = iif(received_at = 0, ?5, received_at)"
                          " WHERE chat_id = ?1 AND sequence > ?4 AND sequence <= ?2"
-                         " AND receiver = ?3 AND seen_at = 0 AND withheld = 0 RETURNING sequence",
+                         " AND receiver = ?3 AND seen_at = 0 AND withheld = 0",
     /* The newest message in (?4, ?2] that the user (?3) may see: a read
      * position never covers messages withheld from the user (the peer's
      * chat list shows it as peer_read_seq). Walks back from ?2, no further
@@ -145,16 +145,12 @@ static int sq_hide_seen(sq_store *s, const duet_id *user, struct duet_msg *m)
     return rc < 0 ? rc : 0;
 }
 
-/* Replaces the peer's pending receipt of kind for the chat by one at seq. */
+/* Replaces the peer's pending receipt of kind for the chat by one at seq;
+ * the write waits for the batch's flush (sqlite_defer.c). */
 static int sq_receipt_replace(sq_store *s, const struct sq_chat *c, int kind, int64_t seq,
                               int64_t now)
 {
-    int rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", &c->peer, &c->id, kind, INT64_MAX);
-    if (rc < 0)
-        return rc;
-    rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c->peer, kind, now,
-                 kind == PENDING_SEEN ? now : (int64_t)0, &c->id, seq);
-    return rc < 0 ? rc : 0;
+    return sq_defer_replace(s, &c->peer, &c->id, kind, seq, now);
 }
 
 /* The receiver's pending row for a message just sent. A quote or forward
@@ -217,6 +213,11 @@ int sq_msg_send(sq_store *s, store_req *req)
         int64_t n = 0;
         if ((rc = sq_get_int(s, &n, SQ_PENDING_COUNT, "i", &c.peer)) < 0)
             return rc;
+        /* Deferred acks may hold back deletes of the peer's rows and one
+         * receipt row per slot: near the ceiling, flush them for the exact
+         * count (sqlite_defer.c). */
+        if (s->defer.n > 0 && n + (int64_t)s->defer.n >= req->in.max_pending)
+            return SQ_EFLUSH;
         if (n >= req->in.max_pending)
             return DUET_EFULL;
     }
@@ -230,6 +231,9 @@ int sq_msg_send(sq_store *s, store_req *req)
     memset(m, 0, sizeof(*m));
     /* Read last_seq inside the transaction: other processes may write too. */
     int64_t seq = c.last_seq + 1;
+    /* An ack of a sequence not yet sent must not delete this row later. */
+    if (!withheld && sq_defer_covers(s, &c.peer, &c.id, PENDING_MESSAGE, seq))
+        return SQ_EFLUSH;
     if ((rc = sq_exec(s, SQ_MSG_INSERT, "iiissllddss", &c.id, me, &c.peer, mid, text, now, seq,
                       withheld, req->in.msg_type, req->in.preview ? req->in.preview : "",
                       req->in.media ? req->in.media : "")) < 0 ||
@@ -272,16 +276,15 @@ static int sq_mark(sq_store *s, enum sq_stmt_id floor_id, enum sq_stmt_id mark_i
     int rc = sq_get_int(s, &floor, floor_id, "ili", &c->id, seq, user);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *st = sq_bind(s, mark_id, "ilill", &c->id, seq, user, floor, now);
-    if (st == NULL)
-        return DUET_ESTORE;
+    /* No RETURNING: with it, an UPDATE of this WITHOUT ROWID table runs
+     * through two temporary b-trees (EXPLAIN: OpenEphemeral); without, in
+     * one pass. Every row it marks is above floor, so the newest marked
+     * one is the floor query's answer afterwards. */
     *top = 0;
-    while ((rc = sq_step(s, st)) == 1) {
-        int64_t v = sqlite3_column_int64(st, 0);
-        if (v > *top)
-            *top = v;
-    }
-    return rc;
+    if ((rc = sq_exec(s, mark_id, "ilill", &c->id, seq, user, floor, now)) <= 0)
+        return rc;
+    rc = sq_get_int(s, top, floor_id, "ili", &c->id, seq, user);
+    return rc < 0 ? rc : 0;
 }
 
 static int sq_ack_messages(sq_store *s, store_req *req, const struct sq_chat *c)
@@ -291,7 +294,7 @@ static int sq_ack_messages(sq_store *s, store_req *req, const struct sq_chat *c)
     int rc = sq_mark(s, SQ_MSG_RECV_FLOOR, SQ_MSG_MARK_RECV, c, me, req->in.seq, now, &top);
     if (rc < 0)
         return rc;
-    rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", me, &c->id, PENDING_MESSAGE, req->in.seq);
+    rc = sq_defer_delete(s, me, &c->id, PENDING_MESSAGE, req->in.seq);
     if (rc < 0)
         return rc;
     if (top == 0)
@@ -317,7 +320,7 @@ int sq_msg_ack(sq_store *s, store_req *req)
         return sq_ack_messages(s, req, &c);
     case PENDING_DELIVERED:
     case PENDING_SEEN:
-        rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", me, &c.id, req->in.kind, req->in.seq);
+        rc = sq_defer_delete(s, me, &c.id, req->in.kind, req->in.seq);
         break;
     case PENDING_DELETED:
     case PENDING_REACTION:

@@ -115,6 +115,7 @@ static void sq_txn_fail(sq_store *s, store_req *last)
         sq_log(s, "ROLLBACK", sqlite3_errcode(s->db));
     sq_shards_settle(s, 0); /* s-shard */
     s->fts_pending = 0;     /* its rows are gone with it */
+    sq_defer_clear(s);      /* and its deferred acks */
     for (store_req *r = s->txn_first; r != NULL; r = r->next) {
         sq_req_fail(r, DUET_ESTORE);
         if (r == last)
@@ -129,8 +130,10 @@ static int sq_run_op(sq_store *s, store_req *req)
     /* A rollback takes this request's search rows away: the batch's lowest
      * unindexed rowid goes back with them (sqlite_search.c). */
     int64_t fts_pending = s->fts_pending;
-    int rc = sq_ctl(s, SQ_SAVEPOINT);
+    int rc = sq_defer_reserve(s);
     if (rc < 0)
+        return rc;
+    if ((rc = sq_ctl(s, SQ_SAVEPOINT)) < 0)
         goto lost;
     s->keep_writes = 0;
     rc = sq_ops[req->op](s, req);
@@ -143,9 +146,15 @@ static int sq_run_op(sq_store *s, store_req *req)
     }
     if (sq_ctl(s, SQ_RELEASE) < 0)
         goto lost;
+    /* Only a request that succeeded defers pending writes (sqlite_defer.c). */
+    if (rc == 0)
+        sq_defer_commit(s);
+    else
+        sq_defer_unstage(s);
     return rc;
 
 lost:
+    sq_defer_unstage(s);
     /* If the transaction survived, undo just this request; else (SQLite
      * rolls back on some I/O errors) every request of it fails. */
     if (!sqlite3_get_autocommit(s->db) && sq_ctl(s, SQ_ROLLBACK_TO) == 0 &&
@@ -157,30 +166,57 @@ lost:
     return DUET_ESTORE;
 }
 
+/* Runs the deferred pending writes outside any request's savepoint; if
+ * that fails, the transaction is lost for every request up to last. */
+static void sq_defer_run(sq_store *s, store_req *last)
+{
+    if (s->in_txn && s->defer.n > 0 && sq_defer_flush(s) < 0)
+        sq_txn_fail(s, last);
+}
+
+/* Runs one request; a request that needs the deferred writes done first
+ * (SQ_EFLUSH) is rolled back, the slots flushed, and it runs again. */
+static int sq_run_req(sq_store *s, store_req *req, store_req *prev)
+{
+    if (!sq_defer_passes(req->op) && prev != NULL)
+        sq_defer_run(s, prev);
+    int rc = 0;
+    if (!s->in_txn) {
+        /* The first request, or the transaction was lost mid-batch. */
+        rc = sq_ctl(s, SQ_BEGIN);
+        s->in_txn = rc == 0;
+        if (s->in_txn)
+            s->txn_first = req;
+        /* s-shard: the next search shard, outside every request's
+         * savepoint; a failure is logged and retried by the next batch
+         * (the newest shard takes the rows meanwhile). */
+        if (s->in_txn)
+            (void)sq_shards_grow(s);
+    }
+    if (rc == 0)
+        rc = sq_run_op(s, req);
+    if (rc == SQ_EFLUSH) {
+        if (sq_defer_flush(s) < 0) {
+            sq_txn_fail(s, req);
+            return DUET_ESTORE;
+        }
+        rc = sq_run_op(s, req);
+        if (rc == SQ_EFLUSH) /* nothing is deferred any more: cannot happen */
+            rc = DUET_ESTORE;
+    }
+    return rc;
+}
+
 /* Runs a batch (a list linked by next) in one transaction and commits it;
  * sets every request's status. Returns the first delete that succeeded (its
  * text must be erased from the files before it completes), or NULL. */
 static store_req *sq_run_batch(sq_store *s, store_req *batch)
 {
-    store_req *last = batch, *erase = NULL;
+    store_req *last = batch, *erase = NULL, *prev = NULL;
     int writes = 0;
-    for (store_req *req = batch; req != NULL; req = req->next) {
-        int rc = 0;
+    for (store_req *req = batch; req != NULL; prev = req, req = req->next) {
         s->cur = req;
-        if (!s->in_txn) {
-            /* The first request, or the transaction was lost mid-batch. */
-            rc = sq_ctl(s, SQ_BEGIN);
-            s->in_txn = rc == 0;
-            if (s->in_txn)
-                s->txn_first = req;
-            /* s-shard: the next search shard, outside every request's
-             * savepoint; a failure is logged and retried by the next batch
-             * (the newest shard takes the rows meanwhile). */
-            if (s->in_txn)
-                (void)sq_shards_grow(s);
-        }
-        if (rc == 0)
-            rc = sq_run_op(s, req);
+        int rc = sq_run_req(s, req, prev);
         if (rc < 0)
             sq_req_fail(req, rc);
         req->status = rc;
@@ -191,6 +227,8 @@ static store_req *sq_run_batch(sq_store *s, store_req *batch)
         last = req;
     }
     s->cur = NULL;
+    /* issue 18, round 4: the batch's deferred acks, once per slot. */
+    sq_defer_run(s, last);
     /* issue 18: the batch's texts reach FTS5 in its transaction, one
      * segment per shard; without them the batch must not commit. */
     if (s->in_txn && sq_search_flush(s) < 0)
