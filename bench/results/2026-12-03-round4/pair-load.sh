@@ -45,7 +45,7 @@ for r in $(seq 1 "$rounds"); do
     done
     # shellcheck disable=SC2086
     wait $waits # not the servers
-    for i in 1 2; do kill "$(cat $base$i/pid)"; done
+    for i in 1 2; do kill "$(cat "$base$i/pid")"; done
     sleep 1
     echo "round $r done $(uptime)"
 done

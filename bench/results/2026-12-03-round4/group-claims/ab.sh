@@ -16,7 +16,7 @@ mkdir -p "$out"
 run() { # name bin scenario-tag args...
     name=$1 bin=$2 tag=$3
     shift 3
-    export BENCH_DIR=/tmp/cg-ab-$name BENCH_PORT=$((18290 + ${#name}))
+    export BENCH_DIR="/tmp/cg-ab-$name" BENCH_PORT=$((18290 + ${#name}))
     DUETD=$bin bench/run.sh start --store cassandra --cassandra 127.0.6.1 \
         --cassandra-keyspace "cg_ab_$name" >/dev/null
     bench/run.sh bench "$@" --runs 1 >"$out/$name-r$r-$tag.txt" 2>&1 || true

@@ -8,7 +8,7 @@ for r in $(seq 1 "$rounds"); do
     if [ $((r % 2)) -eq 1 ]; then x=$a y=$b; else x=$b y=$a; fi
     for v in $x $y; do
         name=${v%%=*} bin=${v#*=}
-        export BENCH_DIR=/tmp/cg-ab-$name BENCH_PORT=18293
+        export BENCH_DIR="/tmp/cg-ab-$name" BENCH_PORT=18293
         DUETD=$bin bench/run.sh start --store cassandra --cassandra 127.0.6.1 \
             --cassandra-keyspace "cg_ab_$name" >/dev/null
         bench/run.sh bench --scenario backlog --backlog 10000 --window 64 --runs 1 \

@@ -10,7 +10,7 @@ for r in $(seq 1 "$rounds"); do
     if [ $((r % 2)) -eq 1 ]; then x=$a y=$b; else x=$b y=$a; fi
     for v in $x $y; do
         name=${v%%=*} bin=${v#*=}
-        export BENCH_DIR=/tmp/cg-1p-$name BENCH_PORT=18293
+        export BENCH_DIR="/tmp/cg-1p-$name" BENCH_PORT=18293
         DUETD=$bin bench/run.sh start --store cassandra --cassandra 127.0.6.1 \
             --cassandra-keyspace "cg_1p_$name" >/dev/null
         bench/run.sh bench --scenario latency --pairs 1 --rate 1500 --duration 10 --runs 1 \

@@ -5,7 +5,7 @@
 #   ramp.sh OUT ROUNDS name=BIN name=BIN
 set -eu
 out=$1 rounds=$2; shift 2
-export BENCH_DIR=${BENCH_DIR:-/tmp/put4-prof} BENCH_PORT=${BENCH_PORT:-18291}
+export BENCH_DIR="${BENCH_DIR:-/tmp/put4-prof}" BENCH_PORT="${BENCH_PORT:-18291}"
 mkdir -p "$out"
 for r in $(seq 1 "$rounds"); do
     for v in "$@"; do

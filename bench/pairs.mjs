@@ -1,4 +1,4 @@
-// node pairs.mjs DIR OLD NEW: medians of CPU per message (all threads and
+// node bench/pairs.mjs DIR OLD NEW: medians of CPU per message (all threads and
 // the loop thread), p99, load, WAL KiB per message, exactly-once, and the
 // per-round ratio NEW/OLD of a folder written by pair.sh or ab2.sh.
 import fs from 'node:fs';

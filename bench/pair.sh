@@ -5,7 +5,8 @@
 # Run from the checkout's root after `make bench`; each folder
 # /tmp/tput-pair1 and /tmp/tput-pair2 needs its users created once (any
 # short bench/run.sh bench run with BENCH_DIR set).
-#   BENCH_ARGS="--scenario latency --rate 1000" pair.sh OUT ROUNDS old=BIN new=BIN
+#   PAIR_PREFIX=/tmp/put4-pair PAIR_PORT=18390 (defaults: round 3's)
+#   BENCH_ARGS="--scenario latency --rate 1000" bench/pair.sh OUT ROUNDS old=BIN new=BIN
 set -eu
 out=$1
 rounds=$2
@@ -17,23 +18,23 @@ for r in $(seq 1 "$rounds"); do
     i=0
     for v in $x $y; do
         i=$((i + 1))
-        DUETD=${v#*=} BENCH_DIR=/tmp/tput-pair$i BENCH_PORT=$((18190 + i)) bench/run.sh start >/dev/null
+        DUETD=${v#*=} BENCH_DIR="${PAIR_PREFIX:-/tmp/tput-pair}$i" BENCH_PORT=$((${PAIR_PORT:-18190} + i)) bench/run.sh start >/dev/null
     done
     i=0
     for v in $x $y; do
         i=$((i + 1))
         name=${v%%=*}
-        pid=$(cat /tmp/tput-pair$i/duetd.pid)
+        pid=$(cat "${PAIR_PREFIX:-/tmp/tput-pair}$i/duetd.pid")
         (
             wb0=$(awk '/^write_bytes/ {print $2}' "/proc/$pid/io")
             # shellcheck disable=SC2086
-            BENCH_DIR=/tmp/tput-pair$i BENCH_PORT=$((18190 + i)) bench/run.sh bench $BENCH_ARGS \
+            BENCH_DIR="${PAIR_PREFIX:-/tmp/tput-pair}$i" BENCH_PORT=$((${PAIR_PORT:-18190} + i)) bench/run.sh bench $BENCH_ARGS \
                 --runs 1 --out "$out/$name-r$r.json" >"$out/$name-r$r.log" 2>&1 || true
             wb1=$(awk '/^write_bytes/ {print $2}' "/proc/$pid/io")
             echo "$((wb1 - wb0))" >"$out/$name-r$r.write_bytes"
         ) &
     done
     wait
-    for i in 1 2; do BENCH_DIR=/tmp/tput-pair$i BENCH_PORT=$((18190 + i)) bench/run.sh stop; done
+    for i in 1 2; do BENCH_DIR="${PAIR_PREFIX:-/tmp/tput-pair}$i" BENCH_PORT=$((${PAIR_PORT:-18190} + i)) bench/run.sh stop; done
     echo "round $r done $(uptime)"
 done
