@@ -25,8 +25,11 @@ async function survivors(srv, t) {
   return t.tokens.filter((tok) => bytes.includes(Buffer.from(tok)));
 }
 
-function assertGone(found, t, what) {
-  assert.equal(found.length, 0, `${what}: ${found.length} of ${t.tokens.length} pieces found, e.g. ${found[0]}`);
+// With srv, a failure also shows duetd's last log lines (an erasing
+// checkpoint that could not finish is logged there).
+function assertGone(found, t, what, srv) {
+  const log = srv ? `\n--- duetd stderr (tail) ---\n${(srv.stderr || '').slice(-3000)}` : '';
+  assert.equal(found.length, 0, `${what}: ${found.length} of ${t.tokens.length} pieces found, e.g. ${found[0]}${log}`);
 }
 
 describe('25 delete for everyone erases the text', { timeout: 120000 * SLOW }, () => {
@@ -86,7 +89,7 @@ describe('25 delete for everyone erases the text', { timeout: 120000 * SLOW }, (
     const t = uniqueText(125);
     await sendAndDelete(A, t, 'erase-crash');
     await srv.crash();
-    if (!isCassandra) assertGone(await survivors(srv, t), t, 'the files a kill -9 left hold the text');
+    if (!isCassandra) assertGone(await survivors(srv, t), t, 'the files a kill -9 left hold the text', srv);
     await srv.restart();
     assertGone(await survivors(srv, t), t, 'after the restart, the text is stored again');
     const B = await bob.connect();
