@@ -27,6 +27,12 @@ PORT_PEER=${PORT_PEER:-18190}
 
 [ -x "$DUETD" ] || { echo "compare: build duetd first (make)" >&2; exit 1; }
 [ -d bench/peer/node_modules ] || (cd bench/peer && npm ci --no-audit --no-fund)
+# npm once skipped better-sqlite3's native build (no prebuilt binary for this
+# Node): build it when the module does not load, rather than fail mid-run.
+if ! (cd bench/peer && node -e "new (require('better-sqlite3'))(':memory:')" 2>/dev/null); then
+    (cd bench/peer && npm rebuild better-sqlite3) ||
+        { echo "compare: better-sqlite3 does not build in bench/peer" >&2; exit 1; }
+fi
 mkdir -p "$OUT"
 results="$OUT/results.jsonl"
 : >"$results"
