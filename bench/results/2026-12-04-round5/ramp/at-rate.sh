@@ -5,7 +5,7 @@
 set -eu
 rate=$1 mode=$2 tag=$3; shift 3
 here=$(cd "$(dirname "$0")" && pwd)
-cd /work/wt-t5
+cd "$here/../../../.."
 pid=$(cat "$BENCH_DIR/duetd.pid")
 bench/run.sh bench --scenario latency --rate "$rate" --pairs 500 --duration 14 --warmup 3 \
     --out "$here/$tag.json" "$@" >"$here/$tag.log" 2>&1 &

@@ -2,12 +2,12 @@
 # cmp.sh BIN MODE TAG: bench/compare.sh's work (bench/peer/load.mjs: 50 pairs,
 # 4 in flight, every message and receipt acknowledged one by one; 5 s warm-up,
 # 20 s) against a fresh duetd (BIN) on core 0, port 18192, data in
-# /work/wt-t5/run/cmp; measure.sh's window (12 s) opens 8 s in.
+# run/cmp; measure.sh's window (12 s) opens 8 s in.
 set -eu
 bin=$1 mode=$2 tag=$3
 here=$(cd "$(dirname "$0")" && pwd)
-cd /work/wt-t5
-d=/work/wt-t5/run/cmp port=18192
+cd "$here/../../../.."
+d=$PWD/run/cmp port=18192
 rm -rf "$d"; mkdir -p "$d/data" "$d/web"
 echo '<!doctype html><title>bench</title>' >"$d/web/index.html"
 taskset -c 0 "$bin" --listen "127.0.0.1:$port" --data "$d/data" --web "$d/web" \
