@@ -455,10 +455,15 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
     if (s == NULL)
         return -ENOMEM;
     s->base.backend = &sq_backend;
-    s->scrub.db_fd = s->scrub.wal_fd = -1;
+    s->scrub.db_fd = -1;
 
-    int rc = sqlite3_open_v2(
-        opts->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* Through the scrub's VFS, which notes the pages each commit writes. */
+    int rc = sq_scrub_init(&s->scrub);
+    if (rc < 0)
+        goto err;
+    rc = sqlite3_open_v2(opts->path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                         s->scrub.vfs_name);
     if (rc != SQLITE_OK) {
         log_error("store: sqlite: open %s: %s", opts->path,
                   s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -474,7 +479,7 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
         (rc = sq_scrub_open(&s->scrub, opts->path, s->db)) < 0)
         goto err;
 
-    if ((rc = sq_ckpt_start(&s->ckpt, opts->path, s->db, &s->scrub)) < 0)
+    if ((rc = sq_ckpt_start(&s->ckpt, opts->path, s->db)) < 0)
         goto err;
     s->window_ns = opts->commit_window_ms > 0 ? (uint64_t)opts->commit_window_ms * 1000000 : 0;
     s->max_inflight = opts->max_inflight > 0 ? opts->max_inflight : SQ_INFLIGHT_MAX;

@@ -40,8 +40,6 @@
 static int sq_ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     struct sq_ckpt *c = arg;
-    if (c->scrub != NULL)
-        sq_scrub_note(c->scrub, pages);
     if (pages < SQ_CKPT_PAGES)
         return SQLITE_OK;
     uv_mutex_lock(&c->mu);
@@ -129,9 +127,8 @@ int sq_ckpt_erase(struct sq_ckpt *c, sqlite3 *writer)
     return rc == SQLITE_OK ? 0 : DUET_ESTORE;
 }
 
-int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer, struct sq_scrub *scrub)
+int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer)
 {
-    c->scrub = scrub;
     int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         log_error("store: sqlite: checkpoint connection: %s",

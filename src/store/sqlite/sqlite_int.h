@@ -172,38 +172,46 @@ extern const char *const sq_conv_sql[SQ_STMT_COUNT];
  * want, running, held, stop and the counters are shared with the writer
  * thread (WAL hook, sq_ckpt_erase) and the helper thread, under mu; the rest is set before the
  * thread starts. */
-/* The scrub of moved rows (sqlite_scrub.c). Ownership: embedded in sq_store
- * (writer thread); owns its descriptors, bitmap and page buffer. */
+/* The scrub of moved rows (sqlite_scrub.c, sqlite_vfs.c). Ownership:
+ * embedded in sq_store (writer thread); owns its descriptor, bitmap, page
+ * buffer and the VFS the writer's connection opens through. */
 struct sq_scrub {
-    int db_fd;  /* duet.db, open until both connections are closed */
-    int wal_fd; /* duet.db-wal, opened at the first commit */
-    char *wal_path;
+    sqlite3_vfs vfs;   /* forwards to real; notes the pages of WAL frames */
+    sqlite3_vfs *real; /* the default VFS */
+    char vfs_name[40];
+    int vfs_registered;
+    int db_fd;     /* duet.db, open until the connections are closed */
     uint8_t *page; /* one page */
     uint32_t pgsz, usable;
-    uint32_t salt[2]; /* of the WAL whose frames were read */
-    uint32_t frames;  /* frames of that WAL read */
-    uint8_t *dirty;   /* bitmap by page number: written since the last scrub */
+    uint32_t wal_pgsz; /* from the WAL header as SQLite writes it */
+    uint8_t *dirty;    /* bitmap by page number: written since the last scrub */
     size_t dirty_len;
     int all; /* scrub every page next time */
     int warned;
     uint64_t runs, pages, written, ns; /* scrubs */
-    uint64_t notes, noted, note_ns;    /* commits noted, their frames */
+    uint64_t frames, odd;              /* frame headers noted; writes not understood */
 };
 
 /* Zeroes the unused space of b-tree page p (hdr: 100 on page 1, else 0;
  * usable: page size less reserved bytes): 1 changed, 0 nothing to zero, -1
  * not a b-tree page or a header that does not check out (left as it is). */
 int sq_scrub_page(uint8_t *p, uint32_t usable, uint32_t hdr);
-/* Before the writer starts, on its connection db. 0 or an error. */
+/* Registers the VFS; the writer's connection opens with sc->vfs_name. 0 or
+ * an error (sq_scrub_close undoes what was done either way). */
+int sq_scrub_init(struct sq_scrub *sc);
+/* Once the writer's connection is open (path, db). 0 or an error. */
 int sq_scrub_open(struct sq_scrub *sc, const char *path, sqlite3 *db);
-/* After both connections are closed; harmless on a zeroed or closed one
- * whose descriptors are -1. */
+/* After every connection is closed; harmless on a zeroed sq_scrub whose
+ * db_fd is -1. */
 void sq_scrub_close(struct sq_scrub *sc);
-/* WAL hook: notes the pages of the frames up to frames. */
-void sq_scrub_note(struct sq_scrub *sc, int frames);
+/* The VFS, on each write to the WAL (writer thread). */
+void sq_scrub_wal_write(struct sq_scrub *sc, const uint8_t *buf, int n, int64_t off);
 /* After an erasing checkpoint: scrubs the noted pages (every page the first
  * time) and drops db's page cache. 0 or DUET_ESTORE (logged; all next time). */
 int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db);
+/* sqlite_vfs.c: fills and registers sc->vfs. 0 or DUET_ESTORE. */
+int sq_vfs_register(struct sq_scrub *sc);
+void sq_vfs_unregister(struct sq_scrub *sc);
 
 struct sq_ckpt {
     sqlite3 *db;            /* the helper's own connection, only for checkpoints */
@@ -223,7 +231,7 @@ struct sq_ckpt {
 /* Opens the helper's connection to path, starts its thread, and replaces the
  * automatic checkpoint of the writer's connection by a WAL hook that wakes
  * it. Call before the writer thread starts. 0 or an error (nothing left). */
-int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer, struct sq_scrub *scrub);
+int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer);
 /* Removes the hook from writer (NULL: leave it), joins the thread, closes the
  * connection. Call after the writer thread was joined; harmless if not
  * started. */

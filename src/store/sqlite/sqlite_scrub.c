@@ -6,23 +6,23 @@
  * b-tree it rebuilds pages from the cells they keep (btree.c, rebuildPage)
  * without zeroing the space that is then unused: a row that moved leaves a
  * copy of its in-page part there, which a later delete of the row does not
- * reach. So after each commit the WAL hook notes which pages the commit
- * wrote (the page numbers in the new frames' headers), and after the erasing
- * TRUNCATE checkpoint, when every page is in duet.db and nothing else
- * writes, the writer zeroes the unused space of those pages in the file:
- * between the cell pointer array and the cell content, and the bodies of
- * free blocks. SQLite reads nothing there. Then it drops its page cache, so
- * that no cached image of a page brings a copy back with its next write. The
- * first scrub of a process covers every page (what was written before it
- * started is not noted).
+ * reach. So the writer's connection opens through a VFS that forwards every
+ * call (sqlite_vfs.c) and, as SQLite writes each WAL frame header, notes its
+ * page number; after the erasing TRUNCATE checkpoint, when every page is in
+ * duet.db and nothing else writes, the writer zeroes the unused space of the
+ * noted b-tree pages in the file: between the cell pointer array and the
+ * cell content, and the bodies of free blocks. SQLite reads nothing there.
+ * Then it drops its page cache, so that no cached image of a page brings a
+ * copy back with its next write. The first scrub of a process covers every
+ * page (what was written before it started was not noted).
  *
  * Debian's SQLite has no sqlite_dbpage table, so the pages are written with
- * pwrite on a descriptor of our own. That descriptor stays open until both
- * connections are closed: closing any descriptor of a file drops every POSIX
- * lock the process holds on it, SQLite's included.
+ * pwrite on a descriptor of our own. That descriptor stays open until the
+ * connections are closed: closing any descriptor of a file drops every
+ * POSIX lock the process holds on it, SQLite's included.
  *
- * Thread safety: the writer thread only (the WAL hook runs there, and so
- * does the erase); opened before the writer starts, closed after it joined.
+ * Thread safety: the writer thread only (its connection's VFS calls and the
+ * erase run there); set up before the writer starts, closed after it joined.
  */
 #include "sqlite_int.h"
 
@@ -102,61 +102,53 @@ int sq_scrub_page(uint8_t *p, uint32_t usable, uint32_t hdr)
     return changed;
 }
 
+int sq_scrub_init(struct sq_scrub *sc)
+{
+    sc->db_fd = -1;
+    sc->all = 1; /* what was written before this process was not noted */
+    return sq_vfs_register(sc);
+}
+
 int sq_scrub_open(struct sq_scrub *sc, const char *path, sqlite3 *db)
 {
-    memset(sc, 0, sizeof(*sc));
-    sc->db_fd = sc->wal_fd = -1;
-    sc->all = 1; /* what was written before this process is not noted */
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL);
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         sc->pgsz = (uint32_t)sqlite3_column_int(st, 0);
     (void)sqlite3_finalize(st);
-    int reserve = 0;
+    /* -1: read the reserved bytes per page without setting them. */
+    int reserve = -1;
     if (sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK)
-        reserve = 0;
+        reserve = -1;
     if (sc->pgsz < 512 || sc->pgsz > 65536 || reserve < 0 || (uint32_t)reserve >= sc->pgsz / 2) {
         log_error("store: sqlite: scrub: page size %u, reserve %d", sc->pgsz, reserve);
         return DUET_ESTORE;
     }
     sc->usable = sc->pgsz - (uint32_t)reserve;
-    size_t n = strlen(path);
-    if ((sc->wal_path = malloc(n + 5)) == NULL || (sc->page = malloc(sc->pgsz)) == NULL)
-        goto err_nomem;
-    memcpy(sc->wal_path, path, n);
-    memcpy(sc->wal_path + n, "-wal", 5);
+    if ((sc->page = malloc(sc->pgsz)) == NULL)
+        return -ENOMEM;
     if ((sc->db_fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
         log_error("store: sqlite: scrub: open %s: %s", path, strerror(errno));
-        sq_scrub_close(sc);
         return DUET_ESTORE;
     }
     return 0;
-
-err_nomem:
-    sq_scrub_close(sc);
-    return -ENOMEM;
 }
 
 void sq_scrub_close(struct sq_scrub *sc)
 {
     if (sc->runs > 0)
         log_info("store: sqlite: %llu scrubs after deletes, %llu pages read, %llu rewritten, %.1f "
-                 "ms in all",
+                 "ms in all; %llu WAL frames noted, %llu writes not understood",
                  (unsigned long long)sc->runs, (unsigned long long)sc->pages,
-                 (unsigned long long)sc->written, (double)sc->ns / 1e6);
-    if (sc->notes > 0)
-        log_info("store: sqlite: scrub: %llu commits noted, %llu frames, %.1f ms in all",
-                 (unsigned long long)sc->notes, (unsigned long long)sc->noted,
-                 (double)sc->note_ns / 1e6);
-    if (sc->wal_fd >= 0)
-        (void)close(sc->wal_fd); /* nothing was written through it */
+                 (unsigned long long)sc->written, (double)sc->ns / 1e6,
+                 (unsigned long long)sc->frames, (unsigned long long)sc->odd);
     if (sc->db_fd >= 0 && close(sc->db_fd) < 0)
         log_warn("store: sqlite: scrub: close: %s", strerror(errno));
+    sq_vfs_unregister(sc);
     free(sc->dirty);
-    free(sc->wal_path);
     free(sc->page);
     memset(sc, 0, sizeof(*sc));
-    sc->db_fd = sc->wal_fd = -1;
+    sc->db_fd = -1;
 }
 
 /* Marks page pgno; a bitmap that cannot grow turns into "every page". */
@@ -186,50 +178,28 @@ static int read_at(int fd, void *buf, size_t n, off_t off)
     return r == (ssize_t)n ? 0 : -1;
 }
 
-/* Reads the page numbers of frames sc->frames..frames-1 into the bitmap. */
-static void sq_scrub_read_frames(struct sq_scrub *sc, uint32_t frames)
+void sq_scrub_wal_write(struct sq_scrub *sc, const uint8_t *buf, int n, int64_t off)
 {
-    if (sc->wal_fd < 0 && (sc->wal_fd = open(sc->wal_path, O_RDONLY | O_CLOEXEC)) < 0)
-        goto lost;
-    uint8_t h[SQ_WAL_HDR];
-    if (read_at(sc->wal_fd, h, sizeof(h), 0) < 0 || (get4(h) & ~1u) != 0x377f0682u ||
-        get4(h + 8) != sc->pgsz)
-        goto lost;
-    /* New salts: the WAL started over from its first frame. */
-    if (get4(h + 16) != sc->salt[0] || get4(h + 20) != sc->salt[1]) {
-        sc->salt[0] = get4(h + 16);
-        sc->salt[1] = get4(h + 20);
-        sc->frames = 0;
+    if (off == 0 && n >= SQ_WAL_HDR) {
+        sc->wal_pgsz = get4(buf + 8); /* the WAL (re)starts */
+        return;
     }
-    if (frames < sc->frames)
-        sc->frames = 0;
-    uint32_t first = sc->frames;
-    for (uint32_t f = first; f < frames; f++) {
-        uint8_t fh[SQ_FRAME_HDR];
-        off_t off = SQ_WAL_HDR + (off_t)f * (SQ_FRAME_HDR + sc->pgsz);
-        if (read_at(sc->wal_fd, fh, sizeof(fh), off) < 0)
-            goto lost;
-        if (get4(fh + 8) != sc->salt[0] || get4(fh + 12) != sc->salt[1])
-            continue; /* a frame of an earlier WAL: not written now */
-        mark(sc, get4(fh));
+    if (n != SQ_FRAME_HDR) {
+        if ((uint32_t)n != sc->wal_pgsz) {
+            sc->odd++;   /* not a frame as SQLite 3.x writes them: to be safe, */
+            sc->all = 1; /* every page next time */
+        }
+        return;
     }
-    sc->frames = frames;
-    sc->noted += frames - first;
-    return;
-
-lost:
-    /* Not knowing which pages changed: all of them, next time. */
-    sc->all = 1;
-}
-
-void sq_scrub_note(struct sq_scrub *sc, int frames)
-{
-    if (sc->db_fd < 0 || sc->all || frames <= 0)
-        return; /* every page is scrubbed next time anyway */
-    uint64_t t0 = uv_hrtime();
-    sq_scrub_read_frames(sc, (uint32_t)frames);
-    sc->notes++;
-    sc->note_ns += uv_hrtime() - t0;
+    uint32_t stride = SQ_FRAME_HDR + sc->wal_pgsz;
+    if (sc->wal_pgsz == 0 || off < SQ_WAL_HDR || (off - SQ_WAL_HDR) % stride != 0) {
+        sc->odd++;
+        sc->all = 1;
+        return;
+    }
+    sc->frames++;
+    if (!sc->all)
+        mark(sc, get4(buf));
 }
 
 /* Scrubs page pgno of the file: 1 written, 0 nothing to do, -1 error. */
@@ -278,7 +248,8 @@ int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db)
         goto err;
     /* The cache may hold pages as they were before: drop it (the writer is
      * between transactions, so no page is in use). */
-    (void)sqlite3_db_release_memory(db);
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_RESET_CACHE, NULL) != SQLITE_OK)
+        (void)sqlite3_db_release_memory(db);
     if (sc->dirty != NULL)
         memset(sc->dirty, 0, sc->dirty_len);
     sc->all = 0;
