@@ -262,6 +262,8 @@ void sq_release_db(sq_store *s)
     if (rc != SQLITE_OK)
         log_error("store: sqlite: close: %s", sqlite3_errstr(rc));
     s->db = NULL;
+    /* After the connections: closing its descriptor drops SQLite's locks. */
+    sq_scrub_close(&s->scrub);
 }
 
 /* ---- opening ---- */
@@ -465,9 +467,15 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
     if (s == NULL)
         return -ENOMEM;
     s->base.backend = &sq_backend;
+    s->scrub.db_fd = -1;
 
-    int rc = sqlite3_open_v2(
-        opts->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* Through the scrub's VFS, which notes the pages each commit writes. */
+    int rc = sq_scrub_init(&s->scrub);
+    if (rc < 0)
+        goto err;
+    rc = sqlite3_open_v2(opts->path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                         s->scrub.vfs_name);
     if (rc != SQLITE_OK) {
         log_error("store: sqlite: open %s: %s", opts->path,
                   s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -479,7 +487,8 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
         goto err;
     }
     if ((rc = sq_configure(s, opts)) < 0 || (rc = sq_migrate(s)) < 0 ||
-        (rc = sq_shards_open(s, opts->fts_shard_rows)) < 0 || (rc = sq_prepare_all(s)) < 0)
+        (rc = sq_shards_open(s, opts->fts_shard_rows)) < 0 || (rc = sq_prepare_all(s)) < 0 ||
+        (rc = sq_scrub_open(&s->scrub, opts->path, s->db)) < 0)
         goto err;
 
     if ((rc = sq_ckpt_start(&s->ckpt, opts->path, s->db)) < 0)

@@ -172,8 +172,50 @@ extern const char *const sq_conv_sql[SQ_STMT_COUNT];
  * want, running, held, stop and the counters are shared with the writer
  * thread (WAL hook, sq_ckpt_erase) and the helper thread, under mu; the rest is set before the
  * thread starts. */
+/* The scrub of moved rows (sqlite_scrub.c, sqlite_vfs.c). Ownership:
+ * embedded in sq_store (writer thread); owns its descriptor, bitmap, page
+ * buffer and the VFS the writer's connection opens through. */
+struct sq_scrub {
+    sqlite3_vfs vfs;   /* forwards to real; notes the pages of WAL frames */
+    sqlite3_vfs *real; /* the default VFS */
+    char vfs_name[40];
+    int vfs_registered;
+    int db_fd;     /* duet.db, open until the connections are closed */
+    uint8_t *page; /* one page */
+    uint32_t pgsz, usable;
+    uint32_t wal_pgsz; /* from the WAL header as SQLite writes it */
+    uint8_t *dirty;    /* bitmap by page number: written since the last scrub */
+    size_t dirty_len;
+    int all; /* scrub every page next time */
+    int warned;
+    uint64_t runs, pages, written, ns; /* scrubs */
+    uint64_t frames, odd;              /* frame headers noted; writes not understood */
+};
+
+/* Zeroes the unused space of b-tree page p (hdr: 100 on page 1, else 0;
+ * usable: page size less reserved bytes): 1 changed, 0 nothing to zero, -1
+ * not a b-tree page or a header that does not check out (left as it is). */
+int sq_scrub_page(uint8_t *p, uint32_t usable, uint32_t hdr);
+/* Registers the VFS; the writer's connection opens with sc->vfs_name. 0 or
+ * an error (sq_scrub_close undoes what was done either way). */
+int sq_scrub_init(struct sq_scrub *sc);
+/* Once the writer's connection is open (path, db). 0 or an error. */
+int sq_scrub_open(struct sq_scrub *sc, const char *path, sqlite3 *db);
+/* After every connection is closed; harmless on a zeroed sq_scrub whose
+ * db_fd is -1. */
+void sq_scrub_close(struct sq_scrub *sc);
+/* The VFS, on each write to the WAL (writer thread). */
+void sq_scrub_wal_write(struct sq_scrub *sc, const uint8_t *buf, int n, int64_t off);
+/* After an erasing checkpoint: scrubs the noted pages (every page the first
+ * time) and drops db's page cache. 0 or DUET_ESTORE (logged; all next time). */
+int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db);
+/* sqlite_vfs.c: fills and registers sc->vfs. 0 or DUET_ESTORE. */
+int sq_vfs_register(struct sq_scrub *sc);
+void sq_vfs_unregister(struct sq_scrub *sc);
+
 struct sq_ckpt {
-    sqlite3 *db; /* the helper's own connection, only for checkpoints */
+    sqlite3 *db;            /* the helper's own connection, only for checkpoints */
+    struct sq_scrub *scrub; /* writer thread only: the hook notes pages there */
     uv_thread_t thread;
     uv_mutex_t mu;
     uv_cond_t cond;
@@ -282,6 +324,7 @@ typedef struct sq_store {
     int64_t fts_pending;     /* lowest FTS rowid of this batch not yet in FTS5 (0: none) */
     struct sq_shards shards; /* the FTS shards (s-shard, sqlite_shards.c) */
     struct sq_defer defer;   /* acks and receipts coalesced per batch (sqlite_defer.c) */
+    struct sq_scrub scrub;   /* moved rows' copies (sqlite_scrub.c) */
     /* shared */
     uv_mutex_t mu;
     uv_cond_t work_cond;            /* the writer waits here for work, a full batch or stop */

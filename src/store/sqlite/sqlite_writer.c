@@ -267,6 +267,10 @@ static void sq_erase(sq_store *s)
         if (s->stmts[i] != NULL)
             (void)sqlite3_reset(s->stmts[i]); /* returns the last step's error */
     s->erase_owed = sq_ckpt_erase(&s->ckpt, s->db) < 0;
+    /* Every page is in duet.db now: the copies of rows SQLite moved go too
+     * (sqlite_scrub.c). */
+    if (!s->erase_owed && sq_scrub_run(&s->scrub, s->db) < 0)
+        s->erase_owed = 1;
 }
 
 /* Appends finished requests head..tail to the out list and wakes the loop. */

@@ -1,0 +1,202 @@
+/* test_store_sqlite_scrub.c - the scrub of moved rows (sqlite_scrub.c): the
+ * page rules on crafted pages, then on a real store, bytes planted in the
+ * unused space of a page (what a rebalance leaves of a moved row) are gone
+ * from duet.db once a delete completed: every page at the first delete of a
+ * process, then the pages written since. */
+#include <fcntl.h>
+
+#include "test_store_sqlite.h"
+
+TestSuite(store_sqlite_scrub, .init = setup, .fini = teardown, .timeout = 30);
+
+#define PG 4096
+
+static void put2(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static int all_are(const uint8_t *p, uint32_t from, uint32_t to, uint8_t v)
+{
+    for (uint32_t i = from; i < to; i++)
+        if (p[i] != v)
+            return 0;
+    return 1;
+}
+
+/* A table leaf page at hdr: cells at 3900 (50 bytes) and 4050 (46), a free
+ * block at 3950 (100 bytes), the rest unused; unused bytes are 'X' and 'Y'. */
+static void leaf(uint8_t *p, uint32_t hdr)
+{
+    memset(p, 'H', PG);
+    p[hdr] = 13;
+    put2(p + hdr + 1, 3950); /* first free block */
+    put2(p + hdr + 3, 2);
+    put2(p + hdr + 5, 3900);
+    p[hdr + 7] = 0;
+    put2(p + hdr + 8, 3900);
+    put2(p + hdr + 10, 4050);
+    memset(p + hdr + 12, 'X', 3900 - (hdr + 12));
+    memset(p + 3900, 'C', 50);
+    put2(p + 3950, 0);
+    put2(p + 3952, 100);
+    memset(p + 3954, 'Y', 96);
+    memset(p + 4050, 'C', 46);
+}
+
+Test(store_sqlite_scrub, zeroes_the_gap_and_free_blocks_only)
+{
+    static uint8_t p[PG], before[PG];
+    leaf(p, 0);
+    memcpy(before, p, PG);
+    cr_assert_eq(sq_scrub_page(p, PG, 0), 1);
+    cr_assert(all_are(p, 12, 3900, 0), "the gap is zeroed");
+    cr_assert(all_are(p, 3954, 4050, 0), "the free block's body is zeroed");
+    cr_assert_eq(memcmp(p, before, 12), 0, "header and cell pointers kept");
+    cr_assert_eq(memcmp(p + 3900, before + 3900, 54), 0, "cell and free block header kept");
+    cr_assert(all_are(p, 4050, PG, 'C'), "the last cell is kept");
+    cr_assert_eq(sq_scrub_page(p, PG, 0), 0, "nothing left to zero");
+}
+
+Test(store_sqlite_scrub, page_one_keeps_the_file_header)
+{
+    static uint8_t p[PG];
+    leaf(p, 100);
+    cr_assert_eq(sq_scrub_page(p, PG, 100), 1);
+    cr_assert(all_are(p, 0, 100, 'H'));
+    cr_assert(all_are(p, 112, 3900, 0));
+}
+
+/* Pages that are not b-tree pages, or whose header does not check out, are
+ * left exactly as they are. */
+static void expect_untouched(uint8_t *p, const char *what)
+{
+    static uint8_t before[PG];
+    memcpy(before, p, PG);
+    cr_assert_eq(sq_scrub_page(p, PG, 0), -1, "%s", what);
+    cr_assert_eq(memcmp(p, before, PG), 0, "%s: changed", what);
+}
+
+Test(store_sqlite_scrub, leaves_other_pages_alone)
+{
+    static uint8_t p[PG];
+    leaf(p, 0);
+    p[0] = 0; /* an overflow page: a page number first */
+    expect_untouched(p, "overflow");
+    leaf(p, 0);
+    put2(p + 5, 8); /* content before the end of the cell pointers */
+    expect_untouched(p, "content start");
+    leaf(p, 0);
+    put2(p + 10, 5000); /* a cell beyond the page */
+    expect_untouched(p, "cell pointer");
+    leaf(p, 0);
+    put2(p + 3950, 3950); /* a free block that points at itself */
+    expect_untouched(p, "free block loop");
+    leaf(p, 0);
+    put2(p + 3952, 200); /* a free block past the page */
+    expect_untouched(p, "free block size");
+    leaf(p, 0);
+    put2(p + 1, 3000); /* a free block outside the content area */
+    expect_untouched(p, "free block place");
+}
+
+/* ---- on a real store ---- */
+
+static const char MARK[] = "SCRUB-MARKER-0123456789";
+
+/* The first leaf page of table name, from dbstat on a connection of ours. */
+static uint32_t leaf_of(const char *name)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT pageno FROM dbstat WHERE name = '%s' AND pagetype = 'leaf' ORDER BY pageno "
+             "LIMIT 1",
+             name);
+    int64_t pg = sql_int(sql);
+    cr_assert_gt(pg, 1);
+    return (uint32_t)pg;
+}
+
+/* Writes MARK into the middle of the unused space of page pg of the file. */
+static void plant(int fd, uint32_t pg)
+{
+    static uint8_t p[PG];
+    off_t off = (off_t)(pg - 1) * PG;
+    cr_assert_eq(pread(fd, p, PG, off), PG);
+    cr_assert(p[0] == 13 || p[0] == 10, "page %u is a leaf", pg);
+    uint32_t hsz = 8, ncell = (uint32_t)p[3] << 8 | p[4], content = (uint32_t)p[5] << 8 | p[6];
+    uint32_t from = hsz + 2 * ncell;
+    cr_assert_gt(content, from + sizeof(MARK) + 8, "room in page %u", pg);
+    memcpy(p + (from + content - sizeof(MARK)) / 2, MARK, sizeof(MARK));
+    cr_assert_eq(pwrite(fd, p, PG, off), PG);
+}
+
+static int marked(int fd, uint32_t pg)
+{
+    static uint8_t p[PG + 1];
+    cr_assert_eq(pread(fd, p, PG, (off_t)(pg - 1) * PG), PG);
+    p[PG] = 0;
+    return memmem(p, PG, MARK, sizeof(MARK) - 1) != NULL;
+}
+
+static void del(int64_t seq, int64_t now)
+{
+    store_req *r = op(STORE_MSG_DELETE);
+    r->in.user = E.alice;
+    r->in.chat_id = E.ab;
+    r->in.seq = seq;
+    r->in.now = now;
+    r->in.window_ms = 15 * MINUTE;
+    cr_assert_eq(run(r), 0);
+    done(r);
+}
+
+Test(store_sqlite_scrub, a_delete_scrubs_what_a_move_would_leave)
+{
+    int64_t s1, s2;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m1", "hello", T0 + 10, &s1), 0);
+    cr_assert_eq(send_msg(E.alice, E.ab, "m2", "again", T0 + 11, &s2), 0);
+    /* A clean close leaves every page in duet.db and no WAL. */
+    close_store(E.st);
+    E.st = NULL;
+    /* Kept open until the store is closed again: closing a descriptor of the
+     * file drops the process's locks on it, the store's included. */
+    int fd = open(E.path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    uint32_t msgs = leaf_of("messages"), users = leaf_of("users");
+    plant(fd, msgs);
+    plant(fd, users);
+
+    /* The first delete of a process scrubs every page. */
+    E.st = open_store();
+    cr_assert(marked(fd, msgs) && marked(fd, users), "planted");
+    del(s1, T0 + 20);
+    cr_assert(!marked(fd, msgs), "the messages page still holds the planted bytes");
+    cr_assert(!marked(fd, users), "a page not written since the start was not scrubbed");
+
+    /* Then only the pages written since: the next send rewrites the
+     * messages page from the file, planted bytes included (the scrub dropped
+     * the cache), and the next delete scrubs it; the users page, not written
+     * since, is left as it is (the cost stays bounded by the traffic). */
+    plant(fd, msgs);
+    plant(fd, users);
+    int64_t s3;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m3", "third", T0 + 30, &s3), 0);
+    del(s2, T0 + 31);
+    cr_assert(!marked(fd, msgs), "a page written since the last delete was not scrubbed");
+    cr_assert(marked(fd, users), "a page not written since the last delete was scrubbed");
+
+    close_store(E.st);
+    E.st = NULL;
+    cr_assert_eq(close(fd), 0);
+    cr_assert_eq(sql_int("SELECT count(*) FROM messages"), 3, "the store reads as before");
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(E.path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
