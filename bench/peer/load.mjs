@@ -166,7 +166,7 @@ for (let p = 0; p < PAIRS; p++) pairs.push(await (target === 'duet' ? duetPair(p
 for (const p of pairs) p.start();
 await new Promise((r) => setTimeout(r, WARMUP * 1000));
 measuring = true;
-// With LOAD_MARKS set (round 4's pair-load.sh), say when the window opens
+// With LOAD_MARKS set (bench/pair-load.sh), say when the window opens
 // and closes, so the caller can sample the server's CPU there.
 if (process.env.LOAD_MARKS) process.stderr.write('load: measuring\n');
 await new Promise((r) => setTimeout(r, SECONDS * 1000));

@@ -1,5 +1,5 @@
 #!/bin/sh
-# (round 4's script; ports from PAIR_PORT [18490] + 1, 2)
+# Rounds 4 and 5 (ports from PAIR_PORT [18490] + 1, 2; data in PAIR_PREFIX1, 2).
 # Paired A/B on bench/compare.sh's work (BENCHMARKS.md, section 14): two
 # duetd at the same time, both on core 0, each driven by its own
 # bench/peer/load.mjs on core 1 (PAIRS pairs, INFLIGHT in flight, every
@@ -7,7 +7,8 @@
 # sides swapped every round. Per server: the client's JSON line and the CPU
 # of each duetd thread over the measured window (schedstat, ns, read after
 # WARMUP and at the end), so CPU per message = cpu / msgs.
-#   pair-load.sh OUT ROUNDS old=BIN new=BIN   (after npm ci in bench/peer)
+#   bench/pair-load.sh OUT ROUNDS old=BIN new=BIN   (after npm ci in bench/peer;
+#   then: node bench/pairs-load.mjs OUT old new)
 set -eu
 out=$1 rounds=$2 a=$3 b=$4
 PAIRS=${PAIRS:-50} INFLIGHT=${INFLIGHT:-4} DURATION=${DURATION:-20} WARMUP=${WARMUP:-5}
