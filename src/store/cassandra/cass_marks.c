@@ -104,7 +104,7 @@ static void cs_mark(cs_op *op)
         }
         cs_batch_begin(op);
         if (!seen)
-            cs_batch_add(op, CS_PENDING_DEL_UPTO, "iidl", me, &c->id, PENDING_MESSAGE, req->in.seq);
+            cs_batch_add(op, CS_PENDING_DEL_UPTO, "iidl", me, &c->id, PENDING_MESSAGE, op->aseq);
         if (op->seq > floor) {
             enum cs_stmt_id id = seen ? (c->me_is_a ? CS_CHAT_SEEN_A : CS_CHAT_SEEN_B)
                                       : (c->me_is_a ? CS_CHAT_RECV_A : CS_CHAT_RECV_B);
@@ -129,10 +129,13 @@ static void cs_mark(cs_op *op)
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->top > 0) {
-            req->out.receipt.changed = 1;
-            req->out.receipt.peer = c->peer;
-            req->out.receipt.seq = op->top;
-            req->out.receipt.at = now;
+            /* Acks taken together: the last one tells the peer (a receipt
+             * covers every message up to its seq). */
+            store_req *r = op->n_group > 1 ? op->group[op->n_group - 1]->req : req;
+            r->out.receipt.changed = 1;
+            r->out.receipt.peer = c->peer;
+            r->out.receipt.seq = op->top;
+            r->out.receipt.at = now;
         }
         rc = 0;
         break;
@@ -168,8 +171,12 @@ void cs_msg_ack(cs_op *op)
             break;
         switch (req->in.kind) {
         case PENDING_MESSAGE:
+            /* aseq: the highest of the acks taken together, capped where
+             * a send group went ahead (cass_group.c). */
+            if (op->n_group < 2)
+                op->aseq = op->has_acap && op->acap < req->in.seq ? op->acap : req->in.seq;
             op->flag = 0;
-            op->seq = req->in.seq < op->chat.last_seq ? req->in.seq : op->chat.last_seq;
+            op->seq = op->aseq < op->chat.last_seq ? op->aseq : op->chat.last_seq;
             op->step = MARK_START;
             cs_mark(op);
             return;
