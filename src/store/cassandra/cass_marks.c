@@ -61,6 +61,32 @@ static int cs_mark_rows(cs_op *op)
     return 0;
 }
 
+/* Acks taken together (cs_ack_take): each member gets the receipt it would
+ * have got alone, in order: the newest of the marks above the floor its
+ * predecessors left (floor: the one before the first), up to its own
+ * sequence; none when it marked nothing. */
+static void cs_ack_receipts(cs_op *op, int64_t floor)
+{
+    for (int i = 0; i < op->n_group; i++) {
+        const cs_op *m = op->group[i];
+        store_req *r = m->req;
+        int64_t seq = m->has_acap && m->acap < r->in.seq ? m->acap : r->in.seq, top = 0;
+        if (seq > op->chat.last_seq)
+            seq = op->chat.last_seq;
+        for (size_t j = 0; j < op->n_marks; j++)
+            if (op->marks[j] > floor && op->marks[j] <= seq && op->marks[j] > top)
+                top = op->marks[j];
+        if (top > 0) {
+            r->out.receipt.changed = 1;
+            r->out.receipt.peer = op->chat.peer;
+            r->out.receipt.seq = top;
+            r->out.receipt.at = op->req->in.now;
+        }
+        if (seq > floor)
+            floor = seq;
+    }
+}
+
 /* op->flag: 0 marks received (MSG_ACK), 1 marks seen (MSG_SEEN); op->seq:
  * up to where (clamped to last_seq); op->chat: the chat. */
 static void cs_mark(cs_op *op)
@@ -128,14 +154,13 @@ static void cs_mark(cs_op *op)
     case MARK_FINAL:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        if (op->top > 0) {
-            /* Acks taken together: the last one tells the peer (a receipt
-             * covers every message up to its seq). */
-            store_req *r = op->n_group > 1 ? op->group[op->n_group - 1]->req : req;
-            r->out.receipt.changed = 1;
-            r->out.receipt.peer = c->peer;
-            r->out.receipt.seq = op->top;
-            r->out.receipt.at = now;
+        if (op->n_group > 1) {
+            cs_ack_receipts(op, floor);
+        } else if (op->top > 0) {
+            req->out.receipt.changed = 1;
+            req->out.receipt.peer = c->peer;
+            req->out.receipt.seq = op->top;
+            req->out.receipt.at = now;
         }
         rc = 0;
         break;
