@@ -70,6 +70,15 @@ static cs_op *fx_send(struct fx *f, const duet_id *user, const char *id)
     return fx_add(f, STORE_MSG_SEND, user, &f->chat, id, "hello");
 }
 
+/* An ack of kind (enum pending_kind) up to seq by user on the chat. */
+static cs_op *fx_ack(struct fx *f, const duet_id *user, int kind, int64_t seq)
+{
+    cs_op *op = fx_add(f, STORE_MSG_ACK, user, &f->chat, NULL, NULL);
+    op->req->in.kind = kind;
+    op->req->in.seq = seq;
+    return op;
+}
+
 /* Starts the first op handed out: it must be want. */
 static void fx_start(struct fx *f, cs_op *want)
 {
@@ -132,9 +141,17 @@ Test(store_cass_group, a_send_alone_or_an_op_in_between_makes_no_group)
     fx_start(&f, f.op[0]);
     cr_assert_eq(cs_group_take(&f.s, f.op[0]), 0, "nothing behind it");
     cr_assert_eq(f.op[0]->n_group, 0);
-    /* An ack of the chat, then a send: the ack is not a send. */
-    fx_add(&f, STORE_MSG_ACK, &f.b, &f.chat, NULL, NULL);
+    /* An ack of receipts (not of messages), then a send: not passed. */
+    fx_ack(&f, &f.b, PENDING_DELIVERED, 1);
     fx_send(&f, &f.a, idn(2));
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 0);
+    fx_fini(&f);
+    /* Nor a seen. */
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    fx_add(&f, STORE_MSG_SEEN, &f.b, &f.chat, NULL, NULL);
+    fx_send(&f, &f.a, idn(2));
+    fx_start(&f, f.op[0]);
     cr_assert_eq(cs_group_take(&f.s, f.op[0]), 0);
     fx_fini(&f);
 }
@@ -220,5 +237,123 @@ Test(store_cass_group, a_send_behind_a_barrier_does_not_join)
     fx_send(&f, &f.b, idn(2));
     fx_start(&f, f.op[0]);
     cr_assert_eq(cs_group_take(&f.s, f.op[0]), 0, "op 2 waits for the barrier too");
+    fx_fini(&f);
+}
+
+/* Issue 19, round 5: a receiver online acks each message it gets, so its
+ * acks of the chat queue between the sender's sends; they used to end every
+ * group. */
+Test(store_cass_group, sends_go_ahead_of_the_acks_of_messages_between_them)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    cs_op *k1 = fx_ack(&f, &f.b, PENDING_MESSAGE, 1);
+    fx_send(&f, &f.a, idn(2));
+    cs_op *k2 = fx_ack(&f, &f.b, PENDING_MESSAGE, 2);
+    fx_send(&f, &f.b, idn(4));
+    cs_op *k3 = fx_ack(&f, &f.b, PENDING_MESSAGE, 3);
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 3, "both sends behind the acks join");
+    cr_assert_eq(f.op[0]->group[1], f.op[2]);
+    cr_assert_eq(f.op[0]->group[2], f.op[4]);
+    cr_assert_eq(f.op[0]->n_gacks, 2, "the trailing ack is not passed");
+    cr_assert_eq(f.op[0]->gacks[0], k1);
+    cr_assert_eq(f.op[0]->gacks[1], k2);
+    cr_assert_eq(f.op[2]->gpass, 2, "passed an ack by the leader's peer");
+    cr_assert_eq(f.op[4]->gpass, 2);
+    cr_assert(!k1->grouped && !k2->grouped && !k3->grouped);
+    /* The group finishes (cs_group_finish: in order): only then the acks,
+     * one after the other, in their order. */
+    for (int i = 0; i < 3; i++) {
+        cs_sched_done(&f.s.sched, f.op[0]->group[i]);
+        if (i < 2)
+            cr_assert_null(cs_sched_next(&f.s.sched), "no ack before the group is done");
+    }
+    cr_assert_eq(cs_sched_next(&f.s.sched), k1);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    /* k1 takes the acks of the same user behind it. */
+    k1->state = CS_RUNNING;
+    cr_assert_eq(cs_ack_take(&f.s, k1), 1);
+    cr_assert_eq(k1->n_group, 3);
+    cr_assert_eq(k1->aseq, 3);
+    cs_sched_done(&f.s.sched, k1);
+    cs_sched_done(&f.s.sched, k2);
+    cr_assert_null(cs_sched_next(&f.s.sched), "k3 is k1's");
+    cs_sched_done(&f.s.sched, k3);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    fx_fini(&f);
+}
+
+Test(store_cass_group, an_ack_takes_its_user_s_acks_of_messages_behind_it)
+{
+    struct fx f;
+    fx_init(&f);
+    cs_op *k0 = fx_ack(&f, &f.b, PENDING_MESSAGE, 5);
+    cs_op *k1 = fx_ack(&f, &f.b, PENDING_MESSAGE, 9);
+    cs_op *k2 = fx_ack(&f, &f.b, PENDING_MESSAGE, 7);
+    cs_op *other = fx_ack(&f, &f.a, PENDING_MESSAGE, 8); /* the peer's */
+    cs_op *k4 = fx_ack(&f, &f.b, PENDING_MESSAGE, 10);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k0);
+    k0->state = CS_RUNNING;
+    k1->has_acap = 1; /* a send group went ahead of k1 at last_seq 6 */
+    k1->acap = 6;
+    cr_assert_eq(cs_ack_take(&f.s, k0), 1);
+    cr_assert_eq(k0->n_group, 3, "up to the peer's ack");
+    cr_assert_eq(k0->group[2], k2);
+    cr_assert_eq(k0->aseq, 7, "the highest, k1 capped at 6");
+    for (int i = 0; i < 3; i++)
+        cs_sched_done(&f.s.sched, k0->group[i]);
+    cr_assert_eq(cs_sched_next(&f.s.sched), other);
+    other->state = CS_RUNNING;
+    cr_assert_eq(cs_ack_take(&f.s, other), 0);
+    cr_assert_eq(other->aseq, 8);
+    cs_sched_done(&f.s.sched, other);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k4);
+    cs_sched_done(&f.s.sched, k4);
+    fx_fini(&f);
+
+    /* An ack of receipts is not taken, nor what waits behind it. */
+    fx_init(&f);
+    k0 = fx_ack(&f, &f.b, PENDING_MESSAGE, 5);
+    fx_ack(&f, &f.b, PENDING_SEEN, 5);
+    fx_ack(&f, &f.b, PENDING_MESSAGE, 6);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k0);
+    cr_assert_eq(cs_ack_take(&f.s, k0), 0);
+    cr_assert_eq(k0->aseq, 5);
+    fx_fini(&f);
+}
+
+/* A member that leaves the group (a claimed id, a full backlog, a fall
+ * back) goes back behind the acks it went ahead of: cs_sched_resort. */
+Test(store_cass_group, a_resort_puts_the_run_back_in_submission_order)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    cs_op *k1 = fx_ack(&f, &f.b, PENDING_MESSAGE, 1);
+    fx_send(&f, &f.a, idn(2));
+    cs_op *k2 = fx_ack(&f, &f.b, PENDING_MESSAGE, 2);
+    fx_send(&f, &f.a, idn(4));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 3);
+    /* Members 1 and 2 leave: the run behind the leader is 2 sends and 2
+     * acks, back in their order. */
+    cs_sched_resort(f.op[0], 4);
+    cs_sched_ungroup(&f.s.sched, f.op[2]);
+    cs_sched_ungroup(&f.s.sched, f.op[4]);
+    cs_op *late = fx_send(&f, &f.a, idn(5)); /* the lists' tails are right */
+    cs_op *want[] = {k1, f.op[2], k2, f.op[4], late};
+    cs_op *prev = f.op[0];
+    for (int i = 0; i < 5; i++) {
+        cr_assert_null(cs_sched_next(&f.s.sched));
+        cs_sched_done(&f.s.sched, prev);
+        cr_assert_eq(cs_sched_next(&f.s.sched), want[i], "op %d", i);
+        prev = want[i];
+    }
+    cs_sched_done(&f.s.sched, prev);
+    cr_assert_null(cs_sched_next(&f.s.sched));
     fx_fini(&f);
 }

@@ -174,6 +174,8 @@ static void cs_schedule(cs_store *s)
         op->fn = cs_ops[op->req->op];
         if (op->req->op == STORE_MSG_SEND)
             (void)cs_group_take(s, op); /* may set op->fn */
+        else if (op->req->op == STORE_MSG_ACK)
+            (void)cs_ack_take(s, op); /* may take the acks behind it */
         op->fn(op);
     }
 }

@@ -63,16 +63,35 @@ static int cs_send_plain(const cs_op *op)
 
 static void cs_group_send(cs_op *op);
 
+/* An ack of messages (kind MESSAGE) of the leader's chat: the sends behind
+ * it may be moved ahead of it (docs/cassandra.md, "Group claims"). */
+static int cs_ack_passable(const cs_op *a, const cs_op *leader)
+{
+    const store_req *req = a->req;
+    return req->op == STORE_MSG_ACK && req->in.kind == PENDING_MESSAGE &&
+           duet_id_eq(&req->in.chat_id, &leader->req->in.chat_id);
+}
+
 int cs_group_take(cs_store *s, cs_op *op)
 {
+    (void)s;
     if (!cs_send_plain(op) || op->barrier)
         return 0;
-    cs_op *m[CS_GROUP_MAX];
-    int n = 1;
+    cs_op *m[CS_GROUP_MAX], *acks[CS_GROUP_MAX];
+    int n = 1, na = 0, passed = 0, pass = 0;
     size_t bytes = cs_send_bytes(op->req);
     m[0] = op;
+    m[0]->gpass = 0;
+    /* tail: the last op of the run behind the group: the last member, or
+     * the last of the acks waiting behind it (acks[passed..na)). */
+    cs_op *tail = op;
     while (n < CS_GROUP_MAX) {
-        cs_op *b = cs_sched_behind(m[n - 1]);
+        cs_op *b = cs_sched_behind(tail);
+        if (b != NULL && na < CS_GROUP_MAX && cs_ack_passable(b, op)) {
+            acks[na++] = b;
+            tail = b;
+            continue;
+        }
         if (b == NULL || !cs_send_plain(b) ||
             !duet_id_eq(&b->req->in.chat_id, &op->req->in.chat_id))
             break;
@@ -87,13 +106,28 @@ int cs_group_take(cs_store *s, cs_op *op)
         if (dup)
             break;
         bytes += nb;
+        if (tail != m[n - 1]) {
+            /* b goes ahead of the acks in between. */
+            cs_sched_move(m[n - 1], tail, b);
+            for (; passed < na; passed++)
+                pass |= duet_id_eq(&acks[passed]->req->in.user, &op->req->in.user) ? 1 : 2;
+        } else {
+            tail = b;
+        }
+        b->gpass = pass;
         m[n++] = b;
     }
     if (n < 2)
         return 0;
     op->group = pool_alloc(&op->pool, sizeof(*op->group) * (size_t)n);
-    if (op->group == NULL)
-        return 0; /* alone, as before */
+    op->gacks = passed > 0 ? pool_alloc(&op->pool, sizeof(*op->gacks) * (size_t)passed) : NULL;
+    if (op->group == NULL || (passed > 0 && op->gacks == NULL)) {
+        /* Alone, as before, in the order of submission. */
+        cs_sched_resort(op, n - 1 + passed);
+        op->group = NULL;
+        op->gacks = NULL;
+        return 0;
+    }
     for (int i = 0; i < n; i++) {
         op->group[i] = m[i];
         m[i]->gstatus = 0;
@@ -103,7 +137,56 @@ int cs_group_take(cs_store *s, cs_op *op)
         }
     }
     op->n_group = n;
+    if (passed > 0)
+        memcpy(op->gacks, acks, sizeof(*acks) * (size_t)passed);
+    op->n_gacks = passed;
     op->fn = cs_group_send;
+    return 1;
+}
+
+/* A MSG_ACK of messages, which may take the ones behind it. */
+static int cs_ack_plain(const cs_op *op)
+{
+    return op->req->op == STORE_MSG_ACK && op->req->in.kind == PENDING_MESSAGE;
+}
+
+/* The sequence an ack acks: its own, no higher than the cap a group set. */
+static int64_t cs_ack_seq(const cs_op *op)
+{
+    int64_t seq = op->req->in.seq;
+    return op->has_acap && op->acap < seq ? op->acap : seq;
+}
+
+int cs_ack_take(cs_store *s, cs_op *op)
+{
+    (void)s;
+    op->aseq = cs_ack_seq(op);
+    if (!cs_ack_plain(op) || op->barrier)
+        return 0;
+    cs_op *m[CS_GROUP_MAX];
+    int n = 1;
+    m[0] = op;
+    while (n < CS_GROUP_MAX) {
+        cs_op *b = cs_sched_behind(m[n - 1]);
+        if (b == NULL || !cs_ack_plain(b) || !duet_id_eq(&b->req->in.user, &op->req->in.user) ||
+            !duet_id_eq(&b->req->in.chat_id, &op->req->in.chat_id))
+            break;
+        m[n++] = b;
+    }
+    if (n < 2 || (op->group = pool_alloc(&op->pool, sizeof(*op->group) * (size_t)n)) == NULL)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        int64_t seq = cs_ack_seq(m[i]);
+        if (seq > op->aseq)
+            op->aseq = seq;
+        op->group[i] = m[i];
+        m[i]->gstatus = 0;
+        if (i > 0) {
+            m[i]->grouped = 1;
+            m[i]->state = CS_RUNNING;
+        }
+    }
+    op->n_group = n;
     return 1;
 }
 
@@ -111,6 +194,16 @@ int cs_group_take(cs_store *s, cs_op *op)
  * before them. serial: their claim reads settle a Paxos round first. */
 static void cs_group_cut(cs_op *op, int from, int serial)
 {
+    if (from < op->n_group && op->n_gacks > 0) {
+        /* The members that leave go back behind the acks submitted before
+         * them; the acks before a member that stays remain passed. */
+        int base = from > 0 ? from - 1 : 0;
+        cs_sched_resort(op->group[base], op->n_group - base - 1 + op->n_gacks);
+        int keep = 0;
+        while (from > 0 && keep < op->n_gacks && op->gacks[keep]->ord < op->group[from - 1]->ord)
+            keep++;
+        op->n_gacks = keep;
+    }
     for (int i = from; i < op->n_group; i++) {
         cs_op *m = op->group[i];
         m->nogroup = 1;
@@ -242,6 +335,12 @@ static void g_claim(cs_op *op)
         log_warn("store: cassandra: MSG_SEND: lost the sequence race %d times", CS_CLAIM_TRIES);
         cs_finish(op, DUET_ESTORE);
         return;
+    }
+    /* An ack the group went ahead of acks nothing above the chat's
+     * last_seq before the claim, as it would have run first. */
+    for (int i = 0; i < op->n_gacks; i++) {
+        op->gacks[i]->acap = seq;
+        op->gacks[i]->has_acap = 1;
     }
     cs_batch_begin(op);
     for (int i = 0; i < op->n_group; i++) {
@@ -406,6 +505,16 @@ static void cs_group_send(cs_op *op)
             if (m->gstatus < 0)
                 continue;
             int r = g_recv(op, m);
+            /* A member moved ahead of acks counts one row more (an ack by
+             * its sender replaces the receiver's receipt row); refused so,
+             * it leaves the group with the members after it and runs after
+             * those acks, as submitted (an ack by the receiver only lowers
+             * the count it would read then). */
+            if (!m->flag && m->req->in.max_pending > 0 && m->gpass != 0 &&
+                op->gcount[r] + added[r] + 1 >= m->req->in.max_pending) {
+                cs_group_cut(op, i, 0);
+                break;
+            }
             if (!m->flag && m->req->in.max_pending > 0 &&
                 op->gcount[r] + added[r] >= m->req->in.max_pending) {
                 m->gstatus = DUET_EFULL;

@@ -267,6 +267,7 @@ struct cs_sched {
     int open;     /* unfinished ops before gate (all when no gate) */
     cs_op *ready; /* free to start, not handed out yet (FIFO) */
     cs_op *ready_tail;
+    uint64_t n_added; /* ops added so far: the next op's ord */
 };
 
 enum cs_op_state { CS_QUEUED, CS_RUNNING, CS_DONE };
@@ -291,6 +292,7 @@ struct cs_op {
     cs_op *kq_next[CS_KEYS_MAX];
     int deps;
     cs_op *ready_next;
+    uint64_t ord; /* submission order (cs_sched_add), to restore it */
     /* The state machine. */
     void (*fn)(cs_op *op); /* the op's function */
     int step;
@@ -333,6 +335,16 @@ struct cs_op {
     int n_group;
     int grouped, nogroup, gstatus;
     int64_t gcount[2]; /* the receivers' pending counts: [0] the leader's peer */
+    /* Acks a send group let wait behind it (cass_group.c, "Group claims"
+     * in docs/cassandra.md). A leader: the acks its members were moved
+     * ahead of, in order (in its pool). A member: gpass, the members whose
+     * acks it was moved ahead of (bit 0: the leader's user, bit 1: the
+     * peer). An ack: acap, its sequence's cap (the chat's last_seq before
+     * the group's claim) when has_acap; aseq, the sequence it acks (the
+     * highest of a merged run of acks). */
+    cs_op **gacks;
+    int n_gacks, gpass, has_acap;
+    int64_t acap, aseq;
 };
 
 /* Ownership: created by store_cass_open(); owns the cluster, the options'
@@ -411,6 +423,13 @@ void cs_name_key(const char *tag, const void *p, size_t n, duet_id *out);
 cs_op *cs_sched_behind(const cs_op *g);
 /* A grouped op goes back to the scheduler (ready if it waits for nothing). */
 void cs_sched_ungroup(struct cs_sched *sc, cs_op *op);
+/* In every list of g: g, then a run of ops ending with y, then x; moves x
+ * to right behind g (ahead of the run). Every op involved waits in exactly
+ * g's lists (cs_sched_behind found them); no op's deps change. */
+void cs_sched_move(cs_op *g, cs_op *y, cs_op *x);
+/* Puts the n ops right behind g in every one of g's lists (all in exactly
+ * g's lists, in the same order in each) back in submission order. */
+void cs_sched_resort(cs_op *g, int n);
 
 /* ---- cass_group.c: MSG_SEND groups (issue 19) ---- */
 #define CS_GROUP_MAX   32    /* sends per group */
@@ -419,6 +438,11 @@ void cs_sched_ungroup(struct cs_sched *sc, cs_op *op);
  * wait right behind it into its group, and makes it run them (1), or
  * leaves it alone (0). */
 int cs_group_take(cs_store *s, cs_op *op);
+/* Called as s starts a MSG_ACK op: takes the acks of messages of the same
+ * user and chat that wait right behind it into it (1: it acks the highest
+ * sequence of them and finishes them with itself), or leaves it alone (0).
+ * Sets op->aseq either way. */
+int cs_ack_take(cs_store *s, cs_op *op);
 /* Finishes a leader and its group: each member with its refusal, or with
  * status (cs_finish calls it for a leader). */
 void cs_group_finish(cs_op *op, int status);

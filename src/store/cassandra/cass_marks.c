@@ -61,6 +61,32 @@ static int cs_mark_rows(cs_op *op)
     return 0;
 }
 
+/* Acks taken together (cs_ack_take): each member gets the receipt it would
+ * have got alone, in order: the newest of the marks above the floor its
+ * predecessors left (floor: the one before the first), up to its own
+ * sequence; none when it marked nothing. */
+static void cs_ack_receipts(cs_op *op, int64_t floor)
+{
+    for (int i = 0; i < op->n_group; i++) {
+        const cs_op *m = op->group[i];
+        store_req *r = m->req;
+        int64_t seq = m->has_acap && m->acap < r->in.seq ? m->acap : r->in.seq, top = 0;
+        if (seq > op->chat.last_seq)
+            seq = op->chat.last_seq;
+        for (size_t j = 0; j < op->n_marks; j++)
+            if (op->marks[j] > floor && op->marks[j] <= seq && op->marks[j] > top)
+                top = op->marks[j];
+        if (top > 0) {
+            r->out.receipt.changed = 1;
+            r->out.receipt.peer = op->chat.peer;
+            r->out.receipt.seq = top;
+            r->out.receipt.at = op->req->in.now;
+        }
+        if (seq > floor)
+            floor = seq;
+    }
+}
+
 /* op->flag: 0 marks received (MSG_ACK), 1 marks seen (MSG_SEEN); op->seq:
  * up to where (clamped to last_seq); op->chat: the chat. */
 static void cs_mark(cs_op *op)
@@ -104,7 +130,7 @@ static void cs_mark(cs_op *op)
         }
         cs_batch_begin(op);
         if (!seen)
-            cs_batch_add(op, CS_PENDING_DEL_UPTO, "iidl", me, &c->id, PENDING_MESSAGE, req->in.seq);
+            cs_batch_add(op, CS_PENDING_DEL_UPTO, "iidl", me, &c->id, PENDING_MESSAGE, op->aseq);
         if (op->seq > floor) {
             enum cs_stmt_id id = seen ? (c->me_is_a ? CS_CHAT_SEEN_A : CS_CHAT_SEEN_B)
                                       : (c->me_is_a ? CS_CHAT_RECV_A : CS_CHAT_RECV_B);
@@ -128,7 +154,9 @@ static void cs_mark(cs_op *op)
     case MARK_FINAL:
         if ((rc = cs_q_status(op)) < 0)
             break;
-        if (op->top > 0) {
+        if (op->n_group > 1) {
+            cs_ack_receipts(op, floor);
+        } else if (op->top > 0) {
             req->out.receipt.changed = 1;
             req->out.receipt.peer = c->peer;
             req->out.receipt.seq = op->top;
@@ -168,8 +196,12 @@ void cs_msg_ack(cs_op *op)
             break;
         switch (req->in.kind) {
         case PENDING_MESSAGE:
+            /* aseq: the highest of the acks taken together, capped where
+             * a send group went ahead (cass_group.c). */
+            if (op->n_group < 2)
+                op->aseq = op->has_acap && op->acap < req->in.seq ? op->acap : req->in.seq;
             op->flag = 0;
-            op->seq = req->in.seq < op->chat.last_seq ? req->in.seq : op->chat.last_seq;
+            op->seq = op->aseq < op->chat.last_seq ? op->aseq : op->chat.last_seq;
             op->step = MARK_START;
             cs_mark(op);
             return;

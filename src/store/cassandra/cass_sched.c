@@ -253,6 +253,7 @@ void cs_sched_add(struct cs_sched *sc, cs_op *op)
 {
     op->deps = 0;
     op->ready_next = NULL;
+    op->ord = ++sc->n_added;
     /* Without memory for its lists, the op waits as a barrier: slower, but
      * the same order. */
     if (!op->barrier && cs_lists_get(sc, op) < 0)
@@ -308,6 +309,71 @@ cs_op *cs_sched_behind(const cs_op *g)
         n_lists += n->kq[i] != NULL;
     /* The same lists, and no wait for a barrier (that would be one more). */
     return n_lists == lists && n->deps == lists ? n : NULL;
+}
+
+/* op's slot for the list q, or -1. */
+static int cs_slot(const cs_op *op, const struct cs_keyq *q)
+{
+    for (int i = 0; i < op->nkeys; i++)
+        if (op->kq[i] == q)
+            return i;
+    return -1;
+}
+
+void cs_sched_move(cs_op *g, cs_op *y, cs_op *x)
+{
+    for (int i = 0; i < g->nkeys; i++) {
+        struct cs_keyq *q = g->kq[i];
+        int jx, jy;
+        if (q == NULL || (jx = cs_slot(x, q)) < 0 || (jy = cs_slot(y, q)) < 0)
+            continue; /* cannot be: the caller checked the lists */
+        cs_op *run = g->kq_next[i];
+        y->kq_next[jy] = x->kq_next[jx];
+        x->kq_next[jx] = run;
+        g->kq_next[i] = x;
+        if (q->tail == x)
+            q->tail = y;
+    }
+}
+
+void cs_sched_resort(cs_op *g, int n)
+{
+    enum { MAX = 2 * CS_GROUP_MAX };
+    cs_op *v[MAX];
+    int i0 = -1;
+    for (int i = 0; i < g->nkeys && i0 < 0; i++)
+        if (g->kq[i] != NULL)
+            i0 = i;
+    if (i0 < 0 || n < 2 || n > MAX)
+        return;
+    /* The run, from g's first list. */
+    cs_op *o = g->kq_next[i0];
+    for (int k = 0; k < n; k++) {
+        if (o == NULL)
+            return; /* cannot be: the caller counted the run */
+        v[k] = o;
+        o = o->kq_next[cs_slot(o, g->kq[i0])];
+    }
+    cs_op *last = v[n - 1];
+    /* Insertion sort by submission order (a few dozen ops). */
+    for (int k = 1; k < n; k++) {
+        cs_op *t = v[k];
+        int j = k;
+        for (; j > 0 && v[j - 1]->ord > t->ord; j--)
+            v[j] = v[j - 1];
+        v[j] = t;
+    }
+    for (int i = 0; i < g->nkeys; i++) {
+        struct cs_keyq *q = g->kq[i];
+        if (q == NULL)
+            continue;
+        cs_op *rest = last->kq_next[cs_slot(last, q)];
+        g->kq_next[i] = v[0];
+        for (int k = 0; k < n; k++)
+            v[k]->kq_next[cs_slot(v[k], q)] = k + 1 < n ? v[k + 1] : rest;
+        if (q->tail == last)
+            q->tail = v[n - 1];
+    }
 }
 
 void cs_sched_ungroup(struct cs_sched *sc, cs_op *op)
