@@ -72,6 +72,20 @@ static int cs_ack_passable(const cs_op *a, const cs_op *leader)
            duet_id_eq(&req->in.chat_id, &leader->req->in.chat_id);
 }
 
+/* op leads m[0..n) (m[0] is op): the others run as part of it. */
+static void cs_group_adopt(cs_op *op, cs_op **m, int n)
+{
+    for (int i = 0; i < n; i++) {
+        op->group[i] = m[i];
+        m[i]->gstatus = 0;
+        if (i > 0) {
+            m[i]->grouped = 1;
+            m[i]->state = CS_RUNNING;
+        }
+    }
+    op->n_group = n;
+}
+
 int cs_group_take(cs_store *s, cs_op *op)
 {
     (void)s;
@@ -128,15 +142,7 @@ int cs_group_take(cs_store *s, cs_op *op)
         op->gacks = NULL;
         return 0;
     }
-    for (int i = 0; i < n; i++) {
-        op->group[i] = m[i];
-        m[i]->gstatus = 0;
-        if (i > 0) {
-            m[i]->grouped = 1;
-            m[i]->state = CS_RUNNING;
-        }
-    }
-    op->n_group = n;
+    cs_group_adopt(op, m, n);
     if (passed > 0)
         memcpy(op->gacks, acks, sizeof(*acks) * (size_t)passed);
     op->n_gacks = passed;
@@ -179,14 +185,8 @@ int cs_ack_take(cs_store *s, cs_op *op)
         int64_t seq = cs_ack_seq(m[i]);
         if (seq > op->aseq)
             op->aseq = seq;
-        op->group[i] = m[i];
-        m[i]->gstatus = 0;
-        if (i > 0) {
-            m[i]->grouped = 1;
-            m[i]->state = CS_RUNNING;
-        }
     }
-    op->n_group = n;
+    cs_group_adopt(op, m, n);
     return 1;
 }
 
