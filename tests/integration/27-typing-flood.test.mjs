@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { isSanitized, isValgrind, sleep, startServer, wrapper } from './lib/server.mjs';
+import { isCassandra, isSanitized, isValgrind, sleep, startServer, wrapper } from './lib/server.mjs';
 import { HttpClient, User, befriend } from './lib/client.mjs';
 
 const FRAMES = 60000;
@@ -97,7 +97,12 @@ describe('27 typing flood (issue 14 item 6)', { timeout: 300000 }, () => {
     assert.equal(refused, FRAMES, 'every typing frame for a chat the user is not in is refused');
     assert.equal(A.closeInfo, null, 'the flooding connection stays open (typing is not rate-limited)');
     const slow = isValgrind ? 8 : isSanitized ? 3 : 1;
-    assert.ok(cpu < 3 * slow, `loop CPU for the flood ${cpu.toFixed(2)} s (bound ${3 * slow} s)`);
+    // On Cassandra every refusal is a CQL read of the chat (no cache holds a
+    // chat that does not exist): 3.4-4.5 s of loop CPU for the flood on
+    // 2026-12-04, with and without that day's scheduler changes, against
+    // 0.4-1.7 s on SQLite. The old throttle's scan would add its ~4.7 s.
+    const bound = 3 * slow * (isCassandra ? 2 : 1);
+    assert.ok(cpu < bound, `loop CPU for the flood ${cpu.toFixed(2)} s (bound ${bound} s)`);
     assert.ok(worst < 2000 * slow, `slowest /healthz during the flood ${worst} ms (bound ${2000 * slow} ms)`);
     // Nothing of the flood reached the friend, and typing in the real chat still works.
     await B.expectNo('typing', 200);
