@@ -144,7 +144,8 @@ struct duet_chat {
     struct duet_user peer; /* no pwhash */
     int has_last;
     struct duet_msg last;  /* the newest message, when has_last */
-    int64_t unread;        /* peer's messages after my read position */
+    int64_t unread;        /* peer's messages after my read position, among the
+                              newest STORE_UNREAD_MAX there */
     int64_t last_activity; /* newest message's sent_at, else friendship time */
     int64_t my_read_seq;   /* how far I have seen */
     int64_t peer_read_seq; /* how far the peer has seen; 0 unless receipts on both sides */
@@ -163,6 +164,10 @@ struct duet_hit {
 #define STORE_MAX_PINNED 3
 #define STORE_SEARCH_MAX 50
 #define STORE_QUERY_MAX  256 /* bytes of a search query */
+/* A chat's unread count looks at the newest messages after the read
+ * position, this many at most, so that listing chats costs the same however
+ * long a friend has been writing (clients show 999+). */
+#define STORE_UNREAD_MAX 1000
 /* muted_until of "always": the year 9999, still exact in JavaScript */
 #define STORE_MUTE_ALWAYS 253402300799999LL
 

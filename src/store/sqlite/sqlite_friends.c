@@ -71,11 +71,14 @@ const char *const sq_friends_sql[SQ_STMT_COUNT] = {
                                                    " WHERE h.user_id = ?2 AND h.chat_id = ?1"
                                                    " AND h.sequence = messages.sequence)"
                                                    " ORDER BY sequence DESC LIMIT 1",
-    [SQ_CHAT_UNREAD] = "SELECT count(*) FROM messages WHERE chat_id = ?1 AND sequence > ?2"
-                       " AND sender = ?3 AND deleted_at = 0 AND withheld = 0"
+    /* Among the newest ?4 messages after the read position (STORE_UNREAD_MAX). */
+    [SQ_CHAT_UNREAD] = "SELECT count(*) FROM (SELECT sequence, sender, deleted_at, withheld"
+                       " FROM messages WHERE chat_id = ?1 AND sequence > ?2"
+                       " ORDER BY sequence DESC LIMIT ?4) m"
+                       " WHERE m.sender = ?3 AND m.deleted_at = 0 AND m.withheld = 0"
                        /* hidden by the reader (the member who is not ?3) */
                        " AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.chat_id = ?1"
-                       " AND h.sequence = messages.sequence AND h.user_id <> ?3)",
+                       " AND h.sequence = m.sequence AND h.user_id <> ?3)",
     [SQ_PRESENCE_PEERS] =
         "SELECT " SQ_USER_COLS("u.") " FROM chats c"
                                      " JOIN users u ON u.user_id = " SQ_PEER_OF
@@ -410,7 +413,8 @@ static int sq_chat_fill(sq_store *s, store_req *req, struct duet_chat *c, int64_
                 c->last.seen_at = 0;
         }
     }
-    rc = sq_get_int(s, &c->unread, SQ_CHAT_UNREAD, "ili", &c->chat_id, c->my_read_seq, &c->peer.id);
+    rc = sq_get_int(s, &c->unread, SQ_CHAT_UNREAD, "ilil", &c->chat_id, c->my_read_seq, &c->peer.id,
+                    (int64_t)STORE_UNREAD_MAX);
     if (rc >= 0)
         rc = sq_state_fill(s, &req->in.user, c); /* c-org */
     return rc < 0 ? rc : 0;
