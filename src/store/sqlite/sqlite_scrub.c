@@ -171,11 +171,26 @@ static void mark(struct sq_scrub *sc, uint32_t pgno)
     sc->dirty[byte] |= (uint8_t)(1u << (pgno % 8));
 }
 
-/* Reads n bytes at off; 0 or -1 (short or failed). */
+/* Reads n bytes at off; 0 or -1 (short or failed: errno says which). */
 static int read_at(int fd, void *buf, size_t n, off_t off)
 {
     ssize_t r = pread(fd, buf, n, off);
-    return r == (ssize_t)n ? 0 : -1;
+    if (r == (ssize_t)n)
+        return 0;
+    if (r >= 0)
+        errno = EIO; /* the file ends inside the page: not as fstat said */
+    return -1;
+}
+
+/* Writes n bytes at off; 0 or -1 (errno set, EIO when short). */
+static int write_at(int fd, const void *buf, size_t n, off_t off)
+{
+    ssize_t r = pwrite(fd, buf, n, off);
+    if (r == (ssize_t)n)
+        return 0;
+    if (r >= 0)
+        errno = EIO;
+    return -1;
 }
 
 void sq_scrub_wal_write(struct sq_scrub *sc, const uint8_t *buf, int n, int64_t off)
@@ -210,7 +225,7 @@ static int scrub_one(struct sq_scrub *sc, uint32_t pgno)
         return -1;
     if (sq_scrub_page(sc->page, sc->usable, pgno == 1 ? 100 : 0) <= 0)
         return 0;
-    return pwrite(sc->db_fd, sc->page, sc->pgsz, off) == (ssize_t)sc->pgsz ? 1 : -1;
+    return write_at(sc->db_fd, sc->page, sc->pgsz, off) == 0 ? 1 : -1;
 }
 
 int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db)
@@ -247,8 +262,11 @@ int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db)
     if (written > 0 && fdatasync(sc->db_fd) < 0)
         goto err;
     /* The cache may hold pages as they were before: drop it (the writer is
-     * between transactions, so no page is in use). */
-    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_RESET_CACHE, NULL) != SQLITE_OK)
+     * between transactions, so no page is in use). After the checkpoint the
+     * cache holds what the file holds, so when no page changed it holds no
+     * copy either and stays (a cold cache costs the next batch reads). */
+    if (written > 0 &&
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_RESET_CACHE, NULL) != SQLITE_OK)
         (void)sqlite3_db_release_memory(db);
     if (sc->dirty != NULL)
         memset(sc->dirty, 0, sc->dirty_len);
