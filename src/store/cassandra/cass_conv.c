@@ -48,7 +48,7 @@ const char *const cs_conv_cql[CS_STMT_COUNT] = {
     [CS_CV_HIDE_PUT] = "INSERT INTO @.hidden (user_id, chat_id, sequence) VALUES (?, ?, ?)",
     [CS_CV_HIDDEN_RANGE] = "SELECT sequence FROM @.hidden WHERE user_id = ? AND chat_id = ?"
                            " AND sequence >= ? AND sequence <= ?",
-    /* The chat list skips the newest hidden ones (CS_UNREAD_MAX of them). */
+    /* The chat list skips the newest hidden ones (STORE_UNREAD_MAX of them). */
     [CS_CV_HIDDEN_TOP] = "SELECT sequence FROM @.hidden WHERE user_id = ? AND chat_id = ?"
                          " ORDER BY sequence DESC LIMIT 1000",
 };

@@ -465,7 +465,12 @@ void cs_chats_list(cs_op *op)
             break;
         cs_cl_count_unread(op, cs_cl_at(op, op->i_items));
     unread:
-        if (op->count < CS_UNREAD_MAX && (rc = cs_scan_next(op, CL_UNREAD, CS_SCAN_CHUNK)) != 0)
+        /* The newest STORE_UNREAD_MAX messages at most, as on SQLite. */
+        if (op->count < STORE_UNREAD_MAX &&
+            (rc = cs_scan_next(op, CL_UNREAD,
+                               (int)(STORE_UNREAD_MAX - op->count < CS_SCAN_CHUNK
+                                         ? STORE_UNREAD_MAX - op->count
+                                         : CS_SCAN_CHUNK))) != 0)
             return;
         op->i_items++;
     entry:
