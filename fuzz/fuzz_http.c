@@ -23,6 +23,7 @@
 #define SECRET "SECRET-OUTSIDE-THE-WEB-ROOT"
 
 static char root[256];
+static struct static_cache web; /* the files served, kept across inputs as duetd keeps them */
 
 static void check(int ok, const char *what)
 {
@@ -117,7 +118,7 @@ static void on_request(void *app, net_conn *c, net_request *req)
         return;
     }
     if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
-        static_serve(c, req, root);
+        static_serve(&web, c, req, root);
         return;
     }
     /* Not an echo of the body: the output oracle must only see files. */

@@ -400,7 +400,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     r = run(&d);
-    static_cache_free();
+    static_cache_free(&d.app.web);
     config_free(&d.cfg);
     return r < 0 ? 1 : 0;
 }

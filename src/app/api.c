@@ -473,7 +473,8 @@ static void dispatch(struct api_call *call)
         return;
     }
     call->app->metrics.http_requests++;
-    static_serve_csp(call->conn, req, call->app->cfg->web_dir, media_s3_origin(call->app->cfg));
+    static_serve_csp(&call->app->web, call->conn, req, call->app->cfg->web_dir,
+                     media_s3_origin(call->app->cfg));
     api_done(call);
 }
 

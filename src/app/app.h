@@ -39,6 +39,7 @@
 #include "../base/map.h"
 #include "../base/recent.h"
 #include "../net/net.h"
+#include "../net/static.h"
 #include "../hub/hub.h"
 #include "../store/store.h"
 #include "../blob/blob.h"
@@ -66,6 +67,7 @@ struct app {
     struct jsonw out;
     struct push_svc *push;   /* Web Push sender (push_svc.h); NULL when off */
     struct uploads *uploads; /* media uploads and the blob store (uploads.h) */
+    struct static_cache web; /* the web client's files in memory (static.h) */
 };
 
 struct push_svc;

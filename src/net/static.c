@@ -55,8 +55,8 @@
     "Cross-Origin-Opener-Policy: same-origin\r\n"                                                  \
     "Cross-Origin-Resource-Policy: same-origin\r\n"
 
-/* One file as served. Ownership: the cache (or static_serve, for a file too
- * big to keep). */
+/* One file as served. Ownership: the static_cache (or static_serve, for a
+ * file too big to keep). */
 struct static_file {
     char *path; /* resolved real path: the key */
     dev_t dev;
@@ -71,11 +71,6 @@ struct static_file {
     char *gz; /* NULL when gzip does not pay off */
     size_t gz_len;
 };
-
-static struct {
-    struct static_file **files;
-    size_t n, cap, bytes;
-} cache;
 
 static const struct {
     const char *ext;
@@ -341,68 +336,68 @@ static size_t file_bytes(const struct static_file *f)
     return f->len + f->gz_len;
 }
 
-void static_cache_free(void)
+void static_cache_free(struct static_cache *sc)
 {
-    for (size_t i = 0; i < cache.n; i++)
-        file_free(cache.files[i]);
-    free(cache.files);
-    memset(&cache, 0, sizeof(cache));
+    for (size_t i = 0; i < sc->n; i++)
+        file_free(sc->files[i]);
+    free(sc->files);
+    memset(sc, 0, sizeof(*sc));
 }
 
-static void cache_drop(size_t i)
+static void cache_drop(struct static_cache *sc, size_t i)
 {
-    cache.bytes -= file_bytes(cache.files[i]);
-    file_free(cache.files[i]);
-    cache.files[i] = cache.files[--cache.n];
+    sc->bytes -= file_bytes(sc->files[i]);
+    file_free(sc->files[i]);
+    sc->files[i] = sc->files[--sc->n];
 }
 
 /* Keeps f in the cache; 0, or -ENOMEM (f is then still the caller's). */
-static int cache_put(struct static_file *f)
+static int cache_put(struct static_cache *sc, struct static_file *f)
 {
     if (file_bytes(f) > STATIC_CACHE_BYTES)
         return -ENOMEM;
     /* A web folder this large is not a web client; forget everything
      * rather than track recency. */
-    if (cache.n >= STATIC_CACHE_FILES || cache.bytes + file_bytes(f) > STATIC_CACHE_BYTES)
-        while (cache.n > 0)
-            cache_drop(cache.n - 1);
-    if (cache.n == cache.cap) {
-        size_t cap = cache.cap ? cache.cap * 2 : 16;
-        struct static_file **p = realloc(cache.files, cap * sizeof(*p));
+    if (sc->n >= STATIC_CACHE_FILES || sc->bytes + file_bytes(f) > STATIC_CACHE_BYTES)
+        while (sc->n > 0)
+            cache_drop(sc, sc->n - 1);
+    if (sc->n == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 16;
+        struct static_file **p = realloc(sc->files, cap * sizeof(*p));
         if (p == NULL)
             return -ENOMEM;
-        cache.files = p;
-        cache.cap = cap;
+        sc->files = p;
+        sc->cap = cap;
     }
-    cache.files[cache.n++] = f;
-    cache.bytes += file_bytes(f);
+    sc->files[sc->n++] = f;
+    sc->bytes += file_bytes(f);
     return 0;
 }
 
 /* The current version of the file at real path: from the cache when it is
  * unchanged on disk, else read again. *owned is set when the caller must
  * free the result (it could not be cached). */
-static int file_get(const char *path, struct static_file **out, int *owned)
+static int file_get(struct static_cache *sc, const char *path, struct static_file **out, int *owned)
 {
     struct stat st;
     if (stat(path, &st) < 0)
         return -errno;
     *owned = 0;
-    for (size_t i = 0; i < cache.n; i++) {
-        if (strcmp(cache.files[i]->path, path) != 0)
+    for (size_t i = 0; i < sc->n; i++) {
+        if (strcmp(sc->files[i]->path, path) != 0)
             continue;
-        if (same_version(cache.files[i], &st)) {
-            *out = cache.files[i];
+        if (same_version(sc->files[i], &st)) {
+            *out = sc->files[i];
             return 0;
         }
-        cache_drop(i);
+        cache_drop(sc, i);
         break;
     }
     struct static_file *f = NULL;
     int r = file_load(path, &f);
     if (r < 0)
         return r;
-    if (cache_put(f) < 0)
+    if (cache_put(sc, f) < 0)
         *owned = 1;
     *out = f;
     return 0;
@@ -524,13 +519,13 @@ static int has_version_token(const net_request *req, const struct static_file *f
            (req->path.len == 6 && memcmp(req->path.base, "/sw.js", 6) == 0);
 }
 
-void static_serve(net_conn *c, const net_request *req, const char *root)
+void static_serve(struct static_cache *sc, net_conn *c, const net_request *req, const char *root)
 {
-    static_serve_csp(c, req, root, NULL);
+    static_serve_csp(sc, c, req, root, NULL);
 }
 
-void static_serve_csp(net_conn *c, const net_request *req, const char *root,
-                      const char *media_origin)
+void static_serve_csp(struct static_cache *sc, net_conn *c, const net_request *req,
+                      const char *root, const char *media_origin)
 {
     /* The security headers, with the media origin in the CSP when set (a
      * bad origin was refused at start-up; here it only falls back). */
@@ -557,7 +552,7 @@ void static_serve_csp(net_conn *c, const net_request *req, const char *root,
     int owned = 0;
     int r = resolve(root, path, &real);
     if (r == 0)
-        r = file_get(real, &f, &owned);
+        r = file_get(sc, real, &f, &owned);
     if (r == 0 && has_version_token(req, f))
         respond_page(c, req, f, root, sec);
     else if (r == 0)
