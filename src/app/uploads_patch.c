@@ -270,11 +270,13 @@ static void step(struct up_patch *p)
         finish(p);
         return;
     }
-    if (p->used > 0 && (p->win == 0 || p->ended)) {
+    if (p->used > 0 && (p->win == 0 || p->ended || p->overflow)) {
         write_out(p);
         return;
     }
-    if (p->ended) {
+    /* Past Upload-Length the rest is refused unread: taking it a byte per
+     * step would let a client spend the loop's time for nothing. */
+    if (p->ended || p->overflow) {
         finish(p);
         return;
     }
