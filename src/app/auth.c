@@ -377,13 +377,17 @@ int64_t auth_login_begin(struct auth *a, const char *user, const char *addr, int
 {
     char key[NET_ADDR_GROUP_LEN];
     net_addr_group(addr, key);
-    struct throttle *tu = throttle_get(&a->by_user, user, now, a->window_ms, 1);
     struct throttle *ta = throttle_get(&a->by_addr, key, now, a->window_ms, 1);
     /* Without memory for a counter, refuse: the counters are the limit. */
-    if (tu == NULL || ta == NULL)
+    if (ta == NULL)
+        return 1;
+    int64_t wa = wait_s(ta, a->max_addr, now, a->window_ms);
+    /* An address over its limit gets no counter for each name it tries:
+     * those would grow by_user at the rate of its refused requests. */
+    struct throttle *tu = throttle_get(&a->by_user, user, now, a->window_ms, wa == 0);
+    if (tu == NULL && wa == 0)
         return 1;
     int64_t wu = wait_s(tu, a->max_user, now, a->window_ms);
-    int64_t wa = wait_s(ta, a->max_addr, now, a->window_ms);
     if (wu > 0 || wa > 0)
         return wu > wa ? wu : wa;
     tu->attempts++;

@@ -270,11 +270,13 @@ static void step(struct up_patch *p)
         finish(p);
         return;
     }
-    if (p->used > 0 && (p->win == 0 || p->ended)) {
+    if (p->used > 0 && (p->win == 0 || p->ended || p->overflow)) {
         write_out(p);
         return;
     }
-    if (p->ended) {
+    /* Past Upload-Length the rest is refused unread: taking it a byte per
+     * step would let a client spend the loop's time for nothing. */
+    if (p->ended || p->overflow) {
         finish(p);
         return;
     }
@@ -368,8 +370,8 @@ static void loaded(store_req *r)
         code = "upload_complete", msg = "the upload is complete";
     } else if ((uint64_t)r->in.seq != up->offset) {
         code = "bad_offset", msg = "Upload-Offset is not the upload's offset (ask with HEAD)";
-    } else if (call->req->body_length != UINT64_MAX &&
-               up->offset + call->req->body_length > up->length) {
+    } else if (call->req->body_length != UINT64_MAX && /* the sum could wrap */
+               call->req->body_length > up->length - up->offset) {
         code = "too_large", msg = "the body runs past Upload-Length";
     }
     if (p->err == DUET_ENOTFOUND) {

@@ -73,6 +73,9 @@ static void edit_done(struct chat_op *op)
 
 int ws_conv_start_edit(struct chat_op *op)
 {
+    /* The old text is erased as a delete's is: the same budget. */
+    if (op_take_erase(op) < 0)
+        return -1;
     store_req *q = op_prepare(op, STORE_MSG_EDIT, edit_done);
     q->in.chat_id = op->req.chat_id;
     q->in.seq = op->req.seq;

@@ -32,6 +32,9 @@ void op_answer(struct chat_op *op, json_t *ev);
 store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done)(struct chat_op *));
 /* Submits it: 0, or -1 after answering the error. */
 int op_submit(struct chat_op *op);
+/* Takes one of the user's erase budget (a delete or an edit makes the
+ * store erase): 0, or -1 after answering rate_limited. */
+int op_take_erase(struct chat_op *op);
 
 /* ws_conv.c: the starts (0, or -1 when nothing is in flight). */
 int ws_conv_start_react(struct chat_op *op);

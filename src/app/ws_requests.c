@@ -151,13 +151,25 @@ int op_submit(struct chat_op *op)
  * with the same id. */
 static void rate_limited(struct chat_op *op, int64_t wait_ms)
 {
-    const char *what = op->request != NULL && strcmp(op->request, "delete") == 0
-                           ? "too many deletes; slow down"
-                           : "too many messages; slow down";
+    const char *what =
+        op->request != NULL && strcmp(op->request, "delete") == 0 ? "too many deletes; slow down"
+        : op->request != NULL && strcmp(op->request, "edit") == 0 ? "too many edits; slow down"
+                                                                  : "too many messages; slow down";
     op->cl->app->metrics.ws_errors++;
     op_answer(op, json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
                             op->request, "ref", op->ref, "code", "rate_limited", "message", what,
                             "retry_after_ms", (json_int_t)wait_ms));
+}
+
+int op_take_erase(struct chat_op *op)
+{
+    int64_t wait =
+        limits_take_erase(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
+    if (wait > 0) {
+        rate_limited(op, wait);
+        return -1;
+    }
+    return 0;
 }
 
 static void send_done(struct chat_op *op)

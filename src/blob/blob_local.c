@@ -175,7 +175,9 @@ struct bl_serve {
     uint64_t size;
     int status; /* 200 or 206 */
     uint64_t first, last;
-    char headers[1024];
+    /* the app's extra lines (up to 1 KiB: a name of 255 bytes escaped in
+     * Content-Disposition) and ours */
+    char headers[2048];
 };
 
 static void bl_not_found(net_conn *c)

@@ -120,7 +120,9 @@ static const char *disposition(const char *extra, char *out, size_t cap)
 static int s3_serve(blob_store *b, const char *key, net_conn *c, const struct blob_serve_opts *o)
 {
     struct blob_s3 *s = (struct blob_s3 *)b;
-    char obj[OBJ_KEY_MAX], url[URL_MAX], disp[512], hdr[URL_MAX + 128];
+    /* disp: the app's line (a name of 255 bytes escaped is ~700 bytes);
+     * one too long for it would be dropped, and the name with it */
+    char obj[OBJ_KEY_MAX], url[URL_MAX], disp[1024], hdr[URL_MAX + 128];
     int rc = object_key(key, obj);
     if (rc)
         return rc;

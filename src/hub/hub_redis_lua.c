@@ -167,8 +167,10 @@ static const char lua_cache_drop[] =
 
 /* Both login counters at once: count the attempt under each (a window
  * starts with its first attempt), and if either is now over its max, take
- * both back and answer the longest wait. A key found without a TTL (a
- * write lost half way) gets one, so no counter can block for good. */
+ * both back (a counter back at zero goes, so that names tried from a
+ * refused address leave no keys) and answer the longest wait. A key found
+ * without a TTL (a write lost half way) gets one, so no counter can block
+ * for good. */
 static const char lua_throttle_take[] =
     "local keys = {'duet:lt:u:' .. ARGV[1], 'duet:lt:a:' .. ARGV[2]}\n"
     "local wait = 0\n"
@@ -187,7 +189,9 @@ static const char lua_throttle_take[] =
     "  end\n"
     "end\n"
     "if wait > 0 then\n"
-    "  for i = 1, 2 do redis.call('DECR', keys[i]) end\n"
+    "  for i = 1, 2 do\n"
+    "    if redis.call('DECR', keys[i]) <= 0 then redis.call('DEL', keys[i]) end\n"
+    "  end\n"
     "end\n"
     "return wait\n";
 

@@ -181,10 +181,17 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 {
     net_conn *c = ud;
     struct net__ws *ws = &c->u.ws;
-    (void)ctx;
     if (arg->opcode == WSLAY_PONG) {
         if (net__ws_pong_matches(ws->ping_id, arg->msg, arg->msg_length))
             ws->awaiting_pong = 0;
+        return;
+    }
+    /* wslay has queued the answer to a ping: a peer that pings and never
+     * reads would grow the output without bound, the app's cap aside. */
+    if (arg->opcode == WSLAY_PING && !ws->failed &&
+        net__out_pending(c) + wslay_event_get_queued_msg_length(ctx) >
+            c->srv->opts.max_ws_queue_bytes) {
+        ws_fail(c, WSLAY_CODE_POLICY_VIOLATION, "output queue full");
         return;
     }
     /* Once closing, the app hears nothing more; wslay answers pings itself. */

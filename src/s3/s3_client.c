@@ -454,7 +454,7 @@ int s3_head(s3_client *c, const char *key, s3_cb cb, void *ud)
 /* Appends "&name=encoded(value)" (no '&' first) when value is set. */
 static int add_param(char *q, size_t cap, const char *name, const char *value)
 {
-    char enc[1024];
+    char enc[2048]; /* a Content-Disposition of up to 1 KiB, escaped again */
     if (!value)
         return 0;
     if (sigv4_uri_encode(value, 0, enc, sizeof(enc)) < 0)

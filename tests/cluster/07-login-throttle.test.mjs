@@ -54,6 +54,10 @@ describe('07 login throttle shared across instances', { timeout: 300000 }, () =>
     console.log(`# 07: one address, 24 usernames, 2 instances: ${codes.join(' ')}`);
     assert.equal(codes.filter((c) => c === 401).length, 20, codes.join(' '));
     assert.deepEqual(codes.slice(20), [429, 429, 429, 429]);
+    // The refused names leave no counters in Redis (one per request would
+    // grow Redis at the client's request rate).
+    for (let k = 20; k < 24; k++) assert.equal(cl.redis.cli('EXISTS', `duet:lt:u:nobody_${k}`).trim(), '0', `nobody_${k}`);
+    assert.equal(cl.redis.cli('EXISTS', 'duet:lt:u:nobody_19').trim(), '1', 'a counted attempt keeps its counter');
     // Another address is not affected.
     assert.equal((await login(0, freshAddr(), 'nobody_x', 'guess')).status, 401);
   });

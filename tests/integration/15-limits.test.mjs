@@ -196,4 +196,26 @@ describe('15 limits: deletes for everyone', { timeout: 120000 }, () => {
     const r = await A.request({ type: 'send', chat_id: chat, id: 'after', text: 'still sending' });
     assert.equal(r.type, 'sent', JSON.stringify(r));
   });
+
+  it('edits erase the old text too: they take from the same budget', async () => {
+    const [alice, bob] = await User.all(srv, ['edna', 'eddy']);
+    const chat = await befriend(alice, bob);
+    const A = await alice.connect();
+    const s = await A.request({ type: 'send', chat_id: chat, id: 'ed-0', text: 'v0' });
+    assert.equal(s.type, 'sent', JSON.stringify(s));
+    for (let i = 1; i <= 2; i++) {
+      const e = await A.request({ type: 'edit', chat_id: chat, seq: s.seq, text: `v${i}` });
+      assert.equal(e.type, 'edited', JSON.stringify(e));
+    }
+    const third = await A.request({ type: 'edit', ref: 'e-third', chat_id: chat, seq: s.seq, text: 'v3' });
+    assert.equal(third.type, 'error', JSON.stringify(third));
+    assert.equal(third.request, 'edit');
+    assert.equal(third.ref, 'e-third');
+    assert.equal(third.code, 'rate_limited');
+    assert.ok(third.retry_after_ms > 0);
+    const d = await A.request({ type: 'delete', chat_id: chat, seq: s.seq });
+    assert.equal(d.code, 'rate_limited', 'and a delete waits as well');
+    const hist = await fullHistory(alice, chat);
+    assert.equal(hist.find((m) => m.seq === s.seq).text, 'v2', 'nothing changed');
+  });
 });

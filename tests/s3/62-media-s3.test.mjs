@@ -86,6 +86,17 @@ describe('62 media on S3', { timeout: 300000 }, () => {
     await bob.closeAll();
   });
 
+  it('keeps a long escaped file name in the presigned download', async () => {
+    const bytes = crypto.randomBytes(5000);
+    const name = 'é'.repeat(127); // 254 bytes: ~700 of filename*
+    const id = await upload(alice, bytes, name);
+    const res = await alice.http.get(`/api/media/${id}`);
+    assert.equal(res.status, 302);
+    const got = await httpGet(res.headers.location);
+    assert.equal(got.status, 200);
+    assert.match(got.headers['content-disposition'] ?? '', /^attachment; filename\*=UTF-8''(%C3%A9)+$/);
+  });
+
   it('uploads a large file in parts', async () => {
     const bytes = crypto.randomBytes(11 * MiB + 3);
     const id = await upload(alice, bytes);

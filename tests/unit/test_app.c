@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../src/app/auth.h"
@@ -26,6 +27,36 @@ Test(app_auth, tokens_hash_and_validate)
     cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN - 1, h2), -EINVAL);
     tok[3] = '=';
     cr_assert_eq(auth_token_hash(tok, AUTH_TOKEN_LEN, h2), -EINVAL);
+}
+
+/* An address over its limit is refused whatever name it tries, and the
+ * names it tried leave no counters behind: one client cannot grow the map
+ * by a counter per refused request. */
+Test(app_auth, refused_address_makes_no_user_counters)
+{
+    uv_loop_t loop;
+    struct auth a;
+    cr_assert_eq(uv_loop_init(&loop), 0);
+    cr_assert_eq(auth_init(&a, &loop, 1, 8192, 1, 16, 900, 5, 3), 0);
+    char name[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof(name), "user%d", i);
+        cr_assert_eq(auth_login_begin(&a, name, "10.0.0.1", 1000), 0);
+    }
+    for (int i = 3; i < 1000; i++) {
+        snprintf(name, sizeof(name), "user%d", i);
+        cr_assert_gt(auth_login_begin(&a, name, "10.0.0.1", 1000), 0);
+    }
+    cr_assert_eq(a.by_user.count, 3);
+    cr_assert_eq(a.by_addr.count, 1);
+    /* a name over its own limit is still refused from another address */
+    for (int i = 0; i < 5; i++)
+        (void)auth_login_begin(&a, "target", i < 3 ? "10.0.0.2" : "10.0.0.3", 1000);
+    cr_assert_gt(auth_login_begin(&a, "target", "10.0.0.4", 1000), 0);
+    auth_close(&a);
+    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    auth_free(&a);
+    cr_assert_eq(uv_loop_close(&loop), 0);
 }
 
 TestSuite(app_config);
