@@ -18,9 +18,10 @@
 /* Connections the kernel queues for accept (it caps this at somaxconn): a
  * reconnect storm of thousands must not overflow it, or the clients whose
  * handshake was dropped wait for a SYN/ACK retransmission (1 s, 3 s, ...). */
-#define NET__LISTEN_BACKLOG 4096
-#define NET__TRIM_PARKED    256u /* parked in one sweep: give memory back */
-#define NET__ADDR_LEN       INET6_ADDRSTRLEN
+#define NET__LISTEN_BACKLOG  4096
+#define NET__ACCEPT_RETRY_MS 100u /* after a conn could not be allocated */
+#define NET__TRIM_PARKED     256u /* parked in one sweep: give memory back */
+#define NET__ADDR_LEN        INET6_ADDRSTRLEN
 
 /* An intrusive circular doubly linked list (libuv's QUEUE is private). */
 struct net__link {
@@ -169,6 +170,7 @@ struct net_server {
     uv_check_t check;     /* flushes dirty conns right after I/O callbacks */
     uv_timer_t sweep;     /* parks quiet WebSockets (net__ws_sweep) */
     uv_timer_t timer;     /* every conn's timeout (timer.c) */
+    uv_timer_t retry;     /* takes an accepted conn that found no memory */
     struct net__tlist tq[NET__TQ_N];
     net__timeout_cb on_timeout; /* what an expired timeout does (timer.c) */
     uint64_t timer_due;         /* what timer is armed for, if timer_armed */
@@ -182,7 +184,7 @@ struct net_server {
     int port;
     uint16_t close_code;
     unsigned listening : 1, closing : 1, flush_armed : 1, has_prepare : 1, has_check : 1,
-        has_sweep : 1, has_timer : 1, timer_armed : 1;
+        has_sweep : 1, has_timer : 1, timer_armed : 1, has_retry : 1;
 };
 
 /* server.c */

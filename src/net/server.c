@@ -90,14 +90,25 @@ void net__addr_release(net_conn *c)
         (void)map_put(&s->per_addr, key, len, (void *)(n - 1)); /* replaces: no allocation */
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+static void on_accept_retry(uv_timer_t *t);
+
+/* libuv has accepted a socket and stops watching the listener until
+ * uv_accept takes it. So a conn that cannot be allocated now is tried again
+ * on a timer, the backlog waiting meanwhile; returning without uv_accept
+ * would leave the listener stopped for good. */
+static void accept_retry_later(net_server *s)
 {
-    net_server *s = listener->data;
-    if (status < 0)
-        return; /* e.g. EMFILE: libuv keeps listening and retries */
+    if (s->has_retry && s->listening)
+        (void)uv_timer_start(&s->retry, on_accept_retry, NET__ACCEPT_RETRY_MS, 0);
+}
+
+static void accept_one(net_server *s)
+{
     net_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return; /* the pending connection stays in the backlog */
+    if (c == NULL) {
+        accept_retry_later(s);
+        return;
+    }
     c->srv = s;
     c->refs = 1;
     c->tcp.data = c;
@@ -106,13 +117,14 @@ static void on_connection(uv_stream_t *listener, int status)
     int r = uv_tcp_init(s->loop, &c->tcp);
     if (r < 0) {
         free(c);
+        accept_retry_later(s);
         return;
     }
     c->handles = 1;
     net__list_push(&s->conns, &c->all);
     s->n_alive++;
     s->n_open++;
-    if ((r = uv_accept(listener, (uv_stream_t *)&c->tcp)) < 0 ||
+    if ((r = uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp)) < 0 ||
         (r = uv_tcp_nodelay(&c->tcp, 1)) < 0 || (r = net__http_init(c)) < 0) {
         net__conn_drop(c);
         return;
@@ -131,6 +143,20 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     net__update_reading(c);
+}
+
+static void on_accept_retry(uv_timer_t *t)
+{
+    net_server *s = t->data;
+    if (s->listening) /* closing the listener closed the socket it held */
+        accept_one(s);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    if (status < 0)
+        return; /* e.g. EMFILE: libuv keeps listening and retries */
+    accept_one(listener->data);
 }
 
 /* A conn's timeout expired (timer.c): HTTP answers 408, a WebSocket owes
@@ -254,6 +280,7 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     s->check.data = s;
     s->sweep.data = s;
     s->timer.data = s;
+    s->retry.data = s;
     net__timers_init(s, conn_timeout);
     int r;
     if ((r = uv_prepare_init(loop, &s->prepare)) < 0)
@@ -278,6 +305,10 @@ int net_server_start(uv_loop_t *loop, const struct net_server_opts *opts, net_se
     s->has_timer = 1;
     /* Unreferenced too: conns waiting for a timeout keep the loop alive. */
     uv_unref((uv_handle_t *)&s->timer);
+    if ((r = uv_timer_init(loop, &s->retry)) < 0)
+        goto err;
+    s->handles++;
+    s->has_retry = 1;
     r = server_listen(s);
     s->opts.host = NULL; /* borrowed from the caller; not needed any more */
     if (r < 0)
@@ -327,6 +358,10 @@ void net__server_maybe_free(net_server *s)
     if (s->has_timer) {
         s->has_timer = 0;
         uv_close((uv_handle_t *)&s->timer, on_server_handle_close);
+    }
+    if (s->has_retry) {
+        s->has_retry = 0;
+        uv_close((uv_handle_t *)&s->retry, on_server_handle_close);
     }
     if (s->handles == 0)
         server_free(s);
