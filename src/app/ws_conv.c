@@ -52,6 +52,9 @@ static void react_done(struct chat_op *op)
 
 int ws_conv_start_react(struct chat_op *op)
 {
+    /* Each is a store write, an event to both and maybe a push. */
+    if (op_take_message(op) < 0)
+        return -1;
     store_req *q = op_prepare(op, STORE_MSG_REACT, react_done);
     q->in.chat_id = op->req.chat_id;
     q->in.seq = op->req.seq;
@@ -97,6 +100,8 @@ static void hide_done(struct chat_op *op)
 
 int ws_conv_start_hide(struct chat_op *op)
 {
+    if (op_take_message(op) < 0)
+        return -1;
     store_req *q = op_prepare(op, STORE_MSG_HIDE, hide_done);
     q->in.chat_id = op->req.chat_id;
     q->in.seq = op->req.seq;

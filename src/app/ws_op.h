@@ -32,6 +32,10 @@ void op_answer(struct chat_op *op, json_t *ev);
 store_req *op_prepare(struct chat_op *op, enum store_op type, void (*done)(struct chat_op *));
 /* Submits it: 0, or -1 after answering the error. */
 int op_submit(struct chat_op *op);
+/* Takes one of the user's message budget (a send, and the writes that
+ * reach the peer or the store as often as a client likes: reactions and
+ * hides): 0, or -1 after answering rate_limited. */
+int op_take_message(struct chat_op *op);
 /* Takes one of the user's erase budget (a delete or an edit makes the
  * store erase): 0, or -1 after answering rate_limited. */
 int op_take_erase(struct chat_op *op);

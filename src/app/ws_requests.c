@@ -151,14 +151,27 @@ int op_submit(struct chat_op *op)
  * with the same id. */
 static void rate_limited(struct chat_op *op, int64_t wait_ms)
 {
-    const char *what =
-        op->request != NULL && strcmp(op->request, "delete") == 0 ? "too many deletes; slow down"
-        : op->request != NULL && strcmp(op->request, "edit") == 0 ? "too many edits; slow down"
-                                                                  : "too many messages; slow down";
+    const char *rq = op->request != NULL ? op->request : "";
+    const char *what = strcmp(rq, "delete") == 0  ? "too many deletes; slow down"
+                       : strcmp(rq, "edit") == 0  ? "too many edits; slow down"
+                       : strcmp(rq, "react") == 0 ? "too many reactions; slow down"
+                       : strcmp(rq, "hide") == 0  ? "too many messages hidden; slow down"
+                                                  : "too many messages; slow down";
     op->cl->app->metrics.ws_errors++;
     op_answer(op, json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
                             op->request, "ref", op->ref, "code", "rate_limited", "message", what,
                             "retry_after_ms", (json_int_t)wait_ms));
+}
+
+int op_take_message(struct chat_op *op)
+{
+    int64_t wait =
+        limits_take_message(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
+    if (wait > 0) {
+        rate_limited(op, wait);
+        return -1;
+    }
+    return 0;
 }
 
 int op_take_erase(struct chat_op *op)
@@ -296,12 +309,8 @@ static int ws_media_check(struct chat_op *op)
 static int start_send(struct chat_op *op)
 {
     const struct proto_request *rq = &op->req;
-    int64_t wait =
-        limits_take_message(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
-    if (wait > 0) {
-        rate_limited(op, wait);
+    if (op_take_message(op) < 0)
         return -1;
-    }
     if (rq->has_media) /* the upload is checked first (ws_media.c) */
         return ws_media_check(op);
     store_req *q = op_prepare(op, STORE_MSG_SEND, send_done);

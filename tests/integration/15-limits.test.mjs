@@ -1,4 +1,5 @@
-// 15 - abuse limits: the per-user message rate (token bucket), the cap on
+// 15 - abuse limits: the per-user message rate (token bucket; reactions and
+// hides take from it too), the cap on
 // WebSockets per client address, the cap on open connections, and the
 // sign-up rate per client address (token bucket).
 import assert from 'node:assert/strict';
@@ -54,6 +55,32 @@ describe('15 limits: message rate', { timeout: 120000 }, () => {
     // Bob's bucket is his own.
     const b = await B.request({ type: 'send', chat_id: chat, id: 'b-0', text: 'hi' });
     assert.equal(b.type, 'sent');
+  });
+
+  it('reactions and hides take from the same bucket; refused ones change nothing', async () => {
+    await sleep(1600); // refill to the full burst of 3
+    const emojis = ['👍', '😂', '❤️', '😮', '🎉'];
+    const got = await Promise.all(emojis.map((emoji) => B.request({ type: 'react', chat_id: chat, seq: 1, emoji })));
+    assert.deepEqual(got.map((e) => e.type), ['reaction', 'reaction', 'reaction', 'error', 'error'], JSON.stringify(got));
+    for (const e of got.slice(3)) {
+      assert.equal(e.code, 'rate_limited');
+      assert.equal(e.request, 'react');
+      assert.ok(e.retry_after_ms > 0, JSON.stringify(e));
+    }
+    const h = await fullHistory(bob, chat);
+    assert.deepEqual(h.find((m) => m.seq === 1).reactions.map((r) => r.emoji), ['❤️'], 'the last one let through stands');
+    const hide = await B.request({ type: 'hide', chat_id: chat, seq: 2 });
+    assert.equal(hide.type, 'error');
+    assert.equal(hide.code, 'rate_limited');
+    assert.equal(hide.request, 'hide');
+    assert.ok((await fullHistory(bob, chat)).some((m) => m.seq === 2), 'not hidden');
+    // And a send waits for the same bucket.
+    const send = await B.request({ type: 'send', chat_id: chat, id: 'b-1', text: 'x' });
+    assert.equal(send.code, 'rate_limited');
+    await sleep(hide.retry_after_ms + 50);
+    const later = await B.request({ type: 'hide', chat_id: chat, seq: 2 });
+    assert.equal(later.type, 'hidden', JSON.stringify(later));
+    assert.equal(B.closeInfo, null);
   });
 });
 
