@@ -20,6 +20,7 @@ const ERRORS = {
   blocked: 'You blocked them.',
   not_found: 'That message is not available.',
   bad_emoji: 'That is not an emoji.',
+  rate_limited: 'Too many changes in a short time. Wait a moment and try again.',
 };
 
 function fail(e, what) {
