@@ -91,6 +91,14 @@ int cs_ack_take(cs_store *s, cs_op *op);
 /* Finishes a leader and its group: each member with its refusal, or with
  * status (cs_finish calls it for a leader). */
 void cs_group_finish(cs_op *op, int status);
+/* Members from..n_group-1 leave the group and run alone, after the ones
+ * before them, back behind the acks submitted before them. serial: their
+ * claim reads settle a Paxos round first. */
+void cs_group_cut(cs_op *op, int from, int serial);
+/* Every send of the group runs alone from its start (the leader now). */
+void cs_group_fall_back(cs_op *op, int serial);
+/* cass_group_run.c: the leader's function, which runs the group. */
+void cs_group_send(cs_op *op);
 /* cass_msgs.c: within the unknown-outcome retry budget (1) or not (0). */
 int cs_send_again(cs_op *op);
 
