@@ -103,8 +103,8 @@ int cs_group_take(cs_store *s, cs_op *op)
     if (n < 2)
         return 0;
     op->group = pool_alloc(&op->pool, sizeof(*op->group) * (size_t)n);
-    op->gacks = passed > 0 ? pool_alloc(&op->pool, sizeof(*op->gacks) * (size_t)passed) : NULL;
-    if (op->group == NULL || (passed > 0 && op->gacks == NULL)) {
+    op->gacks = na > 0 ? pool_alloc(&op->pool, sizeof(*op->gacks) * (size_t)na) : NULL;
+    if (op->group == NULL || (na > 0 && op->gacks == NULL)) {
         /* Alone, as before, in the order of submission. */
         cs_sched_resort(op, n - 1 + passed);
         op->group = NULL;
@@ -112,9 +112,10 @@ int cs_group_take(cs_store *s, cs_op *op)
         return 0;
     }
     cs_group_adopt(op, m, n);
-    if (passed > 0)
-        memcpy(op->gacks, acks, sizeof(*acks) * (size_t)passed);
+    if (na > 0)
+        memcpy(op->gacks, acks, sizeof(*acks) * (size_t)na);
     op->n_gacks = passed;
+    op->n_gall = na; /* the passed acks and those right behind the group */
     op->fn = cs_group_send;
     return 1;
 }
@@ -146,6 +147,10 @@ int cs_ack_take(cs_store *s, cs_op *op)
         if (b == NULL || !cs_ack_plain(b) || !duet_id_eq(&b->req->in.user, &op->req->in.user) ||
             !duet_id_eq(&b->req->in.chat_id, &op->req->in.chat_id))
             break;
+        /* Beside a send group, only acks capped by it: an uncapped one
+         * could ack the group's sequences while they are being written. */
+        if (op->has_acap && !b->has_acap)
+            break;
         m[n++] = b;
     }
     if (n < 2 || (op->group = pool_alloc(&op->pool, sizeof(*op->group) * (size_t)n)) == NULL)
@@ -165,14 +170,21 @@ void cs_group_cut(cs_op *op, int from, int serial)
 {
     if (from < op->n_group && op->n_gacks > 0) {
         /* The members that leave go back behind the acks submitted before
-         * them; the acks before a member that stays remain passed. */
-        int base = from > 0 ? from - 1 : 0;
-        cs_sched_resort(op->group[base], op->n_group - base - 1 + op->n_gacks);
+         * them (those still in the lists: an ack that ran beside the group
+         * and finished left them); the acks before a member that stays
+         * remain passed. */
+        int base = from > 0 ? from - 1 : 0, listed = 0;
+        for (int i = 0; i < op->n_gacks; i++)
+            listed += op->gacks[i]->state != CS_DONE;
+        cs_sched_resort(op->group[base], op->n_group - base - 1 + listed);
         int keep = 0;
         while (from > 0 && keep < op->n_gacks && op->gacks[keep]->ord < op->group[from - 1]->ord)
             keep++;
         op->n_gacks = keep;
     }
+    /* Acks behind a member that left are behind it again: not beside. */
+    if (from < op->n_group)
+        op->n_gall = op->n_gacks;
     for (int i = from; i < op->n_group; i++) {
         cs_op *m = op->group[i];
         m->nogroup = 1;
@@ -182,6 +194,27 @@ void cs_group_cut(cs_op *op, int from, int serial)
     }
     if (from < op->n_group)
         op->n_group = from;
+}
+
+int cs_group_release(cs_op *op, int64_t last_seq)
+{
+    if (op->n_gall <= 0)
+        return 0;
+    /* Each acks exactly what it would have acked running first: an honest
+     * ack names messages delivered before it was submitted, all at or
+     * below last_seq (read after it was submitted); the group's are
+     * above. The count the group checked its ceiling against was read
+     * before any of them started (docs/cassandra.md, "Acks beside the
+     * group", says why it stays a safe bound). */
+    for (int i = 0; i < op->n_gall; i++) {
+        op->gacks[i]->acap = last_seq;
+        op->gacks[i]->has_acap = 1;
+    }
+    cs_op *k = op->gacks[0];
+    if (k->state != CS_QUEUED || k->grouped)
+        return 0; /* cannot be: nothing else hands out an ack behind a group */
+    cs_sched_early(&op->s->sched, k);
+    return 1;
 }
 
 /* Every send of the group runs alone from its start (the leader now). */

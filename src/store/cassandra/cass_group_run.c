@@ -125,12 +125,10 @@ static void g_claim(cs_op *op)
         cs_finish(op, DUET_ESTORE);
         return;
     }
-    /* An ack the group went ahead of acks nothing above the chat's
-     * last_seq before the claim, as it would have run first. */
-    for (int i = 0; i < op->n_gacks; i++) {
-        op->gacks[i]->acap = seq;
-        op->gacks[i]->has_acap = 1;
-    }
+    /* Every read of the group is done: the acks behind it run beside it
+     * from now on (they depend on none of its effects). */
+    if (op->tries == 1 && cs_group_release(op, seq))
+        cs_pump_soon(op->s);
     cs_batch_begin(op);
     for (int i = 0; i < op->n_group; i++) {
         cs_op *m = op->group[i];
@@ -298,7 +296,8 @@ void cs_group_send(cs_op *op)
              * its sender replaces the receiver's receipt row); refused so,
              * it leaves the group with the members after it and runs after
              * those acks, as submitted (an ack by the receiver only lowers
-             * the count it would read then). */
+             * the count it would read then). No ack behind the group has
+             * started yet: they run beside it only from the claim on. */
             if (!m->flag && m->req->in.max_pending > 0 && m->gpass != 0 &&
                 op->gcount[r] + added[r] + 1 >= m->req->in.max_pending) {
                 cs_group_cut(op, i, 0);

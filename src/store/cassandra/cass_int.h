@@ -268,6 +268,7 @@ struct cs_op {
     int deps;
     cs_op *ready_next;
     uint64_t ord; /* submission order (cs_sched_add), to restore it */
+    int readied;  /* put on the ready list (once; cs_sched_early may do it early) */
     /* The state machine. */
     void (*fn)(cs_op *op); /* the op's function */
     int step;
@@ -310,15 +311,17 @@ struct cs_op {
     int n_group;
     int grouped, nogroup, gstatus;
     int64_t gcount[2]; /* the receivers' pending counts: [0] the leader's peer */
-    /* Acks a send group let wait behind it (cass_group.c, "Group claims"
-     * in docs/cassandra.md). A leader: the acks its members were moved
-     * ahead of, in order (in its pool). A member: gpass, the members whose
-     * acks it was moved ahead of (bit 0: the leader's user, bit 1: the
-     * peer). An ack: acap, its sequence's cap (the chat's last_seq before
-     * the group's claim) when has_acap; aseq, the sequence it acks (the
-     * highest of a merged run of acks). */
+    /* Acks behind a send group (cass_group.c; docs/cassandra.md "Acks
+     * beside the group"). A leader: gacks, the acks found behind its
+     * members, in order (in its pool): the first n_gacks its members were
+     * moved ahead of; the first n_gall run beside the group from its claim
+     * (those, and the acks right behind its last member unless members
+     * left). A member: gpass, the users whose acks it was moved ahead of
+     * (bit 0: the leader's user, bit 1: the peer). An ack: acap, its
+     * sequence's cap (the chat's last_seq before the group's claim) when
+     * has_acap; aseq, the sequence it acks (the highest of a merged run). */
     cs_op **gacks;
-    int n_gacks, gpass, has_acap;
+    int n_gacks, n_gall, gpass, has_acap;
     int64_t acap, aseq;
 };
 
@@ -373,6 +376,8 @@ struct cs_members {
 void cs_finish(cs_op *op, int status);
 /* Completes what is finished and starts what may start (the queue's pump). */
 void cs_pump_now(cs_store *s);
+/* Pumps from the loop soon (the idle handle), not from inside the caller. */
+void cs_pump_soon(cs_store *s);
 /* The store_backend's submit and drain (cass.c's table). */
 int cs_submit(store_t *base, store_req *req);
 void cs_drain(store_t *base, store_done_cb done, void *data);

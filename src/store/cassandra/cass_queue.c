@@ -194,6 +194,13 @@ static void cs_on_idle(uv_idle_t *h)
     cs_pump(s);
 }
 
+void cs_pump_soon(cs_store *s)
+{
+    int rc = uv_idle_start(&s->idle, cs_on_idle);
+    if (rc < 0)
+        log_error("store: cassandra: uv_idle_start: %s", uv_strerror(rc));
+}
+
 int cs_submit(store_t *base, store_req *req)
 {
     cs_store *s = (cs_store *)base;

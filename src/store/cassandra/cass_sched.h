@@ -75,6 +75,11 @@ void cs_sched_move(cs_op *g, cs_op *y, cs_op *x);
 /* Puts the n ops right behind g in every one of g's lists (all in exactly
  * g's lists, in the same order in each) back in submission order. */
 void cs_sched_resort(cs_op *g, int n);
+/* Hands op out (cs_sched_next) although it still waits in its lists: an
+ * ack that runs beside the send group ahead of it (cass_group.c). When it
+ * finishes it leaves its lists from where it is; the ops behind it still
+ * wait for the ones before it. */
+void cs_sched_early(struct cs_sched *sc, cs_op *op);
 
 /* ---- cass_group.c: MSG_SEND groups (issue 19) ---- */
 #define CS_GROUP_MAX   32    /* sends per group */
@@ -88,6 +93,12 @@ int cs_group_take(cs_store *s, cs_op *op);
  * sequence of them and finishes them with itself), or leaves it alone (0).
  * Sets op->aseq either way. */
 int cs_ack_take(cs_store *s, cs_op *op);
+/* Called as the leader op claims its group's sequences for the first time,
+ * after every read of the group, with last_seq the chat's last sequence
+ * before the claim: caps the acks behind the group there, and hands the
+ * first one out early (cs_sched_early) with the acks of its user behind it
+ * (1), or none (0). The caller pumps. */
+int cs_group_release(cs_op *op, int64_t last_seq);
 /* Finishes a leader and its group: each member with its refusal, or with
  * status (cs_finish calls it for a leader). */
 void cs_group_finish(cs_op *op, int status);
