@@ -4,11 +4,10 @@
  * messages: the chat's statics keep, per member, how far marking went
  * (a_recv_seq / b_recv_seq for "received", a_seen_seq / b_seen_seq for
  * "seen"). A mark reads only the rows between that floor and the new
- * position, then in one LOGGED batch updates the unmarked ones (past 16,
- * the earlier ones in batches of their own first), moves the floor, deletes
- * the user's acknowledged pending rows and replaces the peer's receipt row.
- * Each step is idempotent; a failure part way fails the request and leaves
- * some messages marked (the client acks again).
+ * position, updates the unmarked ones, then in one LOGGED batch moves the
+ * floor, deletes the user's acknowledged pending rows and replaces the
+ * peer's receipt row. Each step is idempotent; a failure part way fails the
+ * request and leaves some messages marked (the client acks again).
  */
 #include "../../base/log.h"
 #include "cass_int.h"
@@ -88,18 +87,6 @@ static void cs_ack_receipts(cs_op *op, int64_t floor)
     }
 }
 
-/* Adds the next mark (op->i_marks) to the batch being built. */
-static void cs_mark_add(cs_op *op, int seen)
-{
-    const struct cs_chat *c = &op->chat;
-    int64_t seq = op->marks[op->i_marks], at = op->marks_at[op->i_marks], now = op->req->in.now;
-    op->i_marks++;
-    if (seen)
-        cs_batch_add(op, CS_MSG_MARK_SEEN, "llill", now, at, &c->id, cs_bucket(seq), seq);
-    else
-        cs_batch_add(op, CS_MSG_MARK_RECV, "lill", now, &c->id, cs_bucket(seq), seq);
-}
-
 /* op->flag: 0 marks received (MSG_ACK), 1 marks seen (MSG_SEEN); op->seq:
  * up to where (clamped to last_seq); op->chat: the chat. */
 static void cs_mark(cs_op *op)
@@ -127,19 +114,21 @@ static void cs_mark(cs_op *op)
         if ((rc = cs_q_status(op)) < 0)
             break;
     marks:
-        if (op->n_marks - op->i_marks > CS_MARKS_PER_BATCH) {
+        if (op->i_marks < op->n_marks) {
             cs_batch_begin(op);
-            for (int n = 0; n < CS_MARKS_PER_BATCH; n++)
-                cs_mark_add(op, seen);
+            for (int n = 0; n < CS_MARKS_PER_BATCH && op->i_marks < op->n_marks; n++) {
+                int64_t seq = op->marks[op->i_marks], at = op->marks_at[op->i_marks];
+                op->i_marks++;
+                if (seen)
+                    cs_batch_add(op, CS_MSG_MARK_SEEN, "llill", now, at, &c->id, cs_bucket(seq),
+                                 seq);
+                else
+                    cs_batch_add(op, CS_MSG_MARK_RECV, "lill", now, &c->id, cs_bucket(seq), seq);
+            }
             cs_batch_submit(op, MARK_BATCH, 0);
             return;
         }
-        /* The last marks go with the floor, the pending rows and the
-         * receipt row: one round trip less, and they stand or fall
-         * together (nothing else reads them in between). */
         cs_batch_begin(op);
-        while (op->i_marks < op->n_marks)
-            cs_mark_add(op, seen);
         if (!seen)
             cs_batch_add(op, CS_PENDING_DEL_UPTO, "iidl", me, &c->id, PENDING_MESSAGE, op->aseq);
         if (op->seq > floor) {
