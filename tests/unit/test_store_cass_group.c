@@ -357,3 +357,186 @@ Test(store_cass_group, a_resort_puts_the_run_back_in_submission_order)
     cr_assert_null(cs_sched_next(&f.s.sched));
     fx_fini(&f);
 }
+
+/* Issue 19, round 6: the acks behind a group run beside it from its first
+ * claim (cs_group_release, after every read of the group): capped at the
+ * chat's last_seq before the claim, the first handed out early with the
+ * capped acks of its user behind it; they may finish before the group's
+ * sends, leaving their lists from the middle. */
+Test(store_cass_group, the_acks_behind_a_group_run_beside_it_from_its_claim)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    cs_op *k1 = fx_ack(&f, &f.b, PENDING_MESSAGE, 1);
+    fx_send(&f, &f.a, idn(2));
+    cs_op *k2 = fx_ack(&f, &f.b, PENDING_MESSAGE, 2);
+    cs_op *k3 = fx_ack(&f, &f.b, PENDING_MESSAGE, 7); /* above last_seq: a lying client */
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 2);
+    cr_assert_eq(f.op[0]->n_gacks, 1);
+    cr_assert_eq(f.op[0]->n_gall, 3, "the passed ack and the two right behind the group");
+    cs_op *k4 = fx_ack(&f, &f.b, PENDING_MESSAGE, 9); /* submitted after the group started */
+    cr_assert_null(cs_sched_next(&f.s.sched), "no ack before the group's claim");
+    cr_assert_eq(cs_group_release(f.op[0], 3), 1);
+    cr_assert(k1->has_acap && k2->has_acap && k3->has_acap && !k4->has_acap);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k1);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    k1->state = CS_RUNNING;
+    cr_assert_eq(cs_ack_take(&f.s, k1), 1);
+    cr_assert_eq(k1->n_group, 3, "k2 and k3 (capped), not k4");
+    cr_assert_eq(k1->aseq, 3, "k3 capped at the last_seq before the claim");
+    /* The acks finish first, from the middle of the lists. */
+    cs_sched_done(&f.s.sched, k1);
+    cs_sched_done(&f.s.sched, k2);
+    cs_sched_done(&f.s.sched, k3);
+    cr_assert_null(cs_sched_next(&f.s.sched), "k4 waits for the group");
+    cs_op *late = fx_send(&f, &f.a, idn(9));
+    cs_sched_done(&f.s.sched, f.op[0]);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    cs_sched_done(&f.s.sched, f.op[2]);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k4);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    cs_sched_done(&f.s.sched, k4);
+    cr_assert_eq(cs_sched_next(&f.s.sched), late, "the lists' tails are right");
+    cs_sched_done(&f.s.sched, late);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    fx_fini(&f);
+
+    /* An ack that started early and finishes after the group: handed out
+     * once, and what waits behind it waits for it. */
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    k1 = fx_ack(&f, &f.b, PENDING_MESSAGE, 1);
+    fx_send(&f, &f.a, idn(2));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    late = fx_send(&f, &f.a, idn(3));
+    cr_assert_eq(cs_group_release(f.op[0], 1), 1);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k1);
+    k1->state = CS_RUNNING;
+    cs_sched_done(&f.s.sched, f.op[0]);
+    cs_sched_done(&f.s.sched, f.op[2]);
+    cr_assert_null(cs_sched_next(&f.s.sched), "k1 runs already; the late send waits for it");
+    cs_sched_done(&f.s.sched, k1);
+    cr_assert_eq(cs_sched_next(&f.s.sched), late);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    fx_fini(&f);
+
+    /* A group without acks behind it releases nothing. */
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    fx_send(&f, &f.a, idn(1));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(cs_group_release(f.op[0], 0), 0);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    fx_fini(&f);
+}
+
+/* Only the first ack's run starts early: an ack of the other member behind
+ * it waits for the group, as before. */
+Test(store_cass_group, only_the_first_user_s_acks_run_beside_the_group)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    cs_op *k1 = fx_ack(&f, &f.b, PENDING_MESSAGE, 1);
+    cs_op *ka = fx_ack(&f, &f.a, PENDING_MESSAGE, 1);
+    fx_send(&f, &f.b, idn(3));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_gacks, 2);
+    cr_assert_eq(cs_group_release(f.op[0], 1), 1);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k1);
+    k1->state = CS_RUNNING;
+    cr_assert_eq(cs_ack_take(&f.s, k1), 0, "the next ack is the other member's");
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    cs_sched_done(&f.s.sched, k1);
+    cr_assert_null(cs_sched_next(&f.s.sched), "ka waits for the group");
+    cs_sched_done(&f.s.sched, f.op[0]);
+    cs_sched_done(&f.s.sched, f.op[3]);
+    cr_assert_eq(cs_sched_next(&f.s.sched), ka);
+    cr_assert(ka->has_acap && ka->acap == 1, "capped all the same");
+    cs_sched_done(&f.s.sched, ka);
+    fx_fini(&f);
+}
+
+/* A group that falls back to single sends after its acks started (the
+ * claim's outcome unknown): the members go back behind the acks submitted
+ * before them that are still in the lists (running or grouped), and not
+ * behind those that already finished. */
+Test(store_cass_group, a_fall_back_after_the_acks_started_restores_the_order)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    cs_op *k1 = fx_ack(&f, &f.b, PENDING_MESSAGE, 1);
+    fx_send(&f, &f.a, idn(2));
+    cs_op *k2 = fx_ack(&f, &f.b, PENDING_MESSAGE, 2);
+    fx_send(&f, &f.a, idn(4));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(f.op[0]->n_group, 3);
+    cr_assert_eq(cs_group_release(f.op[0], 2), 1);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k1);
+    k1->state = CS_RUNNING;
+    cr_assert_eq(cs_ack_take(&f.s, k1), 1);
+    cr_assert_eq(k1->n_group, 2);
+    /* What cs_group_fall_back does before the leader runs alone. */
+    cs_group_cut(f.op[0], 0, 1);
+    cr_assert_eq(f.op[0]->n_group, 0);
+    cr_assert_eq(f.op[0]->n_gall, 0);
+    cs_op *late = fx_send(&f, &f.a, idn(5));
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    /* The leader finishes: op 2 still waits for k1, which runs. */
+    cs_sched_done(&f.s.sched, f.op[0]);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    cs_sched_done(&f.s.sched, k1);
+    cs_sched_done(&f.s.sched, k2);
+    cr_assert_eq(cs_sched_next(&f.s.sched), f.op[2]);
+    cs_sched_done(&f.s.sched, f.op[2]);
+    cr_assert_eq(cs_sched_next(&f.s.sched), f.op[4]);
+    cs_sched_done(&f.s.sched, f.op[4]);
+    cr_assert_eq(cs_sched_next(&f.s.sched), late);
+    cs_sched_done(&f.s.sched, late);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    fx_fini(&f);
+
+    /* The acks finished before the fall back: they left the lists, and the
+     * sends go back in their order behind the leader alone. */
+    fx_init(&f);
+    fx_send(&f, &f.a, idn(0));
+    k1 = fx_ack(&f, &f.b, PENDING_MESSAGE, 1);
+    fx_send(&f, &f.a, idn(2));
+    k2 = fx_ack(&f, &f.b, PENDING_MESSAGE, 2);
+    fx_send(&f, &f.a, idn(4));
+    fx_start(&f, f.op[0]);
+    cr_assert_eq(cs_group_take(&f.s, f.op[0]), 1);
+    cr_assert_eq(cs_group_release(f.op[0], 2), 1);
+    cr_assert_eq(cs_sched_next(&f.s.sched), k1);
+    k1->state = CS_RUNNING;
+    cr_assert_eq(cs_ack_take(&f.s, k1), 1);
+    k1->state = k2->state = CS_DONE;
+    cs_sched_done(&f.s.sched, k1);
+    cs_sched_done(&f.s.sched, k2);
+    late = fx_send(&f, &f.a, idn(5));
+    /* In a's list only: a resort that counted the finished acks would
+     * take it for one of the run. */
+    cs_op *to_c = fx_add(&f, STORE_MSG_SEND, &f.a, &f.chat_ac, idn(6), "to c");
+    cs_group_cut(f.op[0], 0, 1);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    cs_op *want[] = {f.op[2], f.op[4], late, to_c};
+    cs_op *prev = f.op[0];
+    for (int i = 0; i < 4; i++) {
+        cs_sched_done(&f.s.sched, prev);
+        cr_assert_eq(cs_sched_next(&f.s.sched), want[i], "op %d", i);
+        cr_assert_eq(want[i]->deps, 0, "op %d counted down once per list", i);
+        cr_assert_null(cs_sched_next(&f.s.sched));
+        prev = want[i];
+    }
+    cs_sched_done(&f.s.sched, prev);
+    cr_assert_null(cs_sched_next(&f.s.sched));
+    fx_fini(&f);
+}

@@ -1,4 +1,4 @@
-/* The Cassandra store's two queue ceilings (cass.c, cass_int.h): the ops
+/* The Cassandra store's two queue ceilings (cass_queue.c, cass_int.h): the ops
  * of a connection's opening and closing may queue up to CS_SETUP_MAX, the
  * others only up to CS_QUEUE_MAX, and neither takes room from the other.
  * The store points at an address where nothing listens, so every request

@@ -21,7 +21,7 @@ TestSuite(store_cass_sched_lists, .init = lists_init);
 
 /* ---- the scheduler's lists (cs_sched_*) ---- */
 
-/* A queue as cass.c keeps it, around the scheduler: ops linked in
+/* A queue as cass_queue.c keeps it, around the scheduler: ops linked in
  * submission order, finished ones removed from the head only. */
 struct hq {
     struct cs_sched sc;
@@ -358,7 +358,7 @@ Test(store_cass_sched_lists, random_sequences_match_the_old_rule)
 /* Prints (never asserts) the median time of finishing a running op and
  * refilling the queue to CS_QUEUE_MAX, scheduling after each, with the old
  * scan (its window of 512) and with the lists (CS_RUN_MAX running at most,
- * as cass.c). The load: message ops on 1,000 chats among 1,000 users, and
+ * as cass_queue.c). The load: message ops on 1,000 chats among 1,000 users, and
  * one op in five a user's own read. The op that finishes is the oldest
  * running one (round trips of equal length: the queue is mostly waiting
  * ops) or a random running one (finished ops then wait for their turn). */

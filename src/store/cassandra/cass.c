@@ -1,11 +1,12 @@
-/* cass.c - the Cassandra store: cluster, schema, statements, request queue.
+/* cass.c - the Cassandra store: cluster, schema, statements, closing.
  *
  * Requests run concurrently as CQL round trips, but the store.h contract
  * still holds:
  *
  *  - FIFO completion: a finished op waits in the queue until every earlier
- *    one finished; callbacks run from the queue's head only (cs_pump), never
- *    from inside submit (an op that finishes at once arms an idle handle).
+ *    one finished; callbacks run from the queue's head only (cass_queue.c),
+ *    never from inside submit (an op that finishes at once arms an idle
+ *    handle).
  *  - "Each request sees the effects of earlier ones": a request starts only
  *    when no earlier unfinished request may touch the same user, chat or name
  *    (cass_sched.c), and reads and writes both use LOCAL_QUORUM (or the
@@ -24,60 +25,10 @@
 #include "cass_int.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
-    [STORE_USER_CREATE] = cs_user_create,
-    [STORE_USER_GET_BY_NAME] = cs_user_get_by_name,
-    [STORE_USER_GET] = cs_user_get,
-    [STORE_USER_UPDATE] = cs_user_update,
-    [STORE_USER_SET_PASSWORD] = cs_user_set_password,
-    [STORE_USER_SET_LAST_SEEN] = cs_user_set_last_seen,
-    [STORE_SESSION_CREATE] = cs_session_create,
-    [STORE_SESSION_GET] = cs_session_get,
-    [STORE_SESSION_DELETE] = cs_session_delete,
-    [STORE_FRIEND_REQUEST] = cs_friend_op,
-    [STORE_FRIEND_ACCEPT] = cs_friend_op,
-    [STORE_FRIEND_DECLINE] = cs_friend_op,
-    [STORE_FRIEND_CANCEL] = cs_friend_op,
-    [STORE_FRIEND_REMOVE] = cs_friend_op,
-    [STORE_BLOCK] = cs_friend_op,
-    [STORE_UNBLOCK] = cs_friend_op,
-    [STORE_REQUESTS_LIST] = cs_requests_list,
-    [STORE_BLOCKS_LIST] = cs_blocks_list,
-    [STORE_CHATS_LIST] = cs_chats_list,
-    [STORE_PRESENCE_PEERS] = cs_presence_peers,
-    [STORE_CHAT_PEER] = cs_chat_peer,
-    [STORE_MSG_SEND] = cs_msg_send,
-    [STORE_MSG_ACK] = cs_msg_ack,
-    [STORE_MSG_SEEN] = cs_msg_seen,
-    [STORE_MSG_DELETE] = cs_msg_delete,
-    [STORE_HISTORY] = cs_history,
-    [STORE_PENDING_LIST] = cs_pending_list,
-    [STORE_SEARCH] = cs_search,
-    [STORE_CHAT_STATE_SET] = cs_chat_state_set,
-    [STORE_PUSH_SUB_ADD] = cs_push_sub_add,
-    [STORE_PUSH_SUB_LIST] = cs_push_sub_list,
-    [STORE_PUSH_SUB_DELETE] = cs_push_sub_delete,
-    [STORE_PUSH_SUB_LOGOUT] = cs_push_sub_delete,
-    [STORE_PUSH_PREFS] = cs_push_prefs,
-    [STORE_PUSH_ENQUEUE] = cs_push_enqueue,
-    [STORE_PUSH_JOBS_LIST] = cs_push_jobs_list,
-    [STORE_PUSH_JOB_DONE] = cs_push_job_done,
-    [STORE_UPLOAD_CREATE] = cs_upload_op,
-    [STORE_UPLOAD_GET] = cs_upload_op,
-    [STORE_UPLOAD_UPDATE] = cs_upload_op,
-    [STORE_UPLOAD_DELETE] = cs_upload_op,
-    [STORE_UPLOAD_EXPIRED] = cs_upload_op,
-    [STORE_MEDIA_GET] = cs_upload_op,
-    [STORE_MSG_REACT] = cs_msg_react,
-    [STORE_MSG_EDIT] = cs_msg_edit,
-    [STORE_MSG_HIDE] = cs_msg_hide,
-};
 
 /* schema_i after the DDL: the two schema-agreement reads. */
 #define CS_AGREE_LOCAL  (cs_n_ddl + 1)
@@ -85,9 +36,7 @@ static const cs_op_fn cs_ops[STORE_OP_COUNT] = {
 #define CS_AGREE_MAX_MS 30000
 #define CS_RETRY_MS     2000
 
-static void cs_pump(cs_store *s);
 static void cs_schema_next(cs_store *s);
-static void cs_maybe_free(cs_store *s);
 
 int64_t cs_ts(cs_store *s)
 {
@@ -105,185 +54,6 @@ int64_t cs_ts(cs_store *s)
 cql_stmt *cs_stmt(cs_store *s, enum cs_stmt_id id)
 {
     return s->stmts[id];
-}
-
-/* ---- the queue ---- */
-
-/* The ops of a connection's opening and closing (CS_SETUP_MAX). */
-static int cs_is_setup(enum store_op op)
-{
-    switch (op) {
-    case STORE_SESSION_GET:
-    case STORE_USER_GET:
-    case STORE_USER_SET_LAST_SEEN:
-    case STORE_PRESENCE_PEERS:
-    case STORE_PENDING_LIST:
-    case STORE_CHATS_LIST:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static void cs_op_free(cs_op *op)
-{
-    if (op->q_live)
-        cql_req_reset(&op->q);
-    pool_destroy(&op->pool);
-    free(op);
-}
-
-void cs_finish(cs_op *op, int status)
-{
-    if (op->n_group > 1) {
-        cs_group_finish(op, status); /* every send of its group (cass_group.c) */
-        return;
-    }
-    cs_store *s = op->s;
-    store_req *req = op->req;
-    cs_q_reset(op);
-    if (status < 0) {
-        /* A failed request returns no results. */
-        store_req_reset(req);
-        if (status != DUET_ESTORE && status > -1000 && status != -EINVAL)
-            log_warn("store: cassandra: %s: %s", store_op_name(req->op), strerror(-status));
-    }
-    req->status = status;
-    op->state = CS_DONE;
-    cs_sched_done(&s->sched, op);
-    if (!op->grouped) /* a group's member never counted as running */
-        s->running--;
-    cs_pump(s);
-}
-
-/* Starts the queued ops that conflict with no earlier unfinished one, as
- * the scheduler hands them out, up to CS_RUN_MAX running. */
-static void cs_schedule(cs_store *s)
-{
-    if (!s->ready && !s->closing)
-        return;
-    cs_op *op;
-    while (s->running < CS_RUN_MAX && (op = cs_sched_next(&s->sched)) != NULL) {
-        op->state = CS_RUNNING;
-        s->running++;
-        if (s->closing) {
-            cs_finish(op, DUET_ESTORE);
-            continue;
-        }
-        op->step = 0;
-        op->fn = cs_ops[op->req->op];
-        if (op->req->op == STORE_MSG_SEND)
-            (void)cs_group_take(s, op); /* may set op->fn */
-        else if (op->req->op == STORE_MSG_ACK)
-            (void)cs_ack_take(s, op); /* may take the acks behind it */
-        op->fn(op);
-    }
-}
-
-/* Completes finished ops from the head, in order, then starts what can
- * start. Re-entry (a callback submitting, an op finishing at once) only
- * asks for another round. */
-static void cs_pump(cs_store *s)
-{
-    if (s->pumping) {
-        s->repump = 1;
-        return;
-    }
-    s->pumping = 1;
-    do {
-        s->repump = 0;
-        cs_op *op;
-        while ((op = s->head) != NULL && op->state == CS_DONE) {
-            s->head = op->next;
-            if (s->head == NULL)
-                s->tail = NULL;
-            s->n_ops--;
-            s->n_setup -= cs_is_setup(op->req->op);
-            store_req *req = op->req;
-            cs_op_free(op);
-            req->next = NULL;
-            req->cb(req);
-        }
-        cs_schedule(s);
-    } while (s->repump);
-    s->pumping = 0;
-    if (s->head == NULL && s->trim_owed) {
-        /* After a storm the freed ops lie between live allocations, where
-         * malloc keeps the pages (~270 MB after 15,000 reconnects). */
-        s->trim_owed = 0;
-        (void)malloc_trim(0); /* 1 if memory was released, else 0 */
-    }
-    if (s->head == NULL && s->drained != NULL) {
-        void (*cb)(void *) = s->drained;
-        s->drained = NULL;
-        cb(s->drained_data);
-    }
-    cs_maybe_free(s);
-}
-
-void cs_pump_now(cs_store *s)
-{
-    cs_pump(s);
-}
-
-static void cs_on_idle(uv_idle_t *h)
-{
-    cs_store *s = h->data;
-    (void)uv_idle_stop(&s->idle); /* always 0 */
-    cs_pump(s);
-}
-
-static int cs_submit(store_t *base, store_req *req)
-{
-    cs_store *s = (cs_store *)base;
-    if ((unsigned)req->op >= STORE_OP_COUNT || req->cb == NULL)
-        return -EINVAL;
-    int setup = cs_is_setup(req->op);
-    int queued = setup ? s->n_setup : s->n_ops - s->n_setup;
-    int max = setup ? CS_SETUP_MAX : CS_QUEUE_MAX;
-    if (queued >= max) {
-        if (!s->full_logged)
-            log_warn("store: cassandra: %d requests queued; refusing more (busy) until it drains",
-                     s->n_ops);
-        s->full_logged = 1;
-        return DUET_EBUSY;
-    }
-    if (queued < max / 2)
-        s->full_logged = 0;
-    cs_op *op = calloc(1, sizeof(*op));
-    if (op == NULL)
-        return -ENOMEM;
-    op->s = s;
-    op->req = req;
-    pool_init(&op->pool);
-    req->status = 0;
-    req->next = NULL;
-    cs_keys(s, op);
-    if (s->tail != NULL)
-        s->tail->next = op;
-    else
-        s->head = op;
-    s->tail = op;
-    s->n_ops++;
-    s->n_setup += setup;
-    if (s->n_ops > CS_QUEUE_MAX)
-        s->trim_owed = 1;
-    cs_sched_add(&s->sched, op);
-    /* Callbacks never run inside submit: the idle handle pumps soon. */
-    int rc = uv_idle_start(&s->idle, cs_on_idle);
-    if (rc < 0)
-        log_error("store: cassandra: uv_idle_start: %s", uv_strerror(rc));
-    return 0;
-}
-
-static void cs_drain(store_t *base, store_done_cb done, void *data)
-{
-    cs_store *s = (cs_store *)base;
-    s->drained = done;
-    s->drained_data = data;
-    int rc = uv_idle_start(&s->idle, cs_on_idle);
-    if (rc < 0)
-        log_error("store: cassandra: uv_idle_start: %s", uv_strerror(rc));
 }
 
 /* ---- closing ---- */
@@ -304,7 +74,7 @@ static void cs_on_handle_closed(uv_handle_t *h)
 
 /* Once closing, with the cluster closed and the queue empty, closes the
  * handles; the last close callback frees the store. */
-static void cs_maybe_free(cs_store *s)
+void cs_maybe_free(cs_store *s)
 {
     if (s->closing != 1 || s->cluster_open || s->head != NULL || s->pumping || s->ddl_live)
         return;
@@ -317,7 +87,7 @@ static void cs_on_cluster_closed(void *data)
 {
     cs_store *s = data;
     s->cluster_open = 0;
-    cs_pump(s);
+    cs_pump_now(s);
 }
 
 static void cs_close(store_t *base)
@@ -329,7 +99,7 @@ static void cs_close(store_t *base)
     (void)uv_timer_stop(&s->timer); /* always 0 */
     if (s->cluster_open)
         cql_cluster_close(s->cl, cs_on_cluster_closed, s);
-    cs_pump(s);
+    cs_pump_now(s);
 }
 
 static void cs_ready(store_t *base, store_ready_cb cb, void *data)
@@ -396,7 +166,7 @@ static int cs_register(cs_store *s)
         }
     }
     for (int op = 0; op < STORE_OP_COUNT; op++) {
-        if (cs_ops[op] == NULL) {
+        if (cs_op_handler(op) == NULL) {
             log_error("store: cassandra: op %s has no handler", store_op_name(op));
             return DUET_ESTORE;
         }
@@ -420,7 +190,7 @@ static void cs_schema_done(cs_store *s)
         s->ready_cb = NULL;
         cb(&s->base, s->ready_data);
     }
-    cs_pump(s);
+    cs_pump_now(s);
 }
 
 /* Every schema_version read so far must be the same. */
@@ -446,7 +216,7 @@ static void cs_on_ddl(cql_req *q)
     s->ddl_live = 0;
     if (s->closing) {
         cql_req_reset(q);
-        cs_pump(s);
+        cs_pump_now(s);
         return;
     }
     if (q->status != 0) {

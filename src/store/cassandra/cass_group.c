@@ -1,49 +1,20 @@
-/* cass_group.c - group sequence claims: many sends of one chat, one LWT
- * (issue 19; docs/cassandra.md "Group claims").
+/* cass_group.c - which queued ops of one chat run as one (issue 19;
+ * docs/cassandra.md "Group claims" and "Acks between the sends"): the sends
+ * that join a starting send's group (the leader; cass_group_run.c runs
+ * it), the acks of messages that join a starting ack, and how members leave
+ * a group again, back in their order.
  *
  * The sends of a chat queue behind each other (cass_sched.c). When one of
  * them starts, the plain new sends (no media, quote or forward) that wait
  * right behind it, and for nothing else, join its group: CS_GROUP_MAX of
  * them and CS_GROUP_BYTES of their text at most, so that one batch stays
- * small and one bad message delays few. The first (the leader) then runs
- * them as one:
- *
- *  1. one read of every id's claim (IN): a claimed id (a retry) and every
- *     send after it leave the group and run alone, as before;
- *  2. the chat (membership, friendship) and its blocks, read once: both
- *     members may be senders, and one relations partition answers for both;
- *     the receivers' pending counts (one read each, at most two);
- *  3. each send is refused (blocked, backlog) or takes the next sequence, in
- *     order: a refused one takes none;
- *  4. ONE conditional batch on the chats partition: last_seq = n + k IF
- *     last_seq = n, and the k claims IF NOT EXISTS. Lost to another
- *     instance (last_seq moved): again from the new n. Any other outcome (a
- *     claim exists, a timeout) is settled by the single path: every send of
- *     the group runs alone from its first step, reading its claim at SERIAL
- *     (an applied claim of ours is then a retry whose rows are missing: it
- *     writes them at its sequence);
- *  5. ONE LOGGED batch for all the rows (the messages, the receivers' pending
- *     rows, their unarchive), one client timestamp, retried as the single
- *     path does; if it fails for good, every claimed send of the group
- *     fails (holes, filled by the senders' retries or voided as before);
- *  6. every send completes in order, the leader first, with the answers the
- *     single path gives.
+ * small and one bad message delays few.
  */
 #include "../../base/log.h"
 #include "cass_int.h"
 
 #include <errno.h>
 #include <string.h>
-
-enum {
-    G_START,
-    G_DEDUPE,  /* the claims of the group's ids */
-    G_CHAT,    /* the chat's statics */
-    G_BLOCKS,  /* blocks between the members */
-    G_BACKLOG, /* a receiver's pending count (gcount[op->i_items]) */
-    G_CLAIMED, /* the conditional batch */
-    G_WRITTEN, /* the rows */
-};
 
 static size_t cs_send_bytes(const store_req *req)
 {
@@ -60,8 +31,6 @@ static int cs_send_plain(const cs_op *op)
            req->in.text != NULL && req->in.upload_id == NULL && req->in.reply_to <= 0 &&
            !req->in.has_forward;
 }
-
-static void cs_group_send(cs_op *op);
 
 /* An ack of messages (kind MESSAGE) of the leader's chat: the sends behind
  * it may be moved ahead of it (docs/cassandra.md, "Group claims"). */
@@ -134,8 +103,8 @@ int cs_group_take(cs_store *s, cs_op *op)
     if (n < 2)
         return 0;
     op->group = pool_alloc(&op->pool, sizeof(*op->group) * (size_t)n);
-    op->gacks = passed > 0 ? pool_alloc(&op->pool, sizeof(*op->gacks) * (size_t)passed) : NULL;
-    if (op->group == NULL || (passed > 0 && op->gacks == NULL)) {
+    op->gacks = na > 0 ? pool_alloc(&op->pool, sizeof(*op->gacks) * (size_t)na) : NULL;
+    if (op->group == NULL || (na > 0 && op->gacks == NULL)) {
         /* Alone, as before, in the order of submission. */
         cs_sched_resort(op, n - 1 + passed);
         op->group = NULL;
@@ -143,9 +112,10 @@ int cs_group_take(cs_store *s, cs_op *op)
         return 0;
     }
     cs_group_adopt(op, m, n);
-    if (passed > 0)
-        memcpy(op->gacks, acks, sizeof(*acks) * (size_t)passed);
+    if (na > 0)
+        memcpy(op->gacks, acks, sizeof(*acks) * (size_t)na);
     op->n_gacks = passed;
+    op->n_gall = na; /* the passed acks and those right behind the group */
     op->fn = cs_group_send;
     return 1;
 }
@@ -177,6 +147,10 @@ int cs_ack_take(cs_store *s, cs_op *op)
         if (b == NULL || !cs_ack_plain(b) || !duet_id_eq(&b->req->in.user, &op->req->in.user) ||
             !duet_id_eq(&b->req->in.chat_id, &op->req->in.chat_id))
             break;
+        /* Beside a send group, only acks capped by it: an uncapped one
+         * could ack the group's sequences while they are being written. */
+        if (op->has_acap && !b->has_acap)
+            break;
         m[n++] = b;
     }
     if (n < 2 || (op->group = pool_alloc(&op->pool, sizeof(*op->group) * (size_t)n)) == NULL)
@@ -192,18 +166,25 @@ int cs_ack_take(cs_store *s, cs_op *op)
 
 /* Members from..n_group-1 leave the group and run alone, after the ones
  * before them. serial: their claim reads settle a Paxos round first. */
-static void cs_group_cut(cs_op *op, int from, int serial)
+void cs_group_cut(cs_op *op, int from, int serial)
 {
     if (from < op->n_group && op->n_gacks > 0) {
         /* The members that leave go back behind the acks submitted before
-         * them; the acks before a member that stays remain passed. */
-        int base = from > 0 ? from - 1 : 0;
-        cs_sched_resort(op->group[base], op->n_group - base - 1 + op->n_gacks);
+         * them (those still in the lists: an ack that ran beside the group
+         * and finished left them); the acks before a member that stays
+         * remain passed. */
+        int base = from > 0 ? from - 1 : 0, listed = 0;
+        for (int i = 0; i < op->n_gacks; i++)
+            listed += op->gacks[i]->state != CS_DONE;
+        cs_sched_resort(op->group[base], op->n_group - base - 1 + listed);
         int keep = 0;
         while (from > 0 && keep < op->n_gacks && op->gacks[keep]->ord < op->group[from - 1]->ord)
             keep++;
         op->n_gacks = keep;
     }
+    /* Acks behind a member that left are behind it again: not beside. */
+    if (from < op->n_group)
+        op->n_gall = op->n_gacks;
     for (int i = from; i < op->n_group; i++) {
         cs_op *m = op->group[i];
         m->nogroup = 1;
@@ -215,8 +196,29 @@ static void cs_group_cut(cs_op *op, int from, int serial)
         op->n_group = from;
 }
 
+int cs_group_release(cs_op *op, int64_t last_seq)
+{
+    if (op->n_gall <= 0)
+        return 0;
+    /* Each acks exactly what it would have acked running first: an honest
+     * ack names messages delivered before it was submitted, all at or
+     * below last_seq (read after it was submitted); the group's are
+     * above. The count the group checked its ceiling against was read
+     * before any of them started (docs/cassandra.md, "Acks beside the
+     * group", says why it stays a safe bound). */
+    for (int i = 0; i < op->n_gall; i++) {
+        op->gacks[i]->acap = last_seq;
+        op->gacks[i]->has_acap = 1;
+    }
+    cs_op *k = op->gacks[0];
+    if (k->state != CS_QUEUED || k->grouped)
+        return 0; /* cannot be: nothing else hands out an ack behind a group */
+    cs_sched_early(&op->s->sched, k);
+    return 1;
+}
+
 /* Every send of the group runs alone from its start (the leader now). */
-static void cs_group_fall_back(cs_op *op, int serial)
+void cs_group_fall_back(cs_op *op, int serial)
 {
     log_info("store: cassandra: MSG_SEND: a group of %d falls back to single sends", op->n_group);
     cs_group_cut(op, 0, serial);
@@ -248,300 +250,4 @@ void cs_group_finish(cs_op *op, int rc)
         s->pumping = 0;
         cs_pump_now(s);
     }
-}
-
-/* The id list of the group, for the IN read. */
-static int cs_group_ids(cs_op *op, const char ***out)
-{
-    const char **ids = pool_alloc(&op->pool, sizeof(*ids) * (size_t)op->n_group);
-    if (ids == NULL)
-        return -ENOMEM;
-    for (int i = 0; i < op->n_group; i++)
-        ids[i] = op->group[i]->req->in.message_id;
-    *out = ids;
-    return 0;
-}
-
-/* G_DEDUPE: a claimed id leaves the group with every send after it. */
-static int g_dedupe(cs_op *op)
-{
-    int rc, cut = op->n_group;
-    if ((rc = cs_q_status(op)) < 0)
-        return rc;
-    const struct cql_rows *r = &op->q.rows;
-    for (int64_t j = 0; j < r->n_rows; j++) {
-        const struct cql_cell *id = cql_cell(r, j, 0);
-        if (cs_is_null(cql_cell(r, j, 1)) || cs_is_null(id))
-            continue;
-        for (int i = 0; i < cut; i++) {
-            const char *mid = op->group[i]->req->in.message_id;
-            if ((size_t)id->len == strlen(mid) && memcmp(id->value, mid, (size_t)id->len) == 0)
-                cut = i;
-        }
-    }
-    if (cut == 0) {
-        cs_group_fall_back(op, 0);
-        return 1;
-    }
-    cs_group_cut(op, cut, 0);
-    cs_read(op, G_CHAT, CS_CHAT_GET, "i", &op->req->in.chat_id);
-    return 1;
-}
-
-/* G_BLOCKS: each member refused (blocked), withheld or not. The rows are the
- * leader's: BLOCK_OUT is the leader blocking the peer. */
-static void g_blocks(cs_op *op)
-{
-    int out = 0, in = 0;
-    for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
-        int kind = cs_get_i32(cql_cell(&op->q.rows, i, 0));
-        out |= kind == REL_BLOCK_OUT;
-        in |= kind == REL_BLOCK_IN;
-    }
-    for (int i = 0; i < op->n_group; i++) {
-        cs_op *m = op->group[i];
-        int mine = duet_id_eq(&m->req->in.user, &op->req->in.user);
-        int blocks = mine ? out : in, blocked = mine ? in : out;
-        m->gstatus = blocks ? DUET_EBLOCKED : 0;
-        m->flag = !blocks && blocked;
-    }
-}
-
-/* The receiver index of member m: 0 the leader's peer, 1 the leader. */
-static int g_recv(const cs_op *op, const cs_op *m)
-{
-    return duet_id_eq(&m->req->in.user, &op->req->in.user) ? 0 : 1;
-}
-
-/* The next pending count to read (i_items: 0 or 1), or 2 when none. */
-static size_t g_next_count(cs_op *op, size_t from)
-{
-    for (size_t r = from; r < 2; r++)
-        for (int i = 0; i < op->n_group; i++) {
-            const cs_op *m = op->group[i];
-            if (m->gstatus == 0 && !m->flag && m->req->in.max_pending > 0 &&
-                g_recv(op, m) == (int)r)
-                return r;
-        }
-    return 2;
-}
-
-/* The conditional batch for the accepted members, from op->chat.last_seq. */
-static void g_claim(cs_op *op)
-{
-    const struct cs_chat *c = &op->chat;
-    int64_t seq = c->last_seq, now = 0;
-    if (op->tries++ >= CS_CLAIM_TRIES) {
-        log_warn("store: cassandra: MSG_SEND: lost the sequence race %d times", CS_CLAIM_TRIES);
-        cs_finish(op, DUET_ESTORE);
-        return;
-    }
-    /* An ack the group went ahead of acks nothing above the chat's
-     * last_seq before the claim, as it would have run first. */
-    for (int i = 0; i < op->n_gacks; i++) {
-        op->gacks[i]->acap = seq;
-        op->gacks[i]->has_acap = 1;
-    }
-    cs_batch_begin(op);
-    for (int i = 0; i < op->n_group; i++) {
-        cs_op *m = op->group[i];
-        const store_req *q = m->req;
-        if (m->gstatus < 0)
-            continue;
-        m->seq = ++seq;
-        now = q->in.now > now ? q->in.now : now;
-        const duet_id *peer = duet_id_eq(&q->in.user, &c->peer) ? &op->req->in.user : &c->peer;
-        cs_batch_add(op, CS_CLAIM_ID, "isliisldss", &c->id, q->in.message_id, m->seq, &q->in.user,
-                     peer, q->in.text, q->in.now, q->in.msg_type,
-                     q->in.preview ? q->in.preview : "", q->in.media ? q->in.media : "");
-    }
-    /* The static column's condition last: the items' order does not matter
-     * to Cassandra, and seq is known only now. */
-    if (c->seq_null)
-        cs_batch_add(op, CS_CLAIM_SEQ0, "lli", seq, now, &c->id);
-    else
-        cs_batch_add(op, CS_CLAIM_SEQ, "llil", seq, now, &c->id, c->last_seq);
-    cs_batch_submit_lwt(op, G_CLAIMED);
-}
-
-/* Each member's message in its req->out.msg (the single path's answer). */
-static int g_messages(cs_op *op)
-{
-    for (int i = 0; i < op->n_group; i++) {
-        cs_op *m = op->group[i];
-        store_req *q = m->req;
-        struct duet_msg *g = &q->out.msg;
-        if (m->gstatus < 0)
-            continue;
-        memset(g, 0, sizeof(*g));
-        g->chat_id = op->chat.id;
-        g->sender = q->in.user;
-        g->receiver = duet_id_eq(&q->in.user, &op->chat.peer) ? op->req->in.user : op->chat.peer;
-        g->message_id = pool_strdup(&q->pool, q->in.message_id);
-        g->message = pool_strdup(&q->pool, q->in.text);
-        g->preview = pool_strdup(&q->pool, q->in.preview ? q->in.preview : "");
-        g->media = pool_strdup(&q->pool, q->in.media ? q->in.media : "");
-        g->type = q->in.msg_type;
-        if (g->message_id == NULL || g->message == NULL || g->preview == NULL || g->media == NULL)
-            return -ENOMEM;
-        g->sequence = m->seq;
-        g->sent_at = q->in.now;
-        q->out.hidden = m->flag;
-    }
-    return 0;
-}
-
-/* The rows of every accepted member in one LOGGED batch, one timestamp for
- * every try (as cs_send_rows in cass_msgs.c). */
-static void g_rows(cs_op *op)
-{
-    int unarch[2] = {0, 0};
-    if (op->rows_ts == 0)
-        op->rows_ts = cs_ts(op->s);
-    cs_batch_begin(op);
-    for (int i = 0; i < op->n_group; i++) {
-        const cs_op *m = op->group[i];
-        const struct duet_msg *g = &m->req->out.msg;
-        if (m->gstatus < 0)
-            continue;
-        cs_batch_add(op, CS_MSG_INSERT, "illiissdsls", &g->chat_id, cs_bucket(g->sequence),
-                     g->sequence, &g->sender, &g->receiver, g->message_id, g->message,
-                     m->flag ? CS_TYPE_WITHHELD - g->type : g->type, g->preview, g->sent_at,
-                     g->media);
-        if (m->flag)
-            continue; /* withheld: no pending row, the archive stays */
-        cs_batch_add(op, CS_PENDING_MSG_INSERT, "iiliissdsls", &g->receiver, &g->chat_id,
-                     g->sequence, &g->sender, &g->receiver, g->message_id, g->message, g->type,
-                     g->preview, g->sent_at, g->media);
-        int r = g_recv(op, m);
-        if (!unarch[r]++)
-            cs_batch_add(op, CS_STATE_UNARCHIVE, "ii", &g->receiver, &g->chat_id);
-    }
-    cs_batch_submit_at(op, G_WRITTEN, op->rows_ts);
-}
-
-/* G_CLAIMED: applied, lost to another instance, or for the single path. */
-static int g_claimed(cs_op *op)
-{
-    if (cs_q_status(op) < 0) {
-        cs_group_fall_back(op, 1); /* unknown outcome: SERIAL reads settle it */
-        return 1;
-    }
-    if (op->q.applied == 1) {
-        int rc = g_messages(op);
-        if (rc < 0)
-            return rc;
-        g_rows(op);
-        return 1;
-    }
-    const struct cql_rows *r = &op->q.rows;
-    int c_sender = cs_col(r, "sender"), c_seq = cs_col(r, "last_seq");
-    int64_t last = -1;
-    for (int64_t j = 0; j < r->n_rows; j++) {
-        if (c_sender >= 0 && !cs_is_null(cql_cell(r, j, c_sender))) {
-            cs_group_fall_back(op, 1); /* an id was claimed meanwhile */
-            return 1;
-        }
-        if (c_seq >= 0 && !cs_is_null(cql_cell(r, j, c_seq)))
-            last = cs_get_i64(cql_cell(r, j, c_seq));
-    }
-    if (last < 0) {
-        cs_group_fall_back(op, 1);
-        return 1;
-    }
-    op->serial = 1; /* from here on, read what Paxos decided */
-    op->chat.last_seq = last;
-    op->chat.seq_null = 0;
-    g_claim(op);
-    return 1;
-}
-
-static void cs_group_send(cs_op *op)
-{
-    store_req *req = op->req;
-    int rc = 0;
-    switch (op->step) {
-    case G_START: {
-        const char **ids;
-        if ((rc = cs_group_ids(op, &ids)) < 0)
-            break;
-        cs_read(op, G_DEDUPE, CS_CLAIM_GET_IN, "iS", &req->in.chat_id, ids, (size_t)op->n_group);
-        return;
-    }
-    case G_DEDUPE:
-        if ((rc = g_dedupe(op)) > 0)
-            return;
-        break;
-    case G_CHAT:
-        if ((rc = cs_load_member_chat(op)) < 0)
-            break;
-        if (!op->chat.friends) {
-            rc = DUET_ENOTFRIENDS;
-            break;
-        }
-        cs_read(op, G_BLOCKS, CS_REL_BLOCKED, "ii", &req->in.user, &op->chat.peer);
-        return;
-    case G_BLOCKS:
-    case G_BACKLOG:
-        if ((rc = cs_q_status(op)) < 0)
-            break;
-        if (op->step == G_BLOCKS) {
-            g_blocks(op);
-            op->i_items = g_next_count(op, 0);
-        } else {
-            op->gcount[op->i_items] =
-                op->q.rows.n_rows > 0 ? cs_get_i64(cql_cell(&op->q.rows, 0, 0)) : 0;
-            op->i_items = g_next_count(op, op->i_items + 1);
-        }
-        if (op->i_items < 2) {
-            const duet_id *who = op->i_items == 0 ? &op->chat.peer : &req->in.user;
-            cs_read(op, G_BACKLOG, CS_PENDING_COUNT, "i", who);
-            return;
-        }
-        /* The backlog ceiling, counting the group's earlier messages. */
-        int64_t added[2] = {0, 0}, taking = 0;
-        for (int i = 0; i < op->n_group; i++) {
-            cs_op *m = op->group[i];
-            if (m->gstatus < 0)
-                continue;
-            int r = g_recv(op, m);
-            /* A member moved ahead of acks counts one row more (an ack by
-             * its sender replaces the receiver's receipt row); refused so,
-             * it leaves the group with the members after it and runs after
-             * those acks, as submitted (an ack by the receiver only lowers
-             * the count it would read then). */
-            if (!m->flag && m->req->in.max_pending > 0 && m->gpass != 0 &&
-                op->gcount[r] + added[r] + 1 >= m->req->in.max_pending) {
-                cs_group_cut(op, i, 0);
-                break;
-            }
-            if (!m->flag && m->req->in.max_pending > 0 &&
-                op->gcount[r] + added[r] >= m->req->in.max_pending) {
-                m->gstatus = DUET_EFULL;
-                continue;
-            }
-            added[r] += !m->flag;
-            taking++;
-        }
-        if (taking == 0) {
-            cs_finish(op, 0);
-            return;
-        }
-        g_claim(op);
-        return;
-    case G_CLAIMED:
-        if ((rc = g_claimed(op)) > 0)
-            return;
-        break;
-    case G_WRITTEN:
-        if ((rc = cs_q_status(op)) < 0 && cs_send_again(op)) {
-            g_rows(op); /* the same rows, the same timestamp */
-            return;
-        }
-        break;
-    default:
-        rc = -EINVAL;
-        break;
-    }
-    cs_finish(op, rc);
 }

@@ -1,11 +1,13 @@
 /* cass_int.h - internals shared by the files of the Cassandra backend.
  *
- * cass.c owns the cluster, the schema, the statements and the request queue;
- * cass_sched.c decides which queued requests may run at once;
+ * cass.c owns the cluster, the schema and the statements; cass_queue.c the
+ * request queue; cass_sched.c (cass_sched.h) decides which queued requests
+ * may run at once, and cass_group.c runs some of them as one;
  * cass_util.c has the binding, reading and scanning helpers;
  * cass_users.c, cass_friends.c, cass_lists.c and cass_msgs.c implement the
- * ops; cass_conv.c and cass_conv_read.c issue 17's (reply, forward,
- * reactions, edit, delete for me). docs/cassandra.md describes the schema and every query.
+ * ops (cass_ops.h); cass_conv.c and cass_conv_read.c issue 17's (reply,
+ * forward, reactions, edit, delete for me). docs/cassandra.md describes the
+ * schema and every query.
  *
  * An op is a small state machine: its function is called with op->step set,
  * issues at most one CQL request (op->q) and returns; the request's callback
@@ -17,6 +19,8 @@
 #include "../../base/map.h"
 #include "../../cql/cql.h"
 #include "../store.h"
+#include "cass_ops.h"
+#include "cass_sched.h"
 
 /* Messages per private_chat partition: (chat_id, bucket) with bucket =
  * (sequence - 1) / CS_BUCKET keeps a partition near 2.5 MB at most. */
@@ -241,35 +245,6 @@ struct cs_rel {
     int64_t created_at;
 };
 
-struct cs_store;
-typedef struct cs_op cs_op;
-
-/* Conflict keys per op: user, chat and the chat's two members at most. */
-#define CS_KEYS_MAX 4
-
-/* A key's wait list: the unfinished non-barrier ops whose keys hold it, in
- * submission order; only the first may run. Ownership: a value of the
- * scheduler's keys map, freed as soon as it is empty. The ops are the
- * queue's. */
-struct cs_keyq {
-    cs_op *head, *tail;
-};
-
-/* Which queued ops may run (cass_sched.c). Ops are split by the unfinished
- * barriers: those before the oldest one (gate) are open and run as their
- * keys allow; the gate starts once every open op finished; those after it
- * wait, and open when it finishes. Ownership: embedded in the store; owns
- * the keys map and its lists; points only at unfinished ops of the queue,
- * whose next links (submission order) it walks when a barrier finishes. */
-struct cs_sched {
-    map_t keys;   /* duet_id -> struct cs_keyq, non-empty lists only */
-    cs_op *gate;  /* the oldest unfinished barrier, or NULL */
-    int open;     /* unfinished ops before gate (all when no gate) */
-    cs_op *ready; /* free to start, not handed out yet (FIFO) */
-    cs_op *ready_tail;
-    uint64_t n_added; /* ops added so far: the next op's ord */
-};
-
 enum cs_op_state { CS_QUEUED, CS_RUNNING, CS_DONE };
 
 /* A submitted request and its progress. Ownership: created by submit,
@@ -293,6 +268,7 @@ struct cs_op {
     int deps;
     cs_op *ready_next;
     uint64_t ord; /* submission order (cs_sched_add), to restore it */
+    int readied;  /* put on the ready list (once; cs_sched_early may do it early) */
     /* The state machine. */
     void (*fn)(cs_op *op); /* the op's function */
     int step;
@@ -335,15 +311,17 @@ struct cs_op {
     int n_group;
     int grouped, nogroup, gstatus;
     int64_t gcount[2]; /* the receivers' pending counts: [0] the leader's peer */
-    /* Acks a send group let wait behind it (cass_group.c, "Group claims"
-     * in docs/cassandra.md). A leader: the acks its members were moved
-     * ahead of, in order (in its pool). A member: gpass, the members whose
-     * acks it was moved ahead of (bit 0: the leader's user, bit 1: the
-     * peer). An ack: acap, its sequence's cap (the chat's last_seq before
-     * the group's claim) when has_acap; aseq, the sequence it acks (the
-     * highest of a merged run of acks). */
+    /* Acks behind a send group (cass_group.c; docs/cassandra.md "Acks
+     * beside the group"). A leader: gacks, the acks found behind its
+     * members, in order (in its pool): the first n_gacks its members were
+     * moved ahead of; the first n_gall run beside the group from its claim
+     * (those, and the acks right behind its last member unless members
+     * left). A member: gpass, the users whose acks it was moved ahead of
+     * (bit 0: the leader's user, bit 1: the peer). An ack: acap, its
+     * sequence's cap (the chat's last_seq before the group's claim) when
+     * has_acap; aseq, the sequence it acks (the highest of a merged run). */
     cs_op **gacks;
-    int n_gacks, gpass, has_acap;
+    int n_gacks, n_gall, gpass, has_acap;
     int64_t acap, aseq;
 };
 
@@ -393,67 +371,23 @@ struct cs_members {
     duet_id a, b;
 };
 
-/* ---- cass_sched.c ---- */
-/* Fills op's conflict keys from its request and the members cache. */
-void cs_keys(cs_store *s, cs_op *op);
-/* 1 if a (earlier, unfinished) and b (later) must not run at once. */
-int cs_conflict(const cs_op *a, const cs_op *b);
-/* The scheduler: an op starts once no earlier unfinished op conflicts with
- * it (cs_conflict). cs_sched_add takes the newest op, already linked at the
- * queue's tail, with its keys set; cs_sched_done takes an op that was
- * handed out by cs_sched_next and finished. Both cost O(the op's keys), plus
- * O(each op they make ready), amortised. cs_sched_next hands out the ops
- * free to start, each once, in the order they became free; NULL if none. */
-int cs_sched_init(struct cs_sched *sc);
-void cs_sched_free(struct cs_sched *sc);
-void cs_sched_add(struct cs_sched *sc, cs_op *op);
-void cs_sched_done(struct cs_sched *sc, cs_op *op);
-cs_op *cs_sched_next(struct cs_sched *sc);
-/* Records a chat's members (ignored when out of memory). */
-void cs_members_put(cs_store *s, const duet_id *chat, const duet_id *a, const duet_id *b);
-/* Empties the cache (frees its values). */
-void cs_members_clear(cs_store *s);
-/* The key of a username or session token: a hash, tagged so it cannot
- * equal a user or chat id by accident. */
-void cs_name_key(const char *tag, const void *p, size_t n, duet_id *out);
-
-/* The op that waits right behind g in every one of g's wait lists and in no
- * other list, for nothing else (no barrier): the next op of g's chat that
- * could run with it as one; else NULL. */
-cs_op *cs_sched_behind(const cs_op *g);
-/* A grouped op goes back to the scheduler (ready if it waits for nothing). */
-void cs_sched_ungroup(struct cs_sched *sc, cs_op *op);
-/* In every list of g: g, then a run of ops ending with y, then x; moves x
- * to right behind g (ahead of the run). Every op involved waits in exactly
- * g's lists (cs_sched_behind found them); no op's deps change. */
-void cs_sched_move(cs_op *g, cs_op *y, cs_op *x);
-/* Puts the n ops right behind g in every one of g's lists (all in exactly
- * g's lists, in the same order in each) back in submission order. */
-void cs_sched_resort(cs_op *g, int n);
-
-/* ---- cass_group.c: MSG_SEND groups (issue 19) ---- */
-#define CS_GROUP_MAX   32    /* sends per group */
-#define CS_GROUP_BYTES 16384 /* their text, preview and media bytes at most */
-/* Called as s starts a MSG_SEND op: takes the plain sends of its chat that
- * wait right behind it into its group, and makes it run them (1), or
- * leaves it alone (0). */
-int cs_group_take(cs_store *s, cs_op *op);
-/* Called as s starts a MSG_ACK op: takes the acks of messages of the same
- * user and chat that wait right behind it into it (1: it acks the highest
- * sequence of them and finishes them with itself), or leaves it alone (0).
- * Sets op->aseq either way. */
-int cs_ack_take(cs_store *s, cs_op *op);
-/* Finishes a leader and its group: each member with its refusal, or with
- * status (cs_finish calls it for a leader). */
-void cs_group_finish(cs_op *op, int status);
-/* cass_msgs.c: within the unknown-outcome retry budget (1) or not (0). */
-int cs_send_again(cs_op *op);
-
-/* ---- cass.c ---- */
+/* ---- cass_queue.c ---- */
 /* Ends op with status (0 or an error); its callback runs later, in order. */
 void cs_finish(cs_op *op, int status);
 /* Completes what is finished and starts what may start (the queue's pump). */
 void cs_pump_now(cs_store *s);
+/* Pumps from the loop soon (the idle handle), not from inside the caller. */
+void cs_pump_soon(cs_store *s);
+/* The store_backend's submit and drain (cass.c's table). */
+int cs_submit(store_t *base, store_req *req);
+void cs_drain(store_t *base, store_done_cb done, void *data);
+/* The function that runs requests of kind op, or NULL. */
+cs_op_fn cs_op_handler(enum store_op op);
+
+/* ---- cass.c ---- */
+/* Once closing, with the cluster closed and the queue empty, closes the
+ * handles; the last close callback frees the store. */
+void cs_maybe_free(cs_store *s);
 /* A client-side write timestamp in microseconds, increasing. */
 int64_t cs_ts(cs_store *s);
 cql_stmt *cs_stmt(cs_store *s, enum cs_stmt_id id);
@@ -577,88 +511,5 @@ int cs_in_next(cs_op *op, int next, enum cs_stmt_id id);
 /* Collects into op->ids the chats with the user's peers (skip_blocked: only
  * those that no block separates). */
 int cs_chat_ids(cs_op *op, int skip_blocked);
-
-/* ---- the ops ---- */
-typedef void (*cs_op_fn)(cs_op *op);
-void cs_user_create(cs_op *op);
-void cs_user_get_by_name(cs_op *op);
-void cs_user_get(cs_op *op);
-void cs_user_update(cs_op *op);
-void cs_user_set_password(cs_op *op);
-void cs_user_set_last_seen(cs_op *op);
-void cs_session_create(cs_op *op);
-void cs_session_get(cs_op *op);
-void cs_session_delete(cs_op *op);
-void cs_friend_op(cs_op *op); /* every friend and block op */
-void cs_requests_list(cs_op *op);
-void cs_blocks_list(cs_op *op);
-void cs_chats_list(cs_op *op);
-void cs_presence_peers(cs_op *op);
-void cs_chat_peer(cs_op *op);
-void cs_msg_send(cs_op *op);
-void cs_msg_ack(cs_op *op);
-void cs_msg_seen(cs_op *op);
-void cs_msg_delete(cs_op *op);
-void cs_history(cs_op *op);
-void cs_pending_list(cs_op *op);
-/* cass_org.c (c-org) */
-void cs_chat_state_set(cs_op *op);
-/* After a CS_STATE_ALL read: the user's pin/archive/mute into chats[]. */
-void cs_state_apply(const cs_op *op, struct duet_chat *chats, size_t n);
-/* A PENDING_CHAT_STATE row: its time columns into p->state (as SQLite). */
-void cs_state_from_row(struct duet_pending *p);
-/* cass_push.c: Web Push. */
-void cs_push_sub_add(cs_op *op);
-void cs_push_sub_list(cs_op *op);
-void cs_push_sub_delete(cs_op *op); /* SUB_DELETE and SUB_LOGOUT */
-void cs_push_prefs(cs_op *op);
-void cs_push_enqueue(cs_op *op);
-void cs_push_jobs_list(cs_op *op);
-void cs_push_job_done(cs_op *op);
-/* cass_search.c: STORE_SEARCH, and its word matching (pure, unit-tested). */
-void cs_search(cs_op *op);
-#define CS_SEARCH_WORDS 8 /* query words used at most, as SQLite */
-/* A query word. Ownership: points into the query. */
-struct cs_word {
-    const char *s;
-    size_t len;
-};
-/* The words of q (split as SQLite splits them) into w[CS_SEARCH_WORDS]:
- * their count. */
-size_t cs_search_words(const char *q, struct cs_word *w);
-/* 1 if every word matches a word of text (case and Latin diacritics
- * folded; from two bytes on a word also matches a word start), else 0. */
-int cs_search_match(const char *text, size_t len, const struct cs_word *w, size_t nw);
-/* cass_uploads.c (issue 15): the upload ops. */
-void cs_upload_op(cs_op *op);
-/* MSG_SEND, after a refused attach (a row of CS_UPLOAD_GET in q): 0 when the
- * upload is attached to this send's chat and message id, else
- * DUET_ENOTFOUND. */
-int cs_upload_attached_here(cs_op *op);
-/* The upload id in a message's media JSON ("{\"id\":\"<32 hex>\",...",
- * media_meta.c), copied into p; NULL when there is none. */
-const char *cs_media_upload_id(pool_t *p, const char *media);
-/* cass_conv.c (issue 17): the ops, and the steps other ops hand over to.
- * cs_conv_send_start: at a send's start, checks its quote and forward
- * first (1: handed over; the send starts again after). cs_conv_send_done:
- * after a stored send, writes them (1: handed over, finishes the op). The
- * _done ones take a finished history / pending read and finish the op. */
-void cs_msg_react(cs_op *op);
-void cs_msg_edit(cs_op *op);
-void cs_msg_hide(cs_op *op);
-int cs_conv_send_start(cs_op *op);
-int cs_conv_send_done(cs_op *op);
-void cs_conv_history_done(cs_op *op);
-void cs_conv_pending_done(cs_op *op);
-/* The chat list: the user's hidden sequences of a chat (CS_CV_HIDDEN_TOP
- * rows in q, newest first) into op->marks; whether seq is one of them. */
-int cs_conv_hidden_load(cs_op *op);
-int cs_conv_hidden_has(const cs_op *op, int64_t seq);
-/* Shared by cass_conv.c and cass_conv_read.c: reads message seq of chat
- * (CS_MSG_GET, then step next); a CS_MSG_GET row (q) as m's quote (the
- * original's sender, type, first line; deleted or missing: erased): 0 or
- * -ENOMEM. */
-void cs_cv_read_msg(cs_op *op, int next, const duet_id *chat, int64_t seq);
-int cs_cv_quote_from_row(cs_op *op, struct duet_msg *m);
 
 #endif

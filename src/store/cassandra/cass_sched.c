@@ -191,8 +191,9 @@ void cs_sched_free(struct cs_sched *sc)
 
 static void cs_ready_push(struct cs_sched *sc, cs_op *op)
 {
-    if (op->grouped)
-        return; /* its leader runs it (cass_group.c) */
+    if (op->grouped || op->readied)
+        return; /* its leader runs it (cass_group.c), or it started early */
+    op->readied = 1;
     op->ready_next = NULL;
     if (sc->ready_tail != NULL)
         sc->ready_tail->ready_next = op;
@@ -376,6 +377,11 @@ void cs_sched_resort(cs_op *g, int n)
     }
 }
 
+void cs_sched_early(struct cs_sched *sc, cs_op *op)
+{
+    cs_ready_push(sc, op);
+}
+
 void cs_sched_ungroup(struct cs_sched *sc, cs_op *op)
 {
     op->grouped = 0;
@@ -399,19 +405,43 @@ static void cs_gate_done(struct cs_sched *sc, cs_op *bar)
         cs_ready_push(sc, op);
 }
 
+/* Takes op, not first in q, out of q (n: the op behind it). The walk is
+ * short: op is among the acks right behind a send group. */
+static void cs_unlink_middle(struct cs_keyq *q, const cs_op *op, cs_op *n)
+{
+    for (cs_op *p = q->head; p != NULL;) {
+        int j = cs_slot(p, q);
+        if (j < 0)
+            return; /* cannot be: every op of q has a slot for it */
+        if (p->kq_next[j] == op) {
+            p->kq_next[j] = n;
+            if (q->tail == op)
+                q->tail = p;
+            return;
+        }
+        p = p->kq_next[j];
+    }
+}
+
 void cs_sched_done(struct cs_sched *sc, cs_op *op)
 {
     if (op->barrier) {
         cs_gate_done(sc, op);
         return;
     }
-    /* A running op is first in each of its lists. */
+    /* A running op is first in each of its lists, but for one that started
+     * early (cs_sched_early): it leaves from where it is, and the op behind
+     * it keeps waiting for the ones before (its deps do not change). */
     for (int i = 0; i < op->nkeys; i++) {
         struct cs_keyq *q = op->kq[i];
         if (q == NULL)
             continue;
         op->kq[i] = NULL;
         cs_op *n = op->kq_next[i];
+        if (q->head != op) {
+            cs_unlink_middle(q, op, n);
+            continue;
+        }
         q->head = n;
         if (n == NULL) {
             q->tail = NULL;
