@@ -1,4 +1,4 @@
-// 85 - one conversation with its receiver online (issue 19, round 6): the
+// 90 - one conversation with its receiver online (issue 19, round 6): the
 // receiver acks each message as it arrives while the sender keeps a window
 // of sends in flight, so acks queue between the sends. On Cassandra they
 // run beside the send group they wait behind (docs/cassandra.md, "Acks
