@@ -1,6 +1,6 @@
 /* sqlite.c - the SQLite store: connection, schema, statement helpers, the
- * ops table. The request queue, the writer thread and the transactions are
- * in sqlite_writer.c.
+ * ops table. The request queue is in sqlite_queue.c, the writer thread and
+ * the transactions in sqlite_writer.c.
  *
  * Several duetd processes may share the file, so no database state is cached
  * between requests: each op reads what it needs inside the transaction
