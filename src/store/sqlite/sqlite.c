@@ -392,9 +392,9 @@ err:
 
 static int sq_prepare_all(sq_store *s)
 {
-    const char *const *tables[] = {sq_core_sql, sq_users_sql,   sq_friends_sql,
-                                   sq_msgs_sql, sq_search_sql,  sq_org_sql,
-                                   sq_push_sql, sq_uploads_sql, sq_conv_sql};
+    const char *const *tables[] = {sq_core_sql,   sq_users_sql, sq_friends_sql, sq_msgs_sql,
+                                   sq_search_sql, sq_org_sql,   sq_push_sql,    sq_uploads_sql,
+                                   sq_conv_sql,   sq_defer_sql};
     for (int i = 0; i < SQ_STMT_COUNT; i++) {
         const char *sql = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && sql == NULL; t++)

@@ -142,6 +142,11 @@ enum sq_stmt_id {
     SQ_CV_MSG_EDIT,
     SQ_CV_HIDE_PUT,
     SQ_CV_HIDDEN_RANGE,
+    /* sqlite_defer.c (issue 18, round 6) */
+    SQ_DEFER_KEYS,
+    SQ_DEFER_DELETE_KEY,
+    SQ_DEFER_RECEIPT_SRC,
+    SQ_DEFER_RECEIPT_PUT,
     SQ_STMT_COUNT
 };
 
@@ -153,6 +158,7 @@ extern const char *const sq_org_sql[SQ_STMT_COUNT];
 extern const char *const sq_push_sql[SQ_STMT_COUNT];
 extern const char *const sq_uploads_sql[SQ_STMT_COUNT];
 extern const char *const sq_conv_sql[SQ_STMT_COUNT];
+extern const char *const sq_defer_sql[SQ_STMT_COUNT];
 
 /* Column lists read by sq_read_user() and sq_read_msg(); p is a table alias
  * prefix such as "u." or "". */
@@ -287,6 +293,7 @@ struct sq_defer {
     struct sq_defer_op staged[SQ_DEFER_STAGED];
     int n_staged;
     uint64_t flushes; /* flushes that ran (statistics for tests) */
+    uint64_t ranges;  /* slot deletes that ran as a range, not by key (tests) */
 };
 /* Internal status of an op: roll me back, flush the slots, run me again. */
 #define SQ_EFLUSH (-1999)
