@@ -252,14 +252,19 @@ struct scen_report {
     double load1;
     /* the server from go to the end (/proc/PID/task/\*\/schedstat): time on
      * a CPU and time runnable but waiting for one (other load), summed over
-     * its threads; and the main (loop) thread's time on a CPU */
-    double wall_s, cpu_s, wait_s, main_cpu_s;
+     * its threads; the main (loop) thread's time on a CPU; and that of the
+     * busiest other thread (duetd's SQLite writer) */
+    double wall_s, cpu_s, wait_s, main_cpu_s, other_cpu_s;
 };
 
 /* One reading of the server's schedstat counters, seconds. */
+#define SCHED_THREADS 64 /* threads read one by one; more are only summed */
 struct sched_sample {
     double cpu, wait; /* every thread */
     double main_cpu;  /* the main thread */
+    int n;            /* threads in tid and tcpu */
+    int tid[SCHED_THREADS];
+    double tcpu[SCHED_THREADS];
 };
 
 const char *scenario_name(enum scenario sc);

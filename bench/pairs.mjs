@@ -20,6 +20,8 @@ const runs = (name) => {
         out.set(Number(m[2]), {
             cpu: run.server_cpu_us_per_message,
             loop: (run.server_main_cpu_s / run.sends) * 1e6,
+            // the busiest other thread: duetd's writer (absent before round 6)
+            writer: ((run.server_other_cpu_s ?? NaN) / run.sends) * 1e6,
             p99: run.value, load: run.load1, wal: wb / run.sends / 1024,
             once: bad === 0 && run.sends === run.received,
         });
@@ -31,11 +33,14 @@ for (const [name, r] of [[oldName, a], [newName, b]]) {
     const v = [...r.values()];
     console.log(`${name}: n=${v.length} cpu/msg ${median(v.map((x) => x.cpu)).toFixed(1)} ` +
         `[${v.map((x) => x.cpu.toFixed(0)).join(', ')}] loop ${median(v.map((x) => x.loop)).toFixed(1)} ` +
+        `writer ${median(v.map((x) => x.writer)).toFixed(1)} ` +
         `p99 ${median(v.map((x) => x.p99)).toFixed(1)} ms load ` +
         `${Math.min(...v.map((x) => x.load))}-${Math.max(...v.map((x) => x.load))} ` +
         `WAL KiB/msg ${median(v.map((x) => x.wal)).toFixed(1)} exactly-once ${v.every((x) => x.once)}`);
 }
-const ratios = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y)
-    .map((k) => b.get(k).cpu / a.get(k).cpu);
-console.log(`${newName}/${oldName} per round: ${ratios.map((x) => x.toFixed(3)).join(' ')}; ` +
-    `median ${median(ratios).toFixed(3)}`);
+const rounds = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y);
+for (const k of ['cpu', 'writer', 'loop']) {
+    const ratios = rounds.map((i) => b.get(i)[k] / a.get(i)[k]);
+    console.log(`${newName}/${oldName} ${k === 'cpu' ? '' : k + ' '}per round: ` +
+        `${ratios.map((x) => x.toFixed(3)).join(' ')}; median ${median(ratios).toFixed(3)}`);
+}

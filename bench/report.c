@@ -90,9 +90,10 @@ void report_print(const struct bench_opts *o, const struct scen_report *rep)
     printf("== %s (load %.2f): %s = %.3f  [%s]\n", scenario_name(rep->sc), rep->load1, kn, key,
            rep->pass ? "PASS" : "FAIL");
     if (rep->wall_s > 0)
-        printf("    server (all threads): %.2f s on CPU (main thread %.2f s), %.2f s waiting for a "
-               "CPU, in %.2f s\n",
-               rep->cpu_s, rep->main_cpu_s, rep->wait_s, rep->wall_s);
+        printf(
+            "    server (all threads): %.2f s on CPU (main thread %.2f s, busiest other %.2f s), "
+            "%.2f s waiting for a CPU, in %.2f s\n",
+            rep->cpu_s, rep->main_cpu_s, rep->other_cpu_s, rep->wait_s, rep->wall_s);
     if (rep->wall_s > 0 && r->received > 0)
         printf("    server CPU per message %.1f us (%.0f msg/s per fully used core)\n",
                rep->cpu_s * 1e6 / (double)r->received,
@@ -213,6 +214,7 @@ json_t *report_json(const struct bench_opts *o, const struct scen_report *rep)
         json_object_set_new(j, "server_cpu_s", json_real(rep->cpu_s));
         json_object_set_new(j, "server_runqueue_wait_s", json_real(rep->wait_s));
         json_object_set_new(j, "server_main_cpu_s", json_real(rep->main_cpu_s));
+        json_object_set_new(j, "server_other_cpu_s", json_real(rep->other_cpu_s));
         if (r->received > 0)
             json_object_set_new(j, "server_cpu_us_per_message",
                                 json_real(rep->cpu_s * 1e6 / (double)r->received));

@@ -196,3 +196,88 @@ Test(store_sqlite_defer, acks_of_one_chat_flush_once)
     cr_assert_eq(sql_int("SELECT coalesce(sum(n), 0) FROM pending_counts"), 0);
     cr_assert_eq(sql_int("SELECT count(*) FROM messages WHERE received_at = 0"), 0);
 }
+
+/* Runs counts of every cached statement, to see which ones a batch ran. */
+static void run_counts(sq_store *sq, int *runs)
+{
+    for (int i = 0; i < SQ_STMT_COUNT; i++)
+        runs[i] =
+            sq->stmts[i] != NULL ? sqlite3_stmt_status(sq->stmts[i], SQLITE_STMTSTATUS_RUN, 0) : 0;
+}
+
+/* 1 if sql's program opens a temporary b-tree (EXPLAIN: OpenEphemeral). */
+static int uses_temp_btree(sqlite3 *db, const char *sql)
+{
+    char *q = sqlite3_mprintf("EXPLAIN %s", sql);
+    cr_assert_not_null(q);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_free(q);
+    int found = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        found |= strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Round 6: a lone ack (the usual batch at moderate rates) and the receipt
+ * it causes run no statement through a temporary b-tree, and the rows left
+ * are right. */
+Test(store_sqlite_defer, lone_acks_run_in_one_pass)
+{
+    prepare(&E.alice, &E.ab);
+    sq_store *sq = (sq_store *)E.st;
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(E.path, &db), SQLITE_OK);
+    static int before[SQ_STMT_COUNT], after[SQ_STMT_COUNT];
+    const struct {
+        duet_id *user;
+        int kind;
+    } acks[] = {{&E.bob, PENDING_MESSAGE}, {&E.alice, PENDING_DELIVERED}};
+    for (int seq = 1; seq <= 2; seq++) {
+        for (size_t a = 0; a < 2; a++) {
+            run_counts(sq, before);
+            store_req *q = mark(STORE_MSG_ACK, *acks[a].user, E.ab, acks[a].kind, seq, T0 + 50);
+            cr_assert_eq(run(q), 0);
+            done(q);
+            run_counts(sq, after);
+            for (int i = 0; i < SQ_STMT_COUNT; i++)
+                if (after[i] != before[i])
+                    cr_assert_not(uses_temp_btree(db, sqlite3_sql(sq->stmts[i])),
+                                  "ack %d/%zu ran %s", seq, a, sqlite3_sql(sq->stmts[i]));
+        }
+    }
+    sqlite3_close(db);
+    cr_assert_eq(sq->defer.ranges, 0);
+    /* bob's rows 3..6 are left; alice's receipt at 2 was acked. */
+    cr_assert_eq(sql_int("SELECT count(*) FROM pending"), 4);
+    cr_assert_eq(sql_int("SELECT min(sequence) FROM pending WHERE service_type = 0"), 3);
+    cr_assert_eq(sql_int("SELECT coalesce(sum(n), 0) FROM pending_counts"), 4);
+}
+
+/* A slot over two or more rows deletes them as a range; one with none runs
+ * no delete; either way the rows and counts are what the range leaves. */
+Test(store_sqlite_defer, slot_deletes_by_key_or_range)
+{
+    prepare(&E.alice, &E.ab);
+    sq_store *sq = (sq_store *)E.st;
+    store_req *q = mark(STORE_MSG_ACK, E.bob, E.ab, PENDING_MESSAGE, 3, T0 + 50);
+    cr_assert_eq(run(q), 0);
+    done(q);
+    cr_assert_eq(sq->defer.ranges, 1);
+    cr_assert_eq(sql_int("SELECT count(*) FROM pending WHERE service_type = 0"), 3);
+    /* The receipt at 3 replaced nothing and was inserted from its message. */
+    cr_assert_eq(sql_int("SELECT sequence FROM pending WHERE service_type = 1"), 3);
+    cr_assert_eq(sql_int("SELECT received_at FROM pending WHERE service_type = 1"), T0 + 50);
+    cr_assert_eq(sql_int("SELECT count(*) FROM pending p JOIN messages m USING (chat_id, sequence)"
+                         " WHERE p.service_type = 1 AND p.message_id = m.message_id"
+                         " AND p.sender = m.sender AND p.sent_at = m.sent_at AND p.message = ''"),
+                 1);
+    /* Acked again: nothing left to delete, no range. */
+    q = mark(STORE_MSG_ACK, E.bob, E.ab, PENDING_MESSAGE, 3, T0 + 51);
+    cr_assert_eq(run(q), 0);
+    done(q);
+    cr_assert_eq(sq->defer.ranges, 1);
+    cr_assert_eq(sql_int("SELECT coalesce(sum(n), 0) FROM pending_counts"), 4);
+    cr_assert_eq(sql_int("SELECT count(*) FROM pending"), 4);
+}

@@ -1,6 +1,6 @@
 /* sqlite.c - the SQLite store: connection, schema, statement helpers, the
- * ops table. The request queue, the writer thread and the transactions are
- * in sqlite_writer.c.
+ * ops table. The request queue is in sqlite_queue.c, the writer thread and
+ * the transactions in sqlite_writer.c.
  *
  * Several duetd processes may share the file, so no database state is cached
  * between requests: each op reads what it needs inside the transaction
@@ -392,9 +392,9 @@ err:
 
 static int sq_prepare_all(sq_store *s)
 {
-    const char *const *tables[] = {sq_core_sql, sq_users_sql,   sq_friends_sql,
-                                   sq_msgs_sql, sq_search_sql,  sq_org_sql,
-                                   sq_push_sql, sq_uploads_sql, sq_conv_sql};
+    const char *const *tables[] = {sq_core_sql,   sq_users_sql, sq_friends_sql, sq_msgs_sql,
+                                   sq_search_sql, sq_org_sql,   sq_push_sql,    sq_uploads_sql,
+                                   sq_conv_sql,   sq_defer_sql};
     for (int i = 0; i < SQ_STMT_COUNT; i++) {
         const char *sql = NULL;
         for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && sql == NULL; t++)

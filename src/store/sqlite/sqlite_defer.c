@@ -33,6 +33,17 @@
  *    nothing. A failed flush fails the whole transaction (as a failed COMMIT
  *    does); a lost transaction takes its slots with it.
  *
+ * How a slot's writes run (round 6): at moderate rates a slot holds one
+ * ack, so its flush is one DELETE (and for a receipt one INSERT) on
+ * pending, and SQLite runs any DELETE of a range, or INSERT ... SELECT, on a
+ * table with triggers through a temporary b-tree (EXPLAIN: OpenEphemeral),
+ * which cost more than the row itself. So the slot's rows are looked up
+ * first (at most two, on the covering index): none means no statement, one
+ * is deleted by its primary key in one pass, and only two or more take the
+ * range DELETE; the receipt's message is read, then inserted from VALUES.
+ * The same rows go and come as with the range statements, so the triggers
+ * count the same.
+ *
  * Ownership: struct sq_defer is embedded in sq_store (writer fields) and
  * owns its table v.
  */
@@ -44,6 +55,37 @@
 #include <string.h>
 
 #define SQ_DEFER_NONE INT64_MIN /* no delete bound */
+
+const char *const sq_defer_sql[SQ_STMT_COUNT] = {
+    /* At most two: one is deleted by its key, two or more by the range. */
+    [SQ_DEFER_KEYS] = "SELECT message_id, sequence FROM pending WHERE user_id = ?1"
+                      " AND chat_id = ?2 AND service_type = ?3 AND sequence <= ?4 LIMIT 2",
+    /* The primary key named: left to itself the planner takes the covering
+     * pending_replay index, which is not UNIQUE, so the delete would run in
+     * two passes after all. */
+    [SQ_DEFER_DELETE_KEY] = "DELETE FROM pending INDEXED BY sqlite_autoindex_pending_1"
+                            " WHERE user_id = ?1 AND chat_id = ?2 AND service_type = ?3"
+                            " AND message_id = ?4 AND sequence = ?5",
+    /* What SQ_PENDING_FROM_MSG copies from the message, for kind ?3. */
+    [SQ_DEFER_RECEIPT_SRC] = "SELECT sender, receiver, message_id, iif(?3 = 0, message, ''), type,"
+                             " iif(?3 = 0, preview, ''), sent_at, deleted_at,"
+                             " iif(?3 = 0, media, ''), sequence FROM messages"
+                             " WHERE chat_id = ?1 AND sequence = ?2",
+    /* SQ_PENDING_FROM_MSG from VALUES (?6 on: SQ_DEFER_RECEIPT_SRC's row). */
+    [SQ_DEFER_RECEIPT_PUT] =
+        "INSERT INTO pending (user_id, chat_id, service_type, received_at,"
+        " seen_at, sender, receiver, message_id, message, type, preview,"
+        " sent_at, deleted_at, media, sequence)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+        " ?15)"
+        " ON CONFLICT (user_id, chat_id, service_type, message_id, sequence)"
+        " DO UPDATE SET sender = excluded.sender, receiver = excluded.receiver,"
+        " message = excluded.message, type = excluded.type,"
+        " preview = excluded.preview, sent_at = excluded.sent_at,"
+        " received_at = excluded.received_at, seen_at = excluded.seen_at,"
+        " deleted_at = excluded.deleted_at, media = excluded.media",
+};
+#define SQ_RECEIPT_COLS 10 /* columns of SQ_DEFER_RECEIPT_SRC */
 
 static uint64_t sq_slot_hash(const duet_id *user, const duet_id *chat, int kind)
 {
@@ -172,17 +214,77 @@ int sq_defer_covers(sq_store *s, const duet_id *user, const duet_id *chat, int k
            (e->del_after != SQ_DEFER_NONE && e->del_after >= seq);
 }
 
+/* Binds column col of src to parameter i of dst (a copy). */
+static int sq_bind_col(sq_store *s, sqlite3_stmt *dst, int i, sqlite3_stmt *src, int col)
+{
+    int rc = sqlite3_bind_value(dst, i, sqlite3_column_value(src, col));
+    if (rc == SQLITE_OK)
+        return 0;
+    sq_log(s, sqlite3_sql(dst), rc);
+    return DUET_ESTORE;
+}
+
+/* Deletes the slot's rows at sequence <= upto (see the top of the file). */
+static int sq_slot_delete(sq_store *s, const struct sq_slot *e, int64_t upto)
+{
+    sqlite3_stmt *keys = sq_bind(s, SQ_DEFER_KEYS, "iidl", &e->user, &e->chat, e->kind, upto);
+    int rc = keys != NULL ? sq_step(s, keys) : DUET_ESTORE;
+    if (rc <= 0)
+        return rc; /* no row, or an error */
+    sqlite3_stmt *del = sq_bind(s, SQ_DEFER_DELETE_KEY, "iid", &e->user, &e->chat, e->kind);
+    if (del == NULL || sq_bind_col(s, del, 4, keys, 0) < 0 || sq_bind_col(s, del, 5, keys, 1) < 0)
+        rc = DUET_ESTORE;
+    else
+        rc = sq_step(s, keys); /* 0: that row was the only one */
+    if (rc != 0) {
+        sq_reset(keys);
+        if (del != NULL)
+            sq_reset(del);
+        if (rc < 0)
+            return rc;
+        s->defer.ranges++;
+        return sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", &e->user, &e->chat, e->kind, upto);
+    }
+    while ((rc = sq_step(s, del)) == 1) {
+    }
+    return rc;
+}
+
+/* The receipt row of a replace, copied from its message (none if there is
+ * no such message, as with INSERT ... SELECT). */
+static int sq_slot_receipt(sq_store *s, const struct sq_slot *e)
+{
+    sqlite3_stmt *src = sq_bind(s, SQ_DEFER_RECEIPT_SRC, "ild", &e->chat, e->rep_seq, e->kind);
+    int rc = src != NULL ? sq_step(s, src) : DUET_ESTORE;
+    if (rc <= 0)
+        return rc;
+    int64_t seen = e->kind == PENDING_SEEN ? e->rep_now : 0;
+    sqlite3_stmt *put =
+        sq_bind(s, SQ_DEFER_RECEIPT_PUT, "iidll", &e->user, &e->chat, e->kind, e->rep_now, seen);
+    rc = put != NULL ? 0 : DUET_ESTORE;
+    for (int i = 0; rc == 0 && i < SQ_RECEIPT_COLS; i++)
+        rc = sq_bind_col(s, put, 6 + i, src, i);
+    sq_reset(src); /* the values were copied */
+    if (rc < 0) {
+        if (put != NULL)
+            sq_reset(put);
+        return rc;
+    }
+    while ((rc = sq_step(s, put)) == 1) {
+    }
+    return rc;
+}
+
 static int sq_slot_flush(sq_store *s, const struct sq_slot *e)
 {
     int rc;
     if (e->rep) {
         /* The replace and what followed it; earlier deletes are subsumed. */
-        rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", &e->user, &e->chat, e->kind, INT64_MAX);
+        rc = sq_slot_delete(s, e, INT64_MAX);
         if (rc >= 0 && e->rep_seq > e->del_after)
-            rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &e->user, e->kind, e->rep_now,
-                         e->kind == PENDING_SEEN ? e->rep_now : (int64_t)0, &e->chat, e->rep_seq);
+            rc = sq_slot_receipt(s, e);
     } else {
-        rc = sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", &e->user, &e->chat, e->kind, e->del);
+        rc = sq_slot_delete(s, e, e->del);
     }
     return rc < 0 ? rc : 0;
 }

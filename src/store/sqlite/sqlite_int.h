@@ -142,6 +142,11 @@ enum sq_stmt_id {
     SQ_CV_MSG_EDIT,
     SQ_CV_HIDE_PUT,
     SQ_CV_HIDDEN_RANGE,
+    /* sqlite_defer.c (issue 18, round 6) */
+    SQ_DEFER_KEYS,
+    SQ_DEFER_DELETE_KEY,
+    SQ_DEFER_RECEIPT_SRC,
+    SQ_DEFER_RECEIPT_PUT,
     SQ_STMT_COUNT
 };
 
@@ -153,6 +158,7 @@ extern const char *const sq_org_sql[SQ_STMT_COUNT];
 extern const char *const sq_push_sql[SQ_STMT_COUNT];
 extern const char *const sq_uploads_sql[SQ_STMT_COUNT];
 extern const char *const sq_conv_sql[SQ_STMT_COUNT];
+extern const char *const sq_defer_sql[SQ_STMT_COUNT];
 
 /* Column lists read by sq_read_user() and sq_read_msg(); p is a table alias
  * prefix such as "u." or "". */
@@ -287,6 +293,7 @@ struct sq_defer {
     struct sq_defer_op staged[SQ_DEFER_STAGED];
     int n_staged;
     uint64_t flushes; /* flushes that ran (statistics for tests) */
+    uint64_t ranges;  /* slot deletes that ran as a range, not by key (tests) */
 };
 /* Internal status of an op: roll me back, flush the slots, run me again. */
 #define SQ_EFLUSH (-1999)
@@ -296,7 +303,7 @@ struct sq_defer {
  * three uv handles, and is freed by the last handle close callback after
  * store_close(). Queued requests are borrowed from callers.
  *
- * Three kinds of fields, by who may touch them (sqlite_writer.c):
+ * Three kinds of fields, by who may touch them (sqlite_writer.c, sqlite_queue.c):
  *  - writer: only the writer thread while it runs; the loop thread before it
  *    starts and after it was joined (open, close).
  *  - shared: only with mu held, by either thread.
@@ -360,12 +367,27 @@ void sq_release_db(sq_store *s);
 /* Logs an SQLite error of the running request (any thread: log_msg is). */
 void sq_log(sq_store *s, const char *what, int rc);
 
-/* sqlite_writer.c: the request queue and the writer thread. */
+/* sqlite_queue.c: the request queue (loop thread). */
 extern const struct store_backend sq_backend;
 /* Sets up the handles, the locks and the writer thread of an opened s
  * (db, statements and window_ns set). On error s is released: the database
  * closed and s freed, now or by its handles' close callbacks. */
 int sq_writer_start(sq_store *s, uv_loop_t *loop);
+
+/* sqlite_writer.c: the writer thread (its main, given to uv_thread_create). */
+void sq_writer_main(void *arg);
+/* 1 if op only reads: a batch of nothing else neither waits for the commit
+ * window nor starts one. */
+int sq_op_reads_only(enum store_op op);
+/* A batch this big commits without waiting for the rest of the window. */
+#define SQ_BATCH_MAX 4096
+/* What would wake the writer (sq_store.writer_wait): the loop signals
+ * work_cond only then, not on every hand-over. */
+enum sq_wait {
+    SQ_RUNNING = 0, /* not waiting */
+    SQ_WAIT_WORK,   /* waiting for any request or stop */
+    SQ_WAIT_FULL,   /* in a commit window: waiting for SQ_BATCH_MAX requests or stop */
+};
 
 /* sqlite_schema.c: migration i moves the schema from version i to i + 1
  * (PRAGMA user_version). Ids are 16-byte BLOBs, times INTEGER ms (0 = unset). */
