@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { NO_RATE_LIMIT, startServer } from './lib/server.mjs';
 import { User, befriend, fullHistory } from './lib/client.mjs';
 
-describe('85 acks beside the sends: the receiver acks each message live', { timeout: 300000 }, () => {
+describe('90 acks beside the sends: the receiver acks each message live', { timeout: 300000 }, () => {
   let srv, amy, ben;
   before(async () => {
     srv = await startServer({ args: [...NO_RATE_LIMIT] });
