@@ -201,8 +201,10 @@ static void unblocked_online(void *data, const uint8_t *online)
     struct api_call *call = data;
     const struct duet_user *peer = &call->sreq.out.peer;
     json_t *ev = json_pack("{s:s, s:o}", "type", "presence", "user", proto_id(&call->me.id));
-    if (ev != NULL)
-        presence_view(peer, &call->me, 0, online != NULL && online[0], ev);
+    if (ev != NULL && presence_view(peer, &call->me, 0, online != NULL && online[0], ev) < 0) {
+        json_decref(ev);
+        ev = NULL; /* publish_event logs it */
+    }
     publish_event(call->app, &peer->id, ev, NULL);
     api_no_content(call, NULL);
 }
@@ -276,8 +278,11 @@ static json_t *chat_json(struct api_call *call, const struct duet_chat *c, int o
         return NULL;
     /* blocked_me hides the peer's presence and is never shown: to the
      * blocked user the blocker looks like someone who hides last seen. */
-    presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me || !c->friends, online,
-                  peer);
+    if (presence_view(&call->me, &c->peer, c->blocked_by_me || c->blocked_me || !c->friends, online,
+                      peer) < 0) {
+        json_decref(peer);
+        return NULL;
+    }
     json_t *j = json_pack(
         "{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "chat_id", proto_id(&c->chat_id), "peer",
         peer, "last_message", c->has_last ? proto_message(&c->last) : json_null(), "unread",

@@ -12,19 +12,43 @@
 #include "../base/log.h"
 #include "tus.h"
 
-/* Content-Disposition's filename*: RFC 8187 percent-encoding of UTF-8. */
+/* Bytes of the UTF-8 character that starts with lead (1 for a stray
+ * continuation or invalid byte, which is escaped on its own). */
+static size_t utf8_len(unsigned char lead)
+{
+    return lead >= 0xF0 && lead < 0xF8 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+}
+
+static int attr_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$&+-.^_`|~", c) != NULL);
+}
+
+/* Content-Disposition's filename*: RFC 8187 percent-encoding of UTF-8. A
+ * name too long for out is cut at a character boundary, never inside a
+ * multi-byte character: half a character would make the whole filename*
+ * invalid UTF-8, which browsers may refuse or mangle. */
 static void disposition(char *out, size_t cap, int attachment, const char *name)
 {
     size_t n =
         (size_t)snprintf(out, cap, "Content-Disposition: %s", attachment ? "attachment" : "inline");
     if (name != NULL && name[0] != '\0' && n + 32 < cap) {
         n += (size_t)snprintf(out + n, cap - n, "; filename*=UTF-8''");
-        for (const unsigned char *p = (const unsigned char *)name; *p && n + 8 < cap; p++) {
-            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                strchr("!#$&+-.^_`|~", *p) != NULL)
-                out[n++] = (char)*p;
-            else
-                n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
+        const unsigned char *p = (const unsigned char *)name;
+        while (*p) {
+            size_t k = utf8_len(*p);
+            for (size_t i = 1; i < k; i++)
+                if (p[i] == '\0') /* a character cut short by the name's end */
+                    k = i;
+            if (n + 3 * k + 3 > cap) /* room for "\r\n" and the terminator */
+                break;
+            for (size_t i = 0; i < k; i++, p++) {
+                if (attr_char(*p))
+                    out[n++] = (char)*p;
+                else
+                    n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
+            }
         }
     }
     snprintf(out + n, cap - n, "\r\n");

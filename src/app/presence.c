@@ -35,16 +35,18 @@ int presence_shared(int viewer_vis, int subject_vis)
     return viewer_vis == LASTSEEN_FRIENDS && subject_vis == LASTSEEN_FRIENDS;
 }
 
-void presence_view(const struct duet_user *viewer, const struct duet_user *subject, int blocked,
-                   int online, json_t *into)
+int presence_view(const struct duet_user *viewer, const struct duet_user *subject, int blocked,
+                  int online, json_t *into)
 {
     /* Hidden last seen hides online too: the moment "online" turns off
      * would be the last seen (issue 14 item 4). */
     int shared = !blocked && presence_shared(viewer->lastseen_vis, subject->lastseen_vis);
     online = shared && online;
     int show_seen = shared && !online;
-    json_object_set_new(into, "online", json_boolean(online));
-    json_object_set_new(into, "last_seen", proto_time(show_seen ? subject->last_seen : 0));
+    if (json_object_set_new(into, "online", json_boolean(online)) < 0 ||
+        json_object_set_new(into, "last_seen", proto_time(show_seen ? subject->last_seen : 0)) < 0)
+        return -1;
+    return 0;
 }
 
 static void op_end(struct presence_op *op)

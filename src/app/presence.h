@@ -16,9 +16,11 @@ void presence_offline(void *app, const duet_id *user, int64_t at, int64_t versio
  * as last seen"). */
 int presence_shared(int viewer_vis, int subject_vis);
 /* What `viewer` may see of `subject`'s presence, given whether subject is
- * online (hub online query); fills online/last_seen. */
-void presence_view(const struct duet_user *viewer_settings, const struct duet_user *subject,
-                   int blocked, int online, json_t *into);
+ * online (hub online query); fills online/last_seen: 0, or -1 when out of
+ * memory (into then lacks a field: the caller drops it, since an event
+ * without them would read as "offline, never seen"). */
+int presence_view(const struct duet_user *viewer_settings, const struct duet_user *subject,
+                  int blocked, int online, json_t *into);
 
 /* user changed their last-seen setting (user is the updated row): tells
  * every friend what they now see of user, and user's connections what

@@ -34,8 +34,10 @@ static void send_view(struct app *app, const duet_id *to, const struct duet_user
                       const struct duet_user *subject, int online)
 {
     json_t *ev = json_pack("{s:s, s:o}", "type", "presence", "user", proto_id(&subject->id));
-    if (ev != NULL)
-        presence_view(viewer, subject, 0, online, ev);
+    if (ev != NULL && presence_view(viewer, subject, 0, online, ev) < 0) {
+        json_decref(ev);
+        ev = NULL; /* publish_event logs it */
+    }
     publish_event(app, to, ev, NULL);
 }
 

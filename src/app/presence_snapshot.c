@@ -37,8 +37,11 @@ static void snap_send(struct presence_snap *s, const struct duet_chat *c, int on
 {
     struct duet_user viewer = {.lastseen_vis = s->cl->lastseen_vis};
     json_t *ev = json_pack("{s:s, s:o}", "type", "presence", "user", proto_id(&c->peer.id));
-    if (ev != NULL)
-        presence_view(&viewer, &c->peer, c->blocked_by_me || c->blocked_me, online, ev);
+    if (ev != NULL &&
+        presence_view(&viewer, &c->peer, c->blocked_by_me || c->blocked_me, online, ev) < 0) {
+        json_decref(ev);
+        ev = NULL; /* client_send logs it */
+    }
     client_send(s->cl, ev);
 }
 

@@ -56,11 +56,13 @@ static json_t *message_fields(const struct duet_msg *m, const char *type_key)
     if (o != NULL && m->media != NULL && m->media[0] != '\0') {
         /* The stored media object (server-written JSON) and its thumb. */
         json_t *md = json_loads(m->media, 0, NULL);
-        if (md == NULL ||
-            json_object_set_new(md, "thumb",
-                                m->preview && m->preview[0] ? json_string(m->preview)
-                                                            : json_null()) < 0 ||
-            json_object_set_new(o, "media", md) < 0) {
+        if (md != NULL && json_object_set_new(md, "thumb",
+                                              m->preview && m->preview[0] ? json_string(m->preview)
+                                                                          : json_null()) < 0) {
+            json_decref(md); /* set_new took only the thumb */
+            md = NULL;
+        }
+        if (md == NULL || json_object_set_new(o, "media", md) < 0) { /* takes md */
             json_decref(o);
             return NULL;
         }

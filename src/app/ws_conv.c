@@ -14,8 +14,10 @@
 /* The answer: ev with the request's ref (steals ev). */
 static void answer_with_ref(struct chat_op *op, json_t *ev)
 {
-    if (ev != NULL && op->ref != NULL)
-        json_object_set(ev, "ref", op->ref);
+    if (ev != NULL && op->ref != NULL && json_object_set(ev, "ref", op->ref) < 0) {
+        json_decref(ev);
+        ev = NULL; /* an answer the client cannot match: pipe_answer_json closes */
+    }
     op_answer(op, ev);
 }
 

@@ -163,10 +163,11 @@ static void rate_limited(struct chat_op *op, int64_t wait_ms)
                             "retry_after_ms", (json_int_t)wait_ms));
 }
 
-int op_take_message(struct chat_op *op)
+/* One token of the budget take keeps for op's user: 0, or -1 after
+ * answering rate_limited. */
+static int op_take(struct chat_op *op, int64_t (*take)(struct limits *, const duet_id *, uint64_t))
 {
-    int64_t wait =
-        limits_take_message(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
+    int64_t wait = take(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
     if (wait > 0) {
         rate_limited(op, wait);
         return -1;
@@ -174,15 +175,14 @@ int op_take_message(struct chat_op *op)
     return 0;
 }
 
+int op_take_message(struct chat_op *op)
+{
+    return op_take(op, limits_take_message);
+}
+
 int op_take_erase(struct chat_op *op)
 {
-    int64_t wait =
-        limits_take_erase(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
-    if (wait > 0) {
-        rate_limited(op, wait);
-        return -1;
-    }
-    return 0;
+    return op_take(op, limits_take_erase);
 }
 
 static void send_done(struct chat_op *op)
@@ -448,8 +448,10 @@ static void delete_done(struct chat_op *op)
     struct app *app = op->cl->app;
     const struct duet_msg *m = &op->sreq.out.msg;
     json_t *mine = proto_deleted_event(m);
-    if (mine != NULL && op->ref != NULL)
-        json_object_set(mine, "ref", op->ref);
+    if (mine != NULL && op->ref != NULL && json_object_set(mine, "ref", op->ref) < 0) {
+        json_decref(mine);
+        mine = NULL; /* an answer the client cannot match: pipe_answer_json closes */
+    }
     op_answer(op, mine);
     publish_event(app, &m->sender, proto_deleted_event(m), op->cl);
     if (!op->sreq.out.hidden) /* a withheld message: the receiver never had it */
@@ -461,12 +463,8 @@ static void delete_done(struct chat_op *op)
 
 static int start_delete(struct chat_op *op)
 {
-    int64_t wait =
-        limits_take_erase(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
-    if (wait > 0) {
-        rate_limited(op, wait);
+    if (op_take_erase(op) < 0)
         return -1;
-    }
     store_req *q = op_prepare(op, STORE_MSG_DELETE, delete_done);
     q->in.chat_id = op->req.chat_id;
     q->in.seq = op->req.seq;

@@ -1,7 +1,8 @@
 // 86 - media whose file name is long and all escapes: the download's
 // header lines (Content-Disposition's filename* takes three bytes per
 // byte of a name up to 255 bytes) still fit, also with a Range (a video
-// element always asks for one), so such media is never a 500.
+// element always asks for one), so such media is never a 500; a name cut to
+// fit is cut between characters, so filename* stays valid UTF-8.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer } from './lib/server.mjs';
@@ -36,4 +37,17 @@ describe('86 media with long file names', { timeout: 60000 }, () => {
       assert.ok(r.buffer.equals(body.subarray(1000, 2000)));
     });
   }
+
+  it('cuts a name too long to escape whole between characters', async () => {
+    const body = sample('pdf', 1000);
+    const filename = '€'.repeat(85); // 255 bytes, 765 once escaped
+    const id = await new Tus(alice).upload(body, { filename, filetype: 'application/pdf' });
+    const r = await alice.http.get(`/api/media/${id}`);
+    expectStatus(r, 200);
+    const m = /filename\*=UTF-8''(\S+)/.exec(r.headers['content-disposition']);
+    assert.ok(m, r.headers['content-disposition']);
+    const shown = decodeURIComponent(m[1]); // throws on half a character
+    assert.ok(shown.length > 0 && shown.length < 85, `${shown.length} characters`);
+    assert.equal(shown, '€'.repeat(shown.length));
+  });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer } from './lib/server.mjs';
 import { User, rawRequest } from './lib/client.mjs';
-import { Tus, uploadIdOf } from './lib/tus.mjs';
+import { Tus, rawPatchHead, uploadIdOf } from './lib/tus.mjs';
 
 describe('88 chunked upload overflow', { timeout: 60000 }, () => {
   let srv, alice;
@@ -23,10 +23,7 @@ describe('88 chunked upload overflow', { timeout: 60000 }, () => {
     const c = await tus.create(1000, { filename: 'x.bin' });
     const id = uploadIdOf(c);
     const chunk = Buffer.alloc(64 * 1024, 0x41);
-    const head =
-      `PATCH /api/uploads/${id} HTTP/1.1\r\nHost: x\r\nCookie: duet_session=${alice.http.session}\r\n` +
-      'Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n' +
-      'Transfer-Encoding: chunked\r\n\r\n';
+    const head = rawPatchHead(alice, id, 0, 'Transfer-Encoding: chunked');
     // One chunk of 64 KiB and no last chunk: the body never ends.
     const r = await rawRequest(srv, null, {
       timeoutMs: 3000,

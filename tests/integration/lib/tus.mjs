@@ -110,6 +110,17 @@ export class Tus {
   }
 }
 
+/** The head of a raw tus PATCH of upload id at offset, as user, ending
+ * with the framing header given (Content-Length or Transfer-Encoding),
+ * for tests that send a body no HTTP client would. */
+export function rawPatchHead(user, id, offset, framing) {
+  return (
+    `PATCH /api/uploads/${id} HTTP/1.1\r\nHost: x\r\nCookie: duet_session=${user.http.session}\r\n` +
+    `Tus-Resumable: 1.0.0\r\nUpload-Offset: ${offset}\r\nContent-Type: application/offset+octet-stream\r\n` +
+    `${framing}\r\n\r\n`
+  );
+}
+
 export function uploadIdOf(res) {
   return res.headers.location.split('/').pop();
 }
