@@ -370,8 +370,9 @@ static void loaded(store_req *r)
         code = "upload_complete", msg = "the upload is complete";
     } else if ((uint64_t)r->in.seq != up->offset) {
         code = "bad_offset", msg = "Upload-Offset is not the upload's offset (ask with HEAD)";
-    } else if (call->req->body_length != UINT64_MAX && /* the sum could wrap */
-               call->req->body_length > up->length - up->offset) {
+    } else if (up->offset > up->length ||               /* never written so; not trusted either */
+               (call->req->body_length != UINT64_MAX && /* the sum could wrap */
+                call->req->body_length > up->length - up->offset)) {
         code = "too_large", msg = "the body runs past Upload-Length";
     }
     if (p->err == DUET_ENOTFOUND) {
