@@ -2,7 +2,8 @@
 // username kept between log in and sign up, 12-hour times, www. and bare
 // links, bidi isolation, drafts across reloads and tabs, presence while
 // disconnected, the outbox and drafts cleared on logout, friend request
-// notices, focus after login, Escape, focus across a row update, the theme.
+// notices, focus after login, Escape, focus across a row update, the theme,
+// and lists fetched again after the server was too busy to give them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -379,6 +380,32 @@ describe('11 client fixes (issues 12 and 14)', { timeout: 400000 }, () => {
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByLabel('Theme').selectOption('system');
     await until(async () => (await bg()) === light, 'back to the system (light) theme');
+    assertClean(page);
+    await f.close();
+  });
+
+  it('a chat list the server was too busy to give is fetched again', async () => {
+    const f = await withFriends(browser, srv, { browsers: ['bud'], peers: ['ben'], open: false });
+    const { page } = f.people.bud;
+    // The first two fetches of each list (the one at start and the one
+    // after the socket's sync) are answered as an overloaded store does.
+    const calls = { chats: 0, requests: 0 };
+    const busy = (kind) => (route) =>
+      ++calls[kind] <= 2
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/json',
+            headers: { 'Retry-After': '1' },
+            body: JSON.stringify({ error: 'busy', message: 'the server is busy', retry_after: 1 }),
+          })
+        : route.continue();
+    await page.route('**/api/chats', busy('chats'));
+    await page.route('**/api/friends/requests', busy('requests'));
+    await page.goto('/');
+    await online(page);
+    await chatItem(page, 'ben').waitFor({ timeout: 15000 });
+    assert.ok(calls.chats >= 3, `the chat list was fetched ${calls.chats} times`);
+    await until(() => calls.requests >= 3, 'the requests fetched again', 15000);
     assertClean(page);
     await f.close();
   });

@@ -18,6 +18,28 @@ function fresh(t, kind) {
   return true;
 }
 
+// A list the server could not give for a passing reason (busy, rate
+// limited, restarting, unreachable) is fetched again, backing off from 1 s
+// to a minute (or after the server's Retry-After), with jitter so that the
+// clients of a restarted server do not come back in step. Without it the
+// list stayed as it was, empty on a first load, until the next reconnect.
+function retryLater(kind, e) {
+  const s = session();
+  if (!s || !(e.status === 0 || e.status === 429 || e.status >= 500)) return;
+  const n = (s.listRetry[kind] = Math.min(s.listRetry[kind] + 1, 7));
+  const base = e.retryAfter > 0 ? e.retryAfter * 1000 : 1000 * 2 ** (n - 1);
+  const ms = Math.min(base, 60000) * (0.75 + Math.random() / 2);
+  clearTimeout(s.listRetryTimer[kind]);
+  s.listRetryTimer[kind] = setTimeout(kind === 'chats' ? refreshChats : refreshRequests, ms);
+}
+
+function fetched(kind) {
+  const s = session();
+  if (!s) return;
+  s.listRetry[kind] = 0;
+  clearTimeout(s.listRetryTimer[kind]);
+}
+
 export async function refreshChats() {
   const t = ticket('chats');
   let res;
@@ -25,8 +47,10 @@ export async function refreshChats() {
     res = await api.chats();
   } catch (e) {
     if (e.status === 401) session()?.onLoggedOut();
+    else retryLater('chats', e);
     return;
   }
+  fetched('chats');
   if (!fresh(t, 'chats')) return; // a later fetch already answered
   const seen = applyChatList(res.chats);
   emit('chats');
@@ -38,6 +62,7 @@ export async function refreshRequests() {
   const t = ticket('requests');
   try {
     const [r, b] = await Promise.all([api.requests(), api.blocks()]);
+    fetched('requests');
     if (!fresh(t, 'requests')) return;
     const before = new Set(state.requests.incoming.map((x) => x.user.id));
     setRequests(r, b.blocked);
@@ -46,6 +71,7 @@ export async function refreshRequests() {
     setRequestsLoaded();
   } catch (e) {
     if (e.status === 401) session()?.onLoggedOut();
+    else retryLater('requests', e);
   }
 }
 

@@ -30,6 +30,10 @@ export function openSession({ socket, onLoggedOut }) {
     // Each list fetch takes a number; an answer older than one already
     // applied is dropped (two fetches can overlap and answer out of order).
     listGen: { chats: 0, chatsApplied: 0, requests: 0, requestsApplied: 0 },
+    // A list fetch that failed for a passing reason is tried again later
+    // (lists.js): failures in a row, and the timer, per list.
+    listRetry: { chats: 0, requests: 0 },
+    listRetryTimer: { chats: 0, requests: 0 },
     flushTimer: 0,
     stopOutboxWatch: null,
     checking: false,
@@ -44,6 +48,8 @@ export function closeSession() {
   s.socket?.stop();
   clearInterval(s.flushTimer);
   clearTimeout(s.refreshTimer);
+  clearTimeout(s.listRetryTimer.chats);
+  clearTimeout(s.listRetryTimer.requests);
   clearTimeout(s.ackTimer);
   for (const t of s.typingTimers.values()) clearTimeout(t);
   s.stopOutboxWatch?.();
