@@ -45,10 +45,9 @@
  * each here, plus the caller's request) for any --max-conns. */
 #define CS_SETUP_MAX   32768
 #define CS_RUN_MAX     512
-#define CS_HISTORY_MAX 100  /* as the SQLite backend */
-#define CS_UNREAD_MAX  1000 /* unread counts stop here (docs/cassandra.md) */
-#define CS_SCAN_CHUNK  500  /* rows per scan query */
-#define CS_IN_MAX      100  /* ids per IN query */
+#define CS_HISTORY_MAX 100 /* as the SQLite backend */
+#define CS_SCAN_CHUNK  500 /* rows per scan query */
+#define CS_IN_MAX      100 /* ids per IN query */
 /* Holes (docs/cassandra.md): a private_chat row with this type marks a
  * claimed sequence whose rows were never written as void. It is written
  * with the timestamp CS_VOID_TS, below that of any real write, so the
