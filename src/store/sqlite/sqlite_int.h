@@ -149,6 +149,7 @@ enum sq_stmt_id {
     SQ_DEFER_DELETE_KEY,
     SQ_DEFER_RECEIPT_SRC,
     SQ_DEFER_RECEIPT_PUT,
+    SQ_PENDING_KEYS_AT, /* round 7 */
     SQ_STMT_COUNT
 };
 
@@ -458,6 +459,11 @@ int sq_defer_covers(sq_store *s, const duet_id *user, const duet_id *chat, int k
 int sq_defer_flush(sq_store *s);
 void sq_defer_clear(sq_store *s);
 void sq_defer_free(sq_store *s);
+/* Deletes user's pending rows of chat and kind at sequence seq, in place
+ * (not deferred), without a temporary b-tree for the usual single row
+ * (round 7): 0 or DUET_ESTORE. */
+int sq_pending_delete_at(sq_store *s, const duet_id *user, const duet_id *chat, int kind,
+                         int64_t seq);
 
 /* sqlite_org.c (c-org): pin, archive, mute. */
 int sq_chat_state_set(sq_store *s, store_req *req);

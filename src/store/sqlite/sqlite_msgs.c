@@ -61,6 +61,8 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                            " deleted_at = 0, media = excluded.media",
     [SQ_PENDING_DELETE_UPTO] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                                " AND service_type = ?3 AND sequence <= ?4",
+    /* Only for two or more rows (sq_pending_delete_at): with the
+     * pending_counts triggers it runs through a temporary b-tree. */
     [SQ_PENDING_DELETE_AT] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                              " AND service_type = ?3 AND sequence = ?4",
     /* Kept by triggers on pending (sqlite.c, migration 2): O(1) per send. */
@@ -326,10 +328,10 @@ int sq_msg_ack(sq_store *s, store_req *req)
     case PENDING_REACTION:
     case PENDING_EDITED:
     case PENDING_HIDDEN:
-        rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, req->in.seq);
+        rc = sq_pending_delete_at(s, me, &c.id, req->in.kind, req->in.seq);
         break;
     case PENDING_CHAT_STATE: /* c-org: one row per chat, at sequence 0 */
-        rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, (int64_t)0);
+        rc = sq_pending_delete_at(s, me, &c.id, req->in.kind, 0);
         break;
     default:
         return -EINVAL;
@@ -405,8 +407,7 @@ int sq_msg_delete(sq_store *s, store_req *req)
         return rc;
     /* The receiver of a withheld message never had it: nothing to tell. */
     if (!req->out.hidden &&
-        ((rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", &c.peer, &c.id, PENDING_MESSAGE, seq)) <
-             0 ||
+        ((rc = sq_pending_delete_at(s, &c.peer, &c.id, PENDING_MESSAGE, seq)) < 0 ||
          (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_DELETED, (int64_t)0,
                        (int64_t)0, &c.id, seq)) < 0))
         return rc;
