@@ -4,7 +4,8 @@
  * and counts: an ack of one pending row (deleted, reaction, edited, hidden,
  * chat state) and a delete for everyone's removal of the peer's copy
  * (sq_pending_delete_at), the read-receipt check of every seen
- * (SQ_RECEIPTS_BOTH) and the block check of typing (SQ_BLOCKED_EITHER). */
+ * (SQ_RECEIPTS_BOTH) and the block check of typing (SQ_BLOCKED_EITHER).
+ * And a seen writes the chat row once for both of its positions. */
 #include "test_store_sqlite.h"
 
 TestSuite(store_sqlite_onepass, .init = setup, .fini = teardown, .timeout = 30);
@@ -250,4 +251,63 @@ Test(store_sqlite_onepass, receipts_and_blocks_as_before)
         same_answers(db);
     }
     sqlite3_close(db);
+}
+
+/* Runs of the cached statements that UPDATE the chats row. */
+static int chat_updates(void)
+{
+    sq_store *sq = (sq_store *)E.st;
+    int n = 0;
+    for (int i = 0; i < SQ_STMT_COUNT; i++)
+        if (sq->stmts[i] != NULL && strncmp(sqlite3_sql(sq->stmts[i]), "UPDATE chats", 12) == 0)
+            n += sqlite3_stmt_status(sq->stmts[i], SQLITE_STMTSTATUS_RUN, 0);
+    return n;
+}
+
+/* bob's read position (what = "read") or reported seen position ("seen"). */
+static int64_t bob_pos(const char *what)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT iif(c.user_a = u.user_id, a_%s_seq, b_%s_seq) FROM chats c, users u"
+             " WHERE u.username = 'bob' AND (c.user_a = u.user_id OR c.user_b = u.user_id)",
+             what, what);
+    return sql_int(sql);
+}
+
+/* A seen writes the chat row once (round 7: the read and the seen
+ * positions were two UPDATEs), and both positions move as before. */
+Test(store_sqlite_onepass, seen_writes_the_chat_row_once)
+{
+    for (int i = 1; i <= 3; i++) {
+        char mid[16];
+        snprintf(mid, sizeof(mid), "m%d", i);
+        cr_assert_eq(send_msg(E.alice, E.ab, mid, mid, T0 + i, NULL), 0);
+    }
+    const struct {
+        int receipts;            /* bob's setting before the seen (alice's stays on) */
+        const char *mid;         /* a message alice sends first, or NULL */
+        int64_t seq, read, seen; /* the seen, and bob's positions after it */
+        int updates;             /* UPDATEs of the chat row it runs */
+    } steps[] = {
+        {1, NULL, 2, 2, 2, 1}, /* both move: two UPDATEs before */
+        {1, NULL, 1, 2, 2, 1}, /* behind: max() keeps both */
+        {0, "m4", 4, 4, 2, 1}, /* receipts off: the read position only */
+        {0, NULL, 4, 4, 2, 0}, /* nothing to move, nothing to report */
+        {1, NULL, 3, 4, 3, 1}, /* on again: seen moves up to seq, read stays */
+        {1, NULL, 9, 4, 4, 1}, /* clamped to the last sequence */
+    };
+    for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+        set_receipts(E.bob, steps[k].receipts);
+        if (steps[k].mid != NULL)
+            cr_assert_eq(send_msg(E.alice, E.ab, steps[k].mid, "x", T0 + 10, NULL), 0);
+        int before = chat_updates();
+        store_req *r = mark(STORE_MSG_SEEN, E.bob, E.ab, 0, steps[k].seq, T0 + 20 + (int64_t)k);
+        cr_assert_eq(run(r), 0);
+        cr_assert_eq(r->out.read_seq, steps[k].read, "step %zu", k);
+        done(r);
+        cr_assert_eq(chat_updates() - before, steps[k].updates, "step %zu", k);
+        cr_assert_eq(bob_pos("read"), steps[k].read, "step %zu", k);
+        cr_assert_eq(bob_pos("seen"), steps[k].seen, "step %zu", k);
+    }
 }

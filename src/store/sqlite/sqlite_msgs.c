@@ -19,14 +19,14 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
     /* Only "seen" moves read positions: sending says nothing about what
      * the sender has read of the peer's messages. */
     [SQ_CHAT_SENT] = "UPDATE chats SET last_seq = ?2, last_activity = ?3 WHERE chat_id = ?1",
+    /* The read position, and with ?4 the reported seen position (only
+     * moved while both have receipts on): one write of the chat row for
+     * both (round 7; they were two UPDATEs of the same row). */
     [SQ_CHAT_SET_READ] = "UPDATE chats SET"
                          " a_read_seq = iif(user_a = ?2, max(a_read_seq, ?3), a_read_seq),"
-                         " b_read_seq = iif(user_b = ?2, max(b_read_seq, ?3), b_read_seq)"
-                         " WHERE chat_id = ?1",
-    /* The reported seen position: only moved while both have receipts on. */
-    [SQ_CHAT_SET_SEEN] = "UPDATE chats SET"
-                         " a_seen_seq = iif(user_a = ?2, max(a_seen_seq, ?3), a_seen_seq),"
-                         " b_seen_seq = iif(user_b = ?2, max(b_seen_seq, ?3), b_seen_seq)"
+                         " b_read_seq = iif(user_b = ?2, max(b_read_seq, ?3), b_read_seq),"
+                         " a_seen_seq = iif(?4 AND user_a = ?2, max(a_seen_seq, ?3), a_seen_seq),"
+                         " b_seen_seq = iif(?4 AND user_b = ?2, max(b_seen_seq, ?3), b_seen_seq)"
                          " WHERE chat_id = ?1",
     /* A pending row of any kind for user ?1, copied from the message it is
      * about; only MESSAGE rows carry the text (the seed's denormalisation). */
@@ -358,13 +358,16 @@ int sq_msg_seen(sq_store *s, store_req *req)
         seq = seen;
     }
     req->out.read_seq = seq > c.my_read_seq ? seq : c.my_read_seq;
-    if (seq > c.my_read_seq && (rc = sq_exec(s, SQ_CHAT_SET_READ, "iil", &c.id, me, seq)) < 0)
+    /* The read position moves when seq passes it; the seen position, up to
+     * seq, only while both have receipts on: one UPDATE for both. */
+    int both = sq_receipts_both(s, me, &c.peer);
+    if (both < 0)
+        return both;
+    if ((seq > c.my_read_seq || both) &&
+        (rc = sq_exec(s, SQ_CHAT_SET_READ, "iild", &c.id, me, seq, both)) < 0)
         return rc;
-
-    if ((rc = sq_receipts_both(s, me, &c.peer)) <= 0)
-        return rc;
-    if ((rc = sq_exec(s, SQ_CHAT_SET_SEEN, "iil", &c.id, me, seq)) < 0)
-        return rc;
+    if (!both)
+        return 0;
     rc = sq_mark(s, SQ_MSG_SEEN_FLOOR, SQ_MSG_MARK_SEEN, &c, me, seq, now, &top);
     if (rc < 0 || top == 0)
         return rc;
