@@ -9,6 +9,7 @@
 # WARMUP and at the end), so CPU per message = cpu / msgs.
 #   bench/pair-load.sh OUT ROUNDS old=BIN new=BIN   (after npm ci in bench/peer;
 #   then: node bench/pairs-load.mjs OUT old new)
+# LOAD_ARGS adds options to load.mjs (round 7: --seen).
 set -eu
 out=$1 rounds=$2 a=$3 b=$4
 PAIRS=${PAIRS:-50} INFLIGHT=${INFLIGHT:-4} DURATION=${DURATION:-20} WARMUP=${WARMUP:-5}
@@ -32,8 +33,9 @@ for r in $(seq 1 "$rounds"); do
     for v in $x $y; do
         i=$((i + 1)); d=$base$i; port=$((${PAIR_PORT:-18490} + i)); name=${v%%=*}; pid=$(cat "$d/pid")
         (
+            # shellcheck disable=SC2086 # LOAD_ARGS: words
             LOAD_MARKS=1 taskset -c 1 node bench/peer/load.mjs --target duet --port "$port" --pairs "$PAIRS" \
-                --inflight "$INFLIGHT" --seconds "$DURATION" --warmup "$WARMUP" \
+                --inflight "$INFLIGHT" --seconds "$DURATION" --warmup "$WARMUP" ${LOAD_ARGS:-} \
                 >"$out/$name-r$r.json" 2>"$d/load.err" &
             lp=$!
             # load.mjs says when its measured window opens and closes

@@ -7,7 +7,10 @@
 // arrived during the measured window and their send -> arrival latency.
 //
 //   node bench/peer/load.mjs --target duet|peer --port N [--pairs 50]
-//        [--inflight 4] [--warmup 5] [--seconds 20] [--size 64]
+//        [--inflight 4] [--warmup 5] [--seconds 20] [--size 64] [--seen]
+// With --seen (duet only; issue 18 round 7), the receiver also sends `seen`
+// for every message after its ack, and the sender acknowledges the seen
+// receipt as it does the delivered one.
 // Prints one JSON line: {target, pairs, inflight, seconds, msgs, rate, p50_ms, p99_ms}.
 import http from 'node:http';
 import WebSocket from 'ws';
@@ -25,6 +28,7 @@ const INFLIGHT = Number(arg('inflight', '4'));
 const WARMUP = Number(arg('warmup', '5'));
 const SECONDS = Number(arg('seconds', '20'));
 const SIZE = Number(arg('size', '64'));
+const SEEN = process.argv.includes('--seen');
 const run = Date.now().toString(36);
 const body = 'x'.repeat(SIZE);
 
@@ -109,6 +113,7 @@ async function duetPair(p) {
   const wsB = await duetSocket(b, (ev) => {
     if (ev.type !== 'message') return;
     wsB.send(JSON.stringify({ type: 'ack', chat_id: ev.chat_id, kind: 'message', seq: ev.seq }));
+    if (SEEN) wsB.send(JSON.stringify({ type: 'seen', chat_id: ev.chat_id, seq: ev.seq }));
     const t = sentAt.get(ev.id);
     if (t === undefined) return;
     sentAt.delete(ev.id);

@@ -42,7 +42,9 @@
  * is deleted by its primary key in one pass, and only two or more take the
  * range DELETE; the receipt's message is read, then inserted from VALUES.
  * The same rows go and come as with the range statements, so the triggers
- * count the same.
+ * count the same. Round 7: the acks of one row (a deletion, reaction,
+ * edit, hide or chat state notice) and a delete for everyone's removal of
+ * the peer's copy delete the same way (sq_pending_delete_at), in place.
  *
  * Ownership: struct sq_defer is embedded in sq_store (writer fields) and
  * owns its table v.
@@ -66,6 +68,9 @@ const char *const sq_defer_sql[SQ_STMT_COUNT] = {
     [SQ_DEFER_DELETE_KEY] = "DELETE FROM pending INDEXED BY sqlite_autoindex_pending_1"
                             " WHERE user_id = ?1 AND chat_id = ?2 AND service_type = ?3"
                             " AND message_id = ?4 AND sequence = ?5",
+    /* The same for one sequence (sq_pending_delete_at, round 7). */
+    [SQ_PENDING_KEYS_AT] = "SELECT message_id, sequence FROM pending WHERE user_id = ?1"
+                           " AND chat_id = ?2 AND service_type = ?3 AND sequence = ?4 LIMIT 2",
     /* What SQ_PENDING_FROM_MSG copies from the message, for kind ?3. */
     [SQ_DEFER_RECEIPT_SRC] = "SELECT sender, receiver, message_id, iif(?3 = 0, message, ''), type,"
                              " iif(?3 = 0, preview, ''), sent_at, deleted_at,"
@@ -224,14 +229,18 @@ static int sq_bind_col(sq_store *s, sqlite3_stmt *dst, int i, sqlite3_stmt *src,
     return DUET_ESTORE;
 }
 
-/* Deletes the slot's rows at sequence <= upto (see the top of the file). */
-static int sq_slot_delete(sq_store *s, const struct sq_slot *e, int64_t upto)
+/* Deletes user's rows of chat and kind that keys_id selects with seq (at
+ * most two, looked up first; see the top of the file): none runs no
+ * statement, one is deleted by its key in one pass, two or more by range_id,
+ * which takes the same parameters and selects the same rows. */
+static int sq_delete_looked_up(sq_store *s, enum sq_stmt_id keys_id, enum sq_stmt_id range_id,
+                               const duet_id *user, const duet_id *chat, int kind, int64_t seq)
 {
-    sqlite3_stmt *keys = sq_bind(s, SQ_DEFER_KEYS, "iidl", &e->user, &e->chat, e->kind, upto);
+    sqlite3_stmt *keys = sq_bind(s, keys_id, "iidl", user, chat, kind, seq);
     int rc = keys != NULL ? sq_step(s, keys) : DUET_ESTORE;
     if (rc <= 0)
         return rc; /* no row, or an error */
-    sqlite3_stmt *del = sq_bind(s, SQ_DEFER_DELETE_KEY, "iid", &e->user, &e->chat, e->kind);
+    sqlite3_stmt *del = sq_bind(s, SQ_DEFER_DELETE_KEY, "iid", user, chat, kind);
     if (del == NULL || sq_bind_col(s, del, 4, keys, 0) < 0 || sq_bind_col(s, del, 5, keys, 1) < 0)
         rc = DUET_ESTORE;
     else
@@ -243,11 +252,25 @@ static int sq_slot_delete(sq_store *s, const struct sq_slot *e, int64_t upto)
         if (rc < 0)
             return rc;
         s->defer.ranges++;
-        return sq_exec(s, SQ_PENDING_DELETE_UPTO, "iidl", &e->user, &e->chat, e->kind, upto);
+        rc = sq_exec(s, range_id, "iidl", user, chat, kind, seq);
+        return rc < 0 ? rc : 0;
     }
     while ((rc = sq_step(s, del)) == 1) {
     }
     return rc;
+}
+
+/* Deletes the slot's rows at sequence <= upto. */
+static int sq_slot_delete(sq_store *s, const struct sq_slot *e, int64_t upto)
+{
+    return sq_delete_looked_up(s, SQ_DEFER_KEYS, SQ_PENDING_DELETE_UPTO, &e->user, &e->chat,
+                               e->kind, upto);
+}
+
+int sq_pending_delete_at(sq_store *s, const duet_id *user, const duet_id *chat, int kind,
+                         int64_t seq)
+{
+    return sq_delete_looked_up(s, SQ_PENDING_KEYS_AT, SQ_PENDING_DELETE_AT, user, chat, kind, seq);
 }
 
 /* The receipt row of a replace, copied from its message (none if there is

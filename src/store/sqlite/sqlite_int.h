@@ -5,6 +5,7 @@
  * sqlite_msgs.c implement the ops (sqlite_conv.c issue 17's: reply, forward,
  * reactions, edit, delete for me). An op runs inside a savepoint of the batch's transaction and
  * returns the request's status; it fills req->out from req->pool.
+ * sqlite_ckpt.h has the WAL's helpers (checkpoints, the scrub).
  */
 #ifndef DUET_STORE_SQLITE_INT_H
 #define DUET_STORE_SQLITE_INT_H
@@ -12,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "../store.h"
+#include "sqlite_ckpt.h"
 
 /* Every cached statement. Each op file defines the SQL of its own ids in a
  * table indexed by this enum; sqlite.c prepares all of them once at open. */
@@ -63,7 +65,6 @@ enum sq_stmt_id {
     SQ_MSG_INSERT,
     SQ_CHAT_SENT,
     SQ_CHAT_SET_READ,
-    SQ_CHAT_SET_SEEN,
     SQ_PENDING_FROM_MSG,
     SQ_PENDING_NEW_MSG,
     SQ_PENDING_DELETE_UPTO,
@@ -147,6 +148,7 @@ enum sq_stmt_id {
     SQ_DEFER_DELETE_KEY,
     SQ_DEFER_RECEIPT_SRC,
     SQ_DEFER_RECEIPT_PUT,
+    SQ_PENDING_KEYS_AT, /* round 7 */
     SQ_STMT_COUNT
 };
 
@@ -172,81 +174,6 @@ extern const char *const sq_defer_sql[SQ_STMT_COUNT];
       "media"
 /* The column after SQ_MSG_COLS in the reads that add ", withheld". */
 #define SQ_MSG_WITHHELD 13
-
-/* WAL checkpoints on a helper thread (sqlite_ckpt.c). Ownership: embedded in
- * sq_store; owns its connection, thread, mutex and condition variable.
- * want, running, held, stop and the counters are shared with the writer
- * thread (WAL hook, sq_ckpt_erase) and the helper thread, under mu; the rest is set before the
- * thread starts. */
-/* The scrub of moved rows (sqlite_scrub.c, sqlite_vfs.c). Ownership:
- * embedded in sq_store (writer thread); owns its descriptor, bitmap, page
- * buffer and the VFS the writer's connection opens through. */
-struct sq_scrub {
-    sqlite3_vfs vfs;   /* forwards to real; notes the pages of WAL frames */
-    sqlite3_vfs *real; /* the default VFS */
-    char vfs_name[40];
-    int vfs_registered;
-    int db_fd;     /* duet.db, open until the connections are closed */
-    uint8_t *page; /* one page */
-    uint32_t pgsz, usable;
-    uint32_t wal_pgsz; /* from the WAL header as SQLite writes it */
-    uint8_t *dirty;    /* bitmap by page number: written since the last scrub */
-    size_t dirty_len;
-    int all; /* scrub every page next time */
-    int warned;
-    uint64_t runs, pages, written, ns; /* scrubs */
-    uint64_t frames, odd;              /* frame headers noted; writes not understood */
-};
-
-/* Zeroes the unused space of b-tree page p (hdr: 100 on page 1, else 0;
- * usable: page size less reserved bytes): 1 changed, 0 nothing to zero, -1
- * not a b-tree page or a header that does not check out (left as it is). */
-int sq_scrub_page(uint8_t *p, uint32_t usable, uint32_t hdr);
-/* Registers the VFS; the writer's connection opens with sc->vfs_name. 0 or
- * an error (sq_scrub_close undoes what was done either way). */
-int sq_scrub_init(struct sq_scrub *sc);
-/* Once the writer's connection is open (path, db). 0 or an error. */
-int sq_scrub_open(struct sq_scrub *sc, const char *path, sqlite3 *db);
-/* After every connection is closed; harmless on a zeroed sq_scrub whose
- * db_fd is -1. */
-void sq_scrub_close(struct sq_scrub *sc);
-/* The VFS, on each write to the WAL (writer thread). */
-void sq_scrub_wal_write(struct sq_scrub *sc, const uint8_t *buf, int n, int64_t off);
-/* After an erasing checkpoint: scrubs the noted pages (every page the first
- * time) and drops db's page cache. 0 or DUET_ESTORE (logged; all next time). */
-int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db);
-/* sqlite_vfs.c: fills and registers sc->vfs. 0 or DUET_ESTORE. */
-int sq_vfs_register(struct sq_scrub *sc);
-void sq_vfs_unregister(struct sq_scrub *sc);
-
-struct sq_ckpt {
-    sqlite3 *db;            /* the helper's own connection, only for checkpoints */
-    struct sq_scrub *scrub; /* writer thread only: the hook notes pages there */
-    uv_thread_t thread;
-    uv_mutex_t mu;
-    uv_cond_t cond;
-    int started;
-    int want;    /* the WAL passed the limit: checkpoint */
-    int running; /* the helper is in a checkpoint */
-    int held;    /* the writer runs an erasing checkpoint: the helper waits */
-    int stop;
-    uint64_t runs, total_ns, max_ns;
-    uint64_t erases, erase_ns, erase_max_ns; /* sq_ckpt_erase */
-};
-
-/* Opens the helper's connection to path, starts its thread, and replaces the
- * automatic checkpoint of the writer's connection by a WAL hook that wakes
- * it. Call before the writer thread starts. 0 or an error (nothing left). */
-int sq_ckpt_start(struct sq_ckpt *c, const char *path, sqlite3 *writer);
-/* Removes the hook from writer (NULL: leave it), joins the thread, closes the
- * connection. Call after the writer thread was joined; harmless if not
- * started. */
-void sq_ckpt_stop(struct sq_ckpt *c, sqlite3 *writer);
-/* Writer thread, outside a transaction: checkpoints everything with TRUNCATE
- * on writer, so that no WAL frame keeps text a delete erased. Waits for the
- * helper's checkpoint. 0, or DUET_ESTORE (logged; the WAL may still hold
- * old pages). */
-int sq_ckpt_erase(struct sq_ckpt *c, sqlite3 *writer);
 
 /* The search index in shards by age (sqlite_shards.c, s-shard): FTS5 table
  * msg_fts_<k> holds the FTS rowids from v[k].first_id up to the next
@@ -531,6 +458,11 @@ int sq_defer_covers(sq_store *s, const duet_id *user, const duet_id *chat, int k
 int sq_defer_flush(sq_store *s);
 void sq_defer_clear(sq_store *s);
 void sq_defer_free(sq_store *s);
+/* Deletes user's pending rows of chat and kind at sequence seq, in place
+ * (not deferred), without a temporary b-tree for the usual single row
+ * (round 7): 0 or DUET_ESTORE. */
+int sq_pending_delete_at(sq_store *s, const duet_id *user, const duet_id *chat, int kind,
+                         int64_t seq);
 
 /* sqlite_org.c (c-org): pin, archive, mute. */
 int sq_chat_state_set(sq_store *s, store_req *req);

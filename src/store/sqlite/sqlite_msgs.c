@@ -19,14 +19,14 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
     /* Only "seen" moves read positions: sending says nothing about what
      * the sender has read of the peer's messages. */
     [SQ_CHAT_SENT] = "UPDATE chats SET last_seq = ?2, last_activity = ?3 WHERE chat_id = ?1",
+    /* The read position, and with ?4 the reported seen position (only
+     * moved while both have receipts on): one write of the chat row for
+     * both (round 7; they were two UPDATEs of the same row). */
     [SQ_CHAT_SET_READ] = "UPDATE chats SET"
                          " a_read_seq = iif(user_a = ?2, max(a_read_seq, ?3), a_read_seq),"
-                         " b_read_seq = iif(user_b = ?2, max(b_read_seq, ?3), b_read_seq)"
-                         " WHERE chat_id = ?1",
-    /* The reported seen position: only moved while both have receipts on. */
-    [SQ_CHAT_SET_SEEN] = "UPDATE chats SET"
-                         " a_seen_seq = iif(user_a = ?2, max(a_seen_seq, ?3), a_seen_seq),"
-                         " b_seen_seq = iif(user_b = ?2, max(b_seen_seq, ?3), b_seen_seq)"
+                         " b_read_seq = iif(user_b = ?2, max(b_read_seq, ?3), b_read_seq),"
+                         " a_seen_seq = iif(?4 AND user_a = ?2, max(a_seen_seq, ?3), a_seen_seq),"
+                         " b_seen_seq = iif(?4 AND user_b = ?2, max(b_seen_seq, ?3), b_seen_seq)"
                          " WHERE chat_id = ?1",
     /* A pending row of any kind for user ?1, copied from the message it is
      * about; only MESSAGE rows carry the text (the seed's denormalisation). */
@@ -61,6 +61,8 @@ const char *const sq_msgs_sql[SQ_STMT_COUNT] = {
                            " deleted_at = 0, media = excluded.media",
     [SQ_PENDING_DELETE_UPTO] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                                " AND service_type = ?3 AND sequence <= ?4",
+    /* Only for two or more rows (sq_pending_delete_at): with the
+     * pending_counts triggers it runs through a temporary b-tree. */
     [SQ_PENDING_DELETE_AT] = "DELETE FROM pending WHERE user_id = ?1 AND chat_id = ?2"
                              " AND service_type = ?3 AND sequence = ?4",
     /* Kept by triggers on pending (sqlite.c, migration 2): O(1) per send. */
@@ -326,10 +328,10 @@ int sq_msg_ack(sq_store *s, store_req *req)
     case PENDING_REACTION:
     case PENDING_EDITED:
     case PENDING_HIDDEN:
-        rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, req->in.seq);
+        rc = sq_pending_delete_at(s, me, &c.id, req->in.kind, req->in.seq);
         break;
     case PENDING_CHAT_STATE: /* c-org: one row per chat, at sequence 0 */
-        rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", me, &c.id, req->in.kind, (int64_t)0);
+        rc = sq_pending_delete_at(s, me, &c.id, req->in.kind, 0);
         break;
     default:
         return -EINVAL;
@@ -356,13 +358,16 @@ int sq_msg_seen(sq_store *s, store_req *req)
         seq = seen;
     }
     req->out.read_seq = seq > c.my_read_seq ? seq : c.my_read_seq;
-    if (seq > c.my_read_seq && (rc = sq_exec(s, SQ_CHAT_SET_READ, "iil", &c.id, me, seq)) < 0)
+    /* The read position moves when seq passes it; the seen position, up to
+     * seq, only while both have receipts on: one UPDATE for both. */
+    int both = sq_receipts_both(s, me, &c.peer);
+    if (both < 0)
+        return both;
+    if ((seq > c.my_read_seq || both) &&
+        (rc = sq_exec(s, SQ_CHAT_SET_READ, "iild", &c.id, me, seq, both)) < 0)
         return rc;
-
-    if ((rc = sq_receipts_both(s, me, &c.peer)) <= 0)
-        return rc;
-    if ((rc = sq_exec(s, SQ_CHAT_SET_SEEN, "iil", &c.id, me, seq)) < 0)
-        return rc;
+    if (!both)
+        return 0;
     rc = sq_mark(s, SQ_MSG_SEEN_FLOOR, SQ_MSG_MARK_SEEN, &c, me, seq, now, &top);
     if (rc < 0 || top == 0)
         return rc;
@@ -405,8 +410,7 @@ int sq_msg_delete(sq_store *s, store_req *req)
         return rc;
     /* The receiver of a withheld message never had it: nothing to tell. */
     if (!req->out.hidden &&
-        ((rc = sq_exec(s, SQ_PENDING_DELETE_AT, "iidl", &c.peer, &c.id, PENDING_MESSAGE, seq)) <
-             0 ||
+        ((rc = sq_pending_delete_at(s, &c.peer, &c.id, PENDING_MESSAGE, seq)) < 0 ||
          (rc = sq_exec(s, SQ_PENDING_FROM_MSG, "idllil", &c.peer, PENDING_DELETED, (int64_t)0,
                        (int64_t)0, &c.id, seq)) < 0))
         return rc;
