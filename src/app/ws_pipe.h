@@ -21,7 +21,7 @@
 
 /* Requests of one WebSocket in flight at most (answered or not, until their
  * answer is sent). On Cassandra a sender's pipelined sends form one chat's
- * send groups (cass_group.c): 8 capped a conversation at ~550 msg/s, 32
+ * send groups (cass_group.c): 8 capped a conversation at ~540 msg/s, 32
  * lets the next group queue while one is written (docs/cassandra.md). */
 #define PIPE_MAX_INFLIGHT 32
 /* Queued output plus reserved answers at most, per WebSocket, before it is

@@ -5,7 +5,7 @@
 // server stops reading the socket, so a pipelined flood of big history pages
 // neither grows the server's memory nor delays other users. The bound is 32
 // per connection (issue 19: a sender's pipelined sends form the Cassandra
-// store's send groups, 8 capped one conversation at ~550 msg/s).
+// store's send groups, 8 capped one conversation at ~540 msg/s).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
