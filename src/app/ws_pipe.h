@@ -20,14 +20,17 @@
 #include "limits.h"
 
 /* Requests of one WebSocket in flight at most (answered or not, until their
- * answer is sent). */
-#define PIPE_MAX_INFLIGHT 8
+ * answer is sent). On Cassandra a sender's pipelined sends form one chat's
+ * send groups (cass_group.c): 8 capped a conversation at ~540 msg/s, 32
+ * lets the next group queue while one is written (docs/cassandra.md). */
+#define PIPE_MAX_INFLIGHT 32
 /* Queued output plus reserved answers at most, per WebSocket, before it is
  * read no further (a quarter of --max-ws-queue when that is smaller). */
 #define PIPE_BUDGET (4u << 20)
 /* Requests in flight of one user over all their WebSockets, at most (a
- * connection past it reads on once one of them is answered). */
-#define PIPE_MAX_PER_USER 16
+ * connection past it reads on once one of them is answered): two full
+ * connections, 64 of the Cassandra store's 2,048 queued requests. */
+#define PIPE_MAX_PER_USER 64
 
 struct client;
 struct pipe_slot;

@@ -3,7 +3,9 @@
 // waits for the earlier requests still at the store. And a connection has a
 // bounded number of requests in flight (issue 14 item 1): beyond it the
 // server stops reading the socket, so a pipelined flood of big history pages
-// neither grows the server's memory nor delays other users.
+// neither grows the server's memory nor delays other users. The bound is 32
+// per connection (issue 19: a sender's pipelined sends form the Cassandra
+// store's send groups, 8 capped one conversation at ~540 msg/s).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -62,6 +64,42 @@ describe('34 answers in request order, bounded requests in flight', { timeout: 3
     assert.equal(got[4].code, 'unknown_type');
     // the history page saw the send before it (store order)
     assert.ok(got[2].messages.some((m) => m.id === 'order-1'));
+    r.destroy();
+  });
+
+  it('a connection reads 31 pipelined sends at once, and pauses past 32', async () => {
+    const paused = async () => {
+      const m = /duet_ws_paused_total (\d+)/.exec((await carol.http.get('/metrics')).text);
+      return Number(m[1]);
+    };
+    const r = await RawWs.connect(srv, { cookie: alice.session });
+    await r.waitEvent('hello');
+    await r.waitEvent('synced');
+    // n sends in one write, answered in order with consecutive sequences.
+    const burst = async (tag, n) => {
+      const frames = Array.from({ length: n }, (_, i) =>
+        wsFrame(1, Buffer.from(JSON.stringify({ type: 'send', ref: `${tag}-${i}`, chat_id: chat, id: `${tag}-${i}`, text: `${tag} ${i}` }))),
+      );
+      r.write(Buffer.concat(frames));
+      const got = [];
+      while (got.length < n) {
+        const f = await r.waitFrame((x) => x.opcode === 1 && x.json && ['sent', 'error'].includes(x.json.type));
+        got.push(f.json);
+      }
+      assert.deepEqual(
+        got.map((e) => `${e.type}:${e.ref}`),
+        Array.from({ length: n }, (_, i) => `sent:${tag}-${i}`),
+      );
+      for (let i = 1; i < n; i++) assert.equal(got[i].seq, got[i - 1].seq + 1);
+    };
+    const p0 = await paused();
+    // Under the bound (32 slots: the 32nd request pauses) all are read
+    // before the first is answered, and the socket is never paused.
+    await burst('ahead', 31);
+    assert.equal(await paused(), p0, '31 requests in flight paused the connection');
+    // Past it the socket is paused, and every answer still comes in order.
+    await burst('past', 80);
+    assert.ok((await paused()) > p0, '80 pipelined requests did not pause the connection');
     r.destroy();
   });
 
