@@ -28,9 +28,11 @@
  * read no further (a quarter of --max-ws-queue when that is smaller). */
 #define PIPE_BUDGET (4u << 20)
 /* Requests in flight of one user over all their WebSockets, at most (a
- * connection past it reads on once one of them is answered): two full
- * connections, 64 of the Cassandra store's 2,048 queued requests. */
-#define PIPE_MAX_PER_USER 64
+ * connection past it reads on once one of them is answered). One full
+ * connection, no more: a user's share of the store's queue (2,048 queued
+ * requests on Cassandra) doubled with round 7, not quadrupled, and one
+ * conversation needs only the sender's one socket. */
+#define PIPE_MAX_PER_USER 32
 
 struct client;
 struct pipe_slot;
