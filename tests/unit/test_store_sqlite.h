@@ -26,6 +26,29 @@ static struct {
 } E;
 
 /* The store's connection, for hooks and checks on the file. */
+/* 1 if sql's program opens a temporary b-tree (EXPLAIN: OpenEphemeral). */
+static inline int uses_temp_btree(sqlite3 *db, const char *sql)
+{
+    char *q = sqlite3_mprintf("EXPLAIN %s", sql);
+    cr_assert_not_null(q);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_free(q);
+    int found = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        found |= strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Runs counts of every cached statement, to see which ones a batch ran. */
+static inline void run_counts(sq_store *sq, int *runs)
+{
+    for (int i = 0; i < SQ_STMT_COUNT; i++)
+        runs[i] =
+            sq->stmts[i] != NULL ? sqlite3_stmt_status(sq->stmts[i], SQLITE_STMTSTATUS_RUN, 0) : 0;
+}
+
 static inline sqlite3 *store_db(store_t *st)
 {
     return ((sq_store *)st)->db;

@@ -197,29 +197,6 @@ Test(store_sqlite_defer, acks_of_one_chat_flush_once)
     cr_assert_eq(sql_int("SELECT count(*) FROM messages WHERE received_at = 0"), 0);
 }
 
-/* Runs counts of every cached statement, to see which ones a batch ran. */
-static void run_counts(sq_store *sq, int *runs)
-{
-    for (int i = 0; i < SQ_STMT_COUNT; i++)
-        runs[i] =
-            sq->stmts[i] != NULL ? sqlite3_stmt_status(sq->stmts[i], SQLITE_STMTSTATUS_RUN, 0) : 0;
-}
-
-/* 1 if sql's program opens a temporary b-tree (EXPLAIN: OpenEphemeral). */
-static int uses_temp_btree(sqlite3 *db, const char *sql)
-{
-    char *q = sqlite3_mprintf("EXPLAIN %s", sql);
-    cr_assert_not_null(q);
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-    sqlite3_free(q);
-    int found = 0;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        found |= strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
-    sqlite3_finalize(st);
-    return found;
-}
-
 /* Round 6: a lone ack (the usual batch at moderate rates) and the receipt
  * it causes run no statement through a temporary b-tree, and the rows left
  * are right. */

@@ -10,28 +10,6 @@
 
 TestSuite(store_sqlite_onepass, .init = setup, .fini = teardown, .timeout = 30);
 
-/* 1 if sql's program opens a temporary b-tree (EXPLAIN: OpenEphemeral). */
-static int uses_temp_btree(sqlite3 *db, const char *sql)
-{
-    char *q = sqlite3_mprintf("EXPLAIN %s", sql);
-    cr_assert_not_null(q);
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-    sqlite3_free(q);
-    int found = 0;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        found |= strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
-    sqlite3_finalize(st);
-    return found;
-}
-
-static void run_counts(sq_store *sq, int *runs)
-{
-    for (int i = 0; i < SQ_STMT_COUNT; i++)
-        runs[i] =
-            sq->stmts[i] != NULL ? sqlite3_stmt_status(sq->stmts[i], SQLITE_STMTSTATUS_RUN, 0) : 0;
-}
-
 /* Runs r (a batch of its own) and requires that no cached statement it ran
  * opens a temporary b-tree. */
 static int run_one_pass(sqlite3 *db, store_req *r, const char *what)
