@@ -1,11 +1,11 @@
 #!/bin/sh
 # Medians per build and the ratio to the base build within each round, from
-# summary.sh's lines:  ratios.sh DIR BASE FIELD
+# round 6's acks-beside/summary.sh lines:  ratios.sh DIR BASE FIELD
 # FIELD: all (messages over the whole run, /s), recv (the measured step,
 # /s), cpu_us (duetd CPU per message) or load. ALIAS="a=x b=x" counts the
 # runs of builds a and b (the same code built twice) as build x.
 dir=$1 base=$2 field=$3
-sh "$(dirname "$0")/summary.sh" "$dir" | awk -v base="$base" -v field="$field" -v alias="${ALIAS:-}" '
+sh "$(dirname "$0")/../../2026-12-04-round6/acks-beside/summary.sh" "$dir" | awk -v base="$base" -v field="$field" -v alias="${ALIAS:-}" '
 function med(a, n,   i, j, t) {
     for (i = 2; i <= n; i++)
         for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -25,7 +25,7 @@ BEGIN {
     }
     if (field == "cpu_us" && $3 == "cpu_us=") v = $4
     if (v == "" || v + 0 == 0) next
-    val[b, r] = v; builds[b] = 1; rounds[r] = 1
+    val[b, r] = v + 0; builds[b] = 1; rounds[r] = 1 # numbers, not strings: "968" > "1053"
 }
 END {
     for (b in builds) {
