@@ -41,14 +41,18 @@ int limits_init(struct limits *l, double rate, double burst, int64_t per_addr)
         goto err_signup;
     if (set_init(&l->erase, 0, 1) < 0)
         goto err_lookup;
-    if (map_init(&l->ws_addr) < 0)
+    if (set_init(&l->typing, LIMITS_TYPING_PER_S / 1000.0, LIMITS_TYPING_BURST) < 0)
         goto err_erase;
+    if (map_init(&l->ws_addr) < 0)
+        goto err_typing;
     if (map_init(&l->inflight) < 0)
         goto err_ws;
     return 0;
 
 err_ws:
     map_free(&l->ws_addr);
+err_typing:
+    set_free(&l->typing);
 err_erase:
     set_free(&l->erase);
 err_lookup:
@@ -66,6 +70,7 @@ void limits_free(struct limits *l)
     set_free(&l->signup);
     set_free(&l->lookup);
     set_free(&l->erase);
+    set_free(&l->typing);
     map_free(&l->ws_addr);
     for (struct map_entry *e = map_first(&l->inflight); e != NULL; e = map_next(&l->inflight, e))
         free(e->value);
@@ -158,6 +163,23 @@ int64_t limits_take_erase(struct limits *l, const duet_id *user, uint64_t now)
 int64_t limits_take_lookup(struct limits *l, const duet_id *user, uint64_t now)
 {
     return take(&l->lookup, user->b, 16, now);
+}
+
+int64_t limits_typing_wait(struct limits *l, const duet_id *user, uint64_t now)
+{
+    struct bucket *b = map_get(&l->typing.map, user->b, 16);
+    if (b == NULL) /* no refusal yet, or all forgiven and swept */
+        return 0;
+    refill(&l->typing, b, now);
+    if (b->tokens >= 1)
+        return 0;
+    int64_t wait = (int64_t)((1 - b->tokens) / l->typing.rate) + 1;
+    return wait < 1 ? 1 : wait;
+}
+
+void limits_typing_refused(struct limits *l, const duet_id *user, uint64_t now)
+{
+    (void)take(&l->typing, user->b, 16, now); /* past the burst: the wait above says so */
 }
 
 /* Per-address limits count an IPv6 client's whole /64 (net_addr_group). */

@@ -38,6 +38,7 @@ struct limits {
     struct bucket_set signup; /* by client address: sign-ups */
     struct bucket_set lookup; /* by user id: requests naming another user */
     struct bucket_set erase;  /* by user id: deletes for everyone (each erases on disk) */
+    struct bucket_set typing; /* by user id: typing checks the store refused */
     map_t ws_addr;            /* client address -> open WebSockets (in the pointer) */
     int64_t per_addr;         /* WebSockets per address; 0 = no cap */
     map_t inflight;           /* user id -> struct limits_inflight: requests in flight */
@@ -70,6 +71,20 @@ int64_t limits_take_signup(struct limits *l, const char *addr, uint64_t now_ms);
 
 /* The same for a request of user that names another user by username. */
 int64_t limits_take_lookup(struct limits *l, const duet_id *user, uint64_t now_ms);
+
+/* Typing to a chat that is not the user's (made up, or not theirs) is
+ * refused after a store read that no cache can spare (a CQL read on
+ * Cassandra). Such refusals are counted per user: a burst of
+ * LIMITS_TYPING_BURST, then one a second; past them, typing that would
+ * read the store is refused without reading it. Typing to one's own chats
+ * is never refused, so it never counts. */
+#define LIMITS_TYPING_BURST 60
+#define LIMITS_TYPING_PER_S 1
+/* 0 when user may have a typing check read the store now, else the
+ * milliseconds until a refusal is allowed again. Takes nothing. */
+int64_t limits_typing_wait(struct limits *l, const duet_id *user, uint64_t now_ms);
+/* Counts a typing check of user that the store refused. */
+void limits_typing_refused(struct limits *l, const duet_id *user, uint64_t now_ms);
 
 /* Counts a WebSocket from addr; -EBUSY (nothing counted) when the address
  * is at its cap. */

@@ -104,6 +104,11 @@ static void op_store_done(store_req *r)
         op_free(op);
         return;
     }
+    /* A typing check refused (not the user's chat, not friends): counted
+     * against the reads such typing may cost (typing_read). */
+    if (r->status < 0 && r->status != DUET_ESTORE && r->status != DUET_EBUSY &&
+        r->op == STORE_CHAT_PEER)
+        limits_typing_refused(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
     if (r->status < 0 && r->op == STORE_MSG_SEND && r->in.upload_id != NULL &&
         (r->status == DUET_ENOTFOUND || r->status == -ENOTSUP)) {
         /* the upload was attached meanwhile, or media is not on this store */
@@ -156,7 +161,9 @@ static void rate_limited(struct chat_op *op, int64_t wait_ms)
                        : strcmp(rq, "edit") == 0  ? "too many edits; slow down"
                        : strcmp(rq, "react") == 0 ? "too many reactions; slow down"
                        : strcmp(rq, "hide") == 0  ? "too many messages hidden; slow down"
-                                                  : "too many messages; slow down";
+                       : strcmp(rq, "typing") == 0
+                           ? "too many typing notices for chats that are not yours; slow down"
+                           : "too many messages; slow down";
     op->cl->app->metrics.ws_errors++;
     op_answer(op, json_pack("{s:s, s:s, s:O?, s:s, s:s, s:I}", "type", "error", "request",
                             op->request, "ref", op->ref, "code", "rate_limited", "message", what,
@@ -408,6 +415,21 @@ static void typing_done(struct chat_op *op)
     typing_publish(op, &r->out.peer.id, &r->in.chat_id);
 }
 
+/* A check the cache could not answer reads the store, unless the user's
+ * typing to chats that are not theirs was refused too often of late
+ * (limits.h): then it is refused without the read. 0, or -1 after
+ * answering. */
+static int typing_read(struct chat_op *op)
+{
+    int64_t wait =
+        limits_typing_wait(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
+    if (wait > 0) {
+        rate_limited(op, wait);
+        return -1;
+    }
+    return op_submit(op);
+}
+
 /* The cached check: a hit is the peer's id; a miss reads the store. */
 static void typing_cached(void *data, const char *value, size_t len, const char *gen)
 {
@@ -420,7 +442,7 @@ static void typing_cached(void *data, const char *value, size_t len, const char 
     }
     if (gen != NULL && (op->cache_gen = strdup(gen)) == NULL)
         log_warn("chat: out of memory; not caching a typing check");
-    if (op_submit(op) < 0)
+    if (typing_read(op) < 0)
         op_free(op);
 }
 
@@ -438,7 +460,7 @@ static int start_typing(struct chat_op *op)
     cache_key_peer(op->cache_key, &op->cl->hub.user, chat);
     if (cache_get(op->cl->app, op->cache_key, typing_cached, op) == 0)
         return 0; /* typing_cached goes on */
-    return op_submit(op);
+    return typing_read(op);
 }
 
 /* ---- delete ---- */
