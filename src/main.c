@@ -90,6 +90,7 @@ static void on_net_closed(void *appp)
 {
     struct app *app = appp;
     app->net = NULL;
+    presence_retry_close(app);
     /* Pushes in flight are cancelled; their jobs stay for the next start. */
     push_svc_close(app->push);
     app->push = NULL;
@@ -202,6 +203,7 @@ static int open_sqlite(struct daemon *d)
         .cache_kib = d->cfg.cache_mib * 1024,
         .commit_window_ms = d->cfg.commit_window_ms,
         .fts_shard_rows = d->cfg.fts_shard_rows,
+        .max_inflight = (size_t)d->cfg.store_max_inflight,
     };
     int r = store_sqlite_open(&d->loop, &so, &d->app.store);
     if (r < 0)

@@ -48,6 +48,20 @@
 #include "limits.h"
 #include "metrics.h"
 
+struct presence_op;
+
+/* Presence changes whose store step failed for a reason that passes, to be
+ * tried again (presence.c). Ownership: embedded in struct app; presence.c
+ * allocates and frees the ops; the timer is initialised on first use and
+ * closed by presence_retry_close(). */
+struct presence_retry {
+    uv_timer_t timer;
+    int timer_on;             /* initialised (then closed only at shutdown) */
+    int closed;               /* presence_retry_close() ran: no more retries */
+    struct presence_op *head; /* waiting, in no order: the timer scans them */
+    size_t n;
+};
+
 /* The loop's context: everything mutable lives here (no globals).
  * Ownership: created and destroyed by main.c; owns store, net and hub. */
 struct app {
@@ -68,6 +82,7 @@ struct app {
     struct push_svc *push;   /* Web Push sender (push_svc.h); NULL when off */
     struct uploads *uploads; /* media uploads and the blob store (uploads.h) */
     struct static_cache web; /* the web client's files in memory (static.h) */
+    struct presence_retry presence_retry;
 };
 
 struct push_svc;

@@ -157,6 +157,8 @@ static const struct opt opts[] = {
     /* Hidden (no help): the tests shorten them. */
     {"upload-ttl-ms", OPT_INT, OFF(upload_ttl_ms), "86400000", 100, 1LL << 40, NULL},
     {"upload-sweep-ms", OPT_INT, OFF(upload_sweep_ms), "60000", 50, 86400000, NULL},
+    /* Tests: a small SQLite queue, to see what a busy store does. */
+    {"store-max-inflight", OPT_INT, OFF(store_max_inflight), "0", 0, 1000000, NULL},
     /* S3 for media (--media s3; docs/deploy.md) */
     {"s3-endpoint", OPT_STR, OFF(s3_endpoint), NULL, 0, 0,
      "S3 endpoint http(s)://HOST[:PORT], path-style (with --media s3)"},

@@ -75,6 +75,7 @@ struct config {
     int64_t max_upload_bytes;     /* one upload's length at most */
     int64_t upload_quota_bytes;   /* bytes a user may upload per 24 h (0 = no limit) */
     int64_t max_uploads_inflight; /* a user's unfinished uploads at once (0 = no limit) */
+    int64_t store_max_inflight;   /* SQLite requests outstanding at most (0: default; tests) */
     int64_t upload_ttl_ms;        /* unattached uploads are removed after this (tests: short) */
     int64_t upload_sweep_ms;      /* how often the sweep looks for them */
     /* S3 for media (--media s3) */

@@ -27,6 +27,8 @@ struct metrics {
     uint64_t ws_errors;          /* error events sent */
     uint64_t ws_paused;          /* WebSockets no longer read: requests in flight or output */
     uint64_t store_errors;
+    uint64_t presence_retried; /* presence store steps queued to be tried again */
+    uint64_t presence_dropped; /* presence changes given up after failures that pass */
     uint64_t logins_failed;
     uint64_t logins_throttled;
     struct histogram send_latency; /* send received -> "sent" ack */
