@@ -2,7 +2,8 @@
  * page rules on crafted pages, then on a real store, bytes planted in the
  * unused space of a page (what a rebalance leaves of a moved row) are gone
  * from duet.db once a delete completed: every page at the first delete of a
- * process, then the pages written since. */
+ * process, then the pages written since; across a clean stop, only what the
+ * last process left owed (sqlite_scrub_state.c). */
 #include <fcntl.h>
 
 #include "test_store_sqlite.h"
@@ -199,4 +200,77 @@ Test(store_sqlite_scrub, a_delete_scrubs_what_a_move_would_leave)
     cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
     sqlite3_close(db);
+}
+
+/* ---- the state a clean stop leaves (sqlite_scrub_state.c) ---- */
+
+static struct sq_scrub *scrub_of(store_t *st)
+{
+    return &((sq_store *)st)->scrub;
+}
+
+static int state_exists(void)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s-scrub", E.path);
+    return access(p, F_OK) == 0;
+}
+
+Test(store_sqlite_scrub, a_clean_stop_hands_over_what_is_owed)
+{
+    int64_t s1, s2, s3;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m1", "hello", T0 + 10, &s1), 0);
+    cr_assert_eq(send_msg(E.alice, E.ab, "m2", "again", T0 + 11, &s2), 0);
+    /* A file this process created has no page it did not note. */
+    cr_assert_eq(scrub_of(E.st)->all, 0);
+    close_store(E.st);
+    cr_assert(state_exists(), "a clean stop leaves the bitmap");
+    E.st = open_store();
+    cr_assert(!state_exists(), "removed before the database is opened");
+    cr_assert_eq(scrub_of(E.st)->loaded, 1);
+    cr_assert_eq(scrub_of(E.st)->all, 0);
+
+    int fd = open(E.path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    uint32_t msgs = leaf_of("messages"), users = leaf_of("users");
+    /* Every page was written by the first process: this delete covers both,
+     * and the scrub drops the page cache. */
+    plant(fd, msgs);
+    plant(fd, users);
+    del(s1, T0 + 20);
+    cr_assert(!marked(fd, msgs) && !marked(fd, users), "pages owed by the last process");
+
+    /* The messages page is written again (from the file, planted bytes
+     * included), the users page is not; then a clean stop. */
+    plant(fd, msgs);
+    plant(fd, users);
+    cr_assert_eq(send_msg(E.alice, E.ab, "m3", "third", T0 + 30, &s3), 0);
+    close_store(E.st);
+    cr_assert(state_exists());
+    cr_assert(marked(fd, msgs), "the checkpoint at close brought the planted bytes back");
+
+    /* The next process owes the messages page only: its first delete does
+     * not read the whole file. */
+    E.st = open_store();
+    cr_assert_eq(scrub_of(E.st)->loaded, 1);
+    del(s2, T0 + 31);
+    cr_assert(!marked(fd, msgs), "a page the last process wrote was not scrubbed");
+    cr_assert(marked(fd, users), "a page nobody wrote since was read: the whole file was");
+    cr_assert_lt(scrub_of(E.st)->pages, (uint64_t)sql_int("PRAGMA page_count"));
+
+    /* Anything that writes the file while duetd is stopped (here a byte,
+     * as the sqlite3 CLI would) voids the state: every page again. */
+    close_store(E.st);
+    cr_assert(state_exists());
+    uint8_t b;
+    cr_assert_eq(pread(fd, &b, 1, 0), 1);
+    cr_assert_eq(pwrite(fd, &b, 1, 0), 1);
+    E.st = open_store();
+    cr_assert_eq(scrub_of(E.st)->loaded, 0);
+    cr_assert_eq(scrub_of(E.st)->all, 1);
+    int64_t s4;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m4", "fourth", T0 + 40, &s4), 0);
+    del(s3, T0 + 41);
+    cr_assert(!marked(fd, users), "a file changed while stopped was not scrubbed whole");
+    cr_assert_eq(close(fd), 0);
 }

@@ -261,6 +261,8 @@ void sq_release_db(sq_store *s)
     int rc = sqlite3_close(s->db);
     if (rc != SQLITE_OK)
         log_error("store: sqlite: close: %s", sqlite3_errstr(rc));
+    else if (s->db != NULL)
+        sq_scrub_save(&s->scrub); /* for the next start's first delete */
     s->db = NULL;
     /* After the connections: closing its descriptor drops SQLite's locks. */
     sq_scrub_close(&s->scrub);
@@ -471,7 +473,7 @@ int store_sqlite_open(uv_loop_t *loop, const struct store_sqlite_opts *opts, sto
 
     /* Through the scrub's VFS, which notes the pages each commit writes. */
     int rc = sq_scrub_init(&s->scrub);
-    if (rc < 0)
+    if (rc < 0 || (rc = sq_scrub_load(&s->scrub, opts->path)) < 0)
         goto err;
     rc = sqlite3_open_v2(opts->path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -25,7 +25,9 @@ struct sq_scrub {
     uint32_t wal_pgsz; /* from the WAL header as SQLite writes it */
     uint8_t *dirty;    /* bitmap by page number: written since the last scrub */
     size_t dirty_len;
-    int all; /* scrub every page next time */
+    int all;    /* scrub every page next time */
+    int loaded; /* the bitmap came from the last clean stop (sqlite_scrub_state.c) */
+    char *path; /* duet.db, for the state file beside it (sq_scrub_load) */
     int warned;
     uint64_t runs, pages, written, ns; /* scrubs */
     uint64_t frames, odd;              /* frame headers noted; writes not understood */
@@ -48,6 +50,14 @@ void sq_scrub_wal_write(struct sq_scrub *sc, const uint8_t *buf, int n, int64_t 
 /* After an erasing checkpoint: scrubs the noted pages (every page the first
  * time) and drops db's page cache. 0 or DUET_ESTORE (logged; all next time). */
 int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db);
+/* sqlite_scrub_state.c: before the database at path is opened, takes the
+ * bitmap a clean stop left (then the first scrub need not cover every
+ * page) and removes it; keeps "every page" when there is none or it does
+ * not match the file. 0 or -ENOMEM. */
+int sq_scrub_load(struct sq_scrub *sc, const char *path);
+/* After every connection to the file closed: leaves the bitmap for the next
+ * start, when every page outside it is known scrubbed. Best effort. */
+void sq_scrub_save(struct sq_scrub *sc);
 /* sqlite_vfs.c: fills and registers sc->vfs. 0 or DUET_ESTORE. */
 int sq_vfs_register(struct sq_scrub *sc);
 void sq_vfs_unregister(struct sq_scrub *sc);

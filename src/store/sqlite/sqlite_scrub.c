@@ -145,6 +145,7 @@ void sq_scrub_close(struct sq_scrub *sc)
     if (sc->db_fd >= 0 && close(sc->db_fd) < 0)
         log_warn("store: sqlite: scrub: close: %s", strerror(errno));
     sq_vfs_unregister(sc);
+    free(sc->path);
     free(sc->dirty);
     free(sc->page);
     memset(sc, 0, sizeof(*sc));
