@@ -55,38 +55,38 @@ describe('92 presence when the store is busy', { timeout: 120000, skip: isCassan
     await srv?.stop();
   });
 
-  it('going offline while the queue is full: pushed and stored once it drains', async () => {
+  // Bob watches Alice; the store's queue is made full (Carol's sends wait
+  // for the lock held here, the rest are answered busy: one socket each,
+  // since a socket's answers keep request order and a busy answer behind a
+  // waiting send would wait too); then Alice leaves, and her offline change
+  // is refused busy and queued. Returns what the case needs.
+  async function aliceLeavesWhileBusy(tag) {
     const B = await bob.connect();
     const A = await alice.connect();
     await B.next('presence', (e) => e.user === alice.id && e.online === true);
     const Cs = [];
     for (let i = 0; i < 6; i++) Cs.push(await carol.connect());
     const retriedBefore = await counter(srv, 'duet_presence_retried_total');
-
     const lock = await holdWriteLock(srv.dbPath);
+    Cs.forEach((c, i) => c.send({ type: 'send', ref: `${tag}${i}`, chat_id: chatCD, id: `${tag}-${i}`, text: `${tag}${i}` }));
+    const busy = await Promise.any(Cs.map((c) => c.next('error', (e) => e.code === 'busy')));
+    assert.equal(busy.request, 'send');
+    const t0 = Date.now();
+    await A.close();
+    const t1 = Date.now();
+    const until = Date.now() + 3000;
+    while ((await counter(srv, 'duet_presence_retried_total')) === retriedBefore) {
+      assert.ok(Date.now() < until, 'the last-seen write was refused busy and queued to be tried again');
+      await sleep(50);
+    }
+    return { B, Cs, lock, t0, t1 };
+  }
+
+  it('going offline while the queue is full: pushed and stored once it drains', async () => {
+    const { B, Cs, lock, t0, t1 } = await aliceLeavesWhileBusy('busy');
     let released = false;
     try {
-      // Carol's sends wait for the lock and fill the queue of 4; the rest
-      // are answered busy, which shows the queue is full. One socket each:
-      // a socket's answers keep request order, so a busy answer behind a
-      // waiting send would wait too.
-      Cs.forEach((c, i) => c.send({ type: 'send', ref: `c${i}`, chat_id: chatCD, id: `busy-${i}`, text: `m${i}` }));
-      const busy = await Promise.any(Cs.map((c) => c.next('error', (e) => e.code === 'busy')));
-      assert.equal(busy.request, 'send');
-
-      const t0 = Date.now();
-      await A.close();
-      const t1 = Date.now();
-      // The offline change found the queue full and waits to be tried again.
-      let retried = retriedBefore;
-      const until = Date.now() + 3000;
-      while (retried === retriedBefore && Date.now() < until) {
-        await sleep(50);
-        retried = await counter(srv, 'duet_presence_retried_total');
-      }
-      assert.ok(retried > retriedBefore, 'the last-seen write was refused busy and queued to be tried again');
       await B.expectNo('presence', 200, (e) => e.user === alice.id);
-
       await lock.release();
       released = true;
       const off = await B.next('presence', (e) => e.user === alice.id && e.online === false, 20000);
@@ -103,23 +103,9 @@ describe('92 presence when the store is busy', { timeout: 120000, skip: isCassan
   });
 
   it('a shutdown while a change waits to be tried again exits cleanly', async () => {
-    const B = await bob.connect();
-    const A = await alice.connect();
-    await B.next('presence', (e) => e.user === alice.id && e.online === true);
-    const Cs = [];
-    for (let i = 0; i < 6; i++) Cs.push(await carol.connect());
-    const retriedBefore = await counter(srv, 'duet_presence_retried_total');
-    const lock = await holdWriteLock(srv.dbPath);
+    const { lock } = await aliceLeavesWhileBusy('stop');
     let released = false;
     try {
-      Cs.forEach((c, i) => c.send({ type: 'send', ref: `s${i}`, chat_id: chatCD, id: `stop-${i}`, text: `s${i}` }));
-      await Promise.any(Cs.map((c) => c.next('error', (e) => e.code === 'busy')));
-      await A.close();
-      const until = Date.now() + 3000;
-      while ((await counter(srv, 'duet_presence_retried_total')) === retriedBefore) {
-        assert.ok(Date.now() < until, 'the offline change waits to be tried again');
-        await sleep(50);
-      }
       // SIGTERM now; the lock goes a moment later so that the queued sends
       // can finish and the store can drain. stop() fails on an exit code
       // other than 0 and on any sanitizer report (a leaked change).
