@@ -90,7 +90,7 @@ static void on_net_closed(void *appp)
 {
     struct app *app = appp;
     app->net = NULL;
-    presence_retry_close(app);
+    retry_close(app);
     /* Pushes in flight are cancelled; their jobs stay for the next start. */
     push_svc_close(app->push);
     app->push = NULL;

@@ -22,6 +22,7 @@
  *                       (presence_snapshot.c, presence_refresh.c)
  *   publish.h           events to a user's connections through the hub
  *   cache.h             what is cached in the hub's shared cache
+ *   retry.h             store requests submitted again after a busy store
  *   metrics.h, limits.h, config.h
  *
  * The hub (../hub/hub.h), a layer below, delivers events to a user's
@@ -47,20 +48,7 @@
 #include "config.h"
 #include "limits.h"
 #include "metrics.h"
-
-struct presence_op;
-
-/* Presence changes whose store step failed for a reason that passes, to be
- * tried again (presence.c). Ownership: embedded in struct app; presence.c
- * allocates and frees the ops; the timer is initialised on first use and
- * closed by presence_retry_close(). */
-struct presence_retry {
-    uv_timer_t timer;
-    int timer_on;             /* initialised (then closed only at shutdown) */
-    int closed;               /* presence_retry_close() ran: no more retries */
-    struct presence_op *head; /* waiting, in no order: the timer scans them */
-    size_t n;
-};
+#include "retry.h"
 
 /* The loop's context: everything mutable lives here (no globals).
  * Ownership: created and destroyed by main.c; owns store, net and hub. */
@@ -79,10 +67,10 @@ struct app {
     /* The loop's scratch buffer for events written directly (jsonw.h):
      * filled and sent in one go, never held across a callback. */
     struct jsonw out;
-    struct push_svc *push;   /* Web Push sender (push_svc.h); NULL when off */
-    struct uploads *uploads; /* media uploads and the blob store (uploads.h) */
-    struct static_cache web; /* the web client's files in memory (static.h) */
-    struct presence_retry presence_retry;
+    struct push_svc *push;    /* Web Push sender (push_svc.h); NULL when off */
+    struct uploads *uploads;  /* media uploads and the blob store (uploads.h) */
+    struct static_cache web;  /* the web client's files in memory (static.h) */
+    struct retry_queue retry; /* store requests to submit again (retry.h) */
 };
 
 struct push_svc;

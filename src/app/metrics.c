@@ -76,12 +76,12 @@ int metrics_render(const struct metrics *m, const struct hub_stats *hub, size_t 
             "Times a WebSocket was no longer read (requests in flight or output at their bound).",
             m->ws_paused);
     counter(f, "duet_store_errors_total", "Store requests that failed.", m->store_errors);
-    counter(f, "duet_presence_retried_total",
-            "Presence store steps tried again after the store was busy or failed.",
-            m->presence_retried);
-    counter(f, "duet_presence_dropped_total",
-            "Presence changes given up: the store stayed busy, or too many waited.",
-            m->presence_dropped);
+    counter(f, "duet_store_retried_total",
+            "Store requests submitted again after a busy or failing store (presence, push jobs).",
+            m->store_retried);
+    counter(f, "duet_store_retry_dropped_total",
+            "Store requests given up after refusals that pass: presence changes or push jobs lost.",
+            m->store_retry_dropped);
     counter(f, "duet_logins_failed_total", "Failed logins.", m->logins_failed);
     counter(f, "duet_logins_throttled_total", "Logins refused by throttling.", m->logins_throttled);
     counter(f, "duet_hub_gap_fills_total",

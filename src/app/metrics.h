@@ -27,8 +27,8 @@ struct metrics {
     uint64_t ws_errors;          /* error events sent */
     uint64_t ws_paused;          /* WebSockets no longer read: requests in flight or output */
     uint64_t store_errors;
-    uint64_t presence_retried; /* presence store steps queued to be tried again */
-    uint64_t presence_dropped; /* presence changes given up after failures that pass */
+    uint64_t store_retried;       /* requests queued to be submitted again (retry.h) */
+    uint64_t store_retry_dropped; /* given up after refusals that pass */
     uint64_t logins_failed;
     uint64_t logins_throttled;
     struct histogram send_latency; /* send received -> "sent" ack */

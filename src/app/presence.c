@@ -4,30 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/dlist.h"
 #include "../base/log.h"
 #include "cache.h"
 #include "presence.h"
 #include "proto.h"
-
-/* A store step that fails for a reason that passes (the store's queue is
- * full, a timeout) is tried again after 100 ms, doubling up to 5 s, at most
- * this many times (about 16 s in all); then the change is dropped, as a
- * newer change of the user or the friend's next snapshot corrects it. */
-#define PRESENCE_RETRY_TRIES    8
-#define PRESENCE_RETRY_FIRST_MS 100
-#define PRESENCE_RETRY_CAP_MS   5000
-/* Changes waiting at once, at most (a few hundred bytes each): beyond, a
- * failed step drops its change. */
-#define PRESENCE_RETRY_MAX     10000
-#define PRESENCE_RETRY_TICK_MS 50
+#include "retry.h"
 
 /* A presence fan-out in flight: last seen (when going offline), the user's
  * settings, then the friends to tell.
- * Ownership: allocated by presence_change, freed in its last step; while
- * it waits to be tried again it is linked in app->presence_retry. */
+ * Ownership: allocated by presence_change, freed in its last step; a step
+ * the store refused for a reason that passes waits in app->retry (retry.h),
+ * so that a friend going offline while the store is busy is still told. */
 struct presence_op {
-    struct presence_op *prev, *next; /* app->presence_retry, while waiting */
+    struct retry_item retry; /* first: the item is the op */
     struct app *app;
     duet_id user;
     int online;
@@ -39,8 +28,6 @@ struct presence_op {
     char *gen;               /* set on a cache miss: fill it after the reads */
     enum store_op step;      /* the step last submitted, and its callback */
     store_cb step_cb;
-    int tries;   /* steps that failed and were queued again */
-    int64_t due; /* while waiting: when to submit the step again */
 };
 
 /* One friend to tell, with their own last-seen setting. */
@@ -75,63 +62,12 @@ static void op_end(struct presence_op *op)
     free(op);
 }
 
-/* 1 for a failure that may pass: the store's queue was full, or the store
- * failed (Cassandra's timeouts and lost connections are reported so), or
- * memory ran out; not for an answer about the data. */
-static int op_transient(int r)
-{
-    return r == DUET_EBUSY || r == DUET_ESTORE || r == -ENOMEM || r == -ETIMEDOUT;
-}
-
-static void retry_tick(uv_timer_t *t);
-
-/* Queues op's step to be submitted again; 1 if queued, 0 if it may not be
- * (the caller then ends or moves on). */
-static int op_retry(struct presence_op *op, int r)
-{
-    struct app *app = op->app;
-    struct presence_retry *q = &app->presence_retry;
-    if (!op_transient(r) || app->stopping || q->closed || op->tries >= PRESENCE_RETRY_TRIES)
-        return 0;
-    if (q->n >= PRESENCE_RETRY_MAX) {
-        app->metrics.presence_dropped++;
-        return 0;
-    }
-    if (!q->timer_on) {
-        int e = uv_timer_init(app->loop, &q->timer);
-        if (e < 0) {
-            log_warn("presence: retry timer: %s", uv_strerror(e));
-            return 0;
-        }
-        q->timer.data = app;
-        q->timer_on = 1;
-    }
-    if (q->n == 0) {
-        int e =
-            uv_timer_start(&q->timer, retry_tick, PRESENCE_RETRY_TICK_MS, PRESENCE_RETRY_TICK_MS);
-        if (e < 0) {
-            log_warn("presence: retry timer: %s", uv_strerror(e));
-            return 0;
-        }
-    }
-    int64_t wait = (int64_t)PRESENCE_RETRY_FIRST_MS << op->tries;
-    op->due =
-        (int64_t)uv_now(app->loop) + (wait < PRESENCE_RETRY_CAP_MS ? wait : PRESENCE_RETRY_CAP_MS);
-    op->tries++;
-    DLIST_LINK(q->head, op);
-    q->n++;
-    app->metrics.presence_retried++;
-    return 1;
-}
-
-/* Ends op after a failed step, unless the step is queued again. */
+/* Ends op after a failed step, unless the step waits to be tried again. */
 static void op_fail(struct presence_op *op, int r)
 {
-    if (op_retry(op, r))
+    if (retry_later(op->app, &op->retry, r))
         return;
     log_warn("presence: change dropped: %s", duet_strerror_code(r));
-    if (op_transient(r))
-        op->app->metrics.presence_dropped++;
     op_end(op);
 }
 
@@ -153,47 +89,10 @@ static void op_step(struct presence_op *op, enum store_op type, store_cb cb)
         op_fail(op, r);
 }
 
-/* Submits again every waiting step that is due. */
-static void retry_tick(uv_timer_t *t)
+static void op_refire(struct retry_item *it)
 {
-    struct app *app = t->data;
-    struct presence_retry *q = &app->presence_retry;
-    int64_t now = (int64_t)uv_now(app->loop);
-    struct presence_op *due = NULL, *op, *next;
-    for (op = q->head; op != NULL; op = next) {
-        next = op->next;
-        if (op->due > now)
-            continue;
-        DLIST_UNLINK(q->head, op);
-        q->n--;
-        DLIST_LINK(due, op);
-    }
-    if (q->n == 0)
-        uv_timer_stop(&q->timer);
-    /* Linked again by op_retry if the store is still busy. */
-    for (op = due; op != NULL; op = next) {
-        next = op->next;
-        op_step(op, op->step, op->step_cb);
-    }
-}
-
-void presence_retry_close(struct app *app)
-{
-    struct presence_retry *q = &app->presence_retry;
-    if (q->closed)
-        return;
-    q->closed = 1;
-    /* One last try each, with no retry: what still fails is dropped, as
-     * before a shutdown the store drains what was submitted. */
-    struct presence_op *op, *next;
-    for (op = q->head; op != NULL; op = next) {
-        next = op->next;
-        DLIST_UNLINK(q->head, op);
-        q->n--;
-        op_step(op, op->step, op->step_cb);
-    }
-    if (q->timer_on)
-        uv_close((uv_handle_t *)&q->timer, NULL);
+    struct presence_op *op = (struct presence_op *)it;
+    op_step(op, op->step, op->step_cb);
 }
 
 /* Publishes one presence event, dropped by the hub if a newer change of the
@@ -341,7 +240,7 @@ static void last_seen_set(store_req *r)
 {
     struct presence_op *op = r->data;
     if (r->status < 0) {
-        if (op_retry(op, r->status))
+        if (retry_later(op->app, &op->retry, r->status))
             return;
         /* Friends still hear of it; the stored last seen stays older. */
         log_warn("presence: last seen not stored: %s", duet_strerror_code(r->status));
@@ -362,6 +261,7 @@ static void presence_change(struct app *app, const duet_id *user, int online, in
     op->online = online;
     op->at = at;
     op->version = version;
+    op->retry.fire = op_refire;
     store_req_init(&op->sreq, STORE_USER_GET, NULL, op);
     if (online)
         peers_lookup(op);

@@ -10,9 +10,6 @@
  * at `at`); version orders the changes of one user. */
 void presence_online(void *app, const duet_id *user, int64_t version);
 void presence_offline(void *app, const duet_id *user, int64_t at, int64_t version);
-/* At shutdown, before the hub closes: submits each presence change waiting
- * to be tried again once more, with no retry after, and closes the timer. */
-void presence_retry_close(struct app *app);
 /* 1 when two users with these last-seen settings see each other's
  * presence: both show last seen to friends. Otherwise neither online nor
  * last seen is shown or pushed between them (as WhatsApp's "online: same

@@ -14,12 +14,17 @@
 #include "../base/text.h"
 #include "app.h"
 #include "push_svc.h"
+#include "retry.h"
 
 /* The notification preview: this many characters at most. */
 #define PUSH_PREVIEW_CHARS 100
 
-/* One enqueue in flight. Ownership: freed by its callback; owns text. */
+/* One enqueue in flight. Ownership: freed by its callback; owns text.
+ * Refused at submit because the store's queue was full, it waits in
+ * app->retry (retry.h): never having reached the store, it cannot have
+ * been stored, so submitting it again makes no second job. */
 struct push_enq {
+    struct retry_item retry; /* first: the item is the enqueue */
     struct app *app;
     store_req req;
     char *text;
@@ -62,6 +67,8 @@ static char *preview_cut(const char *s)
     return out;
 }
 
+static void enq_refire(struct retry_item *it);
+
 static struct push_enq *enq_new(struct app *app, const duet_id *user, const duet_id *chat,
                                 int64_t seq, int kind, const duet_id *sender, const char *text)
 {
@@ -72,6 +79,7 @@ static struct push_enq *enq_new(struct app *app, const duet_id *user, const duet
         return NULL;
     }
     e->app = app;
+    e->retry.fire = enq_refire;
     store_req_init(&e->req, STORE_PUSH_ENQUEUE, enq_done, e);
     e->req.in.user = *user;
     e->req.in.chat_id = *chat;
@@ -92,10 +100,17 @@ static void enq_drop(struct push_enq *e);
 static void enq_submit(struct push_enq *e)
 {
     int rc = e->app->push != NULL ? app_store(e->app, &e->req) : -ECANCELED;
+    if (rc == DUET_EBUSY && retry_later(e->app, &e->retry, rc))
+        return;
     if (rc < 0) {
         log_warn("push: cannot queue a push: %s", duet_strerror_code(rc));
         enq_drop(e);
     }
+}
+
+static void enq_refire(struct retry_item *it)
+{
+    enq_submit((struct push_enq *)it);
 }
 
 static void enq_drop(struct push_enq *e)

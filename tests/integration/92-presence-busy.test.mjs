@@ -66,7 +66,7 @@ describe('92 presence when the store is busy', { timeout: 120000, skip: isCassan
     await B.next('presence', (e) => e.user === alice.id && e.online === true);
     const Cs = [];
     for (let i = 0; i < 6; i++) Cs.push(await carol.connect());
-    const retriedBefore = await counter(srv, 'duet_presence_retried_total');
+    const retriedBefore = await counter(srv, 'duet_store_retried_total');
     const lock = await holdWriteLock(srv.dbPath);
     Cs.forEach((c, i) => c.send({ type: 'send', ref: `${tag}${i}`, chat_id: chatCD, id: `${tag}-${i}`, text: `${tag}${i}` }));
     const busy = await Promise.any(Cs.map((c) => c.next('error', (e) => e.code === 'busy')));
@@ -75,7 +75,7 @@ describe('92 presence when the store is busy', { timeout: 120000, skip: isCassan
     await A.close();
     const t1 = Date.now();
     const until = Date.now() + 3000;
-    while ((await counter(srv, 'duet_presence_retried_total')) === retriedBefore) {
+    while ((await counter(srv, 'duet_store_retried_total')) === retriedBefore) {
       assert.ok(Date.now() < until, 'the last-seen write was refused busy and queued to be tried again');
       await sleep(50);
     }
@@ -94,7 +94,7 @@ describe('92 presence when the store is busy', { timeout: 120000, skip: isCassan
       const c = await chatWith(bob, chatAB);
       assert.equal(c.peer.online, false);
       assert.equal(c.peer.last_seen, off.last_seen, 'the stored last seen is the pushed one');
-      assert.equal(await counter(srv, 'duet_presence_dropped_total'), 0);
+      assert.equal(await counter(srv, 'duet_store_retry_dropped_total'), 0);
     } finally {
       if (!released) await lock.release();
       await B.close();
