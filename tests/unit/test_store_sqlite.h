@@ -239,8 +239,8 @@ static inline void teardown(void)
     if (E.st != NULL)
         close_store(E.st);
     cr_assert_eq(uv_loop_close(&E.loop), 0, "a handle was left open");
-    const char *sfx[] = {"", "-wal", "-shm", "-scrub"};
-    for (int i = 0; i < 4; i++) {
+    const char *sfx[] = {"", "-wal", "-shm", "-scrub", "-scrub.lock"};
+    for (int i = 0; i < 5; i++) {
         char p[128];
         snprintf(p, sizeof(p), "%s%s", E.path, sfx[i]);
         unlink(p);

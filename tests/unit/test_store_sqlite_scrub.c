@@ -5,6 +5,7 @@
  * process, then the pages written since; across a clean stop, only what the
  * last process left owed (sqlite_scrub_state.c). */
 #include <fcntl.h>
+#include <sys/file.h>
 
 #include "test_store_sqlite.h"
 
@@ -272,5 +273,91 @@ Test(store_sqlite_scrub, a_clean_stop_hands_over_what_is_owed)
     cr_assert_eq(send_msg(E.alice, E.ab, "m4", "fourth", T0 + 40, &s4), 0);
     del(s3, T0 + 41);
     cr_assert(!marked(fd, users), "a file changed while stopped was not scrubbed whole");
+    cr_assert_eq(close(fd), 0);
+}
+
+/* Another process on the same file notes its own pages, not ours: the
+ * bitmap is handed over only by a process that had the file alone for its
+ * whole life. A descriptor of our own on the lock file plays the other
+ * process (flock locks belong to the open file, not the process). */
+static int other_process(int hold_shared)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s-scrub.lock", E.path);
+    int fd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "o", 1), 1);
+    if (hold_shared)
+        cr_assert_eq(flock(fd, LOCK_SH), 0);
+    return fd;
+}
+
+Test(store_sqlite_scrub, a_shared_file_hands_nothing_over)
+{
+    close_store(E.st);
+    cr_assert(state_exists(), "alone all along: handed over");
+
+    /* Another process opened the file while this one ran, and is gone. */
+    E.st = open_store();
+    cr_assert_eq(scrub_of(E.st)->solo, 1);
+    cr_assert_eq(close(other_process(0)), 0);
+    close_store(E.st);
+    cr_assert(!state_exists(), "another process came and went: nothing handed over");
+
+    /* Another process has the file open when this one starts (first a
+     * delete, so that the next clean stop hands a bitmap over). */
+    E.st = open_store();
+    int64_t s1;
+    cr_assert_eq(send_msg(E.alice, E.ab, "m1", "hello", T0 + 10, &s1), 0);
+    del(s1, T0 + 11);
+    close_store(E.st);
+    cr_assert(state_exists());
+    int fd = other_process(1);
+    E.st = open_store();
+    cr_assert_eq(scrub_of(E.st)->solo, 0);
+    cr_assert_eq(scrub_of(E.st)->loaded, 0, "a state is not trusted beside another process");
+    cr_assert_eq(scrub_of(E.st)->all, 1);
+    cr_assert(!state_exists(), "removed all the same");
+    close_store(E.st);
+    cr_assert(!state_exists(), "not alone: nothing handed over");
+    cr_assert_eq(close(fd), 0);
+    E.st = NULL;
+}
+
+/* The scrub rewrites pages of duet.db only while it holds the WAL's
+ * checkpointer lock, which every checkpoint of any process takes: held
+ * elsewhere, the scrub waits, then leaves the page and owes it. Called here
+ * directly (the writer thread is idle between batches, and every page is in
+ * duet.db after a clean reopen), since a delete's own checkpoint would wait
+ * for the same lock first. */
+Test(store_sqlite_scrub, the_scrub_waits_for_checkpoints)
+{
+    close_store(E.st); /* every page in duet.db */
+    E.st = open_store();
+    int fd = open(E.path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    uint32_t users = leaf_of("users");
+    plant(fd, users);
+    struct sq_scrub *sc = scrub_of(E.st);
+    sqlite3 *writer = ((sq_store *)E.st)->db;
+    sc->all = 1;
+
+    /* A connection of ours in WAL mode holds the checkpointer lock, as a
+     * checkpoint of another process would. */
+    sqlite3 *db;
+    sqlite3_file *f = NULL;
+    cr_assert_eq(sqlite3_open(E.path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "SELECT count(*) FROM users", NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f), SQLITE_OK);
+    cr_assert_eq(f->pMethods->xShmLock(f, 1, 1, SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+    cr_assert_eq(sq_scrub_run(sc, writer), DUET_ESTORE, "the lock is held elsewhere");
+    cr_assert(marked(fd, users), "the scrub wrote duet.db while a checkpoint could");
+    cr_assert_eq(sc->all, 1, "still owed");
+
+    cr_assert_eq(f->pMethods->xShmLock(f, 1, 1, SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+    cr_assert_eq(sq_scrub_run(sc, writer), 0);
+    cr_assert(!marked(fd, users), "the scrub did not run once the lock was free");
     cr_assert_eq(close(fd), 0);
 }

@@ -28,6 +28,12 @@ struct sq_scrub {
     int all;    /* scrub every page next time */
     int loaded; /* the bitmap came from the last clean stop (sqlite_scrub_state.c) */
     char *path; /* duet.db, for the state file beside it (sq_scrub_load) */
+    /* sqlite_scrub_state.c: duet.db-scrub.lock, held shared for the life
+     * of the store; solo: no other process had the file open when this one
+     * started (an exclusive lock was granted), and lock_size is the lock
+     * file's size then (each process that opens it appends a byte). */
+    int lock_fd, lock_open, solo;
+    int64_t lock_size;
     int warned;
     uint64_t runs, pages, written, ns; /* scrubs */
     uint64_t frames, odd;              /* frame headers noted; writes not understood */

@@ -105,6 +105,7 @@ int sq_scrub_page(uint8_t *p, uint32_t usable, uint32_t hdr)
 int sq_scrub_init(struct sq_scrub *sc)
 {
     sc->db_fd = -1;
+    sc->lock_fd = -1;
     sc->all = 1; /* what was written before this process was not noted */
     return sq_vfs_register(sc);
 }
@@ -145,11 +146,14 @@ void sq_scrub_close(struct sq_scrub *sc)
     if (sc->db_fd >= 0 && close(sc->db_fd) < 0)
         log_warn("store: sqlite: scrub: close: %s", strerror(errno));
     sq_vfs_unregister(sc);
+    if (sc->lock_open && close(sc->lock_fd) < 0) /* drops its lock */
+        log_warn("store: sqlite: scrub: close: %s", strerror(errno));
     free(sc->path);
     free(sc->dirty);
     free(sc->page);
     memset(sc, 0, sizeof(*sc));
     sc->db_fd = -1;
+    sc->lock_fd = -1;
 }
 
 /* Marks page pgno; a bitmap that cannot grow turns into "every page". */
@@ -218,6 +222,38 @@ void sq_scrub_wal_write(struct sq_scrub *sc, const uint8_t *buf, int n, int64_t 
         mark(sc, get4(buf));
 }
 
+/* The WAL-index's checkpointer lock: slot 1 of the locks the WAL file
+ * format defines (write 0, checkpoint 1, recover 2, readers 3-7), fixed so
+ * that every SQLite sharing a file agrees. */
+#define SQ_SHM_CKPT_LOCK   1
+#define SQ_CKPT_LOCK_TRIES 100
+
+/* Takes (lock 1) or drops (0) the checkpointer lock through the writer's
+ * own main-database file; SQLITE_OK, SQLITE_BUSY or an error. */
+static int ckpt_lock(sqlite3 *db, int lock)
+{
+    sqlite3_file *f = NULL;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || f == NULL ||
+        f->pMethods == NULL || f->pMethods->iVersion < 2 || f->pMethods->xShmLock == NULL)
+        return SQLITE_MISUSE;
+    return f->pMethods->xShmLock(f, SQ_SHM_CKPT_LOCK, 1,
+                                 (lock ? SQLITE_SHM_LOCK : SQLITE_SHM_UNLOCK) |
+                                     SQLITE_SHM_EXCLUSIVE);
+}
+
+/* While the scrub rewrites pages of duet.db, no checkpoint may write them:
+ * a page read before a checkpoint wrote it and written back after would
+ * lose that write. Checkpoints are the only writers of duet.db in WAL
+ * mode, and each takes this lock (ours: the helper thread; other
+ * processes sharing the file: theirs). Tried 100 times, 10 ms apart. */
+static int ckpt_hold(sqlite3 *db)
+{
+    int rc = SQLITE_BUSY;
+    for (int i = 0; i < SQ_CKPT_LOCK_TRIES && (rc = ckpt_lock(db, 1)) == SQLITE_BUSY; i++)
+        sqlite3_sleep(10);
+    return rc;
+}
+
 /* Scrubs page pgno of the file: 1 written, 0 nothing to do, -1 error. */
 static int scrub_one(struct sq_scrub *sc, uint32_t pgno)
 {
@@ -234,11 +270,22 @@ int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db)
     if (sc->db_fd < 0)
         return 0;
     uint64_t t0 = uv_hrtime();
+    int rc = ckpt_hold(db);
+    if (rc != SQLITE_OK) {
+        /* Owed to the next batch, bitmap kept: nothing was read. */
+        log_warn("store: sqlite: scrub: checkpoint lock: %s", sqlite3_errstr(rc));
+        return DUET_ESTORE;
+    }
     struct stat st;
-    if (fstat(sc->db_fd, &st) < 0)
+    if (fstat(sc->db_fd, &st) < 0) {
+        int e = errno;
+        (void)ckpt_lock(db, 0);
+        errno = e;
         goto err;
+    }
     uint64_t npages = (uint64_t)st.st_size / sc->pgsz;
     if (npages >= SQ_SCRUB_MAX_PAGES) {
+        (void)ckpt_lock(db, 0);
         if (!sc->warned)
             log_warn("store: sqlite: scrub: %llu pages is beyond what it can tell apart; moved "
                      "rows are not scrubbed (docs/security.md)",
@@ -249,18 +296,23 @@ int sq_scrub_run(struct sq_scrub *sc, sqlite3 *db)
     /* The page that holds the lock bytes (at 1 GiB) is never used. */
     uint64_t lock_page = (uint64_t)1073741824 / sc->pgsz + 1;
     uint64_t written = 0, seen = 0;
-    for (uint64_t pg = 1; pg <= npages; pg++) {
+    int failed = 0;
+    for (uint64_t pg = 1; pg <= npages && !failed; pg++) {
         if (!sc->all && (pg / 8 >= sc->dirty_len || !(sc->dirty[pg / 8] & (1u << (pg % 8)))))
             continue;
         if (pg == lock_page)
             continue;
         seen++;
         int r = scrub_one(sc, (uint32_t)pg);
-        if (r < 0)
-            goto err;
-        written += (uint64_t)r;
+        failed = r < 0;
+        written += r > 0 ? 1 : 0;
     }
-    if (written > 0 && fdatasync(sc->db_fd) < 0)
+    if (!failed && written > 0 && fdatasync(sc->db_fd) < 0)
+        failed = 1;
+    int e = errno;
+    (void)ckpt_lock(db, 0); /* unlocking a held lock does not fail */
+    errno = e;
+    if (failed)
         goto err;
     /* The cache may hold pages as they were before: drop it (the writer is
      * between transactions, so no page is in use). After the checkpoint the

@@ -18,6 +18,14 @@
  * ignored. A bitmap that cannot be read is ignored too: ignoring is always
  * safe, it only costs the full scrub.
  *
+ * Another process writing the same file (instances of a cluster sharing one
+ * duet.db) notes its own pages, not ours, so the bitmap holds only when this
+ * process was the file's only user for its whole life: it takes an
+ * exclusive flock on duet.db-scrub.lock at start (granted only if nobody
+ * holds it), keeps a shared one while it runs, and every process appends a
+ * byte to that file when it opens it; at the stop the lock file must be as
+ * long as after its own byte, and the exclusive lock granted again.
+ *
  * Thread safety: called before the writer starts and after it is joined.
  */
 #include "sqlite_int.h"
@@ -29,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,6 +122,43 @@ static int wal_present(const char *path)
     return errno != ENOENT;
 }
 
+/* Opens the lock file and tells whether this process is the file's only
+ * user (sc->solo); leaves a shared lock held. Failures leave solo 0. */
+static void solo_start(struct sq_scrub *sc, const char *path)
+{
+    char lock[4096];
+    struct stat st;
+    if (with_suffix(lock, sizeof(lock), path, "-scrub.lock") < 0)
+        return;
+    sc->lock_fd = open(lock, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (sc->lock_fd < 0) {
+        log_warn("store: sqlite: scrub: %s: %s", lock, strerror(errno));
+        return;
+    }
+    sc->lock_open = 1;
+    int alone = flock(sc->lock_fd, LOCK_EX | LOCK_NB) == 0;
+    /* Alone, the bytes of earlier processes can go. */
+    if (alone && ftruncate(sc->lock_fd, 0) < 0)
+        alone = 0;
+    if (write(sc->lock_fd, "o", 1) != 1 || fstat(sc->lock_fd, &st) < 0)
+        alone = 0;
+    /* Converting a held exclusive lock does not wait; otherwise the wait
+     * lasts while another process checks at its own start or stop. */
+    if (flock(sc->lock_fd, LOCK_SH) < 0)
+        alone = 0;
+    sc->solo = alone;
+    sc->lock_size = alone ? (int64_t)st.st_size : 0;
+}
+
+/* 1 when nobody else opened the file since solo_start and nobody has it now. */
+static int solo_still(struct sq_scrub *sc)
+{
+    struct stat st;
+    if (!sc->solo || !sc->lock_open || fstat(sc->lock_fd, &st) < 0 || st.st_size != sc->lock_size)
+        return 0;
+    return flock(sc->lock_fd, LOCK_EX | LOCK_NB) == 0;
+}
+
 int sq_scrub_load(struct sq_scrub *sc, const char *path)
 {
     char state[4096];
@@ -123,8 +169,10 @@ int sq_scrub_load(struct sq_scrub *sc, const char *path)
     struct stat st;
     uint8_t *bits = NULL;
     size_t len = 0;
+    solo_start(sc, path);
     int fresh = stat(path, &st) < 0 ? errno == ENOENT : st.st_size == 0;
-    int trusted = !wal_present(path) && (fresh || state_read(state, path, &bits, &len) == 0);
+    int trusted =
+        sc->solo && !wal_present(path) && (fresh || state_read(state, path, &bits, &len) == 0);
     /* Gone before the database is opened: a crash from here on leaves no
      * state behind. */
     if (unlink(state) < 0 && errno != ENOENT) {
@@ -176,7 +224,7 @@ void sq_scrub_save(struct sq_scrub *sc)
     const char *path = sc->path;
     /* Only when every page outside the bitmap is known clean, and the WAL
      * is gone (the last connection checkpointed it into duet.db). */
-    if (path == NULL || sc->all || sc->db_fd < 0 || wal_present(path))
+    if (path == NULL || sc->all || sc->db_fd < 0 || wal_present(path) || !solo_still(sc))
         return;
     if (with_suffix(state, sizeof(state), path, "-scrub") < 0 || fstat(sc->db_fd, &st) < 0)
         return;
