@@ -5,7 +5,6 @@
  * process, then the pages written since; across a clean stop, only what the
  * last process left owed (sqlite_scrub_state.c). */
 #include <fcntl.h>
-#include <sys/file.h>
 
 #include "test_store_sqlite.h"
 
@@ -279,7 +278,8 @@ Test(store_sqlite_scrub, a_clean_stop_hands_over_what_is_owed)
 /* Another process on the same file notes its own pages, not ours: the
  * bitmap is handed over only by a process that had the file alone for its
  * whole life. A descriptor of our own on the lock file plays the other
- * process (flock locks belong to the open file, not the process). */
+ * process (open file description locks belong to the open file, not the
+ * process). */
 static int other_process(int hold_shared)
 {
     char p[160];
@@ -287,8 +287,10 @@ static int other_process(int hold_shared)
     int fd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, "o", 1), 1);
-    if (hold_shared)
-        cr_assert_eq(flock(fd, LOCK_SH), 0);
+    if (hold_shared) {
+        struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+        cr_assert_eq(fcntl(fd, F_OFD_SETLK, &fl), 0);
+    }
     return fd;
 }
 

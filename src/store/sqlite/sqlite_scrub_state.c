@@ -21,7 +21,7 @@
  * Another process writing the same file (instances of a cluster sharing one
  * duet.db) notes its own pages, not ours, so the bitmap holds only when this
  * process was the file's only user for its whole life: it takes an
- * exclusive flock on duet.db-scrub.lock at start (granted only if nobody
+ * exclusive lock on duet.db-scrub.lock at start (granted only if nobody
  * holds it), keeps a shared one while it runs, and every process appends a
  * byte to that file when it opens it; at the stop the lock file must be as
  * long as after its own byte, and the exclusive lock granted again.
@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,6 +121,16 @@ static int wal_present(const char *path)
     return errno != ENOENT;
 }
 
+/* An open file description lock on the whole file (Linux): unlike flock,
+ * changing a held lock's type is atomic, so no other process can slip in
+ * while ours goes from exclusive to shared; unlike a POSIX lock, closing
+ * another descriptor of the file does not drop it. 0 or -1 (errno). */
+static int ofd_lock(int fd, short type, int wait)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    return fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+}
+
 /* Opens the lock file and tells whether this process is the file's only
  * user (sc->solo); leaves a shared lock held. Failures leave solo 0. */
 static void solo_start(struct sq_scrub *sc, const char *path)
@@ -136,7 +145,7 @@ static void solo_start(struct sq_scrub *sc, const char *path)
         return;
     }
     sc->lock_open = 1;
-    int alone = flock(sc->lock_fd, LOCK_EX | LOCK_NB) == 0;
+    int alone = ofd_lock(sc->lock_fd, F_WRLCK, 0) == 0;
     /* Alone, the bytes of earlier processes can go. */
     if (alone && ftruncate(sc->lock_fd, 0) < 0)
         alone = 0;
@@ -144,7 +153,7 @@ static void solo_start(struct sq_scrub *sc, const char *path)
         alone = 0;
     /* Converting a held exclusive lock does not wait; otherwise the wait
      * lasts while another process checks at its own start or stop. */
-    if (flock(sc->lock_fd, LOCK_SH) < 0)
+    if (ofd_lock(sc->lock_fd, F_RDLCK, 1) < 0)
         alone = 0;
     sc->solo = alone;
     sc->lock_size = alone ? (int64_t)st.st_size : 0;
@@ -156,7 +165,7 @@ static int solo_still(struct sq_scrub *sc)
     struct stat st;
     if (!sc->solo || !sc->lock_open || fstat(sc->lock_fd, &st) < 0 || st.st_size != sc->lock_size)
         return 0;
-    return flock(sc->lock_fd, LOCK_EX | LOCK_NB) == 0;
+    return ofd_lock(sc->lock_fd, F_WRLCK, 0) == 0;
 }
 
 int sq_scrub_load(struct sq_scrub *sc, const char *path)
