@@ -67,7 +67,8 @@ static void op_fail(struct presence_op *op, int r)
 {
     if (retry_later(op->app, &op->retry, r))
         return;
-    log_warn("presence: change dropped: %s", duet_strerror_code(r));
+    if (retry_transient(r)) /* given up: tried enough, or shutting down */
+        log_warn("presence: change dropped: %s", duet_strerror_code(r));
     op_end(op);
 }
 
