@@ -165,21 +165,20 @@ int64_t limits_take_lookup(struct limits *l, const duet_id *user, uint64_t now)
     return take(&l->lookup, user->b, 16, now);
 }
 
-int64_t limits_typing_wait(struct limits *l, const duet_id *user, uint64_t now)
+int64_t limits_typing_take(struct limits *l, const duet_id *user, uint64_t now)
 {
-    struct bucket *b = map_get(&l->typing.map, user->b, 16);
-    if (b == NULL) /* no refusal yet, or all forgiven and swept */
-        return 0;
-    refill(&l->typing, b, now);
-    if (b->tokens >= 1)
-        return 0;
-    int64_t wait = (int64_t)((1 - b->tokens) / l->typing.rate) + 1;
-    return wait < 1 ? 1 : wait;
+    return take(&l->typing, user->b, 16, now);
 }
 
-void limits_typing_refused(struct limits *l, const duet_id *user, uint64_t now)
+void limits_typing_refund(struct limits *l, const duet_id *user, uint64_t now)
 {
-    (void)take(&l->typing, user->b, 16, now); /* past the burst: the wait above says so */
+    struct bucket *b = map_get(&l->typing.map, user->b, 16);
+    if (b == NULL) /* swept meanwhile: it was full */
+        return;
+    refill(&l->typing, b, now);
+    b->tokens += 1;
+    if (b->tokens > l->typing.burst)
+        b->tokens = l->typing.burst;
 }
 
 /* Per-address limits count an IPv6 client's whole /64 (net_addr_group). */

@@ -74,17 +74,21 @@ int64_t limits_take_lookup(struct limits *l, const duet_id *user, uint64_t now_m
 
 /* Typing to a chat that is not the user's (made up, or not theirs) is
  * refused after a store read that no cache can spare (a CQL read on
- * Cassandra). Such refusals are counted per user: a burst of
+ * Cassandra). Such reads are budgeted per user: a burst of
  * LIMITS_TYPING_BURST, then one a second; past them, typing that would
- * read the store is refused without reading it. Typing to one's own chats
- * is never refused, so it never counts. */
+ * read the store is refused without reading it. A read takes its token
+ * when it is submitted, so reads in flight count too (charged when their
+ * refusal came back, a slow store let up to a connection's requests in
+ * flight through every second); a read that finds the user's own chat,
+ * or that the store could not answer, gives it back: typing to one's own
+ * chats never counts. */
 #define LIMITS_TYPING_BURST 60
 #define LIMITS_TYPING_PER_S 1
-/* 0 when user may have a typing check read the store now, else the
- * milliseconds until a refusal is allowed again. Takes nothing. */
-int64_t limits_typing_wait(struct limits *l, const duet_id *user, uint64_t now_ms);
-/* Counts a typing check of user that the store refused. */
-void limits_typing_refused(struct limits *l, const duet_id *user, uint64_t now_ms);
+/* 0 after taking a token for one typing check of user that reads the
+ * store, else the milliseconds until one is allowed (nothing taken). */
+int64_t limits_typing_take(struct limits *l, const duet_id *user, uint64_t now_ms);
+/* Gives back the token of a check that was not refused. */
+void limits_typing_refund(struct limits *l, const duet_id *user, uint64_t now_ms);
 
 /* Counts a WebSocket from addr; -EBUSY (nothing counted) when the address
  * is at its cap. */

@@ -100,15 +100,16 @@ static void op_store_done(store_req *r)
     struct chat_op *op = r->data;
     /* A typing to or from someone in a block is dropped without a word, as
      * the throttle drops: an error would tell the blocked user. */
+    /* A typing check took a token of the reads such typing may cost
+     * (typing_read); only a refusal (not the user's chat, not friends)
+     * keeps it. */
+    if (r->op == STORE_CHAT_PEER && (r->status >= 0 || r->status == DUET_ESTORE ||
+                                     r->status == DUET_EBUSY || r->status == DUET_EBLOCKED))
+        limits_typing_refund(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
     if (r->status == DUET_EBLOCKED && r->op == STORE_CHAT_PEER) {
         op_free(op);
         return;
     }
-    /* A typing check refused (not the user's chat, not friends): counted
-     * against the reads such typing may cost (typing_read). */
-    if (r->status < 0 && r->status != DUET_ESTORE && r->status != DUET_EBUSY &&
-        r->op == STORE_CHAT_PEER)
-        limits_typing_refused(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
     if (r->status < 0 && r->op == STORE_MSG_SEND && r->in.upload_id != NULL &&
         (r->status == DUET_ENOTFOUND || r->status == -ENOTSUP)) {
         /* the upload was attached meanwhile, or media is not on this store */
@@ -421,13 +422,18 @@ static void typing_done(struct chat_op *op)
  * answering. */
 static int typing_read(struct chat_op *op)
 {
-    int64_t wait =
-        limits_typing_wait(&op->cl->app->limits, &op->cl->hub.user, uv_now(op->cl->app->loop));
+    struct limits *l = &op->cl->app->limits;
+    uint64_t now = uv_now(op->cl->app->loop);
+    duet_id user = op->cl->hub.user;
+    int64_t wait = limits_typing_take(l, &user, now);
     if (wait > 0) {
         rate_limited(op, wait);
         return -1;
     }
-    return op_submit(op);
+    int r = op_submit(op);
+    if (r < 0) /* answered; nothing was read */
+        limits_typing_refund(l, &user, now);
+    return r;
 }
 
 /* The cached check: a hit is the peer's id; a miss reads the store. */

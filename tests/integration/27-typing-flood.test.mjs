@@ -102,9 +102,12 @@ describe('27 typing flood (issue 14 item 6)', { timeout: 300000 }, () => {
       `${read} after a store read; loop CPU ${cpu.toFixed(2)} s; /healthz max ${worst} ms over ${lat.length} probes`);
     assert.equal(refused, FRAMES, 'every typing frame for a chat the user is not in is refused');
     assert.equal(A.closeInfo, null, 'the flooding connection stays open');
-    // The burst (60), what was in flight when it ran out (32 a user), and
-    // one a second while the flood lasted; the rest never read the store.
-    const readBound = 60 + 32 + Math.ceil(wall / 1000) + 10;
+    // The burst (60) and one a second while the flood lasted; the rest
+    // never read the store. A read takes its token when it starts, so the
+    // reads in flight when the budget runs out are within it (taken when
+    // their refusal came back, a slow store let up to 32 through every
+    // second: 114-233 reads on a loaded machine under ASan).
+    const readBound = 60 + Math.ceil(wall / 1000) + 5;
     assert.ok(read <= readBound, `${read} refusals read the store (bound ${readBound})`);
     const slow = isValgrind ? 8 : isSanitized ? 3 : 1;
     // On Cassandra every refusal is a CQL read of the chat (no cache holds a

@@ -31,24 +31,32 @@ Test(limits, bucket_allows_a_burst_then_refills_at_the_rate)
     limits_free(&l);
 }
 
-Test(limits, typing_refusals_allow_a_burst_then_one_a_second)
+Test(limits, typing_reads_allow_a_burst_then_one_a_second)
 {
     struct limits l;
     duet_id a = {{1}}, b = {{2}};
     cr_assert_eq(limits_init(&l, 2.0, 3.0, 0), 0);
-    cr_assert_eq(limits_typing_wait(&l, &a, 1000), 0, "no refusal yet");
-    for (int i = 0; i < LIMITS_TYPING_BURST; i++) {
-        cr_assert_eq(limits_typing_wait(&l, &a, 1000), 0, "refusal %d", i);
-        limits_typing_refused(&l, &a, 1000);
-    }
-    int64_t wait = limits_typing_wait(&l, &a, 1000);
+    /* Reads in flight count when they start: a burst, then nothing until
+     * the refill, however many are still out. */
+    for (int i = 0; i < LIMITS_TYPING_BURST; i++)
+        cr_assert_eq(limits_typing_take(&l, &a, 1000), 0, "read %d", i);
+    int64_t wait = limits_typing_take(&l, &a, 1000);
     cr_assert(wait > 0 && wait <= 1001, "wait %lld", (long long)wait);
-    cr_assert_eq(limits_typing_wait(&l, &a, 1000), wait, "asking takes nothing");
-    cr_assert_eq(limits_typing_wait(&l, &b, 1000), 0, "per user");
+    cr_assert(limits_typing_take(&l, &a, 1000) > 0, "refused takes nothing, and stays refused");
+    cr_assert_eq(limits_typing_take(&l, &b, 1000), 0, "per user");
     cr_assert_eq(limits_take_message(&l, &a, 1000), 0, "a budget of its own");
-    cr_assert_eq(limits_typing_wait(&l, &a, 2000), 0, "one more after a second");
-    limits_typing_refused(&l, &a, 2000);
-    cr_assert(limits_typing_wait(&l, &a, 2000) > 0);
+    /* One that found the user's own chat gives its token back. */
+    limits_typing_refund(&l, &a, 1000);
+    cr_assert_eq(limits_typing_take(&l, &a, 1000), 0, "the refunded token");
+    cr_assert(limits_typing_take(&l, &a, 1000) > 0);
+    cr_assert_eq(limits_typing_take(&l, &a, 2000), 0, "one more after a second");
+    cr_assert(limits_typing_take(&l, &a, 2000) > 0);
+    /* Refunds never raise the budget past the burst. */
+    for (int i = 0; i < 3 * LIMITS_TYPING_BURST; i++)
+        limits_typing_refund(&l, &b, 3000);
+    for (int i = 0; i < LIMITS_TYPING_BURST; i++)
+        cr_assert_eq(limits_typing_take(&l, &b, 3000), 0, "read %d", i);
+    cr_assert(limits_typing_take(&l, &b, 3000) > 0, "past the burst");
     limits_free(&l);
 }
 
