@@ -11,8 +11,10 @@
  *  - text_utf8_valid and the WebSocket's streaming validator
  *    (net__utf8_feed, fed in two pieces) agree on the raw input;
  *  - a client id that passes text_client_id_ok is 1..64 plain ASCII;
- *  - the fast decoder of ack and seen frames (proto_parse_fast) accepts
- *    only frames the full decoder accepts, and decodes them alike;
+ *  - the fast decoder of ack, seen and send frames (proto_parse_fast)
+ *    accepts only frames the full decoder accepts, at the server's text
+ *    bound and at small ones, and decodes them alike (a send's id, text
+ *    and ref byte for byte);
  *  - the direct JSON writer (jsonw.h): any bytes written as a string load
  *    back as a string (the same one when they are valid UTF-8), and the
  *    events it writes with the frame's ref and text are byte for byte what
@@ -50,9 +52,9 @@ static void str_field(json_t *obj, const char *key)
 /* What a decoded request promises ws_requests.c. */
 static void request_fields(const struct proto_request *q)
 {
-    /* the fast decoder of ack and seen keeps no frame */
-    check(q->request != NULL &&
-              (q->frame != NULL || q->type == PROTO_REQ_ACK || q->type == PROTO_REQ_SEEN),
+    /* the fast decoder of ack, seen and send keeps no frame */
+    check(q->request != NULL && (q->frame != NULL || q->type == PROTO_REQ_ACK ||
+                                 q->type == PROTO_REQ_SEEN || q->type == PROTO_REQ_SEND),
           "a request without its type or frame");
     switch (q->type) {
     case PROTO_REQ_SEND:
@@ -195,23 +197,42 @@ static void utf8_agree(const uint8_t *data, size_t size)
           "the two UTF-8 validators disagree");
 }
 
-/* The fast decoder of ack and seen (proto_parse_fast) accepts only what
+/* A send as the fast decoder and jansson decoded it: the same bytes. */
+static void same_send(const struct proto_request *f, const struct proto_request *j)
+{
+    check(f->id_len == j->id_len && memcmp(f->id, j->id, f->id_len + 1) == 0, "fast decoder: id");
+    check(f->text_len == j->text_len && memcmp(f->text, j->text, f->text_len + 1) == 0,
+          "fast decoder: text");
+    check(j->reply_to == 0 && !j->has_media && !j->has_forward && f->reply_to == 0 &&
+              !f->has_media && !f->has_forward,
+          "fast decoder: a send with more than a text");
+    check((f->ref == NULL && j->ref == NULL) || (f->ref != NULL && json_equal(f->ref, j->ref)),
+          "fast decoder: ref");
+}
+
+/* The fast decoder (proto_parse_fast: ack, seen, send) accepts only what
  * the full one (jansson) accepts, and decodes it to the same request. */
-static void fast_agrees(const uint8_t *data, size_t size)
+static void fast_agrees(const uint8_t *data, size_t size, int64_t max_chars)
 {
     struct proto_request f, j;
     struct proto_req_error e;
-    if (!proto_parse_fast((const char *)data, size, &f))
+    if (!proto_parse_fast((const char *)data, size, max_chars, &f))
         return;
-    check(proto_parse_json((const char *)data, size, FUZZ_MAX_CHARS, &j, &e) == 0,
+    check(proto_parse_json((const char *)data, size, max_chars, &j, &e) == 0,
           "the fast decoder took a frame the full one refuses");
-    check(f.type == j.type && (f.type == PROTO_REQ_ACK || f.type == PROTO_REQ_SEEN),
+    check(f.type == j.type &&
+              (f.type == PROTO_REQ_ACK || f.type == PROTO_REQ_SEEN || f.type == PROTO_REQ_SEND),
           "fast decoder: type");
     check(strcmp(f.request, j.request) == 0, "fast decoder: request");
     check(duet_id_eq(&f.chat_id, &j.chat_id), "fast decoder: chat_id");
-    check(f.seq == j.seq, "fast decoder: seq");
-    check(f.type != PROTO_REQ_ACK || f.kind == j.kind, "fast decoder: kind");
-    check(f.ref == NULL && j.ref == NULL && f.frame == NULL, "fast decoder: ref or frame");
+    check(f.frame == NULL, "fast decoder: a frame");
+    if (f.type == PROTO_REQ_SEND) {
+        same_send(&f, &j);
+    } else {
+        check(f.seq == j.seq, "fast decoder: seq");
+        check(f.type != PROTO_REQ_ACK || f.kind == j.kind, "fast decoder: kind");
+        check(f.ref == NULL && j.ref == NULL && f.own == NULL, "fast decoder: ref");
+    }
     proto_request_free(&j);
     proto_request_free(&f);
 }
@@ -221,7 +242,8 @@ static void request_decode(struct jsonw *w, const uint8_t *data, size_t size)
 {
     struct proto_request q;
     struct proto_req_error e;
-    fast_agrees(data, size);
+    fast_agrees(data, size, FUZZ_MAX_CHARS);
+    fast_agrees(data, size, (int64_t)(size % 8)); /* a text at, over, under the bound */
     if (proto_parse_request((const char *)data, size, FUZZ_MAX_CHARS, &q, &e) == 0)
         request_fields(&q);
     else

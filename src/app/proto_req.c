@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/text.h"
@@ -234,149 +235,11 @@ static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto
     }
 }
 
-/* ---- the hot frames without jansson (issue 18, round 4) ----
- * `ack` and `seen` are most of what clients send under load, and building
- * their jansson tree was a quarter of the loop thread's time. This reader
- * accepts a strict subset of their valid forms: one flat object of the keys
- * type, chat_id, seq (and kind for ack), each once; strings of printable
- * ASCII without escapes; integers without sign, fraction or exponent, at
- * most 18 digits; JSON whitespace between tokens. Anything else, including
- * every frame that the full decoder would refuse, returns 0 and takes the
- * full path, so both decode a frame this reader accepts to the same
- * request (fuzz/fuzz_json.c checks it against the full path). */
-
-struct fast_in {
-    const char *p, *end;
-};
-
-static void fast_ws(struct fast_in *in)
-{
-    while (in->p < in->end && (*in->p == ' ' || *in->p == '\t' || *in->p == '\n' || *in->p == '\r'))
-        in->p++;
-}
-
-static int fast_char(struct fast_in *in, char c)
-{
-    fast_ws(in);
-    if (in->p >= in->end || *in->p != c)
-        return 0;
-    in->p++;
-    return 1;
-}
-
-/* A string of printable ASCII, no escapes: its bytes in [*s, *s + *n). */
-static int fast_str(struct fast_in *in, const char **s, size_t *n)
-{
-    if (!fast_char(in, '"'))
-        return 0;
-    const char *b = in->p;
-    while (in->p < in->end && *in->p != '"') {
-        if (*in->p < 0x20 || *in->p > 0x7e || *in->p == '\\')
-            return 0;
-        in->p++;
-    }
-    if (in->p >= in->end)
-        return 0;
-    *s = b;
-    *n = (size_t)(in->p - b);
-    in->p++;
-    return 1;
-}
-
-static int fast_uint(struct fast_in *in, int64_t *v)
-{
-    fast_ws(in);
-    const char *b = in->p;
-    while (in->p < in->end && *in->p >= '0' && *in->p <= '9')
-        in->p++;
-    size_t n = (size_t)(in->p - b);
-    /* JSON forbids leading zeros; 18 digits cannot overflow. */
-    if (n == 0 || n > 18 || (n > 1 && *b == '0'))
-        return 0;
-    /* a fraction or exponent follows: not an integer for jansson */
-    if (in->p < in->end && (*in->p == '.' || *in->p == 'e' || *in->p == 'E'))
-        return 0;
-    int64_t x = 0;
-    for (size_t i = 0; i < n; i++)
-        x = x * 10 + (b[i] - '0');
-    *v = x;
-    return 1;
-}
-
-static int fast_is(const char *s, size_t n, const char *lit)
-{
-    return strlen(lit) == n && memcmp(s, lit, n) == 0;
-}
-
-int proto_parse_fast(const char *data, size_t len, struct proto_request *out)
-{
-    struct fast_in in = {data, data + len};
-    const char *type = NULL, *chat = NULL, *kind = NULL, *k, *s;
-    size_t type_n = 0, chat_n = 0, kind_n = 0, kn, sn;
-    int64_t seq = -1;
-    if (!fast_char(&in, '{'))
-        return 0;
-    for (int first = 1;; first = 0) {
-        if (!first && !fast_char(&in, ','))
-            break;
-        if (!fast_str(&in, &k, &kn) || !fast_char(&in, ':'))
-            return 0;
-        if (fast_is(k, kn, "seq")) {
-            if (seq >= 0 || !fast_uint(&in, &seq))
-                return 0;
-            continue;
-        }
-        if (!fast_str(&in, &s, &sn))
-            return 0;
-        const char **slot = fast_is(k, kn, "type")      ? &type
-                            : fast_is(k, kn, "chat_id") ? &chat
-                            : fast_is(k, kn, "kind")    ? &kind
-                                                        : NULL;
-        if (slot == NULL || *slot != NULL)
-            return 0; /* another key (ref...), or a duplicate */
-        *slot = s;
-        if (slot == &type)
-            type_n = sn;
-        else if (slot == &chat)
-            chat_n = sn;
-        else
-            kind_n = sn;
-    }
-    if (!fast_char(&in, '}'))
-        return 0;
-    fast_ws(&in);
-    if (in.p != in.end || type == NULL || chat == NULL || seq < 0)
-        return 0;
-    struct proto_request q = {0};
-    if (duet_id_parse(chat, chat_n, &q.chat_id) < 0)
-        return 0;
-    q.seq = seq;
-    if (fast_is(type, type_n, "seen") && kind == NULL) {
-        q.type = PROTO_REQ_SEEN;
-        q.request = req_specs[2].type;
-    } else if (fast_is(type, type_n, "ack") && kind != NULL) {
-        static const char *kinds[] = {"message",  "delivered", "seen",   "deleted",
-                                      "reaction", "edited",    "hidden", "chat_state"};
-        q.kind = -1;
-        for (int i = 0; i < (int)(sizeof(kinds) / sizeof(kinds[0])); i++)
-            if (fast_is(kind, kind_n, kinds[i]))
-                q.kind = i == 7 ? PENDING_CHAT_STATE : i;
-        if (q.kind < 0)
-            return 0;
-        q.type = PROTO_REQ_ACK;
-        q.request = req_specs[1].type;
-    } else {
-        return 0;
-    }
-    *out = q;
-    return 1;
-}
-
 int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
                         struct proto_req_error *e)
 {
     memset(e, 0, sizeof(*e));
-    if (proto_parse_fast(data, len, out))
+    if (proto_parse_fast(data, len, max_chars, out))
         return 0;
     return proto_parse_json(data, len, max_chars, out, e);
 }
@@ -414,7 +277,10 @@ int proto_parse_json(const char *data, size_t len, int64_t max_chars, struct pro
 
 void proto_request_free(struct proto_request *r)
 {
+    if (r->frame == NULL) /* decoded by proto_parse_fast: the ref is its own */
+        json_decref(r->ref);
     json_decref(r->frame);
+    free(r->own);
     memset(r, 0, sizeof(*r));
 }
 

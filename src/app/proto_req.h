@@ -45,10 +45,13 @@ struct proto_history_in {
 /* One decoded request.
  * Ownership: owns frame (one reference); ref, request, id and text borrow
  * from it, so they live until proto_request_free. A frame decoded without
- * jansson (proto_parse_fast) has frame and ref NULL. */
+ * jansson (proto_parse_fast) has frame NULL; then ref, when set, is its own
+ * reference, and a send's id and text borrow from own (one allocation, each
+ * string NUL-terminated); an ack or seen has ref and own NULL. */
 struct proto_request {
     json_t *frame;
     json_t *ref;         /* NULL when absent */
+    char *own;           /* a fast-decoded send's id and text; else NULL */
     const char *request; /* the type, for error events: static once known */
     enum proto_req_type type;
     duet_id chat_id; /* all but ping */
@@ -86,11 +89,12 @@ struct proto_req_error {
 int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
                         struct proto_req_error *e);
 void proto_request_free(struct proto_request *r);
-/* The two decoders proto_parse_request runs (issue 18, round 4): the fast
- * one for plain `ack` and `seen` frames (1: decoded, with frame and ref
- * NULL; 0: not one it reads, nothing set), then the full one (jansson).
- * Exposed for the fuzzer, which checks that they agree. */
-int proto_parse_fast(const char *data, size_t len, struct proto_request *out);
+/* The two decoders proto_parse_request runs: the fast one (proto_fast.c)
+ * for plain `ack` and `seen` frames (issue 18, round 4) and plain `send`
+ * frames (round 8) (1: decoded, frame NULL, free with proto_request_free;
+ * 0: not one it reads, or out of memory: nothing set), then the full one
+ * (jansson). Exposed for the fuzzer, which checks that they agree. */
+int proto_parse_fast(const char *data, size_t len, int64_t max_chars, struct proto_request *out);
 int proto_parse_json(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
                      struct proto_req_error *e);
 

@@ -193,7 +193,7 @@ Test(proto_req, visibility)
  * reader does not take goes to the full decoder unchanged. */
 static int fast(const char *s, struct proto_request *q)
 {
-    return proto_parse_fast(s, strlen(s), q);
+    return proto_parse_fast(s, strlen(s), 10, q);
 }
 
 Test(proto_req, fast_ack_and_seen)
