@@ -121,18 +121,26 @@ static int parse_send(struct proto_request *q, int64_t max_chars, struct proto_r
 }
 
 /* An emoji: 1..32 bytes, at most 10 code points, no ASCII control, space or
- * letter (a keycap's digit is allowed), at least one non-ASCII code point. */
+ * letter (a keycap's digit is allowed), no bidi control, C1 control or line
+ * separator (the peer's screen and push show it: an override would reverse
+ * the text after it), and a non-ASCII code point that draws something. */
 static int emoji_ok(const char *s, size_t len)
 {
     if (len == 0 || len > 32 || text_utf8_chars(s, len) > 10)
         return 0;
     int wide = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80)
-            wide = 1;
-        else if (!(c == '#' || c == '*' || (c >= '0' && c <= '9')))
+    for (size_t i = 0, n; i < len; i += n) {
+        uint32_t c;
+        if ((n = text_utf8_seq((const unsigned char *)s, len, i, &c)) == 0)
             return 0;
+        if (c < 0x80) {
+            if (!(c == '#' || c == '*' || (c >= '0' && c <= '9')))
+                return 0;
+        } else if (c <= 0x9F || c == 0x2028 || c == 0x2029 || text_bidi_control(c)) {
+            return 0;
+        } else if (!text_invisible(c)) {
+            wide = 1;
+        }
     }
     return wide;
 }
