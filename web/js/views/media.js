@@ -7,7 +7,7 @@
 // The list rebuilds a row whenever its message changes (a tick): the media
 // element of a message is kept here by media id and moved into the new row,
 // so a playing video or voice note keeps playing.
-import { h } from '../dom.js';
+import { h, showControls } from '../dom.js';
 import { icon } from '../icons.js';
 import { cancelUpload, sentBlobUrl, uploadProgress } from '../media/uploads.js';
 import { download } from '../media/tus.js';
@@ -73,7 +73,7 @@ function photoEl(m, chat, src) {
     {
       type: 'button',
       class: 'media-photo',
-      'aria-label': `Photo${md.name ? `, ${md.name}` : ''}. Open`,
+      'aria-label': `Photo${md.name ? `, ${showControls(md.name)}` : ''}. Open`,
       onclick: (e) => {
         e.stopPropagation();
         openLightbox(chat, m.seq, box);
@@ -164,12 +164,15 @@ function videoEl(md, src) {
 
 // ---- files ---------------------------------------------------------------------
 
+// A file name is the peer's text: its bidi controls are shown as code points
+// ("invoice<U+202E>fdp.exe", not "invoiceexe.pdf"), as in link text.
 function fileEl(md, src) {
+  const shown = showControls(md.name || 'file');
   const ext = (md.name || '').includes('.') ? md.name.split('.').pop().toUpperCase().slice(0, 5) : '';
   const bar = h('progress', { class: 'media-progress', max: 1, value: 0, hidden: true });
   const dl = h(
     'button',
-    { type: 'button', class: 'icon-btn small file-dl', 'aria-label': `Download ${md.name || 'file'}` },
+    { type: 'button', class: 'icon-btn small file-dl', 'aria-label': `Download ${shown}` },
     icon('download', { size: 18 }),
   );
   const card = h(
@@ -184,7 +187,7 @@ function fileEl(md, src) {
     h(
       'div',
       { class: 'file-info' },
-      h('span', { class: 'file-name', dir: 'auto', title: md.name || '' }, md.name || 'file'),
+      h('span', { class: 'file-name', dir: 'auto', title: shown }, shown),
       h('span', { class: 'file-size' }, formatSize(md.size)),
       bar,
     ),
@@ -201,6 +204,7 @@ function fileEl(md, src) {
 // with Content-Disposition), big ones with a progress bar and cancel.
 export function saveMedia(md, src, ui = {}) {
   const name = md.name || 'file';
+  const shown = showControls(name);
   if (!(md.size > BIG) || src.startsWith('blob:')) {
     clickLink(src, name);
     return;
@@ -218,13 +222,13 @@ export function saveMedia(md, src, ui = {}) {
   }
   card?.classList.add('downloading');
   button?.replaceChildren(icon('close', { size: 18 }));
-  button?.setAttribute('aria-label', `Cancel the download of ${name}`);
+  button?.setAttribute('aria-label', `Cancel the download of ${shown}`);
   const done = () => {
     ui.ctl = null;
     if (bar) bar.hidden = true;
     card?.classList.remove('downloading');
     button?.replaceChildren(icon('download', { size: 18 }));
-    button?.setAttribute('aria-label', `Download ${name}`);
+    button?.setAttribute('aria-label', `Download ${shown}`);
   };
   download(src, (got, total) => bar && (bar.value = total || md.size ? got / (total || md.size) : 0), ctl).then(
     (blob) => {
