@@ -20,6 +20,8 @@ export { formatDuration };
 export const BIG = 200 * 1024; // transfers above this show a progress bar
 const MAX_W = 300;
 const MAX_H = 340;
+const MIN_W = 120;
+const MIN_H = 60;
 const KEEP = 120;
 const kept = new Map(); // media id -> element (oldest first)
 
@@ -36,15 +38,20 @@ export function formatSize(n) {
 }
 
 // The box of a photo or video: its aspect ratio, scaled into MAX_W x MAX_H.
+// The size is the peer's word (0..20000 each way): a "1 x 20000" photo was a
+// box 2.4 million pixels tall, a "20000 x 1" one a line no one could tap.
+// The box stays MIN_W..MAX_W wide and MIN_H..MAX_H tall; object-fit: cover
+// crops an extreme picture into it (the lightbox shows it whole).
 function sizeBox(el, w, h) {
   if (!(w > 0 && h > 0)) {
     w = 4;
     h = 3;
   }
-  const k = Math.min(1, MAX_W / w, MAX_H / h, 1e9);
-  const bw = Math.max(120, Math.round(w * k));
+  const k = Math.min(1, MAX_W / w, MAX_H / h);
+  const bw = Math.max(MIN_W, Math.round(w * k));
+  const bh = Math.min(MAX_H, Math.max(MIN_H, Math.round((bw * h) / w)));
   el.style.width = `${bw}px`;
-  el.style.aspectRatio = `${w} / ${h}`;
+  el.style.aspectRatio = `${bw} / ${bh}`;
 }
 
 function keep(key, build) {
