@@ -207,6 +207,7 @@ static int parse_history(struct proto_request *q, struct proto_req_error *e)
 /* The fields of a request whose type is known. */
 static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto_req_error *e)
 {
+    json_t *media;
     if (q->type == PROTO_REQ_PING)
         return 0;
     if (q->type == PROTO_REQ_VISIBILITY) {
@@ -234,7 +235,13 @@ static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto
     case PROTO_REQ_REACT:
         return parse_react(q, e);
     case PROTO_REQ_EDIT:
-        return need_seq(q->frame, "seq", &q->seq, 1, e) < 0 ? -1 : parse_text(q, max_chars, e);
+        if (need_seq(q->frame, "seq", &q->seq, 1, e) < 0)
+            return -1;
+        /* The text only: with media, parse_text would let an empty one by. */
+        media = json_object_get(q->frame, "media");
+        if (media != NULL && !json_is_null(media))
+            return fail(e, -EINVAL, "bad_request", "an edit changes the text only: no 'media'");
+        return parse_text(q, max_chars, e);
     case PROTO_REQ_HIDE:
         return need_seq(q->frame, "seq", &q->seq, 1, e);
     default:
