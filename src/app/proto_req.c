@@ -102,8 +102,10 @@ static int parse_send_conv(struct proto_request *q, struct proto_req_error *e)
         return 0;
     if (!json_is_object(fwd))
         return fail(e, -EINVAL, "bad_request", "'forward' is {chat_id, seq}");
-    if (json_object_get(q->frame, "text") != NULL || q->reply_to > 0)
-        return fail(e, -EINVAL, "bad_request", "a forward has no 'text' or 'reply_to'");
+    json_t *media = json_object_get(q->frame, "media");
+    if (json_object_get(q->frame, "text") != NULL || q->reply_to > 0 ||
+        (media != NULL && !json_is_null(media)))
+        return fail(e, -EINVAL, "bad_request", "a forward has no 'text', 'reply_to' or 'media'");
     if (need_id(fwd, "chat_id", &q->fwd_chat, e) < 0 || need_seq(fwd, "seq", &q->fwd_seq, 1, e) < 0)
         return -1;
     q->has_forward = 1;
