@@ -103,8 +103,10 @@ static int parse_send_conv(struct proto_request *q, struct proto_req_error *e)
         return 0;
     if (!json_is_object(fwd))
         return fail(e, -EINVAL, "bad_request", "'forward' is {chat_id, seq}");
-    if (json_object_get(q->frame, "text") != NULL || q->reply_to > 0)
-        return fail(e, -EINVAL, "bad_request", "a forward has no 'text' or 'reply_to'");
+    json_t *media = json_object_get(q->frame, "media");
+    if (json_object_get(q->frame, "text") != NULL || q->reply_to > 0 ||
+        (media != NULL && !json_is_null(media)))
+        return fail(e, -EINVAL, "bad_request", "a forward has no 'text', 'reply_to' or 'media'");
     if (need_id(fwd, "chat_id", &q->fwd_chat, e) < 0 || need_seq(fwd, "seq", &q->fwd_seq, 1, e) < 0)
         return -1;
     q->has_forward = 1;
@@ -122,18 +124,26 @@ static int parse_send(struct proto_request *q, int64_t max_chars, struct proto_r
 }
 
 /* An emoji: 1..32 bytes, at most 10 code points, no ASCII control, space or
- * letter (a keycap's digit is allowed), at least one non-ASCII code point. */
+ * letter (a keycap's digit is allowed), no bidi control, C1 control or line
+ * separator (the peer's screen and push show it: an override would reverse
+ * the text after it), and a non-ASCII code point that draws something. */
 static int emoji_ok(const char *s, size_t len)
 {
     if (len == 0 || len > 32 || text_utf8_chars(s, len) > 10)
         return 0;
     int wide = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80)
-            wide = 1;
-        else if (!(c == '#' || c == '*' || (c >= '0' && c <= '9')))
+    for (size_t i = 0, n; i < len; i += n) {
+        uint32_t c;
+        if ((n = text_utf8_seq((const unsigned char *)s, len, i, &c)) == 0)
             return 0;
+        if (c < 0x80) {
+            if (!(c == '#' || c == '*' || (c >= '0' && c <= '9')))
+                return 0;
+        } else if (c <= 0x9F || c == 0x2028 || c == 0x2029 || text_bidi_control(c)) {
+            return 0;
+        } else if (!text_invisible(c)) {
+            wide = 1;
+        }
     }
     return wide;
 }
@@ -200,6 +210,7 @@ static int parse_history(struct proto_request *q, struct proto_req_error *e)
 /* The fields of a request whose type is known. */
 static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto_req_error *e)
 {
+    json_t *media;
     if (q->type == PROTO_REQ_PING)
         return 0;
     if (q->type == PROTO_REQ_VISIBILITY) {
@@ -227,7 +238,13 @@ static int parse_fields(struct proto_request *q, int64_t max_chars, struct proto
     case PROTO_REQ_REACT:
         return parse_react(q, e);
     case PROTO_REQ_EDIT:
-        return need_seq(q->frame, "seq", &q->seq, 1, e) < 0 ? -1 : parse_text(q, max_chars, e);
+        if (need_seq(q->frame, "seq", &q->seq, 1, e) < 0)
+            return -1;
+        /* The text only: with media, parse_text would let an empty one by. */
+        media = json_object_get(q->frame, "media");
+        if (media != NULL && !json_is_null(media))
+            return fail(e, -EINVAL, "bad_request", "an edit changes the text only: no 'media'");
+        return parse_text(q, max_chars, e);
     case PROTO_REQ_HIDE:
         return need_seq(q->frame, "seq", &q->seq, 1, e);
     default:

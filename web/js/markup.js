@@ -23,6 +23,28 @@ function closes(text, i) {
   return prev && !/\s/.test(prev) && (!next || !WORD.test(next));
 }
 
+// The closing marks of text, found once: for each mark, the positions
+// where it may close (ascending), and the positions of the newlines. The
+// opener at i then takes the first closer from i + 2 on, if no newline
+// comes first; the pointers only move forward, as i does. Searching from
+// each opener instead was quadratic: a peer's 4,000 characters of "*x "
+// cost ~50 ms a render on a desktop, ten times that on a phone.
+function closers(text) {
+  const at = { '*': [], _: [], '~': [], '\n': [] };
+  for (let j = 1; j < text.length; j++) {
+    const c = text[j];
+    if (c === '\n') at[c].push(j);
+    else if (MARKS[c] && j >= 2 && closes(text, j)) at[c].push(j);
+  }
+  const ptr = { '*': 0, _: 0, '~': 0, '\n': 0 };
+  // The first position of kind c at or after from, or Infinity.
+  return (c, from) => {
+    const list = at[c];
+    while (ptr[c] < list.length && list[ptr[c]] < from) ptr[c]++;
+    return ptr[c] < list.length ? list[ptr[c]] : Infinity;
+  };
+}
+
 // Tokens: {t: 'text', v}, {t: 'code', v}, {t: 'pre', v}, {t: 'b'|'i'|'s', c: [tokens]}.
 export function parse(text) {
   const out = [];
@@ -31,6 +53,7 @@ export function parse(text) {
     if (buf) out.push({ t: 'text', v: buf });
     buf = '';
   };
+  let next = null;
   let i = 0;
   while (i < text.length) {
     const c = text[i];
@@ -57,14 +80,9 @@ export function parse(text) {
     }
     if (MARKS[c] && opens(text, i)) {
       // The nearest closing mark on the same line.
-      let end = -1;
-      for (let j = i + 2; j < text.length && text[j] !== '\n'; j++) {
-        if (text[j] === c && closes(text, j)) {
-          end = j;
-          break;
-        }
-      }
-      if (end > 0) {
+      next ??= closers(text);
+      const end = next(c, i + 2);
+      if (end < next('\n', i + 2)) {
         flush();
         out.push({ t: MARKS[c], c: parse(text.slice(i + 1, end)) });
         i = end + 1;

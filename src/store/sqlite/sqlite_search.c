@@ -38,6 +38,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../base/log.h"
+
 /* Words of a query used at most; more are ignored. */
 #define SQ_QUERY_WORDS 8
 /* Shards one search request scans at most (s-shard): a rare word over a
@@ -155,10 +157,65 @@ static int sq_word_byte(unsigned char c)
     return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* FTS5's own tokenizer, as the index uses it (sqlite_shards.c), to tell
+ * which query words it finds a token in. Ownership: tk->t is the caller's,
+ * freed with sq_tokenizer_close. */
+struct sq_tokenizer {
+    fts5_tokenizer api;
+    Fts5Tokenizer *t;
+};
+
+static int sq_tokenizer_open(sq_store *s, struct sq_tokenizer *tk)
+{
+    static const char *args[] = {"remove_diacritics", "2"};
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    void *ud = NULL;
+    tk->t = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT fts5(?1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW || api == NULL ||
+        api->xFindTokenizer(api, "unicode61", &ud, &tk->api) != SQLITE_OK ||
+        tk->api.xCreate(ud, args, 2, &tk->t) != SQLITE_OK) {
+        log_error("sqlite: search: no unicode61 tokenizer: %s", sqlite3_errmsg(s->db));
+        tk->t = NULL;
+        return DUET_ESTORE;
+    }
+    return 0;
+}
+
+static void sq_tokenizer_close(struct sq_tokenizer *tk)
+{
+    if (tk->t != NULL)
+        tk->api.xDelete(tk->t);
+    tk->t = NULL;
+}
+
+static int sq_token_seen(void *ctx, int flags, const char *t, int nt, int start, int end)
+{
+    *(int *)ctx = 1;
+    return SQLITE_DONE; /* one is enough */
+}
+
+/* Whether the tokenizer finds a token in w: a word of symbols only ("—",
+ * "😀", "→") has none, and as a phrase of no token it matches nothing, which
+ * emptied the whole AND ("café — paris" found nothing). */
+static int sq_word_indexed(struct sq_tokenizer *tk, const char *w, size_t len)
+{
+    int seen = 0;
+    tk->api.xTokenize(tk->t, &seen, FTS5_TOKENIZE_QUERY, w, (int)len, sq_token_seen);
+    return seen;
+}
+
 /* The text half of the MATCH expression: each word of q a quoted phrase (no
  * FTS5 syntax gets through: '"' is a separator), a prefix query from two
- * characters on; words ANDed. 0, or -EINVAL when q has no word. */
-static int sq_match_text(const char *q, char *buf, size_t cap, size_t *n)
+ * characters on; words ANDed; words the index has no token of are left out.
+ * 0, or -EINVAL when q has no such word. */
+static int sq_match_text(struct sq_tokenizer *tk, const char *q, char *buf, size_t cap, size_t *n)
 {
     int words = 0, rc = sq_put(buf, cap, n, "text : (", 8);
     for (const char *p = q; rc == 0 && *p != '\0' && words < SQ_QUERY_WORDS;) {
@@ -170,6 +227,8 @@ static int sq_match_text(const char *q, char *buf, size_t cap, size_t *n)
         while (sq_word_byte((unsigned char)*p))
             p++;
         size_t len = (size_t)(p - w);
+        if (!sq_word_indexed(tk, w, len))
+            continue;
         if (words > 0)
             rc = sq_put(buf, cap, n, " AND ", 5);
         if (rc == 0)
@@ -224,8 +283,14 @@ static int sq_match(sq_store *s, store_req *req, char **out)
     if (buf == NULL)
         return -ENOMEM;
     buf[0] = '\0';
-    if ((rc = sq_match_text(req->in.query, buf, cap, &n)) < 0 ||
-        (rc = sq_put(buf, cap, &n, " AND chat : (", 13)) < 0)
+    struct sq_tokenizer tk;
+    if ((rc = sq_tokenizer_open(s, &tk)) < 0)
+        return rc;
+    rc = sq_match_text(&tk, req->in.query, buf, cap, &n);
+    sq_tokenizer_close(&tk);
+    if (rc == -EINVAL)
+        return 1; /* no word the index could hold: no result */
+    if (rc < 0 || (rc = sq_put(buf, cap, &n, " AND chat : (", 13)) < 0)
         return rc;
     if (req->in.has_chat) {
         rc = sq_put_chat(buf, cap, &n, &req->in.chat_id, 1);

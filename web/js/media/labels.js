@@ -2,6 +2,8 @@
 // list ("📷 Photo"), notifications, screen-reader labels. A caption, when
 // there is one, follows the emoji instead of the word.
 
+import { showControls } from '../dom.js';
+
 // m: a message ({type, text, media}) or an outbox item ({text, media: {type}}).
 export function mediaLabel(m) {
   const type = m?.media?.type ?? m?.type ?? 0;
@@ -15,7 +17,7 @@ export function mediaLabel(m) {
     case 3:
       return `🎤 ${caption || 'Voice message'}`;
     default:
-      return `📎 ${caption || m.media?.name || 'File'}`;
+      return `📎 ${caption || showControls(m.media?.name || '') || 'File'}`;
   }
 }
 

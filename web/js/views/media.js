@@ -7,7 +7,7 @@
 // The list rebuilds a row whenever its message changes (a tick): the media
 // element of a message is kept here by media id and moved into the new row,
 // so a playing video or voice note keeps playing.
-import { h } from '../dom.js';
+import { h, showControls } from '../dom.js';
 import { icon } from '../icons.js';
 import { cancelUpload, sentBlobUrl, uploadProgress } from '../media/uploads.js';
 import { download } from '../media/tus.js';
@@ -20,6 +20,8 @@ export { formatDuration };
 export const BIG = 200 * 1024; // transfers above this show a progress bar
 const MAX_W = 300;
 const MAX_H = 340;
+const MIN_W = 120;
+const MIN_H = 60;
 const KEEP = 120;
 const kept = new Map(); // media id -> element (oldest first)
 
@@ -36,15 +38,20 @@ export function formatSize(n) {
 }
 
 // The box of a photo or video: its aspect ratio, scaled into MAX_W x MAX_H.
+// The size is the peer's word (0..20000 each way): a "1 x 20000" photo was a
+// box 2.4 million pixels tall, a "20000 x 1" one a line no one could tap.
+// The box stays MIN_W..MAX_W wide and MIN_H..MAX_H tall; object-fit: cover
+// crops an extreme picture into it (the lightbox shows it whole).
 function sizeBox(el, w, h) {
   if (!(w > 0 && h > 0)) {
     w = 4;
     h = 3;
   }
-  const k = Math.min(1, MAX_W / w, MAX_H / h, 1e9);
-  const bw = Math.max(120, Math.round(w * k));
+  const k = Math.min(1, MAX_W / w, MAX_H / h);
+  const bw = Math.max(MIN_W, Math.round(w * k));
+  const bh = Math.min(MAX_H, Math.max(MIN_H, Math.round((bw * h) / w)));
   el.style.width = `${bw}px`;
-  el.style.aspectRatio = `${w} / ${h}`;
+  el.style.aspectRatio = `${bw} / ${bh}`;
 }
 
 function keep(key, build) {
@@ -73,7 +80,7 @@ function photoEl(m, chat, src) {
     {
       type: 'button',
       class: 'media-photo',
-      'aria-label': `Photo${md.name ? `, ${md.name}` : ''}. Open`,
+      'aria-label': `Photo${md.name ? `, ${showControls(md.name)}` : ''}. Open`,
       onclick: (e) => {
         e.stopPropagation();
         openLightbox(chat, m.seq, box);
@@ -164,12 +171,15 @@ function videoEl(md, src) {
 
 // ---- files ---------------------------------------------------------------------
 
+// A file name is the peer's text: its bidi controls are shown as code points
+// ("invoice<U+202E>fdp.exe", not "invoiceexe.pdf"), as in link text.
 function fileEl(md, src) {
+  const shown = showControls(md.name || 'file');
   const ext = (md.name || '').includes('.') ? md.name.split('.').pop().toUpperCase().slice(0, 5) : '';
   const bar = h('progress', { class: 'media-progress', max: 1, value: 0, hidden: true });
   const dl = h(
     'button',
-    { type: 'button', class: 'icon-btn small file-dl', 'aria-label': `Download ${md.name || 'file'}` },
+    { type: 'button', class: 'icon-btn small file-dl', 'aria-label': `Download ${shown}` },
     icon('download', { size: 18 }),
   );
   const card = h(
@@ -184,7 +194,7 @@ function fileEl(md, src) {
     h(
       'div',
       { class: 'file-info' },
-      h('span', { class: 'file-name', dir: 'auto', title: md.name || '' }, md.name || 'file'),
+      h('span', { class: 'file-name', dir: 'auto', title: shown }, shown),
       h('span', { class: 'file-size' }, formatSize(md.size)),
       bar,
     ),
@@ -201,6 +211,7 @@ function fileEl(md, src) {
 // with Content-Disposition), big ones with a progress bar and cancel.
 export function saveMedia(md, src, ui = {}) {
   const name = md.name || 'file';
+  const shown = showControls(name);
   if (!(md.size > BIG) || src.startsWith('blob:')) {
     clickLink(src, name);
     return;
@@ -218,13 +229,13 @@ export function saveMedia(md, src, ui = {}) {
   }
   card?.classList.add('downloading');
   button?.replaceChildren(icon('close', { size: 18 }));
-  button?.setAttribute('aria-label', `Cancel the download of ${name}`);
+  button?.setAttribute('aria-label', `Cancel the download of ${shown}`);
   const done = () => {
     ui.ctl = null;
     if (bar) bar.hidden = true;
     card?.classList.remove('downloading');
     button?.replaceChildren(icon('download', { size: 18 }));
-    button?.setAttribute('aria-label', `Download ${name}`);
+    button?.setAttribute('aria-label', `Download ${shown}`);
   };
   download(src, (got, total) => bar && (bar.value = total || md.size ? got / (total || md.size) : 0), ctl).then(
     (blob) => {
