@@ -116,15 +116,21 @@ void cs_blocks_bits(const struct cql_rows *r, int *out, int *in)
     }
 }
 
+/* The clock of the entries: monotonic ms, read at the call (uv_now is the
+ * loop's time, which lags by up to one loop iteration). */
+static int64_t cs_access_now(void)
+{
+    return (int64_t)(uv_hrtime() / 1000000);
+}
+
 int cs_blocks_cached(cs_op *op, int *out, int *in)
 {
-    return cs_access_get(&op->s->access, &op->chat.id, &op->req->in.user,
-                         (int64_t)uv_now(op->s->loop), out, in);
+    return cs_access_get(&op->s->access, &op->chat.id, &op->req->in.user, cs_access_now(), out, in);
 }
 
 int cs_blocks_read(cs_op *op, int next)
 {
-    op->acc_at = (int64_t)uv_now(op->s->loop);
+    op->acc_at = cs_access_now();
     return cs_read(op, next, CS_REL_BLOCKED, "ii", &op->req->in.user, &op->chat.peer);
 }
 

@@ -29,7 +29,7 @@
 struct cs_access_slot {
     duet_id chat;  /* the key */
     duet_id who;   /* the user the blocks were read for */
-    int64_t until; /* answers while now < until (ms, uv_now); 0: empty */
+    int64_t until; /* answers while now < until (ms, monotonic); 0: empty */
     uint8_t out;   /* who blocks the other member */
     uint8_t in;    /* the other member blocks who */
 };

@@ -286,7 +286,7 @@ struct cs_op {
     int64_t seq, top, count;
     int64_t rows_ts;     /* MSG_SEND: the message rows' timestamp, kept across tries */
     int64_t retry_until; /* MSG_SEND: in-op retries stop at this cs_ts() */
-    int64_t acc_at;      /* MSG_SEND: when its blocks read was sent (uv_now, ms) */
+    int64_t acc_at;      /* MSG_SEND: when its blocks read was sent (ms, monotonic) */
     uint64_t mask;       /* a bit per sequence of a window */
     struct cs_rel *rels;
     size_t n_rels;
