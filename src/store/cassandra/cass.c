@@ -68,6 +68,9 @@ static void cs_on_handle_closed(uv_handle_t *h)
     free(s->replication);
     cs_members_clear(s);
     map_free(&s->members);
+    log_info("store: cassandra: blocks cache: %llu hits, %llu misses",
+             (unsigned long long)s->access.hits, (unsigned long long)s->access.misses);
+    cs_access_free(&s->access);
     cs_sched_free(&s->sched);
     free(s);
 }
@@ -348,8 +351,10 @@ int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o, store_t **
         goto err;
     if ((rc = cs_sched_init(&s->sched)) < 0)
         goto err_map;
-    if ((rc = uv_timer_init(loop, &s->timer)) < 0)
+    if ((rc = cs_access_init(&s->access, CS_ACCESS_SLOTS)) < 0)
         goto err_sched;
+    if ((rc = uv_timer_init(loop, &s->timer)) < 0)
+        goto err_access;
     s->timer.data = s;
     if ((rc = uv_idle_init(loop, &s->idle)) < 0) {
         /* The timer's close callback frees the store. */
@@ -384,6 +389,8 @@ int store_cass_open(uv_loop_t *loop, const struct store_cass_opts *o, store_t **
     *out = &s->base;
     return 0;
 
+err_access:
+    cs_access_free(&s->access);
 err_sched:
     cs_sched_free(&s->sched);
 err_map:

@@ -212,6 +212,10 @@ void cs_friend_op(cs_op *op)
             break;
         duet_id chat;
         duet_chat_id(me, &req->out.peer.id, &chat);
+        /* The pair's cached blocks go before this op is answered: a barrier,
+         * so no send of this instance runs (or fills the entry) until it is
+         * done, and every later one reads the blocks again. */
+        cs_access_forget(&op->s->access, &chat);
         cs_read(op, FRIEND_CHAT, CS_CHAT_GET, "i", &chat);
         return;
     }

@@ -4,8 +4,9 @@
  *
  *  1. one read of every id's claim (IN): a claimed id (a retry) and every
  *     send after it leave the group and run alone, as before;
- *  2. the chat (membership, friendship) and its blocks, read once: both
- *     members may be senders, and one relations partition answers for both;
+ *  2. the chat (membership, friendship) and its blocks, read once (or
+ *     from the cache for a second: cass_access.h): both members may be
+ *     senders, and one relations partition answers for both;
  *     the receivers' pending counts (one read each, at most two);
  *  3. each send is refused (blocked, backlog) or takes the next sequence, in
  *     order: a refused one takes none;
@@ -77,16 +78,11 @@ static int g_dedupe(cs_op *op)
     return 1;
 }
 
-/* G_BLOCKS: each member refused (blocked), withheld or not. The rows are the
- * leader's: BLOCK_OUT is the leader blocking the peer. */
-static void g_blocks(cs_op *op)
+/* The blocks known (cached or read, cs_blocks_bits): each member refused
+ * (blocked), withheld or not. They are the leader's: out is the leader
+ * blocking the peer. */
+static void g_blocks(cs_op *op, int out, int in)
 {
-    int out = 0, in = 0;
-    for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
-        int kind = cs_get_i32(cql_cell(&op->q.rows, i, 0));
-        out |= kind == REL_BLOCK_OUT;
-        in |= kind == REL_BLOCK_IN;
-    }
     for (int i = 0; i < op->n_group; i++) {
         cs_op *m = op->group[i];
         int mine = duet_id_eq(&m->req->in.user, &op->req->in.user);
@@ -243,6 +239,65 @@ static int g_claimed(cs_op *op)
     return 1;
 }
 
+/* After the blocks and each pending count: the next count to read, or the
+ * backlog ceiling, counting the group's earlier messages, then the claim. */
+static void g_counted(cs_op *op)
+{
+    if (op->i_items < 2) {
+        const duet_id *who = op->i_items == 0 ? &op->chat.peer : &op->req->in.user;
+        cs_read(op, G_BACKLOG, CS_PENDING_COUNT, "i", who);
+        return;
+    }
+    int64_t added[2] = {0, 0}, taking = 0;
+    for (int i = 0; i < op->n_group; i++) {
+        cs_op *m = op->group[i];
+        if (m->gstatus < 0)
+            continue;
+        int r = g_recv(op, m);
+        /* A member moved ahead of acks counts one row more (an ack by
+         * its sender replaces the receiver's receipt row); refused so,
+         * it leaves the group with the members after it and runs after
+         * those acks, as submitted (an ack by the receiver only lowers
+         * the count it would read then). No ack behind the group has
+         * started yet: they run beside it only from the claim on. */
+        if (!m->flag && m->req->in.max_pending > 0 && m->gpass != 0 &&
+            op->gcount[r] + added[r] + 1 >= m->req->in.max_pending) {
+            cs_group_cut(op, i, 0);
+            break;
+        }
+        if (!m->flag && m->req->in.max_pending > 0 &&
+            op->gcount[r] + added[r] >= m->req->in.max_pending) {
+            m->gstatus = DUET_EFULL;
+            continue;
+        }
+        added[r] += !m->flag;
+        taking++;
+    }
+    if (taking == 0) {
+        cs_finish(op, 0);
+        return;
+    }
+    g_claim(op);
+}
+
+/* G_CHAT: member and friends? Then the blocks, cached or read. */
+static int g_chat(cs_op *op)
+{
+    int rc, out, in;
+    if ((rc = cs_load_member_chat(op)) < 0)
+        return rc;
+    if (!op->chat.friends)
+        return DUET_ENOTFRIENDS;
+    if (!cs_blocks_cached(op, &out, &in)) {
+        cs_blocks_read(op, G_BLOCKS);
+        return 1;
+    }
+    g_blocks(op, out, in);
+    op->i_items = g_next_count(op, 0);
+    g_counted(op);
+    return 1;
+}
+
 void cs_group_send(cs_op *op)
 {
     store_req *req = op->req;
@@ -260,62 +315,24 @@ void cs_group_send(cs_op *op)
             return;
         break;
     case G_CHAT:
-        if ((rc = cs_load_member_chat(op)) < 0)
-            break;
-        if (!op->chat.friends) {
-            rc = DUET_ENOTFRIENDS;
-            break;
-        }
-        cs_read(op, G_BLOCKS, CS_REL_BLOCKED, "ii", &req->in.user, &op->chat.peer);
-        return;
+        if ((rc = g_chat(op)) > 0)
+            return;
+        break;
     case G_BLOCKS:
     case G_BACKLOG:
         if ((rc = cs_q_status(op)) < 0)
             break;
         if (op->step == G_BLOCKS) {
-            g_blocks(op);
+            int out, in;
+            cs_blocks_got(op, &out, &in);
+            g_blocks(op, out, in);
             op->i_items = g_next_count(op, 0);
         } else {
             op->gcount[op->i_items] =
                 op->q.rows.n_rows > 0 ? cs_get_i64(cql_cell(&op->q.rows, 0, 0)) : 0;
             op->i_items = g_next_count(op, op->i_items + 1);
         }
-        if (op->i_items < 2) {
-            const duet_id *who = op->i_items == 0 ? &op->chat.peer : &req->in.user;
-            cs_read(op, G_BACKLOG, CS_PENDING_COUNT, "i", who);
-            return;
-        }
-        /* The backlog ceiling, counting the group's earlier messages. */
-        int64_t added[2] = {0, 0}, taking = 0;
-        for (int i = 0; i < op->n_group; i++) {
-            cs_op *m = op->group[i];
-            if (m->gstatus < 0)
-                continue;
-            int r = g_recv(op, m);
-            /* A member moved ahead of acks counts one row more (an ack by
-             * its sender replaces the receiver's receipt row); refused so,
-             * it leaves the group with the members after it and runs after
-             * those acks, as submitted (an ack by the receiver only lowers
-             * the count it would read then). No ack behind the group has
-             * started yet: they run beside it only from the claim on. */
-            if (!m->flag && m->req->in.max_pending > 0 && m->gpass != 0 &&
-                op->gcount[r] + added[r] + 1 >= m->req->in.max_pending) {
-                cs_group_cut(op, i, 0);
-                break;
-            }
-            if (!m->flag && m->req->in.max_pending > 0 &&
-                op->gcount[r] + added[r] >= m->req->in.max_pending) {
-                m->gstatus = DUET_EFULL;
-                continue;
-            }
-            added[r] += !m->flag;
-            taking++;
-        }
-        if (taking == 0) {
-            cs_finish(op, 0);
-            return;
-        }
-        g_claim(op);
+        g_counted(op);
         return;
     case G_CLAIMED:
         if ((rc = g_claimed(op)) > 0)

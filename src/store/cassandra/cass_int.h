@@ -19,6 +19,7 @@
 #include "../../base/map.h"
 #include "../../cql/cql.h"
 #include "../store.h"
+#include "cass_access.h"
 #include "cass_ops.h"
 #include "cass_sched.h"
 
@@ -285,6 +286,7 @@ struct cs_op {
     int64_t seq, top, count;
     int64_t rows_ts;     /* MSG_SEND: the message rows' timestamp, kept across tries */
     int64_t retry_until; /* MSG_SEND: in-op retries stop at this cs_ts() */
+    int64_t acc_at;      /* MSG_SEND: when its blocks read was sent (ms, monotonic) */
     uint64_t mask;       /* a bit per sequence of a window */
     struct cs_rel *rels;
     size_t n_rels;
@@ -357,8 +359,9 @@ typedef struct cs_store {
     int full_logged; /* "queue full" logged; again once it half drained */
     int trim_owed;   /* the queue was long: malloc_trim once it empties */
     int pumping, repump;
-    struct cs_sched sched; /* which queued ops may start */
-    map_t members;         /* chat id -> struct cs_members, for conflict keys */
+    struct cs_sched sched;   /* which queued ops may start */
+    map_t members;           /* chat id -> struct cs_members, for conflict keys */
+    struct cs_access access; /* chat id -> its blocks, for sends (cass_access.h) */
     int64_t last_ts;
     int closing, cluster_open;
     store_done_cb drained;
@@ -510,5 +513,16 @@ int cs_in_next(cs_op *op, int next, enum cs_stmt_id id);
 /* Collects into op->ids the chats with the user's peers (skip_blocked: only
  * those that no block separates). */
 int cs_chat_ids(cs_op *op, int skip_blocked);
+
+/* ---- cass_access.c: the blocks of a send's chat (cass_access.h) ---- */
+/* The blocks in CS_REL_BLOCKED rows: *out the reader blocks the other,
+ * *in the other blocks the reader. */
+void cs_blocks_bits(const struct cql_rows *r, int *out, int *in);
+/* op->chat's blocks for req->in.user from the cache: 1, or 0 (read them). */
+int cs_blocks_cached(cs_op *op, int *out, int *in);
+/* Reads them (then step next), as cs_read; cs_blocks_got, at that step,
+ * gives them and caches them. */
+int cs_blocks_read(cs_op *op, int next);
+void cs_blocks_got(cs_op *op, int *out, int *in);
 
 #endif

@@ -9,7 +9,8 @@
  *     is a retry: answer the stored message with duplicate = 1, or, if its
  *     rows were never written, write them now at the claimed sequence (then
  *     it is new to everyone: duplicate = 0);
- *  2. check membership, friendship, blocks and the receiver's backlog;
+ *  2. check membership, friendship, blocks (cached for a second:
+ *     cass_access.h) and the receiver's backlog;
  *  3. one conditional batch on the chats partition: last_seq = N + 1 IF
  *     last_seq = N, and the claim row IF NOT EXISTS. Paxos makes it atomic
  *     across instances. Lost the race: retry with the current N;
@@ -232,20 +233,16 @@ static int cs_claim_read(cs_op *op)
     return 0;
 }
 
-/* The blocks between sender and receiver (CS_REL_BLOCKED rows in q): EBLOCKED
- * when the sender blocks the receiver; op->flag = 1 when only the receiver
- * blocks the sender (the message is stored withheld, so the block does not
- * show). */
-static int cs_send_blocks(cs_op *op)
+/* The blocks between sender and receiver (cs_blocks_bits): EBLOCKED when
+ * the sender blocks the receiver (out); op->flag = 1 when only the receiver
+ * blocks the sender (in: the message is stored withheld, so the block does
+ * not show). */
+static int cs_send_blocks(cs_op *op, int out, int in)
 {
     op->flag = 0;
-    for (int64_t i = 0; i < op->q.rows.n_rows; i++) {
-        int kind = cs_get_i32(cql_cell(&op->q.rows, i, 0));
-        if (kind == REL_BLOCK_OUT)
-            return DUET_EBLOCKED;
-        if (kind == REL_BLOCK_IN)
-            op->flag = 1;
-    }
+    if (out)
+        return DUET_EBLOCKED;
+    op->flag = in;
     return 0;
 }
 
@@ -278,11 +275,11 @@ static int send_claim_read(cs_op *op)
     return CS_GOON;
 }
 
-/* SEND_CHAT: the chat's statics; friends? */
+static int send_access(cs_op *op, int out, int in);
+
+/* SEND_CHAT: the chat's statics; friends? Then the blocks, cached or read. */
 static int send_chat(cs_op *op)
 {
-    store_req *req = op->req;
-    const duet_id *me = &req->in.user;
     int rc;
     if ((rc = cs_load_member_chat(op)) < 0)
         return rc;
@@ -293,7 +290,10 @@ static int send_chat(cs_op *op)
         cs_send_claim(op);
         return CS_GOON;
     }
-    cs_read(op, SEND_BLOCKS, CS_REL_BLOCKED, "ii", me, &op->chat.peer);
+    int out, in;
+    if (cs_blocks_cached(op, &out, &in))
+        return send_access(op, out, in);
+    cs_blocks_read(op, SEND_BLOCKS);
     return CS_GOON;
 }
 
@@ -400,6 +400,21 @@ static int send_dup_row(cs_op *op)
     return 0;
 }
 
+/* The blocks known (cached or read): refused, or on to the receiver's
+ * pending count, or to the media attach and the claim. */
+static int send_access(cs_op *op, int out, int in)
+{
+    int rc;
+    if ((rc = cs_send_blocks(op, out, in)) < 0)
+        return rc;
+    if (op->req->in.max_pending > 0 && !op->flag) {
+        cs_read(op, SEND_BACKLOG, CS_PENDING_COUNT, "i", &op->chat.peer);
+        return CS_GOON;
+    }
+    cs_send_attach(op);
+    return CS_GOON;
+}
+
 /* SEND_BLOCKS (the blocks read) and SEND_BACKLOG (the receiver's pending
  * count): refused, or on to the media attach and the claim. */
 static int send_backlog(cs_op *op)
@@ -409,16 +424,12 @@ static int send_backlog(cs_op *op)
     if ((rc = cs_q_status(op)) < 0)
         return rc;
     if (op->step == SEND_BLOCKS) {
-        if ((rc = cs_send_blocks(op)) < 0)
-            return rc;
-        if (req->in.max_pending > 0 && !op->flag) {
-            cs_read(op, SEND_BACKLOG, CS_PENDING_COUNT, "i", &op->chat.peer);
-            return CS_GOON;
-        }
-    } else if (op->q.rows.n_rows > 0 &&
-               cs_get_i64(cql_cell(&op->q.rows, 0, 0)) >= req->in.max_pending) {
-        return DUET_EFULL;
+        int out, in;
+        cs_blocks_got(op, &out, &in);
+        return send_access(op, out, in);
     }
+    if (op->q.rows.n_rows > 0 && cs_get_i64(cql_cell(&op->q.rows, 0, 0)) >= req->in.max_pending)
+        return DUET_EFULL;
     cs_send_attach(op);
     return CS_GOON;
 }
@@ -501,12 +512,18 @@ void cs_msg_send(cs_op *op)
         if (rc == CS_GOON)
             return;
         break;
-    case SEND_DUP_BLOCKS:
-        if ((rc = cs_q_status(op)) < 0 || (rc = cs_send_blocks(op)) < 0)
+    case SEND_DUP_BLOCKS: {
+        /* Read fresh, never cached: a retry is rare. */
+        int out, in;
+        if ((rc = cs_q_status(op)) < 0)
+            break;
+        cs_blocks_bits(&op->q.rows, &out, &in);
+        if ((rc = cs_send_blocks(op, out, in)) < 0)
             break;
         *m = op->msg;
         cs_send_rows(op, SEND_DUP_WRITTEN, m);
         return;
+    }
     case SEND_DUP_SEEN:
         rc = cs_receipts_apply(op, m);
         break;
