@@ -6,19 +6,13 @@
 // screenshot of search for the README.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { T, assertClean, launch, publishShot, shot, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { T, assertClean, publishShot, shot, startSuite, stopSuite, until, withFriends } from './lib/browser.mjs';
 import { sendMsg } from '../integration/lib/client.mjs';
 
 describe('20 search in the browser', { timeout: 300000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer({ args: ['--msg-rate', '100000', '--msg-burst', '100000'] });
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite({ args: ['--msg-rate', '100000', '--msg-burst', '100000'] })));
+  after(() => stopSuite(srv, browser));
 
   it('finds a message far back across chats, highlights it, and jumps to it', async () => {
     const f = await withFriends(browser, srv, { browsers: ['alice'], peers: ['bob', 'carol'], open: false });

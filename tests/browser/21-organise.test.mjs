@@ -5,7 +5,7 @@
 // live (chat_state); phone viewport.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertClean, chatItem, launch, openChat, shot, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { assertClean, chatItem, openChat, shot, startSuite, stopSuite, until, withFriends } from './lib/browser.mjs';
 import { sendMsg } from '../integration/lib/client.mjs';
 
 async function order(page) {
@@ -19,14 +19,8 @@ async function menu(page, item) {
 
 describe('21 organise chats in the browser', { timeout: 300000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite()));
+  after(() => stopSuite(srv, browser));
 
   for (const phone of [false, true]) {
     it(`pins, archives and mutes${phone ? ' on a phone' : ''}`, async () => {

@@ -6,19 +6,13 @@
 // new messages.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertClean, launch, openChat, rowsWithText, send, shot, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { assertClean, openChat, rowsWithText, send, shot, startSuite, stopSuite, until, withFriends } from './lib/browser.mjs';
 import { sendMsg } from '../integration/lib/client.mjs';
 
 describe('22 composer and message view', { timeout: 300000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer({ args: ['--msg-rate', '100000', '--msg-burst', '100000'] });
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite({ args: ['--msg-rate', '100000', '--msg-burst', '100000'] })));
+  after(() => stopSuite(srv, browser));
 
   it('the tokenizer: marks, code, blocks, and what stays text', async () => {
     const f = await withFriends(browser, srv, { browsers: ['tok'], peers: ['tokpeer'] });

@@ -5,19 +5,13 @@
 // link text (dom.js showControls); the extension badge reads EXE.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertClean, chatItem, launch, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { assertClean, chatItem, openChat, startSuite, stopSuite, until, withFriends } from './lib/browser.mjs';
 import { Tus, mediaFor, sample, sendMedia } from '../integration/lib/tus.mjs';
 
 describe('23 peer file names', { timeout: 120000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite()));
+  after(() => stopSuite(srv, browser));
 
   it('bidi controls in a file name are shown, never applied', async () => {
     const f = await withFriends(browser, srv, { browsers: ['fna'], peers: ['fnb'] });

@@ -7,19 +7,13 @@
 // has the cases).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertClean, launch, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { assertClean, openChat, startSuite, stopSuite, until, withFriends } from './lib/browser.mjs';
 import { sendMsg } from '../integration/lib/client.mjs';
 
 describe('24 markup cost', { timeout: 120000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer({ args: ['--max-message-chars', '16000'] });
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite({ args: ['--max-message-chars', '16000'] })));
+  after(() => stopSuite(srv, browser));
 
   it('marks that never close cost linear time', async () => {
     const f = await withFriends(browser, srv, { browsers: ['mka'], peers: ['mkb'] });

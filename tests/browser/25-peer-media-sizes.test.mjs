@@ -6,19 +6,13 @@
 // photo keeps its shape (14-media checks the real thing).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launch, openChat, startWebServer, until, withFriends } from './lib/browser.mjs';
+import { openChat, startSuite, stopSuite, until, withFriends } from './lib/browser.mjs';
 import { Tus, mediaFor, sample, sendMedia } from '../integration/lib/tus.mjs';
 
 describe('25 peer media sizes', { timeout: 120000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite()));
+  after(() => stopSuite(srv, browser));
 
   it('photos and videos of absurd dimensions get a bounded box', async () => {
     const f = await withFriends(browser, srv, { browsers: ['msa'], peers: ['msb'] });

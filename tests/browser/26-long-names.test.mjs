@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { User, befriend, sendMsg } from '../integration/lib/client.mjs';
-import { launch, newPerson, online, openChat, signupInto, startWebServer, until } from './lib/browser.mjs';
+import { newPerson, online, openChat, signupInto, startSuite, stopSuite, until } from './lib/browser.mjs';
 
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
@@ -19,14 +19,8 @@ async function sticksOut(page) {
 
 describe('26 long names', { timeout: 120000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite()));
+  after(() => stopSuite(srv, browser));
 
   it('a 64-character name without spaces stays on a 360 px screen', async () => {
     const p = await newPerson(browser, srv, PHONE);

@@ -5,19 +5,13 @@
 // results' snippets, reaction chips, toasts and dialog titles.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertClean, launch, openChat, startWebServer, withFriends } from './lib/browser.mjs';
+import { assertClean, openChat, startSuite, stopSuite, withFriends } from './lib/browser.mjs';
 import { sendMsg } from '../integration/lib/client.mjs';
 
 describe('27 stacked marks', { timeout: 120000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite()));
+  after(() => stopSuite(srv, browser));
 
   it('marks stacked above a bubble do not paint outside it', async () => {
     const f = await withFriends(browser, srv, { browsers: ['zma'], peers: ['zmb'] });

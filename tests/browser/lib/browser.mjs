@@ -65,6 +65,23 @@ export function startWebServer(opts = {}) {
   return startServer({ webDir, ...opts, args: ['--sync', 'normal', ...(opts.args || [])] });
 }
 
+// A suite's duetd and browser, started in its before() and stopped in its
+// after(): `before(async () => ({ srv, browser } = await startSuite()))`.
+export async function startSuite(serverOpts = {}, launchOpts = {}) {
+  const srv = await startWebServer(serverOpts);
+  try {
+    return { srv, browser: await launch(launchOpts) };
+  } catch (e) {
+    await srv.stop();
+    throw e;
+  }
+}
+
+export async function stopSuite(srv, browser) {
+  await browser?.close();
+  await srv?.stop();
+}
+
 const problems = new WeakMap();
 
 // A new browser context (one person's browser) and a page in it.
