@@ -9,18 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NO_RATE_LIMIT, startServer } from './lib/server.mjs';
-import { User, befriend, expectStatus, fullHistory } from './lib/client.mjs';
-
-// Sends every frame at once (pipelined on the socket) and collects each
-// answer by ref: a `sent` or an `error`.
-async function burst(ws, frames) {
-  for (const f of frames) ws.send(f);
-  const out = [];
-  for (const f of frames) {
-    out.push(await ws.next(null, (e) => e.ref === f.ref && (e.type === 'sent' || e.type === 'error')));
-  }
-  return out;
-}
+import { User, befriend, burst, expectStatus, fullHistory } from './lib/client.mjs';
 
 const send = (ref, chat, id, text) => ({ type: 'send', ref, chat_id: chat, id, text });
 

@@ -10,16 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NO_RATE_LIMIT, startServer } from './lib/server.mjs';
-import { User, befriend, expectStatus, history, sendMsg } from './lib/client.mjs';
-
-// Sends every frame at once (pipelined: on Cassandra these form send
-// groups) and collects each answer by ref.
-async function burst(ws, frames) {
-  for (const f of frames) ws.send(f);
-  const out = [];
-  for (const f of frames) out.push(await ws.next(null, (e) => e.ref === f.ref && (e.type === 'sent' || e.type === 'error')));
-  return out;
-}
+import { User, befriend, burst, expectStatus, history, sendMsg } from './lib/client.mjs';
 
 const frames = (tag, chat, n) => [...Array(n).keys()].map((i) => ({ type: 'send', ref: `${tag}-${i}`, chat_id: chat, id: `${tag}-${i}`, text: `${tag} ${i}` }));
 

@@ -137,6 +137,16 @@ export async function sendMsg(ws, chatId, text, id = `m-${crypto.randomUUID()}`)
   return ev;
 }
 
+// Sends every frame at once (pipelined on the socket; on Cassandra sends
+// of one chat form groups) and collects each answer by ref: a `sent` or an
+// `error`, in the frames' order.
+export async function burst(ws, frames) {
+  for (const f of frames) ws.send(f);
+  const out = [];
+  for (const f of frames) out.push(await ws.next(null, (e) => e.ref === f.ref && (e.type === 'sent' || e.type === 'error')));
+  return out;
+}
+
 export function idOf(u) {
   return typeof u === 'string' ? u : u && u.id;
 }
