@@ -299,10 +299,12 @@ json_t *proto_chat_state_event(const duet_id *chat, const struct duet_chat_state
                      proto_time(st->muted_until));
 }
 
-/* The key jansson found twice: the JSON string that ends just before pos
- * (its error's position). NULL when it cannot be told. */
-static json_t *duplicate_key(const char *data, size_t len, int pos)
+json_t *proto_json_dup_key(const char *data, size_t len, const json_error_t *jerr)
 {
+    /* The JSON string that ends just before the error's position. */
+    int pos = jerr->position;
+    if (json_error_code(jerr) != json_error_duplicate_key)
+        return NULL;
     if (pos < 2 || (size_t)pos > len || data[pos - 1] != '"')
         return NULL;
     size_t i = (size_t)pos - 1;
@@ -335,7 +337,7 @@ const char *proto_json_refusal(const char *data, size_t len, const json_error_t 
         snprintf(msg, n, "%s", otherwise);
         return "bad_json";
     }
-    json_t *k = duplicate_key(data, len, jerr->position);
+    json_t *k = proto_json_dup_key(data, len, jerr);
     const char *ks = json_string_value(k);
     /* Named when short and printable whole (valid UTF-8, so never cut). */
     size_t klen = ks ? json_string_length(k) : 0;

@@ -275,12 +275,13 @@ static const struct req_spec *find_spec(const char *type)
 }
 
 /* A frame refused for an integer out of range (a history cursor past
- * INT64_MAX...) is still answered under its type and ref, as any other
- * bad_request: read again with integers as reals, out->ref its own (frame
- * NULL, as after proto_parse_fast). Either is left NULL when not known. */
-static void overflow_names(const char *data, size_t len, struct proto_request *out)
+ * INT64_MAX...) or a duplicated key is still answered under its type and
+ * ref: read again with integers as reals (and, for a duplicate, duplicates
+ * let by: the last wins), out->ref its own (frame NULL, as after
+ * proto_parse_fast). Either is left NULL when not known. */
+static void refusal_names(const char *data, size_t len, size_t flags, struct proto_request *out)
 {
-    json_t *f = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, NULL);
+    json_t *f = json_loadb(data, len, flags | JSON_DECODE_INT_AS_REAL, NULL);
     json_t *type = json_object_get(f, "type");
     json_t *ref = json_object_get(f, "ref");
     if (json_is_real(ref)) { /* an integer ref, read as a real */
@@ -309,7 +310,15 @@ int proto_parse_json(const char *data, size_t len, int64_t max_chars, struct pro
         e->code = proto_json_refusal(data, len, &jerr, "each frame is one JSON object", e->message,
                                      sizeof(e->message));
         if (json_error_code(&jerr) == json_error_numeric_overflow)
-            overflow_names(data, len, out);
+            refusal_names(data, len, JSON_REJECT_DUPLICATES, out);
+        if (json_error_code(&jerr) == json_error_duplicate_key) {
+            /* Not when the key is type or ref (or unknown): which one? */
+            json_t *k = proto_json_dup_key(data, len, &jerr);
+            const char *ks = json_string_value(k);
+            if (ks != NULL && strcmp(ks, "type") != 0 && strcmp(ks, "ref") != 0)
+                refusal_names(data, len, 0, out);
+            json_decref(k);
+        }
         return -1;
     }
     if (!json_is_object(out->frame))
