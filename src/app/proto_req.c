@@ -312,7 +312,8 @@ int proto_parse_json(const char *data, size_t len, int64_t max_chars, struct pro
         if (json_error_code(&jerr) == json_error_numeric_overflow)
             refusal_names(data, len, JSON_REJECT_DUPLICATES, out);
         if (json_error_code(&jerr) == json_error_duplicate_key) {
-            /* Not when the key is type or ref (or unknown): which one? */
+            /* Not for a duplicated type or ref (or an unknown key): which
+             * of the two to answer under is not known. */
             json_t *k = proto_json_dup_key(data, len, &jerr);
             const char *ks = json_string_value(k);
             if (ks != NULL && strcmp(ks, "type") != 0 && strcmp(ks, "ref") != 0)
