@@ -385,7 +385,14 @@ static int parse_body(struct api_call *call)
     }
     json_error_t jerr;
     call->body = json_loadb(req->body.base, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    if (call->body == NULL || !json_is_object(call->body)) {
+    if (call->body == NULL) {
+        char msg[96];
+        const char *code = proto_json_refusal(req->body.base, req->body.len, &jerr,
+                                              "the body is not a JSON object", msg, sizeof(msg));
+        api_error(call, code, msg);
+        return -1;
+    }
+    if (!json_is_object(call->body)) {
         api_error(call, "bad_json", "the body is not a JSON object");
         return -1;
     }

@@ -67,7 +67,9 @@ static void search_read(struct api_call *call)
     const store_req *r = &call->sreq;
     json_t *a = json_array();
     for (size_t i = 0; a != NULL && i < r->out.n_hits; i++)
-        if (json_array_append_new(a, hit_json(&r->out.hits[i], r->in.query)) < 0) {
+        if (json_array_append_new(a, hit_json(&r->out.hits[i], r->out.search_words
+                                                                   ? r->out.search_words
+                                                                   : r->in.query)) < 0) {
             json_decref(a);
             a = NULL;
         }

@@ -1,6 +1,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "proto_conv.h"
@@ -296,4 +297,58 @@ json_t *proto_chat_state_event(const duet_id *chat, const struct duet_chat_state
     return json_pack("{s:s, s:o, s:b, s:b, s:o}", "type", "chat_state", "chat_id", proto_id(chat),
                      "pinned", st->pinned != 0, "archived", st->archived != 0, "muted_until",
                      proto_time(st->muted_until));
+}
+
+json_t *proto_json_dup_key(const char *data, size_t len, const json_error_t *jerr)
+{
+    /* The JSON string that ends just before the error's position. */
+    int pos = jerr->position;
+    if (json_error_code(jerr) != json_error_duplicate_key)
+        return NULL;
+    if (pos < 2 || (size_t)pos > len || data[pos - 1] != '"')
+        return NULL;
+    size_t i = (size_t)pos - 1;
+    while (i > 0) {
+        i--;
+        size_t bs = 0;
+        while (bs < i && data[i - 1 - bs] == '\\')
+            bs++;
+        if (data[i] == '"' && bs % 2 == 0)
+            break; /* an unescaped quote: the key's opening one */
+    }
+    if (data[i] != '"')
+        return NULL;
+    json_t *k = json_loadb(data + i, (size_t)pos - i, JSON_DECODE_ANY, NULL);
+    if (!json_is_string(k)) {
+        json_decref(k);
+        return NULL;
+    }
+    return k;
+}
+
+const char *proto_json_refusal(const char *data, size_t len, const json_error_t *jerr,
+                               const char *otherwise, char *msg, size_t n)
+{
+    if (json_error_code(jerr) == json_error_numeric_overflow) {
+        snprintf(msg, n, "integers are -9223372036854775808 to 9223372036854775807");
+        return "bad_request";
+    }
+    if (json_error_code(jerr) != json_error_duplicate_key) {
+        snprintf(msg, n, "%s", otherwise);
+        return "bad_json";
+    }
+    json_t *k = proto_json_dup_key(data, len, jerr);
+    const char *ks = json_string_value(k);
+    /* Named when short and printable whole (valid UTF-8, so never cut). */
+    size_t klen = ks ? json_string_length(k) : 0;
+    int show = ks != NULL && klen <= 40 && klen == strlen(ks);
+    for (size_t i = 0; show && i < klen; i++)
+        if ((unsigned char)ks[i] < 0x20 || ks[i] == '\'' || ks[i] == 0x7f)
+            show = 0;
+    if (show)
+        snprintf(msg, n, "duplicate key '%s'", ks);
+    else
+        snprintf(msg, n, "duplicate key in an object");
+    json_decref(k);
+    return "bad_json";
 }

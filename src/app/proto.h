@@ -47,4 +47,14 @@ int proto_get_int(json_t *obj, const char *key, int64_t *v);
 int proto_get_bool(json_t *obj, const char *key, int *v);
 int proto_get_id(json_t *obj, const char *key, duet_id *id);
 
+/* The key a JSON_REJECT_DUPLICATES load of data found twice (jerr its
+ * error), a new JSON string; NULL for another error or when not told. */
+json_t *proto_json_dup_key(const char *data, size_t len, const json_error_t *jerr);
+/* Why json_loadb refused data (an HTTP body or a WebSocket frame), for
+ * its error: the code ("bad_json", or "bad_request" for an integer out of
+ * the 64-bit range) and, into msg (n bytes), the message: one naming a
+ * duplicated key, or what otherwise. */
+const char *proto_json_refusal(const char *data, size_t len, const json_error_t *jerr,
+                               const char *otherwise, char *msg, size_t n);
+
 #endif

@@ -261,6 +261,43 @@ int proto_parse_request(const char *data, size_t len, int64_t max_chars, struct 
     return proto_parse_json(data, len, max_chars, out, e);
 }
 
+static int ref_ok(json_t *ref)
+{
+    return json_is_integer(ref) || (json_is_string(ref) && json_string_length(ref) <= 64);
+}
+
+static const struct req_spec *find_spec(const char *type)
+{
+    for (size_t i = 0; i < sizeof(req_specs) / sizeof(req_specs[0]); i++)
+        if (strcmp(req_specs[i].type, type) == 0)
+            return &req_specs[i];
+    return NULL;
+}
+
+/* A frame refused for an integer out of range (a history cursor past
+ * INT64_MAX...) or a duplicated key is still answered under its type and
+ * ref: read again with integers as reals (and, for a duplicate, duplicates
+ * let by: the last wins), out->ref its own (frame NULL, as after
+ * proto_parse_fast). Either is left NULL when not known. */
+static void refusal_names(const char *data, size_t len, size_t flags, struct proto_request *out)
+{
+    json_t *f = json_loadb(data, len, flags | JSON_DECODE_INT_AS_REAL, NULL);
+    json_t *type = json_object_get(f, "type");
+    json_t *ref = json_object_get(f, "ref");
+    if (json_is_real(ref)) { /* an integer ref, read as a real */
+        double d = json_real_value(ref);
+        ref = d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d
+                  ? json_integer((json_int_t)d)
+                  : NULL;
+    } else if (ref != NULL) {
+        ref = ref_ok(ref) ? json_incref(ref) : NULL;
+    }
+    const struct req_spec *spec = json_is_string(type) ? find_spec(json_string_value(type)) : NULL;
+    out->request = spec ? spec->type : NULL;
+    out->ref = ref;
+    json_decref(f);
+}
+
 int proto_parse_json(const char *data, size_t len, int64_t max_chars, struct proto_request *out,
                      struct proto_req_error *e)
 {
@@ -268,23 +305,36 @@ int proto_parse_json(const char *data, size_t len, int64_t max_chars, struct pro
     memset(e, 0, sizeof(*e));
     json_error_t jerr;
     out->frame = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (out->frame == NULL || !json_is_object(out->frame))
+    if (out->frame == NULL) {
+        e->err = -EINVAL;
+        e->code = proto_json_refusal(data, len, &jerr, "each frame is one JSON object", e->message,
+                                     sizeof(e->message));
+        if (json_error_code(&jerr) == json_error_numeric_overflow)
+            refusal_names(data, len, JSON_REJECT_DUPLICATES, out);
+        if (json_error_code(&jerr) == json_error_duplicate_key) {
+            /* Not for a duplicated type or ref (or an unknown key): which
+             * of the two to answer under is not known. */
+            json_t *k = proto_json_dup_key(data, len, &jerr);
+            const char *ks = json_string_value(k);
+            if (ks != NULL && strcmp(ks, "type") != 0 && strcmp(ks, "ref") != 0)
+                refusal_names(data, len, 0, out);
+            json_decref(k);
+        }
+        return -1;
+    }
+    if (!json_is_object(out->frame))
         return fail(e, -EINVAL, "bad_json", "each frame is one JSON object");
     json_t *type = json_object_get(out->frame, "type");
     json_t *ref = json_object_get(out->frame, "ref");
     /* A bad ref is answered without one, under whatever type was given. */
     out->request = json_string_value(type);
-    if (ref != NULL && !json_is_integer(ref) &&
-        !(json_is_string(ref) && json_string_length(ref) <= 64))
+    if (ref != NULL && !ref_ok(ref))
         return fail(e, -EINVAL, "bad_request",
                     "'ref' is a string of up to 64 characters or an integer");
     out->ref = ref;
     if (!json_is_string(type))
         return fail(e, -EINVAL, type ? "bad_request" : "missing_field", "'type' must be a string");
-    const struct req_spec *spec = NULL;
-    for (size_t i = 0; i < sizeof(req_specs) / sizeof(req_specs[0]); i++)
-        if (strcmp(req_specs[i].type, out->request) == 0)
-            spec = &req_specs[i];
+    const struct req_spec *spec = find_spec(out->request);
     if (spec == NULL)
         return fail(e, -EINVAL, "unknown_type", "unknown request type");
     out->request = spec->type;

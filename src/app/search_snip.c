@@ -71,7 +71,9 @@ static size_t snip_cp(const char *t, size_t len, size_t i, uint32_t *cp)
 }
 
 /* The bytes of text from i that match the longest query word that they
- * start with (folded code point by code point), or 0. */
+ * start with (folded code point by code point), or 0. A query word of one
+ * byte matches a whole word only, as the stores search it (a prefix from
+ * two bytes on). */
 static size_t snip_match_at(const char *t, size_t len, size_t i, const struct snip_word *w,
                             size_t nw)
 {
@@ -86,7 +88,8 @@ static size_t snip_match_at(const char *t, size_t len, size_t i, const struct sn
             a += na;
             b += nb;
         }
-        if (b == w[k].len && a - i > best)
+        if (b == w[k].len && a - i > best &&
+            (w[k].len >= 2 || a == len || !snip_word_byte((unsigned char)t[a])))
             best = a - i;
     }
     return best;

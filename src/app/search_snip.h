@@ -20,7 +20,8 @@ int snip_word_byte(unsigned char c);
 
 /* {"snippet": "...", "matches": [[start, length], ...]} for a message's
  * text (valid UTF-8) and the query: each match is a word of the text that
- * starts with a query word (ASCII case folded; other characters exact),
+ * starts with a query word (ASCII case folded; other characters exact), or
+ * is a query word of one byte,
  * start and length in UTF-16 code units of the snippet, as JavaScript
  * counts them. NULL when out of memory. */
 json_t *snip_build(const char *text, const char *query);

@@ -249,13 +249,16 @@ int net_query_int(const net_request *req, const char *name, int64_t *v)
     duet_slice s;
     if (net_query(req, name, &s) < 0)
         return 0;
-    if (s.len == 0 || s.len > 18)
+    if (s.len == 0)
         return -1;
-    int64_t x = 0;
+    int64_t x = 0; /* 0 to INT64_MAX, as a JSON integer in a frame may be */
     for (size_t i = 0; i < s.len; i++) {
         if (s.base[i] < '0' || s.base[i] > '9')
             return -1;
-        x = x * 10 + (s.base[i] - '0');
+        int d = s.base[i] - '0';
+        if (x > (INT64_MAX - d) / 10)
+            return -1;
+        x = x * 10 + d;
     }
     *v = x;
     return 1;

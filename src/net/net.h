@@ -137,8 +137,8 @@ int net_cookie(const net_request *req, const char *name, duet_slice *out);
 int net_origin_ok(const net_request *req, const char *allowed, int https);
 /* Finds a query parameter (not decoded beyond '+' and %XX); 0 or -ENOENT. */
 int net_query(const net_request *req, const char *name, duet_slice *out);
-/* A query parameter that is a non-negative decimal integer (at most 18
- * digits): 1 and *v, 0 when absent, -1 when malformed. */
+/* A query parameter that is a non-negative decimal integer (0 to
+ * INT64_MAX): 1 and *v, 0 when absent, -1 when malformed or too big. */
 int net_query_int(const net_request *req, const char *name, int64_t *v);
 
 /* The header lines of every JSON (API) answer, errors included, whether the

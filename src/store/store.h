@@ -306,6 +306,10 @@ struct store_req {
         /* c-org */
         struct duet_hit *hits; /* SEARCH */
         size_t n_hits;
+        /* SEARCH: the query's words the match used, one space between, or
+         * NULL for all of in.query's (SQLite leaves out a word its index
+         * holds no token of: "—", "😀"); a snippet marks these only. */
+        const char *search_words;
         struct duet_chat_state state;  /* CHAT_STATE_SET */
         struct duet_push_sub push_sub; /* PUSH_SUB_ADD */
         struct duet_push_sub *push_subs;

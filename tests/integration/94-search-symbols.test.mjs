@@ -3,7 +3,9 @@
 // index (FTS5 unicode61) holds no token for them, and as a phrase of no
 // token each matched nothing, emptying the whole AND: "café — paris" did
 // not find "café — paris". Such words are now left out of the match; a
-// query of nothing else finds nothing (200, never 500).
+// query of nothing else finds nothing (200, never 500). Audit 10: the
+// snippet marked them all the same; now it marks only the words the
+// search used.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer } from './lib/server.mjs';
@@ -39,6 +41,19 @@ describe('94 search: words of symbols', { timeout: 60000 }, () => {
         `${JSON.stringify(q)} finds the message: ${JSON.stringify(hits)}`,
       );
       assert.ok(hits[0].snippet.includes('paris'));
+    }
+    // The snippet marks the words the search matched on, never a word of
+    // symbols it left out (audit 10: "—" and "😀" were marked).
+    const marked = (hit) => hit.matches.map(([at, n]) => hit.snippet.slice(at, at + n));
+    for (const [q, words] of [
+      ['café — paris', ['café', 'paris']],
+      ['paris 😀', ['paris']],
+      ['😀 tomorrow', ['tomorrow']],
+      ['tomorrow → station', ['tomorrow', 'station']],
+      ['meet — — — at', ['meet', 'at']],
+    ]) {
+      const [hit] = await search(amy, q);
+      assert.deepEqual(marked(hit), words, `${JSON.stringify(q)} marks ${JSON.stringify(words)}: ${JSON.stringify(hit)}`);
     }
     // The words that do count still must all be there.
     assert.deepEqual(await search(amy, 'café — london'), []);

@@ -43,7 +43,43 @@ Test(proto_req, frames_that_are_not_objects)
 {
     refused("", "bad_json", "each frame is one JSON object");
     refused("[1]", "bad_json", "each frame is one JSON object");
-    refused("{\"type\":\"ping\",\"type\":\"ping\"}", "bad_json", "each frame is one JSON object");
+    refused("{\"type\":\"ping\",\"type\":\"ping\"}", "bad_json", "duplicate key 'type'");
+}
+
+/* Audit 10: a duplicated key is named, and the frame answered under its
+ * type and ref unless the key is one of those; so is an integer too big. */
+Test(proto_req, duplicate_keys_and_big_integers)
+{
+    struct parsed p = parse("{\"type\":\"send\",\"ref\":\"r\",\"text\":\"a\",\"text\":\"b\"}");
+    cr_assert_eq(p.r, -1);
+    cr_assert_str_eq(p.e.code, "bad_json");
+    cr_assert_str_eq(p.e.message, "duplicate key 'text'");
+    cr_assert_str_eq(p.q.request, "send");
+    cr_assert_str_eq(json_string_value(p.q.ref), "r");
+    proto_request_free(&p.q);
+    p = parse("{\"type\":\"send\",\"ref\":\"r\",\"ref\":\"s\",\"text\":\"a\"}");
+    cr_assert_str_eq(p.e.message, "duplicate key 'ref'");
+    cr_assert_null(p.q.request);
+    cr_assert_null(p.q.ref);
+    proto_request_free(&p.q);
+    refused("{\"type\":\"ping\",\"m\":{\"a\\\"b\\\\\":1,\"a\\\"b\\\\\":2}}", "bad_json",
+            "duplicate key 'a\"b\\'");
+    refused("{\"type\":\"ping\",\"a\\u0001\":1,\"a\\u0001\":2}", "bad_json",
+            "duplicate key in an object");
+    p = parse("{\"type\":\"history\",\"ref\":7,\"after\":9223372036854775808}");
+    cr_assert_eq(p.r, -1);
+    cr_assert_str_eq(p.e.code, "bad_request");
+    cr_assert_str_eq(p.q.request, "history");
+    cr_assert_eq(json_integer_value(p.q.ref), 7);
+    proto_request_free(&p.q);
+    p = parse("{\"type\":\"history\",\"ref\":9223372036854775808}");
+    cr_assert_str_eq(p.e.code, "bad_request");
+    cr_assert_null(p.q.ref);
+    proto_request_free(&p.q);
+    p = parse("{\"type\":\"history\"," CHAT ",\"after\":9223372036854775807}");
+    cr_assert_eq(p.r, 0);
+    cr_assert_eq(p.q.history.after, INT64_MAX);
+    proto_request_free(&p.q);
 }
 
 Test(proto_req, type_and_ref)

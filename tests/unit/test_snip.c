@@ -36,6 +36,11 @@ Test(snip, words_prefixes_and_case)
     /* Only at the start of a word: "lo" is not found inside "hello". */
     snip("hello lo", "lo", &s, m, sizeof(m));
     cr_assert_str_eq(m, "6:2", "%s", m);
+    /* A word of one byte is no prefix (the stores match it whole). */
+    snip("a apple at A", "a", &s, m, sizeof(m));
+    cr_assert_str_eq(m, "0:1,11:1", "%s", m);
+    snip("\xc3\xa9t\xc3\xa9", "\xc3\xa9", &s, m, sizeof(m)); /* two bytes: a prefix */
+    cr_assert_str_eq(m, "0:1", "%s", m);
 }
 
 Test(snip, diacritics_and_utf16_units)

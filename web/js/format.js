@@ -94,6 +94,14 @@ export function iso(s) {
   return `\u2068${s}\u2069`;
 }
 
+// The first n UTF-16 units of s at most, never cutting a surrogate pair
+// (an emoji): a lone half would show as U+FFFD.
+export function clip(s, n) {
+  if (s.length <= n) return s;
+  const c = s.charCodeAt(n - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n);
+}
+
 export function plural(n, one, many) {
   return `${n} ${n === 1 ? one : many}`;
 }

@@ -1,7 +1,7 @@
 // notify.js - browser notifications while the tab is hidden, and the unread
 // count in the title and on the app icon.
 import { setBadge } from './app-install.js';
-import { iso } from './format.js';
+import { clip, iso } from './format.js';
 import { mediaLabel } from './media/labels.js';
 import { nameOf, on, state, totalUnread } from './store.js';
 
@@ -56,7 +56,7 @@ function show(title, body, tag, onclick) {
 export function notifyMessage(chat, m) {
   if (chat.muted_until > Date.now()) return; // issue 17: a muted chat is silent
   const text = mediaLabel(m);
-  const body = text.length > 140 ? text.slice(0, 139) + '…' : text;
+  const body = text.length > 140 ? clip(text, 139) + '…' : text;
   show(iso(nameOf(chat.peer)), iso(body), `duet-${m.chat_id}-${m.seq}`, () => openChat(chat.id));
 }
 

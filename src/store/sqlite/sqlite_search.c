@@ -214,10 +214,13 @@ static int sq_word_indexed(struct sq_tokenizer *tk, const char *w, size_t len)
 /* The text half of the MATCH expression: each word of q a quoted phrase (no
  * FTS5 syntax gets through: '"' is a separator), a prefix query from two
  * characters on; words ANDed; words the index has no token of are left out.
+ * The words used go to used (strlen(q) + 1 bytes), one space between.
  * 0, or -EINVAL when q has no such word. */
-static int sq_match_text(struct sq_tokenizer *tk, const char *q, char *buf, size_t cap, size_t *n)
+static int sq_match_text(struct sq_tokenizer *tk, const char *q, char *buf, size_t cap, size_t *n,
+                         char *used)
 {
     int words = 0, rc = sq_put(buf, cap, n, "text : (", 8);
+    size_t nu = 0;
     for (const char *p = q; rc == 0 && *p != '\0' && words < SQ_QUERY_WORDS;) {
         if (!sq_word_byte((unsigned char)*p)) {
             p++;
@@ -237,8 +240,13 @@ static int sq_match_text(struct sq_tokenizer *tk, const char *q, char *buf, size
             rc = sq_put(buf, cap, n, w, len);
         if (rc == 0)
             rc = sq_put(buf, cap, n, len >= 2 ? "\"*" : "\"", len >= 2 ? 2 : 1);
+        if (words > 0)
+            used[nu++] = ' '; /* in place of the separator(s) before w */
+        memcpy(used + nu, w, len);
+        nu += len;
         words++;
     }
+    used[nu] = '\0';
     if (rc == 0)
         rc = sq_put(buf, cap, n, ")", 1);
     return rc < 0 ? rc : words > 0 ? 0 : -EINVAL;
@@ -286,8 +294,10 @@ static int sq_match(sq_store *s, store_req *req, char **out)
     struct sq_tokenizer tk;
     if ((rc = sq_tokenizer_open(s, &tk)) < 0)
         return rc;
-    rc = sq_match_text(&tk, req->in.query, buf, cap, &n);
+    char *used = pool_alloc(&req->pool, strlen(req->in.query) + 1);
+    rc = used == NULL ? -ENOMEM : sq_match_text(&tk, req->in.query, buf, cap, &n, used);
     sq_tokenizer_close(&tk);
+    req->out.search_words = rc == 0 ? used : NULL;
     if (rc == -EINVAL)
         return 1; /* no word the index could hold: no result */
     if (rc < 0 || (rc = sq_put(buf, cap, &n, " AND chat : (", 13)) < 0)

@@ -4,6 +4,7 @@
 // intercept() whether Enter saves an edit instead.
 import { h } from '../dom.js';
 import { editMessage } from '../conv.js';
+import { clip } from '../format.js';
 import { icon } from '../icons.js';
 import { nameOf, state } from '../store.js';
 import { toast } from './dialogs.js';
@@ -32,7 +33,7 @@ export function composerModes(chat, input, { onChange }) {
     mode = { kind, m };
     const who = m.from === state.me.id ? 'You' : nameOf(chat.peer);
     label.textContent = kind === 'edit' ? 'Editing' : `Replying to ${who}`;
-    text.textContent = (m.text || '').split('\n')[0].slice(0, 100);
+    text.textContent = clip((m.text || '').split('\n')[0], 100);
     bar.hidden = false;
     bar.dataset.mode = kind;
     onChange();

@@ -3,7 +3,7 @@
 // Routes are hashes (#/c/<chat id>) so that Back works on phones, where the
 // list and the chat are separate screens.
 import { announce, avatar, h } from '../dom.js';
-import { iso } from '../format.js';
+import { clip, iso } from '../format.js';
 import { icon } from '../icons.js';
 import { emit, nameOf, on, setOpenChat, state } from '../store.js';
 import { retryNow } from '../sync.js';
@@ -34,7 +34,7 @@ export function mountShell(root, { onLogout }) {
       toast(['', h('bdi', null, nameOf(user)), ' accepted your friend request.']);
     }),
     on('incoming', ({ chat, msg }) => {
-      if (chat.id !== state.openChatId) announce(`New message from ${iso(nameOf(chat.peer))}: ${iso(msg.text.slice(0, 100))}`);
+      if (chat.id !== state.openChatId) announce(`New message from ${iso(nameOf(chat.peer))}: ${iso(clip(msg.text, 100))}`);
     }),
   ];
   window.addEventListener('hashchange', router.route);
