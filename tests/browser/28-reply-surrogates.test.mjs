@@ -6,21 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { User, befriend, sendMsg } from '../integration/lib/client.mjs';
-import { assertClean, fakeNotifications, launch, newPerson, openChat, rowsWithText, signupInto, startWebServer, until } from './lib/browser.mjs';
+import { assertClean, fakeNotifications, newPerson, openChat, rowsWithText, signupInto, startSuite, stopSuite, until } from './lib/browser.mjs';
 
 // A high surrogate not followed by a low one, or a low one not after a high.
 const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 describe('28 reply surrogates', { timeout: 120000 }, () => {
   let srv, browser;
-  before(async () => {
-    srv = await startWebServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  before(async () => ({ srv, browser } = await startSuite()));
+  after(() => stopSuite(srv, browser));
 
   it('the reply bar and a notification cut emoji whole', async () => {
     const { context, page } = await newPerson(browser, srv, { initScript: fakeNotifications });
