@@ -1,9 +1,10 @@
-// 11 - the web client's fixes of issues 12 and 14: Enter in Search, the
-// username kept between log in and sign up, 12-hour times, www. and bare
-// links, bidi isolation, drafts across reloads and tabs, presence while
-// disconnected, the outbox and drafts cleared on logout, friend request
-// notices, focus after login, Escape, focus across a row update, the theme,
-// and lists fetched again after the server was too busy to give them.
+// 11 - the web client's fixes of issues 12 and 14: Enter in Search (also
+// before the list loaded), the username kept between log in and sign up,
+// 12-hour times, www. and bare links, bidi isolation, drafts across reloads
+// and tabs, presence while disconnected, the outbox and drafts cleared on
+// logout, friend request notices, focus after login, Escape, focus across a
+// row update, the theme, and lists fetched again after the server was too
+// busy to give them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -89,6 +90,36 @@ describe('11 client fixes (issues 12 and 14)', { timeout: 400000 }, () => {
     await composer(page).press('Escape');
     await page.locator('.chat-head').waitFor({ state: 'detached' });
     await until(() => page.evaluate(() => document.activeElement?.dataset?.username === 'bea'), 'focus on the chat row');
+    assertClean(page);
+    await f.close();
+  });
+
+  it('an Enter in Search before the chat list loaded opens the chat once it has', async () => {
+    const f = await withFriends(browser, srv, { browsers: ['abe'], peers: ['bri'], open: false });
+    const { page } = f.people.abe;
+    // Every fetch of the list waits until the Enter was pressed.
+    let release;
+    const gate = new Promise((resolve) => (release = resolve));
+    let held = 0;
+    await page.route('**/api/chats', async (route) => {
+      held++;
+      await gate;
+      await route.continue();
+    });
+    await page.goto('/');
+    await online(page);
+    await until(
+      () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'Search conversations'),
+      'focus in Search',
+    );
+    await until(() => held >= 1, 'the list asked for');
+    await page.keyboard.type('bri');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('.chat-head').count(), 0, 'no chat open before the list loaded');
+    release();
+    await page.locator('.ch-name', { hasText: 'Bri' }).waitFor();
+    await until(() => page.evaluate(() => document.activeElement?.id === 'composer-input'), 'focus in the composer');
+    assert.equal(await composer(page).inputValue(), '', 'the Enter did not reach the composer');
     assertClean(page);
     await f.close();
   });

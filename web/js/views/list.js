@@ -165,27 +165,42 @@ function drawArchivedRow(row, nArchived, showArchived) {
   row.setAttribute('aria-expanded', String(showArchived));
 }
 
-export function mountList(el, { onOpen, onAddFriend }) {
+// The list's parts, in el: the search box, the archived row, the list and
+// what an empty list says.
+function mountParts(el) {
   const search = searchInput();
   const list = h('ul', { class: 'chat-list', 'aria-label': 'Conversations' });
   const empty = h('div', { class: 'list-empty', hidden: true });
-  // issue 17: the archived chats' view, entered from a row above the list.
-  let showArchived = false;
   const archivedRow = h('button', { type: 'button', class: 'archived-row', hidden: true });
-  archivedRow.addEventListener('click', () => {
-    showArchived = !showArchived;
-    schedule();
-  });
   el.append(
     h('div', { class: 'search' }, h('span', { class: 'search-icon', 'aria-hidden': 'true' }, icon('search', { size: 18 })), search),
     archivedRow,
     list,
     empty,
   );
+  return { search, list, empty, archivedRow };
+}
+
+// The chats a query shows; a search looks through every chat, archived
+// ones too.
+function shownChats(all, q, showArchived) {
+  return all.filter((c) => (q ? fold(nameOf(c.peer)).includes(q) || fold(c.peer.username).includes(q) : c.archived === showArchived));
+}
+
+export function mountList(el, { onOpen, onAddFriend }) {
+  const { search, list, empty, archivedRow } = mountParts(el);
+  // issue 17: the archived chats' view, entered from a row above the list.
+  let showArchived = false;
+  archivedRow.addEventListener('click', () => {
+    showArchived = !showArchived;
+    schedule();
+  });
   // Messages that match the search box, under the conversations.
   const results = mountSearchResults(el, { onPick: (id, seq) => onOpen(id, seq), label: 'Messages found' });
 
   let frame = 0;
+  // An Enter in Search pressed before the list loaded (issue 12).
+  let openAfterLoad = false;
   const schedule = () => {
     if (!frame) frame = requestAnimationFrame(render);
   };
@@ -199,10 +214,7 @@ export function mountList(el, { onOpen, onAddFriend }) {
     if (!nArchived) showArchived = false;
     archivedRow.hidden = !nArchived || !!q;
     drawArchivedRow(archivedRow, nArchived, showArchived);
-    // A search looks through every chat, archived ones too.
-    const chats = all.filter((c) =>
-      q ? fold(nameOf(c.peer)).includes(q) || fold(c.peer.username).includes(q) : c.archived === showArchived,
-    );
+    const chats = shownChats(all, q, showArchived);
     const items = chats.map((chat) => chatItem(chat, onOpen));
     list.replaceChildren(...items);
     if (focusedId) list.querySelector(`[data-chat-id="${CSS.escape(focusedId)}"]`)?.focus();
@@ -211,10 +223,20 @@ export function mountList(el, { onOpen, onAddFriend }) {
     if (!empty.hidden) {
       empty.replaceChildren(...emptyContent(q && search.value.trim(), nArchived, onAddFriend));
     }
+    if (openAfterLoad && state.chatsLoaded) {
+      openAfterLoad = false;
+      if (document.activeElement === search) openFirst();
+    }
+  }
+
+  function openFirst() {
+    const first = list.querySelector('.chat-item');
+    if (first) onOpen(first.dataset.chatId);
   }
 
   list.addEventListener('keydown', (e) => moveFocus(list, e));
   search.addEventListener('input', () => {
+    openAfterLoad = false;
     schedule();
     results.set(search.value);
   });
@@ -236,8 +258,10 @@ export function mountList(el, { onOpen, onAddFriend }) {
         cancelAnimationFrame(frame);
         render();
       }
-      const first = list.querySelector('.chat-item');
-      if (first) onOpen(first.dataset.chatId);
+      // Before the list has loaded, the Enter waits for it: a user who
+      // types a name at once expects that chat, not nothing.
+      openAfterLoad = !state.chatsLoaded;
+      if (!openAfterLoad) openFirst();
     }
   });
   const offs = [
