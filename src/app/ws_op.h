@@ -1,5 +1,6 @@
 /* ws_op.h - one WebSocket request in flight, shared by ws_requests.c (the
- * requests of the seed) and ws_conv.c (issue 17's react, edit, hide). */
+ * requests of the seed), ws_typing.c and ws_conv.c (issue 17's react, edit,
+ * hide). */
 #ifndef DUET_WS_OP_H
 #define DUET_WS_OP_H
 
@@ -39,6 +40,15 @@ int op_take_message(struct chat_op *op);
 /* Takes one of the user's erase budget (a delete or an edit makes the
  * store erase): 0, or -1 after answering rate_limited. */
 int op_take_erase(struct chat_op *op);
+
+/* Frees op, answering nothing if it still holds its slot (close of an op
+ * that needs no answer). */
+void op_free(struct chat_op *op);
+/* Answers rate_limited with retry_after_ms; the message names the request. */
+void op_rate_limited(struct chat_op *op, int64_t wait_ms);
+
+/* ws_typing.c: the typing start (0, or -1 when nothing is in flight). */
+int ws_typing_start(struct chat_op *op);
 
 /* ws_conv.c: the starts (0, or -1 when nothing is in flight). */
 int ws_conv_start_react(struct chat_op *op);
