@@ -213,7 +213,7 @@ describe('04 messages', { timeout: 180000 }, () => {
   });
 
   it('HTTP history: bad parameters → 400 bad_request', async () => {
-    for (const q of ['limit=0', 'limit=101', 'limit=abc', 'before=abc', 'limit=1.5', 'after=1e3x']) {
+    for (const q of ['limit=0', 'limit=101', 'limit=abc', 'before=abc', 'limit=1.5', 'after=1e3x', 'limit=01', 'before=007', 'after=00', 'limit=+5']) {
       expectError(await alice.http.get(`/api/chats/${chatAB}/messages?${q}`), 400, 'bad_request', q);
     }
     expectError(await alice.http.get('/api/chats/not-a-uuid/messages'), 400, 'bad_request');
