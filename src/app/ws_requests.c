@@ -1,6 +1,6 @@
 /* ws_requests.c - the WebSocket requests run: send, ack, seen, delete,
- * history, ping (typing: ws_typing.c). Each request arrives decoded and validated (proto_req.c)
- * and becomes one store request; its completion answers the sender and fans
+ * history, ping (typing: ws_typing.c). Each request arrives decoded and
+ * validated (proto_req.c) and becomes one store request; its completion answers the sender and fans
  * events out through the hub. Every answer goes through the request's slot
  * in the session's pipe (ws_pipe.h), so answers keep the requests' order. */
 #include <errno.h>

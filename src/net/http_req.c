@@ -249,8 +249,8 @@ int net_query_int(const net_request *req, const char *name, int64_t *v)
     duet_slice s;
     if (net_query(req, name, &s) < 0)
         return 0;
-    /* Spelled as a JSON integer in a frame must be: no sign, no leading
-     * zero, so that one value has one spelling over HTTP and WebSocket. */
+    /* No leading zero, as in a frame's JSON: one value, one spelling over
+     * HTTP and the WebSocket. */
     if (s.len == 0 || (s.len > 1 && s.base[0] == '0'))
         return -1;
     int64_t x = 0; /* 0 to INT64_MAX, as a JSON integer in a frame may be */
